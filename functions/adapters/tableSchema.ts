@@ -1,0 +1,24 @@
+/**
+ * The single-table layout (BRIEF §6), shared by the DynamoDB repository and the CDK table so the two
+ * cannot drift. Items:
+ * - complaint      PK=COMPLAINT#<id>          SK=META
+ * - timeline entry PK=COMPLAINT#<id>          SK=TL#<at>#<entryId>   (messages and audit events, in order)
+ * - reference      PK=REF#<CMP-XXXXXX>        SK=REF                 (unique: conditional put)
+ * - thread token   PK=THREAD#<token>          SK=THREAD
+ * - inbound dedupe PK=INBOUND#<dedupeKey>     SK=INBOUND             (idempotent intake)
+ * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND
+ * Sparse GSIs project only complaint items that carry their keys; a closed complaint drops its queue keys.
+ */
+export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
+
+export const tableIndexes = {
+  /** Complaints of a customer, newest first. */
+  byCustomer: { name: 'byCustomer', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+  /** Open complaints of a tier ordered by SLA due time (the agent queue). */
+  queue: { name: 'queue', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  /** Complaints assigned to an agent ordered by SLA due time. */
+  byAssignee: { name: 'byAssignee', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+} as const;
+
+/** Attribute holding an epoch-seconds expiry for items that may expire (DynamoDB TTL in AWS). */
+export const ttlAttribute = 'expiresAt';
