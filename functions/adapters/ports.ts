@@ -18,6 +18,8 @@ export interface ComplaintStore {
    */
   create(complaint: Complaint, entries: TimelineEntry[]): Promise<{ created: boolean; complaint: Complaint }>;
   get(id: string): Promise<Complaint | undefined>;
+  /** Claims a human reference for a complaint (conditional write); false when another complaint holds it. */
+  reserveReference(reference: string, complaintId: string): Promise<boolean>;
   findIdByReference(reference: string): Promise<string | undefined>;
   findIdByThreadToken(token: string): Promise<string | undefined>;
   /**

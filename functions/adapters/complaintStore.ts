@@ -1,0 +1,273 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { type Complaint, queuedStatuses, type TimelineEntry } from '../core/complaint';
+import { ConflictError, ValidationError } from '../core/errors';
+import type { ComplaintStore, Page, SaveCondition } from './ports';
+import { tableIndexes } from './tableSchema';
+
+type Item = Record<string, unknown>;
+
+const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
+const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
+// Keys longer than DynamoDB's 2 KB partition-key limit (Message-IDs can be long) are hashed.
+const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** The complaint item with the sparse index keys its current state calls for. */
+function toItem(c: Complaint): Item {
+  const due = `${c.slaDueAt ?? '9999-12-31T23:59:59.999Z'}#${c.id}`;
+  const queued = queuedStatuses.includes(c.status);
+  return {
+    ...complaintKey(c.id),
+    entity: 'complaint',
+    ...c,
+    GSI1PK: `CUSTOMER#${c.customerEmail}`,
+    GSI1SK: `${c.createdAt}#${c.id}`,
+    // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
+    ...(queued ? { GSI2PK: `TIER#${c.tier}`, GSI2SK: due } : {}),
+    ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
+  };
+}
+
+function fromItem(item: Item): Complaint {
+  const copy: Item = { ...item };
+  for (const k of keyAttributes) delete copy[k];
+  return copy as unknown as Complaint;
+}
+
+function timelineItem(complaintId: string, entry: TimelineEntry): Item {
+  return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
+}
+
+const encodeCursor = (key: Item | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+function decodeCursor(cursor: string | undefined): Item | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
+  } catch {
+    // fall through: a cursor we did not issue
+  }
+  throw new ValidationError('Invalid pagination cursor');
+}
+
+const isConditionFailure = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * DynamoDB implementation of the complaint repository. Correctness rests on single-item conditional
+ * writes and deterministic keys only: dynalite (the local store) has no transactions, TTL or streams.
+ */
+export class DynamoComplaintStore implements ComplaintStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = new DynamoDBClient({}),
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async create(complaint: Complaint, entries: TimelineEntry[]) {
+    // Children first, complaint last: a retry after a crash rewrites the same deterministic keys, and
+    // the complaint only becomes visible once everything it refers to exists.
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
+      }),
+    );
+    await this.append(complaint.id, entries);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(complaint),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return { created: true, complaint };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.get(complaint.id);
+      if (!existing) throw e;
+      return { created: false, complaint: existing };
+    }
+  }
+
+  async get(id: string) {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: complaintKey(id), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /** Claims a reference for a complaint; false when another complaint holds it. */
+  async reserveReference(reference: string, complaintId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `REF#${reference}`, SK: 'REF', complaintId },
+          ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
+          ExpressionAttributeValues: { ':id': complaintId },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async findIdByReference(reference: string) {
+    return this.lookup(`REF#${reference}`, 'REF');
+  }
+
+  async findIdByThreadToken(token: string) {
+    return this.lookup(`THREAD#${token}`, 'THREAD');
+  }
+
+  async save(next: Complaint, entries: TimelineEntry[], condition: SaveCondition = {}) {
+    const names: Record<string, string> = { '#v': 'version' };
+    const values: Record<string, unknown> = { ':v': next.version - 1 };
+    let expression = '#v = :v';
+    if (condition.taskToken !== undefined) {
+      names['#t'] = 'taskToken';
+      values[':t'] = condition.taskToken;
+      expression += ' AND #t = :t';
+    }
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          ConditionExpression: expression,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const current = await this.get(next.id);
+      throw new ConflictError('The complaint was changed by someone else', {
+        currentVersion: current?.version,
+        status: current?.status,
+      });
+    }
+    await this.append(next.id, entries);
+  }
+
+  async append(complaintId: string, entries: TimelineEntry[]) {
+    for (let i = 0; i < entries.length; i += 25) {
+      let requests: Record<string, Item[]> = {
+        [this.tableName]: entries.slice(i, i + 25).map((e) => ({ PutRequest: { Item: timelineItem(complaintId, e) } })),
+      };
+      // BatchWrite may leave items unprocessed under throttling: resend them with backoff.
+      for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        const out = await this.db.send(new BatchWriteCommand({ RequestItems: requests }));
+        requests = (out.UnprocessedItems ?? {}) as Record<string, Item[]>;
+      }
+    }
+  }
+
+  async timeline(complaintId: string) {
+    const entries: TimelineEntry[] = [];
+    let cursor: Item | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :tl)',
+          ExpressionAttributeValues: { ':pk': `COMPLAINT#${complaintId}`, ':tl': 'TL#' },
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { PK: _pk, SK: _sk, entity: _e, ...entry } = item;
+        entries.push(entry as TimelineEntry);
+      }
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return entries;
+  }
+
+  queue(tier: number, options: { limit?: number; cursor?: string } = {}) {
+    return this.queryIndex(tableIndexes.queue.name, 'GSI2PK', `TIER#${tier}`, true, options);
+  }
+
+  byCustomer(email: string, options: { limit?: number; cursor?: string } = {}) {
+    return this.queryIndex(tableIndexes.byCustomer.name, 'GSI1PK', `CUSTOMER#${email.toLowerCase()}`, false, options);
+  }
+
+  byAssignee(agentId: string, options: { limit?: number; cursor?: string } = {}) {
+    return this.queryIndex(tableIndexes.byAssignee.name, 'GSI3PK', `AGENT#${agentId}`, true, options);
+  }
+
+  async claimInbound(dedupeKey: string, complaintId: string) {
+    const key = { PK: `INBOUND#${digest(dedupeKey)}`, SK: 'INBOUND' };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, complaintId, dedupeKey },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return undefined;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      return out.Item?.complaintId as string | undefined;
+    }
+  }
+
+  async recordOutbound(sesMessageId: string, complaintId: string) {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND', complaintId },
+      }),
+    );
+  }
+
+  async findIdByOutbound(sesMessageId: string) {
+    return this.lookup(`OUTBOUND#${sesMessageId}`, 'OUTBOUND');
+  }
+
+  private async lookup(pk: string, sk: string) {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk } }));
+    return out.Item?.complaintId as string | undefined;
+  }
+
+  private async queryIndex(
+    indexName: string,
+    keyName: string,
+    keyValue: string,
+    ascending: boolean,
+    options: { limit?: number; cursor?: string },
+  ): Promise<Page<Complaint>> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: indexName,
+      KeyConditionExpression: '#k = :k',
+      ExpressionAttributeNames: { '#k': keyName },
+      ExpressionAttributeValues: { ':k': keyValue },
+      ScanIndexForward: ascending,
+      Limit: options.limit ?? 50,
+      ExclusiveStartKey: decodeCursor(options.cursor),
+    };
+    const out = await this.db.send(new QueryCommand(input));
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromItem), ...(cursor ? { cursor } : {}) };
+  }
+}

@@ -1,0 +1,58 @@
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { ConflictError } from '../core/errors';
+import type { WorkflowClient } from './ports';
+
+/** Step Functions adapter: executions are named after the complaint (a repeated start is harmless). */
+export class SfnWorkflowClient implements WorkflowClient {
+  constructor(
+    private readonly stateMachineArn: string,
+    private readonly sfn: SFNClient = new SFNClient({}),
+  ) {}
+
+  async start(complaintId: string, input: Record<string, unknown>) {
+    try {
+      const out = await this.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: complaintId, input: JSON.stringify(input) }),
+      );
+      return out.executionArn as string;
+    } catch (e) {
+      // A Standard workflow keeps execution names for 90 days: the complaint already has its execution.
+      if (e instanceof ExecutionAlreadyExists) return this.executionArnFor(complaintId);
+      throw e;
+    }
+  }
+
+  async succeed(taskToken: string, output: Record<string, unknown>) {
+    await this.complete(() => this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+  }
+
+  async fail(taskToken: string, error: string, cause: string) {
+    await this.complete(() => this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+  }
+
+  private executionArnFor(name: string) {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+
+  private async complete(send: () => Promise<unknown>) {
+    try {
+      await send();
+    } catch (e) {
+      // TaskTimedOut: the callback's timeout fired (e.g. the complaint was escalated) or it was already
+      // completed. The caller acted on a state that no longer exists, which is a conflict, not a fault.
+      if (e instanceof TaskTimedOut || e instanceof TaskDoesNotExist || e instanceof InvalidToken) {
+        throw new ConflictError('The workflow has moved on from this task', { reason: e.name });
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { Actor } from '../core/complaint';
+import { ForbiddenError } from '../core/errors';
+import { type AgentRole, agentRoles } from '../core/policy';
+import { UnauthorizedError } from './problem';
+
+type Claims = Record<string, string | number | boolean | string[] | undefined>;
+
+const rank = (r: AgentRole) => agentRoles.indexOf(r);
+
+/**
+ * Cognito puts group membership in `cognito:groups`; API Gateway's JWT authorizer hands array claims
+ * to the Lambda flattened as a string like "[tier1 manager]". Accept both forms.
+ */
+function groupsOf(value: Claims[string]): string[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value !== 'string') return [];
+  return value
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+}
+
+/** The agent behind a request, from the claims the JWT authorizer verified. The highest group wins. */
+export function actorFromClaims(claims: Claims | undefined): Actor & { role: AgentRole } {
+  const sub = claims?.sub;
+  if (!claims || typeof sub !== 'string' || sub === '') throw new UnauthorizedError('A valid bearer token is required');
+  const roles = groupsOf(claims['cognito:groups']).filter((g): g is AgentRole => (agentRoles as readonly string[]).includes(g));
+  if (roles.length === 0) throw new ForbiddenError('The token carries no agent group');
+  const role = roles.sort((a, b) => rank(b) - rank(a))[0] as AgentRole;
+  const email = typeof claims.email === 'string' ? claims.email : undefined;
+  return { kind: 'agent', id: sub, role, ...(email ? { email } : {}) };
+}
+
+/** Tier an agent works in (a manager sees the top tier's queue by default). */
+export function tierOf(role: AgentRole): 1 | 2 | 3 {
+  return role === 'tier1' ? 1 : role === 'tier2' ? 2 : 3;
+}

@@ -1,0 +1,58 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ZodError } from 'zod';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidTransitionError,
+  NotFoundError,
+  OverAuthorityError,
+  ValidationError,
+} from '../core/errors';
+
+/** Raised by the API layer for authentication failures (missing or unusable claims). */
+export class UnauthorizedError extends DomainError {}
+
+const statusByError: [new (...args: never[]) => DomainError, number, string][] = [
+  [UnauthorizedError, 401, 'Unauthorized'],
+  [ForbiddenError, 403, 'Forbidden'],
+  [OverAuthorityError, 403, 'Over authority limit'],
+  [NotFoundError, 404, 'Not found'],
+  [ConflictError, 409, 'Conflict'],
+  [InvalidTransitionError, 409, 'Not allowed in the current state'],
+  [ValidationError, 400, 'Invalid request'],
+];
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** RFC 9457 problem details. */
+export function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({ type: 'about:blank', title, status, detail, ...extra }),
+  } satisfies APIGatewayProxyStructuredResultV2;
+}
+
+/**
+ * Maps an error to its HTTP answer in one place: client mistakes get 4xx with the reason, only
+ * unexpected faults become 500 (and then without internals).
+ */
+export function errorResponse(error: unknown): { response: APIGatewayProxyStructuredResultV2; unexpected: boolean } {
+  if (error instanceof ZodError) {
+    const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
+    return { response: problem(400, 'Invalid request', 'The request did not pass validation', { issues }), unexpected: false };
+  }
+  for (const [type, status, title] of statusByError) {
+    if (error instanceof type) {
+      return { response: problem(status, title, error.message, error.details ?? {}), unexpected: false };
+    }
+  }
+  return { response: problem(500, 'Internal error', 'Something went wrong on our side'), unexpected: true };
+}

@@ -1,0 +1,42 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { actorFromClaims } from '../api/auth';
+import { getComplaint, listComplaints, proposeResolution, type RouteContext } from '../api/complaintRoutes';
+import { errorResponse, problem } from '../api/problem';
+import { apiRoutes, type RouteName } from '../api/routes';
+import { ForbiddenError } from '../core/errors';
+import { config } from '../shared/config';
+import { logger } from '../shared/logger';
+import { getServices } from '../shared/services';
+
+const routeHandlers: Record<RouteName, (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>> = {
+  listComplaints,
+  getComplaint,
+  proposeResolution,
+};
+
+const byRouteKey = new Map(
+  (Object.keys(apiRoutes) as RouteName[]).map((name) => [`${apiRoutes[name].method} ${apiRoutes[name].path}`, name]),
+);
+
+/** The agent API: one Lambda behind the HTTP API; API Gateway has matched the route and verified the JWT. */
+export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+  const name = byRouteKey.get(event.routeKey);
+  if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
+  try {
+    const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
+    if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
+      throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);
+    }
+    return await routeHandlers[name]({
+      event,
+      actor,
+      services: getServices(),
+      policy: config().policy,
+      now: () => new Date(),
+    });
+  } catch (error) {
+    const { response, unexpected } = errorResponse(error);
+    if (unexpected) logger.error('unhandled API error', { routeKey: event.routeKey, error: error as Error });
+    return response;
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { loadPolicy, type Policy } from '../core/policy';
+
+const envSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  SUPPORT_ADDRESS: z.email(),
+  SENDER_ADDRESS: z.email(),
+  MAIL_DOMAIN: z.string().min(1),
+  STATE_MACHINE_ARN: z.string().min(1).optional(),
+  RAW_MAIL_BUCKET: z.string().min(1).optional(),
+  RAW_MAIL_PREFIX: z.string().default('inbound/'),
+  COMPLAINTS_PROFILE: z.string().default('standard'),
+  COMPLAINTS_POLICY: z.string().optional(),
+  /** Where managers are alerted (top-tier SLA breach); defaults to the support address. */
+  MANAGER_ADDRESS: z.email().optional(),
+});
+
+export interface Config {
+  tableName: string;
+  supportAddress: string;
+  senderAddress: string;
+  mailDomain: string;
+  stateMachineArn?: string;
+  rawMailBucket?: string;
+  rawMailPrefix: string;
+  policy: Policy;
+  managerAddress: string;
+}
+
+let cached: Config | undefined;
+
+/**
+ * Validates the environment once per cold start. A missing or malformed variable fails fast with a
+ * message naming it, instead of surfacing later as an obscure SDK error.
+ */
+export function config(): Config {
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${names}`);
+  }
+  const env = parsed.data;
+  cached = {
+    tableName: env.TABLE_NAME,
+    supportAddress: env.SUPPORT_ADDRESS,
+    senderAddress: env.SENDER_ADDRESS,
+    mailDomain: env.MAIL_DOMAIN,
+    stateMachineArn: env.STATE_MACHINE_ARN,
+    rawMailBucket: env.RAW_MAIL_BUCKET,
+    rawMailPrefix: env.RAW_MAIL_PREFIX,
+    policy: loadPolicy(env.COMPLAINTS_PROFILE, env.COMPLAINTS_POLICY),
+    managerAddress: env.MANAGER_ADDRESS ?? env.SUPPORT_ADDRESS,
+  };
+  return cached;
+}
+
+/** Names the required variable or throws, for values only some handlers need. */
+export function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`Invalid configuration: ${name} is required by this handler`);
+  return value;
+}

@@ -1,0 +1,188 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
+import { LambdaInvocationType, Lambda as LambdaAction, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { ComplaintWorkflow, type WorkflowStep } from '../workflows/ComplaintWorkflow';
+import type { AppContext } from './appContext';
+import { AgentApi } from './constructs/AgentApi';
+import { HandlerFunction } from './constructs/HandlerFunction';
+import { Monitoring } from './constructs/Monitoring';
+import { RawMailStorage } from './constructs/RawMailStorage';
+import { acknowledgeGrantWildcards } from './nagAcknowledgements';
+
+/** Prefix SES stores raw inbound MIME under in the raw-mail bucket. */
+export const rawMailPrefix = 'inbound/';
+
+export interface ComplaintsStackProps extends StackProps, AppContext {}
+
+/**
+ * The whole complaint-resolution service: SES receiving (S3 then the intake Lambda), the DynamoDB table,
+ * the lifecycle state machine with its step Lambdas, and the agents' HTTP API behind Cognito.
+ */
+export class ComplaintsStack extends Stack {
+  readonly table: Table;
+  readonly rawMail: RawMailStorage;
+  readonly intake: HandlerFunction;
+  readonly apiHandler: HandlerFunction;
+  readonly workflowFunctions: Record<WorkflowStep, IFunction>;
+  readonly workflow: ComplaintWorkflow;
+  readonly agentApi: AgentApi;
+  readonly receiptRuleSet: ReceiptRuleSet;
+
+  constructor(scope: Construct, id: string, props: ComplaintsStackProps) {
+    super(scope, id, props);
+    const supportAddress = `support@${props.mailDomain}`;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableKeys.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableKeys.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: ttlAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of Object.values(tableIndexes)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.rawMail = new RawMailStorage(this, 'RawMail', { rawMailPrefix, retentionDays: props.rawMailRetentionDays });
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.table.tableName,
+      SUPPORT_ADDRESS: supportAddress,
+      SENDER_ADDRESS: props.senderAddress,
+      MAIL_DOMAIN: props.mailDomain,
+      COMPLAINTS_PROFILE: props.policyProfile,
+      POWERTOOLS_SERVICE_NAME: 'complaints',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...(props.policyJson ? { COMPLAINTS_POLICY: props.policyJson } : {}),
+    };
+
+    const workflowStep = (id: string, entry: string, description: string) =>
+      new HandlerFunction(this, id, { entry, description, environment });
+    const workflowFunctions = {
+      investigate: workflowStep(
+        'InvestigateFn',
+        'functions/handlers/workflow/investigate.ts',
+        'Workflow: history, category, priority, SLA',
+      ),
+      awaitAgent: workflowStep(
+        'AwaitAgentFn',
+        'functions/handlers/workflow/awaitAgent.ts',
+        'Workflow: stores the task token',
+      ),
+      escalate: workflowStep('EscalateFn', 'functions/handlers/workflow/escalate.ts', 'Workflow: SLA escalation'),
+      resolve: workflowStep('ResolveFn', 'functions/handlers/workflow/resolve.ts', 'Workflow: applies the resolution'),
+    } satisfies Record<WorkflowStep, HandlerFunction>;
+    this.workflowFunctions = workflowFunctions;
+    this.workflow = new ComplaintWorkflow(this, 'Workflow', { functions: workflowFunctions });
+    const { stateMachine } = this.workflow;
+
+    // SES invokes intake asynchronously (two retries); what still fails lands here instead of vanishing.
+    const intakeFailures = new Queue(this, 'IntakeFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(intakeFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the intake Lambda (async invocations).',
+    });
+    this.intake = new HandlerFunction(this, 'IntakeFn', {
+      entry: 'functions/handlers/intake.ts',
+      description: 'SES receipt: threads or opens a complaint from the raw mail',
+      // Parsing a raw mail of up to 40 MB with attachments needs memory and time.
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      deadLetterQueue: intakeFailures,
+      environment: {
+        ...environment,
+        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        RAW_MAIL_BUCKET: this.rawMail.bucket.bucketName,
+        RAW_MAIL_PREFIX: rawMailPrefix,
+      },
+    });
+    this.apiHandler = new HandlerFunction(this, 'ApiFn', {
+      entry: 'functions/handlers/api.ts',
+      description: 'Agent HTTP API router',
+      timeout: Duration.seconds(15),
+      environment: { ...environment, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+    });
+
+    const allFunctions = [this.intake, this.apiHandler, ...Object.values(workflowFunctions)];
+    // SES v2 SendEmail is authorized on the sending identities: the mail domain and the sender's domain/address.
+    const senderDomain = props.senderAddress.split('@')[1] as string;
+    const identities = [...new Set([props.mailDomain, senderDomain, props.senderAddress])];
+    const sendEmail = new PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: identities.map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+    });
+    for (const fn of allFunctions) {
+      this.table.grantReadWriteData(fn);
+      fn.addToRolePolicy(sendEmail);
+    }
+    this.rawMail.bucket.grantRead(this.intake, `${rawMailPrefix}*`);
+    stateMachine.grantStartExecution(this.intake);
+    stateMachine.grantTaskResponse(this.apiHandler);
+    acknowledgeGrantWildcards(this, allFunctions, { table: this.table, rawMailBucket: this.rawMail.bucket, rawMailPrefix });
+
+    this.agentApi = new AgentApi(this, 'AgentApi', {
+      handler: this.apiHandler,
+      callbackUrls: props.authCallbackUrls,
+      domainPrefix: props.authDomainPrefix,
+    });
+
+    // A receipt rule for an address also matches its `+label` forms, so `support@` covers the
+    // `support+<token>@` reply addresses. Actions run in order: store the raw MIME, then run intake.
+    this.receiptRuleSet = new ReceiptRuleSet(this, 'ReceiptRuleSet', {
+      rules: [
+        {
+          recipients: [supportAddress],
+          scanEnabled: true,
+          actions: [
+            new S3Action({ bucket: this.rawMail.bucket, objectKeyPrefix: rawMailPrefix }),
+            new LambdaAction({ function: this.intake, invocationType: LambdaInvocationType.EVENT }),
+          ],
+        },
+      ],
+    });
+
+    new Monitoring(this, 'Monitoring', {
+      alarmEmail: props.alarmEmail,
+      zeroTolerance: {
+        ...Object.fromEntries(allFunctions.map((fn) => [`${fn.node.id}Errors`, fn.metricErrors()])),
+        ExecutionsFailed: stateMachine.metricFailed(),
+        ExecutionsTimedOut: stateMachine.metricTimedOut(),
+        Api5xx: this.agentApi.api.metricServerError(),
+        IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
+      },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.agentApi.stage.url, description: 'Agent HTTP API base URL' });
+    new CfnOutput(this, 'SupportAddress', { value: supportAddress, description: 'Where customers write' });
+    new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'UserPoolId', { value: this.agentApi.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.agentApi.client.userPoolClientId });
+    new CfnOutput(this, 'AuthDomain', {
+      value: this.agentApi.domain.baseUrl(),
+      description: 'Cognito hosted sign-in (authorization code flow)',
+    });
+    new CfnOutput(this, 'ReceiptRuleSetName', {
+      value: this.receiptRuleSet.receiptRuleSetName,
+      description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>',
+    });
+  }
+}

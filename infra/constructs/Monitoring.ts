@@ -1,0 +1,68 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  /** Metrics that must stay at zero: any datapoint >= 1 in five minutes raises the alarm. */
+  zeroTolerance: Record<string, IMetric>;
+  /** Emailed on every alarm; without it alarms only publish to the topic. */
+  alarmEmail?: string;
+}
+
+/**
+ * Alarms for what devops must act on (failed handlers, failed executions, API 5xx, mail that intake
+ * could not process), published to one SNS topic, plus a dashboard of the same metrics.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    // CloudWatch alarms can publish to an encrypted topic only if the key policy lets CloudWatch use
+    // the key, which the AWS-managed SNS key does not allow: a customer-managed key is required.
+    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Complaints alarm topic' });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const action = new SnsAction(this.topic);
+    this.alarms = Object.entries(props.zeroTolerance).map(([name, metric]) => {
+      const alarm = new Alarm(this, name, {
+        alarmDescription: `${name}: at least one occurrence in 5 minutes`,
+        metric,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      return alarm;
+    });
+
+    new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+        Object.entries(props.zeroTolerance).map(
+          ([name, metric]) => new GraphWidget({ title: name, left: [metric], width: 6, height: 5 }),
+        ),
+      ],
+    });
+  }
+}

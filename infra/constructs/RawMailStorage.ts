@@ -1,0 +1,51 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface RawMailStorageProps {
+  /** Key prefix SES writes raw MIME under (RAW_MAIL_PREFIX of the handlers). */
+  rawMailPrefix: string;
+  /** Days raw mail is kept before S3 expires it. */
+  retentionDays: number;
+}
+
+/**
+ * Where SES stores every inbound mail as raw MIME (up to 40 MB) before the intake Lambda runs: the mail
+ * is never lost even when intake fails. Private, TLS-only, encrypted, access-logged, expired by policy.
+ */
+export class RawMailStorage extends Construct {
+  readonly bucket: Bucket;
+  readonly accessLogs: Bucket;
+
+  constructor(scope: Construct, id: string, props: RawMailStorageProps) {
+    super(scope, id);
+
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      // S3 server access logging delivers only to buckets with SSE-S3 (not SSE-KMS).
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(props.retentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log destination itself; logging it to itself would loop.',
+    });
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      // SSE-S3 lets the SES S3 action write without a KMS key policy for SES.
+      encryption: BucketEncryption.S3_MANAGED,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'raw-mail/',
+      lifecycleRules: [
+        { prefix: props.rawMailPrefix, expiration: Duration.days(props.retentionDays) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

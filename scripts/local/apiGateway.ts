@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import type { JWTPayload } from 'jose';
+import { apiRoutes, apiScope } from '../../functions/api/routes';
+import type { DevIdentityProvider } from './devTokens';
+
+export type ApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface LocalApiGatewayOptions {
+  handler: ApiHandler;
+  identity: DevIdentityProvider;
+  host?: string;
+  port?: number;
+  /** Extra unauthenticated routes served by the gateway itself (e.g. docs), checked before the API routes. */
+  extraRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+}
+
+// HTTP API's payload limit.
+const maxBodyBytes = 10 * 1024 * 1024;
+
+const compiled = Object.values(apiRoutes).map((r) => ({
+  method: r.method,
+  routeKey: `${r.method} ${r.path}`,
+  names: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
+  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}/?$`),
+}));
+
+function matchRoute(method: string, path: string) {
+  for (const route of compiled) {
+    if (route.method !== method) continue;
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    const pathParameters: Record<string, string> = {};
+    route.names.forEach((n, i) => {
+      pathParameters[n] = decodeURIComponent(m[i + 1] as string);
+    });
+    return { routeKey: route.routeKey, pathParameters };
+  }
+  return undefined;
+}
+
+/** API Gateway passes verified claims to the Lambda as strings; arrays become "[a b]". */
+function claimsAsGatewayGivesThem(payload: JWTPayload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const textual = /^(application\/(json|problem\+json|x-www-form-urlencoded|xml)|text\/)/;
+
+/**
+ * A real HTTP server that behaves like an HTTP API with a JWT authorizer in front of one Lambda:
+ * matches the route table, verifies the bearer token (401 as AWS answers it, 403 without the scope),
+ * builds the payload-format-2.0 event and invokes the same exported handler the Lambda runs.
+ */
+export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const extra = options.extraRoutes?.[`${method} ${url.pathname}`];
+      if (extra) return extra(req, res);
+      const route = matchRoute(method, url.pathname);
+      if (!route) return send(res, 404, { message: 'Not Found' });
+
+      const auth = req.headers.authorization ?? '';
+      const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+      let payload: JWTPayload;
+      try {
+        if (!token) throw new Error('missing token');
+        payload = await options.identity.verify(token);
+      } catch {
+        return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
+      }
+      const scopes = String(payload.scope ?? '').split(' ');
+      if (!scopes.includes(apiScope)) return send(res, 403, { message: 'Forbidden' });
+
+      const raw = await readBody(req);
+      if (raw === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
+      const contentType = String(req.headers['content-type'] ?? '');
+      const isText = raw.length === 0 || textual.test(contentType);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+      }
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+      const now = new Date();
+      const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
+        version: '2.0',
+        routeKey: route.routeKey,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        ...(url.search ? { queryStringParameters: query } : {}),
+        pathParameters: route.pathParameters,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          authorizer: {
+            principalId: '',
+            integrationLatency: 0,
+            jwt: { claims: claimsAsGatewayGivesThem(payload), scopes },
+          },
+          domainName: String(req.headers.host ?? 'localhost'),
+          domainPrefix: 'localhost',
+          http: {
+            method,
+            path: url.pathname,
+            protocol: `HTTP/${req.httpVersion}`,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            userAgent: String(req.headers['user-agent'] ?? ''),
+          },
+          requestId: randomUUID(),
+          routeKey: route.routeKey,
+          stage: '$default',
+          time: now.toISOString(),
+          timeEpoch: now.getTime(),
+        },
+        ...(raw.length > 0 ? { body: isText ? raw.toString('utf8') : raw.toString('base64') } : {}),
+        isBase64Encoded: !isText,
+      };
+      const result = await options.handler(event);
+      const body = result.body ?? '';
+      res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+      res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+    } catch {
+      // Like API Gateway when the integration fails: the Lambda's error never reaches the client.
+      send(res, 500, { message: 'Internal Server Error' });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { apiScope } from '../../functions/api/routes';
+import type { AgentRole } from '../../functions/core/policy';
+
+/**
+ * Local stand-in for Cognito: an ES256 key pair kept under the data folder signs dev tokens with the
+ * claims a Cognito access token carries (sub, cognito:groups, scope, client_id, token_use), plus email.
+ */
+export interface DevIdentityProvider {
+  issuer: string;
+  clientId: string;
+  sign(claims: { sub: string; role: AgentRole; email?: string }, ttlSeconds?: number): Promise<string>;
+  /** Verifies like API Gateway's JWT authorizer: signature, issuer, expiry, audience or client_id. */
+  verify(token: string): Promise<JWTPayload>;
+}
+
+const alg = 'ES256';
+
+export async function devIdentityProvider(keyFile: string, issuer = 'http://localhost/dev-idp'): Promise<DevIdentityProvider> {
+  let stored: { privateJwk: JWK; publicJwk: JWK; clientId: string };
+  if (existsSync(keyFile)) {
+    stored = JSON.parse(await readFile(keyFile, 'utf8'));
+  } else {
+    const pair = await generateKeyPair(alg, { extractable: true });
+    stored = {
+      privateJwk: await exportJWK(pair.privateKey),
+      publicJwk: await exportJWK(pair.publicKey),
+      clientId: `local-${Math.random().toString(36).slice(2, 10)}`,
+    };
+    await mkdir(dirname(keyFile), { recursive: true });
+    await writeFile(keyFile, JSON.stringify(stored), { mode: 0o600 });
+  }
+  const privateKey = await importJWK(stored.privateJwk, alg);
+  const publicKey = await importJWK(stored.publicJwk, alg);
+  const { clientId } = stored;
+  return {
+    issuer,
+    clientId,
+    async sign({ sub, role, email }, ttlSeconds = 12 * 3600) {
+      return new SignJWT({
+        'cognito:groups': [role],
+        scope: apiScope,
+        client_id: clientId,
+        token_use: 'access',
+        username: sub,
+        ...(email ? { email } : {}),
+      })
+        .setProtectedHeader({ alg, kid: 'local' })
+        .setSubject(sub)
+        .setIssuer(issuer)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(privateKey);
+    },
+    async verify(token) {
+      const { payload } = await jwtVerify(token, publicKey, { issuer, algorithms: [alg] });
+      // API Gateway accepts a token whose `aud` or (for access tokens) `client_id` is a configured audience.
+      const audiences = [payload.aud, payload.client_id].flat().filter(Boolean);
+      if (!audiences.includes(clientId)) throw new Error('token audience does not match');
+      return payload;
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import 'core-js/actual/promise/with-resolvers';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { AgentRole } from '../../functions/core/policy';
+import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { startLocalApiGateway } from './apiGateway';
+import { ensureTable } from './createTable';
+import { devIdentityProvider } from './devTokens';
+import { startLocalSes } from './localSes';
+import { startSmtpIntake } from './smtpIntake';
+import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
+import { synthesizeWorkflow } from './synthesizedWorkflow';
+
+export interface LocalStackOptions {
+  /** Folder for everything kept on disk (DynamoDB, raw mail, executions, keys). */
+  dataDir: string;
+  host?: string;
+  /** 0 = a random free port. */
+  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
+  /** Policy profile (`standard` or `fast`). */
+  profile?: string;
+  mailDomain?: string;
+  /** Print nothing but warnings (tests, benchmarks). */
+  quiet?: boolean;
+}
+
+/** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
+export interface LocalEndpoints {
+  smtp: { host: string; port: number };
+  api: { url: string };
+  mailbox: { url: string };
+  dynamodb: { endpoint: string };
+  stepfunctions: { endpoint: string };
+  supportAddress: string;
+  tokens: Record<AgentRole, string>;
+}
+
+export interface LocalStack {
+  endpoints: LocalEndpoints;
+  /** Resolves when every received mail has been through intake (for tests and benchmarks). */
+  drainIntake(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const region = 'us-east-1';
+const account = '000000000000';
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Starts the whole system on embedded parts: dynalite, aws-ses-v2-local, the local Step Functions
+ * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
+ * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
+ * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = options.ports ?? {};
+  const dataDir = resolve(options.dataDir);
+  const mailDomain = options.mailDomain ?? 'support.localhost';
+  const supportAddress = `support@${mailDomain}`;
+  const tableName = 'Complaints';
+  const rawMailDir = join(dataDir, 'raw-mail');
+  const rawMailBucket = 'raw-mail';
+  const profile = options.profile ?? 'standard';
+  await mkdir(rawMailDir, { recursive: true });
+  const closers: (() => Promise<void>)[] = [];
+  const log = (msg: string) => {
+    if (!options.quiet) console.log(msg);
+  };
+
+  try {
+    const dynamo = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamoPort = await listen(dynamo, ports.dynamodb ?? 0, host);
+    closers.push(() => new Promise((ok) => dynamo.close(() => ok())));
+    const dynamoEndpoint = `http://${host}:${dynamoPort}`;
+
+    const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
+    closers.push(() => ses.close());
+
+    const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
+    const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
+
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_SESV2: ses.url,
+      TABLE_NAME: tableName,
+      SUPPORT_ADDRESS: supportAddress,
+      SENDER_ADDRESS: supportAddress,
+      MAIL_DOMAIN: mailDomain,
+      STATE_MACHINE_ARN: stateMachineArn,
+      RAW_MAIL_BUCKET: rawMailBucket,
+      RAW_MAIL_PREFIX: 'inbound/',
+      RAW_MAIL_DIR: rawMailDir,
+      COMPLAINTS_PROFILE: profile,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'WARN' : 'INFO'),
+    });
+    await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
+
+    // Imported only now: handlers read their configuration from the environment set above.
+    const [intake, api, investigate, awaitAgent, escalate, resolveStep] = await Promise.all([
+      import('../../functions/handlers/intake'),
+      import('../../functions/handlers/api'),
+      import('../../functions/handlers/workflow/investigate'),
+      import('../../functions/handlers/workflow/awaitAgent'),
+      import('../../functions/handlers/workflow/escalate'),
+      import('../../functions/handlers/workflow/resolve'),
+    ]);
+    const stepHandlers: Record<WorkflowStep, (event: unknown) => Promise<unknown>> = {
+      investigate: investigate.handler,
+      awaitAgent: awaitAgent.handler,
+      escalate: escalate.handler,
+      resolve: resolveStep.handler,
+    };
+    const lambdas = Object.fromEntries(
+      (Object.keys(stepHandlers) as WorkflowStep[]).map((step) => [functionArns[step], stepHandlers[step]]),
+    );
+    const sfn = await startLocalStepFunctions({
+      definition,
+      stateMachineArn,
+      lambdas,
+      dataDir: join(dataDir, 'stepfunctions'),
+      host,
+      port: ports.stepfunctions ?? 0,
+    });
+    closers.push(() => sfn.close());
+    process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+
+    const smtp = await startSmtpIntake({
+      host,
+      port: ports.smtp ?? 0,
+      rawMailDir,
+      bucket: rawMailBucket,
+      keyPrefix: 'inbound/',
+      recipientDomains: [mailDomain],
+      onReceived: (event) => intake.handler(event),
+    });
+    closers.push(() => smtp.close());
+
+    const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
+    const gateway = await startLocalApiGateway({ handler: api.handler, identity, host, port: ports.api ?? 0 });
+    closers.push(() => gateway.close());
+
+    const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
+    const tokens = Object.fromEntries(
+      await Promise.all(
+        roles.map(async (role) => [role, await identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` })]),
+      ),
+    ) as Record<AgentRole, string>;
+
+    const endpoints: LocalEndpoints = {
+      smtp: { host: smtp.host, port: smtp.port },
+      api: { url: gateway.url },
+      mailbox: { url: ses.url },
+      dynamodb: { endpoint: dynamoEndpoint },
+      stepfunctions: { endpoint: sfn.endpoint },
+      supportAddress,
+      tokens,
+    };
+    await writeFile(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    log(`local stack up (profile ${profile}, data in ${dataDir})`);
+    return {
+      endpoints,
+      drainIntake: () => smtp.drain(),
+      async close() {
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (e) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}

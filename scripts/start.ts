@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { startLocalStack } from './local/localStack';
+
+/**
+ * `npm start`: the whole system on embedded parts, ports from the environment (defaults below), data
+ * under `.local/` (kept across restarts). Prints every endpoint and the dev tokens, then keeps running.
+ */
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const env = z
+  .object({
+    COMPLAINTS_DATA_DIR: z.string().default('.local'),
+    COMPLAINTS_PROFILE: z.enum(['standard', 'fast']).default('standard'),
+    COMPLAINTS_HOST: z.string().default('127.0.0.1'),
+    MAIL_DOMAIN: z.string().default('support.localhost'),
+    SMTP_PORT: port(2525),
+    API_PORT: port(3000),
+    MAILBOX_PORT: port(8005),
+    DYNAMODB_PORT: port(8000),
+    STEPFUNCTIONS_PORT: port(8083),
+  })
+  .parse(process.env);
+
+const stack = await startLocalStack({
+  dataDir: env.COMPLAINTS_DATA_DIR,
+  host: env.COMPLAINTS_HOST,
+  profile: env.COMPLAINTS_PROFILE,
+  mailDomain: env.MAIL_DOMAIN,
+  ports: {
+    smtp: env.SMTP_PORT,
+    api: env.API_PORT,
+    mailbox: env.MAILBOX_PORT,
+    dynamodb: env.DYNAMODB_PORT,
+    stepfunctions: env.STEPFUNCTIONS_PORT,
+  },
+});
+const e = stack.endpoints;
+console.log(`
+Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
+  Support address   ${e.supportAddress}
+  SMTP (inbound)    ${e.smtp.host}:${e.smtp.port}
+  Agent API         ${e.api.url}
+  Mailbox (SES)     ${e.mailbox.url}   (sent mail: ${e.mailbox.url}/store)
+  DynamoDB          ${e.dynamodb.endpoint}
+  Step Functions    ${e.stepfunctions.endpoint}
+  Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
+
+Dev tokens (Authorization: Bearer <token>):
+${Object.entries(e.tokens)
+  .map(([role, token]) => `  ${role.padEnd(8)} ${token}`)
+  .join('\n')}
+
+Try:  swaks --server ${e.smtp.host}:${e.smtp.port} --to ${e.supportAddress} --from you@example.org \\
+        --header "Subject: My parcel never arrived" --body "Order 1234 is two weeks late."
+      curl -H "Authorization: Bearer $(jq -r .tokens.tier1 ${env.COMPLAINTS_DATA_DIR}/endpoints.json)" ${e.api.url}/complaints
+Ctrl-C to stop.`);
+
+const stop = async () => {
+  await stack.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
