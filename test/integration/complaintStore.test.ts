@@ -1,0 +1,104 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import type { AuditEntry, Complaint } from '../../functions/core/complaint';
+import { ConflictError, ValidationError } from '../../functions/core/errors';
+import { ensureTable } from '../../scripts/local/createTable';
+
+let server: Server;
+let store: DynamoComplaintStore;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  await ensureTable(client, 'Complaints');
+  store = new DynamoComplaintStore('Complaints', client);
+});
+afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+const complaint = (id: string, over: Partial<Complaint> = {}): Complaint => ({
+  id,
+  reference: `CMP-${id.toUpperCase().padEnd(6, '0').slice(0, 6)}`,
+  status: 'awaiting_agent',
+  tier: 1,
+  priority: 'normal',
+  customerEmail: 'ann@example.org',
+  subject: 's',
+  threadToken: `t-${id}`,
+  slaDueAt: '2026-11-23T10:00:00.000Z',
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  version: 1,
+  ...over,
+});
+
+const audit = (id: string, version: number, at: string): AuditEntry => ({
+  kind: 'audit',
+  id: `${id}-v${version}`,
+  at,
+  action: 'test',
+  actor: { kind: 'system', id: 'test' },
+  toStatus: 'awaiting_agent',
+  version,
+});
+
+describe('DynamoComplaintStore on dynalite', () => {
+  it('creates once: a second create of the same id returns the stored complaint', async () => {
+    const first = await store.create(complaint('a1'), [audit('a1', 1, '2026-11-23T09:00:00.000Z')]);
+    const again = await store.create(complaint('a1', { subject: 'other' }), []);
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ created: false, complaint: { subject: 's' } });
+    expect(await store.findIdByThreadToken('t-a1')).toBe('a1');
+  });
+
+  it('saves only on the expected version (and token), else ConflictError with the current version', async () => {
+    await store.create(complaint('b1', { taskToken: 'tok' }), []);
+    await store.save({ ...complaint('b1', { taskToken: 'tok' }), version: 2, subject: 'v2' }, [], { taskToken: 'tok' });
+    await expect(store.save({ ...complaint('b1'), version: 2 }, [])).rejects.toMatchObject({
+      name: 'ConflictError',
+      details: { currentVersion: 2 },
+    });
+    await expect(store.save({ ...complaint('b1'), version: 3 }, [], { taskToken: 'wrong' })).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get('b1'))?.subject).toBe('v2');
+  });
+
+  it('orders the tier queue by SLA due time, pages with a cursor, and drops closed complaints', async () => {
+    for (const [id, due] of [['q3', '12'], ['q1', '10'], ['q2', '11']] as const) {
+      await store.create(complaint(id, { tier: 2, slaDueAt: `2026-11-23T${due}:00:00.000Z` }), []);
+    }
+    const page1 = await store.queue(2, { limit: 2 });
+    expect(page1.items.map((c) => c.id)).toEqual(['q1', 'q2']);
+    const page2 = await store.queue(2, { limit: 2, cursor: page1.cursor });
+    expect(page2.items.map((c) => c.id)).toEqual(['q3']);
+    await store.save({ ...complaint('q1', { tier: 2 }), status: 'closed', version: 2 }, []);
+    expect((await store.queue(2)).items.map((c) => c.id)).toEqual(['q2', 'q3']);
+    await expect(store.queue(2, { cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('keeps the timeline in time order and finds complaints by customer, reference and outbound id', async () => {
+    await store.create(complaint('t1', { customerEmail: 'bob@example.org' }), [audit('t1', 2, '2026-11-23T09:00:02.000Z')]);
+    await store.append('t1', [audit('t1', 1, '2026-11-23T09:00:01.000Z')]);
+    expect((await store.timeline('t1')).map((e) => e.id)).toEqual(['t1-v1', 't1-v2']);
+    expect((await store.byCustomer('BOB@example.org')).items.map((c) => c.id)).toEqual(['t1']);
+    expect(await store.reserveReference('CMP-AAAAAA', 't1')).toBe(true);
+    expect(await store.reserveReference('CMP-AAAAAA', 't1')).toBe(true);
+    expect(await store.reserveReference('CMP-AAAAAA', 'other')).toBe(false);
+    expect(await store.findIdByReference('CMP-AAAAAA')).toBe('t1');
+    await store.recordOutbound('ses-1', 't1');
+    expect(await store.findIdByOutbound('ses-1')).toBe('t1');
+  });
+
+  it('records an inbound mail once and reports the owner on redelivery', async () => {
+    const key = `mid:${'x'.repeat(3000)}@example.org`;
+    expect(await store.claimInbound(key, 'c-1')).toBeUndefined();
+    expect(await store.claimInbound(key, 'c-2')).toBe('c-1');
+  });
+});
