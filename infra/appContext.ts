@@ -20,7 +20,9 @@ const stringList = z.union([
 
 const appContextSchema = z.object({
   /** Domain SES receives mail for; customers write to `support@<mailDomain>`. */
-  mailDomain: z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain name such as example.com'),
+  mailDomain: z
+    .string()
+    .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain name such as example.com'),
   /** From address of every outbound mail (a verified SES identity). */
   senderAddress: z.email(),
   /** Named policy profile (functions/core/policy.ts). */
@@ -59,11 +61,17 @@ export interface AppContext {
  * bad policy never reaches a deployment.
  */
 export function readAppContext(node: Node): AppContext {
-  const raw = Object.fromEntries(Object.keys(appContextSchema.shape).map((key) => [key, node.tryGetContext(key)]));
+  const raw = Object.fromEntries(
+    Object.keys(appContextSchema.shape).map((key) => [key, node.tryGetContext(key)]),
+  );
   const parsed = appContextSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
-      .map((i) => (raw[String(i.path[0])] === undefined ? `${String(i.path[0])} is missing` : `${i.path.join('.')}: ${i.message}`))
+      .map((i) =>
+        raw[String(i.path[0])] === undefined
+          ? `${String(i.path[0])} is missing`
+          : `${i.path.join('.')}: ${i.message}`,
+      )
       .join('; ');
     throw new Error(`Invalid CDK context (set it in cdk.json or with -c key=value): ${problems}`);
   }

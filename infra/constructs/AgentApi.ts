@@ -67,11 +67,17 @@ export class AgentApi extends Construct {
     });
     // Group names are the role names the API authorizes on (`cognito:groups` claim of the access token).
     for (const role of agentRoles) {
-      this.userPool.addGroup(`Group-${role}`, { groupName: role, description: `Agents with the ${role} role` });
+      this.userPool.addGroup(`Group-${role}`, {
+        groupName: role,
+        description: `Agents with the ${role} role`,
+      });
     }
 
     const [resourceServerId, scopeName] = apiScope.split('/') as [string, string];
-    const agentScope = new ResourceServerScope({ scopeName, scopeDescription: 'Act on complaints as an agent' });
+    const agentScope = new ResourceServerScope({
+      scopeName,
+      scopeDescription: 'Act on complaints as an agent',
+    });
     const resourceServer = this.userPool.addResourceServer('ResourceServer', {
       identifier: resourceServerId,
       scopes: [agentScope],

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,7 +8,10 @@ import type { Construct } from 'constructs';
 import { repoRoot } from '../appContext';
 
 export interface HandlerFunctionProps
-  extends Pick<NodejsFunctionProps, 'description' | 'timeout' | 'memorySize' | 'deadLetterQueue' | 'retryAttempts'> {
+  extends Pick<
+    NodejsFunctionProps,
+    'description' | 'timeout' | 'memorySize' | 'deadLetterQueue' | 'retryAttempts'
+  > {
   /** Handler module relative to the repository root; it exports `handler`. */
   entry: string;
   environment: Record<string, string>;
@@ -21,6 +25,9 @@ export interface HandlerFunctionProps
  * the runtime.
  */
 export class HandlerFunction extends NodejsFunction {
+  /** The execution role CDK creates for a function without an explicit one (checked in the constructor). */
+  declare readonly role: IRole;
+
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     const { entry, environment, logRetention, ...rest } = props;
     super(scope, id, {
@@ -49,8 +56,22 @@ export class HandlerFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
+    if (!this.role) throw new Error(`${id}: a NodejsFunction without an explicit role always has its own`);
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'AWSLambdaBasicExecutionRole only allows writing CloudWatch Logs, which every function needs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing needs xray:PutTraceSegments/PutTelemetryRecords, which X-Ray authorizes only on "*".',
+      },
+    );
   }
 }

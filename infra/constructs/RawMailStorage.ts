@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface RawMailStorageProps {
@@ -19,13 +19,15 @@ export class RawMailStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: RawMailStorageProps) {
     super(scope, id);
+    // Grant S3 log delivery through the log bucket's policy rather than the legacy LogDeliveryWrite ACL
+    // (which needs ACLs enabled on the bucket); construct-level context scopes this flag to these buckets.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     this.accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       // S3 server access logging delivers only to buckets with SSE-S3 (not SSE-KMS).
       encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(props.retentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });

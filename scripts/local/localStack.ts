@@ -34,7 +34,7 @@ export interface LocalEndpoints {
   api: { url: string };
   mailbox: { url: string };
   dynamodb: { endpoint: string };
-  stepfunctions: { endpoint: string };
+  stepfunctions: { endpoint: string; stateMachineArn: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -165,7 +165,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       api: { url: gateway.url },
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
-      stepfunctions: { endpoint: sfn.endpoint },
+      stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
       supportAddress,
       tokens,
     };

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { NotFoundError } from '../core/errors';
+import type { RawMailStore } from './ports';
+
+/** Reads the raw MIME that the SES receipt rule's S3 action wrote to `<prefix><SES messageId>`. */
+export class S3RawMailStore implements RawMailStore {
+  constructor(private readonly s3: S3Client = new S3Client({})) {}
+
+  async get(bucket: string, key: string): Promise<Buffer> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!out.Body) throw new NotFoundError('Raw mail has no body', { bucket, key });
+      return Buffer.from(await out.Body.transformToByteArray());
+    } catch (e) {
+      if (e instanceof NoSuchKey) throw new NotFoundError('Raw mail not found', { bucket, key });
+      throw e;
+    }
+  }
+}
+
+/**
+ * Reads raw mail from `<rootDir>/<bucket>/<key>`, where the local SMTP intake (standing in for the S3
+ * action) stores it.
+ */
+export class DiskRawMailStore implements RawMailStore {
+  private readonly root: string;
+
+  constructor(rootDir: string) {
+    this.root = resolve(rootDir);
+  }
+
+  async get(bucket: string, key: string): Promise<Buffer> {
+    const path = resolve(this.root, bucket, key);
+    // Bucket and key come from an event: never let `..` read outside the mail folder.
+    if (!path.startsWith(this.root + sep)) throw new NotFoundError('Raw mail not found', { bucket, key });
+    try {
+      return await readFile(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError('Raw mail not found', { bucket, key });
+      throw e;
+    }
+  }
+}
+
+/** The disk store when `RAW_MAIL_DIR` is set (local stack), S3 otherwise. */
+export function rawMailStoreFromEnv(env: NodeJS.ProcessEnv = process.env): RawMailStore {
+  return env.RAW_MAIL_DIR ? new DiskRawMailStore(env.RAW_MAIL_DIR) : new S3RawMailStore();
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SfnError } from './sfnErrors';
+import type { Operation } from './stepFunctionsApi';
+
+export interface AwsJsonServerOptions {
+  /** `X-Amz-Target` is `<targetPrefix>.<Operation>`, e.g. `AWSStepFunctions.StartExecution`. */
+  targetPrefix: string;
+  operations: Record<string, Operation>;
+  host: string;
+  port: number;
+  logger: { error(msg: string, extra?: object): void };
+}
+
+export interface AwsJsonServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+const maxRequestBytes = 1024 * 1024;
+
+/**
+ * An HTTP server speaking the AWS JSON 1.0 protocol: `POST /` with the operation in `X-Amz-Target`, JSON
+ * in and out, and errors as HTTP 400 `{"__type", "message"}` from which the SDK builds its exception class.
+ */
+export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
+  const { targetPrefix, operations, logger } = options;
+  const server = createServer(async (request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'x-amzn-RequestId': randomUUID(),
+      });
+      response.end(JSON.stringify(body));
+    };
+    try {
+      const target = request.headers['x-amz-target'];
+      const name =
+        typeof target === 'string' && target.startsWith(`${targetPrefix}.`)
+          ? target.slice(targetPrefix.length + 1)
+          : '';
+      const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+      if (request.method !== 'POST' || !operation) {
+        throw new SfnError('UnknownOperationException', `Unknown operation ${String(target)}`);
+      }
+      reply(200, await operation(await readJson(request)));
+    } catch (error) {
+      if (error instanceof SfnError) return reply(400, { __type: error.type, message: error.message });
+      logger.error('Step Functions request failed', { error });
+      reply(500, {
+        __type: 'InternalFailure',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    endpoint: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // SDK clients keep connections alive; without this, close() would wait for them to idle out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxRequestBytes) throw new SfnError('ValidationException', 'Request too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    throw new SfnError('SerializationException', 'The request body is not valid JSON');
+  }
+}

@@ -1,0 +1,100 @@
+/*
+ * A local AWS Step Functions endpoint for one state machine, speaking the AWS JSON 1.0 API that
+ * @aws-sdk/client-sfn uses (StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions,
+ * StopExecution, SendTaskSuccess/Failure/Heartbeat, DescribeStateMachine) and running the definition with
+ * aws-local-stepfunctions, its Lambda tasks on in-process handlers.
+ *
+ * Persisted (one JSON file per execution in `dataDir`, replaced atomically after every step): name, ARN,
+ * status, input, output, error/cause, start/stop dates, the full GetExecutionHistory, the task tokens
+ * handed out, and the last top-level state entered with its input.
+ *
+ * A restart resumes each RUNNING execution at that last top-level state, with that state's input. What
+ * the restart loses:
+ * - the progress inside that state: a Wait starts its full duration again; a Task is invoked again
+ *   (at-least-once, like a Lambda retry); a callback Task's function is invoked again and receives a new
+ *   token, while the old token answers TaskTimedOut; a Parallel or Map state runs all its branches again;
+ * - Retry attempt counts of that state, and the time already spent against its TimeoutSeconds[Path];
+ * - the execution-level TimeoutSeconds, which counts again from the restart;
+ * - `$$.Execution.Input` and `$$.Execution.StartTime`, which become the resumed state's input and the
+ *   restart time (aws-local-stepfunctions sets both from the run it is given).
+ *
+ * Differences from AWS that callers may notice: task timeouts and heartbeats are enforced by this endpoint
+ * (see `runtimeDefinition`), so the library's 60 s default Task timeout does not apply; history has no
+ * TaskSubmitted, MapStateStarted or ParallelStateStarted events.
+ */
+import 'core-js/actual/promise/with-resolvers';
+import type { AslMachine } from './aslDefinition';
+import { startAwsJsonServer } from './awsJsonServer';
+import { Executions } from './executions';
+import type { LocalLambdaHandler } from './lambdaTasks';
+import { installLongTimers } from './longTimers';
+import { captureStatesTimeoutError } from './statesTimeoutError';
+import { stepFunctionsApi } from './stepFunctionsApi';
+
+export type { LocalLambdaHandler } from './lambdaTasks';
+
+export interface LocalStepFunctionsOptions {
+  /** Plain ASL JSON (references already resolved, JSONPath only). */
+  definition: Record<string, unknown>;
+  /** e.g. `arn:aws:states:us-east-1:000000000000:stateMachine:Complaints`; execution ARNs derive from it. */
+  stateMachineArn: string;
+  /**
+   * The in-process stand-ins of the Lambda functions, keyed by the function ARN exactly as the definition
+   * names it: `Parameters.FunctionName` of `lambda:invoke[.waitForTaskToken]` tasks, or a Task's `Resource`.
+   */
+  lambdas: Record<string, LocalLambdaHandler>;
+  /** Where executions are persisted; a new endpoint on the same folder resumes them. */
+  dataDir: string;
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  logger?: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
+}
+
+export interface LocalStepFunctions {
+  /** The URL to give SFNClient as `endpoint`. */
+  endpoint: string;
+  /** Stops serving and ends the runs; RUNNING executions stay RUNNING on disk, to be resumed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the endpoint: loads the executions in `dataDir`, resumes those still RUNNING, then serves the
+ * Step Functions API. Throws if the definition is invalid, has a Task that is not a Lambda task, or names a
+ * function missing from `lambdas`.
+ */
+export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  installLongTimers();
+  const logger = o.logger ?? { info: () => undefined, error: (msg, extra) => console.error(msg, extra) };
+  const executions = await Executions.open({
+    definition: o.definition as AslMachine,
+    stateMachineArn: o.stateMachineArn,
+    lambdas: o.lambdas,
+    dataDir: o.dataDir,
+    statesTimeoutError: await captureStatesTimeoutError(),
+    logger,
+  });
+  try {
+    const server = await startAwsJsonServer({
+      targetPrefix: 'AWSStepFunctions',
+      operations: stepFunctionsApi(executions, {
+        stateMachineArn: o.stateMachineArn,
+        definition: o.definition,
+        createdAt: new Date(),
+      }),
+      host: o.host ?? '127.0.0.1',
+      port: o.port ?? 0,
+      logger,
+    });
+    return {
+      endpoint: server.endpoint,
+      async close() {
+        await server.close();
+        await executions.close();
+      },
+    };
+  } catch (error) {
+    await executions.close();
+    throw error;
+  }
+}

@@ -1,0 +1,321 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableIndexes, tableKeys, ttlAttribute } from '../../functions/adapters/tableSchema';
+import { apiRoutes, apiScope } from '../../functions/api/routes';
+import { agentRoles } from '../../functions/core/policy';
+import { readAppContext } from '../../infra/appContext';
+import { buildFastStack } from './fastApp';
+
+// Verifies the deployable stack's contract with the handlers and the brief: the table matches the
+// shared schema, mail lands in S3 before intake runs, every agent route needs the OAuth scope, and
+// every function runs nodejs24.x on arm64 with tracing.
+let template: Template;
+let logicalIds: { table: string; rawMailBucket: string; accessLogBucket: string; intake: string };
+
+beforeAll(() => {
+  const { stack } = buildFastStack();
+  template = Template.fromStack(stack);
+  const logicalId = (resource: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(resource.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
+  logicalIds = {
+    table: logicalId(stack.table),
+    rawMailBucket: logicalId(stack.rawMail.bucket),
+    accessLogBucket: logicalId(stack.rawMail.accessLogs),
+    intake: logicalId(stack.intake),
+  };
+});
+
+const resourcesOf = (type: string) => Object.entries(template.findResources(type));
+
+describe('DynamoDB table', () => {
+  it('has the keys and sparse GSIs of tableSchema, all projecting ALL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableKeys.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Match.arrayWith(
+        Object.values(tableIndexes).map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      ),
+    });
+    const [[, table]] = resourcesOf('AWS::DynamoDB::Table') as [
+      [string, { Properties: Record<string, unknown[]> }],
+    ];
+    expect(table.Properties.GlobalSecondaryIndexes).toHaveLength(Object.keys(tableIndexes).length);
+  });
+
+  it('is on-demand, point-in-time recoverable, encrypted, expires items on the TTL attribute and is retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
+describe('S3 buckets', () => {
+  it('block public access, are encrypted and deny non-TLS requests', () => {
+    const buckets = resourcesOf('AWS::S3::Bucket');
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets as [string, { Properties: Record<string, unknown> }][]) {
+      expect(bucket.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [expect.anything()] },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('keeps raw mail under inbound/ with access logs to the log bucket, expiring it by retention', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: logicalIds.accessLogBucket },
+          LogFilePrefix: 'raw-mail/',
+        },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([{ ExpirationInDays: 365, Prefix: 'inbound/', Status: 'Enabled' }]),
+        },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('lets SES (of this account only) write raw mail under the prefix', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalIds.rawMailBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('Lambda functions', () => {
+  it('run nodejs24.x on arm64 with active tracing and their own log group, for all six handlers', () => {
+    const functions = resourcesOf('AWS::Lambda::Function');
+    expect(functions).toHaveLength(6);
+    for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        Handler: 'index.handler',
+      });
+    }
+  });
+
+  it('give only intake and the API the state machine ARN, and only intake the raw-mail bucket', () => {
+    const envs = resourcesOf('AWS::Lambda::Function').map(
+      ([id, fn]) =>
+        [
+          id,
+          (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties
+            .Environment.Variables,
+        ] as const,
+    );
+    const withStateMachine = envs.filter(([, env]) => 'STATE_MACHINE_ARN' in env);
+    expect(withStateMachine).toHaveLength(2);
+    const withBucket = envs.filter(([, env]) => 'RAW_MAIL_BUCKET' in env).map(([id]) => id);
+    expect(withBucket).toEqual([logicalIds.intake]);
+    for (const [, env] of envs) {
+      expect(env).toMatchObject({
+        TABLE_NAME: { Ref: logicalIds.table },
+        SUPPORT_ADDRESS: 'support@example.com',
+        SENDER_ADDRESS: 'support@example.com',
+        MAIL_DOMAIN: 'example.com',
+        COMPLAINTS_PROFILE: 'standard',
+        POWERTOOLS_SERVICE_NAME: 'complaints',
+      });
+    }
+  });
+
+  it('lets intake start executions and the API complete callback tasks', () => {
+    const policies = resourcesOf('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p));
+    expect(policies.filter((p) => p.includes('states:StartExecution'))).toHaveLength(1);
+    expect(policies.filter((p) => p.includes('states:SendTaskSuccess'))).toHaveLength(1);
+    // ses:SendEmail only on the sending identities, never on "*".
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ses:SendEmail',
+            Resource: Match.arrayWith([
+              Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':identity/example.com'])] }),
+            ]),
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('State machine', () => {
+  it('is a Standard workflow logging ALL with execution data, and traced', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+});
+
+describe('Agent HTTP API', () => {
+  it('has exactly one route per apiRoutes entry, each behind the JWT authorizer with the agent scope', () => {
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route');
+    expect(routes).toHaveLength(Object.keys(apiRoutes).length);
+    for (const route of Object.values(apiRoutes)) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: 'JWT',
+        AuthorizationScopes: [apiScope],
+        AuthorizerId: { Ref: Match.anyValue() },
+      });
+    }
+  });
+
+  it('validates Cognito tokens issued for the agent client', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: {
+        Issuer: { 'Fn::GetAtt': [Match.anyValue(), 'ProviderURL'] },
+        Audience: [{ Ref: Match.anyValue() }],
+      },
+    });
+    const [resourceServer, scope] = apiScope.split('/');
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: resourceServer,
+      Scopes: [Match.objectLike({ ScopeName: scope })],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      // `<resource server Ref (its identifier)>/<scope>`, i.e. apiScope once deployed.
+      AllowedOAuthScopes: Match.arrayWith([{ 'Fn::Join': ['', [{ Ref: Match.anyValue() }, `/${scope}`]] }]),
+      GenerateSecret: false,
+    });
+  });
+
+  it('has a user pool without self sign-up, with MFA and one group per agent role', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+    });
+    for (const role of agentRoles) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: role });
+    }
+  });
+
+  it('logs access on the $default stage and throttles by default', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('\\$context.requestId'),
+      },
+      DefaultRouteSettings: { ThrottlingBurstLimit: Match.anyValue(), ThrottlingRateLimit: Match.anyValue() },
+    });
+  });
+});
+
+describe('SES receiving', () => {
+  it('stores the raw mail in S3 first, then invokes intake asynchronously, with spam/virus scanning', () => {
+    template.hasResourceProperties('AWS::SES::ReceiptRule', {
+      Rule: {
+        Enabled: true,
+        Recipients: ['support@example.com'],
+        ScanEnabled: true,
+        Actions: [
+          { S3Action: { BucketName: { Ref: logicalIds.rawMailBucket }, ObjectKeyPrefix: 'inbound/' } },
+          {
+            LambdaAction: {
+              FunctionArn: { 'Fn::GetAtt': [logicalIds.intake, 'Arn'] },
+              InvocationType: 'Event',
+            },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('Outputs', () => {
+  it('exposes what devops and the agent client need', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'SupportAddress',
+        'StateMachineArn',
+        'TableName',
+        'UserPoolId',
+        'UserPoolClientId',
+        'ReceiptRuleSetName',
+      ]),
+    );
+  });
+});
+
+describe('App context', () => {
+  const context = {
+    mailDomain: 'example.com',
+    senderAddress: 'support@example.com',
+    policyProfile: 'standard',
+  };
+
+  it('names a missing key', () => {
+    const { mailDomain: _, ...withoutDomain } = context;
+    expect(() => readAppContext(new App({ context: withoutDomain }).node)).toThrow(/mailDomain is missing/);
+  });
+
+  it('rejects an invalid policy override at synth time', () => {
+    const app = new App({ context: { ...context, policy: '{"authority":{"tier1":-5}}' } });
+    expect(() => readAppContext(app.node)).toThrow(/policy/);
+  });
+
+  it('accepts the override as a JSON string or an object and hands it to the handlers as JSON', () => {
+    const override = { followUp: { maxCallAttempts: 5 } };
+    const fromString = readAppContext(
+      new App({ context: { ...context, policy: JSON.stringify(override) } }).node,
+    );
+    const fromObject = readAppContext(new App({ context: { ...context, policy: override } }).node);
+    expect(JSON.parse(fromString.policyJson ?? '')).toEqual(override);
+    expect(JSON.parse(fromObject.policyJson ?? '')).toEqual(override);
+  });
+});

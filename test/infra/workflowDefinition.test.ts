@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import validateAsl from 'asl-validator';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdkJsonContext } from '../../infra/appContext';
+import { defineComplaintsApp } from '../../infra/complaintsApp';
+import {
+  type CfnReference,
+  localFunctionArn,
+  resolveDefinitionString,
+  synthesizeWorkflow,
+  workflowDefinitionOf,
+} from '../../scripts/local/synthesizedWorkflow';
+
+// Verifies the definition the local Step Functions endpoint executes: it is the one `cdk synth` produces
+// (bundled, validated, cdk-nag checked), it stays within what aws-local-stepfunctions runs (JSONPath
+// only), and every wait for a person ends in a timeout that is caught.
+type Json = Record<string, unknown>;
+let synthesized: ReturnType<typeof synthesizeWorkflow>;
+
+beforeAll(() => {
+  synthesized = synthesizeWorkflow();
+});
+
+/** Every state of the definition, including those nested in Parallel branches and Map processors. */
+function allStates(definition: Json): [string, Json][] {
+  const states = Object.entries((definition.States ?? {}) as Record<string, Json>);
+  return states.flatMap(([name, state]) => [
+    [name, state] as [string, Json],
+    ...((state.Branches ?? []) as Json[]).flatMap(allStates),
+    ...[state.ItemProcessor, state.Iterator].filter(Boolean).flatMap((inner) => allStates(inner as Json)),
+  ]);
+}
+
+/** Every value of a key with this name, at any depth. */
+function valuesOfKey(value: unknown, key: string): unknown[] {
+  if (Array.isArray(value)) return value.flatMap((item) => valuesOfKey(item, key));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [...(k === key ? [v] : []), ...valuesOfKey(v, key)]);
+}
+
+describe('synthesized workflow definition', () => {
+  it('stays JSONPath: aws-local-stepfunctions silently ignores JSONata states', () => {
+    expect(valuesOfKey(synthesized.definition, 'QueryLanguage')).not.toContain('JSONata');
+  });
+
+  it('bounds every callback task with a timeout whose States.Timeout is caught', () => {
+    const callbacks = allStates(synthesized.definition).filter(([, state]) =>
+      String(state.Resource ?? '').endsWith('.waitForTaskToken'),
+    );
+    expect(callbacks.length).toBeGreaterThan(0);
+    for (const [name, state] of callbacks) {
+      expect('TimeoutSeconds' in state || 'TimeoutSecondsPath' in state, `${name} has a timeout`).toBe(true);
+      const caught = ((state.Catch ?? []) as { ErrorEquals: string[] }[]).flatMap((c) => c.ErrorEquals);
+      expect(caught, `${name} catches its timeout`).toContain('States.Timeout');
+    }
+  });
+
+  it('invokes exactly the workflow step functions, by the ARNs the local runtime registers', () => {
+    const invoked = new Set(valuesOfKey(synthesized.definition, 'FunctionName'));
+    expect(invoked).toEqual(new Set(Object.values(synthesized.functionArns)));
+  });
+
+  it('is valid ASL', () => {
+    // The validator fills in QueryLanguage on each state: give it a copy.
+    const result = validateAsl(structuredClone(synthesized.definition));
+    expect(result.errorsText(), 'asl-validator errors').toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  describe('equals the definition of a full `cdk synth` (esbuild bundling, validation, cdk-nag)', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'complaints-full-synth-'));
+    afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+    it('resolved the same way', { timeout: 120_000 }, () => {
+      const app = new App({ outdir, context: cdkJsonContext() });
+      const stack = defineComplaintsApp(app);
+      const template = app.synth().getStackByName(stack.stackName).template;
+      const full = workflowDefinitionOf(template);
+      expect(full.definition).toEqual(synthesized.definition);
+      expect(full.logicalId).toBe(synthesized.stateMachineName);
+    });
+  });
+});
+
+describe('resolveDefinitionString', () => {
+  const resolver = (ref: CfnReference) =>
+    ref.kind === 'Ref' ? `<${ref.logicalId}>` : localFunctionArn(`${ref.logicalId}.${ref.attribute}`);
+
+  it('joins the parts of Fn::Join, resolving Ref and both forms of Fn::GetAtt', () => {
+    const definitionString = {
+      'Fn::Join': [
+        '',
+        [
+          '{"a":"arn:',
+          { Ref: 'AWS::Partition' },
+          '","b":"',
+          { 'Fn::GetAtt': ['Fn1', 'Arn'] },
+          '","c":"',
+          { 'Fn::GetAtt': 'Fn2.Arn' },
+          '"}',
+        ],
+      ],
+    };
+    expect(JSON.parse(resolveDefinitionString(definitionString, resolver))).toEqual({
+      a: 'arn:<AWS::Partition>',
+      b: localFunctionArn('Fn1.Arn'),
+      c: localFunctionArn('Fn2.Arn'),
+    });
+  });
+
+  it('passes a plain string through', () => {
+    expect(resolveDefinitionString('{"StartAt":"A"}', resolver)).toBe('{"StartAt":"A"}');
+  });
+
+  it('refuses intrinsics the local runtime cannot resolve', () => {
+    expect(() => resolveDefinitionString({ 'Fn::ImportValue': 'SharedArn' }, resolver)).toThrow(
+      /Unsupported/,
+    );
+  });
+});

@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+
+const crlf = (lines: string[]) => lines.join('\r\n');
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+describe('parseInboundMail', () => {
+  it('reads a plain-text mail: sender lower-cased, Message-ID without brackets, ISO date', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'From: "Doe, Jane" <Jane.Doe@Example.COM>',
+        'To: Support <support@shop.example>, other@shop.example',
+        'Cc: boss@customer.example',
+        'Reply-To: <Jane+replies@Example.com>',
+        'Subject: My order never arrived',
+        'Date: Mon, 5 Aug 2019 21:29:57 +0200',
+        'Message-ID: <F8098FDD-49A3@mail.example.com>',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Hello,',
+        'order 123 is late.',
+        '',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail).toMatchObject({
+      messageId: 'F8098FDD-49A3@mail.example.com',
+      dedupeKey: 'mid:F8098FDD-49A3@mail.example.com',
+      from: { address: 'jane.doe@example.com', name: 'Doe, Jane' },
+      to: ['support@shop.example', 'other@shop.example'],
+      cc: ['boss@customer.example'],
+      replyTo: 'jane+replies@example.com',
+      subject: 'My order never arrived',
+      text: 'Hello,\norder 123 is late.\n',
+      date: '2019-08-05T19:29:57.000Z',
+      references: [],
+      attachments: [],
+      sizeBytes: raw.length,
+    });
+    expect(mail.html).toBeUndefined();
+    expect(mail.inReplyTo).toBeUndefined();
+  });
+
+  it('derives text from an HTML-only mail: tags, scripts and styles gone, entities decoded, lines kept', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'From: a@b.example',
+        'Subject: html',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        '<html><head><style>p { color: red }</style><script>alert("x")</script></head>',
+        '<body><p>Caf&eacute; &amp; cr&egrave;me &lt;3</p><p>Second line<br>third line</p></body></html>',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.html).toContain('<p>Caf&eacute;');
+    expect(mail.text).toContain('Café & crème <3');
+    expect(mail.text).not.toMatch(/color|alert|<p>/);
+    expect(mail.text.split('\n').map((l) => l.trim())).toEqual(
+      expect.arrayContaining(['Café & crème <3', 'Second line', 'third line']),
+    );
+  });
+
+  it('decodes iso-8859-1 and windows-1252 bodies and an encoded-word subject', async () => {
+    const latin1 = Buffer.from(
+      crlf([
+        'From: a@b.example',
+        'Subject: =?ISO-8859-1?Q?R=E9clamation_d=E9j=E0_faite?=',
+        'Content-Type: text/plain; charset=iso-8859-1',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        'Ma commande est arrivée cassée.',
+      ]),
+      'latin1',
+    );
+    const mail = await parseInboundMail(latin1);
+    expect(mail.subject).toBe('Réclamation déjà faite');
+    expect(mail.text.trim()).toBe('Ma commande est arrivée cassée.');
+
+    const cp1252 = Buffer.concat([
+      Buffer.from(crlf(['From: a@b.example', 'Content-Type: text/plain; charset=windows-1252', '', ''])),
+      // 0x93/0x94 are curly quotes and 0x80 the euro sign in windows-1252 (control codes in iso-8859-1).
+      Buffer.from([0x93, 0x71, 0x75, 0x6f, 0x74, 0x65, 0x94, 0x20, 0x31, 0x30, 0x80]),
+    ]);
+    expect((await parseInboundMail(cp1252)).text.trim()).toBe('“quote” 10€');
+  });
+
+  it('lists attachments with file name, type, decoded size and SHA-256 checksum', async () => {
+    const content = Buffer.from('%PDF-1.4 receipt bytes');
+    const raw = Buffer.from(
+      crlf([
+        'From: a@b.example',
+        'Subject: receipt',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain',
+        '',
+        'See attached.',
+        '--b1',
+        'Content-Type: application/pdf; name="receipt.pdf"',
+        'Content-Disposition: attachment; filename="receipt.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        content.toString('base64'),
+        '--b1--',
+        '',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.text.trim()).toBe('See attached.');
+    expect(mail.attachments).toEqual([
+      {
+        filename: 'receipt.pdf',
+        contentType: 'application/pdf',
+        size: content.length,
+        checksum: sha256(content),
+      },
+    ]);
+  });
+
+  it('dedupes on a hash of the raw mail when there is no Message-ID', async () => {
+    const raw = Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body']));
+    const mail = await parseInboundMail(raw);
+    expect(mail.messageId).toBeUndefined();
+    expect(mail.dedupeKey).toBe(`sha256:${sha256(raw)}`);
+    const other = await parseInboundMail(
+      Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body!'])),
+    );
+    expect(other.dedupeKey).not.toBe(mail.dedupeKey);
+  });
+
+  it('reads In-Reply-To and folded References as bare Message-IDs in order', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'From: a@b.example',
+        'Subject: Re: [CMP-4F7K2Q] late order',
+        'In-Reply-To: <0100016d07eb7477-8e19-000000@email.amazonses.com> (our acknowledgement)',
+        'References: <first@customer.example>',
+        '  <0100016d07eb7477-8e19-000000@email.amazonses.com>',
+        '',
+        'thanks',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.inReplyTo).toBe('0100016d07eb7477-8e19-000000@email.amazonses.com');
+    expect(mail.references).toEqual([
+      'first@customer.example',
+      '0100016d07eb7477-8e19-000000@email.amazonses.com',
+    ]);
+  });
+
+  it('keeps headers under lower-cased names, first value, unfolded and undecoded', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'Return-Path: <>',
+        'From: MAILER-DAEMON@mx.example',
+        'Auto-Submitted: auto-replied',
+        'Precedence: bulk',
+        'X-Auto-Response-Suppress: All',
+        'List-Unsubscribe: <mailto:unsub@list.example>,',
+        ' <https://list.example/unsub>',
+        'X-Autoreply: yes',
+        'Received: from second',
+        'Received: from first',
+        'Subject: =?UTF-8?B?w6k=?=',
+        '',
+        'x',
+      ]),
+    );
+    const { headers, subject } = await parseInboundMail(raw);
+    expect(headers).toMatchObject({
+      'return-path': '<>',
+      'auto-submitted': 'auto-replied',
+      precedence: 'bulk',
+      'x-auto-response-suppress': 'All',
+      'list-unsubscribe': '<mailto:unsub@list.example>, <https://list.example/unsub>',
+      'x-autoreply': 'yes',
+      received: 'from second',
+      subject: '=?UTF-8?B?w6k=?=',
+    });
+    expect(subject).toBe('é');
+    expect(Object.keys(headers).every((name) => name === name.toLowerCase())).toBe(true);
+  });
+
+  it('decodes raw UTF-8 header bytes (RFC 6532)', async () => {
+    const raw = Buffer.from(crlf(['From: "Zoë" <zoe@b.example>', 'X-Note: naïve', '', 'x']), 'utf8');
+    const mail = await parseInboundMail(raw);
+    expect(mail.headers['x-note']).toBe('naïve');
+    expect(mail.from).toEqual({ address: 'zoe@b.example', name: 'Zoë' });
+  });
+
+  it('turns garbage into an empty mail instead of throwing, and drops an unparseable Date', async () => {
+    const empty = await parseInboundMail(Buffer.alloc(0));
+    expect(empty).toMatchObject({
+      from: undefined,
+      to: [],
+      subject: '',
+      text: '',
+      dedupeKey: `sha256:${sha256('')}`,
+    });
+
+    const noise = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
+    const fromNoise = await parseInboundMail(noise);
+    expect(fromNoise.from).toBeUndefined();
+    expect(fromNoise.dedupeKey).toBe(`sha256:${sha256(noise)}`);
+
+    const badDate = await parseInboundMail(
+      Buffer.from(crlf(['From: a@b.example', 'Date: yesterday-ish', '', 'x'])),
+    );
+    expect(badDate.date).toBeUndefined();
+    expect(badDate.headers.date).toBe('yesterday-ish');
+  });
+});
