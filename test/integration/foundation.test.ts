@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { api, mailbox, sendMail, waitFor, waitForMail } from '../support/localStackClient';
+import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 
 /**
  * The foundation path through the running local stack with real protocols only: SMTP in, SES mailbox

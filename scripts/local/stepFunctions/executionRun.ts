@@ -2,8 +2,9 @@ import type { RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { AslState } from './aslDefinition';
 import {
   appendHistory,
-  executionClosed,
+  executionFailed,
   executionSucceeded,
+  executionTimedOut,
   type HistoryEntry,
   mapIteration,
   stateEntered,
@@ -207,7 +208,7 @@ export class ExecutionRun {
       }
       case 'ExecutionFailed': {
         const cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
-        const entry = executionClosed('ExecutionFailed', event.Error, cause);
+        const entry = executionFailed(event.Error, cause);
         this.end('FAILED', entry, { error: event.Error, cause }, event.timestamp);
         break;
       }
@@ -216,7 +217,7 @@ export class ExecutionRun {
         const cause = 'The execution exceeded the TimeoutSeconds of the state machine';
         this.end(
           'TIMED_OUT',
-          executionClosed('ExecutionTimedOut', error, cause),
+          executionTimedOut(error, cause),
           { error, cause },
           event.timestamp,
         );

@@ -1,6 +1,6 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AslMachine, runtimeDefinition, statesByName } from './aslDefinition';
-import { appendHistory, executionClosed, executionStarted } from './executionHistory';
+import { appendHistory, executionAborted, executionFailed, executionStarted } from './executionHistory';
 import { ExecutionRun, type RunEnvironment } from './executionRun';
 import { type ExecutionRecord, ExecutionStore } from './executionStore';
 import { type LambdaTask, type LocalLambdaHandler, lambdaTaskOf } from './lambdaTasks';
@@ -125,7 +125,7 @@ export class Executions {
     this.runs.get(executionArn)?.stop('stopped');
     this.runs.delete(executionArn);
     Object.assign(record, { status: 'ABORTED', stopDate: Date.now(), error, cause });
-    appendHistory(record.history, executionClosed('ExecutionAborted', error, cause), record.stopDate);
+    appendHistory(record.history, executionAborted(error, cause), record.stopDate);
     this.store.save(record);
     return record;
   }
@@ -157,7 +157,7 @@ export class Executions {
       Object.assign(record, { status: 'FAILED', stopDate: Date.now(), error: 'States.Runtime', cause });
       appendHistory(
         record.history,
-        executionClosed('ExecutionFailed', 'States.Runtime', cause),
+        executionFailed('States.Runtime', cause),
         record.stopDate,
       );
       this.store.save(record);

@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import type { LocalEndpoints } from '../../scripts/local/localStack';
+import type { LocalEndpoints } from './localStack';
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
