@@ -5,7 +5,11 @@ import type { Figure } from './report';
  * Raw dynalite PutItem rate, sequential, in the same process and on the same disk as the system under
  * test: the ceiling any intake figure should be read against (BRIEF §5 measured ~700 puts/s).
  */
-export async function measurePutItemCeiling(endpoint: string, tableName: string, count = 2000): Promise<Figure[]> {
+export async function measurePutItemCeiling(
+  endpoint: string,
+  tableName: string,
+  count = 2000,
+): Promise<Figure[]> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -18,6 +22,12 @@ export async function measurePutItemCeiling(endpoint: string, tableName: string,
   }
   const seconds = (performance.now() - started) / 1000;
   return [
-    { benchmark: 'dynalite ceiling', metric: 'PutItem/s', value: count / seconds, unit: 'ops/s', conditions: `${count} sequential puts, 512 B` },
+    {
+      benchmark: 'dynalite ceiling',
+      metric: 'PutItem/s',
+      value: count / seconds,
+      unit: 'ops/s',
+      conditions: `${count} sequential puts, 512 B`,
+    },
   ];
 }

@@ -9,7 +9,14 @@ import type { Figure } from './report';
  */
 export async function measureIntake(stack: LocalStack, count = 500, connections = 5): Promise<Figure[]> {
   const { smtp, supportAddress } = stack.endpoints;
-  const transport = createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, pool: true, maxConnections: connections });
+  const transport = createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: connections,
+  });
   const runId = Date.now().toString(36);
   const started = performance.now();
   let next = 0;
@@ -30,7 +37,19 @@ export async function measureIntake(stack: LocalStack, count = 500, connections 
   transport.close();
   const seconds = (done - started) / 1000;
   return [
-    { benchmark: 'intake', metric: 'messages/s (SMTP -> ack sent + execution started)', value: count / seconds, unit: 'msg/s', conditions: `${count} mails, ${connections} SMTP connections` },
-    { benchmark: 'intake', metric: 'SMTP accept rate', value: count / ((accepted - started) / 1000), unit: 'msg/s', conditions: '250 after durable store' },
+    {
+      benchmark: 'intake',
+      metric: 'messages/s (SMTP -> ack sent + execution started)',
+      value: count / seconds,
+      unit: 'msg/s',
+      conditions: `${count} mails, ${connections} SMTP connections`,
+    },
+    {
+      benchmark: 'intake',
+      metric: 'SMTP accept rate',
+      value: count / ((accepted - started) / 1000),
+      unit: 'msg/s',
+      conditions: '250 after durable store',
+    },
   ];
 }

@@ -13,7 +13,8 @@ export function printReport(figures: Figure[], meta: Record<string, unknown>): v
   const rows = figures.map((f) => [f.benchmark, f.metric, formatValue(f.value), f.unit, f.conditions ?? '']);
   const header = ['benchmark', 'metric', 'value', 'unit', 'conditions'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

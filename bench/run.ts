@@ -35,10 +35,21 @@ try {
   );
   const id = queue.Items?.[0]?.id as string;
   figures.push(
-    ...(await measureRoute('GET /complaints/{id}', `${stack.endpoints.api.url}/complaints/${id}`, stack.endpoints.tokens.tier1, 100, n(10))),
+    ...(await measureRoute(
+      'GET /complaints/{id}',
+      `${stack.endpoints.api.url}/complaints/${id}`,
+      stack.endpoints.tokens.tier1,
+      100,
+      n(10),
+    )),
   );
 } finally {
   await stack.close();
   await rm(dataDir, { recursive: true, force: true });
 }
-printReport(figures, { node: process.version, cpus: (await import('node:os')).cpus().length, scale, at: new Date().toISOString() });
+printReport(figures, {
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  scale,
+  at: new Date().toISOString(),
+});

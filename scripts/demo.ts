@@ -21,7 +21,10 @@ const step = (n: number, text: string) => console.log(`\n${n}. ${text}`);
 const customer = `demo.${Date.now().toString(36)}@example.org`;
 const { tier1 } = endpoints.tokens;
 
-step(1, `Customer ${customer} emails ${endpoints.supportAddress} over SMTP (${endpoints.smtp.host}:${endpoints.smtp.port})`);
+step(
+  1,
+  `Customer ${customer} emails ${endpoints.supportAddress} over SMTP (${endpoints.smtp.host}:${endpoints.smtp.port})`,
+);
 await sendMail(endpoints, {
   from: `Demo Customer <${customer}>`,
   subject: 'My blender arrived broken',
@@ -34,7 +37,9 @@ const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
 console.log(`   "${ack.subject}" (reply to ${ack.replyTo.join(', ')})`);
 
 step(3, `Tier-1 agent looks it up: GET /complaints?reference=${reference}`);
-const found = await api<{ items: { id: string }[] }>(endpoints, 'GET', `/complaints?reference=${reference}`, { token: tier1 });
+const found = await api<{ items: { id: string }[] }>(endpoints, 'GET', `/complaints?reference=${reference}`, {
+  token: tier1,
+});
 const id = found.body.items[0]?.id as string;
 console.log(`   complaint id ${id}`);
 
@@ -49,10 +54,15 @@ const detail = await waitFor(async () => {
 const c = detail.body.complaint;
 console.log(`   status ${c.status}, tier ${c.tier}, SLA due ${c.slaDueAt}, version ${c.version}`);
 for (const e of detail.body.timeline) {
-  console.log(`   ${e.at}  ${e.kind === 'audit' ? `audit   ${e.action}` : `message ${e.direction} ${e.purpose}`}`);
+  console.log(
+    `   ${e.at}  ${e.kind === 'audit' ? `audit   ${e.action}` : `message ${e.direction} ${e.purpose}`}`,
+  );
 }
 
-step(4, 'Agent proposes a refund of 40 EUR (within the tier-1 limit of 100): POST /complaints/{id}/resolution');
+step(
+  4,
+  'Agent proposes a refund of 40 EUR (within the tier-1 limit of 100): POST /complaints/{id}/resolution',
+);
 const resolved = await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
   token: tier1,
   headers: { 'if-match': detail.headers.get('etag') as string },

@@ -102,7 +102,9 @@ export class ComplaintWorkflow extends Construct {
 
     const route = new Choice(this, 'RouteDecision', { comment: 'What the agent decided.' })
       .when(Condition.stringEquals('$.decision.action', 'resolve'), resolve)
-      .otherwise(new Fail(this, 'UnknownDecision', { error: 'UnknownDecision', causePath: '$.decision.action' }));
+      .otherwise(
+        new Fail(this, 'UnknownDecision', { error: 'UnknownDecision', causePath: '$.decision.action' }),
+      );
 
     resolve.next(new Succeed(this, 'Resolved'));
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -7,7 +8,6 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
 import { type Complaint, queuedStatuses, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { ComplaintStore, Page, SaveCondition } from './ports';
@@ -61,7 +61,8 @@ function decodeCursor(cursor: string | undefined): Item | undefined {
 }
 
 const isConditionFailure = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+  e instanceof ConditionalCheckFailedException ||
+  (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /**
  * DynamoDB implementation of the complaint repository. Correctness rests on single-item conditional
@@ -105,7 +106,9 @@ export class DynamoComplaintStore implements ComplaintStore {
   }
 
   async get(id: string) {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: complaintKey(id), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: complaintKey(id), ConsistentRead: true }),
+    );
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
@@ -168,7 +171,9 @@ export class DynamoComplaintStore implements ComplaintStore {
   async append(complaintId: string, entries: TimelineEntry[]) {
     for (let i = 0; i < entries.length; i += 25) {
       let requests: Record<string, Item[]> = {
-        [this.tableName]: entries.slice(i, i + 25).map((e) => ({ PutRequest: { Item: timelineItem(complaintId, e) } })),
+        [this.tableName]: entries
+          .slice(i, i + 25)
+          .map((e) => ({ PutRequest: { Item: timelineItem(complaintId, e) } })),
       };
       // BatchWrite may leave items unprocessed under throttling: resend them with backoff.
       for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
@@ -206,7 +211,13 @@ export class DynamoComplaintStore implements ComplaintStore {
   }
 
   byCustomer(email: string, options: { limit?: number; cursor?: string } = {}) {
-    return this.queryIndex(tableIndexes.byCustomer.name, 'GSI1PK', `CUSTOMER#${email.toLowerCase()}`, false, options);
+    return this.queryIndex(
+      tableIndexes.byCustomer.name,
+      'GSI1PK',
+      `CUSTOMER#${email.toLowerCase()}`,
+      false,
+      options,
+    );
   }
 
   byAssignee(agentId: string, options: { limit?: number; cursor?: string } = {}) {
@@ -226,7 +237,9 @@ export class DynamoComplaintStore implements ComplaintStore {
       return undefined;
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
-      const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
       return out.Item?.complaintId as string | undefined;
     }
   }

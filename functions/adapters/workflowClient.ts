@@ -21,7 +21,11 @@ export class SfnWorkflowClient implements WorkflowClient {
   async start(complaintId: string, input: Record<string, unknown>) {
     try {
       const out = await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: complaintId, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: complaintId,
+          input: JSON.stringify(input),
+        }),
       );
       return out.executionArn as string;
     } catch (e) {
@@ -32,7 +36,9 @@ export class SfnWorkflowClient implements WorkflowClient {
   }
 
   async succeed(taskToken: string, output: Record<string, unknown>) {
-    await this.complete(() => this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+    await this.complete(() =>
+      this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    );
   }
 
   async fail(taskToken: string, error: string, cause: string) {

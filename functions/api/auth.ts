@@ -23,8 +23,11 @@ function groupsOf(value: Claims[string]): string[] {
 /** The agent behind a request, from the claims the JWT authorizer verified. The highest group wins. */
 export function actorFromClaims(claims: Claims | undefined): Actor & { role: AgentRole } {
   const sub = claims?.sub;
-  if (!claims || typeof sub !== 'string' || sub === '') throw new UnauthorizedError('A valid bearer token is required');
-  const roles = groupsOf(claims['cognito:groups']).filter((g): g is AgentRole => (agentRoles as readonly string[]).includes(g));
+  if (!claims || typeof sub !== 'string' || sub === '')
+    throw new UnauthorizedError('A valid bearer token is required');
+  const roles = groupsOf(claims['cognito:groups']).filter((g): g is AgentRole =>
+    (agentRoles as readonly string[]).includes(g),
+  );
   if (roles.length === 0) throw new ForbiddenError('The token carries no agent group');
   const role = roles.sort((a, b) => rank(b) - rank(a))[0] as AgentRole;
   const email = typeof claims.email === 'string' ? claims.email : undefined;

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Actor, AgentDecision, Complaint } from '../core/complaint';
 import { assessAuthority } from '../core/authority';
+import type { Actor, AgentDecision, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, OverAuthorityError, ValidationError } from '../core/errors';
 import { acceptDecision, releaseDecision } from '../core/lifecycle';
 import type { AgentRole, Policy } from '../core/policy';
@@ -101,11 +101,14 @@ export const proposeResolution: RouteHandler = async (ctx) => {
   }
   const assessment = assessAuthority(ctx.actor.role, body, ctx.policy);
   if (!assessment.withinAuthority) {
-    throw new OverAuthorityError(`A ${body.type} of ${assessment.value} exceeds the ${ctx.actor.role} limit`, {
-      limit: assessment.limit,
-      value: assessment.value,
-      approverRole: assessment.approverRole,
-    });
+    throw new OverAuthorityError(
+      `A ${body.type} of ${assessment.value} exceeds the ${ctx.actor.role} limit`,
+      {
+        limit: assessment.limit,
+        value: assessment.value,
+        approverRole: assessment.approverRole,
+      },
+    );
   }
   const token = complaint.taskToken;
   if (complaint.status !== 'awaiting_agent' || !token) {

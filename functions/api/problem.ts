@@ -23,7 +23,11 @@ const statusByError: [new (...args: never[]) => DomainError, number, string][] =
   [ValidationError, 400, 'Invalid request'],
 ];
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
     headers: { 'content-type': 'application/json', ...headers },
@@ -44,10 +48,16 @@ export function problem(status: number, title: string, detail: string, extra: Re
  * Maps an error to its HTTP answer in one place: client mistakes get 4xx with the reason, only
  * unexpected faults become 500 (and then without internals).
  */
-export function errorResponse(error: unknown): { response: APIGatewayProxyStructuredResultV2; unexpected: boolean } {
+export function errorResponse(error: unknown): {
+  response: APIGatewayProxyStructuredResultV2;
+  unexpected: boolean;
+} {
   if (error instanceof ZodError) {
     const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
-    return { response: problem(400, 'Invalid request', 'The request did not pass validation', { issues }), unexpected: false };
+    return {
+      response: problem(400, 'Invalid request', 'The request did not pass validation', { issues }),
+      unexpected: false,
+    };
   }
   for (const [type, status, title] of statusByError) {
     if (error instanceof type) {

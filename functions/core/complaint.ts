@@ -17,7 +17,11 @@ export const complaintStatuses = [
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
 /** Statuses in which a complaint sits in its tier's queue. */
-export const queuedStatuses: readonly ComplaintStatus[] = ['awaiting_agent', 'awaiting_approval', 'awaiting_follow_up'];
+export const queuedStatuses: readonly ComplaintStatus[] = [
+  'awaiting_agent',
+  'awaiting_approval',
+  'awaiting_follow_up',
+];
 
 export const resolutionTypes = ['apology', 'explanation', 'replacement', 'refund', 'credit'] as const;
 export type ResolutionType = (typeof resolutionTypes)[number];
@@ -144,7 +148,13 @@ export function transition(
     });
   }
   const at = now.toISOString();
-  const next: Complaint = { ...complaint, ...changes, status: to, version: complaint.version + 1, updatedAt: at };
+  const next: Complaint = {
+    ...complaint,
+    ...changes,
+    status: to,
+    version: complaint.version + 1,
+    updatedAt: at,
+  };
   const audit: AuditEntry = {
     kind: 'audit',
     id: `${complaint.id}-v${next.version}`,

@@ -17,7 +17,10 @@ export interface OpenComplaintInput {
  * A new complaint from a customer's first mail: the complaint in `received`, its first message and
  * the audit event that records its creation.
  */
-export function openComplaint(input: OpenComplaintInput): { complaint: Complaint; entries: [MessageEntry, AuditEntry] } {
+export function openComplaint(input: OpenComplaintInput): {
+  complaint: Complaint;
+  entries: [MessageEntry, AuditEntry];
+} {
   const { mail, receivedAt } = input;
   const at = receivedAt.toISOString();
   const customerEmail = (mail.from?.address ?? '').toLowerCase();

@@ -1,4 +1,11 @@
-import { type Actor, type AgentDecision, type Complaint, systemActor, type TransitionResult, transition } from './complaint';
+import {
+  type Actor,
+  type AgentDecision,
+  type Complaint,
+  systemActor,
+  type TransitionResult,
+  transition,
+} from './complaint';
 import { DomainError } from './errors';
 import type { Policy } from './policy';
 import { secondsUntil, slaDueAt } from './sla';
@@ -24,7 +31,9 @@ export function workflowState(c: Complaint, now: Date): WorkflowState {
 /** Investigation: sets the SLA clock running for the first response and queues the complaint at tier 1. */
 export function investigate(c: Complaint, policy: Policy, now: Date): TransitionResult {
   const due = slaDueAt(now, c.priority, 'firstResponse', policy);
-  return transition(c, 'startInvestigation', 'investigating', systemActor, now, { slaDueAt: due.toISOString() });
+  return transition(c, 'startInvestigation', 'investigating', systemActor, now, {
+    slaDueAt: due.toISOString(),
+  });
 }
 
 /** The workflow waits for an agent: the live callback token is stored on the complaint. */
@@ -38,7 +47,13 @@ export type EscalationCause = 'sla_breach' | 'agent_request' | 'risk_signal';
  * Escalation: one tier up (tier 3 is the top of the agent ladder; a breach there is flagged for the
  * manager) with a fresh first-response target, and out of any agent's hands.
  */
-export function escalate(c: Complaint, cause: EscalationCause, policy: Policy, now: Date, actor: Actor = systemActor) {
+export function escalate(
+  c: Complaint,
+  cause: EscalationCause,
+  policy: Policy,
+  now: Date,
+  actor: Actor = systemActor,
+) {
   if (c.status === 'deciding') {
     throw new ComplaintBusyError('An agent decision is being applied', { complaintId: c.id });
   }
@@ -57,7 +72,12 @@ export function escalate(c: Complaint, cause: EscalationCause, policy: Policy, n
 }
 
 /** The API hands an agent's decision to the workflow: the live token is consumed (one winner). */
-export function acceptDecision(c: Complaint, decision: AgentDecision, actor: Actor, now: Date): TransitionResult {
+export function acceptDecision(
+  c: Complaint,
+  decision: AgentDecision,
+  actor: Actor,
+  now: Date,
+): TransitionResult {
   return transition(
     c,
     'acceptDecision',
@@ -71,9 +91,17 @@ export function acceptDecision(c: Complaint, decision: AgentDecision, actor: Act
 
 /** The workflow had moved on before the decision reached it: the claim is released, nothing applied. */
 export function releaseDecision(c: Complaint, actor: Actor, now: Date): TransitionResult {
-  return transition(c, 'releaseDecision', 'awaiting_agent', actor, now, { pendingDecision: undefined }, {
-    reason: 'workflow_moved_on',
-  });
+  return transition(
+    c,
+    'releaseDecision',
+    'awaiting_agent',
+    actor,
+    now,
+    { pendingDecision: undefined },
+    {
+      reason: 'workflow_moved_on',
+    },
+  );
 }
 
 /** Applies a resolution the workflow received from AwaitAgent. */

@@ -29,7 +29,12 @@ export const policySchema = z.object({
     manager: amount.nullable(),
   }),
   sla: z.object({
-    targets: z.object({ low: slaTargetSchema, normal: slaTargetSchema, high: slaTargetSchema, urgent: slaTargetSchema }),
+    targets: z.object({
+      low: slaTargetSchema,
+      normal: slaTargetSchema,
+      high: slaTargetSchema,
+      urgent: slaTargetSchema,
+    }),
     /** Fraction of the target at which a warning is raised. */
     warningRatio: z.number().gt(0).lt(1).default(0.8),
   }),
@@ -59,7 +64,12 @@ export const policyProfiles = {
       },
       warningRatio: 0.8,
     },
-    followUp: { delaySeconds: 2 * day, callSlaSeconds: 1 * day, maxCallAttempts: 3, surveyLinkLifetimeSeconds: 14 * day },
+    followUp: {
+      delaySeconds: 2 * day,
+      callSlaSeconds: 1 * day,
+      maxCallAttempts: 3,
+      surveyLinkLifetimeSeconds: 14 * day,
+    },
   },
   /** Local demos: the same shape in seconds, so a whole lifecycle can be watched in a minute. */
   fast: {
@@ -87,7 +97,9 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
   const name = (profile ?? 'standard') as PolicyProfile;
   const base = policyProfiles[name];
   if (!base) {
-    throw new Error(`Unknown policy profile "${profile}"; expected one of ${Object.keys(policyProfiles).join(', ')}`);
+    throw new Error(
+      `Unknown policy profile "${profile}"; expected one of ${Object.keys(policyProfiles).join(', ')}`,
+    );
   }
   const override = overrideJson ? (JSON.parse(overrideJson) as Partial<Policy>) : {};
   return policySchema.parse({

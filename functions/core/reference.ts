@@ -31,5 +31,9 @@ export const referencePattern = /\bCMP-[0-9A-HJKMNP-TV-Z]{6}\b/;
 
 /** Unguessable token for the reply-to address `support+<token>@domain`. */
 export function threadTokenFor(complaintId: string, secret: string): string {
-  return createHash('sha256').update(`${secret}:${complaintId}`).digest('base64url').slice(0, 16).toLowerCase();
+  return createHash('sha256')
+    .update(`${secret}:${complaintId}`)
+    .digest('base64url')
+    .slice(0, 16)
+    .toLowerCase();
 }

@@ -15,11 +15,16 @@ const routeHandlers: Record<RouteName, (ctx: RouteContext) => Promise<APIGateway
 };
 
 const byRouteKey = new Map(
-  (Object.keys(apiRoutes) as RouteName[]).map((name) => [`${apiRoutes[name].method} ${apiRoutes[name].path}`, name]),
+  (Object.keys(apiRoutes) as RouteName[]).map((name) => [
+    `${apiRoutes[name].method} ${apiRoutes[name].path}`,
+    name,
+  ]),
 );
 
 /** The agent API: one Lambda behind the HTTP API; API Gateway has matched the route and verified the JWT. */
-export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const name = byRouteKey.get(event.routeKey);
   if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
   try {

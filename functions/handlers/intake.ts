@@ -68,6 +68,10 @@ export async function handler(event: unknown): Promise<void> {
       });
     }
     const executionArn = await services.workflow.start(complaint.id, { complaintId: complaint.id });
-    logger.info('complaint received', { complaintId: complaint.id, reference: complaint.reference, executionArn });
+    logger.info('complaint received', {
+      complaintId: complaint.id,
+      reference: complaint.reference,
+      executionArn,
+    });
   }
 }

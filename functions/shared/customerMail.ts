@@ -1,7 +1,7 @@
+import type { ComplaintStore, Mailer } from '../adapters/ports';
 import type { Complaint, MessageEntry } from '../core/complaint';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
-import type { ComplaintStore, Mailer } from '../adapters/ports';
 
 export interface CustomerMailOptions {
   purpose: NonNullable<MessageEntry['purpose']>;

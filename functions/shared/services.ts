@@ -1,7 +1,7 @@
-import { SfnWorkflowClient } from '../adapters/workflowClient';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
 import { SesMailer } from '../adapters/mailer';
 import type { ComplaintStore, Mailer, WorkflowClient } from '../adapters/ports';
+import { SfnWorkflowClient } from '../adapters/workflowClient';
 import { config, required } from './config';
 
 /**

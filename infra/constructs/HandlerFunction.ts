@@ -50,8 +50,9 @@ export class HandlerFunction extends NodejsFunction {
         target: 'node24',
         // Prefer the ESM build of dependencies that ship both.
         mainFields: ['module', 'main'],
-        // The nodejs24.x runtime ships the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        // Bundle the SDK too: the versions tested here (client and lib-dynamodb in lockstep) are the ones
+        // that run, instead of whatever SDK the runtime ships that month.
+        externalModules: [],
         minify: true,
         sourceMap: true,
         sourcesContent: false,

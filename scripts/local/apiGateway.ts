@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import { apiRoutes, apiScope } from '../../functions/api/routes';
 import type { DevIdentityProvider } from './devTokens';
 
-export type ApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface LocalApiGatewayOptions {
   handler: ApiHandler;
@@ -76,7 +75,9 @@ const textual = /^(application\/(json|problem\+json|x-www-form-urlencoded|xml)|t
  * matches the route table, verifies the bearer token (401 as AWS answers it, 403 without the scope),
  * builds the payload-format-2.0 event and invokes the same exported handler the Lambda runs.
  */
-export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function startLocalApiGateway(
+  options: LocalApiGatewayOptions,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -152,7 +153,9 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       send(res, 500, { message: 'Internal Server Error' });
     }
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,

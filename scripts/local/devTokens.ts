@@ -19,7 +19,10 @@ export interface DevIdentityProvider {
 
 const alg = 'ES256';
 
-export async function devIdentityProvider(keyFile: string, issuer = 'http://localhost/dev-idp'): Promise<DevIdentityProvider> {
+export async function devIdentityProvider(
+  keyFile: string,
+  issuer = 'http://localhost/dev-idp',
+): Promise<DevIdentityProvider> {
   let stored: { privateJwk: JWK; publicJwk: JWK; clientId: string };
   if (existsSync(keyFile)) {
     stored = JSON.parse(await readFile(keyFile, 'utf8'));

@@ -79,7 +79,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const dynamo = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamo = dynalite({
+      path: join(dataDir, 'dynamodb'),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
     const dynamoPort = await listen(dynamo, ports.dynamodb ?? 0, host);
     closers.push(() => new Promise((ok) => dynamo.close(() => ok())));
     const dynamoEndpoint = `http://${host}:${dynamoPort}`;
@@ -150,13 +155,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => smtp.close());
 
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
-    const gateway = await startLocalApiGateway({ handler: api.handler, identity, host, port: ports.api ?? 0 });
+    const gateway = await startLocalApiGateway({
+      handler: api.handler,
+      identity,
+      host,
+      port: ports.api ?? 0,
+    });
     closers.push(() => gateway.close());
 
     const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
     const tokens = Object.fromEntries(
       await Promise.all(
-        roles.map(async (role) => [role, await identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` })]),
+        roles.map(async (role) => [
+          role,
+          await identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` }),
+        ]),
       ),
     ) as Record<AgentRole, string>;
 

@@ -2,7 +2,11 @@ import { createTransport } from 'nodemailer';
 import type { LocalEndpoints } from './localStack';
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -20,9 +24,21 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
 /** A customer's mail client: plain SMTP to the local intake. */
 export async function sendMail(
   endpoints: LocalEndpoints,
-  mail: { from: string; subject: string; text: string; to?: string; headers?: Record<string, string>; messageId?: string },
+  mail: {
+    from: string;
+    subject: string;
+    text: string;
+    to?: string;
+    headers?: Record<string, string>;
+    messageId?: string;
+  },
 ) {
-  const transport = createTransport({ host: endpoints.smtp.host, port: endpoints.smtp.port, secure: false, ignoreTLS: true });
+  const transport = createTransport({
+    host: endpoints.smtp.host,
+    port: endpoints.smtp.port,
+    secure: false,
+    ignoreTLS: true,
+  });
   try {
     return await transport.sendMail({ to: endpoints.supportAddress, ...mail });
   } finally {
@@ -50,7 +66,9 @@ export async function api<T = Record<string, unknown>>(
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...options.headers,
     },
-    ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+    ...(options.body !== undefined
+      ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+      : {}),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as T };
@@ -74,7 +92,12 @@ export async function mailbox(endpoints: LocalEndpoints): Promise<SentMail[]> {
 }
 
 /** Waits for a mail to `to` whose subject or text matches. */
-export function waitForMail(endpoints: LocalEndpoints, to: string, match: RegExp, timeoutMs?: number): Promise<SentMail> {
+export function waitForMail(
+  endpoints: LocalEndpoints,
+  to: string,
+  match: RegExp,
+  timeoutMs?: number,
+): Promise<SentMail> {
   return waitFor(
     async () =>
       (await mailbox(endpoints)).find(

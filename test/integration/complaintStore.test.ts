@@ -61,17 +61,25 @@ describe('DynamoComplaintStore on dynalite', () => {
 
   it('saves only on the expected version (and token), else ConflictError with the current version', async () => {
     await store.create(complaint('b1', { taskToken: 'tok' }), []);
-    await store.save({ ...complaint('b1', { taskToken: 'tok' }), version: 2, subject: 'v2' }, [], { taskToken: 'tok' });
+    await store.save({ ...complaint('b1', { taskToken: 'tok' }), version: 2, subject: 'v2' }, [], {
+      taskToken: 'tok',
+    });
     await expect(store.save({ ...complaint('b1'), version: 2 }, [])).rejects.toMatchObject({
       name: 'ConflictError',
       details: { currentVersion: 2 },
     });
-    await expect(store.save({ ...complaint('b1'), version: 3 }, [], { taskToken: 'wrong' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      store.save({ ...complaint('b1'), version: 3 }, [], { taskToken: 'wrong' }),
+    ).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get('b1'))?.subject).toBe('v2');
   });
 
   it('orders the tier queue by SLA due time, pages with a cursor, and drops closed complaints', async () => {
-    for (const [id, due] of [['q3', '12'], ['q1', '10'], ['q2', '11']] as const) {
+    for (const [id, due] of [
+      ['q3', '12'],
+      ['q1', '10'],
+      ['q2', '11'],
+    ] as const) {
       await store.create(complaint(id, { tier: 2, slaDueAt: `2026-11-23T${due}:00:00.000Z` }), []);
     }
     const page1 = await store.queue(2, { limit: 2 });
@@ -84,7 +92,9 @@ describe('DynamoComplaintStore on dynalite', () => {
   });
 
   it('keeps the timeline in time order and finds complaints by customer, reference and outbound id', async () => {
-    await store.create(complaint('t1', { customerEmail: 'bob@example.org' }), [audit('t1', 2, '2026-11-23T09:00:02.000Z')]);
+    await store.create(complaint('t1', { customerEmail: 'bob@example.org' }), [
+      audit('t1', 2, '2026-11-23T09:00:02.000Z'),
+    ]);
     await store.append('t1', [audit('t1', 1, '2026-11-23T09:00:01.000Z')]);
     expect((await store.timeline('t1')).map((e) => e.id)).toEqual(['t1-v1', 't1-v2']);
     expect((await store.byCustomer('BOB@example.org')).items.map((c) => c.id)).toEqual(['t1']);

@@ -48,83 +48,148 @@ describe('email in, complaint, workflow, agent API, email out', () => {
   });
 
   it('acknowledges a customer mail with a reference and starts an execution named after the complaint', async () => {
-    await sendMail(stack.endpoints, { from: `Ann Customer <${customer}>`, subject: 'My parcel never arrived', text: 'Order 1234 is two weeks late.' });
+    await sendMail(stack.endpoints, {
+      from: `Ann Customer <${customer}>`,
+      subject: 'My parcel never arrived',
+      text: 'Order 1234 is two weeks late.',
+    });
     const ack = await waitForMail(stack.endpoints, customer, /CMP-[0-9A-Z]{6}/);
     reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
     expect(ack.body.text).toContain(reference);
     expect(ack.replyTo[0]).toMatch(/^support\+[\w-]+@support\.localhost$/);
     expect(ack.headers).toEqual(expect.arrayContaining([{ name: 'Auto-Submitted', value: 'auto-replied' }]));
 
-    const found = await api<{ items: ComplaintView[] }>(stack.endpoints, 'GET', `/complaints?reference=${reference}`, {
-      token: stack.endpoints.tokens.tier1,
-    });
+    const found = await api<{ items: ComplaintView[] }>(
+      stack.endpoints,
+      'GET',
+      `/complaints?reference=${reference}`,
+      {
+        token: stack.endpoints.tokens.tier1,
+      },
+    );
     expect(found.status).toBe(200);
     expect(found.body.items).toHaveLength(1);
     id = found.body.items[0]?.id as string;
 
     const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
     const execution = await sfn.send(
-      new DescribeExecutionCommand({ executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}` }),
+      new DescribeExecutionCommand({
+        executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}`,
+      }),
     );
     expect(execution).toMatchObject({ name: id, status: 'RUNNING' });
   });
 
   it('shows status, tier, SLA due time and the timeline to an agent', async () => {
     const detail = await waitFor(async () => {
-      const res = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: stack.endpoints.tokens.tier1 });
+      const res = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, {
+        token: stack.endpoints.tokens.tier1,
+      });
       return res.body.complaint?.status === 'awaiting_agent' ? res : undefined;
     }, 'the complaint to wait for an agent');
     expect(detail.headers.get('etag')).toBe(`"${detail.body.complaint.version}"`);
     expect(detail.body.complaint).toMatchObject({ reference, tier: 1 });
     expect(Date.parse(detail.body.complaint.slaDueAt ?? '')).toBeGreaterThan(Date.now());
     expect(detail.body.timeline.map((e) => e.action ?? `${e.direction}:${e.purpose}`)).toEqual(
-      expect.arrayContaining(['receive', 'inbound:customer', 'outbound:acknowledgement', 'startInvestigation', 'awaitAgent']),
+      expect.arrayContaining([
+        'receive',
+        'inbound:customer',
+        'outbound:acknowledgement',
+        'startInvestigation',
+        'awaitAgent',
+      ]),
     );
-    const queue = await api<{ items: ComplaintView[] }>(stack.endpoints, 'GET', '/complaints', { token: stack.endpoints.tokens.tier1 });
+    const queue = await api<{ items: ComplaintView[] }>(stack.endpoints, 'GET', '/complaints', {
+      token: stack.endpoints.tokens.tier1,
+    });
     expect(queue.body.items.map((c) => c.id)).toContain(id);
   });
 
   it('answers client mistakes with 401, 400, 403, 404 and 409', async () => {
-    const body = { type: 'refund', amount: 40, currency: 'EUR', summary: 'Refund of the order.', rootCause: 'carrier_delay' };
+    const body = {
+      type: 'refund',
+      amount: 40,
+      currency: 'EUR',
+      summary: 'Refund of the order.',
+      rootCause: 'carrier_delay',
+    };
     const t1 = stack.endpoints.tokens.tier1;
     expect((await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { body })).status).toBe(401);
-    expect((await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { body, token: `${t1}x` })).status).toBe(401);
-    const bad = await api<{ issues: { path: string }[] }>(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
-      token: t1,
-      body: { type: 'refund', summary: '' },
-    });
+    expect(
+      (await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { body, token: `${t1}x` })).status,
+    ).toBe(401);
+    const bad = await api<{ issues: { path: string }[] }>(
+      stack.endpoints,
+      'POST',
+      `/complaints/${id}/resolution`,
+      {
+        token: t1,
+        body: { type: 'refund', summary: '' },
+      },
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['summary', 'rootCause']));
-    expect((await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { token: t1, body: '{not json' })).status).toBe(400);
-    const over = await api<{ limit: number; approverRole: string }>(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
-      token: t1,
-      body: { ...body, amount: 500 },
-    });
+    expect(
+      (await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { token: t1, body: '{not json' }))
+        .status,
+    ).toBe(400);
+    const over = await api<{ limit: number; approverRole: string }>(
+      stack.endpoints,
+      'POST',
+      `/complaints/${id}/resolution`,
+      {
+        token: t1,
+        body: { ...body, amount: 500 },
+      },
+    );
     expect(over).toMatchObject({ status: 403, body: { limit: 100, approverRole: 'tier2' } });
-    expect((await api(stack.endpoints, 'POST', `/complaints/${'0'.repeat(26)}/resolution`, { token: t1, body })).status).toBe(404);
-    const stale = await api<{ currentVersion: number }>(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
-      token: t1,
-      body,
-      headers: { 'if-match': '"1"' },
-    });
+    expect(
+      (await api(stack.endpoints, 'POST', `/complaints/${'0'.repeat(26)}/resolution`, { token: t1, body }))
+        .status,
+    ).toBe(404);
+    const stale = await api<{ currentVersion: number }>(
+      stack.endpoints,
+      'POST',
+      `/complaints/${id}/resolution`,
+      {
+        token: t1,
+        body,
+        headers: { 'if-match': '"1"' },
+      },
+    );
     expect(stale.status).toBe(409);
     expect(stale.body.currentVersion).toBeGreaterThan(1);
   });
 
   it('resolves within the tier-1 limit and emails the resolution to the customer', async () => {
-    const current = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: stack.endpoints.tokens.tier1 });
-    const res = await api<{ complaint: ComplaintView }>(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
+    const current = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, {
       token: stack.endpoints.tokens.tier1,
-      headers: { 'if-match': current.headers.get('etag') as string },
-      body: { type: 'refund', amount: 40, currency: 'EUR', summary: 'We refunded your order in full.', rootCause: 'carrier_delay' },
     });
+    const res = await api<{ complaint: ComplaintView }>(
+      stack.endpoints,
+      'POST',
+      `/complaints/${id}/resolution`,
+      {
+        token: stack.endpoints.tokens.tier1,
+        headers: { 'if-match': current.headers.get('etag') as string },
+        body: {
+          type: 'refund',
+          amount: 40,
+          currency: 'EUR',
+          summary: 'We refunded your order in full.',
+          rootCause: 'carrier_delay',
+        },
+      },
+    );
     expect(res.status).toBe(202);
     const mail = await waitForMail(stack.endpoints, customer, /We refunded your order in full/);
     expect(mail.body.text).toContain('€40.00');
     expect(mail.subject).toContain(reference);
 
     const resolved = await waitFor(async () => {
-      const r = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: stack.endpoints.tokens.tier1 });
+      const r = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, {
+        token: stack.endpoints.tokens.tier1,
+      });
       return r.body.complaint.status === 'resolved' ? r.body : undefined;
     }, 'the resolution to be applied');
     expect(resolved.complaint.resolution).toMatchObject({ type: 'refund', amount: 40, authorityLimit: 100 });
@@ -134,7 +199,9 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
     await waitFor(async () => {
       const out = await sfn.send(
-        new DescribeExecutionCommand({ executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}` }),
+        new DescribeExecutionCommand({
+          executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}`,
+        }),
       );
       return out.status === 'SUCCEEDED' ? out : undefined;
     }, 'the execution to succeed');
@@ -150,7 +217,12 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     const messageId = `<dup-${Date.now()}@example.org>`;
     const from = 'bob@example.org';
     for (let i = 0; i < 3; i++) {
-      await sendMail(stack.endpoints, { from, subject: 'Double charge', text: 'I was charged twice.', messageId });
+      await sendMail(stack.endpoints, {
+        from,
+        subject: 'Double charge',
+        text: 'I was charged twice.',
+        messageId,
+      });
     }
     await stack.drainIntake();
     const acks = (await mailbox(stack.endpoints)).filter((m) => m.destination.to.includes(from));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZodError, z } from 'zod';
+import { type ZodError, z } from 'zod';
 import { actorFromClaims } from '../../functions/api/auth';
 import { errorResponse, UnauthorizedError } from '../../functions/api/problem';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../functions/core/errors';
@@ -34,14 +34,22 @@ describe('errorResponse', () => {
     expect(errorResponse(zod).response.statusCode).toBe(400);
     expect(JSON.parse(String(errorResponse(zod).response.body)).issues[0].path).toBe('a');
     expect(errorResponse(new NotFoundError('x')).response.statusCode).toBe(404);
-    expect(errorResponse(new ConflictError('x', { currentVersion: 3 })).response.body).toContain('"currentVersion":3');
-    expect(errorResponse(new Error('boom'))).toMatchObject({ unexpected: true, response: { statusCode: 500 } });
+    expect(errorResponse(new ConflictError('x', { currentVersion: 3 })).response.body).toContain(
+      '"currentVersion":3',
+    );
+    expect(errorResponse(new Error('boom'))).toMatchObject({
+      unexpected: true,
+      response: { statusCode: 500 },
+    });
   });
 });
 
 describe('loadPolicy', () => {
   it('validates overrides and names the bad field', () => {
-    expect(loadPolicy('fast', '{"authority":{"tier1":50}}').authority).toMatchObject({ tier1: 50, tier2: 1000 });
+    expect(loadPolicy('fast', '{"authority":{"tier1":50}}').authority).toMatchObject({
+      tier1: 50,
+      tier2: 1000,
+    });
     expect(() => loadPolicy('standard', '{"authority":{"tier1":-1}}')).toThrow(/tier1/);
     expect(() => loadPolicy('nope')).toThrow(/Unknown policy profile/);
   });

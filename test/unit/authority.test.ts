@@ -7,7 +7,10 @@ const policy = policyProfiles.standard;
 
 describe('assessAuthority', () => {
   it('lets a tier-1 agent refund up to 100 and sends 101 to tier 2', () => {
-    expect(assessAuthority('tier1', { type: 'refund', amount: 100 }, policy)).toMatchObject({ withinAuthority: true, limit: 100 });
+    expect(assessAuthority('tier1', { type: 'refund', amount: 100 }, policy)).toMatchObject({
+      withinAuthority: true,
+      limit: 100,
+    });
     expect(assessAuthority('tier1', { type: 'refund', amount: 101 }, policy)).toMatchObject({
       withinAuthority: false,
       approverRole: 'tier2',

@@ -33,21 +33,43 @@ const received: Complaint = {
 
 const decision: AgentDecision = {
   action: 'resolve',
-  resolution: { type: 'refund', amount: 40, currency: 'EUR', summary: 'Refunded', rootCause: 'carrier_delay', appliedBy: agent, authorityLimit: 100 },
+  resolution: {
+    type: 'refund',
+    amount: 40,
+    currency: 'EUR',
+    summary: 'Refunded',
+    rootCause: 'carrier_delay',
+    appliedBy: agent,
+    authorityLimit: 100,
+  },
 };
 
 describe('complaint lifecycle', () => {
   it('walks received -> investigating -> awaiting_agent -> deciding -> resolved with one audit event per step', () => {
     const a = investigate(received, policy, t0);
-    expect(a.complaint).toMatchObject({ status: 'investigating', version: 2, slaDueAt: '2026-11-23T17:00:00.000Z' });
-    expect(a.audit).toMatchObject({ action: 'startInvestigation', fromStatus: 'received', toStatus: 'investigating', version: 2 });
+    expect(a.complaint).toMatchObject({
+      status: 'investigating',
+      version: 2,
+      slaDueAt: '2026-11-23T17:00:00.000Z',
+    });
+    expect(a.audit).toMatchObject({
+      action: 'startInvestigation',
+      fromStatus: 'received',
+      toStatus: 'investigating',
+      version: 2,
+    });
     expect(workflowState(a.complaint, t0)).toEqual({ complaintId: 'c1', tier: 1, awaitSeconds: 8 * 3600 });
 
     const b = awaitAgent(a.complaint, 'token-1', t0);
     expect(b.complaint).toMatchObject({ status: 'awaiting_agent', taskToken: 'token-1', version: 3 });
 
     const c = acceptDecision(b.complaint, decision, agent, t0);
-    expect(c.complaint).toMatchObject({ status: 'deciding', taskToken: undefined, assignee: 'agent-1', version: 4 });
+    expect(c.complaint).toMatchObject({
+      status: 'deciding',
+      taskToken: undefined,
+      assignee: 'agent-1',
+      version: 4,
+    });
     expect(c.audit.actor).toEqual(agent);
 
     const d = applyResolution(c.complaint, decision, t0);

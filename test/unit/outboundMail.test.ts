@@ -13,7 +13,9 @@ const complaint = {
 describe('outbound mail', () => {
   it('tags the subject once with the reference', () => {
     expect(taggedSubject(complaint)).toBe('Re: Parcel <late> [CMP-4F7K2Q]');
-    expect(taggedSubject({ ...complaint, subject: 'Re: Parcel [CMP-4F7K2Q]' })).toBe('Re: Parcel [CMP-4F7K2Q]');
+    expect(taggedSubject({ ...complaint, subject: 'Re: Parcel [CMP-4F7K2Q]' })).toBe(
+      'Re: Parcel [CMP-4F7K2Q]',
+    );
   });
 
   it('acknowledges with the reference and escapes HTML', () => {
@@ -37,7 +39,12 @@ describe('outbound mail', () => {
   });
 
   it('marks automatic mail per RFC 3834 and threads replies', () => {
-    const h = outboundHeaders({ automatic: true, inReplyTo: 'abc@example.org', references: ['<x@y>'], mailDomain: 'd.example' });
+    const h = outboundHeaders({
+      automatic: true,
+      inReplyTo: 'abc@example.org',
+      references: ['<x@y>'],
+      mailDomain: 'd.example',
+    });
     expect(h).toEqual({
       'X-Complaints-Loop': 'd.example',
       'Auto-Submitted': 'auto-replied',

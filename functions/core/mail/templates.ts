@@ -7,7 +7,10 @@ export interface RenderedMail {
 }
 
 const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 /** Subject with the reference tag, so replies thread even when headers are lost. */
 export function taggedSubject(complaint: Pick<Complaint, 'reference' | 'subject'>): string {
@@ -24,7 +27,8 @@ function render(paragraphs: string[], subject: string): RenderedMail {
   };
 }
 
-const greeting = (c: Pick<Complaint, 'customerName'>) => (c.customerName ? `Dear ${c.customerName},` : 'Hello,');
+const greeting = (c: Pick<Complaint, 'customerName'>) =>
+  c.customerName ? `Dear ${c.customerName},` : 'Hello,';
 
 /** Acknowledgement sent within seconds of a new complaint, carrying its reference. */
 export function acknowledgementMail(c: Complaint): RenderedMail {
@@ -40,7 +44,9 @@ export function acknowledgementMail(c: Complaint): RenderedMail {
 }
 
 const money = (r: Resolution) =>
-  r.amount !== undefined ? ` of ${new Intl.NumberFormat('en', { style: 'currency', currency: r.currency ?? 'EUR' }).format(r.amount)}` : '';
+  r.amount !== undefined
+    ? ` of ${new Intl.NumberFormat('en', { style: 'currency', currency: r.currency ?? 'EUR' }).format(r.amount)}`
+    : '';
 
 const resolutionSentence: Record<Resolution['type'], (r: Resolution) => string> = {
   apology: () => 'We sincerely apologise for what happened.',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { awaitAgent } from '../../core/lifecycle';
 import { ConflictError, NotFoundError } from '../../core/errors';
+import { awaitAgent } from '../../core/lifecycle';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
 

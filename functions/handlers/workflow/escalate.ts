@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { escalate, workflowState } from '../../core/lifecycle';
 import { NotFoundError } from '../../core/errors';
+import { escalate, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { applyResolution } from '../../core/lifecycle';
-import { NotFoundError } from '../../core/errors';
-import { resolutionMail } from '../../core/mail/templates';
 import { decisionSchema } from '../../api/schemas';
+import { NotFoundError } from '../../core/errors';
+import { applyResolution } from '../../core/lifecycle';
+import { resolutionMail } from '../../core/mail/templates';
 import { config } from '../../shared/config';
 import { mailCustomer } from '../../shared/customerMail';
 import { logger } from '../../shared/logger';
@@ -35,7 +35,9 @@ export async function handler(event: unknown) {
       now,
       supportAddress: cfg.supportAddress,
       mailDomain: cfg.mailDomain,
-      ...(firstMessage?.kind === 'message' && firstMessage.messageId ? { inReplyTo: firstMessage.messageId } : {}),
+      ...(firstMessage?.kind === 'message' && firstMessage.messageId
+        ? { inReplyTo: firstMessage.messageId }
+        : {}),
     });
   }
   logger.info('resolution applied', { complaintId, type: complaint.resolution?.type });
