@@ -1,0 +1,104 @@
+import { SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
+import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
+import { proposeResolution } from '../../functions/api/complaintRoutes';
+import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import { ConflictError } from '../../functions/core/errors';
+import { policyProfiles } from '../../functions/core/policy';
+
+/** In-memory complaint store with the same version semantics as the DynamoDB one. */
+function memoryStore(
+  initial: Complaint,
+): ComplaintStore & { current(): Complaint; entries: TimelineEntry[] } {
+  let current = initial;
+  const entries: TimelineEntry[] = [];
+  const unused = () => {
+    throw new Error('not used here');
+  };
+  return {
+    current: () => current,
+    entries,
+    get: async (id) => (id === current.id ? current : undefined),
+    save: async (next, added, condition) => {
+      if (next.version - 1 !== current.version) throw new ConflictError('stale');
+      if (condition?.taskToken !== undefined && condition.taskToken !== current.taskToken)
+        throw new ConflictError('token');
+      current = next;
+      entries.push(...added);
+    },
+    create: unused,
+    reserveReference: unused,
+    findIdByReference: unused,
+    findIdByThreadToken: unused,
+    append: unused,
+    timeline: unused,
+    queue: unused,
+    byCustomer: unused,
+    byAssignee: unused,
+    claimInbound: unused,
+    recordOutbound: unused,
+    findIdByOutbound: unused,
+  };
+}
+
+const id = 'a'.repeat(26);
+const waiting: Complaint = {
+  id,
+  reference: 'CMP-4F7K2Q',
+  status: 'awaiting_agent',
+  tier: 1,
+  priority: 'normal',
+  customerEmail: 'ann@example.org',
+  subject: 's',
+  threadToken: 't',
+  taskToken: 'token-1',
+  createdAt: '2026-11-23T09:00:00Z',
+  updatedAt: '2026-11-23T09:00:00Z',
+  version: 3,
+};
+
+describe('POST /complaints/{id}/resolution when the callback has already timed out', () => {
+  it('maps TaskTimedOut to 409, releases the claim and leaves no decision pending', async () => {
+    // Fault injection: Step Functions answers TaskTimedOut (the SLA timeout fired a moment earlier).
+    const sfnMock = mockClient(SFNClient);
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const store = memoryStore(waiting);
+    const workflow = new SfnWorkflowClient(
+      'arn:aws:states:us-east-1:000000000000:stateMachine:X',
+      new SFNClient({}),
+    );
+    const event = {
+      pathParameters: { id },
+      headers: {},
+      body: JSON.stringify({ type: 'refund', amount: 40, summary: 'Refund', rootCause: 'carrier_delay' }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+
+    const result = proposeResolution({
+      event,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services: { store, workflow, mailer: {} as Mailer },
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    await expect(result).rejects.toMatchObject({
+      name: 'ConflictError',
+      details: { status: 'awaiting_agent' },
+    });
+    expect(store.current()).toMatchObject({
+      status: 'awaiting_agent',
+      version: 5,
+      pendingDecision: undefined,
+    });
+    expect(store.entries.map((e) => (e.kind === 'audit' ? e.action : e.kind))).toEqual([
+      'acceptDecision',
+      'releaseDecision',
+    ]);
+    sfnMock.restore();
+  });
+});
