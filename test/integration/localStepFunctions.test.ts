@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   type ExecutionStatus,
@@ -93,9 +94,13 @@ class ComplaintBusyError extends Error {
 /** The test's stand-ins for the Lambda functions; `notify` keeps every task token it receives. */
 function testLambdas() {
   const tokens = new Map<string, string[]>();
+  const prepared: string[] = [];
   const escalations: string[] = [];
   const lambdas: Record<string, LocalLambdaHandler> = {
-    [functionArn('prepare')]: async (event) => ({ ...(event as object), prepared: true }),
+    [functionArn('prepare')]: async (event) => {
+      prepared.push((event as { orderId: string }).orderId);
+      return { ...(event as object), prepared: true };
+    },
     [functionArn('notify')]: async (event) => {
       const { orderId, taskToken } = event as { orderId: string; taskToken: string };
       tokens.set(orderId, [...(tokens.get(orderId) ?? []), taskToken]);
@@ -108,7 +113,7 @@ function testLambdas() {
       return { ...(event as object), escalated: true };
     },
   };
-  return { lambdas, tokens, escalations };
+  return { lambdas, tokens, prepared, escalations };
 }
 
 /** Polls `probe` until it returns a value, failing after `timeoutMs`. */
@@ -148,7 +153,8 @@ describe('local Step Functions endpoint', () => {
 
   const start = async (name: string, input: object) =>
     sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-  const describeExecution = (executionArn: string) => sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const describeExecution = (executionArn: string) =>
+    sfn.send(new DescribeExecutionCommand({ executionArn }));
   const untilStatus = (executionArn: string, status: ExecutionStatus) =>
     eventually(async () => {
       const execution = await describeExecution(executionArn);
@@ -173,13 +179,19 @@ describe('local Step Functions endpoint', () => {
   };
 
   it('completes a callback task with SendTaskSuccess and records the AWS history', async () => {
-    const { executionArn, startDate } = await start('approve-1', { orderId: 'o1', mode: 'callback', awaitSeconds: 60 });
+    const { executionArn, startDate } = await start('approve-1', {
+      orderId: 'o1',
+      mode: 'callback',
+      awaitSeconds: 60,
+    });
     expect(executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:Orders:approve-1');
     expect(startDate).toBeInstanceOf(Date);
     const token = await tokenFor('o1');
     expect((await describeExecution(executionArn as string)).status).toBe('RUNNING');
 
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
+    await sfn.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }),
+    );
 
     const done = await untilStatus(executionArn as string, 'SUCCEEDED');
     expect(done).toMatchObject({ name: 'approve-1', stateMachineArn, stopDate: expect.any(Date) });
@@ -227,7 +239,9 @@ describe('local Step Functions endpoint', () => {
       resource: 'invoke.waitForTaskToken',
       timeoutInSeconds: 60,
     });
-    expect((await history(executionArn as string, true)).map((e) => e.id)).toEqual(events.map((e) => e.id).reverse());
+    expect((await history(executionArn as string, true)).map((e) => e.id)).toEqual(
+      events.map((e) => e.id).reverse(),
+    );
 
     // The task is over: AWS answers TaskTimedOut to any further callback on its token.
     await expect(
@@ -238,10 +252,15 @@ describe('local Step Functions endpoint', () => {
   it('routes a SendTaskFailure to the Catch for its error name', async () => {
     const { executionArn } = await start('withdraw-1', { orderId: 'o2', mode: 'callback', awaitSeconds: 60 });
     const token = await tokenFor('o2');
-    await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'CustomerWithdrew', cause: 'changed mind' }));
+    await sfn.send(
+      new SendTaskFailureCommand({ taskToken: token, error: 'CustomerWithdrew', cause: 'changed mind' }),
+    );
 
     const done = await untilStatus(executionArn as string, 'SUCCEEDED');
-    expect(JSON.parse(done.output as string).failure).toEqual({ Error: 'CustomerWithdrew', Cause: 'changed mind' });
+    expect(JSON.parse(done.output as string).failure).toEqual({
+      Error: 'CustomerWithdrew',
+      Cause: 'changed mind',
+    });
     expect((await history(executionArn as string)).map((e) => e.type)).toContain('TaskFailed');
   });
 
@@ -254,7 +273,9 @@ describe('local Step Functions endpoint', () => {
     expect(output.timeout.Error).toBe('States.Timeout');
     expect(output.escalated).toBe(true);
     const events = await history(executionArn as string);
-    expect(events.find((e) => e.type === 'TaskTimedOut')?.taskTimedOutEventDetails?.error).toBe('States.Timeout');
+    expect(events.find((e) => e.type === 'TaskTimedOut')?.taskTimedOutEventDetails?.error).toBe(
+      'States.Timeout',
+    );
 
     await expect(
       sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) })),
@@ -288,12 +309,18 @@ describe('local Step Functions endpoint', () => {
     const first = await start('repeat-1', input);
     const again = await start('repeat-1', input);
     expect(again).toMatchObject({ executionArn: first.executionArn, startDate: first.startDate });
-    await expect(start('repeat-1', { ...input, orderId: 'other' })).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(start('repeat-1', { ...input, orderId: 'other' })).rejects.toBeInstanceOf(
+      ExecutionAlreadyExists,
+    );
     await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
   });
 
   it('keeps a 30-day callback timeout open and stops the execution with StopExecution', async () => {
-    const { executionArn } = await start('stop-1', { orderId: 'o7', mode: 'callback', awaitSeconds: thirtyDays });
+    const { executionArn } = await start('stop-1', {
+      orderId: 'o7',
+      mode: 'callback',
+      awaitSeconds: thirtyDays,
+    });
     const token = await tokenFor('o7');
     // Above 2^31-1 ms a bare setTimeout fires at once: the task must still be waiting.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -335,6 +362,12 @@ describe('local Step Functions endpoint', () => {
     await sfn.send(new StopExecutionCommand({ executionArn }));
   });
 
+  it('describes the state machine with the definition it was given', async () => {
+    const machine = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    expect(machine).toMatchObject({ name: 'Orders', status: 'ACTIVE', type: 'STANDARD' });
+    expect(JSON.parse(machine.definition as string)).toEqual(definition);
+  });
+
   it('answers unknown executions and tokens with the AWS errors', async () => {
     await expect(
       describeExecution('arn:aws:states:us-east-1:000000000000:execution:Orders:nope'),
@@ -354,7 +387,12 @@ describe('local Step Functions endpoint across a restart', () => {
 
   it('resumes a RUNNING execution waiting for a callback, with a new token for its function', async () => {
     const before = testLambdas();
-    const first = await startLocalStepFunctions({ definition, stateMachineArn, lambdas: before.lambdas, dataDir });
+    const first = await startLocalStepFunctions({
+      definition,
+      stateMachineArn,
+      lambdas: before.lambdas,
+      dataDir,
+    });
     const firstClient = sfnClient(first.endpoint);
     const input = JSON.stringify({ orderId: 'r1', mode: 'callback', awaitSeconds: 600 });
     const { executionArn } = await firstClient.send(
@@ -365,7 +403,12 @@ describe('local Step Functions endpoint across a restart', () => {
     await first.close();
 
     const after = testLambdas();
-    const second = await startLocalStepFunctions({ definition, stateMachineArn, lambdas: after.lambdas, dataDir });
+    const second = await startLocalStepFunctions({
+      definition,
+      stateMachineArn,
+      lambdas: after.lambdas,
+      dataDir,
+    });
     const sfn = sfnClient(second.endpoint);
     try {
       const newToken = await eventually(async () => after.tokens.get('r1')?.[0]);
@@ -374,20 +417,22 @@ describe('local Step Functions endpoint across a restart', () => {
         sfn.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: '{}' })),
       ).rejects.toBeInstanceOf(TaskTimedOut);
 
-      await sfn.send(new SendTaskSuccessCommand({ taskToken: newToken, output: JSON.stringify({ approved: true }) }));
+      await sfn.send(
+        new SendTaskSuccessCommand({ taskToken: newToken, output: JSON.stringify({ approved: true }) }),
+      );
       const done = await eventually(async () => {
         const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
         return execution.status === 'SUCCEEDED' ? execution : undefined;
       });
       expect(JSON.parse(done.output as string).decision).toEqual({ approved: true });
       expect(done.startDate?.getTime()).toBeLessThan(done.stopDate?.getTime() as number);
-      // Lambda ran only in the first life: the resumed run starts at the callback state.
-      expect(after.tokens.size).toBe(1);
+      // The resumed run starts at the callback state: the first task does not run again.
+      expect(after.prepared).toEqual([]);
       const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
       expect(events.filter((e) => e.type === 'ExecutionStarted')).toHaveLength(1);
-      expect(events.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails?.name)).toEqual(
-        ['Prepare', 'AwaitDecision'],
-      );
+      expect(
+        events.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails?.name),
+      ).toEqual(['Prepare', 'AwaitDecision']);
       expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
     } finally {
       sfn.destroy();

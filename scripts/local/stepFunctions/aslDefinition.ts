@@ -85,6 +85,8 @@ export function resolveReferencePath(path: string, document: unknown): unknown {
         ? step.slice(2, -2)
         : Number(step.slice(1, -1));
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    // A name selects a field of an object only (not an array's `length`).
+    if (Array.isArray(value) !== (typeof key === 'number')) return undefined;
     value = (value as Record<string | number, unknown>)[key];
   }
   return value;

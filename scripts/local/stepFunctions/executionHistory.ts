@@ -67,7 +67,11 @@ const mapIterationDetails = {
   MapIterationFailed: 'mapIterationFailedEventDetails',
 };
 
-export const mapIteration = (type: keyof typeof mapIterationDetails, name: string, index: number): HistoryEntry => ({
+export const mapIteration = (
+  type: keyof typeof mapIterationDetails,
+  name: string,
+  index: number,
+): HistoryEntry => ({
   type,
   [mapIterationDetails[type]]: { name, index },
 });

@@ -14,7 +14,7 @@ import {
 } from './executionHistory';
 import type { ExecutionRecord, ExecutionStatus } from './executionStore';
 import { invokeLambda, invokeResponse, type LambdaTask, type LocalLambdaHandler } from './lambdaTasks';
-import { TaskInvocation } from './taskInvocation';
+import { RunEndedError, TaskInvocation } from './taskInvocation';
 import { type ClosedTokenReason, newTaskToken, type TaskTokens } from './taskTokens';
 
 type LibraryRun = ReturnType<StateMachine['run']>;
@@ -119,8 +119,8 @@ export class ExecutionRun {
     // The library resolved this state's Parameters (reading `$$.Task.Token`, if at all) just before this call.
     const token = this.tokenSlot ?? newTaskToken();
     this.tokenSlot = undefined;
-    // After an abort the library still retries a failing state: nothing may run again.
-    if (this.ended) return new Promise(() => undefined);
+    // An aborted run still retries a Task that failed in flight: nothing may run any more.
+    if (this.ended) return Promise.reject(new RunEndedError());
     const state = this.env.states.get(stateName) as AslState;
     const invocation = new TaskInvocation(
       stateName,
@@ -215,12 +215,7 @@ export class ExecutionRun {
       case 'ExecutionTimeout': {
         const error = 'States.Timeout';
         const cause = 'The execution exceeded the TimeoutSeconds of the state machine';
-        this.end(
-          'TIMED_OUT',
-          executionTimedOut(error, cause),
-          { error, cause },
-          event.timestamp,
-        );
+        this.end('TIMED_OUT', executionTimedOut(error, cause), { error, cause }, event.timestamp);
         break;
       }
       // ExecutionStarted is recorded by StartExecution and ExecutionAborted by StopExecution; AWS history

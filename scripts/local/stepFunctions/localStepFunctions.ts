@@ -18,9 +18,12 @@
  * - `$$.Execution.Input` and `$$.Execution.StartTime`, which become the resumed state's input and the
  *   restart time (aws-local-stepfunctions sets both from the run it is given).
  *
- * Differences from AWS that callers may notice: task timeouts and heartbeats are enforced by this endpoint
- * (see `runtimeDefinition`), so the library's 60 s default Task timeout does not apply; history has no
- * TaskSubmitted, MapStateStarted or ParallelStateStarted events.
+ * The definition runs as given but for one adaptation in the copy handed to aws-local-stepfunctions
+ * (`runtimeDefinition`): Task timeouts and heartbeats are enforced by this endpoint, because the library
+ * resolves `TimeoutSecondsPath` against the Parameters result instead of the state input (CDK's
+ * `Timeout.at('$.x')` then fails with States.Runtime), defaults a Task without timeout to 60 s (AWS:
+ * 99999999 s) and ignores `HeartbeatSeconds`. History has no TaskSubmitted, MapState* or ParallelState*
+ * events.
  */
 import 'core-js/actual/promise/with-resolvers';
 import type { AslMachine } from './aslDefinition';

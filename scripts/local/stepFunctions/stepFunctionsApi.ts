@@ -54,7 +54,7 @@ const schemas = {
 };
 
 const defaultPageSize = 100;
-const maxInputLength = 262144;
+const maxInputBytes = 262144;
 // AWS execution names: 1-80 characters, none of whitespace, brackets, wildcards, these specials, or control characters.
 const executionName = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]{1,80}$/u;
 
@@ -88,7 +88,7 @@ export function stepFunctionsApi(
       const { stateMachineArn: target, name = randomUUID(), input = '{}' } = parse('StartExecution', request);
       requireStateMachine(target);
       if (!executionName.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
-      if (input.length > maxInputLength || !isJson(input)) {
+      if (Buffer.byteLength(input) > maxInputBytes || !isJson(input)) {
         throw new SfnError(
           'InvalidExecutionInput',
           'Invalid State Machine Execution Input: the input must be JSON',

@@ -23,6 +23,7 @@ export class TaskInvocation implements CallbackTarget {
   private rejectResult!: (error: Error) => void;
   private timeoutTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     readonly stateName: string,
@@ -55,7 +56,7 @@ export class TaskInvocation implements CallbackTarget {
 
   /** SendTaskHeartbeat: the heartbeat clock starts again. */
   heartbeat(): void {
-    if (this.outcome || this.heartbeatSeconds === undefined) return;
+    if (this.closed || this.heartbeatSeconds === undefined) return;
     clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = setTimeout(() => this.heartbeatTimedOut(), this.heartbeatSeconds * 1000);
   }
@@ -72,7 +73,7 @@ export class TaskInvocation implements CallbackTarget {
     } catch (error) {
       this.failWith(error);
     }
-    if (this.outcome) return;
+    if (this.closed) return;
     if (this.timeoutSeconds !== undefined) {
       this.timeoutTimer = setTimeout(() => {
         // The library's own States.Timeout error: its Retry/Catch keep States.TaskFailed from matching it, as AWS does.
@@ -84,10 +85,16 @@ export class TaskInvocation implements CallbackTarget {
     this.heartbeat();
   }
 
-  /** The run ended (stopped, failed elsewhere, or the endpoint shut down): stop the clocks, settle nothing. */
+  /**
+   * The run ended (stopped, failed elsewhere, or the endpoint shut down): stops the clocks and releases the
+   * library's wait on this task, with an error it neither retries nor catches, so the aborted run unwinds
+   * and clears its own timers. No outcome is recorded.
+   */
   abandon(): void {
-    clearTimeout(this.timeoutTimer);
-    clearTimeout(this.heartbeatTimer);
+    if (this.closed) return;
+    this.closed = true;
+    this.stopClocks();
+    this.rejectResult(new RunEndedError());
   }
 
   private heartbeatTimedOut(): void {
@@ -98,12 +105,28 @@ export class TaskInvocation implements CallbackTarget {
   }
 
   private settle(outcome: TaskOutcome): boolean {
-    if (this.outcome) return false;
+    if (this.closed) return false;
+    this.closed = true;
     this.outcome = outcome;
-    this.abandon();
+    this.stopClocks();
     this.onSettled(this);
     return true;
   }
+
+  private stopClocks(): void {
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.heartbeatTimer);
+  }
+}
+
+/**
+ * Ends the wait of an aborted run. aws-local-stepfunctions reads `isRetryable`/`isCatchable` from its own
+ * errors; false for both makes the state fail at once instead of running Retry or Catch.
+ */
+export class RunEndedError extends Error {
+  override name = 'States.Runtime';
+  readonly isRetryable = false;
+  readonly isCatchable = false;
 }
 
 function clockSeconds(
