@@ -74,6 +74,7 @@ export async function api<T = Record<string, unknown>>(
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as T };
 }
 
+/** One mail as aws-ses-v2-local's `GET /store` lists it. */
 export interface SentMail {
   messageId: string;
   from: string;
@@ -81,13 +82,14 @@ export interface SentMail {
   destination: { to: string[]; cc: string[]; bcc: string[] };
   subject: string;
   body: { text?: string; html?: string };
+  attachments: unknown[];
   headers?: { name: string; value: string }[];
   at: number;
 }
 
 /** Everything the local SES has sent (aws-ses-v2-local `GET /store`). */
-export async function mailbox(endpoints: LocalEndpoints): Promise<SentMail[]> {
-  const res = await fetch(`${endpoints.mailbox.url}/store`);
+export async function mailbox(mailboxUrl: string): Promise<SentMail[]> {
+  const res = await fetch(`${mailboxUrl}/store`);
   return ((await res.json()) as { emails: SentMail[] }).emails;
 }
 
@@ -100,7 +102,7 @@ export function waitForMail(
 ): Promise<SentMail> {
   return waitFor(
     async () =>
-      (await mailbox(endpoints)).find(
+      (await mailbox(endpoints.mailbox.url)).find(
         (m) => m.destination.to.includes(to) && (match.test(m.subject) || match.test(m.body.text ?? '')),
       ),
     `a mail to ${to} matching ${match}`,

@@ -225,7 +225,7 @@ describe('email in, complaint, workflow, agent API, email out', () => {
       });
     }
     await stack.drainIntake();
-    const acks = (await mailbox(stack.endpoints)).filter((m) => m.destination.to.includes(from));
+    const acks = (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(from));
     expect(acks).toHaveLength(1);
   });
 });

@@ -2,27 +2,13 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SesMailer } from '../../functions/adapters/mailer';
 import { type LocalSes, startLocalSes } from '../../scripts/local/localSes';
-
-/** One mail as aws-ses-v2-local's `GET /store` lists it. */
-interface StoredMail {
-  messageId: string;
-  from: string;
-  replyTo: string[];
-  destination: { to: string[]; cc: string[]; bcc: string[] };
-  subject: string;
-  body: { text?: string; html?: string };
-  attachments: unknown[];
-  headers?: { name: string; value: string }[];
-  at: number;
-}
+import { mailbox, type SentMail } from '../../scripts/local/localStackClient';
 
 let ses: LocalSes;
 let mailer: SesMailer;
 
-async function storedMail(messageId: string): Promise<StoredMail | undefined> {
-  const res = await fetch(`${ses.url}/store`);
-  const store = (await res.json()) as { emails: StoredMail[] };
-  return store.emails.find((e) => e.messageId === messageId);
+async function storedMail(messageId: string): Promise<SentMail | undefined> {
+  return (await mailbox(ses.url)).find((e) => e.messageId === messageId);
 }
 
 beforeAll(async () => {
