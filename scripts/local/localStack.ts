@@ -1,15 +1,13 @@
 import 'core-js/actual/promise/with-resolvers';
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { startLocalApiGateway } from './apiGateway';
 import { ensureTable } from './createTable';
 import { devIdentityProvider } from './devTokens';
+import { startDynalite } from './dynaliteServer';
 import { startLocalSes } from './localSes';
 import { startSmtpIntake } from './smtpIntake';
 import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
@@ -49,13 +47,6 @@ export interface LocalStack {
 const region = 'us-east-1';
 const account = '000000000000';
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, host, () => ok((server.address() as AddressInfo).port));
-  });
-}
-
 /**
  * Starts the whole system on embedded parts: dynalite, aws-ses-v2-local, the local Step Functions
  * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
@@ -79,15 +70,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const dynamo = dynalite({
-      path: join(dataDir, 'dynamodb'),
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
-    });
-    const dynamoPort = await listen(dynamo, ports.dynamodb ?? 0, host);
-    closers.push(() => new Promise((ok) => dynamo.close(() => ok())));
-    const dynamoEndpoint = `http://${host}:${dynamoPort}`;
+    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), host, port: ports.dynamodb ?? 0 });
+    closers.push(() => dynamo.close());
+    const dynamoEndpoint = dynamo.endpoint;
 
     const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
     closers.push(() => ses.close());
