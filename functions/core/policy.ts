@@ -19,8 +19,32 @@ const slaTargetSchema = z.object({
   resolutionSeconds: seconds,
 });
 
+const clockTime = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:mm (24:00 allowed as an end)');
+
+/** When SLA time runs: working days and hours in a time zone, minus holidays (local dates). */
+export const calendarSchema = z
+  .object({
+    timeZone: z.string().refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Europe/Berlin'),
+    /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
+    workingDays: z.array(z.number().int().min(1).max(7)).min(1),
+    workingHours: z
+      .object({ start: clockTime, end: clockTime })
+      .refine((h) => h.start < h.end, 'start before end'),
+    holidays: z.array(z.iso.date()).default([]),
+  })
+  .strict();
+export type BusinessCalendarPolicy = z.infer<typeof calendarSchema>;
+
 export const policySchema = z.object({
   currency: z.string().length(3).default('EUR'),
+  calendar: calendarSchema,
   authority: z.object({
     tier1: amount,
     tier2: amount,
@@ -38,42 +62,86 @@ export const policySchema = z.object({
     /** Fraction of the target at which a warning is raised. */
     warningRatio: z.number().gt(0).lt(1).default(0.8),
   }),
+  /** An approver's own SLA (business seconds) for a proposal above the proposer's limit. */
+  approval: z.object({ responseSeconds: seconds }),
+  /** Waiting for the customer's answer to a request for information (wall-clock seconds). */
+  infoRequest: z.object({ reminderAfterSeconds: seconds, closeAfterSeconds: seconds }),
   followUp: z.object({
+    /** Business seconds from the resolution email to the follow-up call. */
     delaySeconds: seconds,
+    /** Business seconds the resolving agent has to make the call. */
     callSlaSeconds: seconds,
     maxCallAttempts: z.number().int().min(1).max(10),
+    /** Business seconds between two call attempts when the customer was unreachable. */
+    retryDelaySeconds: seconds,
     surveyLinkLifetimeSeconds: seconds,
   }),
+  investigation: z.object({
+    historyDays: z.number().int().positive(),
+    /** Complaints in the history window (this one included) that make a repeat complainer. */
+    repeatComplainerThreshold: z.number().int().min(2),
+    duplicateWindowDays: z.number().int().positive(),
+    /** Distinct customers with the same category inside one window that make a recurring issue. */
+    recurring: z.object({ windowSeconds: seconds, minCustomers: z.number().int().min(2) }),
+  }),
+  /** A customer reply to a closed complaint within this window reopens it; later ones open a linked complaint. */
+  reopenWindowSeconds: seconds,
 });
 export type Policy = z.infer<typeof policySchema>;
 
 const hour = 3600;
 const day = 24 * hour;
+/** Eight working hours: SLA and follow-up durations count business time. */
+const businessDay = 8 * hour;
 
 export const policyProfiles = {
   /** Production defaults: tier caps from BRIEF §3, SLA targets in hours. */
   standard: {
     currency: 'EUR',
+    calendar: {
+      timeZone: 'Europe/Berlin',
+      workingDays: [1, 2, 3, 4, 5],
+      workingHours: { start: '09:00', end: '17:00' },
+      holidays: ['2026-12-24', '2026-12-25', '2026-12-26', '2026-12-31', '2027-01-01'],
+    },
     authority: { tier1: 100, tier2: 1000, tier3: 10000, manager: null },
     sla: {
       targets: {
-        low: { firstResponseSeconds: 24 * hour, resolutionSeconds: 10 * day },
-        normal: { firstResponseSeconds: 8 * hour, resolutionSeconds: 5 * day },
-        high: { firstResponseSeconds: 4 * hour, resolutionSeconds: 2 * day },
-        urgent: { firstResponseSeconds: 1 * hour, resolutionSeconds: 1 * day },
+        // Business time: 8 working hours make a business day.
+        low: { firstResponseSeconds: 2 * businessDay, resolutionSeconds: 10 * businessDay },
+        normal: { firstResponseSeconds: 1 * businessDay, resolutionSeconds: 5 * businessDay },
+        high: { firstResponseSeconds: 4 * hour, resolutionSeconds: 2 * businessDay },
+        urgent: { firstResponseSeconds: 1 * hour, resolutionSeconds: 1 * businessDay },
       },
       warningRatio: 0.8,
     },
+    approval: { responseSeconds: 4 * hour },
+    infoRequest: { reminderAfterSeconds: 3 * day, closeAfterSeconds: 4 * day },
     followUp: {
-      delaySeconds: 2 * day,
-      callSlaSeconds: 1 * day,
+      delaySeconds: 2 * businessDay,
+      callSlaSeconds: 1 * businessDay,
       maxCallAttempts: 3,
+      retryDelaySeconds: 4 * hour,
       surveyLinkLifetimeSeconds: 14 * day,
     },
+    investigation: {
+      historyDays: 90,
+      repeatComplainerThreshold: 3,
+      duplicateWindowDays: 7,
+      recurring: { windowSeconds: 1 * day, minCustomers: 5 },
+    },
+    reopenWindowSeconds: 30 * day,
   },
   /** Local demos: the same shape in seconds, so a whole lifecycle can be watched in a minute. */
   fast: {
     currency: 'EUR',
+    // Around the clock, so that seconds of policy are seconds on the wall clock.
+    calendar: {
+      timeZone: 'UTC',
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      workingHours: { start: '00:00', end: '24:00' },
+      holidays: [],
+    },
     authority: { tier1: 100, tier2: 1000, tier3: 10000, manager: null },
     sla: {
       targets: {
@@ -84,7 +152,22 @@ export const policyProfiles = {
       },
       warningRatio: 0.8,
     },
-    followUp: { delaySeconds: 5, callSlaSeconds: 15, maxCallAttempts: 2, surveyLinkLifetimeSeconds: 300 },
+    approval: { responseSeconds: 15 },
+    infoRequest: { reminderAfterSeconds: 8, closeAfterSeconds: 8 },
+    followUp: {
+      delaySeconds: 5,
+      callSlaSeconds: 15,
+      maxCallAttempts: 2,
+      retryDelaySeconds: 3,
+      surveyLinkLifetimeSeconds: 300,
+    },
+    investigation: {
+      historyDays: 90,
+      repeatComplainerThreshold: 3,
+      duplicateWindowDays: 7,
+      recurring: { windowSeconds: 600, minCustomers: 3 },
+    },
+    reopenWindowSeconds: 600,
   },
 } satisfies Record<string, Policy>;
 export type PolicyProfile = keyof typeof policyProfiles;
@@ -105,7 +188,11 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
   return policySchema.parse({
     ...base,
     ...override,
+    calendar: { ...base.calendar, ...override.calendar },
     authority: { ...base.authority, ...override.authority },
+    approval: { ...base.approval, ...override.approval },
+    infoRequest: { ...base.infoRequest, ...override.infoRequest },
+    investigation: { ...base.investigation, ...override.investigation },
     sla: { ...base.sla, ...override.sla, targets: { ...base.sla.targets, ...override.sla?.targets } },
     followUp: { ...base.followUp, ...override.followUp },
   });
