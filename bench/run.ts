@@ -29,7 +29,7 @@ try {
       TableName: 'Complaints',
       IndexName: 'queue',
       KeyConditionExpression: 'GSI2PK = :k',
-      ExpressionAttributeValues: { ':k': 'TIER#1' },
+      ExpressionAttributeValues: { ':k': 'QUEUE#tier1' },
       Limit: 1,
     }),
   );

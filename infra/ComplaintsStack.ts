@@ -15,7 +15,7 @@ import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aw
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
-import { ComplaintWorkflow, type WorkflowStep } from '../workflows/ComplaintWorkflow';
+import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
 import { HandlerFunction } from './constructs/HandlerFunction';
@@ -80,30 +80,17 @@ export class ComplaintsStack extends Stack {
       ...(props.policyJson ? { COMPLAINTS_POLICY: props.policyJson } : {}),
     };
 
-    const workflowStep = (id: string, entry: string, description: string) =>
-      new HandlerFunction(this, id, { entry, description, environment });
-    const workflowFunctions = {
-      investigate: workflowStep(
-        'InvestigateFn',
-        'functions/handlers/workflow/investigate.ts',
-        'Workflow: history, category, priority, SLA',
-      ),
-      awaitAgent: workflowStep(
-        'AwaitAgentFn',
-        'functions/handlers/workflow/awaitAgent.ts',
-        'Workflow: stores the task token',
-      ),
-      escalate: workflowStep(
-        'EscalateFn',
-        'functions/handlers/workflow/escalate.ts',
-        'Workflow: SLA escalation',
-      ),
-      resolve: workflowStep(
-        'ResolveFn',
-        'functions/handlers/workflow/resolve.ts',
-        'Workflow: applies the resolution',
-      ),
-    } satisfies Record<WorkflowStep, HandlerFunction>;
+    // One function per workflow step, named after it (investigate -> InvestigateFn).
+    const workflowFunctions = Object.fromEntries(
+      (Object.keys(workflowSteps) as WorkflowStep[]).map((step) => [
+        step,
+        new HandlerFunction(this, `${step[0]?.toUpperCase()}${step.slice(1)}Fn`, {
+          entry: workflowSteps[step].entry,
+          description: workflowSteps[step].description,
+          environment,
+        }),
+      ]),
+    ) as Record<WorkflowStep, HandlerFunction>;
     this.workflowFunctions = workflowFunctions;
     this.workflow = new ComplaintWorkflow(this, 'Workflow', { functions: workflowFunctions });
     const { stateMachine } = this.workflow;

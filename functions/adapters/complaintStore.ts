@@ -7,23 +7,26 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type Complaint, queuedStatuses, type TimelineEntry } from '../core/complaint';
+import { type Complaint, queueOf, queuedStatuses, type TimelineEntry } from '../core/complaint';
+import type { AgentRole } from '../core/policy';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { ComplaintStore, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
-type Item = Record<string, unknown>;
+export type Item = Record<string, unknown>;
 
 const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
 // Keys longer than DynamoDB's 2 KB partition-key limit (Message-IDs can be long) are hashed.
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+export const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** The complaint item with the sparse index keys its current state calls for. */
 function toItem(c: Complaint): Item {
   const due = `${c.slaDueAt ?? '9999-12-31T23:59:59.999Z'}#${c.id}`;
   const queued = queuedStatuses.includes(c.status);
+  const queue = queueOf(c);
   return {
     ...complaintKey(c.id),
     entity: 'complaint',
@@ -31,7 +34,7 @@ function toItem(c: Complaint): Item {
     GSI1PK: `CUSTOMER#${c.customerEmail}`,
     GSI1SK: `${c.createdAt}#${c.id}`,
     // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
-    ...(queued ? { GSI2PK: `TIER#${c.tier}`, GSI2SK: due } : {}),
+    ...(queued ? { GSI2PK: `QUEUE#${queue}`, GSI2SK: due } : {}),
     ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
   };
 }
@@ -46,10 +49,10 @@ function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }
 
-const encodeCursor = (key: Item | undefined) =>
+export const encodeCursor = (key: Item | undefined) =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 
-function decodeCursor(cursor: string | undefined): Item | undefined {
+export function decodeCursor(cursor: string | undefined): Item | undefined {
   if (!cursor) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -60,7 +63,7 @@ function decodeCursor(cursor: string | undefined): Item | undefined {
   throw new ValidationError('Invalid pagination cursor');
 }
 
-const isConditionFailure = (e: unknown) =>
+export const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException ||
   (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
@@ -206,8 +209,8 @@ export class DynamoComplaintStore implements ComplaintStore {
     return entries;
   }
 
-  queue(tier: number, options: { limit?: number; cursor?: string } = {}) {
-    return this.queryIndex(tableIndexes.queue.name, 'GSI2PK', `TIER#${tier}`, true, options);
+  queue(queue: AgentRole, options: { limit?: number; cursor?: string } = {}) {
+    return this.queryIndex(tableIndexes.queue.name, 'GSI2PK', `QUEUE#${queue}`, true, options);
   }
 
   byCustomer(email: string, options: { limit?: number; cursor?: string } = {}) {
@@ -242,6 +245,20 @@ export class DynamoComplaintStore implements ComplaintStore {
       );
       return out.Item?.complaintId as string | undefined;
     }
+  }
+
+  async recordCategoryOccurrence(windowKey: string, customerEmail: string) {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: `RECURRING#${windowKey}`, SK: 'RECURRING' },
+        // A string set makes the count one per customer however often they write; single-item ADD is atomic.
+        UpdateExpression: 'ADD customers :c',
+        ExpressionAttributeValues: { ':c': new Set([customerEmail.toLowerCase()]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return (out.Attributes?.customers as Set<string> | undefined)?.size ?? 1;
   }
 
   async recordOutbound(sesMessageId: string, complaintId: string) {

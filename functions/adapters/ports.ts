@@ -1,8 +1,11 @@
 import type { Complaint, TimelineEntry } from '../core/complaint';
+import type { AgentRole } from '../core/policy';
+import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
- * (DynamoDB: complaintStore.ts, SES: mailer.ts, Step Functions: workflowClient.ts, S3/disk: rawMailStore.ts).
+ * (DynamoDB: complaintStore.ts, mailLedger.ts, quarantineStore.ts; SES: mailer.ts; Step Functions:
+ * workflowClient.ts; S3/disk: rawMailStore.ts).
  */
 
 export interface Page<T> {
@@ -29,8 +32,8 @@ export interface ComplaintStore {
   save(next: Complaint, entries: TimelineEntry[], condition?: SaveCondition): Promise<void>;
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   timeline(complaintId: string): Promise<TimelineEntry[]>;
-  /** Open complaints of a tier ordered by SLA due time (the agent queue). */
-  queue(tier: number, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
+  /** Complaints waiting in a role's queue ordered by due time (tier work, approvals, follow-up calls). */
+  queue(queue: AgentRole, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
   byCustomer(email: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
   byAssignee(agentId: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
   /**
@@ -38,6 +41,11 @@ export interface ComplaintStore {
    * already recorded for that key, or undefined when this call recorded it.
    */
   claimInbound(dedupeKey: string, complaintId: string): Promise<string | undefined>;
+  /**
+   * Counts a customer under a category's recurring-issue window (an atomic set add on one item) and
+   * returns how many distinct customers the window holds.
+   */
+  recordCategoryOccurrence(windowKey: string, customerEmail: string): Promise<number>;
   /** Maps an outbound SES MessageId to its complaint, for threading replies and filing bounces. */
   recordOutbound(sesMessageId: string, complaintId: string): Promise<void>;
   findIdByOutbound(sesMessageId: string): Promise<string | undefined>;
@@ -64,8 +72,13 @@ export interface Mailer {
 }
 
 export interface WorkflowClient {
-  /** Starts the execution named after the complaint; a repeated start returns the existing ARN. */
-  start(complaintId: string, input: Record<string, unknown>): Promise<string>;
+  /**
+   * Starts an execution named after the complaint (`<id>`, or `<id>-r<n>` after a reopen); a repeated
+   * start with the same name returns the existing ARN.
+   */
+  start(executionName: string, input: Record<string, unknown>): Promise<string>;
+  /** Stops a running execution (no-op when it has already ended). */
+  stop(executionName: string, cause: string): Promise<void>;
   /** Completes a callback task. Throws ConflictError when the token has timed out or is unknown. */
   succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
@@ -74,4 +87,55 @@ export interface WorkflowClient {
 export interface RawMailStore {
   /** Reads the raw MIME of an inbound mail from where SES (or the local SMTP server) stored it. */
   get(bucket: string, key: string): Promise<Buffer>;
+  /** Stores an object beside the raw mail (attachments); overwriting the same key is harmless. */
+  put(bucket: string, key: string, body: Buffer, contentType: string): Promise<void>;
+}
+
+/** An outbound mail's send-once record, as {@link MailLedger.beginOutbound} found it. */
+export type OutboundIntent =
+  /** This caller holds the lease and sends; `at` is the time the mail is recorded under. */
+  | { state: 'acquired'; lease: string; at: string }
+  | { state: 'sent'; sesMessageId: string; at: string }
+  | { state: 'suppressed'; reason: string; at: string }
+  /** Another caller holds a live lease: it is sending right now. */
+  | { state: 'busy' };
+
+/**
+ * Mail bookkeeping on single-item conditional writes (dynalite has no transactions): inbound claims
+ * (exactly-once intake), the inbound Message-ID index, send-once intents for outbound mail and the
+ * per-recipient counters that cap automatic mail.
+ */
+export interface MailLedger {
+  findInboundClaim(key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>): Promise<InboundClaim | undefined>;
+  /** Records the claim unless one exists for its dedupe key; returns the claim that holds (first wins). */
+  claimInbound(claim: InboundClaim): Promise<InboundClaim>;
+  /** The complaint a filed inbound mail belongs to, by its Message-ID (the earliest claim wins). */
+  findIdByInboundMessageId(messageId: string): Promise<string | undefined>;
+  /** Takes the send lease of an outbound mail, or reports that it was sent, suppressed or is in flight. */
+  beginOutbound(id: string, now: Date, leaseSeconds: number): Promise<OutboundIntent>;
+  /** Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over. */
+  completeOutbound(
+    id: string,
+    lease: string,
+    result: { sesMessageId: string } | { suppressed: string },
+  ): Promise<boolean>;
+  /** Gives the lease up after a failed send, so that a retry can send at once. */
+  abandonOutbound(id: string, lease: string): Promise<void>;
+  /** Counts one automatic mail to `recipient` in the window starting at `windowStart` (epoch s). */
+  countAutomaticMail(recipient: string, windowStart: number, windowSeconds: number): Promise<number>;
+}
+
+/** Quarantined inbound mail (failed SES verdicts, unreadable MIME, unmatched bounces). */
+export interface QuarantineStore {
+  /** Stores the mail unless it is already held (same id); returns the stored record. */
+  hold(mail: QuarantinedMail): Promise<QuarantinedMail>;
+  get(id: string): Promise<QuarantinedMail | undefined>;
+  /** Newest first. */
+  list(
+    status: QuarantinedMail['status'],
+    options?: { limit?: number; cursor?: string },
+  ): Promise<Page<QuarantinedMail>>;
+  /** Marks a held mail released (first caller wins); returns the record as it now is. */
+  release(id: string, released: NonNullable<QuarantinedMail['released']>): Promise<QuarantinedMail | undefined>;
+  recordOutcome(id: string, outcome: IntakeOutcome): Promise<void>;
 }

@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../core/errors';
 import type { RawMailStore } from './ports';
 
-/** Reads the raw MIME that the SES receipt rule's S3 action wrote to `<prefix><SES messageId>`. */
+/**
+ * Reads the raw MIME that the SES receipt rule's S3 action wrote to `<prefix><SES messageId>`, and stores
+ * the attachments intake extracts from it beside it.
+ */
 export class S3RawMailStore implements RawMailStore {
   constructor(private readonly s3: S3Client = new S3Client({})) {}
 
@@ -18,11 +21,15 @@ export class S3RawMailStore implements RawMailStore {
       throw e;
     }
   }
+
+  async put(bucket: string, key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
 }
 
 /**
  * Reads raw mail from `<rootDir>/<bucket>/<key>`, where the local SMTP intake (standing in for the S3
- * action) stores it.
+ * action) stores it; attachments go to the same layout.
  */
 export class DiskRawMailStore implements RawMailStore {
   private readonly root: string;
@@ -32,9 +39,7 @@ export class DiskRawMailStore implements RawMailStore {
   }
 
   async get(bucket: string, key: string): Promise<Buffer> {
-    const path = resolve(this.root, bucket, key);
-    // Bucket and key come from an event: never let `..` read outside the mail folder.
-    if (!path.startsWith(this.root + sep)) throw new NotFoundError('Raw mail not found', { bucket, key });
+    const path = this.pathOf(bucket, key);
     try {
       return await readFile(path);
     } catch (e) {
@@ -42,6 +47,19 @@ export class DiskRawMailStore implements RawMailStore {
         throw new NotFoundError('Raw mail not found', { bucket, key });
       throw e;
     }
+  }
+
+  async put(bucket: string, key: string, body: Buffer): Promise<void> {
+    const path = this.pathOf(bucket, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body);
+  }
+
+  private pathOf(bucket: string, key: string): string {
+    const path = resolve(this.root, bucket, key);
+    // Bucket and key come from an event: never let `..` reach outside the mail folder.
+    if (!path.startsWith(this.root + sep)) throw new NotFoundError('Raw mail not found', { bucket, key });
+    return path;
   }
 }
 

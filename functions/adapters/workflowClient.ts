@@ -1,10 +1,12 @@
 import {
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
@@ -18,19 +20,31 @@ export class SfnWorkflowClient implements WorkflowClient {
     private readonly sfn: SFNClient = new SFNClient({}),
   ) {}
 
-  async start(complaintId: string, input: Record<string, unknown>) {
+  async start(executionName: string, input: Record<string, unknown>) {
     try {
       const out = await this.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: complaintId,
+          name: executionName,
           input: JSON.stringify(input),
         }),
       );
       return out.executionArn as string;
     } catch (e) {
       // A Standard workflow keeps execution names for 90 days: the complaint already has its execution.
-      if (e instanceof ExecutionAlreadyExists) return this.executionArnFor(complaintId);
+      if (e instanceof ExecutionAlreadyExists) return this.executionArnFor(executionName);
+      throw e;
+    }
+  }
+
+  async stop(executionName: string, cause: string) {
+    try {
+      await this.sfn.send(
+        new StopExecutionCommand({ executionArn: this.executionArnFor(executionName), cause }),
+      );
+    } catch (e) {
+      // Already ended (or never started under this name): nothing left to stop.
+      if (e instanceof ExecutionDoesNotExist) return;
       throw e;
     }
   }

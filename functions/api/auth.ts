@@ -33,8 +33,3 @@ export function actorFromClaims(claims: Claims | undefined): Actor & { role: Age
   const email = typeof claims.email === 'string' ? claims.email : undefined;
   return { kind: 'agent', id: sub, role, ...(email ? { email } : {}) };
 }
-
-/** Tier an agent works in (a manager sees the top tier's queue by default). */
-export function tierOf(role: AgentRole): 1 | 2 | 3 {
-  return role === 'tier1' ? 1 : role === 'tier2' ? 2 : 3;
-}

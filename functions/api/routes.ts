@@ -8,12 +8,15 @@ export interface RouteSpec {
   method: 'GET' | 'POST';
   /** API Gateway route path, with `{param}` placeholders. */
   path: string;
-  /** Roles allowed to call it (checked server-side from the token's groups). */
+  /** Roles allowed to call it (checked server-side from the token's groups); empty for public routes. */
   roles: readonly AgentRole[];
+  /** No bearer token: the route authenticates its caller itself (e.g. a signed survey link). */
+  public?: true;
   summary: string;
 }
 
 const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
+const approvers = ['tier2', 'tier3', 'manager'] as const;
 
 export const apiRoutes = {
   listComplaints: {
@@ -32,7 +35,44 @@ export const apiRoutes = {
     method: 'POST',
     path: '/complaints/{id}/resolution',
     roles: agents,
-    summary: 'Resolve the complaint within the caller’s authority limit',
+    summary: 'Resolve within the caller’s authority limit, or propose it to the tier that may approve it',
+  },
+  decideApproval: {
+    method: 'POST',
+    path: '/complaints/{id}/approval',
+    roles: approvers,
+    summary: 'Approve or reject (with a reason) a proposal waiting for the caller’s role',
+  },
+  requestInfo: {
+    method: 'POST',
+    path: '/complaints/{id}/info-requests',
+    roles: agents,
+    summary: 'Ask the customer for information (SLA paused until they answer)',
+  },
+  escalate: {
+    method: 'POST',
+    path: '/complaints/{id}/escalation',
+    roles: agents,
+    summary: 'Escalate to the next tier, with a reason',
+  },
+  recordFollowUp: {
+    method: 'POST',
+    path: '/complaints/{id}/follow-up',
+    roles: agents,
+    summary: 'Record the outcome of the follow-up call: satisfied, unsatisfied or unreachable',
+  },
+  closeComplaint: {
+    method: 'POST',
+    path: '/complaints/{id}/close',
+    roles: agents,
+    summary: 'Close a complaint waiting for an agent (duplicate, withdrawn, resolved elsewhere)',
+  },
+  answerSurvey: {
+    method: 'GET',
+    path: '/survey/{token}',
+    roles: [],
+    public: true,
+    summary: 'The customer’s answer from the signed, expiring link of the satisfaction email',
   },
 } as const satisfies Record<string, RouteSpec>;
 export type RouteName = keyof typeof apiRoutes;

@@ -42,27 +42,6 @@ export const resolutionRequestSchema = z
   });
 export type ResolutionRequest = z.infer<typeof resolutionRequestSchema>;
 
-const actorSchema = z.object({
-  kind: z.enum(['system', 'customer', 'agent']),
-  id: z.string(),
-  role: z.enum(agentRoles).optional(),
-  email: z.string().optional(),
-});
-
-/** The decision the API sends to the workflow as the AwaitAgent task output. */
-export const decisionSchema = z.object({
-  action: z.literal('resolve'),
-  resolution: z.object({
-    type: z.enum(resolutionTypes),
-    amount: z.number().optional(),
-    currency: z.string().optional(),
-    summary: z.string(),
-    rootCause: z.string(),
-    appliedBy: actorSchema,
-    authorityLimit: z.number().nullable(),
-  }),
-});
-
 /** Query of GET /complaints. */
 export const listQuerySchema = z
   .object({
@@ -70,8 +49,43 @@ export const listQuerySchema = z
       .string()
       .regex(/^CMP-[0-9A-HJKMNP-TV-Z]{6}$/i, 'a reference such as CMP-4F7K2Q')
       .optional(),
+    queue: z.enum(agentRoles).optional(),
     tier: z.coerce.number().int().min(1).max(3).optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
     cursor: z.string().max(2048).optional(),
   })
   .strict();
+
+const version = z.number().int().positive().optional();
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Body of POST /complaints/{id}/approval. */
+export const approvalRequestSchema = z
+  .discriminatedUnion('decision', [
+    z.object({ decision: z.literal('approve'), version }).strict(),
+    z.object({ decision: z.literal('reject'), reason: text(2000), version }).strict(),
+  ]);
+
+/** Body of POST /complaints/{id}/info-requests. */
+export const infoRequestSchema = z.object({ question: text(4000), version }).strict();
+
+/** Body of POST /complaints/{id}/escalation. */
+export const escalationRequestSchema = z.object({ reason: text(2000), version }).strict();
+
+/** Body of POST /complaints/{id}/follow-up. */
+export const followUpRequestSchema = z
+  .object({ outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']), note: text(4000).optional(), version })
+  .strict();
+
+/** Body of POST /complaints/{id}/close. */
+export const closeRequestSchema = z
+  .object({
+    reason: z.enum(['duplicate', 'withdrawn', 'resolved_elsewhere']),
+    mergedInto: z.string().regex(/^[0-9a-f]{26}$/, 'a complaint id').optional(),
+    version,
+  })
+  .strict()
+  .refine((b) => b.reason !== 'duplicate' || b.mergedInto, { path: ['mergedInto'], message: 'a duplicate names the complaint it duplicates' });
+
+/** Query of GET /survey/{token}. */
+export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsatisfied']) });

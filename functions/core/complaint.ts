@@ -1,5 +1,7 @@
 import { InvalidTransitionError } from './errors';
+import type { Investigation } from './investigation';
 import type { AgentRole, Priority } from './policy';
+import type { SlaClock } from './sla';
 
 /** Where a complaint is in its lifecycle (BRIEF §2). */
 export const complaintStatuses = [
@@ -13,6 +15,8 @@ export const complaintStatuses = [
   'resolved',
   'awaiting_follow_up',
   'closed',
+  /** The customer wrote after the resolution: a new execution investigates it again. */
+  'reopened',
 ] as const;
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
@@ -22,6 +26,16 @@ export const queuedStatuses: readonly ComplaintStatus[] = [
   'awaiting_approval',
   'awaiting_follow_up',
 ];
+
+/** Which person a workflow callback task is waiting for (one live task token per complaint). */
+export const waitingKinds = ['agent', 'approval', 'customer', 'follow_up', 'survey'] as const;
+export type WaitingFor = (typeof waitingKinds)[number];
+
+/** The queue a waiting complaint appears in: the approver role for a proposal, else its tier's. */
+export function queueOf(c: Pick<Complaint, 'status' | 'tier' | 'proposal'>): AgentRole {
+  if (c.status === 'awaiting_approval' && c.proposal) return c.proposal.approverRole;
+  return c.tier === 3 ? 'tier3' : c.tier === 2 ? 'tier2' : 'tier1';
+}
 
 export const resolutionTypes = ['apology', 'explanation', 'replacement', 'refund', 'credit'] as const;
 export type ResolutionType = (typeof resolutionTypes)[number];
@@ -46,6 +60,35 @@ export interface Resolution {
   appliedAt?: string;
 }
 
+/** A resolution above the proposer's limit, waiting for a higher tier's approval. */
+export interface Proposal {
+  resolution: Omit<Resolution, 'appliedBy' | 'authorityLimit' | 'appliedAt'>;
+  proposedBy: Actor;
+  proposedAt: string;
+  /** The proposer's own limit, for the audit trail. */
+  proposerLimit: number | null;
+  /** Lowest role whose limit covers the value; raised one step each time the approval SLA is missed. */
+  approverRole: AgentRole;
+}
+
+export interface Rejection {
+  by: Actor;
+  reason: string;
+  at: string;
+}
+
+export interface FollowUpState {
+  /** Resolving agent who owns the follow-up call. */
+  agentId: string;
+  /** When the call falls due (the Wait after the resolution email ends). */
+  scheduledFor: string;
+  attempts: number;
+  lastOutcome?: 'satisfied' | 'unsatisfied' | 'unreachable';
+  surveySentAt?: string;
+}
+
+export type ClosureReason = 'satisfied' | 'abandoned' | 'no_response' | 'duplicate' | 'withdrawn' | 'resolved_elsewhere';
+
 export interface Complaint {
   id: string;
   reference: string;
@@ -62,23 +105,65 @@ export interface Complaint {
   assignee?: string;
   /** ISO time by which the current SLA target is due; orders the agent queue. */
   slaDueAt?: string;
+  /** The SLA clock of the current target (business time, paused while awaiting the customer). */
+  sla?: SlaClock;
   /** Callback token of the workflow task currently waiting on a person (one live token per complaint). */
   taskToken?: string;
-  /** Agent decision accepted by the API and not yet applied by the workflow. */
-  pendingDecision?: AgentDecision;
+  /** Whom the live token waits for. */
+  waitingFor?: WaitingFor;
+  /** A person's decision accepted by the API and not yet applied by the workflow. */
+  pendingDecision?: Decision;
+  /** Status to return to if the decision cannot be handed to the workflow. */
+  decidingFrom?: ComplaintStatus;
+  /** True once an agent has answered the customer (first-response target met). */
+  firstResponseAt?: string;
+  investigation?: Investigation;
+  /** Same category from many customers in one window (counted for reporting). */
+  recurringIssue?: { category: string; windowStart: string; customers: number };
+  proposal?: Proposal;
+  lastRejection?: Rejection;
   resolution?: Resolution;
-  executionArn?: string;
+  followUp?: FollowUpState;
+  closure?: { reason: ClosureReason; at: string; by: Actor; mergedInto?: string };
+  reopenCount?: number;
+  /** The earlier complaint this one continues (a reply to it arrived after its reopen window). */
+  linkedTo?: string;
+  /** Name of the current Step Functions execution (the complaint id, then `<id>-r<n>` after reopens). */
+  executionName?: string;
   createdAt: string;
   updatedAt: string;
   /** Optimistic-concurrency version: every state change is a conditional write on it. */
   version: number;
 }
 
-/** What an agent decided at AwaitAgent; sent to the workflow as the task result. */
-export type AgentDecision = {
-  action: 'resolve';
-  resolution: Resolution;
+/** What an agent decided at AwaitAgent; sent to the workflow as the task output. */
+export type AgentDecision =
+  | { action: 'resolve'; resolution: Resolution }
+  /** Above the agent's limit: `awaitSeconds` is the approver's SLA, computed server-side. */
+  | { action: 'request_approval'; proposal: Proposal; awaitSeconds: number }
+  /** `awaitSeconds` is the reminder delay. */
+  | { action: 'request_info'; question: string; by: Actor; awaitSeconds: number }
+  | { action: 'escalate'; reason: string; by: Actor }
+  | { action: 'close'; reason: ClosureReason; by: Actor; mergedInto?: string };
+
+/** What an approver decided at AwaitApproval. */
+export type ApprovalDecision =
+  | { action: 'approve'; resolution: Resolution }
+  | { action: 'reject'; rejection: Rejection };
+
+/** The customer answered a request for information (their mail is on the timeline). */
+export type CustomerResponse = { action: 'customer_replied'; messageId?: string };
+
+/** Outcome of a follow-up call, or of the satisfaction survey / a customer mail after resolution. */
+export type FollowUpOutcome = {
+  action: 'follow_up';
+  outcome: 'satisfied' | 'unsatisfied' | 'unreachable';
+  by: Actor;
+  via: 'call' | 'survey' | 'customer_mail';
+  note?: string;
 };
+
+export type Decision = AgentDecision | ApprovalDecision | CustomerResponse | FollowUpOutcome;
 
 /** An immutable entry on a complaint's timeline: a message or an audit event. */
 export type TimelineEntry = MessageEntry | AuditEntry;
@@ -96,7 +181,46 @@ export interface MessageEntry {
   text: string;
   /** Where the raw MIME of an inbound mail is kept (S3 key / local path). */
   rawMailKey?: string;
-  purpose?: 'acknowledgement' | 'resolution' | 'reply' | 'customer';
+  purpose?:
+    | 'acknowledgement'
+    | 'resolution'
+    | 'reply'
+    | 'customer'
+    | 'info_request'
+    | 'reminder'
+    | 'survey'
+    | 'closure'
+    | 'notification'
+    /** A delivery status notification about one of our outbound mails. */
+    | 'bounce';
+  /** Attachments of an inbound mail, stored beside its raw mail. */
+  attachments?: MessageAttachment[];
+  /** Loop-guard findings: automated mail is kept on the timeline but never answered or acted on. */
+  automated?: string[];
+  /** On a bounce: the outbound mail (SES MessageId) whose delivery failed. */
+  deliveryFailure?: DeliveryFailure;
+}
+
+/** An attachment of an inbound mail as the timeline lists it; the bytes are in the object store. */
+export interface MessageAttachment {
+  /** File name as the sender gave it (decoded); absent for unnamed parts. */
+  filename?: string;
+  contentType: string;
+  size: number;
+  /** SHA-256 of the decoded content, hex. */
+  checksum: string;
+  /** Object key beside the raw mail (S3 key / local path under the raw-mail folder). */
+  key: string;
+}
+
+/** What a bounce said about one of our outbound mails. */
+export interface DeliveryFailure {
+  /** SES MessageId of the outbound mail that bounced. */
+  sesMessageId: string;
+  recipient?: string;
+  /** RFC 3464 status code, e.g. `5.1.1`. */
+  status?: string;
+  diagnostic?: string;
 }
 
 export interface AuditEntry {
@@ -116,15 +240,30 @@ export interface TransitionResult {
   audit: AuditEntry;
 }
 
-const allowed: Record<string, readonly ComplaintStatus[]> = {
-  startInvestigation: ['received'],
-  awaitAgent: ['investigating', 'awaiting_agent', 'deciding'],
-  acceptDecision: ['awaiting_agent'],
+/** From which statuses each lifecycle action may be taken. */
+const allowed = {
+  startInvestigation: ['received', 'reopened'],
+  awaitPerson: [
+    'investigating',
+    'awaiting_agent',
+    'deciding',
+    'awaiting_approval',
+    'awaiting_customer',
+    'resolved',
+    'awaiting_follow_up',
+  ],
+  acceptDecision: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
   releaseDecision: ['deciding'],
-  escalate: ['awaiting_agent', 'awaiting_approval'],
+  escalate: ['investigating', 'awaiting_agent', 'awaiting_approval', 'awaiting_follow_up', 'deciding'],
   applyResolution: ['deciding'],
-  close: ['resolved', 'awaiting_follow_up'],
-};
+  requeue: ['deciding'],
+  remindCustomer: ['awaiting_customer'],
+  recordUnreachable: ['deciding'],
+  sendSurvey: ['awaiting_follow_up'],
+  close: ['deciding', 'awaiting_customer', 'awaiting_follow_up'],
+  reopen: ['resolved', 'awaiting_follow_up', 'closed'],
+} satisfies Record<string, readonly ComplaintStatus[]>;
+export type LifecycleAction = keyof typeof allowed;
 
 /**
  * Applies one lifecycle change to a complaint: checks the move is allowed from the current status,
@@ -133,15 +272,15 @@ const allowed: Record<string, readonly ComplaintStatus[]> = {
  */
 export function transition(
   complaint: Complaint,
-  action: keyof typeof allowed,
+  action: LifecycleAction,
   to: ComplaintStatus,
   actor: Actor,
   now: Date,
   changes: Partial<Omit<Complaint, 'id' | 'version' | 'status'>> = {},
   details?: Record<string, unknown>,
 ): TransitionResult {
-  const from = allowed[action];
-  if (!from?.includes(complaint.status)) {
+  const from: readonly ComplaintStatus[] = allowed[action];
+  if (!from.includes(complaint.status)) {
     throw new InvalidTransitionError(`Cannot ${action} a complaint that is ${complaint.status}`, {
       action,
       status: complaint.status,

@@ -1,14 +1,26 @@
+import { assessAuthority } from './authority';
 import {
   type Actor,
-  type AgentDecision,
+  type ClosureReason,
   type Complaint,
+  type Decision,
+  type Resolution,
   systemActor,
   type TransitionResult,
   transition,
+  type WaitingFor,
 } from './complaint';
-import { DomainError } from './errors';
-import type { Policy } from './policy';
-import { secondsUntil, slaDueAt } from './sla';
+import { DomainError, InvalidTransitionError, OverAuthorityError } from './errors';
+import type { Investigation } from './investigation';
+import { type AgentRole, type Policy, type Priority, priorities } from './policy';
+import {
+  addBusinessDelay,
+  pauseSlaClock,
+  resumeSlaClock,
+  secondsUntil,
+  slaBudget,
+  startSlaClock,
+} from './sla';
 
 /** What each workflow step returns: the input of the next state. */
 export interface WorkflowState {
@@ -16,76 +28,113 @@ export interface WorkflowState {
   tier: number;
   /** Seconds the next callback task may wait (its `TimeoutSecondsPath`). */
   awaitSeconds: number;
+  [extra: string]: unknown;
 }
 
 /**
- * The escalation step found an agent's decision in flight (status `deciding`): the workflow retries
- * it (Retry on this error name) until the API has either completed the task or released its claim.
+ * A step found a person's decision in flight (status `deciding`): the workflow retries it (Retry on
+ * this error name) until the API has either completed the task or released its claim.
  */
 export class ComplaintBusyError extends DomainError {}
 
-export function workflowState(c: Complaint, now: Date): WorkflowState {
-  return { complaintId: c.id, tier: c.tier, awaitSeconds: c.slaDueAt ? secondsUntil(c.slaDueAt, now) : 1 };
+const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
+const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
+
+/** The state handed to the next workflow state: the time left to the complaint's current deadline. */
+export function workflowState(c: Complaint, now: Date, extra: Record<string, unknown> = {}): WorkflowState {
+  const due = c.sla && !c.sla.pausedAt ? c.sla.dueAt : c.slaDueAt;
+  return { complaintId: c.id, tier: c.tier, awaitSeconds: due ? secondsUntil(due, now) : 1, ...extra };
 }
 
-/** Investigation: sets the SLA clock running for the first response and queues the complaint at tier 1. */
-export function investigate(c: Complaint, policy: Policy, now: Date): TransitionResult {
-  const due = slaDueAt(now, c.priority, 'firstResponse', policy);
-  return transition(c, 'startInvestigation', 'investigating', systemActor, now, {
-    slaDueAt: due.toISOString(),
-  });
+/** The SLA target an agent works against: first response until the customer has been answered. */
+function agentClock(c: Complaint, priority: Priority, policy: Policy, now: Date) {
+  const target = c.firstResponseAt ? 'resolution' : 'firstResponse';
+  return startSlaClock(now, slaBudget(priority, target, policy), target, policy);
 }
-
-/** The workflow waits for an agent: the live callback token is stored on the complaint. */
-export function awaitAgent(c: Complaint, taskToken: string, now: Date): TransitionResult {
-  return transition(c, 'awaitAgent', 'awaiting_agent', systemActor, now, { taskToken });
-}
-
-export type EscalationCause = 'sla_breach' | 'agent_request' | 'risk_signal';
 
 /**
- * Escalation: one tier up (tier 3 is the top of the agent ladder; a breach there is flagged for the
- * manager) with a fresh first-response target, and out of any agent's hands.
+ * Investigation: records triage, history and risk signals, and starts the SLA clock at the priority
+ * the triage found. A reopened complaint keeps its tier and (raised) priority.
  */
-export function escalate(
-  c: Complaint,
-  cause: EscalationCause,
-  policy: Policy,
-  now: Date,
-  actor: Actor = systemActor,
-) {
-  if (c.status === 'deciding') {
-    throw new ComplaintBusyError('An agent decision is being applied', { complaintId: c.id });
-  }
-  const atTop = c.tier === 3;
-  const tier = atTop ? 3 : ((c.tier + 1) as 2 | 3);
-  const due = slaDueAt(now, c.priority, 'firstResponse', policy);
+export function investigate(c: Complaint, found: Investigation, policy: Policy, now: Date): TransitionResult {
+  const reopened = c.status === 'reopened';
+  const priority = reopened ? c.priority : found.priority;
+  const sla = agentClock(c, priority, policy, now);
   return transition(
     c,
-    'escalate',
-    'awaiting_agent',
-    actor,
+    'startInvestigation',
+    'investigating',
+    systemActor,
     now,
-    { tier, slaDueAt: due.toISOString(), taskToken: undefined, assignee: undefined },
-    { cause, fromTier: c.tier, toTier: tier, ...(atTop ? { managerAlert: true } : {}) },
+    { investigation: found, category: found.category, priority, sla, slaDueAt: sla.dueAt },
+    {
+      category: found.category,
+      priority,
+      sentiment: found.sentiment.label,
+      riskSignals: found.riskSignals.map((r) => r.signal),
+      atRisk: found.atRisk,
+      possibleDuplicates: found.possibleDuplicates,
+      ...(reopened ? { reopened: true } : {}),
+    },
   );
 }
 
-/** The API hands an agent's decision to the workflow: the live token is consumed (one winner). */
-export function acceptDecision(
+/** Whether investigation found reasons to skip tier 1. */
+export function needsRiskEscalation(c: Complaint): boolean {
+  return (c.investigation?.minimumTier ?? 1) > c.tier;
+}
+
+const statusWhileWaiting: Record<WaitingFor, Complaint['status']> = {
+  agent: 'awaiting_agent',
+  approval: 'awaiting_approval',
+  customer: 'awaiting_customer',
+  follow_up: 'awaiting_follow_up',
+  survey: 'awaiting_follow_up',
+};
+
+/**
+ * The workflow waits for a person: the live callback token is stored on the complaint. Its due time is
+ * the task's own timeout, so what the queue shows is exactly when the workflow escalates. Waiting for
+ * the customer pauses the SLA clock; the follow-up call goes to the resolving agent.
+ */
+export function awaitPerson(
   c: Complaint,
-  decision: AgentDecision,
-  actor: Actor,
+  taskToken: string,
+  waitingFor: WaitingFor,
+  awaitSeconds: number,
+  policy: Policy,
   now: Date,
 ): TransitionResult {
+  const due = new Date(now.getTime() + awaitSeconds * 1000).toISOString();
+  const changes: Partial<Complaint> = { taskToken, waitingFor, slaDueAt: due };
+  if (waitingFor === 'customer' && c.sla) changes.sla = pauseSlaClock(c.sla, now, policy);
+  if (waitingFor === 'follow_up' && c.followUp) changes.assignee = c.followUp.agentId;
+  return transition(c, 'awaitPerson', statusWhileWaiting[waitingFor], systemActor, now, changes, {
+    waitingFor,
+    dueAt: due,
+  });
+}
+
+/**
+ * A person's decision is accepted and the live token consumed (conditional write: of two people
+ * acting at once exactly one wins). The workflow applies it once it receives the task output.
+ */
+export function acceptDecision(c: Complaint, decision: Decision, actor: Actor, now: Date): TransitionResult {
+  const contactsCustomer = decision.action === 'resolve' || decision.action === 'request_info';
   return transition(
     c,
     'acceptDecision',
     'deciding',
     actor,
     now,
-    { pendingDecision: decision, taskToken: undefined, assignee: actor.id },
-    { decision: decision.action },
+    {
+      pendingDecision: decision,
+      decidingFrom: c.status,
+      taskToken: undefined,
+      ...(actor.kind === 'agent' && c.waitingFor === 'agent' ? { assignee: actor.id } : {}),
+      ...(contactsCustomer && !c.firstResponseAt ? { firstResponseAt: now.toISOString() } : {}),
+    },
+    { decision: decision.action, ...('outcome' in decision ? { outcome: decision.outcome } : {}) },
   );
 }
 
@@ -94,31 +143,287 @@ export function releaseDecision(c: Complaint, actor: Actor, now: Date): Transiti
   return transition(
     c,
     'releaseDecision',
-    'awaiting_agent',
+    c.decidingFrom ?? 'awaiting_agent',
     actor,
     now,
-    { pendingDecision: undefined },
-    {
-      reason: 'workflow_moved_on',
-    },
+    { pendingDecision: undefined, decidingFrom: undefined },
+    { reason: 'workflow_moved_on' },
   );
 }
 
-/** Applies a resolution the workflow received from AwaitAgent. */
-export function applyResolution(c: Complaint, decision: AgentDecision, now: Date): TransitionResult {
-  const resolution = { ...decision.resolution, appliedAt: now.toISOString() };
+export type EscalationCause = 'sla_breach' | 'agent_request' | 'risk_signal' | 'approval_timeout' | 'follow_up_overdue';
+
+export interface Escalation extends TransitionResult {
+  /** Role to notify that the complaint is now theirs. */
+  notifyRole: AgentRole;
+  /** True when a breach happened at the top tier: the manager is alerted. */
+  alertManager: boolean;
+}
+
+/**
+ * Escalation, with its cause in the audit event:
+ * - SLA breach, agent request: tier + 1 (tier 3 is the top; a breach there alerts the manager), a fresh
+ *   SLA target for the new tier, out of the previous agent's hands;
+ * - risk signal: straight to the tier investigation asked for (2 or 3);
+ * - approval timeout: the next role up approves, with a fresh approval SLA;
+ * - follow-up overdue: the call moves to the next tier.
+ */
+export function escalate(
+  c: Complaint,
+  cause: EscalationCause,
+  policy: Policy,
+  now: Date,
+  actor: Actor = systemActor,
+): Escalation {
+  const requested = cause === 'agent_request';
+  if (c.status === 'deciding' && !requested) {
+    throw new ComplaintBusyError('A decision is being applied', { complaintId: c.id });
+  }
+  const by = requested && c.pendingDecision?.action === 'escalate' ? c.pendingDecision.by : actor;
+  if (cause === 'approval_timeout') {
+    const from = c.proposal?.approverRole ?? 'tier2';
+    const to = ladder[Math.min(ladder.indexOf(from) + 1, ladder.length - 1)] as AgentRole;
+    const sla = startSlaClock(now, policy.approval.responseSeconds, 'approval', policy);
+    const result = transition(
+      c,
+      'escalate',
+      'awaiting_approval',
+      actor,
+      now,
+      { ...(c.proposal ? { proposal: { ...c.proposal, approverRole: to } } : {}), sla, slaDueAt: sla.dueAt },
+      { cause, fromRole: from, toRole: to, ...(from === 'manager' ? { managerAlert: true } : {}) },
+    );
+    return { ...result, notifyRole: to, alertManager: from === 'manager' };
+  }
+  const atTop = c.tier === 3;
+  const target =
+    cause === 'risk_signal' ? Math.max(c.tier, c.investigation?.minimumTier ?? c.tier + 1) : Math.min(3, c.tier + 1);
+  const tier = Math.min(3, target) as 1 | 2 | 3;
+  const alertManager = atTop && cause === 'sla_breach';
+  const status = cause === 'follow_up_overdue' ? 'awaiting_follow_up' : 'awaiting_agent';
+  const sla =
+    cause === 'follow_up_overdue'
+      ? startSlaClock(now, policy.followUp.callSlaSeconds, 'followUpCall', policy)
+      : agentClock(c, c.priority, policy, now);
+  const result = transition(
+    c,
+    'escalate',
+    status,
+    by,
+    now,
+    clearDecision({ tier, sla, slaDueAt: sla.dueAt, assignee: undefined }),
+    {
+      cause,
+      fromTier: c.tier,
+      toTier: tier,
+      ...(requested && c.pendingDecision?.action === 'escalate' ? { reason: c.pendingDecision.reason } : {}),
+      ...(alertManager ? { managerAlert: true } : {}),
+    },
+  );
+  return { ...result, notifyRole: alertManager ? 'manager' : roleOfTier(tier), alertManager };
+}
+
+/**
+ * Applies a resolution. The authority check runs again here, server-side, on the role of whoever
+ * applied it (the agent, or the approver): no client value is trusted and no path bypasses it.
+ * Schedules the follow-up call after the policy delay in business time.
+ */
+export function applyResolution(c: Complaint, resolution: Resolution, policy: Policy, now: Date): TransitionResult {
+  const role = resolution.appliedBy.role;
+  const check = role ? assessAuthority(role, resolution, policy) : undefined;
+  if (!check?.withinAuthority) {
+    throw new OverAuthorityError('The resolution exceeds the authority of whoever applied it', {
+      role,
+      value: check?.value,
+      limit: check?.limit,
+    });
+  }
+  const followUpAt = addBusinessDelay(now, policy.followUp.delaySeconds, policy).toISOString();
+  const applied: Resolution = { ...resolution, authorityLimit: check.limit, appliedAt: now.toISOString() };
   return transition(
     c,
     'applyResolution',
     'resolved',
-    decision.resolution.appliedBy,
+    resolution.appliedBy,
     now,
-    { resolution, pendingDecision: undefined, slaDueAt: undefined },
     {
-      type: resolution.type,
-      amount: resolution.amount,
-      currency: resolution.currency,
-      authorityLimit: resolution.authorityLimit,
+      resolution: applied,
+      pendingDecision: undefined,
+      decidingFrom: undefined,
+      proposal: undefined,
+      sla: undefined,
+      slaDueAt: undefined,
+      followUp: { agentId: c.proposal?.proposedBy.id ?? resolution.appliedBy.id, scheduledFor: followUpAt, attempts: 0 },
     },
+    {
+      type: applied.type,
+      amount: applied.amount,
+      currency: applied.currency,
+      authorityLimit: applied.authorityLimit,
+      ...(c.proposal ? { proposedBy: c.proposal.proposedBy.id, proposerLimit: c.proposal.proposerLimit } : {}),
+    },
+  );
+}
+
+export type RequeueReason = 'customer_replied' | 'approval_rejected' | 'unsatisfied';
+
+/**
+ * Back to an agent: the customer answered (the SLA clock resumes where it paused), the approver
+ * rejected the proposal (with the reason, to the proposing agent), or the customer is unsatisfied
+ * (reopened at priority + 1 with a fresh target).
+ */
+export function requeue(c: Complaint, reason: RequeueReason, policy: Policy, now: Date): TransitionResult {
+  const decision = c.pendingDecision;
+  if (reason === 'customer_replied') {
+    const sla = c.sla ? resumeSlaClock(c.sla, now, policy) : agentClock(c, c.priority, policy, now);
+    return transition(c, 'requeue', 'awaiting_agent', systemActor, now, clearDecision({ sla, slaDueAt: sla.dueAt }), {
+      reason,
+    });
+  }
+  if (reason === 'approval_rejected') {
+    const rejection = decision?.action === 'reject' ? decision.rejection : undefined;
+    const sla = agentClock(c, c.priority, policy, now);
+    return transition(
+      c,
+      'requeue',
+      'awaiting_agent',
+      rejection?.by ?? systemActor,
+      now,
+      clearDecision({
+        sla,
+        slaDueAt: sla.dueAt,
+        proposal: undefined,
+        ...(rejection ? { lastRejection: rejection } : {}),
+        ...(c.proposal ? { assignee: c.proposal.proposedBy.id } : {}),
+      }),
+      { reason, ...(rejection ? { rejectedBy: rejection.by.id, rejectionReason: rejection.reason } : {}) },
+    );
+  }
+  const priority = priorities[Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)] as Priority;
+  const sla = startSlaClock(now, slaBudget(priority, 'firstResponse', policy), 'firstResponse', policy);
+  const by = decision?.action === 'follow_up' ? decision.by : systemActor;
+  return transition(
+    c,
+    'requeue',
+    'awaiting_agent',
+    by,
+    now,
+    clearDecision({ priority, sla, slaDueAt: sla.dueAt, reopenCount: (c.reopenCount ?? 0) + 1 }),
+    { reason, fromPriority: c.priority, toPriority: priority },
+  );
+}
+
+function clearDecision(changes: Partial<Complaint>): Partial<Complaint> {
+  return { ...changes, pendingDecision: undefined, decidingFrom: undefined, taskToken: undefined };
+}
+
+/** The customer has not answered the request for information: one reminder, then a last wait. */
+export function remindCustomer(c: Complaint, policy: Policy, now: Date): TransitionResult {
+  return transition(c, 'remindCustomer', 'awaiting_customer', systemActor, now, { taskToken: undefined }, {
+    closesAfterSeconds: policy.infoRequest.closeAfterSeconds,
+  });
+}
+
+/**
+ * The customer could not be reached for the follow-up call: counts the attempt and says whether to
+ * retry (after the retry delay, business time) or fall back to the satisfaction email.
+ */
+export function recordUnreachable(
+  c: Complaint,
+  policy: Policy,
+  now: Date,
+): TransitionResult & { attemptsLeft: number; retryAt: string } {
+  const attempts = (c.followUp?.attempts ?? 0) + 1;
+  const attemptsLeft = Math.max(0, policy.followUp.maxCallAttempts - attempts);
+  const retryAt = addBusinessDelay(now, policy.followUp.retryDelaySeconds, policy).toISOString();
+  const followUp = { ...(c.followUp ?? { agentId: '', scheduledFor: retryAt }), attempts, lastOutcome: 'unreachable' as const };
+  const by = c.pendingDecision?.action === 'follow_up' ? c.pendingDecision.by : systemActor;
+  const result = transition(
+    c,
+    'recordUnreachable',
+    'awaiting_follow_up',
+    by,
+    now,
+    clearDecision({ followUp: attemptsLeft > 0 ? { ...followUp, scheduledFor: retryAt } : followUp }),
+    { attempts, attemptsLeft },
+  );
+  return { ...result, attemptsLeft, retryAt };
+}
+
+/** After the last unreachable attempt: the customer gets a satisfaction email with an expiring link. */
+export function sendSurvey(c: Complaint, policy: Policy, now: Date): TransitionResult & { expiresAt: string } {
+  const expiresAt = new Date(now.getTime() + policy.followUp.surveyLinkLifetimeSeconds * 1000).toISOString();
+  const followUp = c.followUp ? { ...c.followUp, surveySentAt: now.toISOString() } : undefined;
+  const result = transition(
+    c,
+    'sendSurvey',
+    'awaiting_follow_up',
+    systemActor,
+    now,
+    clearDecision({ ...(followUp ? { followUp } : {}) }),
+    { expiresAt },
+  );
+  return { ...result, expiresAt };
+}
+
+export type CloseReason = 'satisfied' | 'abandoned' | 'no_response' | 'agent';
+
+/** Closes the complaint; it leaves every queue. An agent's close carries its own reason. */
+export function close(c: Complaint, reason: CloseReason, now: Date): TransitionResult {
+  const decision = c.pendingDecision;
+  const agentClose = reason === 'agent' && decision?.action === 'close' ? decision : undefined;
+  if (reason === 'agent' && !agentClose) {
+    throw new InvalidTransitionError('An agent close needs the agent decision', { complaintId: c.id });
+  }
+  const closureReason: ClosureReason = agentClose ? agentClose.reason : (reason as Exclude<CloseReason, 'agent'>);
+  const by = agentClose?.by ?? (decision?.action === 'follow_up' ? decision.by : systemActor);
+  const followUp =
+    c.followUp && decision?.action === 'follow_up' ? { ...c.followUp, lastOutcome: decision.outcome } : c.followUp;
+  return transition(
+    c,
+    'close',
+    'closed',
+    by,
+    now,
+    clearDecision({
+      closure: {
+        reason: closureReason,
+        at: now.toISOString(),
+        by,
+        ...(agentClose?.mergedInto ? { mergedInto: agentClose.mergedInto } : {}),
+      },
+      sla: undefined,
+      slaDueAt: undefined,
+      assignee: undefined,
+      waitingFor: undefined,
+      ...(followUp ? { followUp } : {}),
+    }),
+    { reason: closureReason, ...(agentClose?.mergedInto ? { mergedInto: agentClose.mergedInto } : {}) },
+  );
+}
+
+/**
+ * The customer wrote after the resolution (or after closure, within the reopen window): the complaint
+ * reopens at priority + 1 and a new execution investigates it again.
+ */
+export function reopen(c: Complaint, now: Date, actor: Actor): TransitionResult {
+  const priority = priorities[Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)] as Priority;
+  const reopenCount = (c.reopenCount ?? 0) + 1;
+  return transition(
+    c,
+    'reopen',
+    'reopened',
+    actor,
+    now,
+    clearDecision({
+      priority,
+      reopenCount,
+      executionName: `${c.id}-r${reopenCount}`,
+      waitingFor: undefined,
+      closure: undefined,
+      sla: undefined,
+      slaDueAt: undefined,
+    }),
+    { fromPriority: c.priority, toPriority: priority, via: 'customer_mail' },
   );
 }

@@ -1,6 +1,15 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { actorFromClaims } from '../api/auth';
-import { getComplaint, listComplaints, proposeResolution, type RouteContext } from '../api/complaintRoutes';
+import { getComplaint, listComplaints, type RouteContext } from '../api/complaintRoutes';
+import {
+  closeComplaint,
+  decideApprovalRoute,
+  escalate,
+  proposeResolution,
+  recordFollowUp,
+  requestInfo,
+} from '../api/decisionRoutes';
+import { answerSurvey } from '../api/surveyRoute';
 import { errorResponse, problem } from '../api/problem';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { ForbiddenError } from '../core/errors';
@@ -8,10 +17,17 @@ import { config } from '../shared/config';
 import { logger } from '../shared/logger';
 import { getServices } from '../shared/services';
 
-const routeHandlers: Record<RouteName, (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>> = {
+type AgentRouteName = Exclude<RouteName, 'answerSurvey'>;
+
+const routeHandlers: Record<AgentRouteName, (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>> = {
   listComplaints,
   getComplaint,
   proposeResolution,
+  decideApproval: decideApprovalRoute,
+  requestInfo,
+  escalate,
+  recordFollowUp,
+  closeComplaint,
 };
 
 const byRouteKey = new Map(
@@ -28,6 +44,7 @@ export async function handler(
   const name = byRouteKey.get(event.routeKey);
   if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
   try {
+    if (name === 'answerSurvey') return await answerSurvey(event, getServices(), () => new Date());
     const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
     if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
       throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);

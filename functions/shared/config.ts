@@ -11,8 +11,12 @@ const envSchema = z.object({
   RAW_MAIL_PREFIX: z.string().default('inbound/'),
   COMPLAINTS_PROFILE: z.string().default('standard'),
   COMPLAINTS_POLICY: z.string().optional(),
-  /** Where managers are alerted (top-tier SLA breach); defaults to the support address. */
+  /** Where managers are alerted locally (top-tier SLA breach); defaults to manager@<mail domain>. */
   MANAGER_ADDRESS: z.email().optional(),
+  /** SNS topic for team notifications and manager alerts (AWS); mail through SES when absent (local). */
+  ALERT_TOPIC_ARN: z.string().min(1).optional(),
+  /** Base URL of the public survey endpoint (the API URL). */
+  SURVEY_BASE_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -25,6 +29,8 @@ export interface Config {
   rawMailPrefix: string;
   policy: Policy;
   managerAddress: string;
+  alertTopicArn?: string;
+  surveyBaseUrl?: string;
 }
 
 let cached: Config | undefined;
@@ -50,7 +56,9 @@ export function config(): Config {
     rawMailBucket: env.RAW_MAIL_BUCKET,
     rawMailPrefix: env.RAW_MAIL_PREFIX,
     policy: loadPolicy(env.COMPLAINTS_PROFILE, env.COMPLAINTS_POLICY),
-    managerAddress: env.MANAGER_ADDRESS ?? env.SUPPORT_ADDRESS,
+    managerAddress: env.MANAGER_ADDRESS ?? `manager@${env.MAIL_DOMAIN}`,
+    alertTopicArn: env.ALERT_TOPIC_ARN,
+    surveyBaseUrl: env.SURVEY_BASE_URL,
   };
   return cached;
 }

@@ -1,18 +1,40 @@
 import type { ComplaintStore, Mailer } from '../adapters/ports';
-import type { Complaint, MessageEntry } from '../core/complaint';
+import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
+import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
+import { getMailServices, type MailServices } from './mailServices';
 
 export interface CustomerMailOptions {
   purpose: NonNullable<MessageEntry['purpose']>;
+  /** Mail no person wrote (acknowledgements, reminders): capped per recipient and loop-guarded. */
   automatic: boolean;
   inReplyTo?: string;
   references?: string[];
-  /** Deterministic id of the timeline entry, so a retried step does not record the mail twice. */
+  /**
+   * Deterministic id of the timeline entry; it is also the mail's send-once key, so a retried step
+   * neither records nor sends the mail twice.
+   */
   entryId: string;
   now: Date;
   supportAddress: string;
   mailDomain: string;
+  /** Loop-guard reasons of the mail being answered: an automatic answer to automated mail is never sent. */
+  answersAutomatedMail?: string[];
+}
+
+/** What became of a mail to a customer. */
+export type CustomerMailResult =
+  | { status: 'sent'; sesMessageId: string }
+  /** Not sent, by the loop guard or the automatic-mail cap; the timeline records why. */
+  | { status: 'suppressed'; reason: string };
+
+/**
+ * Another invocation holds the send lease of this mail and is sending it right now. Retryable: once the
+ * lease ends the mail is either recorded as sent or may be taken over.
+ */
+export class OutboundMailInFlightError extends Error {
+  override name = 'OutboundMailInFlightError';
 }
 
 /** support+<token>@domain: replies come back with a token that names the complaint. */
@@ -21,35 +43,113 @@ export function replyAddress(supportAddress: string, token: string): string {
   return `${local}+${token}@${domain}`;
 }
 
+type Deps = { store: ComplaintStore; mailer: Mailer; mail?: Pick<MailServices, 'ledger' | 'settings'> };
+
 /**
- * Sends a mail to the complaint's customer and records it: the SES MessageId is mapped to the complaint
- * (SES replaces our Message-ID, so replies and bounces are matched on it) and the mail joins the timeline.
+ * Sends a mail to the complaint's customer at most once per `entryId` under normal operation, and
+ * records it: the SES MessageId is mapped to the complaint (SES replaces our Message-ID, so replies and
+ * bounces are matched on it) and the mail joins the timeline.
+ *
+ * Send-once: an intent item is taken with a conditional write before SES is called, so concurrent or
+ * retried callers never send in parallel; a failed SES call gives the lease back for an immediate
+ * retry. SES SendEmail has no idempotency token, so one window stays: a caller that dies after SES
+ * accepted the mail and before the intent is marked sent leaves a lease that a retry takes over once it
+ * expires, sending again. That is at-least-once by choice: a duplicate acknowledgement is a nuisance,
+ * a lost resolution mail is a broken promise.
+ *
+ * Automatic mail is never sent in answer to automated mail, never to robot addresses (noreply,
+ * mailer-daemon, postmaster), and at most `autoMailCap` times per recipient and window.
  */
 export async function mailCustomer(
-  deps: { store: ComplaintStore; mailer: Mailer },
+  deps: Deps,
   complaint: Complaint,
   mail: RenderedMail,
   options: CustomerMailOptions,
-): Promise<string> {
-  const sesMessageId = await deps.mailer.send({
-    to: [complaint.customerEmail],
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    replyTo: [replyAddress(options.supportAddress, complaint.threadToken)],
-    headers: outboundHeaders({
-      automatic: options.automatic,
-      mailDomain: options.mailDomain,
-      ...(options.inReplyTo ? { inReplyTo: options.inReplyTo } : {}),
-      ...(options.references ? { references: options.references } : {}),
-    }),
-  });
-  await deps.store.recordOutbound(sesMessageId, complaint.id);
-  await deps.store.append(complaint.id, [
+): Promise<CustomerMailResult> {
+  const { ledger, settings } = deps.mail ?? getMailServices();
+  const intent = await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds);
+  switch (intent.state) {
+    case 'busy':
+      throw new OutboundMailInFlightError(`Mail ${options.entryId} is being sent by another invocation`);
+    case 'suppressed':
+      await recordSuppressed(deps.store, complaint, options, intent.reason, intent.at);
+      return { status: 'suppressed', reason: intent.reason };
+    case 'sent':
+      await recordSent(deps.store, complaint, mail, options, intent.sesMessageId, intent.at);
+      return { status: 'sent', sesMessageId: intent.sesMessageId };
+  }
+  const suppressed = options.automatic
+    ? await automaticMailSuppression(ledger, settings, complaint.customerEmail, options)
+    : undefined;
+  if (suppressed) {
+    await ledger.completeOutbound(options.entryId, intent.lease, { suppressed });
+    await recordSuppressed(deps.store, complaint, options, suppressed, intent.at);
+    return { status: 'suppressed', reason: suppressed };
+  }
+
+  let sesMessageId: string;
+  try {
+    sesMessageId = await deps.mailer.send({
+      to: [complaint.customerEmail],
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      replyTo: [replyAddress(options.supportAddress, complaint.threadToken)],
+      headers: outboundHeaders({
+        automatic: options.automatic,
+        mailDomain: options.mailDomain,
+        ...(options.inReplyTo ? { inReplyTo: options.inReplyTo } : {}),
+        ...(options.references ? { references: options.references } : {}),
+      }),
+    });
+  } catch (error) {
+    // SES refused or the call failed: nothing went out (bar a timeout after acceptance), so let a retry send.
+    await ledger.abandonOutbound(options.entryId, intent.lease);
+    throw error;
+  }
+  const ours = await ledger.completeOutbound(options.entryId, intent.lease, { sesMessageId });
+  if (ours) {
+    await recordSent(deps.store, complaint, mail, options, sesMessageId, intent.at);
+  } else {
+    // Our lease was taken over while SES was slow: the taker records its copy; ours still maps to the
+    // complaint so that a reply to it or its bounce threads.
+    await deps.store.recordOutbound(sesMessageId, complaint.id);
+  }
+  return { status: 'sent', sesMessageId };
+}
+
+/** Why an automatic mail must not go out, or undefined. Counts it against the cap when it may. */
+async function automaticMailSuppression(
+  ledger: MailServices['ledger'],
+  settings: MailServices['settings'],
+  recipient: string,
+  options: CustomerMailOptions,
+): Promise<string | undefined> {
+  if (options.answersAutomatedMail?.length)
+    return `loop guard: the mail answered is automated (${options.answersAutomatedMail.join('; ')})`;
+  const blocked = automaticMailBlockedFor(recipient);
+  if (blocked) return `loop guard: ${blocked}`;
+  const window = automaticMailWindow(options.now, settings.autoMailWindowSeconds);
+  const count = await ledger.countAutomaticMail(recipient, window, settings.autoMailWindowSeconds);
+  return count > settings.autoMailCap
+    ? `cap: more than ${settings.autoMailCap} automatic mails to ${recipient} within ${settings.autoMailWindowSeconds} s`
+    : undefined;
+}
+
+async function recordSent(
+  store: ComplaintStore,
+  complaint: Complaint,
+  mail: RenderedMail,
+  options: CustomerMailOptions,
+  sesMessageId: string,
+  at: string,
+) {
+  await store.recordOutbound(sesMessageId, complaint.id);
+  await store.append(complaint.id, [
     {
       kind: 'message',
       id: options.entryId,
-      at: options.now.toISOString(),
+      at,
       direction: 'outbound',
       messageId: sesMessageId,
       from: options.supportAddress,
@@ -59,5 +159,25 @@ export async function mailCustomer(
       purpose: options.purpose,
     },
   ]);
-  return sesMessageId;
+}
+
+/** The timeline says why a mail the customer might expect was not sent (no state change). */
+async function recordSuppressed(
+  store: ComplaintStore,
+  complaint: Complaint,
+  options: CustomerMailOptions,
+  reason: string,
+  at: string,
+) {
+  const entry: AuditEntry = {
+    kind: 'audit',
+    id: `${options.entryId}-suppressed`,
+    at,
+    action: 'automaticMailSuppressed',
+    actor: { kind: 'system', id: 'mail' },
+    toStatus: complaint.status,
+    version: complaint.version,
+    details: { purpose: options.purpose, recipient: complaint.customerEmail, reason },
+  };
+  await store.append(complaint.id, [entry]);
 }

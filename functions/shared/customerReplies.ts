@@ -1,20 +1,88 @@
-import type { Complaint, MessageEntry } from '../core/complaint';
+import type { Actor, Complaint, MessageEntry } from '../core/complaint';
+import { ConflictError } from '../core/errors';
+import { reopen } from '../core/lifecycle';
+import type { Policy } from '../core/policy';
+import { handOver } from './decisionHandOver';
+import { logger } from './logger';
 import type { Services } from './services';
 
 /** What a customer's threaded mail did to its complaint. */
 export type ReplyOutcome = 'attached' | 'resumed' | 'reopened';
 
+/** Whether a reply to a closed complaint still reopens it (otherwise intake opens a linked complaint). */
+export function withinReopenWindow(c: Complaint, now: Date, policy: Policy): boolean {
+  const closedAt = c.closure?.at ?? c.updatedAt;
+  return now.getTime() - new Date(closedAt).getTime() <= policy.reopenWindowSeconds * 1000;
+}
+
 /**
  * Files a customer's mail that threaded into an existing complaint and lets the lifecycle react:
- * it resumes a complaint awaiting the customer, reopens a resolved one, and is otherwise attached to
- * the timeline for the agent. Called by intake once threading has identified the complaint.
+ * - awaiting the customer's answer: the workflow resumes (SLA clock runs again);
+ * - during the follow-up call or survey: it counts as an unsatisfied answer and reopens the case;
+ * - resolved (waiting for the follow-up) or closed within the reopen window: the complaint reopens at
+ *   priority + 1 under a new execution `<id>-r<n>` (the old one is stopped);
+ * - otherwise the mail is attached for the agent.
+ * Called by intake once threading has identified the complaint.
  */
 export async function handleCustomerReply(
-  services: Pick<Services, 'store'>,
+  services: Pick<Services, 'store' | 'workflow'>,
   complaint: Complaint,
   message: MessageEntry,
-  _now: Date,
+  now: Date,
+  policy: Policy,
 ): Promise<ReplyOutcome> {
   await services.store.append(complaint.id, [message]);
+  const customer: Actor = { kind: 'customer', id: complaint.customerEmail, email: complaint.customerEmail };
+  let current = complaint;
+  // A workflow step may write between our read and our write (version conflict): decide again.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      return await react(services, current, message, customer, now, policy);
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+      const fresh = await services.store.get(complaint.id);
+      if (!fresh) throw e;
+      current = fresh;
+    }
+  }
+  logger.warn('customer reply attached without lifecycle reaction after repeated conflicts', { complaintId: complaint.id });
   return 'attached';
+}
+
+async function react(
+  services: Pick<Services, 'store' | 'workflow'>,
+  c: Complaint,
+  message: MessageEntry,
+  customer: Actor,
+  now: Date,
+  policy: Policy,
+): Promise<ReplyOutcome> {
+  const clock = () => now;
+  if (c.taskToken && c.waitingFor === 'customer') {
+    await handOver(services, customer, clock, c, 'customer', {
+      action: 'customer_replied',
+      ...(message.messageId ? { messageId: message.messageId } : {}),
+    });
+    return 'resumed';
+  }
+  if (c.taskToken && (c.waitingFor === 'follow_up' || c.waitingFor === 'survey')) {
+    await handOver(services, customer, clock, c, ['follow_up', 'survey'], {
+      action: 'follow_up',
+      outcome: 'unsatisfied',
+      by: customer,
+      via: 'customer_mail',
+    });
+    return 'reopened';
+  }
+  const reopenable =
+    c.status === 'resolved' ||
+    (c.status === 'awaiting_follow_up' && !c.taskToken) ||
+    (c.status === 'closed' && withinReopenWindow(c, now, policy));
+  if (!reopenable) return 'attached';
+  const previousExecution = c.executionName ?? c.id;
+  const { complaint: next, audit } = reopen(c, now, customer);
+  await services.store.save(next, [audit]);
+  await services.workflow.stop(previousExecution, 'Reopened by a customer reply');
+  await services.workflow.start(next.executionName ?? `${c.id}-r${next.reopenCount}`, { complaintId: c.id });
+  return 'reopened';
 }

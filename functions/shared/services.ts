@@ -1,5 +1,6 @@
 import { DynamoComplaintStore } from '../adapters/complaintStore';
 import { SesMailer } from '../adapters/mailer';
+import { MailNotifier, type Notifier, SnsNotifier } from '../adapters/notifier';
 import type { ComplaintStore, Mailer, WorkflowClient } from '../adapters/ports';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
 import { config, required } from './config';
@@ -12,6 +13,7 @@ export interface Services {
   store: ComplaintStore;
   mailer: Mailer;
   workflow: WorkflowClient;
+  notifier: Notifier;
 }
 
 let services: Services | undefined;
@@ -20,9 +22,13 @@ export function getServices(): Services {
   if (services) return services;
   const cfg = config();
   let workflow: WorkflowClient | undefined;
+  const mailer = new SesMailer({ from: cfg.senderAddress });
   services = {
     store: new DynamoComplaintStore(cfg.tableName),
-    mailer: new SesMailer({ from: cfg.senderAddress }),
+    mailer,
+    notifier: cfg.alertTopicArn
+      ? new SnsNotifier(cfg.alertTopicArn)
+      : new MailNotifier(mailer, (role) => (role === 'manager' ? cfg.managerAddress : `${role}@${cfg.mailDomain}`)),
     // Only the handlers that start or complete executions need the state machine ARN.
     get workflow() {
       workflow ??= new SfnWorkflowClient(required(cfg.stateMachineArn, 'STATE_MACHINE_ARN'));

@@ -1,6 +1,6 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
@@ -17,7 +17,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { apiRoutes, apiScope } from '../../functions/api/routes';
+import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
 import { agentRoles } from '../../functions/core/policy';
 
 export interface AgentApiProps {
@@ -112,7 +112,23 @@ export class AgentApi extends Construct {
       // The stage is created below with access logs and throttling, which the default stage lacks.
       createDefaultStage: false,
     });
-    for (const route of Object.values(apiRoutes)) {
+    for (const route of Object.values(apiRoutes) as RouteSpec[]) {
+      if (route.public) {
+        // The customer's survey link carries its own HMAC-signed, expiring token, verified by the handler.
+        const [publicRoute] = this.api.addRoutes({
+          path: route.path,
+          methods: [HttpMethod[route.method]],
+          integration,
+          authorizer: new HttpNoneAuthorizer(),
+        });
+        if (publicRoute) {
+          Validations.of(publicRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: 'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token.',
+          });
+        }
+        continue;
+      }
       this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],

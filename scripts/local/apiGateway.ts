@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
-import { apiRoutes, apiScope } from '../../functions/api/routes';
+import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
 import type { DevIdentityProvider } from './devTokens';
 
 export type ApiHandler = (
@@ -22,8 +22,9 @@ export interface LocalApiGatewayOptions {
 // HTTP API's payload limit.
 const maxBodyBytes = 10 * 1024 * 1024;
 
-const compiled = Object.values(apiRoutes).map((r) => ({
+const compiled = (Object.values(apiRoutes) as RouteSpec[]).map((r) => ({
   method: r.method,
+  public: r.public === true,
   routeKey: `${r.method} ${r.path}`,
   names: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
   pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}/?$`),
@@ -38,7 +39,7 @@ function matchRoute(method: string, path: string) {
     route.names.forEach((n, i) => {
       pathParameters[n] = decodeURIComponent(m[i + 1] as string);
     });
-    return { routeKey: route.routeKey, pathParameters };
+    return { routeKey: route.routeKey, pathParameters, public: route.public };
   }
   return undefined;
 }
@@ -87,17 +88,21 @@ export async function startLocalApiGateway(
       const route = matchRoute(method, url.pathname);
       if (!route) return send(res, 404, { message: 'Not Found' });
 
-      const auth = req.headers.authorization ?? '';
-      const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
-      let payload: JWTPayload;
-      try {
-        if (!token) throw new Error('missing token');
-        payload = await options.identity.verify(token);
-      } catch {
-        return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
+      // Public routes (no authorizer) reach the Lambda without claims, as on AWS.
+      let payload: JWTPayload = {};
+      let scopes: string[] = [];
+      if (!route.public) {
+        const auth = req.headers.authorization ?? '';
+        const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+        try {
+          if (!token) throw new Error('missing token');
+          payload = await options.identity.verify(token);
+        } catch {
+          return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
+        }
+        scopes = String(payload.scope ?? '').split(' ');
+        if (!scopes.includes(apiScope)) return send(res, 403, { message: 'Forbidden' });
       }
-      const scopes = String(payload.scope ?? '').split(' ');
-      if (!scopes.includes(apiScope)) return send(res, 403, { message: 'Forbidden' });
 
       const raw = await readBody(req);
       if (raw === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });

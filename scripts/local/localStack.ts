@@ -1,9 +1,11 @@
 import 'core-js/actual/promise/with-resolvers';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentRole } from '../../functions/core/policy';
-import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { startLocalApiGateway } from './apiGateway';
 import { ensureTable } from './createTable';
 import { devIdentityProvider } from './devTokens';
@@ -45,6 +47,7 @@ export interface LocalStack {
 }
 
 const region = 'us-east-1';
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
 /**
@@ -53,6 +56,17 @@ const account = '000000000000';
  * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
  * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
  */
+/** A random secret kept in the data folder, so links signed before a restart stay valid after it. */
+async function localSecret(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? {};
@@ -95,28 +109,39 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       RAW_MAIL_PREFIX: 'inbound/',
       RAW_MAIL_DIR: rawMailDir,
       COMPLAINTS_PROFILE: profile,
+      SURVEY_SIGNING_KEY: await localSecret(join(dataDir, 'survey-signing.key')),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'WARN' : 'INFO'),
     });
     await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
 
     // Imported only now: handlers read their configuration from the environment set above.
-    const [intake, api, investigate, awaitAgent, escalate, resolveStep] = await Promise.all([
+    const [intake, api] = await Promise.all([
       import('../../functions/handlers/intake'),
       import('../../functions/handlers/api'),
-      import('../../functions/handlers/workflow/investigate'),
-      import('../../functions/handlers/workflow/awaitAgent'),
-      import('../../functions/handlers/workflow/escalate'),
-      import('../../functions/handlers/workflow/resolve'),
     ]);
-    const stepHandlers: Record<WorkflowStep, (event: unknown) => Promise<unknown>> = {
-      investigate: investigate.handler,
-      awaitAgent: awaitAgent.handler,
-      escalate: escalate.handler,
-      resolve: resolveStep.handler,
-    };
+    const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
-      (Object.keys(stepHandlers) as WorkflowStep[]).map((step) => [functionArns[step], stepHandlers[step]]),
+      await Promise.all(
+        steps.map(async (step) => {
+          const module = (await import(join(repoRoot, workflowSteps[step].entry))) as {
+            handler: (event: unknown) => Promise<unknown>;
+          };
+          return [functionArns[step], module.handler] as const;
+        }),
+      ),
     );
+    const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
+    const gateway = await startLocalApiGateway({
+      handler: api.handler,
+      identity,
+      host,
+      port: ports.api ?? 0,
+    });
+    closers.push(() => gateway.close());
+    // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL); set before any
+    // handler reads its configuration (resumed executions run as soon as Step Functions starts).
+    process.env.SURVEY_BASE_URL = gateway.url;
+
     const sfn = await startLocalStepFunctions({
       definition,
       stateMachineArn,
@@ -139,14 +164,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     closers.push(() => smtp.close());
 
-    const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
-    const gateway = await startLocalApiGateway({
-      handler: api.handler,
-      identity,
-      host,
-      port: ports.api ?? 0,
-    });
-    closers.push(() => gateway.close());
 
     const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
     const tokens = Object.fromEntries(

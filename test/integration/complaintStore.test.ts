@@ -82,13 +82,13 @@ describe('DynamoComplaintStore on dynalite', () => {
     ] as const) {
       await store.create(complaint(id, { tier: 2, slaDueAt: `2026-11-23T${due}:00:00.000Z` }), []);
     }
-    const page1 = await store.queue(2, { limit: 2 });
+    const page1 = await store.queue('tier2', { limit: 2 });
     expect(page1.items.map((c) => c.id)).toEqual(['q1', 'q2']);
-    const page2 = await store.queue(2, { limit: 2, cursor: page1.cursor });
+    const page2 = await store.queue('tier2', { limit: 2, cursor: page1.cursor });
     expect(page2.items.map((c) => c.id)).toEqual(['q3']);
     await store.save({ ...complaint('q1', { tier: 2 }), status: 'closed', version: 2 }, []);
-    expect((await store.queue(2)).items.map((c) => c.id)).toEqual(['q2', 'q3']);
-    await expect(store.queue(2, { cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
+    expect((await store.queue('tier2')).items.map((c) => c.id)).toEqual(['q2', 'q3']);
+    await expect(store.queue('tier2', { cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('keeps the timeline in time order and finds complaints by customer, reference and outbound id', async () => {

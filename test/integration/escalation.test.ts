@@ -69,7 +69,7 @@ describe('escalation on SLA breach', () => {
       { cause: 'sla_breach', fromTier: 3, toTier: 3, managerAlert: true },
     ]);
     expect(atTop.complaint.tier).toBe(3);
-    const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?tier=3', {
+    const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?queue=tier3', {
       token: tier3,
     });
     expect(queue.body.items.map((c) => c.id)).toContain(id);

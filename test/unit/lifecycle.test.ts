@@ -1,21 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentDecision, Complaint } from '../../functions/core/complaint';
-import { InvalidTransitionError } from '../../functions/core/errors';
+import type { Actor, AgentDecision, Complaint, Resolution } from '../../functions/core/complaint';
+import { InvalidTransitionError, OverAuthorityError } from '../../functions/core/errors';
+import type { Investigation } from '../../functions/core/investigation';
 import {
   acceptDecision,
   applyResolution,
-  awaitAgent,
+  awaitPerson,
   ComplaintBusyError,
+  close,
   escalate,
   investigate,
+  needsRiskEscalation,
+  recordUnreachable,
   releaseDecision,
+  reopen,
+  requeue,
+  sendSurvey,
   workflowState,
 } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
 
 const policy = policyProfiles.standard;
+// Monday 10:00 in Berlin: inside business hours.
 const t0 = new Date('2026-11-23T09:00:00Z');
 const agent = { kind: 'agent' as const, id: 'agent-1', role: 'tier1' as const };
+const lead = { kind: 'agent' as const, id: 'lead-1', role: 'tier2' as const };
 
 const received: Complaint = {
   id: 'c1',
@@ -31,74 +40,136 @@ const received: Complaint = {
   version: 1,
 };
 
-const decision: AgentDecision = {
-  action: 'resolve',
-  resolution: {
-    type: 'refund',
-    amount: 40,
-    currency: 'EUR',
-    summary: 'Refunded',
-    rootCause: 'carrier_delay',
-    appliedBy: agent,
-    authorityLimit: 100,
-  },
-};
+const found = (over: Partial<Investigation> = {}): Investigation => ({
+  category: 'delivery',
+  sentiment: { score: -2, comparative: -0.2, label: 'negative' },
+  priority: 'normal',
+  riskSignals: [],
+  atRisk: false,
+  atRiskReasons: [],
+  history: { complaintsInWindow: 1, open: 1 },
+  possibleDuplicates: [],
+  minimumTier: 1,
+  ...over,
+});
+
+const refund = (amount: number, by: Actor = agent, limit: number | null = 100): Resolution => ({
+  type: 'refund',
+  amount,
+  currency: 'EUR',
+  summary: 'Refunded',
+  rootCause: 'carrier_delay',
+  appliedBy: by,
+  authorityLimit: limit,
+});
+
+function waitingForAgent(): Complaint {
+  const investigated = investigate(received, found(), policy, t0).complaint;
+  return awaitPerson(investigated, 'token-1', 'agent', workflowState(investigated, t0).awaitSeconds, policy, t0).complaint;
+}
 
 describe('complaint lifecycle', () => {
-  it('walks received -> investigating -> awaiting_agent -> deciding -> resolved with one audit event per step', () => {
-    const a = investigate(received, policy, t0);
-    expect(a.complaint).toMatchObject({
-      status: 'investigating',
-      version: 2,
-      slaDueAt: '2026-11-23T17:00:00.000Z',
-    });
-    expect(a.audit).toMatchObject({
-      action: 'startInvestigation',
-      fromStatus: 'received',
-      toStatus: 'investigating',
-      version: 2,
-    });
-    expect(workflowState(a.complaint, t0)).toEqual({ complaintId: 'c1', tier: 1, awaitSeconds: 8 * 3600 });
+  it('investigates: records triage and starts the first-response clock in business time', () => {
+    const { complaint, audit } = investigate(received, found(), policy, t0);
+    // 8 business hours from Monday 10:00 Berlin = Tuesday 10:00 Berlin.
+    expect(complaint).toMatchObject({ status: 'investigating', category: 'delivery', slaDueAt: '2026-11-24T09:00:00.000Z' });
+    expect(audit).toMatchObject({ action: 'startInvestigation', fromStatus: 'received', toStatus: 'investigating', version: 2 });
+    expect(needsRiskEscalation(complaint)).toBe(false);
+    expect(needsRiskEscalation(investigate(received, found({ minimumTier: 2 }), policy, t0).complaint)).toBe(true);
+  });
 
-    const b = awaitAgent(a.complaint, 'token-1', t0);
-    expect(b.complaint).toMatchObject({ status: 'awaiting_agent', taskToken: 'token-1', version: 3 });
+  it('stores the live token and its due time while waiting for a person', () => {
+    const c = waitingForAgent();
+    expect(c).toMatchObject({ status: 'awaiting_agent', taskToken: 'token-1', waitingFor: 'agent', version: 3 });
+  });
 
-    const c = acceptDecision(b.complaint, decision, agent, t0);
-    expect(c.complaint).toMatchObject({
-      status: 'deciding',
-      taskToken: undefined,
-      assignee: 'agent-1',
-      version: 4,
-    });
-    expect(c.audit.actor).toEqual(agent);
+  it('walks the happy path: decision accepted, resolution applied, follow-up scheduled 2 business days later', () => {
+    const decision: AgentDecision = { action: 'resolve', resolution: refund(40) };
+    const deciding = acceptDecision(waitingForAgent(), decision, agent, t0).complaint;
+    expect(deciding).toMatchObject({ status: 'deciding', taskToken: undefined, assignee: 'agent-1', decidingFrom: 'awaiting_agent' });
+    expect(deciding.firstResponseAt).toBe(t0.toISOString());
+    const { complaint, audit } = applyResolution(deciding, refund(40), policy, t0);
+    expect(complaint).toMatchObject({ status: 'resolved', followUp: { agentId: 'agent-1', attempts: 0, scheduledFor: '2026-11-25T09:00:00.000Z' } });
+    expect(audit.details).toMatchObject({ amount: 40, authorityLimit: 100 });
+  });
 
-    const d = applyResolution(c.complaint, decision, t0);
-    expect(d.complaint).toMatchObject({ status: 'resolved', version: 5, pendingDecision: undefined });
-    expect(d.complaint.resolution).toMatchObject({ type: 'refund', amount: 40, appliedAt: t0.toISOString() });
-    expect(d.audit.details).toMatchObject({ amount: 40, authorityLimit: 100 });
+  it('refuses to apply a resolution above the authority of whoever applied it', () => {
+    const deciding = acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(500) }, agent, t0).complaint;
+    expect(() => applyResolution(deciding, refund(500), policy, t0)).toThrow(OverAuthorityError);
+    expect(applyResolution(deciding, refund(500, lead, 1000), policy, t0).complaint.status).toBe('resolved');
   });
 
   it('refuses moves that are not allowed from the current status', () => {
-    expect(() => applyResolution(received, decision, t0)).toThrow(InvalidTransitionError);
-    expect(() => acceptDecision(received, decision, agent, t0)).toThrow(InvalidTransitionError);
+    expect(() => applyResolution(received, refund(1), policy, t0)).toThrow(InvalidTransitionError);
+    expect(() => close(received, 'satisfied', t0)).toThrow(InvalidTransitionError);
   });
 
-  it('escalates one tier up with a fresh SLA, and flags a breach at the top tier for the manager', () => {
-    const waiting = awaitAgent(investigate(received, policy, t0).complaint, 'tok', t0).complaint;
-    const later = new Date(t0.getTime() + 9 * 3600_000);
-    const up = escalate(waiting, 'sla_breach', policy, later);
+  it('escalates one tier per breach and alerts the manager at the top tier', () => {
+    const up = escalate(waitingForAgent(), 'sla_breach', policy, t0);
     expect(up.complaint).toMatchObject({ tier: 2, status: 'awaiting_agent', taskToken: undefined });
-    expect(up.audit.details).toEqual({ cause: 'sla_breach', fromTier: 1, toTier: 2 });
-    const top = escalate({ ...up.complaint, tier: 3 }, 'sla_breach', policy, later);
-    expect(top.complaint.tier).toBe(3);
-    expect(top.audit.details).toMatchObject({ managerAlert: true });
+    expect(up).toMatchObject({ notifyRole: 'tier2', alertManager: false });
+    const top = escalate({ ...up.complaint, tier: 3 }, 'sla_breach', policy, t0);
+    expect(top).toMatchObject({ alertManager: true, notifyRole: 'manager' });
+    expect(top.audit.details).toMatchObject({ cause: 'sla_breach', fromTier: 3, toTier: 3, managerAlert: true });
   });
 
-  it('does not escalate while an agent decision is in flight, and a released decision re-queues', () => {
-    const waiting = awaitAgent(investigate(received, policy, t0).complaint, 'tok', t0).complaint;
-    const deciding = acceptDecision(waiting, decision, agent, t0).complaint;
+  it('escalates on risk straight to the tier investigation asked for', () => {
+    const investigated = investigate(received, found({ minimumTier: 3, riskSignals: [{ signal: 'legal_threat', evidence: 'lawyer' }] }), policy, t0);
+    expect(escalate(investigated.complaint, 'risk_signal', policy, t0).complaint.tier).toBe(3);
+  });
+
+  it('does not escalate on a timeout while a decision is in flight; an agent request escalates from it', () => {
+    const deciding = acceptDecision(waitingForAgent(), { action: 'escalate', reason: 'needs billing', by: agent }, agent, t0).complaint;
     expect(() => escalate(deciding, 'sla_breach', policy, t0)).toThrow(ComplaintBusyError);
-    const released = releaseDecision(deciding, agent, t0);
-    expect(released.complaint).toMatchObject({ status: 'awaiting_agent', pendingDecision: undefined });
+    const requested = escalate(deciding, 'agent_request', policy, t0);
+    expect(requested.complaint).toMatchObject({ tier: 2, pendingDecision: undefined });
+    expect(requested.audit).toMatchObject({ actor: agent, details: { cause: 'agent_request', reason: 'needs billing' } });
+    expect(releaseDecision(deciding, agent, t0).complaint).toMatchObject({ status: 'awaiting_agent', pendingDecision: undefined });
+  });
+
+  it('moves an overdue approval to the next role up', () => {
+    const c = { ...waitingForAgent(), status: 'awaiting_approval' as const, proposal: { resolution: refund(500), proposedBy: agent, proposedAt: t0.toISOString(), proposerLimit: 100, approverRole: 'tier2' as const } };
+    const next = escalate(c, 'approval_timeout', policy, t0);
+    expect(next.complaint.proposal?.approverRole).toBe('tier3');
+    expect(next.notifyRole).toBe('tier3');
+  });
+
+  it('pauses the SLA while awaiting the customer and resumes it with the remaining budget', () => {
+    const asked = acceptDecision(waitingForAgent(), { action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 }, agent, t0).complaint;
+    const waiting = awaitPerson(asked, 'token-2', 'customer', 60, policy, t0).complaint;
+    expect(waiting.sla?.pausedAt).toBe(t0.toISOString());
+    const replied = acceptDecision(waiting, { action: 'customer_replied' }, { kind: 'customer', id: 'ann@example.org' }, t0).complaint;
+    // Answered a full day later: the clock resumes with the full budget it had left.
+    const nextDay = new Date('2026-11-24T09:00:00Z');
+    const resumed = requeue(replied, 'customer_replied', policy, nextDay).complaint;
+    expect(resumed).toMatchObject({ status: 'awaiting_agent', slaDueAt: '2026-11-25T09:00:00.000Z' });
+  });
+
+  it('reopens an unsatisfied customer at priority + 1, and reopens by mail under a new execution', () => {
+    const resolved = applyResolution(acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint, refund(40), policy, t0).complaint;
+    const calling = awaitPerson(resolved, 'token-3', 'follow_up', 3600, policy, t0).complaint;
+    expect(calling).toMatchObject({ status: 'awaiting_follow_up', assignee: 'agent-1' });
+    const unhappy = acceptDecision(calling, { action: 'follow_up', outcome: 'unsatisfied', by: agent, via: 'call' }, agent, t0).complaint;
+    expect(requeue(unhappy, 'unsatisfied', policy, t0).complaint).toMatchObject({ status: 'awaiting_agent', priority: 'high', reopenCount: 1 });
+    expect(reopen(resolved, t0, { kind: 'customer', id: 'ann@example.org' }).complaint).toMatchObject({
+      status: 'reopened',
+      priority: 'high',
+      executionName: 'c1-r1',
+    });
+  });
+
+  it('counts unreachable attempts, then falls back to the survey, and closes with the reason', () => {
+    const resolved = applyResolution(acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint, refund(40), policy, t0).complaint;
+    let c = awaitPerson(resolved, 't', 'follow_up', 3600, policy, t0).complaint;
+    for (let attempt = 1; attempt <= policy.followUp.maxCallAttempts; attempt++) {
+      const deciding = acceptDecision(c, { action: 'follow_up', outcome: 'unreachable', by: agent, via: 'call' }, agent, t0).complaint;
+      const result = recordUnreachable(deciding, policy, t0);
+      expect(result.attemptsLeft).toBe(policy.followUp.maxCallAttempts - attempt);
+      c = awaitPerson(result.complaint, `t${attempt}`, 'follow_up', 3600, policy, t0).complaint;
+    }
+    const surveyed = sendSurvey({ ...c, taskToken: undefined }, policy, t0);
+    expect(surveyed.complaint.followUp?.surveySentAt).toBe(t0.toISOString());
+    const closed = close(surveyed.complaint, 'no_response', t0).complaint;
+    expect(closed).toMatchObject({ status: 'closed', closure: { reason: 'no_response' } });
   });
 });

@@ -48,6 +48,7 @@ describe('outbound mail', () => {
     expect(h).toEqual({
       'X-Complaints-Loop': 'd.example',
       'Auto-Submitted': 'auto-replied',
+      'X-Auto-Response-Suppress': 'All',
       'In-Reply-To': '<abc@example.org>',
       References: '<x@y> <abc@example.org>',
     });

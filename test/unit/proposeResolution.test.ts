@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
 import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
-import { proposeResolution } from '../../functions/api/complaintRoutes';
+import { proposeResolution } from '../../functions/api/decisionRoutes';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
 import { policyProfiles } from '../../functions/core/policy';
@@ -39,6 +39,7 @@ function memoryStore(
     byCustomer: unused,
     byAssignee: unused,
     claimInbound: unused,
+    recordCategoryOccurrence: unused,
     recordOutbound: unused,
     findIdByOutbound: unused,
   };
@@ -55,6 +56,7 @@ const waiting: Complaint = {
   subject: 's',
   threadToken: 't',
   taskToken: 'token-1',
+  waitingFor: 'agent',
   createdAt: '2026-11-23T09:00:00Z',
   updatedAt: '2026-11-23T09:00:00Z',
   version: 3,
@@ -82,7 +84,7 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     const result = proposeResolution({
       event,
       actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
-      services: { store, workflow, mailer: {} as Mailer },
+      services: { store, workflow, mailer: {} as Mailer, notifier: { notify: async () => undefined } },
       policy: policyProfiles.standard,
       now: () => new Date('2026-11-23T10:00:00Z'),
     });

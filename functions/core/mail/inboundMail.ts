@@ -1,21 +1,24 @@
-import { createHash } from 'node:crypto';
 import { type AddressObject, type EmailAddress, type HeaderLines, simpleParser } from 'mailparser';
+import { contentDigest, dedupeKeyFor } from './dedupe';
 
-/** An attachment as the complaint records it: metadata only, the bytes stay in the raw mail. */
+/** An attachment of an inbound mail, decoded. */
 export interface InboundAttachment {
   filename?: string;
   contentType: string;
   size: number;
   /** SHA-256 of the decoded content, hex. */
   checksum: string;
+  content: Buffer;
 }
 
 /** What the complaint system needs from an inbound mail, independent of the MIME structure. */
 export interface InboundMail {
   /** The Message-ID header without angle brackets. */
   messageId?: string;
-  /** `mid:<messageId>`, or `sha256:<hex of the raw mail>` when the mail has no Message-ID. */
+  /** `mid:<messageId>|from:<sender>`, or `sha256:<contentDigest>` when the mail has no Message-ID. */
   dedupeKey: string;
+  /** SHA-256 of the raw mail without the trace fields added on receipt (see `contentDigest`). */
+  contentDigest: string;
   /** First address of the From header, address lower-cased. */
   from: { address: string; name?: string } | undefined;
   /** Addresses (lower-cased) of the To headers, groups flattened. */
@@ -81,13 +84,15 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
 
   const messageId = firstMessageId(headers['message-id']);
   const from = addressesOf(parsed.from)[0];
+  const digest = contentDigest(raw);
   const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
   const html = typeof parsed.html === 'string' ? parsed.html : undefined;
   const replyTo = addressesOf(parsed.replyTo)[0]?.address;
   const inReplyTo = firstMessageId(headers['in-reply-to']);
   return {
     ...(messageId ? { messageId } : {}),
-    dedupeKey: messageId ? `mid:${messageId}` : `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+    dedupeKey: dedupeKeyFor(messageId, from?.address ?? '', digest),
+    contentDigest: digest,
     from,
     to: addressesOf(parsed.to).map((a) => a.address),
     cc: addressesOf(parsed.cc).map((a) => a.address),
@@ -104,6 +109,7 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
       contentType: a.contentType,
       size: a.size,
       checksum: a.checksum,
+      content: a.content,
     })),
     sizeBytes: raw.length,
   };

@@ -18,7 +18,11 @@ const bracket = (id: string) => (id.startsWith('<') ? id : `<${id}>`);
  */
 export function outboundHeaders(input: OutboundHeaderInput): Record<string, string> {
   const headers: Record<string, string> = { [loopHeaderName]: input.mailDomain };
-  if (input.automatic) headers['Auto-Submitted'] = 'auto-replied';
+  if (input.automatic) {
+    headers['Auto-Submitted'] = 'auto-replied';
+    // Asks Exchange/Outlook not to answer with out-of-office or other auto-replies (MS-OXCMAIL 2.2.3.2.14).
+    headers['X-Auto-Response-Suppress'] = 'All';
+  }
   if (input.inReplyTo) {
     headers['In-Reply-To'] = bracket(input.inReplyTo);
     const refs = [...(input.references ?? []), input.inReplyTo].map(bracket);

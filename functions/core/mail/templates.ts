@@ -30,12 +30,18 @@ function render(paragraphs: string[], subject: string): RenderedMail {
 const greeting = (c: Pick<Complaint, 'customerName'>) =>
   c.customerName ? `Dear ${c.customerName},` : 'Hello,';
 
-/** Acknowledgement sent within seconds of a new complaint, carrying its reference. */
-export function acknowledgementMail(c: Complaint): RenderedMail {
+/**
+ * Acknowledgement sent within seconds of a new complaint, carrying its reference; `continues` names the
+ * closed complaint a late reply was linked to.
+ */
+export function acknowledgementMail(c: Complaint, continues?: string): RenderedMail {
   return render(
     [
       greeting(c),
       `Thank you for contacting us. We have registered your complaint under the reference ${c.reference}.`,
+      ...(continues
+        ? [`As your earlier complaint ${continues} has been closed for a while, we opened this one to follow it up.`]
+        : []),
       'An agent will look into it and get back to you. Simply reply to this email to add anything; please keep the reference in the subject.',
       'This is an automatic acknowledgement.',
     ],
@@ -68,4 +74,73 @@ export function resolutionMail(c: Complaint, r: Resolution): RenderedMail {
     ],
     taggedSubject(c),
   );
+}
+
+/** The agent's question; the customer's reply threads back and resumes the case. */
+export function infoRequestMail(c: Complaint, question: string): RenderedMail {
+  return render(
+    [
+      greeting(c),
+      `To continue with your complaint ${c.reference} we need a little more information from you:`,
+      question,
+      'Simply reply to this email.',
+    ],
+    taggedSubject(c),
+  );
+}
+
+/** The one reminder after a request for information went unanswered. */
+export function reminderMail(c: Complaint, question: string | undefined): RenderedMail {
+  return render(
+    [
+      greeting(c),
+      `We are still waiting for your answer about your complaint ${c.reference}.`,
+      ...(question ? [`Our question was: ${question}`] : []),
+      'If we do not hear from you, we will close the case; you can reopen it at any time by replying.',
+    ],
+    taggedSubject(c),
+  );
+}
+
+/** Closure after the customer did not answer the reminder. */
+export function abandonedMail(c: Complaint): RenderedMail {
+  return render(
+    [
+      greeting(c),
+      `As we have not heard back from you, we have closed your complaint ${c.reference}.`,
+      'If the matter is not settled, just reply to this email and we will pick it up again.',
+    ],
+    taggedSubject(c),
+  );
+}
+
+/** Satisfaction question when the follow-up call could not reach the customer. */
+export function surveyMail(c: Complaint, links: { satisfied: string; unsatisfied: string }, expiresAt: string): RenderedMail {
+  return render(
+    [
+      greeting(c),
+      `We tried to call you about the resolution of your complaint ${c.reference}. Are you satisfied with how it was resolved?`,
+      `Yes, I am satisfied: ${links.satisfied}`,
+      `No, I am not satisfied: ${links.unsatisfied}`,
+      `These links work until ${expiresAt.slice(0, 10)}. You can also simply reply to this email.`,
+    ],
+    taggedSubject(c),
+  );
+}
+
+/** Internal notification to a team (escalations, approvals, manager alerts). */
+export function teamNotification(c: Complaint, headline: string, details: string[]): { subject: string; text: string } {
+  return {
+    subject: `[${c.reference}] ${headline}`,
+    text: [
+      headline,
+      '',
+      `Complaint ${c.reference} (${c.id})`,
+      `Subject: ${c.subject}`,
+      `Customer: ${c.customerEmail}`,
+      `Priority: ${c.priority}, tier ${c.tier}, status ${c.status}`,
+      ...(c.slaDueAt ? [`Due: ${c.slaDueAt}`] : []),
+      ...details,
+    ].join('\n'),
+  };
 }

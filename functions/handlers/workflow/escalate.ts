@@ -1,25 +1,38 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors';
 import { escalate, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
+import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
-  cause: z.enum(['sla_breach', 'agent_request', 'risk_signal']),
+  cause: z.enum(['sla_breach', 'agent_request', 'risk_signal', 'approval_timeout', 'follow_up_overdue']),
 });
 
-/** Escalation step: tier + 1, re-queued with a fresh SLA target; the audit event records the cause. */
+const headlines = {
+  sla_breach: 'SLA breached: escalated to your queue',
+  agent_request: 'Escalated to your queue by an agent',
+  risk_signal: 'Risk signals: escalated to your queue',
+  approval_timeout: 'Approval overdue: a proposal now waits for you',
+  follow_up_overdue: 'Follow-up call overdue: the call is now yours',
+} as const;
+
+/** Escalation step: moves the complaint up, tells the team that now owns it, alerts the manager at the top. */
 export async function handler(event: unknown) {
   const { complaintId, cause } = eventSchema.parse(event);
-  const { store } = getServices();
+  const services = getServices();
   const now = new Date();
-  const complaint = await store.get(complaintId);
-  if (!complaint) throw new NotFoundError(`Complaint ${complaintId} not found`);
-  // Throws ComplaintBusyError while an agent's decision is in flight; the state machine retries.
-  const { complaint: next, audit } = escalate(complaint, cause, config().policy, now);
-  await store.save(next, [audit]);
+  const complaint = await loadComplaint(services, complaintId);
+  // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries.
+  const result = escalate(complaint, cause, config().policy, now);
+  await services.store.save(result.complaint, [result.audit]);
+  const next = result.complaint;
+  const reasons = next.investigation?.riskSignals.map((r) => `Risk: ${r.signal} (${r.evidence})`) ?? [];
+  await notifyTeam(services, result.notifyRole, next, headlines[cause], cause === 'risk_signal' ? reasons : []);
+  if (result.alertManager && result.notifyRole !== 'manager') {
+    await notifyTeam(services, 'manager', next, 'SLA breached at the top tier', []);
+  }
   logger.info('complaint escalated', { complaintId, cause, fromTier: complaint.tier, toTier: next.tier });
   return workflowState(next, now);
 }

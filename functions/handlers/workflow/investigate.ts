@@ -1,23 +1,71 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors';
-import { investigate, workflowState } from '../../core/lifecycle';
+import type { Complaint, MessageEntry } from '../../core/complaint';
+import { investigateComplaint, isRecurring, type PastComplaint, recurringWindow } from '../../core/investigation';
+import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
+import { loadComplaint } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({ complaintId: z.string().min(1) });
 
-/** Investigate step: starts the SLA clock and hands back the workflow state for AwaitAgent. */
+const pastComplaint = (c: Complaint): PastComplaint => ({
+  id: c.id,
+  createdAt: c.createdAt,
+  status: c.status,
+  subject: c.subject,
+  ...(c.category ? { category: c.category } : {}),
+  ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable' ? { csat: c.followUp.lastOutcome } : {}),
+});
+
+/**
+ * Investigate step: the customer's history, triage (category, sentiment, priority), risk signals,
+ * possible duplicates and the recurring-issue count; then starts the SLA clock.
+ */
 export async function handler(event: unknown) {
   const { complaintId } = eventSchema.parse(event);
-  const { store } = getServices();
+  const services = getServices();
+  const { store } = services;
+  const policy = config().policy;
   const now = new Date();
-  const complaint = await store.get(complaintId);
-  if (!complaint) throw new NotFoundError(`Complaint ${complaintId} not found`);
-  // A retried step finds the work done: return the same state instead of failing the transition.
-  if (complaint.status !== 'received') return workflowState(complaint, now);
-  const { complaint: next, audit } = investigate(complaint, config().policy, now);
-  await store.save(next, [audit]);
-  logger.info('complaint investigated', { complaintId, priority: next.priority, slaDueAt: next.slaDueAt });
-  return workflowState(next, now);
+  const complaint = await loadComplaint(services, complaintId);
+  // A retried step finds the work done: hand back the same state.
+  if (complaint.status !== 'received' && complaint.status !== 'reopened') {
+    return workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) });
+  }
+  const [history, timeline] = await Promise.all([
+    store.byCustomer(complaint.customerEmail, { limit: 100 }),
+    store.timeline(complaintId),
+  ]);
+  const text = timeline
+    .filter((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound')
+    .map((m) => m.text)
+    .join('\n\n');
+  const found = investigateComplaint({
+    complaintId,
+    subject: complaint.subject,
+    text,
+    createdAt: complaint.createdAt,
+    now,
+    history: history.items.map(pastComplaint),
+    policy,
+  });
+  const window = recurringWindow(found.category, new Date(complaint.createdAt), policy);
+  const customers = await store.recordCategoryOccurrence(window.key, complaint.customerEmail);
+  const recurring = isRecurring(customers, policy);
+  const { complaint: next, audit } = investigate(complaint, found, policy, now);
+  const flagged = recurring
+    ? { ...next, recurringIssue: { category: found.category, windowStart: window.windowStart, customers } }
+    : next;
+  await store.save(flagged, [
+    recurring ? { ...audit, details: { ...audit.details, recurringIssue: { window: window.key, customers } } } : audit,
+  ]);
+  logger.info('complaint investigated', {
+    complaintId,
+    category: found.category,
+    priority: next.priority,
+    riskSignals: found.riskSignals.length,
+    recurring,
+  });
+  return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
 }

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { InboundClaim } from '../core/mail/filing';
+import { digest, isConditionFailure, type Item } from './complaintStore';
+import type { MailLedger, OutboundIntent } from './ports';
+import { ttlAttribute } from './tableSchema';
+
+/**
+ * Inbound claims live in the partition of their Message-ID (`INMAIL#<hash>`), one item per dedupe key:
+ * the claim is a single conditional put, and the Message-ID index for threading is a query of that
+ * partition. Mail without a Message-ID has a partition of its own (its content digest).
+ */
+const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
+  PK: `INMAIL#${digest(key.messageId ?? key.dedupeKey)}`,
+  SK: `CLAIM#${digest(key.dedupeKey)}`,
+});
+const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
+
+function claimOf(item: Item): InboundClaim {
+  const { PK: _pk, SK: _sk, entity: _e, ...claim } = item;
+  return claim as unknown as InboundClaim;
+}
+
+/** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
+export class DynamoMailLedger implements MailLedger {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = new DynamoDBClient({}),
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async findInboundClaim(key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: claimKey(key), ConsistentRead: true }),
+    );
+    return out.Item ? claimOf(out.Item) : undefined;
+  }
+
+  async claimInbound(claim: InboundClaim) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...claimKey(claim), entity: 'inboundClaim', ...claim },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return claim;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.findInboundClaim(claim);
+      if (!existing) throw e;
+      return existing;
+    }
+  }
+
+  async findIdByInboundMessageId(messageId: string) {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': `INMAIL#${digest(messageId)}` },
+        // Several claims share a Message-ID only when senders reuse it; the earliest mail is the original.
+        Limit: 10,
+      }),
+    );
+    const claims = (out.Items ?? []).map(claimOf).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+    return claims[0]?.complaintId;
+  }
+
+  async beginOutbound(id: string, now: Date, leaseSeconds: number): Promise<OutboundIntent> {
+    const lease = randomUUID();
+    const at = now.toISOString();
+    const leaseUntil = now.getTime() + leaseSeconds * 1000;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...intentKey(id), entity: 'outboundIntent', state: 'sending', at, lease, leaseUntil },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return { state: 'acquired', lease, at };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: intentKey(id), ConsistentRead: true }),
+    );
+    const item = out.Item ?? {};
+    if (item.state === 'sent') return { state: 'sent', sesMessageId: item.sesMessageId, at: item.at };
+    if (item.state === 'suppressed') return { state: 'suppressed', reason: item.reason, at: item.at };
+    if ((item.leaseUntil as number) > now.getTime()) return { state: 'busy' };
+    // The holder gave up or died: take over (conditional on the lease we saw, so one caller wins).
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: intentKey(id),
+          UpdateExpression: 'SET lease = :lease, leaseUntil = :until',
+          ConditionExpression: '#s = :sending AND lease = :seen',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':lease': lease, ':until': leaseUntil, ':sending': 'sending', ':seen': item.lease },
+        }),
+      );
+      return { state: 'acquired', lease, at: item.at as string };
+    } catch (e) {
+      if (isConditionFailure(e)) return { state: 'busy' };
+      throw e;
+    }
+  }
+
+  async completeOutbound(id: string, lease: string, result: { sesMessageId: string } | { suppressed: string }) {
+    const sent = 'sesMessageId' in result;
+    try {
+      await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: intentKey(id),
+        UpdateExpression: sent
+          ? 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil'
+          : 'SET #s = :state, reason = :v REMOVE leaseUntil',
+        // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
+        // at worst, and its record must not overwrite the winner's SES MessageId.
+        ConditionExpression: 'lease = :lease',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: {
+          ':state': sent ? 'sent' : 'suppressed',
+          ':v': sent ? result.sesMessageId : result.suppressed,
+          ':lease': lease,
+        },
+      }),
+    );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async abandonOutbound(id: string, lease: string) {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: intentKey(id),
+          UpdateExpression: 'SET leaseUntil = :zero',
+          ConditionExpression: 'lease = :lease',
+          ExpressionAttributeValues: { ':zero': 0, ':lease': lease },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  async countAutomaticMail(recipient: string, windowStart: number, windowSeconds: number) {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: `AUTOMAIL#${recipient.toLowerCase()}`, SK: `WINDOW#${windowStart}` },
+        // ADD on one item is atomic: concurrent senders each get a distinct count.
+        UpdateExpression: 'ADD sent :one SET #ttl = :expires',
+        ExpressionAttributeNames: { '#ttl': ttlAttribute },
+        ExpressionAttributeValues: { ':one': 1, ':expires': windowStart + 2 * windowSeconds },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return out.Attributes?.sent as number;
+  }
+}

@@ -1,0 +1,118 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
+import { decodeCursor, encodeCursor, type Item, isConditionFailure } from './complaintStore';
+import type { Page, QuarantineStore } from './ports';
+import { tableIndexes } from './tableSchema';
+
+const key = (id: string) => ({ PK: `QUARANTINE#${id}`, SK: 'QUARANTINE' });
+// The quarantine list overloads the byCustomer index (GSI1) with its own partitions, one per status:
+// no extra index, and a released mail leaves the "quarantined" list by rewriting one attribute.
+const index = tableIndexes.byCustomer;
+const listKeys = (mail: Pick<QuarantinedMail, 'status' | 'id' | 'quarantinedAt'>) => ({
+  [index.partitionKey]: `QUARANTINE#${mail.status}`,
+  [index.sortKey]: `${mail.quarantinedAt}#${mail.id}`,
+});
+
+function fromItem(item: Item): QuarantinedMail {
+  const { PK: _pk, SK: _sk, entity: _e, GSI1PK: _gpk, GSI1SK: _gsk, ...mail } = item;
+  return mail as unknown as QuarantinedMail;
+}
+
+/** DynamoDB implementation of the {@link QuarantineStore}, on the complaints table. */
+export class DynamoQuarantineStore implements QuarantineStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = new DynamoDBClient({}),
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async hold(mail: QuarantinedMail) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key(mail.id), entity: 'quarantine', ...listKeys(mail), ...mail },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return mail;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return (await this.get(mail.id)) ?? mail;
+    }
+  }
+
+  async get(id: string) {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(id), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async list(
+    status: QuarantinedMail['status'],
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<QuarantinedMail>> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#k = :k',
+        ExpressionAttributeNames: { '#k': index.partitionKey },
+        ExpressionAttributeValues: { ':k': `QUARANTINE#${status}` },
+        ScanIndexForward: false,
+        Limit: options.limit ?? 50,
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromItem), ...(cursor ? { cursor } : {}) };
+  }
+
+  async release(id: string, released: NonNullable<QuarantinedMail['released']>) {
+    const current = await this.get(id);
+    if (!current || current.status === 'released') return current;
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(id),
+          UpdateExpression: 'SET #s = :released, released = :by, #pk = :pk',
+          // First caller wins; a concurrent release reads the winner's record below.
+          ConditionExpression: '#s = :quarantined',
+          ExpressionAttributeNames: { '#s': 'status', '#pk': index.partitionKey },
+          ExpressionAttributeValues: {
+            ':released': 'released',
+            ':quarantined': 'quarantined',
+            ':by': released,
+            ':pk': 'QUARANTINE#released',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return this.get(id);
+    }
+  }
+
+  async recordOutcome(id: string, outcome: IntakeOutcome) {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(id),
+        UpdateExpression: 'SET outcome = :o',
+        ExpressionAttributeValues: { ':o': outcome },
+      }),
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import type { Complaint, Decision, WaitingFor } from '../core/complaint';
+import {
+  assertWaitingFor,
+  closeByAgent,
+  decideApproval,
+  followUpOutcome,
+  proposeResolution as propose,
+  requestEscalation,
+  requestInfo as askCustomer,
+} from '../core/decisions';
+import { NotFoundError, ValidationError } from '../core/errors';
+import { infoRequestMail } from '../core/mail/templates';
+import { handOver as handOverDecision } from '../shared/decisionHandOver';
+import { mailCustomerOnce } from '../shared/workflowSupport';
+import {
+  assertVersion,
+  etag,
+  expectedVersion,
+  loadComplaint,
+  parseBody,
+  type RouteContext,
+  type RouteHandler,
+  view,
+} from './complaintRoutes';
+import { json } from './problem';
+import {
+  approvalRequestSchema,
+  closeRequestSchema,
+  escalationRequestSchema,
+  followUpRequestSchema,
+  infoRequestSchema,
+  resolutionRequestSchema,
+} from './schemas';
+
+/** Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). */
+const handOver = (ctx: RouteContext, complaint: Complaint, waitingFor: WaitingFor | readonly WaitingFor[], decision: Decision) =>
+  handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
+
+/** Reads the body with its schema, loads the complaint and checks the version the caller acted on. */
+async function prepare<T extends { version?: number | undefined }>(
+  ctx: RouteContext,
+  schema: { parse(value: unknown): T },
+): Promise<{ body: T; complaint: Complaint }> {
+  const body = schema.parse(parseBody(ctx));
+  const complaint = await loadComplaint(ctx);
+  assertVersion(complaint, expectedVersion(ctx, body.version));
+  return { body, complaint };
+}
+
+const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
+
+/**
+ * An agent resolves a complaint waiting for them: within their authority it is applied; above it, it
+ * goes to the lowest role that may approve it. The check runs here on the role from the verified token
+ * and again when the workflow applies it.
+ */
+export const proposeResolution: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, resolutionRequestSchema);
+  const currency = body.amount !== undefined ? (body.currency ?? ctx.policy.currency) : undefined;
+  if (currency !== undefined && currency !== ctx.policy.currency) {
+    throw new ValidationError(`Amounts must be in the account currency ${ctx.policy.currency}`, {
+      issues: [{ path: 'currency', message: `expected ${ctx.policy.currency}` }],
+    });
+  }
+  const decision = propose(
+    ctx.actor,
+    {
+      type: body.type,
+      ...(body.amount !== undefined ? { amount: body.amount, currency } : {}),
+      summary: body.summary,
+      rootCause: body.rootCause,
+    },
+    ctx.policy,
+    ctx.now(),
+  );
+  return accepted(await handOver(ctx, complaint, 'agent', decision));
+};
+
+export const decideApprovalRoute: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, approvalRequestSchema);
+  assertWaitingFor(complaint, 'approval');
+  const verdict = body.decision === 'approve' ? ({ approve: true } as const) : { approve: false as const, reason: body.reason };
+  const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
+  return accepted(await handOver(ctx, complaint, 'approval', decision));
+};
+
+/** Asks the customer; the question goes out once the workflow has accepted the request. */
+export const requestInfo: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, infoRequestSchema);
+  const next = await handOver(ctx, complaint, 'agent', askCustomer(ctx.actor, body.question, ctx.policy));
+  const now = ctx.now();
+  await mailCustomerOnce(
+    ctx.services,
+    next,
+    infoRequestMail(next, body.question),
+    'info_request',
+    `${next.id}-info-request-v${next.version}`,
+    now,
+    false,
+  );
+  return accepted(next);
+};
+
+export const escalate: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, escalationRequestSchema);
+  return accepted(await handOver(ctx, complaint, 'agent', requestEscalation(ctx.actor, body.reason)));
+};
+
+export const recordFollowUp: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, followUpRequestSchema);
+  return accepted(await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)));
+};
+
+export const closeComplaint: RouteHandler = async (ctx) => {
+  const { body, complaint } = await prepare(ctx, closeRequestSchema);
+  if (body.mergedInto) {
+    if (body.mergedInto === complaint.id) throw new ValidationError('A complaint cannot duplicate itself');
+    if (!(await ctx.services.store.get(body.mergedInto))) {
+      throw new NotFoundError(`No complaint with id "${body.mergedInto}" to merge into`);
+    }
+  }
+  return accepted(await handOver(ctx, complaint, 'agent', closeByAgent(ctx.actor, body.reason, body.mergedInto)));
+};

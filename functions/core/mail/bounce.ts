@@ -1,0 +1,95 @@
+import type { InboundMail } from './inboundMail';
+
+/** What a delivery status notification says about the mail it returns. */
+export interface BounceReport {
+  /** Message-IDs of the returned original (without brackets), most specific first. */
+  originalMessageIds: string[];
+  /** RFC 3464 Final-Recipient (or Exim's X-Failed-Recipients), lower-cased. */
+  recipient?: string;
+  /** RFC 3464 Action of the first recipient: failed, delayed, delivered, relayed or expanded. */
+  action?: string;
+  /** RFC 3463 status code, e.g. `5.1.1`. */
+  status?: string;
+  diagnostic?: string;
+  /**
+   * False when the report says the mail was delayed or delivered (a warning, not a failure), or gives
+   * only a transient 4.x.x status; non-standard bounces without a DSN part count as failures.
+   */
+  failed: boolean;
+}
+
+// Parts of a report that carry the returned original or its delivery status (RFC 3464, RFC 6522,
+// RFC 6533 for the internationalised `message/global-*` forms).
+const reportPartTypes = new Set([
+  'message/rfc822',
+  'message/global',
+  'text/rfc822-headers',
+  'message/global-headers',
+  'message/delivery-status',
+  'message/global-delivery-status',
+]);
+
+const systemSender = /^(mailer[-_.]?daemon|postmaster)@/i;
+
+/**
+ * A delivery status notification: `multipart/report` with `report-type=delivery-status` (RFC 6522 /
+ * RFC 3464), or mail from MAILER-DAEMON/postmaster, whose non-standard bounces (older Exim, qmail) quote
+ * the original in plain text. Other reports (read receipts: `disposition-notification`; abuse reports:
+ * `feedback-report`) are automated mail, not bounces.
+ */
+export function isBounce(mail: Pick<InboundMail, 'headers' | 'from'>): boolean {
+  const contentType = (mail.headers['content-type'] ?? '').toLowerCase();
+  if (/^\s*multipart\/report\b/.test(contentType)) {
+    const reportType = /report-type\s*=\s*"?([\w-]+)/.exec(contentType)?.[1];
+    return reportType === undefined || reportType === 'delivery-status';
+  }
+  return systemSender.test(mail.from?.address ?? '');
+}
+
+/**
+ * Reads a bounce: the returned original's Message-ID from the `message/rfc822` or
+ * `text/rfc822-headers` part, or from the original quoted in the text; the DSN fields from the
+ * `message/delivery-status` part (mailparser folds it into the text). The bounce's own In-Reply-To and
+ * References come last: some MTAs thread the bounce under the original.
+ */
+export function readBounce(mail: Pick<InboundMail, 'messageId' | 'text' | 'headers' | 'attachments' | 'inReplyTo' | 'references'>): BounceReport {
+  const reportParts = mail.attachments
+    .filter((a) => reportPartTypes.has(a.contentType.toLowerCase()))
+    .map((a) => a.content.toString('utf8'));
+  const sources = [...reportParts, mail.text];
+  const own = mail.messageId;
+  const ids: string[] = [];
+  for (const source of sources) {
+    for (const match of source.matchAll(/^[ \t>]*message-id:[ \t]*(?:\r?\n[ \t]+)?<([^<>\s]+)>/gim)) {
+      const id = match[1] as string;
+      if (id !== own && !ids.includes(id)) ids.push(id);
+    }
+  }
+  for (const id of [mail.inReplyTo, ...mail.references]) if (id && !ids.includes(id)) ids.push(id);
+
+  const all = sources.join('\n');
+  const field = (name: string) =>
+    new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t]+.*)*)`, 'im')
+      .exec(all)?.[1]
+      ?.replace(/\r?\n[ \t]+/g, ' ')
+      .trim();
+  const finalRecipient = field('Final-Recipient') ?? field('Original-Recipient');
+  // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`.
+  const recipient = (finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0])
+    ?.trim()
+    .toLowerCase();
+  const action = field('Action')?.toLowerCase();
+  const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(field('Status') ?? '')?.[1];
+  const diagnostic = field('Diagnostic-Code');
+  return {
+    originalMessageIds: ids,
+    ...(recipient ? { recipient } : {}),
+    ...(action ? { action } : {}),
+    ...(status ? { status } : {}),
+    ...(diagnostic ? { diagnostic } : {}),
+    failed: action
+      ? !['delayed', 'delivered', 'relayed', 'expanded'].includes(action)
+      : // Without an Action, a persistent 5.x.x status or no status at all is a failure; 4.x.x is transient.
+        !status?.startsWith('4.'),
+  };
+}

@@ -1,0 +1,104 @@
+import type { Actor } from '../complaint';
+import type { SesDmarcPolicy, SesReceiptRecord, SesVerdicts } from './sesReceipt';
+import type { QuarantineReason } from './verdicts';
+
+/** One received mail as SES delivered it: where the raw MIME is and what the receipt said. */
+export interface InboundDelivery {
+  /** SES message id (the S3 object key after the prefix). */
+  sesMessageId: string;
+  rawMailKey: string;
+  receivedAt: string;
+  /** Envelope MAIL FROM; '' for the null sender of bounces. */
+  source: string;
+  /** Envelope RCPT TO addresses. */
+  recipients: string[];
+  verdicts: SesVerdicts;
+  dmarcPolicy?: SesDmarcPolicy;
+}
+
+/** The delivery a receipt record describes; the raw mail is at `<prefix><SES message id>`. */
+export function deliveryOf(record: SesReceiptRecord, rawMailPrefix: string): InboundDelivery {
+  const { mail, receipt } = record.ses;
+  return {
+    sesMessageId: mail.messageId,
+    rawMailKey: `${rawMailPrefix}${mail.messageId}`,
+    receivedAt: mail.timestamp,
+    source: mail.source,
+    recipients: receipt.recipients,
+    verdicts: {
+      spam: receipt.spamVerdict.status,
+      virus: receipt.virusVerdict.status,
+      spf: receipt.spfVerdict.status,
+      dkim: receipt.dkimVerdict.status,
+      dmarc: receipt.dmarcVerdict.status,
+    },
+    ...(receipt.dmarcPolicy ? { dmarcPolicy: receipt.dmarcPolicy } : {}),
+  };
+}
+
+/** Where an inbound mail went. */
+export type InboundDisposition =
+  /** Opened a complaint (acknowledged unless automated or capped). */
+  | 'new'
+  /** A reply to a complaint closed beyond the reopen window: opened a complaint linked to it. */
+  | 'linked'
+  /** A customer's reply, handed to the lifecycle. */
+  | 'reply'
+  /** Automated mail that threaded: stored on the timeline only. */
+  | 'automated'
+  /** A bounce of one of our mails, filed on its complaint. */
+  | 'bounce';
+
+/**
+ * The first delivery's decision about an inbound mail, recorded with a conditional write on its dedupe
+ * key before anything else is written. Redeliveries adopt it and repeat the (idempotent) filing steps
+ * with its values, so every write lands on the same keys.
+ */
+export interface InboundClaim {
+  dedupeKey: string;
+  messageId?: string;
+  complaintId: string;
+  disposition: InboundDisposition;
+  /** The sender as filed (From, or the envelope sender when there is no From). */
+  sender: string;
+  /** Receipt time, raw mail and SES id of the first delivery. */
+  receivedAt: string;
+  rawMailKey: string;
+  sesMessageId: string;
+  contentDigest: string;
+  /** Reply-to token of a new complaint (random, so chosen once, here). */
+  threadToken?: string;
+  /** For `linked`: the closed complaint it continues. */
+  linkedTo?: string;
+  /** For `bounce`: the SES MessageId of the outbound mail that bounced. */
+  failedSesMessageId?: string;
+}
+
+/** The outcome of one delivery through intake. */
+export type IntakeOutcome =
+  | { disposition: InboundDisposition; complaintId: string }
+  | { disposition: 'quarantined'; quarantineId: string; reasons: QuarantineReason[] };
+
+/** A mail held back from the complaints: kept with its reasons until a manager releases it. */
+export interface QuarantinedMail {
+  id: string;
+  status: 'quarantined' | 'released';
+  reasons: QuarantineReason[];
+  delivery: InboundDelivery;
+  /** What a manager needs to judge the mail without opening the raw MIME. */
+  summary: {
+    from?: string;
+    to: string[];
+    subject: string;
+    messageId?: string;
+    date?: string;
+    sizeBytes: number;
+    attachments: { filename?: string; contentType: string; size: number }[];
+    /** The start of the text. */
+    preview: string;
+  };
+  quarantinedAt: string;
+  released?: { by: Actor; at: string };
+  /** Where the released mail went. */
+  outcome?: IntakeOutcome;
+}

@@ -1,0 +1,77 @@
+import { loopHeaderName } from './outboundHeaders';
+
+/** What the loop guard reads of an inbound mail. */
+export interface LoopGuardInput {
+  /** Lower-cased header names -> first value (as {@link InboundMail.headers}). */
+  headers: Record<string, string>;
+  /** Address of the From header, lower-cased. */
+  from?: string;
+  /** Envelope MAIL FROM of the receipt ('' for the null sender), when known. */
+  envelopeSender?: string;
+}
+
+// RFC 3834 §5: Precedence is not standard, but these values mark mail no person expects an answer to.
+const automatedPrecedence = new Set(['bulk', 'junk', 'list', 'auto_reply']);
+// Vendor auto-responder markers (Zammad, FreeScout, osTicket and RT check these).
+const autoreplyHeaders = ['x-autoreply', 'x-autorespond', 'x-autoresponse', 'x-autoreply-from', 'x-mail-autoreply'];
+const systemLocalPart = /^(mailer[-_.]?daemon|postmaster)$/;
+const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster)$/;
+
+const localPart = (address: string) => {
+  const at = address.lastIndexOf('@');
+  return (at < 0 ? address : address.slice(0, at)).toLowerCase().split('+')[0] ?? '';
+};
+const firstToken = (value: string) => value.split(';')[0]?.trim().toLowerCase() ?? '';
+
+/**
+ * Why an inbound mail was written by a machine, one reason per finding (e.g. `Auto-Submitted:
+ * auto-replied`); empty for mail a person wrote. Such mail is stored but never answered automatically
+ * and never resumes or reopens a complaint: answering robots is how mail loops start.
+ */
+export function automatedMailReasons(input: LoopGuardInput): string[] {
+  const { headers } = input;
+  const reasons: string[] = [];
+  // RFC 3834 §5.1: any value but "no" means the mail was sent automatically.
+  const autoSubmitted = headers['auto-submitted'];
+  if (autoSubmitted !== undefined && firstToken(autoSubmitted) !== 'no')
+    reasons.push(`Auto-Submitted: ${autoSubmitted}`);
+  const precedence = headers.precedence;
+  if (precedence !== undefined && automatedPrecedence.has(firstToken(precedence)))
+    reasons.push(`Precedence: ${precedence}`);
+  // Exchange/Outlook: the sender asks that no auto-response be sent (set on OOF and other robot mail).
+  if (headers['x-auto-response-suppress']?.trim())
+    reasons.push(`X-Auto-Response-Suppress: ${headers['x-auto-response-suppress']}`);
+  for (const name of autoreplyHeaders) if (headers[name] !== undefined) reasons.push(`${name}: ${headers[name]}`);
+  // RFC 2369 list headers: mailing-list and newsletter traffic.
+  if (headers['list-unsubscribe'] !== undefined) reasons.push('List-Unsubscribe present');
+  if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${headers['list-id']}`);
+  // RFC 5321 §4.5.5: the null reverse-path marks delivery status notifications and other robot mail.
+  const returnPath = headers['return-path']?.trim();
+  if (returnPath === '<>' || input.envelopeSender === '') reasons.push('Null Return-Path (<>)');
+  if (input.from && systemLocalPart.test(localPart(input.from))) reasons.push(`System sender ${input.from}`);
+  const contentType = headers['content-type'];
+  if (contentType && firstToken(contentType) === 'multipart/report')
+    reasons.push('Content-Type: multipart/report');
+  if (headers[loopHeaderName.toLowerCase()] !== undefined) reasons.push(`Our own ${loopHeaderName} header`);
+  return reasons;
+}
+
+/**
+ * Why no automatic mail may go to an address, or undefined when it may: role addresses of robots
+ * (noreply, do-not-reply, mailer-daemon, postmaster) never read an answer, and answering them is how
+ * bounce loops start. Tags (`noreply+x@`) count as the bare local part.
+ */
+export function automaticMailBlockedFor(address: string): string | undefined {
+  if (!address.includes('@')) return 'no recipient address';
+  return noAutoMailLocalPart.test(localPart(address)) ? `${address} is a robot address` : undefined;
+}
+
+/**
+ * The fixed window an automatic mail counts in for the per-recipient cap: its start (epoch seconds).
+ * A fixed window lets a single counter item be incremented atomically (DynamoDB ADD); across a window
+ * boundary at most twice the cap can go out in one window's length, still a hard bound on any loop.
+ */
+export function automaticMailWindow(now: Date, windowSeconds: number): number {
+  const seconds = Math.floor(now.getTime() / 1000);
+  return seconds - (seconds % windowSeconds);
+}

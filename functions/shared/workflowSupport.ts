@@ -1,0 +1,65 @@
+import type { Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
+import { NotFoundError } from '../core/errors';
+import { teamNotification } from '../core/mail/templates';
+import type { RenderedMail } from '../core/mail/templates';
+import type { AgentRole } from '../core/policy';
+import { config } from './config';
+import { mailCustomer } from './customerMail';
+import { logger } from './logger';
+import type { Services } from './services';
+
+export async function loadComplaint(services: Pick<Services, 'store'>, id: string): Promise<Complaint> {
+  const complaint = await services.store.get(id);
+  if (!complaint) throw new NotFoundError(`Complaint ${id} not found`);
+  return complaint;
+}
+
+const firstInbound = (timeline: TimelineEntry[]) =>
+  timeline.find((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound');
+
+/**
+ * Mails the customer once per `entryId`: a workflow step retried after the mail went out finds the
+ * entry on the timeline and does not send again. Threads under the customer's first mail.
+ */
+export async function mailCustomerOnce(
+  services: Services,
+  complaint: Complaint,
+  mail: RenderedMail,
+  purpose: NonNullable<MessageEntry['purpose']>,
+  entryId: string,
+  now: Date,
+  automatic = true,
+): Promise<void> {
+  const timeline = await services.store.timeline(complaint.id);
+  if (timeline.some((e) => e.id === entryId)) return;
+  const cfg = config();
+  const first = firstInbound(timeline);
+  await mailCustomer(services, complaint, mail, {
+    purpose,
+    automatic,
+    entryId,
+    now,
+    supportAddress: cfg.supportAddress,
+    mailDomain: cfg.mailDomain,
+    ...(first?.messageId ? { inReplyTo: first.messageId } : {}),
+  });
+}
+
+/**
+ * Notifies a team. Best effort: the state change it reports is already saved, and failing the workflow
+ * step over a notification would be worse than a missing one (the complaint is in the team's queue).
+ */
+export async function notifyTeam(
+  services: Pick<Services, 'notifier'>,
+  role: AgentRole,
+  complaint: Complaint,
+  headline: string,
+  details: string[] = [],
+): Promise<void> {
+  const { subject, text } = teamNotification(complaint, headline, details);
+  try {
+    await services.notifier.notify(role, subject, text);
+  } catch (error) {
+    logger.error('team notification failed', { complaintId: complaint.id, role, error: error as Error });
+  }
+}

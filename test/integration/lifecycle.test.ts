@@ -1,0 +1,299 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import type { AgentRole } from '../../functions/core/policy';
+import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
+import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
+
+/**
+ * Every path of the lifecycle (BRIEF §2) through the local stack: the CDK-synthesized definition on the
+ * local Step Functions endpoint, real SMTP in, the SES mailbox out, the agent API with dev JWTs. The
+ * fast profile with shorter timers keeps each path to seconds; the last test checks that together they
+ * entered every state of the definition.
+ */
+let stack: LocalStack;
+let dataDir: string;
+let sfn: SFNClient;
+let store: DynamoComplaintStore;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'complaints-lifecycle-'));
+  process.env.COMPLAINTS_POLICY = JSON.stringify({
+    sla: {
+      targets: {
+        low: { firstResponseSeconds: 12, resolutionSeconds: 30 },
+        normal: { firstResponseSeconds: 12, resolutionSeconds: 30 },
+        high: { firstResponseSeconds: 12, resolutionSeconds: 30 },
+        urgent: { firstResponseSeconds: 12, resolutionSeconds: 30 },
+      },
+    },
+    approval: { responseSeconds: 6 },
+    infoRequest: { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
+    followUp: { delaySeconds: 1, callSlaSeconds: 6, maxCallAttempts: 2, retryDelaySeconds: 1, surveyLinkLifetimeSeconds: 6 },
+  });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
+  store = new DynamoComplaintStore(
+    'Complaints',
+    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint, region: 'us-east-1', credentials }),
+  );
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Detail {
+  complaint: {
+    id: string;
+    status: string;
+    tier: number;
+    priority: string;
+    version: number;
+    waitingFor?: string;
+    category?: string;
+    investigation?: { riskSignals: { signal: string }[] };
+    proposal?: { approverRole: string };
+    lastRejection?: { reason: string };
+    resolution?: { amount?: number; appliedBy: { role: string }; authorityLimit: number | null };
+    closure?: { reason: string; mergedInto?: string };
+    reopenCount?: number;
+  };
+  timeline: { kind: string; action?: string; purpose?: string; direction?: string; details?: Record<string, unknown> }[];
+}
+
+let sequence = 0;
+const token = (role: AgentRole) => stack.endpoints.tokens[role];
+const detail = async (id: string) => (await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: token('manager') })).body;
+const post = (id: string, path: string, body: unknown, role: AgentRole = 'tier1') =>
+  api<Record<string, unknown>>(stack.endpoints, 'POST', `/complaints/${id}/${path}`, { token: token(role), body });
+
+/** Waits until the complaint satisfies `predicate`. */
+const until = (id: string, predicate: (d: Detail) => boolean, what: string, timeoutMs = 20_000) =>
+  waitFor(async () => {
+    const d = await detail(id);
+    return predicate(d) ? d : undefined;
+  }, what, timeoutMs);
+const waitingFor = (id: string, kind: string, timeoutMs?: number) =>
+  until(id, (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding', `waiting for ${kind}`, timeoutMs);
+const audits = (d: Detail, action: string) => d.timeline.filter((e) => e.kind === 'audit' && e.action === action);
+
+/** A customer writes in; returns the complaint once it waits for a tier-1 agent. */
+async function openCase(subject: string, text: string) {
+  const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
+  await sendMail(stack.endpoints, { from: customer, subject, text });
+  const ack = await waitForMail(stack.endpoints, customer, /CMP-[0-9A-Z]{6}/);
+  const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
+  const found = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', `/complaints?reference=${reference}`, {
+    token: token('tier1'),
+  });
+  const id = found.body.items[0]?.id as string;
+  return { id, customer, reference, replyTo: ack.replyTo[0] as string };
+}
+
+const refund = (amount: number) => ({ type: 'refund', amount, summary: `Refund of ${amount} EUR.`, rootCause: 'carrier_delay' });
+
+describe.concurrent('lifecycle paths', () => {
+  it('happy path: resolved within authority, follow-up call, satisfied -> closed', async () => {
+    const { id, customer } = await openCase('Parcel late', 'My parcel is a week late, please help.');
+    await waitingFor(id, 'agent');
+    expect((await post(id, 'resolution', refund(40))).status).toBe(202);
+    await waitForMail(stack.endpoints, customer, /Refund of 40 EUR/);
+    const call = await waitingFor(id, 'follow_up');
+    expect(call.complaint.status).toBe('awaiting_follow_up');
+    expect((await post(id, 'follow-up', { outcome: 'satisfied', note: 'Happy with the refund.' })).status).toBe(202);
+    const closed = await until(id, (d) => d.complaint.status === 'closed', 'closed');
+    expect(closed.complaint.closure?.reason).toBe('satisfied');
+    expect(closed.complaint.resolution).toMatchObject({ amount: 40, authorityLimit: 100, appliedBy: { role: 'tier1' } });
+  });
+
+  it('above authority: tier 2 rejects with a reason, the agent proposes again, tier 2 approves', async () => {
+    const { id, customer } = await openCase('Broken TV', 'The TV arrived broken, I want my money back.');
+    await waitingFor(id, 'agent');
+    expect((await post(id, 'resolution', refund(500))).status).toBe(202);
+    const waiting = await waitingFor(id, 'approval');
+    expect(waiting.complaint).toMatchObject({ status: 'awaiting_approval', proposal: { approverRole: 'tier2' } });
+    const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?queue=tier2', { token: token('tier2') });
+    expect(queue.body.items.map((c) => c.id)).toContain(id);
+    expect((await post(id, 'approval', { decision: 'approve' }, 'tier1')).status).toBe(403);
+    expect((await post(id, 'approval', { decision: 'reject', reason: 'Offer a replacement first.' }, 'tier2')).status).toBe(202);
+    const back = await waitingFor(id, 'agent');
+    expect(back.complaint.lastRejection?.reason).toBe('Offer a replacement first.');
+    expect((await post(id, 'resolution', refund(500))).status).toBe(202);
+    await waitingFor(id, 'approval');
+    expect((await post(id, 'approval', { decision: 'approve' }, 'tier2')).status).toBe(202);
+    await waitForMail(stack.endpoints, customer, /Refund of 500 EUR/);
+    const resolved = await until(id, (d) => d.complaint.resolution !== undefined, 'resolution applied');
+    expect(resolved.complaint.resolution).toMatchObject({ amount: 500, authorityLimit: 1000, appliedBy: { role: 'tier2' } });
+  });
+
+  it('approval SLA missed: the proposal moves up to tier 3', async () => {
+    const { id } = await openCase('Wrong invoice', 'You charged me for a service I never ordered.');
+    await waitingFor(id, 'agent');
+    await post(id, 'resolution', refund(800));
+    await waitingFor(id, 'approval');
+    const moved = await until(id, (d) => d.complaint.proposal?.approverRole === 'tier3', 'approval escalated', 15_000);
+    expect(audits(moved, 'escalate')[0]?.details).toMatchObject({ cause: 'approval_timeout', fromRole: 'tier2', toRole: 'tier3' });
+  });
+
+  it('request info: the customer answers by mail and the case returns to the agent', async () => {
+    const { id, customer, replyTo } = await openCase('Missing item', 'One item is missing from my order.');
+    await waitingFor(id, 'agent');
+    expect((await post(id, 'info-requests', { question: 'Which item is missing?' })).status).toBe(202);
+    await waitForMail(stack.endpoints, customer, /Which item is missing\?/);
+    await waitingFor(id, 'customer');
+    await sendMail(stack.endpoints, { from: customer, to: replyTo, subject: 'Re: Missing item', text: 'The charger.' });
+    const resumed = await until(id, (d) => audits(d, 'requeue').length > 0 && d.complaint.waitingFor === 'agent', 'resumed');
+    expect(audits(resumed, 'requeue')[0]?.details).toMatchObject({ reason: 'customer_replied' });
+  });
+
+  it('request info unanswered: one reminder, then closed as abandoned and the customer is told', async () => {
+    const { id, customer } = await openCase('Refund status', 'Where is my refund?');
+    await waitingFor(id, 'agent');
+    await post(id, 'info-requests', { question: 'What is your order number?' });
+    await waitForMail(stack.endpoints, customer, /still waiting for your answer/);
+    await waitForMail(stack.endpoints, customer, /we have closed your complaint/);
+    const closed = await until(id, (d) => d.complaint.status === 'closed', 'closed');
+    expect(closed.complaint.closure?.reason).toBe('abandoned');
+  });
+
+  it('escalation on request goes one tier up with the reason', async () => {
+    const { id } = await openCase('Account locked', 'I cannot log in to my account.');
+    await waitingFor(id, 'agent');
+    expect((await post(id, 'escalation', { reason: 'Needs account admin rights.' })).status).toBe(202);
+    const up = await until(id, (d) => d.complaint.tier === 2 && d.complaint.waitingFor === 'agent', 'tier 2');
+    expect(audits(up, 'escalate')[0]?.details).toMatchObject({ cause: 'agent_request', reason: 'Needs account admin rights.' });
+  });
+
+  it('risk signals escalate at once: a legal threat never waits at tier 1', async () => {
+    const { id } = await openCase('Final warning', 'My lawyer will take legal action if you do not refund me.');
+    const d = await until(id, (x) => x.complaint.waitingFor === 'agent' && x.complaint.tier >= 2, 'risk escalation');
+    expect(d.complaint.investigation?.riskSignals.map((r) => r.signal)).toContain('legal_threat');
+    expect(audits(d, 'escalate')[0]?.details).toMatchObject({ cause: 'risk_signal', fromTier: 1 });
+  });
+
+  it('SLA breach escalates a complaint nobody answers', async () => {
+    const { id } = await openCase('No answer', 'Nobody has answered me.');
+    const up = await until(id, (d) => audits(d, 'escalate').length > 0, 'breach escalation', 25_000);
+    expect(audits(up, 'escalate')[0]?.details).toMatchObject({ cause: 'sla_breach', fromTier: 1, toTier: 2 });
+  });
+
+  it('unreachable twice, then the survey link: an unsatisfied answer reopens at priority + 1', async () => {
+    const { id, customer } = await openCase('Damaged sofa', 'The sofa has a tear.');
+    await waitingFor(id, 'agent');
+    await post(id, 'resolution', { type: 'replacement', summary: 'A new sofa is on its way.', rootCause: 'warehouse_error' });
+    await waitingFor(id, 'follow_up');
+    await post(id, 'follow-up', { outcome: 'unreachable' });
+    await until(id, (d) => audits(d, 'recordUnreachable').length === 1 && d.complaint.waitingFor === 'follow_up', 'retry call');
+    await post(id, 'follow-up', { outcome: 'unreachable' });
+    const survey = await waitForMail(stack.endpoints, customer, /Are you satisfied/);
+    const link = /(http\S+answer=unsatisfied)/.exec(survey.body.text ?? '')?.[1] as string;
+    const before = (await detail(id)).complaint.priority;
+    await waitingFor(id, 'survey');
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('reopened');
+    const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent', 'reopened');
+    expect(reopened.complaint.priority).not.toBe(before);
+    expect(reopened.complaint.reopenCount).toBe(1);
+    expect((await fetch(link)).status).toBe(200);
+  });
+
+  it('survey link unanswered until it expires: closed without response', async () => {
+    const { id } = await openCase('Wrong colour', 'I ordered blue and got red.');
+    await waitingFor(id, 'agent');
+    await post(id, 'resolution', { type: 'apology', summary: 'We are sorry about the mix-up.', rootCause: 'warehouse_error' });
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await until(id, (d) => d.complaint.waitingFor === 'follow_up' && audits(d, 'recordUnreachable').length === attempt - 1, 'call');
+      await post(id, 'follow-up', { outcome: 'unreachable' });
+    }
+    const closed = await until(id, (d) => d.complaint.status === 'closed', 'closed after the link expired', 20_000);
+    expect(closed.complaint.closure?.reason).toBe('no_response');
+  });
+
+  it('an unsatisfied call reopens; an overdue call moves to the next tier', async () => {
+    const { id } = await openCase('Cold food', 'The delivery arrived cold.');
+    await waitingFor(id, 'agent');
+    await post(id, 'resolution', refund(20));
+    await waitingFor(id, 'follow_up');
+    await post(id, 'follow-up', { outcome: 'unsatisfied', note: 'Wants a voucher too.' });
+    const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent' && audits(d, 'requeue').length > 0, 'reopened');
+    expect(audits(reopened, 'requeue')[0]?.details).toMatchObject({ reason: 'unsatisfied' });
+    await post(id, 'resolution', refund(30));
+    await waitingFor(id, 'follow_up');
+    const overdue = await until(
+      id,
+      (d) => audits(d, 'escalate').some((e) => e.details?.cause === 'follow_up_overdue'),
+      'follow-up overdue',
+      15_000,
+    );
+    expect(overdue.complaint.tier).toBe(2);
+  });
+
+  it('an agent closes a duplicate into the original', async () => {
+    const first = await openCase('Double charge', 'I was charged twice for order 77.');
+    const second = await openCase('Double charge again', 'Charged twice for order 77!');
+    await waitingFor(second.id, 'agent');
+    expect((await post(second.id, 'close', { reason: 'duplicate' })).status).toBe(400);
+    expect((await post(second.id, 'close', { reason: 'duplicate', mergedInto: first.id })).status).toBe(202);
+    const closed = await until(second.id, (d) => d.complaint.status === 'closed', 'closed');
+    expect(closed.complaint.closure).toMatchObject({ reason: 'duplicate', mergedInto: first.id });
+  });
+
+  it('a customer mail after the resolution reopens the complaint under a new execution', async () => {
+    const { id, customer, replyTo } = await openCase('Scratched phone', 'The screen is scratched.');
+    await waitingFor(id, 'agent');
+    await post(id, 'resolution', refund(50));
+    await until(id, (d) => d.complaint.status === 'resolved' || d.complaint.waitingFor === 'follow_up', 'resolved');
+    await sendMail(stack.endpoints, { from: customer, to: replyTo, subject: 'Re: Scratched phone', text: 'Still not happy.' });
+    const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent' && (d.complaint.reopenCount ?? 0) > 0, 'reopened');
+    expect(reopened.complaint.priority).toBe('high');
+  });
+
+  it('a decision the definition does not know fails the execution in UnknownDecision', async () => {
+    const { id } = await openCase('Test of the default branch', 'Hello.');
+    await waitingFor(id, 'agent');
+    const complaint = await store.get(id);
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: complaint?.taskToken as string, output: '{"action":"teleport"}' }));
+    await waitFor(async () => {
+      const list = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, statusFilter: 'FAILED' }),
+      );
+      return list.executions?.find((e) => e.name === id);
+    }, 'the execution to fail');
+  });
+});
+
+describe('state coverage', () => {
+  it('the paths above entered every state of the synthesized definition', async () => {
+    const { definition } = synthesizeWorkflow({ policyProfile: 'fast' });
+    const states = Object.keys(definition.States as Record<string, unknown>);
+    const entered = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, nextToken }),
+      );
+      for (const execution of page.executions ?? []) {
+        const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
+        for (const event of history.events ?? []) {
+          if (event.stateEnteredEventDetails?.name) entered.add(event.stateEnteredEventDetails.name);
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    expect(states.filter((s) => !entered.has(s))).toEqual([]);
+    expect((await mailbox(stack.endpoints.mailbox.url)).length).toBeGreaterThan(20);
+  });
+});
