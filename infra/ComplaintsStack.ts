@@ -12,6 +12,9 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
@@ -33,6 +36,7 @@ export interface ComplaintsStackProps extends StackProps, AppContext {}
  */
 export class ComplaintsStack extends Stack {
   readonly table: Table;
+  readonly teamNotifications: Topic;
   readonly rawMail: RawMailStorage;
   readonly intake: HandlerFunction;
   readonly apiHandler: HandlerFunction;
@@ -174,6 +178,47 @@ export class ComplaintsStack extends Stack {
       callbackUrls: props.authCallbackUrls,
       domainPrefix: props.authDomainPrefix,
     });
+
+    // A customer reply resumes a waiting task or reopens a resolved complaint under a new execution.
+    stateMachine.grantTaskResponse(this.intake);
+    stateMachine.grantExecution(this.intake, 'states:StopExecution');
+    Validations.of(this.intake.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
+      reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
+    });
+
+    // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
+    // message attribute per subscriber.
+    const notificationKey = new Key(this, 'TeamNotificationsKey', {
+      enableKeyRotation: true,
+      description: 'Complaints team notifications',
+    });
+    this.teamNotifications = new Topic(this, 'TeamNotifications', { masterKey: notificationKey, enforceSSL: true });
+    // The satisfaction links are HMAC-signed with this key; it is read by the step that mails the
+    // survey and by the API route that records the answer.
+    const surveyKey = new Secret(this, 'SurveySigningKey', {
+      description: 'HMAC key of the satisfaction survey links',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(surveyKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotating the HMAC key would invalidate survey links already mailed (valid for their lifetime).',
+    });
+    for (const fn of [...Object.values(workflowFunctions), this.intake, this.apiHandler]) {
+      this.teamNotifications.grantPublish(fn);
+      fn.addEnvironment('ALERT_TOPIC_ARN', this.teamNotifications.topicArn);
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to the KMS-encrypted topic needs GenerateDataKey* on that one key only.',
+      });
+    }
+    for (const fn of [workflowFunctions.contactCustomer, this.apiHandler]) {
+      surveyKey.grantRead(fn);
+      fn.addEnvironment('SURVEY_SIGNING_SECRET_ARN', surveyKey.secretArn);
+    }
+    // The API's own endpoint (the $default stage): references only the HttpApi, so no dependency cycle
+    // through the router Lambda and the state machine.
+    workflowFunctions.contactCustomer.addEnvironment('SURVEY_BASE_URL', this.agentApi.api.apiEndpoint);
 
     // A receipt rule for an address also matches its `+label` forms, so `support@` covers the
     // `support+<token>@` reply addresses. Actions run in order: store the raw MIME, then run intake.

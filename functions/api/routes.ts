@@ -74,6 +74,18 @@ export const apiRoutes = {
     public: true,
     summary: 'The customer’s answer from the signed, expiring link of the satisfaction email',
   },
+  listQuarantine: {
+    method: 'GET',
+    path: '/quarantine',
+    roles: ['manager'],
+    summary: 'Inbound mail held back (failed SES verdicts, unreadable, unmatched bounces), newest first',
+  },
+  releaseQuarantined: {
+    method: 'POST',
+    path: '/quarantine/{id}/release',
+    roles: ['manager'],
+    summary: 'Release a held mail into normal intake, bypassing the quarantine rules (idempotent)',
+  },
 } as const satisfies Record<string, RouteSpec>;
 export type RouteName = keyof typeof apiRoutes;
 

@@ -9,6 +9,7 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
+import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { answerSurvey } from '../api/surveyRoute';
 import { errorResponse, problem } from '../api/problem';
 import { apiRoutes, type RouteName } from '../api/routes';
@@ -28,6 +29,8 @@ const routeHandlers: Record<AgentRouteName, (ctx: RouteContext) => Promise<APIGa
   escalate,
   recordFollowUp,
   closeComplaint,
+  listQuarantine,
+  releaseQuarantined,
 };
 
 const byRouteKey = new Map(

@@ -3,7 +3,7 @@ import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageAttachment } from '../core/complaint';
 import { fitText, inboundMessage, openComplaint } from '../core/intake';
 import { isBounce, readBounce } from '../core/mail/bounce';
-import { divergentDedupeKey } from '../core/mail/dedupe';
+import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../core/mail/inboundMail';
 import { automatedMailReasons } from '../core/mail/loopGuard';
@@ -19,11 +19,10 @@ import {
   type ThreadSignal,
 } from '../core/mail/threading';
 import { type QuarantineReason, verdictQuarantineReasons } from '../core/mail/verdicts';
-import type { Policy } from '../core/policy';
 import { complaintIdFor, referenceFor } from '../core/reference';
 import { type Config, required } from './config';
 import { mailCustomer, OutboundMailInFlightError } from './customerMail';
-import { handleCustomerReply } from './customerReplies';
+import { handleCustomerReply, withinReopenWindow } from './customerReplies';
 import { logger } from './logger';
 import type { MailServices } from './mailServices';
 import type { Services } from './services';
@@ -31,7 +30,7 @@ import type { Services } from './services';
 export interface MailIntakeDeps {
   services: Pick<Services, 'store' | 'mailer' | 'workflow'>;
   mail: MailServices;
-  config: Pick<Config, 'supportAddress' | 'mailDomain' | 'rawMailBucket'> & { policy: Pick<Policy, 'reopenWindowSeconds'> };
+  config: Pick<Config, 'supportAddress' | 'mailDomain' | 'rawMailBucket' | 'policy'>;
 }
 
 /** References of a mail looked up for threading: the newest ones (References can list a whole thread). */
@@ -97,7 +96,7 @@ export async function receiveMail(
       sesMessageId: delivery.sesMessageId,
       contentDigest: mail.contentDigest,
     };
-    const planned = await planFiling(deps, mail, base, automated, options.release === true);
+    const planned = await planFiling(deps, { mail, base, automated, recipients: delivery.recipients }, options.release === true);
     if (!planned) {
       const detail = 'A delivery status notification that matches none of our outbound mails';
       return hold(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]);
@@ -115,7 +114,7 @@ function isUnreadable(mail: InboundMail): boolean {
 
 /** Stands in for a mail no parser can read: the envelope sender and a pointer to the raw MIME. */
 function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
-  const digest = createHash('sha256').update(raw).digest('hex');
+  const digest = contentDigest(raw);
   const sender = delivery.source.toLowerCase();
   return {
     dedupeKey: `sha256:${digest}`,
@@ -173,11 +172,10 @@ type ClaimBase = Omit<InboundClaim, 'complaintId' | 'disposition'>;
  */
 async function planFiling(
   deps: MailIntakeDeps,
-  mail: InboundMail,
-  base: ClaimBase,
-  automated: string[],
+  input: { mail: InboundMail; base: ClaimBase; automated: string[]; recipients: string[] },
   released: boolean,
 ): Promise<InboundClaim | undefined> {
+  const { mail, base, automated } = input;
   const { store } = deps.services;
   if (isBounce(mail)) {
     const report = readBounce(mail);
@@ -192,14 +190,14 @@ async function planFiling(
     }
     if (!released) return undefined;
   }
-  const decision = await findThread(deps, mail, base.sender);
+  // The envelope recipients come first: a reply-to token survives there even when headers are rewritten.
+  const decision = await findThread(deps, mail, base.sender, [...input.recipients, ...mail.to, ...mail.cc]);
   const newComplaint = { ...base, complaintId: complaintIdFor(base.dedupeKey), threadToken: newThreadToken() };
   if (!decision.thread) return { ...newComplaint, disposition: 'new' };
   const complaint = await followMerges(store, decision.complaintId);
   const route = routeThreadedMail(complaint, {
     automated: automated.length > 0,
-    receivedAt: new Date(base.receivedAt),
-    reopenWindowSeconds: deps.config.policy.reopenWindowSeconds,
+    withinReopenWindow: withinReopenWindow(complaint, new Date(base.receivedAt), deps.config.policy),
   });
   return route === 'linked'
     ? { ...newComplaint, disposition: 'linked', linkedTo: complaint.id }
@@ -210,11 +208,15 @@ async function planFiling(
 const newThreadToken = () => randomBytes(12).toString('base64url').toLowerCase();
 
 /** Looks the threading signals up kind by kind, strongest first, and stops at the first that decides. */
-async function findThread(deps: MailIntakeDeps, mail: InboundMail, sender: string): Promise<ThreadDecision> {
+async function findThread(
+  deps: MailIntakeDeps,
+  mail: InboundMail,
+  sender: string,
+  addresses: string[],
+): Promise<ThreadDecision> {
   const { store } = deps.services;
   const lookups: (() => Promise<ThreadSignal[]>)[] = [
     async () => {
-      const addresses = [...mail.to, ...mail.cc];
       const tokens = replyTokensIn(addresses, deps.config.supportAddress);
       const ids = await Promise.all(tokens.map((t) => store.findIdByThreadToken(t)));
       return ids.flatMap((complaintId, rank) => (complaintId ? [{ kind: 'replyToken', complaintId, rank }] : []));
@@ -296,7 +298,8 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
       // the reply is not even on the timeline yet, so the lifecycle sees one reply, not five.
       const firstDelivery = claim.sesMessageId === filing.delivery.sesMessageId;
       if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
-        const outcome = await handleCustomerReply(deps.services, complaint, message, new Date(claim.receivedAt));
+        const receivedAt = new Date(claim.receivedAt);
+        const outcome = await handleCustomerReply(deps.services, complaint, message, receivedAt, deps.config.policy);
         logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
       return;

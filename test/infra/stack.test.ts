@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableIndexes, tableKeys, ttlAttribute } from '../../functions/adapters/tableSchema';
-import { apiRoutes, apiScope } from '../../functions/api/routes';
+import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
+import { workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { agentRoles } from '../../functions/core/policy';
 import { readAppContext } from '../../infra/appContext';
 import { buildFastStack } from './fastApp';
@@ -127,9 +128,10 @@ describe('S3 buckets', () => {
 });
 
 describe('Lambda functions', () => {
-  it('run nodejs24.x on arm64 with active tracing and their own log group, for all six handlers', () => {
+  it('run nodejs24.x on arm64 with active tracing and their own log group, for every handler', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    // intake, api and one per workflow step
+    expect(functions).toHaveLength(2 + Object.keys(workflowSteps).length);
     for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -166,10 +168,12 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('lets intake start executions and the API complete callback tasks', () => {
+  it('lets intake start and stop executions, and the API and intake complete callback tasks', () => {
     const policies = resourcesOf('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p));
     expect(policies.filter((p) => p.includes('states:StartExecution'))).toHaveLength(1);
-    expect(policies.filter((p) => p.includes('states:SendTaskSuccess'))).toHaveLength(1);
+    expect(policies.filter((p) => p.includes('states:StopExecution'))).toHaveLength(1);
+    // The API (agent decisions, survey answers) and intake (customer replies).
+    expect(policies.filter((p) => p.includes('states:SendTaskSuccess'))).toHaveLength(2);
     // ses:SendEmail only on the sending identities, never on "*".
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -200,7 +204,15 @@ describe('Agent HTTP API', () => {
   it('has exactly one route per apiRoutes entry, each behind the JWT authorizer with the agent scope', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route');
     expect(routes).toHaveLength(Object.keys(apiRoutes).length);
-    for (const route of Object.values(apiRoutes)) {
+    for (const route of Object.values(apiRoutes) as RouteSpec[]) {
+      if (route.public) {
+        // The survey link authenticates itself (HMAC-signed, expiring token).
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+          RouteKey: `${route.method} ${route.path}`,
+          AuthorizationType: 'NONE',
+        });
+        continue;
+      }
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${route.method} ${route.path}`,
         AuthorizationType: 'JWT',

@@ -87,17 +87,14 @@ export type ThreadedMailRoute =
   | 'linked';
 
 /**
- * How a threaded mail is filed. A closed complaint reopens on a reply only within the policy's window
- * (counted from its closure); later replies start a new complaint linked to it, so an old case is not
- * resurrected with its stale history and SLA. Automated mail never starts or reopens anything.
+ * How a threaded mail is filed. Automated mail never starts, resumes or reopens anything. A closed
+ * complaint takes a reply only within the policy's reopen window (the lifecycle reopens it); later
+ * replies start a new complaint linked to it, so an old case is not resurrected with its stale history.
  */
 export function routeThreadedMail(
-  complaint: Pick<Complaint, 'status' | 'updatedAt' | 'closure'>,
-  context: { automated: boolean; receivedAt: Date; reopenWindowSeconds: number },
+  complaint: Pick<Complaint, 'status'>,
+  context: { automated: boolean; withinReopenWindow: boolean },
 ): ThreadedMailRoute {
   if (context.automated) return 'automated';
-  if (complaint.status !== 'closed') return 'reply';
-  const closedAt = Date.parse(complaint.closure?.at ?? complaint.updatedAt);
-  const ageSeconds = (context.receivedAt.getTime() - closedAt) / 1000;
-  return ageSeconds > context.reopenWindowSeconds ? 'linked' : 'reply';
+  return complaint.status === 'closed' && !context.withinReopenWindow ? 'linked' : 'reply';
 }

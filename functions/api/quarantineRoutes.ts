@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { NotFoundError } from '../core/errors';
+import { config } from '../shared/config';
+import { receiveMail } from '../shared/mailIntake';
+import { getMailServices } from '../shared/mailServices';
+import type { RouteContext, RouteHandler } from './complaintRoutes';
+import { json } from './problem';
+
+const listQuerySchema = z
+  .object({
+    status: z.enum(['quarantined', 'released']).default('quarantined'),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z.string().min(1).optional(),
+  })
+  .strict();
+
+const quarantineId = (ctx: RouteContext) => {
+  const id = ctx.event.pathParameters?.id ?? '';
+  if (!/^[0-9a-f]{26}$/.test(id)) throw new NotFoundError(`No quarantined mail with id "${id}"`);
+  return id;
+};
+
+/** GET /quarantine: held mail, newest first, with the reasons and a summary to judge it by. */
+export const listQuarantine: RouteHandler = async (ctx) => {
+  const query = listQuerySchema.parse(ctx.event.queryStringParameters ?? {});
+  const page = await getMailServices().quarantine.list(query.status, {
+    ...(query.limit ? { limit: query.limit } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  return json(200, page);
+};
+
+/**
+ * POST /quarantine/{id}/release: the manager vouches for the mail, which then goes through normal intake
+ * without the quarantine rules. Idempotent: releasing again files nothing new (intake's claim on the
+ * mail holds) and answers with the same outcome.
+ */
+export const releaseQuarantined: RouteHandler = async (ctx) => {
+  const id = quarantineId(ctx);
+  const mail = getMailServices();
+  const released = await mail.quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
+  if (!released) throw new NotFoundError(`No quarantined mail with id "${id}"`);
+  const outcome = await receiveMail({ services: ctx.services, mail, config: config() }, released.delivery, {
+    release: true,
+  });
+  await mail.quarantine.recordOutcome(id, outcome);
+  return json(200, { ...released, outcome });
+};
