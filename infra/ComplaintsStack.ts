@@ -27,6 +27,8 @@ import { RawMailStorage } from './constructs/RawMailStorage';
 
 /** Prefix SES stores raw inbound MIME under in the raw-mail bucket. */
 export const rawMailPrefix = 'inbound/';
+/** Prefix intake stores the attachments of inbound mail under, beside the raw mail. */
+export const attachmentPrefix = 'attachments/';
 
 export interface ComplaintsStackProps extends StackProps, AppContext {}
 
@@ -70,6 +72,7 @@ export class ComplaintsStack extends Stack {
 
     this.rawMail = new RawMailStorage(this, 'RawMail', {
       rawMailPrefix,
+      attachmentPrefix,
       retentionDays: props.rawMailRetentionDays,
     });
 
@@ -159,7 +162,36 @@ export class ComplaintsStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${rawMailPrefix}*]`,
       reason: 'SES names each raw mail object after its message id: only the inbound prefix is readable.',
     });
+    // Intake stores attachments beside the raw mail (keys `attachments/<SES id>/<n>-<name>`). The API
+    // releases quarantined mail through the same intake code: it reads the raw mail, stores the
+    // attachments and starts (or, for a reply, resumes or restarts) executions.
+    const mailRoot = { RAW_MAIL_BUCKET: this.rawMail.bucket.bucketName, RAW_MAIL_PREFIX: rawMailPrefix };
+    for (const fn of [this.intake, this.apiHandler]) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.rawMail.bucket.arnForObjects(`${attachmentPrefix}*`)],
+        }),
+      );
+      fn.addEnvironment('ATTACHMENT_PREFIX', attachmentPrefix);
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${attachmentPrefix}*]`,
+        reason: 'Attachment keys carry the SES message id of their mail: only the attachments prefix is writable.',
+      });
+    }
+    this.apiHandler.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`)],
+      }),
+    );
+    for (const [name, value] of Object.entries(mailRoot)) this.apiHandler.addEnvironment(name, value);
+    Validations.of(this.apiHandler.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${rawMailPrefix}*]`,
+      reason: 'Releasing a quarantined mail reads its raw MIME, named after its SES message id.',
+    });
     stateMachine.grantStartExecution(this.intake);
+    stateMachine.grantStartExecution(this.apiHandler);
     stateMachine.grantTaskResponse(this.apiHandler);
     Validations.of(stateMachine.role).acknowledge(
       {
@@ -179,13 +211,16 @@ export class ComplaintsStack extends Stack {
       domainPrefix: props.authDomainPrefix,
     });
 
-    // A customer reply resumes a waiting task or reopens a resolved complaint under a new execution.
+    // A customer reply resumes a waiting task or reopens a resolved complaint under a new execution
+    // (through intake, or through the API when a manager releases a quarantined reply).
     stateMachine.grantTaskResponse(this.intake);
-    stateMachine.grantExecution(this.intake, 'states:StopExecution');
-    Validations.of(this.intake.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
-      reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
-    });
+    for (const fn of [this.intake, this.apiHandler]) {
+      stateMachine.grantExecution(fn, 'states:StopExecution');
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
+        reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
+      });
+    }
 
     // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
     // message attribute per subscriber.

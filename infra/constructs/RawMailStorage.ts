@@ -5,7 +5,9 @@ import { Construct } from 'constructs';
 export interface RawMailStorageProps {
   /** Key prefix SES writes raw MIME under (RAW_MAIL_PREFIX of the handlers). */
   rawMailPrefix: string;
-  /** Days raw mail is kept before S3 expires it. */
+  /** Key prefix intake stores the attachments of inbound mail under (ATTACHMENT_PREFIX). */
+  attachmentPrefix: string;
+  /** Days raw mail (and its attachments) is kept before S3 expires it. */
   retentionDays: number;
 }
 
@@ -45,6 +47,8 @@ export class RawMailStorage extends Construct {
       serverAccessLogsPrefix: 'raw-mail/',
       lifecycleRules: [
         { prefix: props.rawMailPrefix, expiration: Duration.days(props.retentionDays) },
+        // Attachments are copies out of the raw mail: they expire with it.
+        { prefix: props.attachmentPrefix, expiration: Duration.days(props.retentionDays) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

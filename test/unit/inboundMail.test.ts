@@ -26,7 +26,7 @@ describe('parseInboundMail', () => {
     const mail = await parseInboundMail(raw);
     expect(mail).toMatchObject({
       messageId: 'F8098FDD-49A3@mail.example.com',
-      dedupeKey: 'mid:F8098FDD-49A3@mail.example.com',
+      dedupeKey: 'mid:F8098FDD-49A3@mail.example.com|from:jane.doe@example.com',
       from: { address: 'jane.doe@example.com', name: 'Doe, Jane' },
       to: ['support@shop.example', 'other@shop.example'],
       cc: ['boss@customer.example'],
@@ -117,19 +117,40 @@ describe('parseInboundMail', () => {
         contentType: 'application/pdf',
         size: content.length,
         checksum: sha256(content),
+        content,
       },
     ]);
   });
 
-  it('dedupes on a hash of the raw mail when there is no Message-ID', async () => {
+  it('dedupes on the content digest when there is no Message-ID, ignoring trace fields added on receipt', async () => {
     const raw = Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body']));
     const mail = await parseInboundMail(raw);
     expect(mail.messageId).toBeUndefined();
-    expect(mail.dedupeKey).toBe(`sha256:${sha256(raw)}`);
-    const other = await parseInboundMail(
-      Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body!'])),
-    );
+    expect(mail.dedupeKey).toBe(`sha256:${mail.contentDigest}`);
+    // A second delivery: SES prepends its own Return-Path, Received and verdict headers.
+    const redelivered = Buffer.concat([
+      Buffer.from(
+        crlf([
+          'Return-Path: <a@b.example>',
+          'Received: from mx.b.example by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x2;',
+          '\tTue, 24 Nov 2026 10:00:00 +0000 (UTC)',
+          'X-SES-Spam-Verdict: PASS',
+          'Authentication-Results: amazonses.com; spf=pass',
+          '',
+        ]),
+      ),
+      raw,
+    ]);
+    expect((await parseInboundMail(redelivered)).dedupeKey).toBe(mail.dedupeKey);
+    const other = await parseInboundMail(Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body!'])));
     expect(other.dedupeKey).not.toBe(mail.dedupeKey);
+  });
+
+  it('pairs the Message-ID with the sender: another sender reusing it is another mail', async () => {
+    const from = (sender: string) =>
+      parseInboundMail(Buffer.from(crlf([`From: ${sender}`, 'Message-ID: <same@id.example>', '', 'x'])));
+    expect((await from('Ann <ANN@example.org>')).dedupeKey).toBe('mid:same@id.example|from:ann@example.org');
+    expect((await from('mallory@example.net')).dedupeKey).toBe('mid:same@id.example|from:mallory@example.net');
   });
 
   it('reads In-Reply-To and folded References as bare Message-IDs in order', async () => {
@@ -194,18 +215,14 @@ describe('parseInboundMail', () => {
 
   it('turns garbage into an empty mail instead of throwing, and drops an unparseable Date', async () => {
     const empty = await parseInboundMail(Buffer.alloc(0));
-    expect(empty).toMatchObject({
-      from: undefined,
-      to: [],
-      subject: '',
-      text: '',
-      dedupeKey: `sha256:${sha256('')}`,
-    });
+    expect(empty).toMatchObject({ from: undefined, to: [], subject: '', text: '' });
+    expect(empty.dedupeKey).toBe(`sha256:${empty.contentDigest}`);
 
     const noise = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
     const fromNoise = await parseInboundMail(noise);
     expect(fromNoise.from).toBeUndefined();
-    expect(fromNoise.dedupeKey).toBe(`sha256:${sha256(noise)}`);
+    expect(fromNoise.dedupeKey).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(fromNoise.dedupeKey).not.toBe(empty.dedupeKey);
 
     const badDate = await parseInboundMail(
       Buffer.from(crlf(['From: a@b.example', 'Date: yesterday-ish', '', 'x'])),

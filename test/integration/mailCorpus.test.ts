@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTransport } from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
+import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
+import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { api, mailbox, type SentMail } from '../../scripts/local/localStackClient';
+import { type CorpusMessage, corpusManifest, type FiledComplaint, renderCorpusMessage } from '../support/mailCorpus';
+
+/**
+ * Every message of the corpus (test/fixtures/mail/manifest.json) through the real SMTP intake of the local
+ * stack, in manifest order, each checked against its expected outcome through the agent API, the
+ * quarantine API and the SES mailbox.
+ */
+let stack: LocalStack;
+let dataDir: string;
+let ledger: DynamoMailLedger;
+const filed = new Map<string, FiledComplaint>();
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'complaints-corpus-'));
+  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example' });
+  ledger = new DynamoMailLedger(
+    'Complaints',
+    new DynamoDBClient({
+      endpoint: stack.endpoints.dynamodb.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Detail {
+  complaint: Complaint;
+  timeline: TimelineEntry[];
+}
+
+const messages = (timeline: TimelineEntry[]) => timeline.filter((e): e is MessageEntry => e.kind === 'message');
+
+async function detail(id: string): Promise<Detail> {
+  const res = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: stack.endpoints.tokens.tier1 });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const mailsTo = async (address: string | undefined) =>
+  address ? (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(address)) : [];
+
+/** Sends the exact bytes over SMTP; resolves with the SES-style id the intake answered with. */
+async function deliver(raw: Buffer, envelopeFrom: string): Promise<string> {
+  const transport = createTransport({ host: stack.endpoints.smtp.host, port: stack.endpoints.smtp.port, secure: false, ignoreTLS: true });
+  try {
+    const info = await transport.sendMail({ envelope: { from: envelopeFrom, to: [stack.endpoints.supportAddress] }, raw });
+    return /^250 Ok (\S+)$/.exec(info.response)?.[1] as string;
+  } finally {
+    transport.close();
+  }
+}
+
+function complaintOf(file: string): FiledComplaint {
+  const found = filed.get(file);
+  if (!found) throw new Error(`${file} was not filed as a complaint`);
+  return found;
+}
+
+async function expectNew(message: CorpusMessage, claim: InboundClaim, sender: string, mailsBefore: SentMail[]) {
+  const expected = message.expect;
+  if (expected.outcome !== 'new') return;
+  expect(claim.disposition).toBe('new');
+  if (expected.notInto) expect(claim.complaintId).not.toBe(complaintOf(expected.notInto).complaintId);
+  const { complaint, timeline } = await detail(claim.complaintId);
+  expect(complaint.customerEmail).toBe(expected.customer ?? sender);
+  if (expected.customerName) expect(complaint.customerName).toBe(expected.customerName);
+  const first = messages(timeline).find((m) => m.id === `${complaint.id}-m0`);
+  if (expected.subject) expect(first?.subject).toBe(expected.subject);
+  if (expected.text) expect(first?.text).toContain(expected.text);
+  if (expected.truncated) expect(Buffer.byteLength(first?.text ?? '')).toBeLessThan(64 * 1024 + 500);
+  if (expected.attachments) {
+    expect(first?.attachments?.map(({ filename, contentType }) => ({ filename, contentType }))).toEqual(expected.attachments);
+    // Stored beside the raw mail, byte for byte (size and SHA-256 as listed).
+    for (const a of first?.attachments ?? []) {
+      const stored = await readFile(join(dataDir, 'raw-mail', 'raw-mail', a.key));
+      expect(stored.length).toBe(a.size);
+      expect(createHash('sha256').update(stored).digest('hex')).toBe(a.checksum);
+    }
+  }
+  const ack = messages(timeline).find((m) => m.direction === 'outbound' && m.purpose === 'acknowledgement');
+  if (!expected.ack) {
+    expect(ack).toBeUndefined();
+    expect(timeline).toContainEqual(
+      expect.objectContaining({
+        action: 'automaticMailSuppressed',
+        details: expect.objectContaining({ reason: expect.stringContaining(expected.suppressed ?? '') }),
+      }),
+    );
+    expect(await mailsTo(complaint.customerEmail)).toHaveLength(mailsBefore.length);
+    return;
+  }
+  const sent = (await mailsTo(complaint.customerEmail)).find((m) => m.messageId === ack?.messageId);
+  expect(sent?.subject).toContain(`[${complaint.reference}]`);
+  expect(sent?.headers).toEqual(expect.arrayContaining([{ name: 'Auto-Submitted', value: 'auto-replied' }]));
+  const token = /^support\+([\w-]+)@shop\.example$/.exec(sent?.replyTo[0] ?? '')?.[1];
+  expect(token).toBeDefined();
+  filed.set(message.file, {
+    complaintId: complaint.id,
+    reference: complaint.reference,
+    token: token as string,
+    ackSesMessageId: ack?.messageId as string,
+  });
+}
+
+describe('the mail corpus through the SMTP intake', () => {
+  it.each(corpusManifest())('$file ($origin) -> $expect.outcome', async (message) => {
+    const raw = renderCorpusMessage(message.file, (file) => filed.get(file));
+    // Mail beyond the parser's limits has no parsed form; the envelope names its sender.
+    const parsed = await parseInboundMail(raw).catch(() => undefined);
+    const sender = parsed?.from?.address ?? message.envelopeFrom ?? '';
+    const mailsBefore = await mailsTo(sender);
+    const sesMessageId = await deliver(raw, message.envelopeFrom ?? sender);
+    await stack.drainIntake();
+
+    const claim = parsed && (await ledger.findInboundClaim({ dedupeKey: parsed.dedupeKey, messageId: parsed.messageId }));
+    const expected = message.expect;
+    if (expected.outcome === 'quarantined') {
+      expect(claim).toBeUndefined();
+      const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine?limit=100', {
+        token: stack.endpoints.tokens.manager,
+      });
+      const held = list.body.items.find((q) => q.delivery.sesMessageId === sesMessageId);
+      expect(held?.reasons.map((r) => r.code)).toContain(expected.reason);
+      expect(held?.delivery.rawMailKey).toBe(`inbound/${sesMessageId}`);
+    } else if (expected.outcome === 'new') {
+      if (!claim) throw new Error('no claim was recorded');
+      await expectNew(message, claim, sender, mailsBefore);
+      return;
+    } else {
+      expect(claim).toMatchObject({ disposition: expected.outcome, complaintId: complaintOf(expected.into).complaintId });
+      const entry = messages((await detail(claim?.complaintId as string)).timeline).find(
+        (m) => m.direction === 'inbound' && m.rawMailKey === claim?.rawMailKey,
+      );
+      if (expected.outcome === 'reply') expect(entry).toMatchObject({ purpose: 'customer', messageId: parsed?.messageId });
+      if (expected.outcome === 'automated') expect(entry?.automated?.length).toBeGreaterThan(0);
+      if (expected.outcome === 'bounce')
+        expect(entry).toMatchObject({
+          purpose: 'bounce',
+          deliveryFailure: {
+            sesMessageId: complaintOf(expected.into).ackSesMessageId,
+            ...(expected.status ? { status: expected.status } : {}),
+          },
+        });
+    }
+    // Replies, automated mail, bounces and quarantined mail are never answered.
+    expect(await mailsTo(sender)).toHaveLength(mailsBefore.length);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { isBounce, readBounce } from '../../functions/core/mail/bounce';
+import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { sesMessageIdOf } from '../../functions/core/mail/threading';
+import { corpusManifest, renderCorpusMessage } from '../support/mailCorpus';
+
+const sesId = '0100019357aa1b2c-3d4e5f60-7182-4394-a5b6-c7d8e9f00112-000000';
+const render = (file: string) =>
+  renderCorpusMessage(file, () => ({ complaintId: 'c', reference: 'CMP-4F7K2Q', token: 'tok', ackSesMessageId: sesId }));
+const manifest = corpusManifest();
+
+describe('bounces in the corpus', () => {
+  const bounces = manifest.filter((m) => m.expect.outcome === 'bounce');
+
+  it.each(bounces.map((m) => [m.file, m.expect] as const))(
+    '%s is a bounce of our SES mail with its DSN status',
+    async (file, expected) => {
+      const mail = await parseInboundMail(render(file));
+      expect(isBounce(mail)).toBe(true);
+      const report = readBounce(mail);
+      expect(report.failed).toBe(true);
+      expect(report.originalMessageIds.map(sesMessageIdOf)).toContain(sesId);
+      if ('status' in expected && expected.status) expect(report.status).toBe(expected.status);
+    },
+  );
+
+  it('reads the Postfix DSN fields, unfolding the diagnostic', async () => {
+    const report = readBounce(await parseInboundMail(render('postfix-bounce.eml')));
+    expect(report).toMatchObject({
+      originalMessageIds: [`${sesId}@email.amazonses.com`],
+      recipient: 'anna.kowalska@exmaple.com',
+      action: 'failed',
+      status: '5.4.4',
+      diagnostic: expect.stringMatching(/^X-Postfix; Host or domain name not found\. .* type=MX: Host not found/),
+    });
+  });
+
+  it('takes the failed recipient from X-Failed-Recipients when a bounce has no DSN part', async () => {
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: Mail Delivery System <Mailer-Daemon@mx.example>',
+          'X-Failed-Recipients: gone@example.org',
+          'Subject: Mail delivery failed',
+          '',
+          'Message-ID: <abc@email.amazonses.com>',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(readBounce(mail)).toEqual({ originalMessageIds: ['abc@email.amazonses.com'], recipient: 'gone@example.org', failed: true });
+  });
+
+  it('reads a delay warning as not failed', async () => {
+    const report = readBounce(await parseInboundMail(render('postfix-delayed-dsn.eml')));
+    expect(report).toMatchObject({ action: 'delayed', status: '4.4.1', failed: false });
+  });
+
+  it('does not take read receipts or mail from people for bounces', async () => {
+    expect(isBounce(await parseInboundMail(render('outlook-read-receipt.eml')))).toBe(false);
+    expect(isBounce(await parseInboundMail(render('gmail-plain.eml')))).toBe(false);
+    expect(isBounce(await parseInboundMail(render('exchange-oof.eml')))).toBe(false);
+  });
+
+  it('never takes the bounce’s own Message-ID for the original', async () => {
+    const mail = await parseInboundMail(render('exim-bounce.eml'));
+    expect(readBounce(mail).originalMessageIds).not.toContain(mail.messageId);
+  });
+});

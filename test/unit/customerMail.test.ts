@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import type { ComplaintStore, MailLedger, Mailer, OutboundIntent, OutboundMail } from '../../functions/adapters/ports';
+import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import {
+  type CustomerMailOptions,
+  mailCustomer,
+  OutboundMailInFlightError,
+} from '../../functions/shared/customerMail';
+import type { MailSettings } from '../../functions/shared/mailServices';
+
+/** The ledger's intent and counter semantics in memory (the DynamoDB one is exercised by the integration tests). */
+function memoryLedger(): MailLedger {
+  const intents = new Map<string, { state: string; at: string; lease: string; leaseUntil: number; value?: string }>();
+  const counters = new Map<string, number>();
+  let leases = 0;
+  const unused = () => Promise.reject(new Error('not used here'));
+  return {
+    findInboundClaim: unused,
+    claimInbound: unused,
+    findIdByInboundMessageId: unused,
+    async beginOutbound(id, now, leaseSeconds): Promise<OutboundIntent> {
+      const lease = `lease-${++leases}`;
+      const leaseUntil = now.getTime() + leaseSeconds * 1000;
+      const current = intents.get(id);
+      if (!current) {
+        intents.set(id, { state: 'sending', at: now.toISOString(), lease, leaseUntil });
+        return { state: 'acquired', lease, at: now.toISOString() };
+      }
+      if (current.state === 'sent') return { state: 'sent', sesMessageId: current.value as string, at: current.at };
+      if (current.state === 'suppressed') return { state: 'suppressed', reason: current.value as string, at: current.at };
+      if (current.leaseUntil > now.getTime()) return { state: 'busy' };
+      Object.assign(current, { lease, leaseUntil });
+      return { state: 'acquired', lease, at: current.at };
+    },
+    async completeOutbound(id, lease, result) {
+      const current = intents.get(id);
+      if (current?.lease !== lease) return false;
+      Object.assign(
+        current,
+        'sesMessageId' in result
+          ? { state: 'sent', value: result.sesMessageId }
+          : { state: 'suppressed', value: result.suppressed },
+      );
+      return true;
+    },
+    async abandonOutbound(id, lease) {
+      const current = intents.get(id);
+      if (current?.lease === lease) current.leaseUntil = 0;
+    },
+    async countAutomaticMail(recipient, windowStart) {
+      const key = `${recipient}#${windowStart}`;
+      counters.set(key, (counters.get(key) ?? 0) + 1);
+      return counters.get(key) as number;
+    },
+  };
+}
+
+function harness(send: (mail: OutboundMail) => Promise<string> = async () => `ses-${Math.random()}`) {
+  const entries: TimelineEntry[] = [];
+  const outbound = new Map<string, string>();
+  const sent: OutboundMail[] = [];
+  const store = {
+    append: async (_id: string, added: TimelineEntry[]) => {
+      for (const e of added) if (!entries.some((x) => x.id === e.id && x.at === e.at)) entries.push(e);
+    },
+    recordOutbound: async (sesId: string, complaintId: string) => void outbound.set(sesId, complaintId),
+  } as unknown as ComplaintStore;
+  const mailer: Mailer = {
+    send: async (mail) => {
+      sent.push(mail);
+      return send(mail);
+    },
+  };
+  const settings: MailSettings = {
+    attachmentPrefix: 'attachments/',
+    autoMailCap: 3,
+    autoMailWindowSeconds: 600,
+    maxTextBytes: 65536,
+    sendLeaseSeconds: 45,
+  };
+  const deps = { store, mailer, mail: { ledger: memoryLedger(), settings } };
+  return { deps, entries, outbound, sent };
+}
+
+const complaint = (email = 'ann@example.org') =>
+  ({
+    id: 'c1',
+    reference: 'CMP-4F7K2Q',
+    status: 'received',
+    version: 1,
+    customerEmail: email,
+    threadToken: 'tok123',
+    subject: 'Late',
+  }) as Complaint;
+const rendered = { subject: 'Re: Late [CMP-4F7K2Q]', text: 'We got it.', html: '<p>We got it.</p>' };
+const options = (entryId: string, overrides: Partial<CustomerMailOptions> = {}): CustomerMailOptions => ({
+  purpose: 'acknowledgement',
+  automatic: true,
+  entryId,
+  now: new Date('2026-11-24T10:00:00Z'),
+  supportAddress: 'support@shop.example',
+  mailDomain: 'shop.example',
+  inReplyTo: 'first@example.org',
+  ...overrides,
+});
+
+describe('mailCustomer', () => {
+  it('sends with the reply-to token, threading and loop-guard headers, and records the SES MessageId', async () => {
+    const h = harness(async () => 'ses-1');
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack'))).toEqual({
+      status: 'sent',
+      sesMessageId: 'ses-1',
+    });
+    expect(h.sent[0]).toMatchObject({
+      to: ['ann@example.org'],
+      replyTo: ['support+tok123@shop.example'],
+      headers: {
+        'X-Complaints-Loop': 'shop.example',
+        'Auto-Submitted': 'auto-replied',
+        'X-Auto-Response-Suppress': 'All',
+        'In-Reply-To': '<first@example.org>',
+      },
+    });
+    expect(h.outbound.get('ses-1')).toBe('c1');
+    expect(h.entries).toMatchObject([{ id: 'c1-ack', direction: 'outbound', messageId: 'ses-1' }]);
+  });
+
+  it('sends once for concurrent and repeated calls with the same entry id', async () => {
+    const h = harness(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return 'ses-once';
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => mailCustomer(h.deps, complaint(), rendered, options('c1-ack'))),
+    );
+    expect(h.sent).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((x) => x.status === 'rejected'))
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OutboundMailInFlightError);
+    // A retry after the mail went out records it again (idempotently) and sends nothing.
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack'))).toMatchObject({ sesMessageId: 'ses-once' });
+    expect(h.sent).toHaveLength(1);
+    expect(h.entries).toHaveLength(1);
+  });
+
+  it('lets a retry send at once after SES failed, without a duplicate', async () => {
+    let calls = 0;
+    const h = harness(async () => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('Throttling'), { name: 'TooManyRequestsException' });
+      return 'ses-2';
+    });
+    await expect(mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false }))).rejects.toThrow(
+      'Throttling',
+    );
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false }))).toEqual({
+      status: 'sent',
+      sesMessageId: 'ses-2',
+    });
+    expect(h.entries.map((e) => e.id)).toEqual(['c1-res']);
+  });
+
+  it('takes over the lease of a caller that died mid-send, once it expired (at-least-once)', async () => {
+    const h = harness(async () => 'ses-3');
+    const t0 = new Date('2026-11-24T10:00:00Z');
+    const ledger = h.deps.mail.ledger;
+    // A caller took the lease and died before marking the mail sent.
+    expect(await ledger.beginOutbound('c1-ack', t0, 45)).toMatchObject({ state: 'acquired' });
+    await expect(mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: t0 }))).rejects.toBeInstanceOf(
+      OutboundMailInFlightError,
+    );
+    const later = new Date(t0.getTime() + 46_000);
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: later }))).toMatchObject({
+      status: 'sent',
+    });
+    // Recorded under the first attempt's time, so every attempt writes the same timeline item.
+    expect(h.entries).toMatchObject([{ id: 'c1-ack', at: t0.toISOString() }]);
+  });
+
+  it('caps automatic mail per recipient and window, recording why on the timeline', async () => {
+    const h = harness();
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await mailCustomer(h.deps, complaint(), rendered, options(`ack-${i}`)));
+    expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'suppressed', 'suppressed']);
+    expect(h.entries.filter((e) => e.kind === 'audit')).toMatchObject([
+      { id: 'ack-3-suppressed', action: 'automaticMailSuppressed', details: { reason: expect.stringMatching(/^cap:/) } },
+      { id: 'ack-4-suppressed' },
+    ]);
+    // Mail a person writes is not capped; the next window starts afresh.
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('agent-reply', { automatic: false }))).toMatchObject({
+      status: 'sent',
+    });
+    const nextWindow = new Date('2026-11-24T10:10:00Z');
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('ack-5', { now: nextWindow }))).toMatchObject({
+      status: 'sent',
+    });
+  });
+
+  it('never auto-answers automated mail or robot addresses, and stays suppressed on retry', async () => {
+    const h = harness();
+    const auto = await mailCustomer(
+      h.deps,
+      complaint(),
+      rendered,
+      options('ack-auto', { answersAutomatedMail: ['Auto-Submitted: auto-replied'] }),
+    );
+    expect(auto).toEqual({ status: 'suppressed', reason: expect.stringContaining('Auto-Submitted: auto-replied') });
+    expect(await mailCustomer(h.deps, complaint('noreply@carrier.example'), rendered, options('ack-robot'))).toEqual({
+      status: 'suppressed',
+      reason: expect.stringContaining('robot address'),
+    });
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('ack-auto'))).toMatchObject({ status: 'suppressed' });
+    expect(h.sent).toHaveLength(0);
+  });
+});

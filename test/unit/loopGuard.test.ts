@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  automatedMailReasons,
+  automaticMailBlockedFor,
+  automaticMailWindow,
+} from '../../functions/core/mail/loopGuard';
+import { verdictQuarantineReasons } from '../../functions/core/mail/verdicts';
+
+const person = { 'message-id': '<a@b>', from: 'Ann <ann@example.org>', 'content-type': 'text/plain' };
+
+describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
+  it('finds nothing in mail a person wrote, nor in Auto-Submitted: no or Precedence: normal', () => {
+    expect(automatedMailReasons({ headers: person, from: 'ann@example.org', envelopeSender: 'ann@example.org' })).toEqual([]);
+    expect(
+      automatedMailReasons({ headers: { ...person, 'auto-submitted': 'No', precedence: 'first-class' } }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ 'auto-submitted': 'auto-replied' }, 'Auto-Submitted: auto-replied'],
+    [{ 'auto-submitted': 'auto-generated; owner-email="x@y"' }, 'Auto-Submitted: auto-generated'],
+    [{ 'auto-submitted': 'auto-notified' }, 'Auto-Submitted: auto-notified'],
+    [{ precedence: 'bulk' }, 'Precedence: bulk'],
+    [{ precedence: 'Junk' }, 'Precedence: Junk'],
+    [{ precedence: 'list' }, 'Precedence: list'],
+    [{ precedence: 'auto_reply' }, 'Precedence: auto_reply'],
+    [{ 'x-auto-response-suppress': 'All' }, 'X-Auto-Response-Suppress: All'],
+    [{ 'x-autoreply': 'yes' }, 'x-autoreply: yes'],
+    [{ 'x-autorespond': 'On vacation' }, 'x-autorespond'],
+    [{ 'list-unsubscribe': '<mailto:u@l.example>' }, 'List-Unsubscribe'],
+    [{ 'list-id': '<deals.example>' }, 'List-Id'],
+    [{ 'return-path': '<>' }, 'Null Return-Path'],
+    [{ 'content-type': 'multipart/report; report-type=delivery-status' }, 'multipart/report'],
+    [{ 'x-complaints-loop': 'shop.example' }, 'X-Complaints-Loop'],
+  ])('flags %o', (headers, reason) => {
+    const reasons = automatedMailReasons({ headers: { ...person, ...headers } });
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toContain(reason);
+  });
+
+  it('flags the null envelope sender and MAILER-DAEMON/postmaster senders', () => {
+    expect(automatedMailReasons({ headers: person, envelopeSender: '' })).toEqual(['Null Return-Path (<>)']);
+    expect(automatedMailReasons({ headers: person, from: 'MAILER-DAEMON@mx.example' })[0]).toMatch(/System sender/);
+    expect(automatedMailReasons({ headers: person, from: 'postmaster@outlook.com' })[0]).toMatch(/System sender/);
+    expect(automatedMailReasons({ headers: person, from: 'postmaster.jones@example.org' })).toEqual([]);
+  });
+
+  it('gives every reason found, so the timeline explains the decision', () => {
+    expect(
+      automatedMailReasons({
+        headers: { 'auto-submitted': 'auto-replied', precedence: 'bulk', 'x-autoreply': 'yes' },
+        from: 'mailer-daemon@x.example',
+        envelopeSender: '',
+      }),
+    ).toHaveLength(5);
+  });
+});
+
+describe('automaticMailBlockedFor', () => {
+  it.each([
+    'noreply@shop.example',
+    'no-reply@carrier.example',
+    'No_Reply@carrier.example',
+    'do-not-reply@bank.example',
+    'donotreply@bank.example',
+    'MAILER-DAEMON@mx.example',
+    'postmaster@example.org',
+    'noreply+tag@example.org',
+  ])('never auto-mails %s', (address) => {
+    expect(automaticMailBlockedFor(address)).toMatch(/robot address/);
+  });
+
+  it('lets people through, and blocks a missing address', () => {
+    for (const address of ['ann@example.org', 'norbert.reply@example.org', 'replies@example.org'])
+      expect(automaticMailBlockedFor(address)).toBeUndefined();
+    expect(automaticMailBlockedFor('')).toBe('no recipient address');
+  });
+});
+
+describe('automaticMailWindow', () => {
+  it('property: every instant falls in the window that contains it, aligned to the window length', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.integer({ min: 1, max: 86_400 }), (ms, len) => {
+        const start = automaticMailWindow(new Date(ms), len);
+        expect(start % len).toBe(0);
+        expect(start * 1000).toBeLessThanOrEqual(ms);
+        expect((start + len) * 1000).toBeGreaterThan(ms);
+      }),
+    );
+  });
+});
+
+describe('verdictQuarantineReasons', () => {
+  const pass = { spam: 'PASS', virus: 'PASS', spf: 'PASS', dkim: 'PASS', dmarc: 'PASS' } as const;
+
+  it('lets PASS, GRAY, DISABLED and PROCESSING_FAILED of the authentication checks through', () => {
+    for (const status of ['PASS', 'GRAY', 'DISABLED', 'PROCESSING_FAILED'] as const) {
+      expect(
+        verdictQuarantineReasons(
+          { spam: status, virus: 'PASS', spf: status, dkim: status, dmarc: status },
+          { hasAttachments: true },
+        ),
+      ).toEqual([]);
+    }
+  });
+
+  it('quarantines every FAIL with its reason, DMARC naming the policy', () => {
+    const all = verdictQuarantineReasons(
+      { spam: 'FAIL', virus: 'FAIL', spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' },
+      { dmarcPolicy: 'reject', hasAttachments: false },
+    );
+    expect(all.map((r) => r.code)).toEqual(['spam', 'virus', 'spf', 'dkim', 'dmarc']);
+    expect(all[4]?.detail).toContain('reject');
+    expect(
+      verdictQuarantineReasons({ ...pass, dmarc: 'FAIL' }, { dmarcPolicy: 'none', hasAttachments: false }),
+    ).toEqual([{ code: 'dmarc', detail: expect.stringContaining('none') }]);
+  });
+
+  it('quarantines an inconclusive virus scan only when there are attachments', () => {
+    for (const virus of ['GRAY', 'PROCESSING_FAILED'] as const) {
+      expect(verdictQuarantineReasons({ ...pass, virus }, { hasAttachments: true })).toEqual([
+        { code: 'virus_scan_inconclusive', detail: expect.stringContaining(virus) },
+      ]);
+      expect(verdictQuarantineReasons({ ...pass, virus }, { hasAttachments: false })).toEqual([]);
+    }
+  });
+});
