@@ -7,6 +7,7 @@ import { startLocalStack } from '../scripts/local/localStack';
 import { measureRoute } from './apiLatency';
 import { measurePutItemCeiling } from './dynamoCeiling';
 import { measureIntake } from './intake';
+import { measureCorpusIntake, measureDuplicateDelivery } from './mailIntake';
 import { type Figure, printReport } from './report';
 
 /**
@@ -21,7 +22,9 @@ const stack = await startLocalStack({ dataDir, quiet: true, profile: 'standard' 
 const figures: Figure[] = [];
 try {
   figures.push(...(await measureIntake(stack, n(500))));
+  figures.push(...(await measureCorpusIntake(stack, n(500))));
   figures.push(...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', n(2000))));
+  figures.push(...(await measureDuplicateDelivery(stack, n(1000), 5)));
 
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
   const queue = await db.send(

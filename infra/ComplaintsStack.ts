@@ -9,11 +9,11 @@ import {
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
@@ -176,7 +176,8 @@ export class ComplaintsStack extends Stack {
       fn.addEnvironment('ATTACHMENT_PREFIX', attachmentPrefix);
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${attachmentPrefix}*]`,
-        reason: 'Attachment keys carry the SES message id of their mail: only the attachments prefix is writable.',
+        reason:
+          'Attachment keys carry the SES message id of their mail: only the attachments prefix is writable.',
       });
     }
     this.apiHandler.addToRolePolicy(
@@ -228,7 +229,10 @@ export class ComplaintsStack extends Stack {
       enableKeyRotation: true,
       description: 'Complaints team notifications',
     });
-    this.teamNotifications = new Topic(this, 'TeamNotifications', { masterKey: notificationKey, enforceSSL: true });
+    this.teamNotifications = new Topic(this, 'TeamNotifications', {
+      masterKey: notificationKey,
+      enforceSSL: true,
+    });
     // The satisfaction links are HMAC-signed with this key; it is read by the step that mails the
     // survey and by the API route that records the answer.
     const surveyKey = new Secret(this, 'SurveySigningKey', {
@@ -237,7 +241,8 @@ export class ComplaintsStack extends Stack {
     });
     Validations.of(surveyKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Rotating the HMAC key would invalidate survey links already mailed (valid for their lifetime).',
+      reason:
+        'Rotating the HMAC key would invalidate survey links already mailed (valid for their lifetime).',
     });
     for (const fn of [...Object.values(workflowFunctions), this.intake, this.apiHandler]) {
       this.teamNotifications.grantPublish(fn);

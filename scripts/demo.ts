@@ -15,13 +15,24 @@ let endpoints: LocalEndpoints;
 try {
   endpoints = JSON.parse(await readFile(join(dataDir, 'endpoints.json'), 'utf8'));
 } catch {
-  console.error(`No ${dataDir}/endpoints.json: start the local stack first with \`COMPLAINTS_PROFILE=fast npm start\`.`);
+  console.error(
+    `No ${dataDir}/endpoints.json: start the local stack first with \`COMPLAINTS_PROFILE=fast npm start\`.`,
+  );
   process.exit(1);
 }
 
 interface Detail {
   complaint: { status: string; tier: number; priority: string; waitingFor?: string; reopenCount?: number };
-  timeline: { kind: string; id: string; at: string; action?: string; direction?: string; purpose?: string; toStatus?: string; details?: Record<string, unknown> }[];
+  timeline: {
+    kind: string;
+    id: string;
+    at: string;
+    action?: string;
+    direction?: string;
+    purpose?: string;
+    toStatus?: string;
+    details?: Record<string, unknown>;
+  }[];
 }
 
 const started = Date.now();
@@ -50,15 +61,21 @@ class Case {
     const ack = await waitForMail(endpoints, this.customer, /CMP-[0-9A-Z]{6}/);
     this.reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
     this.replyTo = ack.replyTo[0] as string;
-    const found = await api<{ items: { id: string }[] }>(endpoints, 'GET', `/complaints?reference=${this.reference}`, {
-      token: token('tier1'),
-    });
+    const found = await api<{ items: { id: string }[] }>(
+      endpoints,
+      'GET',
+      `/complaints?reference=${this.reference}`,
+      {
+        token: token('tier1'),
+      },
+    );
     this.id = found.body.items[0]?.id as string;
     this.log(`acknowledged as ${this.reference}`);
   }
 
   async detail(): Promise<Detail> {
-    const d = (await api<Detail>(endpoints, 'GET', `/complaints/${this.id}`, { token: token('manager') })).body;
+    const d = (await api<Detail>(endpoints, 'GET', `/complaints/${this.id}`, { token: token('manager') }))
+      .body;
     for (const e of d.timeline) {
       if (this.seen.has(e.id)) continue;
       this.seen.add(e.id);
@@ -73,14 +90,21 @@ class Case {
   }
 
   until(predicate: (d: Detail) => boolean, what: string, timeoutMs = 60_000) {
-    return waitFor(async () => {
-      const d = await this.detail();
-      return predicate(d) ? d : undefined;
-    }, `${this.name}: ${what}`, timeoutMs);
+    return waitFor(
+      async () => {
+        const d = await this.detail();
+        return predicate(d) ? d : undefined;
+      },
+      `${this.name}: ${what}`,
+      timeoutMs,
+    );
   }
 
   waitingFor(kind: string) {
-    return this.until((d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding', `waiting for ${kind}`);
+    return this.until(
+      (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding',
+      `waiting for ${kind}`,
+    );
   }
 
   async act(path: string, body: unknown, role: AgentRole = 'tier1') {
@@ -89,7 +113,12 @@ class Case {
   }
 }
 
-const refund = (amount: number) => ({ type: 'refund', amount, summary: `We refunded ${amount} EUR.`, rootCause: 'carrier_delay' });
+const refund = (amount: number) => ({
+  type: 'refund',
+  amount,
+  summary: `We refunded ${amount} EUR.`,
+  rootCause: 'carrier_delay',
+});
 
 const scenarios: Record<string, (c: Case) => Promise<void>> = {
   'Happy path': async (c) => {
@@ -100,7 +129,7 @@ const scenarios: Record<string, (c: Case) => Promise<void>> = {
     await c.act('follow-up', { outcome: 'satisfied', note: 'Customer happy.' });
     await c.until((d) => d.complaint.status === 'closed', 'closed');
   },
-  'Approval': async (c) => {
+  Approval: async (c) => {
     await c.open('Broken television', 'The TV arrived with a cracked screen. I want my money back.');
     await c.waitingFor('agent');
     await c.act('resolution', refund(600));
@@ -118,10 +147,15 @@ const scenarios: Record<string, (c: Case) => Promise<void>> = {
     await c.act('info-requests', { question: 'Which item is missing?' });
     await c.waitingFor('customer');
     c.log('customer replies to the reply-to address');
-    await sendMail(endpoints, { from: c.customer, to: c.replyTo, subject: 'Re: Item missing', text: 'The charger.' });
+    await sendMail(endpoints, {
+      from: c.customer,
+      to: c.replyTo,
+      subject: 'Re: Item missing',
+      text: 'The charger.',
+    });
     await c.waitingFor('agent');
   },
-  'Abandoned': async (c) => {
+  Abandoned: async (c) => {
     await c.open('Refund status', 'Where is my refund?');
     await c.waitingFor('agent');
     await c.act('info-requests', { question: 'What is your order number?' });
@@ -138,10 +172,16 @@ const scenarios: Record<string, (c: Case) => Promise<void>> = {
   'Survey, unsatisfied': async (c) => {
     await c.open('Sofa torn', 'The sofa has a tear in the seat.');
     await c.waitingFor('agent');
-    await c.act('resolution', { type: 'replacement', summary: 'A new sofa is on its way.', rootCause: 'warehouse_error' });
+    await c.act('resolution', {
+      type: 'replacement',
+      summary: 'A new sofa is on its way.',
+      rootCause: 'warehouse_error',
+    });
     for (let attempt = 1; attempt <= 2; attempt++) {
       await c.until(
-        (d) => d.complaint.waitingFor === 'follow_up' && d.timeline.filter((e) => e.action === 'recordUnreachable').length === attempt - 1,
+        (d) =>
+          d.complaint.waitingFor === 'follow_up' &&
+          d.timeline.filter((e) => e.action === 'recordUnreachable').length === attempt - 1,
         'follow-up call',
       );
       await c.act('follow-up', { outcome: 'unreachable' });
@@ -151,7 +191,10 @@ const scenarios: Record<string, (c: Case) => Promise<void>> = {
     await c.waitingFor('survey');
     c.log('customer clicks "not satisfied" in the survey mail');
     await fetch(link);
-    await c.until((d) => (d.complaint.reopenCount ?? 0) > 0 && d.complaint.waitingFor === 'agent', 'reopened');
+    await c.until(
+      (d) => (d.complaint.reopenCount ?? 0) > 0 && d.complaint.waitingFor === 'agent',
+      'reopened',
+    );
   },
 };
 
@@ -165,5 +208,7 @@ const results = await Promise.allSettled(
 );
 const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
 for (const f of failed) console.error(`\nFAILED: ${String(f.reason)}`);
-console.log(`\n${results.length - failed.length}/${results.length} paths completed in ${elapsed().trim()}; ${(await mailbox(endpoints.mailbox.url)).length} mails in ${endpoints.mailbox.url}`);
+console.log(
+  `\n${results.length - failed.length}/${results.length} paths completed in ${elapsed().trim()}; ${(await mailbox(endpoints.mailbox.url)).length} mails in ${endpoints.mailbox.url}`,
+);
 process.exit(failed.length === 0 ? 0 : 1);

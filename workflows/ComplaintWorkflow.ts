@@ -106,54 +106,73 @@ export class ComplaintWorkflow extends Construct {
         resultPath: '$.decision',
       });
 
+    // Steps read the decision they act on from the complaint (written when it was accepted), so the same
+    // step works whether it is entered from a decision or from a caught timeout.
     const escalation = (name: string, cause: string, comment: string) => {
-      const task = step(name, fns.escalate, comment, {
-        cause,
-        decision: JsonPath.objectAt('$.decision'),
-      });
+      const task = step(name, fns.escalate, comment, { cause });
       // An agent may have claimed the task in the instant its timeout fired; the API then releases its
       // claim (its SendTaskSuccess fails with TaskTimedOut) and the escalation goes through.
-      task.addRetry({ errors: ['ComplaintBusyError'], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 6 });
-      return task;
-    };
-    /** For escalations entered from a Catch, where there is no decision in the state. */
-    const timeoutEscalation = (name: string, cause: string, comment: string) => {
-      const task = step(name, fns.escalate, comment, { cause });
-      task.addRetry({ errors: ['ComplaintBusyError'], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 6 });
+      task.addRetry({
+        errors: ['ComplaintBusyError'],
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 6,
+      });
       return task;
     };
 
     const closed = new Succeed(this, 'Closed', { comment: 'The complaint is closed.' });
     const close = (name: string, reason: string, comment: string) =>
-      step(name, fns.close, comment, { reason, decision: JsonPath.objectAt('$.decision') }).next(closed);
+      step(name, fns.close, comment, { reason }).next(closed);
 
     // Intake and investigation.
-    const investigate = step('Investigate', fns.investigate, 'History, triage, risk signals; starts the SLA clock.');
-    const escalateOnRisk = timeoutEscalation(
+    const investigate = step(
+      'Investigate',
+      fns.investigate,
+      'History, triage, risk signals; starts the SLA clock.',
+    );
+    const escalateOnRisk = escalation(
       'EscalateOnRisk',
       'risk_signal',
       'Legal threat, regulator/press, cancel intent or repeat complainer: tier 2 or higher at once.',
     );
 
     // The agent's turn.
-    const awaitAgent = awaitPerson('AwaitAgent', 'agent', 'Waits for the agent decision until the SLA deadline.');
-    const escalateOnBreach = timeoutEscalation('EscalateOnBreach', 'sla_breach', 'SLA breached: tier + 1.');
-    const escalateOnRequest = escalation('EscalateOnRequest', 'agent_request', 'The agent escalated: tier + 1.');
+    const awaitAgent = awaitPerson(
+      'AwaitAgent',
+      'agent',
+      'Waits for the agent decision until the SLA deadline.',
+    );
+    const escalateOnBreach = escalation('EscalateOnBreach', 'sla_breach', 'SLA breached: tier + 1.');
+    const escalateOnRequest = escalation(
+      'EscalateOnRequest',
+      'agent_request',
+      'The agent escalated: tier + 1.',
+    );
 
     // Resolution above the agent's authority.
     const approvalDeadline = new Pass(this, 'ApprovalDeadline', {
       comment: 'The approver SLA the API computed for this proposal.',
       parameters: { complaintId, 'tier.$': '$.tier', 'awaitSeconds.$': '$.decision.awaitSeconds' },
     });
-    const awaitApproval = awaitPerson('AwaitApproval', 'approval', 'Waits for the approver tier until its SLA.');
-    const escalateApproval = timeoutEscalation(
+    const awaitApproval = awaitPerson(
+      'AwaitApproval',
+      'approval',
+      'Waits for the approver tier until its SLA.',
+    );
+    const escalateApproval = escalation(
       'EscalateApproval',
       'approval_timeout',
       'Approval SLA missed: the next role up approves.',
     );
-    const returnToAgent = step('ReturnToAgent', fns.requeue, 'Approval rejected: back to the proposing agent.', {
-      reason: 'approval_rejected',
-    });
+    const returnToAgent = step(
+      'ReturnToAgent',
+      fns.requeue,
+      'Approval rejected: back to the proposing agent.',
+      {
+        reason: 'approval_rejected',
+      },
+    );
 
     // Request for information.
     const customerDeadline = new Pass(this, 'CustomerDeadline', {
@@ -169,38 +188,60 @@ export class ComplaintWorkflow extends Construct {
       'customer',
       'Waits for the customer’s answer after the reminder.',
     );
-    const resumeAfterCustomer = step('ResumeAfterCustomer', fns.requeue, 'The customer answered: SLA resumes.', {
-      reason: 'customer_replied',
-    });
+    const resumeAfterCustomer = step(
+      'ResumeAfterCustomer',
+      fns.requeue,
+      'The customer answered: SLA resumes.',
+      {
+        reason: 'customer_replied',
+      },
+    );
 
     // Resolution and follow-up.
     const applyResolution = step(
       'ApplyResolution',
       fns.applyResolution,
       'Re-checks authority, applies the resolution, emails the customer, schedules the follow-up call.',
-      { decision: JsonPath.objectAt('$.decision') },
     );
     const followUpDelay = new Wait(this, 'FollowUpDelay', {
       comment: 'Policy delay (business days) before the follow-up call.',
       time: WaitTime.timestampPath('$.followUpAt'),
     });
-    const followUpCall = awaitPerson('FollowUpCall', 'follow_up', 'Follow-up call task for the resolving agent.');
-    const followUpOverdue = timeoutEscalation(
+    const followUpCall = awaitPerson(
+      'FollowUpCall',
+      'follow_up',
+      'Follow-up call task for the resolving agent.',
+    );
+    const followUpOverdue = escalation(
       'FollowUpOverdue',
       'follow_up_overdue',
       'The call was not made in time: the next tier takes it.',
     );
-    const recordUnreachable = step('RecordUnreachable', fns.contactCustomer, 'Counts the unreachable attempt.', {
-      kind: 'unreachable',
-    });
+    const recordUnreachable = step(
+      'RecordUnreachable',
+      fns.contactCustomer,
+      'Counts the unreachable attempt.',
+      {
+        kind: 'unreachable',
+      },
+    );
     const followUpRetryWait = new Wait(this, 'FollowUpRetryWait', {
       comment: 'Try the call again later.',
       time: WaitTime.timestampPath('$.retryAt'),
     });
-    const sendSurvey = step('SendSurvey', fns.contactCustomer, 'Satisfaction email with a signed, expiring link.', {
-      kind: 'survey',
-    });
-    const awaitSurvey = awaitPerson('AwaitSurvey', 'survey', 'Waits for the satisfaction answer until the link expires.');
+    const sendSurvey = step(
+      'SendSurvey',
+      fns.contactCustomer,
+      'Satisfaction email with a signed, expiring link.',
+      {
+        kind: 'survey',
+      },
+    );
+    const awaitSurvey = awaitPerson(
+      'AwaitSurvey',
+      'survey',
+      'Waits for the satisfaction answer until the link expires.',
+    );
     const reopen = step('ReopenUnsatisfied', fns.requeue, 'Unsatisfied: reopened with priority + 1.', {
       reason: 'unsatisfied',
     });
@@ -226,7 +267,9 @@ export class ComplaintWorkflow extends Construct {
           Condition.stringEquals('$.decision.action', 'close'),
           close('CloseByAgent', 'agent', 'Closed by the agent (duplicate, withdrawn, resolved elsewhere).'),
         )
-        .otherwise(new Fail(this, 'UnknownDecision', { error: 'UnknownDecision', causePath: '$.decision.action' })),
+        .otherwise(
+          new Fail(this, 'UnknownDecision', { error: 'UnknownDecision', causePath: '$.decision.action' }),
+        ),
     );
 
     approvalDeadline.next(awaitApproval);
@@ -243,7 +286,11 @@ export class ComplaintWorkflow extends Construct {
     awaitCustomer.addCatch(remindCustomer, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
     remindCustomer.next(awaitCustomerAfterReminder);
     awaitCustomerAfterReminder.addCatch(
-      close('CloseAbandoned', 'abandoned', 'No answer after the reminder: closed as abandoned, customer told.'),
+      close(
+        'CloseAbandoned',
+        'abandoned',
+        'No answer after the reminder: closed as abandoned, customer told.',
+      ),
       { errors: [Errors.TIMEOUT], resultPath: '$.timeout' },
     );
     awaitCustomer.next(resumeAfterCustomer);

@@ -9,9 +9,9 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type Complaint, queueOf, queuedStatuses, type TimelineEntry } from '../core/complaint';
-import type { AgentRole } from '../core/policy';
+import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
+import type { AgentRole } from '../core/policy';
 import type { ComplaintStore, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
@@ -225,26 +225,6 @@ export class DynamoComplaintStore implements ComplaintStore {
 
   byAssignee(agentId: string, options: { limit?: number; cursor?: string } = {}) {
     return this.queryIndex(tableIndexes.byAssignee.name, 'GSI3PK', `AGENT#${agentId}`, true, options);
-  }
-
-  async claimInbound(dedupeKey: string, complaintId: string) {
-    const key = { PK: `INBOUND#${digest(dedupeKey)}`, SK: 'INBOUND' };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...key, complaintId, dedupeKey },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-      return undefined;
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const out = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-      );
-      return out.Item?.complaintId as string | undefined;
-    }
   }
 
   async recordCategoryOccurrence(windowKey: string, customerEmail: string) {

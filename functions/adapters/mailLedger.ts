@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
-import { digest, isConditionFailure, type Item } from './complaintStore';
+import { digest, type Item, isConditionFailure } from './complaintStore';
 import type { MailLedger, OutboundIntent } from './ports';
 import { ttlAttribute } from './tableSchema';
 
@@ -110,7 +110,12 @@ export class DynamoMailLedger implements MailLedger {
           UpdateExpression: 'SET lease = :lease, leaseUntil = :until',
           ConditionExpression: '#s = :sending AND lease = :seen',
           ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':lease': lease, ':until': leaseUntil, ':sending': 'sending', ':seen': item.lease },
+          ExpressionAttributeValues: {
+            ':lease': lease,
+            ':until': leaseUntil,
+            ':sending': 'sending',
+            ':seen': item.lease,
+          },
         }),
       );
       return { state: 'acquired', lease, at: item.at as string };
@@ -120,27 +125,31 @@ export class DynamoMailLedger implements MailLedger {
     }
   }
 
-  async completeOutbound(id: string, lease: string, result: { sesMessageId: string } | { suppressed: string }) {
+  async completeOutbound(
+    id: string,
+    lease: string,
+    result: { sesMessageId: string } | { suppressed: string },
+  ) {
     const sent = 'sesMessageId' in result;
     try {
       await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: intentKey(id),
-        UpdateExpression: sent
-          ? 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil'
-          : 'SET #s = :state, reason = :v REMOVE leaseUntil',
-        // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
-        // at worst, and its record must not overwrite the winner's SES MessageId.
-        ConditionExpression: 'lease = :lease',
-        ExpressionAttributeNames: { '#s': 'state' },
-        ExpressionAttributeValues: {
-          ':state': sent ? 'sent' : 'suppressed',
-          ':v': sent ? result.sesMessageId : result.suppressed,
-          ':lease': lease,
-        },
-      }),
-    );
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: intentKey(id),
+          UpdateExpression: sent
+            ? 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil'
+            : 'SET #s = :state, reason = :v REMOVE leaseUntil',
+          // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
+          // at worst, and its record must not overwrite the winner's SES MessageId.
+          ConditionExpression: 'lease = :lease',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':state': sent ? 'sent' : 'suppressed',
+            ':v': sent ? result.sesMessageId : result.suppressed,
+            ':lease': lease,
+          },
+        }),
+      );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;

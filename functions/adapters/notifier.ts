@@ -38,6 +38,11 @@ export class MailNotifier implements Notifier {
   ) {}
 
   async notify(role: AgentRole, subject: string, text: string) {
-    await this.mailer.send({ to: [this.addressOf(role)], subject, text, headers: { 'Auto-Submitted': 'auto-generated' } });
+    await this.mailer.send({
+      to: [this.addressOf(role)],
+      subject,
+      text,
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    });
   }
 }

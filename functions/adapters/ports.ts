@@ -1,6 +1,6 @@
 import type { Complaint, TimelineEntry } from '../core/complaint';
-import type { AgentRole } from '../core/policy';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
+import type { AgentRole } from '../core/policy';
 
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
@@ -36,11 +36,6 @@ export interface ComplaintStore {
   queue(queue: AgentRole, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
   byCustomer(email: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
   byAssignee(agentId: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
-  /**
-   * Records that an inbound mail (by its dedupe key) belongs to a complaint. Returns the complaint id
-   * already recorded for that key, or undefined when this call recorded it.
-   */
-  claimInbound(dedupeKey: string, complaintId: string): Promise<string | undefined>;
   /**
    * Counts a customer under a category's recurring-issue window (an atomic set add on one item) and
    * returns how many distinct customers the window holds.
@@ -136,6 +131,9 @@ export interface QuarantineStore {
     options?: { limit?: number; cursor?: string },
   ): Promise<Page<QuarantinedMail>>;
   /** Marks a held mail released (first caller wins); returns the record as it now is. */
-  release(id: string, released: NonNullable<QuarantinedMail['released']>): Promise<QuarantinedMail | undefined>;
+  release(
+    id: string,
+    released: NonNullable<QuarantinedMail['released']>,
+  ): Promise<QuarantinedMail | undefined>;
   recordOutcome(id: string, outcome: IntakeOutcome): Promise<void>;
 }

@@ -53,7 +53,9 @@ export class DynamoQuarantineStore implements QuarantineStore {
   }
 
   async get(id: string) {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(id), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(id), ConsistentRead: true }),
+    );
     return out.Item ? fromItem(out.Item) : undefined;
   }
 

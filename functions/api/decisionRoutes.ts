@@ -1,12 +1,12 @@
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
+  requestInfo as askCustomer,
   assertWaitingFor,
   closeByAgent,
   decideApproval,
   followUpOutcome,
   proposeResolution as propose,
   requestEscalation,
-  requestInfo as askCustomer,
 } from '../core/decisions';
 import { NotFoundError, ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
@@ -33,8 +33,12 @@ import {
 } from './schemas';
 
 /** Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). */
-const handOver = (ctx: RouteContext, complaint: Complaint, waitingFor: WaitingFor | readonly WaitingFor[], decision: Decision) =>
-  handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
+const handOver = (
+  ctx: RouteContext,
+  complaint: Complaint,
+  waitingFor: WaitingFor | readonly WaitingFor[],
+  decision: Decision,
+) => handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
 
 /** Reads the body with its schema, loads the complaint and checks the version the caller acted on. */
 async function prepare<T extends { version?: number | undefined }>(
@@ -79,7 +83,10 @@ export const proposeResolution: RouteHandler = async (ctx) => {
 export const decideApprovalRoute: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepare(ctx, approvalRequestSchema);
   assertWaitingFor(complaint, 'approval');
-  const verdict = body.decision === 'approve' ? ({ approve: true } as const) : { approve: false as const, reason: body.reason };
+  const verdict =
+    body.decision === 'approve'
+      ? ({ approve: true } as const)
+      : { approve: false as const, reason: body.reason };
   const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
   return accepted(await handOver(ctx, complaint, 'approval', decision));
 };
@@ -108,7 +115,9 @@ export const escalate: RouteHandler = async (ctx) => {
 
 export const recordFollowUp: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepare(ctx, followUpRequestSchema);
-  return accepted(await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)));
+  return accepted(
+    await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)),
+  );
 };
 
 export const closeComplaint: RouteHandler = async (ctx) => {
@@ -119,5 +128,7 @@ export const closeComplaint: RouteHandler = async (ctx) => {
       throw new NotFoundError(`No complaint with id "${body.mergedInto}" to merge into`);
     }
   }
-  return accepted(await handOver(ctx, complaint, 'agent', closeByAgent(ctx.actor, body.reason, body.mergedInto)));
+  return accepted(
+    await handOver(ctx, complaint, 'agent', closeByAgent(ctx.actor, body.reason, body.mergedInto)),
+  );
 };

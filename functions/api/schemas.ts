@@ -60,11 +60,10 @@ const version = z.number().int().positive().optional();
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** Body of POST /complaints/{id}/approval. */
-export const approvalRequestSchema = z
-  .discriminatedUnion('decision', [
-    z.object({ decision: z.literal('approve'), version }).strict(),
-    z.object({ decision: z.literal('reject'), reason: text(2000), version }).strict(),
-  ]);
+export const approvalRequestSchema = z.discriminatedUnion('decision', [
+  z.object({ decision: z.literal('approve'), version }).strict(),
+  z.object({ decision: z.literal('reject'), reason: text(2000), version }).strict(),
+]);
 
 /** Body of POST /complaints/{id}/info-requests. */
 export const infoRequestSchema = z.object({ question: text(4000), version }).strict();
@@ -74,18 +73,28 @@ export const escalationRequestSchema = z.object({ reason: text(2000), version })
 
 /** Body of POST /complaints/{id}/follow-up. */
 export const followUpRequestSchema = z
-  .object({ outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']), note: text(4000).optional(), version })
+  .object({
+    outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
+    note: text(4000).optional(),
+    version,
+  })
   .strict();
 
 /** Body of POST /complaints/{id}/close. */
 export const closeRequestSchema = z
   .object({
     reason: z.enum(['duplicate', 'withdrawn', 'resolved_elsewhere']),
-    mergedInto: z.string().regex(/^[0-9a-f]{26}$/, 'a complaint id').optional(),
+    mergedInto: z
+      .string()
+      .regex(/^[0-9a-f]{26}$/, 'a complaint id')
+      .optional(),
     version,
   })
   .strict()
-  .refine((b) => b.reason !== 'duplicate' || b.mergedInto, { path: ['mergedInto'], message: 'a duplicate names the complaint it duplicates' });
+  .refine((b) => b.reason !== 'duplicate' || b.mergedInto, {
+    path: ['mergedInto'],
+    message: 'a duplicate names the complaint it duplicates',
+  });
 
 /** Query of GET /survey/{token}. */
 export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsatisfied']) });

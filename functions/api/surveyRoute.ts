@@ -23,12 +23,17 @@ export async function answerSurvey(
   now: () => Date,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = surveyQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) return page(400, 'Invalid link', 'This link is incomplete. Please use the link from our email.');
+  if (!parsed.success)
+    return page(400, 'Invalid link', 'This link is incomplete. Please use the link from our email.');
   let complaintId: string;
   try {
     const verified = await verifySurveyToken(event.pathParameters?.token ?? '');
     if (verified === 'expired') {
-      return page(410, 'Link expired', 'This link has expired. Simply reply to our email and we will get back to you.');
+      return page(
+        410,
+        'Link expired',
+        'This link has expired. Simply reply to our email and we will get back to you.',
+      );
     }
     complaintId = verified;
   } catch (e) {
@@ -38,7 +43,12 @@ export async function answerSurvey(
   const complaint = await services.store.get(complaintId);
   if (!complaint) return page(404, 'Not found', 'We could not find this case.');
   const customer: Actor = { kind: 'customer', id: complaint.customerEmail, email: complaint.customerEmail };
-  const decision: FollowUpOutcome = { action: 'follow_up', outcome: parsed.data.answer, by: customer, via: 'survey' };
+  const decision: FollowUpOutcome = {
+    action: 'follow_up',
+    outcome: parsed.data.answer,
+    by: customer,
+    via: 'survey',
+  };
   try {
     await handOver(services, customer, now, complaint, ['survey', 'follow_up'], decision);
   } catch (e) {

@@ -87,7 +87,13 @@ export interface FollowUpState {
   surveySentAt?: string;
 }
 
-export type ClosureReason = 'satisfied' | 'abandoned' | 'no_response' | 'duplicate' | 'withdrawn' | 'resolved_elsewhere';
+export type ClosureReason =
+  | 'satisfied'
+  | 'abandoned'
+  | 'no_response'
+  | 'duplicate'
+  | 'withdrawn'
+  | 'resolved_elsewhere';
 
 export interface Complaint {
   id: string;

@@ -43,7 +43,10 @@ export function proposeResolution(
 ): AgentDecision {
   const assessment = assessAuthority(agent.role, resolution, policy);
   if (assessment.withinAuthority) {
-    return { action: 'resolve', resolution: { ...resolution, appliedBy: agent, authorityLimit: assessment.limit } };
+    return {
+      action: 'resolve',
+      resolution: { ...resolution, appliedBy: agent, authorityLimit: assessment.limit },
+    };
   }
   if (!assessment.approverRole) {
     throw new OverAuthorityError(`No role may approve a ${resolution.type} of ${assessment.value}`, {
@@ -77,7 +80,8 @@ export function decideApproval(
   now: Date,
 ): ApprovalDecision {
   const proposal = c.proposal;
-  if (!proposal) throw new ConflictError('The complaint has no proposal awaiting approval', { status: c.status });
+  if (!proposal)
+    throw new ConflictError('The complaint has no proposal awaiting approval', { status: c.status });
   if (rank(approver.role) < rank(proposal.approverRole)) {
     throw new ForbiddenError(`This proposal needs approval by ${proposal.approverRole} or above`, {
       approverRole: proposal.approverRole,
@@ -91,17 +95,28 @@ export function decideApproval(
   }
   const assessment = assessAuthority(approver.role, proposal.resolution, policy);
   if (!assessment.withinAuthority) {
-    throw new OverAuthorityError(`A ${proposal.resolution.type} of ${assessment.value} exceeds the ${approver.role} limit`, {
-      limit: assessment.limit,
-      value: assessment.value,
-    });
+    throw new OverAuthorityError(
+      `A ${proposal.resolution.type} of ${assessment.value} exceeds the ${approver.role} limit`,
+      {
+        limit: assessment.limit,
+        value: assessment.value,
+      },
+    );
   }
-  return { action: 'approve', resolution: { ...proposal.resolution, appliedBy: approver, authorityLimit: assessment.limit } };
+  return {
+    action: 'approve',
+    resolution: { ...proposal.resolution, appliedBy: approver, authorityLimit: assessment.limit },
+  };
 }
 
 /** The agent asks the customer for information; the reminder is due after the policy delay. */
 export function requestInfo(agent: Agent, question: string, policy: Policy): AgentDecision {
-  return { action: 'request_info', question, by: agent, awaitSeconds: policy.infoRequest.reminderAfterSeconds };
+  return {
+    action: 'request_info',
+    question,
+    by: agent,
+    awaitSeconds: policy.infoRequest.reminderAfterSeconds,
+  };
 }
 
 export function requestEscalation(agent: Agent, reason: string): AgentDecision {

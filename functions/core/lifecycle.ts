@@ -106,7 +106,12 @@ export function awaitPerson(
   now: Date,
 ): TransitionResult {
   const due = new Date(now.getTime() + awaitSeconds * 1000).toISOString();
-  const changes: Partial<Complaint> = { taskToken, waitingFor, slaDueAt: due };
+  // The decision that led here has been acted on by the workflow; a proposal now waits for approval.
+  const changes: Partial<Complaint> = clearDecision({ waitingFor, slaDueAt: due });
+  changes.taskToken = taskToken;
+  if (waitingFor === 'approval' && c.pendingDecision?.action === 'request_approval') {
+    changes.proposal = c.pendingDecision.proposal;
+  }
   if (waitingFor === 'customer' && c.sla) changes.sla = pauseSlaClock(c.sla, now, policy);
   if (waitingFor === 'follow_up' && c.followUp) changes.assignee = c.followUp.agentId;
   return transition(c, 'awaitPerson', statusWhileWaiting[waitingFor], systemActor, now, changes, {
@@ -131,6 +136,7 @@ export function acceptDecision(c: Complaint, decision: Decision, actor: Actor, n
       pendingDecision: decision,
       decidingFrom: c.status,
       taskToken: undefined,
+      waitingFor: undefined,
       ...(actor.kind === 'agent' && c.waitingFor === 'agent' ? { assignee: actor.id } : {}),
       ...(contactsCustomer && !c.firstResponseAt ? { firstResponseAt: now.toISOString() } : {}),
     },
@@ -151,7 +157,12 @@ export function releaseDecision(c: Complaint, actor: Actor, now: Date): Transiti
   );
 }
 
-export type EscalationCause = 'sla_breach' | 'agent_request' | 'risk_signal' | 'approval_timeout' | 'follow_up_overdue';
+export type EscalationCause =
+  | 'sla_breach'
+  | 'agent_request'
+  | 'risk_signal'
+  | 'approval_timeout'
+  | 'follow_up_overdue';
 
 export interface Escalation extends TransitionResult {
   /** Role to notify that the complaint is now theirs. */
@@ -197,7 +208,9 @@ export function escalate(
   }
   const atTop = c.tier === 3;
   const target =
-    cause === 'risk_signal' ? Math.max(c.tier, c.investigation?.minimumTier ?? c.tier + 1) : Math.min(3, c.tier + 1);
+    cause === 'risk_signal'
+      ? Math.max(c.tier, c.investigation?.minimumTier ?? c.tier + 1)
+      : Math.min(3, c.tier + 1);
   const tier = Math.min(3, target) as 1 | 2 | 3;
   const alertManager = atTop && cause === 'sla_breach';
   const status = cause === 'follow_up_overdue' ? 'awaiting_follow_up' : 'awaiting_agent';
@@ -228,7 +241,12 @@ export function escalate(
  * applied it (the agent, or the approver): no client value is trusted and no path bypasses it.
  * Schedules the follow-up call after the policy delay in business time.
  */
-export function applyResolution(c: Complaint, resolution: Resolution, policy: Policy, now: Date): TransitionResult {
+export function applyResolution(
+  c: Complaint,
+  resolution: Resolution,
+  policy: Policy,
+  now: Date,
+): TransitionResult {
   const role = resolution.appliedBy.role;
   const check = role ? assessAuthority(role, resolution, policy) : undefined;
   if (!check?.withinAuthority) {
@@ -253,14 +271,20 @@ export function applyResolution(c: Complaint, resolution: Resolution, policy: Po
       proposal: undefined,
       sla: undefined,
       slaDueAt: undefined,
-      followUp: { agentId: c.proposal?.proposedBy.id ?? resolution.appliedBy.id, scheduledFor: followUpAt, attempts: 0 },
+      followUp: {
+        agentId: c.proposal?.proposedBy.id ?? resolution.appliedBy.id,
+        scheduledFor: followUpAt,
+        attempts: 0,
+      },
     },
     {
       type: applied.type,
       amount: applied.amount,
       currency: applied.currency,
       authorityLimit: applied.authorityLimit,
-      ...(c.proposal ? { proposedBy: c.proposal.proposedBy.id, proposerLimit: c.proposal.proposerLimit } : {}),
+      ...(c.proposal
+        ? { proposedBy: c.proposal.proposedBy.id, proposerLimit: c.proposal.proposerLimit }
+        : {}),
     },
   );
 }
@@ -276,9 +300,17 @@ export function requeue(c: Complaint, reason: RequeueReason, policy: Policy, now
   const decision = c.pendingDecision;
   if (reason === 'customer_replied') {
     const sla = c.sla ? resumeSlaClock(c.sla, now, policy) : agentClock(c, c.priority, policy, now);
-    return transition(c, 'requeue', 'awaiting_agent', systemActor, now, clearDecision({ sla, slaDueAt: sla.dueAt }), {
-      reason,
-    });
+    return transition(
+      c,
+      'requeue',
+      'awaiting_agent',
+      systemActor,
+      now,
+      clearDecision({ sla, slaDueAt: sla.dueAt }),
+      {
+        reason,
+      },
+    );
   }
   if (reason === 'approval_rejected') {
     const rejection = decision?.action === 'reject' ? decision.rejection : undefined;
@@ -299,7 +331,9 @@ export function requeue(c: Complaint, reason: RequeueReason, policy: Policy, now
       { reason, ...(rejection ? { rejectedBy: rejection.by.id, rejectionReason: rejection.reason } : {}) },
     );
   }
-  const priority = priorities[Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)] as Priority;
+  const priority = priorities[
+    Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)
+  ] as Priority;
   const sla = startSlaClock(now, slaBudget(priority, 'firstResponse', policy), 'firstResponse', policy);
   const by = decision?.action === 'follow_up' ? decision.by : systemActor;
   return transition(
@@ -313,13 +347,20 @@ export function requeue(c: Complaint, reason: RequeueReason, policy: Policy, now
   );
 }
 
+/** The decision has been acted on; the token (and whom it waited for) is gone. */
 function clearDecision(changes: Partial<Complaint>): Partial<Complaint> {
-  return { ...changes, pendingDecision: undefined, decidingFrom: undefined, taskToken: undefined };
+  return {
+    pendingDecision: undefined,
+    decidingFrom: undefined,
+    taskToken: undefined,
+    waitingFor: undefined,
+    ...changes,
+  };
 }
 
 /** The customer has not answered the request for information: one reminder, then a last wait. */
 export function remindCustomer(c: Complaint, policy: Policy, now: Date): TransitionResult {
-  return transition(c, 'remindCustomer', 'awaiting_customer', systemActor, now, { taskToken: undefined }, {
+  return transition(c, 'remindCustomer', 'awaiting_customer', systemActor, now, clearDecision({}), {
     closesAfterSeconds: policy.infoRequest.closeAfterSeconds,
   });
 }
@@ -336,7 +377,11 @@ export function recordUnreachable(
   const attempts = (c.followUp?.attempts ?? 0) + 1;
   const attemptsLeft = Math.max(0, policy.followUp.maxCallAttempts - attempts);
   const retryAt = addBusinessDelay(now, policy.followUp.retryDelaySeconds, policy).toISOString();
-  const followUp = { ...(c.followUp ?? { agentId: '', scheduledFor: retryAt }), attempts, lastOutcome: 'unreachable' as const };
+  const followUp = {
+    ...(c.followUp ?? { agentId: '', scheduledFor: retryAt }),
+    attempts,
+    lastOutcome: 'unreachable' as const,
+  };
   const by = c.pendingDecision?.action === 'follow_up' ? c.pendingDecision.by : systemActor;
   const result = transition(
     c,
@@ -351,7 +396,11 @@ export function recordUnreachable(
 }
 
 /** After the last unreachable attempt: the customer gets a satisfaction email with an expiring link. */
-export function sendSurvey(c: Complaint, policy: Policy, now: Date): TransitionResult & { expiresAt: string } {
+export function sendSurvey(
+  c: Complaint,
+  policy: Policy,
+  now: Date,
+): TransitionResult & { expiresAt: string } {
   const expiresAt = new Date(now.getTime() + policy.followUp.surveyLinkLifetimeSeconds * 1000).toISOString();
   const followUp = c.followUp ? { ...c.followUp, surveySentAt: now.toISOString() } : undefined;
   const result = transition(
@@ -375,10 +424,14 @@ export function close(c: Complaint, reason: CloseReason, now: Date): TransitionR
   if (reason === 'agent' && !agentClose) {
     throw new InvalidTransitionError('An agent close needs the agent decision', { complaintId: c.id });
   }
-  const closureReason: ClosureReason = agentClose ? agentClose.reason : (reason as Exclude<CloseReason, 'agent'>);
+  const closureReason: ClosureReason = agentClose
+    ? agentClose.reason
+    : (reason as Exclude<CloseReason, 'agent'>);
   const by = agentClose?.by ?? (decision?.action === 'follow_up' ? decision.by : systemActor);
   const followUp =
-    c.followUp && decision?.action === 'follow_up' ? { ...c.followUp, lastOutcome: decision.outcome } : c.followUp;
+    c.followUp && decision?.action === 'follow_up'
+      ? { ...c.followUp, lastOutcome: decision.outcome }
+      : c.followUp;
   return transition(
     c,
     'close',
@@ -407,7 +460,9 @@ export function close(c: Complaint, reason: CloseReason, now: Date): TransitionR
  * reopens at priority + 1 and a new execution investigates it again.
  */
 export function reopen(c: Complaint, now: Date, actor: Actor): TransitionResult {
-  const priority = priorities[Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)] as Priority;
+  const priority = priorities[
+    Math.min(priorities.indexOf(c.priority) + 1, priorities.length - 1)
+  ] as Priority;
   const reopenCount = (c.reopenCount ?? 0) + 1;
   return transition(
     c,

@@ -9,10 +9,10 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
-import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
-import { answerSurvey } from '../api/surveyRoute';
 import { errorResponse, problem } from '../api/problem';
+import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
+import { answerSurvey } from '../api/surveyRoute';
 import { ForbiddenError } from '../core/errors';
 import { config } from '../shared/config';
 import { logger } from '../shared/logger';
@@ -20,7 +20,10 @@ import { getServices } from '../shared/services';
 
 type AgentRouteName = Exclude<RouteName, 'answerSurvey'>;
 
-const routeHandlers: Record<AgentRouteName, (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>> = {
+const routeHandlers: Record<
+  AgentRouteName,
+  (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>
+> = {
   listComplaints,
   getComplaint,
   proposeResolution,

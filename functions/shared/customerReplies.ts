@@ -45,7 +45,9 @@ export async function handleCustomerReply(
       current = fresh;
     }
   }
-  logger.warn('customer reply attached without lifecycle reaction after repeated conflicts', { complaintId: complaint.id });
+  logger.warn('customer reply attached without lifecycle reaction after repeated conflicts', {
+    complaintId: complaint.id,
+  });
   return 'attached';
 }
 

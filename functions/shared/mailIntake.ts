@@ -69,13 +69,20 @@ export async function receiveMail(
   }
   const mail = readable ? parsed : placeholderFor(raw, delivery);
   const sender = mail.from?.address ?? delivery.source.toLowerCase();
-  const automated = automatedMailReasons({ headers: mail.headers, from: mail.from?.address, envelopeSender: delivery.source });
+  const automated = automatedMailReasons({
+    headers: mail.headers,
+    from: mail.from?.address,
+    envelopeSender: delivery.source,
+  });
 
   let dedupeKey = mail.dedupeKey;
   let claim = await deps.mail.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
   if (claim && claim.contentDigest !== mail.contentDigest) {
     // Same sender and Message-ID, other content: a client reusing ids. Filed as a mail of its own.
-    logger.warn('Message-ID reused with different content; filed separately', { dedupeKey, sesMessageId: delivery.sesMessageId });
+    logger.warn('Message-ID reused with different content; filed separately', {
+      dedupeKey,
+      sesMessageId: delivery.sesMessageId,
+    });
     dedupeKey = divergentDedupeKey(dedupeKey, mail.contentDigest);
     claim = await deps.mail.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
   }
@@ -96,7 +103,11 @@ export async function receiveMail(
       sesMessageId: delivery.sesMessageId,
       contentDigest: mail.contentDigest,
     };
-    const planned = await planFiling(deps, { mail, base, automated, recipients: delivery.recipients }, options.release === true);
+    const planned = await planFiling(
+      deps,
+      { mail, base, automated, recipients: delivery.recipients },
+      options.release === true,
+    );
     if (!planned) {
       const detail = 'A delivery status notification that matches none of our outbound mails';
       return hold(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]);
@@ -160,7 +171,11 @@ async function hold(
     quarantinedAt: delivery.receivedAt,
   };
   const stored = await deps.mail.quarantine.hold(held);
-  logger.warn('inbound mail quarantined', { quarantineId: stored.id, reasons: stored.reasons, rawMailKey: delivery.rawMailKey });
+  logger.warn('inbound mail quarantined', {
+    quarantineId: stored.id,
+    reasons: stored.reasons,
+    rawMailKey: delivery.rawMailKey,
+  });
   return { disposition: 'quarantined', quarantineId: stored.id, reasons: stored.reasons };
 }
 
@@ -192,7 +207,11 @@ async function planFiling(
   }
   // The envelope recipients come first: a reply-to token survives there even when headers are rewritten.
   const decision = await findThread(deps, mail, base.sender, [...input.recipients, ...mail.to, ...mail.cc]);
-  const newComplaint = { ...base, complaintId: complaintIdFor(base.dedupeKey), threadToken: newThreadToken() };
+  const newComplaint = {
+    ...base,
+    complaintId: complaintIdFor(base.dedupeKey),
+    threadToken: newThreadToken(),
+  };
   if (!decision.thread) return { ...newComplaint, disposition: 'new' };
   const complaint = await followMerges(store, decision.complaintId);
   const route = routeThreadedMail(complaint, {
@@ -219,7 +238,9 @@ async function findThread(
     async () => {
       const tokens = replyTokensIn(addresses, deps.config.supportAddress);
       const ids = await Promise.all(tokens.map((t) => store.findIdByThreadToken(t)));
-      return ids.flatMap((complaintId, rank) => (complaintId ? [{ kind: 'replyToken', complaintId, rank }] : []));
+      return ids.flatMap((complaintId, rank) =>
+        complaintId ? [{ kind: 'replyToken', complaintId, rank }] : [],
+      );
     },
     async () => {
       const refs = referencedMessageIds(mail).slice(0, maxReferenceLookups);
@@ -230,7 +251,9 @@ async function findThread(
           return outbound ?? (await deps.mail.ledger.findIdByInboundMessageId(ref));
         }),
       );
-      return ids.flatMap((complaintId, rank) => (complaintId ? [{ kind: 'messageReference', complaintId, rank }] : []));
+      return ids.flatMap((complaintId, rank) =>
+        complaintId ? [{ kind: 'messageReference', complaintId, rank }] : [],
+      );
     },
     async () => {
       const tagged = await Promise.all(
@@ -299,7 +322,13 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
       const firstDelivery = claim.sesMessageId === filing.delivery.sesMessageId;
       if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
         const receivedAt = new Date(claim.receivedAt);
-        const outcome = await handleCustomerReply(deps.services, complaint, message, receivedAt, deps.config.policy);
+        const outcome = await handleCustomerReply(
+          deps.services,
+          complaint,
+          message,
+          receivedAt,
+          deps.config.policy,
+        );
         logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
       return;
@@ -375,7 +404,11 @@ function deliveryFailureOf(mail: InboundMail, sesMessageId: string) {
  * Stores the attachments beside the raw mail, under the first delivery's SES id: a redelivery writes the
  * same keys with the same bytes.
  */
-async function storeAttachments(deps: MailIntakeDeps, claim: InboundClaim, mail: InboundMail): Promise<MessageAttachment[]> {
+async function storeAttachments(
+  deps: MailIntakeDeps,
+  claim: InboundClaim,
+  mail: InboundMail,
+): Promise<MessageAttachment[]> {
   const bucket = required(deps.config.rawMailBucket, 'RAW_MAIL_BUCKET');
   const prefix = `${deps.mail.settings.attachmentPrefix}${claim.sesMessageId}/`;
   return Promise.all(

@@ -28,7 +28,9 @@ export function getServices(): Services {
     mailer,
     notifier: cfg.alertTopicArn
       ? new SnsNotifier(cfg.alertTopicArn)
-      : new MailNotifier(mailer, (role) => (role === 'manager' ? cfg.managerAddress : `${role}@${cfg.mailDomain}`)),
+      : new MailNotifier(mailer, (role) =>
+          role === 'manager' ? cfg.managerAddress : `${role}@${cfg.mailDomain}`,
+        ),
     // Only the handlers that start or complete executions need the state machine ARN.
     get workflow() {
       workflow ??= new SfnWorkflowClient(required(cfg.stateMachineArn, 'STATE_MACHINE_ARN'));

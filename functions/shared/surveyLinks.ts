@@ -16,7 +16,8 @@ async function signingKey(): Promise<Uint8Array> {
   const inline = process.env.SURVEY_SIGNING_KEY;
   const secretArn = process.env.SURVEY_SIGNING_SECRET_ARN;
   const value = inline ?? (secretArn ? await getSecret<string>(secretArn) : undefined);
-  if (!value) throw new Error('Invalid configuration: SURVEY_SIGNING_KEY or SURVEY_SIGNING_SECRET_ARN is required');
+  if (!value)
+    throw new Error('Invalid configuration: SURVEY_SIGNING_KEY or SURVEY_SIGNING_SECRET_ARN is required');
   key = new TextEncoder().encode(value);
   return key;
 }

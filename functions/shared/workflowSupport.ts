@@ -1,7 +1,7 @@
 import type { Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
 import { NotFoundError } from '../core/errors';
-import { teamNotification } from '../core/mail/templates';
 import type { RenderedMail } from '../core/mail/templates';
+import { teamNotification } from '../core/mail/templates';
 import type { AgentRole } from '../core/policy';
 import { config } from './config';
 import { mailCustomer } from './customerMail';

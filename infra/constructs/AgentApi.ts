@@ -1,6 +1,12 @@
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpNoneAuthorizer, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
@@ -124,7 +130,8 @@ export class AgentApi extends Construct {
         if (publicRoute) {
           Validations.of(publicRoute).acknowledge({
             id: 'AwsSolutions-APIG4',
-            reason: 'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token.',
+            reason:
+              'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token.',
           });
         }
         continue;

@@ -164,7 +164,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     closers.push(() => smtp.close());
 
-
     const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
     const tokens = Object.fromEntries(
       await Promise.all(

@@ -105,10 +105,4 @@ describe('DynamoComplaintStore on dynalite', () => {
     await store.recordOutbound('ses-1', 't1');
     expect(await store.findIdByOutbound('ses-1')).toBe('t1');
   });
-
-  it('records an inbound mail once and reports the owner on redelivery', async () => {
-    const key = `mid:${'x'.repeat(3000)}@example.org`;
-    expect(await store.claimInbound(key, 'c-1')).toBeUndefined();
-    expect(await store.claimInbound(key, 'c-2')).toBe('c-1');
-  });
 });

@@ -39,7 +39,13 @@ beforeAll(async () => {
     },
     approval: { responseSeconds: 6 },
     infoRequest: { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
-    followUp: { delaySeconds: 1, callSlaSeconds: 6, maxCallAttempts: 2, retryDelaySeconds: 1, surveyLinkLifetimeSeconds: 6 },
+    followUp: {
+      delaySeconds: 1,
+      callSlaSeconds: 6,
+      maxCallAttempts: 2,
+      retryDelaySeconds: 1,
+      surveyLinkLifetimeSeconds: 6,
+    },
   });
   stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -70,24 +76,44 @@ interface Detail {
     closure?: { reason: string; mergedInto?: string };
     reopenCount?: number;
   };
-  timeline: { kind: string; action?: string; purpose?: string; direction?: string; details?: Record<string, unknown> }[];
+  timeline: {
+    kind: string;
+    action?: string;
+    purpose?: string;
+    direction?: string;
+    details?: Record<string, unknown>;
+  }[];
 }
 
 let sequence = 0;
 const token = (role: AgentRole) => stack.endpoints.tokens[role];
-const detail = async (id: string) => (await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: token('manager') })).body;
+const detail = async (id: string) =>
+  (await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: token('manager') })).body;
 const post = (id: string, path: string, body: unknown, role: AgentRole = 'tier1') =>
-  api<Record<string, unknown>>(stack.endpoints, 'POST', `/complaints/${id}/${path}`, { token: token(role), body });
+  api<Record<string, unknown>>(stack.endpoints, 'POST', `/complaints/${id}/${path}`, {
+    token: token(role),
+    body,
+  });
 
 /** Waits until the complaint satisfies `predicate`. */
 const until = (id: string, predicate: (d: Detail) => boolean, what: string, timeoutMs = 20_000) =>
-  waitFor(async () => {
-    const d = await detail(id);
-    return predicate(d) ? d : undefined;
-  }, what, timeoutMs);
+  waitFor(
+    async () => {
+      const d = await detail(id);
+      return predicate(d) ? d : undefined;
+    },
+    what,
+    timeoutMs,
+  );
 const waitingFor = (id: string, kind: string, timeoutMs?: number) =>
-  until(id, (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding', `waiting for ${kind}`, timeoutMs);
-const audits = (d: Detail, action: string) => d.timeline.filter((e) => e.kind === 'audit' && e.action === action);
+  until(
+    id,
+    (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding',
+    `waiting for ${kind}`,
+    timeoutMs,
+  );
+const audits = (d: Detail, action: string) =>
+  d.timeline.filter((e) => e.kind === 'audit' && e.action === action);
 
 /** A customer writes in; returns the complaint once it waits for a tier-1 agent. */
 async function openCase(subject: string, text: string) {
@@ -95,14 +121,24 @@ async function openCase(subject: string, text: string) {
   await sendMail(stack.endpoints, { from: customer, subject, text });
   const ack = await waitForMail(stack.endpoints, customer, /CMP-[0-9A-Z]{6}/);
   const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
-  const found = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', `/complaints?reference=${reference}`, {
-    token: token('tier1'),
-  });
+  const found = await api<{ items: { id: string }[] }>(
+    stack.endpoints,
+    'GET',
+    `/complaints?reference=${reference}`,
+    {
+      token: token('tier1'),
+    },
+  );
   const id = found.body.items[0]?.id as string;
   return { id, customer, reference, replyTo: ack.replyTo[0] as string };
 }
 
-const refund = (amount: number) => ({ type: 'refund', amount, summary: `Refund of ${amount} EUR.`, rootCause: 'carrier_delay' });
+const refund = (amount: number) => ({
+  type: 'refund',
+  amount,
+  summary: `Refund of ${amount} EUR.`,
+  rootCause: 'carrier_delay',
+});
 
 describe.concurrent('lifecycle paths', () => {
   it('happy path: resolved within authority, follow-up call, satisfied -> closed', async () => {
@@ -112,10 +148,16 @@ describe.concurrent('lifecycle paths', () => {
     await waitForMail(stack.endpoints, customer, /Refund of 40 EUR/);
     const call = await waitingFor(id, 'follow_up');
     expect(call.complaint.status).toBe('awaiting_follow_up');
-    expect((await post(id, 'follow-up', { outcome: 'satisfied', note: 'Happy with the refund.' })).status).toBe(202);
+    expect(
+      (await post(id, 'follow-up', { outcome: 'satisfied', note: 'Happy with the refund.' })).status,
+    ).toBe(202);
     const closed = await until(id, (d) => d.complaint.status === 'closed', 'closed');
     expect(closed.complaint.closure?.reason).toBe('satisfied');
-    expect(closed.complaint.resolution).toMatchObject({ amount: 40, authorityLimit: 100, appliedBy: { role: 'tier1' } });
+    expect(closed.complaint.resolution).toMatchObject({
+      amount: 40,
+      authorityLimit: 100,
+      appliedBy: { role: 'tier1' },
+    });
   });
 
   it('above authority: tier 2 rejects with a reason, the agent proposes again, tier 2 approves', async () => {
@@ -123,11 +165,19 @@ describe.concurrent('lifecycle paths', () => {
     await waitingFor(id, 'agent');
     expect((await post(id, 'resolution', refund(500))).status).toBe(202);
     const waiting = await waitingFor(id, 'approval');
-    expect(waiting.complaint).toMatchObject({ status: 'awaiting_approval', proposal: { approverRole: 'tier2' } });
-    const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?queue=tier2', { token: token('tier2') });
+    expect(waiting.complaint).toMatchObject({
+      status: 'awaiting_approval',
+      proposal: { approverRole: 'tier2' },
+    });
+    const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?queue=tier2', {
+      token: token('tier2'),
+    });
     expect(queue.body.items.map((c) => c.id)).toContain(id);
     expect((await post(id, 'approval', { decision: 'approve' }, 'tier1')).status).toBe(403);
-    expect((await post(id, 'approval', { decision: 'reject', reason: 'Offer a replacement first.' }, 'tier2')).status).toBe(202);
+    expect(
+      (await post(id, 'approval', { decision: 'reject', reason: 'Offer a replacement first.' }, 'tier2'))
+        .status,
+    ).toBe(202);
     const back = await waitingFor(id, 'agent');
     expect(back.complaint.lastRejection?.reason).toBe('Offer a replacement first.');
     expect((await post(id, 'resolution', refund(500))).status).toBe(202);
@@ -135,7 +185,11 @@ describe.concurrent('lifecycle paths', () => {
     expect((await post(id, 'approval', { decision: 'approve' }, 'tier2')).status).toBe(202);
     await waitForMail(stack.endpoints, customer, /Refund of 500 EUR/);
     const resolved = await until(id, (d) => d.complaint.resolution !== undefined, 'resolution applied');
-    expect(resolved.complaint.resolution).toMatchObject({ amount: 500, authorityLimit: 1000, appliedBy: { role: 'tier2' } });
+    expect(resolved.complaint.resolution).toMatchObject({
+      amount: 500,
+      authorityLimit: 1000,
+      appliedBy: { role: 'tier2' },
+    });
   });
 
   it('approval SLA missed: the proposal moves up to tier 3', async () => {
@@ -143,8 +197,17 @@ describe.concurrent('lifecycle paths', () => {
     await waitingFor(id, 'agent');
     await post(id, 'resolution', refund(800));
     await waitingFor(id, 'approval');
-    const moved = await until(id, (d) => d.complaint.proposal?.approverRole === 'tier3', 'approval escalated', 15_000);
-    expect(audits(moved, 'escalate')[0]?.details).toMatchObject({ cause: 'approval_timeout', fromRole: 'tier2', toRole: 'tier3' });
+    const moved = await until(
+      id,
+      (d) => d.complaint.proposal?.approverRole === 'tier3',
+      'approval escalated',
+      15_000,
+    );
+    expect(audits(moved, 'escalate')[0]?.details).toMatchObject({
+      cause: 'approval_timeout',
+      fromRole: 'tier2',
+      toRole: 'tier3',
+    });
   });
 
   it('request info: the customer answers by mail and the case returns to the agent', async () => {
@@ -153,8 +216,17 @@ describe.concurrent('lifecycle paths', () => {
     expect((await post(id, 'info-requests', { question: 'Which item is missing?' })).status).toBe(202);
     await waitForMail(stack.endpoints, customer, /Which item is missing\?/);
     await waitingFor(id, 'customer');
-    await sendMail(stack.endpoints, { from: customer, to: replyTo, subject: 'Re: Missing item', text: 'The charger.' });
-    const resumed = await until(id, (d) => audits(d, 'requeue').length > 0 && d.complaint.waitingFor === 'agent', 'resumed');
+    await sendMail(stack.endpoints, {
+      from: customer,
+      to: replyTo,
+      subject: 'Re: Missing item',
+      text: 'The charger.',
+    });
+    const resumed = await until(
+      id,
+      (d) => audits(d, 'requeue').length > 0 && d.complaint.waitingFor === 'agent',
+      'resumed',
+    );
     expect(audits(resumed, 'requeue')[0]?.details).toMatchObject({ reason: 'customer_replied' });
   });
 
@@ -173,12 +245,22 @@ describe.concurrent('lifecycle paths', () => {
     await waitingFor(id, 'agent');
     expect((await post(id, 'escalation', { reason: 'Needs account admin rights.' })).status).toBe(202);
     const up = await until(id, (d) => d.complaint.tier === 2 && d.complaint.waitingFor === 'agent', 'tier 2');
-    expect(audits(up, 'escalate')[0]?.details).toMatchObject({ cause: 'agent_request', reason: 'Needs account admin rights.' });
+    expect(audits(up, 'escalate')[0]?.details).toMatchObject({
+      cause: 'agent_request',
+      reason: 'Needs account admin rights.',
+    });
   });
 
   it('risk signals escalate at once: a legal threat never waits at tier 1', async () => {
-    const { id } = await openCase('Final warning', 'My lawyer will take legal action if you do not refund me.');
-    const d = await until(id, (x) => x.complaint.waitingFor === 'agent' && x.complaint.tier >= 2, 'risk escalation');
+    const { id } = await openCase(
+      'Final warning',
+      'My lawyer will take legal action if you do not refund me.',
+    );
+    const d = await until(
+      id,
+      (x) => x.complaint.waitingFor === 'agent' && x.complaint.tier >= 2,
+      'risk escalation',
+    );
     expect(d.complaint.investigation?.riskSignals.map((r) => r.signal)).toContain('legal_threat');
     expect(audits(d, 'escalate')[0]?.details).toMatchObject({ cause: 'risk_signal', fromTier: 1 });
   });
@@ -192,10 +274,18 @@ describe.concurrent('lifecycle paths', () => {
   it('unreachable twice, then the survey link: an unsatisfied answer reopens at priority + 1', async () => {
     const { id, customer } = await openCase('Damaged sofa', 'The sofa has a tear.');
     await waitingFor(id, 'agent');
-    await post(id, 'resolution', { type: 'replacement', summary: 'A new sofa is on its way.', rootCause: 'warehouse_error' });
+    await post(id, 'resolution', {
+      type: 'replacement',
+      summary: 'A new sofa is on its way.',
+      rootCause: 'warehouse_error',
+    });
     await waitingFor(id, 'follow_up');
     await post(id, 'follow-up', { outcome: 'unreachable' });
-    await until(id, (d) => audits(d, 'recordUnreachable').length === 1 && d.complaint.waitingFor === 'follow_up', 'retry call');
+    await until(
+      id,
+      (d) => audits(d, 'recordUnreachable').length === 1 && d.complaint.waitingFor === 'follow_up',
+      'retry call',
+    );
     await post(id, 'follow-up', { outcome: 'unreachable' });
     const survey = await waitForMail(stack.endpoints, customer, /Are you satisfied/);
     const link = /(http\S+answer=unsatisfied)/.exec(survey.body.text ?? '')?.[1] as string;
@@ -213,12 +303,26 @@ describe.concurrent('lifecycle paths', () => {
   it('survey link unanswered until it expires: closed without response', async () => {
     const { id } = await openCase('Wrong colour', 'I ordered blue and got red.');
     await waitingFor(id, 'agent');
-    await post(id, 'resolution', { type: 'apology', summary: 'We are sorry about the mix-up.', rootCause: 'warehouse_error' });
+    await post(id, 'resolution', {
+      type: 'apology',
+      summary: 'We are sorry about the mix-up.',
+      rootCause: 'warehouse_error',
+    });
     for (let attempt = 1; attempt <= 2; attempt++) {
-      await until(id, (d) => d.complaint.waitingFor === 'follow_up' && audits(d, 'recordUnreachable').length === attempt - 1, 'call');
+      await until(
+        id,
+        (d) =>
+          d.complaint.waitingFor === 'follow_up' && audits(d, 'recordUnreachable').length === attempt - 1,
+        'call',
+      );
       await post(id, 'follow-up', { outcome: 'unreachable' });
     }
-    const closed = await until(id, (d) => d.complaint.status === 'closed', 'closed after the link expired', 20_000);
+    const closed = await until(
+      id,
+      (d) => d.complaint.status === 'closed',
+      'closed after the link expired',
+      20_000,
+    );
     expect(closed.complaint.closure?.reason).toBe('no_response');
   });
 
@@ -228,7 +332,11 @@ describe.concurrent('lifecycle paths', () => {
     await post(id, 'resolution', refund(20));
     await waitingFor(id, 'follow_up');
     await post(id, 'follow-up', { outcome: 'unsatisfied', note: 'Wants a voucher too.' });
-    const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent' && audits(d, 'requeue').length > 0, 'reopened');
+    const reopened = await until(
+      id,
+      (d) => d.complaint.waitingFor === 'agent' && audits(d, 'requeue').length > 0,
+      'reopened',
+    );
     expect(audits(reopened, 'requeue')[0]?.details).toMatchObject({ reason: 'unsatisfied' });
     await post(id, 'resolution', refund(30));
     await waitingFor(id, 'follow_up');
@@ -255,9 +363,22 @@ describe.concurrent('lifecycle paths', () => {
     const { id, customer, replyTo } = await openCase('Scratched phone', 'The screen is scratched.');
     await waitingFor(id, 'agent');
     await post(id, 'resolution', refund(50));
-    await until(id, (d) => d.complaint.status === 'resolved' || d.complaint.waitingFor === 'follow_up', 'resolved');
-    await sendMail(stack.endpoints, { from: customer, to: replyTo, subject: 'Re: Scratched phone', text: 'Still not happy.' });
-    const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent' && (d.complaint.reopenCount ?? 0) > 0, 'reopened');
+    await until(
+      id,
+      (d) => d.complaint.status === 'resolved' || d.complaint.waitingFor === 'follow_up',
+      'resolved',
+    );
+    await sendMail(stack.endpoints, {
+      from: customer,
+      to: replyTo,
+      subject: 'Re: Scratched phone',
+      text: 'Still not happy.',
+    });
+    const reopened = await until(
+      id,
+      (d) => d.complaint.waitingFor === 'agent' && (d.complaint.reopenCount ?? 0) > 0,
+      'reopened',
+    );
     expect(reopened.complaint.priority).toBe('high');
   });
 
@@ -265,10 +386,18 @@ describe.concurrent('lifecycle paths', () => {
     const { id } = await openCase('Test of the default branch', 'Hello.');
     await waitingFor(id, 'agent');
     const complaint = await store.get(id);
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: complaint?.taskToken as string, output: '{"action":"teleport"}' }));
+    await sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: complaint?.taskToken as string,
+        output: '{"action":"teleport"}',
+      }),
+    );
     await waitFor(async () => {
       const list = await sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, statusFilter: 'FAILED' }),
+        new ListExecutionsCommand({
+          stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
+          statusFilter: 'FAILED',
+        }),
       );
       return list.executions?.find((e) => e.name === id);
     }, 'the execution to fail');
@@ -283,10 +412,15 @@ describe('state coverage', () => {
     let nextToken: string | undefined;
     do {
       const page = await sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, nextToken }),
+        new ListExecutionsCommand({
+          stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
+          nextToken,
+        }),
       );
       for (const execution of page.executions ?? []) {
-        const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
+        const history = await sfn.send(
+          new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }),
+        );
         for (const event of history.events ?? []) {
           if (event.stateEnteredEventDetails?.name) entered.add(event.stateEnteredEventDetails.name);
         }

@@ -6,7 +6,12 @@ import { corpusManifest, renderCorpusMessage } from '../support/mailCorpus';
 
 const sesId = '0100019357aa1b2c-3d4e5f60-7182-4394-a5b6-c7d8e9f00112-000000';
 const render = (file: string) =>
-  renderCorpusMessage(file, () => ({ complaintId: 'c', reference: 'CMP-4F7K2Q', token: 'tok', ackSesMessageId: sesId }));
+  renderCorpusMessage(file, () => ({
+    complaintId: 'c',
+    reference: 'CMP-4F7K2Q',
+    token: 'tok',
+    ackSesMessageId: sesId,
+  }));
 const manifest = corpusManifest();
 
 describe('bounces in the corpus', () => {
@@ -31,7 +36,9 @@ describe('bounces in the corpus', () => {
       recipient: 'anna.kowalska@exmaple.com',
       action: 'failed',
       status: '5.4.4',
-      diagnostic: expect.stringMatching(/^X-Postfix; Host or domain name not found\. .* type=MX: Host not found/),
+      diagnostic: expect.stringMatching(
+        /^X-Postfix; Host or domain name not found\. .* type=MX: Host not found/,
+      ),
     });
   });
 
@@ -48,7 +55,11 @@ describe('bounces in the corpus', () => {
         ].join('\r\n'),
       ),
     );
-    expect(readBounce(mail)).toEqual({ originalMessageIds: ['abc@email.amazonses.com'], recipient: 'gone@example.org', failed: true });
+    expect(readBounce(mail)).toEqual({
+      originalMessageIds: ['abc@email.amazonses.com'],
+      recipient: 'gone@example.org',
+      failed: true,
+    });
   });
 
   it('reads a delay warning as not failed', async () => {

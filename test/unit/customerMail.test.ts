@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ComplaintStore, MailLedger, Mailer, OutboundIntent, OutboundMail } from '../../functions/adapters/ports';
+import type {
+  ComplaintStore,
+  Mailer,
+  MailLedger,
+  OutboundIntent,
+  OutboundMail,
+} from '../../functions/adapters/ports';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import {
   type CustomerMailOptions,
@@ -10,7 +16,10 @@ import type { MailSettings } from '../../functions/shared/mailServices';
 
 /** The ledger's intent and counter semantics in memory (the DynamoDB one is exercised by the integration tests). */
 function memoryLedger(): MailLedger {
-  const intents = new Map<string, { state: string; at: string; lease: string; leaseUntil: number; value?: string }>();
+  const intents = new Map<
+    string,
+    { state: string; at: string; lease: string; leaseUntil: number; value?: string }
+  >();
   const counters = new Map<string, number>();
   let leases = 0;
   const unused = () => Promise.reject(new Error('not used here'));
@@ -26,8 +35,10 @@ function memoryLedger(): MailLedger {
         intents.set(id, { state: 'sending', at: now.toISOString(), lease, leaseUntil });
         return { state: 'acquired', lease, at: now.toISOString() };
       }
-      if (current.state === 'sent') return { state: 'sent', sesMessageId: current.value as string, at: current.at };
-      if (current.state === 'suppressed') return { state: 'suppressed', reason: current.value as string, at: current.at };
+      if (current.state === 'sent')
+        return { state: 'sent', sesMessageId: current.value as string, at: current.at };
+      if (current.state === 'suppressed')
+        return { state: 'suppressed', reason: current.value as string, at: current.at };
       if (current.leaseUntil > now.getTime()) return { state: 'busy' };
       Object.assign(current, { lease, leaseUntil });
       return { state: 'acquired', lease, at: current.at };
@@ -138,7 +149,9 @@ describe('mailCustomer', () => {
     for (const r of results.filter((x) => x.status === 'rejected'))
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OutboundMailInFlightError);
     // A retry after the mail went out records it again (idempotently) and sends nothing.
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack'))).toMatchObject({ sesMessageId: 'ses-once' });
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack'))).toMatchObject({
+      sesMessageId: 'ses-once',
+    });
     expect(h.sent).toHaveLength(1);
     expect(h.entries).toHaveLength(1);
   });
@@ -150,10 +163,12 @@ describe('mailCustomer', () => {
       if (calls === 1) throw Object.assign(new Error('Throttling'), { name: 'TooManyRequestsException' });
       return 'ses-2';
     });
-    await expect(mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false }))).rejects.toThrow(
-      'Throttling',
-    );
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false }))).toEqual({
+    await expect(
+      mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false })),
+    ).rejects.toThrow('Throttling');
+    expect(
+      await mailCustomer(h.deps, complaint(), rendered, options('c1-res', { automatic: false })),
+    ).toEqual({
       status: 'sent',
       sesMessageId: 'ses-2',
     });
@@ -166,11 +181,13 @@ describe('mailCustomer', () => {
     const ledger = h.deps.mail.ledger;
     // A caller took the lease and died before marking the mail sent.
     expect(await ledger.beginOutbound('c1-ack', t0, 45)).toMatchObject({ state: 'acquired' });
-    await expect(mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: t0 }))).rejects.toBeInstanceOf(
-      OutboundMailInFlightError,
-    );
+    await expect(
+      mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: t0 })),
+    ).rejects.toBeInstanceOf(OutboundMailInFlightError);
     const later = new Date(t0.getTime() + 46_000);
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: later }))).toMatchObject({
+    expect(
+      await mailCustomer(h.deps, complaint(), rendered, options('c1-ack', { now: later })),
+    ).toMatchObject({
       status: 'sent',
     });
     // Recorded under the first attempt's time, so every attempt writes the same timeline item.
@@ -180,18 +197,27 @@ describe('mailCustomer', () => {
   it('caps automatic mail per recipient and window, recording why on the timeline', async () => {
     const h = harness();
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await mailCustomer(h.deps, complaint(), rendered, options(`ack-${i}`)));
+    for (let i = 0; i < 5; i++)
+      results.push(await mailCustomer(h.deps, complaint(), rendered, options(`ack-${i}`)));
     expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'suppressed', 'suppressed']);
     expect(h.entries.filter((e) => e.kind === 'audit')).toMatchObject([
-      { id: 'ack-3-suppressed', action: 'automaticMailSuppressed', details: { reason: expect.stringMatching(/^cap:/) } },
+      {
+        id: 'ack-3-suppressed',
+        action: 'automaticMailSuppressed',
+        details: { reason: expect.stringMatching(/^cap:/) },
+      },
       { id: 'ack-4-suppressed' },
     ]);
     // Mail a person writes is not capped; the next window starts afresh.
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('agent-reply', { automatic: false }))).toMatchObject({
+    expect(
+      await mailCustomer(h.deps, complaint(), rendered, options('agent-reply', { automatic: false })),
+    ).toMatchObject({
       status: 'sent',
     });
     const nextWindow = new Date('2026-11-24T10:10:00Z');
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('ack-5', { now: nextWindow }))).toMatchObject({
+    expect(
+      await mailCustomer(h.deps, complaint(), rendered, options('ack-5', { now: nextWindow })),
+    ).toMatchObject({
       status: 'sent',
     });
   });
@@ -204,12 +230,19 @@ describe('mailCustomer', () => {
       rendered,
       options('ack-auto', { answersAutomatedMail: ['Auto-Submitted: auto-replied'] }),
     );
-    expect(auto).toEqual({ status: 'suppressed', reason: expect.stringContaining('Auto-Submitted: auto-replied') });
-    expect(await mailCustomer(h.deps, complaint('noreply@carrier.example'), rendered, options('ack-robot'))).toEqual({
+    expect(auto).toEqual({
+      status: 'suppressed',
+      reason: expect.stringContaining('Auto-Submitted: auto-replied'),
+    });
+    expect(
+      await mailCustomer(h.deps, complaint('noreply@carrier.example'), rendered, options('ack-robot')),
+    ).toEqual({
       status: 'suppressed',
       reason: expect.stringContaining('robot address'),
     });
-    expect(await mailCustomer(h.deps, complaint(), rendered, options('ack-auto'))).toMatchObject({ status: 'suppressed' });
+    expect(await mailCustomer(h.deps, complaint(), rendered, options('ack-auto'))).toMatchObject({
+      status: 'suppressed',
+    });
     expect(h.sent).toHaveLength(0);
   });
 });

@@ -7,14 +7,21 @@ import { agentRoles, policyProfiles } from '../../functions/core/policy';
 
 const policy = policyProfiles.standard;
 const now = new Date('2026-11-23T09:00:00Z');
-const agent = (role: (typeof agentRoles)[number], id = `${role}-agent`) => ({ kind: 'agent' as const, id, role });
+const agent = (role: (typeof agentRoles)[number], id = `${role}-agent`) => ({
+  kind: 'agent' as const,
+  id,
+  role,
+});
 const base = { type: 'refund' as const, currency: 'EUR', summary: 's', rootCause: 'other' };
 
 describe('proposeResolution', () => {
   it('resolves within the limit and proposes to the lowest role that may approve above it', () => {
     expect(proposeResolution(agent('tier1'), { ...base, amount: 100 }, policy, now).action).toBe('resolve');
     const proposal = proposeResolution(agent('tier1'), { ...base, amount: 5000 }, policy, now);
-    expect(proposal).toMatchObject({ action: 'request_approval', proposal: { approverRole: 'tier3', proposerLimit: 100 } });
+    expect(proposal).toMatchObject({
+      action: 'request_approval',
+      proposal: { approverRole: 'tier3', proposerLimit: 100 },
+    });
     // Approval SLA: 4 business hours from Monday 10:00 Berlin.
     expect(proposal.action === 'request_approval' && proposal.awaitSeconds).toBe(4 * 3600);
   });
@@ -41,24 +48,54 @@ describe('decideApproval', () => {
       id: 'c1',
       status: 'awaiting_approval',
       version: 4,
-      proposal: { resolution: { ...base, amount }, proposedBy: agent('tier1'), proposedAt: now.toISOString(), proposerLimit: 100, approverRole },
+      proposal: {
+        resolution: { ...base, amount },
+        proposedBy: agent('tier1'),
+        proposedAt: now.toISOString(),
+        proposerLimit: 100,
+        approverRole,
+      },
     }) as unknown as Complaint;
 
   it('lets the required role or above approve, re-checking the approver limit', () => {
-    expect(decideApproval(waiting('tier2', 500), agent('tier2'), { approve: true }, policy, now)).toMatchObject({
+    expect(
+      decideApproval(waiting('tier2', 500), agent('tier2'), { approve: true }, policy, now),
+    ).toMatchObject({
       action: 'approve',
       resolution: { amount: 500, authorityLimit: 1000, appliedBy: { role: 'tier2' } },
     });
-    expect(decideApproval(waiting('tier2', 500), agent('manager'), { approve: true }, policy, now).action).toBe('approve');
+    expect(
+      decideApproval(waiting('tier2', 500), agent('manager'), { approve: true }, policy, now).action,
+    ).toBe('approve');
   });
 
   it('forbids lower roles and the proposer, and records a rejection reason', () => {
-    expect(() => decideApproval(waiting('tier3', 5000), agent('tier2'), { approve: true }, policy, now)).toThrow(ForbiddenError);
-    expect(() => decideApproval(waiting('tier2', 500), agent('tier2', 'tier1-agent'), { approve: true }, policy, now)).toThrow(ForbiddenError);
-    expect(decideApproval(waiting('tier2', 500), agent('tier2'), { approve: false, reason: 'Too generous' }, policy, now)).toMatchObject({
+    expect(() =>
+      decideApproval(waiting('tier3', 5000), agent('tier2'), { approve: true }, policy, now),
+    ).toThrow(ForbiddenError);
+    expect(() =>
+      decideApproval(waiting('tier2', 500), agent('tier2', 'tier1-agent'), { approve: true }, policy, now),
+    ).toThrow(ForbiddenError);
+    expect(
+      decideApproval(
+        waiting('tier2', 500),
+        agent('tier2'),
+        { approve: false, reason: 'Too generous' },
+        policy,
+        now,
+      ),
+    ).toMatchObject({
       action: 'reject',
       rejection: { reason: 'Too generous' },
     });
-    expect(() => decideApproval({ id: 'x', status: 'awaiting_agent' } as Complaint, agent('tier2'), { approve: true }, policy, now)).toThrow(ConflictError);
+    expect(() =>
+      decideApproval(
+        { id: 'x', status: 'awaiting_agent' } as Complaint,
+        agent('tier2'),
+        { approve: true },
+        policy,
+        now,
+      ),
+    ).toThrow(ConflictError);
   });
 });

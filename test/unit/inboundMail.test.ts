@@ -142,7 +142,9 @@ describe('parseInboundMail', () => {
       raw,
     ]);
     expect((await parseInboundMail(redelivered)).dedupeKey).toBe(mail.dedupeKey);
-    const other = await parseInboundMail(Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body!'])));
+    const other = await parseInboundMail(
+      Buffer.from(crlf(['From: a@b.example', 'Subject: no id', '', 'body!'])),
+    );
     expect(other.dedupeKey).not.toBe(mail.dedupeKey);
   });
 
@@ -150,7 +152,9 @@ describe('parseInboundMail', () => {
     const from = (sender: string) =>
       parseInboundMail(Buffer.from(crlf([`From: ${sender}`, 'Message-ID: <same@id.example>', '', 'x'])));
     expect((await from('Ann <ANN@example.org>')).dedupeKey).toBe('mid:same@id.example|from:ann@example.org');
-    expect((await from('mallory@example.net')).dedupeKey).toBe('mid:same@id.example|from:mallory@example.net');
+    expect((await from('mallory@example.net')).dedupeKey).toBe(
+      'mid:same@id.example|from:mallory@example.net',
+    );
   });
 
   it('reads In-Reply-To and folded References as bare Message-IDs in order', async () => {

@@ -65,36 +65,72 @@ const refund = (amount: number, by: Actor = agent, limit: number | null = 100): 
 
 function waitingForAgent(): Complaint {
   const investigated = investigate(received, found(), policy, t0).complaint;
-  return awaitPerson(investigated, 'token-1', 'agent', workflowState(investigated, t0).awaitSeconds, policy, t0).complaint;
+  return awaitPerson(
+    investigated,
+    'token-1',
+    'agent',
+    workflowState(investigated, t0).awaitSeconds,
+    policy,
+    t0,
+  ).complaint;
 }
 
 describe('complaint lifecycle', () => {
   it('investigates: records triage and starts the first-response clock in business time', () => {
     const { complaint, audit } = investigate(received, found(), policy, t0);
     // 8 business hours from Monday 10:00 Berlin = Tuesday 10:00 Berlin.
-    expect(complaint).toMatchObject({ status: 'investigating', category: 'delivery', slaDueAt: '2026-11-24T09:00:00.000Z' });
-    expect(audit).toMatchObject({ action: 'startInvestigation', fromStatus: 'received', toStatus: 'investigating', version: 2 });
+    expect(complaint).toMatchObject({
+      status: 'investigating',
+      category: 'delivery',
+      slaDueAt: '2026-11-24T09:00:00.000Z',
+    });
+    expect(audit).toMatchObject({
+      action: 'startInvestigation',
+      fromStatus: 'received',
+      toStatus: 'investigating',
+      version: 2,
+    });
     expect(needsRiskEscalation(complaint)).toBe(false);
-    expect(needsRiskEscalation(investigate(received, found({ minimumTier: 2 }), policy, t0).complaint)).toBe(true);
+    expect(needsRiskEscalation(investigate(received, found({ minimumTier: 2 }), policy, t0).complaint)).toBe(
+      true,
+    );
   });
 
   it('stores the live token and its due time while waiting for a person', () => {
     const c = waitingForAgent();
-    expect(c).toMatchObject({ status: 'awaiting_agent', taskToken: 'token-1', waitingFor: 'agent', version: 3 });
+    expect(c).toMatchObject({
+      status: 'awaiting_agent',
+      taskToken: 'token-1',
+      waitingFor: 'agent',
+      version: 3,
+    });
   });
 
   it('walks the happy path: decision accepted, resolution applied, follow-up scheduled 2 business days later', () => {
     const decision: AgentDecision = { action: 'resolve', resolution: refund(40) };
     const deciding = acceptDecision(waitingForAgent(), decision, agent, t0).complaint;
-    expect(deciding).toMatchObject({ status: 'deciding', taskToken: undefined, assignee: 'agent-1', decidingFrom: 'awaiting_agent' });
+    expect(deciding).toMatchObject({
+      status: 'deciding',
+      taskToken: undefined,
+      assignee: 'agent-1',
+      decidingFrom: 'awaiting_agent',
+    });
     expect(deciding.firstResponseAt).toBe(t0.toISOString());
     const { complaint, audit } = applyResolution(deciding, refund(40), policy, t0);
-    expect(complaint).toMatchObject({ status: 'resolved', followUp: { agentId: 'agent-1', attempts: 0, scheduledFor: '2026-11-25T09:00:00.000Z' } });
+    expect(complaint).toMatchObject({
+      status: 'resolved',
+      followUp: { agentId: 'agent-1', attempts: 0, scheduledFor: '2026-11-25T09:00:00.000Z' },
+    });
     expect(audit.details).toMatchObject({ amount: 40, authorityLimit: 100 });
   });
 
   it('refuses to apply a resolution above the authority of whoever applied it', () => {
-    const deciding = acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(500) }, agent, t0).complaint;
+    const deciding = acceptDecision(
+      waitingForAgent(),
+      { action: 'resolve', resolution: refund(500) },
+      agent,
+      t0,
+    ).complaint;
     expect(() => applyResolution(deciding, refund(500), policy, t0)).toThrow(OverAuthorityError);
     expect(applyResolution(deciding, refund(500, lead, 1000), policy, t0).complaint.status).toBe('resolved');
   });
@@ -110,35 +146,76 @@ describe('complaint lifecycle', () => {
     expect(up).toMatchObject({ notifyRole: 'tier2', alertManager: false });
     const top = escalate({ ...up.complaint, tier: 3 }, 'sla_breach', policy, t0);
     expect(top).toMatchObject({ alertManager: true, notifyRole: 'manager' });
-    expect(top.audit.details).toMatchObject({ cause: 'sla_breach', fromTier: 3, toTier: 3, managerAlert: true });
+    expect(top.audit.details).toMatchObject({
+      cause: 'sla_breach',
+      fromTier: 3,
+      toTier: 3,
+      managerAlert: true,
+    });
   });
 
   it('escalates on risk straight to the tier investigation asked for', () => {
-    const investigated = investigate(received, found({ minimumTier: 3, riskSignals: [{ signal: 'legal_threat', evidence: 'lawyer' }] }), policy, t0);
+    const investigated = investigate(
+      received,
+      found({ minimumTier: 3, riskSignals: [{ signal: 'legal_threat', evidence: 'lawyer' }] }),
+      policy,
+      t0,
+    );
     expect(escalate(investigated.complaint, 'risk_signal', policy, t0).complaint.tier).toBe(3);
   });
 
   it('does not escalate on a timeout while a decision is in flight; an agent request escalates from it', () => {
-    const deciding = acceptDecision(waitingForAgent(), { action: 'escalate', reason: 'needs billing', by: agent }, agent, t0).complaint;
+    const deciding = acceptDecision(
+      waitingForAgent(),
+      { action: 'escalate', reason: 'needs billing', by: agent },
+      agent,
+      t0,
+    ).complaint;
     expect(() => escalate(deciding, 'sla_breach', policy, t0)).toThrow(ComplaintBusyError);
     const requested = escalate(deciding, 'agent_request', policy, t0);
     expect(requested.complaint).toMatchObject({ tier: 2, pendingDecision: undefined });
-    expect(requested.audit).toMatchObject({ actor: agent, details: { cause: 'agent_request', reason: 'needs billing' } });
-    expect(releaseDecision(deciding, agent, t0).complaint).toMatchObject({ status: 'awaiting_agent', pendingDecision: undefined });
+    expect(requested.audit).toMatchObject({
+      actor: agent,
+      details: { cause: 'agent_request', reason: 'needs billing' },
+    });
+    expect(releaseDecision(deciding, agent, t0).complaint).toMatchObject({
+      status: 'awaiting_agent',
+      pendingDecision: undefined,
+    });
   });
 
   it('moves an overdue approval to the next role up', () => {
-    const c = { ...waitingForAgent(), status: 'awaiting_approval' as const, proposal: { resolution: refund(500), proposedBy: agent, proposedAt: t0.toISOString(), proposerLimit: 100, approverRole: 'tier2' as const } };
+    const c = {
+      ...waitingForAgent(),
+      status: 'awaiting_approval' as const,
+      proposal: {
+        resolution: refund(500),
+        proposedBy: agent,
+        proposedAt: t0.toISOString(),
+        proposerLimit: 100,
+        approverRole: 'tier2' as const,
+      },
+    };
     const next = escalate(c, 'approval_timeout', policy, t0);
     expect(next.complaint.proposal?.approverRole).toBe('tier3');
     expect(next.notifyRole).toBe('tier3');
   });
 
   it('pauses the SLA while awaiting the customer and resumes it with the remaining budget', () => {
-    const asked = acceptDecision(waitingForAgent(), { action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 }, agent, t0).complaint;
+    const asked = acceptDecision(
+      waitingForAgent(),
+      { action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 },
+      agent,
+      t0,
+    ).complaint;
     const waiting = awaitPerson(asked, 'token-2', 'customer', 60, policy, t0).complaint;
     expect(waiting.sla?.pausedAt).toBe(t0.toISOString());
-    const replied = acceptDecision(waiting, { action: 'customer_replied' }, { kind: 'customer', id: 'ann@example.org' }, t0).complaint;
+    const replied = acceptDecision(
+      waiting,
+      { action: 'customer_replied' },
+      { kind: 'customer', id: 'ann@example.org' },
+      t0,
+    ).complaint;
     // Answered a full day later: the clock resumes with the full budget it had left.
     const nextDay = new Date('2026-11-24T09:00:00Z');
     const resumed = requeue(replied, 'customer_replied', policy, nextDay).complaint;
@@ -146,11 +223,25 @@ describe('complaint lifecycle', () => {
   });
 
   it('reopens an unsatisfied customer at priority + 1, and reopens by mail under a new execution', () => {
-    const resolved = applyResolution(acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint, refund(40), policy, t0).complaint;
+    const resolved = applyResolution(
+      acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint,
+      refund(40),
+      policy,
+      t0,
+    ).complaint;
     const calling = awaitPerson(resolved, 'token-3', 'follow_up', 3600, policy, t0).complaint;
     expect(calling).toMatchObject({ status: 'awaiting_follow_up', assignee: 'agent-1' });
-    const unhappy = acceptDecision(calling, { action: 'follow_up', outcome: 'unsatisfied', by: agent, via: 'call' }, agent, t0).complaint;
-    expect(requeue(unhappy, 'unsatisfied', policy, t0).complaint).toMatchObject({ status: 'awaiting_agent', priority: 'high', reopenCount: 1 });
+    const unhappy = acceptDecision(
+      calling,
+      { action: 'follow_up', outcome: 'unsatisfied', by: agent, via: 'call' },
+      agent,
+      t0,
+    ).complaint;
+    expect(requeue(unhappy, 'unsatisfied', policy, t0).complaint).toMatchObject({
+      status: 'awaiting_agent',
+      priority: 'high',
+      reopenCount: 1,
+    });
     expect(reopen(resolved, t0, { kind: 'customer', id: 'ann@example.org' }).complaint).toMatchObject({
       status: 'reopened',
       priority: 'high',
@@ -159,10 +250,20 @@ describe('complaint lifecycle', () => {
   });
 
   it('counts unreachable attempts, then falls back to the survey, and closes with the reason', () => {
-    const resolved = applyResolution(acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint, refund(40), policy, t0).complaint;
+    const resolved = applyResolution(
+      acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint,
+      refund(40),
+      policy,
+      t0,
+    ).complaint;
     let c = awaitPerson(resolved, 't', 'follow_up', 3600, policy, t0).complaint;
     for (let attempt = 1; attempt <= policy.followUp.maxCallAttempts; attempt++) {
-      const deciding = acceptDecision(c, { action: 'follow_up', outcome: 'unreachable', by: agent, via: 'call' }, agent, t0).complaint;
+      const deciding = acceptDecision(
+        c,
+        { action: 'follow_up', outcome: 'unreachable', by: agent, via: 'call' },
+        agent,
+        t0,
+      ).complaint;
       const result = recordUnreachable(deciding, policy, t0);
       expect(result.attemptsLeft).toBe(policy.followUp.maxCallAttempts - attempt);
       c = awaitPerson(result.complaint, `t${attempt}`, 'follow_up', 3600, policy, t0).complaint;

@@ -11,7 +11,9 @@ const person = { 'message-id': '<a@b>', from: 'Ann <ann@example.org>', 'content-
 
 describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
   it('finds nothing in mail a person wrote, nor in Auto-Submitted: no or Precedence: normal', () => {
-    expect(automatedMailReasons({ headers: person, from: 'ann@example.org', envelopeSender: 'ann@example.org' })).toEqual([]);
+    expect(
+      automatedMailReasons({ headers: person, from: 'ann@example.org', envelopeSender: 'ann@example.org' }),
+    ).toEqual([]);
     expect(
       automatedMailReasons({ headers: { ...person, 'auto-submitted': 'No', precedence: 'first-class' } }),
     ).toEqual([]);
@@ -41,8 +43,12 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
 
   it('flags the null envelope sender and MAILER-DAEMON/postmaster senders', () => {
     expect(automatedMailReasons({ headers: person, envelopeSender: '' })).toEqual(['Null Return-Path (<>)']);
-    expect(automatedMailReasons({ headers: person, from: 'MAILER-DAEMON@mx.example' })[0]).toMatch(/System sender/);
-    expect(automatedMailReasons({ headers: person, from: 'postmaster@outlook.com' })[0]).toMatch(/System sender/);
+    expect(automatedMailReasons({ headers: person, from: 'MAILER-DAEMON@mx.example' })[0]).toMatch(
+      /System sender/,
+    );
+    expect(automatedMailReasons({ headers: person, from: 'postmaster@outlook.com' })[0]).toMatch(
+      /System sender/,
+    );
     expect(automatedMailReasons({ headers: person, from: 'postmaster.jones@example.org' })).toEqual([]);
   });
 
@@ -81,12 +87,16 @@ describe('automaticMailBlockedFor', () => {
 describe('automaticMailWindow', () => {
   it('property: every instant falls in the window that contains it, aligned to the window length', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.integer({ min: 1, max: 86_400 }), (ms, len) => {
-        const start = automaticMailWindow(new Date(ms), len);
-        expect(start % len).toBe(0);
-        expect(start * 1000).toBeLessThanOrEqual(ms);
-        expect((start + len) * 1000).toBeGreaterThan(ms);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.integer({ min: 1, max: 86_400 }),
+        (ms, len) => {
+          const start = automaticMailWindow(new Date(ms), len);
+          expect(start % len).toBe(0);
+          expect(start * 1000).toBeLessThanOrEqual(ms);
+          expect((start + len) * 1000).toBeGreaterThan(ms);
+        },
+      ),
     );
   });
 });

@@ -36,7 +36,11 @@ describe('chooseThread', () => {
       { kind: 'messageReference', complaintId: 'referenced', rank: 0 },
       { kind: 'replyToken', complaintId: 'tokened', rank: 0 },
     ];
-    expect(chooseThread(customer, signals)).toEqual({ thread: true, complaintId: 'tokened', via: 'replyToken' });
+    expect(chooseThread(customer, signals)).toEqual({
+      thread: true,
+      complaintId: 'tokened',
+      via: 'replyToken',
+    });
     expect(chooseThread(customer, signals.slice(0, 2))).toMatchObject({ complaintId: 'referenced' });
     expect(chooseThread(customer, signals.slice(0, 1))).toMatchObject({ complaintId: 'tagged' });
   });
@@ -135,9 +139,9 @@ describe('threading signals', () => {
   });
 
   it('reads bracketed CMP tags from a subject, upper-cased, once each', () => {
-    expect(subjectTagReferences('Re: AW: late [cmp-4f7k2q] and [CMP-4F7K2Q] [CMP-ABCDEU] CMP-0000AA')).toEqual([
-      'CMP-4F7K2Q',
-    ]);
+    expect(
+      subjectTagReferences('Re: AW: late [cmp-4f7k2q] and [CMP-4F7K2Q] [CMP-ABCDEU] CMP-0000AA'),
+    ).toEqual(['CMP-4F7K2Q']);
     expect(subjectTagReferences('[CMP-4F7K2Q] / [CMP-0000AA]')).toEqual(['CMP-4F7K2Q', 'CMP-0000AA']);
   });
 });
@@ -150,8 +154,14 @@ describe('routeThreadedMail', () => {
   });
 
   it('opens a linked complaint only for a closed complaint outside the reopen window', () => {
-    expect(routeThreadedMail({ status: 'closed' }, { automated: false, withinReopenWindow: false })).toBe('linked');
-    expect(routeThreadedMail({ status: 'closed' }, { automated: false, withinReopenWindow: true })).toBe('reply');
-    expect(routeThreadedMail({ status: 'resolved' }, { automated: false, withinReopenWindow: false })).toBe('reply');
+    expect(routeThreadedMail({ status: 'closed' }, { automated: false, withinReopenWindow: false })).toBe(
+      'linked',
+    );
+    expect(routeThreadedMail({ status: 'closed' }, { automated: false, withinReopenWindow: true })).toBe(
+      'reply',
+    );
+    expect(routeThreadedMail({ status: 'resolved' }, { automated: false, withinReopenWindow: false })).toBe(
+      'reply',
+    );
   });
 });

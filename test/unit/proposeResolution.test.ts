@@ -38,7 +38,6 @@ function memoryStore(
     queue: unused,
     byCustomer: unused,
     byAssignee: unused,
-    claimInbound: unused,
     recordCategoryOccurrence: unused,
     recordOutbound: unused,
     findIdByOutbound: unused,

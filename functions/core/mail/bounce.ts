@@ -52,7 +52,9 @@ export function isBounce(mail: Pick<InboundMail, 'headers' | 'from'>): boolean {
  * `message/delivery-status` part (mailparser folds it into the text). The bounce's own In-Reply-To and
  * References come last: some MTAs thread the bounce under the original.
  */
-export function readBounce(mail: Pick<InboundMail, 'messageId' | 'text' | 'headers' | 'attachments' | 'inReplyTo' | 'references'>): BounceReport {
+export function readBounce(
+  mail: Pick<InboundMail, 'messageId' | 'text' | 'headers' | 'attachments' | 'inReplyTo' | 'references'>,
+): BounceReport {
   const reportParts = mail.attachments
     .filter((a) => reportPartTypes.has(a.contentType.toLowerCase()))
     .map((a) => a.content.toString('utf8'));
@@ -75,7 +77,9 @@ export function readBounce(mail: Pick<InboundMail, 'messageId' | 'text' | 'heade
       .trim();
   const finalRecipient = field('Final-Recipient') ?? field('Original-Recipient');
   // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`.
-  const recipient = (finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0])
+  const recipient = (
+    finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0]
+  )
     ?.trim()
     .toLowerCase();
   const action = field('Action')?.toLowerCase();

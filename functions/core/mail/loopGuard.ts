@@ -13,7 +13,13 @@ export interface LoopGuardInput {
 // RFC 3834 §5: Precedence is not standard, but these values mark mail no person expects an answer to.
 const automatedPrecedence = new Set(['bulk', 'junk', 'list', 'auto_reply']);
 // Vendor auto-responder markers (Zammad, FreeScout, osTicket and RT check these).
-const autoreplyHeaders = ['x-autoreply', 'x-autorespond', 'x-autoresponse', 'x-autoreply-from', 'x-mail-autoreply'];
+const autoreplyHeaders = [
+  'x-autoreply',
+  'x-autorespond',
+  'x-autoresponse',
+  'x-autoreply-from',
+  'x-mail-autoreply',
+];
 const systemLocalPart = /^(mailer[-_.]?daemon|postmaster)$/;
 const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster)$/;
 
@@ -41,7 +47,8 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   // Exchange/Outlook: the sender asks that no auto-response be sent (set on OOF and other robot mail).
   if (headers['x-auto-response-suppress']?.trim())
     reasons.push(`X-Auto-Response-Suppress: ${headers['x-auto-response-suppress']}`);
-  for (const name of autoreplyHeaders) if (headers[name] !== undefined) reasons.push(`${name}: ${headers[name]}`);
+  for (const name of autoreplyHeaders)
+    if (headers[name] !== undefined) reasons.push(`${name}: ${headers[name]}`);
   // RFC 2369 list headers: mailing-list and newsletter traffic.
   if (headers['list-unsubscribe'] !== undefined) reasons.push('List-Unsubscribe present');
   if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${headers['list-id']}`);

@@ -40,7 +40,9 @@ export function acknowledgementMail(c: Complaint, continues?: string): RenderedM
       greeting(c),
       `Thank you for contacting us. We have registered your complaint under the reference ${c.reference}.`,
       ...(continues
-        ? [`As your earlier complaint ${continues} has been closed for a while, we opened this one to follow it up.`]
+        ? [
+            `As your earlier complaint ${continues} has been closed for a while, we opened this one to follow it up.`,
+          ]
         : []),
       'An agent will look into it and get back to you. Simply reply to this email to add anything; please keep the reference in the subject.',
       'This is an automatic acknowledgement.',
@@ -115,7 +117,11 @@ export function abandonedMail(c: Complaint): RenderedMail {
 }
 
 /** Satisfaction question when the follow-up call could not reach the customer. */
-export function surveyMail(c: Complaint, links: { satisfied: string; unsatisfied: string }, expiresAt: string): RenderedMail {
+export function surveyMail(
+  c: Complaint,
+  links: { satisfied: string; unsatisfied: string },
+  expiresAt: string,
+): RenderedMail {
   return render(
     [
       greeting(c),
@@ -129,7 +135,11 @@ export function surveyMail(c: Complaint, links: { satisfied: string; unsatisfied
 }
 
 /** Internal notification to a team (escalations, approvals, manager alerts). */
-export function teamNotification(c: Complaint, headline: string, details: string[]): { subject: string; text: string } {
+export function teamNotification(
+  c: Complaint,
+  headline: string,
+  details: string[],
+): { subject: string; text: string } {
   return {
     subject: `[${c.reference}] ${headline}`,
     text: [

@@ -73,7 +73,9 @@ export function sesMessageIdOf(messageId: string): string | undefined {
 
 /** References named by `[CMP-XXXXXX]` tags in a subject, upper-cased, in order. */
 export function subjectTagReferences(subject: string): string[] {
-  const tags = [...subject.matchAll(/\[(CMP-[0-9A-HJKMNP-TV-Z]{6})\]/gi)].map((m) => (m[1] as string).toUpperCase());
+  const tags = [...subject.matchAll(/\[(CMP-[0-9A-HJKMNP-TV-Z]{6})\]/gi)].map((m) =>
+    (m[1] as string).toUpperCase(),
+  );
   return [...new Set(tags)];
 }
 

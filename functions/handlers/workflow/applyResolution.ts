@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
-import { secondsUntil, addBusinessDelay } from '../../core/sla';
+import { addBusinessDelay, secondsUntil } from '../../core/sla';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -24,7 +24,8 @@ export async function handler(event: unknown) {
     const decision = complaint.pendingDecision;
     const resolution =
       decision?.action === 'resolve' || decision?.action === 'approve' ? decision.resolution : undefined;
-    if (!resolution) throw new InvalidTransitionError('No resolution to apply', { decision: decision?.action });
+    if (!resolution)
+      throw new InvalidTransitionError('No resolution to apply', { decision: decision?.action });
     const { complaint: next, audit } = applyResolution(complaint, resolution, policy, now);
     await services.store.save(next, [audit]);
     complaint = next;

@@ -23,7 +23,14 @@ export async function handler(event: unknown) {
   const services = getServices();
   for (let attempt = 0; ; attempt++) {
     const complaint = await loadComplaint(services, complaintId);
-    const { complaint: next, audit } = awaitPerson(complaint, taskToken, waitingFor, awaitSeconds, config().policy, new Date());
+    const { complaint: next, audit } = awaitPerson(
+      complaint,
+      taskToken,
+      waitingFor,
+      awaitSeconds,
+      config().policy,
+      new Date(),
+    );
     try {
       await services.store.save(next, [audit]);
       logger.info('waiting for a person', { complaintId, waitingFor, tier: next.tier, dueAt: next.slaDueAt });

@@ -22,7 +22,14 @@ export async function handler(event: unknown) {
     complaint = next;
   }
   if (reason === 'abandoned') {
-    await mailCustomerOnce(services, complaint, abandonedMail(complaint), 'closure', `${complaint.id}-closure-v${complaint.version}`, now);
+    await mailCustomerOnce(
+      services,
+      complaint,
+      abandonedMail(complaint),
+      'closure',
+      `${complaint.id}-closure-v${complaint.version}`,
+      now,
+    );
   }
   logger.info('complaint closed', { complaintId, reason: complaint.closure?.reason });
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };

@@ -37,7 +37,14 @@ export async function handler(event: unknown) {
     const { complaint: next, audit } = remindCustomer(complaint, policy, now);
     await services.store.save(next, [audit]);
     const question = await openQuestion(services, next);
-    await mailCustomerOnce(services, next, reminderMail(next, question), 'reminder', `${next.id}-reminder-v${next.version}`, now);
+    await mailCustomerOnce(
+      services,
+      next,
+      reminderMail(next, question),
+      'reminder',
+      `${next.id}-reminder-v${next.version}`,
+      now,
+    );
     return workflowState(next, now, { awaitSeconds: policy.infoRequest.closeAfterSeconds });
   }
 

@@ -29,7 +29,13 @@ export async function handler(event: unknown) {
   await services.store.save(result.complaint, [result.audit]);
   const next = result.complaint;
   const reasons = next.investigation?.riskSignals.map((r) => `Risk: ${r.signal} (${r.evidence})`) ?? [];
-  await notifyTeam(services, result.notifyRole, next, headlines[cause], cause === 'risk_signal' ? reasons : []);
+  await notifyTeam(
+    services,
+    result.notifyRole,
+    next,
+    headlines[cause],
+    cause === 'risk_signal' ? reasons : [],
+  );
   if (result.alertManager && result.notifyRole !== 'manager') {
     await notifyTeam(services, 'manager', next, 'SLA breached at the top tier', []);
   }

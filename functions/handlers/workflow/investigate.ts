@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Complaint, MessageEntry } from '../../core/complaint';
-import { investigateComplaint, isRecurring, type PastComplaint, recurringWindow } from '../../core/investigation';
+import {
+  investigateComplaint,
+  isRecurring,
+  type PastComplaint,
+  recurringWindow,
+} from '../../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
@@ -15,7 +20,9 @@ const pastComplaint = (c: Complaint): PastComplaint => ({
   status: c.status,
   subject: c.subject,
   ...(c.category ? { category: c.category } : {}),
-  ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable' ? { csat: c.followUp.lastOutcome } : {}),
+  ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable'
+    ? { csat: c.followUp.lastOutcome }
+    : {}),
 });
 
 /**
@@ -58,7 +65,9 @@ export async function handler(event: unknown) {
     ? { ...next, recurringIssue: { category: found.category, windowStart: window.windowStart, customers } }
     : next;
   await store.save(flagged, [
-    recurring ? { ...audit, details: { ...audit.details, recurringIssue: { window: window.key, customers } } } : audit,
+    recurring
+      ? { ...audit, details: { ...audit.details, recurringIssue: { window: window.key, customers } } }
+      : audit,
   ]);
   logger.info('complaint investigated', {
     complaintId,

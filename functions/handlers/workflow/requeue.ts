@@ -26,8 +26,15 @@ export async function handler(event: unknown) {
   if (complaint.status === 'awaiting_agent') return workflowState(complaint, now);
   const { complaint: next, audit } = requeue(complaint, reason, config().policy, now);
   await services.store.save(next, [audit]);
-  const details = next.lastRejection && reason === 'approval_rejected' ? [`Reason: ${next.lastRejection.reason}`] : [];
-  await notifyTeam(services, next.tier === 1 ? 'tier1' : next.tier === 2 ? 'tier2' : 'tier3', next, headlines[reason], details);
+  const details =
+    next.lastRejection && reason === 'approval_rejected' ? [`Reason: ${next.lastRejection.reason}`] : [];
+  await notifyTeam(
+    services,
+    next.tier === 1 ? 'tier1' : next.tier === 2 ? 'tier2' : 'tier3',
+    next,
+    headlines[reason],
+    details,
+  );
   logger.info('complaint back with the agent', { complaintId, reason, priority: next.priority });
   return workflowState(next, now);
 }

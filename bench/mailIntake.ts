@@ -1,0 +1,195 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createTransport } from 'nodemailer';
+import type { LocalStack } from '../scripts/local/localStack';
+import { mailbox } from '../scripts/local/localStackClient';
+import { corpusManifest, renderCorpusMessage } from '../test/support/mailCorpus';
+import type { Figure } from './report';
+
+const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+interface Delivery {
+  raw: Buffer;
+  from: string;
+}
+
+/** Sends every delivery in order over `connections` pooled SMTP connections; resolves when all got 250. */
+async function sendAll(stack: LocalStack, deliveries: Delivery[], connections: number): Promise<void> {
+  const { smtp, supportAddress } = stack.endpoints;
+  const transport = createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: connections,
+  });
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < deliveries.length; i = next++) {
+      const { raw, from } = deliveries[i] as Delivery;
+      await transport.sendMail({ envelope: { from, to: [supportAddress] }, raw });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, worker));
+  } finally {
+    transport.close();
+  }
+}
+
+/** A corpus message made distinct: its own Message-ID (or, without one, a sequence header). */
+function distinct(raw: Buffer, id: string): Buffer {
+  const text = raw.toString('latin1');
+  const replaced = text.replace(/^Message-ID:[^\r\n]*(\r\n[ \t][^\r\n]*)*/im, `Message-ID: <${id}>`);
+  return Buffer.from(replaced === text ? `X-Bench-Id: ${id}\r\n${text}` : replaced, 'latin1');
+}
+
+/**
+ * SMTP intake throughput on the corpus mix: `count` messages drawn in turn from test/fixtures/mail (new
+ * complaints, replies, auto-replies, bounces, quarantined and malformed mail), each with a distinct
+ * Message-ID, timed until intake has filed every one. Placeholders of replies and bounces point at
+ * mail this run never sent, so those become new complaints or quarantined bounces, as they would.
+ */
+export async function measureCorpusIntake(
+  stack: LocalStack,
+  count = 500,
+  connections = 5,
+): Promise<Figure[]> {
+  const corpus = corpusManifest();
+  const runId = Date.now().toString(36);
+  const placeholder = () => ({
+    complaintId: '',
+    reference: 'CMP-000000',
+    token: 'none',
+    ackSesMessageId: `ses-${runId}`,
+  });
+  const deliveries = Array.from({ length: count }, (_, i) => {
+    const message = corpus[i % corpus.length] as (typeof corpus)[number];
+    const raw = distinct(
+      renderCorpusMessage(message.file, placeholder),
+      `corpus-${runId}-${i}@bench.example`,
+    );
+    const from =
+      message.envelopeFrom ??
+      /^From:.*?<?([^\s<>]+@[^\s<>]+)>?\s*$/im.exec(raw.toString('latin1'))?.[1] ??
+      '';
+    return { raw, from };
+  });
+  const started = performance.now();
+  await sendAll(stack, deliveries, connections);
+  await stack.drainIntake();
+  const seconds = (performance.now() - started) / 1000;
+  return [
+    {
+      benchmark: 'mail intake (corpus mix)',
+      metric: 'messages/s (SMTP -> filed: complaint + ack + execution, reply, bounce or quarantine)',
+      value: count / seconds,
+      unit: 'msg/s',
+      conditions: `${count} mails cycling through ${corpus.length} corpus messages, ${connections} SMTP connections`,
+    },
+  ];
+}
+
+/**
+ * Exactly-once under redelivery: `count` distinct customer mails, each delivered `copies` times (the
+ * copies go out back to back on parallel connections, so they race in intake). Counts what came out:
+ * complaints, acknowledgements and executions must each equal `count`.
+ */
+export async function measureDuplicateDelivery(
+  stack: LocalStack,
+  count = 1000,
+  copies = 5,
+  connections = 5,
+): Promise<Figure[]> {
+  const domain = `dup-${Date.now().toString(36)}.bench.example`;
+  const deliveries: Delivery[] = [];
+  for (let i = 0; i < count; i++) {
+    const from = `customer${i}@${domain}`;
+    const raw = Buffer.from(
+      [
+        `From: Customer ${i} <${from}>`,
+        `To: ${stack.endpoints.supportAddress}`,
+        `Subject: Order ${i} arrived damaged`,
+        `Message-ID: <dup-${i}@${domain}>`,
+        'Date: Tue, 24 Nov 2026 10:00:00 +0000',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        `My order ${i} arrived with a broken lid.`,
+        '',
+      ].join('\r\n'),
+    );
+    for (let c = 0; c < copies; c++) deliveries.push({ raw, from });
+  }
+  const started = performance.now();
+  await sendAll(stack, deliveries, connections);
+  await stack.drainIntake();
+  const seconds = (performance.now() - started) / 1000;
+
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint, ...local }),
+  );
+  const complaintIds = new Set<string>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: 'Complaints',
+        FilterExpression: 'entity = :complaint AND contains(customerEmail, :domain)',
+        ExpressionAttributeValues: { ':complaint': 'complaint', ':domain': domain },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) complaintIds.add(item.id as string);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  const acks = (await mailbox(stack.endpoints.mailbox.url)).filter((m) =>
+    m.destination.to.some((to) => to.endsWith(`@${domain}`)),
+  ).length;
+  const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, ...local });
+  let executions = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
+        nextToken,
+      }),
+    );
+    executions += (page.executions ?? []).filter((e) => complaintIds.has(e.name as string)).length;
+    nextToken = page.nextToken;
+  } while (nextToken);
+
+  const conditions = `${count} mails x ${copies} SMTP deliveries, ${connections} connections, ${seconds.toFixed(1)} s`;
+  return [
+    {
+      benchmark: 'duplicate delivery',
+      metric: 'complaints created',
+      value: complaintIds.size,
+      unit: 'count',
+      conditions,
+    },
+    {
+      benchmark: 'duplicate delivery',
+      metric: 'acknowledgements sent',
+      value: acks,
+      unit: 'count',
+      conditions,
+    },
+    {
+      benchmark: 'duplicate delivery',
+      metric: 'executions started',
+      value: executions,
+      unit: 'count',
+      conditions,
+    },
+    {
+      benchmark: 'duplicate delivery',
+      metric: 'deliveries/s',
+      value: deliveries.length / seconds,
+      unit: 'msg/s',
+      conditions,
+    },
+  ];
+}

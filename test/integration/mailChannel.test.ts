@@ -1,0 +1,296 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { createTransport } from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
+import type { IntakeOutcome, QuarantinedMail } from '../../functions/core/mail/filing';
+import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { api, mailbox, waitFor } from '../../scripts/local/localStackClient';
+import { receiptEventFor } from '../../scripts/local/smtpIntake';
+
+/**
+ * The email channel's guarantees through the local stack over SMTP and HTTP: exactly-once intake under
+ * redelivery, the automatic-mail cap, replies after resolution and after the reopen window, and the
+ * quarantine as managers work it.
+ */
+let stack: LocalStack;
+let dataDir: string;
+let store: DynamoComplaintStore;
+let ledger: DynamoMailLedger;
+const day = 24 * 3600 * 1000;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'complaints-mail-'));
+  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example' });
+  const client = new DynamoDBClient({
+    endpoint: stack.endpoints.dynamodb.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  store = new DynamoComplaintStore('Complaints', client);
+  ledger = new DynamoMailLedger('Complaints', client);
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const rawMail = (lines: string[]) => Buffer.from([...lines, ''].join('\r\n'));
+
+function customerMail(from: string, messageId: string, subject: string, body: string, extra: string[] = []) {
+  return rawMail([
+    `From: ${from}`,
+    'To: support@shop.example',
+    `Subject: ${subject}`,
+    `Message-ID: <${messageId}>`,
+    'Date: Tue, 24 Nov 2026 10:00:00 +0000',
+    ...extra,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+  ]);
+}
+
+/** Exact bytes over SMTP; resolves with the SES-style message id the intake answered with. */
+async function deliver(raw: Buffer, from: string, to = stack.endpoints.supportAddress): Promise<string> {
+  const transport = createTransport({ host: stack.endpoints.smtp.host, port: stack.endpoints.smtp.port, secure: false, ignoreTLS: true });
+  try {
+    const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
+    return /^250 Ok (\S+)$/.exec(info.response)?.[1] as string;
+  } finally {
+    transport.close();
+  }
+}
+
+async function complaintIdOf(raw: Buffer): Promise<string> {
+  const mail = await parseInboundMail(raw);
+  const claim = await ledger.findInboundClaim({ dedupeKey: mail.dedupeKey, messageId: mail.messageId });
+  if (!claim) throw new Error(`no claim for ${mail.dedupeKey}`);
+  return claim.complaintId;
+}
+
+const acksTo = async (address: string) =>
+  (await mailbox(stack.endpoints.mailbox.url)).filter(
+    (m) => m.destination.to.includes(address) && /registered your complaint/.test(m.body.text ?? ''),
+  );
+const timelineOf = (id: string) => store.timeline(id);
+const messagesOf = (timeline: TimelineEntry[]) => timeline.filter((e): e is MessageEntry => e.kind === 'message');
+
+async function executionsNamed(prefix: string): Promise<string[]> {
+  const sfn = new SFNClient({
+    endpoint: stack.endpoints.stepfunctions.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, nextToken }),
+    );
+    names.push(...(page.executions ?? []).map((e) => e.name as string).filter((n) => n.startsWith(prefix)));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}
+
+/** Rewrites a complaint as the lifecycle would have left it (the lifecycle's own tests cover getting there). */
+async function settle(id: string, change: Partial<Complaint>): Promise<Complaint> {
+  // Let the workflow reach its first wait, so that nothing writes the complaint concurrently.
+  const current = await waitFor(async () => {
+    const c = await store.get(id);
+    return c?.taskToken ? c : undefined;
+  }, `complaint ${id} to wait for an agent`);
+  const next = { ...current, ...change, version: current.version + 1 };
+  await store.save(next, []);
+  return next;
+}
+
+describe('exactly-once intake', () => {
+  it('files the same mail delivered five times (3 SMTP retries, 2 Lambda redeliveries) as one complaint, one acknowledgement, one execution', async () => {
+    const from = 'five.times@example.org';
+    const raw = customerMail(`Five Times <${from}>`, 'five-times-1@example.org', 'Charged five times?', 'Once is enough.');
+    const [first] = await Promise.all([deliver(raw, from), deliver(raw, from), deliver(raw, from)]);
+    // The S3 event / async Lambda invocation of the first delivery, twice more, concurrently.
+    const stored = await readFile(join(dataDir, 'raw-mail', 'raw-mail', `inbound/${first}`));
+    const event = await receiptEventFor(stored, {
+      messageId: first as string,
+      receivedAt: new Date(),
+      source: from,
+      recipients: [stack.endpoints.supportAddress],
+    });
+    const intake = await import('../../functions/handlers/intake');
+    await Promise.all([intake.handler(event), intake.handler(event)]);
+    await stack.drainIntake();
+
+    const id = await complaintIdOf(raw);
+    expect(await acksTo(from)).toHaveLength(1);
+    const timeline = await timelineOf(id);
+    expect(messagesOf(timeline).map((m) => `${m.direction}:${m.purpose}`)).toEqual(
+      expect.arrayContaining(['inbound:customer', 'outbound:acknowledgement']),
+    );
+    expect(messagesOf(timeline).filter((m) => m.direction === 'inbound')).toHaveLength(1);
+    expect(messagesOf(timeline).filter((m) => m.purpose === 'acknowledgement')).toHaveLength(1);
+    expect(timeline.filter((e) => e.kind === 'audit' && e.action === 'receive')).toHaveLength(1);
+    expect(await executionsNamed(id)).toEqual([id]);
+    const { items } = await store.byCustomer(from);
+    expect(items).toHaveLength(1);
+  });
+
+  it('files a mail that reuses a Message-ID with other content (same sender) separately', async () => {
+    const from = 'reuser@example.org';
+    const a = customerMail(from, 'static-id@broken-client.example', 'First problem', 'The lid is broken.');
+    const b = customerMail(from, 'static-id@broken-client.example', 'Second problem', 'The handle is loose.');
+    await deliver(a, from);
+    await deliver(b, from);
+    await stack.drainIntake();
+    const { items } = await store.byCustomer(from);
+    expect(items.map((c) => c.subject).sort()).toEqual(['First problem', 'Second problem']);
+  });
+});
+
+describe('automatic mail cap', () => {
+  it('acknowledges at most 3 mails per recipient in 10 minutes and records the suppressed ones', async () => {
+    const from = 'prolific@example.org';
+    for (let i = 1; i <= 5; i++) {
+      await deliver(customerMail(from, `prolific-${i}@example.org`, `Problem ${i}`, `Problem number ${i}.`), from);
+      await stack.drainIntake();
+    }
+    expect(await acksTo(from)).toHaveLength(3);
+    const { items } = await store.byCustomer(from);
+    expect(items).toHaveLength(5);
+    const suppressed = [];
+    for (const c of items) {
+      const audit = (await timelineOf(c.id)).find((e) => e.kind === 'audit' && e.action === 'automaticMailSuppressed');
+      if (audit) suppressed.push(audit);
+    }
+    expect(suppressed).toHaveLength(2);
+    for (const a of suppressed) expect(a).toMatchObject({ details: { reason: expect.stringMatching(/^cap: more than 3/) } });
+  });
+});
+
+describe('replies after resolution and after closure', () => {
+  it('hands a reply to a resolved complaint to the lifecycle (handleCustomerReply), which files it', async () => {
+    const from = 'resolved.customer@example.org';
+    const first = customerMail(from, 'resolved-1@example.org', 'Broken mug', 'The mug arrived broken.');
+    await deliver(first, from);
+    await stack.drainIntake();
+    const complaint = await settle(await complaintIdOf(first), { status: 'resolved' });
+    const ack = messagesOf(await timelineOf(complaint.id)).find((m) => m.purpose === 'acknowledgement');
+
+    const reply = customerMail(from, 'resolved-2@example.org', `Re: Broken mug [${complaint.reference}]`, 'The replacement is broken too.', [
+      `In-Reply-To: <${ack?.messageId}@email.amazonses.com>`,
+    ]);
+    await deliver(reply, from);
+    await stack.drainIntake();
+    const mail = await parseInboundMail(reply);
+    expect(await ledger.findInboundClaim({ dedupeKey: mail.dedupeKey, messageId: mail.messageId })).toMatchObject({
+      disposition: 'reply',
+      complaintId: complaint.id,
+    });
+    expect(messagesOf(await timelineOf(complaint.id))).toContainEqual(
+      expect.objectContaining({ direction: 'inbound', messageId: 'resolved-2@example.org', text: expect.stringContaining('too') }),
+    );
+    expect(await acksTo(from)).toHaveLength(1);
+  });
+
+  it('opens a new complaint linked to one closed longer than the reopen window', async () => {
+    const from = 'late.customer@example.org';
+    const first = customerMail(from, 'late-1@example.org', 'Wobbly shelf', 'The shelf wobbles.');
+    await deliver(first, from);
+    await stack.drainIntake();
+    const closedAt = new Date(Date.now() - 40 * day).toISOString();
+    const old = await settle(await complaintIdOf(first), {
+      status: 'closed',
+      closure: { reason: 'satisfied', at: closedAt, by: { kind: 'system', id: 'workflow' } },
+      updatedAt: closedAt,
+    });
+    const token = (await mailbox(stack.endpoints.mailbox.url))
+      .find((m) => m.destination.to.includes(from))
+      ?.replyTo[0] as string;
+
+    const reply = customerMail(from, 'late-2@example.org', `Re: Wobbly shelf [${old.reference}]`, 'It wobbles again.');
+    await deliver(reply, from, token);
+    await stack.drainIntake();
+    const linkedId = await complaintIdOf(reply);
+    expect(linkedId).not.toBe(old.id);
+    expect(await store.get(linkedId)).toMatchObject({ linkedTo: old.id, customerEmail: from, status: expect.any(String) });
+    const acks = await acksTo(from);
+    expect(acks).toHaveLength(2);
+    expect(acks.some((m) => m.body.text?.includes(`earlier complaint ${old.reference}`))).toBe(true);
+    expect(await timelineOf(old.id)).toContainEqual(
+      expect.objectContaining({ action: 'linkedComplaintOpened', details: expect.objectContaining({ linkedComplaintId: linkedId }) }),
+    );
+  });
+});
+
+describe('quarantine', () => {
+  const from = 'flagged.customer@example.org';
+  const spam = customerMail(from, 'flagged-1@example.org', 'Refund please', 'My refund for order 1 is missing.', [
+    'X-Local-Spam-Verdict: FAIL',
+  ]);
+  let held: QuarantinedMail;
+
+  it('holds failing mail without answering it, visible to managers only', async () => {
+    const sesMessageId = await deliver(spam, from);
+    await stack.drainIntake();
+    expect((await api(stack.endpoints, 'GET', '/quarantine', { token: stack.endpoints.tokens.tier1 })).status).toBe(403);
+    const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
+      token: stack.endpoints.tokens.manager,
+    });
+    expect(list.status).toBe(200);
+    held = list.body.items.find((q) => q.delivery.sesMessageId === sesMessageId) as QuarantinedMail;
+    expect(held).toMatchObject({
+      status: 'quarantined',
+      reasons: [{ code: 'spam' }],
+      delivery: { rawMailKey: `inbound/${sesMessageId}`, verdicts: { spam: 'FAIL' } },
+      summary: { from, subject: 'Refund please', messageId: 'flagged-1@example.org', preview: expect.stringContaining('refund') },
+    });
+    expect(await acksTo(from)).toHaveLength(0);
+    expect((await store.byCustomer(from)).items).toHaveLength(0);
+  });
+
+  it('releases a held mail into intake once: the second release and a redelivery change nothing', async () => {
+    const path = `/quarantine/${held.id}/release`;
+    expect((await api(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.tier1 })).status).toBe(403);
+    const released = await api<QuarantinedMail & { outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, {
+      token: stack.endpoints.tokens.manager,
+    });
+    expect(released.status).toBe(200);
+    expect(released.body).toMatchObject({
+      status: 'released',
+      released: { by: { id: 'dev-manager', role: 'manager' } },
+      outcome: { disposition: 'new', complaintId: expect.any(String) },
+    });
+    const again = await api<{ outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.manager });
+    expect(again.body.outcome).toEqual(released.body.outcome);
+    await deliver(spam, from);
+    await stack.drainIntake();
+
+    expect((await store.byCustomer(from)).items.map((c) => c.id)).toEqual([
+      (released.body.outcome as { complaintId: string }).complaintId,
+    ]);
+    expect(await acksTo(from)).toHaveLength(1);
+    const releasedList = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine?status=released', {
+      token: stack.endpoints.tokens.manager,
+    });
+    expect(releasedList.body.items.map((q) => q.id)).toContain(held.id);
+    const stillHeld = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
+      token: stack.endpoints.tokens.manager,
+    });
+    expect(stillHeld.body.items.map((q) => q.id)).not.toContain(held.id);
+  });
+
+  it('answers 404 for an unknown quarantine id', async () => {
+    const res = await api(stack.endpoints, 'POST', `/quarantine/${'0'.repeat(26)}/release`, {
+      token: stack.endpoints.tokens.manager,
+    });
+    expect(res.status).toBe(404);
+  });
+});
