@@ -16,7 +16,9 @@ async function transitions(sfn: SFNClient, executionArn: string): Promise<number
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -32,27 +34,54 @@ async function transitions(sfn: SFNClient, executionArn: string): Promise<number
 export async function measureLifecycle(stack: LocalStack, count = 200, concurrency = 20): Promise<Figure[]> {
   const { endpoints } = stack;
   const tier1 = endpoints.tokens.tier1;
-  const transport = createTransport({ host: endpoints.smtp.host, port: endpoints.smtp.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5 });
+  const transport = createTransport({
+    host: endpoints.smtp.host,
+    port: endpoints.smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 5,
+  });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
-  const executionArn = (id: string) => `${endpoints.stepfunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
+  const executionArn = (id: string) =>
+    `${endpoints.stepfunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
   const runId = Date.now().toString(36);
 
   const until = (id: string, predicate: (d: Detail) => boolean, timeoutMs = 120_000) =>
-    waitFor(async () => {
-      const d = (await api<Detail>(endpoints, 'GET', `/complaints/${id}`, { token: tier1 })).body;
-      return predicate(d) ? d : undefined;
-    }, `complaint ${id}`, timeoutMs);
-  const waiting = (id: string, kind: string) => until(id, (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding');
+    waitFor(
+      async () => {
+        const d = (await api<Detail>(endpoints, 'GET', `/complaints/${id}`, { token: tier1 })).body;
+        return predicate(d) ? d : undefined;
+      },
+      `complaint ${id}`,
+      timeoutMs,
+    );
+  const waiting = (id: string, kind: string) =>
+    until(id, (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding');
 
   /** Mails in a complaint and returns its id once intake has filed it. */
   async function open(i: number | string): Promise<string> {
     const subject = `Order ${runId}-${i} arrived scratched`;
-    await transport.sendMail({ from: `lifecycle${i}.${runId}@bench.example`, to: endpoints.supportAddress, subject, text: 'The table top is scratched.' });
-    return waitFor(async () => {
-      const page = await api<{ items: { id: string; subject: string }[] }>(endpoints, 'GET', '/complaints?limit=100', { token: tier1 });
-      return page.body.items.find((c) => c.subject === subject)?.id;
-    }, `complaint ${i} in the queue`, 120_000);
+    await transport.sendMail({
+      from: `lifecycle${i}.${runId}@bench.example`,
+      to: endpoints.supportAddress,
+      subject,
+      text: 'The table top is scratched.',
+    });
+    return waitFor(
+      async () => {
+        const page = await api<{ items: { id: string; subject: string }[] }>(
+          endpoints,
+          'GET',
+          '/complaints?limit=100',
+          { token: tier1 },
+        );
+        return page.body.items.find((c) => c.subject === subject)?.id;
+      },
+      `complaint ${i} in the queue`,
+      120_000,
+    );
   }
 
   async function resolveAndClose(id: string) {
@@ -62,7 +91,10 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
       body: { type: 'apology', summary: 'We are sorry about the scratch.', rootCause: 'warehouse_error' },
     });
     await waiting(id, 'follow_up');
-    await api(endpoints, 'POST', `/complaints/${id}/follow-up`, { token: tier1, body: { outcome: 'satisfied' } });
+    await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
+      token: tier1,
+      body: { outcome: 'satisfied' },
+    });
     await until(id, (d) => d.complaint.status === 'closed');
   }
 
@@ -70,10 +102,16 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
     const id = await open('escalated');
     await until(id, (d) => d.complaint.waitingFor === 'agent' && d.complaint.status === 'awaiting_agent');
     // Leave it alone until the first-response target breaches and the workflow escalates it.
-    await waitFor(async () => {
-      const d = await api<{ timeline: { action?: string }[] }>(endpoints, 'GET', `/complaints/${id}`, { token: tier1 });
-      return d.body.timeline.some((e) => e.action === 'escalate') || undefined;
-    }, 'the SLA breach', 120_000);
+    await waitFor(
+      async () => {
+        const d = await api<{ timeline: { action?: string }[] }>(endpoints, 'GET', `/complaints/${id}`, {
+          token: tier1,
+        });
+        return d.body.timeline.some((e) => e.action === 'escalate') || undefined;
+      },
+      'the SLA breach',
+      120_000,
+    );
     await resolveAndClose(id);
     return id;
   })();
@@ -98,10 +136,40 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
   const escalatedTransitions = await transitions(sfn, executionArn(escalatedId));
   const conditions = `fast profile, ${count} complaints, ${concurrency} at a time`;
   return [
-    { benchmark: 'lifecycle', metric: 'complaints/s (mail -> closed satisfied)', value: count / seconds, unit: 'complaints/s', conditions },
-    { benchmark: 'lifecycle', metric: 'state transitions, happy path', value: happy, unit: 'transitions', conditions: 'from the execution history' },
-    { benchmark: 'lifecycle', metric: 'state transitions, escalated once', value: escalatedTransitions, unit: 'transitions', conditions: 'SLA breach, then resolved' },
-    { benchmark: 'lifecycle', metric: 'Step Functions cost per 1,000 happy-path complaints', value: happy * pricePer1000Transitions, unit: 'USD', conditions: '$0.025 per 1,000 transitions' },
-    { benchmark: 'lifecycle', metric: 'Step Functions cost per 1,000 escalated complaints', value: escalatedTransitions * pricePer1000Transitions, unit: 'USD', conditions: '$0.025 per 1,000 transitions' },
+    {
+      benchmark: 'lifecycle',
+      metric: 'complaints/s (mail -> closed satisfied)',
+      value: count / seconds,
+      unit: 'complaints/s',
+      conditions,
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'state transitions, happy path',
+      value: happy,
+      unit: 'transitions',
+      conditions: 'from the execution history',
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'state transitions, escalated once',
+      value: escalatedTransitions,
+      unit: 'transitions',
+      conditions: 'SLA breach, then resolved',
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'Step Functions cost per 1,000 happy-path complaints',
+      value: happy * pricePer1000Transitions,
+      unit: 'USD',
+      conditions: '$0.025 per 1,000 transitions',
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'Step Functions cost per 1,000 escalated complaints',
+      value: escalatedTransitions * pricePer1000Transitions,
+      unit: 'USD',
+      conditions: '$0.025 per 1,000 transitions',
+    },
   ];
 }
