@@ -1,6 +1,6 @@
-import { createTransport } from 'nodemailer';
 import type { LocalStack } from '../scripts/local/localStack';
 import type { Figure } from './report';
+import { sendPooled } from './smtpLoad';
 
 /**
  * SMTP intake throughput: `count` distinct customer mails sent over `connections` SMTP connections, timed
@@ -8,33 +8,19 @@ import type { Figure } from './report';
  * (the intake handler does all three before it returns).
  */
 export async function measureIntake(stack: LocalStack, count = 500, connections = 5): Promise<Figure[]> {
-  const { smtp, supportAddress } = stack.endpoints;
-  const transport = createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: connections,
-  });
+  const { supportAddress } = stack.endpoints;
   const runId = Date.now().toString(36);
+  const mails = Array.from({ length: count }, (_, i) => ({
+    from: `customer${i}@bench.example`,
+    to: supportAddress,
+    subject: `Order ${runId}-${i} arrived damaged`,
+    text: `Hello,\n\nmy order ${runId}-${i} arrived with a broken lid. Please help.\n`,
+  }));
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
-      await transport.sendMail({
-        from: `customer${i}@bench.example`,
-        to: supportAddress,
-        subject: `Order ${runId}-${i} arrived damaged`,
-        text: `Hello,\n\nmy order ${runId}-${i} arrived with a broken lid. Please help.\n`,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
+  await sendPooled(stack, mails, connections);
   const accepted = performance.now();
   await stack.drainIntake();
   const done = performance.now();
-  transport.close();
   const seconds = (done - started) / 1000;
   return [
     {

@@ -1,43 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createTransport } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import type { LocalStack } from '../scripts/local/localStack';
-import { mailbox } from '../scripts/local/localStackClient';
+import { executionNames, mailbox } from '../scripts/local/localStackClient';
 import { corpusManifest, renderCorpusMessage } from '../test/support/mailCorpus';
 import type { Figure } from './report';
+import { sendPooled } from './smtpLoad';
 
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-
-interface Delivery {
-  raw: Buffer;
-  from: string;
-}
-
-/** Sends every delivery in order over `connections` pooled SMTP connections; resolves when all got 250. */
-async function sendAll(stack: LocalStack, deliveries: Delivery[], connections: number): Promise<void> {
-  const { smtp, supportAddress } = stack.endpoints;
-  const transport = createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: connections,
-  });
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < deliveries.length; i = next++) {
-      const { raw, from } = deliveries[i] as Delivery;
-      await transport.sendMail({ envelope: { from, to: [supportAddress] }, raw });
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    transport.close();
-  }
-}
 
 /** A corpus message made distinct: its own Message-ID (or, without one, a sequence header). */
 function distinct(raw: Buffer, id: string): Buffer {
@@ -65,7 +35,7 @@ export async function measureCorpusIntake(
     token: 'none',
     ackSesMessageId: `ses-${runId}`,
   });
-  const deliveries = Array.from({ length: count }, (_, i) => {
+  const deliveries = Array.from({ length: count }, (_, i): SendMailOptions => {
     const message = corpus[i % corpus.length] as (typeof corpus)[number];
     const raw = distinct(
       renderCorpusMessage(message.file, placeholder),
@@ -75,10 +45,10 @@ export async function measureCorpusIntake(
       message.envelopeFrom ??
       /^From:.*?<?([^\s<>]+@[^\s<>]+)>?\s*$/im.exec(raw.toString('latin1'))?.[1] ??
       '';
-    return { raw, from };
+    return { envelope: { from, to: [stack.endpoints.supportAddress] }, raw };
   });
   const started = performance.now();
-  await sendAll(stack, deliveries, connections);
+  await sendPooled(stack, deliveries, connections);
   await stack.drainIntake();
   const seconds = (performance.now() - started) / 1000;
   return [
@@ -104,7 +74,7 @@ export async function measureDuplicateDelivery(
   connections = 5,
 ): Promise<Figure[]> {
   const domain = `dup-${Date.now().toString(36)}.bench.example`;
-  const deliveries: Delivery[] = [];
+  const deliveries: SendMailOptions[] = [];
   for (let i = 0; i < count; i++) {
     const from = `customer${i}@${domain}`;
     const raw = Buffer.from(
@@ -120,10 +90,11 @@ export async function measureDuplicateDelivery(
         '',
       ].join('\r\n'),
     );
-    for (let c = 0; c < copies; c++) deliveries.push({ raw, from });
+    for (let c = 0; c < copies; c++)
+      deliveries.push({ envelope: { from, to: [stack.endpoints.supportAddress] }, raw });
   }
   const started = performance.now();
-  await sendAll(stack, deliveries, connections);
+  await sendPooled(stack, deliveries, connections);
   await stack.drainIntake();
   const seconds = (performance.now() - started) / 1000;
 
@@ -147,19 +118,7 @@ export async function measureDuplicateDelivery(
   const acks = (await mailbox(stack.endpoints.mailbox.url)).filter((m) =>
     m.destination.to.some((to) => to.endsWith(`@${domain}`)),
   ).length;
-  const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, ...local });
-  let executions = 0;
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new ListExecutionsCommand({
-        stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
-        nextToken,
-      }),
-    );
-    executions += (page.executions ?? []).filter((e) => complaintIds.has(e.name as string)).length;
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const executions = (await executionNames(stack.endpoints)).filter((name) => complaintIds.has(name)).length;
 
   const conditions = `${count} mails x ${copies} SMTP deliveries, ${connections} connections, ${seconds.toFixed(1)} s`;
   return [

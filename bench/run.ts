@@ -1,58 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalStack } from '../scripts/local/localStack';
-import { measureRoute } from './apiLatency';
-import { measurePutItemCeiling } from './dynamoCeiling';
-import { measureIntake } from './intake';
-import { measureCorpusIntake, measureDuplicateDelivery } from './mailIntake';
+import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
+import { promisify } from 'node:util';
 import { type Figure, printReport } from './report';
+import { figuresMarker } from './suite';
 
 /**
- * `npm run bench`: starts a fresh local stack in a temp folder and measures the figures the issues ask
- * for. Prints a table and JSON. Sizes can be scaled down with BENCH_SCALE (e.g. 0.2) for a quick look.
+ * `npm run bench`: runs each suite in its own process on a fresh local stack and prints one table and
+ * one JSON document. `BENCH_SCALE=0.2` scales the sizes down; `BENCH_SUITES=lifecycle` picks suites.
  */
-const scale = Number(process.env.BENCH_SCALE ?? '1');
-const n = (v: number) => Math.max(1, Math.round(v * scale));
+const suites = ['intakeAndApi', 'lifecycle'];
+const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
+const run = promisify(execFile);
 
-const dataDir = await mkdtemp(join(tmpdir(), 'complaints-bench-'));
-const stack = await startLocalStack({ dataDir, quiet: true, profile: 'standard' });
 const figures: Figure[] = [];
-try {
-  figures.push(...(await measureIntake(stack, n(500))));
-  figures.push(...(await measureCorpusIntake(stack, n(500))));
-  figures.push(...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', n(2000))));
-  figures.push(...(await measureDuplicateDelivery(stack, n(1000), 5)));
-
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
-  const queue = await db.send(
-    new QueryCommand({
-      TableName: 'Complaints',
-      IndexName: 'queue',
-      KeyConditionExpression: 'GSI2PK = :k',
-      ExpressionAttributeValues: { ':k': 'QUEUE#tier1' },
-      Limit: 1,
-    }),
-  );
-  const id = queue.Items?.[0]?.id as string;
-  figures.push(
-    ...(await measureRoute(
-      'GET /complaints/{id}',
-      `${stack.endpoints.api.url}/complaints/${id}`,
-      stack.endpoints.tokens.tier1,
-      100,
-      n(10),
-    )),
-  );
-} finally {
-  await stack.close();
-  await rm(dataDir, { recursive: true, force: true });
+for (const suite of suites.filter((s) => selected.includes(s))) {
+  process.stderr.write(`running ${suite}...\n`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `bench/suites/${suite}.ts`], {
+    maxBuffer: 256 * 1024 * 1024,
+    env: process.env,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith(figuresMarker));
+  if (!line) throw new Error(`bench suite ${suite} printed no figures`);
+  figures.push(...(JSON.parse(line.slice(figuresMarker.length)) as Figure[]));
 }
 printReport(figures, {
   node: process.version,
-  cpus: (await import('node:os')).cpus().length,
-  scale,
+  cpus: cpus().length,
+  scale: Number(process.env.BENCH_SCALE ?? '1'),
   at: new Date().toISOString(),
 });

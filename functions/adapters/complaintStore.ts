@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -19,8 +18,6 @@ export type Item = Record<string, unknown>;
 
 const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
-// Keys longer than DynamoDB's 2 KB partition-key limit (Message-IDs can be long) are hashed.
-export const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** The complaint item with the sparse index keys its current state calls for. */
 function toItem(c: Complaint): Item {

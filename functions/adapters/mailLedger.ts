@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
-import { digest, type Item, isConditionFailure } from './complaintStore';
+import { type Item, isConditionFailure } from './complaintStore';
+import { hashedKey, TableRepository, withoutKeys } from './dynamoDocuments';
 import type { MailLedger, OutboundIntent } from './ports';
 import { ttlAttribute } from './tableSchema';
 
@@ -18,27 +12,15 @@ import { ttlAttribute } from './tableSchema';
  * partition. Mail without a Message-ID has a partition of its own (its content digest).
  */
 const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
-  PK: `INMAIL#${digest(key.messageId ?? key.dedupeKey)}`,
-  SK: `CLAIM#${digest(key.dedupeKey)}`,
+  PK: `INMAIL#${hashedKey(key.messageId ?? key.dedupeKey)}`,
+  SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
 });
 const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
 
-function claimOf(item: Item): InboundClaim {
-  const { PK: _pk, SK: _sk, entity: _e, ...claim } = item;
-  return claim as unknown as InboundClaim;
-}
+const claimOf = (item: Item) => withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity']);
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
-export class DynamoMailLedger implements MailLedger {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient({}),
-  ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoMailLedger extends TableRepository implements MailLedger {
   async findInboundClaim(key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: claimKey(key), ConsistentRead: true }),
@@ -69,7 +51,7 @@ export class DynamoMailLedger implements MailLedger {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': `INMAIL#${digest(messageId)}` },
+        ExpressionAttributeValues: { ':pk': `INMAIL#${hashedKey(messageId)}` },
         // Several claims share a Message-ID only when senders reuse it; the earliest mail is the original.
         Limit: 10,
       }),

@@ -1,13 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import { decodeCursor, encodeCursor, type Item, isConditionFailure } from './complaintStore';
+import { TableRepository, withoutKeys } from './dynamoDocuments';
 import type { Page, QuarantineStore } from './ports';
 import { tableIndexes } from './tableSchema';
 
@@ -20,22 +14,11 @@ const listKeys = (mail: Pick<QuarantinedMail, 'status' | 'id' | 'quarantinedAt'>
   [index.sortKey]: `${mail.quarantinedAt}#${mail.id}`,
 });
 
-function fromItem(item: Item): QuarantinedMail {
-  const { PK: _pk, SK: _sk, entity: _e, GSI1PK: _gpk, GSI1SK: _gsk, ...mail } = item;
-  return mail as unknown as QuarantinedMail;
-}
+const fromItem = (item: Item) =>
+  withoutKeys<QuarantinedMail>(item, ['PK', 'SK', 'entity', index.partitionKey, index.sortKey]);
 
 /** DynamoDB implementation of the {@link QuarantineStore}, on the complaints table. */
-export class DynamoQuarantineStore implements QuarantineStore {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient({}),
-  ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoQuarantineStore extends TableRepository implements QuarantineStore {
   async hold(mail: QuarantinedMail) {
     try {
       await this.db.send(

@@ -5,9 +5,13 @@
  * - timeline entry PK=COMPLAINT#<id>          SK=TL#<at>#<entryId>   (messages and audit events, in order)
  * - reference      PK=REF#<CMP-XXXXXX>        SK=REF                 (unique: conditional put)
  * - thread token   PK=THREAD#<token>          SK=THREAD
- * - inbound dedupe PK=INBOUND#<dedupeKey>     SK=INBOUND             (idempotent intake)
+ * - inbound claim  PK=INMAIL#<hash of Message-ID> SK=CLAIM#<hash of dedupe key> (exactly-once intake;
+ *                  the partition is the Message-ID index for threading; mailLedger.ts)
  * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND
- * Sparse GSIs project only complaint items that carry their keys; a closed complaint drops its queue keys.
+ * - send intent    PK=OUTMAIL#<entryId>       SK=OUTMAIL             (send-once lease; mailLedger.ts)
+ * - auto-mail cap  PK=AUTOMAIL#<recipient>    SK=WINDOW#<epoch s>    (atomic counter, expires)
+ * - quarantine     PK=QUARANTINE#<id>         SK=QUARANTINE          (GSI1 overloaded: QUARANTINE#<status>)
+ * Sparse GSIs project only items that carry their keys; a closed complaint drops its queue keys.
  */
 export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
 

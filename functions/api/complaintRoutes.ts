@@ -1,8 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { assessAuthority } from '../core/authority';
-import type { Actor, AgentDecision, Complaint } from '../core/complaint';
-import { ConflictError, NotFoundError, OverAuthorityError, ValidationError } from '../core/errors';
-import { acceptDecision, releaseDecision } from '../core/lifecycle';
+import type { Actor, Complaint } from '../core/complaint';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
 import type { Services } from '../shared/services';
 import { json } from './problem';

@@ -27,6 +27,7 @@ import { logger } from './logger';
 import type { MailServices } from './mailServices';
 import type { Services } from './services';
 
+/** What intake needs: the shared adapters, the email channel's, and the validated configuration. */
 export interface MailIntakeDeps {
   services: Pick<Services, 'store' | 'mailer' | 'workflow'>;
   mail: MailServices;
@@ -68,54 +69,70 @@ export async function receiveMail(
     return hold(deps, delivery, placeholderFor(raw, delivery), [{ code: 'unreadable', detail: reason }]);
   }
   const mail = readable ? parsed : placeholderFor(raw, delivery);
-  const sender = mail.from?.address ?? delivery.source.toLowerCase();
   const automated = automatedMailReasons({
     headers: mail.headers,
     from: mail.from?.address,
     envelopeSender: delivery.source,
   });
 
-  let dedupeKey = mail.dedupeKey;
-  let claim = await deps.mail.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
-  if (claim && claim.contentDigest !== mail.contentDigest) {
-    // Same sender and Message-ID, other content: a client reusing ids. Filed as a mail of its own.
+  const claimed = await claimMail(deps, delivery, mail, automated, options.release === true);
+  if ('held' in claimed) return claimed.held;
+  await fileMail(deps, { mail, claim: claimed.claim, delivery, automated });
+  return { disposition: claimed.claim.disposition, complaintId: claimed.claim.complaintId };
+}
+
+/**
+ * The claim this mail is filed under: the first delivery's, or a new one after the quarantine rules and
+ * the filing decision. The dedupe key is tried as is, then with the content digest appended: the same
+ * sender reusing a Message-ID for other content (a broken client) is filed as a mail of its own, also
+ * when both arrive at once and the other one's claim won the first key.
+ */
+async function claimMail(
+  deps: MailIntakeDeps,
+  delivery: InboundDelivery,
+  mail: InboundMail,
+  automated: string[],
+  release: boolean,
+): Promise<{ claim: InboundClaim } | { held: IntakeOutcome }> {
+  const keys = [mail.dedupeKey, divergentDedupeKey(mail.dedupeKey, mail.contentDigest)];
+  for (const dedupeKey of keys) {
+    let claim = await deps.mail.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
+    if (!claim) {
+      if (!release) {
+        const reasons = verdictQuarantineReasons(delivery.verdicts, {
+          ...(delivery.dmarcPolicy ? { dmarcPolicy: delivery.dmarcPolicy } : {}),
+          hasAttachments: mail.attachments.length > 0,
+        });
+        if (reasons.length > 0) return { held: await hold(deps, delivery, mail, reasons) };
+      }
+      const base = {
+        dedupeKey,
+        ...(mail.messageId ? { messageId: mail.messageId } : {}),
+        sender: mail.from?.address ?? delivery.source.toLowerCase(),
+        receivedAt: delivery.receivedAt,
+        rawMailKey: delivery.rawMailKey,
+        sesMessageId: delivery.sesMessageId,
+        contentDigest: mail.contentDigest,
+      };
+      const planned = await planFiling(
+        deps,
+        { mail, base, automated, recipients: delivery.recipients },
+        release,
+      );
+      if (!planned) {
+        const detail = 'A delivery status notification that matches none of our outbound mails';
+        return { held: await hold(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]) };
+      }
+      claim = await deps.mail.ledger.claimInbound(planned);
+    }
+    if (claim.contentDigest === mail.contentDigest) return { claim };
     logger.warn('Message-ID reused with different content; filed separately', {
       dedupeKey,
       sesMessageId: delivery.sesMessageId,
     });
-    dedupeKey = divergentDedupeKey(dedupeKey, mail.contentDigest);
-    claim = await deps.mail.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
   }
-  if (!claim) {
-    if (!options.release) {
-      const reasons = verdictQuarantineReasons(delivery.verdicts, {
-        ...(delivery.dmarcPolicy ? { dmarcPolicy: delivery.dmarcPolicy } : {}),
-        hasAttachments: mail.attachments.length > 0,
-      });
-      if (reasons.length > 0) return hold(deps, delivery, mail, reasons);
-    }
-    const base = {
-      dedupeKey,
-      ...(mail.messageId ? { messageId: mail.messageId } : {}),
-      sender,
-      receivedAt: delivery.receivedAt,
-      rawMailKey: delivery.rawMailKey,
-      sesMessageId: delivery.sesMessageId,
-      contentDigest: mail.contentDigest,
-    };
-    const planned = await planFiling(
-      deps,
-      { mail, base, automated, recipients: delivery.recipients },
-      options.release === true,
-    );
-    if (!planned) {
-      const detail = 'A delivery status notification that matches none of our outbound mails';
-      return hold(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]);
-    }
-    claim = await deps.mail.ledger.claimInbound(planned);
-  }
-  await fileMail(deps, { mail, claim, delivery, automated });
-  return { disposition: claim.disposition, complaintId: claim.complaintId };
+  // The second key carries this mail's digest, so its claim always matches.
+  throw new Error(`No claim matches the content of ${delivery.rawMailKey}`);
 }
 
 /** Mail with nothing a person could act on: no sender, no text, no attachments (garbage bytes). */

@@ -149,6 +149,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dataDir: join(dataDir, 'stepfunctions'),
       host,
       port: ports.stepfunctions ?? 0,
+      // Failed executions are worth seeing even when quiet (the Lambda logs say why).
+      logger: {
+        info: (msg, extra) => log(`${msg} ${JSON.stringify(extra ?? {})}`),
+        error: (msg, extra) => console.error(msg, extra),
+      },
     });
     closers.push(() => sfn.close());
     process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;

@@ -1,4 +1,5 @@
-import { createTransport } from 'nodemailer';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { createTransport, type Transporter } from 'nodemailer';
 import type { LocalEndpoints } from './localStack';
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
@@ -33,6 +34,14 @@ export async function sendMail(
     messageId?: string;
   },
 ) {
+  return withSmtp(endpoints, (transport) => transport.sendMail({ to: endpoints.supportAddress, ...mail }));
+}
+
+/** One SMTP connection to the local intake (no TLS locally), closed after `use`. */
+async function withSmtp<T>(
+  endpoints: LocalEndpoints,
+  use: (transport: Transporter) => Promise<T>,
+): Promise<T> {
   const transport = createTransport({
     host: endpoints.smtp.host,
     port: endpoints.smtp.port,
@@ -40,10 +49,47 @@ export async function sendMail(
     ignoreTLS: true,
   });
   try {
-    return await transport.sendMail({ to: endpoints.supportAddress, ...mail });
+    return await use(transport);
   } finally {
     transport.close();
   }
+}
+
+/**
+ * A mail server handing exact bytes over SMTP (nodemailer `raw` + `envelope`); resolves with the SES
+ * message id the intake answered with (`250 Ok <id>`). `from` '' is the null sender of bounces.
+ */
+export async function sendRawMail(
+  endpoints: LocalEndpoints,
+  raw: Buffer,
+  envelope: { from: string; to?: string },
+): Promise<string> {
+  const info = await withSmtp(endpoints, (transport) =>
+    transport.sendMail({
+      envelope: { from: envelope.from, to: [envelope.to ?? endpoints.supportAddress] },
+      raw,
+    }),
+  );
+  return /^250 Ok (\S+)$/.exec(info.response ?? '')?.[1] as string;
+}
+
+/** Names of every execution of the state machine (all pages of ListExecutions). */
+export async function executionNames(endpoints: LocalEndpoints): Promise<string[]> {
+  const sfn = new SFNClient({
+    endpoint: endpoints.stepfunctions.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: endpoints.stepfunctions.stateMachineArn, nextToken }),
+    );
+    names.push(...(page.executions ?? []).map((e) => e.name as string));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {

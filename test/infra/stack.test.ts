@@ -3,16 +3,22 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableIndexes, tableKeys, ttlAttribute } from '../../functions/adapters/tableSchema';
 import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
-import { workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { agentRoles } from '../../functions/core/policy';
 import { readAppContext } from '../../infra/appContext';
+import { workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { buildFastStack } from './fastApp';
 
 // Verifies the deployable stack's contract with the handlers and the brief: the table matches the
 // shared schema, mail lands in S3 before intake runs, every agent route needs the OAuth scope, and
 // every function runs nodejs24.x on arm64 with tracing.
 let template: Template;
-let logicalIds: { table: string; rawMailBucket: string; accessLogBucket: string; intake: string };
+let logicalIds: {
+  table: string;
+  rawMailBucket: string;
+  accessLogBucket: string;
+  intake: string;
+  api: string;
+};
 
 beforeAll(() => {
   const { stack } = buildFastStack();
@@ -24,6 +30,7 @@ beforeAll(() => {
     rawMailBucket: logicalId(stack.rawMail.bucket),
     accessLogBucket: logicalId(stack.rawMail.accessLogs),
     intake: logicalId(stack.intake),
+    api: logicalId(stack.apiHandler),
   };
 });
 
@@ -110,6 +117,26 @@ describe('S3 buckets', () => {
     });
   });
 
+  it('lets intake and the API write attachments under attachments/ only, expiring with the raw mail', () => {
+    const writers = resourcesOf('AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p).includes('s3:PutObject'),
+    );
+    expect(writers).toHaveLength(2);
+    for (const [, policy] of writers) {
+      const statement = (
+        policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }
+      ).Properties.PolicyDocument.Statement.find((st) => st.Action === 's3:PutObject');
+      expect(statement?.Resource).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIds.rawMailBucket, 'Arn'] }, '/attachments/*']],
+      });
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([{ ExpirationInDays: 365, Prefix: 'attachments/', Status: 'Enabled' }]),
+      },
+    });
+  });
+
   it('lets SES (of this account only) write raw mail under the prefix', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: logicalIds.rawMailBucket },
@@ -143,7 +170,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('give only intake and the API the state machine ARN, and only intake the raw-mail bucket', () => {
+  it('give only intake and the API (which releases quarantined mail) the state machine ARN and the raw-mail bucket', () => {
     const envs = resourcesOf('AWS::Lambda::Function').map(
       ([id, fn]) =>
         [
@@ -155,7 +182,7 @@ describe('Lambda functions', () => {
     const withStateMachine = envs.filter(([, env]) => 'STATE_MACHINE_ARN' in env);
     expect(withStateMachine).toHaveLength(2);
     const withBucket = envs.filter(([, env]) => 'RAW_MAIL_BUCKET' in env).map(([id]) => id);
-    expect(withBucket).toEqual([logicalIds.intake]);
+    expect(withBucket.sort()).toEqual([logicalIds.intake, logicalIds.api].sort());
     for (const [, env] of envs) {
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: logicalIds.table },
@@ -168,10 +195,11 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('lets intake start and stop executions, and the API and intake complete callback tasks', () => {
+  it('lets intake and the API start and stop executions and complete callback tasks', () => {
     const policies = resourcesOf('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p));
-    expect(policies.filter((p) => p.includes('states:StartExecution'))).toHaveLength(1);
-    expect(policies.filter((p) => p.includes('states:StopExecution'))).toHaveLength(1);
+    // Intake files mail; the API files a released quarantined mail through the same code.
+    expect(policies.filter((p) => p.includes('states:StartExecution'))).toHaveLength(2);
+    expect(policies.filter((p) => p.includes('states:StopExecution'))).toHaveLength(2);
     // The API (agent decisions, survey answers) and intake (customer replies).
     expect(policies.filter((p) => p.includes('states:SendTaskSuccess'))).toHaveLength(2);
     // ses:SendEmail only on the sending identities, never on "*".

@@ -1,28 +1,17 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
-import { ensureTable } from '../../scripts/local/createTable';
+import { startDynaliteTable } from '../support/dynaliteTable';
 
-let server: Server;
+let table: Awaited<ReturnType<typeof startDynaliteTable>>;
 let store: DynamoComplaintStore;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  await ensureTable(client, 'Complaints');
-  store = new DynamoComplaintStore('Complaints', client);
+  table = await startDynaliteTable();
+  store = new DynamoComplaintStore('Complaints', table.client);
 });
-afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+afterAll(() => table.close());
 
 const complaint = (id: string, over: Partial<Complaint> = {}): Complaint => ({
   id,

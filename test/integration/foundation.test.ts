@@ -96,7 +96,7 @@ describe('email in, complaint, workflow, agent API, email out', () => {
         'inbound:customer',
         'outbound:acknowledgement',
         'startInvestigation',
-        'awaitAgent',
+        'awaitPerson',
       ]),
     );
     const queue = await api<{ items: ComplaintView[] }>(stack.endpoints, 'GET', '/complaints', {
@@ -133,16 +133,12 @@ describe('email in, complaint, workflow, agent API, email out', () => {
       (await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, { token: t1, body: '{not json' }))
         .status,
     ).toBe(400);
-    const over = await api<{ limit: number; approverRole: string }>(
-      stack.endpoints,
-      'POST',
-      `/complaints/${id}/resolution`,
-      {
-        token: t1,
-        body: { ...body, amount: 500 },
-      },
-    );
-    expect(over).toMatchObject({ status: 403, body: { limit: 100, approverRole: 'tier2' } });
+    // A tier-1 agent may not approve anything (the role is checked server-side from the token).
+    const approve = await api(stack.endpoints, 'POST', `/complaints/${id}/approval`, {
+      token: t1,
+      body: { decision: 'approve' },
+    });
+    expect(approve.status).toBe(403);
     expect(
       (await api(stack.endpoints, 'POST', `/complaints/${'0'.repeat(26)}/resolution`, { token: t1, body }))
         .status,
@@ -203,8 +199,9 @@ describe('email in, complaint, workflow, agent API, email out', () => {
           executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}`,
         }),
       );
-      return out.status === 'SUCCEEDED' ? out : undefined;
-    }, 'the execution to succeed');
+      // Resolved: the execution now waits for the follow-up call (issue 3's lifecycle).
+      return out.status === 'RUNNING' ? out : undefined;
+    }, 'the execution to wait for the follow-up');
     // The same decision again is a conflict: the complaint no longer waits for an agent.
     const again = await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
       token: stack.endpoints.tokens.tier1,

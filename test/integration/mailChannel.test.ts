@@ -2,8 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
@@ -11,7 +9,7 @@ import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/cor
 import type { IntakeOutcome, QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { api, mailbox, waitFor } from '../../scripts/local/localStackClient';
+import { api, executionNames, mailbox, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
 import { receiptEventFor } from '../../scripts/local/smtpIntake';
 
 /**
@@ -58,15 +56,8 @@ function customerMail(from: string, messageId: string, subject: string, body: st
 }
 
 /** Exact bytes over SMTP; resolves with the SES-style message id the intake answered with. */
-async function deliver(raw: Buffer, from: string, to = stack.endpoints.supportAddress): Promise<string> {
-  const transport = createTransport({ host: stack.endpoints.smtp.host, port: stack.endpoints.smtp.port, secure: false, ignoreTLS: true });
-  try {
-    const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
-    return /^250 Ok (\S+)$/.exec(info.response)?.[1] as string;
-  } finally {
-    transport.close();
-  }
-}
+const deliver = (raw: Buffer, from: string, to?: string) =>
+  sendRawMail(stack.endpoints, raw, { from, ...(to ? { to } : {}) });
 
 async function complaintIdOf(raw: Buffer): Promise<string> {
   const mail = await parseInboundMail(raw);
@@ -80,25 +71,11 @@ const acksTo = async (address: string) =>
     (m) => m.destination.to.includes(address) && /registered your complaint/.test(m.body.text ?? ''),
   );
 const timelineOf = (id: string) => store.timeline(id);
-const messagesOf = (timeline: TimelineEntry[]) => timeline.filter((e): e is MessageEntry => e.kind === 'message');
+const messagesOf = (timeline: TimelineEntry[]) =>
+  timeline.filter((e): e is MessageEntry => e.kind === 'message');
 
-async function executionsNamed(prefix: string): Promise<string[]> {
-  const sfn = new SFNClient({
-    endpoint: stack.endpoints.stepfunctions.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn, nextToken }),
-    );
-    names.push(...(page.executions ?? []).map((e) => e.name as string).filter((n) => n.startsWith(prefix)));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
+const executionsNamed = async (prefix: string) =>
+  (await executionNames(stack.endpoints)).filter((name) => name.startsWith(prefix));
 
 /** Rewrites a complaint as the lifecycle would have left it (the lifecycle's own tests cover getting there). */
 async function settle(id: string, change: Partial<Complaint>): Promise<Complaint> {
@@ -115,7 +92,12 @@ async function settle(id: string, change: Partial<Complaint>): Promise<Complaint
 describe('exactly-once intake', () => {
   it('files the same mail delivered five times (3 SMTP retries, 2 Lambda redeliveries) as one complaint, one acknowledgement, one execution', async () => {
     const from = 'five.times@example.org';
-    const raw = customerMail(`Five Times <${from}>`, 'five-times-1@example.org', 'Charged five times?', 'Once is enough.');
+    const raw = customerMail(
+      `Five Times <${from}>`,
+      'five-times-1@example.org',
+      'Charged five times?',
+      'Once is enough.',
+    );
     const [first] = await Promise.all([deliver(raw, from), deliver(raw, from), deliver(raw, from)]);
     // The S3 event / async Lambda invocation of the first delivery, twice more, concurrently.
     const stored = await readFile(join(dataDir, 'raw-mail', 'raw-mail', `inbound/${first}`));
@@ -143,12 +125,12 @@ describe('exactly-once intake', () => {
     expect(items).toHaveLength(1);
   });
 
-  it('files a mail that reuses a Message-ID with other content (same sender) separately', async () => {
+  it('files a mail that reuses a Message-ID with other content (same sender) separately, even concurrently', async () => {
     const from = 'reuser@example.org';
     const a = customerMail(from, 'static-id@broken-client.example', 'First problem', 'The lid is broken.');
     const b = customerMail(from, 'static-id@broken-client.example', 'Second problem', 'The handle is loose.');
-    await deliver(a, from);
-    await deliver(b, from);
+    // At once: whichever claims the Message-ID first, the other is not swallowed.
+    await Promise.all([deliver(a, from), deliver(b, from)]);
     await stack.drainIntake();
     const { items } = await store.byCustomer(from);
     expect(items.map((c) => c.subject).sort()).toEqual(['First problem', 'Second problem']);
@@ -159,7 +141,10 @@ describe('automatic mail cap', () => {
   it('acknowledges at most 3 mails per recipient in 10 minutes and records the suppressed ones', async () => {
     const from = 'prolific@example.org';
     for (let i = 1; i <= 5; i++) {
-      await deliver(customerMail(from, `prolific-${i}@example.org`, `Problem ${i}`, `Problem number ${i}.`), from);
+      await deliver(
+        customerMail(from, `prolific-${i}@example.org`, `Problem ${i}`, `Problem number ${i}.`),
+        from,
+      );
       await stack.drainIntake();
     }
     expect(await acksTo(from)).toHaveLength(3);
@@ -167,11 +152,14 @@ describe('automatic mail cap', () => {
     expect(items).toHaveLength(5);
     const suppressed = [];
     for (const c of items) {
-      const audit = (await timelineOf(c.id)).find((e) => e.kind === 'audit' && e.action === 'automaticMailSuppressed');
+      const audit = (await timelineOf(c.id)).find(
+        (e) => e.kind === 'audit' && e.action === 'automaticMailSuppressed',
+      );
       if (audit) suppressed.push(audit);
     }
     expect(suppressed).toHaveLength(2);
-    for (const a of suppressed) expect(a).toMatchObject({ details: { reason: expect.stringMatching(/^cap: more than 3/) } });
+    for (const a of suppressed)
+      expect(a).toMatchObject({ details: { reason: expect.stringMatching(/^cap: more than 3/) } });
   });
 });
 
@@ -184,18 +172,28 @@ describe('replies after resolution and after closure', () => {
     const complaint = await settle(await complaintIdOf(first), { status: 'resolved' });
     const ack = messagesOf(await timelineOf(complaint.id)).find((m) => m.purpose === 'acknowledgement');
 
-    const reply = customerMail(from, 'resolved-2@example.org', `Re: Broken mug [${complaint.reference}]`, 'The replacement is broken too.', [
-      `In-Reply-To: <${ack?.messageId}@email.amazonses.com>`,
-    ]);
+    const reply = customerMail(
+      from,
+      'resolved-2@example.org',
+      `Re: Broken mug [${complaint.reference}]`,
+      'The replacement is broken too.',
+      [`In-Reply-To: <${ack?.messageId}@email.amazonses.com>`],
+    );
     await deliver(reply, from);
     await stack.drainIntake();
     const mail = await parseInboundMail(reply);
-    expect(await ledger.findInboundClaim({ dedupeKey: mail.dedupeKey, messageId: mail.messageId })).toMatchObject({
+    expect(
+      await ledger.findInboundClaim({ dedupeKey: mail.dedupeKey, messageId: mail.messageId }),
+    ).toMatchObject({
       disposition: 'reply',
       complaintId: complaint.id,
     });
     expect(messagesOf(await timelineOf(complaint.id))).toContainEqual(
-      expect.objectContaining({ direction: 'inbound', messageId: 'resolved-2@example.org', text: expect.stringContaining('too') }),
+      expect.objectContaining({
+        direction: 'inbound',
+        messageId: 'resolved-2@example.org',
+        text: expect.stringContaining('too'),
+      }),
     );
     expect(await acksTo(from)).toHaveLength(1);
   });
@@ -211,36 +209,53 @@ describe('replies after resolution and after closure', () => {
       closure: { reason: 'satisfied', at: closedAt, by: { kind: 'system', id: 'workflow' } },
       updatedAt: closedAt,
     });
-    const token = (await mailbox(stack.endpoints.mailbox.url))
-      .find((m) => m.destination.to.includes(from))
+    const token = (await mailbox(stack.endpoints.mailbox.url)).find((m) => m.destination.to.includes(from))
       ?.replyTo[0] as string;
 
-    const reply = customerMail(from, 'late-2@example.org', `Re: Wobbly shelf [${old.reference}]`, 'It wobbles again.');
+    const reply = customerMail(
+      from,
+      'late-2@example.org',
+      `Re: Wobbly shelf [${old.reference}]`,
+      'It wobbles again.',
+    );
     await deliver(reply, from, token);
     await stack.drainIntake();
     const linkedId = await complaintIdOf(reply);
     expect(linkedId).not.toBe(old.id);
-    expect(await store.get(linkedId)).toMatchObject({ linkedTo: old.id, customerEmail: from, status: expect.any(String) });
+    expect(await store.get(linkedId)).toMatchObject({
+      linkedTo: old.id,
+      customerEmail: from,
+      status: expect.any(String),
+    });
     const acks = await acksTo(from);
     expect(acks).toHaveLength(2);
     expect(acks.some((m) => m.body.text?.includes(`earlier complaint ${old.reference}`))).toBe(true);
     expect(await timelineOf(old.id)).toContainEqual(
-      expect.objectContaining({ action: 'linkedComplaintOpened', details: expect.objectContaining({ linkedComplaintId: linkedId }) }),
+      expect.objectContaining({
+        action: 'linkedComplaintOpened',
+        details: expect.objectContaining({ linkedComplaintId: linkedId }),
+      }),
     );
   });
 });
 
 describe('quarantine', () => {
   const from = 'flagged.customer@example.org';
-  const spam = customerMail(from, 'flagged-1@example.org', 'Refund please', 'My refund for order 1 is missing.', [
-    'X-Local-Spam-Verdict: FAIL',
-  ]);
+  const spam = customerMail(
+    from,
+    'flagged-1@example.org',
+    'Refund please',
+    'My refund for order 1 is missing.',
+    ['X-Local-Spam-Verdict: FAIL'],
+  );
   let held: QuarantinedMail;
 
   it('holds failing mail without answering it, visible to managers only', async () => {
     const sesMessageId = await deliver(spam, from);
     await stack.drainIntake();
-    expect((await api(stack.endpoints, 'GET', '/quarantine', { token: stack.endpoints.tokens.tier1 })).status).toBe(403);
+    expect(
+      (await api(stack.endpoints, 'GET', '/quarantine', { token: stack.endpoints.tokens.tier1 })).status,
+    ).toBe(403);
     const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
       token: stack.endpoints.tokens.manager,
     });
@@ -250,7 +265,12 @@ describe('quarantine', () => {
       status: 'quarantined',
       reasons: [{ code: 'spam' }],
       delivery: { rawMailKey: `inbound/${sesMessageId}`, verdicts: { spam: 'FAIL' } },
-      summary: { from, subject: 'Refund please', messageId: 'flagged-1@example.org', preview: expect.stringContaining('refund') },
+      summary: {
+        from,
+        subject: 'Refund please',
+        messageId: 'flagged-1@example.org',
+        preview: expect.stringContaining('refund'),
+      },
     });
     expect(await acksTo(from)).toHaveLength(0);
     expect((await store.byCustomer(from)).items).toHaveLength(0);
@@ -258,7 +278,9 @@ describe('quarantine', () => {
 
   it('releases a held mail into intake once: the second release and a redelivery change nothing', async () => {
     const path = `/quarantine/${held.id}/release`;
-    expect((await api(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.tier1 })).status).toBe(403);
+    expect((await api(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.tier1 })).status).toBe(
+      403,
+    );
     const released = await api<QuarantinedMail & { outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, {
       token: stack.endpoints.tokens.manager,
     });
@@ -268,7 +290,9 @@ describe('quarantine', () => {
       released: { by: { id: 'dev-manager', role: 'manager' } },
       outcome: { disposition: 'new', complaintId: expect.any(String) },
     });
-    const again = await api<{ outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.manager });
+    const again = await api<{ outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, {
+      token: stack.endpoints.tokens.manager,
+    });
     expect(again.body.outcome).toEqual(released.body.outcome);
     await deliver(spam, from);
     await stack.drainIntake();
@@ -277,9 +301,14 @@ describe('quarantine', () => {
       (released.body.outcome as { complaintId: string }).complaintId,
     ]);
     expect(await acksTo(from)).toHaveLength(1);
-    const releasedList = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine?status=released', {
-      token: stack.endpoints.tokens.manager,
-    });
+    const releasedList = await api<{ items: QuarantinedMail[] }>(
+      stack.endpoints,
+      'GET',
+      '/quarantine?status=released',
+      {
+        token: stack.endpoints.tokens.manager,
+      },
+    );
     expect(releasedList.body.items.map((q) => q.id)).toContain(held.id);
     const stillHeld = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
       token: stack.endpoints.tokens.manager,

@@ -3,15 +3,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { api, mailbox, type SentMail } from '../../scripts/local/localStackClient';
-import { type CorpusMessage, corpusManifest, type FiledComplaint, renderCorpusMessage } from '../support/mailCorpus';
+import { api, mailbox, type SentMail, sendRawMail } from '../../scripts/local/localStackClient';
+import {
+  type CorpusMessage,
+  corpusManifest,
+  type FiledComplaint,
+  renderCorpusMessage,
+} from '../support/mailCorpus';
 
 /**
  * Every message of the corpus (test/fixtures/mail/manifest.json) through the real SMTP intake of the local
@@ -45,27 +49,21 @@ interface Detail {
   timeline: TimelineEntry[];
 }
 
-const messages = (timeline: TimelineEntry[]) => timeline.filter((e): e is MessageEntry => e.kind === 'message');
+const messages = (timeline: TimelineEntry[]) =>
+  timeline.filter((e): e is MessageEntry => e.kind === 'message');
 
 async function detail(id: string): Promise<Detail> {
-  const res = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: stack.endpoints.tokens.tier1 });
+  const res = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, {
+    token: stack.endpoints.tokens.tier1,
+  });
   expect(res.status).toBe(200);
   return res.body;
 }
 
 const mailsTo = async (address: string | undefined) =>
-  address ? (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(address)) : [];
-
-/** Sends the exact bytes over SMTP; resolves with the SES-style id the intake answered with. */
-async function deliver(raw: Buffer, envelopeFrom: string): Promise<string> {
-  const transport = createTransport({ host: stack.endpoints.smtp.host, port: stack.endpoints.smtp.port, secure: false, ignoreTLS: true });
-  try {
-    const info = await transport.sendMail({ envelope: { from: envelopeFrom, to: [stack.endpoints.supportAddress] }, raw });
-    return /^250 Ok (\S+)$/.exec(info.response)?.[1] as string;
-  } finally {
-    transport.close();
-  }
-}
+  address
+    ? (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(address))
+    : [];
 
 function complaintOf(file: string): FiledComplaint {
   const found = filed.get(file);
@@ -73,7 +71,12 @@ function complaintOf(file: string): FiledComplaint {
   return found;
 }
 
-async function expectNew(message: CorpusMessage, claim: InboundClaim, sender: string, mailsBefore: SentMail[]) {
+async function expectNew(
+  message: CorpusMessage,
+  claim: InboundClaim,
+  sender: string,
+  mailsBefore: SentMail[],
+) {
   const expected = message.expect;
   if (expected.outcome !== 'new') return;
   expect(claim.disposition).toBe('new');
@@ -86,7 +89,9 @@ async function expectNew(message: CorpusMessage, claim: InboundClaim, sender: st
   if (expected.text) expect(first?.text).toContain(expected.text);
   if (expected.truncated) expect(Buffer.byteLength(first?.text ?? '')).toBeLessThan(64 * 1024 + 500);
   if (expected.attachments) {
-    expect(first?.attachments?.map(({ filename, contentType }) => ({ filename, contentType }))).toEqual(expected.attachments);
+    expect(first?.attachments?.map(({ filename, contentType }) => ({ filename, contentType }))).toEqual(
+      expected.attachments,
+    );
     // Stored beside the raw mail, byte for byte (size and SHA-256 as listed).
     for (const a of first?.attachments ?? []) {
       const stored = await readFile(join(dataDir, 'raw-mail', 'raw-mail', a.key));
@@ -126,10 +131,11 @@ describe('the mail corpus through the SMTP intake', () => {
     const parsed = await parseInboundMail(raw).catch(() => undefined);
     const sender = parsed?.from?.address ?? message.envelopeFrom ?? '';
     const mailsBefore = await mailsTo(sender);
-    const sesMessageId = await deliver(raw, message.envelopeFrom ?? sender);
+    const sesMessageId = await sendRawMail(stack.endpoints, raw, { from: message.envelopeFrom ?? sender });
     await stack.drainIntake();
 
-    const claim = parsed && (await ledger.findInboundClaim({ dedupeKey: parsed.dedupeKey, messageId: parsed.messageId }));
+    const claim =
+      parsed && (await ledger.findInboundClaim({ dedupeKey: parsed.dedupeKey, messageId: parsed.messageId }));
     const expected = message.expect;
     if (expected.outcome === 'quarantined') {
       expect(claim).toBeUndefined();
@@ -144,11 +150,15 @@ describe('the mail corpus through the SMTP intake', () => {
       await expectNew(message, claim, sender, mailsBefore);
       return;
     } else {
-      expect(claim).toMatchObject({ disposition: expected.outcome, complaintId: complaintOf(expected.into).complaintId });
+      expect(claim).toMatchObject({
+        disposition: expected.outcome,
+        complaintId: complaintOf(expected.into).complaintId,
+      });
       const entry = messages((await detail(claim?.complaintId as string)).timeline).find(
         (m) => m.direction === 'inbound' && m.rawMailKey === claim?.rawMailKey,
       );
-      if (expected.outcome === 'reply') expect(entry).toMatchObject({ purpose: 'customer', messageId: parsed?.messageId });
+      if (expected.outcome === 'reply')
+        expect(entry).toMatchObject({ purpose: 'customer', messageId: parsed?.messageId });
       if (expected.outcome === 'automated') expect(entry?.automated?.length).toBeGreaterThan(0);
       if (expected.outcome === 'bounce')
         expect(entry).toMatchObject({

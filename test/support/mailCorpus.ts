@@ -47,12 +47,19 @@ export interface FiledComplaint {
  * The exact bytes of a corpus message with `{{ack|token|ref:<file>}}` filled in from `filed`. Placeholders
  * only occur in 7-bit parts, so a byte-level replacement keeps every other byte as it is.
  */
-export function renderCorpusMessage(file: string, filed: (file: string) => FiledComplaint | undefined): Buffer {
+export function renderCorpusMessage(
+  file: string,
+  filed: (file: string) => FiledComplaint | undefined,
+): Buffer {
   const raw = readFileSync(join(corpusDir, file)).toString('latin1');
   const rendered = raw.replace(/\{\{(ack|token|ref):([\w.-]+)\}\}/g, (_, kind: string, source: string) => {
     const complaint = filed(source);
     if (!complaint) throw new Error(`${file} refers to ${source}, which has not been filed yet`);
-    return kind === 'ack' ? complaint.ackSesMessageId : kind === 'token' ? complaint.token : complaint.reference;
+    return kind === 'ack'
+      ? complaint.ackSesMessageId
+      : kind === 'token'
+        ? complaint.token
+        : complaint.reference;
   });
   return Buffer.from(rendered, 'latin1');
 }

@@ -13,6 +13,7 @@ export type ThreadSignal =
   | { kind: 'messageReference'; complaintId: string; rank: number }
   | { kind: 'subjectTag'; complaintId: string; rank: number; customerEmail: string };
 
+/** The complaint a mail threads into and the signal that decided it, or none (a new complaint). */
 export type ThreadDecision =
   | { thread: true; complaintId: string; via: ThreadSignal['kind'] }
   | { thread: false };

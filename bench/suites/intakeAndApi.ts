@@ -1,0 +1,35 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { measureRoute } from '../apiLatency';
+import { measurePutItemCeiling } from '../dynamoCeiling';
+import { measureIntake } from '../intake';
+import { measureCorpusIntake, measureDuplicateDelivery } from '../mailIntake';
+import type { Figure } from '../report';
+import { runSuite, scaled } from '../suite';
+
+/** Intake (simple and corpus mix), the dynalite ceiling of the same run, duplicate delivery, API latency. */
+await runSuite({ profile: 'standard' }, async (stack) => {
+  const figures: Figure[] = [];
+  figures.push(...(await measureIntake(stack, scaled(500))));
+  figures.push(...(await measureCorpusIntake(stack, scaled(500))));
+  figures.push(
+    ...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', scaled(2000))),
+  );
+  figures.push(...(await measureDuplicateDelivery(stack, scaled(1000), 5)));
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
+  const queue = await db.send(
+    new QueryCommand({
+      TableName: 'Complaints',
+      IndexName: 'queue',
+      KeyConditionExpression: 'GSI2PK = :k',
+      ExpressionAttributeValues: { ':k': 'QUEUE#tier1' },
+      Limit: 1,
+    }),
+  );
+  const id = queue.Items?.[0]?.id as string;
+  const url = `${stack.endpoints.api.url}/complaints/${id}`;
+  figures.push(
+    ...(await measureRoute('GET /complaints/{id}', url, stack.endpoints.tokens.tier1, 100, scaled(10))),
+  );
+  return figures;
+});

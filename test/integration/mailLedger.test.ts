@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore';
+import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
+import { startDynaliteTable } from '../support/dynaliteTable';
+
+/** The email channel's DynamoDB adapters on dynalite: single-item conditional writes only. */
+let table: Awaited<ReturnType<typeof startDynaliteTable>>;
+let ledger: DynamoMailLedger;
+let quarantine: DynamoQuarantineStore;
+
+beforeAll(async () => {
+  table = await startDynaliteTable();
+  ledger = new DynamoMailLedger('Complaints', table.client);
+  quarantine = new DynamoQuarantineStore('Complaints', table.client);
+});
+afterAll(() => table.close());
+
+const claim = (over: Partial<InboundClaim>): InboundClaim => ({
+  dedupeKey: 'mid:a@x|from:ann@example.org',
+  messageId: 'a@x',
+  complaintId: 'c-1',
+  disposition: 'new',
+  sender: 'ann@example.org',
+  receivedAt: '2026-11-24T10:00:00.000Z',
+  rawMailKey: 'inbound/ses-1',
+  sesMessageId: 'ses-1',
+  contentDigest: 'd1',
+  ...over,
+});
+
+describe('DynamoMailLedger', () => {
+  it('keeps the first claim of a dedupe key, even for Message-IDs beyond the 2 KB key limit', async () => {
+    const messageId = `${'x'.repeat(3000)}@example.org`;
+    const first = claim({ dedupeKey: `mid:${messageId}|from:ann@example.org`, messageId });
+    expect(await ledger.claimInbound(first)).toEqual(first);
+    expect(await ledger.claimInbound({ ...first, complaintId: 'c-2', sesMessageId: 'ses-2' })).toEqual(first);
+    expect(await ledger.findInboundClaim(first)).toEqual(first);
+    expect(
+      await ledger.findInboundClaim({ dedupeKey: 'mid:other|from:x', messageId: 'other' }),
+    ).toBeUndefined();
+  });
+
+  it('finds the complaint of an inbound Message-ID, the earliest claim winning over a later reuse', async () => {
+    await ledger.claimInbound(
+      claim({
+        dedupeKey: 'mid:shared@x|from:b@x',
+        messageId: 'shared@x',
+        complaintId: 'late',
+        receivedAt: '2026-11-24T11:00:00.000Z',
+      }),
+    );
+    await ledger.claimInbound(
+      claim({
+        dedupeKey: 'mid:shared@x|from:a@x',
+        messageId: 'shared@x',
+        complaintId: 'early',
+        receivedAt: '2026-11-24T09:00:00.000Z',
+      }),
+    );
+    expect(await ledger.findIdByInboundMessageId('shared@x')).toBe('early');
+    expect(await ledger.findIdByInboundMessageId('unknown@x')).toBeUndefined();
+  });
+
+  it('gives one caller the send lease; a live lease is busy, an expired one is taken over once', async () => {
+    const t0 = new Date('2026-11-24T10:00:00Z');
+    const first = await ledger.beginOutbound('c-1-ack', t0, 45);
+    expect(first).toMatchObject({ state: 'acquired', at: t0.toISOString() });
+    expect(await ledger.beginOutbound('c-1-ack', new Date(t0.getTime() + 1000), 45)).toEqual({
+      state: 'busy',
+    });
+    const later = new Date(t0.getTime() + 46_000);
+    const [a, b] = await Promise.all([
+      ledger.beginOutbound('c-1-ack', later, 45),
+      ledger.beginOutbound('c-1-ack', later, 45),
+    ]);
+    expect([a.state, b.state].sort()).toEqual(['acquired', 'busy']);
+    const taker = (a.state === 'acquired' ? a : b) as { lease: string; at: string };
+    expect(taker.at).toBe(t0.toISOString());
+    // The first holder's late completion does not overwrite the taker's.
+    expect(
+      await ledger.completeOutbound('c-1-ack', (first as { lease: string }).lease, {
+        sesMessageId: 'ses-old',
+      }),
+    ).toBe(false);
+    expect(await ledger.completeOutbound('c-1-ack', taker.lease, { sesMessageId: 'ses-new' })).toBe(true);
+    expect(await ledger.beginOutbound('c-1-ack', later, 45)).toEqual({
+      state: 'sent',
+      sesMessageId: 'ses-new',
+      at: t0.toISOString(),
+    });
+  });
+
+  it('releases a lease after a failed send, and remembers a suppression', async () => {
+    const t0 = new Date('2026-11-24T10:00:00Z');
+    const held = (await ledger.beginOutbound('c-2-ack', t0, 45)) as { lease: string };
+    await ledger.abandonOutbound('c-2-ack', held.lease);
+    const retry = await ledger.beginOutbound('c-2-ack', t0, 45);
+    expect(retry.state).toBe('acquired');
+    await ledger.completeOutbound('c-2-ack', (retry as { lease: string }).lease, { suppressed: 'cap' });
+    expect(await ledger.beginOutbound('c-2-ack', t0, 45)).toMatchObject({
+      state: 'suppressed',
+      reason: 'cap',
+    });
+  });
+
+  it('counts automatic mail per recipient and window atomically', async () => {
+    const counts = await Promise.all(
+      Array.from({ length: 5 }, () => ledger.countAutomaticMail('Ann@Example.org', 1_763_978_400, 600)),
+    );
+    expect(counts.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(await ledger.countAutomaticMail('ann@example.org', 1_763_979_000, 600)).toBe(1);
+  });
+});
+
+describe('DynamoQuarantineStore', () => {
+  const held = (id: string, at: string): QuarantinedMail => ({
+    id,
+    status: 'quarantined',
+    reasons: [{ code: 'spam', detail: 'SES spam verdict FAIL' }],
+    delivery: {
+      sesMessageId: `ses-${id}`,
+      rawMailKey: `inbound/ses-${id}`,
+      receivedAt: at,
+      source: 'x@spam.example',
+      recipients: ['support@shop.example'],
+      verdicts: { spam: 'FAIL', virus: 'PASS', spf: 'PASS', dkim: 'PASS', dmarc: 'PASS' },
+    },
+    summary: { to: [], subject: 'Win', sizeBytes: 10, attachments: [], preview: '' },
+    quarantinedAt: at,
+  });
+
+  it('holds a mail once, lists newest first with a cursor, and moves it to the released list once', async () => {
+    await quarantine.hold(held('q1', '2026-11-24T10:00:00.000Z'));
+    await quarantine.hold(held('q2', '2026-11-24T11:00:00.000Z'));
+    expect(await quarantine.hold({ ...held('q1', '2026-11-24T12:00:00.000Z'), reasons: [] })).toMatchObject({
+      quarantinedAt: '2026-11-24T10:00:00.000Z',
+    });
+    const page = await quarantine.list('quarantined', { limit: 1 });
+    expect(page.items.map((q) => q.id)).toEqual(['q2']);
+    expect(
+      (await quarantine.list('quarantined', { cursor: page.cursor as string })).items.map((q) => q.id),
+    ).toEqual(['q1']);
+
+    const by = { kind: 'agent', id: 'm1', role: 'manager' } as const;
+    const [a, b] = await Promise.all([
+      quarantine.release('q1', { by, at: '2026-11-24T12:00:00.000Z' }),
+      quarantine.release('q1', { by: { ...by, id: 'm2' }, at: '2026-11-24T12:00:01.000Z' }),
+    ]);
+    expect(a?.released).toEqual(b?.released);
+    await quarantine.recordOutcome('q1', { disposition: 'new', complaintId: 'c-9' });
+    expect(await quarantine.get('q1')).toMatchObject({ status: 'released', outcome: { complaintId: 'c-9' } });
+    expect((await quarantine.list('quarantined')).items.map((q) => q.id)).toEqual(['q2']);
+    expect((await quarantine.list('released')).items.map((q) => q.id)).toEqual(['q1']);
+    expect(await quarantine.release('nope', { by, at: '2026-11-24T12:00:00.000Z' })).toBeUndefined();
+  });
+});
