@@ -110,7 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       RAW_MAIL_DIR: rawMailDir,
       COMPLAINTS_PROFILE: profile,
       SURVEY_SIGNING_KEY: await localSecret(join(dataDir, 'survey-signing.key')),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'WARN' : 'INFO'),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'ERROR' : 'INFO'),
     });
     await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
 
