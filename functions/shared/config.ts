@@ -36,17 +36,22 @@ export interface Config {
 let cached: Config | undefined;
 
 /**
- * Validates the environment once per cold start. A missing or malformed variable fails fast with a
- * message naming it, instead of surfacing later as an obscure SDK error.
+ * Validates environment variables against a schema once, failing with a message that names every
+ * missing or malformed variable instead of surfacing later as an obscure SDK error.
  */
-export function config(): Config {
-  if (cached) return cached;
-  const parsed = envSchema.safeParse(process.env);
+export function parseEnvironment<T extends z.ZodType>(schema: T): z.infer<T> {
+  const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${names}`);
   }
-  const env = parsed.data;
+  return parsed.data;
+}
+
+/** The handlers' configuration, validated once per cold start. */
+export function config(): Config {
+  if (cached) return cached;
+  const env = parseEnvironment(envSchema);
   cached = {
     tableName: env.TABLE_NAME,
     supportAddress: env.SUPPORT_ADDRESS,

@@ -3,7 +3,7 @@ import { DynamoMailLedger } from '../adapters/mailLedger';
 import type { MailLedger, QuarantineStore, RawMailStore } from '../adapters/ports';
 import { DynamoQuarantineStore } from '../adapters/quarantineStore';
 import { rawMailStoreFromEnv } from '../adapters/rawMailStore';
-import { config } from './config';
+import { config, parseEnvironment } from './config';
 
 const envSchema = z.object({
   /** Key prefix of stored attachments, beside the raw mail's prefix in the same bucket. */
@@ -46,12 +46,7 @@ let mailServices: MailServices | undefined;
 /** Builds the email channel's adapters once per cold start; fails naming an invalid variable. */
 export function getMailServices(): MailServices {
   if (mailServices) return mailServices;
-  const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${names}`);
-  }
-  const env = parsed.data;
+  const env = parseEnvironment(envSchema);
   const { tableName } = config();
   mailServices = {
     ledger: new DynamoMailLedger(tableName),
