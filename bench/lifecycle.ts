@@ -8,7 +8,7 @@ import type { Figure } from './report';
 const pricePer1000Transitions = 0.025;
 
 interface Detail {
-  complaint: { id: string; status: string; waitingFor?: string };
+  complaint: { id: string; status: string; version: number; waitingFor?: string };
 }
 
 /** Billed state transitions of an execution: every state entered (AWS counts each step executed). */
@@ -85,15 +85,20 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
   }
 
   async function resolveAndClose(id: string) {
-    await waiting(id, 'agent');
+    const read = await waiting(id, 'agent');
     await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
       token: tier1,
-      body: { type: 'apology', summary: 'We are sorry about the scratch.', rootCause: 'warehouse_error' },
+      body: {
+        type: 'apology',
+        summary: 'We are sorry about the scratch.',
+        rootCause: 'warehouse_error',
+        version: read.complaint.version,
+      },
     });
-    await waiting(id, 'follow_up');
+    const resolved = await waiting(id, 'follow_up');
     await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
       token: tier1,
-      body: { outcome: 'satisfied' },
+      body: { outcome: 'satisfied', version: resolved.complaint.version },
     });
     await until(id, (d) => d.complaint.status === 'closed');
   }

@@ -186,6 +186,16 @@ export class ComplaintsStack extends Stack {
         resources: [this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`)],
       }),
     );
+    // GDPR erasure (POST /customers/{email}/erase) deletes the customer's raw mail and attachments.
+    this.apiHandler.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: [
+          this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`),
+          this.rawMail.bucket.arnForObjects(`${attachmentPrefix}*`),
+        ],
+      }),
+    );
     for (const [name, value] of Object.entries(mailRoot)) this.apiHandler.addEnvironment(name, value);
     Validations.of(this.apiHandler.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${rawMailPrefix}*]`,

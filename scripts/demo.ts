@@ -22,7 +22,14 @@ try {
 }
 
 interface Detail {
-  complaint: { status: string; tier: number; priority: string; waitingFor?: string; reopenCount?: number };
+  complaint: {
+    status: string;
+    tier: number;
+    priority: string;
+    version: number;
+    waitingFor?: string;
+    reopenCount?: number;
+  };
   timeline: {
     kind: string;
     id: string;
@@ -108,7 +115,13 @@ class Case {
   }
 
   async act(path: string, body: unknown, role: AgentRole = 'tier1') {
-    const res = await api(endpoints, 'POST', `/complaints/${this.id}/${path}`, { token: token(role), body });
+    // Every write carries the version the agent acted on (If-Match), as a real client would.
+    const { version } = (await this.detail()).complaint;
+    const res = await api(endpoints, 'POST', `/complaints/${this.id}/${path}`, {
+      token: token(role),
+      body,
+      headers: { 'if-match': `"${version}"` },
+    });
     this.log(`${role} POST ${path} -> HTTP ${res.status}`);
   }
 }

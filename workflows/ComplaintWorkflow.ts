@@ -82,13 +82,23 @@ export class ComplaintWorkflow extends Construct {
     const complaintId = JsonPath.stringAt('$.complaintId');
 
     /** A request-response Lambda step whose result replaces the state. */
-    const step = (name: string, fn: IFunction, comment: string, payload: Record<string, unknown> = {}) =>
-      new LambdaInvoke(this, name, {
+    const step = (name: string, fn: IFunction, comment: string, payload: Record<string, unknown> = {}) => {
+      const task = new LambdaInvoke(this, name, {
         comment,
         lambdaFunction: fn,
         payload: TaskInput.fromObject({ complaintId, ...payload }),
         outputPath: '$.Payload',
       });
+      // An agent's claim, reply or note can change the complaint between the step's read and its
+      // conditional write; each step re-reads and is idempotent, so it simply runs again.
+      task.addRetry({
+        errors: ['ConflictError'],
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 4,
+      });
+      return task;
+    };
 
     /** A callback task: the Lambda stores the token; the API (or intake) completes it. */
     const awaitPerson = (name: string, waitingFor: string, comment: string) =>

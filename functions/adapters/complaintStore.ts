@@ -11,7 +11,7 @@ import {
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { AgentRole } from '../core/policy';
-import type { ComplaintStore, Page, SaveCondition } from './ports';
+import type { ComplaintStore, ListOptions, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -184,6 +184,11 @@ export class DynamoComplaintStore implements ComplaintStore {
     }
   }
 
+  async rewriteTimeline(complaintId: string, entries: TimelineEntry[]) {
+    // A timeline item's key is derived from the entry (at + id): a put on the same key replaces it.
+    await this.append(complaintId, entries);
+  }
+
   async timeline(complaintId: string) {
     const entries: TimelineEntry[] = [];
     let cursor: Item | undefined;
@@ -206,11 +211,11 @@ export class DynamoComplaintStore implements ComplaintStore {
     return entries;
   }
 
-  queue(queue: AgentRole, options: { limit?: number; cursor?: string } = {}) {
+  queue(queue: AgentRole, options: ListOptions = {}) {
     return this.queryIndex(tableIndexes.queue.name, 'GSI2PK', `QUEUE#${queue}`, true, options);
   }
 
-  byCustomer(email: string, options: { limit?: number; cursor?: string } = {}) {
+  byCustomer(email: string, options: ListOptions = {}) {
     return this.queryIndex(
       tableIndexes.byCustomer.name,
       'GSI1PK',
@@ -220,7 +225,7 @@ export class DynamoComplaintStore implements ComplaintStore {
     );
   }
 
-  byAssignee(agentId: string, options: { limit?: number; cursor?: string } = {}) {
+  byAssignee(agentId: string, options: ListOptions = {}) {
     return this.queryIndex(tableIndexes.byAssignee.name, 'GSI3PK', `AGENT#${agentId}`, true, options);
   }
 
@@ -261,14 +266,15 @@ export class DynamoComplaintStore implements ComplaintStore {
     keyName: string,
     keyValue: string,
     ascending: boolean,
-    options: { limit?: number; cursor?: string },
+    options: ListOptions,
   ): Promise<Page<Complaint>> {
     const input: QueryCommandInput = {
       TableName: this.tableName,
       IndexName: indexName,
       KeyConditionExpression: '#k = :k',
-      ExpressionAttributeNames: { '#k': keyName },
-      ExpressionAttributeValues: { ':k': keyValue },
+      ExpressionAttributeNames: { '#k': keyName, ...(options.status ? { '#s': 'status' } : {}) },
+      ExpressionAttributeValues: { ':k': keyValue, ...(options.status ? { ':s': options.status } : {}) },
+      ...(options.status ? { FilterExpression: '#s = :s' } : {}),
       ScanIndexForward: ascending,
       Limit: options.limit ?? 50,
       ExclusiveStartKey: decodeCursor(options.cursor),

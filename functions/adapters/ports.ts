@@ -1,4 +1,4 @@
-import type { Complaint, TimelineEntry } from '../core/complaint';
+import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complaint';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 
@@ -12,6 +12,14 @@ export interface Page<T> {
   items: T[];
   /** Opaque cursor for the next page, absent on the last page. */
   cursor?: string;
+}
+
+/** Paging (and an optional status filter) of the complaint list queries. */
+export interface ListOptions {
+  limit?: number;
+  cursor?: string;
+  /** Only complaints in this status (a filter on the index query: a page may hold fewer items). */
+  status?: ComplaintStatus;
 }
 
 export interface ComplaintStore {
@@ -31,11 +39,18 @@ export interface ComplaintStore {
    */
   save(next: Complaint, entries: TimelineEntry[], condition?: SaveCondition): Promise<void>;
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
+  /**
+   * Overwrites existing timeline entries in place (same keys). The timeline is otherwise immutable:
+   * only a GDPR erasure rewrites it, replacing personal data and keeping the audit events.
+   */
+  rewriteTimeline(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   timeline(complaintId: string): Promise<TimelineEntry[]>;
   /** Complaints waiting in a role's queue ordered by due time (tier work, approvals, follow-up calls). */
-  queue(queue: AgentRole, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
-  byCustomer(email: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
-  byAssignee(agentId: string, options?: { limit?: number; cursor?: string }): Promise<Page<Complaint>>;
+  queue(queue: AgentRole, options?: ListOptions): Promise<Page<Complaint>>;
+  /** A customer's complaints, newest first. */
+  byCustomer(email: string, options?: ListOptions): Promise<Page<Complaint>>;
+  /** Open complaints assigned to an agent ordered by due time. */
+  byAssignee(agentId: string, options?: ListOptions): Promise<Page<Complaint>>;
   /**
    * Counts a customer under a category's recurring-issue window (an atomic set add on one item) and
    * returns how many distinct customers the window holds.
@@ -84,6 +99,8 @@ export interface RawMailStore {
   get(bucket: string, key: string): Promise<Buffer>;
   /** Stores an object beside the raw mail (attachments); overwriting the same key is harmless. */
   put(bucket: string, key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Deletes an object (GDPR erasure); deleting one that is already gone is harmless. */
+  delete(bucket: string, key: string): Promise<void>;
 }
 
 /** An outbound mail's send-once record, as {@link MailLedger.beginOutbound} found it. */

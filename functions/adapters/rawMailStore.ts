@@ -1,6 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { NotFoundError } from '../core/errors';
 import type { RawMailStore } from './ports';
 
@@ -26,6 +32,11 @@ export class S3RawMailStore implements RawMailStore {
     await this.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
     );
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    // S3 DeleteObject succeeds for a missing key, which makes a repeated erasure harmless.
+    await this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 }
 
@@ -55,6 +66,10 @@ export class DiskRawMailStore implements RawMailStore {
     const path = this.pathOf(bucket, key);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, body);
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await rm(this.pathOf(bucket, key), { force: true });
   }
 
   private pathOf(bucket: string, key: string): string {

@@ -1,10 +1,14 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ListOptions, Page } from '../adapters/ports';
 import type { Actor, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
+import { config } from '../shared/config';
+import { eraseCustomer } from '../shared/customerErasure';
+import { getMailServices } from '../shared/mailServices';
 import type { Services } from '../shared/services';
-import { json } from './problem';
-import { listQuerySchema } from './schemas';
+import { json, PreconditionRequiredError } from './problem';
+import { customerComplaintsQuerySchema, customerEmailSchema, listQuerySchema } from './schemas';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -41,22 +45,63 @@ export function parseBody(ctx: RouteContext): unknown {
   }
 }
 
-/** The version the caller acted on: the If-Match header (ETag) or a `version` body field. */
-export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefined): number | undefined {
+/**
+ * The version the caller acted on: the If-Match header (ETag) or a `version` body field. Every write
+ * must carry one (428 otherwise), so that an agent never acts on a complaint they have not seen.
+ */
+export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefined): number {
   const header = ctx.event.headers?.['if-match'];
-  if (header === undefined) return bodyVersion;
+  if (header === undefined) {
+    if (bodyVersion !== undefined) return bodyVersion;
+    throw new PreconditionRequiredError(
+      'Send the complaint version you acted on: the If-Match header with the ETag of GET /complaints/{id} (e.g. If-Match: "3") or a "version" field in the body',
+    );
+  }
   const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
   if (!match) throw new ValidationError('If-Match must be the ETag of the complaint, e.g. "3"');
   return Number(match[1]);
 }
 
-export function assertVersion(c: Complaint, expected: number | undefined) {
-  if (expected !== undefined && expected !== c.version) {
+export function assertVersion(c: Complaint, expected: number) {
+  if (expected !== c.version) {
     throw new ConflictError(`The complaint is at version ${c.version}, not ${expected}`, {
       currentVersion: c.version,
       status: c.status,
     });
   }
+}
+
+const pageOf = (page: Page<Complaint>) =>
+  json(200, { items: page.items.map(view), ...(page.cursor ? { cursor: page.cursor } : {}) });
+
+const listOptions = (q: {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  status?: ListOptions['status'];
+}) => ({
+  ...(q.limit ? { limit: q.limit } : {}),
+  ...(q.cursor ? { cursor: q.cursor } : {}),
+  ...(q.status ? { status: q.status } : {}),
+});
+
+/**
+ * Lists complaints by one source (schemas.ts: reference, queue, assignee, customer; the caller's queue by
+ * default). Queue and assignee lists are ordered by SLA due time, a customer's newest first.
+ */
+/**
+ * What every write reads first: its body (optional for a claim), the complaint (404) and the version the
+ * caller acted on (428 when missing, 409 when stale).
+ */
+export async function prepareWrite<T extends { version?: number | undefined }>(
+  ctx: RouteContext,
+  schema: { parse(value: unknown): T },
+  bodyOptional = false,
+): Promise<{ body: T; complaint: Complaint; version: number }> {
+  const body = schema.parse(bodyOptional && !ctx.event.body ? {} : parseBody(ctx));
+  const complaint = await loadComplaint(ctx);
+  const version = expectedVersion(ctx, body.version);
+  assertVersion(complaint, version);
+  return { body, complaint, version };
 }
 
 export const listComplaints: RouteHandler = async (ctx) => {
@@ -67,12 +112,35 @@ export const listComplaints: RouteHandler = async (ctx) => {
     const complaint = id ? await store.get(id) : undefined;
     return json(200, { items: complaint ? [view(complaint)] : [] });
   }
+  const options = listOptions(query);
+  if (query.assignee) {
+    return pageOf(await store.byAssignee(query.assignee === 'me' ? ctx.actor.id : query.assignee, options));
+  }
+  if (query.customer) return pageOf(await store.byCustomer(query.customer, options));
   const queue = query.queue ?? (query.tier ? (`tier${query.tier}` as AgentRole) : ctx.actor.role);
-  const page = await store.queue(queue, {
-    ...(query.limit ? { limit: query.limit } : {}),
-    ...(query.cursor ? { cursor: query.cursor } : {}),
-  });
-  return json(200, { items: page.items.map(view), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  return pageOf(await store.queue(queue, options));
+};
+
+/**
+ * POST /customers/{email}/erase (managers): the customer's personal data removed from every complaint
+ * of theirs, audit kept (shared/customerErasure). Idempotent: a repeat answers zeros.
+ */
+export const eraseCustomerData: RouteHandler = async (ctx) => {
+  const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
+  const summary = await eraseCustomer(
+    { store: ctx.services.store, rawMail: getMailServices().rawMail, bucket: config().rawMailBucket },
+    email,
+    ctx.actor,
+    ctx.now(),
+  );
+  return json(200, summary);
+};
+
+/** GET /customers/{email}/complaints: every complaint of one customer, newest first. */
+export const listCustomerComplaints: RouteHandler = async (ctx) => {
+  const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
+  const query = customerComplaintsQuerySchema.parse(ctx.event.queryStringParameters ?? {});
+  return pageOf(await ctx.services.store.byCustomer(email, listOptions(query)));
 };
 
 export const getComplaint: RouteHandler = async (ctx) => {

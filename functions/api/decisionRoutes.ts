@@ -8,20 +8,12 @@ import {
   proposeResolution as propose,
   requestEscalation,
 } from '../core/decisions';
-import { NotFoundError, ValidationError } from '../core/errors';
+import { ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
 import { handOver as handOverDecision } from '../shared/decisionHandOver';
 import { mailCustomerOnce } from '../shared/workflowSupport';
-import {
-  assertVersion,
-  etag,
-  expectedVersion,
-  loadComplaint,
-  parseBody,
-  type RouteContext,
-  type RouteHandler,
-  view,
-} from './complaintRoutes';
+import { loadMergeTarget } from './caseworkRoutes';
+import { etag, prepareWrite, type RouteContext, type RouteHandler, view } from './complaintRoutes';
 import { json } from './problem';
 import {
   approvalRequestSchema,
@@ -40,17 +32,6 @@ const handOver = (
   decision: Decision,
 ) => handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
 
-/** Reads the body with its schema, loads the complaint and checks the version the caller acted on. */
-async function prepare<T extends { version?: number | undefined }>(
-  ctx: RouteContext,
-  schema: { parse(value: unknown): T },
-): Promise<{ body: T; complaint: Complaint }> {
-  const body = schema.parse(parseBody(ctx));
-  const complaint = await loadComplaint(ctx);
-  assertVersion(complaint, expectedVersion(ctx, body.version));
-  return { body, complaint };
-}
-
 const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
 
 /**
@@ -59,7 +40,7 @@ const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
  * and again when the workflow applies it.
  */
 export const proposeResolution: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, resolutionRequestSchema);
+  const { body, complaint } = await prepareWrite(ctx, resolutionRequestSchema);
   const currency = body.amount !== undefined ? (body.currency ?? ctx.policy.currency) : undefined;
   if (currency !== undefined && currency !== ctx.policy.currency) {
     throw new ValidationError(`Amounts must be in the account currency ${ctx.policy.currency}`, {
@@ -81,7 +62,7 @@ export const proposeResolution: RouteHandler = async (ctx) => {
 };
 
 export const decideApprovalRoute: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, approvalRequestSchema);
+  const { body, complaint } = await prepareWrite(ctx, approvalRequestSchema);
   assertWaitingFor(complaint, 'approval');
   const verdict =
     body.decision === 'approve'
@@ -93,7 +74,7 @@ export const decideApprovalRoute: RouteHandler = async (ctx) => {
 
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
 export const requestInfo: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, infoRequestSchema);
+  const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
   const next = await handOver(ctx, complaint, 'agent', askCustomer(ctx.actor, body.question, ctx.policy));
   const now = ctx.now();
   await mailCustomerOnce(
@@ -109,25 +90,20 @@ export const requestInfo: RouteHandler = async (ctx) => {
 };
 
 export const escalate: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, escalationRequestSchema);
+  const { body, complaint } = await prepareWrite(ctx, escalationRequestSchema);
   return accepted(await handOver(ctx, complaint, 'agent', requestEscalation(ctx.actor, body.reason)));
 };
 
 export const recordFollowUp: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, followUpRequestSchema);
+  const { body, complaint } = await prepareWrite(ctx, followUpRequestSchema);
   return accepted(
     await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)),
   );
 };
 
 export const closeComplaint: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepare(ctx, closeRequestSchema);
-  if (body.mergedInto) {
-    if (body.mergedInto === complaint.id) throw new ValidationError('A complaint cannot duplicate itself');
-    if (!(await ctx.services.store.get(body.mergedInto))) {
-      throw new NotFoundError(`No complaint with id "${body.mergedInto}" to merge into`);
-    }
-  }
+  const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
+  if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
   return accepted(
     await handOver(ctx, complaint, 'agent', closeByAgent(ctx.actor, body.reason, body.mergedInto)),
   );

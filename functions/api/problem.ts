@@ -13,6 +13,9 @@ import {
 /** Raised by the API layer for authentication failures (missing or unusable claims). */
 export class UnauthorizedError extends DomainError {}
 
+/** A write that did not say which complaint version it acted on (RFC 6585 428 Precondition Required). */
+export class PreconditionRequiredError extends DomainError {}
+
 const statusByError: [new (...args: never[]) => DomainError, number, string][] = [
   [UnauthorizedError, 401, 'Unauthorized'],
   [ForbiddenError, 403, 'Forbidden'],
@@ -21,6 +24,7 @@ const statusByError: [new (...args: never[]) => DomainError, number, string][] =
   [ConflictError, 409, 'Conflict'],
   [InvalidTransitionError, 409, 'Not allowed in the current state'],
   [ValidationError, 400, 'Invalid request'],
+  [PreconditionRequiredError, 428, 'Precondition required'],
 ];
 
 export function json(

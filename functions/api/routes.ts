@@ -12,6 +12,8 @@ export interface RouteSpec {
   roles: readonly AgentRole[];
   /** No bearer token: the route authenticates its caller itself (e.g. a signed survey link). */
   public?: true;
+  /** Why a public route needs no authorizer (the cdk-nag APIG4 acknowledgement). */
+  publicBecause?: string;
   summary: string;
 }
 
@@ -23,13 +25,38 @@ export const apiRoutes = {
     method: 'GET',
     path: '/complaints',
     roles: agents,
-    summary: 'Find complaints by reference, or list a tier queue ordered by SLA due time',
+    summary:
+      'Find a complaint by reference, or list a queue, an assignee’s or a customer’s complaints (filters: queue, status, assignee, customer)',
   },
   getComplaint: {
     method: 'GET',
     path: '/complaints/{id}',
     roles: agents,
     summary: 'Complaint detail with its timeline (messages and audit events)',
+  },
+  claimComplaint: {
+    method: 'POST',
+    path: '/complaints/{id}/claim',
+    roles: agents,
+    summary: 'Assign the complaint to the caller (a higher role may take over another agent’s claim)',
+  },
+  replyToCustomer: {
+    method: 'POST',
+    path: '/complaints/{id}/replies',
+    roles: agents,
+    summary: 'Public reply, emailed to the customer (the first one meets the first-response target)',
+  },
+  addNote: {
+    method: 'POST',
+    path: '/complaints/{id}/notes',
+    roles: agents,
+    summary: 'Internal note on the timeline, never emailed',
+  },
+  mergeComplaint: {
+    method: 'POST',
+    path: '/complaints/{id}/merge',
+    roles: agents,
+    summary: 'Close a duplicate waiting for an agent as merged into another complaint',
   },
   proposeResolution: {
     method: 'POST',
@@ -67,11 +94,26 @@ export const apiRoutes = {
     roles: agents,
     summary: 'Close a complaint waiting for an agent (duplicate, withdrawn, resolved elsewhere)',
   },
+  listCustomerComplaints: {
+    method: 'GET',
+    path: '/customers/{email}/complaints',
+    roles: agents,
+    summary: 'Complaints of one customer, newest first',
+  },
+  eraseCustomer: {
+    method: 'POST',
+    path: '/customers/{email}/erase',
+    roles: ['manager'],
+    summary:
+      'GDPR erasure: the customer’s personal data removed from all their complaints, audit kept (idempotent)',
+  },
   answerSurvey: {
     method: 'GET',
     path: '/survey/{token}',
     roles: [],
     public: true,
+    publicBecause:
+      'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token.',
     summary: 'The customer’s answer from the signed, expiring link of the satisfaction email',
   },
   listQuarantine: {
@@ -85,6 +127,14 @@ export const apiRoutes = {
     path: '/quarantine/{id}/release',
     roles: ['manager'],
     summary: 'Release a held mail into normal intake, bypassing the quarantine rules (idempotent)',
+  },
+  openApi: {
+    method: 'GET',
+    path: '/openapi.json',
+    roles: [],
+    public: true,
+    publicBecause: 'The OpenAPI document describes the API; it holds no data and changes nothing.',
+    summary: 'This API as an OpenAPI 3.1 document, generated from the route table and the zod schemas',
   },
 } as const satisfies Record<string, RouteSpec>;
 export type RouteName = keyof typeof apiRoutes;

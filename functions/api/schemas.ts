@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resolutionTypes } from '../core/complaint';
+import { complaintStatuses, queuedStatuses, resolutionTypes } from '../core/complaint';
 import { agentRoles } from '../core/policy';
 
 /** Root causes agents choose from, so reporting can group resolutions. */
@@ -42,7 +42,21 @@ export const resolutionRequestSchema = z
   });
 export type ResolutionRequest = z.infer<typeof resolutionRequestSchema>;
 
-/** Query of GET /complaints. */
+const email = z.string().trim().toLowerCase().pipe(z.email()).pipe(z.string().max(254));
+
+/** Query of GET /customers/{email}/complaints (path) and the `customer` filter. */
+export const customerEmailSchema = email;
+
+const page = {
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(2048).optional(),
+};
+
+/**
+ * Query of GET /complaints. One source at most — `reference`, a queue (`queue` or `tier`), `assignee`
+ * (an agent id, or `me`) or `customer` — with the caller's own queue as the default; `status` narrows
+ * any of them (within a queue, only the statuses a queue holds).
+ */
 export const listQuerySchema = z
   .object({
     reference: z
@@ -51,9 +65,47 @@ export const listQuerySchema = z
       .optional(),
     queue: z.enum(agentRoles).optional(),
     tier: z.coerce.number().int().min(1).max(3).optional(),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().max(2048).optional(),
+    status: z.enum(complaintStatuses).optional(),
+    assignee: z
+      .string()
+      .regex(/^[\w.@:-]{1,128}$/, 'an agent id, or "me"')
+      .optional(),
+    customer: email.optional(),
+    ...page,
   })
+  .strict()
+  .superRefine((q, ctx) => {
+    const sources = (['reference', 'queue', 'tier', 'assignee', 'customer'] as const).filter(
+      (k) => q[k] !== undefined,
+    );
+    if (sources.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [sources[1] as string],
+        message: `filters ${sources.join(', ')} cannot be combined: use one of reference, queue (or tier), assignee, customer`,
+      });
+    }
+    if (q.reference && (q.status || q.cursor)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reference'],
+        message: 'a reference names one complaint: no status or cursor',
+      });
+    }
+    const inQueue = !q.reference && !q.assignee && !q.customer;
+    if (inQueue && q.status && !queuedStatuses.includes(q.status)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['status'],
+        message: `a queue holds only ${queuedStatuses.join(', ')}: filter by assignee or customer for other statuses`,
+      });
+    }
+  });
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** Query of GET /customers/{email}/complaints. */
+export const customerComplaintsQuerySchema = z
+  .object({ status: z.enum(complaintStatuses).optional(), ...page })
   .strict();
 
 const version = z.number().int().positive().optional();
@@ -95,6 +147,23 @@ export const closeRequestSchema = z
     path: ['mergedInto'],
     message: 'a duplicate names the complaint it duplicates',
   });
+
+/** Body of POST /complaints/{id}/claim (the version may come as If-Match instead). */
+export const claimRequestSchema = z.object({ version }).strict();
+
+/** Body of POST /complaints/{id}/replies: a public reply, mailed to the customer. */
+export const replyRequestSchema = z.object({ text: text(10_000), version }).strict();
+
+/** Body of POST /complaints/{id}/notes: an internal note, never mailed. */
+export const noteRequestSchema = z.object({ text: text(10_000), version }).strict();
+
+/** Body of POST /complaints/{id}/merge. */
+export const mergeRequestSchema = z
+  .object({
+    into: z.string().regex(/^[0-9a-f]{26}$/, 'a complaint id'),
+    version,
+  })
+  .strict();
 
 /** Query of GET /survey/{token}. */
 export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsatisfied']) });

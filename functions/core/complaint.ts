@@ -109,6 +109,8 @@ export interface Complaint {
   /** Token of the reply-to address `support+<token>@domain`. */
   threadToken: string;
   assignee?: string;
+  /** Who claimed the complaint through the API, with the role they held (decides who may take it over). */
+  claimedBy?: { id: string; role: AgentRole; at: string };
   /** ISO time by which the current SLA target is due; orders the agent queue. */
   slaDueAt?: string;
   /** The SLA clock of the current target (business time, paused while awaiting the customer). */
@@ -171,8 +173,17 @@ export type FollowUpOutcome = {
 
 export type Decision = AgentDecision | ApprovalDecision | CustomerResponse | FollowUpOutcome;
 
-/** An immutable entry on a complaint's timeline: a message or an audit event. */
-export type TimelineEntry = MessageEntry | AuditEntry;
+/** An immutable entry on a complaint's timeline: a message, an internal note or an audit event. */
+export type TimelineEntry = MessageEntry | NoteEntry | AuditEntry;
+
+/** An internal note by an agent (or the system, e.g. on a merge): on the timeline, never mailed. */
+export interface NoteEntry {
+  kind: 'note';
+  id: string;
+  at: string;
+  author: Actor;
+  text: string;
+}
 
 export interface MessageEntry {
   kind: 'message';
@@ -268,6 +279,14 @@ const allowed = {
   sendSurvey: ['awaiting_follow_up'],
   close: ['deciding', 'awaiting_customer', 'awaiting_follow_up'],
   reopen: ['resolved', 'awaiting_follow_up', 'closed'],
+  /** GDPR erasure of the customer's personal data: in any status, the status itself unchanged. */
+  erase: complaintStatuses,
+  claim: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
+  /**
+   * A public reply while the workflow waits (on a person or a Wait state), never while one of its
+   * steps is writing the complaint (investigating, deciding), which would make that step's write stale.
+   */
+  recordReply: ['awaiting_agent', 'awaiting_customer', 'awaiting_approval', 'resolved', 'awaiting_follow_up'],
 } satisfies Record<string, readonly ComplaintStatus[]>;
 export type LifecycleAction = keyof typeof allowed;
 

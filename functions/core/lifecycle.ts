@@ -37,7 +37,7 @@ export interface WorkflowState {
  */
 export class ComplaintBusyError extends DomainError {}
 
-const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
+export const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
 const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
 
 /** The state handed to the next workflow state: the time left to the complaint's current deadline. */

@@ -1,6 +1,13 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { actorFromClaims } from '../api/auth';
-import { getComplaint, listComplaints, type RouteContext } from '../api/complaintRoutes';
+import { addNote, claim, merge, reply } from '../api/caseworkRoutes';
+import {
+  eraseCustomerData,
+  getComplaint,
+  listComplaints,
+  listCustomerComplaints,
+  type RouteContext,
+} from '../api/complaintRoutes';
 import {
   closeComplaint,
   decideApprovalRoute,
@@ -9,7 +16,8 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
-import { errorResponse, problem } from '../api/problem';
+import { openApiDocument } from '../api/openapi';
+import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey } from '../api/surveyRoute';
@@ -18,7 +26,7 @@ import { config } from '../shared/config';
 import { logger } from '../shared/logger';
 import { getServices } from '../shared/services';
 
-type AgentRouteName = Exclude<RouteName, 'answerSurvey'>;
+type AgentRouteName = Exclude<RouteName, 'answerSurvey' | 'openApi'>;
 
 const routeHandlers: Record<
   AgentRouteName,
@@ -26,6 +34,12 @@ const routeHandlers: Record<
 > = {
   listComplaints,
   getComplaint,
+  listCustomerComplaints,
+  eraseCustomer: eraseCustomerData,
+  claimComplaint: claim,
+  replyToCustomer: reply,
+  addNote,
+  mergeComplaint: merge,
   proposeResolution,
   decideApproval: decideApprovalRoute,
   requestInfo,
@@ -51,6 +65,7 @@ export async function handler(
   if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
   try {
     if (name === 'answerSurvey') return await answerSurvey(event, getServices(), () => new Date());
+    if (name === 'openApi') return json(200, openApiDocument());
     const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
     if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
       throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);

@@ -36,9 +36,14 @@ function matchRoute(method: string, path: string) {
     const m = route.pattern.exec(path);
     if (!m) continue;
     const pathParameters: Record<string, string> = {};
-    route.names.forEach((n, i) => {
-      pathParameters[n] = decodeURIComponent(m[i + 1] as string);
-    });
+    try {
+      route.names.forEach((n, i) => {
+        pathParameters[n] = decodeURIComponent(m[i + 1] as string);
+      });
+    } catch {
+      // Malformed percent-encoding: API Gateway rejects the request before any integration runs.
+      return 'malformed' as const;
+    }
     return { routeKey: route.routeKey, pathParameters, public: route.public };
   }
   return undefined;
@@ -87,6 +92,7 @@ export async function startLocalApiGateway(
       if (extra) return extra(req, res);
       const route = matchRoute(method, url.pathname);
       if (!route) return send(res, 404, { message: 'Not Found' });
+      if (route === 'malformed') return send(res, 400, { message: 'Bad Request' });
 
       // Public routes (no authorizer) reach the Lambda without claims, as on AWS.
       let payload: JWTPayload = {};

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentRole } from '../../functions/core/policy';
 import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
+import { serveApiDocs } from './apiDocsPage';
 import { startLocalApiGateway } from './apiGateway';
 import { ensureTable } from './createTable';
 import { devIdentityProvider } from './devTokens';
@@ -134,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const gateway = await startLocalApiGateway({
       handler: api.handler,
       identity,
+      extraRoutes: { 'GET /docs': serveApiDocs },
       host,
       port: ports.api ?? 0,
     });

@@ -205,7 +205,7 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     // The same decision again is a conflict: the complaint no longer waits for an agent.
     const again = await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
       token: stack.endpoints.tokens.tier1,
-      body: { type: 'apology', summary: 'Sorry', rootCause: 'other' },
+      body: { type: 'apology', summary: 'Sorry', rootCause: 'other', version: resolved.complaint.version },
     });
     expect(again.status).toBe(409);
   });

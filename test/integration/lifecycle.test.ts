@@ -89,10 +89,12 @@ let sequence = 0;
 const token = (role: AgentRole) => stack.endpoints.tokens[role];
 const detail = async (id: string) =>
   (await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: token('manager') })).body;
-const post = (id: string, path: string, body: unknown, role: AgentRole = 'tier1') =>
+/** An agent acts on the version they just read (every write carries If-Match). */
+const post = async (id: string, path: string, body: unknown, role: AgentRole = 'tier1') =>
   api<Record<string, unknown>>(stack.endpoints, 'POST', `/complaints/${id}/${path}`, {
     token: token(role),
     body,
+    headers: { 'if-match': `"${(await detail(id)).complaint.version}"` },
   });
 
 /** Waits until the complaint satisfies `predicate`. */

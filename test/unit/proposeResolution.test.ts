@@ -34,6 +34,7 @@ function memoryStore(
     findIdByReference: unused,
     findIdByThreadToken: unused,
     append: unused,
+    rewriteTimeline: unused,
     timeline: unused,
     queue: unused,
     byCustomer: unused,
@@ -76,7 +77,13 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     const event = {
       pathParameters: { id },
       headers: {},
-      body: JSON.stringify({ type: 'refund', amount: 40, summary: 'Refund', rootCause: 'carrier_delay' }),
+      body: JSON.stringify({
+        type: 'refund',
+        amount: 40,
+        summary: 'Refund',
+        rootCause: 'carrier_delay',
+        version: 3,
+      }),
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 

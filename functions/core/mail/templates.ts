@@ -78,6 +78,14 @@ export function resolutionMail(c: Complaint, r: Resolution): RenderedMail {
   );
 }
 
+/** An agent's public reply; the customer's answer threads back into the complaint. */
+export function agentReplyMail(c: Complaint, text: string): RenderedMail {
+  return render(
+    [greeting(c), text, `Reference: ${c.reference}. Simply reply to this email.`],
+    taggedSubject(c),
+  );
+}
+
 /** The agent's question; the customer's reply threads back and resumes the case. */
 export function infoRequestMail(c: Complaint, question: string): RenderedMail {
   return render(

@@ -1,0 +1,42 @@
+import { measureRoute } from '../apiLatency';
+import { ComplaintSeeder, measureQueue } from '../apiLoad';
+import type { Figure } from '../report';
+import { runSuite, scaled } from '../suite';
+
+/**
+ * Agent API latency against table size: the tier-1 queue query at 1,000, 10,000 and 100,000 stored
+ * complaints (a GSI query bounded by the page size: time must not grow with the table), and the
+ * complaint detail at 10,000, each at 200 req/s. Sizes and durations scale with BENCH_SCALE.
+ */
+const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };
+await runSuite(
+  {
+    profile: 'fast',
+    policy: { sla: { targets: { low: longWaits, normal: longWaits, high: longWaits, urgent: longWaits } } },
+  },
+  async (stack) => {
+    const figures: Figure[] = [];
+    const rate = 200;
+    const seconds = scaled(20);
+    const seeder = new ComplaintSeeder(stack);
+    const templateId = await seeder.start();
+    for (const size of [scaled(1000), scaled(10_000), scaled(100_000)]) {
+      process.stderr.write(`  storing ${size} complaints...\n`);
+      await seeder.fillTo(size);
+      figures.push(...(await measureQueue(stack, size, rate, seconds)));
+      if (size === scaled(10_000)) {
+        const detail = await measureRoute(
+          'GET /complaints/{id}',
+          `${stack.endpoints.api.url}/complaints/${templateId}`,
+          stack.endpoints.tokens.tier1,
+          rate,
+          seconds,
+        );
+        figures.push(
+          ...detail.map((f) => ({ ...f, conditions: `${f.conditions}, ${size} complaints stored` })),
+        );
+      }
+    }
+    return figures;
+  },
+);

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
+import {
+  approvalRequestSchema,
+  claimRequestSchema,
+  closeRequestSchema,
+  customerComplaintsQuerySchema,
+  escalationRequestSchema,
+  followUpRequestSchema,
+  infoRequestSchema,
+  listQuerySchema,
+  mergeRequestSchema,
+  noteRequestSchema,
+  replyRequestSchema,
+  resolutionRequestSchema,
+  surveyQuerySchema,
+} from './schemas';
+
+type Schema = z.ZodType;
+
+/** The zod schemas of each route's body and query, as the handlers parse them. */
+export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Schema }>> = {
+  listComplaints: { query: listQuerySchema },
+  listCustomerComplaints: { query: customerComplaintsQuerySchema },
+  claimComplaint: { body: claimRequestSchema },
+  replyToCustomer: { body: replyRequestSchema },
+  addNote: { body: noteRequestSchema },
+  mergeComplaint: { body: mergeRequestSchema },
+  proposeResolution: { body: resolutionRequestSchema },
+  decideApproval: { body: approvalRequestSchema },
+  requestInfo: { body: infoRequestSchema },
+  escalate: { body: escalationRequestSchema },
+  recordFollowUp: { body: followUpRequestSchema },
+  closeComplaint: { body: closeRequestSchema },
+  answerSurvey: { query: surveyQuerySchema },
+};
+
+const jsonSchema = (schema: Schema) =>
+  z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+
+const problemRef = { $ref: '#/components/schemas/Problem' };
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: problemRef } },
+});
+
+/** Route-key-safe component name: `proposeResolution` -> `ProposeResolutionRequest`. */
+const componentName = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}Request`;
+
+/** Writes on a complaint: they carry its version (If-Match or body `version`), else 428. */
+const isComplaintWrite = (route: RouteSpec) =>
+  route.method === 'POST' && route.path.startsWith('/complaints/{id}/');
+
+/**
+ * The OpenAPI 3.1 document of the agent API, generated from the route table (paths, methods, roles)
+ * and the zod schemas the handlers validate with, so the documentation cannot drift from the code.
+ */
+export function openApiDocument() {
+  const schemas: Record<string, unknown> = {
+    Problem: {
+      type: 'object',
+      description: 'RFC 9457 problem details',
+      properties: {
+        type: { type: 'string' },
+        title: { type: 'string' },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+        currentVersion: { type: 'integer', description: 'On 409: the complaint version now stored' },
+        issues: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } },
+          },
+        },
+      },
+      required: ['title', 'status', 'detail'],
+    },
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [name, route] of Object.entries(apiRoutes) as [RouteName, RouteSpec][]) {
+    const spec = routeSchemas[name];
+    const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const query = spec?.query ? jsonSchema(spec.query) : undefined;
+    const queryParams = Object.entries((query?.properties ?? {}) as Record<string, unknown>).map(
+      ([param, schema]) => ({
+        name: param,
+        in: 'query',
+        required: ((query?.required as string[] | undefined) ?? []).includes(param),
+        schema,
+      }),
+    );
+    const write = isComplaintWrite(route);
+    const ifMatch = write
+      ? [
+          {
+            name: 'If-Match',
+            in: 'header',
+            required: false,
+            description: 'ETag of the complaint version acted on (or send `version` in the body)',
+            schema: { type: 'string', example: '"3"' },
+          },
+        ]
+      : [];
+    if (spec?.body) schemas[componentName(name)] = jsonSchema(spec.body);
+    const roles = route.public ? 'Public (no bearer token).' : `Roles: ${route.roles.join(', ')}.`;
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
+      operationId: name,
+      summary: route.summary,
+      description: `${roles}${write ? ' Requires the complaint version (If-Match or body `version`): 428 without it, 409 when stale.' : ''}`,
+      ...(route.public ? { security: [] } : { security: [{ bearerJwt: [apiScope] }] }),
+      parameters: [...pathParams, ...queryParams, ...ifMatch],
+      ...(spec?.body
+        ? {
+            requestBody: {
+              required: name !== 'claimComplaint',
+              content: {
+                'application/json': { schema: { $ref: `#/components/schemas/${componentName(name)}` } },
+              },
+            },
+          }
+        : {}),
+      responses: {
+        [route.method === 'GET' ? '200' : '2XX']: {
+          description: 'Success',
+          content: { 'application/json': {} },
+        },
+        '400': problemResponse('Invalid request (validation issues listed)'),
+        ...(route.public ? {} : { '401': problemResponse('Missing or invalid bearer token') }),
+        '403': problemResponse('The caller’s role may not do this'),
+        '404': problemResponse('Not found'),
+        '409': problemResponse('Conflict: stale version or the complaint moved on (currentVersion given)'),
+        ...(write
+          ? { '428': problemResponse('The complaint version is missing (If-Match or body version)') }
+          : {}),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Complaint resolution: agent API',
+      version: '1',
+      description:
+        'Agents act on complaints through this API. Writes carry the complaint version (optimistic concurrency).',
+    },
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: `Cognito access token with the scope ${apiScope}; the role comes from cognito:groups.`,
+        },
+      },
+    },
+    security: [{ bearerJwt: [apiScope] }],
+  };
+}

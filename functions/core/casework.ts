@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { Complaint, NoteEntry, TransitionResult } from './complaint';
+import { transition } from './complaint';
+import type { Agent } from './decisions';
+import { ConflictError, ForbiddenError, ValidationError } from './errors';
+import { roleOfTier } from './lifecycle';
+import { type AgentRole, agentRoles } from './policy';
+
+const rank = (role: AgentRole) => agentRoles.indexOf(role);
+
+/**
+ * An agent claims a complaint (assigns it to themselves). Only an agent of the complaint's tier or above
+ * may; a complaint someone else claimed can be taken over only by a higher role than theirs. Claiming
+ * one's own complaint again changes nothing (undefined). Pure: the caller saves with a conditional write
+ * on the version, so of two agents claiming at once exactly one wins.
+ */
+export function claimComplaint(c: Complaint, agent: Agent, now: Date): TransitionResult | undefined {
+  const tierRole = roleOfTier(c.tier);
+  if (rank(agent.role) < rank(tierRole)) {
+    throw new ForbiddenError(`A ${tierRole} complaint cannot be claimed by ${agent.role}`, { tier: c.tier });
+  }
+  if (c.assignee === agent.id) return undefined;
+  if (c.assignee) {
+    // The holder's role is known when they claimed it; an assignment by the workflow counts as the tier's.
+    const holderRole = c.claimedBy?.id === c.assignee ? c.claimedBy.role : tierRole;
+    if (rank(agent.role) <= rank(holderRole)) {
+      throw new ConflictError(`The complaint is claimed by ${c.assignee}`, {
+        assignee: c.assignee,
+        currentVersion: c.version,
+        status: c.status,
+      });
+    }
+  }
+  return transition(
+    c,
+    'claim',
+    c.status,
+    agent,
+    now,
+    { assignee: agent.id, claimedBy: { id: agent.id, role: agent.role, at: now.toISOString() } },
+    c.assignee ? { takenOverFrom: c.assignee } : undefined,
+  );
+}
+
+/**
+ * An agent's public reply to the customer. The first one meets the first-response target
+ * (`firstResponseAt`); later replies change nothing on the complaint (undefined) — the mail itself is
+ * the record on the timeline. Replies are taken only while the workflow waits (see `recordReply` in
+ * the transition table); a closed complaint takes none (the customer's mail reopens it).
+ */
+export function recordReply(c: Complaint, agent: Agent, now: Date): TransitionResult | undefined {
+  // The transition checks the status even when there is nothing to change.
+  const result = transition(c, 'recordReply', c.status, agent, now, {
+    firstResponseAt: c.firstResponseAt ?? now.toISOString(),
+  });
+  return c.firstResponseAt ? undefined : result;
+}
+
+/**
+ * Deterministic id of an agent's timeline write: the same request retried (same author, version acted
+ * on and text) maps to the same entry, so it is recorded — and for a reply mailed — once.
+ */
+export function agentEntryId(
+  c: Pick<Complaint, 'id'>,
+  kind: 'note' | 'reply',
+  agent: Agent,
+  version: number,
+  text: string,
+) {
+  const digest = createHash('sha256').update(`${agent.id}\n${version}\n${text}`).digest('hex').slice(0, 16);
+  return `${c.id}-${kind}-${digest}`;
+}
+
+/** An internal note (never mailed). */
+export function noteEntry(id: string, author: NoteEntry['author'], text: string, now: Date): NoteEntry {
+  return { kind: 'note', id, at: now.toISOString(), author, text };
+}
+
+/** A duplicate is merged into another complaint, never into itself. */
+export function assertMergeTarget(source: Pick<Complaint, 'id'>, targetId: string) {
+  if (source.id === targetId) throw new ValidationError('A complaint cannot be merged into itself');
+}
+
+/** The note the merge leaves on the complaint that absorbs a duplicate. */
+export function mergeNote(
+  source: Complaint,
+  target: Pick<Complaint, 'id'>,
+  agent: Agent,
+  now: Date,
+): NoteEntry {
+  return noteEntry(
+    `${target.id}-merged-${source.id}`,
+    agent,
+    `Duplicate ${source.reference} (${source.id}) from ${source.customerEmail} was merged into this complaint.`,
+    now,
+  );
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { Actor, Complaint, TimelineEntry, TransitionResult } from './complaint';
+import { transition } from './complaint';
+
+/** What replaces erased free text (message texts and subjects, notes, the complaint subject). */
+export const erasedText = '[erased]';
+
+/**
+ * The stable stand-in for an erased customer address: the same address always maps to the same
+ * pseudonym (so a repeated erasure finds nothing left and audit trails stay linkable), and `.invalid`
+ * (RFC 2606) can never receive mail.
+ */
+export function pseudonymFor(email: string): string {
+  const digest = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+  return `erased-${digest}@invalid`;
+}
+
+/** Replaces every occurrence of the address (any case) in a string. */
+function scrub(value: string, email: string, pseudonym: string): string {
+  const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return value.replace(new RegExp(escaped, 'gi'), pseudonym);
+}
+
+/** A JSON value with the address replaced everywhere (actors, recipients, details). */
+const scrubAll = <T>(value: T, email: string, pseudonym: string): T =>
+  JSON.parse(scrub(JSON.stringify(value), email, pseudonym)) as T;
+
+/** Object keys (raw mail, attachments) that an erasure deletes from the raw-mail store. */
+export function storedObjectKeys(entries: readonly TimelineEntry[]): string[] {
+  return entries.flatMap((e) =>
+    e.kind === 'message'
+      ? [...(e.rawMailKey ? [e.rawMailKey] : []), ...(e.attachments ?? []).map((a) => a.key)]
+      : [],
+  );
+}
+
+/**
+ * One timeline entry with the customer's personal data removed: message subjects and texts and note
+ * texts become "[erased]", attachments and raw-mail references go (the objects are deleted), the
+ * address becomes its pseudonym wherever it appears (audit events stay, with customer actors and
+ * details pseudonymised). Returns undefined when there is nothing left to erase.
+ */
+export function eraseEntry(
+  entry: TimelineEntry,
+  email: string,
+  pseudonym: string,
+): TimelineEntry | undefined {
+  const scrubbed = scrubAll(entry, email, pseudonym);
+  let next: TimelineEntry = scrubbed;
+  if (scrubbed.kind === 'message') {
+    const { rawMailKey: _raw, attachments: _files, ...rest } = scrubbed;
+    next = { ...rest, subject: erasedText, text: erasedText };
+  } else if (scrubbed.kind === 'note') {
+    next = { ...scrubbed, text: erasedText };
+  }
+  return JSON.stringify(next) === JSON.stringify(entry) ? undefined : next;
+}
+
+/**
+ * The complaint with the customer's personal data removed (address pseudonymised, name and subject
+ * erased), recorded by an `erase` audit event. Status and lifecycle data are kept.
+ */
+export function eraseComplaint(
+  c: Complaint,
+  email: string,
+  actor: Actor,
+  now: Date,
+  summary: { messagesErased: number; objectsDeleted: number },
+): TransitionResult {
+  const pseudonym = pseudonymFor(email);
+  const { customerName: _name, ...rest } = scrubAll(c, email, pseudonym);
+  return transition(
+    rest,
+    'erase',
+    c.status,
+    actor,
+    now,
+    { customerEmail: pseudonym, subject: erasedText },
+    summary,
+  );
+}

@@ -1,0 +1,69 @@
+import type { ComplaintStore, RawMailStore } from '../adapters/ports';
+import type { Actor, Complaint, TimelineEntry } from '../core/complaint';
+import { eraseComplaint, eraseEntry, pseudonymFor, storedObjectKeys } from '../core/erasure';
+import { ConflictError } from '../core/errors';
+
+export interface ErasureSummary {
+  complaints: number;
+  messagesErased: number;
+  objectsDeleted: number;
+}
+
+/** Every complaint of the customer, all pages (read before erasing: erasure moves them off the index). */
+async function complaintsOf(store: ComplaintStore, email: string): Promise<Complaint[]> {
+  const all: Complaint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.byCustomer(email, { limit: 100, ...(cursor ? { cursor } : {}) });
+    all.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return all;
+}
+
+/**
+ * Erases a customer's personal data (GDPR art. 17) from every complaint of theirs: stored raw mail and
+ * attachments are deleted, the timeline rewritten without personal data (audit events kept,
+ * pseudonymised), then the complaint itself — last, so that a retry after a failure still finds it
+ * under the address and finishes the job. Idempotent: a second run finds nothing under the address.
+ */
+export async function eraseCustomer(
+  deps: { store: ComplaintStore; rawMail: RawMailStore; bucket: string | undefined },
+  email: string,
+  actor: Actor,
+  now: Date,
+): Promise<ErasureSummary> {
+  const pseudonym = pseudonymFor(email);
+  const summary: ErasureSummary = { complaints: 0, messagesErased: 0, objectsDeleted: 0 };
+  for (const found of await complaintsOf(deps.store, email)) {
+    const timeline = await deps.store.timeline(found.id);
+    const keys = storedObjectKeys(timeline);
+    if (keys.length > 0 && !deps.bucket) throw new Error('RAW_MAIL_BUCKET is not configured');
+    for (const key of keys) await deps.rawMail.delete(deps.bucket as string, key);
+    const erased = timeline
+      .map((e) => eraseEntry(e, email, pseudonym))
+      .filter((e): e is TimelineEntry => e !== undefined);
+    await deps.store.rewriteTimeline(found.id, erased);
+    const counts = {
+      messagesErased: erased.filter((e) => e.kind === 'message').length,
+      objectsDeleted: keys.length,
+    };
+    // The workflow may write the complaint meanwhile: re-read and erase again on a version conflict.
+    for (let attempt = 0, complaint = found; ; attempt++) {
+      const next = eraseComplaint(complaint, email, actor, now, counts);
+      try {
+        await deps.store.save(next.complaint, [next.audit]);
+        break;
+      } catch (e) {
+        const current =
+          e instanceof ConflictError && attempt < 4 ? await deps.store.get(found.id) : undefined;
+        if (!current) throw e;
+        complaint = current;
+      }
+    }
+    summary.complaints += 1;
+    summary.messagesErased += counts.messagesErased;
+    summary.objectsDeleted += counts.objectsDeleted;
+  }
+  return summary;
+}

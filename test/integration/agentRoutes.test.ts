@@ -1,0 +1,238 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentRole } from '../../functions/core/policy';
+import { devIdentityProvider } from '../../scripts/local/devTokens';
+import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
+
+/**
+ * The agent's case-work routes through the local stack (issue 5): the version every write carries
+ * (428 / 409), claim, public replies, internal notes, merge, and the list filters. SLA targets are long
+ * so that no escalation moves the complaints while the test acts on them.
+ */
+let stack: LocalStack;
+let dataDir: string;
+let otherTier1: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'complaints-agent-routes-'));
+  process.env.COMPLAINTS_POLICY = JSON.stringify({
+    sla: {
+      targets: {
+        low: { firstResponseSeconds: 600, resolutionSeconds: 1200 },
+        normal: { firstResponseSeconds: 600, resolutionSeconds: 1200 },
+        high: { firstResponseSeconds: 600, resolutionSeconds: 1200 },
+        urgent: { firstResponseSeconds: 600, resolutionSeconds: 1200 },
+      },
+    },
+  });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
+  otherTier1 = await identity.sign({ sub: 'dev-tier1-b', role: 'tier1' });
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface View {
+  id: string;
+  status: string;
+  version: number;
+  assignee?: string;
+  waitingFor?: string;
+  firstResponseAt?: string;
+  customerEmail: string;
+  closure?: { reason: string; mergedInto?: string };
+}
+interface Detail {
+  complaint: View;
+  timeline: { kind: string; action?: string; purpose?: string; direction?: string; text?: string }[];
+}
+
+const token = (role: AgentRole) => stack.endpoints.tokens[role];
+const detail = async (id: string) =>
+  (await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: token('manager') })).body;
+const post = <T = Record<string, unknown>>(
+  id: string,
+  path: string,
+  options: { body?: unknown; version?: number; token?: string } = {},
+) =>
+  api<T>(stack.endpoints, 'POST', `/complaints/${id}/${path}`, {
+    token: options.token ?? token('tier1'),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(options.version !== undefined ? { headers: { 'if-match': `"${options.version}"` } } : {}),
+  });
+const list = (query: string, role: AgentRole | string = 'tier1') =>
+  api<{ items: View[]; issues?: { path: string }[] }>(stack.endpoints, 'GET', query, {
+    token: role in stack.endpoints.tokens ? token(role as AgentRole) : role,
+  });
+const waitingForAgent = (id: string) =>
+  waitFor(async () => {
+    const d = await detail(id);
+    return d.complaint.waitingFor === 'agent' && d.complaint.status === 'awaiting_agent' ? d : undefined;
+  }, `${id} waiting for an agent`);
+
+const customer = `routes.${Date.now().toString(36)}@example.org`;
+async function openCase(subject: string) {
+  await sendMail(stack.endpoints, { from: customer, subject, text: `${subject}: please help.` });
+  const ack = await waitForMail(
+    stack.endpoints,
+    customer,
+    new RegExp(`CMP-[0-9A-Z]{6}.*${subject}|${subject}.*CMP-`),
+  );
+  const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
+  const found = await list(`/complaints?reference=${reference}`);
+  const id = found.body.items[0]?.id as string;
+  return (await waitingForAgent(id)).complaint;
+}
+
+describe('agent case-work routes', () => {
+  let first: View;
+  let duplicate: View;
+
+  beforeAll(async () => {
+    [first, duplicate] = await Promise.all([openCase('Broken kettle'), openCase('Kettle again')]);
+  });
+
+  it('requires the version on every write: 428 without, 409 with the current version when stale', async () => {
+    const missing = await post<{ status: number; detail: string }>(first.id, 'notes', {
+      body: { text: 'x' },
+    });
+    expect(missing.status).toBe(428);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    expect(missing.body.detail).toMatch(/If-Match/);
+    const stale = await post<{ currentVersion: number }>(first.id, 'claim', { version: first.version - 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.body.currentVersion).toBe(first.version);
+    const resolution = { type: 'apology', summary: 'Sorry.', rootCause: 'other' };
+    expect((await post(first.id, 'resolution', { body: resolution })).status).toBe(428);
+  });
+
+  it('claims: a peer gets 409, a higher tier takes over, the assignee filter follows', async () => {
+    const claimed = await post<{ complaint: View }>(first.id, 'claim', { version: first.version });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.complaint.assignee).toBe('dev-tier1');
+    expect(claimed.headers.get('etag')).toBe(`"${first.version + 1}"`);
+    const mine = await list('/complaints?assignee=me');
+    expect(mine.body.items.map((c) => c.id)).toContain(first.id);
+
+    const version = claimed.body.complaint.version;
+    const peer = await post<{ assignee: string }>(first.id, 'claim', { version, token: otherTier1 });
+    expect(peer.status).toBe(409);
+    expect(peer.body.assignee).toBe('dev-tier1');
+    const takeover = await post<{ complaint: View }>(first.id, 'claim', { version, token: token('tier2') });
+    expect(takeover.status).toBe(200);
+    expect(takeover.body.complaint.assignee).toBe('dev-tier2');
+    expect((await list('/complaints?assignee=dev-tier2')).body.items.map((c) => c.id)).toEqual([first.id]);
+    expect((await list('/complaints?assignee=me')).body.items.map((c) => c.id)).not.toContain(first.id);
+    first = takeover.body.complaint;
+    expect((await detail(first.id)).timeline.filter((e) => e.action === 'claim')).toHaveLength(2);
+  });
+
+  it('replies to the customer by email and records the first response', async () => {
+    const text = 'We are sending a new kettle today.';
+    const res = await post<{ complaint: View }>(first.id, 'replies', {
+      body: { text, version: first.version },
+      token: token('tier2'),
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.complaint.firstResponseAt).toBeDefined();
+    const mail = await waitForMail(stack.endpoints, customer, /new kettle today/);
+    expect(mail.replyTo[0]).toMatch(/^support\+/);
+    const d = await detail(first.id);
+    expect(d.timeline).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'message', direction: 'outbound', purpose: 'reply' }),
+        expect.objectContaining({ kind: 'audit', action: 'recordReply' }),
+      ]),
+    );
+    first = d.complaint;
+  });
+
+  it('keeps internal notes on the timeline and never mails them', async () => {
+    const text = `Internal: supplier batch ${Date.now()} is faulty.`;
+    const res = await post(first.id, 'notes', { body: { text }, version: first.version });
+    expect(res.status).toBe(201);
+    const d = await detail(first.id);
+    expect(d.timeline).toContainEqual(expect.objectContaining({ kind: 'note', text }));
+    expect(d.complaint.version).toBe(first.version);
+    expect((await mailbox(stack.endpoints.mailbox.url)).some((m) => m.body.text?.includes(text))).toBe(false);
+  });
+
+  it('filters by customer and status, and answers conflicting filters with 400', async () => {
+    const byCustomer = await list(`/customers/${encodeURIComponent(customer)}/complaints`);
+    expect(byCustomer.status).toBe(200);
+    expect(byCustomer.body.items.map((c) => c.id).sort()).toEqual([first.id, duplicate.id].sort());
+    const filtered = await list(`/complaints?customer=${encodeURIComponent(customer.toUpperCase())}&limit=5`);
+    expect(filtered.body.items).toHaveLength(2);
+    const queue = await list('/complaints?queue=tier1&status=awaiting_agent');
+    expect(queue.body.items.every((c) => c.status === 'awaiting_agent')).toBe(true);
+    expect(queue.body.items.map((c) => c.id)).toContain(duplicate.id);
+    const conflicting = await list('/complaints?queue=tier1&assignee=me');
+    expect(conflicting.status).toBe(400);
+    expect((await list('/complaints?status=closed')).status).toBe(400);
+    expect((await list('/customers/not-an-email/complaints')).status).toBe(400);
+  });
+
+  it('merges a duplicate: 400 into itself, 404 unknown target, then closed with a note on the target', async () => {
+    const version = duplicate.version;
+    expect((await post(duplicate.id, 'merge', { body: { into: duplicate.id, version } })).status).toBe(400);
+    expect((await post(duplicate.id, 'merge', { body: { into: '0'.repeat(26), version } })).status).toBe(404);
+    const merged = await post(duplicate.id, 'merge', { body: { into: first.id, version } });
+    expect(merged.status).toBe(202);
+    const closed = await waitFor(async () => {
+      const d = await detail(duplicate.id);
+      return d.complaint.status === 'closed' ? d : undefined;
+    }, 'the duplicate to close');
+    expect(closed.complaint.closure).toMatchObject({ reason: 'duplicate', mergedInto: first.id });
+    expect((await detail(first.id)).timeline).toContainEqual(
+      expect.objectContaining({ kind: 'note', text: expect.stringContaining(duplicate.id) }),
+    );
+    const again = await post(duplicate.id, 'merge', {
+      body: { into: first.id, version: closed.complaint.version },
+    });
+    expect(again.status).toBe(409);
+  });
+
+  it('erases the customer’s personal data (managers only), keeps the audit trail, and is idempotent', async () => {
+    const path = `/customers/${encodeURIComponent(customer)}/erase`;
+    expect((await api(stack.endpoints, 'POST', path, { token: token('tier3') })).status).toBe(403);
+    const erased = await api<{ complaints: number; messagesErased: number; objectsDeleted: number }>(
+      stack.endpoints,
+      'POST',
+      path,
+      { token: token('manager') },
+    );
+    expect(erased.status).toBe(200);
+    expect(erased.body.complaints).toBe(2);
+    expect(erased.body.messagesErased).toBeGreaterThanOrEqual(4);
+    expect(erased.body.objectsDeleted).toBeGreaterThanOrEqual(2);
+    const d = await detail(first.id);
+    expect(d.complaint.customerEmail).toMatch(/^erased-[0-9a-f]{16}@invalid$/);
+    expect(JSON.stringify(d)).not.toContain(customer);
+    expect(d.timeline.filter((e) => e.kind === 'message').every((e) => e.text === '[erased]')).toBe(true);
+    expect(d.timeline.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['claim', 'recordReply', 'erase']),
+    );
+    expect((await list(`/customers/${encodeURIComponent(customer)}/complaints`)).body.items).toEqual([]);
+    const again = await api(stack.endpoints, 'POST', path, { token: token('manager') });
+    expect(again.body).toEqual({ complaints: 0, messagesErased: 0, objectsDeleted: 0 });
+  });
+
+  it('serves the OpenAPI document without a token and the docs page locally', async () => {
+    const spec = await api<{ openapi: string; paths: Record<string, unknown> }>(
+      stack.endpoints,
+      'GET',
+      '/openapi.json',
+    );
+    expect(spec.status).toBe(200);
+    expect(spec.body.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.body.paths)).toContain('/complaints/{id}/claim');
+    const docs = await fetch(`${stack.endpoints.api.url}/docs`);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect(await docs.text()).toContain('/openapi.json');
+  });
+});
