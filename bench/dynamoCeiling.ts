@@ -1,4 +1,5 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { tableIndexes } from '../functions/adapters/tableSchema';
 import type { Figure } from './report';
 
 /**
@@ -28,6 +29,41 @@ export async function measurePutItemCeiling(
       value: count / seconds,
       unit: 'ops/s',
       conditions: `${count} sequential puts, 512 B`,
+    },
+  ];
+}
+
+/**
+ * Raw dynalite rate of the query behind the queue route (one page of the tier-1 queue index, sequential,
+ * no API in between): the ceiling the queue route's throughput should be read against.
+ */
+export async function measureQueueQueryCeiling(
+  endpoint: string,
+  tableName: string,
+  pageSize: number,
+  count = 300,
+): Promise<Figure[]> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: tableIndexes.queue.name,
+        KeyConditionExpression: `${tableIndexes.queue.partitionKey} = :k`,
+        ExpressionAttributeValues: { ':k': { S: 'QUEUE#tier1' } },
+        Limit: pageSize,
+      }),
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return [
+    {
+      benchmark: 'dynalite ceiling',
+      metric: 'Query/s',
+      value: count / seconds,
+      unit: 'ops/s',
+      conditions: `${count} sequential queries of one ${pageSize}-item queue page`,
     },
   ];
 }

@@ -1,12 +1,15 @@
 import { measureRoute } from '../apiLatency';
 import { ComplaintSeeder, measureQueue } from '../apiLoad';
+import { measureQueueQueryCeiling } from '../dynamoCeiling';
 import type { Figure } from '../report';
 import { runSuite, scaled } from '../suite';
 
 /**
  * Agent API latency against table size: the tier-1 queue query at 1,000, 10,000 and 100,000 stored
- * complaints (a GSI query bounded by the page size: time must not grow with the table), and the
- * complaint detail at 10,000, each at 200 req/s. Sizes and durations scale with BENCH_SCALE.
+ * complaints (a GSI query bounded by the page size: time must not grow with the table) at 200 req/s
+ * and at a rate this machine sustains, and the complaint detail at 10,000 at 200 req/s. The raw
+ * dynalite rate of the queue page query is measured beside them: it bounds what the route can serve
+ * locally. Sizes and durations scale with BENCH_SCALE.
  */
 const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };
 await runSuite(
@@ -17,6 +20,7 @@ await runSuite(
   async (stack) => {
     const figures: Figure[] = [];
     const rate = 200;
+    const sustainedRate = 50;
     const seconds = scaled(20);
     const seeder = new ComplaintSeeder(stack);
     const templateId = await seeder.start();
@@ -24,6 +28,13 @@ await runSuite(
       process.stderr.write(`  storing ${size} complaints...\n`);
       await seeder.fillTo(size);
       figures.push(...(await measureQueue(stack, size, rate, seconds)));
+      figures.push(...(await measureQueue(stack, size, sustainedRate, seconds)));
+      figures.push(
+        ...(await measureQueueQueryCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', 50)).map((f) => ({
+          ...f,
+          conditions: `${f.conditions}, ${size} complaints stored`,
+        })),
+      );
       if (size === scaled(10_000)) {
         const detail = await measureRoute(
           'GET /complaints/{id}',

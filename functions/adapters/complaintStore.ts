@@ -243,6 +243,36 @@ export class DynamoComplaintStore implements ComplaintStore {
     return (out.Attributes?.customers as Set<string> | undefined)?.size ?? 1;
   }
 
+  async pseudonymiseCategoryOccurrence(windowKey: string, customerEmail: string, pseudonym: string) {
+    const Key = { PK: `RECURRING#${windowKey}`, SK: 'RECURRING' };
+    const address = customerEmail.toLowerCase();
+    // One expression may not touch the set twice: add the pseudonym (only where the address is), then
+    // delete the address. A failure in between leaves the count unchanged or one too high, never lower.
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'ADD customers :p',
+          ConditionExpression: 'contains(customers, :a)',
+          ExpressionAttributeValues: { ':p': new Set([pseudonym]), ':a': address },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key,
+        UpdateExpression: 'DELETE customers :a',
+        ExpressionAttributeValues: { ':a': new Set([address]) },
+      }),
+    );
+    return true;
+  }
+
   async recordOutbound(sesMessageId: string, complaintId: string) {
     await this.db.send(
       new PutCommand({

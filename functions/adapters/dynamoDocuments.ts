@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Item } from './complaintStore';
+import { tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
 export abstract class TableRepository {
@@ -13,6 +14,25 @@ export abstract class TableRepository {
   ) {
     // Optional fields are left out of items instead of failing the marshalling.
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Every mail record of one entity type filed under a sender's address (all pages of GSI3). */
+  protected async itemsFromSender(sender: string, entity: string): Promise<Item[]> {
+    const index = tableIndexes.byAssignee;
+    const items: Item[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#k = :k',
+        FilterExpression: 'entity = :entity',
+        ExpressionAttributeNames: { '#k': index.partitionKey },
+        ExpressionAttributeValues: { ':k': `SENDER#${sender.trim().toLowerCase()}`, ':entity': entity },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
   }
 }
 

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import { type Item, isConditionFailure } from './complaintStore';
 import { hashedKey, TableRepository, withoutKeys } from './dynamoDocuments';
 import type { MailLedger, OutboundIntent } from './ports';
-import { ttlAttribute } from './tableSchema';
+import { senderIndexAttributes, senderIndexKeys, ttlAttribute } from './tableSchema';
 
 /**
  * Inbound claims live in the partition of their Message-ID (`INMAIL#<hash>`), one item per dedupe key:
@@ -17,7 +24,9 @@ const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
 });
 const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
 
-const claimOf = (item: Item) => withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity']);
+const claimOf = (item: Item) =>
+  withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity', ...senderIndexAttributes]);
+const automailPartition = (recipient: string) => `AUTOMAIL#${recipient.toLowerCase()}`;
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
 export class DynamoMailLedger extends TableRepository implements MailLedger {
@@ -33,7 +42,12 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...claimKey(claim), entity: 'inboundClaim', ...claim },
+          Item: {
+            ...claimKey(claim),
+            entity: 'inboundClaim',
+            ...senderIndexKeys(claim.sender, claim.receivedAt, claimKey(claim).SK),
+            ...claim,
+          },
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
@@ -159,7 +173,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { PK: `AUTOMAIL#${recipient.toLowerCase()}`, SK: `WINDOW#${windowStart}` },
+        Key: { PK: automailPartition(recipient), SK: `WINDOW#${windowStart}` },
         // ADD on one item is atomic: concurrent senders each get a distinct count.
         UpdateExpression: 'ADD sent :one SET #ttl = :expires',
         ExpressionAttributeNames: { '#ttl': ttlAttribute },
@@ -168,5 +182,41 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       }),
     );
     return out.Attributes?.sent as number;
+  }
+
+  async forgetAutomaticMail(recipient: string) {
+    let count = 0;
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': automailPartition(recipient) },
+        ProjectionExpression: 'PK, SK',
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        await this.db.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { PK: item.PK, SK: item.SK } }),
+        );
+        count += 1;
+      }
+    }
+    return count;
+  }
+
+  async claimsFromSender(sender: string) {
+    return (await this.itemsFromSender(sender, 'inboundClaim')).map(claimOf);
+  }
+
+  async replaceErasedClaim(original: InboundClaim, erased: InboundClaim) {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...claimKey(original), entity: 'inboundClaim', ...erased },
+        ConditionExpression: 'attribute_exists(PK)',
+      }),
+    );
   }
 }

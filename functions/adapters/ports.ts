@@ -56,6 +56,15 @@ export interface ComplaintStore {
    * returns how many distinct customers the window holds.
    */
   recordCategoryOccurrence(windowKey: string, customerEmail: string): Promise<number>;
+  /**
+   * Replaces a customer's address by its pseudonym in a recurring-issue window (GDPR erasure): the count
+   * stays; a window that does not hold the address is left alone. True when it held it.
+   */
+  pseudonymiseCategoryOccurrence(
+    windowKey: string,
+    customerEmail: string,
+    pseudonym: string,
+  ): Promise<boolean>;
   /** Maps an outbound SES MessageId to its complaint, for threading replies and filing bounces. */
   recordOutbound(sesMessageId: string, complaintId: string): Promise<void>;
   findIdByOutbound(sesMessageId: string): Promise<string | undefined>;
@@ -135,6 +144,15 @@ export interface MailLedger {
   abandonOutbound(id: string, lease: string): Promise<void>;
   /** Counts one automatic mail to `recipient` in the window starting at `windowStart` (epoch s). */
   countAutomaticMail(recipient: string, windowStart: number, windowSeconds: number): Promise<number>;
+  /** Deletes the automatic-mail counters of a recipient (GDPR erasure); returns how many there were. */
+  forgetAutomaticMail(recipient: string): Promise<number>;
+  /** Every inbound claim filed under a sender's address (GDPR erasure). */
+  claimsFromSender(sender: string): Promise<InboundClaim[]>;
+  /**
+   * Overwrites the claim stored for `original` (same key) with its erased form, which is no longer filed
+   * under the sender.
+   */
+  replaceErasedClaim(original: InboundClaim, erased: InboundClaim): Promise<void>;
 }
 
 /** Quarantined inbound mail (failed SES verdicts, unreadable MIME, unmatched bounces). */
@@ -153,4 +171,8 @@ export interface QuarantineStore {
     released: NonNullable<QuarantinedMail['released']>,
   ): Promise<QuarantinedMail | undefined>;
   recordOutcome(id: string, outcome: IntakeOutcome): Promise<void>;
+  /** Every held or released mail filed under a sender's address (GDPR erasure). */
+  fromSender(sender: string): Promise<QuarantinedMail[]>;
+  /** Overwrites a record with its erased form, which is no longer filed under the sender. */
+  replaceErased(mail: QuarantinedMail): Promise<void>;
 }

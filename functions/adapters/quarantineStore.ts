@@ -1,9 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
+import { type IntakeOutcome, type QuarantinedMail, quarantinedMailSender } from '../core/mail/filing';
 import { decodeCursor, encodeCursor, type Item, isConditionFailure } from './complaintStore';
 import { TableRepository, withoutKeys } from './dynamoDocuments';
 import type { Page, QuarantineStore } from './ports';
-import { tableIndexes } from './tableSchema';
+import { senderIndexAttributes, senderIndexKeys, tableIndexes } from './tableSchema';
 
 const key = (id: string) => ({ PK: `QUARANTINE#${id}`, SK: 'QUARANTINE' });
 // The quarantine list overloads the byCustomer index (GSI1) with its own partitions, one per status:
@@ -15,7 +15,14 @@ const listKeys = (mail: Pick<QuarantinedMail, 'status' | 'id' | 'quarantinedAt'>
 });
 
 const fromItem = (item: Item) =>
-  withoutKeys<QuarantinedMail>(item, ['PK', 'SK', 'entity', index.partitionKey, index.sortKey]);
+  withoutKeys<QuarantinedMail>(item, [
+    'PK',
+    'SK',
+    'entity',
+    index.partitionKey,
+    index.sortKey,
+    ...senderIndexAttributes,
+  ]);
 
 /** DynamoDB implementation of the {@link QuarantineStore}, on the complaints table. */
 export class DynamoQuarantineStore extends TableRepository implements QuarantineStore {
@@ -24,7 +31,13 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key(mail.id), entity: 'quarantine', ...listKeys(mail), ...mail },
+          Item: {
+            ...key(mail.id),
+            entity: 'quarantine',
+            ...listKeys(mail),
+            ...senderIndexKeys(quarantinedMailSender(mail), mail.quarantinedAt, mail.id),
+            ...mail,
+          },
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
@@ -88,6 +101,21 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
       if (!isConditionFailure(e)) throw e;
       return this.get(id);
     }
+  }
+
+  async fromSender(sender: string) {
+    return (await this.itemsFromSender(sender, 'quarantine')).map(fromItem);
+  }
+
+  async replaceErased(mail: QuarantinedMail) {
+    // Without the sender's index keys: the erased record is no longer filed under the address.
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key(mail.id), entity: 'quarantine', ...listKeys(mail), ...mail },
+        ConditionExpression: 'attribute_exists(PK)',
+      }),
+    );
   }
 
   async recordOutcome(id: string, outcome: IntakeOutcome) {

@@ -11,6 +11,9 @@
  * - send intent    PK=OUTMAIL#<entryId>       SK=OUTMAIL             (send-once lease; mailLedger.ts)
  * - auto-mail cap  PK=AUTOMAIL#<recipient>    SK=WINDOW#<epoch s>    (atomic counter, expires)
  * - quarantine     PK=QUARANTINE#<id>         SK=QUARANTINE          (GSI1 overloaded: QUARANTINE#<status>)
+ * - recurring      PK=RECURRING#<category>#<window> SK=RECURRING      (string set of customer addresses)
+ * Inbound claims and quarantined mail overload GSI3 with their sender (SENDER#<address>), so a GDPR
+ * erasure finds every mail record of an address; an erased record drops those keys.
  * Sparse GSIs project only items that carry their keys; a closed complaint drops its queue keys.
  */
 export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
@@ -26,3 +29,19 @@ export const tableIndexes = {
 
 /** Attribute holding an epoch-seconds expiry for items that may expire (DynamoDB TTL in AWS). */
 export const ttlAttribute = 'expiresAt';
+
+/** Index keys that file a mail record (inbound claim, quarantined mail) under its sender's address. */
+export function senderIndexKeys(sender: string, at: string, id: string): Record<string, string> {
+  const address = sender.trim().toLowerCase();
+  if (!address) return {};
+  return {
+    [tableIndexes.byAssignee.partitionKey]: `SENDER#${address}`,
+    [tableIndexes.byAssignee.sortKey]: `${at}#${id}`,
+  };
+}
+
+/** Index attributes a mail record may carry, stripped from the domain record. */
+export const senderIndexAttributes = [
+  tableIndexes.byAssignee.partitionKey,
+  tableIndexes.byAssignee.sortKey,
+] as const;

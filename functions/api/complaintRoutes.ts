@@ -127,8 +127,9 @@ export const listComplaints: RouteHandler = async (ctx) => {
  */
 export const eraseCustomerData: RouteHandler = async (ctx) => {
   const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
+  const { ledger, quarantine, rawMail } = getMailServices();
   const summary = await eraseCustomer(
-    { store: ctx.services.store, rawMail: getMailServices().rawMail, bucket: config().rawMailBucket },
+    { store: ctx.services.store, ledger, quarantine, rawMail, bucket: config().rawMailBucket },
     email,
     ctx.actor,
     ctx.now(),

@@ -11,6 +11,7 @@ import {
   listQuerySchema,
   mergeRequestSchema,
   noteRequestSchema,
+  quarantineListQuerySchema,
   replyRequestSchema,
   resolutionRequestSchema,
   surveyQuerySchema,
@@ -33,6 +34,7 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
   recordFollowUp: { body: followUpRequestSchema },
   closeComplaint: { body: closeRequestSchema },
   answerSurvey: { query: surveyQuerySchema },
+  listQuarantine: { query: quarantineListQuerySchema },
 };
 
 const jsonSchema = (schema: Schema) =>

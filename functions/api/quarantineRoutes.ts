@@ -1,18 +1,10 @@
-import { z } from 'zod';
-import { NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError } from '../core/errors';
 import { config } from '../shared/config';
 import { receiveMail } from '../shared/mailIntake';
 import { getMailServices } from '../shared/mailServices';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { json } from './problem';
-
-const listQuerySchema = z
-  .object({
-    status: z.enum(['quarantined', 'released']).default('quarantined'),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().min(1).optional(),
-  })
-  .strict();
+import { quarantineListQuerySchema } from './schemas';
 
 const quarantineId = (ctx: RouteContext) => {
   const id = ctx.event.pathParameters?.id ?? '';
@@ -22,7 +14,7 @@ const quarantineId = (ctx: RouteContext) => {
 
 /** GET /quarantine: held mail, newest first, with the reasons and a summary to judge it by. */
 export const listQuarantine: RouteHandler = async (ctx) => {
-  const query = listQuerySchema.parse(ctx.event.queryStringParameters ?? {});
+  const query = quarantineListQuerySchema.parse(ctx.event.queryStringParameters ?? {});
   const page = await getMailServices().quarantine.list(query.status, {
     ...(query.limit ? { limit: query.limit } : {}),
     ...(query.cursor ? { cursor: query.cursor } : {}),
@@ -40,6 +32,9 @@ export const releaseQuarantined: RouteHandler = async (ctx) => {
   const mail = getMailServices();
   const released = await mail.quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
   if (!released) throw new NotFoundError(`No quarantined mail with id "${id}"`);
+  if (released.status === 'erased') {
+    throw new ConflictError(`The sender's data was erased from mail ${id}: there is nothing to release`);
+  }
   const outcome = await receiveMail({ services: ctx.services, mail, config: config() }, released.delivery, {
     release: true,
   });

@@ -105,7 +105,7 @@ export const apiRoutes = {
     path: '/customers/{email}/erase',
     roles: ['manager'],
     summary:
-      'GDPR erasure: the customer’s personal data removed from all their complaints, audit kept (idempotent)',
+      'GDPR erasure: the customer’s personal data removed from their complaints, quarantined mail and mail records, audit kept (idempotent)',
   },
   answerSurvey: {
     method: 'GET',

@@ -167,3 +167,12 @@ export const mergeRequestSchema = z
 
 /** Query of GET /survey/{token}. */
 export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsatisfied']) });
+
+/** GET /quarantine: one status list (held by default), newest first, cursor paging. */
+export const quarantineListQuerySchema = z
+  .object({
+    status: z.enum(['quarantined', 'released', 'erased']).default('quarantined'),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z.string().min(1).optional(),
+  })
+  .strict();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor, Complaint, TimelineEntry, TransitionResult } from './complaint';
 import { transition } from './complaint';
+import type { InboundClaim, QuarantinedMail } from './mail/filing';
 
 /** What replaces erased free text (message texts and subjects, notes, the complaint subject). */
 export const erasedText = '[erased]';
@@ -79,3 +80,42 @@ export function eraseComplaint(
     summary,
   );
 }
+
+/** The recurring-issue windows a complaint was counted in, from its investigation audit events. */
+export function recurringWindowsOf(entries: readonly TimelineEntry[]): string[] {
+  const keys = entries.flatMap((e) => {
+    if (e.kind !== 'audit' || e.action !== 'startInvestigation') return [];
+    const window = e.details?.recurringWindow;
+    return typeof window === 'string' ? [window] : [];
+  });
+  return [...new Set(keys)];
+}
+
+/**
+ * A quarantined (or released) mail with the sender's personal data removed: the summary's subject,
+ * preview and attachment names erased, the address pseudonymised; reasons, verdicts and sizes stay. The
+ * raw MIME is deleted by the caller, so the record can no longer be released (status `erased`).
+ */
+export function eraseQuarantinedMail(
+  mail: QuarantinedMail,
+  email: string,
+  actor: Actor,
+  now: Date,
+): QuarantinedMail {
+  const scrubbed = scrubAll(mail, email, pseudonymFor(email));
+  return {
+    ...scrubbed,
+    status: 'erased',
+    summary: {
+      ...scrubbed.summary,
+      subject: erasedText,
+      preview: erasedText,
+      attachments: scrubbed.summary.attachments.map(({ filename: _name, ...rest }) => rest),
+    },
+    erased: { by: actor, at: now.toISOString() },
+  };
+}
+
+/** An inbound claim with the sender's address pseudonymised (sender and dedupe key). */
+export const eraseInboundClaim = (claim: InboundClaim, email: string): InboundClaim =>
+  scrubAll(claim, email, pseudonymFor(email));

@@ -1,12 +1,30 @@
-import type { ComplaintStore, RawMailStore } from '../adapters/ports';
+import type { ComplaintStore, MailLedger, QuarantineStore, RawMailStore } from '../adapters/ports';
 import type { Actor, Complaint, TimelineEntry } from '../core/complaint';
-import { eraseComplaint, eraseEntry, pseudonymFor, storedObjectKeys } from '../core/erasure';
+import {
+  eraseComplaint,
+  eraseEntry,
+  eraseInboundClaim,
+  eraseQuarantinedMail,
+  pseudonymFor,
+  recurringWindowsOf,
+  storedObjectKeys,
+} from '../core/erasure';
 import { ConflictError } from '../core/errors';
 
 export interface ErasureSummary {
   complaints: number;
   messagesErased: number;
+  /** Raw mail and attachment objects deleted (complaints' and quarantined mail's). */
   objectsDeleted: number;
+  quarantinedMail: number;
+}
+
+export interface ErasureDeps {
+  store: ComplaintStore;
+  ledger: MailLedger;
+  quarantine: QuarantineStore;
+  rawMail: RawMailStore;
+  bucket: string | undefined;
 }
 
 /** Every complaint of the customer, all pages (read before erasing: erasure moves them off the index). */
@@ -22,24 +40,35 @@ async function complaintsOf(store: ComplaintStore, email: string): Promise<Compl
 }
 
 /**
- * Erases a customer's personal data (GDPR art. 17) from every complaint of theirs: stored raw mail and
- * attachments are deleted, the timeline rewritten without personal data (audit events kept,
- * pseudonymised), then the complaint itself — last, so that a retry after a failure still finds it
- * under the address and finishes the job. Idempotent: a second run finds nothing under the address.
+ * Erases a customer's personal data (GDPR art. 17) from everything stored under their address:
+ * - every complaint: raw mail and attachments deleted, the timeline rewritten without personal data
+ *   (audit events kept, pseudonymised), then the complaint itself — last, so that a retry after a
+ *   failure still finds it under the address and finishes the job;
+ * - the recurring-issue windows it was counted in (the address replaced by its pseudonym);
+ * - mail held in quarantine (raw mail deleted, record erased) and the intake's claims on their mail;
+ * - the counters capping automatic mail to the address.
+ * Idempotent: a second run finds nothing under the address.
  */
 export async function eraseCustomer(
-  deps: { store: ComplaintStore; rawMail: RawMailStore; bucket: string | undefined },
+  deps: ErasureDeps,
   email: string,
   actor: Actor,
   now: Date,
 ): Promise<ErasureSummary> {
   const pseudonym = pseudonymFor(email);
-  const summary: ErasureSummary = { complaints: 0, messagesErased: 0, objectsDeleted: 0 };
-  for (const found of await complaintsOf(deps.store, email)) {
-    const timeline = await deps.store.timeline(found.id);
-    const keys = storedObjectKeys(timeline);
+  const summary: ErasureSummary = { complaints: 0, messagesErased: 0, objectsDeleted: 0, quarantinedMail: 0 };
+  const deleteObjects = async (keys: string[]) => {
     if (keys.length > 0 && !deps.bucket) throw new Error('RAW_MAIL_BUCKET is not configured');
     for (const key of keys) await deps.rawMail.delete(deps.bucket as string, key);
+    summary.objectsDeleted += keys.length;
+  };
+  for (const found of await complaintsOf(deps.store, email)) {
+    const timeline = await deps.store.timeline(found.id);
+    for (const window of recurringWindowsOf(timeline)) {
+      await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
+    }
+    const keys = storedObjectKeys(timeline);
+    await deleteObjects(keys);
     const erased = timeline
       .map((e) => eraseEntry(e, email, pseudonym))
       .filter((e): e is TimelineEntry => e !== undefined);
@@ -63,7 +92,15 @@ export async function eraseCustomer(
     }
     summary.complaints += 1;
     summary.messagesErased += counts.messagesErased;
-    summary.objectsDeleted += counts.objectsDeleted;
   }
+  for (const held of await deps.quarantine.fromSender(email)) {
+    await deleteObjects([held.delivery.rawMailKey]);
+    await deps.quarantine.replaceErased(eraseQuarantinedMail(held, email, actor, now));
+    summary.quarantinedMail += 1;
+  }
+  for (const claim of await deps.ledger.claimsFromSender(email)) {
+    await deps.ledger.replaceErasedClaim(claim, eraseInboundClaim(claim, email));
+  }
+  await deps.ledger.forgetAutomaticMail(email);
   return summary;
 }

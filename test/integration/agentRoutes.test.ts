@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRole } from '../../functions/core/policy';
 import { devIdentityProvider } from '../../scripts/local/devTokens';
@@ -74,6 +76,30 @@ const waitingForAgent = (id: string) =>
     const d = await detail(id);
     return d.complaint.waitingFor === 'agent' && d.complaint.status === 'awaiting_agent' ? d : undefined;
   }, `${id} waiting for an agent`);
+
+/** Keys of every table item whose attributes (sets included) mention `text`, any case. */
+async function itemsMentioning(text: string): Promise<string[]> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
+  const found: string[] = [];
+  for await (const page of paginateScan({ client: db }, { TableName: 'Complaints' })) {
+    for (const item of page.Items ?? []) {
+      const json = JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v));
+      if (json.toLowerCase().includes(text.toLowerCase())) found.push(`${item.PK} ${item.SK}`);
+    }
+  }
+  return found;
+}
+
+/** Files under `dir` whose bytes mention `text`, any case. */
+async function filesMentioning(dir: string, text: string): Promise<string[]> {
+  const files = await readdir(dir, { recursive: true, withFileTypes: true });
+  const found: string[] = [];
+  for (const f of files.filter((e) => e.isFile())) {
+    const path = join(f.parentPath, f.name);
+    if ((await readFile(path, 'latin1')).toLowerCase().includes(text.toLowerCase())) found.push(path);
+  }
+  return found;
+}
 
 const customer = `routes.${Date.now().toString(36)}@example.org`;
 async function openCase(subject: string) {
@@ -198,18 +224,27 @@ describe('agent case-work routes', () => {
   });
 
   it('erases the customer’s personal data (managers only), keeps the audit trail, and is idempotent', async () => {
+    // A mail of theirs that failed the spam verdict: held in quarantine, erased with the rest.
+    await sendMail(stack.endpoints, {
+      from: customer,
+      subject: 'Still waiting',
+      text: 'Where is my refund?',
+      headers: { 'X-Local-Spam-Verdict': 'FAIL' },
+    });
+    await stack.drainIntake();
     const path = `/customers/${encodeURIComponent(customer)}/erase`;
     expect((await api(stack.endpoints, 'POST', path, { token: token('tier3') })).status).toBe(403);
-    const erased = await api<{ complaints: number; messagesErased: number; objectsDeleted: number }>(
-      stack.endpoints,
-      'POST',
-      path,
-      { token: token('manager') },
-    );
+    const erased = await api<{
+      complaints: number;
+      messagesErased: number;
+      objectsDeleted: number;
+      quarantinedMail: number;
+    }>(stack.endpoints, 'POST', path, { token: token('manager') });
     expect(erased.status).toBe(200);
     expect(erased.body.complaints).toBe(2);
     expect(erased.body.messagesErased).toBeGreaterThanOrEqual(4);
     expect(erased.body.objectsDeleted).toBeGreaterThanOrEqual(2);
+    expect(erased.body.quarantinedMail).toBe(1);
     const d = await detail(first.id);
     expect(d.complaint.customerEmail).toMatch(/^erased-[0-9a-f]{16}@invalid$/);
     expect(JSON.stringify(d)).not.toContain(customer);
@@ -219,7 +254,22 @@ describe('agent case-work routes', () => {
     );
     expect((await list(`/customers/${encodeURIComponent(customer)}/complaints`)).body.items).toEqual([]);
     const again = await api(stack.endpoints, 'POST', path, { token: token('manager') });
-    expect(again.body).toEqual({ complaints: 0, messagesErased: 0, objectsDeleted: 0 });
+    expect(again.body).toEqual({ complaints: 0, messagesErased: 0, objectsDeleted: 0, quarantinedMail: 0 });
+    const held = await api<{ items: { id: string; reasons: { code: string }[] }[] }>(
+      stack.endpoints,
+      'GET',
+      '/quarantine?status=erased',
+      { token: token('manager') },
+    );
+    expect(held.body.items).toHaveLength(1);
+    expect(held.body.items[0]?.reasons).toEqual([expect.objectContaining({ code: 'spam' })]);
+    const release = await api(stack.endpoints, 'POST', `/quarantine/${held.body.items[0]?.id}/release`, {
+      token: token('manager'),
+    });
+    expect(release.status).toBe(409);
+    // Nothing we store mentions the address any more: not one table item, not one stored object.
+    expect(await itemsMentioning(customer)).toEqual([]);
+    expect(await filesMentioning(join(dataDir, 'raw-mail'), customer)).toEqual([]);
   });
 
   it('serves the OpenAPI document without a token and the docs page locally', async () => {

@@ -27,6 +27,9 @@ function memoryLedger(): MailLedger {
     findInboundClaim: unused,
     claimInbound: unused,
     findIdByInboundMessageId: unused,
+    forgetAutomaticMail: unused,
+    claimsFromSender: unused,
+    replaceErasedClaim: unused,
     async beginOutbound(id, now, leaseSeconds): Promise<OutboundIntent> {
       const lease = `lease-${++leases}`;
       const leaseUntil = now.getTime() + leaseSeconds * 1000;

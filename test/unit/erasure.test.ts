@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
-import { eraseComplaint, eraseEntry, pseudonymFor, storedObjectKeys } from '../../functions/core/erasure';
+import {
+  eraseComplaint,
+  eraseEntry,
+  eraseInboundClaim,
+  eraseQuarantinedMail,
+  pseudonymFor,
+  recurringWindowsOf,
+  storedObjectKeys,
+} from '../../functions/core/erasure';
+import type { QuarantinedMail } from '../../functions/core/mail/filing';
 
 const email = 'Ann.Lee@example.org';
 const pseudonym = pseudonymFor(email);
@@ -94,5 +103,68 @@ describe('GDPR erasure rules', () => {
       action: 'erase',
       details: { messagesErased: 1, objectsDeleted: 2 },
     });
+  });
+
+  it('erases a held mail: summary text, attachment names and address go, reasons and verdicts stay', () => {
+    const held: QuarantinedMail = {
+      id: 'q1',
+      status: 'quarantined',
+      reasons: [{ code: 'spam', detail: 'SES spam verdict FAIL' }],
+      delivery: {
+        sesMessageId: 'ses-1',
+        rawMailKey: 'inbound/ses-1',
+        receivedAt: at,
+        source: 'ann.lee@example.org',
+        recipients: ['support@example.com'],
+        verdicts: { spam: 'FAIL', virus: 'PASS', spf: 'PASS', dkim: 'PASS', dmarc: 'PASS' },
+      },
+      summary: {
+        from: 'ann.lee@example.org',
+        to: ['support@example.com'],
+        subject: 'Refund for Ann Lee',
+        sizeBytes: 900,
+        attachments: [{ filename: 'passport.jpg', contentType: 'image/jpeg', size: 400 }],
+        preview: 'Please refund me, Ann.',
+      },
+      quarantinedAt: at,
+    };
+    const actor = { kind: 'agent' as const, id: 'm1', role: 'manager' as const };
+    const erased = eraseQuarantinedMail(held, email, actor, new Date(at));
+    expect(JSON.stringify(erased).toLowerCase()).not.toContain(email.toLowerCase());
+    expect(JSON.stringify(erased)).not.toMatch(/Ann|passport/);
+    expect(erased).toMatchObject({
+      status: 'erased',
+      reasons: held.reasons,
+      delivery: { source: pseudonym, verdicts: held.delivery.verdicts },
+      summary: { subject: '[erased]', preview: '[erased]', attachments: [{ size: 400 }] },
+      erased: { by: actor, at: new Date(at).toISOString() },
+    });
+  });
+
+  it('pseudonymises an inbound claim and finds the recurring-issue windows a complaint was counted in', () => {
+    const claim = {
+      dedupeKey: 'mid:<1@example.org>|from:ann.lee@example.org',
+      messageId: '<1@example.org>',
+      complaintId: 'c1',
+      disposition: 'new' as const,
+      sender: 'ann.lee@example.org',
+      receivedAt: at,
+      rawMailKey: 'inbound/ses-1',
+      sesMessageId: 'ses-1',
+      contentDigest: 'd',
+    };
+    expect(eraseInboundClaim(claim, email)).toEqual({
+      ...claim,
+      sender: pseudonym,
+      dedupeKey: `mid:<1@example.org>|from:${pseudonym}`,
+    });
+    const investigated = (window: string): TimelineEntry => ({
+      ...audit,
+      action: 'startInvestigation',
+      details: { recurringWindow: window },
+    });
+    expect(
+      recurringWindowsOf([audit, investigated('delivery#2026-11-23'), investigated('delivery#2026-11-23')]),
+    ).toEqual(['delivery#2026-11-23']);
   });
 });

@@ -40,6 +40,7 @@ function memoryStore(
     byCustomer: unused,
     byAssignee: unused,
     recordCategoryOccurrence: unused,
+    pseudonymiseCategoryOccurrence: unused,
     recordOutbound: unused,
     findIdByOutbound: unused,
   };

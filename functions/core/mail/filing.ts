@@ -82,7 +82,8 @@ export type IntakeOutcome =
 /** A mail held back from the complaints: kept with its reasons until a manager releases it. */
 export interface QuarantinedMail {
   id: string;
-  status: 'quarantined' | 'released';
+  /** `erased`: the sender's personal data was erased (GDPR); the raw mail is gone, it cannot be released. */
+  status: 'quarantined' | 'released' | 'erased';
   reasons: QuarantineReason[];
   delivery: InboundDelivery;
   /** What a manager needs to judge the mail without opening the raw MIME. */
@@ -101,4 +102,9 @@ export interface QuarantinedMail {
   released?: { by: Actor; at: string };
   /** Where the released mail went. */
   outcome?: IntakeOutcome;
+  erased?: { by: Actor; at: string };
 }
+
+/** The address a held mail is filed under: its From, else the envelope sender ('' for bounces). */
+export const quarantinedMailSender = (mail: Pick<QuarantinedMail, 'summary' | 'delivery'>) =>
+  (mail.summary.from ?? mail.delivery.source).toLowerCase();

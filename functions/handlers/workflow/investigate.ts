@@ -64,10 +64,13 @@ export async function handler(event: unknown) {
   const flagged = recurring
     ? { ...next, recurringIssue: { category: found.category, windowStart: window.windowStart, customers } }
     : next;
+  // The window is recorded either way: a GDPR erasure finds the sets that hold the customer's address.
+  const details = { ...audit.details, recurringWindow: window.key };
   await store.save(flagged, [
-    recurring
-      ? { ...audit, details: { ...audit.details, recurringIssue: { window: window.key, customers } } }
-      : audit,
+    {
+      ...audit,
+      details: recurring ? { ...details, recurringIssue: { window: window.key, customers } } : details,
+    },
   ]);
   logger.info('complaint investigated', {
     complaintId,
