@@ -48,3 +48,18 @@ export async function measureRoute(
     },
   ];
 }
+
+/**
+ * Waits until the system under test has worked off the backlog of an overload run (requests the
+ * generator gave up on are still being served): a probe must come back within `fastMs` twice running.
+ */
+export async function settle(url: string, token: string, fastMs = 100, maxSeconds = 60): Promise<void> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  for (let fast = 0; fast < 2 && performance.now() < deadline; ) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    fast = performance.now() - t0 < fastMs ? fast + 1 : 0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
