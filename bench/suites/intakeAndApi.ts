@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { measureRoute } from '../apiLatency';
 import { measurePutItemCeiling } from '../dynamoCeiling';
 import { measureIntake } from '../intake';
@@ -16,17 +16,11 @@ await runSuite({ profile: 'standard' }, async (stack) => {
     ...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', scaled(2000))),
   );
   figures.push(...(await measureDuplicateDelivery(stack, scaled(1000), 5)));
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
-  const queue = await db.send(
-    new QueryCommand({
-      TableName: 'Complaints',
-      IndexName: 'queue',
-      KeyConditionExpression: 'GSI2PK = :k',
-      ExpressionAttributeValues: { ':k': 'QUEUE#tier1' },
-      Limit: 1,
-    }),
+  const store = new DynamoComplaintStore(
+    'Complaints',
+    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }),
   );
-  const id = queue.Items?.[0]?.id as string;
+  const id = (await store.queue('tier1', { limit: 1 })).items[0]?.id as string;
   const url = `${stack.endpoints.api.url}/complaints/${id}`;
   figures.push(
     ...(await measureRoute('GET /complaints/{id}', url, stack.endpoints.tokens.tier1, 100, scaled(10))),

@@ -1,7 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -11,6 +10,7 @@ import {
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { AgentRole } from '../core/policy';
+import { TableRepository } from './dynamoDocuments';
 import type { ComplaintStore, ListOptions, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
@@ -68,16 +68,7 @@ export const isConditionFailure = (e: unknown) =>
  * DynamoDB implementation of the complaint repository. Correctness rests on single-item conditional
  * writes and deterministic keys only: dynalite (the local store) has no transactions, TTL or streams.
  */
-export class DynamoComplaintStore implements ComplaintStore {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient({}),
-  ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoComplaintStore extends TableRepository implements ComplaintStore {
   async create(complaint: Complaint, entries: TimelineEntry[]) {
     // Children first, complaint last: a retry after a crash rewrites the same deterministic keys, and
     // the complaint only becomes visible once everything it refers to exists.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Item } from './complaintStore';
-import { tableIndexes } from './tableSchema';
+import { senderPartition, tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
 export abstract class TableRepository {
@@ -28,7 +28,7 @@ export abstract class TableRepository {
         KeyConditionExpression: '#k = :k',
         FilterExpression: 'entity = :entity',
         ExpressionAttributeNames: { '#k': index.partitionKey },
-        ExpressionAttributeValues: { ':k': `SENDER#${sender.trim().toLowerCase()}`, ':entity': entity },
+        ExpressionAttributeValues: { ':k': senderPartition(sender), ':entity': entity },
       },
     );
     for await (const page of pages) items.push(...(page.Items ?? []));

@@ -30,12 +30,14 @@ export const tableIndexes = {
 /** Attribute holding an epoch-seconds expiry for items that may expire (DynamoDB TTL in AWS). */
 export const ttlAttribute = 'expiresAt';
 
+/** The GSI3 partition of a sender's mail records (the address trimmed and lower-cased). */
+export const senderPartition = (sender: string) => `SENDER#${sender.trim().toLowerCase()}`;
+
 /** Index keys that file a mail record (inbound claim, quarantined mail) under its sender's address. */
 export function senderIndexKeys(sender: string, at: string, id: string): Record<string, string> {
-  const address = sender.trim().toLowerCase();
-  if (!address) return {};
+  if (!sender.trim()) return {};
   return {
-    [tableIndexes.byAssignee.partitionKey]: `SENDER#${address}`,
+    [tableIndexes.byAssignee.partitionKey]: senderPartition(sender),
     [tableIndexes.byAssignee.sortKey]: `${at}#${id}`,
   };
 }

@@ -85,10 +85,6 @@ const listOptions = (q: {
 });
 
 /**
- * Lists complaints by one source (schemas.ts: reference, queue, assignee, customer; the caller's queue by
- * default). Queue and assignee lists are ordered by SLA due time, a customer's newest first.
- */
-/**
  * What every write reads first: its body (optional for a claim), the complaint (404) and the version the
  * caller acted on (428 when missing, 409 when stale).
  */
@@ -104,6 +100,10 @@ export async function prepareWrite<T extends { version?: number | undefined }>(
   return { body, complaint, version };
 }
 
+/**
+ * Lists complaints by one source (schemas.ts: reference, queue, assignee, customer; the caller's queue by
+ * default). Queue and assignee lists are ordered by SLA due time, a customer's newest first.
+ */
 export const listComplaints: RouteHandler = async (ctx) => {
   const query = listQuerySchema.parse(ctx.event.queryStringParameters ?? {});
   const { store } = ctx.services;

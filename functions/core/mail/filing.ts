@@ -107,4 +107,4 @@ export interface QuarantinedMail {
 
 /** The address a held mail is filed under: its From, else the envelope sender ('' for bounces). */
 export const quarantinedMailSender = (mail: Pick<QuarantinedMail, 'summary' | 'delivery'>) =>
-  (mail.summary.from ?? mail.delivery.source).toLowerCase();
+  mail.summary.from ?? mail.delivery.source;
