@@ -65,8 +65,15 @@ export const customerEmailSchema = email;
 
 const page = {
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  /** Opaque: the `cursor` of the previous page of the same list (signed; api/cursors.ts). */
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .meta({
+      description:
+        'The `cursor` of the previous page of the same list (opaque and signed: any other is a 400)',
+    })
+    .optional(),
 };
 
 /**
