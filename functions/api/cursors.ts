@@ -6,8 +6,8 @@ import { signingKey } from '../shared/surveyLinks';
  * Pagination cursors are opaque to clients: the repository's cursor (the last key DynamoDB read) with
  * an HMAC over it and the list it pages. A cursor is only taken back by the list that issued it, so a
  * forged, tampered, truncated or re-encoded cursor, or one of another list (another queue, customer or
- * status filter), is a 400 here instead of a start key DynamoDB rejects — or worse, one it accepts and
- * pages another index partition with.
+ * status filter), is a 400 here instead of a start key reaching DynamoDB, which answers a key of the
+ * wrong shape with an error the API could only report as a 500.
  */
 
 /** The list a cursor pages: its source and partition, and the status filter it was read with. */

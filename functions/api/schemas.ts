@@ -16,7 +16,8 @@ export const rootCauses = [
 
 /**
  * DynamoDB stores numbers of magnitude 1e-130 to below 1e126 (38 significant digits, more than a double
- * carries), and rejects others as a server error: any number that reaches the table is checked first.
+ * carries) and rejects others with an error the API could only report as a 500, so an amount is checked
+ * against that range here (versions, limits and tiers are bounded integers, always in range).
  */
 const storable = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
 const storableNumber = z.number().refine(storable, 'out of the range DynamoDB stores (1e-130 to 1e126)');
