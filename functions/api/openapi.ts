@@ -154,7 +154,9 @@ export function openApiDocument() {
             : 'The caller’s role may not do this',
         ),
         '404': problemResponse('Not found'),
-        '409': problemResponse('Conflict: stale version or the complaint moved on (currentVersion given)'),
+        '409': problemResponse(
+          'Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given)',
+        ),
         ...(write
           ? { '428': problemResponse('The complaint version is missing (If-Match or body version)') }
           : {}),
