@@ -153,7 +153,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       const current = await this.get(next.id);
       throw new ConflictError('The complaint was changed by someone else', {
         currentVersion: current?.version,
-        status: current?.status,
+        complaintStatus: current?.status,
       });
     }
     await this.append(next.id, entries);

@@ -308,7 +308,8 @@ export function transition(
   if (!from.includes(complaint.status)) {
     throw new InvalidTransitionError(`Cannot ${action} a complaint that is ${complaint.status}`, {
       action,
-      status: complaint.status,
+      currentVersion: complaint.version,
+      complaintStatus: complaint.status,
     });
   }
   const at = now.toISOString();
