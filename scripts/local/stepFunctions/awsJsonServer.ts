@@ -27,6 +27,12 @@ const maxRequestBytes = 1024 * 1024;
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
   const { targetPrefix, operations, logger } = options;
   const server = createServer(async (request, response) => {
+    const afterSent: (() => void)[] = [];
+    const runAfterSent = () => {
+      for (const action of afterSent.splice(0)) action();
+    };
+    response.once('finish', runAfterSent);
+    response.once('close', runAfterSent);
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, {
         'Content-Type': 'application/x-amz-json-1.0',
@@ -44,7 +50,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       if (request.method !== 'POST' || !operation) {
         throw new SfnError('UnknownOperationException', `Unknown operation ${String(target)}`);
       }
-      reply(200, await operation(await readJson(request)));
+      reply(200, await operation(await readJson(request), { afterSent: (action) => afterSent.push(action) }));
     } catch (error) {
       if (error instanceof SfnError) return reply(400, { __type: error.type, message: error.message });
       logger.error('Step Functions request failed', { error });
