@@ -202,7 +202,10 @@ export class ExecutionRun {
     const invocation = resumed ?? this.newInvocation(stateName, task, parameters);
     if (!resumed && task.pattern === 'callback') invocation.token = token;
     const outcome = resumed && this.attemptRecords.get(resumed)?.outcome;
-    if (outcome) invocation.replay(outcome);
+    if (outcome) {
+      invocation.replay(outcome);
+      this.openTasks.delete(invocation);
+    }
     const entered = this.enteredTasks.get(stateName)?.shift();
     if (entered) this.begin(invocation, entered);
     else this.calledTasks.set(stateName, [...(this.calledTasks.get(stateName) ?? []), invocation]);
