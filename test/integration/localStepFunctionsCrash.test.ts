@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   type ExecutionStatus,
   GetExecutionHistoryCommand,
   type HistoryEvent,
@@ -139,6 +140,33 @@ describe('local Step Functions endpoint killed with SIGKILL', { timeout: 120_000
     for (const child of children) await kill(child);
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps an execution whose StartExecution was answered, and answers a repeated start as AWS does', async () => {
+    const first = await startChild();
+    const input = { id: 'started', mode: 'callback', awaitSeconds: 60, waitSeconds: 0 };
+    const { startDate } = await first.sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'started', input: JSON.stringify(input) }),
+    );
+    await kill(first);
+
+    const second = await startChild();
+    const again = await second.sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'started', input: JSON.stringify(input) }),
+    );
+    expect(again).toMatchObject({ executionArn: executionArn('started'), startDate });
+    await expect(
+      second.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: 'started',
+          input: JSON.stringify({ ...input, x: 1 }),
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    const token = await eventually(() => invocations('started').at(-1)?.event.taskToken);
+    await second.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+    await finished(second, 'started');
+  });
 
   it('continues after a SendTaskSuccess that was answered, with its output, never waiting on the task again', async () => {
     const first = await startChild('sfn.afterTaskSuccess');
