@@ -98,9 +98,10 @@ export class ExecutionRun {
     if (resume?.waitUntil !== undefined) {
       this.waitTimeOverrides[resume.stateName] = Math.max(0, resume.waitUntil - Date.now());
     }
-    if (resume?.attempt) this.resumedTask = this.resumeAttempt(resume.stateName, resume.attempt);
+    // First, as it throws for a state the definition no longer has: nothing of the run may be live then.
     const { machine, restoreRetries } = env.machineFrom(resume);
     this.restoreRetries = restoreRetries;
+    if (resume?.attempt) this.resumedTask = this.resumeAttempt(resume.stateName, resume.attempt);
     this.libraryRun = machine.run(resume ? resume.input : JSON.parse(record.input), {
       context: this.context(),
       overrides: {
@@ -222,6 +223,7 @@ export class ExecutionRun {
   /** Runs an attempt once both its call and its event are in: history first, durably, then the function. */
   private begin(invocation: TaskInvocation, event: StateEvent): void {
     this.attempts.set(attemptKey(event), invocation);
+    // Only a resumed attempt has its record before it begins (a new one gets it in `beginNew`).
     const attempt = this.attemptRecords.get(invocation);
     if (attempt) {
       // Resumed: its history is written. A callback whose function returned keeps waiting on its token;
@@ -411,7 +413,7 @@ export class ExecutionRun {
       const retriers = (this.env.states.get(event.state.name)?.Retry ?? []) as { ErrorEquals: unknown }[];
       const index = retriers.findIndex((retrier) => retrier.ErrorEquals === event.retry.retrier.ErrorEquals);
       const retries = retriers.map((_, i) => resume.retries?.[i] ?? 0);
-      retries[index] = (this.retriesBefore[index] ?? 0) + event.retry.attempt;
+      if (index >= 0) retries[index] = (this.retriesBefore[index] ?? 0) + event.retry.attempt;
       resume.retries = retries;
       // The failed attempt is counted; a restart from here runs the next one.
       resume.attempt = undefined;
