@@ -12,12 +12,12 @@ import { ensureTable } from './createTable';
 import { devIdentityProvider } from './devTokens';
 import { startDynalite } from './dynaliteServer';
 import { startLocalSes } from './localSes';
-import { startSmtpIntake } from './smtpIntake';
+import { intakeFolders, startSmtpIntake } from './smtpIntake';
 import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
 import { synthesizeWorkflow } from './synthesizedWorkflow';
 
 export interface LocalStackOptions {
-  /** Folder for everything kept on disk (DynamoDB, raw mail, executions, keys). */
+  /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
@@ -42,7 +42,10 @@ export interface LocalEndpoints {
 
 export interface LocalStack {
   endpoints: LocalEndpoints;
-  /** Resolves when every received mail has been through intake (for tests and benchmarks). */
+  /**
+   * Resolves when every received mail (and every one spooled before the start) has been through intake
+   * or dead-lettered (for tests and benchmarks).
+   */
   drainIntake(): Promise<void>;
   close(): Promise<void>;
 }
@@ -167,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       bucket: rawMailBucket,
       keyPrefix: 'inbound/',
       recipientDomains: [mailDomain],
+      ...intakeFolders(dataDir),
       onReceived: (event) => intake.handler(event),
     });
     closers.push(() => smtp.close());
