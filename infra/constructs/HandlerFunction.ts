@@ -11,6 +11,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { repoRoot } from '../appContext';
+import type { FunctionAccess } from '../functionAccess';
 
 /**
  * How every handler is bundled (local esbuild, no Docker). Exported so that code bundling a handler
@@ -43,6 +44,8 @@ export interface HandlerFunctionProps
   > {
   /** Handler module relative to the repository root; it exports `handler`. */
   entry: string;
+  /** What the function may do; the stack grants exactly this. */
+  access: FunctionAccess;
   environment: Record<string, string>;
   /** Retention of the function's log group; defaults to one month. */
   logRetention?: RetentionDays;
@@ -56,9 +59,10 @@ export interface HandlerFunctionProps
 export class HandlerFunction extends NodejsFunction {
   /** The function's own role (see the constructor). */
   declare readonly role: Role;
+  readonly access: FunctionAccess;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
-    const { entry, environment, logRetention, ...rest } = props;
+    const { entry, access, environment, logRetention, ...rest } = props;
     // An explicit log group gets a retention; the implicit /aws/lambda/<name> group would keep logs forever.
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: logRetention ?? RetentionDays.ONE_MONTH });
     // An explicit role: without one CDK attaches AWSLambdaBasicExecutionRole, which lets the function
@@ -88,6 +92,7 @@ export class HandlerFunction extends NodejsFunction {
       environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: lambdaBundling,
     });
+    this.access = access;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
