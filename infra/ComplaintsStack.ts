@@ -14,10 +14,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
@@ -174,6 +176,22 @@ export class ComplaintsStack extends Stack {
       masterKey: notificationKey,
       enforceSSL: true,
     });
+    // One subscription per address (SNS keeps one subscription per endpoint and topic), receiving the
+    // notifications of every role the address is listed under.
+    const rolesByAddress = new Map<string, AgentRole[]>();
+    for (const role of agentRoles) {
+      for (const address of props.notifications[role] ?? []) {
+        const key = address.toLowerCase();
+        rolesByAddress.set(key, [...(rolesByAddress.get(key) ?? []), role]);
+      }
+    }
+    for (const [address, roles] of rolesByAddress) {
+      this.teamNotifications.addSubscription(
+        new EmailSubscription(address, {
+          filterPolicy: { role: SubscriptionFilter.stringFilter({ allowlist: roles }) },
+        }),
+      );
+    }
     // The satisfaction links are HMAC-signed with this key; it is read by the step that mails the
     // survey and by the API route that records the answer.
     const surveyKey = new Secret(this, 'SurveySigningKey', {
@@ -214,6 +232,9 @@ export class ComplaintsStack extends Stack {
 
     new Monitoring(this, 'Monitoring', {
       alarmEmail: props.alarmEmail,
+      managerEmails: props.notifications.manager ?? [],
+      // Complaints stuck or lost: the workflow failed or timed out, or intake gave up on a mail.
+      managerAlarms: ['ExecutionsFailed', 'ExecutionsTimedOut', 'IntakeFailures'],
       zeroTolerance: {
         ...Object.fromEntries(allFunctions.map((fn) => [`${fn.node.id}Errors`, fn.metricErrors()])),
         ExecutionsFailed: stateMachine.metricFailed(),

@@ -1,4 +1,5 @@
 import type { tableIndexes } from '../functions/adapters/tableSchema';
+import { ConfigurationError } from './appContext';
 
 /**
  * Partition-key prefixes of the single table, one per item kind (tableSchema.ts documents each item).
@@ -145,7 +146,7 @@ export const functionAccess = {
 export function accessOf(name: string): FunctionAccess {
   const access = (functionAccess as Record<string, FunctionAccess>)[name];
   if (!access) {
-    throw new Error(
+    throw new ConfigurationError(
       `Lambda function "${name}" has no entry in functionAccess (infra/functionAccess.ts): declare the ` +
         'DynamoDB actions and key prefixes, indexes, mail, notifications and secrets it needs',
     );
