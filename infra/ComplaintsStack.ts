@@ -33,7 +33,7 @@ export const rawMailPrefix = 'inbound/';
 /** Prefix intake stores the attachments of inbound mail under, beside the raw mail. */
 export const attachmentPrefix = 'attachments/';
 
-export interface ComplaintsStackProps extends StackProps, AppContext {}
+export interface ComplaintsStackProps extends StackProps, Omit<AppContext, 'warnings'> {}
 
 /** Where each raw-mail area lives in the bucket. */
 const rawMailAreas: Record<RawMailArea, string> = { inbound: rawMailPrefix, attachments: attachmentPrefix };

@@ -185,6 +185,21 @@ describe('functionAccess', () => {
     );
   });
 
+  it('fails the synth of a workflow step nobody declared instead of granting it anything', () => {
+    const steps = workflowSteps as Record<string, { entry: string; description: string }>;
+    steps.recordFailure = {
+      entry: 'functions/handlers/workflow/close.ts',
+      description: 'an undeclared step',
+    };
+    try {
+      expect(() => buildFastStack()).toThrow(
+        /Lambda function "recordFailure" has no entry in functionAccess/,
+      );
+    } finally {
+      delete steps.recordFailure;
+    }
+  });
+
   it('refuses a function nobody declared, naming it and what to do', () => {
     expect(() => accessOf('recordFailure')).toThrow(
       /Lambda function "recordFailure" has no entry in functionAccess .*declare the DynamoDB actions/,
