@@ -34,7 +34,10 @@ function minuteOf(clock: string): number {
 const holidaySourceSchema = z
   .object(
     {
-      country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code in capitals, such as DE'),
+      country: z
+        .string()
+        .toUpperCase()
+        .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE'),
       state: z.string().min(1).optional(),
       region: z.string().min(1).optional(),
       types: z
@@ -107,8 +110,8 @@ export const calendarSchema = z
   .transform((calendar, ctx): BusinessCalendarPolicy => {
     const publicHolidays = calendar.holidays ? publicHolidayResolver(calendar.holidays) : () => noClosures;
     const resolved = { ...calendar, closuresIn: closureResolver(calendar, publicHolidays) };
-    for (const [key, message] of calendarProblems(resolved, publicHolidays)) {
-      ctx.addIssue({ code: 'custom', path: [key], message });
+    for (const [path, message] of calendarProblems(resolved, publicHolidays)) {
+      ctx.addIssue({ code: 'custom', path, message });
     }
     return resolved;
   });
@@ -159,16 +162,16 @@ function closureResolver(
 function calendarProblems(
   calendar: BusinessCalendarPolicy,
   publicHolidays: (year: number) => DayClosures,
-): [key: string, message: string][] {
-  const problems: [string, string][] = [];
+): [path: (string | number)[], message: string][] {
+  const problems: [(string | number)[], string][] = [];
   const source = calendar.holidays;
-  for (const date of calendar.workedHolidays) {
+  for (const [i, date] of calendar.workedHolidays.entries()) {
     if (!publicHolidays(Number(date.slice(0, 4))).has(date)) {
       const where = source
         ? [source.country, source.state, source.region].filter(Boolean).join('-')
         : 'none set';
       problems.push([
-        'workedHolidays',
+        ['workedHolidays', i],
         `${date} is not a public holiday of the calendar (holidays: ${where})`,
       ]);
     }
@@ -184,7 +187,12 @@ function calendarProblems(
         calendar.workingDays.includes(weekday) &&
         (closures.get(new Date(t).toISOString().slice(0, 10)) ?? MINUTES_PER_DAY) > start;
     }
-    if (!open) problems.push(['closures', `no working time left in ${year}: every working day is closed`]);
+    if (!open) {
+      problems.push([
+        ['closures'],
+        `no working time left in ${year}: closures close every one of its workingDays`,
+      ]);
+    }
   }
   return problems;
 }
@@ -328,8 +336,8 @@ export const policyProfiles: Record<PolicyProfile, Policy> = {
 
 /**
  * Resolves the policy from a profile name and an optional JSON override (deep-merged per section),
- * resolving its calendar. Throws an Error naming each offending key (`policy.calendar.holidays.state:
- * unknown state ...`) when the result is invalid.
+ * resolving its calendar. Throws a {@link PolicyError} naming each offending key
+ * (`policy.calendar.holidays.state: unknown state ...`) when the result is invalid.
  */
 export function loadPolicy(profile: string | undefined, overrideJson?: string): Policy {
   const name = (profile ?? 'standard') as PolicyProfile;
@@ -354,8 +362,15 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
     followUp: { ...base.followUp, ...override.followUp },
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `policy.${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid policy: ${problems.join('; ')}`);
+    throw new PolicyError(parsed.error.issues.map((i) => `policy.${i.path.join('.')}: ${i.message}`));
   }
   return parsed.data;
+}
+
+/** An invalid policy: one problem per offending key, each starting with the key's path. */
+export class PolicyError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid policy: ${problems.join('; ')}`);
+    this.name = 'PolicyError';
+  }
 }
