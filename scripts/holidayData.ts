@@ -40,12 +40,25 @@ const holidays = Object.fromEntries(
     return [country, rules];
   }),
 );
+/** Shared names carry dozens of translations: keep English and the kept countries' own languages. */
+const languages = new Set([
+  'en',
+  ...Object.values(holidays).flatMap((rules) => (rules as { langs?: string[] }).langs ?? []),
+]);
+function inLanguages(entry: unknown): unknown {
+  const { name, ...rest } = entry as { name?: Record<string, string> };
+  if (!name) return entry;
+  return { ...rest, name: Object.fromEntries(Object.entries(name).filter(([lang]) => languages.has(lang))) };
+}
+
 const names = [...referencedNames(holidays, new Set())].sort();
 const subset: WorldData = {
   version: world.version,
   license: world.license,
   holidays,
-  names: Object.fromEntries(names.flatMap((name) => (world.names[name] ? [[name, world.names[name]]] : []))),
+  names: Object.fromEntries(
+    names.flatMap((name) => (world.names[name] ? [[name, inLanguages(world.names[name])]] : [])),
+  ),
 };
 const target = new URL('../functions/core/holidayData.json', import.meta.url);
 writeFileSync(target, `${JSON.stringify(subset, null, 2)}\n`);

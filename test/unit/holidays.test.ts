@@ -126,7 +126,7 @@ describe('due times on real holidays (standard policy, normal priority first res
 
 // --- Properties over 2026-2035 with the resolved calendars -------------------------------------
 
-/** Independent oracle: the full date-holidays package, asked about a local wall-clock time. */
+/** Independent oracle: the full date-holidays package, asked whether a holiday is running at an instant. */
 const oracles = new Map<Policy, Holidays>([
   [standard, new Holidays('DE', 'BE', { types: ['public', 'bank'] })],
   [bavaria, new Holidays('DE', 'BY', { types: ['public', 'bank'] })],
@@ -156,15 +156,32 @@ function local(t: Date) {
 function openByOracle(t: Date, policy: Policy): boolean {
   const { date, time, weekend } = local(t);
   if (weekend || time < '09:00' || time >= '17:00') return false;
-  const holiday = oracles.get(policy)?.isHoliday(`${date} ${time}`);
+  // An instant, not a date string: date-holidays compares it with a half day's start time.
+  const holiday = oracles.get(policy)?.isHoliday(t);
   const worked = policy.calendar.workedHolidays.includes(date);
   const closure = policy.calendar.closures.find((c) => c.date === date);
   if (closure && (closure.closesAt === undefined || time >= closure.closesAt)) return false;
   return worked || !holiday || holiday.every((h) => h.type !== 'public' && h.type !== 'bank');
 }
 
+/** Every closed or shortened date of the calendars below in 2026-2035. */
+const closureDates = [standard, bavaria, company].flatMap((policy) =>
+  Array.from({ length: 10 }, (_, i) => [...policy.calendar.closuresIn(2026 + i).keys()]).flat(),
+);
+/**
+ * Instants in 2026-2035: anywhere, or (as holidays are rare) within a day and a half from the start of
+ * a closed or shortened date; either any millisecond or on a quarter hour (openings, closings).
+ */
 const decade = fc
-  .tuple(fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2035, 11, 31) }), fc.boolean())
+  .tuple(
+    fc.oneof(
+      fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2035, 11, 31) }),
+      fc
+        .tuple(fc.constantFrom(...closureDates), fc.integer({ min: 0, max: 36 * 3_600_000 }))
+        .map(([date, ms]) => Date.parse(`${date}T00:00:00Z`) - 2 * 3_600_000 + ms),
+    ),
+    fc.boolean(),
+  )
   .map(([ms, onQuarter]) => new Date(onQuarter ? ms - (ms % 900_000) : ms));
 const policies = fc.constantFrom(standard, bavaria, company);
 /** Up to 10 business days, in seconds. */
