@@ -62,6 +62,7 @@ function compile(calendar: BusinessCalendar): CompiledCalendar {
   return {
     timeZone: calendar.timeZone,
     workingDays: new Set(calendar.workingDays),
+    // Bound, so that a resolver written as a class method keeps its `this`.
     closuresIn: (year) => calendar.closuresIn(year),
     startMinute: minutesOfDay(calendar.workingHours.start),
     // '24:00' becomes 1440 minutes, i.e. 00:00 of the next local day: no special case needed.
