@@ -7,7 +7,7 @@ import holidayData from './holidayData.json';
  * Public holidays from date-holidays' maintained rules (country, state and region; any year), turned
  * into the plain per-year data the business-time functions read. Only the countries in
  * holidayData.json are bundled (see scripts/holidayData.ts): the worldwide rules would add about
- * 450 kB to every Lambda bundle.
+ * 440 kB to every Lambda bundle.
  *
  * Computing a year is pure (rules in, dates out: no I/O, no clock) and happens at most once per year
  * and cold start: the resolver caches every year it was asked for.
@@ -54,7 +54,7 @@ export function holidaySourceProblems(source: HolidaySource): [key: keyof Holida
       [
         'country',
         `no holiday rules bundled for "${country}" (bundled: ${bundledHolidayCountries.join(', ')}); ` +
-          `add it with \`npx tsx scripts/holidayData.ts ${[...bundledHolidayCountries, country].join(' ')}\``,
+          `add it with \`npm run holidays:data -- ${[...bundledHolidayCountries, country].join(' ')}\``,
       ],
     ];
   }
