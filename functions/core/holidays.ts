@@ -115,17 +115,27 @@ export function publicHolidayResolver(source: HolidaySource): (year: number) => 
   if (problems.length > 0) throw new Error(problems.map(([key, message]) => `${key}: ${message}`).join('; '));
   const { country, state, region } = source;
   const holidays = new HolidaysParser(holidayData, { country, state, region }, { types: [...source.types] });
+  // Each year's rules are evaluated once: a year's closures also need the year before (spill-over).
+  const evaluated = new Map<number, Map<string, number>>();
+  const evaluate = (year: number) => {
+    let closures = evaluated.get(year);
+    if (!closures) {
+      closures = holidayClosuresIn(holidays, year);
+      evaluated.set(year, closures);
+    }
+    return closures;
+  };
   const years = new Map<number, DayClosures>();
   return (year) => {
     let closures = years.get(year);
     if (!closures) {
       if (!Number.isInteger(year)) throw new RangeError(`Not a year: ${year}`);
       const prefix = `${year}-`;
-      closures = new Map(
-        [...holidayClosuresIn(holidays, year - 1), ...holidayClosuresIn(holidays, year)].filter(([date]) =>
-          date.startsWith(prefix),
-        ),
-      );
+      const days = new Map<string, number>();
+      for (const [date, minute] of [...evaluate(year - 1), ...evaluate(year)]) {
+        if (date.startsWith(prefix)) days.set(date, Math.min(days.get(date) ?? MINUTES_PER_DAY, minute));
+      }
+      closures = days;
       years.set(year, closures);
     }
     return closures;
