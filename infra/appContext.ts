@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { type AgentRole, agentRoles, loadPolicy } from '../functions/core/policy';
+import { type AgentRole, agentRoles, loadPolicy, PolicyError } from '../functions/core/policy';
 
 /** Repository root: NodejsFunction entries, the lock file and cdk.json are resolved from here. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -117,9 +117,11 @@ export function readAppContext(node: Node): AppContext {
   const { policy, ...rest } = parsed.data;
   const policyJson = typeof policy === 'object' ? JSON.stringify(policy) : policy;
   try {
+    // Also resolves the calendar: an unknown holiday country, state or region fails here, not at cold start.
     loadPolicy(rest.policyProfile, policyJson);
   } catch (e) {
-    throw new ConfigurationError(`Invalid CDK context policyProfile/policy: ${(e as Error).message}`);
+    const problems = e instanceof PolicyError ? e.problems.join('; ') : (e as Error).message;
+    throw new ConfigurationError(`Invalid CDK context policyProfile/policy: ${problems}`);
   }
   const problems = deploymentProblems(rest);
   if (rest.deployProfile === 'production' && problems.length > 0) {
