@@ -1,7 +1,9 @@
 /// <reference path="../../node_modules/date-holidays-parser/types/index.d.ts" />
 import HolidaysParser from 'date-holidays-parser';
+import moment from 'moment-timezone';
 import type { DayClosures } from './businessCalendar';
 import holidayData from './holidayData.json';
+import holidayTimeZones from './holidayTimeZones.json';
 
 /**
  * Public holidays from date-holidays' maintained rules (country, state and region; any year), turned
@@ -32,6 +34,14 @@ export interface HolidaySource {
   /** Which holiday types close the business. */
   types: readonly ClosingHolidayType[];
 }
+
+/*
+ * The rules engine computes holidays in the country's time zone with moment-timezone. The Lambda
+ * bundles alias `moment-timezone` to its build without the zone database (733 kB, see lambdaBundling),
+ * so the zones the bundled rules name are loaded here, before any holiday is computed. Run from the
+ * sources (tests, local stack), `moment-timezone` is the full build and this reloads the same zones.
+ */
+moment.tz.load(holidayTimeZones);
 
 const MINUTES_PER_DAY = 1440;
 const MS_PER_MINUTE = 60_000;
