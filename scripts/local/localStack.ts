@@ -1,6 +1,6 @@
 import 'core-js/actual/promise/with-resolvers';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,7 +10,7 @@ import { serveApiDocs } from './apiDocsPage';
 import { startLocalApiGateway } from './apiGateway';
 import { ensureTable } from './createTable';
 import { devIdentityProvider } from './devTokens';
-import { startDynalite } from './dynaliteServer';
+import { LocalStartError, startDynamoDbLocal } from './dynamoDbLocal';
 import { startLocalSes } from './localSes';
 import { startSmtpIntake } from './smtpIntake';
 import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   mailDomain?: string;
   /** Print nothing but warnings (tests, benchmarks). */
   quiet?: boolean;
+  /** DynamoDB in memory instead of under `<dataDir>/dynamodb` (faster; tests that never restart). */
+  inMemoryDynamoDb?: boolean;
 }
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
@@ -44,6 +46,8 @@ export interface LocalStack {
   endpoints: LocalEndpoints;
   /** Resolves when every received mail has been through intake (for tests and benchmarks). */
   drainIntake(): Promise<void>;
+  /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -52,11 +56,47 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
 /**
- * Starts the whole system on embedded parts: dynalite, aws-ses-v2-local, the local Step Functions
- * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
- * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
- * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
+ * Takes the data folder for this process: a lock file created only if absent (`link` fails on an
+ * existing name, and the file it links holds the pid before it becomes visible). A lock whose process is
+ * gone (`kill -9`, a crash) is stale and taken over. Returns whether it was, and the release.
  */
+async function lockDataDir(dataDir: string): Promise<{ stale: boolean; release(): Promise<void> }> {
+  await mkdir(dataDir, { recursive: true });
+  const lock = join(dataDir, 'stack.lock');
+  const mine = `${lock}.${process.pid}`;
+  await writeFile(mine, `${process.pid}\n`);
+  try {
+    for (let stale = false; ; stale = true) {
+      try {
+        await link(mine, lock);
+        return { stale, release: () => rm(lock, { force: true }) };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+      if (processAlive(holder)) {
+        throw new LocalStartError(
+          `The data folder ${dataDir} is in use by another local stack (pid ${holder}); stop it first, or use another COMPLAINTS_DATA_DIR.`,
+        );
+      }
+      await rm(lock, { force: true });
+    }
+  } finally {
+    await unlink(mine);
+  }
+}
+
+/** Signal 0 checks existence only; EPERM means it exists under another user. */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A random secret kept in the data folder, so links signed before a restart stay valid after it. */
 async function localSecret(file: string): Promise<string> {
   try {
@@ -68,6 +108,12 @@ async function localSecret(file: string): Promise<string> {
   }
 }
 
+/**
+ * Starts the whole system on embedded parts: DynamoDB Local, aws-ses-v2-local, the local Step Functions
+ * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
+ * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
+ * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
+ */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? {};
@@ -78,14 +124,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const rawMailDir = join(dataDir, 'raw-mail');
   const rawMailBucket = 'raw-mail';
   const profile = options.profile ?? 'standard';
-  await mkdir(rawMailDir, { recursive: true });
-  const closers: (() => Promise<void>)[] = [];
+  // Before anything else touches the folder: a second stack on it would corrupt the first one's data.
+  const lock = await lockDataDir(dataDir);
+  const closers: (() => Promise<void>)[] = [() => lock.release()];
   const log = (msg: string) => {
     if (!options.quiet) console.log(msg);
   };
 
   try {
-    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), host, port: ports.dynamodb ?? 0 });
+    await mkdir(rawMailDir, { recursive: true });
+    const dynamoDir = join(dataDir, 'dynamodb');
+    if (!options.inMemoryDynamoDb) await mkdir(dynamoDir, { recursive: true });
+    const dynamo = await startDynamoDbLocal({
+      path: options.inMemoryDynamoDb ? undefined : dynamoDir,
+      host,
+      port: ports.dynamodb ?? 0,
+      // A stale lock means the previous stack was killed; its JVM may still be letting go of the port.
+      portWaitMs: lock.stale ? 5_000 : 0,
+    });
     closers.push(() => dynamo.close());
     const dynamoEndpoint = dynamo.endpoint;
 
@@ -195,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();
       },

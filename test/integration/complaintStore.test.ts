@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
-import { startDynaliteTable } from '../support/dynaliteTable';
+import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
-let table: Awaited<ReturnType<typeof startDynaliteTable>>;
+let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let store: DynamoComplaintStore;
 
 beforeAll(async () => {
-  table = await startDynaliteTable();
+  table = await startDynamoDbLocalTable();
   store = new DynamoComplaintStore('Complaints', table.client);
 });
 afterAll(() => table.close());
@@ -39,7 +39,7 @@ const audit = (id: string, version: number, at: string): AuditEntry => ({
   version,
 });
 
-describe('DynamoComplaintStore on dynalite', () => {
+describe('DynamoComplaintStore on DynamoDB Local', () => {
   it('creates once: a second create of the same id returns the stored complaint', async () => {
     const first = await store.create(complaint('a1'), [audit('a1', 1, '2026-11-23T09:00:00.000Z')]);
     const again = await store.create(complaint('a1', { subject: 'other' }), []);
