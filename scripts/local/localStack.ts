@@ -60,7 +60,7 @@ const account = '000000000000';
  * existing name, and the file it links holds the pid before it becomes visible). A lock whose process is
  * gone (`kill -9`, a crash) is stale and taken over. Returns whether it was, and the release.
  */
-async function lockDataDir(dataDir: string): Promise<{ stale: boolean; release(): Promise<void> }> {
+export async function lockDataDir(dataDir: string): Promise<{ stale: boolean; release(): Promise<void> }> {
   await mkdir(dataDir, { recursive: true });
   const lock = join(dataDir, 'stack.lock');
   const mine = `${lock}.${process.pid}`;
