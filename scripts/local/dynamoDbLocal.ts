@@ -160,8 +160,10 @@ async function launch(options: { path?: string; host: string; port: number }): P
     if (text.includes('Address already in use')) {
       return new PortInUse(`DynamoDB Local cannot listen on port ${options.port}: it is in use`);
     }
-    const reason = output.findLast((line) => /Exception|Error/.test(line)) ?? output.at(-1) ?? 'no output';
-    return new LocalStartError(`DynamoDB Local exited (code ${code}): ${reason}`);
+    // The shell reports a JVM killed by signal n as 128 + n.
+    const how = code !== null && code > 128 ? `was killed (signal ${code - 128})` : `exited (code ${code})`;
+    const reason = output.findLast((line) => /Exception|Error/.test(line));
+    return new LocalStartError(`DynamoDB Local ${how}${reason ? `: ${reason}` : ''}`);
   };
 
   const endpoint = `http://${options.host}:${options.port}`;
