@@ -161,8 +161,11 @@ async function launch(options: { path?: string; host: string; port: number }): P
       return new PortInUse(`DynamoDB Local cannot listen on port ${options.port}: it is in use`);
     }
     // The shell reports a JVM killed by signal n as 128 + n.
-    const how = code !== null && code > 128 ? `was killed (signal ${code - 128})` : `exited (code ${code})`;
-    const reason = output.findLast((line) => /Exception|Error/.test(line));
+    const killed = code !== null && code > 128;
+    const how = killed ? `was killed (signal ${code - 128})` : `exited (code ${code})`;
+    // Some refusals are one plain line ("Invalid directory for database creation.", exit code 0).
+    const reason =
+      output.findLast((line) => /Exception|Error/.test(line)) ?? (killed ? undefined : output.at(-1));
     return new LocalStartError(`DynamoDB Local ${how}${reason ? `: ${reason}` : ''}`);
   };
 
