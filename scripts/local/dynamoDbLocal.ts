@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
@@ -152,16 +153,18 @@ async function launch(options: { path?: string; host: string; port: number }): P
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let closing = false;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const failure = (code: number | null): Error => {
+  // The exit code, or 128 + n for a shell killed by signal n (as the shell reports a killed JVM).
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0))),
+  );
+  const failure = (code: number): Error => {
     const text = output.join('\n');
     if (code === 127 || text.includes('UnsupportedClassVersionError'))
       return new LocalStartError(javaRequired);
     if (text.includes('Address already in use')) {
       return new PortInUse(`DynamoDB Local cannot listen on port ${options.port}: it is in use`);
     }
-    // The shell reports a JVM killed by signal n as 128 + n.
-    const killed = code !== null && code > 128;
+    const killed = code > 128;
     const how = killed ? `was killed (signal ${code - 128})` : `exited (code ${code})`;
     // Some refusals are one plain line ("Invalid directory for database creation.", exit code 0).
     const reason =
@@ -176,7 +179,7 @@ async function launch(options: { path?: string; host: string; port: number }): P
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  let exitCode: number | null | undefined;
+  let exitCode: number | undefined;
   void exited.then((code) => {
     exitCode = code;
   });
@@ -212,9 +215,10 @@ async function launch(options: { path?: string; host: string; port: number }): P
     failed,
     async close() {
       closing = true;
-      if (exitCode !== undefined) return;
       // End of stdin makes the watchdog stop the JVM (SIGTERM: its shutdown hooks close SQLite).
       child.stdin.end();
+      // The shell is gone (killed): whatever is left of its group goes now.
+      if (exitCode !== undefined) return killGroup(child.pid);
       const timer = setTimeout(() => killGroup(child.pid), 10_000);
       await exited;
       clearTimeout(timer);
