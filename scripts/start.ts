@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocalStartError } from './local/dynamoDbLocal';
+import { LocalStartError } from './local/dataDirLock';
 import { type LocalStack, startLocalStack } from './local/localStack';
 
 /**

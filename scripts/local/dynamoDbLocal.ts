@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LocalStartError } from './dataDirLock';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -13,11 +14,6 @@ export interface DynamoDbLocal {
   /** Rejects when DynamoDB Local exits without `close()` (a crashed JVM); never resolves. */
   failed: Promise<never>;
   close(): Promise<void>;
-}
-
-/** A start failure whose message is the one line a person needs (no stack trace worth printing). */
-export class LocalStartError extends Error {
-  override name = 'LocalStartError';
 }
 
 export const javaRequired =
@@ -129,7 +125,8 @@ async function launch(options: { path?: string; host: string; port: number }): P
   const { jar, libraryPath } = dynamoDbLocalJar();
   const args = [
     `-Djava.library.path=${libraryPath}`,
-    // Two cores shared with everything else: a single-threaded collector starts faster and stays small.
+    // The serial collector, which the JVM picks by itself on small machines: no GC threads competing
+    // for the two cores the whole stack shares.
     '-XX:+UseSerialGC',
     '-jar',
     jar,
@@ -191,7 +188,7 @@ async function launch(options: { path?: string; host: string; port: number }): P
       if (Date.now() > deadline) throw new LocalStartError('DynamoDB Local did not answer within 120 s');
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Answered, but by whom: a JVM that failed to bind exits, and then it was someone else's server.
+    // A JVM that failed to bind exits: if ours already has, someone else's server answered.
     if (exitCode !== undefined) throw failure(exitCode);
   } catch (e) {
     child.stdin.end();

@@ -1,20 +1,11 @@
 import 'core-js/actual/promise/with-resolvers';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentRole } from '../../functions/core/policy';
-import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
-import { serveApiDocs } from './apiDocsPage';
-import { startLocalApiGateway } from './apiGateway';
-import { ensureTable } from './createTable';
-import { devIdentityProvider } from './devTokens';
-import { LocalStartError, startDynamoDbLocal } from './dynamoDbLocal';
-import { startLocalSes } from './localSes';
-import { startSmtpIntake } from './smtpIntake';
-import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
-import { synthesizeWorkflow } from './synthesizedWorkflow';
+import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { lockDataDir } from './dataDirLock';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, executions, keys). */
@@ -55,48 +46,6 @@ const region = 'us-east-1';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
-/**
- * Takes the data folder for this process: a lock file created only if absent (`link` fails on an
- * existing name, and the file it links holds the pid before it becomes visible). A lock whose process is
- * gone (`kill -9`, a crash) is stale and taken over. Returns whether it was, and the release.
- */
-export async function lockDataDir(dataDir: string): Promise<{ stale: boolean; release(): Promise<void> }> {
-  await mkdir(dataDir, { recursive: true });
-  const lock = join(dataDir, 'stack.lock');
-  const mine = `${lock}.${process.pid}`;
-  await writeFile(mine, `${process.pid}\n`);
-  try {
-    for (let stale = false; ; stale = true) {
-      try {
-        await link(mine, lock);
-        return { stale, release: () => rm(lock, { force: true }) };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-      if (processAlive(holder)) {
-        throw new LocalStartError(
-          `The data folder ${dataDir} is in use by another local stack (pid ${holder}); stop it first, or use another COMPLAINTS_DATA_DIR.`,
-        );
-      }
-      await rm(lock, { force: true });
-    }
-  } finally {
-    await unlink(mine);
-  }
-}
-
-/** Signal 0 checks existence only; EPERM means it exists under another user. */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A random secret kept in the data folder, so links signed before a restart stay valid after it. */
 async function localSecret(file: string): Promise<string> {
   try {
@@ -132,6 +81,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
+    // Loaded only now (the CDK synth alone takes seconds): a refused start answers at once.
+    const [
+      { DynamoDBClient },
+      { workflowSteps },
+      { serveApiDocs },
+      { startLocalApiGateway },
+      { ensureTable },
+      { devIdentityProvider },
+      { startDynamoDbLocal },
+      { startLocalSes },
+      { startSmtpIntake },
+      { startLocalStepFunctions },
+      { synthesizeWorkflow },
+    ] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('../../workflows/ComplaintWorkflow'),
+      import('./apiDocsPage'),
+      import('./apiGateway'),
+      import('./createTable'),
+      import('./devTokens'),
+      import('./dynamoDbLocal'),
+      import('./localSes'),
+      import('./smtpIntake'),
+      import('./stepFunctions/localStepFunctions'),
+      import('./synthesizedWorkflow'),
+    ]);
     await mkdir(rawMailDir, { recursive: true });
     const dynamoDir = join(dataDir, 'dynamodb');
     if (!options.inMemoryDynamoDb) await mkdir(dynamoDir, { recursive: true });

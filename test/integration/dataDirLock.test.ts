@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
-import { LocalStartError } from '../../scripts/local/dynamoDbLocal';
-import { type LocalStack, lockDataDir, startLocalStack } from '../../scripts/local/localStack';
+import { LocalStartError, lockDataDir } from '../../scripts/local/dataDirLock';
+import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendMail, waitFor } from '../../scripts/local/localStackClient';
 
 let stack: LocalStack;

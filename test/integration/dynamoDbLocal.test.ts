@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { javaRequired, LocalStartError, startDynamoDbLocal } from '../../scripts/local/dynamoDbLocal';
+import { LocalStartError } from '../../scripts/local/dataDirLock';
+import { javaRequired, startDynamoDbLocal } from '../../scripts/local/dynamoDbLocal';
 
 let dir: string;
 beforeAll(async () => {
