@@ -94,7 +94,8 @@ function assertFitsOneTransaction(complaintId: string, items: number) {
 /**
  * DynamoDB implementation of the complaint repository. A complaint's state change and the timeline
  * entries that record it commit together (TransactWriteItems: all or nothing, conditional on the
- * complaint's version); other writes are single-item conditional writes on deterministic keys.
+ * complaint's version); every other write touches one item on a deterministic key (timeline-only
+ * appends batch several of them).
  */
 export class DynamoComplaintStore extends TableRepository implements ComplaintStore {
   async create(complaint: Complaint, entries: TimelineEntry[]) {

@@ -26,7 +26,7 @@ export interface ComplaintStore {
   /**
    * Creates the complaint with its thread token and first timeline entries, all or nothing. Idempotent
    * on the complaint id: a second call for an existing id writes nothing and returns `created: false`
-   * with the stored complaint.
+   * with the stored complaint. At most 98 entries (one transaction).
    */
   create(complaint: Complaint, entries: TimelineEntry[]): Promise<{ created: boolean; complaint: Complaint }>;
   get(id: string): Promise<Complaint | undefined>;
