@@ -32,7 +32,7 @@ export async function startApiTestStack(name: string, policy: Record<string, unk
     },
     ...policy,
   });
-  const stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  const stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
   return {
     stack,
     dataDir,

@@ -47,7 +47,7 @@ beforeAll(async () => {
       surveyLinkLifetimeSeconds: 6,
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
   store = new DynamoComplaintStore(
