@@ -76,7 +76,7 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
       ]),
     ).rejects.toMatchObject({
       name: 'ConflictError',
-      details: { currentVersion: 2, status: 'awaiting_approval' },
+      details: { currentVersion: 2, complaintStatus: 'awaiting_approval' },
     });
     expect((await store.timeline('x1')).map((e) => e.id)).toEqual(['x1-v1', 'x1-v2']);
     expect((await store.get('x1'))?.status).toBe('awaiting_approval');

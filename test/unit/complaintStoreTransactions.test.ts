@@ -41,7 +41,7 @@ describe('DynamoComplaintStore transaction cancellations', () => {
     mock.on(GetCommand).resolves({ Item: { PK: 'COMPLAINT#k1', SK: 'META', ...complaint, version: 1 } });
     const error = await store.save(complaint, []).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error).toMatchObject({ details: { currentVersion: 1, status: 'awaiting_agent' } });
+    expect(error).toMatchObject({ details: { currentVersion: 1, complaintStatus: 'awaiting_agent' } });
   });
 
   it('passes on a cancellation that is not about the complaint', async () => {
