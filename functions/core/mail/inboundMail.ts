@@ -1,5 +1,7 @@
+import { convert } from 'html-to-text';
 import { type AddressObject, type EmailAddress, type HeaderLines, simpleParser } from 'mailparser';
 import { contentDigest, dedupeKeyFor } from './dedupe';
+import { repairMime } from './mimeRepair';
 
 /** An attachment of an inbound mail, decoded. */
 export interface InboundAttachment {
@@ -65,11 +67,13 @@ export class UnparseableMailError extends Error {
  * read as a header section, so such a mail has no sender, recipients, subject or text, and a `sha256:`
  * dedupe key; lines that are not valid header fields are left out of `headers`; an unparseable Date is
  * dropped (mailparser would substitute the current time). Only mail beyond mailparser's hard
- * limits rejects, with {@link UnparseableMailError}. Text derived from HTML is '' when mailparser
- * cannot convert it (HTML nested deeper than 1000 levels); the HTML stays in `html`.
+ * limits rejects, with {@link UnparseableMailError}. The parser reads the bytes {@link repairMime}
+ * made of the raw mail (undeclared charsets, multipart bodies without boundary lines); the digest and the
+ * stored raw mail are the original bytes. A mail whose only readable part is HTML, wherever it sits in the
+ * MIME tree (mailparser derives text only from a top-level HTML body), gets its text from that HTML.
  */
 export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
-  const parsed = await simpleParser(raw, {
+  const parsed = await simpleParser(repairMime(raw), {
     // Inline images stay `cid:` references: the HTML is stored, not rendered, and data: URLs bloat it.
     keepCidLinks: true,
     skipTextToHtml: true,
@@ -98,7 +102,7 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: parsed.text ?? '',
+    text: parsed.text?.trim() ? parsed.text : html ? textOfHtml(html) : '',
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
@@ -113,6 +117,17 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     })),
     sizeBytes: raw.length,
   };
+}
+
+/** Plain text of an HTML body: links keep their URL, images and inline styles are dropped. */
+function textOfHtml(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    ],
+  }).trim();
 }
 
 // RFC 5322 §3.6.4 msg-id is `<id-left@id-right>`; ids without brackets (seen from broken clients) count
