@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageAttachment } from '../core/complaint';
 import { fitText, inboundMessage, openComplaint } from '../core/intake';
+import { filedSender } from '../core/mail/addresses';
 import { isBounce, readBounce } from '../core/mail/bounce';
 import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
@@ -108,7 +109,7 @@ async function claimMail(
       const base = {
         dedupeKey,
         ...(mail.messageId ? { messageId: mail.messageId } : {}),
-        sender: mail.from?.address ?? delivery.source.toLowerCase(),
+        ...filedSender(mail, delivery.source),
         receivedAt: delivery.receivedAt,
         rawMailKey: delivery.rawMailKey,
         sesMessageId: delivery.sesMessageId,
@@ -317,6 +318,7 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
     id: isNew ? `${claim.complaintId}-m0` : `${claim.complaintId}-in-${shortHash(claim.dedupeKey)}`,
     mail,
     sender: claim.sender,
+    ...(claim.senderInvalid ? { senderInvalid: claim.senderInvalid } : {}),
     receivedAt: new Date(claim.receivedAt),
     rawMailKey: claim.rawMailKey,
     supportAddress: deps.config.supportAddress,

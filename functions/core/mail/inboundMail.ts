@@ -1,5 +1,6 @@
 import { convert } from 'html-to-text';
 import { type AddressObject, type EmailAddress, type HeaderLines, simpleParser } from 'mailparser';
+import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
 import { repairMime } from './mimeRepair';
 
@@ -21,8 +22,13 @@ export interface InboundMail {
   dedupeKey: string;
   /** SHA-256 of the raw mail without the trace fields added on receipt (see `contentDigest`). */
   contentDigest: string;
-  /** First address of the From header, address lower-cased. */
+  /**
+   * The sender: the first mailbox of the one From header field, normalised ({@link normalizeAddress});
+   * undefined when there is no From, or when it is invalid or ambiguous (then `senderInvalid` says why).
+   */
   from: { address: string; name?: string } | undefined;
+  /** Why the From header names no sender that may be written to (two From fields, an invalid address). */
+  senderInvalid?: string;
   /** Addresses (lower-cased) of the To headers, groups flattened. */
   to: string[];
   cc: string[];
@@ -87,7 +93,10 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   for (const { name, value } of fields) headers[name.toLowerCase()] ??= value;
 
   const messageId = firstMessageId(headers['message-id']);
-  const from = addressesOf(parsed.from)[0];
+  const reading = readFrom(fields.filter((f) => f.name.toLowerCase() === 'from').map((f) => f.value));
+  const name = mailboxesOf(parsed.from)[0]?.name;
+  const from =
+    reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;
   const digest = contentDigest(raw);
   const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
   const html = typeof parsed.html === 'string' ? parsed.html : undefined;
@@ -98,6 +107,7 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     dedupeKey: dedupeKeyFor(messageId, from?.address ?? '', digest),
     contentDigest: digest,
     from,
+    ...(reading.kind === 'invalid' ? { senderInvalid: reading.reason } : {}),
     to: addressesOf(parsed.to).map((a) => a.address),
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
