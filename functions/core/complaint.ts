@@ -104,6 +104,11 @@ export interface Complaint {
   priority: Priority;
   category?: string;
   customerEmail: string;
+  /**
+   * Opened by automated mail (list mail, an auto-reply, a robot sender): never a risk signal nor evidence
+   * of a repeat complainer.
+   */
+  automated?: true;
   /** The first mail named no valid sender: `customerEmail` is a placeholder, never written to. */
   senderInvalid?: string;
   customerName?: string;

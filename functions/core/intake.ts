@@ -98,6 +98,7 @@ export function openComplaint(input: OpenComplaintInput): {
     priority: 'normal',
     customerEmail,
     ...(message.senderInvalid ? { senderInvalid: message.senderInvalid } : {}),
+    ...(message.automated ? { automated: true as const } : {}),
     ...(input.customerName ? { customerName: input.customerName } : {}),
     subject: message.subject,
     threadToken: input.threadToken,
