@@ -3,7 +3,7 @@ import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageAttachment } from '../core/complaint';
 import { fitText, inboundMessage, openComplaint } from '../core/intake';
 import { filedSender } from '../core/mail/addresses';
-import { isBounce, readBounce } from '../core/mail/bounce';
+import { isBounce, isDelayWarning, readBounce } from '../core/mail/bounce';
 import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../core/mail/inboundMail';
@@ -200,7 +200,7 @@ async function hold(
 type ClaimBase = Omit<InboundClaim, 'complaintId' | 'disposition'>;
 
 /**
- * Decides where a first-seen mail goes. Undefined for a bounce that matches none of our mails
+ * Decides where a first-seen mail goes. Undefined for a failure report that matches none of our mails
  * (backscatter of forged mail), unless a manager released it.
  */
 async function planFiling(
@@ -221,7 +221,7 @@ async function planFiling(
         ? { ...base, complaintId, disposition: 'bounce', failedSesMessageId: sesMessageId }
         : { ...base, complaintId, disposition: 'automated' };
     }
-    if (!released) return undefined;
+    if (!released && !isDelayWarning(report)) return undefined;
   }
   // The envelope recipients come first: a reply-to token survives there even when headers are rewritten.
   const decision = await findThread(deps, mail, base.sender, [...input.recipients, ...mail.to, ...mail.cc]);
