@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageAttachment } from '../core/complaint';
 import { fitText, inboundMessage, openComplaint } from '../core/intake';
-import { filedSender } from '../core/mail/addresses';
+import { filedSender, normalizeAddress } from '../core/mail/addresses';
 import { isBounce, isDelayWarning, readBounce } from '../core/mail/bounce';
 import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
@@ -144,7 +144,7 @@ function isUnreadable(mail: InboundMail): boolean {
 /** Stands in for a mail no parser can read: the envelope sender and a pointer to the raw MIME. */
 function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
   const digest = contentDigest(raw);
-  const sender = delivery.source.toLowerCase();
+  const sender = normalizeAddress(delivery.source);
   return {
     dedupeKey: `sha256:${digest}`,
     contentDigest: digest,
@@ -154,7 +154,7 @@ function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
     subject: '(unreadable mail)',
     text: `This mail could not be read. Its raw MIME (${raw.length} bytes) is kept as ${delivery.rawMailKey}.`,
     references: [],
-    headers: { 'return-path': `<${sender}>` },
+    headers: { 'return-path': `<${delivery.source.toLowerCase()}>` },
     attachments: [],
     sizeBytes: raw.length,
   };
