@@ -272,6 +272,36 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect(repairMime(raw).equals(raw)).toBe(false);
   });
 
+  it('repairs a part without charset deep in the tree, keeping preamble, delimiters and epilogue', async () => {
+    const raw = Buffer.concat([
+      Buffer.from(
+        crlf([
+          'From: ana@example.org',
+          'Subject: nested',
+          'Content-Type: multipart/mixed; boundary="outer"',
+          '',
+          'preamble',
+          '--outer',
+          'Content-Type: multipart/alternative; boundary="inner"',
+          '',
+          '--inner',
+          'Content-Type: text/plain',
+          '',
+          'Ca',
+        ]),
+      ),
+      Buffer.from('\u00f1\u00f3n roto, pedido 7781.', 'latin1'),
+      Buffer.from(crlf(['', '--inner--', '', '--outer--', 'epilogue', ''])),
+    ]);
+    const repaired = repairMime(raw).toString('latin1');
+    expect(repaired).toContain('Content-Type: text/plain; charset=');
+    expect(
+      repaired.startsWith(raw.toString('latin1').slice(0, raw.indexOf('Content-Type: text/plain'))),
+    ).toBe(true);
+    expect(repaired.endsWith('--outer--\r\nepilogue\r\n')).toBe(true);
+    expect((await parseInboundMail(raw)).text).toContain('Cañón roto, pedido 7781.');
+  });
+
   it('leaves well-formed mail byte for byte as it is', () => {
     for (const file of ['gmail-plain.eml', 'iso-2022-jp.eml', 'koi8-r.eml', 'apple-mail-photo.eml']) {
       const raw = fixture(file);
