@@ -53,6 +53,12 @@ describe('readFrom', () => {
       address: 'jane.doe@example.com',
     });
     expect(readFrom(['MAILER-DAEMON@mx.example (Mail Delivery System)'])).toMatchObject({ kind: 'mailbox' });
+    // The parser unquotes a quoted local part; the address keeps its quotes, as the API normalises it.
+    expect(readFrom(['"Doe, John" <"John Doe"@Example.org>'])).toEqual({
+      kind: 'mailbox',
+      address: '"john doe"@example.org',
+    });
+    expect(customerEmailSchema.parse('"John Doe"@example.org')).toBe('"john doe"@example.org');
   });
 
   it.each([

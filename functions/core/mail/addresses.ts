@@ -45,6 +45,10 @@ function asciiDomain(input: string): string | undefined {
   return /^\d+$/.test(labels.at(-1) as string) ? undefined : ascii;
 }
 
+/** The parser gives a quoted local part unquoted (`john doe`); it is quoted again to stay one address. */
+const quotedIfNeeded = (local: string) =>
+  dotAtom.test(local) ? local : `"${local.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
 /** The sender of a mail as read from its From header fields. */
 export type FromReading =
   | { kind: 'mailbox'; address: string }
@@ -67,7 +71,7 @@ export function readFrom(values: string[]): FromReading {
   const list = emailAddresses.parseAddressList({ input: value, rfc6532: true });
   const first = list?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
-  const address = normalizeAddress(first.address);
+  const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
   return address
     ? { kind: 'mailbox', address }
     : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
