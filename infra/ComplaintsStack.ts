@@ -7,12 +7,13 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
+import { ConfigurationSet, ReceiptRuleSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -43,6 +44,8 @@ interface AccessTargets {
   senderAddress: string;
   /** SES identities the sender may send as: the mail domain, the sender's domain and address. */
   identities: string[];
+  /** The configuration set every mail is sent with (suppression list, reputation metrics). */
+  configurationSet: string;
   notificationKey: IKey;
   surveyKey: ISecret;
 }
@@ -203,8 +206,16 @@ export class ComplaintsStack extends Stack {
       reason:
         'Rotating the HMAC key would invalidate survey links already mailed (valid for their lifetime).',
     });
+    // Every mail goes out with this configuration set: SES then keeps addresses that bounced hard or
+    // complained on its suppression list (and drops later mail to them instead of bouncing again, which
+    // is what gets an account's sending paused), and publishes reputation metrics for the alarms below.
+    const mailFeedback = new ConfigurationSet(this, 'MailFeedback', {
+      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      reputationMetrics: true,
+    });
     for (const fn of allFunctions) {
       this.grantDeclaredAccess(fn, {
+        configurationSet: mailFeedback.configurationSetName,
         senderAddress: props.senderAddress,
         identities: [...new Set([props.mailDomain, senderDomain, props.senderAddress])],
         notificationKey,
@@ -241,6 +252,12 @@ export class ComplaintsStack extends Stack {
         ExecutionsTimedOut: stateMachine.metricTimedOut(),
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
+      },
+      // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
+      // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.
+      rateAlarms: {
+        SesBounceRate: { metric: sesReputation('Reputation.BounceRate'), threshold: 0.025 },
+        SesComplaintRate: { metric: sesReputation('Reputation.ComplaintRate'), threshold: 0.0005 },
       },
     });
 
@@ -297,17 +314,25 @@ export class ComplaintsStack extends Stack {
     }
     if (access.sendsMail) {
       // SES v2 SendEmail (the mailer sends Simple content, no raw MIME: ses:SendEmail only) is authorized
-      // on the sending identities; ses:FromAddress pins the From to the configured sender. No
-      // configuration set is used, so none is granted.
+      // on the sending identities and on the configuration set it names; ses:FromAddress pins the From
+      // to the configured sender.
       fn.addToRolePolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail'],
-          resources: targets.identities.map((identity) =>
-            this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-          ),
+          resources: [
+            ...targets.identities.map((identity) =>
+              this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+            ),
+            this.formatArn({
+              service: 'ses',
+              resource: 'configuration-set',
+              resourceName: targets.configurationSet,
+            }),
+          ],
           conditions: { StringEquals: { 'ses:FromAddress': targets.senderAddress } },
         }),
       );
+      fn.addEnvironment('SES_CONFIGURATION_SET', targets.configurationSet);
     }
     if (access.publishes) {
       fn.addToRolePolicy(
@@ -373,4 +398,12 @@ export class ComplaintsStack extends Stack {
 /** How cdk-nag renders a resource's `Fn::GetAtt [<id>, Arn]` in finding ids, e.g. `<TableCD117FA1.Arn>`. */
 function arnRef(construct: IConstruct): string {
   return `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
+}
+
+/**
+ * An SES reputation rate of the account (`AWS/SES`, no dimensions): a ratio published about hourly over
+ * the recent sending, so the maximum over an hour is its current value.
+ */
+function sesReputation(metricName: string): Metric {
+  return new Metric({ namespace: 'AWS/SES', metricName, statistic: 'Maximum', period: Duration.hours(1) });
 }

@@ -33,7 +33,7 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
   escalate: { body: escalationRequestSchema },
   recordFollowUp: { body: followUpRequestSchema },
   closeComplaint: { body: closeRequestSchema },
-  answerSurvey: { query: surveyQuerySchema },
+  showSurvey: { query: surveyQuerySchema },
   listQuarantine: { query: quarantineListQuerySchema },
 };
 

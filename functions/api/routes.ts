@@ -107,14 +107,24 @@ export const apiRoutes = {
     summary:
       'GDPR erasure: the customer’s personal data removed from their complaints, quarantined mail and mail records, audit kept (idempotent)',
   },
-  answerSurvey: {
+  showSurvey: {
     method: 'GET',
     path: '/survey/{token}',
     roles: [],
     public: true,
     publicBecause:
-      'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token.',
-    summary: 'The customer’s answer from the signed, expiring link of the satisfaction email',
+      'Customers open this link from an email; the handler verifies its HMAC-signed, expiring token and changes nothing.',
+    summary:
+      'The page of the signed, expiring link of the satisfaction email: asks the customer to confirm (a GET changes nothing, so link scanners cannot answer)',
+  },
+  answerSurvey: {
+    method: 'POST',
+    path: '/survey/{token}',
+    roles: [],
+    public: true,
+    publicBecause:
+      'Posted by the confirmation page of the survey link; the handler verifies its HMAC-signed, expiring token.',
+    summary: 'The customer’s confirmed survey answer (form post, idempotent)',
   },
   listQuarantine: {
     method: 'GET',

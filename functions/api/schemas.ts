@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { complaintStatuses, queuedStatuses, resolutionTypes } from '../core/complaint';
+import { normalizeAddress } from '../core/mail/addresses';
 import { agentRoles } from '../core/policy';
 
 /** Root causes agents choose from, so reporting can group resolutions. */
@@ -59,7 +60,19 @@ export const resolutionRequestSchema = z
   });
 export type ResolutionRequest = z.infer<typeof resolutionRequestSchema>;
 
-const email = z.string().trim().toLowerCase().pipe(z.email()).pipe(z.string().max(254));
+// The validator intake files senders with: every customer address intake stores is accepted, looked
+// up and erased here as the same normalised string, and nothing intake refuses is accepted.
+const email = z
+  .string()
+  .trim()
+  .max(254)
+  .meta({ format: 'email' })
+  .transform((value, ctx) => {
+    const address = normalizeAddress(value);
+    if (address) return address;
+    ctx.addIssue({ code: 'custom', message: 'not a deliverable email address' });
+    return z.NEVER;
+  });
 
 /** Query of GET /customers/{email}/complaints (path) and the `customer` filter. */
 export const customerEmailSchema = email;

@@ -1,47 +1,122 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Actor, FollowUpOutcome } from '../core/complaint';
+import type { Actor, Complaint, FollowUpOutcome } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import { handOver } from '../shared/decisionHandOver';
 import type { Services } from '../shared/services';
-import { verifySurveyToken } from '../shared/surveyLinks';
+import { type SurveyAnswer, verifySurveyToken } from '../shared/surveyLinks';
 import { surveyQuerySchema } from './schemas';
 
-const page = (statusCode: number, title: string, text: string): APIGatewayProxyStructuredResultV2 => ({
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+const page = (statusCode: number, title: string, html: string): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
-  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-  body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // The page posts only to itself and loads nothing; it must not be framed (clickjacking the answer).
+    'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+  },
+  body: `<!doctype html><html><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${title}</title></head><body><h1>${title}</h1>${html}</body></html>`,
 });
+const text = (statusCode: number, title: string, message: string) =>
+  page(statusCode, title, `<p>${escapeHtml(message)}</p>`);
+
+const questions: Record<SurveyAnswer, string> = {
+  satisfied: 'Yes, I am satisfied with how my case was resolved',
+  unsatisfied: 'No, I am not satisfied: please reopen my case',
+};
 
 /**
- * The customer's answer from the satisfaction email. The link's HMAC-signed, expiring token names the
- * complaint; the answer completes the survey (or a still-open follow-up call) task. A negative answer
- * reopens the complaint. Answering twice is harmless: the second click finds nothing waiting.
+ * The complaint a survey link names, or the page to answer with (invalid, expired, unknown link).
+ */
+async function linkedComplaint(
+  event: APIGatewayProxyEventV2,
+  services: Services,
+): Promise<{ complaint: Complaint } | { response: APIGatewayProxyStructuredResultV2 }> {
+  let complaintId: string;
+  try {
+    const verified = await verifySurveyToken(event.pathParameters?.token ?? '');
+    if (verified === 'expired') {
+      return {
+        response: text(
+          410,
+          'Link expired',
+          'This link has expired. Simply reply to our email and we will get back to you.',
+        ),
+      };
+    }
+    complaintId = verified;
+  } catch (e) {
+    if (e instanceof ValidationError)
+      return { response: text(400, 'Invalid link', 'This link is not valid.') };
+    throw e;
+  }
+  const complaint = await services.store.get(complaintId);
+  return complaint ? { complaint } : { response: text(404, 'Not found', 'We could not find this case.') };
+}
+
+/**
+ * GET of the link in the satisfaction email: a page asking the customer to confirm, and nothing else.
+ * A GET must not change state (RFC 9110 §9.2.1): mail security scanners and link previews open every
+ * link of a mail, and would otherwise answer the survey (and reopen the case) for the customer.
+ */
+export async function showSurvey(
+  event: APIGatewayProxyEventV2,
+  services: Services,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const parsed = surveyQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success)
+    return text(400, 'Invalid link', 'This link is incomplete. Please use the link from our email.');
+  const linked = await linkedComplaint(event, services);
+  if ('response' in linked) return linked.response;
+  // Both answers are offered, the one clicked first: a scanner submits no form, a person confirms.
+  const order: SurveyAnswer[] =
+    parsed.data.answer === 'satisfied' ? ['satisfied', 'unsatisfied'] : ['unsatisfied', 'satisfied'];
+  const buttons = order
+    .map(
+      (answer) =>
+        `<form method="post"><input type="hidden" name="answer" value="${answer}"><button type="submit">${escapeHtml(questions[answer])}</button></form>`,
+    )
+    .join('');
+  return page(
+    200,
+    'Your answer',
+    `<p>${escapeHtml(`Case ${linked.complaint.reference}: please confirm your answer.`)}</p>${buttons}`,
+  );
+}
+
+/** The form body of the confirmation page (`application/x-www-form-urlencoded`). */
+function formBody(event: APIGatewayProxyEventV2): Record<string, string> {
+  const raw = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+/**
+ * The customer's confirmed answer, posted from the confirmation page. The link's HMAC-signed, expiring
+ * token names the complaint; the answer completes the survey (or a still-open follow-up call) task. A
+ * negative answer reopens the complaint. Idempotent: a repeated post finds nothing waiting and answers
+ * that the answer is already recorded.
  */
 export async function answerSurvey(
   event: APIGatewayProxyEventV2,
   services: Services,
   now: () => Date,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const parsed = surveyQuerySchema.safeParse(event.queryStringParameters ?? {});
+  const parsed = surveyQuerySchema.safeParse(formBody(event));
   if (!parsed.success)
-    return page(400, 'Invalid link', 'This link is incomplete. Please use the link from our email.');
-  let complaintId: string;
-  try {
-    const verified = await verifySurveyToken(event.pathParameters?.token ?? '');
-    if (verified === 'expired') {
-      return page(
-        410,
-        'Link expired',
-        'This link has expired. Simply reply to our email and we will get back to you.',
-      );
-    }
-    complaintId = verified;
-  } catch (e) {
-    if (e instanceof ValidationError) return page(400, 'Invalid link', 'This link is not valid.');
-    throw e;
-  }
-  const complaint = await services.store.get(complaintId);
-  if (!complaint) return page(404, 'Not found', 'We could not find this case.');
+    return text(400, 'Invalid answer', 'Please use the buttons on the page from our email link.');
+  const linked = await linkedComplaint(event, services);
+  if ('response' in linked) return linked.response;
+  const { complaint } = linked;
   const customer: Actor = { kind: 'customer', id: complaint.customerEmail, email: complaint.customerEmail };
   const decision: FollowUpOutcome = {
     action: 'follow_up',
@@ -53,9 +128,9 @@ export async function answerSurvey(
     await handOver(services, customer, now, complaint, ['survey', 'follow_up'], decision);
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
-    return page(200, 'Thank you', 'We already have your answer for this case.');
+    return text(200, 'Thank you', 'We already have your answer for this case.');
   }
   return parsed.data.answer === 'satisfied'
-    ? page(200, 'Thank you', 'We are glad the matter is settled.')
-    : page(200, 'Thank you', 'We are sorry. Your case has been reopened and an agent will contact you.');
+    ? text(200, 'Thank you', 'We are glad the matter is settled.')
+    : text(200, 'Thank you', 'We are sorry. Your case has been reopened and an agent will contact you.');
 }

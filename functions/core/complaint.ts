@@ -104,6 +104,13 @@ export interface Complaint {
   priority: Priority;
   category?: string;
   customerEmail: string;
+  /**
+   * Opened by automated mail (list mail, an auto-reply, a robot sender): never a risk signal nor evidence
+   * of a repeat complainer.
+   */
+  automated?: true;
+  /** The first mail named no valid sender: `customerEmail` is a placeholder, never written to. */
+  senderInvalid?: string;
   customerName?: string;
   subject: string;
   /** Token of the reply-to address `support+<token>@domain`. */
@@ -214,6 +221,11 @@ export interface MessageEntry {
   attachments?: MessageAttachment[];
   /** Loop-guard findings: automated mail is kept on the timeline but never answered or acted on. */
   automated?: string[];
+  /**
+   * Inbound only: why the sender could not be read as an address that may be written to (two From
+   * fields, an invalid address). `from` is then a placeholder, nothing is sent, an agent must look.
+   */
+  senderInvalid?: string;
   /** On a bounce: the outbound mail (SES MessageId) whose delivery failed. */
   deliveryFailure?: DeliveryFailure;
 }

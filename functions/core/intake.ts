@@ -20,6 +20,8 @@ export interface InboundMessageInput {
   attachments: MessageAttachment[];
   /** Loop-guard reasons; empty for mail a person wrote. */
   automated: string[];
+  /** Why `sender` is a placeholder (see `filedSender`). */
+  senderInvalid?: string;
   /** Largest text (UTF-8 bytes) kept on the timeline; DynamoDB items are limited to 400 KB. */
   maxTextBytes: number;
   deliveryFailure?: DeliveryFailure;
@@ -62,6 +64,7 @@ export function inboundMessage(input: InboundMessageInput): MessageEntry {
     purpose: input.deliveryFailure ? 'bounce' : 'customer',
     ...(listed.length > 0 ? { attachments: listed } : {}),
     ...(input.automated.length > 0 ? { automated: input.automated } : {}),
+    ...(input.senderInvalid ? { senderInvalid: input.senderInvalid } : {}),
     ...(input.deliveryFailure ? { deliveryFailure: input.deliveryFailure } : {}),
   };
 }
@@ -94,6 +97,8 @@ export function openComplaint(input: OpenComplaintInput): {
     tier: 1,
     priority: 'normal',
     customerEmail,
+    ...(message.senderInvalid ? { senderInvalid: message.senderInvalid } : {}),
+    ...(message.automated ? { automated: true as const } : {}),
     ...(input.customerName ? { customerName: input.customerName } : {}),
     subject: message.subject,
     threadToken: input.threadToken,
@@ -114,6 +119,7 @@ export function openComplaint(input: OpenComplaintInput): {
       reference: input.reference,
       ...(input.linkedTo ? { linkedTo: input.linkedTo } : {}),
       ...(message.automated ? { automated: message.automated } : {}),
+      ...(message.senderInvalid ? { senderInvalid: message.senderInvalid } : {}),
     },
   };
   return { complaint, entries: [message, audit] };

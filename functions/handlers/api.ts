@@ -20,13 +20,13 @@ import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
-import { answerSurvey } from '../api/surveyRoute';
+import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import { ForbiddenError } from '../core/errors';
 import { config } from '../shared/config';
 import { logger } from '../shared/logger';
 import { getServices } from '../shared/services';
 
-type AgentRouteName = Exclude<RouteName, 'answerSurvey' | 'openApi'>;
+type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
 
 const routeHandlers: Record<
   AgentRouteName,
@@ -64,6 +64,7 @@ export async function handler(
   const name = byRouteKey.get(event.routeKey);
   if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
   try {
+    if (name === 'showSurvey') return await showSurvey(event, getServices());
     if (name === 'answerSurvey') return await answerSurvey(event, getServices(), () => new Date());
     if (name === 'openApi') return json(200, openApiDocument());
     const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);

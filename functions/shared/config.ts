@@ -17,6 +17,8 @@ const envSchema = z.object({
   ALERT_TOPIC_ARN: z.string().min(1).optional(),
   /** Base URL of the public survey endpoint (the API URL). */
   SURVEY_BASE_URL: z.url().optional(),
+  /** SES configuration set mail is sent with (AWS: suppression list, reputation metrics). */
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -31,6 +33,7 @@ export interface Config {
   managerAddress: string;
   alertTopicArn?: string;
   surveyBaseUrl?: string;
+  sesConfigurationSet?: string;
 }
 
 let cached: Config | undefined;
@@ -64,6 +67,7 @@ export function config(): Config {
     managerAddress: env.MANAGER_ADDRESS ?? `manager@${env.MAIL_DOMAIN}`,
     alertTopicArn: env.ALERT_TOPIC_ARN,
     surveyBaseUrl: env.SURVEY_BASE_URL,
+    sesConfigurationSet: env.SES_CONFIGURATION_SET,
   };
   return cached;
 }

@@ -1,5 +1,6 @@
 import type { ComplaintStore, Mailer } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
+import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
@@ -57,7 +58,8 @@ type Deps = { store: ComplaintStore; mailer: Mailer; mail?: Pick<MailServices, '
  * expires, sending again. That is at-least-once by choice: a duplicate acknowledgement is a nuisance,
  * a lost resolution mail is a broken promise.
  *
- * Automatic mail is never sent in answer to automated mail, never to robot addresses (noreply,
+ * Nothing is sent to an invalid address (a complaint whose sender could not be read). Automatic mail
+ * is never sent in answer to automated mail, never to robot addresses (noreply,
  * mailer-daemon, postmaster), and at most `autoMailCap` times per recipient and window.
  */
 export async function mailCustomer(
@@ -78,9 +80,12 @@ export async function mailCustomer(
       await recordSent(deps.store, complaint, mail, options, intent.sesMessageId, intent.at);
       return { status: 'sent', sesMessageId: intent.sesMessageId };
   }
-  const suppressed = options.automatic
-    ? await automaticMailSuppression(ledger, settings, complaint.customerEmail, options)
-    : undefined;
+  // Only to an address that was read, never to a guess or a placeholder (see filedSender).
+  const suppressed = !isValidAddress(complaint.customerEmail)
+    ? `invalid recipient: ${complaint.senderInvalid ?? complaint.customerEmail}`
+    : options.automatic
+      ? await automaticMailSuppression(ledger, settings, complaint.customerEmail, options)
+      : undefined;
   if (suppressed) {
     await ledger.completeOutbound(options.entryId, intent.lease, { suppressed });
     await recordSuppressed(deps.store, complaint, options, suppressed, intent.at);

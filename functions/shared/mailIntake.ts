@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageAttachment } from '../core/complaint';
 import { fitText, inboundMessage, openComplaint } from '../core/intake';
-import { isBounce, readBounce } from '../core/mail/bounce';
+import { filedSender, normalizeAddress } from '../core/mail/addresses';
+import { isBounce, isDelayWarning, readBounce } from '../core/mail/bounce';
 import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../core/mail/inboundMail';
@@ -108,7 +109,7 @@ async function claimMail(
       const base = {
         dedupeKey,
         ...(mail.messageId ? { messageId: mail.messageId } : {}),
-        sender: mail.from?.address ?? delivery.source.toLowerCase(),
+        ...filedSender(mail, delivery.source),
         receivedAt: delivery.receivedAt,
         rawMailKey: delivery.rawMailKey,
         sesMessageId: delivery.sesMessageId,
@@ -143,7 +144,7 @@ function isUnreadable(mail: InboundMail): boolean {
 /** Stands in for a mail no parser can read: the envelope sender and a pointer to the raw MIME. */
 function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
   const digest = contentDigest(raw);
-  const sender = delivery.source.toLowerCase();
+  const sender = normalizeAddress(delivery.source);
   return {
     dedupeKey: `sha256:${digest}`,
     contentDigest: digest,
@@ -153,7 +154,7 @@ function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
     subject: '(unreadable mail)',
     text: `This mail could not be read. Its raw MIME (${raw.length} bytes) is kept as ${delivery.rawMailKey}.`,
     references: [],
-    headers: { 'return-path': `<${sender}>` },
+    headers: { 'return-path': `<${delivery.source.toLowerCase()}>` },
     attachments: [],
     sizeBytes: raw.length,
   };
@@ -199,7 +200,7 @@ async function hold(
 type ClaimBase = Omit<InboundClaim, 'complaintId' | 'disposition'>;
 
 /**
- * Decides where a first-seen mail goes. Undefined for a bounce that matches none of our mails
+ * Decides where a first-seen mail goes. Undefined for a failure report that matches none of our mails
  * (backscatter of forged mail), unless a manager released it.
  */
 async function planFiling(
@@ -220,7 +221,7 @@ async function planFiling(
         ? { ...base, complaintId, disposition: 'bounce', failedSesMessageId: sesMessageId }
         : { ...base, complaintId, disposition: 'automated' };
     }
-    if (!released) return undefined;
+    if (!released && !isDelayWarning(report)) return undefined;
   }
   // The envelope recipients come first: a reply-to token survives there even when headers are rewritten.
   const decision = await findThread(deps, mail, base.sender, [...input.recipients, ...mail.to, ...mail.cc]);
@@ -317,6 +318,7 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
     id: isNew ? `${claim.complaintId}-m0` : `${claim.complaintId}-in-${shortHash(claim.dedupeKey)}`,
     mail,
     sender: claim.sender,
+    ...(claim.senderInvalid ? { senderInvalid: claim.senderInvalid } : {}),
     receivedAt: new Date(claim.receivedAt),
     rawMailKey: claim.rawMailKey,
     supportAddress: deps.config.supportAddress,

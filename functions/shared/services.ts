@@ -22,7 +22,10 @@ export function getServices(): Services {
   if (services) return services;
   const cfg = config();
   let workflow: WorkflowClient | undefined;
-  const mailer = new SesMailer({ from: cfg.senderAddress });
+  const mailer = new SesMailer({
+    from: cfg.senderAddress,
+    ...(cfg.sesConfigurationSet ? { configurationSet: cfg.sesConfigurationSet } : {}),
+  });
   services = {
     store: new DynamoComplaintStore(cfg.tableName),
     mailer,

@@ -18,6 +18,8 @@ import { Construct } from 'constructs';
 export interface MonitoringProps {
   /** Metrics that must stay at zero: any datapoint >= 1 in five minutes raises the alarm. */
   zeroTolerance: Record<string, IMetric>;
+  /** Rates that raise their alarm at or above a threshold (SES reputation). */
+  rateAlarms?: Record<string, { metric: IMetric; threshold: number }>;
   /** Emailed on every alarm; without it alarms only publish to the topic. */
   alarmEmail?: string;
   /** Names of `zeroTolerance` alarms that also alert the managers. */
@@ -70,6 +72,20 @@ export class Monitoring extends Construct {
       if (props.managerAlarms.includes(name)) alarm.addAlarmAction(managerAction);
       return alarm;
     });
+    for (const [name, { metric, threshold }] of Object.entries(props.rateAlarms ?? {})) {
+      const alarm = new Alarm(this, name, {
+        alarmDescription: `${name}: at or above ${threshold}`,
+        metric,
+        evaluationPeriods: 1,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No datapoint while nothing is sent: no rate to worry about.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms.push(alarm);
+    }
 
     new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),

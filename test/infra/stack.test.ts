@@ -202,7 +202,7 @@ describe('Lambda functions', () => {
     expect(policies.filter((p) => p.includes('states:StopExecution'))).toHaveLength(2);
     // The API (agent decisions, survey answers) and intake (customer replies).
     expect(policies.filter((p) => p.includes('states:SendTaskSuccess'))).toHaveLength(2);
-    // ses:SendEmail only on the sending identities, never on "*".
+    // ses:SendEmail only on the sending identities and the configuration set, never on "*".
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -210,11 +210,40 @@ describe('Lambda functions', () => {
             Action: 'ses:SendEmail',
             Resource: Match.arrayWith([
               Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':identity/example.com'])] }),
+              Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':configuration-set/'])] }),
             ]),
           }),
         ]),
       },
     });
+  });
+});
+
+describe('Mail feedback', () => {
+  it('sends with a configuration set that suppresses hard-bounced and complaining addresses', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      ReputationOptions: { ReputationMetricsEnabled: true },
+    });
+    const senders = resourcesOf('AWS::Lambda::Function').filter(([, fn]) =>
+      JSON.stringify(fn).includes('SES_CONFIGURATION_SET'),
+    );
+    expect(senders.length).toBeGreaterThan(0);
+  });
+
+  it('alarms on the SES bounce and complaint rates before SES reviews the account', () => {
+    for (const [metricName, threshold] of [
+      ['Reputation.BounceRate', 0.025],
+      ['Reputation.ComplaintRate', 0.0005],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SES',
+        MetricName: metricName,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: Match.anyValue(),
+      });
+    }
   });
 });
 

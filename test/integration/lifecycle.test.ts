@@ -293,13 +293,27 @@ describe.concurrent('lifecycle paths', () => {
     const link = /(http\S+answer=unsatisfied)/.exec(survey.body.text ?? '')?.[1] as string;
     const before = (await detail(id)).complaint.priority;
     await waitingFor(id, 'survey');
+    // Opening the link (as a mail scanner does) changes nothing: the page asks the customer to confirm.
     const page = await fetch(link);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('reopened');
+    expect(await page.text()).toContain('<form method="post">');
+    expect((await detail(id)).complaint.waitingFor).toBe('survey');
+    const confirm = () =>
+      fetch(link, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'answer=unsatisfied',
+      });
+    const answered = await confirm();
+    expect(answered.status).toBe(200);
+    expect(await answered.text()).toContain('reopened');
     const reopened = await until(id, (d) => d.complaint.waitingFor === 'agent', 'reopened');
     expect(reopened.complaint.priority).not.toBe(before);
     expect(reopened.complaint.reopenCount).toBe(1);
-    expect((await fetch(link)).status).toBe(200);
+    // Idempotent: a second post finds the answer recorded.
+    const again = await confirm();
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('already have your answer');
   });
 
   it('survey link unanswered until it expires: closed without response', async () => {

@@ -6,14 +6,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
+import { filedSender, isValidAddress } from '../../functions/core/mail/addresses';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { maxHeaderValueLength } from '../../functions/core/mail/outboundHeaders';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, type SentMail, sendRawMail } from '../../scripts/local/localStackClient';
 import {
   type CorpusMessage,
   corpusManifest,
   type FiledComplaint,
+  fillPlaceholders,
+  firstLineOf,
   renderCorpusMessage,
 } from '../support/mailCorpus';
 
@@ -26,6 +30,17 @@ let stack: LocalStack;
 let dataDir: string;
 let ledger: DynamoMailLedger;
 const filed = new Map<string, FiledComplaint>();
+/** Customer addresses of the complaints the corpus opened: the only addresses we may write to. */
+const customers = new Set<string>();
+const figures = {
+  messages: 0,
+  filed: 0,
+  quarantined: 0,
+  emptyTextWhereSourceHadText: 0,
+  senderMatches: 0,
+  subjectMatches: 0,
+  firstLineMatches: 0,
+};
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-corpus-'));
@@ -40,6 +55,18 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  if (stack && figures.messages === corpusManifest().length) {
+    // Every mail to a customer went to a corpus customer with a valid address, never to a guess
+    // (team notifications go to the role addresses of our own domain).
+    const sent = (await mailbox(stack.endpoints.mailbox.url)).filter(
+      (m) => !m.destination.to.every((a) => a.endsWith('@shop.example')),
+    );
+    const stray = sent.filter((m) => m.destination.to.some((a) => !isValidAddress(a) || !customers.has(a)));
+    const report = { ...figures, mailsToCustomers: sent.length, toInvalidOrThirdParty: stray.length };
+    console.log(`mail corpus: ${JSON.stringify(report, null, 2)}`);
+    expect(stray.map((m) => m.destination.to)).toEqual([]);
+    expect(figures.emptyTextWhereSourceHadText).toBe(0);
+  }
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -82,7 +109,13 @@ async function expectNew(
   expect(claim.disposition).toBe('new');
   if (expected.notInto) expect(claim.complaintId).not.toBe(complaintOf(expected.notInto).complaintId);
   const { complaint, timeline } = await detail(claim.complaintId);
-  expect(complaint.customerEmail).toBe(expected.customer ?? sender);
+  if (expected.senderInvalid) {
+    expect(complaint.senderInvalid).toBeDefined();
+    expect(isValidAddress(complaint.customerEmail)).toBe(false);
+  } else {
+    expect(complaint.customerEmail).toBe(expected.customer ?? sender);
+    customers.add(complaint.customerEmail);
+  }
   if (expected.customerName) expect(complaint.customerName).toBe(expected.customerName);
   const first = messages(timeline).find((m) => m.id === `${complaint.id}-m0`);
   if (expected.subject) expect(first?.subject).toBe(expected.subject);
@@ -113,6 +146,12 @@ async function expectNew(
   }
   const sent = (await mailsTo(complaint.customerEmail)).find((m) => m.messageId === ack?.messageId);
   expect(sent?.subject).toContain(`[${complaint.reference}]`);
+  expect(sent?.subject).not.toMatch(/[\r\n]/);
+  // What SES v2 accepts: header values of at most 870 characters of printable ASCII, one line.
+  for (const { value } of sent?.headers ?? []) {
+    expect(value.length).toBeLessThanOrEqual(maxHeaderValueLength);
+    expect(value).toMatch(/^[\x20-\x7e]*$/);
+  }
   expect(sent?.headers).toEqual(expect.arrayContaining([{ name: 'Auto-Submitted', value: 'auto-replied' }]));
   const token = /^support\+([\w-]+)@shop\.example$/.exec(sent?.replyTo[0] ?? '')?.[1];
   expect(token).toBeDefined();
@@ -130,6 +169,21 @@ describe('the mail corpus through the SMTP intake', () => {
     // Mail beyond the parser's limits has no parsed form; the envelope names its sender.
     const parsed = await parseInboundMail(raw).catch(() => undefined);
     const sender = parsed?.from?.address ?? message.envelopeFrom ?? '';
+    figures.messages++;
+    // Sender, subject and first line as intake reads them, against the manifest.
+    const filedAs = parsed && filedSender(parsed, message.envelopeFrom ?? parsed.from?.address ?? '');
+    const readSender = filedAs && !filedAs.senderInvalid ? filedAs.sender : null;
+    const readFirstLine = parsed ? firstLineOf(parsed.text) : null;
+    if (readSender === message.sender) figures.senderMatches++;
+    const subject = fillPlaceholders(message.subject, message.file, (file) => filed.get(file));
+    if ((parsed?.subject ?? '') === subject) figures.subjectMatches++;
+    if (readFirstLine === message.firstLine) figures.firstLineMatches++;
+    if (message.firstLine !== null && readFirstLine === null) figures.emptyTextWhereSourceHadText++;
+    expect({ sender: readSender, subject: parsed?.subject ?? '', firstLine: readFirstLine }).toEqual({
+      sender: message.sender,
+      subject,
+      firstLine: message.firstLine,
+    });
     const mailsBefore = await mailsTo(sender);
     const sesMessageId = await sendRawMail(stack.endpoints, raw, { from: message.envelopeFrom ?? sender });
     await stack.drainIntake();
@@ -137,6 +191,8 @@ describe('the mail corpus through the SMTP intake', () => {
     const claim =
       parsed && (await ledger.findInboundClaim({ dedupeKey: parsed.dedupeKey, messageId: parsed.messageId }));
     const expected = message.expect;
+    if (expected.outcome === 'quarantined') figures.quarantined++;
+    else if (claim) figures.filed++;
     if (expected.outcome === 'quarantined') {
       expect(claim).toBeUndefined();
       const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine?limit=100', {

@@ -17,6 +17,8 @@ export type ExpectedOutcome =
       customerName?: string;
       attachments?: { filename: string; contentType: string }[];
       notInto?: string;
+      /** The From names no valid sender: filed under a placeholder, flagged, never answered. */
+      senderInvalid?: true;
     }
   | { outcome: 'reply' | 'automated'; into: string }
   | { outcome: 'bounce'; into: string; status?: string }
@@ -27,8 +29,21 @@ export interface CorpusMessage {
   origin: string;
   /** SMTP MAIL FROM; '' for the null sender; default the From address. */
   envelopeFrom?: string;
+  /** The address the mail is filed under; null when it names no valid sender (or is unreadable). */
+  sender: string | null;
+  /** The decoded subject ('' when there is none). */
+  subject: string;
+  /** The first non-blank line of the text as filed; null when the mail has no text. */
+  firstLine: string | null;
   expect: ExpectedOutcome;
 }
+
+/** The first non-blank line of a text, trimmed. */
+export const firstLineOf = (text: string): string | null =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '') ?? null;
 
 export function corpusManifest(): CorpusMessage[] {
   return (JSON.parse(readFileSync(join(corpusDir, 'manifest.json'), 'utf8')) as { messages: CorpusMessage[] })
@@ -52,7 +67,16 @@ export function renderCorpusMessage(
   filed: (file: string) => FiledComplaint | undefined,
 ): Buffer {
   const raw = readFileSync(join(corpusDir, file)).toString('latin1');
-  const rendered = raw.replace(/\{\{(ack|token|ref):([\w.-]+)\}\}/g, (_, kind: string, source: string) => {
+  return Buffer.from(fillPlaceholders(raw, file, filed), 'latin1');
+}
+
+/** `{{ack|token|ref:<file>}}` in `text` filled in from `filed` (also used on the manifest's subjects). */
+export function fillPlaceholders(
+  text: string,
+  file: string,
+  filed: (file: string) => FiledComplaint | undefined,
+): string {
+  return text.replace(/\{\{(ack|token|ref):([\w.-]+)\}\}/g, (_, kind: string, source: string) => {
     const complaint = filed(source);
     if (!complaint) throw new Error(`${file} refers to ${source}, which has not been filed yet`);
     return kind === 'ack'
@@ -61,5 +85,4 @@ export function renderCorpusMessage(
         ? complaint.token
         : complaint.reference;
   });
-  return Buffer.from(rendered, 'latin1');
 }

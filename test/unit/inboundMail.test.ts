@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { repairMime } from '../../functions/core/mail/mimeRepair';
+import { corpusDir } from '../support/mailCorpus';
 
 const crlf = (lines: string[]) => lines.join('\r\n');
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -233,5 +237,75 @@ describe('parseInboundMail', () => {
     );
     expect(badDate.date).toBeUndefined();
     expect(badDate.headers.date).toBe('yesterday-ish');
+  });
+});
+
+describe('parseInboundMail keeps the text of every readable mail', () => {
+  const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it.each([
+    [
+      'lotus-notes-html-related.eml',
+      'Falsche Rechnung 40017',
+      'die Rechnung 40017 führt den Posten zweimal auf.',
+    ],
+    ['html-mixed-attachment.eml', 'Encomenda 77120 incompleta', 'A encomenda 77120 chegou sem o carregador.'],
+    ['html-stray-boundary.eml', 'Wrong size delivered', 'I ordered the jacket in size L (order 66310)'],
+    [
+      'mixed-no-boundary-lines.eml',
+      'Refund not received for order 88104',
+      'Dear team, the refund for order 88104',
+    ],
+    ['shift-jis-undeclared.eml', '商品が壊れていました', '注文番号 40552 の商品が壊れた状態で届きました'],
+    ['gb2312-raw-subject.eml', '订单没有收到，请帮忙查询', '我的订单 61207 已经两个星期了'],
+    ['undeclared-windows-1252.eml', 'Reclamación pedido 30991', 'llegó con la caja dañada'],
+  ])('%s: subject and text decoded', async (file, subject, text) => {
+    const mail = await parseInboundMail(fixture(file));
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(text);
+    expect(mail.text).not.toContain('\uFFFD');
+  });
+
+  it('keeps the digest of the original bytes, not of the repaired ones', async () => {
+    const raw = fixture('shift-jis-undeclared.eml');
+    const mail = await parseInboundMail(raw);
+    expect(mail.contentDigest).toBe((await parseInboundMail(Buffer.from(raw))).contentDigest);
+    expect(repairMime(raw).equals(raw)).toBe(false);
+  });
+
+  it('repairs a part without charset deep in the tree, keeping preamble, delimiters and epilogue', async () => {
+    const raw = Buffer.concat([
+      Buffer.from(
+        crlf([
+          'From: ana@example.org',
+          'Subject: nested',
+          'Content-Type: multipart/mixed; boundary="outer"',
+          '',
+          'preamble',
+          '--outer',
+          'Content-Type: multipart/alternative; boundary="inner"',
+          '',
+          '--inner',
+          'Content-Type: text/plain',
+          '',
+          'Ca',
+        ]),
+      ),
+      Buffer.from('\u00f1\u00f3n roto, pedido 7781.', 'latin1'),
+      Buffer.from(crlf(['', '--inner--', '', '--outer--', 'epilogue', ''])),
+    ]);
+    const repaired = repairMime(raw).toString('latin1');
+    expect(repaired).toContain('Content-Type: text/plain; charset=');
+    expect(
+      repaired.startsWith(raw.toString('latin1').slice(0, raw.indexOf('Content-Type: text/plain'))),
+    ).toBe(true);
+    expect(repaired.endsWith('--outer--\r\nepilogue\r\n')).toBe(true);
+    expect((await parseInboundMail(raw)).text).toContain('Cañón roto, pedido 7781.');
+  });
+
+  it('leaves well-formed mail byte for byte as it is', () => {
+    for (const file of ['gmail-plain.eml', 'iso-2022-jp.eml', 'koi8-r.eml', 'apple-mail-photo.eml']) {
+      const raw = fixture(file);
+      expect(repairMime(raw).equals(raw)).toBe(true);
+    }
   });
 });

@@ -18,7 +18,7 @@ const now = new Date('2026-11-23T09:00:00Z');
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
 const daysAgo = (d: number) => ago(d * dayMs);
 
-const investigate = (subject: string, text: string, history: PastComplaint[] = []) =>
+const investigate = (subject: string, text: string, history: PastComplaint[] = [], automated = false) =>
   investigateComplaint({
     complaintId: 'c0',
     subject,
@@ -26,6 +26,7 @@ const investigate = (subject: string, text: string, history: PastComplaint[] = [
     createdAt: now.toISOString(),
     now,
     history,
+    automated,
     policy,
   });
 const signalsOf = (subject: string, text: string) =>
@@ -443,5 +444,36 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('automated and list mail', () => {
+  it('raises no risk signal: a mailing list quoting a regulator is no threat', () => {
+    const found = investigate(
+      'Weekly digest',
+      'This week the regulator published new rules; our lawyers summarise them. Cancel my subscription here.',
+      [],
+      true,
+    );
+    expect(found.riskSignals).toEqual([]);
+    expect(found.minimumTier).toBe(1);
+  });
+
+  it('a robot sender with many complaints is no repeat complainer', () => {
+    const found = investigate(
+      'Order shipped',
+      'Your order shipped.',
+      [past('a', 1), past('b', 2), past('c', 3)],
+      true,
+    );
+    expect(found.riskSignals).toEqual([]);
+    expect(found.atRiskReasons).toEqual([]);
+  });
+
+  it('automated complaints of a person do not count towards the repeat-complainer threshold', () => {
+    const history = [past('a', 10, { automated: true }), past('b', 20, { automated: true })];
+    const found = investigate('Late', 'Late.', history);
+    expect(found.history.complaintsInWindow).toBe(1);
+    expect(found.riskSignals.map((r) => r.signal)).not.toContain('repeat_complainer');
   });
 });

@@ -1,7 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Complaint } from '../../functions/core/complaint';
-import { outboundHeaders } from '../../functions/core/mail/outboundHeaders';
-import { acknowledgementMail, resolutionMail, taggedSubject } from '../../functions/core/mail/templates';
+import { maxHeaderValueLength, outboundHeaders } from '../../functions/core/mail/outboundHeaders';
+import {
+  acknowledgementMail,
+  resolutionMail,
+  taggedSubject,
+  teamNotification,
+} from '../../functions/core/mail/templates';
 
 const complaint = {
   id: 'c1',
@@ -53,5 +59,79 @@ describe('outbound mail', () => {
       References: '<x@y> <abc@example.org>',
     });
     expect(outboundHeaders({ automatic: false, mailDomain: 'd' })).toEqual({ 'X-Complaints-Loop': 'd' });
+  });
+});
+
+/** What SES v2 accepts as a header value in Simple content: printable ASCII, one line, at most 870. */
+const acceptedBySes = (value: string) =>
+  value.length <= maxHeaderValueLength && /^[\x20-\x7e]*$/.test(value) && !/[\r\n]/.test(value);
+
+describe('outbound headers SES v2 accepts', () => {
+  it('keeps the most recent references that fit in 870 characters, the parent last', () => {
+    const references = Array.from({ length: 200 }, (_, i) => `<ref-${i}.${'x'.repeat(20)}@mail.example.org>`);
+    const h = outboundHeaders({
+      automatic: true,
+      inReplyTo: 'parent@example.org',
+      references,
+      mailDomain: 'd.example',
+    });
+    expect(h.References?.length).toBeLessThanOrEqual(maxHeaderValueLength);
+    expect(h.References).toMatch(/<ref-199\.x+@mail\.example\.org> <parent@example\.org>$/);
+    expect(h.References).not.toContain('<ref-0.');
+  });
+
+  it('drops non-ASCII and malformed ids instead of sending them', () => {
+    const h = outboundHeaders({
+      automatic: false,
+      inReplyTo: 'ñandú@correo.example',
+      references: ['<ok@example.org>'],
+      mailDomain: 'd.example',
+    });
+    expect(h['In-Reply-To']).toBeUndefined();
+    expect(h.References).toBeUndefined();
+    const g = outboundHeaders({
+      automatic: false,
+      inReplyTo: 'p@example.org',
+      references: ['ñandú@correo.example', 'two words@x', '<ok@example.org>'],
+      mailDomain: 'd.example',
+    });
+    expect(g.References).toBe('<ok@example.org> <p@example.org>');
+  });
+
+  it('every header value is at most 870 characters of printable ASCII without CR/LF, for any input', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.string({ unit: 'binary', maxLength: 1000 }), { nil: undefined }),
+        fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.emailAddress()), { maxLength: 100 }),
+        fc.string({ unit: 'binary', maxLength: 1200 }),
+        fc.boolean(),
+        (inReplyTo, references, mailDomain, automatic) => {
+          const h = outboundHeaders({
+            automatic,
+            mailDomain,
+            references,
+            ...(inReplyTo ? { inReplyTo } : {}),
+          });
+          for (const value of Object.values(h)) expect(acceptedBySes(value)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('subjects are one line whatever the inbound subject held', () => {
+    expect(taggedSubject({ ...complaint, subject: 'Broken\r\nBcc: victim@example.org' })).toBe(
+      'Re: Broken Bcc: victim@example.org [CMP-4F7K2Q]',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (subject) => {
+        const tagged = taggedSubject({ ...complaint, subject });
+        expect(tagged).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+        expect(tagged.endsWith('[CMP-4F7K2Q]') || tagged.includes('[CMP-4F7K2Q]')).toBe(true);
+        expect([...tagged].length).toBeLessThanOrEqual(220);
+        expect(
+          teamNotification({ ...complaint, subject } as Complaint, `Escalated: ${subject}`, []).subject,
+        ).not.toMatch(/[\r\n]/);
+      }),
+    );
   });
 });

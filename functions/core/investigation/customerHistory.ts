@@ -9,6 +9,8 @@ export interface PastComplaint {
   category?: string;
   /** Outcome of the follow-up call or survey, when there was one. */
   csat?: 'satisfied' | 'unsatisfied';
+  /** Opened by automated mail or a robot sender: no evidence of a person complaining again. */
+  automated?: boolean;
 }
 
 export interface CustomerHistory {
@@ -42,16 +44,16 @@ export function createdWithin(createdAt: string, days: number, now: Date): boole
   return !Number.isNaN(at) && at >= now.getTime() - days * dayMs;
 }
 
-/** The customer's complaints created in the history window, most recent first. */
+/** The customer's complaints created in the history window, most recent first; automated ones left out. */
 function complaintsInHistoryWindow(history: readonly PastComplaint[], now: Date, policy: Policy) {
   return history
-    .filter((c) => createdWithin(c.createdAt, policy.investigation.historyDays, now))
+    .filter((c) => !c.automated && createdWithin(c.createdAt, policy.investigation.historyDays, now))
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }
 
 /**
- * The customer's recent record: complaints in the history window (counting this one even when the
- * store has not returned it yet), their other open complaints, and the latest follow-up outcome.
+ * The customer's recent record: complaints a person wrote in the history window (counting this one even
+ * when the store has not returned it yet; a newsletter or an auto-reply is no complaint again), their other open complaints, and the latest follow-up outcome.
  */
 export function summariseCustomerHistory(
   complaintId: string,

@@ -29,6 +29,11 @@ export interface InvestigationInput {
   now: Date;
   /** The customer's complaints; may include this one. */
   history: PastComplaint[];
+  /**
+   * Opened by automated mail (loop guard) or a robot sender: a list mail saying "regulator" is no
+   * threat and a daily notification is no repeat complainer, so no risk signal is raised.
+   */
+  automated: boolean;
   policy: Policy;
 }
 
@@ -68,10 +73,10 @@ export function investigateComplaint(input: InvestigationInput): Investigation {
   const category = classifyCategory(subject, body);
   const sentiment = assessSentiment(words);
   const customer = summariseCustomerHistory(complaintId, history, now, policy);
-  const riskSignals = detectRiskSignals(words, customer.complaintsInWindow, policy);
+  const riskSignals = input.automated ? [] : detectRiskSignals(words, customer.complaintsInWindow, policy);
 
   const atRiskReasons: string[] = [];
-  if (customer.complaintsInWindow >= policy.investigation.repeatComplainerThreshold) {
+  if (!input.automated && customer.complaintsInWindow >= policy.investigation.repeatComplainerThreshold) {
     atRiskReasons.push(
       `${customer.complaintsInWindow} complaints in the last ${policy.investigation.historyDays} days`,
     );

@@ -97,3 +97,11 @@ export function readBounce(
         !status?.startsWith('4.'),
   };
 }
+
+/**
+ * A warning, not a failure (`Action: delayed`, or only a transient 4.x.x status): automated mail. One
+ * that matches none of our outbound mails is filed like other automated mail (threaded, or a complaint
+ * without acknowledgement), not quarantined as backscatter: a delay warning carries no returned
+ * original to forge, and MTAs often omit the original's headers from it.
+ */
+export const isDelayWarning = (report: BounceReport): boolean => !report.failed;

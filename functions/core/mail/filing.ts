@@ -59,8 +59,13 @@ export interface InboundClaim {
   messageId?: string;
   complaintId: string;
   disposition: InboundDisposition;
-  /** The sender as filed (From, or the envelope sender when there is no From). */
+  /**
+   * The sender as filed (From, or the envelope sender when there is no From), or a placeholder without
+   * `@` when neither is a valid address (see `filedSender`).
+   */
   sender: string;
+  /** Why the sender is a placeholder. */
+  senderInvalid?: string;
   /** Receipt time, raw mail and SES id of the first delivery. */
   receivedAt: string;
   rawMailKey: string;

@@ -1,5 +1,8 @@
+import { convert } from 'html-to-text';
 import { type AddressObject, type EmailAddress, type HeaderLines, simpleParser } from 'mailparser';
+import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
+import { repairMime } from './mimeRepair';
 
 /** An attachment of an inbound mail, decoded. */
 export interface InboundAttachment {
@@ -19,8 +22,13 @@ export interface InboundMail {
   dedupeKey: string;
   /** SHA-256 of the raw mail without the trace fields added on receipt (see `contentDigest`). */
   contentDigest: string;
-  /** First address of the From header, address lower-cased. */
+  /**
+   * The sender: the first mailbox of the one From header field, normalised ({@link normalizeAddress});
+   * undefined when there is no From, or when it is invalid or ambiguous (then `senderInvalid` says why).
+   */
   from: { address: string; name?: string } | undefined;
+  /** Why the From header names no sender that may be written to (two From fields, an invalid address). */
+  senderInvalid?: string;
   /** Addresses (lower-cased) of the To headers, groups flattened. */
   to: string[];
   cc: string[];
@@ -65,11 +73,13 @@ export class UnparseableMailError extends Error {
  * read as a header section, so such a mail has no sender, recipients, subject or text, and a `sha256:`
  * dedupe key; lines that are not valid header fields are left out of `headers`; an unparseable Date is
  * dropped (mailparser would substitute the current time). Only mail beyond mailparser's hard
- * limits rejects, with {@link UnparseableMailError}. Text derived from HTML is '' when mailparser
- * cannot convert it (HTML nested deeper than 1000 levels); the HTML stays in `html`.
+ * limits rejects, with {@link UnparseableMailError}. The parser reads the bytes {@link repairMime}
+ * made of the raw mail (undeclared charsets, multipart bodies without boundary lines); the digest and the
+ * stored raw mail are the original bytes. A mail whose only readable part is HTML, wherever it sits in the
+ * MIME tree (mailparser derives text only from a top-level HTML body), gets its text from that HTML.
  */
 export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
-  const parsed = await simpleParser(raw, {
+  const parsed = await simpleParser(repairMime(raw), {
     // Inline images stay `cid:` references: the HTML is stored, not rendered, and data: URLs bloat it.
     keepCidLinks: true,
     skipTextToHtml: true,
@@ -83,7 +93,10 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   for (const { name, value } of fields) headers[name.toLowerCase()] ??= value;
 
   const messageId = firstMessageId(headers['message-id']);
-  const from = addressesOf(parsed.from)[0];
+  const reading = readFrom(fields.filter((f) => f.name.toLowerCase() === 'from').map((f) => f.value));
+  const name = mailboxesOf(parsed.from)[0]?.name;
+  const from =
+    reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;
   const digest = contentDigest(raw);
   const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
   const html = typeof parsed.html === 'string' ? parsed.html : undefined;
@@ -94,11 +107,12 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     dedupeKey: dedupeKeyFor(messageId, from?.address ?? '', digest),
     contentDigest: digest,
     from,
+    ...(reading.kind === 'invalid' ? { senderInvalid: reading.reason } : {}),
     to: addressesOf(parsed.to).map((a) => a.address),
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: parsed.text ?? '',
+    text: parsed.text?.trim() ? parsed.text : html ? textOfHtml(html) : '',
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
@@ -113,6 +127,17 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     })),
     sizeBytes: raw.length,
   };
+}
+
+/** Plain text of an HTML body: links keep their URL, images and inline styles are dropped. */
+function textOfHtml(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    ],
+  }).trim();
 }
 
 // RFC 5322 §3.6.4 msg-id is `<id-left@id-right>`; ids without brackets (seen from broken clients) count

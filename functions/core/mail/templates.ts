@@ -12,10 +12,27 @@ const escapeHtml = (s: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 
+/** Longest customer subject repeated in ours; the reference tag always follows it. */
+const maxSubjectBase = 200;
+
+/**
+ * A subject line: control characters (CR/LF from an encoded-word of the inbound Subject would start a
+ * new header field) become spaces, whitespace collapses. Non-ASCII stays: SES v2 `Simple` content
+ * encodes the Subject in the given Charset (RFC 2047) itself.
+ */
+export function singleLineSubject(subject: string): string {
+  return subject
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+}
+
 /** Subject with the reference tag, so replies thread even when headers are lost. */
 export function taggedSubject(complaint: Pick<Complaint, 'reference' | 'subject'>): string {
   const tag = `[${complaint.reference}]`;
-  const base = complaint.subject.replace(/^(re|aw|sv|fw|fwd):\s*/i, '');
+  const base = [...singleLineSubject(complaint.subject).replace(/^(re|aw|sv|fw|fwd):\s*/i, '')]
+    .slice(0, maxSubjectBase)
+    .join('');
   return base.includes(tag) ? `Re: ${base}` : `Re: ${base} ${tag}`;
 }
 
@@ -149,7 +166,7 @@ export function teamNotification(
   details: string[],
 ): { subject: string; text: string } {
   return {
-    subject: `[${c.reference}] ${headline}`,
+    subject: singleLineSubject(`[${c.reference}] ${headline}`),
     text: [
       headline,
       '',

@@ -7,6 +7,7 @@ import {
   recurringWindow,
 } from '../../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
+import { automaticMailBlockedFor } from '../../core/mail/loopGuard';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -23,7 +24,12 @@ const pastComplaint = (c: Complaint): PastComplaint => ({
   ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable'
     ? { csat: c.followUp.lastOutcome }
     : {}),
+  ...(isAutomatedComplaint(c) ? { automated: true } : {}),
 });
+
+/** Opened by automated mail, or from a robot address (noreply, mailer-daemon) whatever its headers. */
+const isAutomatedComplaint = (c: Complaint) =>
+  c.automated === true || automaticMailBlockedFor(c.customerEmail) !== undefined;
 
 /**
  * Investigate step: the customer's history, triage (category, sentiment, priority), risk signals,
@@ -45,7 +51,8 @@ export async function handler(event: unknown) {
     store.timeline(complaintId),
   ]);
   const text = timeline
-    .filter((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound')
+    // Automated mail on the timeline (an out-of-office, a bounce) is not the customer's words.
+    .filter((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound' && !e.automated)
     .map((m) => m.text)
     .join('\n\n');
   const found = investigateComplaint({
@@ -55,6 +62,7 @@ export async function handler(event: unknown) {
     createdAt: complaint.createdAt,
     now,
     history: history.items.map(pastComplaint),
+    automated: isAutomatedComplaint(complaint),
     policy,
   });
   const window = recurringWindow(found.category, new Date(complaint.createdAt), policy);

@@ -1,0 +1,189 @@
+import { analyse } from 'chardet';
+
+/**
+ * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
+ * mail itself is stored unchanged; only the parser sees the repaired bytes.
+ *
+ * - Header fields with raw 8-bit bytes that are not UTF-8 (RFC 6532 allows only UTF-8 there; old
+ *   Japanese and Chinese clients send Shift_JIS or GB2312 as is) are transcoded to UTF-8, in the charset
+ *   the mail declares for its text or, failing that, the one a detector finds.
+ * - A text part with 8-bit content and no declared charset (RFC 2045 §5.2 would make it US-ASCII) gets
+ *   the charset it is valid in: UTF-8, else the detector's first candidate that decodes it without error.
+ * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
+ *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
+ */
+export function repairMime(raw: Buffer): Buffer {
+  return repairEntity(raw, declaredCharsets(raw), 0);
+}
+
+/** Nesting beyond this is left as it is (the parser rejects more than 1000 parts anyway). */
+const maxDepth = 20;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function repairEntity(entity: Buffer, hints: string[], depth: number): Buffer {
+  const split = splitHeader(entity);
+  if (!split || depth > maxDepth) return entity;
+  const { body } = split;
+  let { header } = split;
+  if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detected(eightBitSample(entity))]);
+
+  const contentType = headerValue(header, 'content-type');
+  const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
+  const boundary = contentType && parameter(contentType, 'boundary');
+  if (mediaType.startsWith('multipart/')) {
+    if (boundary && hasBoundaryLine(body, boundary)) {
+      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth)]);
+    }
+    header = replaceContentType(header, 'text/plain');
+    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1);
+  }
+  const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
+  const raw8bit =
+    encoding === undefined || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
+  if (mediaType.startsWith('text/') && !(contentType && parameter(contentType, 'charset')) && raw8bit) {
+    if (hasEightBit(body)) {
+      const charset = hasNonUtf8(body) ? firstDecoding(body, detected(body)) : 'utf-8';
+      const type = contentType?.split(';')[0]?.trim() || 'text/plain';
+      if (charset) header = replaceContentType(header, `${type}; charset=${charset}`);
+    }
+  }
+  return Buffer.concat([header, split.separator, body]);
+}
+
+/** Repairs each part between the boundary lines; preamble, epilogue and delimiters stay byte for byte. */
+function repairParts(body: Buffer, boundary: string, hints: string[], depth: number): Buffer {
+  const text = body.toString('latin1');
+  const delimiter = new RegExp(`(^|\\r?\\n)--${escapeRegExp(boundary)}(--)?[ \\t]*(?=\\r?\\n|$)`, 'g');
+  const out: Buffer[] = [];
+  let last = 0;
+  let inPart = false;
+  for (const match of text.matchAll(delimiter)) {
+    const chunk = body.subarray(last, match.index);
+    out.push(inPart ? repairEntity(chunk, hints, depth + 1) : chunk);
+    out.push(Buffer.from(match[0], 'latin1'));
+    last = (match.index ?? 0) + match[0].length;
+    // After the closing delimiter (`--boundary--`) comes the epilogue, left as is.
+    inPart = match[2] === undefined;
+    // The line break that ends a delimiter line belongs to it, not to the part's headers.
+    const lineBreak = /^\r?\n/.exec(text.slice(last))?.[0] ?? '';
+    out.push(Buffer.from(lineBreak, 'latin1'));
+    last += lineBreak.length;
+  }
+  const rest = body.subarray(last);
+  out.push(inPart ? repairEntity(rest, hints, depth + 1) : rest);
+  return Buffer.concat(out);
+}
+
+function splitHeader(entity: Buffer): { header: Buffer; separator: Buffer; body: Buffer } | undefined {
+  const text = entity.toString('latin1');
+  // A part may start with the blank line directly (no header fields: text/plain, RFC 2045 §5.2).
+  const leading = /^\r?\n/.exec(text);
+  if (leading)
+    return {
+      header: Buffer.alloc(0),
+      separator: Buffer.from(leading[0]),
+      body: entity.subarray(leading[0].length),
+    };
+  const end = /\r?\n\r?\n/.exec(text);
+  if (!end) return undefined;
+  return {
+    header: entity.subarray(0, end.index),
+    separator: Buffer.from(end[0], 'latin1'),
+    body: entity.subarray(end.index + end[0].length),
+  };
+}
+
+/** The unfolded value of the first header field `name` in a header block. */
+function headerValue(header: Buffer, name: string): string | undefined {
+  const text = header.toString('latin1').replace(/\r?\n(?=[ \t])/g, '');
+  const match = new RegExp(`^${name}[ \\t]*:(.*)$`, 'im').exec(text);
+  return match?.[1]?.trim();
+}
+
+function parameter(value: string, name: string): string | undefined {
+  const match = new RegExp(`;\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]+))`, 'i').exec(value);
+  return match?.[1] ?? match?.[2];
+}
+
+/** Replaces (or adds) the Content-Type field, keeping every other field as it is. */
+function replaceContentType(header: Buffer, value: string): Buffer {
+  const text = header.toString('latin1');
+  const field = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im;
+  const replaced = field.test(text)
+    ? text.replace(field, `Content-Type: ${value}`)
+    : `${text}${text ? '\r\n' : ''}Content-Type: ${value}`;
+  return Buffer.from(replaced, 'latin1');
+}
+
+function hasBoundaryLine(body: Buffer, boundary: string): boolean {
+  return new RegExp(`(^|\\n)--${escapeRegExp(boundary)}`).test(body.toString('latin1'));
+}
+
+const hasEightBit = (bytes: Buffer) => bytes.some((b) => b >= 0x80);
+
+function hasNonUtf8(bytes: Buffer): boolean {
+  if (!hasEightBit(bytes)) return false;
+  try {
+    utf8.decode(bytes);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Charsets declared anywhere in the mail (Content-Type `charset=`), the likeliest for raw 8-bit headers. */
+function declaredCharsets(raw: Buffer): string[] {
+  const found = raw.toString('latin1').matchAll(/charset\s*=\s*"?([\w.:-]+)/gi);
+  const names = [...found].map((m) => (m[1] as string).toLowerCase());
+  return [...new Set(names.filter((n) => n !== 'us-ascii' && n !== 'utf-8' && supported(n)))];
+}
+
+/** The lines of an entity that carry 8-bit bytes: enough context for the detector, none of the ASCII noise. */
+function eightBitSample(entity: Buffer): Buffer {
+  const lines = entity.toString('latin1').split(/\r?\n/);
+  return Buffer.from(lines.filter((l) => /[\x80-\xff]/.test(l)).join('\n'), 'latin1');
+}
+
+function detected(sample: Buffer): string[] {
+  return analyse(sample)
+    .map((m) => m.name.toLowerCase())
+    .filter(supported);
+}
+
+function supported(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first candidate charset in which `bytes` decode without a single invalid sequence. */
+function firstDecoding(bytes: Buffer, candidates: string[]): string | undefined {
+  for (const charset of candidates) {
+    try {
+      new TextDecoder(charset, { fatal: true }).decode(bytes);
+      return charset;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+}
+
+/** Transcodes the 8-bit header lines to UTF-8 in the first candidate that decodes them all. */
+function transcodeHeader(header: Buffer, candidates: string[]): Buffer {
+  const lines = header.toString('latin1').split(/(\r?\n)/);
+  const eightBit = Buffer.from(lines.filter((l) => /[\x80-\xff]/.test(l)).join('\n'), 'latin1');
+  const charset = firstDecoding(eightBit, candidates);
+  if (!charset) return header;
+  const decoder = new TextDecoder(charset);
+  return Buffer.from(
+    lines.map((l) => (/[\x80-\xff]/.test(l) ? decoder.decode(Buffer.from(l, 'latin1')) : l)).join(''),
+    'utf8',
+  );
+}
+
+const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

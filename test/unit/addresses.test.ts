@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { customerEmailSchema } from '../../functions/api/schemas';
+import { filedSender, isValidAddress, normalizeAddress, readFrom } from '../../functions/core/mail/addresses';
+
+describe('normalizeAddress', () => {
+  it.each([
+    ['Anna.Berg@Example.ORG', 'anna.berg@example.org'],
+    ["o'brien+orders@mail.example.ie", "o'brien+orders@mail.example.ie"],
+    ['"john doe"@example.com', '"john doe"@example.com'],
+    ['jan@bücher.example', 'jan@xn--bcher-kva.example'],
+  ])('%s -> %s', (input, expected) => expect(normalizeAddress(input)).toBe(expected));
+
+  it.each([
+    'name@yahoo.com.',
+    'redacted@redacted',
+    '',
+    '@example.com',
+    'jane.doe>@mail.example',
+    'power quadrant system@example.com',
+    'a..b@example.com',
+    '.a@example.com',
+    'a@-x.example',
+    'a@x_y.example',
+    'a@1.2.3.4',
+    'müller@example.de',
+    `${'a'.repeat(65)}@example.com`,
+  ])('refuses %j', (input) => expect(normalizeAddress(input)).toBeUndefined());
+
+  it('is idempotent and agrees with the API: whatever intake files, the API accepts as the same string', () => {
+    fc.assert(
+      fc.property(fc.emailAddress(), (input) => {
+        const address = normalizeAddress(input);
+        if (!address) return;
+        expect(normalizeAddress(address)).toBe(address);
+        expect(customerEmailSchema.parse(` ${input.toUpperCase()} `)).toBe(
+          normalizeAddress(input.toUpperCase()),
+        );
+      }),
+    );
+  });
+
+  it('the API refuses what intake refuses', () => {
+    for (const input of ['name@yahoo.com.', 'redacted@redacted', 'a b@example.com'])
+      expect(customerEmailSchema.safeParse(input).success).toBe(false);
+  });
+});
+
+describe('readFrom', () => {
+  it('reads the one mailbox of a From field', () => {
+    expect(readFrom(['"Doe, Jane" <Jane.Doe@Example.COM>'])).toEqual({
+      kind: 'mailbox',
+      address: 'jane.doe@example.com',
+    });
+    expect(readFrom(['MAILER-DAEMON@mx.example (Mail Delivery System)'])).toMatchObject({ kind: 'mailbox' });
+    // The parser unquotes a quoted local part; the address keeps its quotes, as the API normalises it.
+    expect(readFrom(['"Doe, John" <"John Doe"@Example.org>'])).toEqual({
+      kind: 'mailbox',
+      address: '"john doe"@example.org',
+    });
+    expect(customerEmailSchema.parse('"John Doe"@example.org')).toBe('"john doe"@example.org');
+  });
+
+  it.each([
+    ['spaces in the local part', '"x" <power quadrant system@example.com>'],
+    ['a > inside the address', '"Jane Doe" <jane.doe>@mail.example>'],
+    ['a trailing dot', 'Ann <name@yahoo.com.>'],
+    ['a single-label domain', 'redacted@redacted'],
+    ['an empty address', '"Web form" <>'],
+  ])('never guesses an address from %s', (_, value) => {
+    const reading = readFrom([value]);
+    expect(reading.kind).toBe('invalid');
+  });
+
+  it('two From fields name no sender', () => {
+    expect(readFrom(['a@example.com', 'b@example.com'])).toEqual({
+      kind: 'invalid',
+      reason: '2 From header fields',
+    });
+  });
+});
+
+describe('filedSender', () => {
+  const digest = 'ab'.repeat(32);
+  it('files under the From address', () => {
+    expect(
+      filedSender({ from: { address: 'ann@example.org' }, contentDigest: digest }, 'x@y.example'),
+    ).toEqual({
+      sender: 'ann@example.org',
+    });
+  });
+  it('takes the envelope sender only when there is no From at all', () => {
+    expect(filedSender({ from: undefined, contentDigest: digest }, 'Owner@Old-Router.example')).toEqual({
+      sender: 'owner@old-router.example',
+    });
+  });
+  it('never takes the envelope sender for an invalid or ambiguous From', () => {
+    const filed = filedSender(
+      { from: undefined, senderInvalid: '2 From header fields', contentDigest: digest },
+      'bounce@list.example',
+    );
+    expect(filed).toEqual({
+      sender: `unknown-sender-${digest.slice(0, 16)}`,
+      senderInvalid: '2 From header fields',
+    });
+    expect(isValidAddress(filed.sender)).toBe(false);
+  });
+  it('flags a mail without From whose envelope sender is null or invalid', () => {
+    expect(filedSender({ from: undefined, contentDigest: digest }, '').senderInvalid).toMatch(
+      /null envelope/,
+    );
+    expect(filedSender({ from: undefined, contentDigest: digest }, 'x@localhost').senderInvalid).toMatch(
+      /not deliverable/,
+    );
+  });
+});
