@@ -27,7 +27,11 @@ export interface LocalStackOptions {
   mailDomain?: string;
   /** Print nothing but warnings (tests, benchmarks). */
   quiet?: boolean;
+  /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
+  wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
 }
+
+export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -125,9 +129,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await Promise.all(
         steps.map(async (step) => {
           const module = (await import(join(repoRoot, workflowSteps[step].entry))) as {
-            handler: (event: unknown) => Promise<unknown>;
+            handler: LambdaHandler;
           };
-          return [functionArns[step], module.handler] as const;
+          return [functionArns[step], options.wrapLambda?.(step, module.handler) ?? module.handler] as const;
         }),
       ),
     );

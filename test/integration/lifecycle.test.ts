@@ -11,9 +11,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import type { AgentRole } from '../../functions/core/policy';
-import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
+import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 
 /**
  * Every path of the lifecycle (BRIEF §2) through the local stack: the CDK-synthesized definition on the
@@ -22,6 +23,9 @@ import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
  * entered every state of the definition.
  */
 let stack: LocalStack;
+const mailDomain = 'support.localhost';
+/** Steps fail for good on complaints whose subject or first mail carries this marker. */
+const failMarker = 'FAIL-THIS-STEP';
 let dataDir: string;
 let sfn: SFNClient;
 let store: DynamoComplaintStore;
@@ -47,7 +51,7 @@ beforeAll(async () => {
       surveyLinkLifetimeSeconds: 6,
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', wrapLambda: failOnMarker });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
   store = new DynamoComplaintStore(
@@ -59,6 +63,28 @@ afterAll(async () => {
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+class InjectedFailure extends Error {
+  static readonly errorName = 'InjectedFailure';
+  override readonly name: string = InjectedFailure.errorName;
+}
+
+/** Makes Investigate and Acknowledge fail (every attempt) for complaints carrying the marker. */
+function failOnMarker(step: WorkflowStep, handler: LambdaHandler): LambdaHandler {
+  if (step !== 'investigate' && step !== 'acknowledge') return handler;
+  return async (event) => {
+    const { complaintId, failure } = event as { complaintId: string; failure?: unknown };
+    const c = failure ? undefined : await store.get(complaintId);
+    const marked =
+      step === 'acknowledge'
+        ? c?.subject.includes(failMarker)
+        : (await store.timeline(complaintId)).some(
+            (e) => e.kind === 'message' && e.text.includes(failMarker),
+          );
+    if (marked) throw new InjectedFailure('injected by the test');
+    return handler(event);
+  };
+}
 
 interface Detail {
   complaint: {
@@ -73,6 +99,8 @@ interface Detail {
     proposal?: { approverRole: string };
     lastRejection?: { reason: string };
     resolution?: { amount?: number; appliedBy: { role: string }; authorityLimit: number | null };
+    failure?: { state: string; error: string };
+    reference: string;
     closure?: { reason: string; mergedInto?: string };
     reopenCount?: number;
   };
@@ -384,25 +412,60 @@ describe.concurrent('lifecycle paths', () => {
     expect(reopened.complaint.priority).toBe('high');
   });
 
-  it('a decision the definition does not know fails the execution in UnknownDecision', async () => {
-    const { id } = await openCase('Test of the default branch', 'Hello.');
+  it('a step that fails for good puts the complaint in the manager queue; the manager resolves it', async () => {
+    const { id, customer } = await openCase('Test of a failing step', 'Hello, my order is wrong.');
     await waitingFor(id, 'agent');
     const complaint = await store.get(id);
+    // A decision the definition does not know: RouteDecision hands it to RecordFailure like a failed step.
     await sfn.send(
       new SendTaskSuccessCommand({
         taskToken: complaint?.taskToken as string,
         output: '{"action":"teleport"}',
       }),
     );
-    await waitFor(async () => {
-      const list = await sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
-          statusFilter: 'FAILED',
-        }),
-      );
-      return list.executions?.find((e) => e.name === id);
-    }, 'the execution to fail');
+    const attention = await waitingFor(id, 'attention');
+    expect(attention.complaint).toMatchObject({
+      status: 'needs_attention',
+      failure: { state: 'RouteDecision', error: 'UnknownDecision' },
+    });
+    expect(audits(attention, 'recordFailure')[0]?.details).toMatchObject({ managerAlert: true });
+    await waitForMail(stack.endpoints, `manager@${mailDomain}`, new RegExp(attention.complaint.reference));
+    const queue = await api<{ items: { id: string }[] }>(
+      stack.endpoints,
+      'GET',
+      '/complaints?queue=manager',
+      {
+        token: token('manager'),
+      },
+    );
+    expect(queue.body.items.map((c) => c.id)).toContain(id);
+    expect((await post(id, 'resolution', refund(300), 'manager')).status).toBe(202);
+    await waitForMail(stack.endpoints, customer, /Refund of 300 EUR/);
+    const resolved = await until(id, (d) => d.complaint.resolution !== undefined, 'resolved by the manager');
+    expect(resolved.complaint.resolution).toMatchObject({ amount: 300, appliedBy: { role: 'manager' } });
+  });
+
+  it('a Lambda step failing for good is caught and recorded with the state name', async () => {
+    const { id } = await openCase('Fail the investigation', `Please fail ${failMarker} thanks.`);
+    const attention = await waitingFor(id, 'attention');
+    expect(attention.complaint).toMatchObject({
+      status: 'needs_attention',
+      failure: { state: 'Investigate', error: 'InjectedFailure' },
+    });
+    // The manager hands it back to the agents: one tier up, waiting for an agent again.
+    expect((await post(id, 'escalation', { reason: 'Investigate by hand.' }, 'manager')).status).toBe(202);
+    await until(id, (d) => d.complaint.waitingFor === 'agent' && d.complaint.tier === 2, 'back with tier 2');
+  });
+
+  it('an acknowledgement that cannot be sent is recorded and the complaint is investigated all the same', async () => {
+    const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
+    await sendMail(stack.endpoints, { from: customer, subject: `No ack ${failMarker}`, text: 'Hello.' });
+    const found = await waitFor(async () => {
+      const complaints = await store.byCustomer(customer, { limit: 1 });
+      return complaints.items[0];
+    }, 'the complaint');
+    const d = await waitingFor(found.id, 'agent');
+    expect(audits(d, 'acknowledgementFailed')[0]?.details).toMatchObject({ error: 'InjectedFailure' });
   });
 });
 
