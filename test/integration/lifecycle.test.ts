@@ -15,6 +15,7 @@ import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scri
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { replayHarness } from './replayHarness';
 
 /**
  * Every path of the lifecycle (BRIEF §2) through the local stack: the CDK-synthesized definition on the
@@ -23,6 +24,27 @@ import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
  * entered every state of the definition.
  */
 let stack: LocalStack;
+/**
+ * `LIFECYCLE_REPLAY=1` (test/integration/replay.test.ts): every step invocation runs twice and the
+ * previous step once more late; the paths must end as they do with single runs, and no extra run may
+ * change anything.
+ */
+const replay =
+  process.env.LIFECYCLE_REPLAY === '1'
+    ? replayHarness(
+        {
+          get: (id) => store.get(id),
+          timeline: (id) => store.timeline(id),
+        } as DynamoComplaintStore,
+        async (c) =>
+          (await mailbox(stack.endpoints.mailbox.url)).filter(
+            (m) =>
+              m.destination.to.includes(c.customerEmail) ||
+              m.subject.includes(c.reference) ||
+              (m.body.text ?? '').includes(c.reference),
+          ).length,
+      )
+    : undefined;
 const mailDomain = 'support.localhost';
 /** Steps fail for good on complaints whose subject or first mail carries this marker. */
 const failMarker = 'FAIL-THIS-STEP';
@@ -42,7 +64,10 @@ beforeAll(async () => {
       },
     },
     approval: { responseSeconds: 6 },
-    infoRequest: { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
+    // Replayed steps take longer (each run is compared): the customer gets more time to answer.
+    infoRequest: replay
+      ? { reminderAfterSeconds: 6, closeAfterSeconds: 4 }
+      : { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
     followUp: {
       delaySeconds: 1,
       callSlaSeconds: 6,
@@ -51,7 +76,15 @@ beforeAll(async () => {
       surveyLinkLifetimeSeconds: 6,
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', wrapLambda: failOnMarker });
+  stack = await startLocalStack({
+    dataDir,
+    quiet: true,
+    profile: 'fast',
+    wrapLambda: (step, handler) => {
+      const failing = failOnMarker(step, handler);
+      return replay ? replay.wrap(step, failing) : failing;
+    },
+  });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
   store = new DynamoComplaintStore(
@@ -494,5 +527,13 @@ describe('state coverage', () => {
     } while (nextToken);
     expect(states.filter((s) => !entered.has(s))).toEqual([]);
     expect((await mailbox(stack.endpoints.mailbox.url)).length).toBeGreaterThan(20);
+  });
+});
+
+describe.runIf(replay)('replay safety', () => {
+  it('running every step twice, and the previous step again late, changed nothing', () => {
+    expect(replay?.counts.replays).toBeGreaterThan(50);
+    expect(replay?.counts.stale).toBeGreaterThan(20);
+    expect(replay?.findings).toEqual([]);
   });
 });
