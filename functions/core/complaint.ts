@@ -135,6 +135,8 @@ export interface Complaint {
   taskToken?: string;
   /** Whom the live token waits for. */
   waitingFor?: WaitingFor;
+  /** When the live wait was registered (with `slaDueAt`, its deadline: tells a timeout from a stale step). */
+  waitingSince?: string;
   /**
    * The latest task tokens a decision or a timeout step consumed, newest last: a redelivered
    * registration of one of these waits is a no-op instead of reviving a wait that is over.

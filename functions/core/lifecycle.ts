@@ -136,7 +136,11 @@ export function awaitPerson(
 ): TransitionResult {
   const due = new Date(now.getTime() + awaitSeconds * 1000).toISOString();
   // The decision that led here has been acted on by the workflow; a proposal now waits for approval.
-  const changes: Partial<Complaint> = clearDecision({ waitingFor, slaDueAt: due });
+  const changes: Partial<Complaint> = clearDecision({
+    waitingFor,
+    slaDueAt: due,
+    waitingSince: now.toISOString(),
+  });
   changes.taskToken = taskToken;
   if (waitingFor === 'approval' && c.pendingDecision?.action === 'request_approval') {
     changes.proposal = c.pendingDecision.proposal;
@@ -173,6 +177,7 @@ export function acceptDecision(
       spentTokens: spend(c, c.taskToken),
       taskToken: undefined,
       waitingFor: undefined,
+      waitingSince: undefined,
       ...(actor.kind === 'agent' && c.waitingFor === 'agent' ? { assignee: actor.id } : {}),
       ...(contactsCustomer && !c.firstResponseAt ? { firstResponseAt: now.toISOString() } : {}),
     },
@@ -213,6 +218,26 @@ export function decisionAbandoned(c: Complaint, now: Date): boolean {
   return now.getTime() - new Date(c.decidingSince).getTime() > abandonedDecisionSeconds * 1000;
 }
 
+/**
+ * Whether the live wait (of this kind) is the one whose timeout a step handles: it must be over its
+ * midpoint. The task's timeout fires at its deadline (`slaDueAt`, give or take the registration's own
+ * latency), while a stale timeout step delivered late meets the next wait just after it began. Together
+ * with the token a timeout consumes, this keys every timeout step to the wait that timed out.
+ */
+export function waitTimedOut(c: Complaint, kind: WaitingFor, now: Date): boolean {
+  if (!c.taskToken || c.waitingFor !== kind || !c.slaDueAt) return false;
+  const due = new Date(c.slaDueAt).getTime();
+  const since = c.waitingSince ? new Date(c.waitingSince).getTime() : due;
+  return now.getTime() >= since + (due - since) / 2;
+}
+
+/** The wait whose timeout each timeout cause handles. */
+const timedOutWait: Partial<Record<EscalationCause, WaitingFor>> = {
+  sla_breach: 'agent',
+  approval_timeout: 'approval',
+  follow_up_overdue: 'follow_up',
+};
+
 /** Causes that follow the timeout of a wait: the escalation consumes that wait's token. */
 export function isTimeoutCause(cause: EscalationCause): boolean {
   return cause === 'sla_breach' || cause === 'approval_timeout' || cause === 'follow_up_overdue';
@@ -220,13 +245,17 @@ export function isTimeoutCause(cause: EscalationCause): boolean {
 
 /**
  * Whether an escalation step has nothing (left) to do: a replay or a stale delivery. A timeout consumes
- * the live token of the wait that timed out (a replay finds it gone); a risk escalation is done once the
- * tier is high enough; an agent's request is consumed with their pending decision.
+ * the live token of the wait that timed out (a replay finds it gone, a stale one finds a newer wait that
+ * has not timed out); a risk escalation is done once the tier is high enough; an agent's request is
+ * consumed with their pending decision.
  */
-export function escalationDone(c: Complaint, cause: EscalationCause): boolean {
+export function escalationDone(c: Complaint, cause: EscalationCause, now: Date): boolean {
   if (cause === 'risk_signal') return c.status !== 'investigating' || !needsRiskEscalation(c);
   if (cause === 'agent_request') return c.status !== 'deciding' || c.pendingDecision?.action !== 'escalate';
-  return !c.taskToken && c.status !== 'deciding';
+  // A decision in flight when the wait timed out: escalate() waits for it or releases it.
+  if (c.status === 'deciding') return false;
+  const kind = timedOutWait[cause];
+  return !kind || !waitTimedOut(c, kind, now);
 }
 
 export type EscalationCause =
@@ -477,6 +506,7 @@ function clearDecision(changes: Partial<Complaint>): Partial<Complaint> {
     decidingSince: undefined,
     taskToken: undefined,
     waitingFor: undefined,
+    waitingSince: undefined,
     ...changes,
   };
 }

@@ -20,17 +20,11 @@ interface Snapshot {
 }
 
 /**
- * Steps keyed by the live token of the wait they end (a timeout) rather than by an id in their input: a
- * stale delivery after a newer wait is registered cannot be told from the real one, so the harness
- * replays them only in place (twice in a row), not late.
+ * RecordFailure records a failure once per live wait: the manager's wait timing out is a new failure. A
+ * late RecordFailure after AwaitAttention has registered cannot be told from that timeout, so the harness
+ * replays it only in place (twice in a row), not late.
  */
-function keyedByLiveToken(step: WorkflowStep, event: Record<string, unknown>): boolean {
-  if (step === 'recordFailure') return true;
-  if (step === 'escalate') return event.cause !== 'agent_request' && event.cause !== 'risk_signal';
-  if (step === 'contactCustomer') return event.kind === 'reminder';
-  if (step === 'close') return event.reason === 'abandoned' || event.reason === 'no_response';
-  return false;
-}
+const replayedInPlaceOnly = (step: WorkflowStep) => step === 'recordFailure';
 
 /**
  * Entries a person (agent, customer) or the API added meanwhile: the comparison is skipped then, as the
@@ -123,7 +117,7 @@ export function replayHarness(store: ComplaintStore, mailsAbout: (c: Complaint) 
       }
 
       const older = previous.get(complaintId);
-      if (older && !keyedByLiveToken(older.step, older.event)) {
+      if (older && !replayedInPlaceOnly(older.step)) {
         counts.stale++;
         await older.run(older.event).catch(() => undefined);
         const after = await snapshot(complaintId);

@@ -23,6 +23,7 @@ import {
   pendingFor,
   recordFailure,
   releaseDecision,
+  waitTimedOut,
 } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
 
@@ -63,6 +64,8 @@ const waiting = (over: Partial<Complaint> = {}): Complaint => ({
   status: 'awaiting_agent',
   taskToken: 'token-1',
   waitingFor: 'agent',
+  // Its deadline has come: a timeout step acts on it.
+  slaDueAt: t0.toISOString(),
   ...over,
 });
 
@@ -153,9 +156,29 @@ describe('replay keys', () => {
 
   it('a timeout escalation consumes the live token; its replay finds nothing to do', () => {
     const up = escalate(waiting(), 'sla_breach', policy, t0).complaint;
-    expect(escalationDone(waiting(), 'sla_breach')).toBe(false);
-    expect(escalationDone(up, 'sla_breach')).toBe(true);
+    expect(escalationDone(waiting(), 'sla_breach', t0)).toBe(false);
+    expect(escalationDone(up, 'sla_breach', t0)).toBe(true);
     expect(up.spentTokens).toEqual(['token-1']);
+  });
+
+  it('a timeout step acts only on a live wait past its midpoint: a stale one meets the next wait early', () => {
+    const registered = awaitPerson(
+      { ...base, status: 'investigating' },
+      'token-5',
+      'agent',
+      3600,
+      policy,
+      t0,
+    ).complaint;
+    expect(registered.waitingSince).toBe(t0.toISOString());
+    const early = new Date(t0.getTime() + 60_000);
+    const late = new Date(t0.getTime() + 3_600_000);
+    expect(waitTimedOut(registered, 'agent', early)).toBe(false);
+    expect(escalationDone(registered, 'sla_breach', early)).toBe(true);
+    expect(waitTimedOut(registered, 'agent', late)).toBe(true);
+    expect(escalationDone(registered, 'sla_breach', late)).toBe(false);
+    // A timeout of another kind of wait never acts on this one.
+    expect(escalationDone(registered, 'approval_timeout', late)).toBe(true);
   });
 
   it('an agent request escalation consumes the decision; a risk escalation is done once the tier is high enough', () => {
@@ -165,11 +188,11 @@ describe('replay keys', () => {
       agent,
       t0,
     ).complaint;
-    expect(escalationDone(deciding, 'agent_request')).toBe(false);
-    expect(escalationDone(escalate(deciding, 'agent_request', policy, t0).complaint, 'agent_request')).toBe(
-      true,
-    );
-    expect(escalationDone({ ...base, status: 'awaiting_agent' }, 'risk_signal')).toBe(true);
+    expect(escalationDone(deciding, 'agent_request', t0)).toBe(false);
+    expect(
+      escalationDone(escalate(deciding, 'agent_request', policy, t0).complaint, 'agent_request', t0),
+    ).toBe(true);
+    expect(escalationDone({ ...base, status: 'awaiting_agent' }, 'risk_signal', t0)).toBe(true);
   });
 
   it('a timeout meeting a decision in flight waits; one abandoned for longer than the API can take is released', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Complaint } from '../../core/complaint';
-import { type CloseReason, close, pendingFor } from '../../core/lifecycle';
+import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -15,16 +15,16 @@ const eventSchema = z.object({
  * Whether this close is still due: a person's close consumes their pending decision, a timeout's the
  * live wait it ends. A replay (already closed) or a stale delivery (the complaint moved on) is not.
  */
-function due(c: Complaint, reason: CloseReason): boolean {
+function due(c: Complaint, reason: CloseReason, now: Date): boolean {
   switch (reason) {
     case 'agent':
       return pendingFor(c, ['close']) !== undefined;
     case 'satisfied':
       return pendingFor(c, ['follow_up'], ['satisfied']) !== undefined;
     case 'abandoned':
-      return c.status === 'awaiting_customer' && c.waitingFor === 'customer';
+      return c.status === 'awaiting_customer' && waitTimedOut(c, 'customer', now);
     case 'no_response':
-      return c.status === 'awaiting_follow_up' && c.waitingFor === 'survey';
+      return c.status === 'awaiting_follow_up' && waitTimedOut(c, 'survey', now);
   }
 }
 
@@ -37,7 +37,7 @@ export async function handler(event: unknown) {
   const services = getServices();
   const now = new Date();
   let complaint = await loadComplaint(services, complaintId);
-  if (due(complaint, reason)) {
+  if (due(complaint, reason, now)) {
     if (reason === 'abandoned') {
       await mailCustomerOnce(
         services,

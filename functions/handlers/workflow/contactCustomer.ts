@@ -7,6 +7,7 @@ import {
   sendSurvey,
   surveyExpiry,
   surveySent,
+  waitTimedOut,
   workflowState,
 } from '../../core/lifecycle';
 import { reminderMail, surveyMail } from '../../core/mail/templates';
@@ -39,7 +40,7 @@ async function versionOfLast(services: Services, c: Complaint, action: string): 
 /**
  * Customer-facing steps without a person: the reminder after an unanswered request for information,
  * the bookkeeping of an unreachable follow-up call, and the satisfaction survey after the last attempt.
- * Replay keys: the reminder consumes the live token of the wait that timed out, the unreachable count
+ * Replay keys: the reminder consumes the live token of the wait that timed out (`waitTimedOut`), the unreachable count
  * consumes the agent's pending outcome, the survey is sent once per follow-up (`surveySentAt`); a replay
  * finds its change made and only makes sure the mail went out, under the key of the first run.
  */
@@ -52,7 +53,7 @@ export async function handler(event: unknown) {
   let complaint = await loadComplaint(services, complaintId);
 
   if (kind === 'reminder') {
-    if (complaint.waitingFor === 'customer' && complaint.taskToken) {
+    if (waitTimedOut(complaint, 'customer', now)) {
       const { complaint: next, audit } = remindCustomer(complaint, policy, now);
       await services.store.save(next, [audit]);
       complaint = next;

@@ -28,7 +28,7 @@ export async function handler(event: unknown) {
   const services = getServices();
   const now = new Date();
   const complaint = await loadComplaint(services, complaintId);
-  if (escalationDone(complaint, cause)) return workflowState(complaint, now);
+  if (escalationDone(complaint, cause, now)) return workflowState(complaint, now);
   // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries until
   // the API has released it or the core finds it abandoned and releases it itself.
   const result = escalate(complaint, cause, config().policy, now);
