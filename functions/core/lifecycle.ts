@@ -691,7 +691,14 @@ export function recordFailure(
       assignee: undefined,
       spentTokens: spend(c, c.taskToken),
     }),
-    { state: failure.state, error: failure.error, cause: failure.cause, managerAlert: true },
+    {
+      state: failure.state,
+      error: failure.error,
+      cause: failure.cause,
+      managerAlert: true,
+      // The decision the failed step was applying, for the manager who decides anew.
+      ...(c.pendingDecision ? { pendingDecision: c.pendingDecision } : {}),
+    },
   );
 }
 
