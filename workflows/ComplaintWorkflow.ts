@@ -56,13 +56,13 @@ export const taskRetries: RetryProps[] = [
     jitterStrategy: JitterType.FULL,
   },
   // A person's decision is in flight: the API completes or releases it within its 30 s integration
-  // timeout, and the lifecycle core releases a decision abandoned for longer (abandonedDecisionSeconds),
-  // so the attempts span several minutes.
+  // timeout, and the lifecycle core releases a decision abandoned for longer (abandonedDecisionSeconds):
+  // the attempts span about ten minutes nominally, so even with full jitter they outlast that.
   {
     errors: [...busyErrors],
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 8,
+    maxAttempts: 10,
     maxDelay: Duration.seconds(120),
     jitterStrategy: JitterType.FULL,
   },

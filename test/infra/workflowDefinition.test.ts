@@ -5,6 +5,7 @@ import validateAsl from 'asl-validator';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComplaintBusyError, ConflictError } from '../../functions/core/errors';
+import { abandonedDecisionSeconds } from '../../functions/core/lifecycle';
 import { OutboundMailInFlightError } from '../../functions/shared/customerMail';
 import { sendLeaseSeconds } from '../../functions/shared/mailServices';
 import { awsTransientErrors, lambdaServiceErrors } from '../../functions/shared/retryableErrors';
@@ -111,6 +112,13 @@ describe('synthesized workflow definition', () => {
       (_, i) => interval * (inFlight?.backoffRate ?? 1) ** i,
     );
     expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(4 * sendLeaseSeconds);
+    // Past the age at which the core releases an abandoned decision, even with full jitter (half on average).
+    const busy = taskRetries.find((r) => r.errors?.includes(ComplaintBusyError.errorName));
+    const cap = busy?.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
+    const busyWaits = Array.from({ length: busy?.maxAttempts ?? 0 }, (_, i) =>
+      Math.min(cap, (busy?.interval?.toSeconds() ?? 0) * (busy?.backoffRate ?? 1) ** i),
+    );
+    expect(busyWaits.reduce((a, b) => a + b, 0) / 2).toBeGreaterThan(4 * abandonedDecisionSeconds);
   });
 
   it('starts with the acknowledgement, then investigates whether or not it was sent', () => {
