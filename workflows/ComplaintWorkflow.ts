@@ -140,7 +140,7 @@ export interface ComplaintWorkflowProps {
 }
 
 /**
- * The complaint lifecycle (BRIEF §2) as the one Step Functions definition: CDK synthesizes it for AWS
+ * The complaint lifecycle as the one Step Functions definition: CDK synthesizes it for AWS
  * and the local stack executes the synthesized JSON. Each Lambda step returns the workflow state
  * `{ complaintId, tier, awaitSeconds, ... }`; each callback task puts the person's answer in
  * `$.decision`. Waiting for a person is `.waitForTaskToken` with the time left to the deadline as

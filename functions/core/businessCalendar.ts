@@ -2,7 +2,7 @@ import { tzOffset } from '@date-fns/tz';
 import type { BusinessCalendarPolicy } from './policy';
 
 /**
- * Business time (BRIEF §3): SLA targets and follow-up delays only run during the working hours of
+ * Business time: SLA targets and follow-up delays only run during the working hours of
  * working days in the calendar's time zone, minus holidays. Pure functions over epoch milliseconds.
  *
  * A local calendar day is numbered like an epoch day (days since 1970-01-01 of the *local* date), so

@@ -3,7 +3,7 @@ import type { Investigation } from './investigation';
 import type { AgentRole, Priority } from './policy';
 import type { SlaClock } from './sla';
 
-/** Where a complaint is in its lifecycle (BRIEF §2). */
+/** Where a complaint is in its lifecycle. */
 export const complaintStatuses = [
   'received',
   'investigating',

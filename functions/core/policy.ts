@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Policies are data (BRIEF §3): validated once at cold start from the `COMPLAINTS_POLICY` JSON
+ * Policies are data: validated once at cold start from the `COMPLAINTS_POLICY` JSON
  * (CDK context in AWS) or a named profile. All durations are seconds so that the fast profile can
  * compress a lifecycle of days into about a minute without another code path.
  */
@@ -95,7 +95,7 @@ const day = 24 * hour;
 const businessDay = 8 * hour;
 
 export const policyProfiles = {
-  /** Production defaults: tier caps from BRIEF §3, SLA targets in hours. */
+  /** Production defaults: tier caps, SLA targets in hours. */
   standard: {
     currency: 'EUR',
     calendar: {

@@ -18,7 +18,7 @@ import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { replayHarness } from './replayHarness';
 
 /**
- * Every path of the lifecycle (BRIEF §2) through the local stack: the CDK-synthesized definition on the
+ * Every path of the lifecycle through the local stack: the CDK-synthesized definition on the
  * local Step Functions endpoint, real SMTP in, the SES mailbox out, the agent API with dev JWTs. The
  * fast profile with shorter timers keeps each path to seconds; the last test checks that together they
  * entered every state of the definition.
