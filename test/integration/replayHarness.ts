@@ -74,6 +74,9 @@ export function replayHarness(store: ComplaintStore, mailsAbout: (c: Complaint) 
     const known = new Set(before.timeline.map((e) => e.id));
     const added = after.timeline.filter((e) => !known.has(e.id));
     if (added.some(concurrent)) return 'concurrent';
+    // An entry's key includes its time: the same id written again at another time is a second item.
+    const copies = after.timeline.length - before.timeline.length - added.length;
+    if (copies > 0) return `${copies} timeline entries written again`;
     if (added.length > 0)
       return `timeline entries added: ${added.map((e) => ('action' in e ? e.action : e.id)).join(', ')}`;
     if (!isDeepStrictEqual(before.complaint, after.complaint)) {

@@ -33,10 +33,14 @@ export async function handler(event: unknown) {
   const cfg = config();
   const now = new Date();
   const complaint = await loadComplaint(services, complaintId);
+  const timeline = await services.store.timeline(complaintId);
+  const id = acknowledgementId(complaintId);
   if (failure) {
+    // A timeline item's key includes its time: a replay must not add the entry again.
+    if (timeline.some((e) => e.id === `${id}-failed`)) return { complaintId };
     const entry: AuditEntry = {
       kind: 'audit',
-      id: `${acknowledgementId(complaintId)}-failed`,
+      id: `${id}-failed`,
       at: now.toISOString(),
       action: 'acknowledgementFailed',
       actor: { kind: 'system', id: 'workflow' },
@@ -48,8 +52,6 @@ export async function handler(event: unknown) {
     logger.warn('acknowledgement failed for good', { complaintId, error: failure.Error });
     return { complaintId };
   }
-  const timeline = await services.store.timeline(complaintId);
-  const id = acknowledgementId(complaintId);
   if (timeline.some((e) => e.id === id || e.id === `${id}-suppressed`)) return { complaintId };
   const first = timeline.find((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound');
   const previous = complaint.linkedTo ? await services.store.get(complaint.linkedTo) : undefined;
