@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import type { Complaint } from '../../functions/core/complaint';
+import { abandonedDecisionSeconds, acceptDecision } from '../../functions/core/lifecycle';
 import type { AgentRole } from '../../functions/core/policy';
 import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
@@ -410,6 +412,31 @@ describe.concurrent('lifecycle paths', () => {
       15_000,
     );
     expect(overdue.complaint.tier).toBe(2);
+  });
+
+  it('a decision whose hand-over died is released by the escalation once its wait times out', async () => {
+    const { id } = await openCase('Lost decision', 'My refund decision never arrived.');
+    await waitingFor(id, 'agent');
+    const waiting = (await store.get(id)) as Complaint;
+    // What the API's accepting write leaves when its process dies before SendTaskSuccess, a while ago.
+    const agent = { kind: 'agent' as const, id: 'dev-tier1', role: 'tier1' as const };
+    const resolution = { ...refund(40), type: 'refund' as const, appliedBy: agent, authorityLimit: 100 };
+    const acceptedAt = new Date(Date.now() - (abandonedDecisionSeconds + 1) * 1000);
+    const decision = { action: 'resolve' as const, resolution, decisionId: 'lost-1' };
+    const accepted = acceptDecision(waiting, decision, agent, acceptedAt);
+    await store.save(accepted.complaint, [accepted.audit], { taskToken: waiting.taskToken as string });
+    const up = await until(
+      id,
+      (d) => audits(d, 'escalate').length > 0 && d.complaint.waitingFor === 'agent',
+      'released and escalated',
+      30_000,
+    );
+    expect(audits(up, 'releaseDecision')[0]?.details).toMatchObject({
+      reason: 'decision_abandoned',
+      decisionId: 'lost-1',
+    });
+    expect(up.complaint).toMatchObject({ status: 'awaiting_agent', tier: 2 });
+    expect(up.complaint.resolution).toBeUndefined();
   });
 
   it('an agent closes a duplicate into the original', async () => {
