@@ -8,7 +8,7 @@ import type { Figure } from './report';
 const pricePer1000Transitions = 0.025;
 
 interface Detail {
-  complaint: { id: string; status: string; version: number; waitingFor?: string };
+  complaint: { id: string; status: string; version: number; tier: 1 | 2 | 3; waitingFor?: string };
 }
 
 /** Billed state transitions of an execution: every state entered (AWS counts each step executed). */
@@ -84,10 +84,13 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
     );
   }
 
+  // An agent of the complaint's tier acts on it (the tier rule): tier 1, or above once it escalated.
+  const agentOf = (d: Detail) => endpoints.tokens[`tier${d.complaint.tier}`];
+
   async function resolveAndClose(id: string) {
     const read = await waiting(id, 'agent');
     await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
-      token: tier1,
+      token: agentOf(read),
       body: {
         type: 'apology',
         summary: 'We are sorry about the scratch.',
@@ -97,7 +100,7 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
     });
     const resolved = await waiting(id, 'follow_up');
     await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
-      token: tier1,
+      token: agentOf(resolved),
       body: { outcome: 'satisfied', version: resolved.complaint.version },
     });
     await until(id, (d) => d.complaint.status === 'closed');

@@ -9,28 +9,43 @@ import {
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
+import { accessOf, type RawMailArea, tableStatementsOf } from './functionAccess';
 
 /** Prefix SES stores raw inbound MIME under in the raw-mail bucket. */
 export const rawMailPrefix = 'inbound/';
 /** Prefix intake stores the attachments of inbound mail under, beside the raw mail. */
 export const attachmentPrefix = 'attachments/';
 
-export interface ComplaintsStackProps extends StackProps, AppContext {}
+export interface ComplaintsStackProps extends StackProps, Omit<AppContext, 'warnings'> {}
+
+/** Where each raw-mail area lives in the bucket. */
+const rawMailAreas: Record<RawMailArea, string> = { inbound: rawMailPrefix, attachments: attachmentPrefix };
+
+/** The resources a declared access refers to, beside the stack's own. */
+interface AccessTargets {
+  senderAddress: string;
+  /** SES identities the sender may send as: the mail domain, the sender's domain and address. */
+  identities: string[];
+  notificationKey: IKey;
+  surveyKey: ISecret;
+}
 
 /**
  * The whole complaint-resolution service: SES receiving (S3 then the intake Lambda), the DynamoDB table,
@@ -50,6 +65,7 @@ export class ComplaintsStack extends Stack {
   constructor(scope: Construct, id: string, props: ComplaintsStackProps) {
     super(scope, id, props);
     const supportAddress = `support@${props.mailDomain}`;
+    const senderDomain = props.senderAddress.split('@')[1] as string;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: tableKeys.partitionKey, type: AttributeType.STRING },
@@ -87,11 +103,13 @@ export class ComplaintsStack extends Stack {
       ...(props.policyJson ? { COMPLAINTS_POLICY: props.policyJson } : {}),
     };
 
-    // One function per workflow step, named after it (investigate -> InvestigateFn).
+    // One function per workflow step, named after it (investigate -> InvestigateFn). A step without a
+    // declared access fails here, before anything is granted.
     const workflowFunctions = Object.fromEntries(
       (Object.keys(workflowSteps) as WorkflowStep[]).map((step) => [
         step,
         new HandlerFunction(this, `${step[0]?.toUpperCase()}${step.slice(1)}Fn`, {
+          access: accessOf(step),
           entry: workflowSteps[step].entry,
           description: workflowSteps[step].description,
           environment,
@@ -101,109 +119,6 @@ export class ComplaintsStack extends Stack {
     this.workflowFunctions = workflowFunctions;
     this.workflow = new ComplaintWorkflow(this, 'Workflow', { functions: workflowFunctions });
     const { stateMachine } = this.workflow;
-
-    // SES invokes intake asynchronously (two retries); what still fails lands here instead of vanishing.
-    const intakeFailures = new Queue(this, 'IntakeFailures', {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(intakeFailures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the intake Lambda (async invocations).',
-    });
-    this.intake = new HandlerFunction(this, 'IntakeFn', {
-      entry: 'functions/handlers/intake.ts',
-      description: 'SES receipt: threads or opens a complaint from the raw mail',
-      // Parsing a raw mail of up to 40 MB with attachments needs memory and time.
-      memorySize: 1024,
-      timeout: Duration.minutes(2),
-      deadLetterQueue: intakeFailures,
-      environment: {
-        ...environment,
-        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-        RAW_MAIL_BUCKET: this.rawMail.bucket.bucketName,
-        RAW_MAIL_PREFIX: rawMailPrefix,
-      },
-    });
-    this.apiHandler = new HandlerFunction(this, 'ApiFn', {
-      entry: 'functions/handlers/api.ts',
-      description: 'Agent HTTP API router',
-      timeout: Duration.seconds(15),
-      environment: { ...environment, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
-    });
-
-    const allFunctions = [this.intake, this.apiHandler, ...Object.values(workflowFunctions)];
-    // SES v2 SendEmail is authorized on the sending identities: the mail domain and the sender's domain/address.
-    const senderDomain = props.senderAddress.split('@')[1] as string;
-    const identities = [...new Set([props.mailDomain, senderDomain, props.senderAddress])];
-    const sendEmail = new PolicyStatement({
-      actions: ['ses:SendEmail'],
-      resources: identities.map((identity) =>
-        this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-      ),
-    });
-    for (const fn of allFunctions) {
-      this.table.grantReadWriteData(fn);
-      fn.addToRolePolicy(sendEmail);
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arnRef(this.table)}/index/*]`,
-        reason: 'Queries the table\'s own GSIs (byCustomer, queue, byAssignee); "/index/*" names only those.',
-      });
-    }
-    // The raw-mail store only reads objects SES wrote under the prefix; keys are SES message ids.
-    this.intake.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`)],
-      }),
-    );
-    Validations.of(this.intake.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${rawMailPrefix}*]`,
-      reason: 'SES names each raw mail object after its message id: only the inbound prefix is readable.',
-    });
-    // Intake stores attachments beside the raw mail (keys `attachments/<SES id>/<n>-<name>`). The API
-    // releases quarantined mail through the same intake code: it reads the raw mail, stores the
-    // attachments and starts (or, for a reply, resumes or restarts) executions.
-    const mailRoot = { RAW_MAIL_BUCKET: this.rawMail.bucket.bucketName, RAW_MAIL_PREFIX: rawMailPrefix };
-    for (const fn of [this.intake, this.apiHandler]) {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['s3:PutObject'],
-          resources: [this.rawMail.bucket.arnForObjects(`${attachmentPrefix}*`)],
-        }),
-      );
-      fn.addEnvironment('ATTACHMENT_PREFIX', attachmentPrefix);
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${attachmentPrefix}*]`,
-        reason:
-          'Attachment keys carry the SES message id of their mail: only the attachments prefix is writable.',
-      });
-    }
-    this.apiHandler.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`)],
-      }),
-    );
-    // GDPR erasure (POST /customers/{email}/erase) deletes the customer's raw mail and attachments.
-    this.apiHandler.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:DeleteObject'],
-        resources: [
-          this.rawMail.bucket.arnForObjects(`${rawMailPrefix}*`),
-          this.rawMail.bucket.arnForObjects(`${attachmentPrefix}*`),
-        ],
-      }),
-    );
-    for (const [name, value] of Object.entries(mailRoot)) this.apiHandler.addEnvironment(name, value);
-    Validations.of(this.apiHandler.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${arnRef(this.rawMail.bucket)}/${rawMailPrefix}*]`,
-      reason: 'Releasing a quarantined mail reads its raw MIME, named after its SES message id.',
-    });
-    stateMachine.grantStartExecution(this.intake);
-    stateMachine.grantStartExecution(this.apiHandler);
-    stateMachine.grantTaskResponse(this.apiHandler);
     Validations.of(stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -216,22 +131,40 @@ export class ComplaintsStack extends Stack {
       })),
     );
 
+    // SES invokes intake asynchronously (two retries); what still fails lands here instead of vanishing.
+    const intakeFailures = new Queue(this, 'IntakeFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.intake = new HandlerFunction(this, 'IntakeFn', {
+      entry: 'functions/handlers/intake.ts',
+      description: 'SES receipt: threads or opens a complaint from the raw mail',
+      // Parsing a raw mail of up to 40 MB with attachments needs memory and time.
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      deadLetterQueue: intakeFailures,
+      access: accessOf('intake'),
+      environment,
+    });
+    this.apiHandler = new HandlerFunction(this, 'ApiFn', {
+      entry: 'functions/handlers/api.ts',
+      description: 'Agent HTTP API router',
+      timeout: Duration.seconds(15),
+      access: accessOf('api'),
+      environment,
+    });
+    const allFunctions: HandlerFunction[] = [
+      this.intake,
+      this.apiHandler,
+      ...Object.values(workflowFunctions),
+    ];
+
     this.agentApi = new AgentApi(this, 'AgentApi', {
       handler: this.apiHandler,
       callbackUrls: props.authCallbackUrls,
       domainPrefix: props.authDomainPrefix,
     });
-
-    // A customer reply resumes a waiting task or reopens a resolved complaint under a new execution
-    // (through intake, or through the API when a manager releases a quarantined reply).
-    stateMachine.grantTaskResponse(this.intake);
-    for (const fn of [this.intake, this.apiHandler]) {
-      stateMachine.grantExecution(fn, 'states:StopExecution');
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
-        reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
-      });
-    }
 
     // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
     // message attribute per subscriber.
@@ -243,6 +176,22 @@ export class ComplaintsStack extends Stack {
       masterKey: notificationKey,
       enforceSSL: true,
     });
+    // One subscription per address (SNS keeps one subscription per endpoint and topic), receiving the
+    // notifications of every role the address is listed under.
+    const rolesByAddress = new Map<string, AgentRole[]>();
+    for (const role of agentRoles) {
+      for (const address of props.notifications[role] ?? []) {
+        const key = address.toLowerCase();
+        rolesByAddress.set(key, [...(rolesByAddress.get(key) ?? []), role]);
+      }
+    }
+    for (const [address, roles] of rolesByAddress) {
+      this.teamNotifications.addSubscription(
+        new EmailSubscription(address, {
+          filterPolicy: { role: SubscriptionFilter.stringFilter({ allowlist: roles }) },
+        }),
+      );
+    }
     // The satisfaction links are HMAC-signed with this key; it is read by the step that mails the
     // survey and by the API route that records the answer.
     const surveyKey = new Secret(this, 'SurveySigningKey', {
@@ -254,17 +203,13 @@ export class ComplaintsStack extends Stack {
       reason:
         'Rotating the HMAC key would invalidate survey links already mailed (valid for their lifetime).',
     });
-    for (const fn of [...Object.values(workflowFunctions), this.intake, this.apiHandler]) {
-      this.teamNotifications.grantPublish(fn);
-      fn.addEnvironment('ALERT_TOPIC_ARN', this.teamNotifications.topicArn);
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: 'Publishing to the KMS-encrypted topic needs GenerateDataKey* on that one key only.',
+    for (const fn of allFunctions) {
+      this.grantDeclaredAccess(fn, {
+        senderAddress: props.senderAddress,
+        identities: [...new Set([props.mailDomain, senderDomain, props.senderAddress])],
+        notificationKey,
+        surveyKey,
       });
-    }
-    for (const fn of [workflowFunctions.contactCustomer, this.apiHandler]) {
-      surveyKey.grantRead(fn);
-      fn.addEnvironment('SURVEY_SIGNING_SECRET_ARN', surveyKey.secretArn);
     }
     // The API's own endpoint (the $default stage): references only the HttpApi, so no dependency cycle
     // through the router Lambda and the state machine.
@@ -287,6 +232,9 @@ export class ComplaintsStack extends Stack {
 
     new Monitoring(this, 'Monitoring', {
       alarmEmail: props.alarmEmail,
+      managerEmails: props.notifications.manager ?? [],
+      // Complaints stuck or lost: the workflow failed or timed out, or intake gave up on a mail.
+      managerAlarms: ['ExecutionsFailed', 'ExecutionsTimedOut', 'IntakeFailures'],
       zeroTolerance: {
         ...Object.fromEntries(allFunctions.map((fn) => [`${fn.node.id}Errors`, fn.metricErrors()])),
         ExecutionsFailed: stateMachine.metricFailed(),
@@ -310,6 +258,115 @@ export class ComplaintsStack extends Stack {
       value: this.receiptRuleSet.receiptRuleSetName,
       description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>',
     });
+  }
+
+  /**
+   * Grants a function what its {@link FunctionAccess} declares, and passes it the names of those
+   * resources (and of nothing else) in its environment.
+   */
+  private grantDeclaredAccess(fn: HandlerFunction, targets: AccessTargets) {
+    const { access, role } = fn;
+    const { stateMachine } = this.workflow;
+    for (const grant of tableStatementsOf(access)) {
+      // LeadingKeys is the partition key of every item the request touches (each item of a batch or a
+      // transaction); ForAllValues requires all of them to match one of the prefixes.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: grant.actions.map((action) => `dynamodb:${action}`),
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': grant.partitions.map((partition) => `${partition}#*`),
+            },
+          },
+        }),
+      );
+    }
+    if (access.indexes?.length) {
+      // Without a LeadingKeys condition: on an index query it would apply to the index's own partition
+      // key (CUSTOMER#, QUEUE#, AGENT#, SENDER#...), not to the item prefixes above. Queries only, on the
+      // named indexes.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: access.indexes.map(
+            (index) => `${this.table.tableArn}/index/${tableIndexes[index].name}`,
+          ),
+        }),
+      );
+    }
+    if (access.sendsMail) {
+      // SES v2 SendEmail (the mailer sends Simple content, no raw MIME: ses:SendEmail only) is authorized
+      // on the sending identities; ses:FromAddress pins the From to the configured sender. No
+      // configuration set is used, so none is granted.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: targets.identities.map((identity) =>
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          ),
+          conditions: { StringEquals: { 'ses:FromAddress': targets.senderAddress } },
+        }),
+      );
+    }
+    if (access.publishes) {
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['sns:Publish'], resources: [this.teamNotifications.topicArn] }),
+      );
+      // SNS encrypts each published message with a data key of the topic's key, on the publisher's rights.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [targets.notificationKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
+        }),
+      );
+      fn.addEnvironment('ALERT_TOPIC_ARN', this.teamNotifications.topicArn);
+    }
+    if (access.readsSurveyKey) {
+      targets.surveyKey.grantRead(fn);
+      fn.addEnvironment('SURVEY_SIGNING_SECRET_ARN', targets.surveyKey.secretArn);
+    }
+    if (access.rawMail) {
+      const bucket = this.rawMail.bucket;
+      const objectActions = {
+        read: 's3:GetObject',
+        write: 's3:PutObject',
+        delete: 's3:DeleteObject',
+      } as const;
+      for (const [use, action] of Object.entries(objectActions) as [keyof typeof objectActions, string][]) {
+        const areas = access.rawMail[use] ?? [];
+        if (areas.length === 0) continue;
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: [action],
+            resources: areas.map((area) => bucket.arnForObjects(`${rawMailAreas[area]}*`)),
+          }),
+        );
+      }
+      const areas = new Set(Object.values(access.rawMail).flat());
+      Validations.of(role).acknowledge(
+        ...[...areas].map((area) => ({
+          id: `AwsSolutions-IAM5[Resource::${arnRef(bucket)}/${rawMailAreas[area]}*]`,
+          reason: `Objects are named after the SES message id of their mail: only the ${rawMailAreas[area]} prefix.`,
+        })),
+      );
+      fn.addEnvironment('RAW_MAIL_BUCKET', bucket.bucketName);
+      fn.addEnvironment('RAW_MAIL_PREFIX', rawMailPrefix);
+      fn.addEnvironment('ATTACHMENT_PREFIX', attachmentPrefix);
+    }
+    if (access.drivesWorkflow) {
+      // Intake files mail and the API releases quarantined mail (start; stop and restart when a reply
+      // reopens a resolved complaint); agents' decisions and customers' replies complete callback tasks.
+      stateMachine.grantStartExecution(fn);
+      stateMachine.grantExecution(fn, 'states:StopExecution');
+      stateMachine.grantTaskResponse(fn);
+      fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
+        reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
+      });
+    }
   }
 }
 

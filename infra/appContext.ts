@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { loadPolicy } from '../functions/core/policy';
+import { type AgentRole, agentRoles, loadPolicy, PolicyError } from '../functions/core/policy';
 
 /** Repository root: NodejsFunction entries, the lock file and cdk.json are resolved from here. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -18,7 +18,38 @@ const stringList = z.union([
   ),
 ]);
 
+/** A deployment mistake the person running `cdk` fixes in the context: reported as one line, no stack trace. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** `development` may deploy placeholders (with a warning); `production` refuses them. */
+export const deployProfiles = ['development', 'production'] as const;
+export type DeployProfile = (typeof deployProfiles)[number];
+
+const addresses = z.array(z.email()).min(1, 'list at least one address or leave the role out');
+
+/** Who the team notifications reach: email addresses per agent role. */
+const notificationsSchema = z.strictObject({
+  tier1: addresses.optional(),
+  tier2: addresses.optional(),
+  tier3: addresses.optional(),
+  manager: addresses.optional(),
+} satisfies Record<AgentRole, unknown>);
+
+/** `-c key=<JSON>` passes a string; cdk.json passes the object itself. */
+const jsonObject = (value: unknown) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+};
+
 const appContextSchema = z.object({
+  /** Deployment profile: production refuses placeholder domains and requires manager notifications. */
+  deployProfile: z.enum(deployProfiles).default('development'),
   /** Domain SES receives mail for; customers write to `support@<mailDomain>`. */
   mailDomain: z
     .string()
@@ -31,6 +62,8 @@ const appContextSchema = z.object({
   policy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   /** Where CloudWatch alarms are emailed; without it alarms only publish to the SNS topic. */
   alarmEmail: z.email().optional(),
+  /** Email subscriptions of the team-notification topic per role, e.g. `{ "manager": ["ops@…"] }`. */
+  notifications: z.preprocess(jsonObject, notificationsSchema).default({}),
   /** Days raw inbound mail is kept in S3 before it expires. */
   rawMailRetentionDays: z.coerce.number().int().positive().default(365),
   /** OAuth callback URLs of the agent client (authorization code flow). */
@@ -44,15 +77,19 @@ const appContextSchema = z.object({
 
 /** The validated CDK context the stack is built from (see README: deployment context keys). */
 export interface AppContext {
+  deployProfile: DeployProfile;
   mailDomain: string;
   senderAddress: string;
   policyProfile: string;
   /** The policy override as the JSON string handlers read from COMPLAINTS_POLICY. */
   policyJson?: string;
   alarmEmail?: string;
+  notifications: Partial<Record<AgentRole, string[]>>;
   rawMailRetentionDays: number;
   authCallbackUrls: string[];
   authDomainPrefix?: string;
+  /** Placeholders a development deployment keeps (production refuses them): one warning each. */
+  warnings: string[];
 }
 
 /**
@@ -73,16 +110,82 @@ export function readAppContext(node: Node): AppContext {
           : `${i.path.join('.')}: ${i.message}`,
       )
       .join('; ');
-    throw new Error(`Invalid CDK context (set it in cdk.json or with -c key=value): ${problems}`);
+    throw new ConfigurationError(
+      `Invalid CDK context (set it in cdk.json or with -c key=value): ${problems}`,
+    );
   }
   const { policy, ...rest } = parsed.data;
   const policyJson = typeof policy === 'object' ? JSON.stringify(policy) : policy;
   try {
+    // Also resolves the calendar: an unknown holiday country, state or region fails here, not at cold start.
     loadPolicy(rest.policyProfile, policyJson);
   } catch (e) {
-    throw new Error(`Invalid CDK context policyProfile/policy: ${(e as Error).message}`);
+    const problems = e instanceof PolicyError ? e.problems.join('; ') : (e as Error).message;
+    throw new ConfigurationError(`Invalid CDK context policyProfile/policy: ${problems}`);
   }
-  return { ...rest, policyJson };
+  const problems = deploymentProblems(rest);
+  if (rest.deployProfile === 'production' && problems.length > 0) {
+    const [first, ...more] = problems;
+    const also = more.length > 0 ? ` (also: ${more.map((p) => p.key).join(', ')})` : '';
+    throw new ConfigurationError(`${first?.message}${also}`);
+  }
+  return { ...rest, policyJson, warnings: problems.map((p) => p.message) };
+}
+
+/**
+ * Names reserved for documentation and testing (RFC 2606, RFC 6761): example.com/.net/.org and their
+ * subdomains, and the .example, .test, .invalid and .localhost top-level domains and localhost itself.
+ * Mail to them never reaches anyone.
+ */
+export function isPlaceholderDomain(domain: string): boolean {
+  const name = domain.trim().toLowerCase().replace(/\.$/, '');
+  return /(^|\.)example\.(com|net|org)$/.test(name) || /(^|\.)(example|test|invalid|localhost)$/.test(name);
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+
+interface DeploymentProblem {
+  key: string;
+  message: string;
+}
+
+/** What a production deployment refuses: placeholder names, and manager alerts that reach nobody. */
+function deploymentProblems(ctx: z.infer<typeof appContextSchema>): DeploymentProblem[] {
+  const problems: DeploymentProblem[] = [];
+  const placeholder = (key: string, value: string, hint: string) =>
+    problems.push({ key, message: `context ${key} "${value}" is a placeholder: ${hint}` });
+  if (isPlaceholderDomain(ctx.mailDomain)) {
+    placeholder('mailDomain', ctx.mailDomain, 'set -c mailDomain=<your domain>');
+  }
+  if (isPlaceholderDomain(domainOf(ctx.senderAddress))) {
+    placeholder('senderAddress', ctx.senderAddress, 'set -c senderAddress=<your sender address>');
+  }
+  if (ctx.alarmEmail && isPlaceholderDomain(domainOf(ctx.alarmEmail))) {
+    placeholder('alarmEmail', ctx.alarmEmail, 'set -c alarmEmail=<your address>');
+  }
+  for (const role of agentRoles) {
+    for (const address of ctx.notifications[role] ?? []) {
+      if (isPlaceholderDomain(domainOf(address))) {
+        placeholder(`notifications.${role}`, address, `set notifications.${role} to real addresses`);
+      }
+    }
+  }
+  // Loopback callbacks stay allowed: native and CLI clients redirect to localhost (RFC 8252).
+  for (const url of ctx.authCallbackUrls) {
+    const host = URL.canParse(url) ? new URL(url).hostname : '';
+    if (host !== 'localhost' && isPlaceholderDomain(host)) {
+      placeholder('authCallbackUrls', url, 'set -c authCallbackUrls=<your callback URLs>');
+    }
+  }
+  if (!ctx.notifications.manager?.length) {
+    problems.push({
+      key: 'notifications.manager',
+      message:
+        'context notifications.manager is empty: escalations and alarms reach nobody; set notifications ' +
+        `to e.g. '{"manager":["ops@<your domain>"]}'`,
+    });
+  }
+  return problems;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { startLocalStack } from './local/localStack';
+import { LocalStartError } from './local/dataDirLock';
+import { type LocalStack, startLocalStack } from './local/localStack';
 
 /**
  * `npm start`: the whole system on embedded parts, ports from the environment (defaults below), data
@@ -20,19 +21,27 @@ const env = z
   })
   .parse(process.env);
 
-const stack = await startLocalStack({
-  dataDir: env.COMPLAINTS_DATA_DIR,
-  host: env.COMPLAINTS_HOST,
-  profile: env.COMPLAINTS_PROFILE,
-  mailDomain: env.MAIL_DOMAIN,
-  ports: {
-    smtp: env.SMTP_PORT,
-    api: env.API_PORT,
-    mailbox: env.MAILBOX_PORT,
-    dynamodb: env.DYNAMODB_PORT,
-    stepfunctions: env.STEPFUNCTIONS_PORT,
-  },
-});
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({
+    dataDir: env.COMPLAINTS_DATA_DIR,
+    host: env.COMPLAINTS_HOST,
+    profile: env.COMPLAINTS_PROFILE,
+    mailDomain: env.MAIL_DOMAIN,
+    ports: {
+      smtp: env.SMTP_PORT,
+      api: env.API_PORT,
+      mailbox: env.MAILBOX_PORT,
+      dynamodb: env.DYNAMODB_PORT,
+      stepfunctions: env.STEPFUNCTIONS_PORT,
+    },
+  });
+} catch (e) {
+  // What the person must fix (install Java, free a port, stop the other stack) fits in one line.
+  if (!(e instanceof LocalStartError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
 const e = stack.endpoints;
 console.log(`
 Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
@@ -58,5 +67,10 @@ const stop = async () => {
   await stack.close();
   process.exit(0);
 };
+stack.failed.catch(async (e: Error) => {
+  console.error(e.message);
+  await stack.close();
+  process.exit(1);
+});
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -8,7 +8,7 @@ import { runSuite, scaled } from '../suite';
  * Agent API latency against table size: the tier-1 queue query at 1,000, 10,000 and 100,000 stored
  * complaints (a GSI query bounded by the page size: time must not grow with the table) at 200 req/s
  * and at a rate this machine sustains, and the complaint detail at 10,000 at 200 req/s. The raw
- * dynalite rate of the queue page query is measured beside them: it bounds what the route can serve
+ * DynamoDB Local rate of the queue page query is measured beside them: it bounds what the route can serve
  * locally. Sizes and durations scale with BENCH_SCALE.
  */
 const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };

@@ -1,13 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { measureRoute } from '../apiLatency';
-import { measurePutItemCeiling } from '../dynamoCeiling';
+import { measureDynamoDbLocalStart, measurePutItemCeiling } from '../dynamoCeiling';
 import { measureIntake } from '../intake';
 import { measureCorpusIntake, measureDuplicateDelivery } from '../mailIntake';
 import type { Figure } from '../report';
 import { runSuite, scaled } from '../suite';
 
-/** Intake (simple and corpus mix), the dynalite ceiling of the same run, duplicate delivery, API latency. */
+/**
+ * Intake (simple and corpus mix), the DynamoDB Local ceiling of the same run and its start time,
+ * duplicate delivery, API latency.
+ */
 await runSuite({ profile: 'standard' }, async (stack) => {
   const figures: Figure[] = [];
   figures.push(...(await measureIntake(stack, scaled(500))));
@@ -15,6 +18,7 @@ await runSuite({ profile: 'standard' }, async (stack) => {
   figures.push(
     ...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', scaled(2000))),
   );
+  figures.push(...(await measureDynamoDbLocalStart()));
   figures.push(...(await measureDuplicateDelivery(stack, scaled(1000), 5)));
   const store = new DynamoComplaintStore(
     'Complaints',

@@ -1,10 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
@@ -64,34 +65,70 @@ export const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException ||
   (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
+/** TransactWriteItems takes at most 100 actions. */
+const maxTransactionItems = 100;
+
 /**
- * DynamoDB implementation of the complaint repository. Correctness rests on single-item conditional
- * writes and deterministic keys only: dynalite (the local store) has no transactions, TTL or streams.
+ * Whether a cancelled transaction lost a race on its first item (the complaint): its condition failed
+ * (`ConditionalCheckFailed`), or another transaction was writing the same item (`TransactionConflict`,
+ * worth retrying on a fresh read). DynamoDB gives one reason per action, in request order.
+ */
+function lostOnFirstItem(e: unknown): boolean {
+  const cancelled =
+    e instanceof TransactionCanceledException ||
+    (e as { name?: string })?.name === 'TransactionCanceledException';
+  if (!cancelled) return false;
+  const codes = ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
+  return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
+}
+
+function assertFitsOneTransaction(complaintId: string, items: number) {
+  // Split, the state change could commit without part of its audit trail: refuse instead.
+  if (items > maxTransactionItems) {
+    throw new Error(
+      `Complaint ${complaintId}: ${items} writes do not fit one transaction (at most ${maxTransactionItems})`,
+    );
+  }
+}
+
+/**
+ * DynamoDB implementation of the complaint repository. A complaint's state change and the timeline
+ * entries that record it commit together (TransactWriteItems: all or nothing, conditional on the
+ * complaint's version); every other write touches one item on a deterministic key (timeline-only
+ * appends batch several of them).
  */
 export class DynamoComplaintStore extends TableRepository implements ComplaintStore {
   async create(complaint: Complaint, entries: TimelineEntry[]) {
-    // Children first, complaint last: a retry after a crash rewrites the same deterministic keys, and
-    // the complaint only becomes visible once everything it refers to exists.
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
-      }),
-    );
-    await this.append(complaint.id, entries);
+    assertFitsOneTransaction(complaint.id, entries.length + 2);
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(complaint),
-          ConditionExpression: 'attribute_not_exists(PK)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(complaint),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
+              },
+            },
+            ...entries.map((e) => ({
+              Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
+            })),
+          ],
         }),
       );
       return { created: true, complaint };
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
+      if (!lostOnFirstItem(e)) throw e;
       const existing = await this.get(complaint.id);
-      if (!existing) throw e;
+      // A TransactionConflict with a create that has not committed yet: the caller retries.
+      if (!existing) throw new ConflictError('The complaint is being created by someone else');
       return { created: false, complaint: existing };
     }
   }
@@ -138,25 +175,32 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       values[':t'] = condition.taskToken;
       expression += ' AND #t = :t';
     }
+    assertFitsOneTransaction(next.id, entries.length + 1);
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(next),
-          ConditionExpression: expression,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(next),
+                ConditionExpression: expression,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+            ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+          ],
         }),
       );
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
+      if (!lostOnFirstItem(e)) throw e;
       const current = await this.get(next.id);
       throw new ConflictError('The complaint was changed by someone else', {
         currentVersion: current?.version,
-        status: current?.status,
+        complaintStatus: current?.status,
       });
     }
-    await this.append(next.id, entries);
   }
 
   async append(complaintId: string, entries: TimelineEntry[]) {

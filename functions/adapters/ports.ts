@@ -24,8 +24,9 @@ export interface ListOptions {
 
 export interface ComplaintStore {
   /**
-   * Creates the complaint with its first timeline entries. Idempotent on the complaint id: a second
-   * call for an existing id returns `created: false` and the stored complaint.
+   * Creates the complaint with its thread token and first timeline entries, all or nothing. Idempotent
+   * on the complaint id: a second call for an existing id writes nothing and returns `created: false`
+   * with the stored complaint. At most 98 entries (one transaction).
    */
   create(complaint: Complaint, entries: TimelineEntry[]): Promise<{ created: boolean; complaint: Complaint }>;
   get(id: string): Promise<Complaint | undefined>;
@@ -34,10 +35,13 @@ export interface ComplaintStore {
   findIdByReference(reference: string): Promise<string | undefined>;
   findIdByThreadToken(token: string): Promise<string | undefined>;
   /**
-   * Writes `next` only if the stored version is still `next.version - 1` (and `condition` holds),
-   * then appends the entries. Throws ConflictError otherwise.
+   * Writes `next` and appends the entries that record the change, together and only if the stored
+   * version is still `next.version - 1` (and `condition` holds). Throws ConflictError otherwise (or
+   * when a concurrent write on the complaint got in the way: retry on a fresh read), having written
+   * nothing. At most 99 entries: a change is never split over several writes.
    */
   save(next: Complaint, entries: TimelineEntry[], condition?: SaveCondition): Promise<void>;
+  /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
    * Overwrites existing timeline entries in place (same keys). The timeline is otherwise immutable:
@@ -122,7 +126,7 @@ export type OutboundIntent =
   | { state: 'busy' };
 
 /**
- * Mail bookkeeping on single-item conditional writes (dynalite has no transactions): inbound claims
+ * Mail bookkeeping, each record one item changed by one conditional write: inbound claims
  * (exactly-once intake), the inbound Message-ID index, send-once intents for outbound mail and the
  * per-recipient counters that cap automatic mail.
  */

@@ -1,5 +1,6 @@
 import {
   agentEntryId,
+  assertMayWrite,
   assertMergeTarget,
   claimComplaint,
   mergeNote,
@@ -60,11 +61,15 @@ export const addNote: RouteHandler = async (ctx) => {
   return json(201, { note }, etag(complaint));
 };
 
-/** The complaint a duplicate is merged into: another one (400 for itself) that exists (404). */
+/**
+ * The complaint a duplicate is merged into: another one (400 for itself) that exists (404) and that the
+ * caller may write to (403 below its tier: the merge notes the duplicate on its timeline).
+ */
 export async function loadMergeTarget(ctx: RouteContext, source: Complaint, targetId: string) {
   assertMergeTarget(source, targetId);
   const target = await ctx.services.store.get(targetId);
   if (!target) throw new NotFoundError(`No complaint with id "${targetId}" to merge into`);
+  assertMayWrite(target, ctx.actor);
   return target;
 }
 

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ListOptions, Page } from '../adapters/ports';
+import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
@@ -7,6 +8,7 @@ import { config } from '../shared/config';
 import { eraseCustomer } from '../shared/customerErasure';
 import { getMailServices } from '../shared/mailServices';
 import type { Services } from '../shared/services';
+import { type CursorScope, openCursor, signCursor } from './cursors';
 import { json, PreconditionRequiredError } from './problem';
 import { customerComplaintsQuerySchema, customerEmailSchema, listQuerySchema } from './schemas';
 
@@ -57,36 +59,58 @@ export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefin
       'Send the complaint version you acted on: the If-Match header with the ETag of GET /complaints/{id} (e.g. If-Match: "3") or a "version" field in the body',
     );
   }
-  const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
-  if (!match) throw new ValidationError('If-Match must be the ETag of the complaint, e.g. "3"');
-  return Number(match[1]);
+  return versionOfIfMatch(header);
+}
+
+/**
+ * The version an If-Match header names. Versions are safe non-negative integers and the ETag is strong,
+ * so only one quoted whole number is taken: a weak tag (`W/"3"`), a list, `*` (which would act on any
+ * version) or a number past 2^53 (which would read as another one) is a 400, never a stale-version 409.
+ */
+export function versionOfIfMatch(header: string): number {
+  const match = /^"(\d+)"$/.exec(header.trim());
+  const version = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(version)) {
+    const message =
+      'If-Match must be the ETag of GET /complaints/{id}: one quoted version number such as "3" (no weak tag, list or *)';
+    throw new ValidationError(message, { issues: [{ path: 'If-Match', message, code: 'invalid_if_match' }] });
+  }
+  return version;
 }
 
 export function assertVersion(c: Complaint, expected: number) {
   if (expected !== c.version) {
     throw new ConflictError(`The complaint is at version ${c.version}, not ${expected}`, {
       currentVersion: c.version,
-      status: c.status,
+      complaintStatus: c.status,
     });
   }
 }
 
-const pageOf = (page: Page<Complaint>) =>
-  json(200, { items: page.items.map(view), ...(page.cursor ? { cursor: page.cursor } : {}) });
-
-const listOptions = (q: {
-  limit?: number | undefined;
-  cursor?: string | undefined;
-  status?: ListOptions['status'];
-}) => ({
-  ...(q.limit ? { limit: q.limit } : {}),
-  ...(q.cursor ? { cursor: q.cursor } : {}),
-  ...(q.status ? { status: q.status } : {}),
-});
+/**
+ * One page of a list, cursors signed for that list (api/cursors.ts): the cursor the client sends back is
+ * checked before the repository sees it.
+ */
+async function pageOf(
+  scope: CursorScope,
+  query: { limit?: number | undefined; cursor?: string | undefined; status?: ListOptions['status'] },
+  read: (options: ListOptions) => Promise<Page<Complaint>>,
+) {
+  const cursor = await openCursor(scope, query.cursor);
+  const page = await read({
+    ...(query.limit ? { limit: query.limit } : {}),
+    ...(cursor ? { cursor } : {}),
+    ...(query.status ? { status: query.status } : {}),
+  });
+  const next = await signCursor(scope, page.cursor);
+  return json(200, { items: page.items.map(view), ...(next ? { cursor: next } : {}) });
+}
 
 /**
- * What every write reads first: its body (optional for a claim), the complaint (404) and the version the
- * caller acted on (428 when missing, 409 when stale).
+ * What every write reads first: its body (optional for a claim), the complaint (404), the version the
+ * caller acted on (428 when missing, 409 when stale) and the tier rule (403 below the complaint's tier).
+ * Stale before forbidden: an agent who acted on what they read before an escalation learns that the
+ * complaint moved on.
  */
 export async function prepareWrite<T extends { version?: number | undefined }>(
   ctx: RouteContext,
@@ -97,6 +121,7 @@ export async function prepareWrite<T extends { version?: number | undefined }>(
   const complaint = await loadComplaint(ctx);
   const version = expectedVersion(ctx, body.version);
   assertVersion(complaint, version);
+  assertMayWrite(complaint, ctx.actor);
   return { body, complaint, version };
 }
 
@@ -112,13 +137,15 @@ export const listComplaints: RouteHandler = async (ctx) => {
     const complaint = id ? await store.get(id) : undefined;
     return json(200, { items: complaint ? [view(complaint)] : [] });
   }
-  const options = listOptions(query);
   if (query.assignee) {
-    return pageOf(await store.byAssignee(query.assignee === 'me' ? ctx.actor.id : query.assignee, options));
+    const assignee = query.assignee === 'me' ? ctx.actor.id : query.assignee;
+    return pageOf(['assignee', assignee, query.status], query, (o) => store.byAssignee(assignee, o));
   }
-  if (query.customer) return pageOf(await store.byCustomer(query.customer, options));
+  const { customer } = query;
+  if (customer)
+    return pageOf(['customer', customer, query.status], query, (o) => store.byCustomer(customer, o));
   const queue = query.queue ?? (query.tier ? (`tier${query.tier}` as AgentRole) : ctx.actor.role);
-  return pageOf(await store.queue(queue, options));
+  return pageOf(['queue', queue, query.status], query, (o) => store.queue(queue, o));
 };
 
 /**
@@ -141,7 +168,7 @@ export const eraseCustomerData: RouteHandler = async (ctx) => {
 export const listCustomerComplaints: RouteHandler = async (ctx) => {
   const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
   const query = customerComplaintsQuerySchema.parse(ctx.event.queryStringParameters ?? {});
-  return pageOf(await ctx.services.store.byCustomer(email, listOptions(query)));
+  return pageOf(['customer', email, query.status], query, (o) => ctx.services.store.byCustomer(email, o));
 };
 
 export const getComplaint: RouteHandler = async (ctx) => {

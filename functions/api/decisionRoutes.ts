@@ -10,6 +10,7 @@ import {
 } from '../core/decisions';
 import { ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
+import { assertAmountInCurrency } from '../core/money';
 import { handOver as handOverDecision } from '../shared/decisionHandOver';
 import { mailCustomerOnce } from '../shared/workflowSupport';
 import { loadMergeTarget } from './caseworkRoutes';
@@ -50,6 +51,7 @@ export const proposeResolution: RouteHandler = async (ctx) => {
       issues: [{ path: 'currency', message: `expected ${ctx.policy.currency}` }],
     });
   }
+  if (body.amount !== undefined && currency !== undefined) assertAmountInCurrency(body.amount, currency);
   const decision = propose(
     ctx.actor,
     {
@@ -64,6 +66,10 @@ export const proposeResolution: RouteHandler = async (ctx) => {
   return accepted(await handOver(ctx, complaint, agentDecides, decision));
 };
 
+/**
+ * An approver decides on a proposal: the tier rule of every write (prepareWrite) and the approval's own
+ * role rule (the role the proposal waits for or above, never the proposer) both apply.
+ */
 export const decideApprovalRoute: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, approvalRequestSchema);
   assertWaitingFor(complaint, 'approval');

@@ -71,6 +71,15 @@ export function openApiDocument() {
         status: { type: 'integer' },
         detail: { type: 'string' },
         currentVersion: { type: 'integer', description: 'On 409: the complaint version now stored' },
+        complaintStatus: {
+          type: 'string',
+          description:
+            'On 409: the complaint’s status (e.g. awaiting_agent); `status` is always the HTTP status code',
+        },
+        requiredRole: {
+          type: 'string',
+          description: 'On 403 for a write below the complaint’s tier: the lowest role that may write to it',
+        },
         issues: {
           type: 'array',
           items: {
@@ -107,8 +116,9 @@ export function openApiDocument() {
             name: 'If-Match',
             in: 'header',
             required: false,
-            description: 'ETag of the complaint version acted on (or send `version` in the body)',
-            schema: { type: 'string', example: '"3"' },
+            description:
+              'ETag of the complaint version acted on (or send `version` in the body): one quoted version number; a weak tag, a list or * is a 400',
+            schema: { type: 'string', pattern: '^"[0-9]+"$', example: '"3"' },
           },
         ]
       : [];
@@ -138,9 +148,15 @@ export function openApiDocument() {
         },
         '400': problemResponse('Invalid request (validation issues listed)'),
         ...(route.public ? {} : { '401': problemResponse('Missing or invalid bearer token') }),
-        '403': problemResponse('The caller’s role may not do this'),
+        '403': problemResponse(
+          write
+            ? 'The caller’s role may not do this, or is below the complaint’s tier (every write: tier or above, or the manager)'
+            : 'The caller’s role may not do this',
+        ),
         '404': problemResponse('Not found'),
-        '409': problemResponse('Conflict: stale version or the complaint moved on (currentVersion given)'),
+        '409': problemResponse(
+          'Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given)',
+        ),
         ...(write
           ? { '428': problemResponse('The complaint version is missing (If-Match or body version)') }
           : {}),

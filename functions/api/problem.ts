@@ -45,12 +45,23 @@ export function json(
   };
 }
 
-/** RFC 9457 problem details. */
+/**
+ * RFC 9457 problem details. The standard members are the RFC's: an extension member of the same name
+ * (say an error's `status` detail) is dropped rather than allowed to contradict the HTTP status.
+ */
 export function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  const {
+    type: _type,
+    title: _title,
+    status: _status,
+    detail: _detail,
+    instance: _instance,
+    ...members
+  } = extra;
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify({ type: 'about:blank', title, status, detail, ...extra }),
+    body: JSON.stringify({ type: 'about:blank', title, status, detail, ...members }),
   } satisfies APIGatewayProxyStructuredResultV2;
 }
 

@@ -3,6 +3,7 @@ import { config } from '../shared/config';
 import { receiveMail } from '../shared/mailIntake';
 import { getMailServices } from '../shared/mailServices';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
+import { openCursor, signCursor } from './cursors';
 import { json } from './problem';
 import { quarantineListQuerySchema } from './schemas';
 
@@ -12,14 +13,17 @@ const quarantineId = (ctx: RouteContext) => {
   return id;
 };
 
-/** GET /quarantine: held mail, newest first, with the reasons and a summary to judge it by. */
+/** GET /quarantine: held mail, newest first, with the reasons and a summary to judge it by (signed cursors). */
 export const listQuarantine: RouteHandler = async (ctx) => {
   const query = quarantineListQuerySchema.parse(ctx.event.queryStringParameters ?? {});
+  const scope = ['quarantine', query.status] as const;
+  const cursor = await openCursor(scope, query.cursor);
   const page = await getMailServices().quarantine.list(query.status, {
     ...(query.limit ? { limit: query.limit } : {}),
-    ...(query.cursor ? { cursor: query.cursor } : {}),
+    ...(cursor ? { cursor } : {}),
   });
-  return json(200, page);
+  const next = await signCursor(scope, page.cursor);
+  return json(200, { items: page.items, ...(next ? { cursor: next } : {}) });
 };
 
 /**

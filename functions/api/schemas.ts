@@ -14,7 +14,25 @@ export const rootCauses = [
   'other',
 ] as const;
 
-const money = z.number().positive().max(1_000_000).multipleOf(0.01);
+/**
+ * DynamoDB stores numbers of magnitude 1e-130 to below 1e126 (38 significant digits, more than a double
+ * carries) and rejects others with an error the API could only report as a 500, so an amount is checked
+ * against that range here (versions, limits and tiers are bounded integers, always in range).
+ */
+const storable = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+const storableNumber = z.number().refine(storable, 'out of the range DynamoDB stores (1e-130 to 1e126)');
+
+/** Finite (zod), positive, bounded; decimals are checked against the currency's minor unit (core/money). */
+const money = storableNumber
+  .positive()
+  .max(1_000_000)
+  .meta({ description: 'At most 1,000,000, with no more decimals than the currency has (EUR 2, JPY 0)' });
+
+/**
+ * The complaint version the agent acted on (alternative to the If-Match header): a safe non-negative
+ * integer (zod's int stops at 2^53 - 1, beyond which two versions would read as one).
+ */
+const version = z.number().int().nonnegative().optional();
 
 /** Body of POST /complaints/{id}/resolution. */
 export const resolutionRequestSchema = z
@@ -27,8 +45,7 @@ export const resolutionRequestSchema = z
       .optional(),
     summary: z.string().trim().min(1).max(4000),
     rootCause: z.enum(rootCauses),
-    /** The complaint version the agent acted on (alternative to the If-Match header). */
-    version: z.number().int().positive().optional(),
+    version,
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -49,7 +66,15 @@ export const customerEmailSchema = email;
 
 const page = {
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().max(2048).optional(),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .meta({
+      description:
+        'The `cursor` of the previous page of the same list (opaque and signed: any other is a 400)',
+    })
+    .optional(),
 };
 
 /**
@@ -108,7 +133,6 @@ export const customerComplaintsQuerySchema = z
   .object({ status: z.enum(complaintStatuses).optional(), ...page })
   .strict();
 
-const version = z.number().int().positive().optional();
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** Body of POST /complaints/{id}/approval. */
@@ -172,7 +196,6 @@ export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsati
 export const quarantineListQuerySchema = z
   .object({
     status: z.enum(['quarantined', 'released', 'erased']).default('quarantined'),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().min(1).optional(),
+    ...page,
   })
   .strict();

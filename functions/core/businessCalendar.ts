@@ -1,9 +1,10 @@
 import { tzOffset } from '@date-fns/tz';
-import type { BusinessCalendarPolicy } from './policy';
 
 /**
- * Business time: SLA targets and follow-up delays only run during the working hours of
- * working days in the calendar's time zone, minus holidays. Pure functions over epoch milliseconds.
+ * Business time: SLA targets and follow-up delays only run during the working hours of working days
+ * in the calendar's time zone, minus closed days (public holidays, company days off) and minus the
+ * afternoons of half days. Pure functions over epoch milliseconds: closures arrive as plain data per
+ * year through the calendar's `closuresIn`, resolved outside (see holidays.ts).
  *
  * A local calendar day is numbered like an epoch day (days since 1970-01-01 of the *local* date), so
  * a local wall-clock time is `day * DAY_MS + minutes * MINUTE_MS` "as if UTC"; the zone's offset turns
@@ -11,9 +12,30 @@ import type { BusinessCalendarPolicy } from './policy';
  * function below walks those windows a day at a time, never a second or minute at a time.
  */
 
+/**
+ * Closed and shortened days of one local year: ISO date → minute of the day at which business closes
+ * (0 closes the whole day, 720 closes at 12:00). Dates missing from the map are ordinary days.
+ */
+export type DayClosures = ReadonlyMap<string, number>;
+
+/** A business calendar with its closures resolved into plain data. */
+export interface BusinessCalendar {
+  /** IANA time zone the working hours and closure dates are read in. */
+  timeZone: string;
+  /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
+  workingDays: readonly number[];
+  /** HH:mm, end exclusive; '24:00' runs to midnight. */
+  workingHours: { start: string; end: string };
+  /**
+   * Every closure of a local year. Called once per year a computation walks into (so it should cache)
+   * and must answer for any year, or throw: a year it cannot resolve must never pass for holiday-free.
+   */
+  closuresIn(year: number): DayClosures;
+}
+
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-/** A calendar without a single business window in this many days is misconfigured (e.g. all holidays). */
+/** A calendar without a single business window in this many days is misconfigured (e.g. all closed). */
 const MAX_DAYS_WITHOUT_BUSINESS_TIME = 3 * 366;
 
 /** One stretch of business time, as epoch ms: open inclusive, close exclusive. */
@@ -26,7 +48,7 @@ interface Window {
 interface CompiledCalendar {
   timeZone: string;
   workingDays: ReadonlySet<number>;
-  holidays: ReadonlySet<string>;
+  closuresIn: (year: number) => DayClosures;
   startMinute: number;
   endMinute: number;
 }
@@ -36,11 +58,12 @@ function minutesOfDay(clock: string): number {
   return hours * 60 + minutes;
 }
 
-function compile(calendar: BusinessCalendarPolicy): CompiledCalendar {
+function compile(calendar: BusinessCalendar): CompiledCalendar {
   return {
     timeZone: calendar.timeZone,
     workingDays: new Set(calendar.workingDays),
-    holidays: new Set(calendar.holidays),
+    // Bound, so that a resolver written as a class method keeps its `this`.
+    closuresIn: (year) => calendar.closuresIn(year),
     startMinute: minutesOfDay(calendar.workingHours.start),
     // '24:00' becomes 1440 minutes, i.e. 00:00 of the next local day: no special case needed.
     endMinute: minutesOfDay(calendar.workingHours.end),
@@ -52,11 +75,25 @@ function isoWeekday(day: number): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;
 }
 
-function isWorkingDay(day: number, cal: CompiledCalendar): boolean {
-  return (
-    cal.workingDays.has(isoWeekday(day)) &&
-    !cal.holidays.has(new Date(day * DAY_MS).toISOString().slice(0, 10))
-  );
+/**
+ * The minute at which business ends on a local day: the working hours' end, earlier on a half day,
+ * 0 on a closed or non-working day. The year's closures are fetched once per year of the walk.
+ */
+function closingMinute(day: number, cal: CompiledCalendar, closures: YearClosures): number {
+  if (!cal.workingDays.has(isoWeekday(day))) return 0;
+  const date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const year = Number(date.slice(0, 4));
+  if (closures.year !== year) {
+    closures.year = year;
+    closures.days = cal.closuresIn(year);
+  }
+  return Math.min(cal.endMinute, closures.days.get(date) ?? cal.endMinute);
+}
+
+/** The closures of the year the walk is in (a walk crosses a year boundary at most a few times). */
+interface YearClosures {
+  year: number;
+  days: DayClosures;
 }
 
 /**
@@ -112,29 +149,31 @@ class ZoneOffsets {
  * of `from` (a window never outlasts its local day). Throws a RangeError when three years pass
  * without business time, so that callers can rely on the next window to exist.
  */
-function* windowsAfter(from: number, calendar: BusinessCalendarPolicy): Generator<Window, never> {
+function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Window, never> {
   const cal = compile(calendar);
   const offsets = new ZoneOffsets(cal.timeZone);
+  const closures: YearClosures = { year: Number.NaN, days: new Map() };
   let daysWithoutBusinessTime = 0;
   for (let day = offsets.dayOf(from); ; day++) {
     if (daysWithoutBusinessTime++ > MAX_DAYS_WITHOUT_BUSINESS_TIME) {
       throw new RangeError(
         `No business time within ${MAX_DAYS_WITHOUT_BUSINESS_TIME} days after ${new Date(from).toISOString()} ` +
-          `in the ${calendar.timeZone} calendar: check its workingDays, workingHours and holidays`,
+          `in the ${calendar.timeZone} calendar: check its workingDays, workingHours, holidays and closures`,
       );
     }
-    if (!isWorkingDay(day, cal)) continue;
+    const endMinute = closingMinute(day, cal, closures);
+    if (endMinute <= cal.startMinute) continue;
     const open = offsets.instantOf(day, cal.startMinute);
     // Hours that start inside a DST gap and end just after it map out of order: no business time then.
-    const close = Math.max(offsets.instantOf(day, cal.endMinute), open);
+    const close = Math.max(offsets.instantOf(day, endMinute), open);
     if (close === open) continue;
     daysWithoutBusinessTime = 0;
     if (close > from) yield { open, close };
   }
 }
 
-/** True while the business clock runs: inside working hours of a working day that is not a holiday. */
-export function isBusinessTime(t: Date, calendar: BusinessCalendarPolicy): boolean {
+/** True while the business clock runs: inside working hours of a working day, before any closure. */
+export function isBusinessTime(t: Date, calendar: BusinessCalendar): boolean {
   return windowsAfter(t.getTime(), calendar).next().value.open <= t.getTime();
 }
 
@@ -142,7 +181,7 @@ export function isBusinessTime(t: Date, calendar: BusinessCalendarPolicy): boole
  * The first business instant at or after `t`: `t` itself during business time, otherwise the next
  * opening. Throws a RangeError when the calendar has no business time within three years.
  */
-export function nextBusinessOpening(t: Date, calendar: BusinessCalendarPolicy): Date {
+export function nextBusinessOpening(t: Date, calendar: BusinessCalendar): Date {
   return new Date(Math.max(windowsAfter(t.getTime(), calendar).next().value.open, t.getTime()));
 }
 
@@ -151,7 +190,7 @@ export function nextBusinessOpening(t: Date, calendar: BusinessCalendarPolicy): 
  * business time the count starts at the next opening, so 0 seconds gives `nextBusinessOpening(start)`.
  * A budget that runs out exactly at closing time is due at the closing instant, not the next morning.
  */
-export function addBusinessSeconds(start: Date, seconds: number, calendar: BusinessCalendarPolicy): Date {
+export function addBusinessSeconds(start: Date, seconds: number, calendar: BusinessCalendar): Date {
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new RangeError(`Business seconds must be a finite number >= 0, got ${seconds}`);
   }
@@ -166,7 +205,7 @@ export function addBusinessSeconds(start: Date, seconds: number, calendar: Busin
 }
 
 /** Business seconds between two instants (ms precision); 0 when `to` is not after `from`. */
-export function businessSecondsBetween(from: Date, to: Date, calendar: BusinessCalendarPolicy): number {
+export function businessSecondsBetween(from: Date, to: Date, calendar: BusinessCalendar): number {
   const start = from.getTime();
   const end = to.getTime();
   if (end <= start) return 0;

@@ -9,16 +9,33 @@ import { type AgentRole, agentRoles } from './policy';
 const rank = (role: AgentRole) => agentRoles.indexOf(role);
 
 /**
- * An agent claims a complaint (assigns it to themselves). Only an agent of the complaint's tier or above
- * may; a complaint someone else claimed can be taken over only by a higher role than theirs. Claiming
- * one's own complaint again changes nothing (undefined). Pure: the caller saves with a conditional write
- * on the version, so of two agents claiming at once exactly one wins.
+ * The tier rule of every write on a complaint (claim, reply, note, merge, resolution, approval, request
+ * for information, escalation, follow-up, close): only an agent of the complaint's tier or above may act
+ * on it; the manager, above tier 3, may act on every complaint. A complaint escalated for a legal threat
+ * stays readable to tier 1, but what is said and decided on it is up to the tier it was escalated to.
  */
-export function claimComplaint(c: Complaint, agent: Agent, now: Date): TransitionResult | undefined {
+export function assertMayWrite(c: Pick<Complaint, 'tier'>, agent: Pick<Agent, 'role'>) {
   const tierRole = roleOfTier(c.tier);
   if (rank(agent.role) < rank(tierRole)) {
-    throw new ForbiddenError(`A ${tierRole} complaint cannot be claimed by ${agent.role}`, { tier: c.tier });
+    throw new ForbiddenError(
+      `A tier-${c.tier} complaint can be changed by ${tierRole} or above, not by ${agent.role}`,
+      {
+        tier: c.tier,
+        requiredRole: tierRole,
+      },
+    );
   }
+}
+
+/**
+ * An agent claims a complaint (assigns it to themselves). Only an agent of the complaint's tier or above
+ * may (the tier rule of every write); a complaint someone else claimed can be taken over only by a higher
+ * role than theirs. Claiming one's own complaint again changes nothing (undefined). Pure: the caller
+ * saves with a conditional write on the version, so of two agents claiming at once exactly one wins.
+ */
+export function claimComplaint(c: Complaint, agent: Agent, now: Date): TransitionResult | undefined {
+  assertMayWrite(c, agent);
+  const tierRole = roleOfTier(c.tier);
   if (c.assignee === agent.id) return undefined;
   if (c.assignee) {
     // The holder's role is known when they claimed it; an assignment by the workflow counts as the tier's.
@@ -27,7 +44,7 @@ export function claimComplaint(c: Complaint, agent: Agent, now: Date): Transitio
       throw new ConflictError(`The complaint is claimed by ${c.assignee}`, {
         assignee: c.assignee,
         currentVersion: c.version,
-        status: c.status,
+        complaintStatus: c.status,
       });
     }
   }

@@ -383,7 +383,8 @@ export function transition(
   if (!from.includes(complaint.status)) {
     throw new InvalidTransitionError(`Cannot ${action} a complaint that is ${complaint.status}`, {
       action,
-      status: complaint.status,
+      currentVersion: complaint.version,
+      complaintStatus: complaint.status,
       ...(action === 'awaitPerson' ? { waitingFor: changes.waitingFor } : {}),
     });
   }

@@ -24,7 +24,7 @@ export function assertWaitingFor(c: Complaint, expected: WaitingFor | readonly W
   if (!c.taskToken || !c.waitingFor || !kinds.includes(c.waitingFor)) {
     throw new ConflictError(`The complaint is ${c.status} and not waiting for ${kinds.join(' or ')}`, {
       currentVersion: c.version,
-      status: c.status,
+      complaintStatus: c.status,
       waitingFor: c.waitingFor,
     });
   }
@@ -81,7 +81,10 @@ export function decideApproval(
 ): ApprovalDecision {
   const proposal = c.proposal;
   if (!proposal)
-    throw new ConflictError('The complaint has no proposal awaiting approval', { status: c.status });
+    throw new ConflictError('The complaint has no proposal awaiting approval', {
+      currentVersion: c.version,
+      complaintStatus: c.status,
+    });
   if (rank(approver.role) < rank(proposal.approverRole)) {
     throw new ForbiddenError(`This proposal needs approval by ${proposal.approverRole} or above`, {
       approverRole: proposal.approverRole,

@@ -2,7 +2,6 @@ import { assessAuthority } from './authority';
 import {
   type AcceptedDecision,
   type Actor,
-  type AuditEntry,
   type ClosureReason,
   type Complaint,
   type Decision,
@@ -270,8 +269,11 @@ export interface Escalation extends TransitionResult {
   notifyRole: AgentRole;
   /** True when a breach happened at the top tier: the manager is alerted. */
   alertManager: boolean;
-  /** The abandoned decision released first (recorded before the escalation). */
-  released?: AuditEntry;
+  /**
+   * The abandoned decision released first: saved before the escalation (each save is conditional on
+   * the version before it, so the two changes are two writes).
+   */
+  released?: TransitionResult;
 }
 
 /**
@@ -297,7 +299,7 @@ export function escalate(
       throw new ComplaintBusyError('A decision is being applied', { complaintId: c.id });
     }
     const released = releaseDecision(c, actor, now, 'decision_abandoned');
-    return { ...escalate(released.complaint, cause, policy, now, actor), released: released.audit };
+    return { ...escalate(released.complaint, cause, policy, now, actor), released };
   }
   const by = requested && c.pendingDecision?.action === 'escalate' ? c.pendingDecision.by : actor;
   if (cause === 'approval_timeout') {

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import type { BusinessCalendar, DayClosures } from './businessCalendar';
+import { closingHolidayTypes, holidaySourceProblems, publicHolidayResolver } from './holidays';
 
 /**
- * Policies are data: validated once at cold start from the `COMPLAINTS_POLICY` JSON
- * (CDK context in AWS) or a named profile. All durations are seconds so that the fast profile can
- * compress a lifecycle of days into about a minute without another code path.
+ * Policies are data: a named profile, optionally overridden by the `COMPLAINTS_POLICY` JSON (the CDK
+ * context `policy` in AWS), validated at synth and again once per cold start. All durations are
+ * seconds so that the fast profile can compress a lifecycle of days into about a minute without
+ * another code path.
  */
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof priorities)[number];
@@ -21,7 +24,54 @@ const slaTargetSchema = z.object({
 
 const clockTime = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:mm (24:00 allowed as an end)');
 
-/** When SLA time runs: working days and hours in a time zone, minus holidays (local dates). */
+const MINUTES_PER_DAY = 1440;
+
+function minuteOf(clock: string): number {
+  const [hours = 0, minutes = 0] = clock.split(':').map(Number);
+  return hours * 60 + minutes;
+}
+
+const holidaySourceSchema = z
+  .object(
+    {
+      country: z
+        .string()
+        .toUpperCase()
+        .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE'),
+      state: z.string().min(1).optional(),
+      region: z.string().min(1).optional(),
+      types: z
+        .array(z.enum(closingHolidayTypes))
+        .min(1)
+        .default([...closingHolidayTypes]),
+    },
+    {
+      // The calendar's holidays used to be a list of dates: say where those go now.
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? 'an object such as { "country": "DE", "state": "BE" }; list single days off under calendar.closures'
+          : undefined,
+    },
+  )
+  .strict()
+  .superRefine((source, ctx) => {
+    for (const [key, message] of holidaySourceProblems(source))
+      ctx.addIssue({ code: 'custom', path: [key], message });
+  });
+
+const closureSchema = z
+  .object({
+    date: z.iso.date(),
+    /** A half day: business closes at this time instead of the end of working hours. */
+    closesAt: clockTime.optional(),
+  })
+  .strict();
+
+/**
+ * When SLA time runs: working days and hours in a time zone, minus the public holidays of a region
+ * and the company's own closures. Parsing turns it into a {@link BusinessCalendar} whose `closuresIn`
+ * resolves each year once, on demand.
+ */
 export const calendarSchema = z
   .object({
     timeZone: z.string().refine((tz) => {
@@ -37,10 +87,115 @@ export const calendarSchema = z
     workingHours: z
       .object({ start: clockTime, end: clockTime })
       .refine((h) => h.start < h.end, 'start before end'),
-    holidays: z.array(z.iso.date()).default([]),
+    /** Public holidays of a country, state or region (date-holidays' codes); null or absent: none. */
+    holidays: holidaySourceSchema.nullable().optional(),
+    /** Company days off and half days, on top of the public holidays. */
+    closures: z.array(closureSchema).default([]),
+    /** Public holidays (local dates) the company works as usual. */
+    workedHolidays: z.array(z.iso.date()).default([]),
   })
-  .strict();
-export type BusinessCalendarPolicy = z.infer<typeof calendarSchema>;
+  .strict()
+  .superRefine((calendar, ctx) => {
+    const { start, end } = calendar.workingHours;
+    calendar.closures.forEach(({ closesAt }, i) => {
+      if (closesAt !== undefined && !(closesAt > start && closesAt < end)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['closures', i, 'closesAt'],
+          message: `${closesAt} is not within working hours ${start}-${end}; omit closesAt to close the whole day`,
+        });
+      }
+    });
+  })
+  .transform((calendar, ctx): BusinessCalendarPolicy => {
+    const publicHolidays = calendar.holidays ? publicHolidayResolver(calendar.holidays) : () => noClosures;
+    const resolved = { ...calendar, closuresIn: closureResolver(calendar, publicHolidays) };
+    for (const [path, message] of calendarProblems(resolved, publicHolidays)) {
+      ctx.addIssue({ code: 'custom', path, message });
+    }
+    return resolved;
+  });
+
+const noClosures: DayClosures = new Map();
+
+/** A calendar as configured, with its closures resolved (a {@link BusinessCalendar}). */
+export interface BusinessCalendarPolicy extends BusinessCalendar {
+  workingDays: number[];
+  holidays?: z.output<typeof holidaySourceSchema> | null | undefined;
+  closures: z.output<typeof closureSchema>[];
+  workedHolidays: string[];
+}
+
+type CalendarConfig = Omit<BusinessCalendarPolicy, 'closuresIn'>;
+
+/**
+ * The year → closures function of a calendar: public holidays (minus worked ones) and configured
+ * closures; when both close a date, the earlier closing time wins. Each year is computed once.
+ */
+function closureResolver(
+  calendar: CalendarConfig,
+  publicHolidays: (year: number) => DayClosures,
+): (year: number) => DayClosures {
+  const worked = new Set(calendar.workedHolidays);
+  const years = new Map<number, DayClosures>();
+  return (year) => {
+    let closures = years.get(year);
+    if (!closures) {
+      const prefix = `${year}-`;
+      const days = new Map([...publicHolidays(year)].filter(([date]) => !worked.has(date)));
+      for (const { date, closesAt } of calendar.closures) {
+        if (!date.startsWith(prefix)) continue;
+        const minute = closesAt === undefined ? 0 : minuteOf(closesAt);
+        days.set(date, Math.min(days.get(date) ?? MINUTES_PER_DAY, minute));
+      }
+      closures = days;
+      years.set(year, closures);
+    }
+    return closures;
+  };
+}
+
+/**
+ * Configuration mistakes only the resolved calendar reveals: a worked holiday that is no holiday (a
+ * typo would otherwise pass unnoticed) and a year whose closures leave no working time at all.
+ */
+function calendarProblems(
+  calendar: BusinessCalendarPolicy,
+  publicHolidays: (year: number) => DayClosures,
+): [path: (string | number)[], message: string][] {
+  const problems: [(string | number)[], string][] = [];
+  const source = calendar.holidays;
+  for (const [i, date] of calendar.workedHolidays.entries()) {
+    if (!publicHolidays(Number(date.slice(0, 4))).has(date)) {
+      const where = source
+        ? [source.country, source.state, source.region].filter(Boolean).join('-')
+        : 'none set';
+      problems.push([
+        ['workedHolidays', i],
+        `${date} is not a public holiday of the calendar (holidays: ${where})`,
+      ]);
+    }
+  }
+  const start = minuteOf(calendar.workingHours.start);
+  const years = new Set(calendar.closures.map(({ date }) => Number(date.slice(0, 4))));
+  for (const year of years) {
+    const closures = calendar.closuresIn(year);
+    let open = false;
+    for (let t = Date.UTC(year, 0, 1); !open && t < Date.UTC(year + 1, 0, 1); t += 86_400_000) {
+      const weekday = ((new Date(t).getUTCDay() + 6) % 7) + 1;
+      open =
+        calendar.workingDays.includes(weekday) &&
+        (closures.get(new Date(t).toISOString().slice(0, 10)) ?? MINUTES_PER_DAY) > start;
+    }
+    if (!open) {
+      problems.push([
+        ['closures'],
+        `no working time left in ${year}: closures close every one of its workingDays`,
+      ]);
+    }
+  }
+  return problems;
+}
 
 export const policySchema = z.object({
   currency: z.string().length(3).default('EUR'),
@@ -94,15 +249,17 @@ const day = 24 * hour;
 /** Eight working hours: SLA and follow-up durations count business time. */
 const businessDay = 8 * hour;
 
-export const policyProfiles = {
-  /** Production defaults: tier caps, SLA targets in hours. */
+const profileInputs = {
+  /** Production defaults: tier caps of 100 / 1,000 / 10,000 EUR, SLA targets in business hours. */
   standard: {
     currency: 'EUR',
     calendar: {
       timeZone: 'Europe/Berlin',
       workingDays: [1, 2, 3, 4, 5],
       workingHours: { start: '09:00', end: '17:00' },
-      holidays: ['2026-12-24', '2026-12-25', '2026-12-26', '2026-12-31', '2027-01-01'],
+      // The public holidays where the time zone's office is: Berlin, including the bank half days
+      // of 24 and 31 December (closed from 14:00).
+      holidays: { country: 'DE', state: 'BE', types: ['public', 'bank'] },
     },
     authority: { tier1: 100, tier2: 1000, tier3: 10000, manager: null },
     sla: {
@@ -140,7 +297,6 @@ export const policyProfiles = {
       timeZone: 'UTC',
       workingDays: [1, 2, 3, 4, 5, 6, 7],
       workingHours: { start: '00:00', end: '24:00' },
-      holidays: [],
     },
     authority: { tier1: 100, tier2: 1000, tier3: 10000, manager: null },
     sla: {
@@ -169,23 +325,32 @@ export const policyProfiles = {
     },
     reopenWindowSeconds: 600,
   },
-} satisfies Record<string, Policy>;
-export type PolicyProfile = keyof typeof policyProfiles;
+} satisfies Record<string, z.input<typeof policySchema>>;
+export type PolicyProfile = keyof typeof profileInputs;
+
+/** The named profiles, parsed (their calendars resolved) once when this module loads. */
+export const policyProfiles: Record<PolicyProfile, Policy> = {
+  standard: policySchema.parse(profileInputs.standard),
+  fast: policySchema.parse(profileInputs.fast),
+};
 
 /**
- * Resolves the policy from a profile name and an optional JSON override (deep-merged per section).
- * Throws a ZodError naming the offending field when the result is invalid.
+ * Resolves the policy from a profile name and an optional JSON override (deep-merged per section),
+ * resolving its calendar. Throws a {@link PolicyError} naming each offending key
+ * (`policy.calendar.holidays.state: unknown state ...`) when the result is invalid.
  */
 export function loadPolicy(profile: string | undefined, overrideJson?: string): Policy {
   const name = (profile ?? 'standard') as PolicyProfile;
-  const base = policyProfiles[name];
+  const base: z.input<typeof policySchema> | undefined = Object.hasOwn(profileInputs, name)
+    ? profileInputs[name]
+    : undefined;
   if (!base) {
     throw new Error(
       `Unknown policy profile "${profile}"; expected one of ${Object.keys(policyProfiles).join(', ')}`,
     );
   }
-  const override = overrideJson ? (JSON.parse(overrideJson) as Partial<Policy>) : {};
-  return policySchema.parse({
+  const override = overrideJson ? (JSON.parse(overrideJson) as Partial<z.input<typeof policySchema>>) : {};
+  const parsed = policySchema.safeParse({
     ...base,
     ...override,
     calendar: { ...base.calendar, ...override.calendar },
@@ -196,4 +361,20 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
     sla: { ...base.sla, ...override.sla, targets: { ...base.sla.targets, ...override.sla?.targets } },
     followUp: { ...base.followUp, ...override.followUp },
   });
+  if (!parsed.success) {
+    throw new PolicyError(parsed.error.issues.map((i) => `policy.${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** An invalid policy: one problem per offending key, each starting with the key's path. */
+export class PolicyError extends Error {
+  static readonly errorName = 'PolicyError';
+  override readonly name: string = PolicyError.errorName;
+  constructor(
+    readonly problems: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`Invalid policy: ${problems.join('; ')}`, options);
+  }
 }

@@ -41,7 +41,7 @@ export async function handOver(
     await services.store.save(released.complaint, [released.audit]);
     throw new ConflictError('The complaint moved on (e.g. it was escalated) before the decision reached it', {
       currentVersion: released.complaint.version,
-      status: released.complaint.status,
+      complaintStatus: released.complaint.status,
     });
   }
   return accepted.complaint;

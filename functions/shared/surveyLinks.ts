@@ -9,9 +9,10 @@ let key: Uint8Array | undefined;
 
 /**
  * HMAC key of the satisfaction links: `SURVEY_SIGNING_KEY` locally, the Secrets Manager secret named by
- * `SURVEY_SIGNING_SECRET_ARN` in AWS (read once per cold start, cached by Powertools).
+ * `SURVEY_SIGNING_SECRET_ARN` in AWS (read once per cold start, cached by Powertools). The API derives
+ * its pagination-cursor key from it (api/cursors.ts), so no second secret has to be provisioned.
  */
-async function signingKey(): Promise<Uint8Array> {
+export async function signingKey(): Promise<Uint8Array> {
   if (key) return key;
   const inline = process.env.SURVEY_SIGNING_KEY;
   const secretArn = process.env.SURVEY_SIGNING_SECRET_ARN;

@@ -20,6 +20,10 @@ export interface MonitoringProps {
   zeroTolerance: Record<string, IMetric>;
   /** Emailed on every alarm; without it alarms only publish to the topic. */
   alarmEmail?: string;
+  /** Names of `zeroTolerance` alarms that also alert the managers. */
+  managerAlarms: string[];
+  /** The managers' addresses (the `manager` notification subscribers). */
+  managerEmails: string[];
 }
 
 /**
@@ -28,6 +32,8 @@ export interface MonitoringProps {
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
+  /** Alarms that tell managers complaints are stuck or lost. */
+  readonly managerTopic: Topic;
   readonly alarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -39,8 +45,17 @@ export class Monitoring extends Construct {
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    // The managers get their alarms on a topic of their own rather than on the team-notification topic:
+    // alarm actions publish without message attributes, so the `role` filter policies of that topic
+    // would drop them, and matching the alarm JSON with MessageBody-scoped filters would tie every
+    // subscription to CloudWatch's message format.
+    this.managerTopic = new Topic(this, 'ManagerAlarmTopic', { masterKey: key, enforceSSL: true });
+    for (const email of props.managerEmails) this.managerTopic.addSubscription(new EmailSubscription(email));
+    const unknown = props.managerAlarms.filter((name) => !(name in props.zeroTolerance));
+    if (unknown.length > 0) throw new Error(`managerAlarms names no alarm: ${unknown.join(', ')}`);
 
     const action = new SnsAction(this.topic);
+    const managerAction = new SnsAction(this.managerTopic);
     this.alarms = Object.entries(props.zeroTolerance).map(([name, metric]) => {
       const alarm = new Alarm(this, name, {
         alarmDescription: `${name}: at least one occurrence in 5 minutes`,
@@ -52,6 +67,7 @@ export class Monitoring extends Construct {
       });
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
+      if (props.managerAlarms.includes(name)) alarm.addAlarmAction(managerAction);
       return alarm;
     });
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
+import { crashPoint } from './crashPoints';
 import type { DevIdentityProvider } from './devTokens';
 
 export type ApiHandler = (
@@ -158,6 +159,10 @@ export async function startLocalApiGateway(
       const result = await options.handler(event);
       const body = result.body ?? '';
       res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+      // The fault harness can kill the stack right after a write was answered 2xx.
+      if (req.method === 'POST' && (result.statusCode ?? 200) < 300) {
+        res.once('finish', () => crashPoint('api.afterWriteAnswered'));
+      }
       res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
     } catch {
       // Like API Gateway when the integration fails: the Lambda's error never reaches the client.

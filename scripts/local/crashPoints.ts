@@ -7,6 +7,8 @@
 export type CrashPoint =
   /** SMTP: the raw mail is durable and the client got 250, intake has not run. */
   | 'smtp.afterAccept'
+  /** API: a POST was answered 2xx and the answer flushed; what it started may not have run. */
+  | 'api.afterWriteAnswered'
   /** Step Functions: SendTaskSuccess is durable and answered, the next state has not run. */
   | 'sfn.afterTaskSuccess'
   /** SES: a send request arrived; the mail is not sent and the sender's lease is live. */

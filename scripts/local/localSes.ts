@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { crashPoint } from './crashPoints';
 
 // aws-ses-v2-local is CommonJS with `exports.default`: an ESM default import yields the exports object,
 // so load it through require to get the server function in Node, tsx and vitest alike.
@@ -25,6 +26,11 @@ export async function startLocalSes(options: { host?: string; port?: number } = 
   }
   const host = options.host ?? '127.0.0.1';
   const server = await startSesServer({ host, port: options.port ?? 0 });
+  // The fault harness can kill the stack while a mail is being sent (SES v2 SendEmail): the sender's
+  // send lease stays live and nothing was sent.
+  server.prependListener('request', (req) => {
+    if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) crashPoint('ses.midSend');
+  });
   const address = server.address();
   // express 5 resolves the listen callback on 'error' too (e.g. EADDRINUSE), with no address bound.
   if (!address || typeof address === 'string')

@@ -3,21 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentRole } from '../../functions/core/policy';
-import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
-import { serveApiDocs } from './apiDocsPage';
-import { startLocalApiGateway } from './apiGateway';
-import { ensureTable } from './createTable';
-import { devIdentityProvider } from './devTokens';
-import { startDynalite } from './dynaliteServer';
-import { startLocalSes } from './localSes';
-import { startSmtpIntake } from './smtpIntake';
-import { startLocalStepFunctions } from './stepFunctions/localStepFunctions';
-import { synthesizeWorkflow } from './synthesizedWorkflow';
+import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { lockDataDir } from './dataDirLock';
 
 export interface LocalStackOptions {
-  /** Folder for everything kept on disk (DynamoDB, raw mail, executions, keys). */
+  /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
@@ -27,6 +18,8 @@ export interface LocalStackOptions {
   mailDomain?: string;
   /** Print nothing but warnings (tests, benchmarks). */
   quiet?: boolean;
+  /** DynamoDB in memory instead of under `<dataDir>/dynamodb` (faster; tests that never restart). */
+  inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
 }
@@ -46,8 +39,13 @@ export interface LocalEndpoints {
 
 export interface LocalStack {
   endpoints: LocalEndpoints;
-  /** Resolves when every received mail has been through intake (for tests and benchmarks). */
+  /**
+   * Resolves when every received mail (and every one spooled before the start) has been through intake
+   * or dead-lettered (for tests and benchmarks).
+   */
   drainIntake(): Promise<void>;
+  /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -55,12 +53,6 @@ const region = 'us-east-1';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
-/**
- * Starts the whole system on embedded parts: dynalite, aws-ses-v2-local, the local Step Functions
- * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
- * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
- * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
- */
 /** A random secret kept in the data folder, so links signed before a restart stay valid after it. */
 async function localSecret(file: string): Promise<string> {
   try {
@@ -72,6 +64,12 @@ async function localSecret(file: string): Promise<string> {
   }
 }
 
+/**
+ * Starts the whole system on embedded parts: DynamoDB Local, aws-ses-v2-local, the local Step Functions
+ * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
+ * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
+ * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
+ */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? {};
@@ -82,14 +80,50 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const rawMailDir = join(dataDir, 'raw-mail');
   const rawMailBucket = 'raw-mail';
   const profile = options.profile ?? 'standard';
-  await mkdir(rawMailDir, { recursive: true });
-  const closers: (() => Promise<void>)[] = [];
+  // Before anything else touches the folder: a second stack on it would corrupt the first one's data.
+  const lock = await lockDataDir(dataDir);
+  const closers: (() => Promise<void>)[] = [() => lock.release()];
   const log = (msg: string) => {
     if (!options.quiet) console.log(msg);
   };
 
   try {
-    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), host, port: ports.dynamodb ?? 0 });
+    // Loaded only now (the CDK synth alone takes seconds): a refused start answers at once.
+    const [
+      { DynamoDBClient },
+      { workflowSteps },
+      { serveApiDocs },
+      { startLocalApiGateway },
+      { ensureTable },
+      { devIdentityProvider },
+      { startDynamoDbLocal },
+      { startLocalSes },
+      { intakeFolders, startSmtpIntake },
+      { startLocalStepFunctions },
+      { synthesizeWorkflow },
+    ] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('../../workflows/ComplaintWorkflow'),
+      import('./apiDocsPage'),
+      import('./apiGateway'),
+      import('./createTable'),
+      import('./devTokens'),
+      import('./dynamoDbLocal'),
+      import('./localSes'),
+      import('./smtpIntake'),
+      import('./stepFunctions/localStepFunctions'),
+      import('./synthesizedWorkflow'),
+    ]);
+    await mkdir(rawMailDir, { recursive: true });
+    const dynamoDir = join(dataDir, 'dynamodb');
+    if (!options.inMemoryDynamoDb) await mkdir(dynamoDir, { recursive: true });
+    const dynamo = await startDynamoDbLocal({
+      path: options.inMemoryDynamoDb ? undefined : dynamoDir,
+      host,
+      port: ports.dynamodb ?? 0,
+      // A stale lock means the previous stack was killed; its JVM may still be letting go of the port.
+      portWaitMs: lock.stale ? 5_000 : 0,
+    });
     closers.push(() => dynamo.close());
     const dynamoEndpoint = dynamo.endpoint;
 
@@ -171,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       bucket: rawMailBucket,
       keyPrefix: 'inbound/',
       recipientDomains: [mailDomain],
+      ...intakeFolders(dataDir),
       onReceived: (event) => intake.handler(event),
     });
     closers.push(() => smtp.close());
@@ -199,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();
       },

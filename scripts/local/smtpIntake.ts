@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -14,6 +14,8 @@ import {
   sesDmarcPolicySchema,
   sesVerdictStatusSchema,
 } from '../../functions/core/mail/sesReceipt';
+import { crashPoint } from './crashPoints';
+import { isTemporaryFile, moveDurably, removeDurably, writeDurably } from './durableFiles';
 
 /** The subset of a logger (console, Powertools Logger) the intake writes to. */
 export interface IntakeLogger {
@@ -34,6 +36,17 @@ export interface SmtpIntakeOptions {
   recipientDomains: string[];
   /** Defaults to 40 MiB, the largest mail SES receiving accepts. */
   maxMessageBytes?: number;
+  /**
+   * One `<messageId>.json` per accepted mail whose `onReceived` has not succeeded yet, written before
+   * the 250: what the S3 event and Lambda's async queue hold on AWS. Those left by a crash are delivered
+   * again at start.
+   */
+  spoolDir: string;
+  /**
+   * Where a delivery goes once its retries are exhausted (the async invocation's dead-letter queue):
+   * the spool entry plus the error. It stays there until moved back to `spoolDir` (see `redriveMail`).
+   */
+  deadLetterDir: string;
   /** The Lambda action: invoked asynchronously with the receipt event once the mail is stored. */
   onReceived: (event: SesReceiptEvent) => Promise<void>;
   logger?: IntakeLogger;
@@ -47,7 +60,10 @@ export interface SmtpIntakeOptions {
 export interface SmtpIntake {
   host: string;
   port: number;
-  /** Resolves when every `onReceived` started so far (retries included) has finished. */
+  /**
+   * Resolves when every delivery started so far (retries included, and those of mail spooled before
+   * the start) has succeeded or been dead-lettered.
+   */
   drain(): Promise<void>;
   /** Stops accepting connections, then waits for in-flight deliveries. */
   close(): Promise<void>;
@@ -64,10 +80,27 @@ export interface ReceivedEnvelope {
 
 const defaultMaxMessageBytes = 40 * 1024 * 1024;
 
+/** A spooled delivery (`<spoolDir>/<messageId>.json`): the accepted mail and the event to file it with. */
+export interface SpooledMail {
+  messageId: string;
+  /** Where the raw mail is, as the S3 action stored it. */
+  rawMail: { bucket: string; key: string };
+  event: SesReceiptEvent;
+}
+
+/** A dead-lettered delivery (`<deadLetterDir>/<messageId>.json`): the spool entry and why it failed. */
+export interface DeadLetteredMail extends SpooledMail {
+  error: string;
+  attempts: number;
+  deadLetteredAt: string;
+}
+
 /**
- * Local stand-in for SES receiving (receipt rule -> S3 action -> Lambda action) over real SMTP. The raw
- * mail is on disk (fsynced) before the client gets 250, so an accepted mail is never lost; a failing
- * `onReceived` is retried like an async Lambda invocation and then logged, the raw mail staying on disk.
+ * Local stand-in for SES receiving (receipt rule -> S3 action -> Lambda action) over real SMTP. Before
+ * the client gets 250, the raw mail and a spool entry holding its receipt event are on disk (fsynced),
+ * so an accepted mail is never lost: a failing `onReceived` is retried like an async Lambda invocation,
+ * then dead-lettered; a crash leaves the spool entry, delivered again at the next start (the intake
+ * handler is idempotent on the mail, as it must be for Lambda's at-least-once delivery).
  *
  * Local-only test headers set the verdicts SES would compute: `X-Local-Spam-Verdict`,
  * `X-Local-Virus-Verdict`, `X-Local-Spf-Verdict`, `X-Local-Dkim-Verdict`, `X-Local-Dmarc-Verdict`
@@ -81,21 +114,35 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
   const logger = options.logger ?? console;
   const retryDelays = options.retryDelaysMs ?? [1_000, 2_000];
   const inFlight = new Set<Promise<void>>();
+  const spoolPath = (messageId: string) => join(options.spoolDir, `${messageId}.json`);
 
-  const deliver = async (event: SesReceiptEvent) => {
-    const messageId = event.Records[0]?.ses.mail.messageId;
+  const deliver = async (mail: SpooledMail) => {
+    const { messageId } = mail;
     for (let attempt = 0; ; attempt++) {
       try {
-        await options.onReceived(event);
+        await options.onReceived(mail.event);
+        await removeDurably(spoolPath(messageId));
         return;
       } catch (err) {
         const delay = retryDelays[attempt];
         if (delay === undefined) {
-          logger.error('Inbound mail processing failed after retries; the raw mail stays stored', {
-            messageId,
-            attempts: attempt + 1,
+          const deadLetter: DeadLetteredMail = {
+            ...mail,
             error: String(err),
-          });
+            attempts: attempt + 1,
+            deadLetteredAt: new Date().toISOString(),
+          };
+          await writeDurably(join(options.deadLetterDir, `${messageId}.json`), JSON.stringify(deadLetter));
+          await removeDurably(spoolPath(messageId));
+          logger.error(
+            'Inbound mail processing failed after retries; dead-lettered, the raw mail stays stored',
+            {
+              messageId,
+              attempts: attempt + 1,
+              error: String(err),
+              deadLetterDir: options.deadLetterDir,
+            },
+          );
           return;
         }
         logger.info('Inbound mail processing failed; retrying', {
@@ -108,7 +155,15 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
     }
   };
 
-  const accept = async (data: Buffer, session: SMTPServerSession) => {
+  const track = (delivery: Promise<void>) => {
+    const tracked: Promise<void> = delivery
+      // Only a failing disk gets here; the spool entry stays and is delivered at the next start.
+      .catch((err: unknown) => logger.error('Inbound mail delivery failed', { error: String(err) }))
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const accept = async (data: Buffer, session: SMTPServerSession): Promise<SpooledMail> => {
     const envelope: ReceivedEnvelope = {
       messageId: sesStyleMessageId(),
       receivedAt: new Date(),
@@ -116,24 +171,21 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
       recipients: session.envelope.rcptTo.map((r) => r.address),
     };
     const raw = Buffer.concat([traceHeaders(envelope, session), data]);
-    await writeDurably(
-      join(options.rawMailDir, options.bucket, `${options.keyPrefix}${envelope.messageId}`),
-      raw,
-    );
-    // Like the Lambda action (invocation type Event): after the mail is accepted, not within the SMTP reply.
-    const delivery = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => receiptEventFor(raw, envelope))
-      .then(deliver)
-      .catch((err: unknown) =>
-        logger.error('Could not build the receipt event; the raw mail stays stored', {
-          messageId: envelope.messageId,
-          error: String(err),
-        }),
-      )
-      .finally(() => inFlight.delete(delivery));
-    inFlight.add(delivery);
-    return envelope.messageId;
+    const key = `${options.keyPrefix}${envelope.messageId}`;
+    await writeDurably(join(options.rawMailDir, options.bucket, key), raw);
+    const mail: SpooledMail = {
+      messageId: envelope.messageId,
+      rawMail: { bucket: options.bucket, key },
+      event: await receiptEventFor(raw, envelope),
+    };
+    await writeDurably(spoolPath(mail.messageId), JSON.stringify(mail));
+    return mail;
   };
+
+  // Mail accepted before a crash (or a stop) whose delivery had not succeeded.
+  const spooled = await readSpool(options.spoolDir);
+  if (spooled.length > 0) logger.info('Delivering spooled inbound mail', { count: spooled.length });
+  for (const mail of spooled) track(deliver(mail));
 
   const server = new SMTPServer({
     banner: 'Local stand-in for Amazon SES receiving',
@@ -157,7 +209,16 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
         if (stream.sizeExceeded)
           return callback(smtpError(552, `5.3.4 Message too large: the limit is ${maxBytes} bytes`));
         accept(Buffer.concat(chunks), session).then(
-          (id) => callback(null, `Ok ${id}`),
+          (mail) => {
+            callback(null, `Ok ${mail.messageId}`);
+            // Like the Lambda action (invocation type Event): after the mail is accepted, not within the reply.
+            track(
+              new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+                crashPoint('smtp.afterAccept');
+                return deliver(mail);
+              }),
+            );
+          },
           (err: unknown) => {
             logger.error('Could not store inbound mail', { error: String(err) });
             // 451: a temporary failure, the sending server keeps the mail and tries again.
@@ -263,30 +324,44 @@ function traceHeaders(envelope: ReceivedEnvelope, session: SMTPServerSession): B
   );
 }
 
-async function writeDurably(path: string, data: Buffer) {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${randomUUID()}.tmp`);
-  try {
-    const file = await open(temp, 'wx');
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
+/** The spool entries in `dir`, oldest first (SES message ids are random: by receipt time). */
+async function readSpool(dir: string): Promise<SpooledMail[]> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const entries = await Promise.all(
+    names
+      .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))
+      .map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as SpooledMail),
+  );
+  return entries.sort((a, b) =>
+    (a.event.Records[0]?.ses.mail.timestamp ?? '').localeCompare(
+      b.event.Records[0]?.ses.mail.timestamp ?? '',
+    ),
+  );
+}
+
+/** Where the local stack keeps the intake's spool and dead letters, under its data folder. */
+export function intakeFolders(dataDir: string): { spoolDir: string; deadLetterDir: string } {
+  return { spoolDir: join(dataDir, 'intake-spool'), deadLetterDir: join(dataDir, 'dead-letter') };
+}
+
+/**
+ * Moves every dead-lettered mail in `deadLetterDir` back to `spoolDir` (an operator's redrive of the
+ * dead-letter queue); the intake delivers them when it next starts. Returns the message ids moved.
+ */
+export async function redriveMail(deadLetterDir: string, spoolDir: string): Promise<string[]> {
+  const names = await readdir(deadLetterDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const moved: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json') && !isTemporaryFile(n))) {
+    await moveDurably(join(deadLetterDir, name), join(spoolDir, name));
+    moved.push(name.slice(0, -'.json'.length));
   }
-  // The rename is durable only once the directory entry is flushed too.
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
+  return moved;
 }
 
 // commonHeaders list each address as written, e.g. `"Doe, John" <sender@example.com>`.

@@ -8,7 +8,7 @@ import { readAppContext } from '../../infra/appContext';
 import { workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { buildFastStack } from './fastApp';
 
-// Verifies the deployable stack's contract with the handlers and the brief: the table matches the
+// Verifies the deployable stack's contract with the handlers: the table matches the
 // shared schema, mail lands in S3 before intake runs, every agent route needs the OAuth scope, and
 // every function runs nodejs24.x on arm64 with tracing.
 let template: Template;

@@ -30,7 +30,7 @@ beforeAll(async () => {
       },
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
   const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
   otherTier1 = await identity.sign({ sub: 'dev-tier1-b', role: 'tier1' });
 });

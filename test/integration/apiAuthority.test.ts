@@ -128,8 +128,9 @@ async function recycle(id: string) {
     (c) => c.waitingFor === 'follow_up' && c.status !== 'deciding',
     'its follow-up call',
   );
+  // The manager: an escalation may have left the complaint at a tier above tier 1 (the tier rule).
   const res = await api(t.stack.endpoints, 'POST', `/complaints/${id}/follow-up`, {
-    token: t.stack.endpoints.tokens.tier1,
+    token: t.stack.endpoints.tokens.manager,
     headers: { 'if-match': due.etag },
     body: { outcome: 'unsatisfied' },
   });

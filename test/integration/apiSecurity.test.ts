@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
+import { apiRoutes, apiScope, type RouteName, type RouteSpec } from '../../functions/api/routes';
 import { type AgentRole, agentRoles } from '../../functions/core/policy';
-import { api } from '../../scripts/local/localStackClient';
+import { api, waitFor } from '../../scripts/local/localStackClient';
 import { type ApiTestStack, type ComplaintView, openComplaints, startApiTestStack } from './apiTestStack';
 
 /**
@@ -22,7 +22,16 @@ let clientId: string;
 const issuer = 'http://localhost/dev-idp';
 
 beforeAll(async () => {
-  t = await startApiTestStack('api-security');
+  // A follow-up call due seconds after a resolution and open for minutes, for the tier rule's follow-up step.
+  t = await startApiTestStack('api-security', {
+    followUp: {
+      delaySeconds: 1,
+      callSlaSeconds: 900,
+      maxCallAttempts: 2,
+      retryDelaySeconds: 1,
+      surveyLinkLifetimeSeconds: 300,
+    },
+  });
   [complaint] = (await openComplaints(t.stack, 1)) as [ComplaintView];
   const read = await api(t.stack.endpoints, 'GET', `/complaints/${complaint.id}`, {
     token: t.stack.endpoints.tokens.manager,
@@ -118,4 +127,123 @@ describe('route x credential matrix', () => {
       expect(res.status, name).toBeLessThan(500);
     }
   });
+});
+
+/** The complaint writes of the route table: `POST /complaints/{id}/…`. */
+const writeRoutes = (Object.keys(apiRoutes) as RouteName[]).filter(
+  (name) => apiRoutes[name].method === 'POST' && apiRoutes[name].path.startsWith('/complaints/{id}/'),
+);
+
+const read = async (id: string) => {
+  const res = await api<{ complaint: ComplaintView }>(t.stack.endpoints, 'GET', `/complaints/${id}`, {
+    token: t.stack.endpoints.tokens.manager,
+  });
+  return { complaint: res.body.complaint, etag: res.headers.get('etag') as string };
+};
+
+const write = async (name: RouteName, id: string, role: AgentRole, body: unknown) =>
+  api<{ status?: number }>(t.stack.endpoints, 'POST', apiRoutes[name].path.replace('{id}', id), {
+    token: t.stack.endpoints.tokens[role],
+    headers: { 'if-match': (await read(id)).etag },
+    body,
+  });
+
+const until = (id: string, waitingFor: string) =>
+  waitFor(async () => {
+    const { complaint: c } = await read(id);
+    return c.waitingFor === waitingFor && c.status !== 'deciding' ? c : undefined;
+  }, `${id} waiting for ${waitingFor}`);
+
+/**
+ * The tier rule of every write (core/casework `assertMayWrite`): on a tier-3 complaint (a legal threat)
+ * tier 1 and tier 2 get 403 on every write route with a valid body and the current version, and change
+ * nothing; tier 3 or the manager then makes the same write succeed. Each write is tried in the state in
+ * which it is accepted (a follow-up once the call is due, an approval once a proposal waits), so the
+ * 403 is the tier rule and not the state.
+ */
+describe('tier rule on every complaint write', () => {
+  it('forbids tier 1 and tier 2 every write to a tier-3 complaint; tier 3 and the manager succeed', async () => {
+    const legal = {
+      subject: 'Final warning',
+      text: 'My lawyer will take legal action unless you refund me this week.',
+    };
+    const tier3 = await openComplaints(t.stack, 7, 45_000, legal);
+    expect(tier3.map((c) => c.tier)).toEqual([3, 3, 3, 3, 3, 3, 3]);
+    const [a, target, approval, info, escalation, merged, closed] = tier3.map((c) => c.id) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const refund = (amount: number) => ({
+      type: 'refund',
+      amount,
+      summary: 'Refunded.',
+      rootCause: 'carrier_delay',
+    });
+
+    const steps: {
+      route: RouteName;
+      id: string;
+      body: unknown;
+      by: AgentRole;
+      expected: number;
+      before?: string;
+    }[] = [
+      { route: 'claimComplaint', id: a, body: {}, by: 'tier3', expected: 200 },
+      { route: 'replyToCustomer', id: a, body: { text: 'We are on it.' }, by: 'tier3', expected: 201 },
+      { route: 'addNote', id: a, body: { text: 'Legal informed.' }, by: 'manager', expected: 201 },
+      { route: 'proposeResolution', id: a, body: refund(50), by: 'tier3', expected: 202 },
+      {
+        route: 'recordFollowUp',
+        id: a,
+        body: { outcome: 'satisfied' },
+        by: 'tier3',
+        expected: 202,
+        before: 'follow_up',
+      },
+      { route: 'proposeResolution', id: approval, body: refund(20_000), by: 'tier3', expected: 202 },
+      {
+        route: 'decideApproval',
+        id: approval,
+        body: { decision: 'approve' },
+        by: 'manager',
+        expected: 202,
+        before: 'approval',
+      },
+      {
+        route: 'requestInfo',
+        id: info,
+        body: { question: 'Your order number?' },
+        by: 'manager',
+        expected: 202,
+      },
+      { route: 'escalate', id: escalation, body: { reason: 'Board level.' }, by: 'tier3', expected: 202 },
+      { route: 'mergeComplaint', id: merged, body: { into: target }, by: 'tier3', expected: 202 },
+      { route: 'closeComplaint', id: closed, body: { reason: 'withdrawn' }, by: 'manager', expected: 202 },
+    ];
+    expect(new Set(steps.map((s) => s.route))).toEqual(new Set(writeRoutes));
+
+    for (const step of steps) {
+      await until(step.id, step.before ?? 'agent');
+      const { etag: before } = await read(step.id);
+      for (const role of ['tier1', 'tier2'] as const) {
+        const res = await write(step.route, step.id, role, step.body);
+        expect(res.status, `${step.route} as ${role}: ${JSON.stringify(res.body)}`).toBe(403);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(res.body.status).toBe(403);
+      }
+      expect((await read(step.id)).etag, `${step.route}: the refused writes changed nothing`).toBe(before);
+      const res = await write(step.route, step.id, step.by, step.body);
+      expect(res.status, `${step.route} as ${step.by}: ${JSON.stringify(res.body)}`).toBe(step.expected);
+    }
+
+    // Merging a tier-1 complaint into a tier-3 one writes to the tier-3 one: the same rule.
+    expect((await write('mergeComplaint', complaint.id, 'tier1', { into: target })).status).toBe(403);
+    const duplicate = { reason: 'duplicate', mergedInto: target };
+    expect((await write('closeComplaint', complaint.id, 'tier1', duplicate)).status).toBe(403);
+  }, 120_000);
 });

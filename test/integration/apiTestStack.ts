@@ -32,7 +32,7 @@ export async function startApiTestStack(name: string, policy: Record<string, unk
     },
     ...policy,
   });
-  const stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  const stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
   return {
     stack,
     dataDir,
@@ -74,18 +74,20 @@ async function queued(stack: LocalStack): Promise<ComplaintView[]> {
 
 let opened = 0;
 
-/** `count` customers write in (distinct senders, plain text); resolves with the complaints once each waits for an agent. */
-export async function openComplaints(stack: LocalStack, count: number, timeoutMs = 30_000) {
+/**
+ * `count` customers write in (distinct senders, plain text); resolves with the complaints once each waits
+ * for an agent (at the tier the investigation chose: a legal threat waits at tier 3).
+ */
+export async function openComplaints(
+  stack: LocalStack,
+  count: number,
+  timeoutMs = 30_000,
+  mail = { subject: 'Order question', text: 'My order arrived late.' },
+) {
   const run = `${process.pid}.${Date.now().toString(36)}`;
   const customers = Array.from({ length: count }, () => `customer${++opened}.${run}@example.org`);
   for (let i = 0; i < customers.length; i += 10) {
-    await Promise.all(
-      customers
-        .slice(i, i + 10)
-        .map((from) =>
-          sendMail(stack.endpoints, { from, subject: 'Order question', text: 'My order arrived late.' }),
-        ),
-    );
+    await Promise.all(customers.slice(i, i + 10).map((from) => sendMail(stack.endpoints, { from, ...mail })));
   }
   const wanted = new Set(customers);
   return waitFor(

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
-import { startDynaliteTable } from '../support/dynaliteTable';
+import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
-let table: Awaited<ReturnType<typeof startDynaliteTable>>;
+let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let store: DynamoComplaintStore;
 
 beforeAll(async () => {
-  table = await startDynaliteTable();
+  table = await startDynamoDbLocalTable();
   store = new DynamoComplaintStore('Complaints', table.client);
 });
 afterAll(() => table.close());
@@ -39,7 +39,7 @@ const audit = (id: string, version: number, at: string): AuditEntry => ({
   version,
 });
 
-describe('DynamoComplaintStore on dynalite', () => {
+describe('DynamoComplaintStore on DynamoDB Local', () => {
   it('creates once: a second create of the same id returns the stored complaint', async () => {
     const first = await store.create(complaint('a1'), [audit('a1', 1, '2026-11-23T09:00:00.000Z')]);
     const again = await store.create(complaint('a1', { subject: 'other' }), []);
@@ -61,6 +61,65 @@ describe('DynamoComplaintStore on dynalite', () => {
       store.save({ ...complaint('b1'), version: 3 }, [], { taskToken: 'wrong' }),
     ).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get('b1'))?.subject).toBe('v2');
+  });
+
+  it('commits a state change and its timeline entries together, or neither', async () => {
+    await store.create(complaint('x1'), [audit('x1', 1, '2026-11-23T09:00:00.000Z')]);
+    await store.save({ ...complaint('x1'), version: 2, status: 'awaiting_approval' }, [
+      audit('x1', 2, '2026-11-23T09:00:02.000Z'),
+    ]);
+    // A stale writer (still on version 1) loses: none of its entries reach the timeline.
+    await expect(
+      store.save({ ...complaint('x1'), version: 2, status: 'closed' }, [
+        audit('x1-stale', 2, '2026-11-23T09:00:03.000Z'),
+        audit('x1-stale', 3, '2026-11-23T09:00:04.000Z'),
+      ]),
+    ).rejects.toMatchObject({
+      name: 'ConflictError',
+      details: { currentVersion: 2, status: 'awaiting_approval' },
+    });
+    expect((await store.timeline('x1')).map((e) => e.id)).toEqual(['x1-v1', 'x1-v2']);
+    expect((await store.get('x1'))?.status).toBe('awaiting_approval');
+  });
+
+  it('of two concurrent saves on the same version, exactly one commits with its entries', async () => {
+    await store.create(complaint('r1'), []);
+    const results = await Promise.allSettled(
+      ['a', 'b', 'c', 'd'].map((who) =>
+        store.save({ ...complaint('r1'), version: 2, subject: who }, [
+          audit(`r1-${who}`, 2, '2026-11-23T09:00:02.000Z'),
+        ]),
+      ),
+    );
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [['a', 'b', 'c', 'd'][i]] : []));
+    expect(won).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+    }
+    expect((await store.timeline('r1')).map((e) => e.id)).toEqual([`r1-${won[0]}-v2`]);
+    expect((await store.get('r1'))?.subject).toBe(won[0]);
+  });
+
+  it('creates atomically: an existing complaint keeps its timeline, thread token and content', async () => {
+    await store.create(complaint('c1'), [audit('c1', 1, '2026-11-23T09:00:00.000Z')]);
+    const again = await store.create(complaint('c1', { subject: 'other', threadToken: 't-c1-other' }), [
+      audit('c1-again', 1, '2026-11-23T09:00:05.000Z'),
+    ]);
+    expect(again).toMatchObject({ created: false, complaint: { subject: 's', threadToken: 't-c1' } });
+    expect((await store.timeline('c1')).map((e) => e.id)).toEqual(['c1-v1']);
+    expect(await store.findIdByThreadToken('t-c1-other')).toBeUndefined();
+  });
+
+  it('refuses a save whose entries do not fit one transaction instead of splitting it', async () => {
+    await store.create(complaint('big1'), []);
+    const entries = Array.from({ length: 100 }, (_, i) =>
+      audit(`big1-${i}`, 2, `2026-11-23T09:00:${String(i % 60).padStart(2, '0')}.000Z`),
+    );
+    await expect(store.save({ ...complaint('big1'), version: 2 }, entries)).rejects.toThrow(
+      /do not fit one transaction/,
+    );
+    expect(await store.timeline('big1')).toEqual([]);
+    expect((await store.get('big1'))?.version).toBe(1);
   });
 
   it('orders the tier queue by SLA due time, pages with a cursor, and drops closed complaints', async () => {

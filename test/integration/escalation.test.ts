@@ -19,7 +19,7 @@ beforeAll(async () => {
   process.env.COMPLAINTS_POLICY = JSON.stringify({
     sla: { targets: { normal: { firstResponseSeconds: 2, resolutionSeconds: 4 } } },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast' });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
 });
 afterAll(async () => {
   await stack?.close();

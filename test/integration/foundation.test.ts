@@ -72,10 +72,15 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     id = found.body.items[0]?.id as string;
 
     const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
-    const execution = await sfn.send(
-      new DescribeExecutionCommand({
-        executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}`,
-      }),
+    // Intake starts the execution right after recording the acknowledgement, not before mailing it.
+    const execution = await waitFor(
+      () =>
+        sfn.send(
+          new DescribeExecutionCommand({
+            executionArn: `arn:aws:states:us-east-1:000000000000:execution:${stateMachineName()}:${id}`,
+          }),
+        ),
+      'the execution named after the complaint',
     );
     expect(execution).toMatchObject({ name: id, status: 'RUNNING' });
   });

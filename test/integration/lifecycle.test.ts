@@ -82,6 +82,7 @@ beforeAll(async () => {
     dataDir,
     quiet: true,
     profile: 'fast',
+    inMemoryDynamoDb: true,
     wrapLambda: (step, handler) => {
       const failing = failOnMarker(step, handler);
       return replay ? replay.wrap(step, failing) : failing;

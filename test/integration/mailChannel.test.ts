@@ -25,7 +25,7 @@ const day = 24 * 3600 * 1000;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-mail-'));
-  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example' });
+  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example', inMemoryDynamoDb: true });
   const client = new DynamoDBClient({
     endpoint: stack.endpoints.dynamodb.endpoint,
     region: 'us-east-1',

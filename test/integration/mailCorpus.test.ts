@@ -29,7 +29,7 @@ const filed = new Map<string, FiledComplaint>();
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-corpus-'));
-  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example' });
+  stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example', inMemoryDynamoDb: true });
   ledger = new DynamoMailLedger(
     'Complaints',
     new DynamoDBClient({

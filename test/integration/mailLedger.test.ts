@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
-import { startDynaliteTable } from '../support/dynaliteTable';
+import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
-/** The email channel's DynamoDB adapters on dynalite: single-item conditional writes only. */
-let table: Awaited<ReturnType<typeof startDynaliteTable>>;
+/** The email channel's DynamoDB adapters on DynamoDB Local. */
+let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let ledger: DynamoMailLedger;
 let quarantine: DynamoQuarantineStore;
 
 beforeAll(async () => {
-  table = await startDynaliteTable();
+  table = await startDynamoDbLocalTable();
   ledger = new DynamoMailLedger('Complaints', table.client);
   quarantine = new DynamoQuarantineStore('Complaints', table.client);
 });

@@ -1,17 +1,29 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DiskRawMailStore, S3RawMailStore } from '../../functions/adapters/rawMailStore';
 import { type SesReceiptEvent, sesReceiptEventSchema } from '../../functions/core/mail/sesReceipt';
-import { type IntakeLogger, type SmtpIntake, startSmtpIntake } from '../../scripts/local/smtpIntake';
+import {
+  type DeadLetteredMail,
+  type IntakeLogger,
+  intakeFolders,
+  redriveMail,
+  type SmtpIntake,
+  type SmtpIntakeOptions,
+  startSmtpIntake,
+} from '../../scripts/local/smtpIntake';
 
 const bucket = 'raw-mail';
+const childScript = fileURLToPath(new URL('../support/smtpIntakeChild.ts', import.meta.url));
 const keyPrefix = 'inbound/';
 const maxMessageBytes = 64 * 1024;
 
@@ -33,8 +45,13 @@ function mail(headers: string[], body = 'My parcel arrived broken.') {
   return Buffer.from([...headers, '', body, ''].join('\r\n'));
 }
 
-async function send(raw: Buffer, to = ['support@shop.example'], from = 'jane@customer.example') {
-  const transport = createTransport({ host: intake.host, port: intake.port, secure: false, ignoreTLS: true });
+async function send(
+  raw: Buffer,
+  to = ['support@shop.example'],
+  from = 'jane@customer.example',
+  port = intake.port,
+) {
+  const transport = createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   try {
     return await transport.sendMail({ envelope: { from, to }, raw });
   } finally {
@@ -45,18 +62,26 @@ async function send(raw: Buffer, to = ['support@shop.example'], from = 'jane@cus
 /** The SES message id the intake answered with (`250 Ok <id>`). */
 const sesIdOf = (response: string) => /^250 Ok ([a-z0-9]+)$/.exec(response)?.[1] as string;
 
+/** The intake's options on `dir`; `onReceived` and the logger are the test's current ones. */
+const intakeOptions = (): SmtpIntakeOptions => ({
+  rawMailDir: dir,
+  bucket,
+  keyPrefix,
+  recipientDomains: ['Shop.Example'],
+  maxMessageBytes,
+  ...intakeFolders(dir),
+  onReceived: (event) => onReceived(event),
+  logger,
+  retryDelaysMs: [10, 20],
+});
+const spooled = async () =>
+  existsSync(intakeFolders(dir).spoolDir) ? readdir(intakeFolders(dir).spoolDir) : [];
+const deadLettered = async () =>
+  existsSync(intakeFolders(dir).deadLetterDir) ? readdir(intakeFolders(dir).deadLetterDir) : [];
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smtp-intake-'));
-  intake = await startSmtpIntake({
-    rawMailDir: dir,
-    bucket,
-    keyPrefix,
-    recipientDomains: ['Shop.Example'],
-    maxMessageBytes,
-    onReceived: (event) => onReceived(event),
-    logger,
-    retryDelaysMs: [10, 20],
-  });
+  intake = await startSmtpIntake(intakeOptions());
 });
 
 afterAll(async () => {
@@ -174,7 +199,7 @@ describe('SMTP intake (local SES receiving)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('logs the final failure after three attempts and keeps the raw mail', async () => {
+  it('dead-letters the mail after three failed attempts, logs it and keeps the raw mail', async () => {
     let attempts = 0;
     onReceived = async () => {
       attempts++;
@@ -186,11 +211,29 @@ describe('SMTP intake (local SES receiving)', () => {
     expect(attempts).toBe(3);
     expect(errors).toEqual([
       {
-        message: expect.stringMatching(/failed after retries/),
+        message: expect.stringMatching(/failed after retries; dead-lettered/),
         extra: expect.objectContaining({ messageId, attempts: 3 }),
       },
     ]);
     expect(existsSync(rawPath(messageId))).toBe(true);
+    expect(await spooled()).toEqual([]);
+    const deadLetter = JSON.parse(
+      await readFile(join(intakeFolders(dir).deadLetterDir, `${messageId}.json`), 'utf8'),
+    ) as DeadLetteredMail;
+    expect(deadLetter).toMatchObject({
+      messageId,
+      rawMail: { bucket, key: `${keyPrefix}${messageId}` },
+      error: 'Error: still broken',
+      attempts: 3,
+    });
+    expect(deadLetter.event.Records[0]?.ses.mail.messageId).toBe(messageId);
+  });
+
+  it('keeps no spool entry once onReceived has succeeded', async () => {
+    await send(mail(['From: a@b.example', 'Subject: filed']));
+    await intake.drain();
+    expect(received).toHaveLength(1);
+    expect(await spooled()).toEqual([]);
   });
 
   it('takes verdicts from the local test headers and truncates headers over 10 KB like SES', async () => {
@@ -219,6 +262,61 @@ describe('SMTP intake (local SES receiving)', () => {
     });
     expect(sesMail.headersTruncated).toBe(true);
     expect(sesMail.headers.length).toBeLessThan(19);
+  });
+});
+
+describe('SMTP intake across crashes and restarts', () => {
+  it('files a mail answered 250 whose intake never ran (SIGKILL right after the 250) when it starts again', async () => {
+    const logFile = join(dir, 'child-filed.jsonl');
+    const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
+      env: { ...process.env, DATA_DIR: dir, LOG_FILE: logFile, LOCAL_CRASH_AT: 'smtp.afterAccept' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    const port = await new Promise<number>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).port)),
+    );
+    const info = await send(
+      mail(['From: a@b.example', 'Subject: accepted, then the crash']),
+      undefined,
+      undefined,
+      port,
+    );
+    const messageId = sesIdOf(info.response);
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(logFile)).toBe(false);
+    expect(await spooled()).toEqual([`${messageId}.json`]);
+
+    const restarted = await startSmtpIntake(intakeOptions());
+    try {
+      await restarted.drain();
+    } finally {
+      await restarted.close();
+    }
+    expect(received.map((r) => r.event.Records[0]?.ses.mail.messageId)).toEqual([messageId]);
+    expect(received[0]?.event.Records[0]?.ses.mail.commonHeaders.subject).toBe('accepted, then the crash');
+    expect(await spooled()).toEqual([]);
+  }, 60_000);
+
+  it('leaves dead-lettered mail alone at start until it is redriven, then files it', async () => {
+    const deadBefore = await deadLettered();
+    expect(deadBefore).toHaveLength(1);
+    const restarted = await startSmtpIntake(intakeOptions());
+    await restarted.drain();
+    await restarted.close();
+    expect(received).toEqual([]);
+
+    expect(await redriveMail(intakeFolders(dir).deadLetterDir, intakeFolders(dir).spoolDir)).toEqual(
+      deadBefore.map((name) => name.replace(/\.json$/, '')),
+    );
+    expect(await deadLettered()).toEqual([]);
+    const redriven = await startSmtpIntake(intakeOptions());
+    await redriven.drain();
+    await redriven.close();
+    expect(received.map((r) => `${r.event.Records[0]?.ses.mail.messageId}.json`)).toEqual(deadBefore);
+    expect(await spooled()).toEqual([]);
   });
 });
 

@@ -2,38 +2,58 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addBusinessSeconds,
+  type BusinessCalendar,
   businessSecondsBetween,
+  type DayClosures,
   isBusinessTime,
   nextBusinessOpening,
 } from '../../functions/core/businessCalendar';
-import { type BusinessCalendarPolicy, policyProfiles } from '../../functions/core/policy';
+import { policyProfiles } from '../../functions/core/policy';
 
 const hour = 3600;
 const weekdays = [1, 2, 3, 4, 5];
-/** Europe/Berlin, Mon-Fri 09:00-17:00, holidays 24-26 and 31 Dec 2026, 1 Jan 2027. */
+/**
+ * Europe/Berlin, Mon-Fri 09:00-17:00, Berlin's public holidays; 24 and 31 December close at 14:00
+ * (in 2026: Thu 24 half day, Fri 25 closed; Thu 31 half day, Fri 1 Jan closed).
+ */
 const berlin = policyProfiles.standard.calendar;
 /** Around the clock in UTC: business time is wall-clock time. */
 const utc247 = policyProfiles.fast.calendar;
-const newYork: BusinessCalendarPolicy = {
+
+/** A calendar closed all day on `closed` dates and from the given minute on half days. */
+function withClosures(
+  calendar: Omit<BusinessCalendar, 'closuresIn'>,
+  closed: readonly string[] = [],
+  halfDays: Readonly<Record<string, number>> = {},
+): BusinessCalendar {
+  const all = new Map<string, number>([
+    ...closed.map((date): [string, number] => [date, 0]),
+    ...Object.entries(halfDays),
+  ]);
+  return {
+    ...calendar,
+    closuresIn: (year) => new Map([...all].filter(([date]) => date.startsWith(`${year}-`))),
+  };
+}
+
+const newYork = withClosures({
   timeZone: 'America/New_York',
   workingDays: weekdays,
   workingHours: { start: '09:00', end: '17:00' },
-  holidays: [],
-};
-const berlinAllDay: BusinessCalendarPolicy = {
+});
+const berlinAllDay = withClosures({
   timeZone: 'Europe/Berlin',
   workingDays: [1, 2, 3, 4, 5, 6, 7],
   workingHours: { start: '00:00', end: '24:00' },
-  holidays: [],
-};
-const berlinEvenings: BusinessCalendarPolicy = {
+});
+const berlinEvenings: BusinessCalendar = {
   ...berlinAllDay,
   workingDays: weekdays,
   workingHours: { start: '18:00', end: '24:00' },
 };
 
 const at = (iso: string) => new Date(iso);
-const add = (iso: string, seconds: number, calendar: BusinessCalendarPolicy) =>
+const add = (iso: string, seconds: number, calendar: BusinessCalendar) =>
   addBusinessSeconds(at(iso), seconds, calendar).toISOString();
 
 describe('addBusinessSeconds (examples)', () => {
@@ -43,9 +63,34 @@ describe('addBusinessSeconds (examples)', () => {
     expect(add('2026-11-23T09:00:00Z', 8 * hour, berlin)).toBe('2026-11-24T09:00:00.000Z');
   });
 
-  it('skips holidays (local dates)', () => {
-    // Wednesday 23 Dec 16:00 Berlin + 2 h: Thu 24 and Fri 25 are holidays, then the weekend.
-    expect(add('2026-12-23T15:00:00Z', 2 * hour, berlin)).toBe('2026-12-28T09:00:00.000Z');
+  it('skips holidays (local dates) and stops at the early close of a half day', () => {
+    // Wednesday 23 Dec 16:00 Berlin + 2 h: one hour on Wednesday, the next from 09:00 on Thu 24.
+    expect(add('2026-12-23T15:00:00Z', 2 * hour, berlin)).toBe('2026-12-24T09:00:00.000Z');
+    // Thu 24 Dec 13:00 Berlin + 2 h: one hour until 14:00, Fri 25 is closed, then the weekend.
+    expect(add('2026-12-24T12:00:00Z', 2 * hour, berlin)).toBe('2026-12-28T09:00:00.000Z');
+    // A budget that runs out exactly at the early close is due then.
+    expect(add('2026-12-24T12:00:00Z', hour, berlin)).toBe('2026-12-24T13:00:00.000Z');
+  });
+
+  it('skips moving and regional holidays: Maundy Thursday 16:30 + 8 h is due on the Tuesday after Easter', () => {
+    // Thu 25 Mar 2027 16:30 CET: 30 minutes that day, Good Friday and Easter Monday closed, 7.5 h on Tuesday.
+    expect(add('2027-03-25T15:30:00Z', 8 * hour, berlin)).toBe('2027-03-30T14:30:00.000Z');
+    // Berlin's 8 March (International Women's Day, a Monday in 2027) is closed.
+    expect(isBusinessTime(at('2027-03-08T10:00:00Z'), berlin)).toBe(false);
+  });
+
+  it('asks for the closures of every year it walks into, and fails when a year cannot be resolved', () => {
+    const asked: number[] = [];
+    const onlyUntil2026: BusinessCalendar = {
+      ...newYork,
+      closuresIn: (year) => {
+        asked.push(year);
+        if (year > 2026) throw new RangeError(`closures of ${year} not resolved`);
+        return new Map();
+      },
+    };
+    expect(() => add('2026-12-31T20:00:00Z', 3 * hour, onlyUntil2026)).toThrow(/closures of 2027/);
+    expect(asked).toEqual([2026, 2027]);
   });
 
   it('starts the count at the next opening when started before opening or after closing', () => {
@@ -84,7 +129,7 @@ describe('addBusinessSeconds (examples)', () => {
   });
 
   it('reads an opening time skipped by DST as after the jump and a repeated one as its first occurrence', () => {
-    const night: BusinessCalendarPolicy = { ...berlinAllDay, workingHours: { start: '02:30', end: '04:00' } };
+    const night: BusinessCalendar = { ...berlinAllDay, workingHours: { start: '02:30', end: '04:00' } };
     // 02:30 does not exist on 2026-03-29: open 03:30 CEST (01:30Z) to 04:00 CEST (02:00Z).
     expect(isBusinessTime(at('2026-03-29T01:29:59Z'), night)).toBe(false);
     expect(nextBusinessOpening(at('2026-03-29T00:00:00Z'), night).toISOString()).toBe(
@@ -124,10 +169,12 @@ describe('addBusinessSeconds (examples)', () => {
 
   it('rejects a negative budget and a calendar without business time', () => {
     expect(() => addBusinessSeconds(at('2026-11-23T09:00:00Z'), -1, berlin)).toThrow(RangeError);
-    const mondays = Array.from({ length: 4 * 53 }, (_, week) =>
-      new Date(Date.UTC(2026, 10, 23 + 7 * week)).toISOString().slice(0, 10),
-    );
-    const noBusinessTime = { ...berlin, workingDays: [1], holidays: mondays };
+    const everyDayClosed: DayClosures = { get: () => 0, has: () => true } as unknown as DayClosures;
+    const noBusinessTime: BusinessCalendar = {
+      ...berlin,
+      workingDays: [1],
+      closuresIn: () => everyDayClosed,
+    };
     expect(() => addBusinessSeconds(at('2026-11-23T09:00:00Z'), 1, noBusinessTime)).toThrow(
       /No business time within 1098 days/,
     );
@@ -148,11 +195,13 @@ describe('businessSecondsBetween, isBusinessTime, nextBusinessOpening (examples)
     expect(isBusinessTime(at('2026-11-23T07:59:59.999Z'), berlin)).toBe(false);
     expect(isBusinessTime(at('2026-11-23T08:00:00Z'), berlin)).toBe(true);
     expect(isBusinessTime(at('2026-11-23T16:00:00Z'), berlin)).toBe(false);
-    expect(isBusinessTime(at('2026-12-24T10:00:00Z'), berlin)).toBe(false);
+    expect(isBusinessTime(at('2026-12-24T12:59:59.999Z'), berlin)).toBe(true);
+    expect(isBusinessTime(at('2026-12-24T13:00:00Z'), berlin)).toBe(false);
+    expect(isBusinessTime(at('2026-12-25T10:00:00Z'), berlin)).toBe(false);
     expect(nextBusinessOpening(at('2026-11-23T10:00:00Z'), berlin).toISOString()).toBe(
       '2026-11-23T10:00:00.000Z',
     );
-    expect(nextBusinessOpening(at('2026-12-23T17:00:00Z'), berlin).toISOString()).toBe(
+    expect(nextBusinessOpening(at('2026-12-24T13:00:00Z'), berlin).toISOString()).toBe(
       '2026-12-28T08:00:00.000Z',
     );
   });
@@ -187,9 +236,23 @@ function localView(t: Date, timeZone: string) {
   };
 }
 
-function isWorkingDate(t: Date, calendar: BusinessCalendarPolicy): boolean {
+const minuteOf = (clock: string) => {
+  const [h = 0, m = 0] = clock.split(':').map(Number);
+  return h * 60 + m;
+};
+
+/** The oracle for business time: local weekday, date and minute against the calendar's plain data. */
+function isOpenLocally(t: Date, calendar: BusinessCalendar): boolean {
   const local = localView(t, calendar.timeZone);
-  return calendar.workingDays.includes(local.weekday ?? 0) && !calendar.holidays.includes(local.date);
+  const closesAt = Math.min(
+    minuteOf(calendar.workingHours.end),
+    calendar.closuresIn(Number(local.date.slice(0, 4))).get(local.date) ?? Number.POSITIVE_INFINITY,
+  );
+  return (
+    calendar.workingDays.includes(local.weekday ?? 0) &&
+    local.minute >= minuteOf(calendar.workingHours.start) &&
+    local.minute < closesAt
+  );
 }
 
 const clock = (quarterHours: number) =>
@@ -225,7 +288,7 @@ const instant = fc
 
 /**
  * Random calendars in zones with hour, half-hour and midnight DST changes (Lord Howe, Havana),
- * holidays around the start instant. Hours start at 04:00 or later, after every DST change in these
+ * closed days and half days (closing on a quarter hour, possibly before opening) around the start. Hours start at 04:00 or later, after every DST change in these
  * zones, so that "local time within working hours" is an exact oracle for business time.
  */
 const calendarNear = (start: Date) =>
@@ -242,24 +305,30 @@ const calendarNear = (start: Date) =>
       workingDays: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }),
       hours: fc.uniqueArray(fc.integer({ min: 16, max: 96 }), { minLength: 2, maxLength: 2 }),
       holidayOffsets: fc.uniqueArray(fc.integer({ min: -1, max: 40 }), { maxLength: 12 }),
-    })
-    .map(
-      ({ timeZone, workingDays, hours, holidayOffsets }): BusinessCalendarPolicy => ({
-        timeZone,
-        workingDays,
-        workingHours: { start: clock(Math.min(...hours)), end: clock(Math.max(...hours)) },
-        holidays: holidayOffsets.map((days) =>
-          new Date(start.getTime() + days * 86_400_000).toISOString().slice(0, 10),
-        ),
+      halfDays: fc.array(fc.tuple(fc.integer({ min: -1, max: 40 }), fc.integer({ min: 0, max: 95 })), {
+        maxLength: 6,
       }),
-    );
+    })
+    .map(({ timeZone, workingDays, hours, holidayOffsets, halfDays }): BusinessCalendar => {
+      const dateAfter = (days: number) =>
+        new Date(start.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+      return withClosures(
+        {
+          timeZone,
+          workingDays,
+          workingHours: { start: clock(Math.min(...hours)), end: clock(Math.max(...hours)) },
+        },
+        holidayOffsets.map(dateAfter),
+        Object.fromEntries(halfDays.map(([days, quarter]) => [dateAfter(days), quarter * 15])),
+      );
+    });
 
 const startAndCalendar = instant.chain((start) =>
   fc.tuple(fc.constant(start), fc.oneof(fc.constantFrom(berlin, utc247, newYork), calendarNear(start))),
 );
 
 /** Business seconds up to 10 of the calendar's working days. */
-const budgetFor = (calendar: BusinessCalendarPolicy) => {
+const budgetFor = (calendar: BusinessCalendar) => {
   const [startH = 0, startM = 0] = calendar.workingHours.start.split(':').map(Number);
   const [endH = 0, endM = 0] = calendar.workingHours.end.split(':').map(Number);
   return fc.integer({ min: 0, max: 10 * ((endH - startH) * 3600 + (endM - startM) * 60) });
@@ -312,7 +381,7 @@ describe('business calendar properties', () => {
     );
   });
 
-  it('(d) lands only in business time: on a working, non-holiday local day within working hours', () => {
+  it('(d) lands only in business time: on a working, unclosed local day within working hours, before an early close', () => {
     fc.assert(
       fc.property(withBudgets(1), ([start, calendar, [x = 0]]) => {
         const due = addBusinessSeconds(start, x, calendar);
@@ -320,7 +389,7 @@ describe('business calendar properties', () => {
         // x > 0 may end exactly at a closing instant: the clock was running right up to it.
         const lastCounted = x > 0 ? new Date(due.getTime() - 1) : due;
         expect(isBusinessTime(lastCounted, calendar)).toBe(true);
-        expect(isWorkingDate(lastCounted, calendar)).toBe(true);
+        expect(isOpenLocally(lastCounted, calendar)).toBe(true);
         if (x === 0) expect(due).toEqual(nextBusinessOpening(start, calendar));
       }),
       { numRuns: 1000 },
@@ -338,14 +407,10 @@ describe('business calendar properties', () => {
     );
   });
 
-  it('agrees with local wall-clock time: business time is a working date within working hours', () => {
+  it('agrees with local wall-clock time: business time is a working, unclosed date within its hours', () => {
     fc.assert(
       fc.property(startAndCalendar, ([t, calendar]) => {
-        const local = localView(t, calendar.timeZone);
-        const [startH = 0, startM = 0] = calendar.workingHours.start.split(':').map(Number);
-        const [endH = 0, endM = 0] = calendar.workingHours.end.split(':').map(Number);
-        const withinHours = local.minute >= startH * 60 + startM && local.minute < endH * 60 + endM;
-        expect(isBusinessTime(t, calendar)).toBe(isWorkingDate(t, calendar) && withinHours);
+        expect(isBusinessTime(t, calendar)).toBe(isOpenLocally(t, calendar));
         // Nothing counts before the next opening, and the clock runs from it.
         const opening = nextBusinessOpening(t, calendar);
         expect(businessSecondsBetween(t, opening, calendar)).toBe(0);

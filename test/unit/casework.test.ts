@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listQuerySchema } from '../../functions/api/schemas';
 import {
   agentEntryId,
+  assertMayWrite,
   assertMergeTarget,
   claimComplaint,
   mergeNote,
@@ -79,6 +80,26 @@ describe('claimComplaint', () => {
     expect(() => claimComplaint(complaint({ status: 'closed' }), agent('ann', 'tier1'), now)).toThrow(
       expect.objectContaining({ name: 'InvalidTransitionError' }),
     );
+  });
+});
+
+describe('assertMayWrite (the tier rule of every write)', () => {
+  const roles: Agent['role'][] = ['tier1', 'tier2', 'tier3', 'manager'];
+
+  it('lets the complaint’s tier and above write, the manager everything, and forbids lower tiers (403)', () => {
+    for (const tier of [1, 2, 3] as const) {
+      for (const [rank, role] of roles.entries()) {
+        const write = () => assertMayWrite(complaint({ tier }), agent('a', role));
+        if (rank + 1 >= tier) expect(write, `${role} on tier ${tier}`).not.toThrow();
+        else
+          expect(write, `${role} on tier ${tier}`).toThrow(
+            expect.objectContaining({
+              name: 'ForbiddenError',
+              details: { tier, requiredRole: `tier${tier}` },
+            }),
+          );
+      }
+    }
   });
 });
 

@@ -97,7 +97,7 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     });
     await expect(result).rejects.toMatchObject({
       name: 'ConflictError',
-      details: { status: 'awaiting_agent' },
+      details: { complaintStatus: 'awaiting_agent' },
     });
     expect(store.current()).toMatchObject({
       status: 'awaiting_agent',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { businessSecondsBetween } from '../../functions/core/businessCalendar';
-import { type Policy, policyProfiles, priorities } from '../../functions/core/policy';
+import { loadPolicy, type Policy, policyProfiles, priorities } from '../../functions/core/policy';
 import {
   addBusinessDelay,
   pauseSlaClock,
@@ -13,13 +13,13 @@ import {
 } from '../../functions/core/sla';
 
 const hour = 3600;
-/** Europe/Berlin, Mon-Fri 09:00-17:00 with year-end holidays; warning at 80%. */
+/** Europe/Berlin, Mon-Fri 09:00-17:00 with Berlin's public holidays; warning at 80%. */
 const policy: Policy = policyProfiles.standard;
 const fast: Policy = policyProfiles.fast;
-const newYork: Policy = {
-  ...policy,
-  calendar: { ...policy.calendar, timeZone: 'America/New_York', holidays: [] },
-};
+const newYork: Policy = loadPolicy(
+  'standard',
+  JSON.stringify({ calendar: { timeZone: 'America/New_York', holidays: null } }),
+);
 
 const at = (iso: string) => new Date(iso);
 /** Monday 2026-11-23, 10:00 in Berlin. */

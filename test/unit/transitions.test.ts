@@ -202,7 +202,8 @@ describe('replay keys', () => {
     );
     const later = new Date(t0.getTime() + (abandonedDecisionSeconds + 1) * 1000);
     const result = escalate(deciding, 'sla_breach', policy, later);
-    expect(result.released).toMatchObject({ action: 'releaseDecision', toStatus: 'awaiting_agent' });
+    expect(result.released?.audit).toMatchObject({ action: 'releaseDecision', toStatus: 'awaiting_agent' });
+    expect(result.released?.complaint.version).toBe(deciding.version + 1);
     expect(result.complaint).toMatchObject({ status: 'awaiting_agent', tier: 2, pendingDecision: undefined });
     expect(result.complaint.version).toBe(deciding.version + 2);
   });

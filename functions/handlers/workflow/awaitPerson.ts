@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AuditEntry, systemActor, waitingKinds } from '../../core/complaint';
+import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
 import {
   awaitPerson,
@@ -35,40 +35,39 @@ export async function handler(event: unknown) {
     const complaint = await loadComplaint(services, complaintId);
     if (knownToken(complaint, taskToken)) return { complaintId };
     const now = new Date();
-    const audits: AuditEntry[] = [];
-    let current = complaint;
     // A decision accepted for a token this run no longer has: released on the timeline, decided again.
     const stranded = decisionStrandedBy(complaint, waitingFor);
-    if (stranded) {
-      const released = releaseDecision(complaint, systemActor, now, 'wait_restarted');
-      current = released.complaint;
-      audits.push(released.audit);
-    }
-    const { complaint: next, audit } = awaitPerson(
-      current,
-      taskToken,
-      waitingFor,
-      awaitSeconds,
-      config().policy,
-      now,
-    );
     try {
-      await services.store.save(next, [...audits, audit]);
+      // Two changes, two writes: each save is conditional on the version before it.
+      let current = complaint;
+      if (stranded) {
+        const released = releaseDecision(complaint, systemActor, now, 'wait_restarted');
+        await services.store.save(released.complaint, [released.audit]);
+        current = released.complaint;
+      }
+      const { complaint: next, audit } = awaitPerson(
+        current,
+        taskToken,
+        waitingFor,
+        awaitSeconds,
+        config().policy,
+        now,
+      );
+      await services.store.save(next, [audit]);
+      if (stranded) {
+        logger.warn('decision released: its wait was entered again', {
+          complaintId,
+          decision: stranded.action,
+        });
+        await notifyTeam(services, roleOfTier(next.tier), next, 'Your decision did not reach the workflow', [
+          `Decision: ${stranded.action}. The complaint waits for it again: please decide once more.`,
+        ]);
+      }
+      logger.info('waiting for a person', { complaintId, waitingFor, tier: next.tier, dueAt: next.slaDueAt });
+      return { complaintId };
     } catch (e) {
       // Someone wrote in between (e.g. a customer message was filed): re-read and register again.
       if (!(e instanceof ConflictError) || attempt >= 4) throw e;
-      continue;
     }
-    if (stranded) {
-      logger.warn('decision released: its wait was entered again', {
-        complaintId,
-        decision: stranded.action,
-      });
-      await notifyTeam(services, roleOfTier(next.tier), next, 'Your decision did not reach the workflow', [
-        `Decision: ${stranded.action}. The complaint waits for it again: please decide once more.`,
-      ]);
-    }
-    logger.info('waiting for a person', { complaintId, waitingFor, tier: next.tier, dueAt: next.slaDueAt });
-    return { complaintId };
   }
 }

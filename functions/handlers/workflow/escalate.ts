@@ -32,7 +32,8 @@ export async function handler(event: unknown) {
   // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries until
   // the API has released it or the core finds it abandoned and releases it itself.
   const result = escalate(complaint, cause, config().policy, now);
-  await services.store.save(result.complaint, [...(result.released ? [result.released] : []), result.audit]);
+  if (result.released) await services.store.save(result.released.complaint, [result.released.audit]);
+  await services.store.save(result.complaint, [result.audit]);
   const next = result.complaint;
   const reasons = next.investigation?.riskSignals.map((r) => `Risk: ${r.signal} (${r.evidence})`) ?? [];
   await notifyTeam(

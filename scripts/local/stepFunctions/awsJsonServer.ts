@@ -27,7 +27,23 @@ const maxRequestBytes = 1024 * 1024;
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
   const { targetPrefix, operations, logger } = options;
   const server = createServer(async (request, response) => {
-    const reply = (status: number, body: unknown) => {
+    // Actions to run once the answer is out; at once if the client is gone already (it may hang up
+    // before the operation ends, and the action must still run).
+    const afterSent: (() => void)[] = [];
+    let sent = false;
+    const runAfterSent = () => {
+      sent = true;
+      for (const action of afterSent.splice(0)) action();
+    };
+    response.once('finish', runAfterSent);
+    response.once('close', runAfterSent);
+    const reply = {
+      afterSent: (action: () => void) => {
+        if (sent) action();
+        else afterSent.push(action);
+      },
+    };
+    const answer = (status: number, body: unknown) => {
       response.writeHead(status, {
         'Content-Type': 'application/x-amz-json-1.0',
         'x-amzn-RequestId': randomUUID(),
@@ -44,11 +60,11 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       if (request.method !== 'POST' || !operation) {
         throw new SfnError('UnknownOperationException', `Unknown operation ${String(target)}`);
       }
-      reply(200, await operation(await readJson(request)));
+      answer(200, await operation(await readJson(request), reply));
     } catch (error) {
-      if (error instanceof SfnError) return reply(400, { __type: error.type, message: error.message });
+      if (error instanceof SfnError) return answer(400, { __type: error.type, message: error.message });
       logger.error('Step Functions request failed', { error });
-      reply(500, {
+      answer(500, {
         __type: 'InternalFailure',
         message: error instanceof Error ? error.message : String(error),
       });

@@ -1,8 +1,8 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type AslMachine, runtimeDefinition, statesByName } from './aslDefinition';
+import { type AslMachine, type AslState, runtimeDefinition, statesByName } from './aslDefinition';
 import { appendHistory, executionAborted, executionFailed, executionStarted } from './executionHistory';
-import { ExecutionRun, type RunEnvironment } from './executionRun';
-import { type ExecutionRecord, ExecutionStore } from './executionStore';
+import { ExecutionRun, type RunEnvironment, type RunMachine } from './executionRun';
+import { type ExecutionRecord, ExecutionStore, type ResumePoint } from './executionStore';
 import { type LambdaTask, type LocalLambdaHandler, lambdaTaskOf } from './lambdaTasks';
 import { SfnError } from './sfnErrors';
 import { TaskTokens } from './taskTokens';
@@ -22,6 +22,8 @@ export class Executions {
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly machines = new Map<string, StateMachine>();
+  /** Starts not yet durable, answered only once they are. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly store: ExecutionStore;
   private readonly env: RunEnvironment;
   private readonly executionArnPrefix: string;
@@ -52,7 +54,7 @@ export class Executions {
       tasks.set(name, task);
     }
     this.env = {
-      machineFrom: (startAt) => this.machineFrom(startAt ?? definition.StartAt),
+      machineFrom: (resume) => this.machineFrom(resume),
       states,
       topLevelStates: new Set(Object.keys(definition.States)),
       tasks,
@@ -83,13 +85,17 @@ export class Executions {
   }
 
   /**
-   * StartExecution. A repeated start with the same name and input while the execution runs returns it
-   * unchanged (AWS idempotency); any other reuse of a name is `ExecutionAlreadyExists`.
+   * StartExecution, answered once the execution is durable (and only then started). A repeated start with
+   * the same name and input while the execution runs returns it unchanged (AWS idempotency); any other
+   * reuse of a name is `ExecutionAlreadyExists`.
    */
-  start(name: string, input: string): ExecutionRecord {
+  async start(name: string, input: string): Promise<ExecutionRecord> {
     const executionArn = `${this.executionArnPrefix}${name}`;
     const existing = this.records.get(executionArn);
-    if (existing?.status === 'RUNNING' && existing.input === input) return existing;
+    if (existing?.status === 'RUNNING' && existing.input === input) {
+      await this.starting.get(executionArn);
+      return this.get(executionArn);
+    }
     if (existing) throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const record: ExecutionRecord = {
       executionArn,
@@ -102,7 +108,16 @@ export class Executions {
     };
     appendHistory(record.history, executionStarted(input, this.env.roleArn), record.startDate);
     this.records.set(executionArn, record);
-    this.store.save(record);
+    const durable = this.store.save(record);
+    this.starting.set(executionArn, durable);
+    try {
+      await durable;
+    } catch (error) {
+      this.records.delete(executionArn);
+      throw error;
+    } finally {
+      this.starting.delete(executionArn);
+    }
     this.runs.set(executionArn, new ExecutionRun(record, this.env));
     return record;
   }
@@ -118,15 +133,19 @@ export class Executions {
     return [...this.records.values()].sort((a, b) => b.startDate - a.startDate);
   }
 
-  /** StopExecution: aborts the run and closes its task tokens. Stopping a closed execution changes nothing. */
-  stop(executionArn: string, error?: string, cause?: string): ExecutionRecord {
+  /**
+   * StopExecution: aborts the run and closes its task tokens, answered once that is durable. Stopping a
+   * closed execution changes nothing.
+   */
+  async stop(executionArn: string, error?: string, cause?: string): Promise<ExecutionRecord> {
+    await this.starting.get(executionArn);
     const record = this.get(executionArn);
     if (record.status !== 'RUNNING') return record;
     this.runs.get(executionArn)?.stop('stopped');
     this.runs.delete(executionArn);
     Object.assign(record, { status: 'ABORTED', stopDate: Date.now(), error, cause });
     appendHistory(record.history, executionAborted(error, cause), record.stopDate);
-    this.store.save(record);
+    await this.store.save(record);
     return record;
   }
 
@@ -139,8 +158,12 @@ export class Executions {
 
   private resume(record: ExecutionRecord): void {
     this.records.set(record.executionArn, record);
+    const { attempt } = record.resumeFrom ?? {};
+    const waiting = record.status === 'RUNNING' && !attempt?.outcome ? attempt?.token : undefined;
     for (const [token, status] of Object.entries(record.taskTokens)) {
-      // The task of an open token is scheduled again on resume, with a new token for its function.
+      // The waiting task's token stays valid (the resumed run accepts it); any other open one belonged to
+      // a task inside a Parallel or Map state, which runs again with new tokens.
+      if (token === waiting) continue;
       const reason = status === 'open' ? 'replaced' : status;
       record.taskTokens[token] = reason;
       this.tokens.close(token, reason);
@@ -156,24 +179,79 @@ export class Executions {
       const cause = `Cannot resume after restart: ${error instanceof Error ? error.message : String(error)}`;
       Object.assign(record, { status: 'FAILED', stopDate: Date.now(), error: 'States.Runtime', cause });
       appendHistory(record.history, executionFailed('States.Runtime', cause), record.stopDate);
-      this.store.save(record);
+      this.saveSoon(record);
     }
   }
 
-  private machineFrom(startAt: string): StateMachine {
+  private saveSoon(record: ExecutionRecord): void {
+    // The store logs a failed write.
+    this.store.save(record).catch(() => undefined);
+  }
+
+  /**
+   * The library machine for a run: from StartAt, or from the state a resumed run is in. Machines are
+   * shared, but for a resumed state that has used some of its retries: its run gets a copy whose
+   * retriers have only the attempts left, with the backoff reached so far.
+   */
+  private machineFrom(resume: ResumePoint | undefined): RunMachine {
+    const startAt = resume?.stateName ?? this.options.definition.StartAt;
+    if (!Object.hasOwn(this.options.definition.States, startAt)) {
+      throw new Error(`the definition has no state ${startAt}`);
+    }
+    const retries = resume?.retries ?? [];
+    if (retries.some((count) => count > 0)) {
+      const definition = runtimeDefinition(this.options.definition, startAt);
+      const state = definition.States[startAt] as AslState;
+      const full = state.Retry;
+      state.Retry = retriesLeft(full as Retrier[], retries);
+      return {
+        machine: libraryMachine(definition),
+        restoreRetries: () => {
+          state.Retry = full;
+        },
+      };
+    }
     let machine = this.machines.get(startAt);
     if (!machine) {
-      if (!Object.hasOwn(this.options.definition.States, startAt)) {
-        throw new Error(`the definition has no state ${startAt}`);
-      }
-      const definition = runtimeDefinition(
-        this.options.definition,
-        startAt,
-      ) as unknown as StateMachineDefinition;
-      // Validated as given at start-up; a resumed copy would fail validation for its unreachable first states.
-      machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+      machine = libraryMachine(runtimeDefinition(this.options.definition, startAt));
       this.machines.set(startAt, machine);
     }
-    return machine;
+    return { machine };
   }
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  MaxAttempts?: number;
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+}
+
+// Step Functions' defaults for a retrier without these fields.
+const defaultMaxAttempts = 3;
+const defaultIntervalSeconds = 1;
+const defaultBackoffRate = 2;
+
+/**
+ * Retriers that have made `retries[i]` retries already: fewer attempts left, and the interval they had
+ * reached. Each copy keeps the `ErrorEquals` array of its original, by which the run tells them apart.
+ */
+function retriesLeft(retriers: Retrier[], retries: number[]): Retrier[] {
+  return retriers.map((retrier, i) => {
+    const used = retries[i] ?? 0;
+    if (used === 0) return retrier;
+    const backoffRate = retrier.BackoffRate ?? defaultBackoffRate;
+    return {
+      ...retrier,
+      MaxAttempts: Math.max(0, (retrier.MaxAttempts ?? defaultMaxAttempts) - used),
+      IntervalSeconds: (retrier.IntervalSeconds ?? defaultIntervalSeconds) * backoffRate ** used,
+    };
+  });
+}
+
+// Validated as given at start-up; a resumed copy would fail validation for its unreachable first states.
+function libraryMachine(definition: AslMachine): StateMachine {
+  return new StateMachine(definition as unknown as StateMachineDefinition, {
+    validationOptions: { noValidate: true },
+  });
 }

@@ -4,16 +4,22 @@
  * StopExecution, SendTaskSuccess/Failure/Heartbeat, DescribeStateMachine) and running the definition with
  * aws-local-stepfunctions, its Lambda tasks on in-process handlers.
  *
- * Persisted (one JSON file per execution in `dataDir`, replaced atomically after every step): name, ARN,
- * status, input, output, error/cause, start/stop dates, the full GetExecutionHistory, the task tokens
- * handed out, and the last top-level state entered with its input.
+ * Persisted (one JSON file per execution in `dataDir`, replaced durably: see `ExecutionStore`): name,
+ * ARN, status, input, output, error/cause, start/stop dates, the full GetExecutionHistory, the task tokens
+ * handed out, and the top-level state the execution is in, with its input and progress (a Wait's end, a
+ * Task's current attempt with token, deadlines and outcome, the retries used). Every call that changes an
+ * execution is answered once that change is on disk; an attempt is on disk before its function runs, and
+ * its outcome before the next state begins.
  *
- * A restart resumes each RUNNING execution at that last top-level state, with that state's input. What
- * the restart loses:
- * - the progress inside that state: a Wait starts its full duration again; a Task is invoked again
- *   (at-least-once, like a Lambda retry); a callback Task's function is invoked again and receives a new
- *   token, while the old token answers TaskTimedOut; a Parallel or Map state runs all its branches again;
- * - Retry attempt counts of that state, and the time already spent against its TimeoutSeconds[Path];
+ * A restart resumes each RUNNING execution in that state: a callback task waits on the same token until
+ * its original deadlines, an outcome recorded before the crash (e.g. an answered SendTaskSuccess) is handed
+ * to the state instead of running it, and a Wait ends at its original time. What the restart loses:
+ * - a Lambda invocation in flight (or a callback function that had not returned), which is invoked again
+ *   (at-least-once, like a Lambda retry); a retry interval under way, which is waited again in full;
+ * - the progress inside a Parallel or Map state, which runs all its branches again (tokens handed out
+ *   inside answer TaskTimedOut);
+ * - a Wait entered in the last milliseconds before a crash, whose entry was not on disk yet: it starts
+ *   again (the steps without outside effect between two writes are replayed from the last one);
  * - the execution-level TimeoutSeconds, which counts again from the restart;
  * - `$$.Execution.Input` and `$$.Execution.StartTime`, which become the resumed state's input and the
  *   restart time (aws-local-stepfunctions sets both from the run it is given).

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { crashPoint } from '../crashPoints';
 import type { ExecutionRecord } from './executionStore';
 import type { Executions } from './executions';
 import { SfnError } from './sfnErrors';
 
+/** What an operation may do around its answer. */
+export interface Reply {
+  /** Runs `action` once the answer has been sent (or the connection is gone). */
+  afterSent(action: () => void): void;
+}
+
 /** One API operation: the parsed JSON request in, the JSON response out. */
-export type Operation = (request: unknown) => unknown;
+export type Operation = (request: unknown, reply: Reply) => unknown;
 
 export interface StepFunctionsApiOptions {
   stateMachineArn: string;
@@ -84,7 +91,7 @@ export function stepFunctionsApi(
   });
 
   return {
-    StartExecution: (request) => {
+    StartExecution: async (request) => {
       const { stateMachineArn: target, name = randomUUID(), input = '{}' } = parse('StartExecution', request);
       requireStateMachine(target);
       if (!executionName.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
@@ -94,7 +101,7 @@ export function stepFunctionsApi(
           'Invalid State Machine Execution Input: the input must be JSON',
         );
       }
-      const record = executions.start(name, input);
+      const record = await executions.start(name, input);
       return { executionArn: record.executionArn, startDate: epochSeconds(record.startDate) };
     },
 
@@ -111,10 +118,10 @@ export function stepFunctionsApi(
       };
     },
 
-    StopExecution: (request) => {
+    StopExecution: async (request) => {
       const { executionArn, error, cause } = parse('StopExecution', request);
       execution(executionArn);
-      return { stopDate: epochSeconds(executions.stop(executionArn, error, cause).stopDate) };
+      return { stopDate: epochSeconds((await executions.stop(executionArn, error, cause)).stopDate) };
     },
 
     GetExecutionHistory: (request) => {
@@ -137,22 +144,28 @@ export function stepFunctionsApi(
       return { executions: page.items.map(summary), nextToken: page.nextToken };
     },
 
-    SendTaskSuccess: (request) => {
+    // A callback is answered once its outcome is durable, and the execution goes on only after the
+    // answer: a restart in between continues with that outcome, and never waits on the token again.
+    SendTaskSuccess: async (request, reply) => {
       const { taskToken, output } = parse('SendTaskSuccess', request);
       const target = executions.tokens.target(taskToken);
       if (!isJson(output)) throw new SfnError('InvalidOutput', 'Invalid Output: the output must be JSON');
-      target.succeed(JSON.parse(output));
+      const goOn = await target.succeed(JSON.parse(output));
+      reply.afterSent(() => {
+        crashPoint('sfn.afterTaskSuccess');
+        goOn();
+      });
       return {};
     },
 
-    SendTaskFailure: (request) => {
+    SendTaskFailure: async (request, reply) => {
       const { taskToken, error = '', cause = '' } = parse('SendTaskFailure', request);
-      executions.tokens.target(taskToken).fail(error, cause);
+      reply.afterSent(await executions.tokens.target(taskToken).fail(error, cause));
       return {};
     },
 
-    SendTaskHeartbeat: (request) => {
-      executions.tokens.target(parse('SendTaskHeartbeat', request).taskToken).heartbeat();
+    SendTaskHeartbeat: async (request) => {
+      await executions.tokens.target(parse('SendTaskHeartbeat', request).taskToken).heartbeat();
       return {};
     },
 

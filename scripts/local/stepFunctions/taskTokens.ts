@@ -4,11 +4,15 @@ import { SfnError } from './sfnErrors';
 /** Why a token no longer accepts a callback. AWS answers `TaskTimedOut` for all of them. */
 export type ClosedTokenReason = 'succeeded' | 'failed' | 'timedOut' | 'stopped' | 'replaced';
 
-/** What a callback task does when the token it handed out is used. */
+/**
+ * What a callback task does when the token it handed out is used. Each call resolves once its effect is
+ * durable, so the caller is answered only then; `succeed` and `fail` resolve with the function that lets
+ * the execution go on to its next step, to call once the answer is sent.
+ */
 export interface CallbackTarget {
-  succeed(output: unknown): void;
-  fail(error: string, cause: string): void;
-  heartbeat(): void;
+  succeed(output: unknown): Promise<() => void>;
+  fail(error: string, cause: string): Promise<() => void>;
+  heartbeat(): Promise<void>;
 }
 
 type TokenEntry = { status: 'open'; target: CallbackTarget } | { status: ClosedTokenReason };
@@ -45,12 +49,12 @@ export class TaskTokens {
       throw new SfnError('InvalidToken', 'Invalid Token: the task token is malformed');
     const entry = this.entries.get(token);
     if (!entry) throw new SfnError('TaskDoesNotExist', 'Task does not exist');
-    if (entry.status !== 'open') {
-      throw new SfnError(
-        'TaskTimedOut',
-        `Task Timed Out: 'Provided task does not exist anymore' (${entry.status})`,
-      );
-    }
+    if (entry.status !== 'open') throw taskTimedOut(entry.status);
     return entry.target;
   }
+}
+
+/** AWS's answer to a callback on a token whose task is over. */
+export function taskTimedOut(reason: ClosedTokenReason): SfnError {
+  return new SfnError('TaskTimedOut', `Task Timed Out: 'Provided task does not exist anymore' (${reason})`);
 }

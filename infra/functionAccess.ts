@@ -1,0 +1,191 @@
+import type { tableIndexes } from '../functions/adapters/tableSchema';
+import { ConfigurationError } from './appContext';
+
+/**
+ * Partition-key prefixes of the single table, one per item kind (tableSchema.ts documents each item).
+ * IAM restricts item access to them with `dynamodb:LeadingKeys`, which DynamoDB evaluates against the
+ * partition key values of every item a request reads or writes.
+ */
+export const tablePartitions = [
+  'COMPLAINT',
+  'REF',
+  'THREAD',
+  'INMAIL',
+  'OUTBOUND',
+  'OUTMAIL',
+  'AUTOMAIL',
+  'QUARANTINE',
+  'RECURRING',
+] as const;
+export type TablePartition = (typeof tablePartitions)[number];
+
+/**
+ * DynamoDB actions on items. There is no IAM action for TransactWriteItems: each item of a transaction
+ * is authorized as its own PutItem/UpdateItem/DeleteItem/ConditionCheckItem (the complaint store's
+ * transactions are Puts). Scan is absent on purpose: no handler scans the table.
+ */
+export type TableAction =
+  | 'GetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'Query'
+  | 'ConditionCheckItem';
+
+/** Actions on the items of some partitions. */
+export interface TableGrant {
+  actions: readonly TableAction[];
+  partitions: readonly TablePartition[];
+}
+
+/** Areas of the raw-mail bucket: `inbound` is the raw MIME SES stores, `attachments` what intake extracts. */
+export type RawMailArea = 'inbound' | 'attachments';
+
+/** What one Lambda function may do; the stack grants exactly this and nothing else. */
+export interface FunctionAccess {
+  table: readonly TableGrant[];
+  /** GSIs the function queries (Query only: indexes are read-only). */
+  indexes?: readonly (keyof typeof tableIndexes)[];
+  /** Sends mail through SES from the configured sender address. */
+  sendsMail?: true;
+  /** Publishes team notifications (escalations, manager alerts) to the encrypted topic. */
+  publishes?: true;
+  rawMail?: {
+    read?: readonly RawMailArea[];
+    write?: readonly RawMailArea[];
+    delete?: readonly RawMailArea[];
+  };
+  /** Reads the HMAC key of the satisfaction-survey links. */
+  readsSurveyKey?: true;
+  /** Starts and stops executions and completes callback tasks of the state machine. */
+  drivesWorkflow?: true;
+}
+
+// Building blocks, named after the adapter methods that need them.
+/**
+ * DynamoComplaintStore get/save: the complaint item with a version condition, and the timeline entries
+ * that record the change (a batch after the put, or the same put items in one transaction).
+ */
+const loadAndSave: TableGrant = {
+  actions: ['GetItem', 'PutItem', 'BatchWriteItem'],
+  partitions: ['COMPLAINT'],
+};
+/** DynamoComplaintStore append (timeline entries outside a state change) and timeline. */
+const timeline: TableGrant = { actions: ['BatchWriteItem', 'Query'], partitions: ['COMPLAINT'] };
+/**
+ * mailCustomer: the send-once lease of the mail (OUTMAIL#, put then taken over or completed by update),
+ * and the SES message id mapped back to the complaint (OUTBOUND#).
+ */
+const customerMail: readonly TableGrant[] = [
+  timeline,
+  { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
+  { actions: ['PutItem'], partitions: ['OUTBOUND'] },
+];
+/** The per-recipient cap of automatic mail (an atomic counter per window). */
+const automaticMailCap: TableGrant = { actions: ['UpdateItem'], partitions: ['AUTOMAIL'] };
+/**
+ * receiveMail (intake, and the API releasing quarantined mail): inbound claims and the Message-ID
+ * lookup (INMAIL#), threading by token, reference and SES id, new complaints with their thread token and
+ * reference, quarantined mail, and the acknowledgement.
+ */
+const mailIntake: readonly TableGrant[] = [
+  loadAndSave,
+  ...customerMail,
+  automaticMailCap,
+  { actions: ['GetItem', 'PutItem', 'Query'], partitions: ['INMAIL'] },
+  { actions: ['GetItem', 'PutItem'], partitions: ['THREAD', 'REF', 'OUTBOUND', 'QUARANTINE'] },
+];
+
+/**
+ * Every Lambda function of the stack, by name (workflow steps by their key in `workflowSteps`). A
+ * function missing here fails the synth: it is never deployed with rights nobody declared.
+ */
+export const functionAccess = {
+  investigate: {
+    // The customer's history (byCustomer) and the recurring-issue window counter.
+    table: [loadAndSave, timeline, { actions: ['UpdateItem'], partitions: ['RECURRING'] }],
+    indexes: ['byCustomer'],
+  },
+  // The acknowledgement is automatic mail: capped per recipient; a linked complaint reads the old one.
+  acknowledge: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  // Tells the agent when a decision stranded by a restarted wait is released.
+  awaitPerson: { table: [loadAndSave], publishes: true },
+  escalate: { table: [loadAndSave], publishes: true },
+  requeue: { table: [loadAndSave], publishes: true },
+  // The resolution mail is written by an agent: not automatic, so not capped.
+  applyResolution: { table: [loadAndSave, ...customerMail], sendsMail: true },
+  contactCustomer: {
+    table: [loadAndSave, ...customerMail, automaticMailCap],
+    sendsMail: true,
+    readsSurveyKey: true,
+  },
+  close: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  // A step failed for good: the complaint goes to the manager, who is alerted.
+  recordFailure: { table: [loadAndSave], publishes: true },
+  intake: {
+    table: mailIntake,
+    sendsMail: true,
+    rawMail: { read: ['inbound'], write: ['attachments'] },
+    drivesWorkflow: true,
+  },
+  api: {
+    table: [
+      ...mailIntake,
+      // Quarantine release and outcome; GDPR erasure rewrites claims and quarantined mail, pseudonymises
+      // the recurring-issue windows and forgets the automatic-mail counters of the address.
+      { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
+      { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
+    ],
+    // Agent queues (queue), assignee lists and a sender's mail records (byAssignee), a customer's
+    // complaints and the quarantine lists (byCustomer).
+    indexes: ['byCustomer', 'queue', 'byAssignee'],
+    sendsMail: true,
+    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound', 'attachments'] },
+    readsSurveyKey: true,
+    drivesWorkflow: true,
+  },
+} as const satisfies Record<string, FunctionAccess>;
+
+/** The declared access of a function; a function nobody declared fails the synth with what to do. */
+export function accessOf(name: string): FunctionAccess {
+  const access = (functionAccess as Record<string, FunctionAccess>)[name];
+  if (!access) {
+    throw new ConfigurationError(
+      `Lambda function "${name}" has no entry in functionAccess (infra/functionAccess.ts): declare the ` +
+        'DynamoDB actions and key prefixes, indexes, mail, notifications and secrets it needs',
+    );
+  }
+  return access;
+}
+
+/**
+ * The declared grants as few statements as possible: partitions that allow the same actions share one.
+ * Each action is allowed on exactly the partitions some grant names.
+ */
+export function tableStatementsOf(access: FunctionAccess): TableGrant[] {
+  const actionsByPartition = new Map<TablePartition, Set<TableAction>>();
+  for (const grant of access.table) {
+    for (const partition of grant.partitions) {
+      const actions = actionsByPartition.get(partition) ?? new Set<TableAction>();
+      for (const action of grant.actions) actions.add(action);
+      actionsByPartition.set(partition, actions);
+    }
+  }
+  const byActions = new Map<string, TableGrant>();
+  for (const partition of tablePartitions) {
+    const actions = [...(actionsByPartition.get(partition) ?? [])].sort();
+    if (actions.length === 0) continue;
+    const key = actions.join();
+    const statement = byActions.get(key) ?? { actions, partitions: [] };
+    byActions.set(key, { actions, partitions: [...statement.partitions, partition] });
+  }
+  return [...byActions.values()];
+}
+
+/** Every DynamoDB action a function may perform, on items or indexes, sorted (for review and tests). */
+export function tableActionsOf(access: FunctionAccess): TableAction[] {
+  const actions = new Set<TableAction>(access.table.flatMap((grant) => grant.actions));
+  if (access.indexes?.length) actions.add('Query');
+  return [...actions].sort();
+}

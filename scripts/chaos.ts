@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkInvariants, type InvariantReport, invariantsHold } from './chaos/invariants';
+import { type LoadRecord, runLoad, seededRandom } from './chaos/load';
+import { type StackProcess, startStackProcess } from './chaos/stackProcess';
+import { api } from './local/localStackClient';
+
+/**
+ * `npm run chaos`: rounds of `kill -9` of the whole local stack at a random moment during mixed load
+ * (new mail, customer replies, claims, resolutions, approvals, follow-up calls), each followed by a
+ * restart on the same data and a check of the invariants over everything accepted so far:
+ * every mail answered 250 filed exactly once, every write answered 2xx applied exactly once, no refund
+ * twice, no open complaint outside every queue without a running execution, no FAILED execution.
+ * Prints a table per round and writes the JSON report; exits 1 when any invariant is broken.
+ */
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '1' },
+    'min-load-ms': { type: 'string', default: '3000' },
+    'max-load-ms': { type: 'string', default: '9000' },
+    connections: { type: 'string', default: '6' },
+    'settle-ms': { type: 'string', default: '90000' },
+    'data-dir': { type: 'string' },
+    report: { type: 'string', default: '.local/chaos-report.json' },
+  },
+});
+const rounds = Number(values.rounds);
+const random = seededRandom(Number(values.seed));
+const minLoad = Number(values['min-load-ms']);
+const maxLoad = Number(values['max-load-ms']);
+const settleMs = Number(values['settle-ms']);
+const dataDir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'complaints-chaos-')));
+const record: LoadRecord = { sent: [], mails: [], writes: [] };
+const runId = Date.now().toString(36);
+
+interface RoundRow extends InvariantReport {
+  round: number;
+  killAfterMs: number;
+  mailsThisRound: number;
+  writesThisRound: number;
+  restartMs: number;
+  settleMs: number;
+}
+const rows: RoundRow[] = [];
+
+console.error(`chaos: ${rounds} rounds, data in ${dataDir}, seed ${values.seed}`);
+for (let round = 1; round <= rounds + 1; round++) {
+  const started = Date.now();
+  const stack = await startStackProcess({ dataDir });
+  const restartMs = Date.now() - started;
+  if (round > 1) {
+    const settleStart = Date.now();
+    const report = await settle(stack);
+    const row = rows.at(-1) as RoundRow;
+    Object.assign(row, report, { restartMs, settleMs: Date.now() - settleStart });
+    printRow(row);
+  }
+  if (round > rounds) {
+    await stack.stop();
+    break;
+  }
+  const known = await knownComplaints(stack);
+  const killAfterMs = Math.round(minLoad + random() * (maxLoad - minLoad));
+  const before = { mails: record.mails.length, writes: record.writes.length };
+  const abort = new AbortController();
+  const load = runLoad(
+    stack.endpoints,
+    { runId: `${runId}-${round}`, connections: Number(values.connections), agentsPerTier: 2, random, known },
+    abort.signal,
+    record,
+  );
+  await new Promise((r) => setTimeout(r, killAfterMs));
+  await stack.kill();
+  abort.abort();
+  await load;
+  rows.push({
+    round,
+    killAfterMs,
+    mailsThisRound: record.mails.length - before.mails,
+    writesThisRound: record.writes.length - before.writes,
+    restartMs: 0,
+    settleMs: 0,
+  } as RoundRow);
+}
+
+const totals = rows.at(-1) as RoundRow;
+const ok = rows.every(invariantsHold);
+const summary = {
+  rounds,
+  seed: Number(values.seed),
+  dataDir,
+  mailsAccepted: record.mails.length,
+  writesAnswered: record.writes.length,
+  writesByKind: Object.fromEntries(
+    ['claim', 'resolve', 'request_approval', 'approve', 'follow_up'].map((k) => [
+      k,
+      record.writes.filter((w) => w.action === k).length,
+    ]),
+  ),
+  final: totals,
+  ok,
+  rows,
+};
+await mkdir(dirname(values.report as string), { recursive: true });
+await writeFile(values.report as string, `${JSON.stringify(summary, null, 2)}\n`);
+console.log(
+  `\n${ok ? 'OK' : 'BROKEN'}: ${record.mails.length} mails accepted, ${record.writes.length} writes answered 2xx ` +
+    `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost}, doubled ${
+      totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled
+    }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions} (report: ${values.report})`,
+);
+process.exit(ok ? 0 : 1);
+
+/** Waits until everything accepted so far has been filed and applied, or the settle time is up. */
+async function settle(stack: StackProcess): Promise<InvariantReport> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const report = await checkInvariants(stack.endpoints, record);
+    if (invariantsHold(report) || Date.now() > deadline) return report;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function knownComplaints(stack: StackProcess) {
+  const known: { id: string; reference: string; customerEmail: string }[] = [];
+  for (const tier of ['tier1', 'tier2', 'tier3'] as const) {
+    const page = await api<{ items: { id: string; reference: string; customerEmail: string }[] }>(
+      stack.endpoints,
+      'GET',
+      `/complaints?queue=${tier}&limit=50`,
+      { token: stack.endpoints.tokens[tier] },
+    );
+    if (page.status === 200) known.push(...page.body.items);
+  }
+  return known;
+}
+
+function printRow(r: RoundRow) {
+  if (r.round === 1) {
+    console.log(
+      [
+        'round',
+        'kill@ms',
+        'mails 250',
+        'writes 2xx',
+        'mails lost',
+        'mails doubled',
+        'writes lost',
+        'writes doubled',
+        'refunds doubled',
+        'stuck',
+        'failed exec',
+        'restart ms',
+        'settle ms',
+      ].join(' | '),
+    );
+  }
+  console.log(
+    [
+      r.round,
+      r.killAfterMs,
+      `${r.mailsThisRound} (total ${r.mailsAccepted})`,
+      `${r.writesThisRound} (total ${r.writesAnswered})`,
+      r.mailsLost,
+      r.mailsDoubled,
+      r.writesLost,
+      r.writesDoubled,
+      r.refundsDoubled,
+      r.stuck,
+      r.failedExecutions,
+      r.restartMs,
+      r.settleMs,
+    ].join(' | '),
+  );
+  for (const [what, ids] of Object.entries(r.examples)) console.log(`    ${what}: ${ids.join(', ')}`);
+}

@@ -1,0 +1,202 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { LocalEndpoints } from '../local/localStack';
+import type { AcceptedMail, AnsweredWrite } from './load';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const region = 'us-east-1';
+
+/** What the invariants found; every count but the first three of each group must be 0. */
+export interface InvariantReport {
+  mailsAccepted: number;
+  mailsFiled: number;
+  /** Answered 250, filed nowhere (no complaint timeline, no quarantine). */
+  mailsLost: number;
+  /** Filed more than once (any Message-ID we sent). */
+  mailsDoubled: number;
+  writesAnswered: number;
+  writesApplied: number;
+  /** Answered 2xx, no effect. */
+  writesLost: number;
+  /** Took effect more than once. */
+  writesDoubled: number;
+  /** Complaints with a resolution (refund) applied more than once. */
+  refundsDoubled: number;
+  /** Complaints not closed, in no queue and with no running execution. */
+  stuck: number;
+  failedExecutions: number;
+  /** The ids behind each non-zero count, for the report. */
+  examples: Record<string, string[]>;
+}
+
+interface Entry {
+  PK: string;
+  SK: string;
+  entity?: string;
+  kind?: string;
+  direction?: string;
+  messageId?: string;
+  action?: string;
+  details?: Record<string, unknown>;
+  status?: string;
+  toStatus?: string;
+  summary?: { messageId?: string };
+  GSI2PK?: string;
+  executionName?: string;
+  id?: string;
+}
+
+const bare = (id: string | undefined) => (id ?? '').replace(/^<|>$/g, '').trim().toLowerCase();
+
+/**
+ * Checks the crash invariants against what the stack has stored: every mail answered 250 is filed
+ * exactly once, every write answered 2xx took effect exactly once, no refund twice, every open complaint
+ * is in a queue or has a running execution, no execution FAILED.
+ */
+export async function checkInvariants(
+  endpoints: LocalEndpoints,
+  accepted: { sent: string[]; mails: AcceptedMail[]; writes: AnsweredWrite[] },
+): Promise<InvariantReport> {
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: endpoints.dynamodb.endpoint, region, credentials }),
+  );
+  const items: Entry[] = [];
+  for await (const page of paginateScan({ client: db }, { TableName: 'Complaints' })) {
+    items.push(...((page.Items ?? []) as Entry[]));
+  }
+  const filings = new Map<string, number>();
+  const count = (id: string | undefined) => {
+    if (id) filings.set(bare(id), (filings.get(bare(id)) ?? 0) + 1);
+  };
+  const audits = new Map<string, Entry[]>();
+  const complaints: Entry[] = [];
+  for (const item of items) {
+    if (item.PK.startsWith('COMPLAINT#') && item.SK === 'META') complaints.push(item);
+    else if (item.PK.startsWith('COMPLAINT#') && item.kind === 'message' && item.direction === 'inbound') {
+      count(item.messageId);
+    } else if (item.PK.startsWith('COMPLAINT#') && item.kind === 'audit') {
+      const id = item.PK.slice('COMPLAINT#'.length);
+      audits.set(id, [...(audits.get(id) ?? []), item]);
+    } else if (item.PK.startsWith('QUARANTINE#') && item.status !== 'released') {
+      // A released mail is filed on a complaint as well: count it once, there.
+      count(item.summary?.messageId);
+    }
+  }
+  const examples: Record<string, string[]> = {};
+  const note = (what: string, id: string) => {
+    examples[what] = [...(examples[what] ?? []), id].slice(0, 5);
+  };
+
+  let mailsFiled = 0;
+  let mailsLost = 0;
+  for (const mail of accepted.mails) {
+    const n = filings.get(bare(mail.messageId)) ?? 0;
+    if (n === 0) {
+      mailsLost++;
+      note('mailsLost', mail.messageId);
+    } else mailsFiled++;
+  }
+  let mailsDoubled = 0;
+  for (const id of new Set(accepted.sent)) {
+    if ((filings.get(bare(id)) ?? 0) > 1) {
+      mailsDoubled++;
+      note('mailsDoubled', id);
+    }
+  }
+
+  const actions = (id: string, action: string) => (audits.get(id) ?? []).filter((a) => a.action === action);
+  const applied = (id: string) => actions(id, 'applyResolution').length;
+  let writesApplied = 0;
+  let writesLost = 0;
+  let writesDoubled = 0;
+  const byComplaint = new Map<string, AnsweredWrite[]>();
+  for (const w of accepted.writes)
+    byComplaint.set(w.complaintId, [...(byComplaint.get(w.complaintId) ?? []), w]);
+  for (const [id, writes] of byComplaint) {
+    const kinds = (k: AnsweredWrite['action']) => writes.filter((w) => w.action === k).length;
+    // Each kind of write is answered 2xx at most once per complaint in this load, so its effect
+    // must be there exactly once.
+    const effects: Record<AnsweredWrite['action'], number> = {
+      claim: actions(id, 'claim').length,
+      resolve: applied(id),
+      approve: applied(id),
+      request_approval: (audits.get(id) ?? []).filter(
+        (a) => a.action === 'awaitPerson' && a.details?.waitingFor === 'approval',
+      ).length,
+      follow_up: actions(id, 'close').filter((a) => a.toStatus === 'closed').length,
+    };
+    for (const kind of Object.keys(effects) as AnsweredWrite['action'][]) {
+      const answered = kinds(kind);
+      if (answered === 0) continue;
+      const effect = effects[kind];
+      if (effect === 0) {
+        writesLost += answered;
+        note('writesLost', `${id} ${kind}`);
+      } else if (kind !== 'claim' && kind !== 'request_approval' && effect > answered) {
+        writesDoubled += effect - answered;
+        note('writesDoubled', `${id} ${kind}`);
+      } else writesApplied += answered;
+    }
+  }
+  let refundsDoubled = 0;
+  for (const c of complaints) {
+    const id = c.PK.slice('COMPLAINT#'.length);
+    if (applied(id) > 1) {
+      refundsDoubled++;
+      note('refundsDoubled', id);
+    }
+  }
+
+  const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, region, credentials });
+  const running = new Set(await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'RUNNING'));
+  const failed = await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'FAILED');
+  for (const name of failed) note('failedExecutions', name);
+  let stuck = 0;
+  for (const c of complaints) {
+    if (c.status === 'closed' || c.GSI2PK) continue;
+    if (c.executionName && running.has(c.executionName)) continue;
+    stuck++;
+    note('stuck', `${c.PK.slice('COMPLAINT#'.length)} ${c.status}`);
+  }
+  return {
+    mailsAccepted: accepted.mails.length,
+    mailsFiled,
+    mailsLost,
+    mailsDoubled,
+    writesAnswered: accepted.writes.length,
+    writesApplied,
+    writesLost,
+    writesDoubled,
+    refundsDoubled,
+    stuck,
+    failedExecutions: failed.length,
+    examples,
+  };
+}
+
+/** True when the report shows nothing lost, doubled, stuck or failed. */
+export const invariantsHold = (r: InvariantReport) =>
+  r.mailsLost +
+    r.mailsDoubled +
+    r.writesLost +
+    r.writesDoubled +
+    r.refundsDoubled +
+    r.stuck +
+    r.failedExecutions ===
+  0;
+
+async function executionNamesWith(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  statusFilter: 'RUNNING' | 'FAILED',
+) {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, nextToken }));
+    names.push(...(page.executions ?? []).map((e) => e.name as string));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}

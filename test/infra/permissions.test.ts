@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HandlerFunction } from '../../infra/constructs/HandlerFunction';
+import { accessOf, functionAccess, tablePartitions } from '../../infra/functionAccess';
+import { workflowSteps } from '../../workflows/ComplaintWorkflow';
+import { buildFastStack } from './fastApp';
+
+// Verifies least privilege as deployed: each function's role allows exactly the actions in the table
+// below (derived by reading the handlers and adapters, not from the infra declaration), item access is
+// limited to key prefixes, and nothing unknown gets a role.
+type Json = Record<string, unknown>;
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const xray = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const dynamo = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
+const sendMail = ['ses:SendEmail'];
+const publish = ['kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish'];
+const surveyKey = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const workflow = [
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
+  'states:SendTaskSuccess',
+  'states:StartExecution',
+  'states:StopExecution',
+];
+const saves = dynamo('BatchWriteItem', 'GetItem', 'PutItem');
+const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
+
+/** Function construct id -> every action its role allows. */
+const expectedActions: Record<string, string[]> = {
+  InvestigateFn: [...mails],
+  AwaitPersonFn: [...saves],
+  EscalateFn: [...saves, ...publish],
+  RequeueFn: [...saves, ...publish],
+  ApplyResolutionFn: [...mails, ...sendMail],
+  ContactCustomerFn: [...mails, ...sendMail, ...surveyKey],
+  CloseFn: [...mails, ...sendMail],
+  // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
+  IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
+  ApiFn: [
+    ...mails,
+    'dynamodb:DeleteItem',
+    ...sendMail,
+    ...surveyKey,
+    's3:DeleteObject',
+    's3:GetObject',
+    's3:PutObject',
+    ...workflow,
+  ],
+};
+
+/** Function construct id -> partition prefixes its role may touch. */
+const expectedPartitions: Record<string, string[]> = {
+  InvestigateFn: ['COMPLAINT', 'RECURRING'],
+  AwaitPersonFn: ['COMPLAINT'],
+  EscalateFn: ['COMPLAINT'],
+  RequeueFn: ['COMPLAINT'],
+  ApplyResolutionFn: ['COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
+  ContactCustomerFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
+  CloseFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
+  IntakeFn: ['AUTOMAIL', 'COMPLAINT', 'INMAIL', 'OUTBOUND', 'OUTMAIL', 'QUARANTINE', 'REF', 'THREAD'],
+  ApiFn: [
+    'AUTOMAIL',
+    'COMPLAINT',
+    'INMAIL',
+    'OUTBOUND',
+    'OUTMAIL',
+    'QUARANTINE',
+    'RECURRING',
+    'REF',
+    'THREAD',
+  ],
+};
+
+let statementsByFunction: Map<string, Statement[]>;
+let tableId: string;
+const managedPolicies = new Map<string, unknown>();
+
+beforeAll(() => {
+  const { stack } = buildFastStack();
+  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> };
+  const resources = Object.entries(template.Resources);
+  tableId = stack.getLogicalId(stack.table.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
+  const statementsOfRole = (roleId: string) =>
+    resources
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .map(
+        ([, r]) => r.Properties as { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } },
+      )
+      .filter((p) => p.Roles.some((role) => role.Ref === roleId))
+      .flatMap((p) => p.PolicyDocument.Statement);
+  statementsByFunction = new Map(
+    stack.node.children
+      .filter((child) => child instanceof HandlerFunction)
+      .map((fn) => {
+        const roleId = stack.getLogicalId(
+          fn.role.node.defaultChild as Parameters<typeof stack.getLogicalId>[0],
+        );
+        managedPolicies.set(
+          fn.node.id,
+          (template.Resources[roleId]?.Properties as Json | undefined)?.ManagedPolicyArns,
+        );
+        return [fn.node.id, statementsOfRole(roleId)] as const;
+      }),
+  );
+});
+
+const actionsOf = (statements: Statement[]) =>
+  [...new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])))].sort();
+
+describe('function roles', () => {
+  it('exist for every function, and only for declared ones', () => {
+    expect([...statementsByFunction.keys()].sort()).toEqual(Object.keys(expectedActions).sort());
+  });
+
+  it('have no managed policy (AWSLambdaBasicExecutionRole writes to any log group)', () => {
+    expect([...managedPolicies.values()].filter(Boolean)).toEqual([]);
+    expect(managedPolicies.size).toBe(Object.keys(expectedActions).length);
+  });
+
+  it('allow each function exactly the actions it uses (the per-role actions table)', () => {
+    const actual = Object.fromEntries(
+      [...statementsByFunction].map(([id, statements]) => [id, actionsOf(statements)]),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(expectedActions).map(([id, actions]) => [
+        id,
+        [...new Set([...actions, ...logs, ...xray])].sort(),
+      ]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
+  it('never allow Scan, and limit item access to the partitions each function touches', () => {
+    for (const [id, statements] of statementsByFunction) {
+      const onItems = statements.filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] }),
+      );
+      expect(onItems.length, id).toBeGreaterThan(0);
+      const prefixes = new Set<string>();
+      for (const statement of onItems) {
+        expect(actionsOf([statement]), id).not.toContain('dynamodb:Scan');
+        const leading = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+        expect(Array.isArray(leading), `${id} ${statement.Action} has a LeadingKeys condition`).toBe(true);
+        for (const value of leading as string[]) prefixes.add(value.replace(/#\*$/, ''));
+      }
+      expect([...prefixes].sort(), id).toEqual(expectedPartitions[id]);
+    }
+  });
+
+  it('query only the indexes they use, and nothing else on an index', () => {
+    const indexStatements = (id: string) =>
+      (statementsByFunction.get(id) ?? []).filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+    expect(indexStatements('InvestigateFn').map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining('/index/byCustomer'),
+    ]);
+    for (const [id] of statementsByFunction) {
+      for (const statement of indexStatements(id)) expect(statement.Action, id).toBe('dynamodb:Query');
+    }
+    expect(indexStatements('EscalateFn')).toEqual([]);
+    expect(JSON.stringify(indexStatements('ApiFn'))).not.toContain('/index/*');
+  });
+
+  it('send mail only from the configured sender address', () => {
+    for (const [id, statements] of statementsByFunction) {
+      for (const statement of statements.filter((s) => s.Action === 'ses:SendEmail')) {
+        expect(statement.Condition, id).toEqual({
+          StringEquals: { 'ses:FromAddress': 'support@example.com' },
+        });
+      }
+    }
+  });
+});
+
+describe('functionAccess', () => {
+  it('declares every workflow step, intake and the API', () => {
+    expect(Object.keys(functionAccess).sort()).toEqual(
+      [...Object.keys(workflowSteps), 'intake', 'api'].sort(),
+    );
+  });
+
+  it('fails the synth of a workflow step nobody declared instead of granting it anything', () => {
+    const steps = workflowSteps as Record<string, { entry: string; description: string }>;
+    steps.recordFailure = {
+      entry: 'functions/handlers/workflow/close.ts',
+      description: 'an undeclared step',
+    };
+    try {
+      expect(() => buildFastStack()).toThrow(
+        /Lambda function "recordFailure" has no entry in functionAccess/,
+      );
+    } finally {
+      delete steps.recordFailure;
+    }
+  });
+
+  it('refuses a function nobody declared, naming it and what to do', () => {
+    expect(() => accessOf('recordFailure')).toThrow(
+      /Lambda function "recordFailure" has no entry in functionAccess .*declare the DynamoDB actions/,
+    );
+  });
+
+  it('knows every partition of the table layout', () => {
+    // The table layout documents each item as `PK=<PREFIX>#...`.
+    const schema = readFileSync(new URL('../../functions/adapters/tableSchema.ts', import.meta.url), 'utf8');
+    const documented = new Set([...schema.matchAll(/PK=([A-Z]+)#/g)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual([...tablePartitions].sort());
+  });
+});

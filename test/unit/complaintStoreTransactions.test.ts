@@ -1,0 +1,51 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import type { Complaint } from '../../functions/core/complaint';
+import { ConflictError } from '../../functions/core/errors';
+
+const complaint: Complaint = {
+  id: 'k1',
+  reference: 'CMP-K10000',
+  status: 'awaiting_agent',
+  tier: 1,
+  priority: 'normal',
+  customerEmail: 'ann@example.org',
+  subject: 's',
+  threadToken: 't-k1',
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  version: 2,
+};
+
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
+/**
+ * DynamoDB Local runs transactions one at a time, so it never answers `TransactionConflict`; DynamoDB
+ * does when another transaction is writing the same item. Both must reach callers as a ConflictError.
+ */
+describe('DynamoComplaintStore transaction cancellations', () => {
+  const mock = mockClient(DynamoDBDocumentClient);
+  const store = new DynamoComplaintStore('Complaints', new DynamoDBClient({ region: 'us-east-1' }));
+  afterEach(() => mock.reset());
+
+  it('turns a TransactionConflict on the complaint into a retryable ConflictError', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None'));
+    mock.on(GetCommand).resolves({ Item: { PK: 'COMPLAINT#k1', SK: 'META', ...complaint, version: 1 } });
+    const error = await store.save(complaint, []).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ details: { currentVersion: 1, status: 'awaiting_agent' } });
+  });
+
+  it('passes on a cancellation that is not about the complaint', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError'));
+    await expect(store.save(complaint, [])).rejects.toBeInstanceOf(TransactionCanceledException);
+  });
+});
