@@ -115,9 +115,16 @@ export async function measureDuplicateDelivery(
     for (const item of page.Items ?? []) complaintIds.add(item.id as string);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  const acks = (await mailbox(stack.endpoints.mailbox.url)).filter((m) =>
-    m.destination.to.some((to) => to.endsWith(`@${domain}`)),
-  ).length;
+  // The acknowledgement is the first step of each execution: count once they have gone out (or stalled).
+  const countAcks = async () =>
+    (await mailbox(stack.endpoints.mailbox.url)).filter((m) =>
+      m.destination.to.some((to) => to.endsWith(`@${domain}`)),
+    ).length;
+  let acks = await countAcks();
+  for (let waited = 0; acks < complaintIds.size && waited < 120; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    acks = await countAcks();
+  }
   const executions = (await executionNames(stack.endpoints)).filter((name) => complaintIds.has(name)).length;
 
   const conditions = `${count} mails x ${copies} SMTP deliveries, ${connections} connections, ${seconds.toFixed(1)} s`;

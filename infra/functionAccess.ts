@@ -107,7 +107,10 @@ export const functionAccess = {
     table: [loadAndSave, timeline, { actions: ['UpdateItem'], partitions: ['RECURRING'] }],
     indexes: ['byCustomer'],
   },
-  awaitPerson: { table: [loadAndSave] },
+  // The acknowledgement is automatic mail: capped per recipient; a linked complaint reads the old one.
+  acknowledge: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  // Tells the agent when a decision stranded by a restarted wait is released.
+  awaitPerson: { table: [loadAndSave], publishes: true },
   escalate: { table: [loadAndSave], publishes: true },
   requeue: { table: [loadAndSave], publishes: true },
   // The resolution mail is written by an agent: not automatic, so not capped.
@@ -118,6 +121,8 @@ export const functionAccess = {
     readsSurveyKey: true,
   },
   close: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  // A step failed for good: the complaint goes to the manager, who is alerted.
+  recordFailure: { table: [loadAndSave], publishes: true },
   intake: {
     table: mailIntake,
     sendsMail: true,

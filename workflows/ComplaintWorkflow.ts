@@ -6,11 +6,13 @@ import {
   Condition,
   DefinitionBody,
   Errors,
-  Fail,
+  type IChainable,
   IntegrationPattern,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
+  type RetryProps,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -21,12 +23,80 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { sendLeaseSeconds } from '../functions/shared/mailServices';
+import {
+  awsTransientErrors,
+  busyErrors,
+  conflictErrors,
+  lambdaServiceErrors,
+  mailInFlightErrors,
+} from '../functions/shared/retryableErrors';
+
+/**
+ * Retries of every Lambda task, all with full jitter: many executions fail together when DynamoDB or SES
+ * throttle, and retrying them in lockstep would throttle them again.
+ */
+export const taskRetries: RetryProps[] = [
+  // Lambda service faults, throttling by Lambda, DynamoDB or SES.
+  {
+    errors: [...lambdaServiceErrors, ...awsTransientErrors],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(30),
+    jitterStrategy: JitterType.FULL,
+  },
+  // An agent's claim, reply or note changed the complaint between the step's read and its conditional
+  // write; each step re-reads and is idempotent, so it simply runs again.
+  {
+    errors: [...conflictErrors],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 4,
+    jitterStrategy: JitterType.FULL,
+  },
+  // A person's decision is in flight: the API completes or releases it within its 30 s integration
+  // timeout, and the lifecycle core releases a decision abandoned for longer (abandonedDecisionSeconds):
+  // the attempts span about ten minutes nominally, so even with full jitter they outlast that.
+  {
+    errors: [...busyErrors],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(120),
+    jitterStrategy: JitterType.FULL,
+  },
+  // Another invocation holds the mail's send lease: wait until it has recorded the mail as sent or the
+  // lease has expired and may be taken over (the nominal waits add up to ten leases; jitter halves that
+  // on average).
+  {
+    errors: [...mailInFlightErrors],
+    interval: Duration.seconds(sendLeaseSeconds / 3),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: JitterType.FULL,
+  },
+];
+
+/** RecordFailure is the last resort of every other task: it retries whatever fails, for longer. */
+const recordFailureRetry: RetryProps = {
+  errors: [Errors.ALL],
+  interval: Duration.seconds(5),
+  backoffRate: 2,
+  maxAttempts: 10,
+  maxDelay: Duration.seconds(300),
+  jitterStrategy: JitterType.FULL,
+};
 
 /**
  * The Lambda functions of the workflow: one per kind of step, each a thin handler over the pure
  * lifecycle core. The stack creates one function per entry; the local stack runs the same files.
  */
 export const workflowSteps = {
+  acknowledge: {
+    entry: 'functions/handlers/workflow/acknowledge.ts',
+    description: 'Workflow: acknowledges the complaint to the customer once (or records that it failed)',
+  },
   investigate: {
     entry: 'functions/handlers/workflow/investigate.ts',
     description: 'Workflow: history, triage, risk signals, duplicates; starts the SLA clock',
@@ -55,6 +125,10 @@ export const workflowSteps = {
     entry: 'functions/handlers/workflow/close.ts',
     description: 'Workflow: closes the complaint with its reason',
   },
+  recordFailure: {
+    entry: 'functions/handlers/workflow/recordFailure.ts',
+    description: 'Workflow: a step failed for good; the complaint needs the manager, who is alerted',
+  },
 } as const;
 export type WorkflowStep = keyof typeof workflowSteps;
 export type WorkflowFunctions = Record<WorkflowStep, IFunction>;
@@ -66,7 +140,7 @@ export interface ComplaintWorkflowProps {
 }
 
 /**
- * The complaint lifecycle (BRIEF §2) as the one Step Functions definition: CDK synthesizes it for AWS
+ * The complaint lifecycle as the one Step Functions definition: CDK synthesizes it for AWS
  * and the local stack executes the synthesized JSON. Each Lambda step returns the workflow state
  * `{ complaintId, tier, awaitSeconds, ... }`; each callback task puts the person's answer in
  * `$.decision`. Waiting for a person is `.waitForTaskToken` with the time left to the deadline as
@@ -81,30 +155,49 @@ export class ComplaintWorkflow extends Construct {
     const fns = props.functions;
     const complaintId = JsonPath.stringAt('$.complaintId');
 
-    /** A request-response Lambda step whose result replaces the state. */
-    const step = (name: string, fn: IFunction, comment: string, payload: Record<string, unknown> = {}) => {
-      const task = new LambdaInvoke(this, name, {
-        comment,
-        lambdaFunction: fn,
-        payload: TaskInput.fromObject({ complaintId, ...payload }),
-        outputPath: '$.Payload',
-      });
-      // An agent's claim, reply or note can change the complaint between the step's read and its
-      // conditional write; each step re-reads and is idempotent, so it simply runs again.
-      task.addRetry({
-        errors: ['ConflictError'],
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 4,
-      });
+    // A step failed for good: the complaint goes to the manager (needs_attention) and the workflow waits
+    // for the manager's decision, which routes like an agent's (wired below, with RouteDecision).
+    const recordFailure = new LambdaInvoke(this, 'RecordFailure', {
+      comment: 'A step failed after its retries: needs_attention, the manager is alerted.',
+      lambdaFunction: fns.recordFailure,
+      payload: TaskInput.fromObject({ complaintId, failed: JsonPath.objectAt('$.failed') }),
+      outputPath: '$.Payload',
+    });
+    recordFailure.addRetry(recordFailureRetry);
+
+    /**
+     * Every task retries the transient errors, then hands anything else to RecordFailure. The error
+     * output goes under the state's own name: the output of a Catch does not say which state failed.
+     */
+    const guarded = <T extends LambdaInvoke>(task: T, name: string): T => {
+      for (const retry of taskRetries) task.addRetry(retry);
+      task.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: `$.failed.${name}` });
       return task;
     };
 
-    /** A callback task: the Lambda stores the token; the API (or intake) completes it. */
-    const awaitPerson = (name: string, waitingFor: string, comment: string) =>
-      new LambdaInvoke(this, name, {
+    /** A request-response Lambda step whose result replaces the state. */
+    const step = (name: string, fn: IFunction, comment: string, payload: Record<string, unknown> = {}) =>
+      guarded(
+        new LambdaInvoke(this, name, {
+          comment,
+          lambdaFunction: fn,
+          // taskRetries covers the Lambda service errors, with jitter.
+          retryOnServiceExceptions: false,
+          payload: TaskInput.fromObject({ complaintId, ...payload }),
+          outputPath: '$.Payload',
+        }),
+        name,
+      );
+
+    /**
+     * A callback task: the Lambda stores the token; the API (or intake) completes it. Its timeout is
+     * caught first (each wait routes it to its own escalation); any other failure goes to RecordFailure.
+     */
+    const awaitPerson = (name: string, waitingFor: string, comment: string, onTimeout: IChainable) => {
+      const task = new LambdaInvoke(this, name, {
         comment,
         lambdaFunction: fns.awaitPerson,
+        retryOnServiceExceptions: false,
         integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         payload: TaskInput.fromObject({
           complaintId,
@@ -115,27 +208,52 @@ export class ComplaintWorkflow extends Construct {
         taskTimeout: Timeout.at('$.awaitSeconds'),
         resultPath: '$.decision',
       });
+      task.addCatch(onTimeout, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
+      return guarded(task, name);
+    };
 
     // Steps read the decision they act on from the complaint (written when it was accepted), so the same
-    // step works whether it is entered from a decision or from a caught timeout.
-    const escalation = (name: string, cause: string, comment: string) => {
-      const task = step(name, fns.escalate, comment, { cause });
-      // An agent may have claimed the task in the instant its timeout fired; the API then releases its
-      // claim (its SendTaskSuccess fails with TaskTimedOut) and the escalation goes through.
-      task.addRetry({
-        errors: ['ComplaintBusyError'],
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 6,
-      });
-      return task;
-    };
+    // step works whether it is entered from a decision or from a caught timeout. An agent may have
+    // claimed the task in the instant its timeout fired: the escalation retries ComplaintBusyError until
+    // the API has released its claim (its SendTaskSuccess fails with TaskTimedOut).
+    const escalation = (name: string, cause: string, comment: string) =>
+      step(name, fns.escalate, comment, { cause });
 
     const closed = new Succeed(this, 'Closed', { comment: 'The complaint is closed.' });
     const close = (name: string, reason: string, comment: string) =>
       step(name, fns.close, comment, { reason }).next(closed);
 
-    // Intake and investigation.
+    // Acknowledgement, intake's only effect besides filing: inside the workflow, so that a refused mail
+    // never leaves a complaint outside every queue. Retried, then recorded, and the investigation goes on.
+    const acknowledge = new LambdaInvoke(this, 'Acknowledge', {
+      comment: 'Acknowledges the complaint with its reference (once per complaint).',
+      lambdaFunction: fns.acknowledge,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject({ complaintId }),
+      resultPath: JsonPath.DISCARD,
+    });
+    for (const retry of taskRetries) acknowledge.addRetry(retry);
+    // Also anything else (e.g. SES refusing the address): twice more, then it is recorded as failed.
+    acknowledge.addRetry({
+      errors: [Errors.ALL],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 2,
+      jitterStrategy: JitterType.FULL,
+    });
+    const acknowledgementFailed = guarded(
+      new LambdaInvoke(this, 'AcknowledgementFailed', {
+        comment: 'Records that the acknowledgement could not be sent; the workflow goes on.',
+        lambdaFunction: fns.acknowledge,
+        retryOnServiceExceptions: false,
+        payload: TaskInput.fromObject({ complaintId, failure: JsonPath.objectAt('$.acknowledgement') }),
+        resultPath: JsonPath.DISCARD,
+      }),
+      'AcknowledgementFailed',
+    );
+    acknowledge.addCatch(acknowledgementFailed, { errors: [Errors.ALL], resultPath: '$.acknowledgement' });
+
+    // Investigation.
     const investigate = step(
       'Investigate',
       fns.investigate,
@@ -148,12 +266,13 @@ export class ComplaintWorkflow extends Construct {
     );
 
     // The agent's turn.
+    const escalateOnBreach = escalation('EscalateOnBreach', 'sla_breach', 'SLA breached: tier + 1.');
     const awaitAgent = awaitPerson(
       'AwaitAgent',
       'agent',
       'Waits for the agent decision until the SLA deadline.',
+      escalateOnBreach,
     );
-    const escalateOnBreach = escalation('EscalateOnBreach', 'sla_breach', 'SLA breached: tier + 1.');
     const escalateOnRequest = escalation(
       'EscalateOnRequest',
       'agent_request',
@@ -165,15 +284,16 @@ export class ComplaintWorkflow extends Construct {
       comment: 'The approver SLA the API computed for this proposal.',
       parameters: { complaintId, 'tier.$': '$.tier', 'awaitSeconds.$': '$.decision.awaitSeconds' },
     });
-    const awaitApproval = awaitPerson(
-      'AwaitApproval',
-      'approval',
-      'Waits for the approver tier until its SLA.',
-    );
     const escalateApproval = escalation(
       'EscalateApproval',
       'approval_timeout',
       'Approval SLA missed: the next role up approves.',
+    );
+    const awaitApproval = awaitPerson(
+      'AwaitApproval',
+      'approval',
+      'Waits for the approver tier until its SLA.',
+      escalateApproval,
     );
     const returnToAgent = step(
       'ReturnToAgent',
@@ -189,14 +309,24 @@ export class ComplaintWorkflow extends Construct {
       comment: 'When to remind the customer (the SLA clock is paused meanwhile).',
       parameters: { complaintId, 'tier.$': '$.tier', 'awaitSeconds.$': '$.decision.awaitSeconds' },
     });
-    const awaitCustomer = awaitPerson('AwaitCustomer', 'customer', 'Waits for the customer’s answer.');
     const remindCustomer = step('RemindCustomer', fns.contactCustomer, 'No answer yet: one reminder.', {
       kind: 'reminder',
     });
+    const awaitCustomer = awaitPerson(
+      'AwaitCustomer',
+      'customer',
+      'Waits for the customer’s answer.',
+      remindCustomer,
+    );
     const awaitCustomerAfterReminder = awaitPerson(
       'AwaitCustomerAfterReminder',
       'customer',
       'Waits for the customer’s answer after the reminder.',
+      close(
+        'CloseAbandoned',
+        'abandoned',
+        'No answer after the reminder: closed as abandoned, customer told.',
+      ),
     );
     const resumeAfterCustomer = step(
       'ResumeAfterCustomer',
@@ -217,15 +347,16 @@ export class ComplaintWorkflow extends Construct {
       comment: 'Policy delay (business days) before the follow-up call.',
       time: WaitTime.timestampPath('$.followUpAt'),
     });
-    const followUpCall = awaitPerson(
-      'FollowUpCall',
-      'follow_up',
-      'Follow-up call task for the resolving agent.',
-    );
     const followUpOverdue = escalation(
       'FollowUpOverdue',
       'follow_up_overdue',
       'The call was not made in time: the next tier takes it.',
+    );
+    const followUpCall = awaitPerson(
+      'FollowUpCall',
+      'follow_up',
+      'Follow-up call task for the resolving agent.',
+      followUpOverdue,
     );
     const recordUnreachable = step(
       'RecordUnreachable',
@@ -251,12 +382,34 @@ export class ComplaintWorkflow extends Construct {
       'AwaitSurvey',
       'survey',
       'Waits for the satisfaction answer until the link expires.',
+      close('CloseNoResponse', 'no_response', 'The survey link expired unanswered.'),
     );
     const reopen = step('ReopenUnsatisfied', fns.requeue, 'Unsatisfied: reopened with priority + 1.', {
       reason: 'unsatisfied',
     });
 
+    // A failure waits for the manager; an unanswered alert is raised again when the target passes.
+    const awaitAttention = awaitPerson(
+      'AwaitAttention',
+      'attention',
+      'Waits for the manager’s decision on a failed step.',
+      recordFailure,
+    );
+    // A decision the definition does not know is a failure like any other: the manager decides.
+    const unknownDecision = new Pass(this, 'UnknownDecision', {
+      comment: 'Records the unknown decision as the failure of RouteDecision.',
+      parameters: {
+        complaintId,
+        failed: {
+          RouteDecision: { Error: 'UnknownDecision', 'Cause.$': 'States.JsonToString($.decision)' },
+        },
+      },
+    });
+    unknownDecision.next(recordFailure);
+
     // Wiring.
+    acknowledge.next(investigate);
+    acknowledgementFailed.next(investigate);
     investigate.next(
       new Choice(this, 'RiskCheck', { comment: 'Risk signals escalate before any agent sees it.' })
         .when(Condition.booleanEquals('$.riskEscalation', true), escalateOnRisk)
@@ -264,26 +417,25 @@ export class ComplaintWorkflow extends Construct {
     );
     escalateOnRisk.next(awaitAgent);
 
-    awaitAgent.addCatch(escalateOnBreach, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
     escalateOnBreach.next(awaitAgent);
     escalateOnRequest.next(awaitAgent);
-    awaitAgent.next(
-      new Choice(this, 'RouteDecision', { comment: 'What the agent decided.' })
-        .when(Condition.stringEquals('$.decision.action', 'resolve'), applyResolution)
-        .when(Condition.stringEquals('$.decision.action', 'request_approval'), approvalDeadline)
-        .when(Condition.stringEquals('$.decision.action', 'request_info'), customerDeadline)
-        .when(Condition.stringEquals('$.decision.action', 'escalate'), escalateOnRequest)
-        .when(
-          Condition.stringEquals('$.decision.action', 'close'),
-          close('CloseByAgent', 'agent', 'Closed by the agent (duplicate, withdrawn, resolved elsewhere).'),
-        )
-        .otherwise(
-          new Fail(this, 'UnknownDecision', { error: 'UnknownDecision', causePath: '$.decision.action' }),
-        ),
-    );
+    const routeDecision = new Choice(this, 'RouteDecision', {
+      comment: 'What the agent (or the manager, on a failure) decided.',
+    })
+      .when(Condition.stringEquals('$.decision.action', 'resolve'), applyResolution)
+      .when(Condition.stringEquals('$.decision.action', 'request_approval'), approvalDeadline)
+      .when(Condition.stringEquals('$.decision.action', 'request_info'), customerDeadline)
+      .when(Condition.stringEquals('$.decision.action', 'escalate'), escalateOnRequest)
+      .when(
+        Condition.stringEquals('$.decision.action', 'close'),
+        close('CloseByAgent', 'agent', 'Closed by the agent (duplicate, withdrawn, resolved elsewhere).'),
+      )
+      .otherwise(unknownDecision);
+    awaitAgent.next(routeDecision);
+    recordFailure.next(awaitAttention);
+    awaitAttention.next(routeDecision);
 
     approvalDeadline.next(awaitApproval);
-    awaitApproval.addCatch(escalateApproval, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
     escalateApproval.next(awaitApproval);
     awaitApproval.next(
       new Choice(this, 'RouteApproval', { comment: 'Approved or rejected.' })
@@ -293,16 +445,7 @@ export class ComplaintWorkflow extends Construct {
     returnToAgent.next(awaitAgent);
 
     customerDeadline.next(awaitCustomer);
-    awaitCustomer.addCatch(remindCustomer, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
     remindCustomer.next(awaitCustomerAfterReminder);
-    awaitCustomerAfterReminder.addCatch(
-      close(
-        'CloseAbandoned',
-        'abandoned',
-        'No answer after the reminder: closed as abandoned, customer told.',
-      ),
-      { errors: [Errors.TIMEOUT], resultPath: '$.timeout' },
-    );
     awaitCustomer.next(resumeAfterCustomer);
     awaitCustomerAfterReminder.next(resumeAfterCustomer);
     resumeAfterCustomer.next(awaitAgent);
@@ -310,7 +453,6 @@ export class ComplaintWorkflow extends Construct {
     const closeSatisfied = close('CloseSatisfied', 'satisfied', 'The customer is satisfied.');
     applyResolution.next(followUpDelay);
     followUpDelay.next(followUpCall);
-    followUpCall.addCatch(followUpOverdue, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
     followUpOverdue.next(followUpCall);
     followUpCall.next(
       new Choice(this, 'RouteFollowUp', { comment: 'Outcome of the call (or a customer mail meanwhile).' })
@@ -325,10 +467,6 @@ export class ComplaintWorkflow extends Construct {
     );
     followUpRetryWait.next(followUpCall);
     sendSurvey.next(awaitSurvey);
-    awaitSurvey.addCatch(close('CloseNoResponse', 'no_response', 'The survey link expired unanswered.'), {
-      errors: [Errors.TIMEOUT],
-      resultPath: '$.timeout',
-    });
     awaitSurvey.next(
       new Choice(this, 'RouteSurvey', { comment: 'The customer’s answer to the survey.' })
         .when(Condition.stringEquals('$.decision.outcome', 'satisfied'), closeSatisfied)
@@ -338,7 +476,7 @@ export class ComplaintWorkflow extends Construct {
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(investigate),
+      definitionBody: DefinitionBody.fromChainable(acknowledge),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'ExecutionLogs', {

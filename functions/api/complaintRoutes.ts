@@ -24,9 +24,9 @@ export type RouteHandler = (ctx: RouteContext) => Promise<APIGatewayProxyStructu
 
 export const etag = (c: Complaint) => ({ etag: `"${c.version}"` });
 
-/** The complaint as agents see it: the callback token stays server-side. */
+/** The complaint as agents see it: callback tokens (live and spent) stay server-side. */
 export function view(c: Complaint) {
-  const { taskToken: _token, threadToken: _thread, ...visible } = c;
+  const { taskToken: _token, spentTokens: _spent, threadToken: _thread, ...visible } = c;
   return visible;
 }
 

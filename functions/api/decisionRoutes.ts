@@ -33,6 +33,9 @@ const handOver = (
   decision: Decision,
 ) => handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
 
+/** Where an agent's decision is taken: at the agent's wait, and at the manager's after a failed step. */
+const agentDecides = ['agent', 'attention'] as const;
+
 const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
 
 /**
@@ -60,7 +63,7 @@ export const proposeResolution: RouteHandler = async (ctx) => {
     ctx.policy,
     ctx.now(),
   );
-  return accepted(await handOver(ctx, complaint, 'agent', decision));
+  return accepted(await handOver(ctx, complaint, agentDecides, decision));
 };
 
 /**
@@ -81,7 +84,12 @@ export const decideApprovalRoute: RouteHandler = async (ctx) => {
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
 export const requestInfo: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
-  const next = await handOver(ctx, complaint, 'agent', askCustomer(ctx.actor, body.question, ctx.policy));
+  const next = await handOver(
+    ctx,
+    complaint,
+    agentDecides,
+    askCustomer(ctx.actor, body.question, ctx.policy),
+  );
   const now = ctx.now();
   await mailCustomerOnce(
     ctx.services,
@@ -97,7 +105,7 @@ export const requestInfo: RouteHandler = async (ctx) => {
 
 export const escalate: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, escalationRequestSchema);
-  return accepted(await handOver(ctx, complaint, 'agent', requestEscalation(ctx.actor, body.reason)));
+  return accepted(await handOver(ctx, complaint, agentDecides, requestEscalation(ctx.actor, body.reason)));
 };
 
 export const recordFollowUp: RouteHandler = async (ctx) => {
@@ -111,6 +119,6 @@ export const closeComplaint: RouteHandler = async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
   if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
   return accepted(
-    await handOver(ctx, complaint, 'agent', closeByAgent(ctx.actor, body.reason, body.mergedInto)),
+    await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
   );
 };

@@ -11,10 +11,16 @@ import {
 } from '../core/errors';
 
 /** Raised by the API layer for authentication failures (missing or unusable claims). */
-export class UnauthorizedError extends DomainError {}
+export class UnauthorizedError extends DomainError {
+  static override readonly errorName = 'UnauthorizedError';
+  override readonly name: string = UnauthorizedError.errorName;
+}
 
 /** A write that did not say which complaint version it acted on (RFC 6585 428 Precondition Required). */
-export class PreconditionRequiredError extends DomainError {}
+export class PreconditionRequiredError extends DomainError {
+  static override readonly errorName = 'PreconditionRequiredError';
+  override readonly name: string = PreconditionRequiredError.errorName;
+}
 
 const statusByError: [new (...args: never[]) => DomainError, number, string][] = [
   [UnauthorizedError, 401, 'Unauthorized'],

@@ -20,7 +20,7 @@ export function authorityLimit(role: AgentRole, policy: Policy): number | null {
 }
 
 /**
- * Checks a proposed resolution against the acting role's refund/credit cap (BRIEF §3). Only refunds and
+ * Checks a proposed resolution against the acting role's refund/credit cap. Only refunds and
  * credits carry a value; the amount must be in the account currency (conversion is not guessed).
  */
 export function assessAuthority(

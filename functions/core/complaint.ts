@@ -3,7 +3,7 @@ import type { Investigation } from './investigation';
 import type { AgentRole, Priority } from './policy';
 import type { SlaClock } from './sla';
 
-/** Where a complaint is in its lifecycle (BRIEF §2). */
+/** Where a complaint is in its lifecycle. */
 export const complaintStatuses = [
   'received',
   'investigating',
@@ -17,6 +17,8 @@ export const complaintStatuses = [
   'closed',
   /** The customer wrote after the resolution: a new execution investigates it again. */
   'reopened',
+  /** A workflow step failed for good: the manager decides how the complaint goes on. */
+  'needs_attention',
 ] as const;
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
@@ -25,14 +27,16 @@ export const queuedStatuses: readonly ComplaintStatus[] = [
   'awaiting_agent',
   'awaiting_approval',
   'awaiting_follow_up',
+  'needs_attention',
 ];
 
 /** Which person a workflow callback task is waiting for (one live task token per complaint). */
-export const waitingKinds = ['agent', 'approval', 'customer', 'follow_up', 'survey'] as const;
+export const waitingKinds = ['agent', 'approval', 'customer', 'follow_up', 'survey', 'attention'] as const;
 export type WaitingFor = (typeof waitingKinds)[number];
 
 /** The queue a waiting complaint appears in: the approver role for a proposal, else its tier's. */
 export function queueOf(c: Pick<Complaint, 'status' | 'tier' | 'proposal'>): AgentRole {
+  if (c.status === 'needs_attention') return 'manager';
   if (c.status === 'awaiting_approval' && c.proposal) return c.proposal.approverRole;
   return c.tier === 3 ? 'tier3' : c.tier === 2 ? 'tier2' : 'tier1';
 }
@@ -58,6 +62,8 @@ export interface Resolution {
   appliedBy: Actor;
   authorityLimit: number | null;
   appliedAt?: string;
+  /** The decision that applied it (a decision is applied at most once). */
+  decisionId?: string;
 }
 
 /** A resolution above the proposer's limit, waiting for a higher tier's approval. */
@@ -69,6 +75,16 @@ export interface Proposal {
   proposerLimit: number | null;
   /** Lowest role whose limit covers the value; raised one step each time the approval SLA is missed. */
   approverRole: AgentRole;
+}
+
+/** A workflow step that failed after its retries, as RecordFailure stores it. */
+export interface StepFailure {
+  /** The state machine state that failed. */
+  state: string;
+  /** The error name (what Retry and Catch match). */
+  error: string;
+  cause: string;
+  at: string;
 }
 
 export interface Rejection {
@@ -126,10 +142,23 @@ export interface Complaint {
   taskToken?: string;
   /** Whom the live token waits for. */
   waitingFor?: WaitingFor;
+  /** When the live wait was registered (with `slaDueAt`, its deadline: tells a timeout from a stale step). */
+  waitingSince?: string;
+  /**
+   * The latest task tokens a decision or a timeout step consumed, newest last: a redelivered
+   * registration of one of these waits is a no-op instead of reviving a wait that is over.
+   */
+  spentTokens?: string[];
   /** A person's decision accepted by the API and not yet applied by the workflow. */
-  pendingDecision?: Decision;
+  pendingDecision?: AcceptedDecision;
   /** Status to return to if the decision cannot be handed to the workflow. */
   decidingFrom?: ComplaintStatus;
+  /** When the pending decision was accepted (a step may release it once it is clearly abandoned). */
+  decidingSince?: string;
+  /** Ids of the decisions applied as resolutions: the same decision is never applied twice. */
+  appliedDecisions?: string[];
+  /** The step failure that put the complaint in the manager's queue (status `needs_attention`). */
+  failure?: StepFailure;
   /** True once an agent has answered the customer (first-response target met). */
   firstResponseAt?: string;
   investigation?: Investigation;
@@ -179,6 +208,13 @@ export type FollowUpOutcome = {
 };
 
 export type Decision = AgentDecision | ApprovalDecision | CustomerResponse | FollowUpOutcome;
+
+/**
+ * A decision as the API accepted it: `decisionId` is its idempotency key (the client's
+ * `Idempotency-Key`, else generated at acceptance). A redelivery with the same id completes the same
+ * hand-over; applying it is recorded under the id, so it takes effect once.
+ */
+export type AcceptedDecision = Decision & { decisionId: string };
 
 /** An immutable entry on a complaint's timeline: a message, an internal note or an audit event. */
 export type TimelineEntry = MessageEntry | NoteEntry | AuditEntry;
@@ -269,20 +305,22 @@ export interface TransitionResult {
   audit: AuditEntry;
 }
 
-/** From which statuses each lifecycle action may be taken. */
+/**
+ * The transition table: from which statuses each lifecycle event may be taken. `transition()` enforces
+ * it, so a workflow step delivered twice or late (Step Functions and Lambda are at-least-once) cannot
+ * move a complaint along a path the lifecycle does not have.
+ */
 const allowed = {
   startInvestigation: ['received', 'reopened'],
-  awaitPerson: [
-    'investigating',
+  acceptDecision: [
     'awaiting_agent',
-    'deciding',
     'awaiting_approval',
     'awaiting_customer',
-    'resolved',
     'awaiting_follow_up',
+    'needs_attention',
   ],
-  acceptDecision: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
   releaseDecision: ['deciding'],
+  /** `deciding` only for the escalation an agent asked for, or to end an abandoned decision. */
   escalate: ['investigating', 'awaiting_agent', 'awaiting_approval', 'awaiting_follow_up', 'deciding'],
   applyResolution: ['deciding'],
   requeue: ['deciding'],
@@ -291,6 +329,8 @@ const allowed = {
   sendSurvey: ['awaiting_follow_up'],
   close: ['deciding', 'awaiting_customer', 'awaiting_follow_up'],
   reopen: ['resolved', 'awaiting_follow_up', 'closed'],
+  /** A step failed for good: anywhere but closed (closing is the last write of the last step). */
+  recordFailure: complaintStatuses.filter((s) => s !== 'closed'),
   /** GDPR erasure of the customer's personal data: in any status, the status itself unchanged. */
   erase: complaintStatuses,
   claim: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
@@ -298,9 +338,44 @@ const allowed = {
    * A public reply while the workflow waits (on a person or a Wait state), never while one of its
    * steps is writing the complaint (investigating, deciding), which would make that step's write stale.
    */
-  recordReply: ['awaiting_agent', 'awaiting_customer', 'awaiting_approval', 'resolved', 'awaiting_follow_up'],
+  recordReply: [
+    'awaiting_agent',
+    'awaiting_customer',
+    'awaiting_approval',
+    'resolved',
+    'awaiting_follow_up',
+    'needs_attention',
+  ],
 } satisfies Record<string, readonly ComplaintStatus[]>;
-export type LifecycleAction = keyof typeof allowed;
+
+/**
+ * Registering a wait (`awaitPerson`), by whom it waits for: only right after the step that leads to that
+ * wait. Never from `deciding` except for the two waits a decision itself asks for (approval, customer),
+ * and never for the agent from `resolved`: a stale registration there would drop or undo a decision.
+ */
+const waitAllowed = {
+  agent: ['investigating', 'awaiting_agent'],
+  approval: ['deciding', 'awaiting_approval'],
+  customer: ['deciding', 'awaiting_customer'],
+  follow_up: ['resolved', 'awaiting_follow_up'],
+  survey: ['awaiting_follow_up'],
+  attention: ['needs_attention'],
+} satisfies Record<WaitingFor, readonly ComplaintStatus[]>;
+
+export type LifecycleAction = keyof typeof allowed | 'awaitPerson';
+
+/** Every lifecycle event the table knows (for exhaustive checks). */
+export const lifecycleActions = [
+  ...(Object.keys(allowed) as (keyof typeof allowed)[]),
+  'awaitPerson',
+] as const;
+
+/** The statuses an event may be taken from (`waitingFor` says which wait an `awaitPerson` registers). */
+export function allowedFrom(action: LifecycleAction, waitingFor?: WaitingFor): readonly ComplaintStatus[] {
+  if (action !== 'awaitPerson') return allowed[action];
+  if (!waitingFor) throw new InvalidTransitionError('awaitPerson needs whom it waits for');
+  return waitAllowed[waitingFor];
+}
 
 /**
  * Applies one lifecycle change to a complaint: checks the move is allowed from the current status,
@@ -316,12 +391,13 @@ export function transition(
   changes: Partial<Omit<Complaint, 'id' | 'version' | 'status'>> = {},
   details?: Record<string, unknown>,
 ): TransitionResult {
-  const from: readonly ComplaintStatus[] = allowed[action];
+  const from = allowedFrom(action, action === 'awaitPerson' ? changes.waitingFor : undefined);
   if (!from.includes(complaint.status)) {
     throw new InvalidTransitionError(`Cannot ${action} a complaint that is ${complaint.status}`, {
       action,
       currentVersion: complaint.version,
       complaintStatus: complaint.status,
+      ...(action === 'awaitPerson' ? { waitingFor: changes.waitingFor } : {}),
     });
   }
   const at = now.toISOString();

@@ -1,16 +1,18 @@
 import { assessAuthority } from './authority';
 import {
+  type AcceptedDecision,
   type Actor,
   type ClosureReason,
   type Complaint,
   type Decision,
-  type Resolution,
+  type FollowUpOutcome,
+  type StepFailure,
   systemActor,
   type TransitionResult,
   transition,
   type WaitingFor,
 } from './complaint';
-import { DomainError, InvalidTransitionError, OverAuthorityError } from './errors';
+import { ComplaintBusyError, InvalidTransitionError, OverAuthorityError } from './errors';
 import type { Investigation } from './investigation';
 import { type AgentRole, type Policy, type Priority, priorities } from './policy';
 import {
@@ -30,12 +32,6 @@ export interface WorkflowState {
   awaitSeconds: number;
   [extra: string]: unknown;
 }
-
-/**
- * A step found a person's decision in flight (status `deciding`): the workflow retries it (Retry on
- * this error name) until the API has either completed the task or released its claim.
- */
-export class ComplaintBusyError extends DomainError {}
 
 export const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
 const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
@@ -90,7 +86,39 @@ const statusWhileWaiting: Record<WaitingFor, Complaint['status']> = {
   customer: 'awaiting_customer',
   follow_up: 'awaiting_follow_up',
   survey: 'awaiting_follow_up',
+  attention: 'needs_attention',
 };
+
+/** How many consumed task tokens a complaint remembers (more than any replay window spans). */
+const spentTokenMemory = 10;
+
+/** The complaint's spent tokens with `token` added (the newest last). */
+function spend(c: Complaint, token: string | undefined): string[] | undefined {
+  if (!token) return c.spentTokens;
+  return [...(c.spentTokens ?? []).filter((t) => t !== token), token].slice(-spentTokenMemory);
+}
+
+/** Whether a wait with this token was registered before: it is live, or a decision or timeout spent it. */
+export function knownToken(c: Complaint, taskToken: string): boolean {
+  return c.taskToken === taskToken || (c.spentTokens ?? []).includes(taskToken);
+}
+
+/** The decision a wait follows directly (the proposal waits for approval, the question for the customer). */
+const decisionLeadingTo: Partial<Record<WaitingFor, Decision['action']>> = {
+  approval: 'request_approval',
+  customer: 'request_info',
+};
+
+/**
+ * A wait was entered again (with a new token) while a decision accepted for an earlier one is still
+ * pending: the execution ran the wait once more (a restarted run), so the earlier token is dead and the
+ * decision would never reach the workflow. The decision when `waitingFor` is not the wait it leads to;
+ * the caller releases it, visibly, and the person decides again on the new wait.
+ */
+export function decisionStrandedBy(c: Complaint, waitingFor: WaitingFor): AcceptedDecision | undefined {
+  if (c.status !== 'deciding' || !c.pendingDecision) return undefined;
+  return decisionLeadingTo[waitingFor] === c.pendingDecision.action ? undefined : c.pendingDecision;
+}
 
 /**
  * The workflow waits for a person: the live callback token is stored on the complaint. Its due time is
@@ -107,7 +135,11 @@ export function awaitPerson(
 ): TransitionResult {
   const due = new Date(now.getTime() + awaitSeconds * 1000).toISOString();
   // The decision that led here has been acted on by the workflow; a proposal now waits for approval.
-  const changes: Partial<Complaint> = clearDecision({ waitingFor, slaDueAt: due });
+  const changes: Partial<Complaint> = clearDecision({
+    waitingFor,
+    slaDueAt: due,
+    waitingSince: now.toISOString(),
+  });
   changes.taskToken = taskToken;
   if (waitingFor === 'approval' && c.pendingDecision?.action === 'request_approval') {
     changes.proposal = c.pendingDecision.proposal;
@@ -124,7 +156,12 @@ export function awaitPerson(
  * A person's decision is accepted and the live token consumed (conditional write: of two people
  * acting at once exactly one wins). The workflow applies it once it receives the task output.
  */
-export function acceptDecision(c: Complaint, decision: Decision, actor: Actor, now: Date): TransitionResult {
+export function acceptDecision(
+  c: Complaint,
+  decision: AcceptedDecision,
+  actor: Actor,
+  now: Date,
+): TransitionResult {
   const contactsCustomer = decision.action === 'resolve' || decision.action === 'request_info';
   return transition(
     c,
@@ -135,26 +172,89 @@ export function acceptDecision(c: Complaint, decision: Decision, actor: Actor, n
     {
       pendingDecision: decision,
       decidingFrom: c.status,
+      decidingSince: now.toISOString(),
+      spentTokens: spend(c, c.taskToken),
       taskToken: undefined,
       waitingFor: undefined,
+      waitingSince: undefined,
       ...(actor.kind === 'agent' && c.waitingFor === 'agent' ? { assignee: actor.id } : {}),
       ...(contactsCustomer && !c.firstResponseAt ? { firstResponseAt: now.toISOString() } : {}),
     },
-    { decision: decision.action, ...('outcome' in decision ? { outcome: decision.outcome } : {}) },
+    {
+      decision: decision.action,
+      decisionId: decision.decisionId,
+      ...('outcome' in decision ? { outcome: decision.outcome } : {}),
+    },
   );
 }
 
 /** The workflow had moved on before the decision reached it: the claim is released, nothing applied. */
-export function releaseDecision(c: Complaint, actor: Actor, now: Date): TransitionResult {
+export function releaseDecision(
+  c: Complaint,
+  actor: Actor,
+  now: Date,
+  reason: 'workflow_moved_on' | 'decision_abandoned' | 'wait_restarted' = 'workflow_moved_on',
+): TransitionResult {
   return transition(
     c,
     'releaseDecision',
     c.decidingFrom ?? 'awaiting_agent',
     actor,
     now,
-    { pendingDecision: undefined, decidingFrom: undefined },
-    { reason: 'workflow_moved_on' },
+    { pendingDecision: undefined, decidingFrom: undefined, decidingSince: undefined },
+    { reason, decisionId: c.pendingDecision?.decisionId },
   );
+}
+
+/**
+ * A decision still pending this long after its acceptance was abandoned by the API call that accepted
+ * it: API Gateway ends every integration after 30 s, so no live request can still be handing it over.
+ */
+export const abandonedDecisionSeconds = 60;
+
+export function decisionAbandoned(c: Complaint, now: Date): boolean {
+  if (c.status !== 'deciding' || !c.decidingSince) return false;
+  return now.getTime() - new Date(c.decidingSince).getTime() > abandonedDecisionSeconds * 1000;
+}
+
+/**
+ * Whether the live wait (of this kind) is the one whose timeout a step handles: it must be over its
+ * midpoint. The task's timeout fires at its deadline (`slaDueAt`, give or take the registration's own
+ * latency), while a stale timeout step delivered late meets the next wait just after it began. Together
+ * with the token a timeout consumes, this keys every timeout step to the wait that timed out.
+ */
+export function waitTimedOut(c: Complaint, kind: WaitingFor, now: Date): boolean {
+  if (!c.taskToken || c.waitingFor !== kind || !c.slaDueAt) return false;
+  const due = new Date(c.slaDueAt).getTime();
+  const since = c.waitingSince ? new Date(c.waitingSince).getTime() : due;
+  return now.getTime() >= since + (due - since) / 2;
+}
+
+/** The wait whose timeout each timeout cause handles. */
+const timedOutWait: Partial<Record<EscalationCause, WaitingFor>> = {
+  sla_breach: 'agent',
+  approval_timeout: 'approval',
+  follow_up_overdue: 'follow_up',
+};
+
+/** Causes that follow the timeout of a wait: the escalation consumes that wait's token. */
+export function isTimeoutCause(cause: EscalationCause): boolean {
+  return cause === 'sla_breach' || cause === 'approval_timeout' || cause === 'follow_up_overdue';
+}
+
+/**
+ * Whether an escalation step has nothing (left) to do: a replay or a stale delivery. A timeout consumes
+ * the live token of the wait that timed out (a replay finds it gone, a stale one finds a newer wait that
+ * has not timed out); a risk escalation is done once the tier is high enough; an agent's request is
+ * consumed with their pending decision.
+ */
+export function escalationDone(c: Complaint, cause: EscalationCause, now: Date): boolean {
+  if (cause === 'risk_signal') return c.status !== 'investigating' || !needsRiskEscalation(c);
+  if (cause === 'agent_request') return c.status !== 'deciding' || c.pendingDecision?.action !== 'escalate';
+  // A decision in flight when the wait timed out: escalate() waits for it or releases it.
+  if (c.status === 'deciding') return false;
+  const kind = timedOutWait[cause];
+  return !kind || !waitTimedOut(c, kind, now);
 }
 
 export type EscalationCause =
@@ -169,6 +269,11 @@ export interface Escalation extends TransitionResult {
   notifyRole: AgentRole;
   /** True when a breach happened at the top tier: the manager is alerted. */
   alertManager: boolean;
+  /**
+   * The abandoned decision released first: saved before the escalation (each save is conditional on
+   * the version before it, so the two changes are two writes).
+   */
+  released?: TransitionResult;
 }
 
 /**
@@ -188,7 +293,13 @@ export function escalate(
 ): Escalation {
   const requested = cause === 'agent_request';
   if (c.status === 'deciding' && !requested) {
-    throw new ComplaintBusyError('A decision is being applied', { complaintId: c.id });
+    // The wait timed out, so the decision never reaches the workflow: while the API may still be
+    // handing it over (it then releases it) the step retries; an abandoned one is released here.
+    if (!decisionAbandoned(c, now)) {
+      throw new ComplaintBusyError('A decision is being applied', { complaintId: c.id });
+    }
+    const released = releaseDecision(c, actor, now, 'decision_abandoned');
+    return { ...escalate(released.complaint, cause, policy, now, actor), released };
   }
   const by = requested && c.pendingDecision?.action === 'escalate' ? c.pendingDecision.by : actor;
   if (cause === 'approval_timeout') {
@@ -201,7 +312,12 @@ export function escalate(
       'awaiting_approval',
       actor,
       now,
-      { ...(c.proposal ? { proposal: { ...c.proposal, approverRole: to } } : {}), sla, slaDueAt: sla.dueAt },
+      clearDecision({
+        ...(c.proposal ? { proposal: { ...c.proposal, approverRole: to } } : {}),
+        sla,
+        slaDueAt: sla.dueAt,
+        spentTokens: spend(c, c.taskToken),
+      }),
       { cause, fromRole: from, toRole: to, ...(from === 'manager' ? { managerAlert: true } : {}) },
     );
     return { ...result, notifyRole: to, alertManager: from === 'manager' };
@@ -224,7 +340,13 @@ export function escalate(
     status,
     by,
     now,
-    clearDecision({ tier, sla, slaDueAt: sla.dueAt, assignee: undefined }),
+    clearDecision({
+      tier,
+      sla,
+      slaDueAt: sla.dueAt,
+      assignee: undefined,
+      spentTokens: spend(c, c.taskToken),
+    }),
     {
       cause,
       fromTier: c.tier,
@@ -237,16 +359,24 @@ export function escalate(
 }
 
 /**
- * Applies a resolution. The authority check runs again here, server-side, on the role of whoever
- * applied it (the agent, or the approver): no client value is trusted and no path bypasses it.
+ * Applies the resolution of the pending decision (an agent's resolve or an approval). The authority
+ * check runs again here, server-side, on the role of whoever applied it (the agent, or the approver):
+ * no client value is trusted and no path bypasses it. Keyed by the decision: its id is recorded, and a
+ * decision already applied is refused, so a replayed step never applies (or pays) a resolution twice.
  * Schedules the follow-up call after the policy delay in business time.
  */
-export function applyResolution(
-  c: Complaint,
-  resolution: Resolution,
-  policy: Policy,
-  now: Date,
-): TransitionResult {
+export function applyResolution(c: Complaint, policy: Policy, now: Date): TransitionResult {
+  const decision = c.pendingDecision;
+  const resolution =
+    decision?.action === 'resolve' || decision?.action === 'approve' ? decision.resolution : undefined;
+  if (!decision || !resolution) {
+    throw new InvalidTransitionError('No resolution to apply', { decision: decision?.action });
+  }
+  if (c.appliedDecisions?.includes(decision.decisionId)) {
+    throw new InvalidTransitionError('This decision has been applied already', {
+      decisionId: decision.decisionId,
+    });
+  }
   const role = resolution.appliedBy.role;
   const check = role ? assessAuthority(role, resolution, policy) : undefined;
   if (!check?.withinAuthority) {
@@ -257,7 +387,12 @@ export function applyResolution(
     });
   }
   const followUpAt = addBusinessDelay(now, policy.followUp.delaySeconds, policy).toISOString();
-  const applied: Resolution = { ...resolution, authorityLimit: check.limit, appliedAt: now.toISOString() };
+  const applied = {
+    ...resolution,
+    authorityLimit: check.limit,
+    appliedAt: now.toISOString(),
+    decisionId: decision.decisionId,
+  };
   return transition(
     c,
     'applyResolution',
@@ -266,8 +401,10 @@ export function applyResolution(
     now,
     {
       resolution: applied,
+      appliedDecisions: [...(c.appliedDecisions ?? []), decision.decisionId],
       pendingDecision: undefined,
       decidingFrom: undefined,
+      decidingSince: undefined,
       proposal: undefined,
       sla: undefined,
       slaDueAt: undefined,
@@ -278,6 +415,7 @@ export function applyResolution(
       },
     },
     {
+      decisionId: decision.decisionId,
       type: applied.type,
       amount: applied.amount,
       currency: applied.currency,
@@ -347,22 +485,47 @@ export function requeue(c: Complaint, reason: RequeueReason, policy: Policy, now
   );
 }
 
+/**
+ * The pending decision when it is one of `actions` (for follow-up outcomes: with one of `outcomes`).
+ * A step that acts on a decision consumes it; a replayed or stale step finds none and changes nothing.
+ */
+export function pendingFor(
+  c: Complaint,
+  actions: readonly Decision['action'][],
+  outcomes?: readonly FollowUpOutcome['outcome'][],
+): AcceptedDecision | undefined {
+  const decision = c.status === 'deciding' ? c.pendingDecision : undefined;
+  if (!decision || !actions.includes(decision.action)) return undefined;
+  if (outcomes && !(decision.action === 'follow_up' && outcomes.includes(decision.outcome))) return undefined;
+  return decision;
+}
+
 /** The decision has been acted on; the token (and whom it waited for) is gone. */
 function clearDecision(changes: Partial<Complaint>): Partial<Complaint> {
   return {
     pendingDecision: undefined,
     decidingFrom: undefined,
+    decidingSince: undefined,
     taskToken: undefined,
     waitingFor: undefined,
+    waitingSince: undefined,
     ...changes,
   };
 }
 
 /** The customer has not answered the request for information: one reminder, then a last wait. */
 export function remindCustomer(c: Complaint, policy: Policy, now: Date): TransitionResult {
-  return transition(c, 'remindCustomer', 'awaiting_customer', systemActor, now, clearDecision({}), {
-    closesAfterSeconds: policy.infoRequest.closeAfterSeconds,
-  });
+  return transition(
+    c,
+    'remindCustomer',
+    'awaiting_customer',
+    systemActor,
+    now,
+    clearDecision({ spentTokens: spend(c, c.taskToken) }),
+    {
+      closesAfterSeconds: policy.infoRequest.closeAfterSeconds,
+    },
+  );
 }
 
 /**
@@ -401,7 +564,7 @@ export function sendSurvey(
   policy: Policy,
   now: Date,
 ): TransitionResult & { expiresAt: string } {
-  const expiresAt = new Date(now.getTime() + policy.followUp.surveyLinkLifetimeSeconds * 1000).toISOString();
+  const expiresAt = surveyExpiry(now.toISOString(), policy);
   const followUp = c.followUp ? { ...c.followUp, surveySentAt: now.toISOString() } : undefined;
   const result = transition(
     c,
@@ -413,6 +576,18 @@ export function sendSurvey(
     { expiresAt },
   );
   return { ...result, expiresAt };
+}
+
+/** Whether the survey of the current follow-up went out already (a replayed SendSurvey finds it). */
+export function surveySent(c: Complaint): boolean {
+  return c.followUp?.surveySentAt !== undefined;
+}
+
+/** The survey link's expiry: a fixed lifetime after it was sent. */
+export function surveyExpiry(sentAt: string, policy: Policy): string {
+  return new Date(
+    new Date(sentAt).getTime() + policy.followUp.surveyLinkLifetimeSeconds * 1000,
+  ).toISOString();
 }
 
 export type CloseReason = 'satisfied' | 'abandoned' | 'no_response' | 'agent';
@@ -449,6 +624,7 @@ export function close(c: Complaint, reason: CloseReason, now: Date): TransitionR
       slaDueAt: undefined,
       assignee: undefined,
       waitingFor: undefined,
+      spentTokens: spend(c, c.taskToken),
       ...(followUp ? { followUp } : {}),
     }),
     { reason: closureReason, ...(agentClose?.mergedInto ? { mergedInto: agentClose.mergedInto } : {}) },
@@ -480,5 +656,63 @@ export function reopen(c: Complaint, now: Date, actor: Actor): TransitionResult 
       slaDueAt: undefined,
     }),
     { fromPriority: c.priority, toPriority: priority, via: 'customer_mail' },
+  );
+}
+
+/** Longest cause kept on the complaint: the execution history has the full error. */
+const maxCauseLength = 500;
+
+/**
+ * A workflow step failed after its retries (caught by the state machine): the complaint goes to the
+ * manager's queue (`needs_attention`) with the failed state, the error name and a short cause, and a
+ * fresh resolution target at its priority for the manager. Any decision in flight and the live wait
+ * are over: the manager decides anew, and the decision routes like an agent's.
+ */
+export function recordFailure(
+  c: Complaint,
+  failed: Omit<StepFailure, 'at'>,
+  policy: Policy,
+  now: Date,
+): TransitionResult {
+  const failure: StepFailure = {
+    ...failed,
+    cause: failed.cause.slice(0, maxCauseLength),
+    at: now.toISOString(),
+  };
+  const sla = startSlaClock(now, slaBudget(c.priority, 'resolution', policy), 'resolution', policy);
+  return transition(
+    c,
+    'recordFailure',
+    'needs_attention',
+    systemActor,
+    now,
+    clearDecision({
+      failure,
+      sla,
+      slaDueAt: sla.dueAt,
+      assignee: undefined,
+      spentTokens: spend(c, c.taskToken),
+    }),
+    {
+      state: failure.state,
+      error: failure.error,
+      cause: failure.cause,
+      managerAlert: true,
+      // The decision the failed step was applying, for the manager who decides anew.
+      ...(c.pendingDecision ? { pendingDecision: c.pendingDecision } : {}),
+    },
+  );
+}
+
+/**
+ * Whether RecordFailure already recorded this failure (a replay of the step). Recording spends the live
+ * token, so a new failure of the manager's own wait (its timeout) is recorded again and re-alerts.
+ */
+export function failureRecorded(c: Complaint, failed: Pick<StepFailure, 'state' | 'error'>): boolean {
+  return (
+    c.status === 'needs_attention' &&
+    !c.taskToken &&
+    c.failure?.state === failed.state &&
+    c.failure.error === failed.error
   );
 }

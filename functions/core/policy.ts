@@ -369,8 +369,12 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
 
 /** An invalid policy: one problem per offending key, each starting with the key's path. */
 export class PolicyError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid policy: ${problems.join('; ')}`);
-    this.name = 'PolicyError';
+  static readonly errorName = 'PolicyError';
+  override readonly name: string = PolicyError.errorName;
+  constructor(
+    readonly problems: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`Invalid policy: ${problems.join('; ')}`, options);
   }
 }

@@ -7,7 +7,7 @@ export type SlaTarget = 'firstResponse' | 'resolution' | 'approval' | 'followUpC
 
 /**
  * A running (or paused) SLA clock, as plain data stored on the complaint. Budgets count business
- * time, and time awaiting the customer does not count (BRIEF §3): a pause freezes what is left.
+ * time, and time awaiting the customer does not count: a pause freezes what is left.
  */
 export interface SlaClock {
   target: SlaTarget;

@@ -35,7 +35,8 @@ export type CustomerMailResult =
  * lease ends the mail is either recorded as sent or may be taken over.
  */
 export class OutboundMailInFlightError extends Error {
-  override name = 'OutboundMailInFlightError';
+  static readonly errorName = 'OutboundMailInFlightError';
+  override readonly name: string = OutboundMailInFlightError.errorName;
 }
 
 /** support+<token>@domain: replies come back with a token that names the complaint. */

@@ -60,20 +60,33 @@ async function react(
   policy: Policy,
 ): Promise<ReplyOutcome> {
   const clock = () => now;
-  if (c.taskToken && c.waitingFor === 'customer') {
-    await handOver(services, customer, clock, c, 'customer', {
-      action: 'customer_replied',
-      ...(message.messageId ? { messageId: message.messageId } : {}),
-    });
+  // The reply is the decision's idempotency key: a redelivered mail whose first delivery died between
+  // accepting it and completing the task completes the same hand-over.
+  const decisionId = `reply-${message.id}`;
+  const redelivered = c.status === 'deciding' && c.pendingDecision?.decisionId === decisionId;
+  const pending = redelivered ? c.pendingDecision : undefined;
+  if ((c.taskToken && c.waitingFor === 'customer') || pending?.action === 'customer_replied') {
+    await handOver(
+      services,
+      customer,
+      clock,
+      c,
+      'customer',
+      { action: 'customer_replied', ...(message.messageId ? { messageId: message.messageId } : {}) },
+      decisionId,
+    );
     return 'resumed';
   }
-  if (c.taskToken && (c.waitingFor === 'follow_up' || c.waitingFor === 'survey')) {
-    await handOver(services, customer, clock, c, ['follow_up', 'survey'], {
-      action: 'follow_up',
-      outcome: 'unsatisfied',
-      by: customer,
-      via: 'customer_mail',
-    });
+  if ((c.taskToken && (c.waitingFor === 'follow_up' || c.waitingFor === 'survey')) || pending) {
+    await handOver(
+      services,
+      customer,
+      clock,
+      c,
+      ['follow_up', 'survey'],
+      { action: 'follow_up', outcome: 'unsatisfied', by: customer, via: 'customer_mail' },
+      decisionId,
+    );
     return 'reopened';
   }
   const reopenable =

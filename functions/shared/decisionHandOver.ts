@@ -1,4 +1,5 @@
-import type { Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
+import { randomUUID } from 'node:crypto';
+import type { AcceptedDecision, Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
 import { acceptDecision, releaseDecision } from '../core/lifecycle';
@@ -9,6 +10,12 @@ import type { Services } from './services';
  * consumes the live task token with a conditional write on version and token — of two people acting at
  * once exactly one wins — then completes the task. If the task had already timed out (`TaskTimedOut`:
  * the complaint was escalated meanwhile) the claim is released and a ConflictError (409) says so.
+ *
+ * `decisionId` is the decision's idempotency key (generated when the caller has none). A process that
+ * dies between the accepting write and SendTaskSuccess leaves the complaint `deciding`; delivering the
+ * same decision again (same id) completes the hand-over instead of being refused. Should nobody
+ * deliver it again, the workflow's next step meets the stale decision and resolves it (see
+ * `decisionStrandedBy` and `decisionAbandoned` in the lifecycle core).
  */
 export async function handOver(
   services: Pick<Services, 'store' | 'workflow'>,
@@ -17,12 +24,17 @@ export async function handOver(
   complaint: Complaint,
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
+  decisionId: string = randomUUID(),
 ): Promise<Complaint> {
+  const pending = complaint.pendingDecision;
+  if (complaint.status === 'deciding' && pending?.decisionId === decisionId) {
+    return redeliver(services, complaint, pending);
+  }
   const token = assertWaitingFor(complaint, waitingFor);
-  const accepted = acceptDecision(complaint, decision, actor, now());
+  const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
   await services.store.save(accepted.complaint, [accepted.audit], { taskToken: token });
   try {
-    await services.workflow.succeed(token, decision);
+    await services.workflow.succeed(token, accepted.complaint.pendingDecision ?? decision);
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
     const released = releaseDecision(accepted.complaint, actor, now());
@@ -33,4 +45,25 @@ export async function handOver(
     });
   }
   return accepted.complaint;
+}
+
+/**
+ * The same decision again, already accepted: completes the task with the token it consumed (the
+ * newest spent one). A task that is no longer open either received it the first time or timed out, in
+ * which case the escalation step releases the decision: either way it is accepted and nothing is left
+ * to do here.
+ */
+async function redeliver(
+  services: Pick<Services, 'workflow'>,
+  complaint: Complaint,
+  pending: AcceptedDecision,
+): Promise<Complaint> {
+  const token = complaint.spentTokens?.at(-1);
+  if (!token) return complaint;
+  try {
+    await services.workflow.succeed(token, pending);
+  } catch (e) {
+    if (!(e instanceof ConflictError)) throw e;
+  }
+  return complaint;
 }

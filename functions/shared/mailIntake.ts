@@ -8,7 +8,6 @@ import { contentDigest, divergentDedupeKey } from '../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../core/mail/inboundMail';
 import { automatedMailReasons } from '../core/mail/loopGuard';
-import { acknowledgementMail } from '../core/mail/templates';
 import {
   chooseThread,
   referencedMessageIds,
@@ -22,7 +21,6 @@ import {
 import { type QuarantineReason, verdictQuarantineReasons } from '../core/mail/verdicts';
 import { complaintIdFor, referenceFor } from '../core/reference';
 import { type Config, required } from './config';
-import { mailCustomer, OutboundMailInFlightError } from './customerMail';
 import { handleCustomerReply, withinReopenWindow } from './customerReplies';
 import { logger } from './logger';
 import type { MailServices } from './mailServices';
@@ -332,7 +330,7 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
   switch (claim.disposition) {
     case 'new':
     case 'linked':
-      return openAndAcknowledge(deps, filing, message);
+      return openAndStart(deps, filing, message);
     case 'reply': {
       const complaint = await store.get(claim.complaintId);
       if (!complaint) throw new Error(`Complaint ${claim.complaintId} not found`);
@@ -359,12 +357,12 @@ async function fileMail(deps: MailIntakeDeps, filing: Filing): Promise<void> {
   }
 }
 
-async function openAndAcknowledge(
+async function openAndStart(
   deps: MailIntakeDeps,
   filing: Filing,
   message: ReturnType<typeof inboundMessage>,
 ): Promise<void> {
-  const { claim, mail, automated } = filing;
+  const { claim, mail } = filing;
   const { store, workflow } = deps.services;
   const previous = claim.linkedTo ? await store.get(claim.linkedTo) : undefined;
   const opened = openComplaint({
@@ -377,21 +375,8 @@ async function openAndAcknowledge(
   });
   const { complaint } = await store.create(opened.complaint, opened.entries);
   if (previous) await store.append(previous.id, [linkNote(previous, complaint, claim.receivedAt)]);
-  try {
-    await mailCustomer(deps.services, complaint, acknowledgementMail(complaint, previous?.reference), {
-      purpose: 'acknowledgement',
-      automatic: true,
-      entryId: `${complaint.id}-ack`,
-      now: new Date(),
-      supportAddress: deps.config.supportAddress,
-      mailDomain: deps.config.mailDomain,
-      answersAutomatedMail: automated,
-      ...(mail.messageId ? { inReplyTo: mail.messageId, references: mail.references } : {}),
-    });
-  } catch (error) {
-    // A concurrent delivery of the same mail is sending it: that one records it.
-    if (!(error instanceof OutboundMailInFlightError)) throw error;
-  }
+  // The acknowledgement is the workflow's first step: whatever becomes of the mail, the complaint is
+  // investigated and queued. The execution is named after the complaint, so a redelivery starts nothing.
   await workflow.start(complaint.id, { complaintId: complaint.id });
 }
 

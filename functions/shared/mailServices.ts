@@ -33,6 +33,13 @@ export interface MailSettings {
   sendLeaseSeconds: number;
 }
 
+/**
+ * How long a send lease holds before another caller may take the mail over. Longer than an SES call
+ * with the SDK's retries, shorter than the Lambda async retry delay (about a minute); the workflow's
+ * retries of OutboundMailInFlightError are sized on it.
+ */
+export const sendLeaseSeconds = 45;
+
 /** The adapters of the email channel, beside the shared {@link Services}. */
 export interface MailServices {
   ledger: MailLedger;
@@ -57,7 +64,7 @@ export function getMailServices(): MailServices {
       autoMailCap: env.AUTO_MAIL_CAP,
       autoMailWindowSeconds: env.AUTO_MAIL_WINDOW_SECONDS,
       maxTextBytes: env.MAX_TEXT_BYTES,
-      sendLeaseSeconds: 45,
+      sendLeaseSeconds,
     },
   };
   return mailServices;

@@ -20,7 +20,11 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** DynamoDB in memory instead of under `<dataDir>/dynamodb` (faster; tests that never restart). */
   inMemoryDynamoDb?: boolean;
+  /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
+  wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
 }
+
+export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -159,9 +163,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await Promise.all(
         steps.map(async (step) => {
           const module = (await import(join(repoRoot, workflowSteps[step].entry))) as {
-            handler: (event: unknown) => Promise<unknown>;
+            handler: LambdaHandler;
           };
-          return [functionArns[step], module.handler] as const;
+          return [functionArns[step], options.wrapLambda?.(step, module.handler) ?? module.handler] as const;
         }),
       ),
     );

@@ -34,8 +34,10 @@ const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateIte
 
 /** Function construct id -> every action its role allows. */
 const expectedActions: Record<string, string[]> = {
+  AcknowledgeFn: [...mails, ...sendMail],
   InvestigateFn: [...mails],
-  AwaitPersonFn: [...saves],
+  AwaitPersonFn: [...saves, ...publish],
+  RecordFailureFn: [...saves, ...publish],
   EscalateFn: [...saves, ...publish],
   RequeueFn: [...saves, ...publish],
   ApplyResolutionFn: [...mails, ...sendMail],
@@ -57,8 +59,10 @@ const expectedActions: Record<string, string[]> = {
 
 /** Function construct id -> partition prefixes its role may touch. */
 const expectedPartitions: Record<string, string[]> = {
+  AcknowledgeFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   InvestigateFn: ['COMPLAINT', 'RECURRING'],
   AwaitPersonFn: ['COMPLAINT'],
+  RecordFailureFn: ['COMPLAINT'],
   EscalateFn: ['COMPLAINT'],
   RequeueFn: ['COMPLAINT'],
   ApplyResolutionFn: ['COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
@@ -187,22 +191,22 @@ describe('functionAccess', () => {
 
   it('fails the synth of a workflow step nobody declared instead of granting it anything', () => {
     const steps = workflowSteps as Record<string, { entry: string; description: string }>;
-    steps.recordFailure = {
+    steps.undeclaredStep = {
       entry: 'functions/handlers/workflow/close.ts',
       description: 'an undeclared step',
     };
     try {
       expect(() => buildFastStack()).toThrow(
-        /Lambda function "recordFailure" has no entry in functionAccess/,
+        /Lambda function "undeclaredStep" has no entry in functionAccess/,
       );
     } finally {
-      delete steps.recordFailure;
+      delete steps.undeclaredStep;
     }
   });
 
   it('refuses a function nobody declared, naming it and what to do', () => {
-    expect(() => accessOf('recordFailure')).toThrow(
-      /Lambda function "recordFailure" has no entry in functionAccess .*declare the DynamoDB actions/,
+    expect(() => accessOf('undeclaredStep')).toThrow(
+      /Lambda function "undeclaredStep" has no entry in functionAccess .*declare the DynamoDB actions/,
     );
   });
 

@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import validateAsl from 'asl-validator';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComplaintBusyError, ConflictError } from '../../functions/core/errors';
+import { abandonedDecisionSeconds } from '../../functions/core/lifecycle';
+import { OutboundMailInFlightError } from '../../functions/shared/customerMail';
+import { sendLeaseSeconds } from '../../functions/shared/mailServices';
+import { awsTransientErrors, lambdaServiceErrors } from '../../functions/shared/retryableErrors';
 import { cdkJsonContext } from '../../infra/appContext';
 import { defineComplaintsApp } from '../../infra/complaintsApp';
 import {
@@ -13,6 +18,7 @@ import {
   synthesizeWorkflow,
   workflowDefinitionOf,
 } from '../../scripts/local/synthesizedWorkflow';
+import { taskRetries } from '../../workflows/ComplaintWorkflow';
 
 // Verifies the definition the local Step Functions endpoint executes: it is the one `cdk synth` produces
 // (bundled, validated, cdk-nag checked), it stays within what aws-local-stepfunctions runs (JSONPath
@@ -58,6 +64,70 @@ describe('synthesized workflow definition', () => {
     }
   });
 
+  it('hands every task that fails after its retries to RecordFailure, which itself retries long', () => {
+    const tasks = allStates(synthesized.definition).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(10);
+    for (const [name, state] of tasks) {
+      const catchers = (state.Catch ?? []) as { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+      if (name === 'RecordFailure') {
+        expect(catchers, 'RecordFailure catches nothing').toEqual([]);
+        const retry = (state.Retry ?? []) as Json[];
+        expect(retry).toContainEqual(
+          expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 10, JitterStrategy: 'FULL' }),
+        );
+        continue;
+      }
+      const last = catchers.at(-1);
+      expect(last?.ErrorEquals, `${name} catches everything last`).toEqual(['States.ALL']);
+      // The acknowledgement's failure is recorded and the workflow goes on; its recorder is guarded again.
+      const target = name === 'Acknowledge' ? 'AcknowledgementFailed' : 'RecordFailure';
+      expect(last?.Next, `${name} routes failures to ${target}`).toBe(target);
+      if (target === 'RecordFailure') expect(last?.ResultPath).toBe(`$.failed.${name}`);
+    }
+  });
+
+  it('retries the transient Lambda, DynamoDB and SES errors and our retryable errors on every task, with full jitter', () => {
+    const tasks = allStates(synthesized.definition).filter(
+      ([name, state]) => state.Type === 'Task' && name !== 'RecordFailure',
+    );
+    const expected = [
+      [...lambdaServiceErrors, ...awsTransientErrors],
+      [ConflictError.errorName],
+      [ComplaintBusyError.errorName],
+      [OutboundMailInFlightError.errorName],
+    ];
+    for (const [name, state] of tasks) {
+      const retry = (state.Retry ?? []) as { ErrorEquals: string[]; JitterStrategy?: string }[];
+      expect(
+        retry.slice(0, expected.length).map((r) => r.ErrorEquals),
+        name,
+      ).toEqual(expected);
+      for (const r of retry) expect(r.JitterStrategy, `${name} ${r.ErrorEquals}`).toBe('FULL');
+    }
+    // Past the 45 s send lease of another invocation: the nominal waits add up to well beyond it.
+    const inFlight = taskRetries.find((r) => r.errors?.includes(OutboundMailInFlightError.errorName));
+    const interval = inFlight?.interval?.toSeconds() ?? 0;
+    const waits = Array.from(
+      { length: inFlight?.maxAttempts ?? 0 },
+      (_, i) => interval * (inFlight?.backoffRate ?? 1) ** i,
+    );
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(4 * sendLeaseSeconds);
+    // Past the age at which the core releases an abandoned decision, even with full jitter (half on average).
+    const busy = taskRetries.find((r) => r.errors?.includes(ComplaintBusyError.errorName));
+    const cap = busy?.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
+    const busyWaits = Array.from({ length: busy?.maxAttempts ?? 0 }, (_, i) =>
+      Math.min(cap, (busy?.interval?.toSeconds() ?? 0) * (busy?.backoffRate ?? 1) ** i),
+    );
+    expect(busyWaits.reduce((a, b) => a + b, 0) / 2).toBeGreaterThan(4 * abandonedDecisionSeconds);
+  });
+
+  it('starts with the acknowledgement, then investigates whether or not it was sent', () => {
+    const states = synthesized.definition.States as Record<string, Json>;
+    expect(synthesized.definition.StartAt).toBe('Acknowledge');
+    expect(states.Acknowledge?.Next).toBe('Investigate');
+    expect(states.AcknowledgementFailed?.Next).toBe('Investigate');
+  });
+
   it('invokes exactly the workflow step functions, by the ARNs the local runtime registers', () => {
     const invoked = new Set(valuesOfKey(synthesized.definition, 'FunctionName'));
     expect(invoked).toEqual(new Set(Object.values(synthesized.functionArns)));
@@ -74,7 +144,7 @@ describe('synthesized workflow definition', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'complaints-full-synth-'));
     afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-    it('resolved the same way', { timeout: 120_000 }, () => {
+    it('resolved the same way', { timeout: 300_000 }, () => {
       const app = new App({ outdir, context: cdkJsonContext() });
       const stack = defineComplaintsApp(app);
       const template = app.synth().getStackByName(stack.stackName).template;

@@ -10,18 +10,46 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import type { Complaint } from '../../functions/core/complaint';
+import { abandonedDecisionSeconds, acceptDecision } from '../../functions/core/lifecycle';
 import type { AgentRole } from '../../functions/core/policy';
-import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
+import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
+import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { replayHarness } from './replayHarness';
 
 /**
- * Every path of the lifecycle (BRIEF §2) through the local stack: the CDK-synthesized definition on the
+ * Every path of the lifecycle through the local stack: the CDK-synthesized definition on the
  * local Step Functions endpoint, real SMTP in, the SES mailbox out, the agent API with dev JWTs. The
  * fast profile with shorter timers keeps each path to seconds; the last test checks that together they
  * entered every state of the definition.
  */
 let stack: LocalStack;
+/**
+ * `LIFECYCLE_REPLAY=1` (test/integration/replay.test.ts): every step invocation runs twice and the
+ * previous step once more late; the paths must end as they do with single runs, and no extra run may
+ * change anything.
+ */
+const replay =
+  process.env.LIFECYCLE_REPLAY === '1'
+    ? replayHarness(
+        {
+          get: (id) => store.get(id),
+          timeline: (id) => store.timeline(id),
+        } as DynamoComplaintStore,
+        async (c) =>
+          (await mailbox(stack.endpoints.mailbox.url)).filter(
+            (m) =>
+              m.destination.to.includes(c.customerEmail) ||
+              m.subject.includes(c.reference) ||
+              (m.body.text ?? '').includes(c.reference),
+          ).length,
+      )
+    : undefined;
+const mailDomain = 'support.localhost';
+/** Steps fail for good on complaints whose subject or first mail carries this marker. */
+const failMarker = 'FAIL-THIS-STEP';
 let dataDir: string;
 let sfn: SFNClient;
 let store: DynamoComplaintStore;
@@ -38,7 +66,10 @@ beforeAll(async () => {
       },
     },
     approval: { responseSeconds: 6 },
-    infoRequest: { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
+    // Replayed steps take longer (each run is compared): the customer gets more time to answer.
+    infoRequest: replay
+      ? { reminderAfterSeconds: 6, closeAfterSeconds: 4 }
+      : { reminderAfterSeconds: 2, closeAfterSeconds: 2 },
     followUp: {
       delaySeconds: 1,
       callSlaSeconds: 6,
@@ -47,7 +78,16 @@ beforeAll(async () => {
       surveyLinkLifetimeSeconds: 6,
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
+  stack = await startLocalStack({
+    dataDir,
+    quiet: true,
+    profile: 'fast',
+    inMemoryDynamoDb: true,
+    wrapLambda: (step, handler) => {
+      const failing = failOnMarker(step, handler);
+      return replay ? replay.wrap(step, failing) : failing;
+    },
+  });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
   store = new DynamoComplaintStore(
@@ -59,6 +99,28 @@ afterAll(async () => {
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+class InjectedFailure extends Error {
+  static readonly errorName = 'InjectedFailure';
+  override readonly name: string = InjectedFailure.errorName;
+}
+
+/** Makes Investigate and Acknowledge fail (every attempt) for complaints carrying the marker. */
+function failOnMarker(step: WorkflowStep, handler: LambdaHandler): LambdaHandler {
+  if (step !== 'investigate' && step !== 'acknowledge') return handler;
+  return async (event) => {
+    const { complaintId, failure } = event as { complaintId: string; failure?: unknown };
+    const c = failure ? undefined : await store.get(complaintId);
+    const marked =
+      step === 'acknowledge'
+        ? c?.subject.includes(failMarker)
+        : (await store.timeline(complaintId)).some(
+            (e) => e.kind === 'message' && e.text.includes(failMarker),
+          );
+    if (marked) throw new InjectedFailure('injected by the test');
+    return handler(event);
+  };
+}
 
 interface Detail {
   complaint: {
@@ -73,6 +135,8 @@ interface Detail {
     proposal?: { approverRole: string };
     lastRejection?: { reason: string };
     resolution?: { amount?: number; appliedBy: { role: string }; authorityLimit: number | null };
+    failure?: { state: string; error: string };
+    reference: string;
     closure?: { reason: string; mergedInto?: string };
     reopenCount?: number;
   };
@@ -365,6 +429,31 @@ describe.concurrent('lifecycle paths', () => {
     expect(overdue.complaint.tier).toBe(2);
   });
 
+  it('a decision whose hand-over died is released by the escalation once its wait times out', async () => {
+    const { id } = await openCase('Lost decision', 'My refund decision never arrived.');
+    await waitingFor(id, 'agent');
+    const waiting = (await store.get(id)) as Complaint;
+    // What the API's accepting write leaves when its process dies before SendTaskSuccess, a while ago.
+    const agent = { kind: 'agent' as const, id: 'dev-tier1', role: 'tier1' as const };
+    const resolution = { ...refund(40), type: 'refund' as const, appliedBy: agent, authorityLimit: 100 };
+    const acceptedAt = new Date(Date.now() - (abandonedDecisionSeconds + 1) * 1000);
+    const decision = { action: 'resolve' as const, resolution, decisionId: 'lost-1' };
+    const accepted = acceptDecision(waiting, decision, agent, acceptedAt);
+    await store.save(accepted.complaint, [accepted.audit], { taskToken: waiting.taskToken as string });
+    const up = await until(
+      id,
+      (d) => audits(d, 'escalate').length > 0 && d.complaint.waitingFor === 'agent',
+      'released and escalated',
+      30_000,
+    );
+    expect(audits(up, 'releaseDecision')[0]?.details).toMatchObject({
+      reason: 'decision_abandoned',
+      decisionId: 'lost-1',
+    });
+    expect(up.complaint).toMatchObject({ status: 'awaiting_agent', tier: 2 });
+    expect(up.complaint.resolution).toBeUndefined();
+  });
+
   it('an agent closes a duplicate into the original', async () => {
     const first = await openCase('Double charge', 'I was charged twice for order 77.');
     const second = await openCase('Double charge again', 'Charged twice for order 77!');
@@ -398,25 +487,60 @@ describe.concurrent('lifecycle paths', () => {
     expect(reopened.complaint.priority).toBe('high');
   });
 
-  it('a decision the definition does not know fails the execution in UnknownDecision', async () => {
-    const { id } = await openCase('Test of the default branch', 'Hello.');
+  it('a step that fails for good puts the complaint in the manager queue; the manager resolves it', async () => {
+    const { id, customer } = await openCase('Test of a failing step', 'Hello, my order is wrong.');
     await waitingFor(id, 'agent');
     const complaint = await store.get(id);
+    // A decision the definition does not know: RouteDecision hands it to RecordFailure like a failed step.
     await sfn.send(
       new SendTaskSuccessCommand({
         taskToken: complaint?.taskToken as string,
         output: '{"action":"teleport"}',
       }),
     );
-    await waitFor(async () => {
-      const list = await sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn,
-          statusFilter: 'FAILED',
-        }),
-      );
-      return list.executions?.find((e) => e.name === id);
-    }, 'the execution to fail');
+    const attention = await waitingFor(id, 'attention');
+    expect(attention.complaint).toMatchObject({
+      status: 'needs_attention',
+      failure: { state: 'RouteDecision', error: 'UnknownDecision' },
+    });
+    expect(audits(attention, 'recordFailure')[0]?.details).toMatchObject({ managerAlert: true });
+    await waitForMail(stack.endpoints, `manager@${mailDomain}`, new RegExp(attention.complaint.reference));
+    const queue = await api<{ items: { id: string }[] }>(
+      stack.endpoints,
+      'GET',
+      '/complaints?queue=manager',
+      {
+        token: token('manager'),
+      },
+    );
+    expect(queue.body.items.map((c) => c.id)).toContain(id);
+    expect((await post(id, 'resolution', refund(300), 'manager')).status).toBe(202);
+    await waitForMail(stack.endpoints, customer, /Refund of 300 EUR/);
+    const resolved = await until(id, (d) => d.complaint.resolution !== undefined, 'resolved by the manager');
+    expect(resolved.complaint.resolution).toMatchObject({ amount: 300, appliedBy: { role: 'manager' } });
+  });
+
+  it('a Lambda step failing for good is caught and recorded with the state name', async () => {
+    const { id } = await openCase('Fail the investigation', `Please fail ${failMarker} thanks.`);
+    const attention = await waitingFor(id, 'attention');
+    expect(attention.complaint).toMatchObject({
+      status: 'needs_attention',
+      failure: { state: 'Investigate', error: 'InjectedFailure' },
+    });
+    // The manager hands it back to the agents: one tier up, waiting for an agent again.
+    expect((await post(id, 'escalation', { reason: 'Investigate by hand.' }, 'manager')).status).toBe(202);
+    await until(id, (d) => d.complaint.waitingFor === 'agent' && d.complaint.tier === 2, 'back with tier 2');
+  });
+
+  it('an acknowledgement that cannot be sent is recorded and the complaint is investigated all the same', async () => {
+    const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
+    await sendMail(stack.endpoints, { from: customer, subject: `No ack ${failMarker}`, text: 'Hello.' });
+    const found = await waitFor(async () => {
+      const complaints = await store.byCustomer(customer, { limit: 1 });
+      return complaints.items[0];
+    }, 'the complaint');
+    const d = await waitingFor(found.id, 'agent');
+    expect(audits(d, 'acknowledgementFailed')[0]?.details).toMatchObject({ error: 'InjectedFailure' });
   });
 });
 
@@ -445,5 +569,13 @@ describe('state coverage', () => {
     } while (nextToken);
     expect(states.filter((s) => !entered.has(s))).toEqual([]);
     expect((await mailbox(stack.endpoints.mailbox.url)).length).toBeGreaterThan(20);
+  });
+});
+
+describe.runIf(replay)('replay safety', () => {
+  it('running every step twice, and the previous step again late, changed nothing', () => {
+    expect(replay?.counts.replays).toBeGreaterThan(50);
+    expect(replay?.counts.stale).toBeGreaterThan(20);
+    expect(replay?.findings).toEqual([]);
   });
 });

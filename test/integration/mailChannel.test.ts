@@ -71,6 +71,12 @@ const acksTo = async (address: string) =>
     (m) => m.destination.to.includes(address) && /registered your complaint/.test(m.body.text ?? ''),
   );
 const timelineOf = (id: string) => store.timeline(id);
+/** The acknowledgement is the execution's first step: waits until it was sent or suppressed. */
+const acknowledged = (id: string) =>
+  waitFor(async () => {
+    const timeline = await timelineOf(id);
+    return timeline.some((e) => e.id === `${id}-ack` || e.id === `${id}-ack-suppressed`) || undefined;
+  }, `the acknowledgement of ${id}`);
 const messagesOf = (timeline: TimelineEntry[]) =>
   timeline.filter((e): e is MessageEntry => e.kind === 'message');
 
@@ -112,6 +118,7 @@ describe('exactly-once intake', () => {
     await stack.drainIntake();
 
     const id = await complaintIdOf(raw);
+    await acknowledged(id);
     expect(await acksTo(from)).toHaveLength(1);
     const timeline = await timelineOf(id);
     expect(messagesOf(timeline).map((m) => `${m.direction}:${m.purpose}`)).toEqual(
@@ -147,9 +154,10 @@ describe('automatic mail cap', () => {
       );
       await stack.drainIntake();
     }
-    expect(await acksTo(from)).toHaveLength(3);
     const { items } = await store.byCustomer(from);
     expect(items).toHaveLength(5);
+    for (const c of items) await acknowledged(c.id);
+    expect(await acksTo(from)).toHaveLength(3);
     const suppressed = [];
     for (const c of items) {
       const audit = (await timelineOf(c.id)).find(
@@ -222,6 +230,7 @@ describe('replies after resolution and after closure', () => {
     await stack.drainIntake();
     const linkedId = await complaintIdOf(reply);
     expect(linkedId).not.toBe(old.id);
+    await acknowledged(linkedId);
     expect(await store.get(linkedId)).toMatchObject({
       linkedTo: old.id,
       customerEmail: from,

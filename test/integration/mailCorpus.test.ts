@@ -11,7 +11,7 @@ import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/fi
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
 import { maxHeaderValueLength } from '../../functions/core/mail/outboundHeaders';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { api, mailbox, type SentMail, sendRawMail } from '../../scripts/local/localStackClient';
+import { api, mailbox, type SentMail, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
 import {
   type CorpusMessage,
   corpusManifest,
@@ -108,7 +108,12 @@ async function expectNew(
   if (expected.outcome !== 'new') return;
   expect(claim.disposition).toBe('new');
   if (expected.notInto) expect(claim.complaintId).not.toBe(complaintOf(expected.notInto).complaintId);
-  const { complaint, timeline } = await detail(claim.complaintId);
+  // The acknowledgement is the execution's first step: wait until it was sent or suppressed.
+  const id = claim.complaintId;
+  const { complaint, timeline } = await waitFor(async () => {
+    const d = await detail(id);
+    return d.timeline.some((e) => e.id === `${id}-ack` || e.id === `${id}-ack-suppressed`) ? d : undefined;
+  }, `the acknowledgement of ${id}`);
   if (expected.senderInvalid) {
     expect(complaint.senderInvalid).toBeDefined();
     expect(isValidAddress(complaint.customerEmail)).toBe(false);

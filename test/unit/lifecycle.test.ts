@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Actor, AgentDecision, Complaint, Resolution } from '../../functions/core/complaint';
-import { InvalidTransitionError, OverAuthorityError } from '../../functions/core/errors';
+import type {
+  AcceptedDecision,
+  Actor,
+  AgentDecision,
+  Complaint,
+  Decision,
+  Resolution,
+} from '../../functions/core/complaint';
+import { ComplaintBusyError, InvalidTransitionError, OverAuthorityError } from '../../functions/core/errors';
 import type { Investigation } from '../../functions/core/investigation';
 import {
   acceptDecision,
   applyResolution,
   awaitPerson,
-  ComplaintBusyError,
   close,
   escalate,
   investigate,
@@ -21,6 +27,9 @@ import {
 import { policyProfiles } from '../../functions/core/policy';
 
 const policy = policyProfiles.standard;
+let decisions = 0;
+/** A decision as the API accepts it: with its idempotency key. */
+const accepted = (d: Decision): AcceptedDecision => ({ ...d, decisionId: `d${++decisions}` });
 // Monday 10:00 in Berlin: inside business hours.
 const t0 = new Date('2026-11-23T09:00:00Z');
 const agent = { kind: 'agent' as const, id: 'agent-1', role: 'tier1' as const };
@@ -108,7 +117,7 @@ describe('complaint lifecycle', () => {
 
   it('walks the happy path: decision accepted, resolution applied, follow-up scheduled 2 business days later', () => {
     const decision: AgentDecision = { action: 'resolve', resolution: refund(40) };
-    const deciding = acceptDecision(waitingForAgent(), decision, agent, t0).complaint;
+    const deciding = acceptDecision(waitingForAgent(), accepted(decision), agent, t0).complaint;
     expect(deciding).toMatchObject({
       status: 'deciding',
       taskToken: undefined,
@@ -116,7 +125,7 @@ describe('complaint lifecycle', () => {
       decidingFrom: 'awaiting_agent',
     });
     expect(deciding.firstResponseAt).toBe(t0.toISOString());
-    const { complaint, audit } = applyResolution(deciding, refund(40), policy, t0);
+    const { complaint, audit } = applyResolution(deciding, policy, t0);
     expect(complaint).toMatchObject({
       status: 'resolved',
       followUp: { agentId: 'agent-1', attempts: 0, scheduledFor: '2026-11-25T09:00:00.000Z' },
@@ -127,16 +136,19 @@ describe('complaint lifecycle', () => {
   it('refuses to apply a resolution above the authority of whoever applied it', () => {
     const deciding = acceptDecision(
       waitingForAgent(),
-      { action: 'resolve', resolution: refund(500) },
+      accepted({ action: 'resolve', resolution: refund(500) }),
       agent,
       t0,
     ).complaint;
-    expect(() => applyResolution(deciding, refund(500), policy, t0)).toThrow(OverAuthorityError);
-    expect(applyResolution(deciding, refund(500, lead, 1000), policy, t0).complaint.status).toBe('resolved');
+    expect(() => applyResolution(deciding, policy, t0)).toThrow(OverAuthorityError);
+    const approved = accepted({ action: 'approve', resolution: refund(500, lead, 1000) });
+    expect(applyResolution({ ...deciding, pendingDecision: approved }, policy, t0).complaint.status).toBe(
+      'resolved',
+    );
   });
 
   it('refuses moves that are not allowed from the current status', () => {
-    expect(() => applyResolution(received, refund(1), policy, t0)).toThrow(InvalidTransitionError);
+    expect(() => applyResolution(received, policy, t0)).toThrow(InvalidTransitionError);
     expect(() => close(received, 'satisfied', t0)).toThrow(InvalidTransitionError);
   });
 
@@ -167,7 +179,7 @@ describe('complaint lifecycle', () => {
   it('does not escalate on a timeout while a decision is in flight; an agent request escalates from it', () => {
     const deciding = acceptDecision(
       waitingForAgent(),
-      { action: 'escalate', reason: 'needs billing', by: agent },
+      accepted({ action: 'escalate', reason: 'needs billing', by: agent }),
       agent,
       t0,
     ).complaint;
@@ -204,7 +216,7 @@ describe('complaint lifecycle', () => {
   it('pauses the SLA while awaiting the customer and resumes it with the remaining budget', () => {
     const asked = acceptDecision(
       waitingForAgent(),
-      { action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 },
+      accepted({ action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 }),
       agent,
       t0,
     ).complaint;
@@ -212,7 +224,7 @@ describe('complaint lifecycle', () => {
     expect(waiting.sla?.pausedAt).toBe(t0.toISOString());
     const replied = acceptDecision(
       waiting,
-      { action: 'customer_replied' },
+      accepted({ action: 'customer_replied' }),
       { kind: 'customer', id: 'ann@example.org' },
       t0,
     ).complaint;
@@ -224,8 +236,8 @@ describe('complaint lifecycle', () => {
 
   it('reopens an unsatisfied customer at priority + 1, and reopens by mail under a new execution', () => {
     const resolved = applyResolution(
-      acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint,
-      refund(40),
+      acceptDecision(waitingForAgent(), accepted({ action: 'resolve', resolution: refund(40) }), agent, t0)
+        .complaint,
       policy,
       t0,
     ).complaint;
@@ -233,7 +245,7 @@ describe('complaint lifecycle', () => {
     expect(calling).toMatchObject({ status: 'awaiting_follow_up', assignee: 'agent-1' });
     const unhappy = acceptDecision(
       calling,
-      { action: 'follow_up', outcome: 'unsatisfied', by: agent, via: 'call' },
+      accepted({ action: 'follow_up', outcome: 'unsatisfied', by: agent, via: 'call' }),
       agent,
       t0,
     ).complaint;
@@ -251,8 +263,8 @@ describe('complaint lifecycle', () => {
 
   it('counts unreachable attempts, then falls back to the survey, and closes with the reason', () => {
     const resolved = applyResolution(
-      acceptDecision(waitingForAgent(), { action: 'resolve', resolution: refund(40) }, agent, t0).complaint,
-      refund(40),
+      acceptDecision(waitingForAgent(), accepted({ action: 'resolve', resolution: refund(40) }), agent, t0)
+        .complaint,
       policy,
       t0,
     ).complaint;
@@ -260,7 +272,7 @@ describe('complaint lifecycle', () => {
     for (let attempt = 1; attempt <= policy.followUp.maxCallAttempts; attempt++) {
       const deciding = acceptDecision(
         c,
-        { action: 'follow_up', outcome: 'unreachable', by: agent, via: 'call' },
+        accepted({ action: 'follow_up', outcome: 'unreachable', by: agent, via: 'call' }),
         agent,
         t0,
       ).complaint;

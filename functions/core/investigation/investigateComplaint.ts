@@ -60,7 +60,7 @@ export interface Investigation {
 const supervisorSignals: ReadonlySet<RiskSignal> = new Set(['legal_threat', 'regulator_or_press']);
 
 /**
- * Investigation step (BRIEF §2): triage (category, sentiment, priority), the customer's history, risk
+ * Investigation step: triage (category, sentiment, priority), the customer's history, risk
  * signals that escalate at once, at-risk reasons and possible duplicates. Pure: the handler loads the
  * history, counts recurring issues with `recurringWindow`/`isRecurring` and persists the result.
  * Priority rules: see `complaintPriority`.

@@ -93,7 +93,7 @@ const compiled = Object.entries(vocabulary).map(
 );
 
 /**
- * Risk signals that escalate at once (BRIEF §2): a legal threat, a regulator or press mention, an
+ * Risk signals that escalate at once: a legal threat, a regulator or press mention, an
  * intent to cancel the customer relationship (from the text, first affirmed phrase of each as evidence),
  * and a repeat complainer (`complaintsInWindow` >= the policy threshold, this complaint included).
  * At most one finding per signal, in the order above.

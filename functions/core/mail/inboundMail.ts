@@ -63,7 +63,8 @@ export interface HeaderField {
  * parts). Not retryable: the caller should quarantine the raw mail.
  */
 export class UnparseableMailError extends Error {
-  override name = 'UnparseableMailError';
+  static readonly errorName = 'UnparseableMailError';
+  override readonly name: string = UnparseableMailError.errorName;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidTransitionError } from '../../core/errors';
-import { applyResolution } from '../../core/lifecycle';
+import { applyResolution, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 import { config } from '../../shared/config';
@@ -13,6 +13,8 @@ const eventSchema = z.object({ complaintId: z.string().min(1) });
 /**
  * ApplyResolution step: applies the resolution the workflow received (from the agent, or approved by
  * a higher tier) after checking authority again, emails it and schedules the follow-up call.
+ * Keyed by the decision: it consumes the pending resolve/approve decision and records its id, so a
+ * replay finds the resolution applied and only makes sure its mail went out.
  */
 export async function handler(event: unknown) {
   const { complaintId } = eventSchema.parse(event);
@@ -20,32 +22,32 @@ export async function handler(event: unknown) {
   const policy = config().policy;
   const now = new Date();
   let complaint = await loadComplaint(services, complaintId);
-  if (complaint.status === 'deciding') {
-    const decision = complaint.pendingDecision;
-    const resolution =
-      decision?.action === 'resolve' || decision?.action === 'approve' ? decision.resolution : undefined;
-    if (!resolution)
-      throw new InvalidTransitionError('No resolution to apply', { decision: decision?.action });
-    const { complaint: next, audit } = applyResolution(complaint, resolution, policy, now);
+  if (pendingFor(complaint, ['resolve', 'approve'])) {
+    const { complaint: next, audit } = applyResolution(complaint, policy, now);
     await services.store.save(next, [audit]);
     complaint = next;
   }
-  if (!complaint.resolution || !complaint.followUp) {
+  const { resolution, followUp } = complaint;
+  if (
+    !resolution ||
+    !followUp ||
+    (complaint.status !== 'resolved' && complaint.status !== 'awaiting_follow_up')
+  ) {
     throw new InvalidTransitionError(`Complaint ${complaintId} is ${complaint.status}, not resolved`);
   }
-  // One resolution mail per application (a reopened complaint may be resolved again later).
+  // One resolution mail per applied decision (a reopened complaint may be resolved again later).
   await mailCustomerOnce(
     services,
     complaint,
-    resolutionMail(complaint, complaint.resolution),
+    resolutionMail(complaint, resolution),
     'resolution',
-    `${complaint.id}-resolution-v${complaint.version}`,
+    `${complaint.id}-resolution-${resolution.decisionId ?? `v${complaint.version}`}`,
     now,
     false,
   );
-  const followUpAt = new Date(complaint.followUp.scheduledFor);
+  const followUpAt = new Date(followUp.scheduledFor);
   const callDue = addBusinessDelay(followUpAt, policy.followUp.callSlaSeconds, policy);
-  logger.info('resolution applied', { complaintId, type: complaint.resolution.type, followUpAt });
+  logger.info('resolution applied', { complaintId, type: resolution.type, followUpAt });
   return {
     complaintId,
     tier: complaint.tier,

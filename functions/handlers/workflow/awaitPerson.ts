@@ -1,11 +1,17 @@
 import { z } from 'zod';
-import { waitingKinds } from '../../core/complaint';
+import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
-import { awaitPerson } from '../../core/lifecycle';
+import {
+  awaitPerson,
+  decisionStrandedBy,
+  knownToken,
+  releaseDecision,
+  roleOfTier,
+} from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
-import { loadComplaint } from '../../shared/workflowSupport';
+import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -17,22 +23,46 @@ const eventSchema = z.object({
 /**
  * First half of every callback task: stores the task token on the complaint (one live token, written
  * with a version condition) so the API, intake or the survey link can complete it.
+ *
+ * Keyed by the token: Lambda may deliver this invocation twice, possibly after a person has already
+ * answered the wait. A token that is live or was spent is a replay and changes nothing; only a new
+ * token registers a wait, and only from the statuses the transition table allows for that wait.
  */
 export async function handler(event: unknown) {
   const { complaintId, taskToken, waitingFor, awaitSeconds } = eventSchema.parse(event);
   const services = getServices();
   for (let attempt = 0; ; attempt++) {
     const complaint = await loadComplaint(services, complaintId);
-    const { complaint: next, audit } = awaitPerson(
-      complaint,
-      taskToken,
-      waitingFor,
-      awaitSeconds,
-      config().policy,
-      new Date(),
-    );
+    if (knownToken(complaint, taskToken)) return { complaintId };
+    const now = new Date();
+    // A decision accepted for a token this run no longer has: released on the timeline, decided again.
+    const stranded = decisionStrandedBy(complaint, waitingFor);
     try {
+      // Two changes, two writes: each save is conditional on the version before it.
+      let current = complaint;
+      if (stranded) {
+        const released = releaseDecision(complaint, systemActor, now, 'wait_restarted');
+        await services.store.save(released.complaint, [released.audit]);
+        current = released.complaint;
+      }
+      const { complaint: next, audit } = awaitPerson(
+        current,
+        taskToken,
+        waitingFor,
+        awaitSeconds,
+        config().policy,
+        now,
+      );
       await services.store.save(next, [audit]);
+      if (stranded) {
+        logger.warn('decision released: its wait was entered again', {
+          complaintId,
+          decision: stranded.action,
+        });
+        await notifyTeam(services, roleOfTier(next.tier), next, 'Your decision did not reach the workflow', [
+          `Decision: ${stranded.action}. The complaint waits for it again: please decide once more.`,
+        ]);
+      }
       logger.info('waiting for a person', { complaintId, waitingFor, tier: next.tier, dueAt: next.slaDueAt });
       return { complaintId };
     } catch (e) {

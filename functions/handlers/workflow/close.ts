@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { close } from '../../core/lifecycle';
+import type { Complaint } from '../../core/complaint';
+import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -10,26 +11,46 @@ const eventSchema = z.object({
   reason: z.enum(['satisfied', 'abandoned', 'no_response', 'agent']),
 });
 
-/** Close step: the complaint leaves every queue; a customer who never answered is told. */
+/**
+ * Whether this close is still due: a person's close consumes their pending decision, a timeout's the
+ * live wait it ends. A replay (already closed) or a stale delivery (the complaint moved on) is not.
+ */
+function due(c: Complaint, reason: CloseReason, now: Date): boolean {
+  switch (reason) {
+    case 'agent':
+      return pendingFor(c, ['close']) !== undefined;
+    case 'satisfied':
+      return pendingFor(c, ['follow_up'], ['satisfied']) !== undefined;
+    case 'abandoned':
+      return c.status === 'awaiting_customer' && waitTimedOut(c, 'customer', now);
+    case 'no_response':
+      return c.status === 'awaiting_follow_up' && waitTimedOut(c, 'survey', now);
+  }
+}
+
+/**
+ * Close step: the complaint leaves every queue; a customer who never answered is told first, so that
+ * closing is the step's last write (a failure before it leaves the complaint open for RecordFailure).
+ */
 export async function handler(event: unknown) {
   const { complaintId, reason } = eventSchema.parse(event);
   const services = getServices();
   const now = new Date();
   let complaint = await loadComplaint(services, complaintId);
-  if (complaint.status !== 'closed') {
+  if (due(complaint, reason, now)) {
+    if (reason === 'abandoned') {
+      await mailCustomerOnce(
+        services,
+        complaint,
+        abandonedMail(complaint),
+        'closure',
+        `${complaint.id}-closure-v${complaint.version}`,
+        now,
+      );
+    }
     const { complaint: next, audit } = close(complaint, reason, now);
     await services.store.save(next, [audit]);
     complaint = next;
-  }
-  if (reason === 'abandoned') {
-    await mailCustomerOnce(
-      services,
-      complaint,
-      abandonedMail(complaint),
-      'closure',
-      `${complaint.id}-closure-v${complaint.version}`,
-      now,
-    );
   }
   logger.info('complaint closed', { complaintId, reason: complaint.closure?.reason });
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import type { Complaint } from '../../core/complaint';
-import { recordUnreachable, remindCustomer, sendSurvey, workflowState } from '../../core/lifecycle';
+import {
+  pendingFor,
+  recordUnreachable,
+  remindCustomer,
+  sendSurvey,
+  surveyExpiry,
+  surveySent,
+  waitTimedOut,
+  workflowState,
+} from '../../core/lifecycle';
 import { reminderMail, surveyMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 import { config, required } from '../../shared/config';
@@ -21,9 +30,19 @@ async function openQuestion(services: Services, c: Complaint): Promise<string | 
   return asked?.kind === 'message' ? asked.text : undefined;
 }
 
+/** The version the newest `action` audit entry recorded: what a replay of that step produced. */
+async function versionOfLast(services: Services, c: Complaint, action: string): Promise<number> {
+  const timeline = await services.store.timeline(c.id);
+  const last = timeline.filter((e) => e.kind === 'audit' && e.action === action).pop();
+  return last?.kind === 'audit' ? last.version : c.version;
+}
+
 /**
  * Customer-facing steps without a person: the reminder after an unanswered request for information,
  * the bookkeeping of an unreachable follow-up call, and the satisfaction survey after the last attempt.
+ * Replay keys: the reminder consumes the live token of the wait that timed out (`waitTimedOut`), the unreachable count
+ * consumes the agent's pending outcome, the survey is sent once per follow-up (`surveySentAt`); a replay
+ * finds its change made and only makes sure the mail went out, under the key of the first run.
  */
 export async function handler(event: unknown) {
   const { complaintId, kind } = eventSchema.parse(event);
@@ -31,50 +50,63 @@ export async function handler(event: unknown) {
   const cfg = config();
   const { policy } = cfg;
   const now = new Date();
-  const complaint = await loadComplaint(services, complaintId);
+  let complaint = await loadComplaint(services, complaintId);
 
   if (kind === 'reminder') {
-    const { complaint: next, audit } = remindCustomer(complaint, policy, now);
-    await services.store.save(next, [audit]);
-    const question = await openQuestion(services, next);
+    if (waitTimedOut(complaint, 'customer', now)) {
+      const { complaint: next, audit } = remindCustomer(complaint, policy, now);
+      await services.store.save(next, [audit]);
+      complaint = next;
+    }
+    const question = await openQuestion(services, complaint);
+    const version = await versionOfLast(services, complaint, 'remindCustomer');
     await mailCustomerOnce(
       services,
-      next,
-      reminderMail(next, question),
+      complaint,
+      reminderMail(complaint, question),
       'reminder',
-      `${next.id}-reminder-v${next.version}`,
+      `${complaint.id}-reminder-v${version}`,
       now,
     );
-    return workflowState(next, now, { awaitSeconds: policy.infoRequest.closeAfterSeconds });
+    return workflowState(complaint, now, { awaitSeconds: policy.infoRequest.closeAfterSeconds });
   }
 
   if (kind === 'unreachable') {
-    const result = recordUnreachable(complaint, policy, now);
-    await services.store.save(result.complaint, [result.audit]);
-    const retryAt = new Date(result.retryAt);
+    if (pendingFor(complaint, ['follow_up'], ['unreachable'])) {
+      const result = recordUnreachable(complaint, policy, now);
+      await services.store.save(result.complaint, [result.audit]);
+      complaint = result.complaint;
+    }
+    const attemptsLeft = Math.max(0, policy.followUp.maxCallAttempts - (complaint.followUp?.attempts ?? 0));
+    const retryAt = new Date(complaint.followUp?.scheduledFor ?? now);
     const callDue = addBusinessDelay(retryAt, policy.followUp.callSlaSeconds, policy);
-    logger.info('follow-up call unreachable', { complaintId, attemptsLeft: result.attemptsLeft });
+    logger.info('follow-up call unreachable', { complaintId, attemptsLeft });
     return {
       complaintId,
-      tier: result.complaint.tier,
-      attemptsLeft: result.attemptsLeft,
-      retryAt: result.retryAt,
+      tier: complaint.tier,
+      attemptsLeft,
+      retryAt: retryAt.toISOString(),
       // The next FollowUpCall is entered at retryAt: its timeout counts from there.
       awaitSeconds: secondsUntil(callDue, retryAt),
     };
   }
 
-  const result = sendSurvey(complaint, policy, now);
-  await services.store.save(result.complaint, [result.audit]);
-  const token = await signSurveyToken(complaintId, new Date(result.expiresAt));
+  if (!surveySent(complaint)) {
+    const result = sendSurvey(complaint, policy, now);
+    await services.store.save(result.complaint, [result.audit]);
+    complaint = result.complaint;
+  }
+  const sentAt = complaint.followUp?.surveySentAt ?? now.toISOString();
+  const expiresAt = surveyExpiry(sentAt, policy);
+  const token = await signSurveyToken(complaintId, new Date(expiresAt));
   const links = surveyLinks(required(cfg.surveyBaseUrl, 'SURVEY_BASE_URL'), token);
   await mailCustomerOnce(
     services,
-    result.complaint,
-    surveyMail(result.complaint, links, result.expiresAt),
+    complaint,
+    surveyMail(complaint, links, expiresAt),
     'survey',
-    `${complaintId}-survey-v${result.complaint.version}`,
+    `${complaintId}-survey-${Date.parse(sentAt)}`,
     now,
   );
-  return workflowState(result.complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
+  return workflowState(complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { escalate, workflowState } from '../../core/lifecycle';
+import { escalate, escalationDone, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -18,14 +18,21 @@ const headlines = {
   follow_up_overdue: 'Follow-up call overdue: the call is now yours',
 } as const;
 
-/** Escalation step: moves the complaint up, tells the team that now owns it, alerts the manager at the top. */
+/**
+ * Escalation step: moves the complaint up, tells the team that now owns it, alerts the manager at the
+ * top. A timeout escalation consumes the token of the wait that timed out and an agent's request their
+ * pending decision, so a replay finds nothing to do and hands back the same state.
+ */
 export async function handler(event: unknown) {
   const { complaintId, cause } = eventSchema.parse(event);
   const services = getServices();
   const now = new Date();
   const complaint = await loadComplaint(services, complaintId);
-  // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries.
+  if (escalationDone(complaint, cause, now)) return workflowState(complaint, now);
+  // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries until
+  // the API has released it or the core finds it abandoned and releases it itself.
   const result = escalate(complaint, cause, config().policy, now);
+  if (result.released) await services.store.save(result.released.complaint, [result.released.audit]);
   await services.store.save(result.complaint, [result.audit]);
   const next = result.complaint;
   const reasons = next.investigation?.riskSignals.map((r) => `Risk: ${r.signal} (${r.evidence})`) ?? [];

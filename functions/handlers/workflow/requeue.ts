@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { requeue, workflowState } from '../../core/lifecycle';
+import type { Decision, FollowUpOutcome } from '../../core/complaint';
+import { pendingFor, requeue, roleOfTier, workflowState } from '../../core/lifecycle';
 import { config } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { getServices } from '../../shared/services';
@@ -16,25 +17,28 @@ const headlines = {
   unsatisfied: 'Reopened: the customer is not satisfied',
 } as const;
 
-/** Back to an agent: customer answered, proposal rejected, or the customer is unsatisfied. */
+/** The decision each requeue consumes. */
+const consumes: Record<keyof typeof headlines, [Decision['action'][], FollowUpOutcome['outcome'][]?]> = {
+  customer_replied: [['customer_replied']],
+  approval_rejected: [['reject']],
+  unsatisfied: [['follow_up'], ['unsatisfied']],
+};
+
+/**
+ * Back to an agent: customer answered, proposal rejected, or the customer is unsatisfied. Consumes the
+ * decision that asked for it: a replay finds it gone and hands back the same state.
+ */
 export async function handler(event: unknown) {
   const { complaintId, reason } = eventSchema.parse(event);
   const services = getServices();
   const now = new Date();
   const complaint = await loadComplaint(services, complaintId);
-  // Retried after the save: the complaint already waits for the agent again.
-  if (complaint.status === 'awaiting_agent') return workflowState(complaint, now);
+  if (!pendingFor(complaint, ...consumes[reason])) return workflowState(complaint, now);
   const { complaint: next, audit } = requeue(complaint, reason, config().policy, now);
   await services.store.save(next, [audit]);
   const details =
     next.lastRejection && reason === 'approval_rejected' ? [`Reason: ${next.lastRejection.reason}`] : [];
-  await notifyTeam(
-    services,
-    next.tier === 1 ? 'tier1' : next.tier === 2 ? 'tier2' : 'tier3',
-    next,
-    headlines[reason],
-    details,
-  );
+  await notifyTeam(services, roleOfTier(next.tier), next, headlines[reason], details);
   logger.info('complaint back with the agent', { complaintId, reason, priority: next.priority });
   return workflowState(next, now);
 }
