@@ -19,10 +19,11 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
-    'min-load-ms': { type: 'string', default: '3000' },
-    'max-load-ms': { type: 'string', default: '9000' },
+    'min-load-ms': { type: 'string', default: '5000' },
+    'max-load-ms': { type: 'string', default: '15000' },
     connections: { type: 'string', default: '6' },
-    'settle-ms': { type: 'string', default: '90000' },
+    'mail-rate': { type: 'string', default: '6' },
+    'settle-ms': { type: 'string', default: '180000' },
     'data-dir': { type: 'string' },
     report: { type: 'string', default: '.local/chaos-report.json' },
   },
@@ -68,7 +69,14 @@ for (let round = 1; round <= rounds + 1; round++) {
   const abort = new AbortController();
   const load = runLoad(
     stack.endpoints,
-    { runId: `${runId}-${round}`, connections: Number(values.connections), agentsPerTier: 2, random, known },
+    {
+      runId: `${runId}-${round}`,
+      connections: Number(values.connections),
+      mailRate: Number(values['mail-rate']),
+      agentsPerTier: 2,
+      random,
+      known,
+    },
     abort.signal,
     record,
   );

@@ -155,7 +155,8 @@ export async function checkInvariants(
   let stuck = 0;
   for (const c of complaints) {
     if (c.status === 'closed' || c.GSI2PK) continue;
-    if (c.executionName && running.has(c.executionName)) continue;
+    // Executions are named after the complaint (then `<id>-r<n>` after reopens, kept on the complaint).
+    if (running.has(c.executionName ?? c.PK.slice('COMPLAINT#'.length))) continue;
     stuck++;
     note('stuck', `${c.PK.slice('COMPLAINT#'.length)} ${c.status}`);
   }

@@ -31,6 +31,8 @@ export interface LoadOptions {
   runId: string;
   /** Parallel SMTP connections. */
   connections: number;
+  /** New mails per second over all connections: arrivals at a steady rate, as a mailbox sees them. */
+  mailRate: number;
   /** Parallel agents per tier (tier 1-3), acting on their queues. */
   agentsPerTier: number;
   /** Deterministic choices (amounts, replies). */
@@ -72,7 +74,12 @@ export async function runLoad(
       socketTimeout: 15_000,
     });
     try {
-      while (!signal.aborted) {
+      const started = Date.now();
+      for (let sentHere = 0; !signal.aborted; sentHere++) {
+        // Each connection carries its share of the rate: wait for this mail's slot.
+        const slot = started + (sentHere * 1000 * options.connections) / options.mailRate;
+        if (slot > Date.now()) await sleep(slot - Date.now());
+        if (signal.aborted) return;
         const n = counter++;
         const messageId = `<chaos-${options.runId}-${connection}-${n}@chaos.test>`;
         const known = options.known;
