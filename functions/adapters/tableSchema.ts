@@ -1,5 +1,5 @@
 /**
- * The single-table layout (BRIEF §6), shared by the DynamoDB repository and the CDK table so the two
+ * The single-table layout (README: Data), shared by the DynamoDB repository and the CDK table so the two
  * cannot drift. Items:
  * - complaint      PK=COMPLAINT#<id>          SK=META
  * - timeline entry PK=COMPLAINT#<id>          SK=TL#<at>#<entryId>   (messages and audit events, in order)

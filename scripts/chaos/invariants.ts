@@ -21,7 +21,7 @@ export interface InvariantReport {
   writesLost: number;
   /** Took effect more than once. */
   writesDoubled: number;
-  /** Complaints with a resolution (refund) applied more than once. */
+  /** Resolutions (refunds) applied more than once for the same decision. */
   refundsDoubled: number;
   /** Complaints not closed, in no queue and with no running execution. */
   stuck: number;
@@ -139,12 +139,16 @@ export async function checkInvariants(
       } else writesApplied += answered;
     }
   }
+  // A complaint may be resolved again after a customer reopened it, by a new decision: what must never
+  // happen is the same decision applied (and paid) twice.
   let refundsDoubled = 0;
   for (const c of complaints) {
     const id = c.PK.slice('COMPLAINT#'.length);
-    if (applied(id) > 1) {
-      refundsDoubled++;
-      note('refundsDoubled', id);
+    const decisions = actions(id, 'applyResolution').map((a) => String(a.details?.decisionId));
+    const twice = decisions.filter((d, i) => decisions.indexOf(d) !== i);
+    if (twice.length > 0) {
+      refundsDoubled += twice.length;
+      note('refundsDoubled', `${id} decision ${twice[0]}`);
     }
   }
 
