@@ -193,7 +193,13 @@ export class ComplaintWorkflow extends Construct {
      * A callback task: the Lambda stores the token; the API (or intake) completes it. Its timeout is
      * caught first (each wait routes it to its own escalation); any other failure goes to RecordFailure.
      */
-    const awaitPerson = (name: string, waitingFor: string, comment: string, onTimeout: IChainable) => {
+    const awaitPerson = (
+      name: string,
+      waitingFor: string,
+      comment: string,
+      onTimeout: IChainable,
+      timeoutResultPath = '$.timeout',
+    ) => {
       const task = new LambdaInvoke(this, name, {
         comment,
         lambdaFunction: fns.awaitPerson,
@@ -208,7 +214,7 @@ export class ComplaintWorkflow extends Construct {
         taskTimeout: Timeout.at('$.awaitSeconds'),
         resultPath: '$.decision',
       });
-      task.addCatch(onTimeout, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
+      task.addCatch(onTimeout, { errors: [Errors.TIMEOUT], resultPath: timeoutResultPath });
       return guarded(task, name);
     };
 
@@ -394,6 +400,8 @@ export class ComplaintWorkflow extends Construct {
       'attention',
       'Waits for the manager’s decision on a failed step.',
       recordFailure,
+      // RecordFailure reads the failure under the state's name, as from every other Catch.
+      '$.failed.AwaitAttention',
     );
     // A decision the definition does not know is a failure like any other: the manager decides.
     const unknownDecision = new Pass(this, 'UnknownDecision', {

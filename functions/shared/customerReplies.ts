@@ -89,6 +89,15 @@ async function react(
     );
     return 'reopened';
   }
+  if (c.status === 'reopened' && c.executionName) {
+    // A redelivery of the mail whose first delivery died between the reopen and its StartExecution:
+    // start the new execution now (same name and input, so harmless when it already runs) and stop
+    // the one it replaces.
+    const n = c.reopenCount ?? 1;
+    await services.workflow.stop(n > 1 ? `${c.id}-r${n - 1}` : c.id, 'Reopened by a customer reply');
+    await services.workflow.start(c.executionName, { complaintId: c.id });
+    return 'reopened';
+  }
   const reopenable =
     c.status === 'resolved' ||
     (c.status === 'awaiting_follow_up' && !c.taskToken) ||

@@ -527,10 +527,19 @@ describe.concurrent('lifecycle paths', () => {
       status: 'needs_attention',
       failure: { state: 'Investigate', error: 'InjectedFailure' },
     });
+    // Unanswered by the manager until its target: recorded (and alerted) again, still the manager's.
+    const again = await until(
+      id,
+      (d) => d.complaint.failure?.state === 'AwaitAttention' && d.complaint.waitingFor === 'attention',
+      'the unanswered failure recorded again',
+      120_000,
+    );
+    expect(again.complaint.failure).toMatchObject({ error: 'States.Timeout' });
+    expect(audits(again, 'recordFailure')).toHaveLength(2);
     // The manager hands it back to the agents: one tier up, waiting for an agent again.
     expect((await post(id, 'escalation', { reason: 'Investigate by hand.' }, 'manager')).status).toBe(202);
     await until(id, (d) => d.complaint.waitingFor === 'agent' && d.complaint.tier === 2, 'back with tier 2');
-  });
+  }, 180_000);
 
   it('an acknowledgement that cannot be sent is recorded and the complaint is investigated all the same', async () => {
     const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
