@@ -705,14 +705,22 @@ export function recordFailure(
 }
 
 /**
- * Whether RecordFailure already recorded this failure (a replay of the step). Recording spends the live
- * token, so a new failure of the manager's own wait (its timeout) is recorded again and re-alerts.
+ * Whether RecordFailure already recorded this failure (a replay of the step). A replay in place finds
+ * it recorded and no wait yet; a late duplicate finds the manager's wait that followed it, not yet timed
+ * out (past its midpoint, as for every timeout step). A timeout of that wait is a new failure: recorded
+ * again, and the manager alerted again.
  */
-export function failureRecorded(c: Complaint, failed: Pick<StepFailure, 'state' | 'error'>): boolean {
-  return (
-    c.status === 'needs_attention' &&
-    !c.taskToken &&
-    c.failure?.state === failed.state &&
-    c.failure.error === failed.error
-  );
+export function failureRecorded(
+  c: Complaint,
+  failed: Pick<StepFailure, 'state' | 'error'>,
+  now: Date,
+): boolean {
+  if (
+    c.status !== 'needs_attention' ||
+    c.failure?.state !== failed.state ||
+    c.failure.error !== failed.error
+  ) {
+    return false;
+  }
+  return !c.taskToken || !waitTimedOut(c, 'attention', now);
 }

@@ -422,7 +422,8 @@ describe.concurrent('lifecycle paths', () => {
     await waitingFor(id, 'follow_up');
     const overdue = await until(
       id,
-      (d) => audits(d, 'escalate').some((e) => e.details?.cause === 'follow_up_overdue'),
+      (d) =>
+        d.complaint.tier === 2 && audits(d, 'escalate').some((e) => e.details?.cause === 'follow_up_overdue'),
       'follow-up overdue',
       15_000,
     );

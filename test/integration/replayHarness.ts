@@ -79,6 +79,10 @@ export function replayHarness(store: ComplaintStore, mailsAbout: (c: Complaint) 
     if (copies > 0) return `${copies} timeline entries written again`;
     if (added.length > 0)
       return `timeline entries added: ${added.map((e) => ('action' in e ? e.action : e.id)).join(', ')}`;
+    // Only a person's decision (acceptDecision) moves a complaint into `deciding`, never a step: that
+    // write landed between the snapshots, even when its audit entry was not read with them.
+    if (before.complaint?.status !== 'deciding' && after.complaint?.status === 'deciding')
+      return 'concurrent';
     if (!isDeepStrictEqual(before.complaint, after.complaint)) {
       return `complaint changed: v${before.complaint?.version} ${before.complaint?.status} -> v${after.complaint?.version} ${after.complaint?.status}`;
     }

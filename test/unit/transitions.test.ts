@@ -223,10 +223,30 @@ describe('replay keys', () => {
     expect(failed.complaint.failure?.cause.length).toBe(500);
     expect(failed.audit.details).toMatchObject({ managerAlert: true });
     const failure = { state: 'ApplyResolution', error: 'OverAuthorityError' };
-    expect(failureRecorded(failed.complaint, failure)).toBe(true);
+    expect(failureRecorded(failed.complaint, failure, t0)).toBe(true);
     const attention = awaitPerson(failed.complaint, 'token-9', 'attention', 60, policy, t0).complaint;
     expect(attention.status).toBe('needs_attention');
-    expect(failureRecorded(attention, failure)).toBe(false);
+    // A late duplicate meets the manager's wait just after it began: nothing to record.
+    expect(failureRecorded(attention, failure, new Date(t0.getTime() + 5_000))).toBe(true);
+    // That wait timing out is a new failure of its own.
+    const timedOut = { state: 'AwaitAttention', error: 'States.Timeout' };
+    expect(failureRecorded(attention, timedOut, new Date(t0.getTime() + 60_000))).toBe(false);
+    const again = recordFailure(
+      attention,
+      { ...timedOut, cause: '' },
+      policy,
+      new Date(t0.getTime() + 60_000),
+    );
+    expect(failureRecorded(again.complaint, timedOut, new Date(t0.getTime() + 60_000))).toBe(true);
+    const next = awaitPerson(
+      again.complaint,
+      'token-10',
+      'attention',
+      60,
+      policy,
+      new Date(t0.getTime() + 60_000),
+    );
+    expect(failureRecorded(next.complaint, timedOut, new Date(t0.getTime() + 120_000))).toBe(false);
     // The manager decides like an agent.
     expect(acceptDecision(attention, resolve, { ...agent, role: 'manager' }, t0).complaint.status).toBe(
       'deciding',

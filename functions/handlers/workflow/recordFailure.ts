@@ -29,7 +29,7 @@ export async function handler(event: unknown) {
   const [state, output] = Object.entries(failed).at(-1) as [string, { Error: string; Cause?: string }];
   const failure = { state, error: output.Error, cause: output.Cause ?? '' };
   const complaint = await loadComplaint(services, complaintId);
-  if (failureRecorded(complaint, failure)) return workflowState(complaint, now);
+  if (failureRecorded(complaint, failure, now)) return workflowState(complaint, now);
   const { complaint: next, audit } = recordFailure(complaint, failure, config().policy, now);
   await services.store.save(next, [audit]);
   await notifyTeam(services, 'manager', next, `Workflow step ${state} failed: the complaint needs you`, [
