@@ -649,7 +649,7 @@ export function reopen(c: Complaint, now: Date, actor: Actor): TransitionResult 
     clearDecision({
       priority,
       reopenCount,
-      executionName: `${c.id}-r${reopenCount}`,
+      executionName: executionNameOf(c.id, reopenCount),
       waitingFor: undefined,
       closure: undefined,
       sla: undefined,
@@ -703,6 +703,13 @@ export function recordFailure(
     },
   );
 }
+
+/**
+ * The Step Functions execution of a complaint: named after it, then `<id>-r<n>` after the n-th reopen
+ * (a name is used once, so each reopen needs its own).
+ */
+export const executionNameOf = (complaintId: string, reopenCount = 0): string =>
+  reopenCount > 0 ? `${complaintId}-r${reopenCount}` : complaintId;
 
 /**
  * Whether RecordFailure already recorded this failure (a replay of the step). A replay in place finds

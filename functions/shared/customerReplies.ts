@@ -1,6 +1,6 @@
 import type { Actor, Complaint, MessageEntry } from '../core/complaint';
 import { ConflictError } from '../core/errors';
-import { reopen } from '../core/lifecycle';
+import { executionNameOf, reopen } from '../core/lifecycle';
 import type { Policy } from '../core/policy';
 import { handOver } from './decisionHandOver';
 import { logger } from './logger';
@@ -93,8 +93,10 @@ async function react(
     // A redelivery of the mail whose first delivery died between the reopen and its StartExecution:
     // start the new execution now (same name and input, so harmless when it already runs) and stop
     // the one it replaces.
-    const n = c.reopenCount ?? 1;
-    await services.workflow.stop(n > 1 ? `${c.id}-r${n - 1}` : c.id, 'Reopened by a customer reply');
+    await services.workflow.stop(
+      executionNameOf(c.id, (c.reopenCount ?? 1) - 1),
+      'Reopened by a customer reply',
+    );
     await services.workflow.start(c.executionName, { complaintId: c.id });
     return 'reopened';
   }
@@ -107,6 +109,8 @@ async function react(
   const { complaint: next, audit } = reopen(c, now, customer);
   await services.store.save(next, [audit]);
   await services.workflow.stop(previousExecution, 'Reopened by a customer reply');
-  await services.workflow.start(next.executionName ?? `${c.id}-r${next.reopenCount}`, { complaintId: c.id });
+  await services.workflow.start(next.executionName ?? executionNameOf(c.id, next.reopenCount), {
+    complaintId: c.id,
+  });
   return 'reopened';
 }
