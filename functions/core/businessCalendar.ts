@@ -113,9 +113,15 @@ class ZoneOffsets {
     return Math.round(minutes * 60) * 1000;
   }
 
-  /** Local day number of an instant. */
+  /**
+   * Local day number of an instant. Where the samples around it agree there is no offset change near
+   * it (the assumption of `instantOf`), so no Intl lookup is needed.
+   */
   dayOf(instant: number): number {
-    return Math.floor((instant + this.at(instant)) / DAY_MS);
+    const utcDay = Math.floor(instant / DAY_MS);
+    const before = this.#sample(utcDay - 1);
+    const offset = before === this.#sample(utcDay + 2) ? before : this.at(instant);
+    return Math.floor((instant + offset) / DAY_MS);
   }
 
   /**
@@ -145,13 +151,28 @@ class ZoneOffsets {
 }
 
 /**
+ * The offsets of each zone, kept across calls: a zone's offset on a given day never changes, and an SLA
+ * clock is computed many times per complaint (a workload simulation computes millions).
+ */
+const offsetsByZone = new Map<string, ZoneOffsets>();
+
+function zoneOffsets(timeZone: string): ZoneOffsets {
+  let offsets = offsetsByZone.get(timeZone);
+  if (!offsets) {
+    offsets = new ZoneOffsets(timeZone);
+    offsetsByZone.set(timeZone, offsets);
+  }
+  return offsets;
+}
+
+/**
  * The business windows that end after `from`, in order and without end, starting with the local day
  * of `from` (a window never outlasts its local day). Throws a RangeError when three years pass
  * without business time, so that callers can rely on the next window to exist.
  */
 function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Window, never> {
   const cal = compile(calendar);
-  const offsets = new ZoneOffsets(cal.timeZone);
+  const offsets = zoneOffsets(cal.timeZone);
   const closures: YearClosures = { year: Number.NaN, days: new Map() };
   let daysWithoutBusinessTime = 0;
   for (let day = offsets.dayOf(from); ; day++) {
