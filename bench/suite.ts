@@ -11,16 +11,19 @@ export const figuresMarker = 'BENCH_FIGURES ';
 export const scaled = (v: number) => Math.max(1, Math.round(v * Number(process.env.BENCH_SCALE ?? '1')));
 
 /**
- * Runs one benchmark suite on a fresh local stack in a temp folder (one stack per process: handlers
- * read their configuration once) and prints its figures for the runner.
+ * Runs one benchmark suite on a fresh local stack in a temp folder and prints its figures for the runner.
  */
 export async function runSuite(
   options: { profile: 'standard' | 'fast'; policy?: Record<string, unknown> },
   measure: (stack: LocalStack) => Promise<Figure[]>,
 ): Promise<void> {
-  if (options.policy) process.env.COMPLAINTS_POLICY = JSON.stringify(options.policy);
   const dataDir = await mkdtemp(join(tmpdir(), 'complaints-bench-'));
-  const stack = await startLocalStack({ dataDir, quiet: true, profile: options.profile });
+  const stack = await startLocalStack({
+    dataDir,
+    quiet: true,
+    profile: options.profile,
+    ...(options.policy ? { policy: JSON.stringify(options.policy) } : {}),
+  });
   try {
     const figures = await measure(stack);
     console.log(`${figuresMarker}${JSON.stringify(figures)}`);
