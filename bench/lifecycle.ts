@@ -12,6 +12,12 @@ import type { Figure } from './report';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
+/** The stack process's heap after a full collection (the runner starts suites with --expose-gc), MB. */
+function heapMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1e6;
+}
+
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /**
@@ -94,6 +100,7 @@ export async function measureLifecycle(
   })();
 
   progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
+  const heapBefore = heapMb();
   const before = meter.snapshot();
   const started = performance.now();
   const ids: string[] = [];
@@ -110,6 +117,7 @@ export async function measureLifecycle(
   );
   const seconds = (performance.now() - started) / 1000;
   const used = meter.since(before);
+  const heapGrowth = heapMb() - heapBefore;
   progress('  lifecycle: waiting for the escalated complaint');
   const escalatedId = await escalated;
   transport.close();
@@ -145,6 +153,13 @@ export async function measureLifecycle(
       conditions: `counted at the emulator, ${Object.entries(used.dynamoDb.requests)
         .map(([op, n]) => `${(n / count).toFixed(1)} ${op}`)
         .join(', ')}`,
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'heap kept per closed complaint',
+      value: (heapGrowth * 1000) / count,
+      unit: 'KB',
+      conditions: `stack process heap after a full GC, before and after the run (${heapGrowth.toFixed(1)} MB)`,
     },
     {
       benchmark: 'lifecycle',

@@ -12,7 +12,7 @@ const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
 
 /** Runs a suite with its progress (stderr) passed through; resolves with its stdout. */
 function run(suite: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `bench/suites/${suite}.ts`], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', `bench/suites/${suite}.ts`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,
   });
