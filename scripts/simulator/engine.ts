@@ -113,7 +113,7 @@ export interface Sample {
   /** Waiting in a queue (agent, approval, follow-up call), per role. */
   queued: Record<AgentRole, number>;
   approvalsWaiting: number;
-  /** Hours since arrival of the oldest complaint waiting in a queue. */
+  /** Hours the complaint waiting longest in a queue has waited (since its current wait began). */
   oldestWaitingHours: number;
   /** Agents on shift / busy, per role. */
   onShift: Record<AgentRole, number>;
@@ -170,8 +170,10 @@ interface SimComplaint {
   resolution: { type: Resolution['type']; amount?: number };
   needsInformation: boolean;
   escalates: boolean;
-  duplicate: boolean;
+  withdrawn: boolean;
   arrivedAt: number;
+  /** When the current wait for the team began. */
+  waitingSince: number;
   state: string;
   data: Record<string, unknown>;
   /** The live wait (0: none). */
@@ -488,8 +490,9 @@ class Simulation {
       resolution: { type, ...(amount !== undefined ? { amount } : {}) },
       needsInformation: rng.chance(s.mix.needsInformation),
       escalates: rng.chance(s.mix.agentEscalation),
-      duplicate: rng.chance(s.mix.duplicates),
+      withdrawn: rng.chance(s.mix.withdrawn),
       arrivedAt: this.now,
+      waitingSince: this.now,
       state: '',
       data: { complaintId: id },
       token: 0,
@@ -708,6 +711,7 @@ class Simulation {
     const handling = queuedWaits[kind];
     if (handling) {
       this.waiting.add(sc);
+      sc.waitingSince = this.now;
       const role = queueOf(sc.c);
       this.queues[role].push({ due: Date.parse(sc.c.slaDueAt ?? ''), seq: this.seq++, sc, token });
       this.dispatch(role);
@@ -856,9 +860,9 @@ class Simulation {
       this.count(`followUpCall:${outcome}`);
       return this.deliver(sc, followUpOutcome(agent, outcome, undefined), agent);
     }
-    if (sc.duplicate) {
-      sc.duplicate = false;
-      return this.deliver(sc, closeByAgent(agent, 'duplicate'), agent);
+    if (sc.withdrawn) {
+      sc.withdrawn = false;
+      return this.deliver(sc, closeByAgent(agent, 'withdrawn'), agent);
     }
     if (sc.escalates && sc.c.tier < 3) {
       sc.escalates = false;
@@ -874,7 +878,7 @@ class Simulation {
       {
         ...sc.resolution,
         summary: 'Resolved.',
-        rootCause: 'simulated',
+        rootCause: 'other',
         ...(sc.resolution.amount !== undefined ? { currency: this.policy.currency } : {}),
       },
       this.policy,
@@ -910,7 +914,7 @@ class Simulation {
     for (const sc of this.waiting) {
       queued[queueOf(sc.c)]++;
       if (sc.waitingKind === 'approval') approvals++;
-      if (sc.arrivedAt < oldest) oldest = sc.arrivedAt;
+      if (sc.waitingSince < oldest) oldest = sc.waitingSince;
     }
     const onShift = perRole(() => 0);
     const busy = perRole(() => 0);

@@ -149,8 +149,8 @@ export const scenarioSchema = z
         needsInformation: share,
         /** Share the agent escalates by request. */
         agentEscalation: share.default(0),
-        /** Share the agent closes as a duplicate. */
-        duplicates: share.default(0),
+        /** Share the agent closes without a resolution (withdrawn by the customer). */
+        withdrawn: share.default(0),
       })
       .strict(),
     staffing: z.array(staffGroupSchema).min(1),

@@ -33,9 +33,8 @@ export function niceTicks(max: number, count = 5): number[] {
   const raw = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
-  const ticks: number[] = [];
-  for (let t = 0; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
+  const intervals = Math.ceil(max / step - 1e-9);
+  return Array.from({ length: intervals + 1 }, (_, i) => Number((i * step).toPrecision(12)));
 }
 
 const label = (n: number) => (Math.abs(n) >= 1000 ? n.toLocaleString('en-US') : String(n));
