@@ -531,7 +531,7 @@ class Simulation {
       sc.state = next;
       sc.trace?.states.push(next);
       this.usage.stateTransitions++;
-      this.count(`state:${next}`);
+      this.count(stateKey(next));
       const state = this.stateOf(sc);
       const now = new Date(this.now);
       switch (state.type) {
@@ -974,6 +974,17 @@ class Simulation {
       ...(this.options.trace ? { traces: this.traces } : {}),
     };
   }
+}
+
+const stateKeys = new Map<string, string>();
+/** `state:<name>`, built once per state (a run counts millions of state entries). */
+function stateKey(name: string): string {
+  let key = stateKeys.get(name);
+  if (!key) {
+    key = `state:${name}`;
+    stateKeys.set(name, key);
+  }
+  return key;
 }
 
 function customerOf(sc: SimComplaint): Actor {

@@ -183,7 +183,7 @@ export function backlogChart(r: SimulationResult): string {
   const chart: LineChart = {
     title: `Backlog over time: ${r.scenario}`,
     xLabel: 'day of the simulation',
-    yLabel: 'complaints waiting for the team',
+    yLabel: 'complaints',
     series: [
       ...agentRoles
         .filter((role) => r.samples.some((s) => s.queued[role] > 0))
@@ -191,9 +191,8 @@ export function backlogChart(r: SimulationResult): string {
           name: `${role} queue`,
           points: r.samples.map((s) => [days(s.at), s.queued[role]] as [number, number]),
         })),
-      { name: 'open (all)', points: r.samples.map((s) => [days(s.at), s.open] as [number, number]) },
+      { name: 'open, any status', points: r.samples.map((s) => [days(s.at), s.open] as [number, number]) },
     ],
-    xTick: (x) => x.toFixed(0),
   };
   return lineChartSvg(chart);
 }
@@ -210,6 +209,7 @@ export function sweepChart(role: AgentRole, points: SweepPoint[], target: Scenar
     xLabel: `${role} agents`,
     yLabel: 'share within target (%)',
     yMax: 100,
+    xTicks: points.length <= 25 ? points.map((p) => p.agents) : undefined,
     series: [
       {
         name: 'first response',

@@ -12,8 +12,8 @@ export interface LineChart {
   xLabel: string;
   yLabel: string;
   series: Series[];
-  /** Formats x tick labels (e.g. a date); defaults to the number. */
-  xTick?: (x: number) => string;
+  /** Where the x ticks go; defaults to round steps over the range. */
+  xTicks?: number[];
   /** A horizontal reference line, e.g. the target share. */
   yLine?: { value: number; label: string };
   yMax?: number;
@@ -64,9 +64,12 @@ export function lineChartSvg(chart: LineChart): string {
     );
   }
   const xTickValues =
-    xMax === xMin ? [xMin] : Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+    chart.xTicks ??
+    niceTicks(xMax - xMin, 6)
+      .map((t) => t + xMin)
+      .filter((t) => t <= xMax + 1e-9);
   for (const x of xTickValues) {
-    const text = chart.xTick ? chart.xTick(x) : label(Number(x.toPrecision(6)));
+    const text = label(Number(x.toPrecision(6)));
     parts.push(
       `<text x="${f(px(x))}" y="${margin.top + plotH + 18}" text-anchor="middle">${xmlText(text)}</text>`,
     );
@@ -81,7 +84,7 @@ export function lineChartSvg(chart: LineChart): string {
     const y = f(py(chart.yLine.value));
     parts.push(
       `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y}" y2="${y}" stroke="#888" stroke-dasharray="6 4"/>`,
-      `<text x="${margin.left + plotW - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#555">${xmlText(chart.yLine.label)}</text>`,
+      `<text x="${margin.left + 6}" y="${Number(y) - 4}" fill="#555">${xmlText(chart.yLine.label)}</text>`,
     );
   }
   chart.series.forEach((s, i) => {
