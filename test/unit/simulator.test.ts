@@ -1,14 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { complaintCategories } from '../../functions/core/investigation';
 import { policyProfiles } from '../../functions/core/policy';
 import { complaintMail, Triage } from '../../scripts/simulator/complaintMail';
 import { simulate } from '../../scripts/simulator/engine';
 import { smallestMeeting, summarise, sweepChart } from '../../scripts/simulator/report';
-import { parseScenario, type Scenario, ScenarioError } from '../../scripts/simulator/scenario';
+import {
+  parseScenario,
+  type Scenario,
+  ScenarioError,
+  type scenarioSchema,
+} from '../../scripts/simulator/scenario';
 import { lineChartSvg, niceTicks } from '../../scripts/simulator/svgChart';
 import { parseSweep, runSweep } from '../../scripts/simulator/sweep';
 import { passParameters, ruleMatches, storedWorkflowGraph } from '../../scripts/simulator/workflowGraph';
+
+type ScenarioInput = z.input<typeof scenarioSchema>;
 
 const example = (name: string) =>
   JSON.parse(
@@ -29,15 +37,17 @@ describe('scenario schema', () => {
   });
 
   it('reports one problem per mistake, each with its JSON path, policy overrides included', () => {
-    const input = structuredClone(example('mid-size-retailer')) as Record<string, any>;
+    const input = structuredClone(example('mid-size-retailer')) as ScenarioInput;
+    const shift = input.staffing[0]?.shifts[0];
+    if (!shift) throw new Error('the example has no shift');
     input.days = 0;
     input.arrivals.hourly = [1, 2, 3];
     input.mix.risk.rate = 1.5;
     input.mix.categories = { delivery: 0 };
-    input.staffing[0].shifts[0].end = '07:00';
+    shift.end = '07:00';
     input.handling.decision = { kind: 'lognormal', median: '8 minutes', sigma: 0.5 };
     input.policy = { profile: 'standard', overrides: { authority: { tier1: -5 } } };
-    input.surprise = true;
+    Object.assign(input, { surprise: true });
     let error: unknown;
     try {
       parseScenario(input);
@@ -61,7 +71,7 @@ describe('scenario schema', () => {
   });
 
   it('names the key of a policy override the policy rejects', () => {
-    const input = structuredClone(example('mid-size-retailer')) as Record<string, any>;
+    const input = structuredClone(example('mid-size-retailer')) as ScenarioInput;
     input.policy = { profile: 'standard', overrides: { followUp: { maxCallAttempts: 0 } } };
     expect(() => parseScenario(input)).toThrow(/\$\.policy\.overrides\.followUp\.maxCallAttempts: /);
   });
