@@ -167,7 +167,7 @@ export function summaryTable(s: Summary): string {
         `${s.infoRequests.asked} / ${s.infoRequests.reminders} / ${s.infoRequests.abandoned}`,
       ],
       ['backlog peak (waiting for the team)', String(s.peakBacklog)],
-      ['oldest waiting complaint (peak, hours)', String(s.peakOldestWaitingHours)],
+      ['longest wait in a queue (peak, hours)', String(s.peakOldestWaitingHours)],
       ['agent utilisation', agentRoles.map((r) => `${r} ${pct(s.utilisation[r])}`).join(', ')],
       ['work lost to timeouts (409)', String(s.wastedWork)],
       ['AWS cost per complaint', usd(s.cost.perComplaint)],
