@@ -34,6 +34,9 @@ export const listQuarantine: RouteHandler = async (ctx) => {
 export const releaseQuarantined: RouteHandler = async (ctx) => {
   const id = quarantineId(ctx);
   const mail = getMailServices();
+  if ((await mail.quarantine.get(id))?.sesEvent) {
+    throw new ConflictError(`Item ${id} is an SES event, not a mail: there is nothing to release`);
+  }
   const released = await mail.quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
   if (!released) throw new NotFoundError(`No quarantined mail with id "${id}"`);
   if (released.status === 'erased') {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
+import type { LocalSend } from './mailboxSimulator';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
@@ -50,6 +51,8 @@ export interface LocalStack {
 }
 
 const region = 'us-east-1';
+/** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
+const configurationSet = 'MailFeedback';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
@@ -127,7 +130,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => dynamo.close());
     const dynamoEndpoint = dynamo.endpoint;
 
-    const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
+    // SES events of mail to the mailbox simulator's addresses, once the feedback function is loaded.
+    let publishMailEvents: ((send: LocalSend) => Promise<void>) | undefined;
+    const ses = await startLocalSes({
+      host,
+      port: ports.mailbox ?? 0,
+      onSent: async (send) => publishMailEvents?.(send),
+    });
     closers.push(() => ses.close());
 
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
@@ -148,16 +157,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       RAW_MAIL_PREFIX: 'inbound/',
       RAW_MAIL_DIR: rawMailDir,
       COMPLAINTS_PROFILE: profile,
+      SES_CONFIGURATION_SET: configurationSet,
       SURVEY_SIGNING_KEY: await localSecret(join(dataDir, 'survey-signing.key')),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'ERROR' : 'INFO'),
     });
     await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
 
     // Imported only now: handlers read their configuration from the environment set above.
-    const [intake, api] = await Promise.all([
+    const [intake, api, mailFeedback, { startAsyncInvocations }, simulator] = await Promise.all([
       import('../../functions/handlers/intake'),
       import('../../functions/handlers/api'),
+      import('../../functions/handlers/mailFeedback'),
+      import('./asyncInvocations'),
+      import('./mailboxSimulator'),
     ]);
+    // The configuration set's event destination: an SNS topic invoking the feedback function
+    // asynchronously (spooled on disk, retried, dead-lettered).
+    const feedbackTopicArn = `arn:aws:sns:${region}:${account}:${configurationSet}`;
+    const feedback = await startAsyncInvocations({
+      name: 'mailFeedback',
+      spoolDir: join(dataDir, 'ses-events'),
+      deadLetterDir: join(dataDir, 'ses-events-dead-letter'),
+      handler: mailFeedback.handler,
+    });
+    publishMailEvents = async (send) => {
+      if (send.configurationSet !== configurationSet) return;
+      for (const event of simulator.mailboxSimulatorEvents(send)) {
+        const notification = simulator.snsNotificationEvent(feedbackTopicArn, JSON.stringify(event), send.at);
+        await feedback.invoke(notification.Records[0]?.Sns.MessageId as string, notification);
+      }
+    };
+    closers.push(() => feedback.drain());
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
       await Promise.all(
