@@ -23,6 +23,13 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
+  /** Wraps the intake and API handlers (the benchmark times every invocation). */
+  wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
+  /**
+   * Puts a server in front of DynamoDB Local (the benchmark's request counter): everything, handlers
+   * included, talks to the endpoint it returns. Closed after DynamoDB Local's clients are gone.
+   */
+  dynamoDbFront?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -128,7 +135,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       portWaitMs: lock.stale ? 5_000 : 0,
     });
     closers.push(() => dynamo.close());
-    const dynamoEndpoint = dynamo.endpoint;
+    const front = await options.dynamoDbFront?.(dynamo.endpoint);
+    if (front) closers.push(() => front.close());
+    const dynamoEndpoint = front?.endpoint ?? dynamo.endpoint;
 
     // SES events of mail to the mailbox simulator's addresses, once the feedback function is loaded.
     let publishMailEvents: ((send: LocalSend) => Promise<void>) | undefined;
@@ -201,7 +210,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
     const gateway = await startLocalApiGateway({
-      handler: api.handler,
+      handler: (options.wrapEntryHandler?.('api', api.handler as LambdaHandler) ??
+        api.handler) as typeof api.handler,
       identity,
       extraRoutes: { 'GET /docs': serveApiDocs },
       host,
@@ -228,6 +238,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sfn.close());
     process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
 
+    const intakeHandler =
+      options.wrapEntryHandler?.('intake', intake.handler as LambdaHandler) ?? intake.handler;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,
@@ -236,7 +248,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       keyPrefix: 'inbound/',
       recipientDomains: [mailDomain],
       ...intakeFolders(dataDir),
-      onReceived: (event) => intake.handler(event),
+      onReceived: async (event) => {
+        await intakeHandler(event);
+      },
     });
     closers.push(() => smtp.close());
 
