@@ -1,7 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTemporaryFile, removeDurably, writeDurably } from './durableFiles';
+import { readJsonRecords, removeDurably, writeDurably } from './durableFiles';
 
 /** The subset of a logger (console, Powertools Logger) the invocations write to. */
 export interface InvocationLogger {
@@ -17,7 +16,10 @@ export interface AsyncInvocationsOptions<E> {
   /** Where an event goes once its retries are spent (the function's dead-letter queue). */
   deadLetterDir: string;
   handler: (event: E) => Promise<unknown>;
-  /** Waits before the retries of a failed invocation (Lambda: two retries, about 1 and 2 minutes apart). */
+  /**
+   * Waits before the retries of a failed invocation. Lambda retries twice, about 1 and 2 minutes apart;
+   * locally 5 s and 30 s, as for intake: long enough for a transient fault of the embedded parts to pass.
+   */
   retryDelaysMs?: number[];
   logger?: InvocationLogger;
 }
@@ -50,7 +52,7 @@ export async function startAsyncInvocations<E>(
   options: AsyncInvocationsOptions<E>,
 ): Promise<AsyncInvocations<E>> {
   const logger = options.logger ?? console;
-  const retryDelays = options.retryDelaysMs ?? [1_000, 2_000];
+  const retryDelays = options.retryDelaysMs ?? [5_000, 30_000];
   const inFlight = new Set<Promise<void>>();
   const spoolPath = (id: string) => join(options.spoolDir, `${id}.json`);
 
@@ -104,14 +106,6 @@ export async function startAsyncInvocations<E>(
 
 /** The spool entries in `dir`, oldest first. */
 async function readSpool<E>(dir: string): Promise<SpooledEvent<E>[]> {
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const entries = await Promise.all(
-    names
-      .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))
-      .map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as SpooledEvent<E>),
-  );
+  const entries = await readJsonRecords<SpooledEvent<E>>(dir);
   return entries.sort((a, b) => a.spooledAt.localeCompare(b.spooledAt));
 }

@@ -78,6 +78,20 @@ async function complaintFrom(from: string, messageId: string, subject: string) {
   return { id, ack };
 }
 
+/** The events the local SES publishes for a mail to the simulator's bounce address. */
+const bounceEvents = (messageId: string, from: string) =>
+  mailboxSimulatorEvents({
+    messageId,
+    at: new Date(),
+    from,
+    to: ['bounce@simulator.amazonses.com'],
+    cc: [],
+    bcc: [],
+    subject: 'x',
+    headers: [],
+    tags: {},
+  });
+
 /** Generous deadlines: the local stack shares a loaded machine. */
 const patience = 60_000;
 const entry = (id: string, entryId: string) =>
@@ -138,17 +152,7 @@ describe('SES feedback', () => {
       patience,
     );
     const before = { complaint: await store.get(bounced.id), timeline: await store.timeline(bounced.id) };
-    const [bounce] = mailboxSimulatorEvents({
-      messageId: ackId,
-      at: new Date(Date.parse(before.complaint?.createdAt as string)),
-      from: 'support@shop.example',
-      to: ['bounce@simulator.amazonses.com'],
-      cc: [],
-      bcc: [],
-      subject: 'x',
-      headers: [],
-      tags: {},
-    });
+    const [bounce] = bounceEvents(ackId, 'support@shop.example');
     // The filed event's own record, resent as SNS would redeliver it.
     const filed = before.timeline.find((e) => e.id === `ses-bounce-${ackId}`) as AuditEntry;
     const again = { ...bounce, bounce: { ...(bounce?.bounce as object), timestamp: filed.at } };
@@ -200,19 +204,7 @@ describe('SES feedback', () => {
   it('quarantines an event for a mail none of ours and an unreadable one, once each; they cannot be released', async () => {
     const unknown = snsNotificationEvent(
       topicArn,
-      JSON.stringify(
-        mailboxSimulatorEvents({
-          messageId: 'not-ours-1',
-          at: new Date(),
-          from: 'someone@else.example',
-          to: ['bounce@simulator.amazonses.com'],
-          cc: [],
-          bcc: [],
-          subject: 'x',
-          headers: [],
-          tags: {},
-        })[0],
-      ),
+      JSON.stringify(bounceEvents('not-ours-1', 'someone@else.example')[0]),
       new Date(),
     );
     const unreadable = snsNotificationEvent(topicArn, '{"eventType":"Open"}', new Date());
