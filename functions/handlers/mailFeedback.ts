@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { logger } from '../shared/logger';
-import { fileMailFeedback } from '../shared/mailFeedback';
-import { getMailServices } from '../shared/mailServices';
-import { getServices } from '../shared/services';
+import type { Deps } from '../application/deps';
+import { fileMailFeedback } from '../application/mailFeedback';
+import { lambdaHandler } from '../composition/lambda';
 
 /** The SNS event Lambda receives: one record per notification (the SES event is the `Message`). */
 const snsEventSchema = z.object({
@@ -15,15 +14,13 @@ const snsEventSchema = z.object({
  * filed on its complaint or quarantined; a failure is retried by Lambda, then lands in the dead-letter
  * queue.
  */
-export async function handler(event: unknown): Promise<void> {
-  const { store } = getServices();
-  const { ledger, quarantine } = getMailServices();
-  for (const { Sns } of snsEventSchema.parse(event).Records) {
-    const outcome = await fileMailFeedback(
-      { store, ledger, quarantine },
-      { id: Sns.MessageId, message: Sns.Message },
-      new Date(),
-    );
-    logger.info('SES event filed', { snsMessageId: Sns.MessageId, ...outcome });
-  }
-}
+export const createHandler =
+  (deps: Deps) =>
+  async (event: unknown): Promise<void> => {
+    for (const { Sns } of snsEventSchema.parse(event).Records) {
+      const outcome = await fileMailFeedback(deps, { id: Sns.MessageId, message: Sns.Message });
+      deps.logger.info('SES event filed', { snsMessageId: Sns.MessageId, ...outcome });
+    }
+  };
+
+export const handler = lambdaHandler(createHandler);

@@ -2,16 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import { DiskRawMailStore } from '../../functions/adapters/rawMailStore';
+import { buildDeps } from '../../functions/composition/buildDeps';
 import type { AuditEntry, Complaint, MessageEntry } from '../../functions/core/complaint';
 import type { QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
-import { handler as mailFeedbackHandler } from '../../functions/handlers/mailFeedback';
+import { createHandler } from '../../functions/handlers/mailFeedback';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
 import { mailboxSimulatorEvents, snsNotificationEvent } from '../../scripts/local/mailboxSimulator';
+import { testSettings } from '../support/settings';
 
 /**
  * SES feedback end to end on the local stack: mail to SES's mailbox simulator addresses makes the local
@@ -25,18 +32,29 @@ let stack: LocalStack;
 let dataDir: string;
 let store: DynamoComplaintStore;
 let ledger: DynamoMailLedger;
+/** The feedback function as SNS would invoke it again (a redelivery), on the stack's table. */
+let mailFeedbackHandler: (event: unknown) => Promise<void>;
 const topicArn = 'arn:aws:sns:us-east-1:000000000000:MailFeedback';
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-feedback-'));
   stack = await startLocalStack({ dataDir, quiet: true, mailDomain: 'shop.example', inMemoryDynamoDb: true });
-  const client = new DynamoDBClient({
-    endpoint: stack.endpoints.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint));
   store = new DynamoComplaintStore('Complaints', client);
   ledger = new DynamoMailLedger('Complaints', client);
+  const mailbox = localAwsConfig(stack.endpoints.mailbox.url);
+  mailFeedbackHandler = createHandler(
+    buildDeps(testSettings({ logLevel: 'ERROR' }), {
+      clients: {
+        dynamodb: client,
+        sesv2: new SESv2Client(mailbox),
+        sns: new SNSClient(mailbox),
+        sfn: new SFNClient(localAwsConfig(stack.endpoints.stepfunctions.endpoint)),
+      },
+      rawMail: new DiskRawMailStore(join(dataDir, 'raw-mail')),
+      signingKey: async () => new Uint8Array(32),
+    }),
+  );
   // Starting the stack (a JVM, the workflow synth) takes over a minute on a loaded machine.
 }, 180_000);
 afterAll(async () => {

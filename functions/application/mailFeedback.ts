@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ComplaintStore, MailLedger, QuarantineStore } from '../adapters/ports';
+import type { ComplaintStore } from '../adapters/ports';
 import { type Actor, type Complaint, transition } from '../core/complaint';
 import { ConflictError } from '../core/errors';
 import type { QuarantinedMail } from '../core/mail/filing';
@@ -13,13 +13,10 @@ import {
   undeliverableOf,
 } from '../core/mail/sesFeedback';
 import type { QuarantineReason } from '../core/mail/verdicts';
+import type { Deps } from './deps';
 
-/** What filing SES feedback needs: the complaints, the mail ledger and the quarantine. */
-export interface MailFeedbackDeps {
-  store: ComplaintStore;
-  ledger: Pick<MailLedger, 'findOutboundMail' | 'markUndeliverable'>;
-  quarantine: Pick<QuarantineStore, 'hold'>;
-}
+/** What filing SES feedback needs: the complaints, the mail ledger, the quarantine and the clock. */
+type FeedbackDeps = Pick<Deps, 'store' | 'ledger' | 'quarantine' | 'clock'>;
 
 /** One SES event notification as SNS delivered it. */
 export interface FeedbackNotification {
@@ -44,10 +41,10 @@ const ses: Actor = { kind: 'system', id: 'ses' };
  * another way. An event that is unreadable or names no mail of ours is quarantined with the reason.
  */
 export async function fileMailFeedback(
-  deps: MailFeedbackDeps,
+  deps: FeedbackDeps,
   notification: FeedbackNotification,
-  now: Date,
 ): Promise<FeedbackOutcome> {
+  const now = deps.clock();
   const parsed = parseSesEvent(notification.message);
   if (!parsed.success) {
     const detail = parsed.error.issues
@@ -127,7 +124,7 @@ async function recordOnComplaint(
 
 /** Holds a notification that cannot be filed, keyed by its SNS MessageId (a redelivery finds it held). */
 async function quarantine(
-  deps: MailFeedbackDeps,
+  deps: FeedbackDeps,
   notification: FeedbackNotification,
   now: Date,
   reason: QuarantineReason & { feedback?: MailFeedback; event?: SesEvent },
