@@ -9,14 +9,20 @@ import {
 } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigurationSet, ReceiptRuleSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import {
+  ConfigurationSet,
+  EmailSendingEvent,
+  EventDestination,
+  ReceiptRuleSet,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
@@ -61,6 +67,7 @@ export class ComplaintsStack extends Stack {
   readonly rawMail: RawMailStorage;
   readonly intake: HandlerFunction;
   readonly apiHandler: HandlerFunction;
+  readonly mailFeedbackHandler: HandlerFunction;
   readonly workflowFunctions: Record<WorkflowStep, IFunction>;
   readonly workflow: ComplaintWorkflow;
   readonly agentApi: AgentApi;
@@ -158,9 +165,24 @@ export class ComplaintsStack extends Stack {
       access: accessOf('api'),
       environment,
     });
+    // SNS invokes the feedback function asynchronously (two retries); what still fails, and what SNS
+    // could not deliver to it at all, lands here.
+    const feedbackFailures = new Queue(this, 'MailFeedbackFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.mailFeedbackHandler = new HandlerFunction(this, 'MailFeedbackFn', {
+      entry: 'functions/handlers/mailFeedback.ts',
+      description: 'SES events (bounce, complaint, delivery, reject, delay): filed on the complaint',
+      deadLetterQueue: feedbackFailures,
+      access: accessOf('mailFeedback'),
+      environment,
+    });
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
+      this.mailFeedbackHandler,
       ...Object.values(workflowFunctions),
     ];
 
@@ -214,6 +236,43 @@ export class ComplaintsStack extends Stack {
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
       reputationMetrics: true,
     });
+    // Its events go to an encrypted topic that invokes the feedback function. SES publishes with a data
+    // key of the topic's key, which the key policy allows for this configuration set only.
+    const feedbackKey = new Key(this, 'MailFeedbackKey', {
+      enableKeyRotation: true,
+      description: 'Complaints SES mail feedback events',
+    });
+    feedbackKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.account,
+            'aws:SourceArn': this.formatArn({
+              service: 'ses',
+              resource: 'configuration-set',
+              resourceName: mailFeedback.configurationSetName,
+            }),
+          },
+        },
+      }),
+    );
+    const feedbackTopic = new Topic(this, 'MailFeedbackTopic', { masterKey: feedbackKey, enforceSSL: true });
+    mailFeedback.addEventDestination('ToFeedbackTopic', {
+      destination: EventDestination.snsTopic(feedbackTopic),
+      events: [
+        EmailSendingEvent.BOUNCE,
+        EmailSendingEvent.COMPLAINT,
+        EmailSendingEvent.DELIVERY,
+        EmailSendingEvent.REJECT,
+        EmailSendingEvent.DELIVERY_DELAY,
+      ],
+    });
+    feedbackTopic.addSubscription(
+      new LambdaSubscription(this.mailFeedbackHandler, { deadLetterQueue: feedbackFailures }),
+    );
     for (const fn of allFunctions) {
       this.grantDeclaredAccess(fn, {
         configurationSet: mailFeedback.configurationSetName,
@@ -256,6 +315,7 @@ export class ComplaintsStack extends Stack {
         ExecutionsTimedOut: stateMachine.metricTimedOut(),
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
+        MailFeedbackFailures: feedbackFailures.metricApproximateNumberOfMessagesVisible(),
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.

@@ -82,8 +82,11 @@ const customerMail: readonly TableGrant[] = [
   { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
   { actions: ['PutItem'], partitions: ['OUTBOUND'] },
 ];
-/** The per-recipient cap of automatic mail (an atomic counter per window). */
-const automaticMailCap: TableGrant = { actions: ['UpdateItem'], partitions: ['AUTOMAIL'] };
+/**
+ * The per-recipient cap of automatic mail (an atomic counter per window), and the address's
+ * undeliverable mark read before it (SES feedback).
+ */
+const automaticMailCap: TableGrant = { actions: ['UpdateItem', 'GetItem'], partitions: ['AUTOMAIL'] };
 /**
  * receiveMail (intake, and the API releasing quarantined mail): inbound claims and the Message-ID
  * lookup (INMAIL#), threading by token, reference and SES id, new complaints with their thread token and
@@ -128,6 +131,17 @@ export const functionAccess = {
     sendsMail: true,
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,
+  },
+  // SES events: the mail by its SES message id, the complaint's timeline and flag, the address's
+  // undeliverable mark (beside its automatic-mail counters), and the quarantine for unknown events.
+  mailFeedback: {
+    table: [
+      loadAndSave,
+      timeline,
+      { actions: ['GetItem'], partitions: ['OUTBOUND'] },
+      { actions: ['PutItem'], partitions: ['AUTOMAIL'] },
+      { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
+    ],
   },
   api: {
     table: [

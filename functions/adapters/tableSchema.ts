@@ -7,9 +7,11 @@
  * - thread token   PK=THREAD#<token>          SK=THREAD
  * - inbound claim  PK=INMAIL#<hash of Message-ID> SK=CLAIM#<hash of dedupe key> (exactly-once intake;
  *                  the partition is the Message-ID index for threading; mailLedger.ts)
- * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND
+ * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND             (complaint and mail id; written with
+ *                  the send intent's `sent` in one transaction; mailLedger.ts)
  * - send intent    PK=OUTMAIL#<entryId>       SK=OUTMAIL             (send-once lease; mailLedger.ts)
  * - auto-mail cap  PK=AUTOMAIL#<recipient>    SK=WINDOW#<epoch s>    (atomic counter, expires)
+ * - undeliverable  PK=AUTOMAIL#<recipient>    SK=UNDELIVERABLE       (SES: hard bounce or complaint)
  * - quarantine     PK=QUARANTINE#<id>         SK=QUARANTINE          (GSI1 overloaded: QUARANTINE#<status>)
  * - recurring      PK=RECURRING#<category>#<window> SK=RECURRING      (string set of customer addresses)
  * Inbound claims and quarantined mail overload GSI3 with their sender (SENDER#<address>), so a GDPR

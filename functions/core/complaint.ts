@@ -1,5 +1,6 @@
 import { InvalidTransitionError } from './errors';
 import type { Investigation } from './investigation';
+import type { Undeliverable } from './mail/sesFeedback';
 import type { AgentRole, Priority } from './policy';
 import type { SlaClock } from './sla';
 
@@ -127,6 +128,11 @@ export interface Complaint {
   automated?: true;
   /** The first mail named no valid sender: `customerEmail` is a placeholder, never written to. */
   senderInvalid?: string;
+  /**
+   * SES reported a permanent bounce or a spam complaint for mail to the customer: no automatic mail goes
+   * to the address any more, and an agent must reach the customer another way.
+   */
+  undeliverable?: Undeliverable;
   customerName?: string;
   subject: string;
   /** Token of the reply-to address `support+<token>@domain`. */
@@ -333,6 +339,8 @@ const allowed = {
   recordFailure: complaintStatuses.filter((s) => s !== 'closed'),
   /** GDPR erasure of the customer's personal data: in any status, the status itself unchanged. */
   erase: complaintStatuses,
+  /** SES feedback that the customer's address is undeliverable: in any status, the status unchanged. */
+  recordUndeliverable: complaintStatuses,
   claim: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
   /**
    * A public reply while the workflow waits (on a person or a Wait state), never while one of its

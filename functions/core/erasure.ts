@@ -93,7 +93,8 @@ export function recurringWindowsOf(entries: readonly TimelineEntry[]): string[] 
 
 /**
  * A quarantined (or released) mail with the sender's personal data removed: the summary's subject,
- * preview and attachment names erased, the address pseudonymised; reasons, verdicts and sizes stay. The
+ * preview and attachment names erased (and the notification text of a held SES event), the address
+ * pseudonymised; reasons, verdicts and sizes stay. The
  * raw MIME is deleted by the caller, so the record can no longer be released (status `erased`).
  */
 export function eraseQuarantinedMail(
@@ -112,6 +113,8 @@ export function eraseQuarantinedMail(
       preview: erasedText,
       attachments: scrubbed.summary.attachments.map(({ filename: _name, ...rest }) => rest),
     },
+    // A held SES event carries the mail's headers (subject, names): only its reasons stay.
+    ...(scrubbed.sesEvent ? { sesEvent: { ...scrubbed.sesEvent, notification: erasedText } } : {}),
     erased: { by: actor, at: now.toISOString() },
   };
 }

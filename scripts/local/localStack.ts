@@ -16,6 +16,7 @@ import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
 import { localAwsConfig } from './localAws';
+import type { LocalSend } from './mailboxSimulator';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
@@ -69,6 +70,8 @@ export interface LocalStack {
 }
 
 const region = 'us-east-1';
+/** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
+const configurationSet = 'MailFeedback';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
@@ -76,6 +79,7 @@ const account = '000000000000';
 interface HandlerSet {
   intake: (event: unknown) => Promise<void>;
   api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+  mailFeedback: (event: unknown) => Promise<void>;
   steps: Record<WorkflowStep, LambdaHandler>;
 }
 
@@ -83,10 +87,11 @@ type Factory<E, R> = { createHandler: (deps: Deps) => (event: E) => Promise<R> }
 
 /** Every handler module's factory, called with this stack's dependencies. */
 async function localHandlers(deps: Deps): Promise<HandlerSet> {
-  const [{ workflowSteps }, intake, api] = await Promise.all([
+  const [{ workflowSteps }, intake, api, mailFeedback] = await Promise.all([
     import('../../workflows/ComplaintWorkflow'),
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/api'),
+    import('../../functions/handlers/mailFeedback'),
   ]);
   const steps = Object.keys(workflowSteps) as WorkflowStep[];
   const stepHandlers = await Promise.all(
@@ -98,6 +103,7 @@ async function localHandlers(deps: Deps): Promise<HandlerSet> {
   return {
     intake: intake.createHandler(deps),
     api: api.createHandler(deps),
+    mailFeedback: mailFeedback.createHandler(deps),
     steps: Object.fromEntries(stepHandlers) as HandlerSet['steps'],
   };
 }
@@ -167,6 +173,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { startDynamoDbLocal },
       { startLocalSes },
       { intakeFolders, startSmtpIntake },
+      { startAsyncInvocations },
+      { mailboxSimulatorEvents, snsNotificationEvent },
       { startLocalStepFunctions },
       { synthesizeWorkflow },
     ] = await Promise.all([
@@ -178,6 +186,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('./dynamoDbLocal'),
       import('./localSes'),
       import('./smtpIntake'),
+      import('./asyncInvocations'),
+      import('./mailboxSimulator'),
       import('./stepFunctions/localStepFunctions'),
       import('./synthesizedWorkflow'),
     ]);
@@ -196,7 +206,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (front) closers.push(() => front.close());
     const dynamoEndpoint = front?.endpoint ?? dynamo.endpoint;
 
-    const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
+    // SES events of mail to the mailbox simulator's addresses, once the feedback function is ready.
+    let publishMailEvents: ((send: LocalSend) => Promise<void>) | undefined;
+    const ses = await startLocalSes({
+      host,
+      port: ports.mailbox ?? 0,
+      onSent: async (send) => publishMailEvents?.(send),
+    });
     closers.push(() => ses.close());
 
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
@@ -209,6 +225,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // then calls wait. Resumed executions run as soon as Step Functions starts.
     let ready: (handlers: HandlerSet) => void = () => undefined;
     const built = { promise: new Promise<HandlerSet>((resolve) => (ready = resolve)) };
+    // The configuration set's event destination: an SNS topic invoking the feedback function
+    // asynchronously (spooled on disk, retried, dead-lettered); events spooled before a crash go now.
+    const feedbackTopicArn = `arn:aws:sns:${region}:${account}:${configurationSet}`;
+    const feedback = await startAsyncInvocations({
+      name: 'mailFeedback',
+      spoolDir: join(dataDir, 'ses-events'),
+      deadLetterDir: join(dataDir, 'ses-events-dead-letter'),
+      handler: async (event: unknown) => (await built.promise).mailFeedback(event),
+    });
+    closers.push(() => feedback.drain());
+    publishMailEvents = async (send) => {
+      if (send.configurationSet !== configurationSet) return;
+      for (const event of mailboxSimulatorEvents(send)) {
+        const notification = snsNotificationEvent(feedbackTopicArn, JSON.stringify(event), send.at);
+        await feedback.invoke(notification.Records[0]?.Sns.MessageId as string, notification);
+      }
+    };
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
       steps.map((step) => {
@@ -254,6 +287,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [n.rawMailPrefix]: 'inbound/',
       [n.policyProfile]: profile,
       [n.policyJson]: options.policy,
+      [n.sesConfigurationSet]: configurationSet,
       // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
       [n.surveyBaseUrl]: gateway.url,
       [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import {
   sesVerdictStatusSchema,
 } from '../../functions/core/mail/sesReceipt';
 import { crashPoint } from './crashPoints';
-import { isTemporaryFile, moveDurably, removeDurably, writeDurably } from './durableFiles';
+import { isTemporaryFile, moveDurably, readJsonRecords, removeDurably, writeDurably } from './durableFiles';
 
 /** The subset of a logger (console, Powertools Logger) the intake writes to. */
 export interface IntakeLogger {
@@ -328,15 +328,7 @@ function traceHeaders(envelope: ReceivedEnvelope, session: SMTPServerSession): B
 
 /** The spool entries in `dir`, oldest first (SES message ids are random: by receipt time). */
 async function readSpool(dir: string): Promise<SpooledMail[]> {
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const entries = await Promise.all(
-    names
-      .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))
-      .map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as SpooledMail),
-  );
+  const entries = await readJsonRecords<SpooledMail>(dir);
   return entries.sort((a, b) =>
     (a.event.Records[0]?.ses.mail.timestamp ?? '').localeCompare(
       b.event.Records[0]?.ses.mail.timestamp ?? '',

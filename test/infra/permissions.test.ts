@@ -45,6 +45,8 @@ const expectedActions: Record<string, string[]> = {
   CloseFn: [...mails, ...sendMail],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
   IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
+  // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
+  MailFeedbackFn: [...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query'), 'sqs:SendMessage'],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -69,6 +71,7 @@ const expectedPartitions: Record<string, string[]> = {
   ContactCustomerFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   CloseFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   IntakeFn: ['AUTOMAIL', 'COMPLAINT', 'INMAIL', 'OUTBOUND', 'OUTMAIL', 'QUARANTINE', 'REF', 'THREAD'],
+  MailFeedbackFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'QUARANTINE'],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -183,9 +186,9 @@ describe('function roles', () => {
 });
 
 describe('functionAccess', () => {
-  it('declares every workflow step, intake and the API', () => {
+  it('declares every workflow step, intake, the SES feedback function and the API', () => {
     expect(Object.keys(functionAccess).sort()).toEqual(
-      [...Object.keys(workflowSteps), 'intake', 'api'].sort(),
+      [...Object.keys(workflowSteps), 'intake', 'mailFeedback', 'api'].sort(),
     );
   });
 

@@ -157,8 +157,8 @@ describe('S3 buckets', () => {
 describe('Lambda functions', () => {
   it('run nodejs24.x on arm64 with active tracing and their own log group, for every handler', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    // intake, api and one per workflow step
-    expect(functions).toHaveLength(2 + Object.keys(workflowSteps).length);
+    // intake, api, SES feedback and one per workflow step
+    expect(functions).toHaveLength(3 + Object.keys(workflowSteps).length);
     for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -229,6 +229,35 @@ describe('Mail feedback', () => {
       JSON.stringify(fn).includes('SES_CONFIGURATION_SET'),
     );
     expect(senders.length).toBeGreaterThan(0);
+  });
+
+  it('publishes bounce, complaint, delivery, reject and delay events to an encrypted topic invoking the feedback function', () => {
+    const topicId = resourcesOf('AWS::SNS::Topic').find(([id]) => id.startsWith('MailFeedbackTopic'))?.[0];
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'delivery', 'reject', 'deliveryDelay'],
+        SnsDestination: { TopicARN: { Ref: topicId } },
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const fnId = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('MailFeedbackFn'))?.[0];
+    expect(topicId && fnId).toBeTruthy();
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topicId },
+      Endpoint: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      // What SNS cannot deliver goes to the same dead-letter queue as failed invocations.
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+      Description: Match.stringLikeRegexp('SES events'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'MailFeedbackFailures: at least one occurrence in 5 minutes',
+    });
   });
 
   it('alarms on the SES bounce and complaint rates before SES reviews the account', () => {
