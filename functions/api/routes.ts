@@ -21,6 +21,12 @@ const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
 const approvers = ['tier2', 'tier3', 'manager'] as const;
 
 export const apiRoutes = {
+  getMe: {
+    method: 'GET',
+    path: '/me',
+    roles: agents,
+    summary: 'The caller as the token names them: role and the authority limit they resolve within alone',
+  },
   listComplaints: {
     method: 'GET',
     path: '/complaints',

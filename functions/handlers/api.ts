@@ -16,6 +16,7 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
+import { getMe } from '../api/meRoute';
 import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
@@ -32,6 +33,7 @@ const routeHandlers: Record<
   AgentRouteName,
   (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>
 > = {
+  getMe,
   listComplaints,
   getComplaint,
   listCustomerComplaints,
