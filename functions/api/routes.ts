@@ -157,3 +157,6 @@ export type RouteName = keyof typeof apiRoutes;
 
 /** OAuth scope every agent route requires (Cognito resource server `complaints`, scope `agent`). */
 export const apiScope = 'complaints/agent';
+
+/** Request headers a browser client (the agent console) sends cross-origin; the API's CORS settings allow them. */
+export const corsAllowHeaders = ['authorization', 'content-type', 'if-match'];

@@ -12,7 +12,7 @@ export interface LocalStackOptions {
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
-  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
+  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console', number>>;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
   mailDomain?: string;
@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
+  /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
+  consoleSessionSeconds?: number;
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -30,6 +32,8 @@ export type LambdaHandler = (event: unknown) => Promise<unknown>;
 export interface LocalEndpoints {
   smtp: { host: string; port: number };
   api: { url: string };
+  /** The agent console (its sign-in picks a dev identity). */
+  console: { url: string };
   mailbox: { url: string };
   dynamodb: { endpoint: string };
   stepfunctions: { endpoint: string; stateMachineArn: string };
@@ -94,6 +98,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { workflowSteps },
       { serveApiDocs },
       { startLocalApiGateway },
+      { buildConsole },
+      { startLocalConsole },
       { ensureTable },
       { devIdentityProvider },
       { startDynamoDbLocal },
@@ -106,6 +112,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('../../workflows/ComplaintWorkflow'),
       import('./apiDocsPage'),
       import('./apiGateway'),
+      import('../console/build'),
+      import('./consoleServer'),
       import('./createTable'),
       import('./devTokens'),
       import('./dynamoDbLocal'),
@@ -170,14 +178,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
+    // Built here when missing or stale (content-hashed), so a fresh clone's `npm start` serves it.
+    const consoleBuild = await buildConsole();
+    let apiUrl = '';
+    const agentConsole = await startLocalConsole({
+      dir: consoleBuild.dir,
+      identity,
+      apiUrl: () => apiUrl,
+      mailDomain,
+      host,
+      port: ports.console ?? 0,
+      ...(options.consoleSessionSeconds ? { sessionSeconds: options.consoleSessionSeconds } : {}),
+    });
+    closers.push(() => agentConsole.close());
+    // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
+    const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
     const gateway = await startLocalApiGateway({
       handler: api.handler,
       identity,
+      corsOrigins: consoleOrigins,
       extraRoutes: { 'GET /docs': serveApiDocs },
       host,
       port: ports.api ?? 0,
     });
     closers.push(() => gateway.close());
+    apiUrl = gateway.url;
     // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL); set before any
     // handler reads its configuration (resumed executions run as soon as Step Functions starts).
     process.env.SURVEY_BASE_URL = gateway.url;
@@ -223,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const endpoints: LocalEndpoints = {
       smtp: { host: smtp.host, port: smtp.port },
       api: { url: gateway.url },
+      console: { url: agentConsole.url },
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
