@@ -6,6 +6,8 @@ import { formatTime } from '../time';
 import { ActionsPanel } from './ActionsPanel';
 import { SlaCountdown, statusLabel } from './common';
 
+const transientStatuses: ReadonlySet<string> = new Set(['received', 'investigating', 'deciding', 'reopened']);
+
 /** A complaint: the customer and their history, the timeline, attachments, and the actions at hand. */
 export function ComplaintPage({ id }: { id: string }) {
   const { api } = useApp();
@@ -30,6 +32,13 @@ export function ComplaintPage({ id }: { id: string }) {
   useEffect(() => {
     if (detail) heading.current?.focus();
   }, [detail?.complaint.id]);
+  // While the workflow is acting (a decision being applied, an investigation), the page follows it.
+  const status = detail?.complaint.status;
+  useEffect(() => {
+    if (!status || !transientStatuses.has(status)) return;
+    const timer = setTimeout(load, 1000);
+    return () => clearTimeout(timer);
+  }, [status, detail, load]);
 
   if (error && !detail) {
     return (
