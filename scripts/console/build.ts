@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -85,6 +85,11 @@ export async function buildConsole(options: { force?: boolean } = {}): Promise<C
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
   const out = await buildConsole({ force: process.argv.includes('--force') });
+  // `--out <dir>`: a copy of the build for the CDK asset (infra/constructs/AgentConsole.ts).
+  const copyTo = process.argv[process.argv.indexOf('--out') + 1];
+  if (process.argv.includes('--out') && copyTo) {
+    await cp(out.dir, copyTo, { recursive: true, filter: (src) => !src.endsWith('.build-stamp') });
+  }
   console.log(
     `console ${out.built ? 'built' : 'up to date'} in ${Math.round(performance.now() - started)} ms: ${out.dir}, first load ${(out.firstLoadGzipBytes / 1024).toFixed(1)} KB gzipped`,
   );

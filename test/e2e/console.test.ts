@@ -21,6 +21,7 @@ const artifacts = join(process.cwd(), '.local', 'browser-test');
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 beforeAll(async () => {
+  if (!hasChromium()) throw new Error('Install Debian’s chromium (apt-get install chromium) or set CHROMIUM_PATH');
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-console-'));
   stack = await startLocalStack({ dataDir, quiet: true, inMemoryDynamoDb: true });
 }, 180_000);
@@ -50,7 +51,7 @@ async function axe(page: Page, view: string) {
   return found;
 }
 
-describe.skipIf(!hasChromium())('agent console in a browser', () => {
+describe('agent console in a browser', () => {
   it('tier 1 claims, replies and proposes above the limit; tier 2 approves; the customer gets the resolution', async () => {
     const started = Date.now();
     const steps: string[] = [];
