@@ -26,6 +26,7 @@ function App({ config }: { config: ConsoleConfig }) {
       if (location.pathname === '/callback') {
         const next = await completeSignIn(config);
         history.replaceState(null, '', next);
+        dispatchEvent(new PopStateEvent('popstate'));
       }
       if (location.pathname === '/signed-out') history.replaceState(null, '', '/');
       if (!currentSession()) return setPhase({ kind: 'signed-out' });

@@ -21,7 +21,8 @@ const artifacts = join(process.cwd(), '.local', 'browser-test');
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 beforeAll(async () => {
-  if (!hasChromium()) throw new Error('Install Debian’s chromium (apt-get install chromium) or set CHROMIUM_PATH');
+  if (!hasChromium())
+    throw new Error('Install Debian’s chromium (apt-get install chromium) or set CHROMIUM_PATH');
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-console-'));
   stack = await startLocalStack({ dataDir, quiet: true, inMemoryDynamoDb: true });
 }, 180_000);
@@ -95,6 +96,20 @@ describe('agent console in a browser', () => {
       await page.getByRole('button', { name: 'Send reply' }).click();
       await page.locator('.entry-outbound', { hasText: 'we will refund it' }).waitFor();
       step('replied');
+
+      // A session that ends while typing: back to sign-in, then to the same page with the text kept.
+      const replyBox = page.getByLabel('Reply (emailed to the customer)');
+      await replyBox.fill('Half-written answer');
+      await page.evaluate(
+        `sessionStorage.setItem('console.session', JSON.stringify({ accessToken: 'expired', expiresAt: Date.now() + 3600e3 }))`,
+      );
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      await page.getByText('Your session has ended').waitFor();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: /^tier1/ }).click();
+      await expect.poll(() => replyBox.inputValue()).toBe('Half-written answer');
+      await replyBox.fill('');
+      step('session expired and renewed, typed text kept');
 
       await page.getByLabel('Resolution', { exact: true }).selectOption('refund');
       await page.getByLabel('Amount (EUR)').fill('150');
