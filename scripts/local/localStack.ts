@@ -24,6 +24,13 @@ export interface LocalStackOptions {
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
   /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
   consoleSessionSeconds?: number;
+  /** Wraps the intake and API handlers (the benchmark times every invocation). */
+  wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
+  /**
+   * Puts a server in front of DynamoDB Local (the benchmark's request counter): everything, handlers
+   * included, talks to the endpoint it returns. Closed after DynamoDB Local's clients are gone.
+   */
+  dynamoDbFront?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -133,7 +140,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       portWaitMs: lock.stale ? 5_000 : 0,
     });
     closers.push(() => dynamo.close());
-    const dynamoEndpoint = dynamo.endpoint;
+    const front = await options.dynamoDbFront?.(dynamo.endpoint);
+    if (front) closers.push(() => front.close());
+    const dynamoEndpoint = front?.endpoint ?? dynamo.endpoint;
 
     const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
     closers.push(() => ses.close());
@@ -194,7 +203,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
     const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
     const gateway = await startLocalApiGateway({
-      handler: api.handler,
+      handler: (options.wrapEntryHandler?.('api', api.handler as LambdaHandler) ??
+        api.handler) as typeof api.handler,
       identity,
       corsOrigins: consoleOrigins,
       extraRoutes: { 'GET /docs': serveApiDocs },
@@ -223,6 +233,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sfn.close());
     process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
 
+    const intakeHandler =
+      options.wrapEntryHandler?.('intake', intake.handler as LambdaHandler) ?? intake.handler;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,
@@ -231,7 +243,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       keyPrefix: 'inbound/',
       recipientDomains: [mailDomain],
       ...intakeFolders(dataDir),
-      onReceived: (event) => intake.handler(event),
+      onReceived: async (event) => {
+        await intakeHandler(event);
+      },
     });
     closers.push(() => smtp.close());
 
