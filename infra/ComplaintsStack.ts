@@ -26,11 +26,13 @@ import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subsc
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { apiScope } from '../functions/api/routes';
 import { settingNames } from '../functions/application/settings';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
+import { AgentConsole } from './constructs/AgentConsole';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
@@ -71,6 +73,7 @@ export class ComplaintsStack extends Stack {
   readonly workflowFunctions: Record<WorkflowStep, IFunction>;
   readonly workflow: ComplaintWorkflow;
   readonly agentApi: AgentApi;
+  readonly agentConsole: AgentConsole;
   readonly receiptRuleSet: ReceiptRuleSet;
 
   constructor(scope: Construct, id: string, props: ComplaintsStackProps) {
@@ -186,10 +189,27 @@ export class ComplaintsStack extends Stack {
       ...Object.values(workflowFunctions),
     ];
 
+    // The console signs agents in: Cognito sends them back to it (plus any extra callback URLs).
+    this.agentConsole = new AgentConsole(this, 'AgentConsole', { accessLogsBucket: this.rawMail.accessLogs });
+    const consoleUrl = this.agentConsole.url;
     this.agentApi = new AgentApi(this, 'AgentApi', {
       handler: this.apiHandler,
-      callbackUrls: props.authCallbackUrls,
+      callbackUrls: [`${consoleUrl}/callback`, ...props.authCallbackUrls],
+      logoutUrls: [`${consoleUrl}/signed-out`, ...props.authCallbackUrls],
+      corsOrigins: [consoleUrl],
       domainPrefix: props.authDomainPrefix,
+    });
+    const authDomain = this.agentApi.domain.baseUrl();
+    this.agentConsole.deploy({
+      apiUrl: this.agentApi.api.apiEndpoint,
+      auth: {
+        issuer: this.agentApi.userPool.userPoolProviderUrl,
+        authorizeUrl: `${authDomain}/oauth2/authorize`,
+        tokenUrl: `${authDomain}/oauth2/token`,
+        logoutUrl: `${authDomain}/logout`,
+        clientId: this.agentApi.client.userPoolClientId,
+        scope: apiScope,
+      },
     });
 
     // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
@@ -325,6 +345,7 @@ export class ComplaintsStack extends Stack {
       },
     });
 
+    new CfnOutput(this, 'ConsoleUrl', { value: consoleUrl, description: 'Agent console (CloudFront)' });
     new CfnOutput(this, 'ApiUrl', { value: this.agentApi.stage.url, description: 'Agent HTTP API base URL' });
     new CfnOutput(this, 'SupportAddress', { value: supportAddress, description: 'Where customers write' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });

@@ -21,6 +21,12 @@ const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
 const approvers = ['tier2', 'tier3', 'manager'] as const;
 
 export const apiRoutes = {
+  getMe: {
+    method: 'GET',
+    path: '/me',
+    roles: agents,
+    summary: 'The caller as the token names them: role and the authority limit they resolve within alone',
+  },
   listComplaints: {
     method: 'GET',
     path: '/complaints',
@@ -151,3 +157,6 @@ export type RouteName = keyof typeof apiRoutes;
 
 /** OAuth scope every agent route requires (Cognito resource server `complaints`, scope `agent`). */
 export const apiScope = 'complaints/agent';
+
+/** Request headers a browser client (the agent console) sends cross-origin; the API's CORS settings allow them. */
+export const corsAllowHeaders = ['authorization', 'content-type', 'if-match'];

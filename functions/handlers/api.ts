@@ -16,6 +16,7 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
+import { getMe } from '../api/meRoute';
 import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
@@ -31,6 +32,7 @@ const routeHandlers: Record<
   AgentRouteName,
   (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>
 > = {
+  getMe,
   listComplaints,
   getComplaint,
   listCustomerComplaints,

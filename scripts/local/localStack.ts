@@ -23,7 +23,7 @@ export interface LocalStackOptions {
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
-  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
+  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console', number>>;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
   /** Policy override (JSON), deep-merged into the profile, as `COMPLAINTS_POLICY` is on AWS. */
@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
+  /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
+  consoleSessionSeconds?: number;
   /** Wraps the intake and API handlers (the benchmark times every invocation). */
   wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
   /**
@@ -50,6 +52,8 @@ export type LambdaHandler = (event: unknown) => Promise<unknown>;
 export interface LocalEndpoints {
   smtp: { host: string; port: number };
   api: { url: string };
+  /** The agent console (its sign-in picks a dev identity). */
+  console: { url: string };
   mailbox: { url: string };
   dynamodb: { endpoint: string };
   stepfunctions: { endpoint: string; stateMachineArn: string };
@@ -168,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { workflowSteps },
       { serveApiDocs },
       { startLocalApiGateway },
+      { buildConsole },
+      { startLocalConsole },
       { ensureTable },
       { devIdentityProvider },
       { startDynamoDbLocal },
@@ -181,6 +187,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('../../workflows/ComplaintWorkflow'),
       import('./apiDocsPage'),
       import('./apiGateway'),
+      import('../console/build'),
+      import('./consoleServer'),
       import('./createTable'),
       import('./devTokens'),
       import('./dynamoDbLocal'),
@@ -252,14 +260,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
     const builtApi: LambdaHandler = async (event) => (await built.promise).api(event as never);
     const apiHandler = (options.wrapEntryHandler?.('api', builtApi) ?? builtApi) as HandlerSet['api'];
+    // Built here when missing or stale (content-hashed), so a fresh clone's `npm start` serves it.
+    const consoleBuild = await buildConsole();
+    let apiUrl = '';
+    const agentConsole = await startLocalConsole({
+      dir: consoleBuild.dir,
+      identity,
+      apiUrl: () => apiUrl,
+      mailDomain,
+      host,
+      port: ports.console ?? 0,
+      ...(options.consoleSessionSeconds ? { sessionSeconds: options.consoleSessionSeconds } : {}),
+    });
+    closers.push(() => agentConsole.close());
+    // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
+    const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
     const gateway = await startLocalApiGateway({
       handler: apiHandler,
       identity,
+      corsOrigins: consoleOrigins,
       extraRoutes: { 'GET /docs': serveApiDocs },
       host,
       port: ports.api ?? 0,
     });
     closers.push(() => gateway.close());
+    apiUrl = gateway.url;
 
     const sfn = await startLocalStepFunctions({
       definition,
@@ -329,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const endpoints: LocalEndpoints = {
       smtp: { host: smtp.host, port: smtp.port },
       api: { url: gateway.url },
+      console: { url: agentConsole.url },
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
