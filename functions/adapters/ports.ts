@@ -1,4 +1,5 @@
 import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complaint';
+import type { DomainEvent } from '../core/events/domainEvents';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 
@@ -179,4 +180,10 @@ export interface QuarantineStore {
   fromSender(sender: string): Promise<QuarantinedMail[]>;
   /** Overwrites a record with its erased form, which is no longer filed under the sender. */
   replaceErased(mail: QuarantinedMail): Promise<void>;
+}
+
+/** Where domain events go (an EventBridge bus). */
+export interface EventPublisher {
+  /** Publishes the events (in order); returns those the bus did not accept. */
+  publish(events: DomainEvent[]): Promise<{ failed: DomainEvent[] }>;
 }

@@ -18,6 +18,12 @@
  */
 export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
 
+/**
+ * The table's change stream carries each item as written: audit items are the outbox of the domain
+ * events (functions/application/insights/publishDomainEvents.ts), so only new images are needed.
+ */
+export const tableStreamView = 'NEW_IMAGE' as const;
+
 export const tableIndexes = {
   /** Complaints of a customer, newest first. */
   byCustomer: { name: 'byCustomer', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },

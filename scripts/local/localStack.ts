@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
+import type { BusTarget } from './eventBus/targetDelivery';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
-  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
+  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'events', number>>;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
   mailDomain?: string;
@@ -22,6 +23,10 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
+  /** More subscribers of the local event bus (HTTP endpoints or in-process handlers). */
+  eventTargets?: BusTarget[];
+  /** Waits between delivery attempts to a failing bus target (then its dead-letter folder). */
+  eventRetryDelaysMs?: number[];
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -33,6 +38,8 @@ export interface LocalEndpoints {
   mailbox: { url: string };
   dynamodb: { endpoint: string };
   stepfunctions: { endpoint: string; stateMachineArn: string };
+  /** The local EventBridge bus (PutEvents) and its log (`GET <endpoint>/events?after=<n>`). */
+  events: { endpoint: string; busName: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -44,6 +51,11 @@ export interface LocalStack {
    * or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
+  /**
+   * Resolves when every change committed so far has been published and delivered to every bus target
+   * (or dead-lettered), for tests.
+   */
+  drainEvents(): Promise<void>;
   /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
   failed: Promise<never>;
   close(): Promise<void>;
@@ -101,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { intakeFolders, startSmtpIntake },
       { startLocalStepFunctions },
       { synthesizeWorkflow },
+      { startLocalInsights },
     ] = await Promise.all([
       import('@aws-sdk/client-dynamodb'),
       import('../../workflows/ComplaintWorkflow'),
@@ -113,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('./smtpIntake'),
       import('./stepFunctions/localStepFunctions'),
       import('./synthesizedWorkflow'),
+      import('./localInsights'),
     ]);
     await mkdir(rawMailDir, { recursive: true });
     const dynamoDir = join(dataDir, 'dynamodb');
@@ -152,6 +166,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'ERROR' : 'INFO'),
     });
     await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
+    const insights = await startLocalInsights({
+      dataDir,
+      host,
+      port: ports.events ?? 0,
+      region,
+      account,
+      tableName,
+      dynamoEndpoint,
+      targets: options.eventTargets ?? [],
+      retryDelaysMs: options.eventRetryDelaysMs,
+    });
+    closers.push(() => insights.close());
 
     // Imported only now: handlers read their configuration from the environment set above.
     const [intake, api] = await Promise.all([
@@ -226,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
+      events: { endpoint: insights.endpoint, busName: insights.busName },
       supportAddress,
       tokens,
     };
@@ -234,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      drainEvents: () => insights.drain(),
       failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();
