@@ -8,7 +8,14 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -19,11 +26,12 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
+import { DomainEvents } from './constructs/DomainEvents';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
@@ -77,6 +85,7 @@ export class ComplaintsStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: ttlAttribute,
+      stream: tableStreamView === 'NEW_IMAGE' ? StreamViewType.NEW_IMAGE : StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -157,10 +166,12 @@ export class ComplaintsStack extends Stack {
       access: accessOf('api'),
       environment,
     });
+    const domainEvents = new DomainEvents(this, 'DomainEvents', { table: this.table, environment });
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
       ...Object.values(workflowFunctions),
+      domainEvents.publisher,
     ];
 
     this.agentApi = new AgentApi(this, 'AgentApi', {
@@ -252,6 +263,7 @@ export class ComplaintsStack extends Stack {
         ExecutionsTimedOut: stateMachine.metricTimedOut(),
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
+        EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.
@@ -265,6 +277,7 @@ export class ComplaintsStack extends Stack {
     new CfnOutput(this, 'SupportAddress', { value: supportAddress, description: 'Where customers write' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: domainEvents.bus.eventBusName });
     new CfnOutput(this, 'UserPoolId', { value: this.agentApi.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.agentApi.client.userPoolClientId });
     new CfnOutput(this, 'AuthDomain', {

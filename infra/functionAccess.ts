@@ -129,6 +129,8 @@ export const functionAccess = {
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,
   },
+  // Reads the table's stream through its event source mapping (granted with it), puts on the bus.
+  publishEvents: { table: [] },
   api: {
     table: [
       ...mailIntake,

@@ -1,0 +1,79 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { eventSource } from '../../functions/core/events/domainEvents';
+import { accessOf } from '../functionAccess';
+import { HandlerFunction } from './HandlerFunction';
+
+export interface DomainEventsProps {
+  /** The complaints table, with its stream enabled. */
+  table: ITable;
+  environment: Record<string, string>;
+}
+
+/**
+ * The domain events: the table's stream (audit items are the outbox) into the publisher Lambda, which
+ * puts one event per catalogued state change on the `ComplaintEvents` bus; an archive of every
+ * complaint event for replay; and a queue naming the stream records that could not be published.
+ */
+export class DomainEvents extends Construct {
+  readonly bus: EventBus;
+  readonly publisher: HandlerFunction;
+  /** Stream batches whose retries were spent (their shard and sequence range): must stay empty. */
+  readonly publishFailures: Queue;
+
+  constructor(scope: Construct, id: string, props: DomainEventsProps) {
+    super(scope, id);
+    this.bus = new EventBus(this, 'Bus', { eventBusName: 'ComplaintEvents' });
+    new Archive(this, 'Archive', {
+      sourceEventBus: this.bus,
+      eventPattern: { source: [eventSource] },
+      retention: Duration.days(365),
+      description: 'Every complaint domain event, for replay to new or repaired consumers',
+    });
+    this.publishFailures = new Queue(this, 'PublishFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.publishFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'It is itself the on-failure destination (dead-letter queue) of the stream event source mapping.',
+    });
+    this.publisher = new HandlerFunction(scope, 'PublishEventsFn', {
+      entry: 'functions/handlers/publishEvents.ts',
+      description: 'Table stream to EventBridge: one domain event per committed audit item',
+      access: accessOf('publishEvents'),
+      environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName },
+    });
+    this.bus.grantPutEventsTo(this.publisher);
+    this.publisher.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        // The handler reports the first record it could not publish; Lambda resumes from there.
+        reportBatchItemFailures: true,
+        retryAttempts: 20,
+        onFailure: new SqsDlq(this.publishFailures),
+        // Only inserted audit items carry events: nothing else invokes the function.
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: {
+              NewImage: {
+                entity: { S: FilterRule.isEqual('timeline') },
+                kind: { S: FilterRule.isEqual('audit') },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+  }
+}
