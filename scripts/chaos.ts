@@ -118,7 +118,9 @@ console.log(
   `\n${ok ? 'OK' : 'BROKEN'}: ${record.mails.length} mails accepted, ${record.writes.length} writes answered 2xx ` +
     `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost}, doubled ${
       totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled
-    }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions} (report: ${values.report})`,
+    }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions}; events: ${totals.eventsExpected} ` +
+    `committed changes, ${totals.eventsMissing} missing, ${totals.eventsDuplicated} duplicated, ` +
+    `${totals.eventsWithoutChange} without a change (report: ${values.report})`,
 );
 process.exit(ok ? 0 : 1);
 
@@ -161,6 +163,8 @@ function printRow(r: RoundRow) {
         'refunds doubled',
         'stuck',
         'failed exec',
+        'events missing',
+        'events doubled',
         'restart ms',
         'settle ms',
       ].join(' | '),
@@ -179,6 +183,8 @@ function printRow(r: RoundRow) {
       r.refundsDoubled,
       r.stuck,
       r.failedExecutions,
+      `${r.eventsMissing + r.eventsWithoutChange} of ${r.eventsExpected}`,
+      r.eventsDuplicated,
       r.restartMs,
       r.settleMs,
     ].join(' | '),
