@@ -172,6 +172,7 @@ export class ComplaintsStack extends Stack {
       this.apiHandler,
       ...Object.values(workflowFunctions),
       domainEvents.publisher,
+      domainEvents.reportProjector,
     ];
 
     this.agentApi = new AgentApi(this, 'AgentApi', {
@@ -264,6 +265,7 @@ export class ComplaintsStack extends Stack {
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
         EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
+        ReportProjectionFailures: domainEvents.projectionFailures.metricApproximateNumberOfMessagesVisible(),
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.

@@ -18,6 +18,7 @@ const env = z
     MAILBOX_PORT: port(8005),
     DYNAMODB_PORT: port(8000),
     STEPFUNCTIONS_PORT: port(8083),
+    EVENTS_PORT: port(8088),
   })
   .parse(process.env);
 
@@ -34,6 +35,7 @@ try {
       mailbox: env.MAILBOX_PORT,
       dynamodb: env.DYNAMODB_PORT,
       stepfunctions: env.STEPFUNCTIONS_PORT,
+      events: env.EVENTS_PORT,
     },
   });
 } catch (e) {
@@ -51,6 +53,7 @@ Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   Mailbox (SES)     ${e.mailbox.url}   (sent mail: ${e.mailbox.url}/store)
   DynamoDB          ${e.dynamodb.endpoint}
   Step Functions    ${e.stepfunctions.endpoint}
+  Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

@@ -2,6 +2,7 @@ import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complain
 import type { DomainEvent } from '../core/events/domainEvents';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
+import type { CounterUpdate } from '../core/reports/projection';
 
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
@@ -186,4 +187,18 @@ export interface QuarantineStore {
 export interface EventPublisher {
   /** Publishes the events (in order); returns those the bus did not accept. */
   publish(events: DomainEvent[]): Promise<{ failed: DomainEvent[] }>;
+}
+
+/** One counter item of a report: its sort key and figures. */
+export interface CounterItem {
+  key: string;
+  figures: Record<string, unknown>;
+}
+
+/** The report counters, maintained from the domain events. */
+export interface ReportStore {
+  /** Applies an event's counter updates once: false when this event id was applied before. */
+  apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean>;
+  /** A report's counter items, in key order (within `from`..`to` of the sort key when given). */
+  counters(report: string, from?: string, to?: string): Promise<CounterItem[]>;
 }

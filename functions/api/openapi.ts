@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
 import {
   approvalRequestSchema,
@@ -35,6 +36,9 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
   closeComplaint: { body: closeRequestSchema },
   showSurvey: { query: surveyQuerySchema },
   listQuarantine: { query: quarantineListQuerySchema },
+  slaReport: { query: slaReportQuerySchema },
+  recurringReport: { query: recurringReportQuerySchema },
+  csatReport: { query: csatReportQuerySchema },
 };
 
 const jsonSchema = (schema: Schema) =>
@@ -144,7 +148,7 @@ export function openApiDocument() {
       responses: {
         [route.method === 'GET' ? '200' : '2XX']: {
           description: 'Success',
-          content: { 'application/json': {} },
+          content: { 'application/json': {}, ...(route.csv ? { 'text/csv': {} } : {}) },
         },
         '400': problemResponse('Invalid request (validation issues listed)'),
         ...(route.public ? {} : { '401': problemResponse('Missing or invalid bearer token') }),

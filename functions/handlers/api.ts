@@ -19,6 +19,13 @@ import {
 import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
+import {
+  getAtRiskReport,
+  getCsatReport,
+  getRecurringReport,
+  getSlaReport,
+  getWorkloadReport,
+} from '../api/reportRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import { ForbiddenError } from '../core/errors';
@@ -48,6 +55,11 @@ const routeHandlers: Record<
   closeComplaint,
   listQuarantine,
   releaseQuarantined,
+  slaReport: getSlaReport,
+  recurringReport: getRecurringReport,
+  atRiskReport: getAtRiskReport,
+  csatReport: getCsatReport,
+  workloadReport: getWorkloadReport,
 };
 
 const byRouteKey = new Map(

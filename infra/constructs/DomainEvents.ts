@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -25,6 +26,10 @@ export class DomainEvents extends Construct {
   readonly publisher: HandlerFunction;
   /** Stream batches whose retries were spent (their shard and sequence range): must stay empty. */
   readonly publishFailures: Queue;
+  /** Counts every event into the manager reports. */
+  readonly reportProjector: HandlerFunction;
+  /** Events the report projector failed on after EventBridge's retries: must stay empty. */
+  readonly projectionFailures: Queue;
 
   constructor(scope: Construct, id: string, props: DomainEventsProps) {
     super(scope, id);
@@ -75,5 +80,32 @@ export class DomainEvents extends Construct {
         ],
       }),
     );
+
+    this.projectionFailures = new Queue(this, 'ProjectionFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.projectionFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'It is itself the dead-letter queue of the report projector rule target.',
+    });
+    this.reportProjector = new HandlerFunction(scope, 'ProjectReportsFn', {
+      entry: 'functions/handlers/projectReports.ts',
+      description: 'Bus rule target: counts each domain event into the manager reports (once per event id)',
+      access: accessOf('projectReports'),
+      environment: props.environment,
+    });
+    new Rule(this, 'ToReports', {
+      eventBus: this.bus,
+      eventPattern: { source: [eventSource] },
+      targets: [
+        new LambdaFunction(this.reportProjector, {
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: this.projectionFailures,
+        }),
+      ],
+    });
   }
 }

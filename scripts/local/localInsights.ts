@@ -21,10 +21,12 @@ export const eventBusName = 'ComplaintEvents';
 /**
  * The domain-event path, locally: the table's stream (DynamoDB Local) read by the same publisher handler
  * Lambda runs on AWS, putting events on a local EventBridge bus (`<dataDir>/events/`) that delivers to
- * its targets. Sets the publisher's environment (bus name, EventBridge endpoint) before loading it.
+ * its targets: the reports consumer, then any others. Sets the publisher's environment (bus name, EventBridge endpoint) before loading it.
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
+  // The reports consumer, as the stack's rule targets it on AWS (an in-process Lambda here).
+  const reports = await import('../../functions/handlers/projectReports');
   const bus = await startLocalEventBus({
     dir: join(options.dataDir, 'events'),
     busName: eventBusName,
@@ -32,7 +34,7 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     account: options.account,
     host: options.host,
     port: options.port,
-    targets: options.targets,
+    targets: [{ name: 'reports', handler: (e) => reports.handler(e as never) }, ...options.targets],
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     logger,
   });

@@ -53,6 +53,7 @@ const expectedActions: Record<string, string[]> = {
     'sqs:GetQueueUrl',
     'sqs:SendMessage',
   ],
+  ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -79,6 +80,7 @@ const expectedPartitions: Record<string, string[]> = {
   IntakeFn: ['AUTOMAIL', 'COMPLAINT', 'INMAIL', 'OUTBOUND', 'OUTMAIL', 'QUARANTINE', 'REF', 'THREAD'],
   // Reads the stream only: no item of the table.
   PublishEventsFn: [],
+  ProjectReportsFn: ['REPORT'],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -88,6 +90,7 @@ const expectedPartitions: Record<string, string[]> = {
     'QUARANTINE',
     'RECURRING',
     'REF',
+    'REPORT',
     'THREAD',
   ],
 };
@@ -199,7 +202,7 @@ describe('function roles', () => {
 describe('functionAccess', () => {
   it('declares every workflow step, intake, the API and the event publisher', () => {
     expect(Object.keys(functionAccess).sort()).toEqual(
-      [...Object.keys(workflowSteps), 'intake', 'api', 'publishEvents'].sort(),
+      [...Object.keys(workflowSteps), 'intake', 'api', 'publishEvents', 'projectReports'].sort(),
     );
   });
 

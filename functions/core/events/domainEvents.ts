@@ -100,6 +100,8 @@ export const eventPayloads = {
   SurveyAnswered: z.object({ outcome: z.enum(['satisfied', 'unsatisfied']) }),
   ComplaintReopened: z.object({
     via: z.enum(['customer_mail', 'unsatisfied_follow_up']),
+    /** It had been closed (it counts as open again); else it was resolved and still open. */
+    wasClosed: z.boolean(),
     fromPriority: z.enum(priorities),
     toPriority: z.enum(priorities),
   }),
@@ -131,3 +133,7 @@ export const domainEventSchema = z.discriminatedUnion(
     ...ReturnType<typeof eventSchemaOf<EventType>>[],
   ],
 );
+
+/** Validates a received event (a consumer's input) against its type's schema. */
+export const parseDomainEvent = (value: unknown): DomainEvent =>
+  domainEventSchema.parse(value) as DomainEvent;

@@ -63,13 +63,23 @@ function classify(audit: AuditEntry): Classified | undefined {
     case 'reopen':
       return {
         type: 'ComplaintReopened',
-        data: { via: 'customer_mail', fromPriority: d.fromPriority, toPriority: d.toPriority },
+        data: {
+          via: 'customer_mail',
+          fromPriority: d.fromPriority,
+          toPriority: d.toPriority,
+          wasClosed: audit.fromStatus === 'closed',
+        },
       };
     case 'requeue':
       if (d.reason !== 'unsatisfied') return undefined;
       return {
         type: 'ComplaintReopened',
-        data: { via: 'unsatisfied_follow_up', fromPriority: d.fromPriority, toPriority: d.toPriority },
+        data: {
+          via: 'unsatisfied_follow_up',
+          fromPriority: d.fromPriority,
+          toPriority: d.toPriority,
+          wasClosed: false,
+        },
       };
     case 'close':
       return { type: 'ComplaintClosed', data: { reason: d.reason, mergedInto: d.mergedInto } };

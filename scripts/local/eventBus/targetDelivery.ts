@@ -22,8 +22,8 @@ export interface DeliveryOptions {
 
 /**
  * Delivers the log to one target, in log order, at least once: its cursor (the count of events handled)
- * is written durably after each event, so a crash repeats at most the event in hand (consumers dedupe on
- * the event id). A failing event is retried, then written to the target's dead-letter folder and
+ * is written durably each time it has caught up, so a crash repeats at most the events since (consumers
+ * dedupe on the event id). A failing event is retried, then written to the target's dead-letter folder and
  * passed; each target has its own loop, so a slow or failing target never holds up the bus or others.
  */
 export class TargetDelivery {
@@ -78,15 +78,23 @@ export class TargetDelivery {
 
   private async run() {
     this.wake = false;
+    let saved = this.cursor;
     while (!this.closed && this.cursor < this.log.events.length) {
       const event = this.log.events[this.cursor] as BusEvent;
       const wanted =
         !this.target.detailTypes?.length || this.target.detailTypes.includes(event['detail-type']);
       if (wanted) await this.deliverWithRetries(event);
-      if (this.closed) return;
+      if (this.closed) break;
       this.cursor += 1;
-      await writeDurably(this.cursorFile, String(this.cursor));
+      // The cursor is saved once caught up (or every 100 events): a crash repeats at most those.
+      if (this.cursor - saved >= 100) saved = await this.saveCursor();
     }
+    if (this.cursor !== saved) await this.saveCursor();
+  }
+
+  private async saveCursor() {
+    await writeDurably(this.cursorFile, String(this.cursor));
+    return this.cursor;
   }
 
   private async deliverWithRetries(event: BusEvent) {
