@@ -166,13 +166,20 @@ export class ComplaintsStack extends Stack {
       access: accessOf('api'),
       environment,
     });
-    const domainEvents = new DomainEvents(this, 'DomainEvents', { table: this.table, environment });
+    const domainEvents = new DomainEvents(this, 'DomainEvents', {
+      table: this.table,
+      environment,
+      digestRecipients: props.digestRecipients.length
+        ? props.digestRecipients
+        : (props.notifications.manager ?? []),
+    });
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
       ...Object.values(workflowFunctions),
       domainEvents.publisher,
       domainEvents.reportProjector,
+      domainEvents.weeklyDigest,
     ];
 
     this.agentApi = new AgentApi(this, 'AgentApi', {

@@ -1,9 +1,12 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { eventSource } from '../../functions/core/events/domainEvents';
@@ -14,6 +17,8 @@ export interface DomainEventsProps {
   /** The complaints table, with its stream enabled. */
   table: ITable;
   environment: Record<string, string>;
+  /** Who receives the weekly insights digest; none: its schedule is deployed disabled. */
+  digestRecipients: string[];
 }
 
 /**
@@ -30,6 +35,8 @@ export class DomainEvents extends Construct {
   readonly reportProjector: HandlerFunction;
   /** Events the report projector failed on after EventBridge's retries: must stay empty. */
   readonly projectionFailures: Queue;
+  /** Mails the weekly insights digest, on a schedule. */
+  readonly weeklyDigest: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: DomainEventsProps) {
     super(scope, id);
@@ -106,6 +113,45 @@ export class DomainEvents extends Construct {
           deadLetterQueue: this.projectionFailures,
         }),
       ],
+    });
+
+    this.weeklyDigest = new HandlerFunction(scope, 'WeeklyDigestFn', {
+      entry: 'functions/handlers/weeklyDigest.ts',
+      description: 'Mails the weekly insights digest (recurring issues, SLA, at-risk customers, CSAT)',
+      access: accessOf('weeklyDigest'),
+      environment: { ...props.environment, DIGEST_RECIPIENTS: props.digestRecipients.join(',') },
+    });
+    const digestFailures = new Queue(this, 'DigestFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(digestFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'It is itself the dead-letter queue of the weekly digest schedule.',
+    });
+    const schedulerRole = new Role(this, 'DigestSchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    const digestFn = Stack.of(this).getLogicalId(this.weeklyDigest.node.defaultChild as CfnElement);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${digestFn}.Arn>:*]`,
+      reason: 'Invoking this one function and its versions/aliases (":*"), as the schedule target grants it.',
+    });
+    new Schedule(this, 'WeeklyDigestSchedule', {
+      description: 'Weekly insights digest, Mondays 07:00 in Berlin',
+      schedule: ScheduleExpression.cron({
+        minute: '0',
+        hour: '7',
+        weekDay: 'MON',
+        timeZone: TimeZone.EUROPE_BERLIN,
+      }),
+      target: new LambdaInvoke(this.weeklyDigest, {
+        role: schedulerRole,
+        retryAttempts: 3,
+        deadLetterQueue: digestFailures,
+      }),
+      enabled: props.digestRecipients.length > 0,
     });
   }
 }

@@ -54,6 +54,7 @@ const expectedActions: Record<string, string[]> = {
     'sqs:SendMessage',
   ],
   ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
+  WeeklyDigestFn: [...dynamo('Query'), ...sendMail],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -81,6 +82,7 @@ const expectedPartitions: Record<string, string[]> = {
   // Reads the stream only: no item of the table.
   PublishEventsFn: [],
   ProjectReportsFn: ['REPORT'],
+  WeeklyDigestFn: ['REPORT'],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -202,7 +204,14 @@ describe('function roles', () => {
 describe('functionAccess', () => {
   it('declares every workflow step, intake, the API and the event publisher', () => {
     expect(Object.keys(functionAccess).sort()).toEqual(
-      [...Object.keys(workflowSteps), 'intake', 'api', 'publishEvents', 'projectReports'].sort(),
+      [
+        ...Object.keys(workflowSteps),
+        'intake',
+        'api',
+        'publishEvents',
+        'projectReports',
+        'weeklyDigest',
+      ].sort(),
     );
   });
 
