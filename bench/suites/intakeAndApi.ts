@@ -5,20 +5,24 @@ import { measureDynamoDbLocalStart, measurePutItemCeiling } from '../dynamoCeili
 import { measureIntake } from '../intake';
 import { measureCorpusIntake, measureDuplicateDelivery } from '../mailIntake';
 import type { Figure } from '../report';
-import { runSuite, scaled } from '../suite';
+import { progress, runSuite, scaled } from '../suite';
 
 /**
- * Intake (simple and corpus mix), the DynamoDB Local ceiling of the same run and its start time,
- * duplicate delivery, API latency.
+ * Intake (simple and corpus mix) with its DynamoDB requests counted and its implied ceiling, the
+ * DynamoDB Local ceiling of the same run and its start time, duplicate delivery, API latency.
  */
-await runSuite({ profile: 'standard' }, async (stack) => {
+await runSuite({ profile: 'standard' }, async (stack, meter) => {
   const figures: Figure[] = [];
-  figures.push(...(await measureIntake(stack, scaled(500))));
+  progress('intake');
+  figures.push(...(await measureIntake(stack, meter, scaled(500))));
+  progress('corpus-mix intake');
   figures.push(...(await measureCorpusIntake(stack, scaled(500))));
+  progress('DynamoDB Local ceiling');
   figures.push(
     ...(await measurePutItemCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', scaled(2000))),
   );
   figures.push(...(await measureDynamoDbLocalStart()));
+  progress('duplicate delivery');
   figures.push(...(await measureDuplicateDelivery(stack, scaled(1000), 5)));
   const store = new DynamoComplaintStore(
     'Complaints',
@@ -26,6 +30,7 @@ await runSuite({ profile: 'standard' }, async (stack) => {
   );
   const id = (await store.queue('tier1', { limit: 1 })).items[0]?.id as string;
   const url = `${stack.endpoints.api.url}/complaints/${id}`;
+  progress('GET /complaints/{id} at 100 req/s');
   figures.push(
     ...(await measureRoute('GET /complaints/{id}', url, stack.endpoints.tokens.tier1, 100, scaled(10))),
   );

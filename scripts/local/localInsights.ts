@@ -10,7 +10,8 @@ export interface LocalInsightsOptions {
   region: string;
   account: string;
   tableName: string;
-  dynamoEndpoint: string;
+  /** DynamoDB Local, whose stream the publisher reads. */
+  streamEndpoint: string;
   targets: BusTarget[];
   retryDelaysMs?: number[];
 }
@@ -43,7 +44,7 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
   try {
     const publisher = await import('../../functions/handlers/publishEvents');
     const poller = await startStreamPoller({
-      endpoint: options.dynamoEndpoint,
+      endpoint: options.streamEndpoint,
       region: options.region,
       tableName: options.tableName,
       checkpointFile: join(options.dataDir, 'events', 'stream-checkpoint.json'),
