@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { weeksUpTo } from '../../functions/application/insights/reports';
+import { renderDigest } from '../../functions/core/reports/digest';
+import { bucketOf, durationBuckets, medianOf, weekOf } from '../../functions/core/reports/projection';
+import { recurringRows } from '../../functions/core/reports/reports';
+
+describe('report figures', () => {
+  it('put durations in histogram buckets and read the median as its bucket edge', () => {
+    expect(bucketOf(0)).toBe(0);
+    expect(bucketOf(300)).toBe(0);
+    expect(bucketOf(301)).toBe(1);
+    expect(bucketOf(10 ** 9)).toBe(durationBuckets.length);
+    expect(medianOf([])).toBeNull();
+    expect(medianOf([1, 0, 3])).toBe(durationBuckets[2]);
+    expect(medianOf([2, 0, 2])).toBe(durationBuckets[0]);
+  });
+
+  it('count weeks from their Monday (UTC)', () => {
+    expect(weekOf('2026-11-29T23:59:59Z')).toBe('2026-11-23');
+    expect(weekOf('2026-11-30T00:00:00Z')).toBe('2026-11-30');
+    expect(weeksUpTo('2026-11-29', 3)).toEqual(['2026-11-09', '2026-11-16', '2026-11-23']);
+  });
+
+  it('flag a spike: at least three in the last week and twice the weeks before', () => {
+    const weeks = ['2026-11-09', '2026-11-16', '2026-11-23'];
+    const item = (week: string, pair: string, n: number) => ({
+      key: `WEEK#${week}#${pair}`,
+      figures: { resolutions: n },
+    });
+    const rows = recurringRows(
+      [
+        item('2026-11-09', 'delivery#carrier_delay', 1),
+        item('2026-11-16', 'delivery#carrier_delay', 2),
+        item('2026-11-23', 'delivery#carrier_delay', 3),
+        item('2026-11-09', 'billing#billing_error', 2),
+        item('2026-11-23', 'billing#billing_error', 2),
+      ],
+      weeks,
+    );
+    expect(rows.map((r) => [r.category, r.total, r.baseline, r.spike])).toEqual([
+      ['delivery', 6, 1.5, true],
+      ['billing', 4, 1, false],
+    ]);
+  });
+
+  it('render the digest with its chart and figures, and nothing about any customer', () => {
+    const mail = renderDigest({
+      week: '2026-11-23',
+      weeks: ['2026-11-16', '2026-11-23'],
+      recurring: recurringRows(
+        [{ key: 'WEEK#2026-11-23#delivery#carrier_delay', figures: { resolutions: 4 } }],
+        ['2026-11-16', '2026-11-23'],
+      ),
+      sla: [],
+      slaWeekBefore: [],
+      atRiskCustomers: 2,
+      csat: [],
+    });
+    expect(mail.subject).toBe('Complaints insights, week of 2026-11-23');
+    expect(mail.html).toContain('<svg');
+    expect(mail.text).toContain('delivery / carrier_delay: 4 this week (baseline 0) SPIKE');
+    expect(mail.text).toContain('Customers at risk: 2');
+    expect(mail.html).not.toMatch(/@/);
+  });
+});
