@@ -114,7 +114,7 @@ export function renderDigest(f: DigestFigures): DigestMail {
     .join('');
   const figure = (label: string, value: string) =>
     `<td style="padding:8px 16px 8px 0"><div style="font-size:12px;color:#6b7280">${label}</div><div style="font-size:22px;font-weight:600">${value}</div></td>`;
-  const html = `<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#111827;max-width:600px">
+  const html = `<!doctype html><html lang="en"><body style="font-family:Arial,Helvetica,sans-serif;color:#111827;max-width:600px">
 <h2 style="margin-bottom:4px">${escapeXml(subject)}</h2>
 <table><tr>${figure('Resolved within SLA', `${percent(resolution)}${trendOf(resolution, resolutionBefore)}`)}${figure('First response within SLA', percent(response))}${figure('SLA breaches', String(breaches))}${figure('Customers at risk', String(f.atRiskCustomers))}${figure('CSAT this week', percent(csatWeek?.csat ?? null))}</tr></table>
 <h3>Top recurring issues</h3>
