@@ -7,7 +7,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   BillingMode,
@@ -28,6 +28,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
+import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
@@ -180,6 +181,7 @@ export class ComplaintsStack extends Stack {
       domainEvents.publisher,
       domainEvents.reportProjector,
       domainEvents.weeklyDigest,
+      domainEvents.queueMetrics,
     ];
 
     this.agentApi = new AgentApi(this, 'AgentApi', {
@@ -260,6 +262,23 @@ export class ComplaintsStack extends Stack {
       ],
     });
 
+    const business = (name: string, statistic: string, period: Duration, queue?: string) =>
+      new Metric({
+        namespace: businessNamespace,
+        metricName: name,
+        statistic,
+        period,
+        dimensionsMap: { service: 'complaints', ...(queue ? { queue } : {}) },
+      });
+    const slaBreachRate = new MathExpression({
+      expression: 'IF(opened > 0, breaches / opened, 0)',
+      usingMetrics: {
+        breaches: business('SlaBreaches', 'Sum', Duration.hours(1)),
+        opened: business('ComplaintsOpened', 'Sum', Duration.hours(1)),
+      },
+      label: 'SLA breaches per complaint opened',
+      period: Duration.hours(1),
+    });
     new Monitoring(this, 'Monitoring', {
       alarmEmail: props.alarmEmail,
       managerEmails: props.notifications.manager ?? [],
@@ -273,6 +292,32 @@ export class ComplaintsStack extends Stack {
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
         EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
         ReportProjectionFailures: domainEvents.projectionFailures.metricApproximateNumberOfMessagesVisible(),
+      },
+      businessGraphs: {
+        SlaBreachRate: slaBreachRate,
+        Escalations: business('Escalations', 'Sum', Duration.hours(1)),
+        QueueDepth: business('QueueDepth', 'Maximum', Duration.minutes(5), 'tier1'),
+        OldestWaitingHours: new MathExpression({
+          expression: 'MAX([t1, t2, t3, m]) / 3600',
+          usingMetrics: Object.fromEntries(
+            (['t1', 't2', 't3', 'm'] as const).map((id, i) => [
+              id,
+              business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), agentRoles[i]),
+            ]),
+          ),
+          label: 'Oldest waiting complaint (hours)',
+          period: Duration.minutes(5),
+        }),
+      },
+      // Wake a manager: a quarter of the complaints opened in two consecutive hours breached their SLA,
+      // or a complaint has waited in the manager's queue (a failed step) for more than four hours.
+      managerThresholds: {
+        SlaBreachRateHigh: { metric: slaBreachRate, threshold: 0.25, evaluationPeriods: 2 },
+        ManagerQueueWaiting: {
+          metric: business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), 'manager'),
+          threshold: 4 * 3600,
+          evaluationPeriods: 1,
+        },
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.

@@ -134,6 +134,8 @@ export const functionAccess = {
   publishEvents: { table: [] },
   // The report counters and the marker of each event counted (one transaction per event).
   projectReports: { table: [{ actions: ['PutItem', 'UpdateItem'], partitions: ['REPORT'] }] },
+  // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
+  queueMetrics: { table: [], indexes: ['queue'] },
   // Reads the report counters, mails the product and business addresses.
   weeklyDigest: { table: [{ actions: ['Query'], partitions: ['REPORT'] }], sendsMail: true },
   api: {

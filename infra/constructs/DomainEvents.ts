@@ -37,6 +37,8 @@ export class DomainEvents extends Construct {
   readonly projectionFailures: Queue;
   /** Mails the weekly insights digest, on a schedule. */
   readonly weeklyDigest: HandlerFunction;
+  /** Measures the queues (depth, oldest waiting) every five minutes. */
+  readonly queueMetrics: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: DomainEventsProps) {
     super(scope, id);
@@ -152,6 +154,24 @@ export class DomainEvents extends Construct {
         deadLetterQueue: digestFailures,
       }),
       enabled: props.digestRecipients.length > 0,
+    });
+
+    this.queueMetrics = new HandlerFunction(scope, 'QueueMetricsFn', {
+      entry: 'functions/handlers/queueMetrics.ts',
+      description: 'Every 5 minutes: queue depth and oldest waiting complaint per queue (EMF metrics)',
+      access: accessOf('queueMetrics'),
+      environment: props.environment,
+    });
+    const metricsFn = Stack.of(this).getLogicalId(this.queueMetrics.node.defaultChild as CfnElement);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${metricsFn}.Arn>:*]`,
+      reason: 'Invoking this one function and its versions/aliases (":*"), as the schedule target grants it.',
+    });
+    new Schedule(this, 'QueueMetricsSchedule', {
+      description: 'Queue depth and oldest waiting complaint, every five minutes',
+      schedule: ScheduleExpression.rate(Duration.minutes(5)),
+      // A missed measurement is replaced by the next one five minutes later: no retries, no queue.
+      target: new LambdaInvoke(this.queueMetrics, { role: schedulerRole, retryAttempts: 0 }),
     });
   }
 }

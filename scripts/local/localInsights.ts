@@ -26,6 +26,9 @@ export const eventBusName = 'ComplaintEvents';
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
+  process.env.EVENT_BUS_NAME = eventBusName;
+  // No CloudWatch locally: the business metrics (embedded metric format log lines) stay off unless asked for.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   // The reports consumer, as the stack's rule targets it on AWS (an in-process Lambda here).
   const reports = await import('../../functions/handlers/projectReports');
   const bus = await startLocalEventBus({
@@ -39,7 +42,6 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     logger,
   });
-  process.env.EVENT_BUS_NAME = eventBusName;
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
   try {
     const publisher = await import('../../functions/handlers/publishEvents');

@@ -55,6 +55,7 @@ const expectedActions: Record<string, string[]> = {
   ],
   ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
   WeeklyDigestFn: [...dynamo('Query'), ...sendMail],
+  QueueMetricsFn: [...dynamo('Query')],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -83,6 +84,7 @@ const expectedPartitions: Record<string, string[]> = {
   PublishEventsFn: [],
   ProjectReportsFn: ['REPORT'],
   WeeklyDigestFn: ['REPORT'],
+  QueueMetricsFn: [],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -211,6 +213,7 @@ describe('functionAccess', () => {
         'publishEvents',
         'projectReports',
         'weeklyDigest',
+        'queueMetrics',
       ].sort(),
     );
   });

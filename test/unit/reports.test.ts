@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { weeksUpTo } from '../../functions/application/insights/reports';
+import { addToGauge } from '../../functions/core/reports/businessMetrics';
 import { renderDigest } from '../../functions/core/reports/digest';
 import { bucketOf, durationBuckets, medianOf, weekOf } from '../../functions/core/reports/projection';
 import { recurringRows } from '../../functions/core/reports/reports';
@@ -61,5 +62,22 @@ describe('report figures', () => {
     expect(mail.text).toContain('delivery / carrier_delay: 4 this week (baseline 0) SPIKE');
     expect(mail.text).toContain('Customers at risk: 2');
     expect(mail.html).not.toMatch(/@/);
+  });
+
+  it('measure a queue: its depth and how long its longest-waiting complaint has waited', () => {
+    const now = new Date('2026-11-30T12:00:00Z');
+    const gauge = addToGauge(
+      addToGauge(
+        { queue: 'tier1', depth: 0, oldestWaitingSeconds: 0 },
+        [{ waitingSince: '2026-11-30T11:00:00Z', updatedAt: '2026-11-30T11:30:00Z' }],
+        now,
+      ),
+      [
+        { updatedAt: '2026-11-30T09:00:00Z' },
+        { waitingSince: '2026-11-30T13:00:00Z', updatedAt: '2026-11-30T13:00:00Z' },
+      ],
+      now,
+    );
+    expect(gauge).toEqual({ queue: 'tier1', depth: 3, oldestWaitingSeconds: 3 * 3600 });
   });
 });
