@@ -1,5 +1,4 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DynamoReportStore } from '../adapters/reportStore';
 import {
   atRiskReport,
   csatReport,
@@ -7,7 +6,6 @@ import {
   slaReport,
   workloadReport,
 } from '../application/insights/reports';
-import { config } from '../shared/config';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { json } from './problem';
 import {
@@ -17,12 +15,6 @@ import {
   recurringReportQuerySchema,
   slaReportQuerySchema,
 } from './reportSchemas';
-
-let reports: DynamoReportStore | undefined;
-const deps = () => {
-  reports ??= new DynamoReportStore(config().tableName);
-  return { reports };
-};
 
 const query = (ctx: RouteContext) => ctx.event.queryStringParameters ?? {};
 
@@ -57,13 +49,13 @@ function answer(ctx: RouteContext, report: { rows: readonly object[] }, csvRows?
 /** GET /reports/sla: first-response and resolution compliance, medians and breaches per group. */
 export const getSlaReport: RouteHandler = async (ctx) => {
   const q = slaReportQuerySchema.parse(query(ctx));
-  return answer(ctx, await slaReport(deps(), { ...rangeOf(q, ctx.now()), groupBy: q.groupBy }));
+  return answer(ctx, await slaReport(ctx.services, { ...rangeOf(q, ctx.now()), groupBy: q.groupBy }));
 };
 
 /** GET /reports/recurring: category × root cause per week, spikes flagged. */
 export const getRecurringReport: RouteHandler = async (ctx) => {
   const q = recurringReportQuerySchema.parse(query(ctx));
-  const report = await recurringReport(deps(), {
+  const report = await recurringReport(ctx.services, {
     to: q.to ?? ctx.now().toISOString().slice(0, 10),
     weeks: q.weeks,
   });
@@ -77,13 +69,13 @@ export const getRecurringReport: RouteHandler = async (ctx) => {
 /** GET /reports/at-risk: customers with risk signals, unsatisfied follow-ups or reopened complaints. */
 export const getAtRiskReport: RouteHandler = async (ctx) => {
   noQuerySchema.parse(query(ctx));
-  return answer(ctx, await atRiskReport(deps()));
+  return answer(ctx, await atRiskReport(ctx.services));
 };
 
 /** GET /reports/csat: satisfaction per week and over the range. */
 export const getCsatReport: RouteHandler = async (ctx) => {
   const q = csatReportQuerySchema.parse(query(ctx));
-  const report = await csatReport(deps(), rangeOf(q, ctx.now()));
+  const report = await csatReport(ctx.services, rangeOf(q, ctx.now()));
   return answer(
     ctx,
     report,
@@ -94,5 +86,5 @@ export const getCsatReport: RouteHandler = async (ctx) => {
 /** GET /reports/workload: open complaints per tier, resolutions and handling time per tier and agent. */
 export const getWorkloadReport: RouteHandler = async (ctx) => {
   noQuerySchema.parse(query(ctx));
-  return answer(ctx, await workloadReport(deps()));
+  return answer(ctx, await workloadReport(ctx.services));
 };

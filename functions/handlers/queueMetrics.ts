@@ -1,22 +1,23 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoComplaintStore } from '../adapters/complaintStore';
+import type { Deps } from '../application/deps';
 import { measureQueues } from '../application/insights/queueMetrics';
+import { lambdaHandler } from '../composition/lambda';
 import { businessNamespace } from '../core/reports/businessMetrics';
-import { config } from '../shared/config';
-
-const metrics = new Metrics({ namespace: businessNamespace, serviceName: 'complaints' });
-const store = new DynamoComplaintStore(config().tableName);
 
 /**
  * Scheduled every five minutes: queue depth and the age of the oldest waiting complaint per queue, as
- * CloudWatch metrics in the embedded metric format (one log line each, no PutMetricData call).
+ * CloudWatch metrics in the embedded metric format (log lines, no PutMetricData call).
  */
-export async function handler() {
-  for (const gauge of await measureQueues({ store }, new Date())) {
-    const single = metrics.singleMetric();
-    single.addDimension('queue', gauge.queue);
-    single.addMetric('QueueDepth', MetricUnit.Count, gauge.depth);
-    single.addMetric('OldestWaitingSeconds', MetricUnit.Seconds, gauge.oldestWaitingSeconds);
-  }
-  metrics.publishStoredMetrics();
-}
+export const createHandler = (deps: Deps) => {
+  const metrics = new Metrics({ namespace: businessNamespace, serviceName: deps.settings.serviceName });
+  return async (): Promise<void> => {
+    for (const gauge of await measureQueues(deps, deps.clock())) {
+      const single = metrics.singleMetric();
+      single.addDimension('queue', gauge.queue);
+      single.addMetric('QueueDepth', MetricUnit.Count, gauge.depth);
+      single.addMetric('OldestWaitingSeconds', MetricUnit.Seconds, gauge.oldestWaitingSeconds);
+    }
+  };
+};
+
+export const handler = lambdaHandler(createHandler);

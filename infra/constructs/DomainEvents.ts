@@ -9,6 +9,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { settingNames } from '../../functions/application/settings';
 import { eventSource } from '../../functions/core/events/domainEvents';
 import { accessOf } from '../functionAccess';
 import { HandlerFunction } from './HandlerFunction';
@@ -63,7 +64,7 @@ export class DomainEvents extends Construct {
       entry: 'functions/handlers/publishEvents.ts',
       description: 'Table stream to EventBridge: one domain event per committed audit item',
       access: accessOf('publishEvents'),
-      environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName },
+      environment: { ...props.environment, [settingNames.eventBusName]: this.bus.eventBusName },
     });
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
@@ -121,7 +122,10 @@ export class DomainEvents extends Construct {
       entry: 'functions/handlers/weeklyDigest.ts',
       description: 'Mails the weekly insights digest (recurring issues, SLA, at-risk customers, CSAT)',
       access: accessOf('weeklyDigest'),
-      environment: { ...props.environment, DIGEST_RECIPIENTS: props.digestRecipients.join(',') },
+      environment: {
+        ...props.environment,
+        [settingNames.digestRecipients]: props.digestRecipients.join(','),
+      },
     });
     const digestFailures = new Queue(this, 'DigestFailures', {
       enforceSSL: true,

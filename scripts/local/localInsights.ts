@@ -1,6 +1,12 @@
 import { join } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgePublisher } from '../../functions/adapters/eventBus';
+import type { Deps } from '../../functions/application/deps';
+import { createProjector } from '../../functions/handlers/projectReports';
+import { createPublisher } from '../../functions/handlers/publishEvents';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
+import { localAwsConfig } from './localAws';
 import { startStreamPoller } from './streamPoller';
 
 export interface LocalInsightsOptions {
@@ -12,6 +18,8 @@ export interface LocalInsightsOptions {
   tableName: string;
   /** DynamoDB Local, whose stream the publisher reads. */
   streamEndpoint: string;
+  /** The stack's dependencies (the report counters, clock and logger of the consumers). */
+  deps: Deps;
   targets: BusTarget[];
   retryDelaysMs?: number[];
 }
@@ -20,17 +28,15 @@ export interface LocalInsightsOptions {
 export const eventBusName = 'ComplaintEvents';
 
 /**
- * The domain-event path, locally: the table's stream (DynamoDB Local) read by the same publisher handler
- * Lambda runs on AWS, putting events on a local EventBridge bus (`<dataDir>/events/`) that delivers to
- * its targets: the reports consumer, then any others. Sets the publisher's environment (bus name, EventBridge endpoint) before loading it.
+ * The domain-event path, locally: the table's stream (DynamoDB Local) read by the same publisher
+ * handler Lambda runs on AWS, putting events with the real EventBridge client on a local bus
+ * (`<dataDir>/events/`) that delivers to its targets: the report projector (as the stack's rule
+ * targets it; no CloudWatch here, so no business metrics), then any others.
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
-  process.env.EVENT_BUS_NAME = eventBusName;
-  // No CloudWatch locally: the business metrics (embedded metric format log lines) stay off unless asked for.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  // The reports consumer, as the stack's rule targets it on AWS (an in-process Lambda here).
-  const reports = await import('../../functions/handlers/projectReports');
+  const { deps } = options;
+  const project = createProjector({ reports: deps.reports, clock: deps.clock });
   const bus = await startLocalEventBus({
     dir: join(options.dataDir, 'events'),
     busName: eventBusName,
@@ -38,19 +44,21 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     account: options.account,
     host: options.host,
     port: options.port,
-    targets: [{ name: 'reports', handler: (e) => reports.handler(e as never) }, ...options.targets],
+    targets: [{ name: 'reports', handler: (e) => project(e) }, ...options.targets],
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     logger,
   });
-  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
   try {
-    const publisher = await import('../../functions/handlers/publishEvents');
+    const publish = createPublisher({
+      bus: new EventBridgePublisher(eventBusName, new EventBridgeClient(localAwsConfig(bus.endpoint))),
+      logger: deps.logger,
+    });
     const poller = await startStreamPoller({
       endpoint: options.streamEndpoint,
       region: options.region,
       tableName: options.tableName,
       checkpointFile: join(options.dataDir, 'events', 'stream-checkpoint.json'),
-      handler: publisher.handler,
+      handler: publish,
       logger,
     });
     return {
