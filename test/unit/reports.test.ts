@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { OutboundMail, ReportStore } from '../../functions/adapters/ports';
 import { weeksUpTo } from '../../functions/application/insights/reports';
+import { sendWeeklyDigest } from '../../functions/application/insights/weeklyDigest';
 import { addToGauge } from '../../functions/core/reports/businessMetrics';
 import { renderDigest } from '../../functions/core/reports/digest';
 import { bucketOf, durationBuckets, medianOf, weekOf } from '../../functions/core/reports/projection';
@@ -79,5 +81,37 @@ describe('report figures', () => {
       now,
     );
     expect(gauge).toEqual({ queue: 'tier1', depth: 3, oldestWaitingSeconds: 3 * 3600 });
+  });
+
+  it('mail the digest of the week that ended, read from the counters of its range', async () => {
+    const asked: string[] = [];
+    const reports: ReportStore = {
+      apply: async () => true,
+      counters: async (report, from, to) => {
+        asked.push(`${report} ${from ?? ''}..${to ?? ''}`);
+        if (report === 'RECURRING') {
+          return [{ key: 'WEEK#2026-11-23#delivery#carrier_delay', figures: { resolutions: 5 } }];
+        }
+        if (report === 'ATRISK')
+          return [{ key: 'CUSTOMER#cus-1', figures: { reasons: new Set(['reopened']) } }];
+        return [];
+      },
+    };
+    const sent: OutboundMail[] = [];
+    const mailer = { send: async (m: OutboundMail) => (sent.push(m), 'ses-1') };
+    const digest = await sendWeeklyDigest(
+      { reports, mailer, recipients: ['product@acme.test'] },
+      new Date('2026-12-01T07:00:00Z'),
+    );
+    expect(digest.week).toBe('2026-11-23');
+    expect(asked).toContain('SLA#tier#1 DAY#2026-11-23..DAY#2026-11-29');
+    expect(asked).toContain('RECURRING WEEK#2026-10-05..WEEK#2026-11-23#~');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      to: ['product@acme.test'],
+      subject: 'Complaints insights, week of 2026-11-23',
+    });
+    expect(sent[0]?.text).toContain('delivery / carrier_delay: 5 this week');
+    expect(sent[0]?.text).toContain('Customers at risk: 1');
   });
 });
