@@ -137,19 +137,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     }
   }
 
+  let shards: Shard[] = [];
+  let listedAt = 0;
   async function pollOnce(): Promise<boolean> {
-    const shards: Shard[] = [];
-    let start: string | undefined;
-    do {
-      const out = await streams.send(
-        new DescribeStreamCommand({
-          StreamArn: streamArn,
-          ...(start ? { ExclusiveStartShardId: start } : {}),
-        }),
-      );
-      shards.push(...(out.StreamDescription?.Shards ?? []));
-      start = out.StreamDescription?.LastEvaluatedShardId;
-    } while (start);
+    // The shard list changes only when a shard closes (every few hours on AWS): listed every few seconds.
+    if (Date.now() - listedAt > 3_000) {
+      shards = await listShards();
+      listedAt = Date.now();
+    }
     const known = new Set(shards.map((s) => s.ShardId));
     let progressed = false;
     for (const shard of shards) {
@@ -161,6 +156,22 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       if (await pollShard(shard)) progressed = true;
     }
     return progressed;
+  }
+
+  async function listShards(): Promise<Shard[]> {
+    const listed: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const out = await streams.send(
+        new DescribeStreamCommand({
+          StreamArn: streamArn,
+          ...(start ? { ExclusiveStartShardId: start } : {}),
+        }),
+      );
+      listed.push(...(out.StreamDescription?.Shards ?? []));
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    return listed;
   }
 
   let current: Promise<void> | undefined;
@@ -178,7 +189,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     if (!progressed) {
       for (const resolve of idleWaiters.splice(0)) resolve();
     }
-    if (!closed) timer = setTimeout(loop, progressed ? 0 : (options.intervalMs ?? 100));
+    if (!closed) timer = setTimeout(loop, progressed ? 0 : (options.intervalMs ?? 500));
   };
   timer = setTimeout(loop, 0);
 
