@@ -7,12 +7,12 @@ import { figuresMarker } from './suite';
  * `npm run bench`: runs each suite in its own process on a fresh local stack and prints one table and
  * one JSON document. `BENCH_SCALE=0.2` scales the sizes down; `BENCH_SUITES=lifecycle` picks suites.
  */
-const suites = ['intakeAndApi', 'lifecycle', 'api'];
+const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'api'];
 const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
 
 /** Runs a suite with its progress (stderr) passed through; resolves with its stdout. */
 function run(suite: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `bench/suites/${suite}.ts`], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', `bench/suites/${suite}.ts`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,
   });

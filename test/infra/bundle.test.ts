@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import HolidaysParser from 'date-holidays-parser';
-import { type BuildOptions, build } from 'esbuild';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import holidayData from '../../functions/core/holidayData.json';
 import {
@@ -13,35 +13,13 @@ import {
 } from '../../functions/core/holidays';
 import { repoRoot } from '../../infra/appContext';
 import { lambdaBundling } from '../../infra/constructs/HandlerFunction';
+import { lambdaEsbuildOptions as esbuildOptions } from '../../infra/constructs/lambdaEsbuildOptions';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
 // only; the bundles carry moment-timezone without its zone database and stand-ins for the
 // astronomical calendars, so their holidays must be checked against the sources'. The bundle is built
-// by esbuild with the options NodejsFunction passes it for `lambdaBundling`.
-
-/** esbuild options equivalent to the NodejsFunction bundling options (its CLI flags, as the JS API). */
-const esbuildOptions: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: lambdaBundling.format,
-  target: lambdaBundling.target,
-  mainFields: [...lambdaBundling.mainFields],
-  external: [...lambdaBundling.externalModules],
-  minify: lambdaBundling.minify,
-  keepNames: lambdaBundling.keepNames,
-  sourcemap: lambdaBundling.sourceMap,
-  sourcesContent: lambdaBundling.sourcesContent,
-  banner: { js: lambdaBundling.banner },
-  // `--alias:from=to` arguments, resolved from the project root as NodejsFunction runs esbuild there.
-  alias: Object.fromEntries(
-    lambdaBundling.esbuildArgs['--alias'].map((arg) => [
-      arg.slice(0, arg.indexOf('=')),
-      arg.slice(arg.indexOf('=') + 1),
-    ]),
-  ),
-  absWorkingDir: repoRoot,
-};
+// by esbuild with the options NodejsFunction passes it for `lambdaBundling` (lambdaEsbuildOptions).
 
 // The escalate step throws ConflictError when an agent wrote the complaint in between; the bundle
 // entry re-exports the error classes beside the handler so that the test can construct them, and
