@@ -7,8 +7,15 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -25,14 +32,16 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
 import { apiScope } from '../functions/api/routes';
 import { settingNames } from '../functions/application/settings';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
+import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { AgentApi } from './constructs/AgentApi';
 import { AgentConsole } from './constructs/AgentConsole';
+import { DomainEvents } from './constructs/DomainEvents';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
@@ -88,6 +97,7 @@ export class ComplaintsStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: ttlAttribute,
+      stream: tableStreamView === 'NEW_IMAGE' ? StreamViewType.NEW_IMAGE : StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -182,11 +192,22 @@ export class ComplaintsStack extends Stack {
       access: accessOf('mailFeedback'),
       environment,
     });
+    const domainEvents = new DomainEvents(this, 'DomainEvents', {
+      table: this.table,
+      environment,
+      digestRecipients: props.digestRecipients.length
+        ? props.digestRecipients
+        : (props.notifications.manager ?? []),
+    });
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
       this.mailFeedbackHandler,
       ...Object.values(workflowFunctions),
+      domainEvents.publisher,
+      domainEvents.reportProjector,
+      domainEvents.weeklyDigest,
+      domainEvents.queueMetrics,
     ];
 
     // The console signs agents in: Cognito sends them back to it (plus any extra callback URLs).
@@ -324,6 +345,23 @@ export class ComplaintsStack extends Stack {
       ],
     });
 
+    const business = (name: string, statistic: string, period: Duration, queue?: string) =>
+      new Metric({
+        namespace: businessNamespace,
+        metricName: name,
+        statistic,
+        period,
+        dimensionsMap: { service: 'complaints', ...(queue ? { queue } : {}) },
+      });
+    const slaBreachRate = new MathExpression({
+      expression: 'IF(opened > 0, breaches / opened, 0)',
+      usingMetrics: {
+        breaches: business('SlaBreaches', 'Sum', Duration.hours(1)),
+        opened: business('ComplaintsOpened', 'Sum', Duration.hours(1)),
+      },
+      label: 'SLA breaches per complaint opened',
+      period: Duration.hours(1),
+    });
     new Monitoring(this, 'Monitoring', {
       alarmEmail: props.alarmEmail,
       managerEmails: props.notifications.manager ?? [],
@@ -336,6 +374,34 @@ export class ComplaintsStack extends Stack {
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
         MailFeedbackFailures: feedbackFailures.metricApproximateNumberOfMessagesVisible(),
+        EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
+        ReportProjectionFailures: domainEvents.projectionFailures.metricApproximateNumberOfMessagesVisible(),
+      },
+      businessGraphs: {
+        SlaBreachRate: slaBreachRate,
+        Escalations: business('Escalations', 'Sum', Duration.hours(1)),
+        QueueDepth: business('QueueDepth', 'Maximum', Duration.minutes(5), 'tier1'),
+        OldestWaitingHours: new MathExpression({
+          expression: 'MAX([t1, t2, t3, m]) / 3600',
+          usingMetrics: Object.fromEntries(
+            (['t1', 't2', 't3', 'm'] as const).map((id, i) => [
+              id,
+              business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), agentRoles[i]),
+            ]),
+          ),
+          label: 'Oldest waiting complaint (hours)',
+          period: Duration.minutes(5),
+        }),
+      },
+      // Wake a manager: a quarter of the complaints opened in two consecutive hours breached their SLA,
+      // or a complaint has waited in the manager's queue (a failed step) for more than four hours.
+      managerThresholds: {
+        SlaBreachRateHigh: { metric: slaBreachRate, threshold: 0.25, evaluationPeriods: 2 },
+        ManagerQueueWaiting: {
+          metric: business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), 'manager'),
+          threshold: 4 * 3600,
+          evaluationPeriods: 1,
+        },
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.
@@ -350,6 +416,7 @@ export class ComplaintsStack extends Stack {
     new CfnOutput(this, 'SupportAddress', { value: supportAddress, description: 'Where customers write' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: domainEvents.bus.eventBusName });
     new CfnOutput(this, 'UserPoolId', { value: this.agentApi.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.agentApi.client.userPoolClientId });
     new CfnOutput(this, 'AuthDomain', {

@@ -16,6 +16,7 @@ export const tablePartitions = [
   'AUTOMAIL',
   'QUARANTINE',
   'RECURRING',
+  'REPORT',
 ] as const;
 export type TablePartition = (typeof tablePartitions)[number];
 
@@ -143,6 +144,14 @@ export const functionAccess = {
       { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
     ],
   },
+  // Reads the table's stream through its event source mapping (granted with it), puts on the bus.
+  publishEvents: { table: [] },
+  // The report counters and the marker of each event counted (one transaction per event).
+  projectReports: { table: [{ actions: ['PutItem', 'UpdateItem'], partitions: ['REPORT'] }] },
+  // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
+  queueMetrics: { table: [], indexes: ['queue'] },
+  // Reads the report counters, mails the product and business addresses.
+  weeklyDigest: { table: [{ actions: ['Query'], partitions: ['REPORT'] }], sendsMail: true },
   api: {
     table: [
       ...mailIntake,
@@ -150,6 +159,8 @@ export const functionAccess = {
       // the recurring-issue windows and forgets the automatic-mail counters of the address.
       { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
+      // The manager reports read their counters.
+      { actions: ['Query'], partitions: ['REPORT'] },
     ],
     // Agent queues (queue), assignee lists and a sender's mail records (byAssignee), a customer's
     // complaints and the quarantine lists (byCustomer).

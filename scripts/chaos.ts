@@ -132,7 +132,8 @@ console.log(
       totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled
     }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions}, dead-lettered and redriven ${
       summary.redriven
-    } (report: ${values.report})`,
+    }; events: ${totals.eventsExpected} committed changes, ${totals.eventsMissing} missing, ` +
+    `${totals.eventsDuplicated} duplicated, ${totals.eventsWithoutChange} without a change (report: ${values.report})`,
 );
 process.exit(ok ? 0 : 1);
 
@@ -201,6 +202,8 @@ function printRow(r: RoundRow) {
         'stuck',
         'failed exec',
         'redriven',
+        'events missing',
+        'events doubled',
         'restart ms',
         'settle ms',
       ].join(' | '),
@@ -220,6 +223,8 @@ function printRow(r: RoundRow) {
       r.stuck,
       r.failedExecutions,
       r.redriven,
+      `${r.eventsMissing + r.eventsWithoutChange} of ${r.eventsExpected}`,
+      r.eventsDuplicated,
       r.restartMs,
       r.settleMs,
     ].join(' | '),

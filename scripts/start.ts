@@ -21,6 +21,7 @@ const env = z
     DYNAMODB_PORT: port(8000),
     STEPFUNCTIONS_PORT: port(8083),
     CONSOLE_PORT: port(3001),
+    EVENTS_PORT: port(8088),
   })
   .parse(process.env);
 
@@ -39,6 +40,7 @@ try {
       dynamodb: env.DYNAMODB_PORT,
       stepfunctions: env.STEPFUNCTIONS_PORT,
       console: env.CONSOLE_PORT,
+      events: env.EVENTS_PORT,
     },
   });
 } catch (e) {
@@ -57,6 +59,7 @@ Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   Mailbox (SES)     ${e.mailbox.url}   (sent mail: ${e.mailbox.url}/store)
   DynamoDB          ${e.dynamodb.endpoint}
   Step Functions    ${e.stepfunctions.endpoint}
+  Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

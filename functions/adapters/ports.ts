@@ -1,7 +1,9 @@
 import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complaint';
+import type { DomainEvent } from '../core/events/domainEvents';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
 import type { Undeliverable } from '../core/mail/sesFeedback';
 import type { AgentRole } from '../core/policy';
+import type { CounterUpdate } from '../core/reports/projection';
 
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
@@ -203,4 +205,24 @@ export interface QuarantineStore {
   fromSender(sender: string): Promise<QuarantinedMail[]>;
   /** Overwrites a record with its erased form, which is no longer filed under the sender. */
   replaceErased(mail: QuarantinedMail): Promise<void>;
+}
+
+/** Where domain events go (an EventBridge bus). */
+export interface EventPublisher {
+  /** Publishes the events (in order); returns those the bus did not accept. */
+  publish(events: DomainEvent[]): Promise<{ failed: DomainEvent[] }>;
+}
+
+/** One counter item of a report: its sort key and figures. */
+export interface CounterItem {
+  key: string;
+  figures: Record<string, unknown>;
+}
+
+/** The report counters, maintained from the domain events. */
+export interface ReportStore {
+  /** Applies an event's counter updates once: false when this event id was applied before. */
+  apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean>;
+  /** A report's counter items, in key order (within `from`..`to` of the sort key when given). */
+  counters(report: string, from?: string, to?: string): Promise<CounterItem[]>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import {
   complaintDetailSchema,
   complaintListSchema,
@@ -46,6 +47,9 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
     closeComplaint: { body: closeRequestSchema, response: complaintWriteSchema },
     showSurvey: { query: surveyQuerySchema },
     listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
+    slaReport: { query: slaReportQuerySchema },
+    recurringReport: { query: recurringReportQuerySchema },
+    csatReport: { query: csatReportQuerySchema },
   };
 
 const jsonSchema = (schema: Schema) =>
@@ -175,6 +179,7 @@ export function openApiDocument() {
           description: 'Success',
           content: {
             'application/json': spec?.response ? { schema: responseRef(spec.response) } : {},
+            ...(route.csv ? { 'text/csv': {} } : {}),
           },
         },
         '400': problemResponse('Invalid request (validation issues listed)'),

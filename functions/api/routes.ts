@@ -15,6 +15,8 @@ export interface RouteSpec {
   /** Why a public route needs no authorizer (the cdk-nag APIG4 acknowledgement). */
   publicBecause?: string;
   summary: string;
+  /** Also answers `text/csv` (the report's rows) when the client accepts it. */
+  csv?: true;
 }
 
 const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
@@ -143,6 +145,44 @@ export const apiRoutes = {
     path: '/quarantine/{id}/release',
     roles: ['manager'],
     summary: 'Release a held mail into normal intake, bypassing the quarantine rules (idempotent)',
+  },
+  slaReport: {
+    method: 'GET',
+    path: '/reports/sla',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'SLA compliance over whole UTC days from..to (default: the last 30), by tier, priority or category: first responses and resolutions within target, median times, breaches',
+  },
+  recurringReport: {
+    method: 'GET',
+    path: '/reports/recurring',
+    roles: ['manager'],
+    csv: true,
+    summary: 'Resolutions by category × root cause per ISO week, with spikes against the weeks before',
+  },
+  atRiskReport: {
+    method: 'GET',
+    path: '/reports/at-risk',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints',
+  },
+  csatReport: {
+    method: 'GET',
+    path: '/reports/csat',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'Customer satisfaction (follow-up calls, surveys, customer mail) per ISO week and over the range',
+  },
+  workloadReport: {
+    method: 'GET',
+    path: '/reports/workload',
+    roles: ['manager'],
+    csv: true,
+    summary: 'Open complaints per tier; resolutions and average handling time per tier and per agent',
   },
   openApi: {
     method: 'GET',

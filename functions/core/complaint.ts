@@ -1,3 +1,4 @@
+import { customerIdOf } from './customerId';
 import { InvalidTransitionError } from './errors';
 import type { Investigation } from './investigation';
 import type { Undeliverable } from './mail/sesFeedback';
@@ -304,6 +305,45 @@ export interface AuditEntry {
   toStatus: ComplaintStatus;
   version: number;
   details?: Record<string, unknown>;
+  /** The complaint's business facts at this change (state changes only): what its domain event carries. */
+  facts?: AuditFacts;
+}
+
+/**
+ * Ids and classifications of the complaint as a state change left it, recorded with the change so the
+ * domain event published from the audit item needs nothing else (no free text, no address).
+ */
+export interface AuditFacts {
+  tier: 1 | 2 | 3;
+  priority: Priority;
+  category?: string;
+  /** A stable customer id (never the address); the same after a GDPR erasure. */
+  customerId: string;
+  openedAt: string;
+  /** Risk signals the investigation found. */
+  riskSignals?: string[];
+  /** The SLA target in force before the change, and its due time. */
+  sla?: { target: string; dueAt: string };
+  /** Set when this change met the first-response target (the customer was answered for the first time). */
+  firstResponseAt?: string;
+}
+
+/** The facts of a complaint after a change (`before` tells whether the change answered the customer first). */
+export function auditFacts(before: Complaint | undefined, after: Complaint): AuditFacts {
+  const risks = after.investigation?.riskSignals.map((r) => r.signal) ?? [];
+  const clock = before?.sla ?? after.sla;
+  return {
+    tier: after.tier,
+    priority: after.priority,
+    ...(after.category ? { category: after.category } : {}),
+    customerId: customerIdOf(after.customerEmail),
+    openedAt: after.createdAt,
+    ...(risks.length > 0 ? { riskSignals: risks } : {}),
+    ...(clock ? { sla: { target: clock.target, dueAt: before?.slaDueAt ?? clock.dueAt } } : {}),
+    ...(!before?.firstResponseAt && after.firstResponseAt && before
+      ? { firstResponseAt: after.firstResponseAt }
+      : {}),
+  };
 }
 
 export interface TransitionResult {
@@ -426,6 +466,7 @@ export function transition(
     toStatus: to,
     version: next.version,
     ...(details ? { details } : {}),
+    facts: auditFacts(complaint, next),
   };
   return { complaint: next, audit };
 }

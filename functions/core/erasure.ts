@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Actor, Complaint, TimelineEntry, TransitionResult } from './complaint';
 import { transition } from './complaint';
+import { addressDigest } from './customerId';
 import type { InboundClaim, QuarantinedMail } from './mail/filing';
 
 /** What replaces erased free text (message texts and subjects, notes, the complaint subject). */
@@ -12,8 +12,7 @@ export const erasedText = '[erased]';
  * (RFC 2606) can never receive mail.
  */
 export function pseudonymFor(email: string): string {
-  const digest = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
-  return `erased-${digest}@invalid`;
+  return `erased-${addressDigest(email)}@invalid`;
 }
 
 /** Replaces every occurrence of the address (any case) in a string. */

@@ -44,6 +44,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
     'DYNAMODB_PORT',
     'STEPFUNCTIONS_PORT',
     'CONSOLE_PORT',
+    'EVENTS_PORT',
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], {
     cwd: repoRoot,

@@ -15,6 +15,7 @@ import { type AwsClients, buildDeps } from '../../functions/composition/buildDep
 import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
+import type { BusTarget } from './eventBus/targetDelivery';
 import { localAwsConfig } from './localAws';
 import type { LocalSend } from './mailboxSimulator';
 
@@ -23,7 +24,9 @@ export interface LocalStackOptions {
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
-  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console', number>>;
+  ports?: Partial<
+    Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events', number>
+  >;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
   /** Policy override (JSON), deep-merged into the profile, as `COMPLAINTS_POLICY` is on AWS. */
@@ -37,6 +40,10 @@ export interface LocalStackOptions {
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
   /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
   consoleSessionSeconds?: number;
+  /** More subscribers of the local event bus (HTTP endpoints or in-process handlers). */
+  eventTargets?: BusTarget[];
+  /** Waits between delivery attempts to a failing bus target (then its dead-letter folder). */
+  eventRetryDelaysMs?: number[];
   /** Wraps the intake and API handlers (the benchmark times every invocation). */
   wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
   /**
@@ -57,6 +64,8 @@ export interface LocalEndpoints {
   mailbox: { url: string };
   dynamodb: { endpoint: string };
   stepfunctions: { endpoint: string; stateMachineArn: string };
+  /** The local EventBridge bus (PutEvents) and its log (`GET <endpoint>/events?after=<n>`). */
+  events: { endpoint: string; busName: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -68,6 +77,11 @@ export interface LocalStack {
    * or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
+  /**
+   * Resolves when every change committed so far has been published and delivered to every bus target
+   * (or dead-lettered), for tests.
+   */
+  drainEvents(): Promise<void>;
   /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
   failed: Promise<never>;
   close(): Promise<void>;
@@ -325,6 +339,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const handlers = await localHandlers(deps);
     ready(handlers);
+    const { startLocalInsights } = await import('./localInsights');
+    const insights = await startLocalInsights({
+      dataDir,
+      host,
+      port: ports.events ?? 0,
+      region,
+      account,
+      tableName,
+      // Lambda's stream polling is no table request on AWS: past any front that counts them.
+      streamEndpoint: dynamo.endpoint,
+      deps,
+      targets: options.eventTargets ?? [],
+      ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
+    });
+    closers.push(() => insights.close());
 
     const intakeHandler = options.wrapEntryHandler?.('intake', handlers.intake) ?? handlers.intake;
     const smtp = await startSmtpIntake({
@@ -358,6 +387,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
+      events: { endpoint: insights.endpoint, busName: insights.busName },
       supportAddress,
       tokens,
     };
@@ -366,6 +396,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      drainEvents: () => insights.drain(),
       failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();
