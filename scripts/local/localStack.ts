@@ -77,6 +77,8 @@ export interface LocalStack {
    * or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
+  /** This stack's intake function, as SES invokes it (tests: deliver the same receipt event again). */
+  invokeIntake(event: unknown): Promise<void>;
   /**
    * Resolves when every change committed so far has been published and delivered to every bus target
    * (or dead-lettered), for tests.
@@ -396,6 +398,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      invokeIntake: (event) => handlers.intake(event),
       drainEvents: () => insights.drain(),
       failed: dynamo.failed,
       async close() {
