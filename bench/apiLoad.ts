@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { localAwsConfig } from '../scripts/local/localAws';
 import type { LocalStack } from '../scripts/local/localStack';
 import { api, sendMail, waitFor } from '../scripts/local/localStackClient';
 import { measureRoute } from './apiLatency';
@@ -20,7 +21,7 @@ export class ComplaintSeeder {
 
   constructor(private readonly stack: LocalStack) {
     this.db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }),
+      new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
     );
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../functions/adapters/complaintStore';
 import { startDynamoDbLocal } from '../scripts/local/dynamoDbLocal';
+import { localAwsConfig } from '../scripts/local/localAws';
 import type { Figure } from './report';
 
 const payload = { S: 'x'.repeat(512) };
@@ -29,7 +30,7 @@ export async function measurePutItemCeiling(
   tableName: string,
   count = 2000,
 ): Promise<Figure[]> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
+  const client = new DynamoDBClient(localAwsConfig(endpoint));
   const put = (i: number) =>
     client.send(
       new PutItemCommand({
@@ -102,7 +103,7 @@ export async function measureQueueQueryCeiling(
   pageSize: number,
   count = 300,
 ): Promise<Figure[]> {
-  const store = new DynamoComplaintStore(tableName, new DynamoDBClient({ endpoint, region: 'us-east-1' }));
+  const store = new DynamoComplaintStore(tableName, new DynamoDBClient(localAwsConfig(endpoint)));
   const started = performance.now();
   for (let i = 0; i < count; i++) await store.queue('tier1', { limit: pageSize });
   const seconds = (performance.now() - started) / 1000;

@@ -20,15 +20,13 @@ export function progress(message: string): void {
 }
 
 /**
- * Runs one benchmark suite on a fresh local stack in a temp folder (one stack per process: handlers
- * read their configuration once) and prints its figures for the runner. The stack is metered: DynamoDB
- * requests are counted at the emulator and Lambda invocations timed.
+ * Runs one benchmark suite on a fresh local stack in a temp folder and prints its figures for the runner.
+ * The stack is metered: DynamoDB requests are counted at the emulator and Lambda invocations timed.
  */
 export async function runSuite(
   options: { profile: 'standard' | 'fast'; policy?: Record<string, unknown> },
   measure: (stack: LocalStack, meter: UsageMeter) => Promise<Figure[]>,
 ): Promise<void> {
-  if (options.policy) process.env.COMPLAINTS_POLICY = JSON.stringify(options.policy);
   const dataDir = await mkdtemp(join(tmpdir(), 'complaints-bench-'));
   const meter = new UsageMeter();
   progress('starting the local stack');
@@ -37,6 +35,7 @@ export async function runSuite(
     quiet: true,
     profile: options.profile,
     ...meter.stackOptions,
+    ...(options.policy ? { policy: JSON.stringify(options.policy) } : {}),
   });
   try {
     const figures = await measure(stack, meter);

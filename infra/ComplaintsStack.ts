@@ -20,6 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { settingNames } from '../functions/application/settings';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
@@ -96,14 +97,14 @@ export class ComplaintsStack extends Stack {
     });
 
     const environment: Record<string, string> = {
-      TABLE_NAME: this.table.tableName,
-      SUPPORT_ADDRESS: supportAddress,
-      SENDER_ADDRESS: props.senderAddress,
-      MAIL_DOMAIN: props.mailDomain,
-      COMPLAINTS_PROFILE: props.policyProfile,
-      POWERTOOLS_SERVICE_NAME: 'complaints',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      ...(props.policyJson ? { COMPLAINTS_POLICY: props.policyJson } : {}),
+      [settingNames.tableName]: this.table.tableName,
+      [settingNames.supportAddress]: supportAddress,
+      [settingNames.senderAddress]: props.senderAddress,
+      [settingNames.mailDomain]: props.mailDomain,
+      [settingNames.policyProfile]: props.policyProfile,
+      [settingNames.serviceName]: 'complaints',
+      [settingNames.logLevel]: 'INFO',
+      ...(props.policyJson ? { [settingNames.policyJson]: props.policyJson } : {}),
     };
 
     // One function per workflow step, named after it (investigate -> InvestigateFn). A step without a
@@ -224,7 +225,10 @@ export class ComplaintsStack extends Stack {
     }
     // The API's own endpoint (the $default stage): references only the HttpApi, so no dependency cycle
     // through the router Lambda and the state machine.
-    workflowFunctions.contactCustomer.addEnvironment('SURVEY_BASE_URL', this.agentApi.api.apiEndpoint);
+    workflowFunctions.contactCustomer.addEnvironment(
+      settingNames.surveyBaseUrl,
+      this.agentApi.api.apiEndpoint,
+    );
 
     // A receipt rule for an address also matches its `+label` forms, so `support@` covers the
     // `support+<token>@` reply addresses. Actions run in order: store the raw MIME, then run intake.
@@ -332,7 +336,7 @@ export class ComplaintsStack extends Stack {
           conditions: { StringEquals: { 'ses:FromAddress': targets.senderAddress } },
         }),
       );
-      fn.addEnvironment('SES_CONFIGURATION_SET', targets.configurationSet);
+      fn.addEnvironment(settingNames.sesConfigurationSet, targets.configurationSet);
     }
     if (access.publishes) {
       fn.addToRolePolicy(
@@ -346,11 +350,11 @@ export class ComplaintsStack extends Stack {
           conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
         }),
       );
-      fn.addEnvironment('ALERT_TOPIC_ARN', this.teamNotifications.topicArn);
+      fn.addEnvironment(settingNames.alertTopicArn, this.teamNotifications.topicArn);
     }
     if (access.readsSurveyKey) {
       targets.surveyKey.grantRead(fn);
-      fn.addEnvironment('SURVEY_SIGNING_SECRET_ARN', targets.surveyKey.secretArn);
+      fn.addEnvironment(settingNames.surveySigningSecretArn, targets.surveyKey.secretArn);
     }
     if (access.rawMail) {
       const bucket = this.rawMail.bucket;
@@ -376,9 +380,9 @@ export class ComplaintsStack extends Stack {
           reason: `Objects are named after the SES message id of their mail: only the ${rawMailAreas[area]} prefix.`,
         })),
       );
-      fn.addEnvironment('RAW_MAIL_BUCKET', bucket.bucketName);
-      fn.addEnvironment('RAW_MAIL_PREFIX', rawMailPrefix);
-      fn.addEnvironment('ATTACHMENT_PREFIX', attachmentPrefix);
+      fn.addEnvironment(settingNames.rawMailBucket, bucket.bucketName);
+      fn.addEnvironment(settingNames.rawMailPrefix, rawMailPrefix);
+      fn.addEnvironment(settingNames.attachmentPrefix, attachmentPrefix);
     }
     if (access.drivesWorkflow) {
       // Intake files mail and the API releases quarantined mail (start; stop and restart when a reply
@@ -386,7 +390,7 @@ export class ComplaintsStack extends Stack {
       stateMachine.grantStartExecution(fn);
       stateMachine.grantExecution(fn, 'states:StopExecution');
       stateMachine.grantTaskResponse(fn);
-      fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+      fn.addEnvironment(settingNames.stateMachineArn, stateMachine.stateMachineArn);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
         reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',

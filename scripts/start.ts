@@ -11,6 +11,8 @@ const env = z
   .object({
     COMPLAINTS_DATA_DIR: z.string().default('.local'),
     COMPLAINTS_PROFILE: z.enum(['standard', 'fast']).default('standard'),
+    /** Policy override (JSON), merged into the profile as on AWS. */
+    COMPLAINTS_POLICY: z.string().min(1).optional(),
     COMPLAINTS_HOST: z.string().default('127.0.0.1'),
     MAIL_DOMAIN: z.string().default('support.localhost'),
     SMTP_PORT: port(2525),
@@ -27,6 +29,7 @@ try {
     dataDir: env.COMPLAINTS_DATA_DIR,
     host: env.COMPLAINTS_HOST,
     profile: env.COMPLAINTS_PROFILE,
+    ...(env.COMPLAINTS_POLICY ? { policy: env.COMPLAINTS_POLICY } : {}),
     mailDomain: env.MAIL_DOMAIN,
     ports: {
       smtp: env.SMTP_PORT,

@@ -23,14 +23,14 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { sendLeaseSeconds } from '../functions/shared/mailServices';
 import {
   awsTransientErrors,
   busyErrors,
   conflictErrors,
   lambdaServiceErrors,
   mailInFlightErrors,
-} from '../functions/shared/retryableErrors';
+} from '../functions/application/retryableErrors';
+import { sendLeaseSeconds } from '../functions/application/settings';
 
 /**
  * Retries of every Lambda task, all with full jitter: many executions fail together when DynamoDB or SES

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { measureRoute } from '../apiLatency';
 import { measureDynamoDbLocalStart, measurePutItemCeiling } from '../dynamoCeiling';
 import { measureIntake } from '../intake';
@@ -26,7 +27,7 @@ await runSuite({ profile: 'standard' }, async (stack, meter) => {
   figures.push(...(await measureDuplicateDelivery(stack, scaled(1000), 5)));
   const store = new DynamoComplaintStore(
     'Complaints',
-    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }),
+    new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
   );
   const id = (await store.queue('tier1', { limit: 1 })).items[0]?.id as string;
   const url = `${stack.endpoints.api.url}/complaints/${id}`;

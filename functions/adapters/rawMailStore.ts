@@ -79,8 +79,3 @@ export class DiskRawMailStore implements RawMailStore {
     return path;
   }
 }
-
-/** The disk store when `RAW_MAIL_DIR` is set (local stack), S3 otherwise. */
-export function rawMailStoreFromEnv(env: NodeJS.ProcessEnv = process.env): RawMailStore {
-  return env.RAW_MAIL_DIR ? new DiskRawMailStore(env.RAW_MAIL_DIR) : new S3RawMailStore();
-}

@@ -1,3 +1,5 @@
+import { handOver } from '../application/decisionHandOver';
+import { mailCustomerOnce } from '../application/workflowSupport';
 import {
   agentEntryId,
   assertMayWrite,
@@ -11,8 +13,6 @@ import type { Complaint } from '../core/complaint';
 import { closeByAgent } from '../core/decisions';
 import { NotFoundError } from '../core/errors';
 import { agentReplyMail } from '../core/mail/templates';
-import { handOver } from '../shared/decisionHandOver';
-import { mailCustomerOnce } from '../shared/workflowSupport';
 import { etag, prepareWrite, type RouteContext, type RouteHandler, view } from './complaintRoutes';
 import { json } from './problem';
 import { claimRequestSchema, mergeRequestSchema, noteRequestSchema, replyRequestSchema } from './schemas';

@@ -1,13 +1,11 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ListOptions, Page } from '../adapters/ports';
+import { eraseCustomer } from '../application/customerErasure';
+import type { Deps } from '../application/deps';
 import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
-import { config } from '../shared/config';
-import { eraseCustomer } from '../shared/customerErasure';
-import { getMailServices } from '../shared/mailServices';
-import type { Services } from '../shared/services';
 import { type CursorScope, openCursor, signCursor } from './cursors';
 import { json, PreconditionRequiredError } from './problem';
 import { customerComplaintsQuerySchema, customerEmailSchema, listQuerySchema } from './schemas';
@@ -15,7 +13,7 @@ import { customerComplaintsQuerySchema, customerEmailSchema, listQuerySchema } f
 export interface RouteContext {
   event: APIGatewayProxyEventV2WithJWTAuthorizer;
   actor: Actor & { role: AgentRole };
-  services: Services;
+  services: Deps;
   policy: Policy;
   now: () => Date;
 }
@@ -92,17 +90,18 @@ export function assertVersion(c: Complaint, expected: number) {
  * checked before the repository sees it.
  */
 async function pageOf(
+  ctx: RouteContext,
   scope: CursorScope,
   query: { limit?: number | undefined; cursor?: string | undefined; status?: ListOptions['status'] },
   read: (options: ListOptions) => Promise<Page<Complaint>>,
 ) {
-  const cursor = await openCursor(scope, query.cursor);
+  const cursor = await openCursor(ctx.services.signingKey, scope, query.cursor);
   const page = await read({
     ...(query.limit ? { limit: query.limit } : {}),
     ...(cursor ? { cursor } : {}),
     ...(query.status ? { status: query.status } : {}),
   });
-  const next = await signCursor(scope, page.cursor);
+  const next = await signCursor(ctx.services.signingKey, scope, page.cursor);
   return json(200, { items: page.items.map(view), ...(next ? { cursor: next } : {}) });
 }
 
@@ -139,13 +138,13 @@ export const listComplaints: RouteHandler = async (ctx) => {
   }
   if (query.assignee) {
     const assignee = query.assignee === 'me' ? ctx.actor.id : query.assignee;
-    return pageOf(['assignee', assignee, query.status], query, (o) => store.byAssignee(assignee, o));
+    return pageOf(ctx, ['assignee', assignee, query.status], query, (o) => store.byAssignee(assignee, o));
   }
   const { customer } = query;
   if (customer)
-    return pageOf(['customer', customer, query.status], query, (o) => store.byCustomer(customer, o));
+    return pageOf(ctx, ['customer', customer, query.status], query, (o) => store.byCustomer(customer, o));
   const queue = query.queue ?? (query.tier ? (`tier${query.tier}` as AgentRole) : ctx.actor.role);
-  return pageOf(['queue', queue, query.status], query, (o) => store.queue(queue, o));
+  return pageOf(ctx, ['queue', queue, query.status], query, (o) => store.queue(queue, o));
 };
 
 /**
@@ -154,13 +153,7 @@ export const listComplaints: RouteHandler = async (ctx) => {
  */
 export const eraseCustomerData: RouteHandler = async (ctx) => {
   const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
-  const { ledger, quarantine, rawMail } = getMailServices();
-  const summary = await eraseCustomer(
-    { store: ctx.services.store, ledger, quarantine, rawMail, bucket: config().rawMailBucket },
-    email,
-    ctx.actor,
-    ctx.now(),
-  );
+  const summary = await eraseCustomer(ctx.services, email, ctx.actor, ctx.now());
   return json(200, summary);
 };
 
@@ -168,7 +161,9 @@ export const eraseCustomerData: RouteHandler = async (ctx) => {
 export const listCustomerComplaints: RouteHandler = async (ctx) => {
   const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
   const query = customerComplaintsQuerySchema.parse(ctx.event.queryStringParameters ?? {});
-  return pageOf(['customer', email, query.status], query, (o) => ctx.services.store.byCustomer(email, o));
+  return pageOf(ctx, ['customer', email, query.status], query, (o) =>
+    ctx.services.store.byCustomer(email, o),
+  );
 };
 
 export const getComplaint: RouteHandler = async (ctx) => {

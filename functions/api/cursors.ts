@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../core/errors';
-import { signingKey } from '../shared/surveyLinks';
 
 /**
  * Pagination cursors are opaque to clients: the repository's cursor (the last key DynamoDB read) with
@@ -13,37 +12,37 @@ import { signingKey } from '../shared/surveyLinks';
 /** The list a cursor pages: its source and partition, and the status filter it was read with. */
 export type CursorScope = readonly [source: string, partition: string, status?: string];
 
-let cursorKey: Buffer | undefined;
+/** The API's signing key, from which cursors derive a key of their own. */
+export type SigningKey = () => Promise<Uint8Array>;
 
 /** A key of its own for cursors, derived from the API's signing key (domain-separated by its label). */
-async function key() {
-  cursorKey ??= createHmac('sha256', await signingKey())
+async function key(signingKey: SigningKey) {
+  return createHmac('sha256', await signingKey())
     .update('complaints/pagination-cursor/v1')
     .digest();
-  return cursorKey;
 }
 
 /** The MAC as text: compared as text, since base64url decoding ignores a last character's spare bits. */
-async function mac(scope: CursorScope, cursor: string) {
-  const digest = createHmac('sha256', await key())
+async function mac(signingKey: SigningKey, scope: CursorScope, cursor: string) {
+  const digest = createHmac('sha256', await key(signingKey))
     .update(JSON.stringify([...scope, cursor]))
     .digest();
   return digest.subarray(0, 16).toString('base64url');
 }
 
 /** The signed cursor handed to the client (undefined on the last page). */
-export async function signCursor(scope: CursorScope, cursor: string | undefined) {
+export async function signCursor(signingKey: SigningKey, scope: CursorScope, cursor: string | undefined) {
   if (cursor === undefined) return undefined;
-  return `${cursor}.${await mac(scope, cursor)}`;
+  return `${cursor}.${await mac(signingKey, scope, cursor)}`;
 }
 
 /** The repository's cursor inside a signed one, if this list issued it; 400 otherwise. */
-export async function openCursor(scope: CursorScope, signed: string | undefined) {
+export async function openCursor(signingKey: SigningKey, scope: CursorScope, signed: string | undefined) {
   if (signed === undefined) return undefined;
   const dot = signed.lastIndexOf('.');
   const cursor = signed.slice(0, dot);
   const given = Buffer.from(signed.slice(dot + 1));
-  const expected = Buffer.from(await mac(scope, cursor));
+  const expected = Buffer.from(await mac(signingKey, scope, cursor));
   if (dot < 1 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new ValidationError(
       'Invalid pagination cursor: pass the cursor of the previous page of this list',

@@ -1,3 +1,5 @@
+import { handOver as handOverDecision } from '../application/decisionHandOver';
+import { mailCustomerOnce } from '../application/workflowSupport';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
@@ -11,8 +13,6 @@ import {
 import { ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
 import { assertAmountInCurrency } from '../core/money';
-import { handOver as handOverDecision } from '../shared/decisionHandOver';
-import { mailCustomerOnce } from '../shared/workflowSupport';
 import { loadMergeTarget } from './caseworkRoutes';
 import { etag, prepareWrite, type RouteContext, type RouteHandler, view } from './complaintRoutes';
 import { json } from './problem';

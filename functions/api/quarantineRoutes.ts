@@ -1,7 +1,5 @@
+import { receiveMail } from '../application/intake/receiveMail';
 import { ConflictError, NotFoundError } from '../core/errors';
-import { config } from '../shared/config';
-import { receiveMail } from '../shared/mailIntake';
-import { getMailServices } from '../shared/mailServices';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { openCursor, signCursor } from './cursors';
 import { json } from './problem';
@@ -17,12 +15,12 @@ const quarantineId = (ctx: RouteContext) => {
 export const listQuarantine: RouteHandler = async (ctx) => {
   const query = quarantineListQuerySchema.parse(ctx.event.queryStringParameters ?? {});
   const scope = ['quarantine', query.status] as const;
-  const cursor = await openCursor(scope, query.cursor);
-  const page = await getMailServices().quarantine.list(query.status, {
+  const cursor = await openCursor(ctx.services.signingKey, scope, query.cursor);
+  const page = await ctx.services.quarantine.list(query.status, {
     ...(query.limit ? { limit: query.limit } : {}),
     ...(cursor ? { cursor } : {}),
   });
-  const next = await signCursor(scope, page.cursor);
+  const next = await signCursor(ctx.services.signingKey, scope, page.cursor);
   return json(200, { items: page.items, ...(next ? { cursor: next } : {}) });
 };
 
@@ -33,15 +31,13 @@ export const listQuarantine: RouteHandler = async (ctx) => {
  */
 export const releaseQuarantined: RouteHandler = async (ctx) => {
   const id = quarantineId(ctx);
-  const mail = getMailServices();
-  const released = await mail.quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
+  const { quarantine } = ctx.services;
+  const released = await quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
   if (!released) throw new NotFoundError(`No quarantined mail with id "${id}"`);
   if (released.status === 'erased') {
     throw new ConflictError(`The sender's data was erased from mail ${id}: there is nothing to release`);
   }
-  const outcome = await receiveMail({ services: ctx.services, mail, config: config() }, released.delivery, {
-    release: true,
-  });
-  await mail.quarantine.recordOutcome(id, outcome);
+  const outcome = await receiveMail(ctx.services, released.delivery, { release: true });
+  await quarantine.recordOutcome(id, outcome);
   return json(200, { ...released, outcome });
 };

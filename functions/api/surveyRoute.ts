@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handOver } from '../application/decisionHandOver';
+import type { Deps } from '../application/deps';
+import { type SurveyAnswer, verifySurveyToken } from '../application/surveyLinks';
 import type { Actor, Complaint, FollowUpOutcome } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
-import { handOver } from '../shared/decisionHandOver';
-import type { Services } from '../shared/services';
-import { type SurveyAnswer, verifySurveyToken } from '../shared/surveyLinks';
 import { surveyQuerySchema } from './schemas';
 
 const escapeHtml = (s: string) =>
@@ -36,11 +36,11 @@ const questions: Record<SurveyAnswer, string> = {
  */
 async function linkedComplaint(
   event: APIGatewayProxyEventV2,
-  services: Services,
+  services: Deps,
 ): Promise<{ complaint: Complaint } | { response: APIGatewayProxyStructuredResultV2 }> {
   let complaintId: string;
   try {
-    const verified = await verifySurveyToken(event.pathParameters?.token ?? '');
+    const verified = await verifySurveyToken(await services.signingKey(), event.pathParameters?.token ?? '');
     if (verified === 'expired') {
       return {
         response: text(
@@ -67,7 +67,7 @@ async function linkedComplaint(
  */
 export async function showSurvey(
   event: APIGatewayProxyEventV2,
-  services: Services,
+  services: Deps,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = surveyQuerySchema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success)
@@ -108,7 +108,7 @@ function formBody(event: APIGatewayProxyEventV2): Record<string, string> {
  */
 export async function answerSurvey(
   event: APIGatewayProxyEventV2,
-  services: Services,
+  services: Deps,
   now: () => Date,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = surveyQuerySchema.safeParse(formBody(event));

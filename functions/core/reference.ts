@@ -28,12 +28,3 @@ export function referenceFor(complaintId: string, attempt = 0): string {
 
 /** Matches a reference in free text such as a subject tag `[CMP-4F7K2Q]`. */
 export const referencePattern = /\bCMP-[0-9A-HJKMNP-TV-Z]{6}\b/;
-
-/** Unguessable token for the reply-to address `support+<token>@domain`. */
-export function threadTokenFor(complaintId: string, secret: string): string {
-  return createHash('sha256')
-    .update(`${secret}:${complaintId}`)
-    .digest('base64url')
-    .slice(0, 16)
-    .toLowerCase();
-}

@@ -21,10 +21,9 @@ import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
+import type { Deps } from '../application/deps';
+import { lambdaHandler } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
-import { config } from '../shared/config';
-import { logger } from '../shared/logger';
-import { getServices } from '../shared/services';
 
 type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
 
@@ -58,29 +57,36 @@ const byRouteKey = new Map(
 );
 
 /** The agent API: one Lambda behind the HTTP API; API Gateway has matched the route and verified the JWT. */
-export async function handler(
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-): Promise<APIGatewayProxyStructuredResultV2> {
-  const name = byRouteKey.get(event.routeKey);
-  if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
-  try {
-    if (name === 'showSurvey') return await showSurvey(event, getServices());
-    if (name === 'answerSurvey') return await answerSurvey(event, getServices(), () => new Date());
-    if (name === 'openApi') return json(200, openApiDocument());
-    const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
-    if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
-      throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);
+export const createHandler =
+  (deps: Deps) =>
+  async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
+    const name = byRouteKey.get(event.routeKey);
+    if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
+    try {
+      if (name === 'showSurvey') return await showSurvey(event, deps);
+      if (name === 'answerSurvey') return await answerSurvey(event, deps, deps.clock);
+      if (name === 'openApi') return json(200, openApiDocument());
+      const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
+      if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
+        throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);
+      }
+      return await routeHandlers[name]({
+        event,
+        actor,
+        services: deps,
+        policy: deps.settings.policy,
+        now: deps.clock,
+      });
+    } catch (error) {
+      const { response, unexpected } = errorResponse(error);
+      if (unexpected)
+        deps.logger.error('unhandled API error', { routeKey: event.routeKey, error: error as Error });
+      return response;
     }
-    return await routeHandlers[name]({
-      event,
-      actor,
-      services: getServices(),
-      policy: config().policy,
-      now: () => new Date(),
-    });
-  } catch (error) {
-    const { response, unexpected } = errorResponse(error);
-    if (unexpected) logger.error('unhandled API error', { routeKey: event.routeKey, error: error as Error });
-    return response;
-  }
-}
+  };
+
+export const handler = lambdaHandler(createHandler, [
+  'stateMachineArn',
+  'rawMailBucket',
+  'surveySigningSecretArn',
+]);

@@ -62,7 +62,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const exited = exitOf(child);
   const pid = child.pid as number;
   const output = () => lines.join('\n');
-  const endpoints = await waitForEndpoints(endpointsFile, exited, options.startTimeoutMs ?? 90_000).catch(
+  const endpoints = await waitForEndpoints(endpointsFile, exited, options.startTimeoutMs ?? 300_000).catch(
     async (e: unknown) => {
       killGroup(pid, 'SIGKILL');
       await exited;

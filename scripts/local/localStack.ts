@@ -3,9 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { DiskRawMailStore } from '../../functions/adapters/rawMailStore';
+import type { Deps } from '../../functions/application/deps';
+import { settingNames, settingsFromEnv } from '../../functions/application/settings';
+import { type AwsClients, buildDeps } from '../../functions/composition/buildDeps';
 import type { AgentRole } from '../../functions/core/policy';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
+import { localAwsConfig } from './localAws';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
@@ -15,6 +25,8 @@ export interface LocalStackOptions {
   ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
+  /** Policy override (JSON), deep-merged into the profile, as `COMPLAINTS_POLICY` is on AWS. */
+  policy?: string;
   mailDomain?: string;
   /** Print nothing but warnings (tests, benchmarks). */
   quiet?: boolean;
@@ -60,6 +72,54 @@ const region = 'us-east-1';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
+/** The handlers of one local stack, built by their factories. */
+interface HandlerSet {
+  intake: (event: unknown) => Promise<void>;
+  api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+  steps: Record<WorkflowStep, LambdaHandler>;
+}
+
+type Factory<E, R> = { createHandler: (deps: Deps) => (event: E) => Promise<R> };
+
+/** Every handler module's factory, called with this stack's dependencies. */
+async function localHandlers(deps: Deps): Promise<HandlerSet> {
+  const [{ workflowSteps }, intake, api] = await Promise.all([
+    import('../../workflows/ComplaintWorkflow'),
+    import('../../functions/handlers/intake'),
+    import('../../functions/handlers/api'),
+  ]);
+  const steps = Object.keys(workflowSteps) as WorkflowStep[];
+  const stepHandlers = await Promise.all(
+    steps.map(async (step) => {
+      const module = (await import(join(repoRoot, workflowSteps[step].entry))) as Factory<unknown, unknown>;
+      return [step, module.createHandler(deps)] as const;
+    }),
+  );
+  return {
+    intake: intake.createHandler(deps),
+    api: api.createHandler(deps),
+    steps: Object.fromEntries(stepHandlers) as HandlerSet['steps'],
+  };
+}
+
+/** SDK clients bound to the embedded servers, with the fake credentials they accept. */
+function localClients(endpoints: { dynamodb: string; sesv2: string }): Omit<AwsClients, 'sfn'>;
+function localClients(endpoints: { sfn: string }): Pick<AwsClients, 'sfn'>;
+function localClients(endpoints: { dynamodb?: string; sesv2?: string; sfn?: string }): Partial<AwsClients> {
+  const config = localAwsConfig;
+  return {
+    ...(endpoints.dynamodb ? { dynamodb: new DynamoDBClient(config(endpoints.dynamodb)) } : {}),
+    ...(endpoints.sesv2
+      ? {
+          sesv2: new SESv2Client(config(endpoints.sesv2)),
+          // No topic locally: notifications go out as mail (MailNotifier); the client is never used.
+          sns: new SNSClient(config(endpoints.sesv2)),
+        }
+      : {}),
+    ...(endpoints.sfn ? { sfn: new SFNClient(config(endpoints.sfn)) } : {}),
+  };
+}
+
 /** A random secret kept in the data folder, so links signed before a restart stay valid after it. */
 async function localSecret(file: string): Promise<string> {
   try {
@@ -74,8 +134,10 @@ async function localSecret(file: string): Promise<string> {
 /**
  * Starts the whole system on embedded parts: DynamoDB Local, aws-ses-v2-local, the local Step Functions
  * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
- * Lambda handlers, in-process, using the real AWS SDK clients pointed at the embedded servers through
- * `AWS_ENDPOINT_URL_<SERVICE>`; one stack per process, since handlers read their configuration once.
+ * Lambda handlers, in-process, built by their factories with dependencies made here (the local
+ * composition root): the real AWS SDK clients bound to the embedded servers' endpoints, the settings
+ * parsed by the same schema as on AWS. Nothing is read from or written to `process.env`, so several
+ * stacks can run in one process.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -97,7 +159,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     // Loaded only now (the CDK synth alone takes seconds): a refused start answers at once.
     const [
-      { DynamoDBClient },
       { workflowSteps },
       { serveApiDocs },
       { startLocalApiGateway },
@@ -109,7 +170,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { startLocalStepFunctions },
       { synthesizeWorkflow },
     ] = await Promise.all([
-      import('@aws-sdk/client-dynamodb'),
       import('../../workflows/ComplaintWorkflow'),
       import('./apiDocsPage'),
       import('./apiGateway'),
@@ -142,55 +202,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
 
-    Object.assign(process.env, {
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-      AWS_ENDPOINT_URL_SESV2: ses.url,
-      TABLE_NAME: tableName,
-      SUPPORT_ADDRESS: supportAddress,
-      SENDER_ADDRESS: supportAddress,
-      MAIL_DOMAIN: mailDomain,
-      STATE_MACHINE_ARN: stateMachineArn,
-      RAW_MAIL_BUCKET: rawMailBucket,
-      RAW_MAIL_PREFIX: 'inbound/',
-      RAW_MAIL_DIR: rawMailDir,
-      COMPLAINTS_PROFILE: profile,
-      SURVEY_SIGNING_KEY: await localSecret(join(dataDir, 'survey-signing.key')),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (options.quiet ? 'ERROR' : 'INFO'),
-    });
-    await ensureTable(new DynamoDBClient({ endpoint: dynamoEndpoint, region }), tableName);
+    const clients = localClients({ dynamodb: dynamoEndpoint, sesv2: ses.url });
+    await ensureTable(clients.dynamodb, tableName);
 
-    // Imported only now: handlers read their configuration from the environment set above.
-    const [intake, api] = await Promise.all([
-      import('../../functions/handlers/intake'),
-      import('../../functions/handlers/api'),
-    ]);
+    // The handlers are built once Step Functions is up (the workflow client needs its endpoint); until
+    // then calls wait. Resumed executions run as soon as Step Functions starts.
+    let ready: (handlers: HandlerSet) => void = () => undefined;
+    const built = { promise: new Promise<HandlerSet>((resolve) => (ready = resolve)) };
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
-      await Promise.all(
-        steps.map(async (step) => {
-          const module = (await import(join(repoRoot, workflowSteps[step].entry))) as {
-            handler: LambdaHandler;
-          };
-          return [functionArns[step], options.wrapLambda?.(step, module.handler) ?? module.handler] as const;
-        }),
-      ),
+      steps.map((step) => {
+        const handler: LambdaHandler = async (event) => (await built.promise).steps[step](event);
+        return [functionArns[step], options.wrapLambda?.(step, handler) ?? handler] as const;
+      }),
     );
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
+    const builtApi: LambdaHandler = async (event) => (await built.promise).api(event as never);
+    const apiHandler = (options.wrapEntryHandler?.('api', builtApi) ?? builtApi) as HandlerSet['api'];
     const gateway = await startLocalApiGateway({
-      handler: (options.wrapEntryHandler?.('api', api.handler as LambdaHandler) ??
-        api.handler) as typeof api.handler,
+      handler: apiHandler,
       identity,
       extraRoutes: { 'GET /docs': serveApiDocs },
       host,
       port: ports.api ?? 0,
     });
     closers.push(() => gateway.close());
-    // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL); set before any
-    // handler reads its configuration (resumed executions run as soon as Step Functions starts).
-    process.env.SURVEY_BASE_URL = gateway.url;
 
     const sfn = await startLocalStepFunctions({
       definition,
@@ -206,10 +242,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     closers.push(() => sfn.close());
-    process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
 
-    const intakeHandler =
-      options.wrapEntryHandler?.('intake', intake.handler as LambdaHandler) ?? intake.handler;
+    const n = settingNames;
+    const settings = settingsFromEnv({
+      [n.tableName]: tableName,
+      [n.supportAddress]: supportAddress,
+      [n.senderAddress]: supportAddress,
+      [n.mailDomain]: mailDomain,
+      [n.stateMachineArn]: stateMachineArn,
+      [n.rawMailBucket]: rawMailBucket,
+      [n.rawMailPrefix]: 'inbound/',
+      [n.policyProfile]: profile,
+      [n.policyJson]: options.policy,
+      // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
+      [n.surveyBaseUrl]: gateway.url,
+      [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
+    });
+    const signingKey = new TextEncoder().encode(await localSecret(join(dataDir, 'survey-signing.key')));
+    const deps = buildDeps(settings, {
+      clients: { ...clients, ...localClients({ sfn: sfn.endpoint }) },
+      rawMail: new DiskRawMailStore(rawMailDir),
+      signingKey: async () => signingKey,
+    });
+    const handlers = await localHandlers(deps);
+    ready(handlers);
+
+    const intakeHandler = options.wrapEntryHandler?.('intake', handlers.intake) ?? handlers.intake;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,

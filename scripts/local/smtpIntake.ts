@@ -52,7 +52,9 @@ export interface SmtpIntakeOptions {
   logger?: IntakeLogger;
   /**
    * Waits before the retries of a failed `onReceived`. Lambda retries an async invocation twice, about
-   * 1 and 2 minutes apart; locally the default is 1 s and 2 s.
+   * 1 and 2 minutes apart; locally the default is 5 s and 30 s, long enough for a transient fault of the
+   * embedded parts (DynamoDB Local answers `InternalServerError` when a write waits too long for its
+   * lock on an overloaded machine) to pass before the mail is dead-lettered.
    */
   retryDelaysMs?: number[];
 }
@@ -112,7 +114,7 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
   const maxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const domains = new Set(options.recipientDomains.map((d) => d.toLowerCase()));
   const logger = options.logger ?? console;
-  const retryDelays = options.retryDelaysMs ?? [1_000, 2_000];
+  const retryDelays = options.retryDelaysMs ?? [5_000, 30_000];
   const inFlight = new Set<Promise<void>>();
   const spoolPath = (messageId: string) => join(options.spoolDir, `${messageId}.json`);
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import validateAsl from 'asl-validator';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutboundMailInFlightError } from '../../functions/application/customerMail';
+import { awsTransientErrors, lambdaServiceErrors } from '../../functions/application/retryableErrors';
+import { sendLeaseSeconds } from '../../functions/application/settings';
 import { ComplaintBusyError, ConflictError } from '../../functions/core/errors';
 import { abandonedDecisionSeconds } from '../../functions/core/lifecycle';
-import { OutboundMailInFlightError } from '../../functions/shared/customerMail';
-import { sendLeaseSeconds } from '../../functions/shared/mailServices';
-import { awsTransientErrors, lambdaServiceErrors } from '../../functions/shared/retryableErrors';
 import { cdkJsonContext } from '../../infra/appContext';
 import { defineComplaintsApp } from '../../infra/complaintsApp';
 import {

@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRole } from '../../functions/core/policy';
 import { devIdentityProvider } from '../../scripts/local/devTokens';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 
@@ -20,7 +21,7 @@ let otherTier1: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-agent-routes-'));
-  process.env.COMPLAINTS_POLICY = JSON.stringify({
+  const policy = JSON.stringify({
     sla: {
       targets: {
         low: { firstResponseSeconds: 600, resolutionSeconds: 1200 },
@@ -30,7 +31,7 @@ beforeAll(async () => {
       },
     },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', policy, inMemoryDynamoDb: true });
   const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
   otherTier1 = await identity.sign({ sub: 'dev-tier1-b', role: 'tier1' });
 });
@@ -79,7 +80,9 @@ const waitingForAgent = (id: string) =>
 
 /** Keys of every table item whose attributes (sets included) mention `text`, any case. */
 async function itemsMentioning(text: string): Promise<string[]> {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint }));
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
+  );
   const found: string[] = [];
   for await (const page of paginateScan({ client: db }, { TableName: 'Complaints' })) {
     for (const item of page.Items ?? []) {

@@ -20,7 +20,7 @@ const longWaits = { firstResponseSeconds: 900, resolutionSeconds: 1800 };
 
 export async function startApiTestStack(name: string, policy: Record<string, unknown> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), `complaints-${name}-`));
-  process.env.COMPLAINTS_POLICY = JSON.stringify({
+  const override = JSON.stringify({
     sla: { targets: { low: longWaits, normal: longWaits, high: longWaits, urgent: longWaits } },
     approval: { responseSeconds: 900 },
     // Many customers writing at once must not turn into a recurring-issue escalation here.
@@ -32,7 +32,13 @@ export async function startApiTestStack(name: string, policy: Record<string, unk
     },
     ...policy,
   });
-  const stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
+  const stack = await startLocalStack({
+    dataDir,
+    quiet: true,
+    profile: 'fast',
+    policy: override,
+    inMemoryDynamoDb: true,
+  });
   return {
     stack,
     dataDir,

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { LocalStartError, lockDataDir } from '../../scripts/local/dataDirLock';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendMail, waitFor } from '../../scripts/local/localStackClient';
 
@@ -37,7 +38,7 @@ describe('one stack per data folder', () => {
     await stack.drainIntake();
     const store = new DynamoComplaintStore(
       'Complaints',
-      new DynamoDBClient({ endpoint: stack.endpoints.dynamodb.endpoint, region: 'us-east-1' }),
+      new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
     );
     // Settled: the workflow waits for an agent, so nothing of the first stack writes meanwhile.
     const before = await waitFor(async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 
@@ -16,10 +17,10 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-escalation-'));
-  process.env.COMPLAINTS_POLICY = JSON.stringify({
+  const policy = JSON.stringify({
     sla: { targets: { normal: { firstResponseSeconds: 2, resolutionSeconds: 4 } } },
   });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', inMemoryDynamoDb: true });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', policy, inMemoryDynamoDb: true });
 });
 afterAll(async () => {
   await stack?.close();
@@ -88,7 +89,7 @@ describe('escalation on SLA breach', () => {
     expect(late.status).toBe(409);
     expect(late.body.currentVersion).toBeGreaterThan(read.version);
 
-    const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
+    const sfn = new SFNClient(localAwsConfig(stack.endpoints.stepfunctions.endpoint));
     const history = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn: `${stack.endpoints.stepfunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`,

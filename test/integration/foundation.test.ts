@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 
@@ -71,7 +72,7 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     expect(found.body.items).toHaveLength(1);
     id = found.body.items[0]?.id as string;
 
-    const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
+    const sfn = new SFNClient(localAwsConfig(stack.endpoints.stepfunctions.endpoint));
     // Intake starts the execution right after recording the acknowledgement, not before mailing it.
     const execution = await waitFor(
       () =>
@@ -197,7 +198,7 @@ describe('email in, complaint, workflow, agent API, email out', () => {
     expect(resolved.timeline.map((e) => e.action).filter(Boolean)).toEqual(
       expect.arrayContaining(['acceptDecision', 'applyResolution']),
     );
-    const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions.endpoint, region: 'us-east-1' });
+    const sfn = new SFNClient(localAwsConfig(stack.endpoints.stepfunctions.endpoint));
     await waitFor(async () => {
       const out = await sfn.send(
         new DescribeExecutionCommand({
@@ -230,6 +231,8 @@ describe('email in, complaint, workflow, agent API, email out', () => {
       });
     }
     await stack.drainIntake();
+    // The acknowledgement is the workflow's first step, which runs after intake.
+    await waitForMail(stack.endpoints, from, /CMP-[0-9A-Z]{6}/);
     const acks = (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(from));
     expect(acks).toHaveLength(1);
   });

@@ -56,7 +56,7 @@ let store: DynamoComplaintStore;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-lifecycle-'));
-  process.env.COMPLAINTS_POLICY = JSON.stringify({
+  const policy = JSON.stringify({
     sla: {
       targets: {
         low: { firstResponseSeconds: 12, resolutionSeconds: 30 },
@@ -82,6 +82,7 @@ beforeAll(async () => {
     dataDir,
     quiet: true,
     profile: 'fast',
+    policy,
     inMemoryDynamoDb: true,
     wrapLambda: (step, handler) => {
       const failing = failOnMarker(step, handler);

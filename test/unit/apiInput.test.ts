@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { versionOfIfMatch } from '../../functions/api/complaintRoutes';
 import { type CursorScope, openCursor, signCursor } from '../../functions/api/cursors';
 import { problem } from '../../functions/api/problem';
@@ -9,13 +9,7 @@ import {
   resolutionRequestSchema,
 } from '../../functions/api/schemas';
 
-const saved = process.env.SURVEY_SIGNING_KEY;
-beforeAll(() => {
-  process.env.SURVEY_SIGNING_KEY ??= 'unit-test-signing-key';
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.SURVEY_SIGNING_KEY;
-});
+const key = async () => new TextEncoder().encode('unit-test-signing-key');
 
 const storeCursor = Buffer.from(
   JSON.stringify({
@@ -29,14 +23,14 @@ const tier1: CursorScope = ['queue', 'tier1', undefined];
 
 describe('pagination cursors', () => {
   it('give back the repository cursor to the list that issued it', async () => {
-    const signed = (await signCursor(tier1, storeCursor)) as string;
-    expect(await openCursor(tier1, signed)).toBe(storeCursor);
-    expect(await signCursor(tier1, undefined)).toBeUndefined();
-    expect(await openCursor(tier1, undefined)).toBeUndefined();
+    const signed = (await signCursor(key, tier1, storeCursor)) as string;
+    expect(await openCursor(key, tier1, signed)).toBe(storeCursor);
+    expect(await signCursor(key, tier1, undefined)).toBeUndefined();
+    expect(await openCursor(key, tier1, undefined)).toBeUndefined();
   });
 
   it('refuse forged, tampered, truncated and other lists’ cursors with a 400 validation error', async () => {
-    const signed = (await signCursor(tier1, storeCursor)) as string;
+    const signed = (await signCursor(key, tier1, storeCursor)) as string;
     const forged = Buffer.from(JSON.stringify({ PK: 1, evil: true })).toString('base64url');
     const mac = signed.slice(signed.lastIndexOf('.') + 1);
     const flipLast = (s: string) => `${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`;
@@ -54,7 +48,7 @@ describe('pagination cursors', () => {
       ['garbage', tier1, '%%%'],
     ];
     for (const [what, scope, cursor] of refused) {
-      await expect(openCursor(scope, cursor), what).rejects.toMatchObject({
+      await expect(openCursor(key, scope, cursor), what).rejects.toMatchObject({
         name: 'ValidationError',
         details: { issues: [{ path: 'cursor' }] },
       });

@@ -6,13 +6,13 @@ import type {
   OutboundIntent,
   OutboundMail,
 } from '../../functions/adapters/ports';
-import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import {
   type CustomerMailOptions,
   mailCustomer,
   OutboundMailInFlightError,
-} from '../../functions/shared/customerMail';
-import type { MailSettings } from '../../functions/shared/mailServices';
+} from '../../functions/application/customerMail';
+import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import { testSettings } from '../support/settings';
 
 /** The ledger's intent and counter semantics in memory (the DynamoDB one is exercised by the integration tests). */
 function memoryLedger(): MailLedger {
@@ -85,14 +85,8 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
       return send(mail);
     },
   };
-  const settings: MailSettings = {
-    attachmentPrefix: 'attachments/',
-    autoMailCap: 3,
-    autoMailWindowSeconds: 600,
-    maxTextBytes: 65536,
-    sendLeaseSeconds: 45,
-  };
-  const deps = { store, mailer, mail: { ledger: memoryLedger(), settings } };
+  const settings = testSettings({ autoMailCap: 3, autoMailWindowSeconds: 600, sendLeaseSeconds: 45 });
+  const deps = { store, mailer, ledger: memoryLedger(), settings };
   return { deps, entries, outbound, sent };
 }
 
@@ -181,7 +175,7 @@ describe('mailCustomer', () => {
   it('takes over the lease of a caller that died mid-send, once it expired (at-least-once)', async () => {
     const h = harness(async () => 'ses-3');
     const t0 = new Date('2026-11-24T10:00:00Z');
-    const ledger = h.deps.mail.ledger;
+    const ledger = h.deps.ledger;
     // A caller took the lease and died before marking the mail sent.
     expect(await ledger.beginOutbound('c1-ack', t0, 45)).toMatchObject({ state: 'acquired' });
     await expect(

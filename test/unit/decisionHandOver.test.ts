@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { handOver } from '../../functions/application/decisionHandOver';
+import type { Deps } from '../../functions/application/deps';
 import type { Complaint } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
-import { handOver } from '../../functions/shared/decisionHandOver';
-import type { Services } from '../../functions/shared/services';
 
 const t0 = new Date('2026-11-23T09:00:00Z');
 const agent = { kind: 'agent' as const, id: 'agent-1', role: 'tier1' as const };
@@ -29,7 +29,7 @@ function fakes(succeed: (token: string, output: Record<string, unknown>) => Prom
   const services = {
     store: { save: async (c: Complaint) => void saved.push(c) },
     workflow: { succeed },
-  } as unknown as Pick<Services, 'store' | 'workflow'>;
+  } as unknown as Pick<Deps, 'store' | 'workflow'>;
   return { services, saved };
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
 import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
 import { proposeResolution } from '../../functions/api/decisionRoutes';
+import type { Deps } from '../../functions/application/deps';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
 import { policyProfiles } from '../../functions/core/policy';
@@ -91,7 +92,12 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     const result = proposeResolution({
       event,
       actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
-      services: { store, workflow, mailer: {} as Mailer, notifier: { notify: async () => undefined } },
+      services: {
+        store,
+        workflow,
+        mailer: {} as Mailer,
+        notifier: { notify: async () => undefined },
+      } as unknown as Deps,
       policy: policyProfiles.standard,
       now: () => new Date('2026-11-23T10:00:00Z'),
     });

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TooManyRequestsException } from '@aws-sdk/client-sesv2';
 import { describe, expect, it } from 'vitest';
+import { OutboundMailInFlightError } from '../../functions/application/customerMail';
+import { awsTransientErrors } from '../../functions/application/retryableErrors';
 import * as errors from '../../functions/core/errors';
 import { UnparseableMailError } from '../../functions/core/mail/inboundMail';
-import { OutboundMailInFlightError } from '../../functions/shared/customerMail';
-import { awsTransientErrors } from '../../functions/shared/retryableErrors';
 
 describe('retryable error names', () => {
   it('are the names the AWS SDK gives its throttling and transient exceptions', () => {

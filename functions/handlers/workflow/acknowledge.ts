@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { mailCustomer } from '../../application/customerMail';
+import type { Deps } from '../../application/deps';
+import { loadComplaint } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import type { AuditEntry, MessageEntry } from '../../core/complaint';
 import { acknowledgementMail } from '../../core/mail/templates';
-import { config } from '../../shared/config';
-import { mailCustomer } from '../../shared/customerMail';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -27,13 +26,12 @@ export const acknowledgementId = (complaintId: string) => `${complaintId}-ack`;
  * With `failure` (retries spent) it records `acknowledgementFailed` on the timeline and lets the
  * workflow go on to the investigation.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, failure } = eventSchema.parse(event);
-  const services = getServices();
-  const cfg = config();
-  const now = new Date();
-  const complaint = await loadComplaint(services, complaintId);
-  const timeline = await services.store.timeline(complaintId);
+  const cfg = deps.settings;
+  const now = deps.clock();
+  const complaint = await loadComplaint(deps, complaintId);
+  const timeline = await deps.store.timeline(complaintId);
   const id = acknowledgementId(complaintId);
   if (failure) {
     // A timeline item's key includes its time: a replay must not add the entry again.
@@ -48,15 +46,15 @@ export async function handler(event: unknown) {
       version: complaint.version,
       details: { error: failure.Error, cause: (failure.Cause ?? '').slice(0, 500) },
     };
-    await services.store.append(complaintId, [entry]);
-    logger.warn('acknowledgement failed for good', { complaintId, error: failure.Error });
+    await deps.store.append(complaintId, [entry]);
+    deps.logger.warn('acknowledgement failed for good', { complaintId, error: failure.Error });
     return { complaintId };
   }
   if (timeline.some((e) => e.id === id || e.id === `${id}-suppressed`)) return { complaintId };
   const first = timeline.find((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound');
-  const previous = complaint.linkedTo ? await services.store.get(complaint.linkedTo) : undefined;
+  const previous = complaint.linkedTo ? await deps.store.get(complaint.linkedTo) : undefined;
   try {
-    await mailCustomer(services, complaint, acknowledgementMail(complaint, previous?.reference), {
+    await mailCustomer(deps, complaint, acknowledgementMail(complaint, previous?.reference), {
       purpose: 'acknowledgement',
       automatic: true,
       entryId: id,
@@ -68,8 +66,10 @@ export async function handler(event: unknown) {
     });
   } catch (error) {
     // The state machine retries (OutboundMailInFlightError: until the other sender's lease ends).
-    logger.warn('acknowledgement not sent', { complaintId, error: error as Error });
+    deps.logger.warn('acknowledgement not sent', { complaintId, error: error as Error });
     throw error;
   }
   return { complaintId };
-}
+};
+
+export const handler = lambdaHandler(createHandler);

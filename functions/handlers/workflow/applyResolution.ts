@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, mailCustomerOnce } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({ complaintId: z.string().min(1) });
 
@@ -16,15 +15,14 @@ const eventSchema = z.object({ complaintId: z.string().min(1) });
  * Keyed by the decision: it consumes the pending resolve/approve decision and records its id, so a
  * replay finds the resolution applied and only makes sure its mail went out.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId } = eventSchema.parse(event);
-  const services = getServices();
-  const policy = config().policy;
-  const now = new Date();
-  let complaint = await loadComplaint(services, complaintId);
+  const policy = deps.settings.policy;
+  const now = deps.clock();
+  let complaint = await loadComplaint(deps, complaintId);
   if (pendingFor(complaint, ['resolve', 'approve'])) {
     const { complaint: next, audit } = applyResolution(complaint, policy, now);
-    await services.store.save(next, [audit]);
+    await deps.store.save(next, [audit]);
     complaint = next;
   }
   const { resolution, followUp } = complaint;
@@ -37,7 +35,7 @@ export async function handler(event: unknown) {
   }
   // One resolution mail per applied decision (a reopened complaint may be resolved again later).
   await mailCustomerOnce(
-    services,
+    deps,
     complaint,
     resolutionMail(complaint, resolution),
     'resolution',
@@ -47,7 +45,7 @@ export async function handler(event: unknown) {
   );
   const followUpAt = new Date(followUp.scheduledFor);
   const callDue = addBusinessDelay(followUpAt, policy.followUp.callSlaSeconds, policy);
-  logger.info('resolution applied', { complaintId, type: resolution.type, followUpAt });
+  deps.logger.info('resolution applied', { complaintId, type: resolution.type, followUpAt });
   return {
     complaintId,
     tier: complaint.tier,
@@ -55,4 +53,6 @@ export async function handler(event: unknown) {
     // FollowUpCall is entered at followUpAt: its timeout counts from there.
     awaitSeconds: secondsUntil(callDue, followUpAt),
   };
-}
+};
+
+export const handler = lambdaHandler(createHandler);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
 import {
@@ -8,10 +11,6 @@ import {
   releaseDecision,
   roleOfTier,
 } from '../../core/lifecycle';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -28,13 +27,12 @@ const eventSchema = z.object({
  * answered the wait. A token that is live or was spent is a replay and changes nothing; only a new
  * token registers a wait, and only from the statuses the transition table allows for that wait.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, taskToken, waitingFor, awaitSeconds } = eventSchema.parse(event);
-  const services = getServices();
   for (let attempt = 0; ; attempt++) {
-    const complaint = await loadComplaint(services, complaintId);
+    const complaint = await loadComplaint(deps, complaintId);
     if (knownToken(complaint, taskToken)) return { complaintId };
-    const now = new Date();
+    const now = deps.clock();
     // A decision accepted for a token this run no longer has: released on the timeline, decided again.
     const stranded = decisionStrandedBy(complaint, waitingFor);
     try {
@@ -42,7 +40,7 @@ export async function handler(event: unknown) {
       let current = complaint;
       if (stranded) {
         const released = releaseDecision(complaint, systemActor, now, 'wait_restarted');
-        await services.store.save(released.complaint, [released.audit]);
+        await deps.store.save(released.complaint, [released.audit]);
         current = released.complaint;
       }
       const { complaint: next, audit } = awaitPerson(
@@ -50,24 +48,31 @@ export async function handler(event: unknown) {
         taskToken,
         waitingFor,
         awaitSeconds,
-        config().policy,
+        deps.settings.policy,
         now,
       );
-      await services.store.save(next, [audit]);
+      await deps.store.save(next, [audit]);
       if (stranded) {
-        logger.warn('decision released: its wait was entered again', {
+        deps.logger.warn('decision released: its wait was entered again', {
           complaintId,
           decision: stranded.action,
         });
-        await notifyTeam(services, roleOfTier(next.tier), next, 'Your decision did not reach the workflow', [
+        await notifyTeam(deps, roleOfTier(next.tier), next, 'Your decision did not reach the workflow', [
           `Decision: ${stranded.action}. The complaint waits for it again: please decide once more.`,
         ]);
       }
-      logger.info('waiting for a person', { complaintId, waitingFor, tier: next.tier, dueAt: next.slaDueAt });
+      deps.logger.info('waiting for a person', {
+        complaintId,
+        waitingFor,
+        tier: next.tier,
+        dueAt: next.slaDueAt,
+      });
       return { complaintId };
     } catch (e) {
       // Someone wrote in between (e.g. a customer message was filed): re-read and register again.
       if (!(e instanceof ConflictError) || attempt >= 4) throw e;
     }
   }
-}
+};
+
+export const handler = lambdaHandler(createHandler);

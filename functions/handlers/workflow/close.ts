@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, mailCustomerOnce } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -32,15 +32,14 @@ function due(c: Complaint, reason: CloseReason, now: Date): boolean {
  * Close step: the complaint leaves every queue; a customer who never answered is told first, so that
  * closing is the step's last write (a failure before it leaves the complaint open for RecordFailure).
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, reason } = eventSchema.parse(event);
-  const services = getServices();
-  const now = new Date();
-  let complaint = await loadComplaint(services, complaintId);
+  const now = deps.clock();
+  let complaint = await loadComplaint(deps, complaintId);
   if (due(complaint, reason, now)) {
     if (reason === 'abandoned') {
       await mailCustomerOnce(
-        services,
+        deps,
         complaint,
         abandonedMail(complaint),
         'closure',
@@ -49,9 +48,11 @@ export async function handler(event: unknown) {
       );
     }
     const { complaint: next, audit } = close(complaint, reason, now);
-    await services.store.save(next, [audit]);
+    await deps.store.save(next, [audit]);
     complaint = next;
   }
-  logger.info('complaint closed', { complaintId, reason: complaint.closure?.reason });
+  deps.logger.info('complaint closed', { complaintId, reason: complaint.closure?.reason });
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };
-}
+};
+
+export const handler = lambdaHandler(createHandler);

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { required } from '../../application/settings';
+import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
+import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {
   pendingFor,
@@ -12,11 +17,6 @@ import {
 } from '../../core/lifecycle';
 import { reminderMail, surveyMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
-import { config, required } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices, type Services } from '../../shared/services';
-import { signSurveyToken, surveyLinks } from '../../shared/surveyLinks';
-import { loadComplaint, mailCustomerOnce } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -24,15 +24,15 @@ const eventSchema = z.object({
 });
 
 /** The question of the open request for information, for the reminder. */
-async function openQuestion(services: Services, c: Complaint): Promise<string | undefined> {
-  const timeline = await services.store.timeline(c.id);
+async function openQuestion(deps: Deps, c: Complaint): Promise<string | undefined> {
+  const timeline = await deps.store.timeline(c.id);
   const asked = timeline.filter((e) => e.kind === 'message' && e.purpose === 'info_request').pop();
   return asked?.kind === 'message' ? asked.text : undefined;
 }
 
 /** The version the newest `action` audit entry recorded: what a replay of that step produced. */
-async function versionOfLast(services: Services, c: Complaint, action: string): Promise<number> {
-  const timeline = await services.store.timeline(c.id);
+async function versionOfLast(deps: Deps, c: Complaint, action: string): Promise<number> {
+  const timeline = await deps.store.timeline(c.id);
   const last = timeline.filter((e) => e.kind === 'audit' && e.action === action).pop();
   return last?.kind === 'audit' ? last.version : c.version;
 }
@@ -44,24 +44,23 @@ async function versionOfLast(services: Services, c: Complaint, action: string): 
  * consumes the agent's pending outcome, the survey is sent once per follow-up (`surveySentAt`); a replay
  * finds its change made and only makes sure the mail went out, under the key of the first run.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, kind } = eventSchema.parse(event);
-  const services = getServices();
-  const cfg = config();
+  const cfg = deps.settings;
   const { policy } = cfg;
-  const now = new Date();
-  let complaint = await loadComplaint(services, complaintId);
+  const now = deps.clock();
+  let complaint = await loadComplaint(deps, complaintId);
 
   if (kind === 'reminder') {
     if (waitTimedOut(complaint, 'customer', now)) {
       const { complaint: next, audit } = remindCustomer(complaint, policy, now);
-      await services.store.save(next, [audit]);
+      await deps.store.save(next, [audit]);
       complaint = next;
     }
-    const question = await openQuestion(services, complaint);
-    const version = await versionOfLast(services, complaint, 'remindCustomer');
+    const question = await openQuestion(deps, complaint);
+    const version = await versionOfLast(deps, complaint, 'remindCustomer');
     await mailCustomerOnce(
-      services,
+      deps,
       complaint,
       reminderMail(complaint, question),
       'reminder',
@@ -74,13 +73,13 @@ export async function handler(event: unknown) {
   if (kind === 'unreachable') {
     if (pendingFor(complaint, ['follow_up'], ['unreachable'])) {
       const result = recordUnreachable(complaint, policy, now);
-      await services.store.save(result.complaint, [result.audit]);
+      await deps.store.save(result.complaint, [result.audit]);
       complaint = result.complaint;
     }
     const attemptsLeft = Math.max(0, policy.followUp.maxCallAttempts - (complaint.followUp?.attempts ?? 0));
     const retryAt = new Date(complaint.followUp?.scheduledFor ?? now);
     const callDue = addBusinessDelay(retryAt, policy.followUp.callSlaSeconds, policy);
-    logger.info('follow-up call unreachable', { complaintId, attemptsLeft });
+    deps.logger.info('follow-up call unreachable', { complaintId, attemptsLeft });
     return {
       complaintId,
       tier: complaint.tier,
@@ -93,15 +92,15 @@ export async function handler(event: unknown) {
 
   if (!surveySent(complaint)) {
     const result = sendSurvey(complaint, policy, now);
-    await services.store.save(result.complaint, [result.audit]);
+    await deps.store.save(result.complaint, [result.audit]);
     complaint = result.complaint;
   }
   const sentAt = complaint.followUp?.surveySentAt ?? now.toISOString();
   const expiresAt = surveyExpiry(sentAt, policy);
-  const token = await signSurveyToken(complaintId, new Date(expiresAt));
-  const links = surveyLinks(required(cfg.surveyBaseUrl, 'SURVEY_BASE_URL'), token);
+  const token = await signSurveyToken(await deps.signingKey(), complaintId, new Date(expiresAt));
+  const links = surveyLinks(required(cfg, 'surveyBaseUrl'), token);
   await mailCustomerOnce(
-    services,
+    deps,
     complaint,
     surveyMail(complaint, links, expiresAt),
     'survey',
@@ -109,4 +108,6 @@ export async function handler(event: unknown) {
     now,
   );
   return workflowState(complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
-}
+};
+
+export const handler = lambdaHandler(createHandler, ['surveyBaseUrl', 'surveySigningSecretArn']);

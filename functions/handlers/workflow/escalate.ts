@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import { escalate, escalationDone, workflowState } from '../../core/lifecycle';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -23,29 +22,29 @@ const headlines = {
  * top. A timeout escalation consumes the token of the wait that timed out and an agent's request their
  * pending decision, so a replay finds nothing to do and hands back the same state.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, cause } = eventSchema.parse(event);
-  const services = getServices();
-  const now = new Date();
-  const complaint = await loadComplaint(services, complaintId);
+  const now = deps.clock();
+  const complaint = await loadComplaint(deps, complaintId);
   if (escalationDone(complaint, cause, now)) return workflowState(complaint, now);
   // Throws ComplaintBusyError while a person's decision is in flight; the state machine retries until
   // the API has released it or the core finds it abandoned and releases it itself.
-  const result = escalate(complaint, cause, config().policy, now);
-  if (result.released) await services.store.save(result.released.complaint, [result.released.audit]);
-  await services.store.save(result.complaint, [result.audit]);
+  const result = escalate(complaint, cause, deps.settings.policy, now);
+  if (result.released) await deps.store.save(result.released.complaint, [result.released.audit]);
+  await deps.store.save(result.complaint, [result.audit]);
   const next = result.complaint;
   const reasons = next.investigation?.riskSignals.map((r) => `Risk: ${r.signal} (${r.evidence})`) ?? [];
-  await notifyTeam(
-    services,
-    result.notifyRole,
-    next,
-    headlines[cause],
-    cause === 'risk_signal' ? reasons : [],
-  );
+  await notifyTeam(deps, result.notifyRole, next, headlines[cause], cause === 'risk_signal' ? reasons : []);
   if (result.alertManager && result.notifyRole !== 'manager') {
-    await notifyTeam(services, 'manager', next, 'SLA breached at the top tier', []);
+    await notifyTeam(deps, 'manager', next, 'SLA breached at the top tier', []);
   }
-  logger.info('complaint escalated', { complaintId, cause, fromTier: complaint.tier, toTier: next.tier });
+  deps.logger.info('complaint escalated', {
+    complaintId,
+    cause,
+    fromTier: complaint.tier,
+    toTier: next.tier,
+  });
   return workflowState(next, now);
-}
+};
+
+export const handler = lambdaHandler(createHandler);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import type { Complaint, MessageEntry } from '../../core/complaint';
 import {
   investigateComplaint,
@@ -8,10 +11,6 @@ import {
 } from '../../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
 import { automaticMailBlockedFor } from '../../core/mail/loopGuard';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({ complaintId: z.string().min(1) });
 
@@ -35,13 +34,12 @@ const isAutomatedComplaint = (c: Complaint) =>
  * Investigate step: the customer's history, triage (category, sentiment, priority), risk signals,
  * possible duplicates and the recurring-issue count; then starts the SLA clock.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId } = eventSchema.parse(event);
-  const services = getServices();
-  const { store } = services;
-  const policy = config().policy;
-  const now = new Date();
-  const complaint = await loadComplaint(services, complaintId);
+  const { store } = deps;
+  const policy = deps.settings.policy;
+  const now = deps.clock();
+  const complaint = await loadComplaint(deps, complaintId);
   // A retried step finds the work done: hand back the same state.
   if (complaint.status !== 'received' && complaint.status !== 'reopened') {
     return workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) });
@@ -80,7 +78,7 @@ export async function handler(event: unknown) {
       details: recurring ? { ...details, recurringIssue: { window: window.key, customers } } : details,
     },
   ]);
-  logger.info('complaint investigated', {
+  deps.logger.info('complaint investigated', {
     complaintId,
     category: found.category,
     priority: next.priority,
@@ -88,4 +86,6 @@ export async function handler(event: unknown) {
     recurring,
   });
   return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
-}
+};
+
+export const handler = lambdaHandler(createHandler);

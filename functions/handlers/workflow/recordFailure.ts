@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import { failureRecorded, recordFailure, workflowState } from '../../core/lifecycle';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 /**
  * Each Catch puts the error output under the failed state's name (`$.failed.<State>`): the definition
@@ -22,20 +21,21 @@ const eventSchema = z.object({
  * workflow waits for the manager (AwaitAttention), whose decision routes like an agent's. Nothing is
  * left silently in a failed execution. A replay finds the failure recorded and does not alert again.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, failed } = eventSchema.parse(event);
-  const services = getServices();
-  const now = new Date();
+  const now = deps.clock();
   const [state, output] = Object.entries(failed).at(-1) as [string, { Error: string; Cause?: string }];
   const failure = { state, error: output.Error, cause: output.Cause ?? '' };
-  const complaint = await loadComplaint(services, complaintId);
+  const complaint = await loadComplaint(deps, complaintId);
   if (failureRecorded(complaint, failure, now)) return workflowState(complaint, now);
-  const { complaint: next, audit } = recordFailure(complaint, failure, config().policy, now);
-  await services.store.save(next, [audit]);
-  await notifyTeam(services, 'manager', next, `Workflow step ${state} failed: the complaint needs you`, [
+  const { complaint: next, audit } = recordFailure(complaint, failure, deps.settings.policy, now);
+  await deps.store.save(next, [audit]);
+  await notifyTeam(deps, 'manager', next, `Workflow step ${state} failed: the complaint needs you`, [
     `Error: ${failure.error}`,
     `Cause: ${next.failure?.cause ?? ''}`,
   ]);
-  logger.error('workflow step failed for good', { complaintId, state, error: failure.error });
+  deps.logger.error('workflow step failed for good', { complaintId, state, error: failure.error });
   return workflowState(next, now);
-}
+};
+
+export const handler = lambdaHandler(createHandler);

@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import type { Deps } from '../../application/deps';
+import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { lambdaHandler } from '../../composition/lambda';
 import type { Decision, FollowUpOutcome } from '../../core/complaint';
 import { pendingFor, requeue, roleOfTier, workflowState } from '../../core/lifecycle';
-import { config } from '../../shared/config';
-import { logger } from '../../shared/logger';
-import { getServices } from '../../shared/services';
-import { loadComplaint, notifyTeam } from '../../shared/workflowSupport';
 
 const eventSchema = z.object({
   complaintId: z.string().min(1),
@@ -28,17 +27,18 @@ const consumes: Record<keyof typeof headlines, [Decision['action'][], FollowUpOu
  * Back to an agent: customer answered, proposal rejected, or the customer is unsatisfied. Consumes the
  * decision that asked for it: a replay finds it gone and hands back the same state.
  */
-export async function handler(event: unknown) {
+export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, reason } = eventSchema.parse(event);
-  const services = getServices();
-  const now = new Date();
-  const complaint = await loadComplaint(services, complaintId);
+  const now = deps.clock();
+  const complaint = await loadComplaint(deps, complaintId);
   if (!pendingFor(complaint, ...consumes[reason])) return workflowState(complaint, now);
-  const { complaint: next, audit } = requeue(complaint, reason, config().policy, now);
-  await services.store.save(next, [audit]);
+  const { complaint: next, audit } = requeue(complaint, reason, deps.settings.policy, now);
+  await deps.store.save(next, [audit]);
   const details =
     next.lastRejection && reason === 'approval_rejected' ? [`Reason: ${next.lastRejection.reason}`] : [];
-  await notifyTeam(services, roleOfTier(next.tier), next, headlines[reason], details);
-  logger.info('complaint back with the agent', { complaintId, reason, priority: next.priority });
+  await notifyTeam(deps, roleOfTier(next.tier), next, headlines[reason], details);
+  deps.logger.info('complaint back with the agent', { complaintId, reason, priority: next.priority });
   return workflowState(next, now);
-}
+};
+
+export const handler = lambdaHandler(createHandler);

@@ -3,7 +3,7 @@ import type { AcceptedDecision, Actor, Complaint, Decision, WaitingFor } from '.
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
 import { acceptDecision, releaseDecision } from '../core/lifecycle';
-import type { Services } from './services';
+import type { Deps } from './deps';
 
 /**
  * Hands a person's decision (agent, approver, customer) to the waiting workflow task. The decision
@@ -18,7 +18,7 @@ import type { Services } from './services';
  * `decisionStrandedBy` and `decisionAbandoned` in the lifecycle core).
  */
 export async function handOver(
-  services: Pick<Services, 'store' | 'workflow'>,
+  services: Pick<Deps, 'store' | 'workflow'>,
   actor: Actor,
   now: () => Date,
   complaint: Complaint,
@@ -54,7 +54,7 @@ export async function handOver(
  * to do here.
  */
 async function redeliver(
-  services: Pick<Services, 'workflow'>,
+  services: Pick<Deps, 'workflow'>,
   complaint: Complaint,
   pending: AcceptedDecision,
 ): Promise<Complaint> {

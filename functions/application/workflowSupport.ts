@@ -3,13 +3,11 @@ import { NotFoundError } from '../core/errors';
 import type { RenderedMail } from '../core/mail/templates';
 import { teamNotification } from '../core/mail/templates';
 import type { AgentRole } from '../core/policy';
-import { config } from './config';
 import { mailCustomer } from './customerMail';
-import { logger } from './logger';
-import type { Services } from './services';
+import type { Deps } from './deps';
 
-export async function loadComplaint(services: Pick<Services, 'store'>, id: string): Promise<Complaint> {
-  const complaint = await services.store.get(id);
+export async function loadComplaint(deps: Pick<Deps, 'store'>, id: string): Promise<Complaint> {
+  const complaint = await deps.store.get(id);
   if (!complaint) throw new NotFoundError(`Complaint ${id} not found`);
   return complaint;
 }
@@ -22,7 +20,7 @@ const firstInbound = (timeline: TimelineEntry[]) =>
  * entry on the timeline and does not send again. Threads under the customer's first mail.
  */
 export async function mailCustomerOnce(
-  services: Services,
+  deps: Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>,
   complaint: Complaint,
   mail: RenderedMail,
   purpose: NonNullable<MessageEntry['purpose']>,
@@ -30,17 +28,17 @@ export async function mailCustomerOnce(
   now: Date,
   automatic = true,
 ): Promise<void> {
-  const timeline = await services.store.timeline(complaint.id);
+  const timeline = await deps.store.timeline(complaint.id);
   if (timeline.some((e) => e.id === entryId)) return;
-  const cfg = config();
+  const { settings } = deps;
   const first = firstInbound(timeline);
-  await mailCustomer(services, complaint, mail, {
+  await mailCustomer(deps, complaint, mail, {
     purpose,
     automatic,
     entryId,
     now,
-    supportAddress: cfg.supportAddress,
-    mailDomain: cfg.mailDomain,
+    supportAddress: settings.supportAddress,
+    mailDomain: settings.mailDomain,
     ...(first?.messageId ? { inReplyTo: first.messageId } : {}),
   });
 }
@@ -50,7 +48,7 @@ export async function mailCustomerOnce(
  * step over a notification would be worse than a missing one (the complaint is in the team's queue).
  */
 export async function notifyTeam(
-  services: Pick<Services, 'notifier'>,
+  deps: Pick<Deps, 'notifier' | 'logger'>,
   role: AgentRole,
   complaint: Complaint,
   headline: string,
@@ -58,8 +56,8 @@ export async function notifyTeam(
 ): Promise<void> {
   const { subject, text } = teamNotification(complaint, headline, details);
   try {
-    await services.notifier.notify(role, subject, text);
+    await deps.notifier.notify(role, subject, text);
   } catch (error) {
-    logger.error('team notification failed', { complaintId: complaint.id, role, error: error as Error });
+    deps.logger.error('team notification failed', { complaintId: complaint.id, role, error: error as Error });
   }
 }

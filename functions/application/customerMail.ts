@@ -1,10 +1,10 @@
-import type { ComplaintStore, Mailer } from '../adapters/ports';
+import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
-import { getMailServices, type MailServices } from './mailServices';
+import type { Deps } from './deps';
 
 export interface CustomerMailOptions {
   purpose: NonNullable<MessageEntry['purpose']>;
@@ -45,7 +45,7 @@ export function replyAddress(supportAddress: string, token: string): string {
   return `${local}+${token}@${domain}`;
 }
 
-type Deps = { store: ComplaintStore; mailer: Mailer; mail?: Pick<MailServices, 'ledger' | 'settings'> };
+type MailDeps = Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>;
 
 /**
  * Sends a mail to the complaint's customer at most once per `entryId` under normal operation, and
@@ -64,12 +64,12 @@ type Deps = { store: ComplaintStore; mailer: Mailer; mail?: Pick<MailServices, '
  * mailer-daemon, postmaster), and at most `autoMailCap` times per recipient and window.
  */
 export async function mailCustomer(
-  deps: Deps,
+  deps: MailDeps,
   complaint: Complaint,
   mail: RenderedMail,
   options: CustomerMailOptions,
 ): Promise<CustomerMailResult> {
-  const { ledger, settings } = deps.mail ?? getMailServices();
+  const { ledger, settings } = deps;
   const intent = await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds);
   switch (intent.state) {
     case 'busy':
@@ -126,8 +126,8 @@ export async function mailCustomer(
 
 /** Why an automatic mail must not go out, or undefined. Counts it against the cap when it may. */
 async function automaticMailSuppression(
-  ledger: MailServices['ledger'],
-  settings: MailServices['settings'],
+  ledger: Deps['ledger'],
+  settings: Deps['settings'],
   recipient: string,
   options: CustomerMailOptions,
 ): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import type { ComplaintStore, MailLedger, QuarantineStore, RawMailStore } from '../adapters/ports';
+import type { ComplaintStore } from '../adapters/ports';
 import type { Actor, Complaint, TimelineEntry } from '../core/complaint';
 import {
   eraseComplaint,
@@ -10,6 +10,8 @@ import {
   storedObjectKeys,
 } from '../core/erasure';
 import { ConflictError } from '../core/errors';
+import type { Deps } from './deps';
+import { required } from './settings';
 
 export interface ErasureSummary {
   complaints: number;
@@ -19,13 +21,7 @@ export interface ErasureSummary {
   quarantinedMail: number;
 }
 
-export interface ErasureDeps {
-  store: ComplaintStore;
-  ledger: MailLedger;
-  quarantine: QuarantineStore;
-  rawMail: RawMailStore;
-  bucket: string | undefined;
-}
+export type ErasureDeps = Pick<Deps, 'store' | 'ledger' | 'quarantine' | 'rawMail' | 'settings'>;
 
 /** Every complaint of the customer, all pages (read before erasing: erasure moves them off the index). */
 async function complaintsOf(store: ComplaintStore, email: string): Promise<Complaint[]> {
@@ -57,9 +53,9 @@ export async function eraseCustomer(
 ): Promise<ErasureSummary> {
   const pseudonym = pseudonymFor(email);
   const summary: ErasureSummary = { complaints: 0, messagesErased: 0, objectsDeleted: 0, quarantinedMail: 0 };
+  const bucket = required(deps.settings, 'rawMailBucket');
   const deleteObjects = async (keys: string[]) => {
-    if (keys.length > 0 && !deps.bucket) throw new Error('RAW_MAIL_BUCKET is not configured');
-    for (const key of keys) await deps.rawMail.delete(deps.bucket as string, key);
+    for (const key of keys) await deps.rawMail.delete(bucket, key);
     summary.objectsDeleted += keys.length;
   };
   for (const found of await complaintsOf(deps.store, email)) {

@@ -3,8 +3,7 @@ import { ConflictError } from '../core/errors';
 import { executionNameOf, reopen } from '../core/lifecycle';
 import type { Policy } from '../core/policy';
 import { handOver } from './decisionHandOver';
-import { logger } from './logger';
-import type { Services } from './services';
+import type { Deps } from './deps';
 
 /** What a customer's threaded mail did to its complaint. */
 export type ReplyOutcome = 'attached' | 'resumed' | 'reopened';
@@ -25,34 +24,34 @@ export function withinReopenWindow(c: Complaint, now: Date, policy: Policy): boo
  * Called by intake once threading has identified the complaint.
  */
 export async function handleCustomerReply(
-  services: Pick<Services, 'store' | 'workflow'>,
+  deps: Pick<Deps, 'store' | 'workflow' | 'logger'>,
   complaint: Complaint,
   message: MessageEntry,
   now: Date,
   policy: Policy,
 ): Promise<ReplyOutcome> {
-  await services.store.append(complaint.id, [message]);
+  await deps.store.append(complaint.id, [message]);
   const customer: Actor = { kind: 'customer', id: complaint.customerEmail, email: complaint.customerEmail };
   let current = complaint;
   // A workflow step may write between our read and our write (version conflict): decide again.
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
-      return await react(services, current, message, customer, now, policy);
+      return await react(deps, current, message, customer, now, policy);
     } catch (e) {
       if (!(e instanceof ConflictError)) throw e;
-      const fresh = await services.store.get(complaint.id);
+      const fresh = await deps.store.get(complaint.id);
       if (!fresh) throw e;
       current = fresh;
     }
   }
-  logger.warn('customer reply attached without lifecycle reaction after repeated conflicts', {
+  deps.logger.warn('customer reply attached without lifecycle reaction after repeated conflicts', {
     complaintId: complaint.id,
   });
   return 'attached';
 }
 
 async function react(
-  services: Pick<Services, 'store' | 'workflow'>,
+  deps: Pick<Deps, 'store' | 'workflow' | 'logger'>,
   c: Complaint,
   message: MessageEntry,
   customer: Actor,
@@ -67,7 +66,7 @@ async function react(
   const pending = redelivered ? c.pendingDecision : undefined;
   if ((c.taskToken && c.waitingFor === 'customer') || pending?.action === 'customer_replied') {
     await handOver(
-      services,
+      deps,
       customer,
       clock,
       c,
@@ -79,7 +78,7 @@ async function react(
   }
   if ((c.taskToken && (c.waitingFor === 'follow_up' || c.waitingFor === 'survey')) || pending) {
     await handOver(
-      services,
+      deps,
       customer,
       clock,
       c,
@@ -93,11 +92,8 @@ async function react(
     // A redelivery of the mail whose first delivery died between the reopen and its StartExecution:
     // start the new execution now (same name and input, so harmless when it already runs) and stop
     // the one it replaces.
-    await services.workflow.stop(
-      executionNameOf(c.id, (c.reopenCount ?? 1) - 1),
-      'Reopened by a customer reply',
-    );
-    await services.workflow.start(c.executionName, { complaintId: c.id });
+    await deps.workflow.stop(executionNameOf(c.id, (c.reopenCount ?? 1) - 1), 'Reopened by a customer reply');
+    await deps.workflow.start(c.executionName, { complaintId: c.id });
     return 'reopened';
   }
   const reopenable =
@@ -107,9 +103,9 @@ async function react(
   if (!reopenable) return 'attached';
   const previousExecution = c.executionName ?? c.id;
   const { complaint: next, audit } = reopen(c, now, customer);
-  await services.store.save(next, [audit]);
-  await services.workflow.stop(previousExecution, 'Reopened by a customer reply');
-  await services.workflow.start(next.executionName ?? executionNameOf(c.id, next.reopenCount), {
+  await deps.store.save(next, [audit]);
+  await deps.workflow.stop(previousExecution, 'Reopened by a customer reply');
+  await deps.workflow.start(next.executionName ?? executionNameOf(c.id, next.reopenCount), {
     complaintId: c.id,
   });
   return 'reopened';

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { MessageAttachment } from '../../core/complaint';
+import { inboundMessage } from '../../core/intake';
+import { readBounce } from '../../core/mail/bounce';
+import type { InboundClaim, InboundDelivery } from '../../core/mail/filing';
+import type { InboundMail } from '../../core/mail/inboundMail';
+import { handleCustomerReply } from '../customerReplies';
+import type { Deps } from '../deps';
+import { required } from '../settings';
+import { openAndStart } from './openComplaint';
+
+export interface Filing {
+  mail: InboundMail;
+  claim: InboundClaim;
+  delivery: InboundDelivery;
+  automated: string[];
+}
+
+/** Carries a claim out. Every step may run again on a redelivery and lands on the same keys. */
+export async function fileMail(deps: Deps, filing: Filing): Promise<void> {
+  const { claim, mail, automated } = filing;
+  const { store } = deps;
+  const attachments = await storeAttachments(deps, claim, mail);
+  const isNew = claim.disposition === 'new' || claim.disposition === 'linked';
+  const message = inboundMessage({
+    id: isNew ? `${claim.complaintId}-m0` : `${claim.complaintId}-in-${shortHash(claim.dedupeKey)}`,
+    mail,
+    sender: claim.sender,
+    ...(claim.senderInvalid ? { senderInvalid: claim.senderInvalid } : {}),
+    receivedAt: new Date(claim.receivedAt),
+    rawMailKey: claim.rawMailKey,
+    supportAddress: deps.settings.supportAddress,
+    attachments,
+    automated,
+    maxTextBytes: deps.settings.maxTextBytes,
+    ...(claim.disposition === 'bounce' && claim.failedSesMessageId
+      ? { deliveryFailure: deliveryFailureOf(mail, claim.failedSesMessageId) }
+      : {}),
+  });
+  switch (claim.disposition) {
+    case 'new':
+    case 'linked':
+      return openAndStart(deps, filing, message);
+    case 'reply': {
+      const complaint = await store.get(claim.complaintId);
+      if (!complaint) throw new Error(`Complaint ${claim.complaintId} not found`);
+      // The first delivery (and its retries) hands the reply over; a duplicate delivery only does when
+      // the reply is not even on the timeline yet, so the lifecycle sees one reply, not five.
+      const firstDelivery = claim.sesMessageId === filing.delivery.sesMessageId;
+      if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
+        const receivedAt = new Date(claim.receivedAt);
+        const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
+        deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
+      }
+      return;
+    }
+    case 'automated':
+    case 'bounce':
+      // Stored only: automated mail must not resume or reopen anything, nor be answered.
+      return store.append(claim.complaintId, [message]);
+  }
+}
+
+function deliveryFailureOf(mail: InboundMail, sesMessageId: string) {
+  const report = readBounce(mail);
+  return {
+    sesMessageId,
+    ...(report.recipient ? { recipient: report.recipient } : {}),
+    ...(report.status ? { status: report.status } : {}),
+    ...(report.diagnostic ? { diagnostic: report.diagnostic } : {}),
+  };
+}
+
+/**
+ * Stores the attachments beside the raw mail, under the first delivery's SES id: a redelivery writes the
+ * same keys with the same bytes.
+ */
+async function storeAttachments(
+  deps: Deps,
+  claim: InboundClaim,
+  mail: InboundMail,
+): Promise<MessageAttachment[]> {
+  const bucket = required(deps.settings, 'rawMailBucket');
+  const prefix = `${deps.settings.attachmentPrefix}${claim.sesMessageId}/`;
+  return Promise.all(
+    mail.attachments.map(async (a, index) => {
+      const key = `${prefix}${index + 1}-${objectName(a.filename)}`;
+      await deps.rawMail.put(bucket, key, a.content, a.contentType);
+      return {
+        ...(a.filename ? { filename: a.filename } : {}),
+        contentType: a.contentType,
+        size: a.size,
+        checksum: a.checksum,
+        key,
+      };
+    }),
+  );
+}
+
+/** A file name safe in an S3 key and on disk; the original name stays in the timeline entry. */
+function objectName(filename: string | undefined): string {
+  const safe = (filename ?? '')
+    .normalize('NFKD')
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 100);
+  return safe || 'attachment';
+}
+
+const shortHash = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import type { ComplaintStore } from '../../adapters/ports';
+import type { Complaint } from '../../core/complaint';
+import { isBounce, isDelayWarning, readBounce } from '../../core/mail/bounce';
+import type { InboundClaim } from '../../core/mail/filing';
+import type { InboundMail } from '../../core/mail/inboundMail';
+import {
+  chooseThread,
+  referencedMessageIds,
+  replyTokensIn,
+  routeThreadedMail,
+  sesMessageIdOf,
+  subjectTagReferences,
+  type ThreadDecision,
+  type ThreadSignal,
+} from '../../core/mail/threading';
+import { complaintIdFor } from '../../core/reference';
+import { withinReopenWindow } from '../customerReplies';
+import type { Deps } from '../deps';
+
+/** References of a mail looked up for threading: the newest ones (References can list a whole thread). */
+const maxReferenceLookups = 20;
+/** A merged complaint forwards to the one it was merged into; bounded against cycles. */
+const maxMergeHops = 5;
+
+export type ClaimBase = Omit<InboundClaim, 'complaintId' | 'disposition'>;
+
+/**
+ * Decides where a first-seen mail goes. Undefined for a failure report that matches none of our mails
+ * (backscatter of forged mail), unless a manager released it.
+ */
+export async function planFiling(
+  deps: Deps,
+  input: { mail: InboundMail; base: ClaimBase; automated: string[]; recipients: string[] },
+  released: boolean,
+): Promise<InboundClaim | undefined> {
+  const { mail, base, automated } = input;
+  const { store } = deps;
+  if (isBounce(mail)) {
+    const report = readBounce(mail);
+    for (const id of report.originalMessageIds) {
+      const sesMessageId = sesMessageIdOf(id);
+      const complaintId = sesMessageId ? await store.findIdByOutbound(sesMessageId) : undefined;
+      if (!complaintId || !sesMessageId) continue;
+      // A delay warning is stored like any automated mail; only a failure marks the delivery failed.
+      return report.failed
+        ? { ...base, complaintId, disposition: 'bounce', failedSesMessageId: sesMessageId }
+        : { ...base, complaintId, disposition: 'automated' };
+    }
+    if (!released && !isDelayWarning(report)) return undefined;
+  }
+  // The envelope recipients come first: a reply-to token survives there even when headers are rewritten.
+  const decision = await findThread(deps, mail, base.sender, [...input.recipients, ...mail.to, ...mail.cc]);
+  const newComplaint = {
+    ...base,
+    complaintId: complaintIdFor(base.dedupeKey),
+    threadToken: newThreadToken(),
+  };
+  if (!decision.thread) return { ...newComplaint, disposition: 'new' };
+  const complaint = await followMerges(store, decision.complaintId);
+  const route = routeThreadedMail(complaint, {
+    automated: automated.length > 0,
+    withinReopenWindow: withinReopenWindow(complaint, new Date(base.receivedAt), deps.settings.policy),
+  });
+  return route === 'linked'
+    ? { ...newComplaint, disposition: 'linked', linkedTo: complaint.id }
+    : { ...base, complaintId: complaint.id, disposition: route };
+}
+
+/** Unguessable token of the reply-to address `support+<token>@domain` (96 bits). */
+const newThreadToken = () => randomBytes(12).toString('base64url').toLowerCase();
+
+/** Looks the threading signals up kind by kind, strongest first, and stops at the first that decides. */
+async function findThread(
+  deps: Deps,
+  mail: InboundMail,
+  sender: string,
+  addresses: string[],
+): Promise<ThreadDecision> {
+  const { store } = deps;
+  const lookups: (() => Promise<ThreadSignal[]>)[] = [
+    async () => {
+      const tokens = replyTokensIn(addresses, deps.settings.supportAddress);
+      const ids = await Promise.all(tokens.map((t) => store.findIdByThreadToken(t)));
+      return ids.flatMap((complaintId, rank) =>
+        complaintId ? [{ kind: 'replyToken', complaintId, rank }] : [],
+      );
+    },
+    async () => {
+      const refs = referencedMessageIds(mail).slice(0, maxReferenceLookups);
+      const ids = await Promise.all(
+        refs.map(async (ref) => {
+          const sesMessageId = sesMessageIdOf(ref);
+          const outbound = sesMessageId ? await store.findIdByOutbound(sesMessageId) : undefined;
+          return outbound ?? (await deps.ledger.findIdByInboundMessageId(ref));
+        }),
+      );
+      return ids.flatMap((complaintId, rank) =>
+        complaintId ? [{ kind: 'messageReference', complaintId, rank }] : [],
+      );
+    },
+    async () => {
+      const tagged = await Promise.all(
+        subjectTagReferences(mail.subject).map(async (reference) => {
+          const id = await store.findIdByReference(reference);
+          return id ? store.get(id) : undefined;
+        }),
+      );
+      return tagged.flatMap((c, rank) =>
+        c ? [{ kind: 'subjectTag', complaintId: c.id, rank, customerEmail: c.customerEmail }] : [],
+      );
+    },
+  ];
+  for (const lookup of lookups) {
+    const decision = chooseThread(sender, await lookup());
+    if (decision.thread) return decision;
+  }
+  return { thread: false };
+}
+
+async function followMerges(store: ComplaintStore, id: string): Promise<Complaint> {
+  let complaint = await store.get(id);
+  for (let hop = 0; complaint?.closure?.mergedInto && hop < maxMergeHops; hop++) {
+    complaint = (await store.get(complaint.closure.mergedInto)) ?? complaint;
+  }
+  if (!complaint) throw new Error(`Threaded complaint ${id} not found`);
+  return complaint;
+}

@@ -1,0 +1,133 @@
+import { filedSender, normalizeAddress } from '../../core/mail/addresses';
+import { contentDigest, divergentDedupeKey } from '../../core/mail/dedupe';
+import type { InboundClaim, InboundDelivery, IntakeOutcome } from '../../core/mail/filing';
+import { type InboundMail, parseInboundMail, UnparseableMailError } from '../../core/mail/inboundMail';
+import { automatedMailReasons } from '../../core/mail/loopGuard';
+import { verdictQuarantineReasons } from '../../core/mail/verdicts';
+import type { Deps } from '../deps';
+import { required } from '../settings';
+import { fileMail } from './fileMail';
+import { planFiling } from './planFiling';
+import { quarantineMail } from './quarantineMail';
+
+/**
+ * Files one received mail: quarantine, a new complaint, a reply, stored automated mail or a bounce.
+ *
+ * Exactly once under at-least-once delivery: a redelivered mail finds the claim of its dedupe key and
+ * repeats the filing steps with the first delivery's decision; every write is idempotent (deterministic
+ * keys, conditional creates), the acknowledgement is sent once per complaint (send-once intent) and the
+ * execution is named after the complaint.
+ *
+ * `release`: a manager released the mail from quarantine; verdicts and the other quarantine rules are
+ * bypassed and unreadable mail is filed as a placeholder pointing at its raw MIME.
+ */
+export async function receiveMail(
+  deps: Deps,
+  delivery: InboundDelivery,
+  options: { release?: boolean } = {},
+): Promise<IntakeOutcome> {
+  const bucket = required(deps.settings, 'rawMailBucket');
+  const raw = await deps.rawMail.get(bucket, delivery.rawMailKey);
+  const parsed = await parseInboundMail(raw).catch((e: unknown) => {
+    if (e instanceof UnparseableMailError) return undefined;
+    throw e;
+  });
+  const readable = parsed && !isUnreadable(parsed);
+  if (!readable && !options.release) {
+    const reason = parsed
+      ? 'No sender, text or attachments could be read from the MIME structure'
+      : 'Beyond the MIME parser’s limits (headers over 1 MiB or more than 1000 parts)';
+    return quarantineMail(deps, delivery, placeholderFor(raw, delivery), [
+      { code: 'unreadable', detail: reason },
+    ]);
+  }
+  const mail = readable ? parsed : placeholderFor(raw, delivery);
+  const automated = automatedMailReasons({
+    headers: mail.headers,
+    from: mail.from?.address,
+    envelopeSender: delivery.source,
+  });
+
+  const claimed = await claimMail(deps, delivery, mail, automated, options.release === true);
+  if ('held' in claimed) return claimed.held;
+  await fileMail(deps, { mail, claim: claimed.claim, delivery, automated });
+  return { disposition: claimed.claim.disposition, complaintId: claimed.claim.complaintId };
+}
+
+/**
+ * The claim this mail is filed under: the first delivery's, or a new one after the quarantine rules and
+ * the filing decision. The dedupe key is tried as is, then with the content digest appended: the same
+ * sender reusing a Message-ID for other content (a broken client) is filed as a mail of its own, also
+ * when both arrive at once and the other one's claim won the first key.
+ */
+async function claimMail(
+  deps: Deps,
+  delivery: InboundDelivery,
+  mail: InboundMail,
+  automated: string[],
+  release: boolean,
+): Promise<{ claim: InboundClaim } | { held: IntakeOutcome }> {
+  const keys = [mail.dedupeKey, divergentDedupeKey(mail.dedupeKey, mail.contentDigest)];
+  for (const dedupeKey of keys) {
+    let claim = await deps.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
+    if (!claim) {
+      if (!release) {
+        const reasons = verdictQuarantineReasons(delivery.verdicts, {
+          ...(delivery.dmarcPolicy ? { dmarcPolicy: delivery.dmarcPolicy } : {}),
+          hasAttachments: mail.attachments.length > 0,
+        });
+        if (reasons.length > 0) return { held: await quarantineMail(deps, delivery, mail, reasons) };
+      }
+      const base = {
+        dedupeKey,
+        ...(mail.messageId ? { messageId: mail.messageId } : {}),
+        ...filedSender(mail, delivery.source),
+        receivedAt: delivery.receivedAt,
+        rawMailKey: delivery.rawMailKey,
+        sesMessageId: delivery.sesMessageId,
+        contentDigest: mail.contentDigest,
+      };
+      const planned = await planFiling(
+        deps,
+        { mail, base, automated, recipients: delivery.recipients },
+        release,
+      );
+      if (!planned) {
+        const detail = 'A delivery status notification that matches none of our outbound mails';
+        return { held: await quarantineMail(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]) };
+      }
+      claim = await deps.ledger.claimInbound(planned);
+    }
+    if (claim.contentDigest === mail.contentDigest) return { claim };
+    deps.logger.warn('Message-ID reused with different content; filed separately', {
+      dedupeKey,
+      sesMessageId: delivery.sesMessageId,
+    });
+  }
+  // The second key carries this mail's digest, so its claim always matches.
+  throw new Error(`No claim matches the content of ${delivery.rawMailKey}`);
+}
+
+/** Mail with nothing a person could act on: no sender, no text, no attachments (garbage bytes). */
+function isUnreadable(mail: InboundMail): boolean {
+  return !mail.from && mail.text.trim() === '' && !mail.html && mail.attachments.length === 0;
+}
+
+/** Stands in for a mail no parser can read: the envelope sender and a pointer to the raw MIME. */
+function placeholderFor(raw: Buffer, delivery: InboundDelivery): InboundMail {
+  const digest = contentDigest(raw);
+  const sender = normalizeAddress(delivery.source);
+  return {
+    dedupeKey: `sha256:${digest}`,
+    contentDigest: digest,
+    from: sender ? { address: sender } : undefined,
+    to: [],
+    cc: [],
+    subject: '(unreadable mail)',
+    text: `This mail could not be read. Its raw MIME (${raw.length} bytes) is kept as ${delivery.rawMailKey}.`,
+    references: [],
+    headers: { 'return-path': `<${delivery.source.toLowerCase()}>` },
+    attachments: [],
+    sizeBytes: raw.length,
+  };
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { loadPolicy, type Policy } from '../core/policy';
+
+/**
+ * The environment variable of each setting. The CDK stack sets the variables under these names and the
+ * Lambda composition root reads them; nothing else spells them.
+ */
+export const settingNames = {
+  tableName: 'TABLE_NAME',
+  supportAddress: 'SUPPORT_ADDRESS',
+  senderAddress: 'SENDER_ADDRESS',
+  mailDomain: 'MAIL_DOMAIN',
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  rawMailBucket: 'RAW_MAIL_BUCKET',
+  rawMailPrefix: 'RAW_MAIL_PREFIX',
+  attachmentPrefix: 'ATTACHMENT_PREFIX',
+  policyProfile: 'COMPLAINTS_PROFILE',
+  policyJson: 'COMPLAINTS_POLICY',
+  managerAddress: 'MANAGER_ADDRESS',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  surveyBaseUrl: 'SURVEY_BASE_URL',
+  surveySigningSecretArn: 'SURVEY_SIGNING_SECRET_ARN',
+  sesConfigurationSet: 'SES_CONFIGURATION_SET',
+  autoMailCap: 'AUTO_MAIL_CAP',
+  autoMailWindowSeconds: 'AUTO_MAIL_WINDOW_SECONDS',
+  maxTextBytes: 'MAX_TEXT_BYTES',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type SettingKey = keyof typeof settingNames;
+
+/**
+ * How long a send lease holds before another caller may take the mail over. Longer than an SES call
+ * with the SDK's retries, shorter than the Lambda async retry delay (about a minute); the workflow's
+ * retries of OutboundMailInFlightError are sized on it.
+ */
+export const sendLeaseSeconds = 45;
+
+const n = settingNames;
+const envSchema = z.object({
+  [n.tableName]: z.string().min(1),
+  [n.supportAddress]: z.email(),
+  [n.senderAddress]: z.email(),
+  [n.mailDomain]: z.string().min(1),
+  [n.stateMachineArn]: z.string().min(1).optional(),
+  [n.rawMailBucket]: z.string().min(1).optional(),
+  [n.rawMailPrefix]: z.string().default('inbound/'),
+  /** Key prefix of stored attachments, beside the raw mail's prefix in the same bucket. */
+  [n.attachmentPrefix]: z.string().min(1).default('attachments/'),
+  [n.policyProfile]: z.string().default('standard'),
+  [n.policyJson]: z.string().optional(),
+  /** Where managers are alerted when there is no topic; defaults to manager@<mail domain>. */
+  [n.managerAddress]: z.email().optional(),
+  /** SNS topic for team notifications and manager alerts; mail through SES when absent. */
+  [n.alertTopicArn]: z.string().min(1).optional(),
+  /** Base URL of the public survey endpoint (the API URL). */
+  [n.surveyBaseUrl]: z.url().optional(),
+  /** Secrets Manager secret holding the HMAC key of survey links and pagination cursors. */
+  [n.surveySigningSecretArn]: z.string().min(1).optional(),
+  /** SES configuration set mail is sent with (suppression list, reputation metrics). */
+  [n.sesConfigurationSet]: z.string().min(1).optional(),
+  /** Automatic mails (acknowledgements, reminders) per recipient and window. */
+  [n.autoMailCap]: z.coerce.number().int().positive().default(3),
+  [n.autoMailWindowSeconds]: z.coerce.number().int().positive().default(600),
+  /** Text kept on a timeline message; DynamoDB items are limited to 400 KB. */
+  [n.maxTextBytes]: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024)
+    .default(64 * 1024),
+  [n.serviceName]: z.string().min(1).default('complaints'),
+  [n.logLevel]: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+});
+
+/** Everything the use cases are configured with, validated once per runtime. */
+export interface Settings {
+  tableName: string;
+  supportAddress: string;
+  senderAddress: string;
+  mailDomain: string;
+  stateMachineArn?: string;
+  rawMailBucket?: string;
+  rawMailPrefix: string;
+  attachmentPrefix: string;
+  policy: Policy;
+  managerAddress: string;
+  alertTopicArn?: string;
+  surveyBaseUrl?: string;
+  surveySigningSecretArn?: string;
+  sesConfigurationSet?: string;
+  autoMailCap: number;
+  autoMailWindowSeconds: number;
+  maxTextBytes: number;
+  sendLeaseSeconds: number;
+  serviceName: string;
+  logLevel: z.infer<typeof envSchema>[typeof n.logLevel];
+}
+
+/** The settings a function may be deployed without (each only where a function uses it). */
+export type OptionalSetting =
+  | 'stateMachineArn'
+  | 'rawMailBucket'
+  | 'surveyBaseUrl'
+  | 'surveySigningSecretArn';
+
+/**
+ * Validates the environment once, failing with a message that names every missing or malformed
+ * variable instead of surfacing later as an obscure SDK error. `needs` lists the optional settings this
+ * function cannot work without: their absence fails here, at cold start, not in the middle of an operation.
+ */
+export function settingsFromEnv(
+  env: Record<string, string | undefined>,
+  needs: readonly OptionalSetting[] = [],
+): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${names}`);
+  }
+  const e = parsed.data;
+  const settings: Settings = {
+    tableName: e[n.tableName],
+    supportAddress: e[n.supportAddress],
+    senderAddress: e[n.senderAddress],
+    mailDomain: e[n.mailDomain],
+    stateMachineArn: e[n.stateMachineArn],
+    rawMailBucket: e[n.rawMailBucket],
+    rawMailPrefix: e[n.rawMailPrefix],
+    attachmentPrefix: e[n.attachmentPrefix],
+    policy: loadPolicy(e[n.policyProfile], e[n.policyJson]),
+    managerAddress: e[n.managerAddress] ?? `manager@${e[n.mailDomain]}`,
+    alertTopicArn: e[n.alertTopicArn],
+    surveyBaseUrl: e[n.surveyBaseUrl],
+    surveySigningSecretArn: e[n.surveySigningSecretArn],
+    sesConfigurationSet: e[n.sesConfigurationSet],
+    autoMailCap: e[n.autoMailCap],
+    autoMailWindowSeconds: e[n.autoMailWindowSeconds],
+    maxTextBytes: e[n.maxTextBytes],
+    sendLeaseSeconds,
+    serviceName: e[n.serviceName],
+    logLevel: e[n.logLevel],
+  };
+  const missing = needs.filter((key) => settings[key] === undefined).map((key) => settingNames[key]);
+  if (missing.length > 0) {
+    throw new Error(`Invalid configuration: ${missing.join(', ')} required by this function`);
+  }
+  return settings;
+}
+
+/** The value of a setting that only some functions have (validated at cold start by `needs`). */
+export function required<K extends OptionalSetting>(settings: Settings, key: K): NonNullable<Settings[K]> {
+  const value = settings[key];
+  if (value === undefined) throw new Error(`Invalid configuration: ${settingNames[key]} is not set`);
+  return value as NonNullable<Settings[K]>;
+}
