@@ -129,7 +129,7 @@ export async function measureRequestRate(
   concurrency: number,
   count = 1000,
 ): Promise<number> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
+  const client = new DynamoDBClient(localAwsConfig(endpoint));
   const runId = Date.now().toString(36);
   const put = (i: number) =>
     client.send(
