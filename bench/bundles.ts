@@ -12,10 +12,14 @@ import { progress } from './suite';
 
 const run = promisify(execFile);
 
-/** Every Lambda function's entry: intake, the API and one per workflow step (as the stack deploys them). */
+/**
+ * Every Lambda function's entry: intake, the API, the SES feedback function and one per workflow step
+ * (as the stack deploys them).
+ */
 export const lambdaEntries: Record<string, string> = {
   intake: 'functions/handlers/intake.ts',
   api: 'functions/handlers/api.ts',
+  mailFeedback: 'functions/handlers/mailFeedback.ts',
   ...Object.fromEntries(Object.entries(workflowSteps).map(([step, { entry }]) => [step, entry])),
 };
 
