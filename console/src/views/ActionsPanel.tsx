@@ -54,6 +54,24 @@ function Section(props: { title: string; open?: boolean; children: ComponentChil
   );
 }
 
+/** A select over the values a schema enumerates, shown as words (`product_defect` → product defect). */
+function ChoiceSelect(props: {
+  aria: Record<string, unknown>;
+  choices: readonly string[];
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <select {...props.aria} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+      {props.choices.map((c) => (
+        <option key={c} value={c}>
+          {c.replaceAll('_', ' ')}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function FormError({ issues }: { issues: Record<string, string> }) {
   return issues._ ? (
     <p class="error" role="alert">
@@ -173,15 +191,7 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
         }}
       >
         <Field id="resolution-type" label="Resolution" error={action.issues.type}>
-          {(aria) => (
-            <select {...aria} value={type} onChange={(e) => setType(e.currentTarget.value)}>
-              {resolutionTypes.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          )}
+          {(aria) => <ChoiceSelect aria={aria} choices={resolutionTypes} value={type} onChange={setType} />}
         </Field>
         {monetary ? (
           <Field
@@ -219,13 +229,7 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
         </Field>
         <Field id="resolution-root-cause" label="Root cause" error={action.issues.rootCause}>
           {(aria) => (
-            <select {...aria} value={rootCause} onChange={(e) => setRootCause(e.currentTarget.value)}>
-              {rootCauses.map((r) => (
-                <option key={r} value={r}>
-                  {r.replaceAll('_', ' ')}
-                </option>
-              ))}
-            </select>
+            <ChoiceSelect aria={aria} choices={rootCauses} value={rootCause} onChange={setRootCause} />
           )}
         </Field>
         <FormError issues={action.issues} />
@@ -402,15 +406,7 @@ function CloseForm({ complaint, onChanged, onConflict }: Props) {
         }}
       >
         <Field id="close-reason" label="Reason" error={action.issues.reason}>
-          {(aria) => (
-            <select {...aria} value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
-              {closeReasons.map((r) => (
-                <option key={r} value={r}>
-                  {r.replaceAll('_', ' ')}
-                </option>
-              ))}
-            </select>
-          )}
+          {(aria) => <ChoiceSelect aria={aria} choices={closeReasons} value={reason} onChange={setReason} />}
         </Field>
         <FormError issues={action.issues} />
         <button type="submit" disabled={action.busy}>
