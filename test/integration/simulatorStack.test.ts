@@ -239,25 +239,30 @@ describe('the simulator against the local stack', () => {
 
   // Passed on its own branch; since the merge with the domain events and SES feedback, one replayed
   // complaint (case 29) never reaches `closed` on the stack. Skipped until that is understood, so that
-  // the rest of the suite guards main; `npx vitest run test/integration/simulatorStack.test.ts` shows it.
-  it.skip('makes the same decisions: the same states entered, per complaint and in total', async () => {
-    const traces = tracesToReplay();
-    const simulatedStates = new Set(traces.flatMap((t) => t.states));
-    // The replayed paths cover approvals, rejections, requests for information, risk, breaches, surveys.
-    for (const state of [
-      'ApprovalDeadline',
-      'EscalateOnRisk',
-      'AwaitCustomer',
-      'RecordUnreachable',
-      'CloseByAgent',
-    ]) {
-      expect(simulatedStates).toContain(state);
-    }
-    const ids = await Promise.all(traces.map((t) => replay(t)));
-    const stackPaths = await Promise.all(ids.map((id) => statesEntered(id)));
-    traces.forEach((t, i) => {
-      expect(stackPaths[i], `complaint ${t.index}`).toEqual(t.states);
-    });
-    expect(countsOf(stackPaths)).toEqual(countsOf(traces.map((t) => t.states)));
-  }, 300_000);
+  // the rest of the suite guards main; `RUN_SIMULATOR_STACK=1 npx vitest run test/integration/simulatorStack.test.ts`
+  // runs it.
+  it.runIf(process.env.RUN_SIMULATOR_STACK === '1')(
+    'makes the same decisions: the same states entered, per complaint and in total',
+    async () => {
+      const traces = tracesToReplay();
+      const simulatedStates = new Set(traces.flatMap((t) => t.states));
+      // The replayed paths cover approvals, rejections, requests for information, risk, breaches, surveys.
+      for (const state of [
+        'ApprovalDeadline',
+        'EscalateOnRisk',
+        'AwaitCustomer',
+        'RecordUnreachable',
+        'CloseByAgent',
+      ]) {
+        expect(simulatedStates).toContain(state);
+      }
+      const ids = await Promise.all(traces.map((t) => replay(t)));
+      const stackPaths = await Promise.all(ids.map((id) => statesEntered(id)));
+      traces.forEach((t, i) => {
+        expect(stackPaths[i], `complaint ${t.index}`).toEqual(t.states);
+      });
+      expect(countsOf(stackPaths)).toEqual(countsOf(traces.map((t) => t.states)));
+    },
+    300_000,
+  );
 });
