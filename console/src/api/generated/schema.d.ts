@@ -137,6 +137,41 @@ export type paths = {
      */
     post: operations["releaseQuarantined"];
   };
+  "/reports/at-risk": {
+    /**
+     * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints
+     * @description Roles: manager.
+     */
+    get: operations["atRiskReport"];
+  };
+  "/reports/csat": {
+    /**
+     * Customer satisfaction (follow-up calls, surveys, customer mail) per ISO week and over the range
+     * @description Roles: manager.
+     */
+    get: operations["csatReport"];
+  };
+  "/reports/recurring": {
+    /**
+     * Resolutions by category × root cause per ISO week, with spikes against the weeks before
+     * @description Roles: manager.
+     */
+    get: operations["recurringReport"];
+  };
+  "/reports/sla": {
+    /**
+     * SLA compliance over whole UTC days from..to (default: the last 30), by tier, priority or category: first responses and resolutions within target, median times, breaches
+     * @description Roles: manager.
+     */
+    get: operations["slaReport"];
+  };
+  "/reports/workload": {
+    /**
+     * Open complaints per tier; resolutions and average handling time per tier and per agent
+     * @description Roles: manager.
+     */
+    get: operations["workloadReport"];
+  };
   "/survey/{token}": {
     /**
      * The page of the signed, expiring link of the satisfaction email: asks the customer to confirm (a GET changes nothing, so link scanners cannot answer)
@@ -1461,6 +1496,250 @@ export type operations = {
       "2XX": {
         content: {
           "application/json": unknown;
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints
+   * @description Roles: manager.
+   */
+  atRiskReport: {
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Customer satisfaction (follow-up calls, surveys, customer mail) per ISO week and over the range
+   * @description Roles: manager.
+   */
+  csatReport: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Resolutions by category × root cause per ISO week, with spikes against the weeks before
+   * @description Roles: manager.
+   */
+  recurringReport: {
+    parameters: {
+      query?: {
+        to?: string;
+        weeks?: number;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * SLA compliance over whole UTC days from..to (default: the last 30), by tier, priority or category: first responses and resolutions within target, median times, breaches
+   * @description Roles: manager.
+   */
+  slaReport: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+        groupBy?: "tier" | "priority" | "category";
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Open complaints per tier; resolutions and average handling time per tier and per agent
+   * @description Roles: manager.
+   */
+  workloadReport: {
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
         };
       };
       /** @description Invalid request (validation issues listed) */
