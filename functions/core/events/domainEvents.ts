@@ -5,7 +5,7 @@ import { agentRoles, priorities } from '../policy';
 /**
  * The domain events the system publishes: one per committed state change that the business cares
  * about, derived from the audit entry that committed with the change (the audit items are the outbox).
- * Each event type has a versioned JSON schema in `events/schemas/` generated from these zod schemas.
+ * Each event type has a versioned JSON schema in `docs/events/schemas/` generated from these zod schemas.
  */
 export const eventSource = 'complaints';
 

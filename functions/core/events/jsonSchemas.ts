@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { eventSchemaOf, eventTypes, schemaVersion } from './domainEvents';
 
 /** Where each event type's JSON schema is kept in the repository (`npm run events:schemas` writes them). */
-export const schemaFileOf = (type: string) => `events/schemas/${type}.v${schemaVersion}.json`;
+export const schemaFileOf = (type: string) => `docs/events/schemas/${type}.v${schemaVersion}.json`;
 
 /** The JSON schema (draft 2020-12) of every event type, as its file holds it. */
 export function eventJsonSchemas(): Record<string, string> {
