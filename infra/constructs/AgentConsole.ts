@@ -23,22 +23,13 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import type { ConsoleConfig } from '../../console/src/config';
 
 const consoleDir = fileURLToPath(new URL('../../console/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../scripts/console/build.ts', import.meta.url));
 
-/** What the console reads from `/config.json` (console/src/config.ts). */
-export interface ConsoleRuntimeConfig {
-  apiUrl: string;
-  auth: {
-    issuer: string;
-    authorizeUrl: string;
-    tokenUrl: string;
-    logoutUrl: string;
-    clientId: string;
-    scope: string;
-  };
-}
+/** What the console reads from `/config.json`: the console's own type, so the two cannot drift. */
+export type ConsoleRuntimeConfig = ConsoleConfig;
 
 export interface AgentConsoleProps {
   /** Server access logs of the console bucket. */
