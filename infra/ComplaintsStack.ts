@@ -24,6 +24,7 @@ import { settingNames } from '../functions/application/settings';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
+import { handlerEntries } from './bundling';
 import { AgentApi } from './constructs/AgentApi';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
@@ -142,7 +143,7 @@ export class ComplaintsStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     this.intake = new HandlerFunction(this, 'IntakeFn', {
-      entry: 'functions/handlers/intake.ts',
+      entry: handlerEntries.intake,
       description: 'SES receipt: threads or opens a complaint from the raw mail',
       // Parsing a raw mail of up to 40 MB with attachments needs memory and time.
       memorySize: 1024,
@@ -152,7 +153,7 @@ export class ComplaintsStack extends Stack {
       environment,
     });
     this.apiHandler = new HandlerFunction(this, 'ApiFn', {
-      entry: 'functions/handlers/api.ts',
+      entry: handlerEntries.api,
       description: 'Agent HTTP API router',
       timeout: Duration.seconds(15),
       access: accessOf('api'),

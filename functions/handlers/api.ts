@@ -22,7 +22,7 @@ import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 
 type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
@@ -85,7 +85,7 @@ export const createHandler =
     }
   };
 
-export const handler = lambdaHandler(createHandler, [
+export const { handler, handlerFor } = lambdaEntry(createHandler, [
   'stateMachineArn',
   'rawMailBucket',
   'surveySigningSecretArn',

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import HolidaysParser from 'date-holidays-parser';
-import { type BuildOptions, build } from 'esbuild';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import holidayData from '../../functions/core/holidayData.json';
 import {
@@ -12,36 +14,17 @@ import {
   publicHolidayResolver,
 } from '../../functions/core/holidays';
 import { repoRoot } from '../../infra/appContext';
-import { lambdaBundling } from '../../infra/constructs/HandlerFunction';
+import { esbuildOptionsOf, handlerEntries, lambdaBundling } from '../../infra/bundling';
+import { buildLambdaBundles, type LambdaBundles } from '../../scripts/local/lambdaBundles';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
 // only; the bundles carry moment-timezone without its zone database and stand-ins for the
 // astronomical calendars, so their holidays must be checked against the sources'. The bundle is built
-// by esbuild with the options NodejsFunction passes it for `lambdaBundling`.
+// by esbuild with the options NodejsFunction passes it for `lambdaBundling` (`esbuildOptionsOf`);
+// the local stack runs the bundles of every function built the same way (`buildLambdaBundles`).
 
-/** esbuild options equivalent to the NodejsFunction bundling options (its CLI flags, as the JS API). */
-const esbuildOptions: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: lambdaBundling.format,
-  target: lambdaBundling.target,
-  mainFields: [...lambdaBundling.mainFields],
-  external: [...lambdaBundling.externalModules],
-  minify: lambdaBundling.minify,
-  keepNames: lambdaBundling.keepNames,
-  sourcemap: lambdaBundling.sourceMap,
-  sourcesContent: lambdaBundling.sourcesContent,
-  banner: { js: lambdaBundling.banner },
-  // `--alias:from=to` arguments, resolved from the project root as NodejsFunction runs esbuild there.
-  alias: Object.fromEntries(
-    lambdaBundling.esbuildArgs['--alias'].map((arg) => [
-      arg.slice(0, arg.indexOf('=')),
-      arg.slice(arg.indexOf('=') + 1),
-    ]),
-  ),
-  absWorkingDir: repoRoot,
-};
+const esbuildOptions = esbuildOptionsOf(lambdaBundling);
 
 // The escalate step throws ConflictError when an agent wrote the complaint in between; the bundle
 // entry re-exports the error classes beside the handler so that the test can construct them, and
@@ -147,5 +130,57 @@ describe('Lambda bundle (lambdaBundling)', () => {
         rule,
       ).toThrow(error);
     }
+  });
+});
+
+describe('the bundles the local stack runs (buildLambdaBundles)', () => {
+  let bundles: LambdaBundles;
+  let dynamo: Server;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    bundles = await buildLambdaBundles();
+    console.info(`Lambda bundles ${bundles.built ? 'built' : 'reused'} in ${Math.round(bundles.ms)} ms`);
+    // A DynamoDB endpoint that finds nothing: every GetItem answers without an Item.
+    dynamo = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  }, 180_000);
+  afterAll(() => dynamo?.close());
+
+  it('exports the Lambda handler and the factory the local stack calls, for every function', async () => {
+    expect(Object.keys(bundles.files).sort()).toEqual(Object.keys(handlerEntries).sort());
+    for (const [name, file] of Object.entries(bundles.files)) {
+      const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      expect(typeof module.handler, name).toBe('function');
+      expect(typeof module.handlerFor, name).toBe('function');
+    }
+  });
+
+  it('throws the error names the state machine matches (a missing complaint: NotFoundError)', async () => {
+    const { handlerFor } = (await import(pathToFileURL(bundles.files.escalate).href)) as {
+      handlerFor: (runtime: unknown) => (event: unknown) => Promise<unknown>;
+    };
+    const escalate = handlerFor({
+      env: {
+        TABLE_NAME: 'Complaints',
+        SUPPORT_ADDRESS: 'support@support.localhost',
+        SENDER_ADDRESS: 'support@support.localhost',
+        MAIL_DOMAIN: 'support.localhost',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+      aws: {
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint },
+      },
+      signingKey: 'unused',
+    });
+    await expect(escalate({ complaintId: 'c1', cause: 'sla_breach' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
   });
 });

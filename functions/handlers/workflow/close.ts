@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
@@ -55,4 +55,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -3,7 +3,7 @@ import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {
   pendingFor,
@@ -110,4 +110,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
 };
 
-export const handler = lambdaHandler(createHandler, ['surveyBaseUrl', 'surveySigningSecretArn']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [
+  'surveyBaseUrl',
+  'surveySigningSecretArn',
+]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import { escalate, escalationDone, workflowState } from '../../core/lifecycle';
 
 const eventSchema = z.object({
@@ -47,4 +47,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

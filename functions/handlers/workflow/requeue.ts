@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Decision, FollowUpOutcome } from '../../core/complaint';
 import { pendingFor, requeue, roleOfTier, workflowState } from '../../core/lifecycle';
 
@@ -41,4 +41,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);
