@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
 import { lambdaEntry } from '../../composition/lambda';
@@ -6,10 +6,7 @@ import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  reason: z.enum(['satisfied', 'abandoned', 'no_response', 'agent']),
-});
+const eventSchema = stepInputs.close;
 
 /**
  * Whether this close is still due: a person's close consumes their pending decision, a timeout's the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
@@ -18,10 +18,7 @@ import {
 import { reminderMail, surveyMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  kind: z.enum(['reminder', 'unreachable', 'survey']),
-});
+const eventSchema = stepInputs.contactCustomer;
 
 /** The question of the open request for information, for the reminder. */
 async function openQuestion(deps: Deps, c: Complaint): Promise<string | undefined> {
