@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Figure, percentile } from './report';
 
@@ -10,7 +11,9 @@ interface LoadResult {
 /**
  * Latency of one API route at a constant arrival rate. The generator (bench/constantRateWorker.mjs)
  * runs on its own thread and schedules each request at its due time, so bursts and queueing show up
- * in the percentiles instead of being hidden by a closed loop.
+ * in the percentiles instead of being hidden by a closed loop. The stack's event loop is watched
+ * meanwhile: its longest stall and garbage-collection pause say whether a slow tail is the process
+ * (the handlers, the local Step Functions, GC) or what it waits for (DynamoDB Local).
  */
 export async function measureRoute(
   name: string,
@@ -19,6 +22,13 @@ export async function measureRoute(
   rate: number,
   durationSeconds: number,
 ): Promise<Figure[]> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let longestGcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longestGcMs = Math.max(longestGcMs, entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  loopDelay.enable();
   const worker = new Worker(new URL('./constantRateWorker.mjs', import.meta.url), {
     workerData: { url, headers: { authorization: `Bearer ${token}` }, rate, durationSeconds },
   });
@@ -27,6 +37,8 @@ export async function measureRoute(
     worker.once('error', reject);
   });
   await worker.terminate();
+  loopDelay.disable();
+  gc.disconnect();
   const sorted = [...result.latencies].sort((a, b) => a - b);
   const conditions = `${rate} req/s for ${durationSeconds} s`;
   return [
@@ -38,6 +50,13 @@ export async function measureRoute(
       value: (sorted.length / result.elapsedMs) * 1000,
       unit: 'req/s',
       conditions,
+    },
+    {
+      benchmark: name,
+      metric: 'event-loop delay of the stack, p99 / max',
+      value: loopDelay.percentile(99) / 1e6,
+      unit: 'ms',
+      conditions: `max ${(loopDelay.max / 1e6).toFixed(0)} ms, longest GC pause ${longestGcMs.toFixed(0)} ms`,
     },
     {
       benchmark: name,

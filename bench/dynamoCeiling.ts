@@ -117,3 +117,55 @@ export async function measureQueueQueryCeiling(
     },
   ];
 }
+
+/**
+ * The emulator's raw request rate at `concurrency` requests in flight (512 B PutItem on the stack's own
+ * table): divided by the requests a complaint costs, it is the most the system could do on this
+ * emulator at that concurrency in this run.
+ */
+export async function measureRequestRate(
+  endpoint: string,
+  tableName: string,
+  concurrency: number,
+  count = 1000,
+): Promise<number> {
+  const client = new DynamoDBClient(localAwsConfig(endpoint));
+  const runId = Date.now().toString(36);
+  const put = (i: number) =>
+    client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { PK: { S: `BENCHRATE#${runId}#${i}` }, SK: { S: 'BENCH' }, payload },
+      }),
+    );
+  await rate(Math.min(500, count), concurrency, (i) => put(count + i));
+  const measured = await rate(count, concurrency, put);
+  client.destroy();
+  return measured;
+}
+
+/**
+ * A local throughput beside its implied ceiling (the emulator's raw request rate at the same
+ * concurrency, measured in the same run, divided by the requests each unit costs) and the share of it
+ * reached.
+ */
+export function withImpliedCeiling(
+  measured: Figure,
+  rawRequestRate: number,
+  requestsPerUnit: number,
+  concurrency: number,
+): Figure[] {
+  const ceiling = rawRequestRate / requestsPerUnit;
+  const basis = `${rawRequestRate.toFixed(0)} raw req/s at ${concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  return [
+    measured,
+    { ...measured, metric: `implied ceiling of: ${measured.metric}`, value: ceiling, conditions: basis },
+    {
+      ...measured,
+      metric: `share of implied ceiling`,
+      value: (measured.value / ceiling) * 100,
+      unit: '%',
+      conditions: basis,
+    },
+  ];
+}

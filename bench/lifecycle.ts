@@ -1,39 +1,41 @@
-import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createTransport } from 'nodemailer';
+import type { Complaint } from '../functions/core/complaint';
 import type { LocalStack } from '../scripts/local/localStack';
-import { api, waitFor } from '../scripts/local/localStackClient';
+import { api } from '../scripts/local/localStackClient';
+import { measureHappyPathUsage, stateTransitions } from './complaintUsage';
+import { ComplaintWatcher } from './complaintWatcher';
+import { awsListPrices } from './costModel';
+import { measureRequestRate, withImpliedCeiling } from './dynamoCeiling';
+import { totalRequests } from './dynamoDbCounter';
 import type { Figure } from './report';
+import { progress } from './suite';
+import type { UsageMeter } from './usageMeter';
 
-/** Step Functions Standard price per state transition (us-east-1 list price, per 1,000). */
-const pricePer1000Transitions = 0.025;
-
-interface Detail {
-  complaint: { id: string; status: string; version: number; tier: 1 | 2 | 3; waitingFor?: string };
+/** The stack process's heap after a full collection (the runner starts suites with --expose-gc), MB. */
+function heapMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1e6;
 }
 
-/** Billed state transitions of an execution: every state entered (AWS counts each step executed). */
-async function transitions(sfn: SFNClient, executionArn: string): Promise<number> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events.filter((e) => e.type?.endsWith('StateEntered')).length;
-}
+const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /**
  * Whole-lifecycle throughput on the fast profile: `count` complaints, each from the customer's mail to
  * closed (resolution within authority, follow-up call, satisfied), driven `concurrency` at a time through
- * SMTP and the agent API. One more complaint is left unanswered until its SLA breaches, then resolved the
- * same way, to count the transitions of an escalated complaint.
+ * SMTP and the agent API; the driver watches the complaints with one poller (bench/complaintWatcher.ts).
+ * The DynamoDB requests of the run are counted at the emulator and the implied ceiling printed beside
+ * the figure. One more complaint is left unanswered until its SLA breaches, then resolved the same way,
+ * to count the transitions of an escalated complaint. Then the happy path is counted one complaint at a
+ * time, for the request economy and the cost model.
  */
-export async function measureLifecycle(stack: LocalStack, count = 200, concurrency = 20): Promise<Figure[]> {
+export async function measureLifecycle(
+  stack: LocalStack,
+  meter: UsageMeter,
+  count = 200,
+  concurrency = 20,
+): Promise<Figure[]> {
   const { endpoints } = stack;
-  const tier1 = endpoints.tokens.tier1;
   const transport = createTransport({
     host: endpoints.smtp.host,
     port: endpoints.smtp.port,
@@ -42,114 +44,124 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
     pool: true,
     maxConnections: 5,
   });
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, region: 'us-east-1', credentials });
+  const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, ...local });
   const executionArn = (id: string) =>
     `${endpoints.stepfunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
   const runId = Date.now().toString(36);
-
-  const until = (id: string, predicate: (d: Detail) => boolean, timeoutMs = 120_000) =>
-    waitFor(
-      async () => {
-        const d = (await api<Detail>(endpoints, 'GET', `/complaints/${id}`, { token: tier1 })).body;
-        return predicate(d) ? d : undefined;
-      },
-      `complaint ${id}`,
-      timeoutMs,
-    );
+  const watcher = new ComplaintWatcher(meter.rawDynamoDbEndpoint);
   const waiting = (id: string, kind: string) =>
-    until(id, (d) => d.complaint.waitingFor === kind && d.complaint.status !== 'deciding');
+    watcher.complaint(
+      id,
+      (c) => c.waitingFor === kind && c.status !== 'deciding' && c.taskToken !== undefined,
+    );
 
-  /** Mails in a complaint and returns its id once intake has filed it. */
-  async function open(i: number | string): Promise<string> {
-    const subject = `Order ${runId}-${i} arrived scratched`;
+  /** Mails in a complaint and returns it once it waits for an agent. */
+  async function open(i: number | string) {
+    const from = `lifecycle${i}.${runId}@bench.example`;
     await transport.sendMail({
-      from: `lifecycle${i}.${runId}@bench.example`,
+      from,
       to: endpoints.supportAddress,
-      subject,
+      subject: `Order ${runId}-${i} arrived scratched`,
       text: 'The table top is scratched.',
     });
-    return waitFor(
-      async () => {
-        const page = await api<{ items: { id: string; subject: string }[] }>(
-          endpoints,
-          'GET',
-          '/complaints?limit=100',
-          { token: tier1 },
-        );
-        return page.body.items.find((c) => c.subject === subject)?.id;
-      },
-      `complaint ${i} in the queue`,
-      120_000,
-    );
+    return watcher.queued(from, (c) => c.waitingFor === 'agent' && c.taskToken !== undefined);
   }
 
   // An agent of the complaint's tier acts on it (the tier rule): tier 1, or above once it escalated.
-  const agentOf = (d: Detail) => endpoints.tokens[`tier${d.complaint.tier}`];
+  const agentOf = (c: Pick<Complaint, 'tier'>) => endpoints.tokens[`tier${c.tier}`];
 
   async function resolveAndClose(id: string) {
     const read = await waiting(id, 'agent');
-    await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
+    const resolution = await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
       token: agentOf(read),
       body: {
         type: 'apology',
         summary: 'We are sorry about the scratch.',
         rootCause: 'warehouse_error',
-        version: read.complaint.version,
+        version: read.version,
       },
     });
+    if (resolution.status >= 300) throw new Error(`resolution of ${id} answered ${resolution.status}`);
     const resolved = await waiting(id, 'follow_up');
-    await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
+    const call = await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
       token: agentOf(resolved),
-      body: { outcome: 'satisfied', version: resolved.complaint.version },
+      body: { outcome: 'satisfied', version: resolved.version },
     });
-    await until(id, (d) => d.complaint.status === 'closed');
+    if (call.status >= 300) throw new Error(`follow-up of ${id} answered ${call.status}`);
+    await watcher.complaint(id, (c) => c.status === 'closed');
   }
 
   const escalated = (async () => {
-    const id = await open('escalated');
-    await until(id, (d) => d.complaint.waitingFor === 'agent' && d.complaint.status === 'awaiting_agent');
-    // Leave it alone until the first-response target breaches and the workflow escalates it.
-    await waitFor(
-      async () => {
-        const d = await api<{ timeline: { action?: string }[] }>(endpoints, 'GET', `/complaints/${id}`, {
-          token: tier1,
-        });
-        return d.body.timeline.some((e) => e.action === 'escalate') || undefined;
-      },
-      'the SLA breach',
-      120_000,
-    );
+    const { id } = await open('escalated');
+    // Left alone until the first-response target breaches and the workflow escalates it to tier 2.
+    await watcher.complaint(id, (c) => c.tier === 2 && c.waitingFor === 'agent' && c.taskToken !== undefined);
     await resolveAndClose(id);
     return id;
   })();
 
+  progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
+  let heapHalfway = 0;
+  const before = meter.snapshot();
   const started = performance.now();
   const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < count; i = next++) {
-        const id = await open(i);
+        const { id } = await open(i);
         await resolveAndClose(id);
         ids.push(id);
+        // The first half warms the process up (code compiled, caches filled): the slope is measured after.
+        if (ids.length === Math.floor(count / 2)) heapHalfway = heapMb();
+        if (ids.length % 50 === 0) progress(`  lifecycle: ${ids.length}/${count} closed`);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = meter.since(before);
+  const heapGrowth = heapMb() - heapHalfway;
+  progress('  lifecycle: waiting for the escalated complaint');
   const escalatedId = await escalated;
   transport.close();
+  watcher.close();
 
-  const happy = await transitions(sfn, executionArn(ids[0] as string));
-  const escalatedTransitions = await transitions(sfn, executionArn(escalatedId));
+  const happy = await stateTransitions(sfn, executionArn(ids[0] as string));
+  const escalatedTransitions = await stateTransitions(sfn, executionArn(escalatedId));
+  sfn.destroy();
+  progress(`  lifecycle: measuring the emulator's raw request rate at ${concurrency} in flight`);
+  const rawRate = await measureRequestRate(endpoints.dynamodb.endpoint, 'Complaints', concurrency);
+  const counted = await measureHappyPathUsage(stack, meter, Math.max(3, Math.round(count / 20)));
+  // Requests of the load run itself (the escalated complaint's are a small part of them).
+  const requestsUnderLoad = totalRequests(used.dynamoDb) / count;
   const conditions = `fast profile, ${count} complaints, ${concurrency} at a time`;
   return [
+    ...withImpliedCeiling(
+      {
+        benchmark: 'lifecycle',
+        metric: 'complaints/s (mail -> closed satisfied)',
+        value: count / seconds,
+        unit: 'complaints/s',
+        conditions,
+      },
+      rawRate,
+      requestsUnderLoad,
+      concurrency,
+    ),
     {
       benchmark: 'lifecycle',
-      metric: 'complaints/s (mail -> closed satisfied)',
-      value: count / seconds,
-      unit: 'complaints/s',
-      conditions,
+      metric: 'DynamoDB requests per complaint under load',
+      value: requestsUnderLoad,
+      unit: 'requests',
+      conditions: `counted at the emulator, ${Object.entries(used.dynamoDb.requests)
+        .map(([op, n]) => `${(n / count).toFixed(1)} ${op}`)
+        .join(', ')}`,
+    },
+    {
+      benchmark: 'lifecycle',
+      metric: 'heap kept per closed complaint',
+      value: (heapGrowth * 1000) / (count - Math.floor(count / 2)),
+      unit: 'KB',
+      conditions: `stack heap after a full GC, from halfway to the end of the run (${heapGrowth.toFixed(1)} MB)`,
     },
     {
       benchmark: 'lifecycle',
@@ -167,17 +179,11 @@ export async function measureLifecycle(stack: LocalStack, count = 200, concurren
     },
     {
       benchmark: 'lifecycle',
-      metric: 'Step Functions cost per 1,000 happy-path complaints',
-      value: happy * pricePer1000Transitions,
-      unit: 'USD',
-      conditions: '$0.025 per 1,000 transitions',
-    },
-    {
-      benchmark: 'lifecycle',
       metric: 'Step Functions cost per 1,000 escalated complaints',
-      value: escalatedTransitions * pricePer1000Transitions,
+      value: escalatedTransitions * awsListPrices.stepFunctionsTransition * 1000,
       unit: 'USD',
-      conditions: '$0.025 per 1,000 transitions',
+      conditions: `${awsListPrices.stepFunctionsTransition * 1000} USD per 1,000 transitions`,
     },
+    ...counted.figures,
   ];
 }

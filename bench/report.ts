@@ -23,7 +23,10 @@ export function printReport(figures: Figure[], meta: Record<string, unknown>): v
 }
 
 function formatValue(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
+  if (Number.isInteger(v)) return String(v);
+  // Costs per complaint are fractions of a cent: three significant digits.
+  if (Math.abs(v) < 0.1) return v.toPrecision(3);
+  return v.toFixed(v < 10 ? 2 : 1);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { promisify } from 'node:util';
 import { type Figure, printReport } from './report';
 import { figuresMarker } from './suite';
 
@@ -8,17 +7,30 @@ import { figuresMarker } from './suite';
  * `npm run bench`: runs each suite in its own process on a fresh local stack and prints one table and
  * one JSON document. `BENCH_SCALE=0.2` scales the sizes down; `BENCH_SUITES=lifecycle` picks suites.
  */
-const suites = ['intakeAndApi', 'lifecycle', 'api'];
+const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'api', 'console'];
 const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
-const run = promisify(execFile);
+
+/** Runs a suite with its progress (stderr) passed through; resolves with its stdout. */
+function run(suite: string): Promise<string> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', `bench/suites/${suite}.ts`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(new Error(`bench suite ${suite} ended with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
 
 const figures: Figure[] = [];
 for (const suite of suites.filter((s) => selected.includes(s))) {
   process.stderr.write(`running ${suite}...\n`);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', `bench/suites/${suite}.ts`], {
-    maxBuffer: 256 * 1024 * 1024,
-    env: process.env,
-  });
+  const stdout = await run(suite);
   const line = stdout.split('\n').find((l) => l.startsWith(figuresMarker));
   if (!line) throw new Error(`bench suite ${suite} printed no figures`);
   figures.push(...(JSON.parse(line.slice(figuresMarker.length)) as Figure[]));

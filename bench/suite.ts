@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, startLocalStack } from '../scripts/local/localStack';
 import type { Figure } from './report';
+import { UsageMeter } from './usageMeter';
 
 /** Marker of the line a suite prints its figures on, read by bench/run.ts. */
 export const figuresMarker = 'BENCH_FIGURES ';
@@ -10,22 +11,34 @@ export const figuresMarker = 'BENCH_FIGURES ';
 /** Sizes scale with BENCH_SCALE (e.g. 0.2 for a quick look). */
 export const scaled = (v: number) => Math.max(1, Math.round(v * Number(process.env.BENCH_SCALE ?? '1')));
 
+const suiteStarted = performance.now();
+
+/** A progress line on stderr (the runner passes it through while the suite runs). */
+export function progress(message: string): void {
+  const seconds = ((performance.now() - suiteStarted) / 1000).toFixed(0).padStart(4);
+  process.stderr.write(`[${seconds} s] ${message}\n`);
+}
+
 /**
  * Runs one benchmark suite on a fresh local stack in a temp folder and prints its figures for the runner.
+ * The stack is metered: DynamoDB requests are counted at the emulator and Lambda invocations timed.
  */
 export async function runSuite(
   options: { profile: 'standard' | 'fast'; policy?: Record<string, unknown> },
-  measure: (stack: LocalStack) => Promise<Figure[]>,
+  measure: (stack: LocalStack, meter: UsageMeter) => Promise<Figure[]>,
 ): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'complaints-bench-'));
+  const meter = new UsageMeter();
+  progress('starting the local stack');
   const stack = await startLocalStack({
     dataDir,
     quiet: true,
     profile: options.profile,
+    ...meter.stackOptions,
     ...(options.policy ? { policy: JSON.stringify(options.policy) } : {}),
   });
   try {
-    const figures = await measure(stack);
+    const figures = await measure(stack, meter);
     console.log(`${figuresMarker}${JSON.stringify(figures)}`);
   } finally {
     await stack.close();

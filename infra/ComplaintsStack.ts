@@ -7,25 +7,42 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigurationSet, ReceiptRuleSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import {
+  ConfigurationSet,
+  EmailSendingEvent,
+  EventDestination,
+  ReceiptRuleSet,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { tableIndexes, tableKeys, ttlAttribute } from '../functions/adapters/tableSchema';
+import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
+import { apiScope } from '../functions/api/routes';
 import { settingNames } from '../functions/application/settings';
 import { type AgentRole, agentRoles } from '../functions/core/policy';
+import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
 import { handlerEntries } from './bundling';
 import { AgentApi } from './constructs/AgentApi';
+import { AgentConsole } from './constructs/AgentConsole';
+import { DomainEvents } from './constructs/DomainEvents';
 import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
@@ -62,9 +79,11 @@ export class ComplaintsStack extends Stack {
   readonly rawMail: RawMailStorage;
   readonly intake: HandlerFunction;
   readonly apiHandler: HandlerFunction;
+  readonly mailFeedbackHandler: HandlerFunction;
   readonly workflowFunctions: Record<WorkflowStep, IFunction>;
   readonly workflow: ComplaintWorkflow;
   readonly agentApi: AgentApi;
+  readonly agentConsole: AgentConsole;
   readonly receiptRuleSet: ReceiptRuleSet;
 
   constructor(scope: Construct, id: string, props: ComplaintsStackProps) {
@@ -79,6 +98,7 @@ export class ComplaintsStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: ttlAttribute,
+      stream: tableStreamView === 'NEW_IMAGE' ? StreamViewType.NEW_IMAGE : StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -159,16 +179,59 @@ export class ComplaintsStack extends Stack {
       access: accessOf('api'),
       environment,
     });
+    // SNS invokes the feedback function asynchronously (two retries); what still fails, and what SNS
+    // could not deliver to it at all, lands here.
+    const feedbackFailures = new Queue(this, 'MailFeedbackFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.mailFeedbackHandler = new HandlerFunction(this, 'MailFeedbackFn', {
+      entry: handlerEntries.mailFeedback,
+      description: 'SES events (bounce, complaint, delivery, reject, delay): filed on the complaint',
+      deadLetterQueue: feedbackFailures,
+      access: accessOf('mailFeedback'),
+      environment,
+    });
+    const domainEvents = new DomainEvents(this, 'DomainEvents', {
+      table: this.table,
+      environment,
+      digestRecipients: props.digestRecipients.length
+        ? props.digestRecipients
+        : (props.notifications.manager ?? []),
+    });
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
+      this.mailFeedbackHandler,
       ...Object.values(workflowFunctions),
+      domainEvents.publisher,
+      domainEvents.reportProjector,
+      domainEvents.weeklyDigest,
+      domainEvents.queueMetrics,
     ];
 
+    // The console signs agents in: Cognito sends them back to it (plus any extra callback URLs).
+    this.agentConsole = new AgentConsole(this, 'AgentConsole', { accessLogsBucket: this.rawMail.accessLogs });
+    const consoleUrl = this.agentConsole.url;
     this.agentApi = new AgentApi(this, 'AgentApi', {
       handler: this.apiHandler,
-      callbackUrls: props.authCallbackUrls,
+      callbackUrls: [`${consoleUrl}/callback`, ...props.authCallbackUrls],
+      logoutUrls: [`${consoleUrl}/signed-out`, ...props.authCallbackUrls],
+      corsOrigins: [consoleUrl],
       domainPrefix: props.authDomainPrefix,
+    });
+    const authDomain = this.agentApi.domain.baseUrl();
+    this.agentConsole.deploy({
+      apiUrl: this.agentApi.api.apiEndpoint,
+      auth: {
+        issuer: this.agentApi.userPool.userPoolProviderUrl,
+        authorizeUrl: `${authDomain}/oauth2/authorize`,
+        tokenUrl: `${authDomain}/oauth2/token`,
+        logoutUrl: `${authDomain}/logout`,
+        clientId: this.agentApi.client.userPoolClientId,
+        scope: apiScope,
+      },
     });
 
     // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
@@ -215,6 +278,43 @@ export class ComplaintsStack extends Stack {
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
       reputationMetrics: true,
     });
+    // Its events go to an encrypted topic that invokes the feedback function. SES publishes with a data
+    // key of the topic's key, which the key policy allows for this configuration set only.
+    const feedbackKey = new Key(this, 'MailFeedbackKey', {
+      enableKeyRotation: true,
+      description: 'Complaints SES mail feedback events',
+    });
+    feedbackKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.account,
+            'aws:SourceArn': this.formatArn({
+              service: 'ses',
+              resource: 'configuration-set',
+              resourceName: mailFeedback.configurationSetName,
+            }),
+          },
+        },
+      }),
+    );
+    const feedbackTopic = new Topic(this, 'MailFeedbackTopic', { masterKey: feedbackKey, enforceSSL: true });
+    mailFeedback.addEventDestination('ToFeedbackTopic', {
+      destination: EventDestination.snsTopic(feedbackTopic),
+      events: [
+        EmailSendingEvent.BOUNCE,
+        EmailSendingEvent.COMPLAINT,
+        EmailSendingEvent.DELIVERY,
+        EmailSendingEvent.REJECT,
+        EmailSendingEvent.DELIVERY_DELAY,
+      ],
+    });
+    feedbackTopic.addSubscription(
+      new LambdaSubscription(this.mailFeedbackHandler, { deadLetterQueue: feedbackFailures }),
+    );
     for (const fn of allFunctions) {
       this.grantDeclaredAccess(fn, {
         configurationSet: mailFeedback.configurationSetName,
@@ -246,6 +346,23 @@ export class ComplaintsStack extends Stack {
       ],
     });
 
+    const business = (name: string, statistic: string, period: Duration, queue?: string) =>
+      new Metric({
+        namespace: businessNamespace,
+        metricName: name,
+        statistic,
+        period,
+        dimensionsMap: { service: 'complaints', ...(queue ? { queue } : {}) },
+      });
+    const slaBreachRate = new MathExpression({
+      expression: 'IF(opened > 0, breaches / opened, 0)',
+      usingMetrics: {
+        breaches: business('SlaBreaches', 'Sum', Duration.hours(1)),
+        opened: business('ComplaintsOpened', 'Sum', Duration.hours(1)),
+      },
+      label: 'SLA breaches per complaint opened',
+      period: Duration.hours(1),
+    });
     new Monitoring(this, 'Monitoring', {
       alarmEmail: props.alarmEmail,
       managerEmails: props.notifications.manager ?? [],
@@ -257,6 +374,35 @@ export class ComplaintsStack extends Stack {
         ExecutionsTimedOut: stateMachine.metricTimedOut(),
         Api5xx: this.agentApi.api.metricServerError(),
         IntakeFailures: intakeFailures.metricApproximateNumberOfMessagesVisible(),
+        MailFeedbackFailures: feedbackFailures.metricApproximateNumberOfMessagesVisible(),
+        EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
+        ReportProjectionFailures: domainEvents.projectionFailures.metricApproximateNumberOfMessagesVisible(),
+      },
+      businessGraphs: {
+        SlaBreachRate: slaBreachRate,
+        Escalations: business('Escalations', 'Sum', Duration.hours(1)),
+        QueueDepth: business('QueueDepth', 'Maximum', Duration.minutes(5), 'tier1'),
+        OldestWaitingHours: new MathExpression({
+          expression: 'MAX([t1, t2, t3, m]) / 3600',
+          usingMetrics: Object.fromEntries(
+            (['t1', 't2', 't3', 'm'] as const).map((id, i) => [
+              id,
+              business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), agentRoles[i]),
+            ]),
+          ),
+          label: 'Oldest waiting complaint (hours)',
+          period: Duration.minutes(5),
+        }),
+      },
+      // Wake a manager: a quarter of the complaints opened in two consecutive hours breached their SLA,
+      // or a complaint has waited in the manager's queue (a failed step) for more than four hours.
+      managerThresholds: {
+        SlaBreachRateHigh: { metric: slaBreachRate, threshold: 0.25, evaluationPeriods: 2 },
+        ManagerQueueWaiting: {
+          metric: business('OldestWaitingSeconds', 'Maximum', Duration.minutes(5), 'manager'),
+          threshold: 4 * 3600,
+          evaluationPeriods: 1,
+        },
       },
       // SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate (and may pause
       // its sending at 10 % / 0.5 %): alarm at half of each, while there is time to act.
@@ -266,10 +412,12 @@ export class ComplaintsStack extends Stack {
       },
     });
 
+    new CfnOutput(this, 'ConsoleUrl', { value: consoleUrl, description: 'Agent console (CloudFront)' });
     new CfnOutput(this, 'ApiUrl', { value: this.agentApi.stage.url, description: 'Agent HTTP API base URL' });
     new CfnOutput(this, 'SupportAddress', { value: supportAddress, description: 'Where customers write' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: domainEvents.bus.eventBusName });
     new CfnOutput(this, 'UserPoolId', { value: this.agentApi.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.agentApi.client.userPoolClientId });
     new CfnOutput(this, 'AuthDomain', {

@@ -64,6 +64,8 @@ const appContextSchema = z.object({
   alarmEmail: z.email().optional(),
   /** Email subscriptions of the team-notification topic per role, e.g. `{ "manager": ["ops@…"] }`. */
   notifications: z.preprocess(jsonObject, notificationsSchema).default({}),
+  /** Product and business addresses of the weekly insights digest (default: the managers'). */
+  digestRecipients: z.preprocess(jsonObject, z.array(z.email())).default([]),
   /** Days raw inbound mail is kept in S3 before it expires. */
   rawMailRetentionDays: z.coerce.number().int().positive().default(365),
   /** OAuth callback URLs of the agent client (authorization code flow). */
@@ -85,6 +87,7 @@ export interface AppContext {
   policyJson?: string;
   alarmEmail?: string;
   notifications: Partial<Record<AgentRole, string[]>>;
+  digestRecipients: string[];
   rawMailRetentionDays: number;
   authCallbackUrls: string[];
   authDomainPrefix?: string;
@@ -168,6 +171,11 @@ function deploymentProblems(ctx: z.infer<typeof appContextSchema>): DeploymentPr
       if (isPlaceholderDomain(domainOf(address))) {
         placeholder(`notifications.${role}`, address, `set notifications.${role} to real addresses`);
       }
+    }
+  }
+  for (const address of ctx.digestRecipients) {
+    if (isPlaceholderDomain(domainOf(address))) {
+      placeholder('digestRecipients', address, 'set -c digestRecipients=<product and business addresses>');
     }
   }
   // Loopback callbacks stay allowed: native and CLI clients redirect to localhost (RFC 8252).

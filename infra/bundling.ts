@@ -73,6 +73,11 @@ export function esbuildOptionsOf(bundling: typeof lambdaBundling): BuildOptions 
 export const handlerEntries = {
   intake: 'functions/handlers/intake.ts',
   api: 'functions/handlers/api.ts',
+  mailFeedback: 'functions/handlers/mailFeedback.ts',
+  publishEvents: 'functions/handlers/publishEvents.ts',
+  projectReports: 'functions/handlers/projectReports.ts',
+  weeklyDigest: 'functions/handlers/weeklyDigest.ts',
+  queueMetrics: 'functions/handlers/queueMetrics.ts',
   ...(Object.fromEntries(Object.entries(workflowSteps).map(([step, { entry }]) => [step, entry])) as Record<
     WorkflowStep,
     string

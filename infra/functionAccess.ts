@@ -16,6 +16,7 @@ export const tablePartitions = [
   'AUTOMAIL',
   'QUARANTINE',
   'RECURRING',
+  'REPORT',
 ] as const;
 export type TablePartition = (typeof tablePartitions)[number];
 
@@ -82,8 +83,11 @@ const customerMail: readonly TableGrant[] = [
   { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
   { actions: ['PutItem'], partitions: ['OUTBOUND'] },
 ];
-/** The per-recipient cap of automatic mail (an atomic counter per window). */
-const automaticMailCap: TableGrant = { actions: ['UpdateItem'], partitions: ['AUTOMAIL'] };
+/**
+ * The per-recipient cap of automatic mail (an atomic counter per window), and the address's
+ * undeliverable mark read before it (SES feedback).
+ */
+const automaticMailCap: TableGrant = { actions: ['UpdateItem', 'GetItem'], partitions: ['AUTOMAIL'] };
 /**
  * receiveMail (intake, and the API releasing quarantined mail): inbound claims and the Message-ID
  * lookup (INMAIL#), threading by token, reference and SES id, new complaints with their thread token and
@@ -129,6 +133,25 @@ export const functionAccess = {
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,
   },
+  // SES events: the mail by its SES message id, the complaint's timeline and flag, the address's
+  // undeliverable mark (beside its automatic-mail counters), and the quarantine for unknown events.
+  mailFeedback: {
+    table: [
+      loadAndSave,
+      timeline,
+      { actions: ['GetItem'], partitions: ['OUTBOUND'] },
+      { actions: ['PutItem'], partitions: ['AUTOMAIL'] },
+      { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
+    ],
+  },
+  // Reads the table's stream through its event source mapping (granted with it), puts on the bus.
+  publishEvents: { table: [] },
+  // The report counters and the marker of each event counted (one transaction per event).
+  projectReports: { table: [{ actions: ['PutItem', 'UpdateItem'], partitions: ['REPORT'] }] },
+  // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
+  queueMetrics: { table: [], indexes: ['queue'] },
+  // Reads the report counters, mails the product and business addresses.
+  weeklyDigest: { table: [{ actions: ['Query'], partitions: ['REPORT'] }], sendsMail: true },
   api: {
     table: [
       ...mailIntake,
@@ -136,6 +159,8 @@ export const functionAccess = {
       // the recurring-issue windows and forgets the automatic-mail counters of the address.
       { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
+      // The manager reports read their counters.
+      { actions: ['Query'], partitions: ['REPORT'] },
     ],
     // Agent queues (queue), assignee lists and a sender's mail records (byAssignee), a customer's
     // complaints and the quarantine lists (byCustomer).

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,6 +6,7 @@ import { checkInvariants, type InvariantReport, invariantsHold } from './chaos/i
 import { type LoadRecord, runLoad, seededRandom } from './chaos/load';
 import { type StackProcess, startStackProcess } from './chaos/stackProcess';
 import { api } from './local/localStackClient';
+import { intakeFolders, redriveMail } from './local/smtpIntake';
 
 /**
  * `npm run chaos`: rounds of `kill -9` of the whole local stack at a random moment during mixed load
@@ -13,6 +14,8 @@ import { api } from './local/localStackClient';
  * restart on the same data and a check of the invariants over everything accepted so far:
  * every mail answered 250 filed exactly once, every write answered 2xx applied exactly once, no refund
  * twice, no open complaint outside every queue without a running execution, no FAILED execution.
+ * A mail dead-lettered after its retries (surfaced, not lost) is redriven as an operator would
+ * (`npm run redrive:mail`, then a restart) and must then be filed like any other; the table counts them.
  * Prints a table per round and writes the JSON report; exits 1 when any invariant is broken.
  */
 const { values } = parseArgs({
@@ -44,19 +47,26 @@ interface RoundRow extends InvariantReport {
   writesThisRound: number;
   restartMs: number;
   settleMs: number;
+  /** Mails dead-lettered in this round and redriven by the harness. */
+  redriven: number;
 }
 const rows: RoundRow[] = [];
 
 console.error(`chaos: ${rounds} rounds, data in ${dataDir}, seed ${values.seed}`);
 for (let round = 1; round <= rounds + 1; round++) {
   const started = Date.now();
-  const stack = await startStackProcess({ dataDir });
+  let stack = await startStackProcess({ dataDir });
   const restartMs = Date.now() - started;
   if (round > 1) {
     const settleStart = Date.now();
-    const report = await settle(stack);
+    const settled = await settle(stack);
+    stack = settled.stack;
     const row = rows.at(-1) as RoundRow;
-    Object.assign(row, report, { restartMs, settleMs: Date.now() - settleStart });
+    Object.assign(row, settled.report, {
+      restartMs,
+      settleMs: Date.now() - settleStart,
+      redriven: row.redriven + settled.redriven,
+    });
     printRow(row);
   }
   if (round > rounds) {
@@ -91,6 +101,7 @@ for (let round = 1; round <= rounds + 1; round++) {
     writesThisRound: record.writes.length - before.writes,
     restartMs: 0,
     settleMs: 0,
+    redriven: (await redriveDeadLetters()).length,
   } as RoundRow);
 }
 
@@ -102,6 +113,7 @@ const summary = {
   dataDir,
   mailsAccepted: record.mails.length,
   writesAnswered: record.writes.length,
+  redriven: rows.reduce((n, r) => n + r.redriven, 0),
   writesByKind: Object.fromEntries(
     ['claim', 'resolve', 'request_approval', 'approve', 'follow_up'].map((k) => [
       k,
@@ -118,18 +130,46 @@ console.log(
   `\n${ok ? 'OK' : 'BROKEN'}: ${record.mails.length} mails accepted, ${record.writes.length} writes answered 2xx ` +
     `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost}, doubled ${
       totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled
-    }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions} (report: ${values.report})`,
+    }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions}, dead-lettered and redriven ${
+      summary.redriven
+    }; events: ${totals.eventsExpected} committed changes, ${totals.eventsMissing} missing, ` +
+    `${totals.eventsDuplicated} duplicated, ${totals.eventsWithoutChange} without a change (report: ${values.report})`,
 );
 process.exit(ok ? 0 : 1);
 
-/** Waits until everything accepted so far has been filed and applied, or the settle time is up. */
-async function settle(stack: StackProcess): Promise<InvariantReport> {
+/**
+ * Waits until everything accepted so far has been filed and applied, or the settle time is up. Mail
+ * dead-lettered meanwhile is redriven as an operator would: moved back to the spool, then a restart.
+ */
+async function settle(
+  started: StackProcess,
+): Promise<{ stack: StackProcess; report: InvariantReport; redriven: number }> {
   const deadline = Date.now() + settleMs;
+  let stack = started;
+  let redriven = 0;
   for (;;) {
     const report = await checkInvariants(stack.endpoints, record);
-    if (invariantsHold(report) || Date.now() > deadline) return report;
+    if (invariantsHold(report) || Date.now() > deadline) return { stack, report, redriven };
+    if ((await deadLetters()).length > 0) {
+      await stack.stop();
+      redriven += (await redriveDeadLetters()).length;
+      stack = await startStackProcess({ dataDir });
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+async function deadLetters(): Promise<string[]> {
+  const { deadLetterDir } = intakeFolders(dataDir);
+  return (await readdir(deadLetterDir).catch(() => [])).filter((n) => n.endsWith('.json'));
+}
+
+async function redriveDeadLetters(): Promise<string[]> {
+  const { spoolDir, deadLetterDir } = intakeFolders(dataDir);
+  const moved = await redriveMail(deadLetterDir, spoolDir);
+  if (moved.length > 0)
+    console.error(`chaos: redrove ${moved.length} dead-lettered mail(s): ${moved.join(', ')}`);
+  return moved;
 }
 
 async function knownComplaints(stack: StackProcess) {
@@ -161,6 +201,9 @@ function printRow(r: RoundRow) {
         'refunds doubled',
         'stuck',
         'failed exec',
+        'redriven',
+        'events missing',
+        'events doubled',
         'restart ms',
         'settle ms',
       ].join(' | '),
@@ -179,6 +222,9 @@ function printRow(r: RoundRow) {
       r.refundsDoubled,
       r.stuck,
       r.failedExecutions,
+      r.redriven,
+      `${r.eventsMissing + r.eventsWithoutChange} of ${r.eventsExpected}`,
+      r.eventsDuplicated,
       r.restartMs,
       r.settleMs,
     ].join(' | '),

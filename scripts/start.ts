@@ -20,6 +20,8 @@ const env = z
     MAILBOX_PORT: port(8005),
     DYNAMODB_PORT: port(8000),
     STEPFUNCTIONS_PORT: port(8083),
+    CONSOLE_PORT: port(3001),
+    EVENTS_PORT: port(8088),
   })
   .parse(process.env);
 
@@ -37,6 +39,8 @@ try {
       mailbox: env.MAILBOX_PORT,
       dynamodb: env.DYNAMODB_PORT,
       stepfunctions: env.STEPFUNCTIONS_PORT,
+      console: env.CONSOLE_PORT,
+      events: env.EVENTS_PORT,
     },
   });
 } catch (e) {
@@ -50,10 +54,12 @@ console.log(`
 Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   Support address   ${e.supportAddress}
   SMTP (inbound)    ${e.smtp.host}:${e.smtp.port}
+  Agent console     ${e.console.url}   (sign in as tier1, tier2, tier3 or manager)
   Agent API         ${e.api.url}
   Mailbox (SES)     ${e.mailbox.url}   (sent mail: ${e.mailbox.url}/store)
   DynamoDB          ${e.dynamodb.endpoint}
   Step Functions    ${e.stepfunctions.endpoint}
+  Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

@@ -26,5 +26,5 @@ await runSuite(
       },
     },
   },
-  (stack) => measureLifecycle(stack, scaled(200), 20),
+  (stack, meter) => measureLifecycle(stack, meter, scaled(200), 20),
 );

@@ -308,15 +308,6 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return true;
   }
 
-  async recordOutbound(sesMessageId: string, complaintId: string) {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND', complaintId },
-      }),
-    );
-  }
-
   async findIdByOutbound(sesMessageId: string) {
     return this.lookup(`OUTBOUND#${sesMessageId}`, 'OUTBOUND');
   }

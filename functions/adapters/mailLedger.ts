@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
   PutCommand,
   paginateQuery,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import { type Item, isConditionFailure } from './complaintStore';
 import { hashedKey, TableRepository, withoutKeys } from './dynamoDocuments';
-import type { MailLedger, OutboundIntent } from './ports';
+import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
 import { senderIndexAttributes, senderIndexKeys, ttlAttribute } from './tableSchema';
 
 /**
@@ -23,10 +25,26 @@ const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
   SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
 });
 const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
+const outboundKey = (sesMessageId: string) => ({ PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND' });
 
 const claimOf = (item: Item) =>
   withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity', ...senderIndexAttributes]);
 const automailPartition = (recipient: string) => `AUTOMAIL#${recipient.toLowerCase()}`;
+// Beside the address's automatic-mail counters, so that an erasure of the address forgets it with them.
+const undeliverableKey = (address: string) => ({ PK: automailPartition(address), SK: 'UNDELIVERABLE' });
+
+const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
+  e instanceof TransactionCanceledException ||
+  (e as { name?: string })?.name === 'TransactionCanceledException'
+    ? ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code)
+    : undefined;
+
+const outboundItem = (sesMessageId: string, record: OutboundMailRecord) => ({
+  ...outboundKey(sesMessageId),
+  entity: 'outboundMail',
+  sesMessageId,
+  ...record,
+});
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
 export class DynamoMailLedger extends TableRepository implements MailLedger {
@@ -124,33 +142,99 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
   async completeOutbound(
     id: string,
     lease: string,
-    result: { sesMessageId: string } | { suppressed: string },
+    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
   ) {
-    const sent = 'sesMessageId' in result;
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: intentKey(id),
-          UpdateExpression: sent
-            ? 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil'
-            : 'SET #s = :state, reason = :v REMOVE leaseUntil',
-          // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
-          // at worst, and its record must not overwrite the winner's SES MessageId.
-          ConditionExpression: 'lease = :lease',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: {
-            ':state': sent ? 'sent' : 'suppressed',
-            ':v': sent ? result.sesMessageId : result.suppressed,
-            ':lease': lease,
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
+    // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
+    // at worst, and its record must not overwrite the winner's SES MessageId.
+    const leaseHeld = { ConditionExpression: 'lease = :lease', ExpressionAttributeNames: { '#s': 'state' } };
+    if (!('sesMessageId' in result)) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: intentKey(id),
+            UpdateExpression: 'SET #s = :state, reason = :v REMOVE leaseUntil',
+            ...leaseHeld,
+            ExpressionAttributeValues: { ':state': 'suppressed', ':v': result.suppressed, ':lease': lease },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (isConditionFailure(e)) return false;
+        throw e;
+      }
     }
+    const { sesMessageId, ...record } = result;
+    // The intent turns `sent` together with the SES MessageId -> mail record: SES events and replies name
+    // the mail only by that id, so a sent mail is never without it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: intentKey(id),
+                  UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
+                  ...leaseHeld,
+                  ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: outboundItem(sesMessageId, { ...record, mailId: id }),
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (e) {
+        const codes = cancellationCodes(e);
+        if (codes?.[0] === 'ConditionalCheckFailed') return false;
+        // A concurrent write on one of the items (a lease take-over being refused): try again.
+        if (!codes?.includes('TransactionConflict') || attempt === 3) throw e;
+      }
+    }
+  }
+
+  async recordOutboundMail(sesMessageId: string, record: OutboundMailRecord) {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: outboundItem(sesMessageId, record) }),
+    );
+  }
+
+  async findOutboundMail(sesMessageId: string) {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
+    );
+    return out.Item
+      ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId'])
+      : undefined;
+  }
+
+  async markUndeliverable(address: string, mark: AddressMark) {
+    await this.db
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...undeliverableKey(address), entity: 'undeliverable', ...mark },
+          // The first report stands (a redelivered or later event would only restate it).
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
+  async findUndeliverable(address: string) {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: undeliverableKey(address), ConsistentRead: true }),
+    );
+    return out.Item ? withoutKeys<AddressMark>(out.Item, ['PK', 'SK', 'entity']) : undefined;
   }
 
   async abandonOutbound(id: string, lease: string) {

@@ -39,6 +39,7 @@ export class SesMailer implements Mailer {
           },
         },
         ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
+        ...(mail.tags ? { EmailTags: messageTags(mail.tags) } : {}),
       }),
     );
     // SES replaces the Message-ID of what it sends with `<MessageId@…amazonses.com>`: this id is what
@@ -47,3 +48,11 @@ export class SesMailer implements Mailer {
     return out.MessageId;
   }
 }
+
+// SES refuses the whole send for a tag outside ASCII letters, digits, `_` and `-` (at most 256 each): such a
+// tag is left out, since the mail matters more than the tag.
+const tagText = /^[A-Za-z0-9_-]{1,256}$/;
+const messageTags = (tags: Record<string, string>) =>
+  Object.entries(tags)
+    .filter(([Name, Value]) => tagText.test(Name) && tagText.test(Value))
+    .map(([Name, Value]) => ({ Name, Value }));

@@ -1,6 +1,9 @@
 import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complaint';
+import type { DomainEvent } from '../core/events/domainEvents';
 import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
+import type { Undeliverable } from '../core/mail/sesFeedback';
 import type { AgentRole } from '../core/policy';
+import type { CounterUpdate } from '../core/reports/projection';
 
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
@@ -69,8 +72,10 @@ export interface ComplaintStore {
     customerEmail: string,
     pseudonym: string,
   ): Promise<boolean>;
-  /** Maps an outbound SES MessageId to its complaint, for threading replies and filing bounces. */
-  recordOutbound(sesMessageId: string, complaintId: string): Promise<void>;
+  /**
+   * The complaint an outbound SES MessageId belongs to, for threading replies and filing bounces (the
+   * mail ledger records the id when the mail is sent).
+   */
   findIdByOutbound(sesMessageId: string): Promise<string | undefined>;
 }
 
@@ -87,6 +92,8 @@ export interface OutboundMail {
   replyTo?: string[];
   /** Extra headers (threading, loop guard) sent through SES v2 Simple content `Headers`. */
   headers?: Record<string, string>;
+  /** SES message tags (ASCII letters, digits, `_`, `-`): SES returns them with the mail's events. */
+  tags?: Record<string, string>;
 }
 
 export interface Mailer {
@@ -125,6 +132,16 @@ export type OutboundIntent =
   /** Another caller holds a live lease: it is sending right now. */
   | { state: 'busy' };
 
+/** What an outbound SES MessageId maps to: the complaint, and the mail (its send-once id / timeline entry). */
+export interface OutboundMailRecord {
+  complaintId: string;
+  /** Absent for ids recorded before the mail id was kept. */
+  mailId?: string;
+}
+
+/** An address SES reported undeliverable (a permanent bounce, a spam complaint), and where that came from. */
+export type AddressMark = Undeliverable & { complaintId: string };
+
 /**
  * Mail bookkeeping, each record one item changed by one conditional write: inbound claims
  * (exactly-once intake), the inbound Message-ID index, send-once intents for outbound mail and the
@@ -138,12 +155,21 @@ export interface MailLedger {
   findIdByInboundMessageId(messageId: string): Promise<string | undefined>;
   /** Takes the send lease of an outbound mail, or reports that it was sent, suppressed or is in flight. */
   beginOutbound(id: string, now: Date, leaseSeconds: number): Promise<OutboundIntent>;
-  /** Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over. */
+  /**
+   * Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over.
+   * A sent mail's SES MessageId is mapped to the complaint and the mail in the same transaction.
+   */
   completeOutbound(
     id: string,
     lease: string,
-    result: { sesMessageId: string } | { suppressed: string },
+    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
   ): Promise<boolean>;
+  /** Maps the SES MessageId of a mail sent without the lease (a duplicate) to its complaint and mail. */
+  recordOutboundMail(sesMessageId: string, record: OutboundMailRecord): Promise<void>;
+  findOutboundMail(sesMessageId: string): Promise<OutboundMailRecord | undefined>;
+  /** Records that an address is undeliverable; the first mark stands. */
+  markUndeliverable(address: string, mark: AddressMark): Promise<void>;
+  findUndeliverable(address: string): Promise<AddressMark | undefined>;
   /** Gives the lease up after a failed send, so that a retry can send at once. */
   abandonOutbound(id: string, lease: string): Promise<void>;
   /** Counts one automatic mail to `recipient` in the window starting at `windowStart` (epoch s). */
@@ -179,4 +205,24 @@ export interface QuarantineStore {
   fromSender(sender: string): Promise<QuarantinedMail[]>;
   /** Overwrites a record with its erased form, which is no longer filed under the sender. */
   replaceErased(mail: QuarantinedMail): Promise<void>;
+}
+
+/** Where domain events go (an EventBridge bus). */
+export interface EventPublisher {
+  /** Publishes the events (in order); returns those the bus did not accept. */
+  publish(events: DomainEvent[]): Promise<{ failed: DomainEvent[] }>;
+}
+
+/** One counter item of a report: its sort key and figures. */
+export interface CounterItem {
+  key: string;
+  figures: Record<string, unknown>;
+}
+
+/** The report counters, maintained from the domain events. */
+export interface ReportStore {
+  /** Applies an event's counter updates once: false when this event id was applied before. */
+  apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean>;
+  /** A report's counter items, in key order (within `from`..`to` of the sort key when given). */
+  counters(report: string, from?: string, to?: string): Promise<CounterItem[]>;
 }

@@ -7,16 +7,27 @@
  * - thread token   PK=THREAD#<token>          SK=THREAD
  * - inbound claim  PK=INMAIL#<hash of Message-ID> SK=CLAIM#<hash of dedupe key> (exactly-once intake;
  *                  the partition is the Message-ID index for threading; mailLedger.ts)
- * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND
+ * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND             (complaint and mail id; written with
+ *                  the send intent's `sent` in one transaction; mailLedger.ts)
  * - send intent    PK=OUTMAIL#<entryId>       SK=OUTMAIL             (send-once lease; mailLedger.ts)
  * - auto-mail cap  PK=AUTOMAIL#<recipient>    SK=WINDOW#<epoch s>    (atomic counter, expires)
+ * - undeliverable  PK=AUTOMAIL#<recipient>    SK=UNDELIVERABLE       (SES: hard bounce or complaint)
  * - quarantine     PK=QUARANTINE#<id>         SK=QUARANTINE          (GSI1 overloaded: QUARANTINE#<status>)
  * - recurring      PK=RECURRING#<category>#<window> SK=RECURRING      (string set of customer addresses)
+ * - report counter PK=REPORT#<report>[#<group>]  SK=<day, week, customer, tier or agent> (atomic ADDs;
+ *                  maintained from the domain events, reportStore.ts)
+ * - counted event  PK=REPORT#EVENT#<event id>  SK=EVENT              (an event counted once; expires)
  * Inbound claims and quarantined mail overload GSI3 with their sender (SENDER#<address>), so a GDPR
  * erasure finds every mail record of an address; an erased record drops those keys.
  * Sparse GSIs project only items that carry their keys; a closed complaint drops its queue keys.
  */
 export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
+
+/**
+ * The table's change stream carries each item as written: audit items are the outbox of the domain
+ * events (functions/application/insights/publishDomainEvents.ts), so only new images are needed.
+ */
+export const tableStreamView = 'NEW_IMAGE' as const;
 
 export const tableIndexes = {
   /** Complaints of a customer, newest first. */

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
+import {
+  complaintDetailSchema,
+  complaintListSchema,
+  complaintWriteSchema,
+  meSchema,
+  quarantineListSchema,
+  responseRegistry,
+} from './responseSchemas';
 import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
 import {
   approvalRequestSchema,
@@ -20,28 +29,51 @@ import {
 type Schema = z.ZodType;
 
 /** The zod schemas of each route's body and query, as the handlers parse them. */
-export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Schema }>> = {
-  listComplaints: { query: listQuerySchema },
-  listCustomerComplaints: { query: customerComplaintsQuerySchema },
-  claimComplaint: { body: claimRequestSchema },
-  replyToCustomer: { body: replyRequestSchema },
-  addNote: { body: noteRequestSchema },
-  mergeComplaint: { body: mergeRequestSchema },
-  proposeResolution: { body: resolutionRequestSchema },
-  decideApproval: { body: approvalRequestSchema },
-  requestInfo: { body: infoRequestSchema },
-  escalate: { body: escalationRequestSchema },
-  recordFollowUp: { body: followUpRequestSchema },
-  closeComplaint: { body: closeRequestSchema },
-  showSurvey: { query: surveyQuerySchema },
-  listQuarantine: { query: quarantineListQuerySchema },
-};
+export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Schema; response?: Schema }>> =
+  {
+    getMe: { response: meSchema },
+    listComplaints: { query: listQuerySchema, response: complaintListSchema },
+    getComplaint: { response: complaintDetailSchema },
+    listCustomerComplaints: { query: customerComplaintsQuerySchema, response: complaintListSchema },
+    claimComplaint: { body: claimRequestSchema, response: complaintWriteSchema },
+    replyToCustomer: { body: replyRequestSchema, response: complaintWriteSchema },
+    addNote: { body: noteRequestSchema, response: complaintWriteSchema },
+    mergeComplaint: { body: mergeRequestSchema, response: complaintWriteSchema },
+    proposeResolution: { body: resolutionRequestSchema, response: complaintWriteSchema },
+    decideApproval: { body: approvalRequestSchema, response: complaintWriteSchema },
+    requestInfo: { body: infoRequestSchema, response: complaintWriteSchema },
+    escalate: { body: escalationRequestSchema, response: complaintWriteSchema },
+    recordFollowUp: { body: followUpRequestSchema, response: complaintWriteSchema },
+    closeComplaint: { body: closeRequestSchema, response: complaintWriteSchema },
+    showSurvey: { query: surveyQuerySchema },
+    listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
+    slaReport: { query: slaReportQuerySchema },
+    recurringReport: { query: recurringReportQuerySchema },
+    csatReport: { query: csatReportQuerySchema },
+  };
 
 const jsonSchema = (schema: Schema) =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<
     string,
     unknown
   >;
+
+/** The registered response schemas as components (without the `$id`/`$schema` zod adds to each). */
+const responseComponents = () =>
+  Object.fromEntries(
+    Object.entries(
+      z.toJSONSchema(responseRegistry, {
+        target: 'draft-2020-12',
+        io: 'output',
+        uri: (id) => `#/components/schemas/${id}`,
+      }).schemas,
+    ).map(([id, { $id: _id, $schema: _schema, ...schema }]) => [id, schema]),
+  );
+const responseRef = (schema: Schema) => {
+  const id = responseRegistry.get(schema)?.id;
+  if (!id) throw new Error('response schemas are registered in responseRegistry');
+  return { $ref: `#/components/schemas/${id}` };
+};
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({
@@ -62,6 +94,7 @@ const isComplaintWrite = (route: RouteSpec) =>
  */
 export function openApiDocument() {
   const schemas: Record<string, unknown> = {
+    ...responseComponents(),
     Problem: {
       type: 'object',
       description: 'RFC 9457 problem details',
@@ -144,7 +177,10 @@ export function openApiDocument() {
       responses: {
         [route.method === 'GET' ? '200' : '2XX']: {
           description: 'Success',
-          content: { 'application/json': {} },
+          content: {
+            'application/json': spec?.response ? { schema: responseRef(spec.response) } : {},
+            ...(route.csv ? { 'text/csv': {} } : {}),
+          },
         },
         '400': problemResponse('Invalid request (validation issues listed)'),
         ...(route.public ? {} : { '401': problemResponse('Missing or invalid bearer token') }),

@@ -32,6 +32,9 @@ export const listQuarantine: RouteHandler = async (ctx) => {
 export const releaseQuarantined: RouteHandler = async (ctx) => {
   const id = quarantineId(ctx);
   const { quarantine } = ctx.services;
+  if ((await quarantine.get(id))?.sesEvent) {
+    throw new ConflictError(`Item ${id} is an SES event, not a mail: there is nothing to release`);
+  }
   const released = await quarantine.release(id, { by: ctx.actor, at: ctx.now().toISOString() });
   if (!released) throw new NotFoundError(`No quarantined mail with id "${id}"`);
   if (released.status === 'erased') {

@@ -15,12 +15,20 @@ export interface RouteSpec {
   /** Why a public route needs no authorizer (the cdk-nag APIG4 acknowledgement). */
   publicBecause?: string;
   summary: string;
+  /** Also answers `text/csv` (the report's rows) when the client accepts it. */
+  csv?: true;
 }
 
 const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
 const approvers = ['tier2', 'tier3', 'manager'] as const;
 
 export const apiRoutes = {
+  getMe: {
+    method: 'GET',
+    path: '/me',
+    roles: agents,
+    summary: 'The caller as the token names them: role and the authority limit they resolve within alone',
+  },
   listComplaints: {
     method: 'GET',
     path: '/complaints',
@@ -138,6 +146,44 @@ export const apiRoutes = {
     roles: ['manager'],
     summary: 'Release a held mail into normal intake, bypassing the quarantine rules (idempotent)',
   },
+  slaReport: {
+    method: 'GET',
+    path: '/reports/sla',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'SLA compliance over whole UTC days from..to (default: the last 30), by tier, priority or category: first responses and resolutions within target, median times, breaches',
+  },
+  recurringReport: {
+    method: 'GET',
+    path: '/reports/recurring',
+    roles: ['manager'],
+    csv: true,
+    summary: 'Resolutions by category × root cause per ISO week, with spikes against the weeks before',
+  },
+  atRiskReport: {
+    method: 'GET',
+    path: '/reports/at-risk',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints',
+  },
+  csatReport: {
+    method: 'GET',
+    path: '/reports/csat',
+    roles: ['manager'],
+    csv: true,
+    summary:
+      'Customer satisfaction (follow-up calls, surveys, customer mail) per ISO week and over the range',
+  },
+  workloadReport: {
+    method: 'GET',
+    path: '/reports/workload',
+    roles: ['manager'],
+    csv: true,
+    summary: 'Open complaints per tier; resolutions and average handling time per tier and per agent',
+  },
   openApi: {
     method: 'GET',
     path: '/openapi.json',
@@ -151,3 +197,6 @@ export type RouteName = keyof typeof apiRoutes;
 
 /** OAuth scope every agent route requires (Cognito resource server `complaints`, scope `agent`). */
 export const apiScope = 'complaints/agent';
+
+/** Request headers a browser client (the agent console) sends cross-origin; the API's CORS settings allow them. */
+export const corsAllowHeaders = ['authorization', 'content-type', 'if-match'];

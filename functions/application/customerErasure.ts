@@ -90,7 +90,8 @@ export async function eraseCustomer(
     summary.messagesErased += counts.messagesErased;
   }
   for (const held of await deps.quarantine.fromSender(email)) {
-    await deleteObjects([held.delivery.rawMailKey]);
+    // A held SES event has no raw mail.
+    await deleteObjects(held.delivery.rawMailKey ? [held.delivery.rawMailKey] : []);
     await deps.quarantine.replaceErased(eraseQuarantinedMail(held, email, actor, now));
     summary.quarantinedMail += 1;
   }

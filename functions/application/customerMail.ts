@@ -3,6 +3,7 @@ import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
+import { complaintTag, mailTag } from '../core/mail/sesFeedback';
 import type { RenderedMail } from '../core/mail/templates';
 import type { Deps } from './deps';
 
@@ -61,7 +62,8 @@ type MailDeps = Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>;
  *
  * Nothing is sent to an invalid address (a complaint whose sender could not be read). Automatic mail
  * is never sent in answer to automated mail, never to robot addresses (noreply,
- * mailer-daemon, postmaster), and at most `autoMailCap` times per recipient and window.
+ * mailer-daemon, postmaster), never to an address SES reported undeliverable (a hard bounce or a spam
+ * complaint, see mailFeedback.ts), and at most `autoMailCap` times per recipient and window.
  */
 export async function mailCustomer(
   deps: MailDeps,
@@ -85,7 +87,7 @@ export async function mailCustomer(
   const suppressed = !isValidAddress(complaint.customerEmail)
     ? `invalid recipient: ${complaint.senderInvalid ?? complaint.customerEmail}`
     : options.automatic
-      ? await automaticMailSuppression(ledger, settings, complaint.customerEmail, options)
+      ? await automaticMailSuppression(ledger, settings, complaint, options)
       : undefined;
   if (suppressed) {
     await ledger.completeOutbound(options.entryId, intent.lease, { suppressed });
@@ -107,19 +109,25 @@ export async function mailCustomer(
         ...(options.inReplyTo ? { inReplyTo: options.inReplyTo } : {}),
         ...(options.references ? { references: options.references } : {}),
       }),
+      // SES events name the mail by its SES MessageId; the tags name the complaint and the mail even for
+      // an event that arrives before the id is recorded below (the mailer leaves out a tag SES would refuse).
+      tags: { [complaintTag]: complaint.id, [mailTag]: options.entryId },
     });
   } catch (error) {
     // SES refused or the call failed: nothing went out (bar a timeout after acceptance), so let a retry send.
     await ledger.abandonOutbound(options.entryId, intent.lease);
     throw error;
   }
-  const ours = await ledger.completeOutbound(options.entryId, intent.lease, { sesMessageId });
+  const ours = await ledger.completeOutbound(options.entryId, intent.lease, {
+    sesMessageId,
+    complaintId: complaint.id,
+  });
   if (ours) {
     await recordSent(deps.store, complaint, mail, options, sesMessageId, intent.at);
   } else {
     // Our lease was taken over while SES was slow: the taker records its copy; ours still maps to the
-    // complaint so that a reply to it or its bounce threads.
-    await deps.store.recordOutbound(sesMessageId, complaint.id);
+    // complaint so that a reply to it, its bounce or its SES events find it.
+    await ledger.recordOutboundMail(sesMessageId, { complaintId: complaint.id, mailId: options.entryId });
   }
   return { status: 'sent', sesMessageId };
 }
@@ -128,13 +136,18 @@ export async function mailCustomer(
 async function automaticMailSuppression(
   ledger: Deps['ledger'],
   settings: Deps['settings'],
-  recipient: string,
+  complaint: Complaint,
   options: CustomerMailOptions,
 ): Promise<string | undefined> {
+  const recipient = complaint.customerEmail;
   if (options.answersAutomatedMail?.length)
     return `loop guard: the mail answered is automated (${options.answersAutomatedMail.join('; ')})`;
   const blocked = automaticMailBlockedFor(recipient);
   if (blocked) return `loop guard: ${blocked}`;
+  // SES reported the address dead or complaining (this complaint's mail, or any earlier one's).
+  const undeliverable = complaint.undeliverable ?? (await ledger.findUndeliverable(recipient));
+  if (undeliverable)
+    return `undeliverable address: ${undeliverable.reason} (SES ${undeliverable.eventType} at ${undeliverable.at})`;
   const window = automaticMailWindow(options.now, settings.autoMailWindowSeconds);
   const count = await ledger.countAutomaticMail(recipient, window, settings.autoMailWindowSeconds);
   return count > settings.autoMailCap
@@ -150,7 +163,6 @@ async function recordSent(
   sesMessageId: string,
   at: string,
 ) {
-  await store.recordOutbound(sesMessageId, complaint.id);
   await store.append(complaint.id, [
     {
       kind: 'message',

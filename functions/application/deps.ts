@@ -6,6 +6,7 @@ import type {
   MailLedger,
   QuarantineStore,
   RawMailStore,
+  ReportStore,
   WorkflowClient,
 } from '../adapters/ports';
 import type { Settings } from './settings';
@@ -22,6 +23,8 @@ export interface Deps {
   mailer: Mailer;
   workflow: WorkflowClient;
   notifier: Notifier;
+  /** The manager reports' counters. */
+  reports: ReportStore;
   /** HMAC key of the survey links and the API's pagination cursors. */
   signingKey: () => Promise<Uint8Array>;
   clock: () => Date;

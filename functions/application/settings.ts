@@ -26,6 +26,8 @@ export const settingNames = {
   maxTextBytes: 'MAX_TEXT_BYTES',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  eventBusName: 'EVENT_BUS_NAME',
+  digestRecipients: 'DIGEST_RECIPIENTS',
 } as const;
 
 export type SettingKey = keyof typeof settingNames;
@@ -72,6 +74,19 @@ const envSchema = z.object({
     .default(64 * 1024),
   [n.serviceName]: z.string().min(1).default('complaints'),
   [n.logLevel]: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  /** The EventBridge bus the domain events are published on. */
+  [n.eventBusName]: z.string().min(1).optional(),
+  /** Comma-separated product and business addresses of the weekly insights digest. */
+  [n.digestRecipients]: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email())),
 });
 
 /** Everything the use cases are configured with, validated once per runtime. */
@@ -96,6 +111,8 @@ export interface Settings {
   sendLeaseSeconds: number;
   serviceName: string;
   logLevel: z.infer<typeof envSchema>[typeof n.logLevel];
+  eventBusName?: string;
+  digestRecipients: string[];
 }
 
 /** The settings a function may be deployed without (each only where a function uses it). */
@@ -103,7 +120,8 @@ export type OptionalSetting =
   | 'stateMachineArn'
   | 'rawMailBucket'
   | 'surveyBaseUrl'
-  | 'surveySigningSecretArn';
+  | 'surveySigningSecretArn'
+  | 'eventBusName';
 
 /**
  * Validates the environment once, failing with a message that names every missing or malformed
@@ -141,6 +159,8 @@ export function settingsFromEnv(
     sendLeaseSeconds,
     serviceName: e[n.serviceName],
     logLevel: e[n.logLevel],
+    eventBusName: e[n.eventBusName],
+    digestRecipients: e[n.digestRecipients],
   };
   const missing = needs.filter((key) => settings[key] === undefined).map((key) => settingNames[key]);
   if (missing.length > 0) {

@@ -9,6 +9,7 @@ import { DynamoMailLedger } from '../adapters/mailLedger';
 import { MailNotifier, type Notifier, SnsNotifier } from '../adapters/notifier';
 import type { RawMailStore, WorkflowClient } from '../adapters/ports';
 import { DynamoQuarantineStore } from '../adapters/quarantineStore';
+import { DynamoReportStore } from '../adapters/reportStore';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
 import type { Deps } from '../application/deps';
 import { type Settings, settingNames } from '../application/settings';
@@ -56,6 +57,7 @@ export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
     store: new DynamoComplaintStore(settings.tableName, clients.dynamodb),
     ledger: new DynamoMailLedger(settings.tableName, clients.dynamodb),
     quarantine: new DynamoQuarantineStore(settings.tableName, clients.dynamodb),
+    reports: new DynamoReportStore(settings.tableName, clients.dynamodb),
     rawMail: parts.rawMail,
     mailer,
     workflow,

@@ -113,9 +113,15 @@ class ZoneOffsets {
     return Math.round(minutes * 60) * 1000;
   }
 
-  /** Local day number of an instant. */
+  /**
+   * Local day number of an instant. Where the samples around it agree there is no offset change near
+   * it (the assumption of `instantOf`), so no Intl lookup is needed.
+   */
   dayOf(instant: number): number {
-    return Math.floor((instant + this.at(instant)) / DAY_MS);
+    const utcDay = Math.floor(instant / DAY_MS);
+    const before = this.#sample(utcDay - 1);
+    const offset = before === this.#sample(utcDay + 2) ? before : this.at(instant);
+    return Math.floor((instant + offset) / DAY_MS);
   }
 
   /**
@@ -145,13 +151,29 @@ class ZoneOffsets {
 }
 
 /**
+ * The offsets of each zone, kept across calls: a zone's offset on a given day never changes, and an SLA
+ * clock is computed many times per complaint (a workload simulation computes millions).
+ */
+const offsetsByZone = new Map<string, ZoneOffsets>();
+
+function zoneOffsets(timeZone: string): ZoneOffsets {
+  let offsets = offsetsByZone.get(timeZone);
+  if (!offsets) {
+    offsets = new ZoneOffsets(timeZone);
+    offsetsByZone.set(timeZone, offsets);
+  }
+  return offsets;
+}
+
+/**
  * The business windows that end after `from`, in order and without end, starting with the local day
  * of `from` (a window never outlasts its local day). Throws a RangeError when three years pass
  * without business time, so that callers can rely on the next window to exist.
  */
 function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Window, never> {
-  const cal = compile(calendar);
-  const offsets = new ZoneOffsets(cal.timeZone);
+  const offsets = zoneOffsets(calendar.timeZone);
+  const windows = dayWindowsOf(calendar);
+  let cal: CompiledCalendar | undefined;
   const closures: YearClosures = { year: Number.NaN, days: new Map() };
   let daysWithoutBusinessTime = 0;
   for (let day = offsets.dayOf(from); ; day++) {
@@ -161,15 +183,46 @@ function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Wind
           `in the ${calendar.timeZone} calendar: check its workingDays, workingHours, holidays and closures`,
       );
     }
-    const endMinute = closingMinute(day, cal, closures);
-    if (endMinute <= cal.startMinute) continue;
-    const open = offsets.instantOf(day, cal.startMinute);
-    // Hours that start inside a DST gap and end just after it map out of order: no business time then.
-    const close = Math.max(offsets.instantOf(day, endMinute), open);
-    if (close === open) continue;
+    let window = windows.get(day);
+    if (window === undefined) {
+      cal ??= compile(calendar);
+      window = dayWindow(day, cal, offsets, closures);
+      windows.set(day, window);
+    }
+    if (window === null) continue;
     daysWithoutBusinessTime = 0;
-    if (close > from) yield { open, close };
+    if (window.close > from) yield window;
   }
+}
+
+/** The business window of a local day, or null when the day has no business time. */
+function dayWindow(
+  day: number,
+  cal: CompiledCalendar,
+  offsets: ZoneOffsets,
+  closures: YearClosures,
+): Window | null {
+  const endMinute = closingMinute(day, cal, closures);
+  if (endMinute <= cal.startMinute) return null;
+  const open = offsets.instantOf(day, cal.startMinute);
+  // Hours that start inside a DST gap and end just after it map out of order: no business time then.
+  const close = Math.max(offsets.instantOf(day, endMinute), open);
+  return close === open ? null : { open, close };
+}
+
+/**
+ * Each calendar's windows by local day, kept as long as the calendar object lives: a calendar's days
+ * never change (its closures are resolved data), and the same few days are walked over and over.
+ */
+const dayWindowsByCalendar = new WeakMap<BusinessCalendar, Map<number, Window | null>>();
+
+function dayWindowsOf(calendar: BusinessCalendar): Map<number, Window | null> {
+  let windows = dayWindowsByCalendar.get(calendar);
+  if (!windows) {
+    windows = new Map();
+    dayWindowsByCalendar.set(calendar, windows);
+  }
+  return windows;
 }
 
 /** True while the business clock runs: inside working hours of a working day, before any closure. */

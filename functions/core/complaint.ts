@@ -1,5 +1,7 @@
+import { customerIdOf } from './customerId';
 import { InvalidTransitionError } from './errors';
 import type { Investigation } from './investigation';
+import type { Undeliverable } from './mail/sesFeedback';
 import type { AgentRole, Priority } from './policy';
 import type { SlaClock } from './sla';
 
@@ -127,6 +129,11 @@ export interface Complaint {
   automated?: true;
   /** The first mail named no valid sender: `customerEmail` is a placeholder, never written to. */
   senderInvalid?: string;
+  /**
+   * SES reported a permanent bounce or a spam complaint for mail to the customer: no automatic mail goes
+   * to the address any more, and an agent must reach the customer another way.
+   */
+  undeliverable?: Undeliverable;
   customerName?: string;
   subject: string;
   /** Token of the reply-to address `support+<token>@domain`. */
@@ -298,6 +305,45 @@ export interface AuditEntry {
   toStatus: ComplaintStatus;
   version: number;
   details?: Record<string, unknown>;
+  /** The complaint's business facts at this change (state changes only): what its domain event carries. */
+  facts?: AuditFacts;
+}
+
+/**
+ * Ids and classifications of the complaint as a state change left it, recorded with the change so the
+ * domain event published from the audit item needs nothing else (no free text, no address).
+ */
+export interface AuditFacts {
+  tier: 1 | 2 | 3;
+  priority: Priority;
+  category?: string;
+  /** A stable customer id (never the address); the same after a GDPR erasure. */
+  customerId: string;
+  openedAt: string;
+  /** Risk signals the investigation found. */
+  riskSignals?: string[];
+  /** The SLA target in force before the change, and its due time. */
+  sla?: { target: string; dueAt: string };
+  /** Set when this change met the first-response target (the customer was answered for the first time). */
+  firstResponseAt?: string;
+}
+
+/** The facts of a complaint after a change (`before` tells whether the change answered the customer first). */
+export function auditFacts(before: Complaint | undefined, after: Complaint): AuditFacts {
+  const risks = after.investigation?.riskSignals.map((r) => r.signal) ?? [];
+  const clock = before?.sla ?? after.sla;
+  return {
+    tier: after.tier,
+    priority: after.priority,
+    ...(after.category ? { category: after.category } : {}),
+    customerId: customerIdOf(after.customerEmail),
+    openedAt: after.createdAt,
+    ...(risks.length > 0 ? { riskSignals: risks } : {}),
+    ...(clock ? { sla: { target: clock.target, dueAt: before?.slaDueAt ?? clock.dueAt } } : {}),
+    ...(!before?.firstResponseAt && after.firstResponseAt && before
+      ? { firstResponseAt: after.firstResponseAt }
+      : {}),
+  };
 }
 
 export interface TransitionResult {
@@ -333,6 +379,8 @@ const allowed = {
   recordFailure: complaintStatuses.filter((s) => s !== 'closed'),
   /** GDPR erasure of the customer's personal data: in any status, the status itself unchanged. */
   erase: complaintStatuses,
+  /** SES feedback that the customer's address is undeliverable: in any status, the status unchanged. */
+  recordUndeliverable: complaintStatuses,
   claim: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
   /**
    * A public reply while the workflow waits (on a person or a Wait state), never while one of its
@@ -418,6 +466,7 @@ export function transition(
     toStatus: to,
     version: next.version,
     ...(details ? { details } : {}),
+    facts: auditFacts(complaint, next),
   };
   return { complaint: next, audit };
 }

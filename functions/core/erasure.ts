@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Actor, Complaint, TimelineEntry, TransitionResult } from './complaint';
 import { transition } from './complaint';
+import { addressDigest } from './customerId';
 import type { InboundClaim, QuarantinedMail } from './mail/filing';
 
 /** What replaces erased free text (message texts and subjects, notes, the complaint subject). */
@@ -12,8 +12,7 @@ export const erasedText = '[erased]';
  * (RFC 2606) can never receive mail.
  */
 export function pseudonymFor(email: string): string {
-  const digest = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
-  return `erased-${digest}@invalid`;
+  return `erased-${addressDigest(email)}@invalid`;
 }
 
 /** Replaces every occurrence of the address (any case) in a string. */
@@ -93,7 +92,8 @@ export function recurringWindowsOf(entries: readonly TimelineEntry[]): string[] 
 
 /**
  * A quarantined (or released) mail with the sender's personal data removed: the summary's subject,
- * preview and attachment names erased, the address pseudonymised; reasons, verdicts and sizes stay. The
+ * preview and attachment names erased (and the notification text of a held SES event), the address
+ * pseudonymised; reasons, verdicts and sizes stay. The
  * raw MIME is deleted by the caller, so the record can no longer be released (status `erased`).
  */
 export function eraseQuarantinedMail(
@@ -112,6 +112,8 @@ export function eraseQuarantinedMail(
       preview: erasedText,
       attachments: scrubbed.summary.attachments.map(({ filename: _name, ...rest }) => rest),
     },
+    // A held SES event carries the mail's headers (subject, names): only its reasons stay.
+    ...(scrubbed.sesEvent ? { sesEvent: { ...scrubbed.sesEvent, notification: erasedText } } : {}),
     erased: { by: actor, at: now.toISOString() },
   };
 }

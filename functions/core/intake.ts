@@ -1,4 +1,5 @@
 import type { AuditEntry, Complaint, DeliveryFailure, MessageAttachment, MessageEntry } from './complaint';
+import { auditFacts } from './complaint';
 import type { InboundMail } from './mail/inboundMail';
 
 /** Longest subject kept (RFC 5322 §2.1.1 caps a line at 998 characters; agents need far less). */
@@ -121,6 +122,7 @@ export function openComplaint(input: OpenComplaintInput): {
       ...(message.automated ? { automated: message.automated } : {}),
       ...(message.senderInvalid ? { senderInvalid: message.senderInvalid } : {}),
     },
+    facts: auditFacts(undefined, complaint),
   };
   return { complaint, entries: [message, audit] };
 }

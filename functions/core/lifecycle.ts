@@ -7,6 +7,7 @@ import {
   type Complaint,
   type Decision,
   type FollowUpOutcome,
+  type Resolution,
   type StepFailure,
   systemActor,
   type TransitionResult,
@@ -178,13 +179,34 @@ export function acceptDecision(
       ...(actor.kind === 'agent' && c.waitingFor === 'agent' ? { assignee: actor.id } : {}),
       ...(contactsCustomer && !c.firstResponseAt ? { firstResponseAt: now.toISOString() } : {}),
     },
-    {
-      decision: decision.action,
-      decisionId: decision.decisionId,
-      ...('outcome' in decision ? { outcome: decision.outcome } : {}),
-    },
+    { decision: decision.action, decisionId: decision.decisionId, ...decisionFacts(decision) },
   );
 }
+
+/** What a decision's audit event records of it for reporting: business fields, never free text. */
+function decisionFacts(decision: Decision): Record<string, unknown> {
+  switch (decision.action) {
+    case 'resolve':
+    case 'approve':
+      return { resolution: resolutionFacts(decision.resolution) };
+    case 'request_approval':
+      return {
+        resolution: resolutionFacts(decision.proposal.resolution),
+        approverRole: decision.proposal.approverRole,
+      };
+    case 'follow_up':
+      return { outcome: decision.outcome, via: decision.via };
+    default:
+      return {};
+  }
+}
+
+const resolutionFacts = (r: Pick<Resolution, 'type' | 'amount' | 'currency' | 'rootCause'>) => ({
+  type: r.type,
+  ...(r.amount !== undefined ? { amount: r.amount } : {}),
+  ...(r.currency ? { currency: r.currency } : {}),
+  rootCause: r.rootCause,
+});
 
 /** The workflow had moved on before the decision reached it: the claim is released, nothing applied. */
 export function releaseDecision(
@@ -410,6 +432,7 @@ export function applyResolution(c: Complaint, policy: Policy, now: Date): Transi
       type: applied.type,
       amount: applied.amount,
       currency: applied.currency,
+      rootCause: applied.rootCause,
       authorityLimit: applied.authorityLimit,
       ...(c.proposal
         ? { proposedBy: c.proposal.proposedBy.id, proposerLimit: c.proposal.proposerLimit }

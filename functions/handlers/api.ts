@@ -16,9 +16,17 @@ import {
   recordFollowUp,
   requestInfo,
 } from '../api/decisionRoutes';
+import { getMe } from '../api/meRoute';
 import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
 import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
+import {
+  getAtRiskReport,
+  getCsatReport,
+  getRecurringReport,
+  getSlaReport,
+  getWorkloadReport,
+} from '../api/reportRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
@@ -31,6 +39,7 @@ const routeHandlers: Record<
   AgentRouteName,
   (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>
 > = {
+  getMe,
   listComplaints,
   getComplaint,
   listCustomerComplaints,
@@ -47,6 +56,11 @@ const routeHandlers: Record<
   closeComplaint,
   listQuarantine,
   releaseQuarantined,
+  slaReport: getSlaReport,
+  recurringReport: getRecurringReport,
+  atRiskReport: getAtRiskReport,
+  csatReport: getCsatReport,
+  workloadReport: getWorkloadReport,
 };
 
 const byRouteKey = new Map(

@@ -1,6 +1,7 @@
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CorsHttpMethod,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -23,7 +24,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
+import { apiRoutes, apiScope, corsAllowHeaders, type RouteSpec } from '../../functions/api/routes';
 import { agentRoles } from '../../functions/core/policy';
 
 export interface AgentApiProps {
@@ -31,6 +32,10 @@ export interface AgentApiProps {
   handler: IFunction;
   /** OAuth redirect URLs of the agent client (authorization code flow). */
   callbackUrls: string[];
+  /** Where the hosted UI may send the agent after signing out; defaults to the callback URLs. */
+  logoutUrls?: string[];
+  /** Browser origins allowed to call the API (the agent console). */
+  corsOrigins?: string[];
   /** Cognito hosted-domain prefix; defaults to `complaints-<account id>`. */
   domainPrefix?: string;
 }
@@ -100,7 +105,7 @@ export class AgentApi extends Construct {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.resourceServer(resourceServer, agentScope)],
         callbackUrls: props.callbackUrls,
-        logoutUrls: props.callbackUrls,
+        logoutUrls: props.logoutUrls ?? props.callbackUrls,
       },
     });
     this.domain = this.userPool.addDomain('Domain', {
@@ -117,6 +122,18 @@ export class AgentApi extends Construct {
       description: 'Complaint resolution: agent API',
       // The stage is created below with access logs and throttling, which the default stage lacks.
       createDefaultStage: false,
+      // The console is another origin (CloudFront); API Gateway answers its preflight requests.
+      ...(props.corsOrigins
+        ? {
+            corsPreflight: {
+              allowOrigins: props.corsOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+              allowHeaders: corsAllowHeaders,
+              exposeHeaders: ['etag'],
+              maxAge: Duration.minutes(10),
+            },
+          }
+        : {}),
     });
     for (const route of Object.values(apiRoutes) as RouteSpec[]) {
       if (route.public) {

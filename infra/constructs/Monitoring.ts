@@ -26,6 +26,10 @@ export interface MonitoringProps {
   managerAlarms: string[];
   /** The managers' addresses (the `manager` notification subscribers). */
   managerEmails: string[];
+  /** Business figures graphed on the dashboard (a row of their own). */
+  businessGraphs?: Record<string, IMetric>;
+  /** Business thresholds worth waking a manager for: the alarm goes to both topics. */
+  managerThresholds?: Record<string, { metric: IMetric; threshold: number; evaluationPeriods: number }>;
 }
 
 /**
@@ -87,11 +91,31 @@ export class Monitoring extends Construct {
       this.alarms.push(alarm);
     }
 
+    for (const [name, { metric, threshold, evaluationPeriods }] of Object.entries(
+      props.managerThresholds ?? {},
+    )) {
+      const alarm = new Alarm(this, name, {
+        alarmDescription: `${name}: at or above ${threshold} for ${evaluationPeriods} periods`,
+        metric,
+        evaluationPeriods,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarm.addAlarmAction(managerAction);
+      this.alarms.push(alarm);
+    }
+
     new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),
       widgets: [
         [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
         Object.entries(props.zeroTolerance).map(
+          ([name, metric]) => new GraphWidget({ title: name, left: [metric], width: 6, height: 5 }),
+        ),
+        Object.entries(props.businessGraphs ?? {}).map(
           ([name, metric]) => new GraphWidget({ title: name, left: [metric], width: 6, height: 5 }),
         ),
       ],

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { eventOfRecord } from '../../functions/application/insights/publishDomainEvents';
 import type { LocalEndpoints } from '../local/localStack';
 import type { AcceptedMail, AnsweredWrite } from './load';
 
@@ -26,6 +27,14 @@ export interface InvariantReport {
   /** Complaints not closed, in no queue and with no running execution. */
   stuck: number;
   failedExecutions: number;
+  /** Domain events the bus's log should hold: one per committed catalogued change (audit item). */
+  eventsExpected: number;
+  /** Committed changes with no event in the log. */
+  eventsMissing: number;
+  /** Changes with more than one event in the log (by event id, or by complaint and version). */
+  eventsDuplicated: number;
+  /** Events in the log with no committed change behind them. */
+  eventsWithoutChange: number;
   /** The ids behind each non-zero count, for the report. */
   examples: Record<string, string[]>;
 }
@@ -169,7 +178,10 @@ export async function checkInvariants(
     stuck++;
     note('stuck', `${c.PK.slice('COMPLAINT#'.length)} ${c.status}`);
   }
+  const events = await checkEvents(endpoints, items);
+  for (const [what, ids] of Object.entries(events.examples)) for (const id of ids) note(what, id);
   return {
+    ...events.counts,
     mailsAccepted: accepted.mails.length,
     mailsFiled,
     mailsLost,
@@ -193,8 +205,58 @@ export const invariantsHold = (r: InvariantReport) =>
     r.writesDoubled +
     r.refundsDoubled +
     r.stuck +
-    r.failedExecutions ===
+    r.failedExecutions +
+    r.eventsMissing +
+    r.eventsDuplicated +
+    r.eventsWithoutChange ===
   0;
+
+/**
+ * Exactly one event in the bus's log per committed change: every audit item of the table that records a
+ * catalogued change has its event (by event id), no change has two, and no event lacks its change.
+ */
+async function checkEvents(endpoints: LocalEndpoints, items: Entry[]) {
+  const expected = new Set<string>();
+  for (const item of items) {
+    if (!item.PK.startsWith('COMPLAINT#') || item.kind !== 'audit') continue;
+    const event = eventOfRecord({ sequenceNumber: '', eventName: 'INSERT', newImage: item as never });
+    if (event) expected.add(event.eventId);
+  }
+  const logged: { eventId: string; complaintId: string; complaintVersion: number }[] = [];
+  for (let after = 0; ; ) {
+    const response = await fetch(`${endpoints.events.endpoint}/events?after=${after}&limit=1000`);
+    const page = (await response.json()) as { events: { detail: (typeof logged)[number] }[]; next: number };
+    logged.push(...page.events.map((e) => e.detail));
+    if (page.events.length === 0) break;
+    after = page.next;
+  }
+  const examples: Record<string, string[]> = {};
+  const byId = new Map<string, number>();
+  const byChange = new Map<string, number>();
+  for (const e of logged) {
+    byId.set(e.eventId, (byId.get(e.eventId) ?? 0) + 1);
+    const change = `${e.complaintId} v${e.complaintVersion}`;
+    byChange.set(change, (byChange.get(change) ?? 0) + 1);
+  }
+  const missing = [...expected].filter((id) => !byId.has(id));
+  const duplicated = [
+    ...[...byId].filter(([, n]) => n > 1).map(([id]) => id),
+    ...[...byChange].filter(([, n]) => n > 1).map(([change]) => change),
+  ];
+  const withoutChange = [...byId.keys()].filter((id) => !expected.has(id));
+  if (missing.length) examples.eventsMissing = missing.slice(0, 5);
+  if (duplicated.length) examples.eventsDuplicated = duplicated.slice(0, 5);
+  if (withoutChange.length) examples.eventsWithoutChange = withoutChange.slice(0, 5);
+  return {
+    counts: {
+      eventsExpected: expected.size,
+      eventsMissing: missing.length,
+      eventsDuplicated: duplicated.length,
+      eventsWithoutChange: withoutChange.length,
+    },
+    examples,
+  };
+}
 
 async function executionNamesWith(
   sfn: SFNClient,

@@ -37,7 +37,15 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const dataDir = resolve(options.dataDir);
   const endpointsFile = join(dataDir, 'endpoints.json');
   await rm(endpointsFile, { force: true });
-  const ports = ['SMTP_PORT', 'API_PORT', 'MAILBOX_PORT', 'DYNAMODB_PORT', 'STEPFUNCTIONS_PORT'];
+  const ports = [
+    'SMTP_PORT',
+    'API_PORT',
+    'MAILBOX_PORT',
+    'DYNAMODB_PORT',
+    'STEPFUNCTIONS_PORT',
+    'CONSOLE_PORT',
+    'EVENTS_PORT',
+  ];
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], {
     cwd: repoRoot,
     // Its own process group: `kill -9` of the group takes every process the stack started with it.
@@ -62,7 +70,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const exited = exitOf(child);
   const pid = child.pid as number;
   const output = () => lines.join('\n');
-  const endpoints = await waitForEndpoints(endpointsFile, exited, options.startTimeoutMs ?? 90_000).catch(
+  const endpoints = await waitForEndpoints(endpointsFile, exited, options.startTimeoutMs ?? 300_000).catch(
     async (e: unknown) => {
       killGroup(pid, 'SIGKILL');
       await exited;

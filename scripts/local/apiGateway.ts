@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
-import { apiRoutes, apiScope, type RouteSpec } from '../../functions/api/routes';
+import { apiRoutes, apiScope, corsAllowHeaders, type RouteSpec } from '../../functions/api/routes';
 import { crashPoint } from './crashPoints';
 import type { DevIdentityProvider } from './devTokens';
 
@@ -16,6 +16,8 @@ export interface LocalApiGatewayOptions {
   identity: DevIdentityProvider;
   host?: string;
   port?: number;
+  /** Browser origins allowed to call the API (the console's), answered as the HTTP API's CORS settings do. */
+  corsOrigins?: readonly string[];
   /** Extra unauthenticated routes served by the gateway itself (e.g. docs), checked before the API routes. */
   extraRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
@@ -89,6 +91,20 @@ export async function startLocalApiGateway(
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
+      const origin = req.headers.origin;
+      if (origin && options.corsOrigins?.includes(origin)) {
+        res.setHeader('access-control-allow-origin', origin);
+        res.setHeader('vary', 'origin');
+        if (method === 'OPTIONS' && req.headers['access-control-request-method']) {
+          res.writeHead(204, {
+            'access-control-allow-methods': 'GET,POST',
+            'access-control-allow-headers': corsAllowHeaders.join(','),
+            'access-control-max-age': '600',
+          });
+          return res.end();
+        }
+        res.setHeader('access-control-expose-headers', 'etag');
+      }
       const extra = options.extraRoutes?.[`${method} ${url.pathname}`];
       if (extra) return extra(req, res);
       const route = matchRoute(method, url.pathname);

@@ -4,13 +4,20 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
-import { tableIndexes, tableKeys } from '../../functions/adapters/tableSchema';
+import { tableIndexes, tableKeys, tableStreamView } from '../../functions/adapters/tableSchema';
+
+const tableStream = { StreamEnabled: true, StreamViewType: tableStreamView };
 
 /** Creates the complaints table with the same keys and indexes as the CDK table, if it does not exist. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    // A table created before the stream was part of the layout gets it now.
+    if (!out.Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: tableStream }));
+    }
     return;
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
@@ -26,6 +33,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: tableStream,
         AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },

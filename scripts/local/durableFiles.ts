@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -44,6 +44,19 @@ export async function removeDurably(path: string): Promise<void> {
 /** A leftover of a write interrupted by a crash: never a complete record. */
 export function isTemporaryFile(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
+}
+
+/** The complete JSON records (`*.json`, no leftover of an interrupted write) in `dir`; none if it is absent. */
+export async function readJsonRecords<T>(dir: string): Promise<T[]> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  return Promise.all(
+    names
+      .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))
+      .map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as T),
+  );
 }
 
 // A created, renamed or deleted directory entry is durable only once the directory itself is flushed.

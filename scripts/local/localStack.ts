@@ -6,20 +6,24 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { settingNames } from '../../functions/application/settings';
-import type { Runtime } from '../../functions/composition/lambda';
+import { depsFor, type Runtime } from '../../functions/composition/lambda';
 import type { AgentRole } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
 import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
+import type { BusTarget } from './eventBus/targetDelivery';
 import { buildLambdaBundles } from './lambdaBundles';
 import { localAwsConfig } from './localAws';
+import type { LocalSend } from './mailboxSimulator';
 
 export interface LocalStackOptions {
   /** Folder for everything kept on disk (DynamoDB, raw mail, intake spool, executions, keys). */
   dataDir: string;
   host?: string;
   /** 0 = a random free port. */
-  ports?: Partial<Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions', number>>;
+  ports?: Partial<
+    Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events', number>
+  >;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
   /** Policy override (JSON), deep-merged into the profile, as `COMPLAINTS_POLICY` is on AWS. */
@@ -31,6 +35,19 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
+  /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
+  consoleSessionSeconds?: number;
+  /** More subscribers of the local event bus (HTTP endpoints or in-process handlers). */
+  eventTargets?: BusTarget[];
+  /** Waits between delivery attempts to a failing bus target (then its dead-letter folder). */
+  eventRetryDelaysMs?: number[];
+  /** Wraps the intake and API handlers (the benchmark times every invocation). */
+  wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
+  /**
+   * Puts a server in front of DynamoDB Local (the benchmark's request counter): everything, handlers
+   * included, talks to the endpoint it returns. Closed after DynamoDB Local's clients are gone.
+   */
+  dynamoDbFront?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -39,9 +56,13 @@ export type LambdaHandler = (event: unknown) => Promise<unknown>;
 export interface LocalEndpoints {
   smtp: { host: string; port: number };
   api: { url: string };
+  /** The agent console (its sign-in picks a dev identity). */
+  console: { url: string };
   mailbox: { url: string };
   dynamodb: { endpoint: string };
   stepfunctions: { endpoint: string; stateMachineArn: string };
+  /** The local EventBridge bus (PutEvents) and its log (`GET <endpoint>/events?after=<n>`). */
+  events: { endpoint: string; busName: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -53,18 +74,28 @@ export interface LocalStack {
    * or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
+  /** This stack's intake function, as SES invokes it (tests: deliver the same receipt event again). */
+  invokeIntake(event: unknown): Promise<void>;
+  /**
+   * Resolves when every change committed so far has been published and delivered to every bus target
+   * (or dead-lettered), for tests.
+   */
+  drainEvents(): Promise<void>;
   /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
   failed: Promise<never>;
   close(): Promise<void>;
 }
 
 const region = 'us-east-1';
+/** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
+const configurationSet = 'MailFeedback';
 const account = '000000000000';
 
 /** The handlers of one local stack, from the bundles that deploy. */
 interface HandlerSet {
   intake: (event: unknown) => Promise<void>;
   api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+  mailFeedback: (event: unknown) => Promise<void>;
   steps: Record<WorkflowStep, LambdaHandler>;
 }
 
@@ -81,14 +112,16 @@ async function localHandlers(runtime: Runtime, log: (msg: string) => void): Prom
   const load = async <E, R>(name: HandlerName) =>
     ((await import(pathToFileURL(bundles.files[name]).href)) as BundleModule<E, R>).handlerFor(runtime);
   const steps = Object.keys(workflowSteps) as WorkflowStep[];
-  const [intake, api, ...stepHandlers] = await Promise.all([
+  const [intake, api, mailFeedback, ...stepHandlers] = await Promise.all([
     load<unknown, void>('intake'),
     load<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    load<unknown, void>('mailFeedback'),
     ...steps.map((step) => load<unknown, unknown>(step)),
   ]);
   return {
     intake: intake as HandlerSet['intake'],
     api: api as HandlerSet['api'],
+    mailFeedback: mailFeedback as HandlerSet['mailFeedback'],
     steps: Object.fromEntries(steps.map((step, i) => [step, stepHandlers[i]])) as HandlerSet['steps'],
   };
 }
@@ -135,22 +168,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { workflowSteps },
       { serveApiDocs },
       { startLocalApiGateway },
+      { buildConsole },
+      { startLocalConsole },
       { ensureTable },
       { devIdentityProvider },
       { startDynamoDbLocal },
       { startLocalSes },
       { intakeFolders, startSmtpIntake },
+      { startAsyncInvocations },
+      { mailboxSimulatorEvents, snsNotificationEvent },
       { startLocalStepFunctions },
       { synthesizeWorkflow },
     ] = await Promise.all([
       import('../../workflows/ComplaintWorkflow'),
       import('./apiDocsPage'),
       import('./apiGateway'),
+      import('../console/build'),
+      import('./consoleServer'),
       import('./createTable'),
       import('./devTokens'),
       import('./dynamoDbLocal'),
       import('./localSes'),
       import('./smtpIntake'),
+      import('./asyncInvocations'),
+      import('./mailboxSimulator'),
       import('./stepFunctions/localStepFunctions'),
       import('./synthesizedWorkflow'),
     ]);
@@ -165,9 +206,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       portWaitMs: lock.stale ? 5_000 : 0,
     });
     closers.push(() => dynamo.close());
-    const dynamoEndpoint = dynamo.endpoint;
+    const front = await options.dynamoDbFront?.(dynamo.endpoint);
+    if (front) closers.push(() => front.close());
+    const dynamoEndpoint = front?.endpoint ?? dynamo.endpoint;
 
-    const ses = await startLocalSes({ host, port: ports.mailbox ?? 0 });
+    // SES events of mail to the mailbox simulator's addresses, once the feedback function is ready.
+    let publishMailEvents: ((send: LocalSend) => Promise<void>) | undefined;
+    const ses = await startLocalSes({
+      host,
+      port: ports.mailbox ?? 0,
+      onSent: async (send) => publishMailEvents?.(send),
+    });
     closers.push(() => ses.close());
 
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
@@ -179,6 +228,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // then calls wait. Resumed executions run as soon as Step Functions starts.
     let ready: (handlers: HandlerSet) => void = () => undefined;
     const built = { promise: new Promise<HandlerSet>((resolve) => (ready = resolve)) };
+    // The configuration set's event destination: an SNS topic invoking the feedback function
+    // asynchronously (spooled on disk, retried, dead-lettered); events spooled before a crash go now.
+    const feedbackTopicArn = `arn:aws:sns:${region}:${account}:${configurationSet}`;
+    const feedback = await startAsyncInvocations({
+      name: 'mailFeedback',
+      spoolDir: join(dataDir, 'ses-events'),
+      deadLetterDir: join(dataDir, 'ses-events-dead-letter'),
+      handler: async (event: unknown) => (await built.promise).mailFeedback(event),
+    });
+    closers.push(() => feedback.drain());
+    publishMailEvents = async (send) => {
+      if (send.configurationSet !== configurationSet) return;
+      for (const event of mailboxSimulatorEvents(send)) {
+        const notification = snsNotificationEvent(feedbackTopicArn, JSON.stringify(event), send.at);
+        await feedback.invoke(notification.Records[0]?.Sns.MessageId as string, notification);
+      }
+    };
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
       steps.map((step) => {
@@ -187,14 +253,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
-    const gateway = await startLocalApiGateway({
-      handler: async (event) => (await built.promise).api(event),
+    const builtApi: LambdaHandler = async (event) => (await built.promise).api(event as never);
+    const apiHandler = (options.wrapEntryHandler?.('api', builtApi) ?? builtApi) as HandlerSet['api'];
+    // Built here when missing or stale (content-hashed), so a fresh clone's `npm start` serves it.
+    const consoleBuild = await buildConsole();
+    let apiUrl = '';
+    const agentConsole = await startLocalConsole({
+      dir: consoleBuild.dir,
       identity,
+      apiUrl: () => apiUrl,
+      mailDomain,
+      host,
+      port: ports.console ?? 0,
+      ...(options.consoleSessionSeconds ? { sessionSeconds: options.consoleSessionSeconds } : {}),
+    });
+    closers.push(() => agentConsole.close());
+    // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
+    const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
+    const gateway = await startLocalApiGateway({
+      handler: apiHandler,
+      identity,
+      corsOrigins: consoleOrigins,
       extraRoutes: { 'GET /docs': serveApiDocs },
       host,
       port: ports.api ?? 0,
     });
     closers.push(() => gateway.close());
+    apiUrl = gateway.url;
 
     const sfn = await startLocalStepFunctions({
       definition,
@@ -223,6 +308,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         [n.rawMailPrefix]: 'inbound/',
         [n.policyProfile]: profile,
         [n.policyJson]: options.policy,
+        [n.sesConfigurationSet]: configurationSet,
         // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
         [n.surveyBaseUrl]: gateway.url,
         [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
@@ -236,8 +322,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
     };
     const handlers = await localHandlers(runtime, log);
+    // Local insights (stream poller, bus, report projection) run in this process on the same runtime.
+    const deps = depsFor(runtime);
     ready(handlers);
+    const { startLocalInsights } = await import('./localInsights');
+    const insights = await startLocalInsights({
+      dataDir,
+      host,
+      port: ports.events ?? 0,
+      region,
+      account,
+      tableName,
+      // Lambda's stream polling is no table request on AWS: past any front that counts them.
+      streamEndpoint: dynamo.endpoint,
+      deps,
+      targets: options.eventTargets ?? [],
+      ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
+    });
+    closers.push(() => insights.close());
 
+    const intakeHandler = options.wrapEntryHandler?.('intake', handlers.intake) ?? handlers.intake;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,
@@ -246,7 +350,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       keyPrefix: 'inbound/',
       recipientDomains: [mailDomain],
       ...intakeFolders(dataDir),
-      onReceived: (event) => handlers.intake(event),
+      onReceived: async (event) => {
+        await intakeHandler(event);
+      },
     });
     closers.push(() => smtp.close());
 
@@ -263,9 +369,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const endpoints: LocalEndpoints = {
       smtp: { host: smtp.host, port: smtp.port },
       api: { url: gateway.url },
+      console: { url: agentConsole.url },
       mailbox: { url: ses.url },
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
+      events: { endpoint: insights.endpoint, busName: insights.busName },
       supportAddress,
       tokens,
     };
@@ -274,6 +382,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      invokeIntake: (event) => handlers.intake(event),
+      drainEvents: () => insights.drain(),
       failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import {
   sesVerdictStatusSchema,
 } from '../../functions/core/mail/sesReceipt';
 import { crashPoint } from './crashPoints';
-import { isTemporaryFile, moveDurably, removeDurably, writeDurably } from './durableFiles';
+import { isTemporaryFile, moveDurably, readJsonRecords, removeDurably, writeDurably } from './durableFiles';
 
 /** The subset of a logger (console, Powertools Logger) the intake writes to. */
 export interface IntakeLogger {
@@ -52,7 +52,9 @@ export interface SmtpIntakeOptions {
   logger?: IntakeLogger;
   /**
    * Waits before the retries of a failed `onReceived`. Lambda retries an async invocation twice, about
-   * 1 and 2 minutes apart; locally the default is 1 s and 2 s.
+   * 1 and 2 minutes apart; locally the default is 5 s and 30 s, long enough for a transient fault of the
+   * embedded parts (DynamoDB Local answers `InternalServerError` when a write waits too long for its
+   * lock on an overloaded machine) to pass before the mail is dead-lettered.
    */
   retryDelaysMs?: number[];
 }
@@ -112,7 +114,7 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
   const maxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const domains = new Set(options.recipientDomains.map((d) => d.toLowerCase()));
   const logger = options.logger ?? console;
-  const retryDelays = options.retryDelaysMs ?? [1_000, 2_000];
+  const retryDelays = options.retryDelaysMs ?? [5_000, 30_000];
   const inFlight = new Set<Promise<void>>();
   const spoolPath = (messageId: string) => join(options.spoolDir, `${messageId}.json`);
 
@@ -326,15 +328,7 @@ function traceHeaders(envelope: ReceivedEnvelope, session: SMTPServerSession): B
 
 /** The spool entries in `dir`, oldest first (SES message ids are random: by receipt time). */
 async function readSpool(dir: string): Promise<SpooledMail[]> {
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const entries = await Promise.all(
-    names
-      .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))
-      .map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as SpooledMail),
-  );
+  const entries = await readJsonRecords<SpooledMail>(dir);
   return entries.sort((a, b) =>
     (a.event.Records[0]?.ses.mail.timestamp ?? '').localeCompare(
       b.event.Records[0]?.ses.mail.timestamp ?? '',

@@ -45,6 +45,19 @@ const expectedActions: Record<string, string[]> = {
   CloseFn: [...mails, ...sendMail],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
   IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
+  // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
+  MailFeedbackFn: [...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query'), 'sqs:SendMessage'],
+  // The table's stream (through its event source mapping), the bus, and the queue of failed batches.
+  PublishEventsFn: [
+    ...dynamo('DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'),
+    'events:PutEvents',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+  ],
+  ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
+  WeeklyDigestFn: [...dynamo('Query'), ...sendMail],
+  QueueMetricsFn: [...dynamo('Query')],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -69,6 +82,12 @@ const expectedPartitions: Record<string, string[]> = {
   ContactCustomerFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   CloseFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   IntakeFn: ['AUTOMAIL', 'COMPLAINT', 'INMAIL', 'OUTBOUND', 'OUTMAIL', 'QUARANTINE', 'REF', 'THREAD'],
+  MailFeedbackFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'QUARANTINE'],
+  // Reads the stream only: no item of the table.
+  PublishEventsFn: [],
+  ProjectReportsFn: ['REPORT'],
+  WeeklyDigestFn: ['REPORT'],
+  QueueMetricsFn: [],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -78,6 +97,7 @@ const expectedPartitions: Record<string, string[]> = {
     'QUARANTINE',
     'RECURRING',
     'REF',
+    'REPORT',
     'THREAD',
   ],
 };
@@ -146,6 +166,10 @@ describe('function roles', () => {
       const onItems = statements.filter(
         (s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] }),
       );
+      if (expectedPartitions[id]?.length === 0) {
+        expect(onItems, id).toEqual([]);
+        continue;
+      }
       expect(onItems.length, id).toBeGreaterThan(0);
       const prefixes = new Set<string>();
       for (const statement of onItems) {
@@ -183,9 +207,18 @@ describe('function roles', () => {
 });
 
 describe('functionAccess', () => {
-  it('declares every workflow step, intake and the API', () => {
+  it('declares every workflow step, intake, the SES feedback function, the API and the event functions', () => {
     expect(Object.keys(functionAccess).sort()).toEqual(
-      [...Object.keys(workflowSteps), 'intake', 'api'].sort(),
+      [
+        ...Object.keys(workflowSteps),
+        'intake',
+        'mailFeedback',
+        'api',
+        'publishEvents',
+        'projectReports',
+        'weeklyDigest',
+        'queueMetrics',
+      ].sort(),
     );
   });
 

@@ -35,6 +35,10 @@ beforeAll(() => {
 });
 
 const resourcesOf = (type: string) => Object.entries(template.findResources(type));
+// CDK's BucketDeployment custom resource (it uploads the agent console): not one of our handlers.
+const isConsoleDeployment = (id: string) => id.startsWith('CustomCDKBucketDeployment');
+const handlerFunctions = () =>
+  resourcesOf('AWS::Lambda::Function').filter(([id]) => !isConsoleDeployment(id));
 
 describe('DynamoDB table', () => {
   it('has the keys and sparse GSIs of tableSchema, all projecting ALL', () => {
@@ -76,7 +80,8 @@ describe('DynamoDB table', () => {
 describe('S3 buckets', () => {
   it('block public access, are encrypted and deny non-TLS requests', () => {
     const buckets = resourcesOf('AWS::S3::Bucket');
-    expect(buckets).toHaveLength(2);
+    // raw mail, its access logs, the agent console
+    expect(buckets).toHaveLength(3);
     for (const [id, bucket] of buckets as [string, { Properties: Record<string, unknown> }][]) {
       expect(bucket.Properties).toMatchObject({
         PublicAccessBlockConfiguration: {
@@ -118,8 +123,8 @@ describe('S3 buckets', () => {
   });
 
   it('lets intake and the API write attachments under attachments/ only, expiring with the raw mail', () => {
-    const writers = resourcesOf('AWS::IAM::Policy').filter(([, p]) =>
-      JSON.stringify(p).includes('s3:PutObject'),
+    const writers = resourcesOf('AWS::IAM::Policy').filter(
+      ([id, p]) => !isConsoleDeployment(id) && JSON.stringify(p).includes('s3:PutObject'),
     );
     expect(writers).toHaveLength(2);
     for (const [, policy] of writers) {
@@ -156,9 +161,10 @@ describe('S3 buckets', () => {
 
 describe('Lambda functions', () => {
   it('run nodejs24.x on arm64 with active tracing and their own log group, for every handler', () => {
-    const functions = resourcesOf('AWS::Lambda::Function');
-    // intake, api and one per workflow step
-    expect(functions).toHaveLength(2 + Object.keys(workflowSteps).length);
+    const functions = handlerFunctions();
+    // intake, api, SES feedback, the event publisher, the report projector, the digest, the queue
+    // metrics and one per workflow step
+    expect(functions).toHaveLength(7 + Object.keys(workflowSteps).length);
     for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -171,7 +177,7 @@ describe('Lambda functions', () => {
   });
 
   it('give only intake and the API (which releases quarantined mail) the state machine ARN and the raw-mail bucket', () => {
-    const envs = resourcesOf('AWS::Lambda::Function').map(
+    const envs = handlerFunctions().map(
       ([id, fn]) =>
         [
           id,
@@ -229,6 +235,35 @@ describe('Mail feedback', () => {
       JSON.stringify(fn).includes('SES_CONFIGURATION_SET'),
     );
     expect(senders.length).toBeGreaterThan(0);
+  });
+
+  it('publishes bounce, complaint, delivery, reject and delay events to an encrypted topic invoking the feedback function', () => {
+    const topicId = resourcesOf('AWS::SNS::Topic').find(([id]) => id.startsWith('MailFeedbackTopic'))?.[0];
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'delivery', 'reject', 'deliveryDelay'],
+        SnsDestination: { TopicARN: { Ref: topicId } },
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const fnId = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('MailFeedbackFn'))?.[0];
+    expect(topicId && fnId).toBeTruthy();
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topicId },
+      Endpoint: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      // What SNS cannot deliver goes to the same dead-letter queue as failed invocations.
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+      Description: Match.stringLikeRegexp('SES events'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'MailFeedbackFailures: at least one occurrence in 5 minutes',
+    });
   });
 
   it('alarms on the SES bounce and complaint rates before SES reviews the account', () => {

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  complaintDetailSchema,
+  complaintListSchema,
+  complaintWriteSchema,
+  meSchema,
+} from '../../functions/api/responseSchemas';
 import type { AgentRole } from '../../functions/core/policy';
 import { devIdentityProvider } from '../../scripts/local/devTokens';
 import { localAwsConfig } from '../../scripts/local/localAws';
@@ -287,5 +293,30 @@ describe('agent case-work routes', () => {
     const docs = await fetch(`${stack.endpoints.api.url}/docs`);
     expect(docs.headers.get('content-type')).toContain('text/html');
     expect(await docs.text()).toContain('/openapi.json');
+  });
+
+  it('answers GET /me with the caller’s role and authority limit', async () => {
+    const tier1 = await api(stack.endpoints, 'GET', '/me', { token: token('tier1') });
+    expect(meSchema.parse(tier1.body)).toEqual({
+      id: 'dev-tier1',
+      role: 'tier1',
+      email: 'tier1@support.localhost',
+      authorityLimit: 100,
+      currency: 'EUR',
+    });
+    const manager = await api(stack.endpoints, 'GET', '/me', { token: token('manager') });
+    expect(meSchema.parse(manager.body)).toMatchObject({ role: 'manager', authorityLimit: null });
+    expect((await api(stack.endpoints, 'GET', '/me')).status).toBe(401);
+  });
+
+  it('answers as /openapi.json documents it (the console’s types are generated from it)', async () => {
+    complaintListSchema.parse((await list('/complaints?queue=tier1')).body);
+    const current = complaintDetailSchema.parse(await detail(first.id));
+    const note = await post(first.id, 'notes', {
+      body: { text: 'Checked the schema.' },
+      version: current.complaint.version,
+    });
+    expect(note.status).toBe(201);
+    complaintWriteSchema.parse(note.body);
   });
 });

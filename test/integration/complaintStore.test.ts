@@ -139,7 +139,7 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     await expect(store.queue('tier2', { cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('keeps the timeline in time order and finds complaints by customer, reference and outbound id', async () => {
+  it('keeps the timeline in time order and finds complaints by customer and reference', async () => {
     await store.create(complaint('t1', { customerEmail: 'bob@example.org' }), [
       audit('t1', 2, '2026-11-23T09:00:02.000Z'),
     ]);
@@ -150,7 +150,5 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await store.reserveReference('CMP-AAAAAA', 't1')).toBe(true);
     expect(await store.reserveReference('CMP-AAAAAA', 'other')).toBe(false);
     expect(await store.findIdByReference('CMP-AAAAAA')).toBe('t1');
-    await store.recordOutbound('ses-1', 't1');
-    expect(await store.findIdByOutbound('ses-1')).toBe('t1');
   });
 });

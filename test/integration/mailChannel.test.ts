@@ -113,8 +113,7 @@ describe('exactly-once intake', () => {
       source: from,
       recipients: [stack.endpoints.supportAddress],
     });
-    const intake = await import('../../functions/handlers/intake');
-    await Promise.all([intake.handler(event), intake.handler(event)]);
+    await Promise.all([stack.invokeIntake(event), stack.invokeIntake(event)]);
     await stack.drainIntake();
 
     const id = await complaintIdOf(raw);

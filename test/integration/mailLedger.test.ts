@@ -81,14 +81,20 @@ describe('DynamoMailLedger', () => {
     expect(
       await ledger.completeOutbound('c-1-ack', (first as { lease: string }).lease, {
         sesMessageId: 'ses-old',
+        complaintId: 'c-1',
       }),
     ).toBe(false);
-    expect(await ledger.completeOutbound('c-1-ack', taker.lease, { sesMessageId: 'ses-new' })).toBe(true);
+    expect(await ledger.findOutboundMail('ses-old')).toBeUndefined();
+    expect(
+      await ledger.completeOutbound('c-1-ack', taker.lease, { sesMessageId: 'ses-new', complaintId: 'c-1' }),
+    ).toBe(true);
     expect(await ledger.beginOutbound('c-1-ack', later, 45)).toEqual({
       state: 'sent',
       sesMessageId: 'ses-new',
       at: t0.toISOString(),
     });
+    // Recorded with the send: the SES MessageId names the complaint and the mail.
+    expect(await ledger.findOutboundMail('ses-new')).toEqual({ complaintId: 'c-1', mailId: 'c-1-ack' });
   });
 
   it('releases a lease after a failed send, and remembers a suppression', async () => {

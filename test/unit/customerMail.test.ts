@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type {
+  AddressMark,
   ComplaintStore,
   Mailer,
   MailLedger,
@@ -15,12 +16,13 @@ import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { testSettings } from '../support/settings';
 
 /** The ledger's intent and counter semantics in memory (the DynamoDB one is exercised by the integration tests). */
-function memoryLedger(): MailLedger {
+function memoryLedger(outbound = new Map<string, string>()): MailLedger {
   const intents = new Map<
     string,
     { state: string; at: string; lease: string; leaseUntil: number; value?: string }
   >();
   const counters = new Map<string, number>();
+  const undeliverable = new Map<string, AddressMark>();
   let leases = 0;
   const unused = () => Promise.reject(new Error('not used here'));
   return {
@@ -49,6 +51,7 @@ function memoryLedger(): MailLedger {
     async completeOutbound(id, lease, result) {
       const current = intents.get(id);
       if (current?.lease !== lease) return false;
+      if ('sesMessageId' in result) outbound.set(result.sesMessageId, result.complaintId);
       Object.assign(
         current,
         'sesMessageId' in result
@@ -60,6 +63,16 @@ function memoryLedger(): MailLedger {
     async abandonOutbound(id, lease) {
       const current = intents.get(id);
       if (current?.lease === lease) current.leaseUntil = 0;
+    },
+    async recordOutboundMail(sesMessageId, record) {
+      outbound.set(sesMessageId, record.complaintId);
+    },
+    findOutboundMail: unused,
+    async markUndeliverable(address, mark) {
+      undeliverable.set(address, mark);
+    },
+    async findUndeliverable(address) {
+      return undeliverable.get(address);
     },
     async countAutomaticMail(recipient, windowStart) {
       const key = `${recipient}#${windowStart}`;
@@ -77,7 +90,6 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
     append: async (_id: string, added: TimelineEntry[]) => {
       for (const e of added) if (!entries.some((x) => x.id === e.id && x.at === e.at)) entries.push(e);
     },
-    recordOutbound: async (sesId: string, complaintId: string) => void outbound.set(sesId, complaintId),
   } as unknown as ComplaintStore;
   const mailer: Mailer = {
     send: async (mail) => {
@@ -86,8 +98,9 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
     },
   };
   const settings = testSettings({ autoMailCap: 3, autoMailWindowSeconds: 600, sendLeaseSeconds: 45 });
-  const deps = { store, mailer, ledger: memoryLedger(), settings };
-  return { deps, entries, outbound, sent };
+  const ledger = memoryLedger(outbound);
+  const deps = { store, mailer, ledger, settings };
+  return { deps, ledger, entries, outbound, sent };
 }
 
 const complaint = (email = 'ann@example.org') =>
@@ -241,5 +254,39 @@ describe('mailCustomer', () => {
       status: 'suppressed',
     });
     expect(h.sent).toHaveLength(0);
+  });
+
+  it('sends no automatic mail to an address SES reported undeliverable; mail an agent wrote still goes', async () => {
+    const h = harness();
+    const mark = {
+      reason: 'Permanent bounce (General): 5.1.1',
+      eventType: 'Bounce' as const,
+      sesMessageId: 'ses-0',
+      at: '2026-11-24T09:00:00.000Z',
+    };
+    await h.ledger.markUndeliverable('gone@example.org', { ...mark, complaintId: 'c0' });
+    expect(await mailCustomer(h.deps, complaint('gone@example.org'), rendered, options('ack-gone'))).toEqual({
+      status: 'suppressed',
+      reason: expect.stringMatching(/^undeliverable address: Permanent bounce/),
+    });
+    // The complaint's own flag suffices, without the address record.
+    const flagged = { ...complaint(), undeliverable: mark };
+    expect(await mailCustomer(h.deps, flagged, rendered, options('reminder-1'))).toMatchObject({
+      status: 'suppressed',
+    });
+    expect(h.entries.map((e) => e.kind === 'audit' && e.action)).toEqual([
+      'automaticMailSuppressed',
+      'automaticMailSuppressed',
+    ]);
+    expect(
+      await mailCustomer(
+        h.deps,
+        flagged,
+        rendered,
+        options('reply-1', { automatic: false, purpose: 'reply' }),
+      ),
+    ).toMatchObject({ status: 'sent' });
+    // SES returns the complaint tag with the mail's events.
+    expect(h.sent.map((m) => m.tags)).toEqual([{ complaint: 'c1', mail: 'reply-1' }]);
   });
 });

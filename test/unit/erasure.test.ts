@@ -105,7 +105,7 @@ describe('GDPR erasure rules', () => {
     });
   });
 
-  it('erases a held mail: summary text, attachment names and address go, reasons and verdicts stay', () => {
+  it('erases a held mail (or SES event): summary text, attachment names and address go, reasons and verdicts stay', () => {
     const held: QuarantinedMail = {
       id: 'q1',
       status: 'quarantined',
@@ -139,6 +139,18 @@ describe('GDPR erasure rules', () => {
       summary: { subject: '[erased]', preview: '[erased]', attachments: [{ size: 400 }] },
       erased: { by: actor, at: new Date(at).toISOString() },
     });
+    const heldEvent: QuarantinedMail = {
+      ...held,
+      delivery: { ...held.delivery, rawMailKey: '' },
+      summary: { ...held.summary, attachments: [] },
+      sesEvent: {
+        notification: `{"eventType":"Bounce","mail":{"commonHeaders":{"subject":"Refund for Ann Lee","to":["${email}"]}}}`,
+        address: email,
+      },
+    };
+    const erasedEvent = eraseQuarantinedMail(heldEvent, email, actor, new Date(at));
+    expect(JSON.stringify(erasedEvent)).not.toMatch(/Ann/);
+    expect(erasedEvent.sesEvent).toEqual({ notification: '[erased]', address: pseudonym });
   });
 
   it('pseudonymises an inbound claim and finds the recurring-issue windows a complaint was counted in', () => {

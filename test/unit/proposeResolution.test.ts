@@ -42,7 +42,6 @@ function memoryStore(
     byAssignee: unused,
     recordCategoryOccurrence: unused,
     pseudonymiseCategoryOccurrence: unused,
-    recordOutbound: unused,
     findIdByOutbound: unused,
   };
 }

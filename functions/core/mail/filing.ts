@@ -105,11 +105,19 @@ export interface QuarantinedMail {
   };
   quarantinedAt: string;
   released?: { by: Actor; at: string };
+  /**
+   * Set when the held item is an SES event notification rather than received mail (it has no raw
+   * mail and cannot be released): the notification as SNS delivered it, and the address it reports on.
+   */
+  sesEvent?: { notification: string; address?: string };
   /** Where the released mail went. */
   outcome?: IntakeOutcome;
   erased?: { by: Actor; at: string };
 }
 
-/** The address a held mail is filed under: its From, else the envelope sender ('' for bounces). */
-export const quarantinedMailSender = (mail: Pick<QuarantinedMail, 'summary' | 'delivery'>) =>
-  mail.summary.from ?? mail.delivery.source;
+/**
+ * The address a held mail is filed under: its From, else the envelope sender ('' for bounces); for an
+ * SES event, the address it reports on.
+ */
+export const quarantinedMailSender = (mail: Pick<QuarantinedMail, 'summary' | 'delivery' | 'sesEvent'>) =>
+  mail.sesEvent ? (mail.sesEvent.address ?? '') : (mail.summary.from ?? mail.delivery.source);

@@ -9,7 +9,11 @@ export type QuarantineCode =
   | 'dkim'
   | 'dmarc'
   | 'unreadable'
-  | 'unmatched_bounce';
+  | 'unmatched_bounce'
+  /** An SES event notification that is not one (unreadable JSON, an unknown event type). */
+  | 'unreadable_ses_event'
+  /** An SES event about a mail none of our complaints sent. */
+  | 'unknown_ses_message';
 
 export interface QuarantineReason {
   code: QuarantineCode;

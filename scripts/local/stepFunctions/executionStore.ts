@@ -90,6 +90,15 @@ export class ExecutionStore {
     );
   }
 
+  /** One execution's record as last written. */
+  async load(name: string): Promise<ExecutionRecord> {
+    // Written after the record's last durable write began: wait for it, or the file may be older.
+    await this.queues.get(name)?.tail;
+    return JSON.parse(
+      await readFile(join(this.dir, `${encodeURIComponent(name)}.json`), 'utf8'),
+    ) as ExecutionRecord;
+  }
+
   /**
    * Writes `record`'s current state; resolves once it is durable. Calls made while a write waits share
    * that write (it has not read the record yet, so it includes their changes).

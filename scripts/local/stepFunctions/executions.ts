@@ -16,10 +16,22 @@ export interface ExecutionsOptions {
   logger: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
 }
 
-/** The executions of the one state machine: started, stopped, persisted and resumed after a restart. */
+/** What stays in memory of a closed execution: what ListExecutions and StartExecution need. */
+export type ClosedExecution = Pick<
+  ExecutionRecord,
+  'executionArn' | 'name' | 'status' | 'startDate' | 'stopDate'
+>;
+
+/**
+ * The executions of the one state machine: started, stopped, persisted and resumed after a restart. An
+ * execution's full record (input, output, history) stays in memory while it runs; once it has closed
+ * and that is on disk, only its summary does, and DescribeExecution and GetExecutionHistory read the
+ * record from disk: memory follows the open executions, not every execution ever started.
+ */
 export class Executions {
   readonly tokens = new TaskTokens();
   private readonly records = new Map<string, ExecutionRecord>();
+  private readonly closed = new Map<string, ClosedExecution>();
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly machines = new Map<string, StateMachine>();
   /** Starts not yet durable, answered only once they are. */
@@ -67,6 +79,7 @@ export class Executions {
       save: (record) => this.store.save(record),
       onEnded: (record) => {
         this.runs.delete(record.executionArn);
+        this.releaseWhenDurable(record);
         logger.info(`execution ${record.name} ${record.status}`, { executionArn: record.executionArn });
       },
       logger,
@@ -94,9 +107,10 @@ export class Executions {
     const existing = this.records.get(executionArn);
     if (existing?.status === 'RUNNING' && existing.input === input) {
       await this.starting.get(executionArn);
-      return this.get(executionArn);
+      return existing;
     }
-    if (existing) throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    if (existing || this.closed.has(executionArn))
+      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const record: ExecutionRecord = {
       executionArn,
       name,
@@ -122,30 +136,38 @@ export class Executions {
     return record;
   }
 
-  get(executionArn: string): ExecutionRecord {
-    const record = this.records.get(executionArn);
+  /** The execution's record, or its summary once it has closed. */
+  get(executionArn: string): ExecutionRecord | ClosedExecution {
+    const record = this.records.get(executionArn) ?? this.closed.get(executionArn);
     if (!record) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     return record;
   }
 
+  /** The execution's full record (read from disk once it has closed). */
+  async load(executionArn: string): Promise<ExecutionRecord> {
+    const record = this.get(executionArn);
+    return 'history' in record ? record : this.store.load(record.name);
+  }
+
   /** All executions, most recently started first (the ListExecutions order). */
-  list(): ExecutionRecord[] {
-    return [...this.records.values()].sort((a, b) => b.startDate - a.startDate);
+  list(): (ExecutionRecord | ClosedExecution)[] {
+    return [...this.records.values(), ...this.closed.values()].sort((a, b) => b.startDate - a.startDate);
   }
 
   /**
    * StopExecution: aborts the run and closes its task tokens, answered once that is durable. Stopping a
    * closed execution changes nothing.
    */
-  async stop(executionArn: string, error?: string, cause?: string): Promise<ExecutionRecord> {
+  async stop(executionArn: string, error?: string, cause?: string): Promise<ClosedExecution> {
     await this.starting.get(executionArn);
     const record = this.get(executionArn);
-    if (record.status !== 'RUNNING') return record;
+    if (record.status !== 'RUNNING' || !('history' in record)) return record;
     this.runs.get(executionArn)?.stop('stopped');
     this.runs.delete(executionArn);
     Object.assign(record, { status: 'ABORTED', stopDate: Date.now(), error, cause });
     appendHistory(record.history, executionAborted(error, cause), record.stopDate);
     await this.store.save(record);
+    this.release(record);
     return record;
   }
 
@@ -157,7 +179,6 @@ export class Executions {
   }
 
   private resume(record: ExecutionRecord): void {
-    this.records.set(record.executionArn, record);
     const { attempt } = record.resumeFrom ?? {};
     const waiting = record.status === 'RUNNING' && !attempt?.outcome ? attempt?.token : undefined;
     for (const [token, status] of Object.entries(record.taskTokens)) {
@@ -168,7 +189,11 @@ export class Executions {
       record.taskTokens[token] = reason;
       this.tokens.close(token, reason);
     }
-    if (record.status !== 'RUNNING') return;
+    if (record.status !== 'RUNNING') {
+      this.closed.set(record.executionArn, summaryOf(record));
+      return;
+    }
+    this.records.set(record.executionArn, record);
     try {
       this.runs.set(record.executionArn, new ExecutionRun(record, this.env));
       this.options.logger.info(
@@ -179,13 +204,22 @@ export class Executions {
       const cause = `Cannot resume after restart: ${error instanceof Error ? error.message : String(error)}`;
       Object.assign(record, { status: 'FAILED', stopDate: Date.now(), error: 'States.Runtime', cause });
       appendHistory(record.history, executionFailed('States.Runtime', cause), record.stopDate);
-      this.saveSoon(record);
+      this.releaseWhenDurable(record);
     }
   }
 
-  private saveSoon(record: ExecutionRecord): void {
-    // The store logs a failed write.
-    this.store.save(record).catch(() => undefined);
+  /** Keeps only the summary of a closed execution once its record is on disk (the store logs a failure). */
+  private releaseWhenDurable(record: ExecutionRecord): void {
+    this.store.save(record).then(
+      () => this.release(record),
+      () => undefined,
+    );
+  }
+
+  private release(record: ExecutionRecord): void {
+    if (this.records.get(record.executionArn) !== record) return;
+    this.records.delete(record.executionArn);
+    this.closed.set(record.executionArn, summaryOf(record));
   }
 
   /**
@@ -218,6 +252,11 @@ export class Executions {
     }
     return { machine };
   }
+}
+
+function summaryOf(record: ExecutionRecord): ClosedExecution {
+  const { executionArn, name, status, startDate, stopDate } = record;
+  return { executionArn, name, status, startDate, stopDate };
 }
 
 interface Retrier {

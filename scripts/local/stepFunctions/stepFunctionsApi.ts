@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { crashPoint } from '../crashPoints';
-import type { ExecutionRecord } from './executionStore';
-import type { Executions } from './executions';
+import type { ClosedExecution, Executions } from './executions';
 import { SfnError } from './sfnErrors';
 
 /** What an operation may do around its answer. */
@@ -81,7 +80,7 @@ export function stepFunctionsApi(
     if (!executionArn.startsWith('arn:')) throw new SfnError('InvalidArn', `Invalid Arn: '${executionArn}'`);
     return executions.get(executionArn);
   };
-  const summary = (record: ExecutionRecord) => ({
+  const summary = (record: ClosedExecution) => ({
     executionArn: record.executionArn,
     stateMachineArn,
     name: record.name,
@@ -105,8 +104,10 @@ export function stepFunctionsApi(
       return { executionArn: record.executionArn, startDate: epochSeconds(record.startDate) };
     },
 
-    DescribeExecution: (request) => {
-      const record = execution(parse('DescribeExecution', request).executionArn);
+    DescribeExecution: async (request) => {
+      const { executionArn } = parse('DescribeExecution', request);
+      execution(executionArn);
+      const record = await executions.load(executionArn);
       return {
         ...summary(record),
         input: record.input,
@@ -124,9 +125,10 @@ export function stepFunctionsApi(
       return { stopDate: epochSeconds((await executions.stop(executionArn, error, cause)).stopDate) };
     },
 
-    GetExecutionHistory: (request) => {
+    GetExecutionHistory: async (request) => {
       const { executionArn, maxResults, reverseOrder, nextToken } = parse('GetExecutionHistory', request);
-      const history = execution(executionArn).history;
+      execution(executionArn);
+      const { history } = await executions.load(executionArn);
       const page = paginate(reverseOrder ? [...history].reverse() : history, maxResults, nextToken);
       return { events: page.items, nextToken: page.nextToken };
     },

@@ -1,0 +1,114 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { tableIndexes } from '../functions/adapters/tableSchema';
+import type { Complaint } from '../functions/core/complaint';
+
+type Seen = Pick<
+  Complaint,
+  'id' | 'status' | 'waitingFor' | 'taskToken' | 'version' | 'tier' | 'customerEmail'
+>;
+
+interface Pending {
+  matches: (c: Seen) => boolean;
+  resolve: (c: Seen) => void;
+  reject: (e: Error) => void;
+  deadline: number;
+  what: string;
+}
+
+/**
+ * The benchmark driver's view of the complaints it drives, read from DynamoDB Local directly (past the
+ * request counter) by one poller for all of them: each tick queries the tier queues (which hold every
+ * complaint waiting on an agent or a follow-up call) and batch-reads the complaints awaited elsewhere.
+ * A few requests a tick whatever the concurrency, where a poll per complaint would load the emulator
+ * the benchmark measures.
+ */
+export class ComplaintWatcher {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly pending = new Set<Pending & { id?: string }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    endpoint: string,
+    private readonly tableName = 'Complaints',
+    private readonly intervalMs = 100,
+  ) {
+    this.db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+  }
+
+  /** The first complaint of `customerEmail` in a tier queue that satisfies `matches`. */
+  queued(customerEmail: string, matches: (c: Seen) => boolean, timeoutMs = 120_000): Promise<Seen> {
+    return this.await(
+      undefined,
+      (c) => c.customerEmail === customerEmail && matches(c),
+      customerEmail,
+      timeoutMs,
+    );
+  }
+
+  /** Complaint `id` once it satisfies `matches`. */
+  complaint(id: string, matches: (c: Seen) => boolean, timeoutMs = 120_000): Promise<Seen> {
+    return this.await(id, (c) => c.id === id && matches(c), id, timeoutMs);
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    this.db.destroy();
+  }
+
+  private await(id: string | undefined, matches: (c: Seen) => boolean, what: string, timeoutMs: number) {
+    return new Promise<Seen>((resolve, reject) => {
+      this.pending.add({ id, matches, resolve, reject, what, deadline: performance.now() + timeoutMs });
+      this.timer ??= setTimeout(() => void this.tick(), this.intervalMs);
+    });
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const seen: Seen[] = [];
+      for (const tier of ['tier1', 'tier2', 'tier3']) {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: tableIndexes.queue.name,
+            KeyConditionExpression: 'GSI2PK = :q',
+            ExpressionAttributeValues: { ':q': `QUEUE#${tier}` },
+            Limit: 1000,
+          }),
+        );
+        seen.push(...((out.Items ?? []) as Seen[]));
+      }
+      const inQueue = new Set(seen.map((c) => c.id));
+      const elsewhere = [
+        ...new Set([...this.pending].flatMap((p) => (p.id && !inQueue.has(p.id) ? [p.id] : []))),
+      ];
+      for (let i = 0; i < elsewhere.length; i += 100) {
+        const keys = elsewhere.slice(i, i + 100).map((id) => ({ PK: `COMPLAINT#${id}`, SK: 'META' }));
+        const out = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+        );
+        seen.push(...((out.Responses?.[this.tableName] ?? []) as Seen[]));
+      }
+      for (const p of this.pending) {
+        const match = seen.find(p.matches);
+        if (match) {
+          this.pending.delete(p);
+          p.resolve(match);
+        } else if (performance.now() > p.deadline) {
+          this.pending.delete(p);
+          p.reject(new Error(`Timed out waiting for ${p.what}`));
+        }
+      }
+    } catch (e) {
+      for (const p of this.pending) p.reject(e as Error);
+      this.pending.clear();
+    }
+    this.timer = this.pending.size > 0 ? setTimeout(() => void this.tick(), this.intervalMs) : undefined;
+  }
+}

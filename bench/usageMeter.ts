@@ -1,0 +1,104 @@
+import type { LambdaHandler, LocalStackOptions } from '../scripts/local/localStack';
+import type { LambdaUsage } from './costModel';
+import {
+  type DynamoDbCounter,
+  type DynamoDbUsage,
+  startDynamoDbCounter,
+  usageSince,
+} from './dynamoDbCounter';
+
+/** Configured memory of each function (infra/ComplaintsStack.ts: intake 1024 MB, the others 512 MB). */
+const memoryMb = (fn: string) => (fn === 'intake' ? 1024 : 512);
+
+interface LambdaStats {
+  invocations: number;
+  totalMs: number;
+}
+
+/** What the local stack used between two points in time. */
+export interface UsageWindow {
+  dynamoDb: DynamoDbUsage;
+  lambda: Record<string, LambdaUsage>;
+}
+
+interface Snapshot {
+  dynamoDb: DynamoDbUsage;
+  lambda: Record<string, LambdaStats>;
+}
+
+/**
+ * Counts what the local stack uses, as AWS would bill it: DynamoDB requests and capacity units at the
+ * emulator (a counting proxy in front of DynamoDB Local) and every Lambda invocation with its duration
+ * (the handlers are wrapped). `stackOptions` hands both to the local stack.
+ */
+export class UsageMeter {
+  private counter: DynamoDbCounter | undefined;
+  private readonly lambda: Record<string, LambdaStats> = {};
+  /** DynamoDB Local's own endpoint: reads through it are not counted (the benchmark's polling). */
+  rawDynamoDbEndpoint = '';
+
+  readonly stackOptions: Pick<LocalStackOptions, 'dynamoDbFront' | 'wrapLambda' | 'wrapEntryHandler'> = {
+    dynamoDbFront: async (endpoint) => {
+      this.rawDynamoDbEndpoint = endpoint;
+      this.counter = await startDynamoDbCounter(endpoint);
+      return this.counter;
+    },
+    wrapLambda: (step, handler) => this.timed(step, handler),
+    wrapEntryHandler: (name, handler) => this.timed(name, handler),
+  };
+
+  private timed(name: string, handler: LambdaHandler): LambdaHandler {
+    return async (event) => {
+      const started = performance.now();
+      try {
+        return await handler(event);
+      } finally {
+        const stats = this.lambda[name] ?? { invocations: 0, totalMs: 0 };
+        this.lambda[name] = stats;
+        stats.invocations++;
+        stats.totalMs += performance.now() - started;
+      }
+    };
+  }
+
+  snapshot(): Snapshot {
+    if (!this.counter) throw new Error('the usage meter was not handed to the local stack');
+    return {
+      dynamoDb: this.counter.snapshot(),
+      lambda: Object.fromEntries(Object.entries(this.lambda).map(([k, v]) => [k, { ...v }])),
+    };
+  }
+
+  /** Usage since `before`. */
+  since(before: Snapshot): UsageWindow {
+    const now = this.snapshot();
+    const lambda: Record<string, LambdaUsage> = {};
+    for (const [name, stats] of Object.entries(now.lambda)) {
+      const invocations = stats.invocations - (before.lambda[name]?.invocations ?? 0);
+      if (invocations <= 0) continue;
+      const totalMs = stats.totalMs - (before.lambda[name]?.totalMs ?? 0);
+      lambda[name] = { invocations, meanDurationMs: totalMs / invocations, memoryMb: memoryMb(name) };
+    }
+    return { dynamoDb: usageSince(now.dynamoDb, before.dynamoDb), lambda };
+  }
+
+  /**
+   * Resolves once no DynamoDB request has reached the emulator for `quietMs` (the work has settled),
+   * with the time (performance.now) the last one was seen.
+   */
+  async settled(quietMs = 500, timeoutMs = 120_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    const count = () => Object.values(this.snapshot().dynamoDb.requests).reduce((a, b) => a + b, 0);
+    let last = count();
+    let quietSince = performance.now();
+    while (performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = count();
+      if (now !== last) {
+        last = now;
+        quietSince = performance.now();
+      } else if (performance.now() - quietSince >= quietMs) return quietSince;
+    }
+    throw new Error(`DynamoDB requests did not settle within ${timeoutMs} ms`);
+  }
+}

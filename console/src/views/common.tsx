@@ -1,0 +1,59 @@
+import type { ComponentChildren } from 'preact';
+import type { Complaint } from '../api/client';
+import { formatRemaining, type SlaState, slaState, useNow } from '../time';
+
+const slaLabels: Record<SlaState, string> = {
+  ok: 'on time',
+  warning: 'due soon',
+  breached: 'overdue',
+  paused: 'paused (awaiting customer)',
+  none: 'no target',
+};
+
+/** Live countdown to the SLA due time, coloured by state; the state is also said in words. */
+export function SlaCountdown({ complaint }: { complaint: Complaint }) {
+  const now = useNow();
+  const state = slaState(complaint, now);
+  const due = complaint.slaDueAt ? Date.parse(complaint.slaDueAt) : undefined;
+  return (
+    <span class={`sla sla-${state}`} title={complaint.slaDueAt ? `Due ${complaint.slaDueAt}` : undefined}>
+      {due !== undefined && state !== 'paused' ? formatRemaining(due - now) : '—'}
+      <span class="sla-label"> {slaLabels[state]}</span>
+    </span>
+  );
+}
+
+export const statusLabel = (status: string) => status.replaceAll('_', ' ');
+
+/** A labelled form control with its error (from the schema check or the API's problem details). */
+export function Field(props: {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ComponentChildren;
+  children: (aria: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ComponentChildren;
+}) {
+  const described = [props.hint ? `${props.id}-hint` : '', props.error ? `${props.id}-error` : '']
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      {props.children({
+        id: props.id,
+        'aria-invalid': Boolean(props.error),
+        ...(described ? { 'aria-describedby': described } : {}),
+      })}
+      {props.hint ? (
+        <p class="hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p class="error" id={`${props.id}-error`} role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  atRiskReport,
+  csatReport,
+  recurringReport,
+  slaReport,
+  workloadReport,
+} from '../application/insights/reports';
+import type { RouteContext, RouteHandler } from './complaintRoutes';
+import { json } from './problem';
+import {
+  csatReportQuerySchema,
+  noQuerySchema,
+  rangeOf,
+  recurringReportQuerySchema,
+  slaReportQuerySchema,
+} from './reportSchemas';
+
+const query = (ctx: RouteContext) => ctx.event.queryStringParameters ?? {};
+
+/** RFC 4180 CSV: a header of the rows' keys, fields quoted when they hold a comma, quote or line break. */
+export function toCsv(rows: readonly Record<string, unknown>[]): string {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const field = (value: unknown) => {
+    const text =
+      value === null || value === undefined ? '' : Array.isArray(value) ? value.join(';') : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  return (
+    [columns, ...rows.map((r) => columns.map((c) => r[c]))]
+      .map((line) => line.map(field).join(','))
+      .join('\r\n') + '\r\n'
+  );
+}
+
+/** The report as JSON, or its rows as CSV when the client accepts `text/csv` (and not JSON first). */
+function answer(ctx: RouteContext, report: { rows: readonly object[] }, csvRows?: Record<string, unknown>[]) {
+  const accept = ctx.event.headers?.accept ?? '';
+  if (/\btext\/csv\b/.test(accept) && !/application\/json/.test(accept.split('text/csv')[0] ?? '')) {
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'text/csv; charset=utf-8' },
+      body: toCsv(csvRows ?? (report.rows as Record<string, unknown>[])),
+    } satisfies APIGatewayProxyStructuredResultV2;
+  }
+  return json(200, report);
+}
+
+/** GET /reports/sla: first-response and resolution compliance, medians and breaches per group. */
+export const getSlaReport: RouteHandler = async (ctx) => {
+  const q = slaReportQuerySchema.parse(query(ctx));
+  return answer(ctx, await slaReport(ctx.services, { ...rangeOf(q, ctx.now()), groupBy: q.groupBy }));
+};
+
+/** GET /reports/recurring: category × root cause per week, spikes flagged. */
+export const getRecurringReport: RouteHandler = async (ctx) => {
+  const q = recurringReportQuerySchema.parse(query(ctx));
+  const report = await recurringReport(ctx.services, {
+    to: q.to ?? ctx.now().toISOString().slice(0, 10),
+    weeks: q.weeks,
+  });
+  const rows = report.rows.map(({ weeks, ...row }) => ({
+    ...row,
+    ...Object.fromEntries(weeks.map((w) => [w.week, w.resolutions])),
+  }));
+  return answer(ctx, report, rows);
+};
+
+/** GET /reports/at-risk: customers with risk signals, unsatisfied follow-ups or reopened complaints. */
+export const getAtRiskReport: RouteHandler = async (ctx) => {
+  noQuerySchema.parse(query(ctx));
+  return answer(ctx, await atRiskReport(ctx.services));
+};
+
+/** GET /reports/csat: satisfaction per week and over the range. */
+export const getCsatReport: RouteHandler = async (ctx) => {
+  const q = csatReportQuerySchema.parse(query(ctx));
+  const report = await csatReport(ctx.services, rangeOf(q, ctx.now()));
+  return answer(
+    ctx,
+    report,
+    report.rows.map(({ byChannel: _c, ...row }) => row),
+  );
+};
+
+/** GET /reports/workload: open complaints per tier, resolutions and handling time per tier and agent. */
+export const getWorkloadReport: RouteHandler = async (ctx) => {
+  noQuerySchema.parse(query(ctx));
+  return answer(ctx, await workloadReport(ctx.services));
+};

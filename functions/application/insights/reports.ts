@@ -1,0 +1,89 @@
+import type { ReportStore } from '../../adapters/ports';
+import type { DomainEvent } from '../../core/events/domainEvents';
+import { complaintCategories } from '../../core/investigation';
+import { priorities } from '../../core/policy';
+import { reportUpdates, type SlaGrouping, uncategorised, weekOf } from '../../core/reports/projection';
+import { atRiskRows, csatRows, recurringRows, slaRows, workloadRows } from '../../core/reports/reports';
+
+/**
+ * Counts one domain event into the reports (the bus consumer): its few counter updates, applied once
+ * per event id. Returns false for an event counted before (a redelivery or a replay).
+ */
+export function projectEvent(
+  deps: { reports: ReportStore },
+  event: DomainEvent,
+  now: Date,
+): Promise<boolean> {
+  return deps.reports.apply(event.eventId, reportUpdates(event), now);
+}
+
+/** The values each SLA grouping can take (each one partition of counters). */
+const groupValues: Record<SlaGrouping, readonly string[]> = {
+  tier: ['1', '2', '3'],
+  priority: priorities,
+  category: [...complaintCategories, uncategorised],
+};
+
+/** SLA compliance per group over whole UTC days `from`..`to`. */
+export async function slaReport(
+  deps: { reports: ReportStore },
+  query: { from: string; to: string; groupBy: SlaGrouping },
+) {
+  const groups = await Promise.all(
+    groupValues[query.groupBy].map(
+      async (value) =>
+        [
+          value,
+          await deps.reports.counters(
+            `SLA#${query.groupBy}#${value}`,
+            `DAY#${query.from}`,
+            `DAY#${query.to}`,
+          ),
+        ] as const,
+    ),
+  );
+  return { from: query.from, to: query.to, groupBy: query.groupBy, rows: slaRows(new Map(groups)) };
+}
+
+/** The Mondays of the `weeks` ISO weeks up to the one holding `to`, oldest first. */
+export function weeksUpTo(to: string, weeks: number): string[] {
+  const last = Date.parse(`${weekOf(`${to}T00:00:00Z`)}T00:00:00Z`);
+  return Array.from({ length: weeks }, (_, i) =>
+    new Date(last - (weeks - 1 - i) * 7 * 86_400_000).toISOString().slice(0, 10),
+  );
+}
+
+/** Category × root cause of the resolutions per week, with spikes against the weeks before. */
+export async function recurringReport(deps: { reports: ReportStore }, query: { to: string; weeks: number }) {
+  const weeks = weeksUpTo(query.to, query.weeks);
+  const items = await deps.reports.counters('RECURRING', `WEEK#${weeks[0]}`, `WEEK#${weeks.at(-1)}#~`);
+  return { weeks, rows: recurringRows(items, weeks) };
+}
+
+export async function atRiskReport(deps: { reports: ReportStore }) {
+  return { rows: atRiskRows(await deps.reports.counters('ATRISK')) };
+}
+
+/** Satisfaction per ISO week of the range. */
+export async function csatReport(deps: { reports: ReportStore }, query: { from: string; to: string }) {
+  const rows = csatRows(
+    await deps.reports.counters('CSAT', `WEEK#${weekOf(`${query.from}T00:00:00Z`)}`, `WEEK#${query.to}`),
+  );
+  const satisfied = rows.reduce((a, r) => a + r.satisfied, 0);
+  const unsatisfied = rows.reduce((a, r) => a + r.unsatisfied, 0);
+  return {
+    from: query.from,
+    to: query.to,
+    satisfied,
+    unsatisfied,
+    csat:
+      satisfied + unsatisfied === 0
+        ? null
+        : Math.round((satisfied / (satisfied + unsatisfied)) * 10_000) / 10_000,
+    rows,
+  };
+}
+
+export async function workloadReport(deps: { reports: ReportStore }) {
+  return { rows: workloadRows(await deps.reports.counters('WORKLOAD')) };
+}

@@ -1,0 +1,139 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BusEvent } from '../../scripts/local/eventBus/eventLog';
+import { type LocalEventBus, startLocalEventBus } from '../../scripts/local/eventBus/localEventBus';
+import type { BusTarget } from '../../scripts/local/eventBus/targetDelivery';
+import { waitFor } from '../../scripts/local/localStackClient';
+
+/**
+ * The local EventBridge bus through the real EventBridge client: durable log, de-duplication by the
+ * domain event id, delivery with retries and a dead-letter folder that never holds up other targets.
+ */
+let dir: string;
+let receiver: Server;
+let receiverUrl: string;
+const received: BusEvent[] = [];
+
+const busOptions = (targets: BusTarget[]) => ({
+  dir,
+  busName: 'ComplaintEvents',
+  region: 'us-east-1',
+  account: '000000000000',
+  host: '127.0.0.1',
+  port: 0,
+  targets,
+  retryDelaysMs: [10, 20],
+  logger: { error: () => undefined },
+});
+
+const client = (bus: LocalEventBus) =>
+  new EventBridgeClient({
+    endpoint: bus.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+const put = (bus: LocalEventBus, eventIds: string[]) =>
+  client(bus).send(
+    new PutEventsCommand({
+      Entries: eventIds.map((eventId) => ({
+        EventBusName: 'ComplaintEvents',
+        Source: 'complaints',
+        DetailType: 'ComplaintOpened',
+        Detail: JSON.stringify({ eventId }),
+      })),
+    }),
+  );
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'complaints-bus-'));
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push(JSON.parse(body) as BusEvent);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('local event bus', () => {
+  it('logs each domain event once, delivers it, and dead-letters what a target keeps refusing', async () => {
+    const bus = await startLocalEventBus(
+      busOptions([
+        { name: 'refusing', url: 'http://127.0.0.1:9/unreachable' },
+        { name: 'receiver', url: receiverUrl },
+      ]),
+    );
+    const first = await put(bus, ['e1', 'e2']);
+    expect(first.FailedEntryCount).toBe(0);
+    // A redelivery (same event ids) is answered with the ids logged the first time.
+    const again = await put(bus, ['e2', 'e3']);
+    expect(again.Entries?.[0]?.EventId).toBe(first.Entries?.[1]?.EventId);
+    await bus.drain();
+    expect(bus.events().map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3']);
+    expect(received.map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3']);
+    const dead = await readdir(join(dir, 'targets', 'refusing', 'dead-letter'));
+    expect(dead).toHaveLength(3);
+    const letter = JSON.parse(
+      await readFile(join(dir, 'targets', 'refusing', 'dead-letter', dead[0] as string), 'utf8'),
+    );
+    expect(letter).toMatchObject({ target: 'refusing', attempts: 3 });
+    const log = await (await fetch(`${bus.endpoint}/events?after=1`)).json();
+    expect(log).toMatchObject({
+      next: 3,
+      events: [{ detail: { eventId: 'e2' } }, { detail: { eventId: 'e3' } }],
+    });
+    await bus.close();
+  });
+
+  it('keeps its log and each target’s place across a restart', async () => {
+    const bus = await startLocalEventBus(busOptions([{ name: 'receiver', url: receiverUrl }]));
+    expect(bus.events()).toHaveLength(3);
+    const again = await put(bus, ['e1', 'e4']);
+    expect(again.FailedEntryCount).toBe(0);
+    await waitFor(async () => (received.length === 4 ? true : undefined), 'the new event delivered');
+    await bus.drain();
+    expect(received.map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    await bus.close();
+  });
+
+  it('refuses entries for another bus or with a malformed detail, entry by entry', async () => {
+    const bus = await startLocalEventBus(busOptions([]));
+    const out = await client(bus).send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: 'other', Source: 'complaints', DetailType: 'X', Detail: '{}' },
+          { EventBusName: 'ComplaintEvents', Source: 'complaints', DetailType: 'X', Detail: 'not json' },
+          {
+            EventBusName: 'ComplaintEvents',
+            Source: 'complaints',
+            DetailType: 'X',
+            Detail: '{"eventId":"e5"}',
+          },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(2);
+    expect(out.Entries?.map((e) => e.ErrorCode ?? 'ok')).toEqual([
+      'ResourceNotFoundException',
+      'MalformedDetail',
+      'ok',
+    ]);
+    await bus.close();
+  });
+});
