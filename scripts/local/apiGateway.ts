@@ -185,6 +185,11 @@ export async function startLocalApiGateway(
       send(res, 500, { message: 'Internal Server Error' });
     }
   });
+  // Idle keep-alive connections stay open longer than clients keep them (fetch: 4 s), as API Gateway's
+  // do: with Node's 5 s default, a client reusing a connection on a busy machine could meet the
+  // server's close and get ECONNRESET for a request the server never saw.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
