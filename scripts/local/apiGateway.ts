@@ -190,8 +190,10 @@ export async function startLocalApiGateway(
   // server's close and get ECONNRESET for a request the server never saw.
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
+  // A burst of new connections (a thousand agents at once) queues for accept instead of overflowing
+  // Node's default backlog of 511, whose dropped handshakes clients see as resets.
   await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: 4096 }, resolve),
   );
   const { address, port } = server.address() as AddressInfo;
   return {
