@@ -199,6 +199,12 @@ export async function startLocalApiGateway(
   return {
     url: `http://${address}:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Answers in flight get a second to finish; then every connection goes, kept-alive ones included.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      }),
   };
 }
