@@ -36,6 +36,9 @@ const groupings = components.schemas.SlaReport.properties.groupBy.enum as GroupB
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const percent = (share: number) => `${Math.round(share * 100)}%`;
+/** A group value in words: `1` by tier is "tier 1", `product_defect` "product defect". */
+const groupLabel = (groupBy: GroupBy, group: string) =>
+  groupBy === 'tier' ? `tier ${group}` : group.replaceAll('_', ' ');
 const duration = (seconds: number | null) => (seconds === null ? '—' : formatRemaining(seconds * 1000));
 
 /** The queries of a filter; empty dates are left out (the API then takes the last 30 days). */
@@ -248,7 +251,7 @@ function ReportSections({
                 { name: 'Resolution', tone: 1 },
               ]}
               groups={r.sla.rows.map((row) => ({
-                label: row.group,
+                label: groupLabel(r.sla.groupBy, row.group),
                 values: [row.firstResponseCompliance, row.resolutionCompliance],
               }))}
               max={1}
@@ -273,7 +276,7 @@ function ReportSections({
             {r.sla.rows.length === 0 ? <Empty cols={6} text="No activity in this range." /> : null}
             {r.sla.rows.map((row) => (
               <tr key={row.group}>
-                <th scope="row">{row.group}</th>
+                <th scope="row">{groupLabel(r.sla.groupBy, row.group)}</th>
                 <td>
                   {row.firstResponsesMet} / {row.firstResponses}
                   {row.firstResponseCompliance === null ? '' : ` (${percent(row.firstResponseCompliance)})`}
