@@ -207,7 +207,9 @@ const refund = (amount: number) => ({
   rootCause: 'carrier_delay',
 });
 
-describe.concurrent('lifecycle paths', () => {
+// The paths run at once on one stack, each through real (short) SLA waits: on a loaded 2-core machine,
+// with every step replayed, a path can take well over the suite's 30 s default.
+describe.concurrent('lifecycle paths', { timeout: 90_000 }, () => {
   it('happy path: resolved within authority, follow-up call, satisfied -> closed', async () => {
     const { id, customer } = await openCase('Parcel late', 'My parcel is a week late, please help.');
     await waitingFor(id, 'agent');
