@@ -56,7 +56,7 @@ function queriesOf(f: Filter) {
 
 type Phase =
   | { kind: 'loading' }
-  | { kind: 'ready'; reports: Reports }
+  | { kind: 'ready'; reports: Reports; filter: Filter }
   | { kind: 'forbidden'; detail: string }
   | { kind: 'failed'; issues: Record<string, string> };
 
@@ -70,6 +70,7 @@ export function ReportsPage() {
     groupBy: 'tier',
   });
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  const [downloadProblem, setDownloadProblem] = useState<string | undefined>();
 
   const load = async (f: Filter) => {
     const q = queriesOf(f);
@@ -89,7 +90,7 @@ export function ReportsPage() {
         ok(api.GET('/reports/csat', { params: { query: q.CsatReportQuery } })),
         ok(api.GET('/reports/workload')),
       ]);
-      setPhase({ kind: 'ready', reports: { sla, recurring, atRisk, csat, workload } });
+      setPhase({ kind: 'ready', reports: { sla, recurring, atRisk, csat, workload }, filter: f });
     } catch (e) {
       if (e instanceof ApiProblem && e.status === 403) {
         return setPhase({ kind: 'forbidden', detail: e.message });
@@ -105,11 +106,12 @@ export function ReportsPage() {
     load(filter);
   }, []);
 
-  /** The report's rows as the API writes them in CSV (Accept: text/csv), saved as a file. */
-  const download = async (name: keyof Reports) => {
-    const q = queriesOf(filter);
+  /** The shown report's rows as the API writes them in CSV (Accept: text/csv), saved as a file. */
+  const download = async (name: keyof Reports, shown: Filter) => {
+    setDownloadProblem(undefined);
+    const q = queriesOf(shown);
     const csv = { headers: { accept: 'text/csv' }, parseAs: 'text' } as const;
-    const text = await ok(
+    const text = await ok<string>(
       name === 'sla'
         ? api.GET('/reports/sla', { params: { query: q.SlaReportQuery }, ...csv })
         : name === 'recurring'
@@ -119,11 +121,12 @@ export function ReportsPage() {
             : name === 'atRisk'
               ? api.GET('/reports/at-risk', csv)
               : api.GET('/reports/workload', csv),
-    );
-    const url = URL.createObjectURL(new Blob([text as string], { type: 'text/csv' }));
+    ).catch((e: Error) => setDownloadProblem(`The CSV could not be fetched: ${e.message}`));
+    if (text === undefined) return;
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
     const link = document.createElement('a');
     link.href = url;
-    link.download = `${name}-${filter.from || 'last-30-days'}-${filter.to || 'today'}.csv`;
+    link.download = `${name}-${shown.from || 'last-30-days'}-${shown.to || 'today'}.csv`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
@@ -194,7 +197,14 @@ export function ReportsPage() {
         </p>
       ) : null}
       {phase.kind === 'loading' ? <p>Loading…</p> : null}
-      {phase.kind === 'ready' ? <ReportSections reports={phase.reports} download={download} /> : null}
+      {downloadProblem ? (
+        <p class="error" role="alert">
+          {downloadProblem}
+        </p>
+      ) : null}
+      {phase.kind === 'ready' ? (
+        <ReportSections reports={phase.reports} download={(name) => download(name, phase.filter)} />
+      ) : null}
     </section>
   );
 }
