@@ -11,19 +11,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import { type Item, isConditionFailure } from './complaintStore';
-import { hashedKey, TableRepository, withoutKeys } from './dynamoDocuments';
+import { claimKey, hashedKey, inboundClaimItem, TableRepository, withoutKeys } from './dynamoDocuments';
 import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
-import { senderIndexAttributes, senderIndexKeys, ttlAttribute } from './tableSchema';
+import { senderIndexAttributes, ttlAttribute } from './tableSchema';
 
-/**
- * Inbound claims live in the partition of their Message-ID (`INMAIL#<hash>`), one item per dedupe key:
- * the claim is a single conditional put, and the Message-ID index for threading is a query of that
- * partition. Mail without a Message-ID has a partition of its own (its content digest).
- */
-const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
-  PK: `INMAIL#${hashedKey(key.messageId ?? key.dedupeKey)}`,
-  SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
-});
 const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
 const outboundKey = (sesMessageId: string) => ({ PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND' });
 
@@ -60,12 +51,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...claimKey(claim),
-            entity: 'inboundClaim',
-            ...senderIndexKeys(claim.sender, claim.receivedAt, claimKey(claim).SK),
-            ...claim,
-          },
+          Item: inboundClaimItem(claim),
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );

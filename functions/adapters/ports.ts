@@ -32,6 +32,14 @@ export interface ComplaintStore {
    * with the stored complaint. At most 98 entries (one transaction).
    */
   create(complaint: Complaint, entries: TimelineEntry[]): Promise<{ created: boolean; complaint: Complaint }>;
+  /**
+   * Opens a complaint from a first-seen mail in one transaction: the complaint, its thread token and
+   * reference, its first entries and the mail's inbound claim (the claim a redelivery finds). All or
+   * nothing: false, with nothing written, when the claim, the reference or the complaint exists already
+   * (another delivery got there first, or the reference belongs to another complaint); the caller then
+   * claims and files step by step, which is idempotent.
+   */
+  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<boolean>;
   get(id: string): Promise<Complaint | undefined>;
   /** Claims a human reference for a complaint (conditional write); false when another complaint holds it. */
   reserveReference(reference: string, complaintId: string): Promise<boolean>;
@@ -52,6 +60,8 @@ export interface ComplaintStore {
    */
   rewriteTimeline(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   timeline(complaintId: string): Promise<TimelineEntry[]>;
+  /** The complaint and its timeline in one read (a step that needs both pays one request, not two). */
+  withTimeline(id: string): Promise<{ complaint: Complaint; timeline: TimelineEntry[] } | undefined>;
   /** Complaints waiting in a role's queue ordered by due time (tier work, approvals, follow-up calls). */
   queue(queue: AgentRole, options?: ListOptions): Promise<Page<Complaint>>;
   /** A customer's complaints, newest first. */
