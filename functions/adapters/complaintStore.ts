@@ -44,7 +44,7 @@ function fromItem(item: Item): Complaint {
   return copy as unknown as Complaint;
 }
 
-function timelineItem(complaintId: string, entry: TimelineEntry): Item {
+export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }
 
