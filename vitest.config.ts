@@ -27,6 +27,7 @@ export default defineConfig({
           name: 'stack',
           include: ['test/{integration,infra,e2e}/**/*.test.ts'],
           pool: 'forks',
+          globalSetup: ['test/support/buildBundles.ts'],
         },
       },
     ],
