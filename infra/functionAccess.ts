@@ -116,6 +116,7 @@ export const functionAccess = {
   // Tells the agent when a decision stranded by a restarted wait is released.
   awaitPerson: { table: [loadAndSave], publishes: true },
   escalate: { table: [loadAndSave], publishes: true },
+  warnSla: { table: [loadAndSave] },
   requeue: { table: [loadAndSave], publishes: true },
   // The resolution mail is written by an agent: not automatic, so not capped.
   applyResolution: { table: [loadAndSave, ...customerMail], sendsMail: true },

@@ -29,6 +29,7 @@ const slaClock = z.looseObject({
   startedAt: z.string(),
   dueAt: z.string(),
   warnAt: z.string(),
+  warnedAt: z.string().optional(),
   pausedAt: z.string().optional(),
   remainingSeconds: z.number().optional(),
 });

@@ -369,6 +369,8 @@ const allowed = {
   /** `deciding` only for the escalation an agent asked for, or to end an abandoned decision. */
   escalate: ['investigating', 'awaiting_agent', 'awaiting_approval', 'awaiting_follow_up', 'deciding'],
   applyResolution: ['deciding'],
+  /** The agent's SLA clock reached its warning mark while the agent's wait was live. */
+  warnSla: ['awaiting_agent'],
   requeue: ['deciding'],
   remindCustomer: ['awaiting_customer'],
   recordUnreachable: ['deciding'],

@@ -312,6 +312,7 @@ export type components = {
         startedAt: string;
         target: string;
         warnAt: string;
+        warnedAt?: string;
         [key: string]: unknown;
       };
       slaDueAt?: string;
