@@ -152,7 +152,14 @@ export const functionAccess = {
   // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
   queueMetrics: { table: [], indexes: ['queue'] },
   // Reads the report counters, mails the product and business addresses.
-  weeklyDigest: { table: [{ actions: ['Query'], partitions: ['REPORT'] }], sendsMail: true },
+  // The reports, and the week's send-once intent (OUTMAIL#digest-<week>): put, then completed by update.
+  weeklyDigest: {
+    table: [
+      { actions: ['Query'], partitions: ['REPORT'] },
+      { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
+    ],
+    sendsMail: true,
+  },
   api: {
     table: [
       ...mailIntake,

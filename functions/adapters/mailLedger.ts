@@ -142,7 +142,10 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
   async completeOutbound(
     id: string,
     lease: string,
-    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
+    result:
+      | ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>)
+      | { sesMessageId: string; complaintId?: undefined }
+      | { suppressed: string },
   ) {
     // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
     // at worst, and its record must not overwrite the winner's SES MessageId.
@@ -164,7 +167,23 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         throw e;
       }
     }
-    const { sesMessageId, ...record } = result;
+    const { sesMessageId, complaintId } = result;
+    const markSent = {
+      TableName: this.tableName,
+      Key: intentKey(id),
+      UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
+      ...leaseHeld,
+      ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
+    };
+    if (complaintId === undefined) {
+      try {
+        await this.db.send(new UpdateCommand(markSent));
+        return true;
+      } catch (e) {
+        if (isConditionFailure(e)) return false;
+        throw e;
+      }
+    }
     // The intent turns `sent` together with the SES MessageId -> mail record: SES events and replies name
     // the mail only by that id, so a sent mail is never without it.
     for (let attempt = 1; ; attempt++) {
@@ -172,19 +191,11 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: intentKey(id),
-                  UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
-                  ...leaseHeld,
-                  ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
-                },
-              },
+              { Update: markSent },
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: outboundItem(sesMessageId, { ...record, mailId: id }),
+                  Item: outboundItem(sesMessageId, { complaintId, mailId: id }),
                 },
               },
             ],

@@ -157,12 +157,16 @@ export interface MailLedger {
   beginOutbound(id: string, now: Date, leaseSeconds: number): Promise<OutboundIntent>;
   /**
    * Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over.
-   * A sent mail's SES MessageId is mapped to the complaint and the mail in the same transaction.
+   * A sent mail's SES MessageId is mapped to the complaint and the mail in the same transaction (mail
+   * no complaint sent, such as the weekly digest, has no complaint to map to).
    */
   completeOutbound(
     id: string,
     lease: string,
-    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
+    result:
+      | ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>)
+      | { sesMessageId: string; complaintId?: undefined }
+      | { suppressed: string },
   ): Promise<boolean>;
   /** Maps the SES MessageId of a mail sent without the lease (a duplicate) to its complaint and mail. */
   recordOutboundMail(sesMessageId: string, record: OutboundMailRecord): Promise<void>;

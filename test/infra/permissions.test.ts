@@ -57,7 +57,7 @@ const expectedActions: Record<string, string[]> = {
     'sqs:SendMessage',
   ],
   ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
-  WeeklyDigestFn: [...dynamo('Query'), ...sendMail],
+  WeeklyDigestFn: [...dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'), ...sendMail],
   QueueMetricsFn: [...dynamo('Query')],
   ApiFn: [
     ...mails,
@@ -88,7 +88,7 @@ const expectedPartitions: Record<string, string[]> = {
   // Reads the stream only: no item of the table.
   PublishEventsFn: [],
   ProjectReportsFn: ['REPORT'],
-  WeeklyDigestFn: ['REPORT'],
+  WeeklyDigestFn: ['OUTMAIL', 'REPORT'],
   QueueMetricsFn: [],
   ApiFn: [
     'AUTOMAIL',

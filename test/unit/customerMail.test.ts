@@ -51,7 +51,8 @@ function memoryLedger(outbound = new Map<string, string>()): MailLedger {
     async completeOutbound(id, lease, result) {
       const current = intents.get(id);
       if (current?.lease !== lease) return false;
-      if ('sesMessageId' in result) outbound.set(result.sesMessageId, result.complaintId);
+      if ('sesMessageId' in result && result.complaintId)
+        outbound.set(result.sesMessageId, result.complaintId);
       Object.assign(
         current,
         'sesMessageId' in result
