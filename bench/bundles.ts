@@ -5,23 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { lambdaEsbuildOptions } from '../infra/constructs/lambdaEsbuildOptions';
-import { workflowSteps } from '../workflows/ComplaintWorkflow';
+import { esbuildOptionsOf, handlerEntries, lambdaBundling } from '../infra/bundling';
 import type { Figure } from './report';
 import { progress } from './suite';
 
 const run = promisify(execFile);
-
-/**
- * Every Lambda function's entry: intake, the API, the SES feedback function and one per workflow step
- * (as the stack deploys them).
- */
-export const lambdaEntries: Record<string, string> = {
-  intake: 'functions/handlers/intake.ts',
-  api: 'functions/handlers/api.ts',
-  mailFeedback: 'functions/handlers/mailFeedback.ts',
-  ...Object.fromEntries(Object.entries(workflowSteps).map(([step, { entry }]) => [step, entry])),
-};
 
 // What a function's configuration reads at cold start; placeholders are enough to import the module.
 const lambdaEnvironment = {
@@ -48,10 +36,10 @@ export async function measureBundles(runs = 5): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'complaints-bundles-'));
   const figures: Figure[] = [];
   try {
-    for (const [fn, entry] of Object.entries(lambdaEntries)) {
+    for (const [fn, entry] of Object.entries(handlerEntries)) {
       progress(`  bundling ${fn}`);
       const outfile = join(dir, fn, 'index.mjs');
-      await build({ ...lambdaEsbuildOptions, entryPoints: [entry], outfile, logLevel: 'silent' });
+      await build({ ...esbuildOptionsOf(lambdaBundling), entryPoints: [entry], outfile, logLevel: 'silent' });
       const { size } = await stat(outfile);
       const timings: number[] = [];
       for (let i = 0; i < runs; i++) {

@@ -39,6 +39,7 @@ import { type AgentRole, agentRoles } from '../functions/core/policy';
 import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
+import { handlerEntries } from './bundling';
 import { AgentApi } from './constructs/AgentApi';
 import { AgentConsole } from './constructs/AgentConsole';
 import { DomainEvents } from './constructs/DomainEvents';
@@ -162,7 +163,7 @@ export class ComplaintsStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     this.intake = new HandlerFunction(this, 'IntakeFn', {
-      entry: 'functions/handlers/intake.ts',
+      entry: handlerEntries.intake,
       description: 'SES receipt: threads or opens a complaint from the raw mail',
       // Parsing a raw mail of up to 40 MB with attachments needs memory and time.
       memorySize: 1024,
@@ -172,7 +173,7 @@ export class ComplaintsStack extends Stack {
       environment,
     });
     this.apiHandler = new HandlerFunction(this, 'ApiFn', {
-      entry: 'functions/handlers/api.ts',
+      entry: handlerEntries.api,
       description: 'Agent HTTP API router',
       timeout: Duration.seconds(15),
       access: accessOf('api'),
@@ -186,7 +187,7 @@ export class ComplaintsStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     this.mailFeedbackHandler = new HandlerFunction(this, 'MailFeedbackFn', {
-      entry: 'functions/handlers/mailFeedback.ts',
+      entry: handlerEntries.mailFeedback,
       description: 'SES events (bounce, complaint, delivery, reject, delay): filed on the complaint',
       deadLetterQueue: feedbackFailures,
       access: accessOf('mailFeedback'),

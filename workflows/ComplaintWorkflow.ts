@@ -31,6 +31,15 @@ import {
   mailInFlightErrors,
 } from '../functions/application/retryableErrors';
 import { sendLeaseSeconds } from '../functions/application/settings';
+import type { WaitingFor } from '../functions/core/complaint';
+import type {
+  CloseReason,
+  ContactKind,
+  DecisionAction,
+  EscalationCause,
+  followUpOutcomes,
+  RequeueReason,
+} from './contract';
 
 /**
  * Retries of every Lambda task, all with full jitter: many executions fail together when DynamoDB or SES
@@ -92,6 +101,12 @@ const recordFailureRetry: RetryProps = {
  * The Lambda functions of the workflow: one per kind of step, each a thin handler over the pure
  * lifecycle core. The stack creates one function per entry; the local stack runs the same files.
  */
+/** A Choice condition on the decision's action (see the task output in ./contract). */
+const decided = (action: DecisionAction) => Condition.stringEquals('$.decision.action', action);
+/** A Choice condition on a follow-up call's or survey's outcome. */
+const answered = (outcome: (typeof followUpOutcomes)[number]) =>
+  Condition.stringEquals('$.decision.outcome', outcome);
+
 export const workflowSteps = {
   acknowledge: {
     entry: 'functions/handlers/workflow/acknowledge.ts',
@@ -199,7 +214,7 @@ export class ComplaintWorkflow extends Construct {
      */
     const awaitPerson = (
       name: string,
-      waitingFor: string,
+      waitingFor: WaitingFor,
       comment: string,
       onTimeout: IChainable,
       timeoutResultPath = '$.timeout',
@@ -227,11 +242,11 @@ export class ComplaintWorkflow extends Construct {
     // step works whether it is entered from a decision or from a caught timeout. An agent may have
     // claimed the task in the instant its timeout fired: the escalation retries ComplaintBusyError until
     // the API has released its claim (its SendTaskSuccess fails with TaskTimedOut).
-    const escalation = (name: string, cause: string, comment: string) =>
+    const escalation = (name: string, cause: EscalationCause, comment: string) =>
       step(name, fns.escalate, comment, { cause });
 
     const closed = new Succeed(this, 'Closed', { comment: 'The complaint is closed.' });
-    const close = (name: string, reason: string, comment: string) =>
+    const close = (name: string, reason: CloseReason, comment: string) =>
       step(name, fns.close, comment, { reason }).next(closed);
 
     // Acknowledgement, intake's only effect besides filing: inside the workflow, so that a refused mail
@@ -323,7 +338,7 @@ export class ComplaintWorkflow extends Construct {
       fns.requeue,
       'Approval rejected: back to the proposing agent.',
       {
-        reason: 'approval_rejected',
+        reason: 'approval_rejected' satisfies RequeueReason,
       },
     );
 
@@ -333,7 +348,7 @@ export class ComplaintWorkflow extends Construct {
       parameters: { complaintId, 'tier.$': '$.tier', 'awaitSeconds.$': '$.decision.awaitSeconds' },
     });
     const remindCustomer = step('RemindCustomer', fns.contactCustomer, 'No answer yet: one reminder.', {
-      kind: 'reminder',
+      kind: 'reminder' satisfies ContactKind,
     });
     const awaitCustomer = awaitPerson(
       'AwaitCustomer',
@@ -356,7 +371,7 @@ export class ComplaintWorkflow extends Construct {
       fns.requeue,
       'The customer answered: SLA resumes.',
       {
-        reason: 'customer_replied',
+        reason: 'customer_replied' satisfies RequeueReason,
       },
     );
 
@@ -386,7 +401,7 @@ export class ComplaintWorkflow extends Construct {
       fns.contactCustomer,
       'Counts the unreachable attempt.',
       {
-        kind: 'unreachable',
+        kind: 'unreachable' satisfies ContactKind,
       },
     );
     const followUpRetryWait = new Wait(this, 'FollowUpRetryWait', {
@@ -398,7 +413,7 @@ export class ComplaintWorkflow extends Construct {
       fns.contactCustomer,
       'Satisfaction email with a signed, expiring link.',
       {
-        kind: 'survey',
+        kind: 'survey' satisfies ContactKind,
       },
     );
     const awaitSurvey = awaitPerson(
@@ -408,7 +423,7 @@ export class ComplaintWorkflow extends Construct {
       close('CloseNoResponse', 'no_response', 'The survey link expired unanswered.'),
     );
     const reopen = step('ReopenUnsatisfied', fns.requeue, 'Unsatisfied: reopened with priority + 1.', {
-      reason: 'unsatisfied',
+      reason: 'unsatisfied' satisfies RequeueReason,
     });
 
     // A failure waits for the manager; an unanswered alert is raised again when the target passes.
@@ -447,12 +462,12 @@ export class ComplaintWorkflow extends Construct {
     const routeDecision = new Choice(this, 'RouteDecision', {
       comment: 'What the agent (or the manager, on a failure) decided.',
     })
-      .when(Condition.stringEquals('$.decision.action', 'resolve'), applyResolution)
-      .when(Condition.stringEquals('$.decision.action', 'request_approval'), approvalDeadline)
-      .when(Condition.stringEquals('$.decision.action', 'request_info'), customerDeadline)
-      .when(Condition.stringEquals('$.decision.action', 'escalate'), escalateOnRequest)
+      .when(decided('resolve'), applyResolution)
+      .when(decided('request_approval'), approvalDeadline)
+      .when(decided('request_info'), customerDeadline)
+      .when(decided('escalate'), escalateOnRequest)
       .when(
-        Condition.stringEquals('$.decision.action', 'close'),
+        decided('close'),
         close('CloseByAgent', 'agent', 'Closed by the agent (duplicate, withdrawn, resolved elsewhere).'),
       )
       .otherwise(unknownDecision);
@@ -464,7 +479,7 @@ export class ComplaintWorkflow extends Construct {
     escalateApproval.next(awaitApproval);
     awaitApproval.next(
       new Choice(this, 'RouteApproval', { comment: 'Approved or rejected.' })
-        .when(Condition.stringEquals('$.decision.action', 'approve'), applyResolution)
+        .when(decided('approve'), applyResolution)
         .otherwise(returnToAgent),
     );
     returnToAgent.next(awaitAgent);
@@ -481,8 +496,8 @@ export class ComplaintWorkflow extends Construct {
     followUpOverdue.next(followUpCall);
     followUpCall.next(
       new Choice(this, 'RouteFollowUp', { comment: 'Outcome of the call (or a customer mail meanwhile).' })
-        .when(Condition.stringEquals('$.decision.outcome', 'satisfied'), closeSatisfied)
-        .when(Condition.stringEquals('$.decision.outcome', 'unsatisfied'), reopen)
+        .when(answered('satisfied'), closeSatisfied)
+        .when(answered('unsatisfied'), reopen)
         .otherwise(recordUnreachable),
     );
     recordUnreachable.next(
@@ -494,7 +509,7 @@ export class ComplaintWorkflow extends Construct {
     sendSurvey.next(awaitSurvey);
     awaitSurvey.next(
       new Choice(this, 'RouteSurvey', { comment: 'The customer’s answer to the survey.' })
-        .when(Condition.stringEquals('$.decision.outcome', 'satisfied'), closeSatisfied)
+        .when(answered('satisfied'), closeSatisfied)
         .otherwise(reopen),
     );
     reopen.next(awaitAgent);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { taskOutputOf } from '../../workflows/contract';
 import type { AcceptedDecision, Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
@@ -34,7 +35,10 @@ export async function handOver(
   const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
   await services.store.save(accepted.complaint, [accepted.audit], { taskToken: token });
   try {
-    await services.workflow.succeed(token, accepted.complaint.pendingDecision ?? decision);
+    await services.workflow.succeed(
+      token,
+      taskOutputOf(accepted.complaint.pendingDecision ?? { ...decision, decisionId }),
+    );
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
     const released = releaseDecision(accepted.complaint, actor, now());
@@ -61,7 +65,7 @@ async function redeliver(
   const token = complaint.spentTokens?.at(-1);
   if (!token) return complaint;
   try {
-    await services.workflow.succeed(token, pending);
+    await services.workflow.succeed(token, taskOutputOf(pending));
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
   }

@@ -27,8 +27,6 @@ export interface RuntimeParts {
   clients: AwsClients;
   rawMail: RawMailStore;
   signingKey: () => Promise<Uint8Array>;
-  clock?: () => Date;
-  logger?: Logger;
 }
 
 /** Fails the call that needs the state machine in a function deployed without its ARN. */
@@ -65,8 +63,8 @@ export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
     workflow,
     notifier,
     signingKey: parts.signingKey,
-    clock: parts.clock ?? (() => new Date()),
+    clock: () => new Date(),
     settings,
-    logger: parts.logger ?? new Logger({ serviceName: settings.serviceName, logLevel: settings.logLevel }),
+    logger: new Logger({ serviceName: settings.serviceName, logLevel: settings.logLevel }),
   };
 }

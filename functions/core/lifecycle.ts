@@ -1,3 +1,4 @@
+import type { CloseReason, EscalationCause, RequeueReason, WorkflowState } from '../../workflows/contract';
 import { assessAuthority } from './authority';
 import {
   type AcceptedDecision,
@@ -25,21 +26,7 @@ import {
   startSlaClock,
 } from './sla';
 
-/** What each workflow step returns: the input of the next state. */
-export interface WorkflowState {
-  complaintId: string;
-  tier: number;
-  /** Seconds to the deadline of the next wait (its due time on the complaint; most waits' timeout). */
-  awaitSeconds: number;
-  /**
-   * The agent's wait (AwaitAgent) times out after this many seconds: at the SLA warning mark while the
-   * clock's warning is still to be recorded, else at the deadline.
-   */
-  wakeSeconds: number;
-  /** Whether that timeout is the warning mark (RecordSlaWarning) rather than the breach. */
-  slaWarning: boolean;
-  [extra: string]: unknown;
-}
+export type { CloseReason, EscalationCause, RequeueReason, WorkflowState };
 
 export const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
 const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
@@ -48,7 +35,11 @@ const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
  * The state handed to the next workflow state: the time left to the complaint's current deadline, and
  * when the agent's wait wakes (the SLA warning mark first, if its warning is still to be recorded).
  */
-export function workflowState(c: Complaint, now: Date, extra: Record<string, unknown> = {}): WorkflowState {
+export function workflowState(
+  c: Complaint,
+  now: Date,
+  extra: Partial<Pick<WorkflowState, 'awaitSeconds' | 'riskEscalation'>> = {},
+): WorkflowState {
   const due = c.sla && !c.sla.pausedAt ? c.sla.dueAt : c.slaDueAt;
   const awaitSeconds = Number(extra.awaitSeconds ?? (due ? secondsUntil(due, now) : 1));
   const warnAt = pendingSlaWarning(c);
@@ -349,13 +340,6 @@ export function escalationDone(c: Complaint, cause: EscalationCause, now: Date):
   return !kind || !waitTimedOut(c, kind, now);
 }
 
-export type EscalationCause =
-  | 'sla_breach'
-  | 'agent_request'
-  | 'risk_signal'
-  | 'approval_timeout'
-  | 'follow_up_overdue';
-
 export interface Escalation extends TransitionResult {
   /** Role to notify that the complaint is now theirs. */
   notifyRole: AgentRole;
@@ -520,8 +504,6 @@ export function applyResolution(c: Complaint, policy: Policy, now: Date): Transi
   );
 }
 
-export type RequeueReason = 'customer_replied' | 'approval_rejected' | 'unsatisfied';
-
 /**
  * Back to an agent: the customer answered (the SLA clock resumes where it paused), the approver
  * rejected the proposal (with the reason, to the proposing agent), or the customer is unsatisfied
@@ -682,8 +664,6 @@ export function surveyExpiry(sentAt: string, policy: Policy): string {
     new Date(sentAt).getTime() + policy.followUp.surveyLinkLifetimeSeconds * 1000,
   ).toISOString();
 }
-
-export type CloseReason = 'satisfied' | 'abandoned' | 'no_response' | 'agent';
 
 /** Closes the complaint; it leaves every queue. An agent's close carries its own reason. */
 export function close(c: Complaint, reason: CloseReason, now: Date): TransitionResult {

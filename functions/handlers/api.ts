@@ -30,7 +30,7 @@ import {
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 
 type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
@@ -99,7 +99,7 @@ export const createHandler =
     }
   };
 
-export const handler = lambdaHandler(createHandler, [
+export const { handler, handlerFor } = lambdaEntry(createHandler, [
   'stateMachineArn',
   'rawMailBucket',
   'surveySigningSecretArn',

@@ -1,6 +1,6 @@
 import type { Deps } from '../application/deps';
 import { receiveMail } from '../application/intake/receiveMail';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 import { deliveryOf } from '../core/mail/filing';
 import { sesReceiptEventSchema } from '../core/mail/sesReceipt';
 
@@ -19,4 +19,4 @@ export const createHandler =
     }
   };
 
-export const handler = lambdaHandler(createHandler, ['stateMachineArn', 'rawMailBucket']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, ['stateMachineArn', 'rawMailBucket']);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../application/deps';
 import { fileMailFeedback } from '../application/mailFeedback';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 
 /** The SNS event Lambda receives: one record per notification (the SES event is the `Message`). */
 const snsEventSchema = z.object({
@@ -23,4 +23,4 @@ export const createHandler =
     }
   };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -3,7 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { ReportStore } from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import { projectEvent } from '../application/insights/reports';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 import { parseDomainEvent } from '../core/events/domainEvents';
 import { businessCounts, businessNamespace } from '../core/reports/businessMetrics';
 
@@ -32,4 +32,4 @@ export const createHandler = (deps: Deps) =>
     metrics: new Metrics({ namespace: businessNamespace, serviceName: deps.settings.serviceName }),
   });
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

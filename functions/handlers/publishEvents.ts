@@ -7,7 +7,7 @@ import type { EventPublisher } from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import { type ChangeRecord, publishDomainEvents } from '../application/insights/publishDomainEvents';
 import { required } from '../application/settings';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 
 /**
  * DynamoDB Streams → EventBridge: publishes the domain event of every audit item inserted in the table.
@@ -38,4 +38,4 @@ export const createHandler = (deps: Deps) =>
     logger: deps.logger,
   });
 
-export const handler = lambdaHandler(createHandler, ['eventBusName']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, ['eventBusName']);

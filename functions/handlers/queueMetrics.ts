@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Deps } from '../application/deps';
 import { measureQueues } from '../application/insights/queueMetrics';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 import { businessNamespace } from '../core/reports/businessMetrics';
 
 /**
@@ -20,4 +20,4 @@ export const createHandler = (deps: Deps) => {
   };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -1,6 +1,6 @@
 import type { Deps } from '../application/deps';
 import { sendWeeklyDigest } from '../application/insights/weeklyDigest';
-import { lambdaHandler } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 
 /**
  * EventBridge Scheduler target (Mondays): mails the weekly insights digest once per week. A repeated
@@ -26,4 +26,4 @@ export const createHandler = (deps: Deps) => async (): Promise<{ week?: string; 
   return { week: run.week, status: run.status };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -11,6 +11,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { settingNames } from '../../functions/application/settings';
 import { eventSource } from '../../functions/core/events/domainEvents';
+import { handlerEntries } from '../bundling';
 import { accessOf } from '../functionAccess';
 import { HandlerFunction } from './HandlerFunction';
 
@@ -61,7 +62,7 @@ export class DomainEvents extends Construct {
         'It is itself the on-failure destination (dead-letter queue) of the stream event source mapping.',
     });
     this.publisher = new HandlerFunction(scope, 'PublishEventsFn', {
-      entry: 'functions/handlers/publishEvents.ts',
+      entry: handlerEntries.publishEvents,
       description: 'Table stream to EventBridge: one domain event per committed audit item',
       access: accessOf('publishEvents'),
       environment: { ...props.environment, [settingNames.eventBusName]: this.bus.eventBusName },
@@ -101,7 +102,7 @@ export class DomainEvents extends Construct {
       reason: 'It is itself the dead-letter queue of the report projector rule target.',
     });
     this.reportProjector = new HandlerFunction(scope, 'ProjectReportsFn', {
-      entry: 'functions/handlers/projectReports.ts',
+      entry: handlerEntries.projectReports,
       description: 'Bus rule target: counts each domain event into the manager reports (once per event id)',
       access: accessOf('projectReports'),
       environment: props.environment,
@@ -119,7 +120,7 @@ export class DomainEvents extends Construct {
     });
 
     this.weeklyDigest = new HandlerFunction(scope, 'WeeklyDigestFn', {
-      entry: 'functions/handlers/weeklyDigest.ts',
+      entry: handlerEntries.weeklyDigest,
       description: 'Mails the weekly insights digest (recurring issues, SLA, at-risk customers, CSAT)',
       access: accessOf('weeklyDigest'),
       environment: {
@@ -161,7 +162,7 @@ export class DomainEvents extends Construct {
     });
 
     this.queueMetrics = new HandlerFunction(scope, 'QueueMetricsFn', {
-      entry: 'functions/handlers/queueMetrics.ts',
+      entry: handlerEntries.queueMetrics,
       description: 'Every 5 minutes: queue depth and oldest waiting complaint per queue (EMF metrics)',
       access: accessOf('queueMetrics'),
       environment: props.environment,

@@ -2,54 +2,12 @@ import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import {
-  type BundlingOptions,
-  NodejsFunction,
-  type NodejsFunctionProps,
-  OutputFormat,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { repoRoot } from '../appContext';
+import { lambdaBundling } from '../bundling';
 import type { FunctionAccess } from '../functionAccess';
-
-/**
- * How every handler is bundled (local esbuild, no Docker). Exported so that code bundling a handler
- * outside CDK (the bundle test) uses exactly these options.
- */
-export const lambdaBundling = {
-  forceDockerBundling: false,
-  format: OutputFormat.ESM,
-  target: 'node24',
-  // Prefer the ESM build of dependencies that ship both.
-  mainFields: ['module', 'main'],
-  // Bundle the SDK too: the versions tested here (client and lib-dynamodb in lockstep) are the ones
-  // that run, instead of whatever SDK the runtime ships that month.
-  externalModules: [],
-  minify: true,
-  // Minifying renames classes; error classes that take their name from the class (`new.target.name`)
-  // would then throw `nr` instead of `ConflictError`, and the state machine's Retry/Catch on error
-  // names would never match on AWS. keepNames preserves `Function.prototype.name`.
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // Cuts what the holiday rules engine (date-holidays-parser) imports unconditionally from about
-  // 1.05 MB to about 165 kB per bundle (README, "Bundle size"). Aliases resolve from the project root.
-  esbuildArgs: {
-    '--alias': [
-      // moment-timezone without its zone database (733 kB): functions/core/holidays.ts loads the zones
-      // of the bundled countries. Only the package itself may be imported: an alias also rewrites
-      // its subpaths.
-      'moment-timezone=moment-timezone/moment-timezone.js',
-      // Astronomical and lunar calendars (170 kB) that no bundled country's rules use; the stand-ins
-      // throw when used.
-      'astronomia=./functions/core/calendarStubs/astronomia',
-      'date-chinese=./functions/core/calendarStubs/dateChinese.ts',
-    ],
-  },
-} as const satisfies BundlingOptions;
 
 export interface HandlerFunctionProps
   extends Pick<

@@ -2,20 +2,17 @@ import 'core-js/actual/promise/with-resolvers';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DiskRawMailStore } from '../../functions/adapters/rawMailStore';
-import type { Deps } from '../../functions/application/deps';
-import { settingNames, settingsFromEnv } from '../../functions/application/settings';
-import { type AwsClients, buildDeps } from '../../functions/composition/buildDeps';
+import { settingNames } from '../../functions/application/settings';
+import { depsFor, type Runtime } from '../../functions/composition/lambda';
 import type { AgentRole } from '../../functions/core/policy';
-import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import type { HandlerName } from '../../infra/bundling';
+import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
 import type { BusTarget } from './eventBus/targetDelivery';
+import { buildLambdaBundles } from './lambdaBundles';
 import { localAwsConfig } from './localAws';
 import type { LocalSend } from './mailboxSimulator';
 
@@ -92,10 +89,9 @@ export interface LocalStack {
 const region = 'us-east-1';
 /** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
 const configurationSet = 'MailFeedback';
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const account = '000000000000';
 
-/** The handlers of one local stack, built by their factories. */
+/** The handlers of one local stack, from the bundles that deploy. */
 interface HandlerSet {
   intake: (event: unknown) => Promise<void>;
   api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -103,46 +99,30 @@ interface HandlerSet {
   steps: Record<WorkflowStep, LambdaHandler>;
 }
 
-type Factory<E, R> = { createHandler: (deps: Deps) => (event: E) => Promise<R> };
+/** What every bundle exports beside the Lambda `handler`: the same handler for another runtime. */
+type BundleModule<E, R> = { handlerFor: (runtime: Runtime) => (event: E) => Promise<R> };
 
-/** Every handler module's factory, called with this stack's dependencies. */
-async function localHandlers(deps: Deps): Promise<HandlerSet> {
-  const [{ workflowSteps }, intake, api, mailFeedback] = await Promise.all([
-    import('../../workflows/ComplaintWorkflow'),
-    import('../../functions/handlers/intake'),
-    import('../../functions/handlers/api'),
-    import('../../functions/handlers/mailFeedback'),
-  ]);
+/**
+ * Every function's bundle, built with the deployed bundling options (cached by content hash), each
+ * given this stack's runtime: the handlers run the code that deploys, not the TypeScript sources.
+ */
+async function localHandlers(runtime: Runtime, log: (msg: string) => void): Promise<HandlerSet> {
+  const bundles = await buildLambdaBundles();
+  log(`Lambda bundles ${bundles.built ? 'built' : 'reused'} in ${Math.round(bundles.ms)} ms`);
+  const load = async <E, R>(name: HandlerName) =>
+    ((await import(pathToFileURL(bundles.files[name]).href)) as BundleModule<E, R>).handlerFor(runtime);
   const steps = Object.keys(workflowSteps) as WorkflowStep[];
-  const stepHandlers = await Promise.all(
-    steps.map(async (step) => {
-      const module = (await import(join(repoRoot, workflowSteps[step].entry))) as Factory<unknown, unknown>;
-      return [step, module.createHandler(deps)] as const;
-    }),
-  );
+  const [intake, api, mailFeedback, ...stepHandlers] = await Promise.all([
+    load<unknown, void>('intake'),
+    load<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    load<unknown, void>('mailFeedback'),
+    ...steps.map((step) => load<unknown, unknown>(step)),
+  ]);
   return {
-    intake: intake.createHandler(deps),
-    api: api.createHandler(deps),
-    mailFeedback: mailFeedback.createHandler(deps),
-    steps: Object.fromEntries(stepHandlers) as HandlerSet['steps'],
-  };
-}
-
-/** SDK clients bound to the embedded servers, with the fake credentials they accept. */
-function localClients(endpoints: { dynamodb: string; sesv2: string }): Omit<AwsClients, 'sfn'>;
-function localClients(endpoints: { sfn: string }): Pick<AwsClients, 'sfn'>;
-function localClients(endpoints: { dynamodb?: string; sesv2?: string; sfn?: string }): Partial<AwsClients> {
-  const config = localAwsConfig;
-  return {
-    ...(endpoints.dynamodb ? { dynamodb: new DynamoDBClient(config(endpoints.dynamodb)) } : {}),
-    ...(endpoints.sesv2
-      ? {
-          sesv2: new SESv2Client(config(endpoints.sesv2)),
-          // No topic locally: notifications go out as mail (MailNotifier); the client is never used.
-          sns: new SNSClient(config(endpoints.sesv2)),
-        }
-      : {}),
-    ...(endpoints.sfn ? { sfn: new SFNClient(config(endpoints.sfn)) } : {}),
+    intake: intake as HandlerSet['intake'],
+    api: api as HandlerSet['api'],
+    mailFeedback: mailFeedback as HandlerSet['mailFeedback'],
+    steps: Object.fromEntries(steps.map((step, i) => [step, stepHandlers[i]])) as HandlerSet['steps'],
   };
 }
 
@@ -242,8 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
 
-    const clients = localClients({ dynamodb: dynamoEndpoint, sesv2: ses.url });
-    await ensureTable(clients.dynamodb, tableName);
+    await ensureTable(new DynamoDBClient(localAwsConfig(dynamoEndpoint)), tableName);
 
     // The handlers are built once Step Functions is up (the workflow client needs its endpoint); until
     // then calls wait. Resumed executions run as soon as Step Functions starts.
@@ -318,28 +297,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sfn.close());
 
     const n = settingNames;
-    const settings = settingsFromEnv({
-      [n.tableName]: tableName,
-      [n.supportAddress]: supportAddress,
-      [n.senderAddress]: supportAddress,
-      [n.mailDomain]: mailDomain,
-      [n.stateMachineArn]: stateMachineArn,
-      [n.rawMailBucket]: rawMailBucket,
-      [n.rawMailPrefix]: 'inbound/',
-      [n.policyProfile]: profile,
-      [n.policyJson]: options.policy,
-      [n.sesConfigurationSet]: configurationSet,
-      // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
-      [n.surveyBaseUrl]: gateway.url,
-      [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
-    });
-    const signingKey = new TextEncoder().encode(await localSecret(join(dataDir, 'survey-signing.key')));
-    const deps = buildDeps(settings, {
-      clients: { ...clients, ...localClients({ sfn: sfn.endpoint }) },
-      rawMail: new DiskRawMailStore(rawMailDir),
-      signingKey: async () => signingKey,
-    });
-    const handlers = await localHandlers(deps);
+    const runtime: Runtime = {
+      env: {
+        [n.tableName]: tableName,
+        [n.supportAddress]: supportAddress,
+        [n.senderAddress]: supportAddress,
+        [n.mailDomain]: mailDomain,
+        [n.stateMachineArn]: stateMachineArn,
+        [n.rawMailBucket]: rawMailBucket,
+        [n.rawMailPrefix]: 'inbound/',
+        [n.policyProfile]: profile,
+        [n.policyJson]: options.policy,
+        [n.sesConfigurationSet]: configurationSet,
+        // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
+        [n.surveyBaseUrl]: gateway.url,
+        [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
+      },
+      aws: {
+        region,
+        credentials: localAwsConfig(dynamoEndpoint).credentials,
+        endpoints: { dynamodb: dynamoEndpoint, sesv2: ses.url, sfn: sfn.endpoint },
+      },
+      rawMailDir,
+      signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
+    };
+    const handlers = await localHandlers(runtime, log);
+    // Local insights (stream poller, bus, report projection) run in this process on the same runtime.
+    const deps = depsFor(runtime);
     ready(handlers);
     const { startLocalInsights } = await import('./localInsights');
     const insights = await startLocalInsights({

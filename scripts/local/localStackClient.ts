@@ -2,7 +2,25 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { LocalEndpoints } from './localStack';
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * Whether an error from a probe will come back however long one polls: the probe itself is wrong (a
+ * failed assertion, a TypeError other than fetch's network failure, a ReferenceError), or the service
+ * refuses the request as such (missing credentials; an SDK client fault other than "not found" or
+ * throttling).
+ */
+export function isPermanent(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'AssertionError' || error.name === 'CredentialsProviderError') return true;
+  if (error instanceof ReferenceError) return true;
+  if (error instanceof TypeError) return error.message !== 'fetch failed';
+  const fault = (error as { $fault?: string }).$fault;
+  return fault === 'client' && !/NotFound|DoesNotExist|Throttl|TooManyRequests/.test(error.name);
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. An error
+ * that polling cannot outwait ({@link isPermanent}) is thrown at once instead of at the deadline.
+ */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   what: string,
@@ -15,6 +33,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (e) {
+      if (isPermanent(e)) throw e;
       last = e;
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,14 +14,17 @@ import {
   publicHolidayResolver,
 } from '../../functions/core/holidays';
 import { repoRoot } from '../../infra/appContext';
-import { lambdaBundling } from '../../infra/constructs/HandlerFunction';
-import { lambdaEsbuildOptions as esbuildOptions } from '../../infra/constructs/lambdaEsbuildOptions';
+import { esbuildOptionsOf, handlerEntries, lambdaBundling } from '../../infra/bundling';
+import { buildLambdaBundles, type LambdaBundles } from '../../scripts/local/lambdaBundles';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
 // only; the bundles carry moment-timezone without its zone database and stand-ins for the
 // astronomical calendars, so their holidays must be checked against the sources'. The bundle is built
-// by esbuild with the options NodejsFunction passes it for `lambdaBundling` (lambdaEsbuildOptions).
+// by esbuild with the options NodejsFunction passes it for `lambdaBundling` (`esbuildOptionsOf`);
+// the local stack runs the bundles of every function built the same way (`buildLambdaBundles`).
+
+const esbuildOptions = esbuildOptionsOf(lambdaBundling);
 
 // The escalate step throws ConflictError when an agent wrote the complaint in between; the bundle
 // entry re-exports the error classes beside the handler so that the test can construct them, and
@@ -125,5 +130,57 @@ describe('Lambda bundle (lambdaBundling)', () => {
         rule,
       ).toThrow(error);
     }
+  });
+});
+
+describe('the bundles the local stack runs (buildLambdaBundles)', () => {
+  let bundles: LambdaBundles;
+  let dynamo: Server;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    bundles = await buildLambdaBundles();
+    console.info(`Lambda bundles ${bundles.built ? 'built' : 'reused'} in ${Math.round(bundles.ms)} ms`);
+    // A DynamoDB endpoint that finds nothing: every GetItem answers without an Item.
+    dynamo = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  }, 180_000);
+  afterAll(() => dynamo?.close());
+
+  it('exports the Lambda handler and the factory the local stack calls, for every function', async () => {
+    expect(Object.keys(bundles.files).sort()).toEqual(Object.keys(handlerEntries).sort());
+    for (const [name, file] of Object.entries(bundles.files)) {
+      const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      expect(typeof module.handler, name).toBe('function');
+      expect(typeof module.handlerFor, name).toBe('function');
+    }
+  });
+
+  it('throws the error names the state machine matches (a missing complaint: NotFoundError)', async () => {
+    const { handlerFor } = (await import(pathToFileURL(bundles.files.escalate).href)) as {
+      handlerFor: (runtime: unknown) => (event: unknown) => Promise<unknown>;
+    };
+    const escalate = handlerFor({
+      env: {
+        TABLE_NAME: 'Complaints',
+        SUPPORT_ADDRESS: 'support@support.localhost',
+        SENDER_ADDRESS: 'support@support.localhost',
+        MAIL_DOMAIN: 'support.localhost',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+      aws: {
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint },
+      },
+      signingKey: 'unused',
+    });
+    await expect(escalate({ complaintId: 'c1', cause: 'sla_breach' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
   });
 });

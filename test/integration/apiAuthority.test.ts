@@ -45,7 +45,7 @@ beforeAll(async () => {
     },
   });
   pool = await openComplaints(t.stack, poolSize, 45_000);
-}, 60_000);
+});
 afterAll(() => t?.close());
 
 type Step =

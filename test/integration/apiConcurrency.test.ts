@@ -16,7 +16,7 @@ const agentsPerComplaint = 20;
 beforeAll(async () => {
   t = await startApiTestStack('api-concurrency');
   complaints = await openComplaints(t.stack, complaintCount, 45_000);
-}, 60_000);
+});
 afterAll(() => t?.close());
 
 interface Detail {

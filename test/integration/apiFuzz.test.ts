@@ -90,7 +90,7 @@ beforeAll(async () => {
     const page = (await (await listPage(list, { limit: '1' })).json()) as { cursor?: string };
     if (page.cursor) issued.push({ scope: list.scope, cursor: page.cursor });
   }
-}, 60_000);
+});
 afterAll(() => t?.close());
 
 /** The problem-details contract of every answer the Lambda gives: below 500, 4xx as RFC 9457. */

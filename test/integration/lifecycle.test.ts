@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -588,6 +588,36 @@ describe('state coverage', () => {
     } while (nextToken);
     expect(states.filter((s) => !entered.has(s))).toEqual([]);
     expect((await mailbox(stack.endpoints.mailbox.url)).length).toBeGreaterThan(20);
+  });
+
+  it('kept no customer address and no free text in execution inputs, outputs and history', async () => {
+    // What the paths above typed: execution history (90 days on AWS, and the execution log) is out of
+    // erasure's reach, so decisions reach the workflow as ids and routing only (workflows/contract.ts).
+    const personal = [
+      /@example\.org/,
+      /Refund of \d+ EUR/,
+      /Offer a replacement first/,
+      /Which item is missing/,
+      /What is your order number/,
+      /The charger/,
+      /Needs account admin rights/,
+      /A new sofa is on its way/,
+      /We are sorry about the mix-up/,
+      /Still not happy/,
+      /Investigate by hand/,
+    ];
+    const folder = join(dataDir, 'stepfunctions');
+    // Durable records only: a write in flight goes through a temporary file that is renamed.
+    const files = (await readdir(folder, { recursive: true, withFileTypes: true })).filter(
+      (f) => f.isFile() && !f.name.endsWith('.tmp'),
+    );
+    expect(files.length).toBeGreaterThan(10);
+    const hits: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(file.parentPath, file.name), 'utf8').catch(() => '');
+      for (const pattern of personal) if (pattern.test(text)) hits.push(`${file.name}: ${pattern}`);
+    }
+    expect(hits).toEqual([]);
   });
 });
 

@@ -49,7 +49,8 @@ describe('decision hand-over', () => {
     const result = await handOver(retry.services, agent, () => t0, deciding, 'agent', escalation, 'key-1');
     expect(result).toBe(deciding);
     expect(retry.saved).toEqual([]);
-    expect(calls).toEqual([['token-1', { ...escalation, decisionId: 'key-1' }]]);
+    // The workflow gets the decision's id and action; the reason and the agent stay on the complaint.
+    expect(calls).toEqual([['token-1', { action: 'escalate', decisionId: 'key-1' }]]);
   });
 
   it('a redelivery to a task that is over is accepted as it stands; another decision is refused', async () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mailCustomer } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { AuditEntry, MessageEntry } from '../../core/complaint';
 import { acknowledgementMail } from '../../core/mail/templates';
 
@@ -72,4 +72,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
@@ -55,4 +55,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
 import {
@@ -75,4 +75,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   }
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

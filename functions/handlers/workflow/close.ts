@@ -1,15 +1,12 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  reason: z.enum(['satisfied', 'abandoned', 'no_response', 'agent']),
-});
+const eventSchema = stepInputs.close;
 
 /**
  * Whether this close is still due: a person's close consumes their pending decision, a timeout's the
@@ -55,4 +52,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

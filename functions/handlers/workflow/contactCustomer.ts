@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {
   pendingFor,
@@ -18,10 +18,7 @@ import {
 import { reminderMail, surveyMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  kind: z.enum(['reminder', 'unreachable', 'survey']),
-});
+const eventSchema = stepInputs.contactCustomer;
 
 /** The question of the open request for information, for the reminder. */
 async function openQuestion(deps: Deps, c: Complaint): Promise<string | undefined> {
@@ -110,4 +107,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
 };
 
-export const handler = lambdaHandler(createHandler, ['surveyBaseUrl', 'surveySigningSecretArn']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [
+  'surveyBaseUrl',
+  'surveySigningSecretArn',
+]);

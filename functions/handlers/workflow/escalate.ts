@@ -1,13 +1,10 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import { escalate, escalationDone, workflowState } from '../../core/lifecycle';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  cause: z.enum(['sla_breach', 'agent_request', 'risk_signal', 'approval_timeout', 'follow_up_overdue']),
-});
+const eventSchema = stepInputs.escalate;
 
 const headlines = {
   sla_breach: 'SLA breached: escalated to your queue',
@@ -47,4 +44,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

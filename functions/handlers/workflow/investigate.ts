@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint, MessageEntry } from '../../core/complaint';
 import {
   investigateComplaint,
@@ -88,4 +88,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

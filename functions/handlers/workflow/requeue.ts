@@ -1,14 +1,11 @@
-import { z } from 'zod';
+import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import type { Decision, FollowUpOutcome } from '../../core/complaint';
 import { pendingFor, requeue, roleOfTier, workflowState } from '../../core/lifecycle';
 
-const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  reason: z.enum(['customer_replied', 'approval_rejected', 'unsatisfied']),
-});
+const eventSchema = stepInputs.requeue;
 
 const headlines = {
   customer_replied: 'The customer answered your question',
@@ -41,4 +38,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
-import { lambdaHandler } from '../../composition/lambda';
+import { lambdaEntry } from '../../composition/lambda';
 import { slaWarningDone, warnSla, workflowState } from '../../core/lifecycle';
 
 const eventSchema = z.object({ complaintId: z.string().min(1) });
@@ -28,4 +28,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(result.complaint, now);
 };
 
-export const handler = lambdaHandler(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler);

@@ -1,0 +1,101 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build, version as esbuildVersion } from 'esbuild';
+import { repoRoot } from '../../infra/appContext';
+import { esbuildOptionsOf, type HandlerName, handlerEntries, lambdaBundling } from '../../infra/bundling';
+
+/** Where built bundles are kept between runs (per bundling configuration). */
+const cacheRoot = join(repoRoot, 'node_modules', '.cache', 'lambda-bundles');
+
+export interface LambdaBundles {
+  /** The bundle file of each function. */
+  files: Record<HandlerName, string>;
+  /** Whether this call built them (false: the cached build matched every input). */
+  built: boolean;
+  ms: number;
+}
+
+interface Manifest {
+  build: string;
+  /** Every input esbuild read (relative to the project root) and its SHA-256. */
+  inputs: Record<string, string>;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** The SHA-256 of each file (undefined: gone), read a batch at a time (about 2,000 files). */
+async function digestsOf(paths: string[]): Promise<(string | undefined)[]> {
+  const digests: (string | undefined)[] = [];
+  for (let i = 0; i < paths.length; i += 128) {
+    const batch = paths.slice(i, i + 128);
+    digests.push(
+      ...(await Promise.all(
+        batch.map((path) => readFile(join(repoRoot, path)).then(sha256, () => undefined)),
+      )),
+    );
+  }
+  return digests;
+}
+
+async function inputsUnchanged(inputs: Record<string, string>): Promise<boolean> {
+  const paths = Object.keys(inputs);
+  const digests = await digestsOf(paths);
+  return paths.every((path, i) => digests[i] === inputs[path]);
+}
+
+/**
+ * Builds every Lambda function's bundle with the deployed bundling options (`lambdaBundling`), or reuses
+ * the last build when no input changed: the cache is keyed by the options and esbuild's version, and a
+ * build is reused only while every file it read has the same content hash. Builds land in a folder of
+ * their own and the manifest naming the current one is replaced atomically, so concurrent test files
+ * never read a half-written bundle.
+ */
+export async function buildLambdaBundles(): Promise<LambdaBundles> {
+  const started = performance.now();
+  const options = esbuildOptionsOf(lambdaBundling);
+  const key = sha256(JSON.stringify({ options, esbuildVersion, handlerEntries })).slice(0, 16);
+  const dir = join(cacheRoot, key);
+  const manifestFile = join(dir, 'manifest.json');
+  const filesOf = (buildDir: string) =>
+    Object.fromEntries(
+      Object.keys(handlerEntries).map((name) => [name, join(dir, buildDir, `${name}.mjs`)]),
+    ) as Record<HandlerName, string>;
+
+  const cached = await readFile(manifestFile, 'utf8')
+    .then((text) => JSON.parse(text) as Manifest)
+    .catch(() => undefined);
+  if (cached && (await inputsUnchanged(cached.inputs))) {
+    return { files: filesOf(cached.build), built: false, ms: performance.now() - started };
+  }
+
+  const buildDir = randomUUID();
+  await mkdir(join(dir, buildDir), { recursive: true });
+  const result = await build({
+    ...options,
+    entryPoints: Object.fromEntries(
+      Object.entries(handlerEntries).map(([name, entry]) => [name, join(repoRoot, entry)]),
+    ),
+    outdir: join(dir, buildDir),
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const paths = Object.keys(result.metafile.inputs);
+  const digests = await digestsOf(paths);
+  const inputs = Object.fromEntries(paths.map((path, i) => [path, digests[i] as string]));
+  const temp = `${manifestFile}.${buildDir}`;
+  await writeFile(temp, JSON.stringify({ build: buildDir, inputs } satisfies Manifest));
+  await rename(temp, manifestFile);
+  // The build it replaced is kept for a reader that is importing it right now; older ones go.
+  if (cached) await pruneBuilds(dir, [buildDir, cached.build]);
+  return { files: filesOf(buildDir), built: true, ms: performance.now() - started };
+}
+
+async function pruneBuilds(dir: string, keep: string[]): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && !keep.includes(entry.name)) {
+      await rm(join(dir, entry.name), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod/mini';
+import type { AcceptedDecision } from '../functions/core/complaint';
+
+/**
+ * The contract between the state machine and its steps, in one place: the values the definition
+ * routes on and passes to steps, and what a person's decision hands the workflow. The definition
+ * (ComplaintWorkflow.ts), the step handlers' input parsing and the core's types derive from it.
+ */
+
+/** Why a complaint moves up a tier (EscalateOn* states). */
+export const escalationCauses = [
+  'sla_breach',
+  'agent_request',
+  'risk_signal',
+  'approval_timeout',
+  'follow_up_overdue',
+] as const;
+export type EscalationCause = (typeof escalationCauses)[number];
+
+/** Why a complaint is closed (Close* states). */
+export const closeReasons = ['satisfied', 'abandoned', 'no_response', 'agent'] as const;
+export type CloseReason = (typeof closeReasons)[number];
+
+/** Why a complaint goes back to its agent (ReturnToAgent, ResumeAfterCustomer, ReopenUnsatisfied). */
+export const requeueReasons = ['customer_replied', 'approval_rejected', 'unsatisfied'] as const;
+export type RequeueReason = (typeof requeueReasons)[number];
+
+/** What the customer-facing step without a person does (RemindCustomer, RecordUnreachable, SendSurvey). */
+export const contactKinds = ['reminder', 'unreachable', 'survey'] as const;
+export type ContactKind = (typeof contactKinds)[number];
+
+/** The decisions the Route* choices tell apart. */
+export const decisionActions = [
+  'resolve',
+  'request_approval',
+  'request_info',
+  'escalate',
+  'close',
+  'approve',
+  'reject',
+  'customer_replied',
+  'follow_up',
+] as const;
+export type DecisionAction = (typeof decisionActions)[number];
+
+/** Outcomes of a follow-up call or survey (RouteFollowUp, RouteSurvey). */
+export const followUpOutcomes = ['satisfied', 'unsatisfied', 'unreachable'] as const;
+
+/**
+ * The output of a callback task (`SendTaskSuccess`), under `$.decision`: the decision's id and what the
+ * definition routes on, nothing else. Execution history and the execution log keep task outputs for
+ * 90 days and erasure cannot reach them, so the decision itself (the customer's address, free text)
+ * stays on the complaint in DynamoDB, keyed by `decisionId`.
+ */
+export const taskOutputSchema = z.object({
+  decisionId: z.string(),
+  action: z.enum(decisionActions),
+  outcome: z.optional(z.enum(followUpOutcomes)),
+  /** The wait the next callback task gets (approval SLA, time until the reminder). */
+  awaitSeconds: z.optional(z.number()),
+});
+export type TaskOutput = z.infer<typeof taskOutputSchema>;
+
+/** What the workflow is told of an accepted decision. */
+export function taskOutputOf(decision: AcceptedDecision): TaskOutput {
+  return {
+    decisionId: decision.decisionId,
+    action: decision.action,
+    ...(decision.action === 'follow_up' ? { outcome: decision.outcome } : {}),
+    ...('awaitSeconds' in decision ? { awaitSeconds: decision.awaitSeconds } : {}),
+  };
+}
+
+const complaintId = z.string().check(z.minLength(1));
+
+/**
+ * What a request-response step hands the next state (its Payload becomes the state): the complaint's
+ * id and tier, the time to the next wait's deadline (its due time; most waits' `TimeoutSecondsPath`),
+ * when the agent's wait wakes and whether that is the SLA warning mark (SlaWarningOrBreach) and, after
+ * the investigation, whether risk signals escalate at once (RiskCheck).
+ */
+export const workflowStateSchema = z.object({
+  complaintId,
+  tier: z.number(),
+  awaitSeconds: z.number(),
+  /** AwaitAgent's timeout: the SLA warning mark while the clock's warning is to be recorded, else the deadline. */
+  wakeSeconds: z.number(),
+  /** Whether AwaitAgent's timeout is the warning mark (RecordSlaWarning) rather than the breach. */
+  slaWarning: z.boolean(),
+  riskEscalation: z.optional(z.boolean()),
+});
+export type WorkflowState = z.infer<typeof workflowStateSchema>;
+
+/** The input of each step that takes more than the complaint id. */
+export const stepInputs = {
+  escalate: z.object({ complaintId, cause: z.enum(escalationCauses) }),
+  close: z.object({ complaintId, reason: z.enum(closeReasons) }),
+  requeue: z.object({ complaintId, reason: z.enum(requeueReasons) }),
+  contactCustomer: z.object({ complaintId, kind: z.enum(contactKinds) }),
+};
