@@ -341,7 +341,7 @@ describe.concurrent('lifecycle paths', () => {
     const [warning, ...more] = audits(up, 'warnSla');
     expect(more).toEqual([]);
     expect(warning?.details).toMatchObject({ target: 'firstResponse' });
-    const { warnAt, dueAt } = warning?.details as { warnAt: string; dueAt: string };
+    const { warnAt, dueAt } = (warning?.details ?? {}) as { warnAt: string; dueAt: string };
     expect(warning?.at && warning.at >= warnAt && warning.at < dueAt).toBe(true);
     expect((audits(up, 'escalate')[0]?.at ?? '') >= dueAt).toBe(true);
   });
