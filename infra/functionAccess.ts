@@ -99,6 +99,8 @@ const mailIntake: readonly TableGrant[] = [
   automaticMailCap,
   { actions: ['GetItem', 'PutItem', 'Query'], partitions: ['INMAIL'] },
   { actions: ['GetItem', 'PutItem'], partitions: ['THREAD', 'REF', 'OUTBOUND', 'QUARANTINE'] },
+  // A bounce mail claims the filing of its bounce on the bounced mail's record (once with the SES event).
+  { actions: ['UpdateItem'], partitions: ['OUTBOUND'] },
 ];
 
 /**
@@ -140,7 +142,8 @@ export const functionAccess = {
     table: [
       loadAndSave,
       timeline,
-      { actions: ['GetItem'], partitions: ['OUTBOUND'] },
+      // The mail by its SES id; a bounce claims its filing there (once with a bounce mail).
+      { actions: ['GetItem', 'UpdateItem'], partitions: ['OUTBOUND'] },
       { actions: ['PutItem'], partitions: ['AUTOMAIL'] },
       { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
     ],

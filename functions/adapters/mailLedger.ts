@@ -226,6 +226,30 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       : undefined;
   }
 
+  async claimBounceFiling(sesMessageId: string, entryId: string) {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outboundKey(sesMessageId),
+          UpdateExpression: 'SET bounceEntry = :e',
+          ConditionExpression:
+            'attribute_exists(PK) AND (attribute_not_exists(bounceEntry) OR bounceEntry = :e)',
+          ExpressionAttributeValues: { ':e': entryId },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    // A mail without an OUTBOUND record (known by its SES tags only) has nothing to de-duplicate
+    // against: filed. Otherwise another entry holds the claim.
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
+    );
+    return out.Item === undefined;
+  }
+
   async markUndeliverable(address: string, mark: AddressMark) {
     await this.db
       .send(
@@ -246,6 +270,10 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       new GetCommand({ TableName: this.tableName, Key: undeliverableKey(address), ConsistentRead: true }),
     );
     return out.Item ? withoutKeys<AddressMark>(out.Item, ['PK', 'SK', 'entity']) : undefined;
+  }
+
+  async clearUndeliverable(address: string) {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: undeliverableKey(address) }));
   }
 
   async abandonOutbound(id: string, lease: string) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import {
+  clearedMarkSchema,
   complaintDetailSchema,
   complaintListSchema,
   complaintWriteSchema,
@@ -12,6 +13,7 @@ import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
 import {
   approvalRequestSchema,
   claimRequestSchema,
+  clearUndeliverableRequestSchema,
   closeRequestSchema,
   customerComplaintsQuerySchema,
   escalationRequestSchema,
@@ -45,6 +47,7 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
     escalate: { body: escalationRequestSchema, response: complaintWriteSchema },
     recordFollowUp: { body: followUpRequestSchema, response: complaintWriteSchema },
     closeComplaint: { body: closeRequestSchema, response: complaintWriteSchema },
+    clearUndeliverable: { body: clearUndeliverableRequestSchema, response: clearedMarkSchema },
     showSurvey: { query: surveyQuerySchema },
     listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
     slaReport: { query: slaReportQuerySchema },

@@ -179,6 +179,23 @@ export const meSchema = z.object({
   currency: z.string(),
 });
 
+/** What clearing an address's undeliverable mark did. */
+export const clearedMarkSchema = z.object({
+  address: z.string(),
+  cleared: z.boolean().meta({ description: 'False on a repeat: the address was deliverable already' }),
+  mark: z
+    .looseObject({
+      reason: z.string(),
+      eventType: z.string(),
+      sesMessageId: z.string(),
+      at: z.string(),
+      complaintId: z.string(),
+    })
+    .optional()
+    .meta({ description: 'The mark SES feedback had left on the address' }),
+  complaints: z.array(z.string()).meta({ description: 'Complaints whose undeliverable flag was cleared' }),
+});
+
 actor.register(responseRegistry, { id: 'Actor' });
 complaintViewSchema.register(responseRegistry, { id: 'Complaint' });
 timelineEntrySchema.register(responseRegistry, { id: 'TimelineEntry' });
@@ -187,3 +204,4 @@ complaintDetailSchema.register(responseRegistry, { id: 'ComplaintDetail' });
 complaintWriteSchema.register(responseRegistry, { id: 'ComplaintWrite' });
 quarantineListSchema.register(responseRegistry, { id: 'QuarantineList' });
 meSchema.register(responseRegistry, { id: 'Me' });
+clearedMarkSchema.register(responseRegistry, { id: 'ClearedMark' });

@@ -47,7 +47,10 @@ const expectedActions: Record<string, string[]> = {
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
   IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
-  MailFeedbackFn: [...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query'), 'sqs:SendMessage'],
+  MailFeedbackFn: [
+    ...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
+    'sqs:SendMessage',
+  ],
   // The table's stream (through its event source mapping), the bus, and the queue of failed batches.
   PublishEventsFn: [
     ...dynamo('DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'),

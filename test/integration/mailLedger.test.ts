@@ -165,6 +165,38 @@ describe('DynamoQuarantineStore', () => {
   });
 });
 
+describe('bounce filing and undeliverable marks', () => {
+  it('lets one timeline entry file the bounce of a mail, again on its redelivery, never a second one', async () => {
+    const intent = await ledger.beginOutbound('c-7-ack', new Date(), 45);
+    await ledger.completeOutbound('c-7-ack', (intent as { lease: string }).lease, {
+      sesMessageId: 'ses-bounced',
+      complaintId: 'c-7',
+    });
+    expect(await ledger.claimBounceFiling('ses-bounced', 'ses-bounce-ses-bounced')).toBe(true);
+    expect(await ledger.claimBounceFiling('ses-bounced', 'ses-bounce-ses-bounced')).toBe(true);
+    expect(await ledger.claimBounceFiling('ses-bounced', 'c-7-in-0123456789abcdef')).toBe(false);
+    expect(await ledger.findOutboundMail('ses-bounced')).toMatchObject({ complaintId: 'c-7' });
+    // A mail known by its SES tags only has no record to claim on: filed, and no record is made up.
+    expect(await ledger.claimBounceFiling('ses-unrecorded', 'x')).toBe(true);
+    expect(await ledger.findOutboundMail('ses-unrecorded')).toBeUndefined();
+  });
+
+  it('clears an undeliverable mark, and clearing it again is a no-op', async () => {
+    const mark = {
+      reason: 'Permanent bounce',
+      eventType: 'Bounce' as const,
+      sesMessageId: 'ses-b',
+      at: '2026-11-24T10:00:00.000Z',
+      complaintId: 'c-8',
+    };
+    await ledger.markUndeliverable('gone@example.org', mark);
+    expect(await ledger.findUndeliverable('gone@example.org')).toEqual(mark);
+    await ledger.clearUndeliverable('gone@example.org');
+    await ledger.clearUndeliverable('gone@example.org');
+    expect(await ledger.findUndeliverable('gone@example.org')).toBeUndefined();
+  });
+});
+
 describe('the weekly digest on the outbound ledger', () => {
   const reports: ReportStore = { apply: async () => true, counters: async () => [] };
   const digestDeps = (fail = 0) => {

@@ -69,11 +69,15 @@ function memoryLedger(outbound = new Map<string, string>()): MailLedger {
       outbound.set(sesMessageId, record.complaintId);
     },
     findOutboundMail: unused,
+    claimBounceFiling: unused,
     async markUndeliverable(address, mark) {
       undeliverable.set(address, mark);
     },
     async findUndeliverable(address) {
       return undeliverable.get(address);
+    },
+    async clearUndeliverable(address) {
+      undeliverable.delete(address);
     },
     async countAutomaticMail(recipient, windowStart) {
       const key = `${recipient}#${windowStart}`;
