@@ -30,12 +30,14 @@ await runSuite(
     const to = day(now.getTime());
     const api = stack.endpoints.api.url;
     const token = stack.endpoints.tokens.manager;
-    const routes: [string, string][] = [
-      ['GET /reports/sla', `/reports/sla?from=${from}&to=${to}&groupBy=category`],
-      ['GET /reports/recurring', `/reports/recurring?to=${to}&weeks=12`],
-      ['GET /reports/at-risk', '/reports/at-risk'],
-      ['GET /reports/csat', `/reports/csat?from=${from}&to=${to}`],
-      ['GET /reports/workload', '/reports/workload'],
+    // The at-risk report reads one item per customer at risk: at a rate it can serve, or its backlog
+    // would spill into the routes measured after it.
+    const routes: [string, string, number][] = [
+      ['GET /reports/sla', `/reports/sla?from=${from}&to=${to}&groupBy=category`, rate],
+      ['GET /reports/recurring', `/reports/recurring?to=${to}&weeks=12`, rate],
+      ['GET /reports/at-risk', '/reports/at-risk', 1],
+      ['GET /reports/csat', `/reports/csat?from=${from}&to=${to}`, rate],
+      ['GET /reports/workload', '/reports/workload', rate],
     ];
     const reports = new DynamoReportStore(
       'Complaints',
@@ -60,10 +62,10 @@ await runSuite(
           conditions: `${withSize(f).conditions} (${atRisk} customers at risk)`,
         })),
       );
-      for (const [name, path] of routes) {
+      for (const [name, path, perSecond] of routes) {
         await settle(`${api}${path}`, token, 1_000, 20);
-        progress(`${name} at ${rate} req/s, ${size} complaints stored`);
-        figures.push(...(await measureRoute(name, `${api}${path}`, token, rate, seconds)).map(withSize));
+        progress(`${name} at ${perSecond} req/s, ${size} complaints counted`);
+        figures.push(...(await measureRoute(name, `${api}${path}`, token, perSecond, seconds)).map(withSize));
       }
     }
     return figures;
