@@ -222,7 +222,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
     );
     return out.Item
-      ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId'])
+      ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId', 'bounceEntry'])
       : undefined;
   }
 
