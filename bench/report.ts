@@ -22,7 +22,9 @@ export function printReport(figures: Figure[], meta: Record<string, unknown>): v
   console.log(JSON.stringify({ ...meta, figures }, null, 2));
 }
 
-function formatValue(v: number): string {
+function formatValue(v: number | null): string {
+  // NaN (a percentile of no answered request) travels through JSON as null.
+  if (v === null || !Number.isFinite(v)) return 'n/a';
   if (Number.isInteger(v)) return String(v);
   // Costs per complaint are fractions of a cent: three significant digits.
   if (Math.abs(v) < 0.1) return v.toPrecision(3);

@@ -99,6 +99,8 @@ const mailIntake: readonly TableGrant[] = [
   automaticMailCap,
   { actions: ['GetItem', 'PutItem', 'Query'], partitions: ['INMAIL'] },
   { actions: ['GetItem', 'PutItem'], partitions: ['THREAD', 'REF', 'OUTBOUND', 'QUARANTINE'] },
+  // A bounce mail claims the filing of its bounce on the bounced mail's record (once with the SES event).
+  { actions: ['UpdateItem'], partitions: ['OUTBOUND'] },
 ];
 
 /**
@@ -116,6 +118,7 @@ export const functionAccess = {
   // Tells the agent when a decision stranded by a restarted wait is released.
   awaitPerson: { table: [loadAndSave], publishes: true },
   escalate: { table: [loadAndSave], publishes: true },
+  warnSla: { table: [loadAndSave] },
   requeue: { table: [loadAndSave], publishes: true },
   // The resolution mail is written by an agent: not automatic, so not capped.
   applyResolution: { table: [loadAndSave, ...customerMail], sendsMail: true },
@@ -139,7 +142,8 @@ export const functionAccess = {
     table: [
       loadAndSave,
       timeline,
-      { actions: ['GetItem'], partitions: ['OUTBOUND'] },
+      // The mail by its SES id; a bounce claims its filing there (once with a bounce mail).
+      { actions: ['GetItem', 'UpdateItem'], partitions: ['OUTBOUND'] },
       { actions: ['PutItem'], partitions: ['AUTOMAIL'] },
       { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
     ],
@@ -151,7 +155,14 @@ export const functionAccess = {
   // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
   queueMetrics: { table: [], indexes: ['queue'] },
   // Reads the report counters, mails the product and business addresses.
-  weeklyDigest: { table: [{ actions: ['Query'], partitions: ['REPORT'] }], sendsMail: true },
+  // The reports, and the week's send-once intent (OUTMAIL#digest-<week>): put, then completed by update.
+  weeklyDigest: {
+    table: [
+      { actions: ['Query'], partitions: ['REPORT'] },
+      { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
+    ],
+    sendsMail: true,
+  },
   api: {
     table: [
       ...mailIntake,

@@ -120,6 +120,10 @@ export const workflowSteps = {
     entry: 'functions/handlers/workflow/awaitPerson.ts',
     description: 'Workflow: stores the callback token of the person the complaint waits for',
   },
+  warnSla: {
+    entry: 'functions/handlers/workflow/warnSla.ts',
+    description: 'Workflow: records the SLA warning (the agent has used 80% of the target) once per clock',
+  },
   escalate: {
     entry: 'functions/handlers/workflow/escalate.ts',
     description: 'Workflow: escalation (SLA breach, request, risk, approval and follow-up timeouts)',
@@ -214,6 +218,7 @@ export class ComplaintWorkflow extends Construct {
       comment: string,
       onTimeout: IChainable,
       timeoutResultPath = '$.timeout',
+      timeoutPath = '$.awaitSeconds',
     ) => {
       const task = new LambdaInvoke(this, name, {
         comment,
@@ -226,7 +231,7 @@ export class ComplaintWorkflow extends Construct {
           waitingFor,
           awaitSeconds: JsonPath.numberAt('$.awaitSeconds'),
         }),
-        taskTimeout: Timeout.at('$.awaitSeconds'),
+        taskTimeout: Timeout.at(timeoutPath),
         resultPath: '$.decision',
       });
       task.addCatch(onTimeout, { errors: [Errors.TIMEOUT], resultPath: timeoutResultPath });
@@ -286,14 +291,26 @@ export class ComplaintWorkflow extends Construct {
       'Legal threat, regulator/press, cancel intent or repeat complainer: tier 2 or higher at once.',
     );
 
-    // The agent's turn.
+    // The agent's turn. The wait wakes first at the SLA warning mark (while the clock's warning is still
+    // to be recorded), records the warning and waits again until the deadline: a callback task cannot
+    // be woken while it waits, and a Parallel timer branch would hold back the agent's decision.
     const escalateOnBreach = escalation('EscalateOnBreach', 'sla_breach', 'SLA breached: tier + 1.');
+    const recordSlaWarning = step(
+      'RecordSlaWarning',
+      fns.warnSla,
+      'The agent has used the warning share of the SLA target: recorded once per clock.',
+    );
     const awaitAgent = awaitPerson(
       'AwaitAgent',
       'agent',
-      'Waits for the agent decision until the SLA deadline.',
-      escalateOnBreach,
+      'Waits for the agent decision until the SLA warning mark, then until the deadline.',
+      new Choice(this, 'SlaWarningOrBreach', { comment: 'Which mark the agent’s wait woke at.' })
+        .when(Condition.booleanEquals('$.slaWarning', true), recordSlaWarning)
+        .otherwise(escalateOnBreach),
+      '$.timeout',
+      '$.wakeSeconds',
     );
+    recordSlaWarning.next(awaitAgent);
     const escalateOnRequest = escalation(
       'EscalateOnRequest',
       'agent_request',

@@ -75,13 +75,18 @@ const complaintId = z.string().check(z.minLength(1));
 
 /**
  * What a request-response step hands the next state (its Payload becomes the state): the complaint's
- * id and tier, the time the next callback task may wait (its `TimeoutSecondsPath`) and, after the
- * investigation, whether risk signals escalate at once (RiskCheck).
+ * id and tier, the time to the next wait's deadline (its due time; most waits' `TimeoutSecondsPath`),
+ * when the agent's wait wakes and whether that is the SLA warning mark (SlaWarningOrBreach) and, after
+ * the investigation, whether risk signals escalate at once (RiskCheck).
  */
 export const workflowStateSchema = z.object({
   complaintId,
   tier: z.number(),
   awaitSeconds: z.number(),
+  /** AwaitAgent's timeout: the SLA warning mark while the clock's warning is to be recorded, else the deadline. */
+  wakeSeconds: z.number(),
+  /** Whether AwaitAgent's timeout is the warning mark (RecordSlaWarning) rather than the breach. */
+  slaWarning: z.boolean(),
   riskEscalation: z.optional(z.boolean()),
 });
 export type WorkflowState = z.infer<typeof workflowStateSchema>;

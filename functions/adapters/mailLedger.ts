@@ -207,7 +207,24 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         throw e;
       }
     }
-    const { sesMessageId, entry, ...record } = result;
+    const { sesMessageId, complaintId, entry } = result;
+    const markSent = {
+      TableName: this.tableName,
+      Key: intentKey(id),
+      UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
+      ...leaseHeld,
+      ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
+    };
+    // Mail no complaint sent (the weekly digest) has no record to map its SES id to, nor a timeline.
+    if (complaintId === undefined || entry === undefined) {
+      try {
+        await this.db.send(new UpdateCommand(markSent));
+        return true;
+      } catch (e) {
+        if (isConditionFailure(e)) return false;
+        throw e;
+      }
+    }
     // The intent turns `sent` together with the SES MessageId -> mail record: SES events and replies name
     // the mail only by that id, so a sent mail is never without it. Its timeline entry joins them: one
     // request instead of two, and a sent mail is never missing from the timeline.
@@ -216,22 +233,14 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: intentKey(id),
-                  UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
-                  ...leaseHeld,
-                  ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
-                },
-              },
+              { Update: markSent },
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: outboundItem(sesMessageId, { ...record, mailId: id }),
+                  Item: outboundItem(sesMessageId, { complaintId, mailId: id }),
                 },
               },
-              { Put: { TableName: this.tableName, Item: timelineItem(record.complaintId, entry) } },
+              { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
             ],
           }),
         );
@@ -256,8 +265,32 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
     );
     return out.Item
-      ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId'])
+      ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId', 'bounceEntry'])
       : undefined;
+  }
+
+  async claimBounceFiling(sesMessageId: string, entryId: string) {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outboundKey(sesMessageId),
+          UpdateExpression: 'SET bounceEntry = :e',
+          ConditionExpression:
+            'attribute_exists(PK) AND (attribute_not_exists(bounceEntry) OR bounceEntry = :e)',
+          ExpressionAttributeValues: { ':e': entryId },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    // A mail without an OUTBOUND record (known by its SES tags only) has nothing to de-duplicate
+    // against: filed. Otherwise another entry holds the claim.
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
+    );
+    return out.Item === undefined;
   }
 
   async markUndeliverable(address: string, mark: AddressMark) {
@@ -280,6 +313,10 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       new GetCommand({ TableName: this.tableName, Key: undeliverableKey(address), ConsistentRead: true }),
     );
     return out.Item ? withoutKeys<AddressMark>(out.Item, ['PK', 'SK', 'entity']) : undefined;
+  }
+
+  async clearUndeliverable(address: string) {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: undeliverableKey(address) }));
   }
 
   async abandonOutbound(id: string, lease: string) {

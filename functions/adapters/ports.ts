@@ -183,21 +183,30 @@ export interface MailLedger {
   /**
    * Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over.
    * A sent mail's SES MessageId is mapped to the complaint and the mail, and its timeline entry (`entry`)
-   * added, in the same transaction.
+   * added, in the same transaction (mail no complaint sent, such as the weekly digest, has neither).
    */
   completeOutbound(
     id: string,
     lease: string,
     result:
       | ({ sesMessageId: string; entry: TimelineEntry } & Pick<OutboundMailRecord, 'complaintId'>)
+      | { sesMessageId: string; entry?: undefined; complaintId?: undefined }
       | { suppressed: string },
   ): Promise<boolean>;
   /** Maps the SES MessageId of a mail sent without the lease (a duplicate) to its complaint and mail. */
   recordOutboundMail(sesMessageId: string, record: OutboundMailRecord): Promise<void>;
   findOutboundMail(sesMessageId: string): Promise<OutboundMailRecord | undefined>;
+  /**
+   * Claims the filing of the bounce of an outbound mail for one timeline entry: a bounce arrives as an
+   * SES event and, from some receivers, as a bounce mail too, and is filed once. True when `entryId`
+   * holds the claim (taken now, or by an earlier delivery of the same entry); false when another did.
+   */
+  claimBounceFiling(sesMessageId: string, entryId: string): Promise<boolean>;
   /** Records that an address is undeliverable; the first mark stands. */
   markUndeliverable(address: string, mark: AddressMark): Promise<void>;
   findUndeliverable(address: string): Promise<AddressMark | undefined>;
+  /** Removes an address's undeliverable mark (a manager cleared it); a missing mark is a no-op. */
+  clearUndeliverable(address: string): Promise<void>;
   /** Gives the lease up after a failed send, so that a retry can send at once. */
   abandonOutbound(id: string, lease: string): Promise<void>;
   /** Counts one automatic mail to `recipient` in the window starting at `windowStart` (epoch s). */

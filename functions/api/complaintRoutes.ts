@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ListOptions, Page } from '../adapters/ports';
 import { eraseCustomer } from '../application/customerErasure';
+import { clearUndeliverable } from '../application/deliverability';
 import type { Deps } from '../application/deps';
 import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
@@ -8,7 +9,12 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
 import { type CursorScope, openCursor, signCursor } from './cursors';
 import { json, PreconditionRequiredError } from './problem';
-import { customerComplaintsQuerySchema, customerEmailSchema, listQuerySchema } from './schemas';
+import {
+  clearUndeliverableRequestSchema,
+  customerComplaintsQuerySchema,
+  customerEmailSchema,
+  listQuerySchema,
+} from './schemas';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -155,6 +161,16 @@ export const eraseCustomerData: RouteHandler = async (ctx) => {
   const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
   const summary = await eraseCustomer(ctx.services, email, ctx.actor, ctx.now());
   return json(200, summary);
+};
+
+/**
+ * POST /customers/{email}/deliverable (managers): the address's undeliverable mark cleared, each
+ * flagged complaint's flag too, audited with the reason. Idempotent; 404 for an address never seen.
+ */
+export const clearUndeliverableMark: RouteHandler = async (ctx) => {
+  const email = customerEmailSchema.parse(ctx.event.pathParameters?.email ?? '');
+  const { reason } = clearUndeliverableRequestSchema.parse(parseBody(ctx));
+  return json(200, await clearUndeliverable(ctx.services, email, reason, ctx.actor, ctx.now()));
 };
 
 /** GET /customers/{email}/complaints: every complaint of one customer, newest first. */

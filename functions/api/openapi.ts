@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import {
   atRiskReportSchema,
+  clearedMarkSchema,
   complaintDetailSchema,
   complaintListSchema,
   complaintWriteSchema,
@@ -17,6 +18,7 @@ import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
 import {
   approvalRequestSchema,
   claimRequestSchema,
+  clearUndeliverableRequestSchema,
   closeRequestSchema,
   customerComplaintsQuerySchema,
   escalationRequestSchema,
@@ -50,6 +52,7 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
     escalate: { body: escalationRequestSchema, response: complaintWriteSchema },
     recordFollowUp: { body: followUpRequestSchema, response: complaintWriteSchema },
     closeComplaint: { body: closeRequestSchema, response: complaintWriteSchema },
+    clearUndeliverable: { body: clearUndeliverableRequestSchema, response: clearedMarkSchema },
     showSurvey: { query: surveyQuerySchema },
     listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
     slaReport: { query: slaReportQuerySchema, response: slaReportSchema },

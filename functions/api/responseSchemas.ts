@@ -30,6 +30,7 @@ const slaClock = z.looseObject({
   startedAt: z.string(),
   dueAt: z.string(),
   warnAt: z.string(),
+  warnedAt: z.string().optional(),
   pausedAt: z.string().optional(),
   remainingSeconds: z.number().optional(),
 });
@@ -179,6 +180,23 @@ export const meSchema = z.object({
   currency: z.string(),
 });
 
+/** What clearing an address's undeliverable mark did. */
+export const clearedMarkSchema = z.object({
+  address: z.string(),
+  cleared: z.boolean().meta({ description: 'False on a repeat: the address was deliverable already' }),
+  mark: z
+    .looseObject({
+      reason: z.string(),
+      eventType: z.string(),
+      sesMessageId: z.string(),
+      at: z.string(),
+      complaintId: z.string(),
+    })
+    .optional()
+    .meta({ description: 'The mark SES feedback had left on the address' }),
+  complaints: z.array(z.string()).meta({ description: 'Complaints whose undeliverable flag was cleared' }),
+});
+
 /** A share of 0..1 (4 decimals), or null when nothing was counted. */
 const share = z.number().min(0).max(1).nullable();
 const day = z.string().meta({ description: 'A UTC date, YYYY-MM-DD' });
@@ -268,6 +286,7 @@ complaintDetailSchema.register(responseRegistry, { id: 'ComplaintDetail' });
 complaintWriteSchema.register(responseRegistry, { id: 'ComplaintWrite' });
 quarantineListSchema.register(responseRegistry, { id: 'QuarantineList' });
 meSchema.register(responseRegistry, { id: 'Me' });
+clearedMarkSchema.register(responseRegistry, { id: 'ClearedMark' });
 slaReportSchema.register(responseRegistry, { id: 'SlaReport' });
 recurringReportSchema.register(responseRegistry, { id: 'RecurringReport' });
 atRiskReportSchema.register(responseRegistry, { id: 'AtRiskReport' });

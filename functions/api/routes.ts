@@ -115,6 +115,13 @@ export const apiRoutes = {
     summary:
       'GDPR erasure: the customer’s personal data removed from their complaints, quarantined mail and mail records, audit kept (idempotent)',
   },
+  clearUndeliverable: {
+    method: 'POST',
+    path: '/customers/{email}/deliverable',
+    roles: ['manager'],
+    summary:
+      'Clear the address’s undeliverable mark (SES hard bounce or spam complaint), e.g. after the customer fixed their mailbox: automatic mail may go to it again; audited on each flagged complaint (idempotent)',
+  },
   showSurvey: {
     method: 'GET',
     path: '/survey/{token}',

@@ -148,6 +148,11 @@ export const customerComplaintsQuerySchema = z
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
+/** Body of POST /customers/{email}/deliverable: why the mark goes (kept in the audit). */
+export const clearUndeliverableRequestSchema = z
+  .object({ reason: text(500).meta({ description: 'Why the address may be written to again' }) })
+  .strict();
+
 /** Body of POST /complaints/{id}/approval. */
 export const approvalRequestSchema = z.discriminatedUnion('decision', [
   z.object({ decision: z.literal('approve'), version }).strict(),

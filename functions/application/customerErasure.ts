@@ -24,7 +24,7 @@ export interface ErasureSummary {
 export type ErasureDeps = Pick<Deps, 'store' | 'ledger' | 'quarantine' | 'rawMail' | 'settings'>;
 
 /** Every complaint of the customer, all pages (read before erasing: erasure moves them off the index). */
-async function complaintsOf(store: ComplaintStore, email: string): Promise<Complaint[]> {
+export async function complaintsOf(store: ComplaintStore, email: string): Promise<Complaint[]> {
   const all: Complaint[] = [];
   let cursor: string | undefined;
   do {

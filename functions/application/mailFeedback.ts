@@ -73,7 +73,12 @@ export async function fileMailFeedback(
   }
   const flag = Boolean(mark) && feedback.recipients.includes(complaint.customerEmail);
   const mailId = record?.mailId ?? feedback.taggedMail;
-  await recordOnComplaint(deps.store, complaint, feedback, mailId, flag ? mark : undefined, now);
+  // A bounce may also come back as a bounce mail to the inbound address: whichever arrives first is
+  // filed, the other only leaves its mark (the bounce mail's raw mail and claim are kept).
+  const file =
+    feedback.eventType !== 'Bounce' ||
+    (await deps.ledger.claimBounceFiling(feedback.sesMessageId, feedbackEntryId(feedback)));
+  await recordOnComplaint(deps.store, complaint, feedback, mailId, flag ? mark : undefined, now, file);
   return {
     filed: 'complaint',
     complaintId: complaint.id,
@@ -83,7 +88,8 @@ export async function fileMailFeedback(
 }
 
 /**
- * Appends the event's entry unless the timeline has it; a mark flags the complaint in the same write
+ * Appends the event's entry unless the timeline has it (or `file` is false: a bounce mail filed the
+ * bounce already); a mark flags the complaint in the same write
  * (conditional on its version, retried on a concurrent change) unless it is flagged already.
  */
 async function recordOnComplaint(
@@ -93,10 +99,12 @@ async function recordOnComplaint(
   mailId: string | undefined,
   mark: Complaint['undeliverable'],
   now: Date,
+  file: boolean,
 ) {
   let complaint = first;
   for (let attempt = 1; ; attempt++) {
-    const filed = (await store.timeline(complaint.id)).some((e) => e.id === feedbackEntryId(feedback));
+    const filed =
+      !file || (await store.timeline(complaint.id)).some((e) => e.id === feedbackEntryId(feedback));
     const entries = filed ? [] : [feedbackEntry(complaint, feedback, mailId)];
     if (!mark || complaint.undeliverable) {
       if (entries.length > 0) await store.append(complaint.id, entries);

@@ -369,6 +369,8 @@ const allowed = {
   /** `deciding` only for the escalation an agent asked for, or to end an abandoned decision. */
   escalate: ['investigating', 'awaiting_agent', 'awaiting_approval', 'awaiting_follow_up', 'deciding'],
   applyResolution: ['deciding'],
+  /** The agent's SLA clock reached its warning mark while the agent's wait was live. */
+  warnSla: ['awaiting_agent'],
   requeue: ['deciding'],
   remindCustomer: ['awaiting_customer'],
   recordUnreachable: ['deciding'],
@@ -381,6 +383,8 @@ const allowed = {
   erase: complaintStatuses,
   /** SES feedback that the customer's address is undeliverable: in any status, the status unchanged. */
   recordUndeliverable: complaintStatuses,
+  /** A manager cleared the address's undeliverable mark (the customer fixed their mailbox). */
+  clearUndeliverable: complaintStatuses,
   claim: ['awaiting_agent', 'awaiting_approval', 'awaiting_customer', 'awaiting_follow_up'],
   /**
    * A public reply while the workflow waits (on a person or a Wait state), never while one of its

@@ -31,14 +31,77 @@ export type { CloseReason, EscalationCause, RequeueReason, WorkflowState };
 export const roleOfTier = (tier: number): AgentRole => (tier >= 3 ? 'tier3' : tier === 2 ? 'tier2' : 'tier1');
 const ladder: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
 
-/** The state handed to the next workflow state: the time left to the complaint's current deadline. */
+/**
+ * The state handed to the next workflow state: the time left to the complaint's current deadline, and
+ * when the agent's wait wakes (the SLA warning mark first, if its warning is still to be recorded).
+ */
 export function workflowState(
   c: Complaint,
   now: Date,
   extra: Partial<Pick<WorkflowState, 'awaitSeconds' | 'riskEscalation'>> = {},
 ): WorkflowState {
   const due = c.sla && !c.sla.pausedAt ? c.sla.dueAt : c.slaDueAt;
-  return { complaintId: c.id, tier: c.tier, awaitSeconds: due ? secondsUntil(due, now) : 1, ...extra };
+  const awaitSeconds = Number(extra.awaitSeconds ?? (due ? secondsUntil(due, now) : 1));
+  const warnAt = pendingSlaWarning(c);
+  return {
+    complaintId: c.id,
+    tier: c.tier,
+    ...extra,
+    awaitSeconds,
+    wakeSeconds: warnAt ? Math.min(secondsUntil(warnAt, now), awaitSeconds) : awaitSeconds,
+    slaWarning: warnAt !== undefined,
+  };
+}
+
+/**
+ * The warning mark of the running SLA clock when its warning is still to be recorded: one SlaWarning
+ * per clock (a fresh target after an escalation, a rejection or a reopen is a new clock; a pause keeps
+ * the clock). None for a paused clock, or one whose mark is not before its due time.
+ */
+export function pendingSlaWarning(c: Pick<Complaint, 'sla'>): string | undefined {
+  const clock = c.sla;
+  if (!clock || clock.pausedAt !== undefined || clock.warnedAt !== undefined) return undefined;
+  return Date.parse(clock.warnAt) < Date.parse(clock.dueAt) ? clock.warnAt : undefined;
+}
+
+/**
+ * Whether RecordSlaWarning has nothing (left) to do: the warning of the clock is recorded (a replay,
+ * or a stale delivery that meets the wait registered after it), the clock is paused or replaced, its
+ * mark is not reached, or the complaint no longer waits for the agent. A decision in flight when the
+ * wait woke is not "done": {@link warnSla} waits for it or releases it, as an escalation does.
+ */
+export function slaWarningDone(c: Complaint, now: Date): boolean {
+  const warnAt = pendingSlaWarning(c);
+  if (!warnAt || now.getTime() < Date.parse(warnAt)) return true;
+  if (c.status === 'deciding') return c.decidingFrom !== 'awaiting_agent';
+  return c.status !== 'awaiting_agent' || c.waitingFor !== 'agent' || !c.taskToken;
+}
+
+/**
+ * The agent's SLA clock reached its warning mark (`policy.sla.warningRatio` of the budget, business
+ * time): recorded once per clock as a state change (the SlaWarning event is published from its audit
+ * entry). The wait that woke for it is over (its token spent); the workflow registers the agent's wait
+ * again, until the deadline. A decision in flight is waited for or, once abandoned, released first.
+ */
+export function warnSla(c: Complaint, now: Date): TransitionResult & { released?: TransitionResult } {
+  if (c.status === 'deciding') {
+    if (!decisionAbandoned(c, now)) {
+      throw new ComplaintBusyError('A decision is being applied', { complaintId: c.id });
+    }
+    const released = releaseDecision(c, systemActor, now, 'decision_abandoned');
+    return { ...warnSla(released.complaint, now), released };
+  }
+  const clock = c.sla;
+  if (!clock) throw new InvalidTransitionError('No SLA clock to warn about', { complaintId: c.id });
+  return transition(
+    c,
+    'warnSla',
+    'awaiting_agent',
+    systemActor,
+    now,
+    clearDecision({ sla: { ...clock, warnedAt: now.toISOString() }, spentTokens: spend(c, c.taskToken) }),
+    { target: clock.target, warnAt: clock.warnAt, dueAt: clock.dueAt },
+  );
 }
 
 /** The SLA target an agent works against: first response until the customer has been answered. */

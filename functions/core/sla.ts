@@ -19,6 +19,8 @@ export interface SlaClock {
   dueAt: string;
   /** ISO instant at which `policy.sla.warningRatio` of the budget is used. */
   warnAt: string;
+  /** When the workflow recorded the warning of this clock (SlaWarning): once per clock. */
+  warnedAt?: string;
   /** Set while awaiting the customer: the clock does not run. */
   pausedAt?: string;
   /** Business seconds left when the clock was paused. */

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { actorFromClaims } from '../api/auth';
 import { addNote, claim, merge, reply } from '../api/caseworkRoutes';
 import {
+  clearUndeliverableMark,
   eraseCustomerData,
   getComplaint,
   listComplaints,
@@ -44,6 +45,7 @@ const routeHandlers: Record<
   getComplaint,
   listCustomerComplaints,
   eraseCustomer: eraseCustomerData,
+  clearUndeliverable: clearUndeliverableMark,
   claimComplaint: claim,
   replyToCustomer: reply,
   addNote,

@@ -36,8 +36,10 @@ import {
   remindCustomer,
   requeue,
   sendSurvey,
+  slaWarningDone,
   surveySent,
   waitTimedOut,
+  warnSla,
   workflowState,
 } from '../../functions/core/lifecycle';
 import { type AgentRole, agentRoles, type Policy, type Priority } from '../../functions/core/policy';
@@ -181,6 +183,8 @@ interface SimComplaint {
   tokens: number;
   waitingKind?: WaitingFor;
   claimed: boolean;
+  /** The token of the wait an agent was working on when it woke for the SLA warning (the work goes on). */
+  carriedWork?: number;
   replyScheduled: boolean;
   priority?: Priority;
   firstResponseDue?: number;
@@ -663,6 +667,12 @@ class Simulation {
         );
         return workflowState(sc.c, now, { riskEscalation: needsRiskEscalation(sc.c) });
       }
+      case 'warnSla':
+        if (!slaWarningDone(sc.c, now)) {
+          save(warnSla(sc.c, now).complaint);
+          this.count('slaWarnings');
+        }
+        return workflowState(sc.c, now);
       case 'escalate': {
         const cause = constants.cause as EscalationCause;
         if (escalationDone(sc.c, cause, now)) return workflowState(sc.c, now);
@@ -764,7 +774,9 @@ class Simulation {
   /** A callback task: the AwaitPerson step registers the wait, then a person or a timeout ends it. */
   awaitPerson(sc: SimComplaint, state: Extract<GraphState, { type: 'Task' }>, now: Date) {
     const kind = state.constants.waitingFor as WaitingFor;
-    const awaitSeconds = Number(valueAt(sc.data, state.timeoutSecondsPath ?? '$.awaitSeconds'));
+    // The wait's deadline (the due time on the complaint); its timeout may come earlier (the SLA warning).
+    const awaitSeconds = Number(valueAt(sc.data, '$.awaitSeconds'));
+    const timeoutSeconds = Number(valueAt(sc.data, state.timeoutSecondsPath ?? '$.awaitSeconds'));
     sc.token = ++sc.tokens;
     const token = sc.token;
     const taskToken = `${sc.c.id}:${token}`;
@@ -774,8 +786,9 @@ class Simulation {
     sc.c = registerWait(sc.c, taskToken, kind, awaitSeconds, this.policy, now).complaint;
     this.usage.transitions++;
     sc.waitingKind = kind;
-    sc.claimed = false;
-    this.push({ at: this.now + awaitSeconds * 1000, kind: 'timeout', sc, token });
+    // An agent working the complaint when its wait woke for the SLA warning keeps it (the claim stays).
+    sc.claimed = sc.carriedWork !== undefined;
+    this.push({ at: this.now + timeoutSeconds * 1000, kind: 'timeout', sc, token });
     const handling = queuedWaits[kind];
     if (handling) {
       this.waiting.add(sc);
@@ -810,6 +823,8 @@ class Simulation {
     const state = this.stateOf(sc);
     if (state.type !== 'Task' || !state.onTimeout) throw new Error(`${sc.state} has no timeout`);
     sc.trace?.inputs.push({ wait: sc.waitingKind as WaitingFor, timeout: true });
+    // The wake at the SLA warning mark ends the wait but not the agent's work on it (their claim stays).
+    sc.carriedWork = sc.claimed && sc.data.slaWarning === true ? token : undefined;
     this.waiting.delete(sc);
     sc.token = 0;
     sc.claimed = false;
@@ -893,7 +908,8 @@ class Simulation {
     agent.busy = false;
     agent.busyMs += this.now - agent.busySince;
     const role = agent.agent.role;
-    if (sc.token === token) {
+    if (sc.token === token || (sc.carriedWork === token && sc.claimed)) {
+      sc.carriedWork = undefined;
       // Read the complaint, post the decision (the agent queue was read when the work started).
       this.usage.apiRequests += 3;
       this.decide(agent.agent, sc);

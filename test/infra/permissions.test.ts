@@ -39,6 +39,7 @@ const expectedActions: Record<string, string[]> = {
   AwaitPersonFn: [...saves, ...publish],
   RecordFailureFn: [...saves, ...publish],
   EscalateFn: [...saves, ...publish],
+  WarnSlaFn: [...saves],
   RequeueFn: [...saves, ...publish],
   ApplyResolutionFn: [...mails, ...sendMail],
   ContactCustomerFn: [...mails, ...sendMail, ...surveyKey],
@@ -46,7 +47,10 @@ const expectedActions: Record<string, string[]> = {
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
   IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
-  MailFeedbackFn: [...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query'), 'sqs:SendMessage'],
+  MailFeedbackFn: [
+    ...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
+    'sqs:SendMessage',
+  ],
   // The table's stream (through its event source mapping), the bus, and the queue of failed batches.
   PublishEventsFn: [
     ...dynamo('DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'),
@@ -56,7 +60,7 @@ const expectedActions: Record<string, string[]> = {
     'sqs:SendMessage',
   ],
   ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
-  WeeklyDigestFn: [...dynamo('Query'), ...sendMail],
+  WeeklyDigestFn: [...dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'), ...sendMail],
   QueueMetricsFn: [...dynamo('Query')],
   ApiFn: [
     ...mails,
@@ -77,6 +81,7 @@ const expectedPartitions: Record<string, string[]> = {
   AwaitPersonFn: ['COMPLAINT'],
   RecordFailureFn: ['COMPLAINT'],
   EscalateFn: ['COMPLAINT'],
+  WarnSlaFn: ['COMPLAINT'],
   RequeueFn: ['COMPLAINT'],
   ApplyResolutionFn: ['COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   ContactCustomerFn: ['AUTOMAIL', 'COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
@@ -86,7 +91,7 @@ const expectedPartitions: Record<string, string[]> = {
   // Reads the stream only: no item of the table.
   PublishEventsFn: [],
   ProjectReportsFn: ['REPORT'],
-  WeeklyDigestFn: ['REPORT'],
+  WeeklyDigestFn: ['OUTMAIL', 'REPORT'],
   QueueMetricsFn: [],
   ApiFn: [
     'AUTOMAIL',

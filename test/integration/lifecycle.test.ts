@@ -144,6 +144,7 @@ interface Detail {
   timeline: {
     kind: string;
     action?: string;
+    at?: string;
     purpose?: string;
     direction?: string;
     details?: Record<string, unknown>;
@@ -338,6 +339,13 @@ describe.concurrent('lifecycle paths', { timeout: 90_000 }, () => {
     const { id } = await openCase('No answer', 'Nobody has answered me.');
     const up = await until(id, (d) => audits(d, 'escalate').length > 0, 'breach escalation', 25_000);
     expect(audits(up, 'escalate')[0]?.details).toMatchObject({ cause: 'sla_breach', fromTier: 1, toTier: 2 });
+    // The warning came first, once, at 80% of the target, and the breach still escalated on time.
+    const [warning, ...more] = audits(up, 'warnSla');
+    expect(more).toEqual([]);
+    expect(warning?.details).toMatchObject({ target: 'firstResponse' });
+    const { warnAt, dueAt } = (warning?.details ?? {}) as { warnAt: string; dueAt: string };
+    expect(warning?.at && warning.at >= warnAt && warning.at < dueAt).toBe(true);
+    expect((audits(up, 'escalate')[0]?.at ?? '') >= dueAt).toBe(true);
   });
 
   it('unreachable twice, then the survey link: an unsatisfied answer reopens at priority + 1', async () => {
@@ -641,6 +649,7 @@ describe('domain events and manager reports', () => {
       new Set([
         'ComplaintOpened',
         'ComplaintEscalated',
+        'SlaWarning',
         'SlaBreached',
         'ResolutionProposed',
         'ResolutionApproved',

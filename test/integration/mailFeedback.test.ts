@@ -119,9 +119,70 @@ const entry = (id: string, entryId: string) =>
     patience,
   );
 
+/** A receiver's bounce mail (RFC 3464) for one of our mails, sent to the inbound address. */
+const bounceMail = (sesMessageId: string, recipient: string, tag: string) =>
+  Buffer.from(
+    [
+      'From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>',
+      'To: support@shop.example',
+      'Auto-Submitted: auto-replied',
+      'Subject: Delivery Status Notification (Failure)',
+      `Message-ID: <dsn-${tag}@mx.receiver.example>`,
+      'Date: Tue, 24 Nov 2026 10:05:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `Your message to ${recipient} could not be delivered.`,
+      '',
+      '--b1',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.receiver.example',
+      '',
+      `Final-Recipient: rfc822; ${recipient}`,
+      'Action: failed',
+      'Status: 5.1.1',
+      'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
+      '',
+      '--b1',
+      'Content-Type: text/rfc822-headers',
+      '',
+      'From: support@shop.example',
+      `To: ${recipient}`,
+      `Message-ID: <${sesMessageId}@email.amazonses.com>`,
+      '',
+      '--b1--',
+      '',
+    ].join('\r\n'),
+  );
+
+/** Delivers a bounce mail and waits until intake has claimed it (filed or, as a duplicate, not). */
+async function deliverBounceMail(raw: Buffer) {
+  await sendRawMail(stack.endpoints, raw, { from: 'mailer-daemon@mx.receiver.example' });
+  await stack.drainIntake();
+  const mail = await parseInboundMail(raw);
+  return waitFor(
+    () => ledger.findInboundClaim({ dedupeKey: mail.dedupeKey, messageId: mail.messageId }),
+    'the bounce mail claimed',
+    patience,
+  );
+}
+
+/** The timeline entries that file a bounce of the mail `sesMessageId`: the SES event's or a bounce mail. */
+const bounceFilings = async (complaintId: string, sesMessageId: string) =>
+  (await store.timeline(complaintId)).filter(
+    (e) =>
+      e.id === `ses-bounce-${sesMessageId}` ||
+      (e.kind === 'message' && e.deliveryFailure?.sesMessageId === sesMessageId),
+  );
+
 describe('SES feedback', () => {
   let bounced: Complaint;
   let ackId: string;
+  let deliveredAck: { id: string; sesMessageId: string };
 
   it('files a hard bounce of the acknowledgement on its complaint, suppresses the address and flags the complaint', async () => {
     const customer = 'bounce@simulator.amazonses.com';
@@ -201,6 +262,7 @@ describe('SES feedback', () => {
       complaintFrom('complaint@simulator.amazonses.com', 'spam-1@simulator.test', 'Annoyed'),
     ]);
     const deliveredId = (delivered.ack as MessageEntry).messageId as string;
+    deliveredAck = { id: delivered.id, sesMessageId: deliveredId };
     expect(await entry(delivered.id, `ses-delivery-${deliveredId}`)).toMatchObject({
       action: 'mailDelivered',
     });
@@ -244,4 +306,64 @@ describe('SES feedback', () => {
     });
     expect(release.status).toBe(409);
   });
+
+  it('files a bounce once when it comes back both as an SES event and as a bounce mail, in either order', async () => {
+    // The SES event first (the first test filed it), then the receiver's bounce mail: claimed, not filed.
+    const late = await deliverBounceMail(bounceMail(ackId, 'bounce@simulator.amazonses.com', 'late'));
+    expect(late).toMatchObject({ disposition: 'bounce', complaintId: bounced.id, failedSesMessageId: ackId });
+    expect((await bounceFilings(bounced.id, ackId)).map((e) => e.id)).toEqual([`ses-bounce-${ackId}`]);
+
+    // The bounce mail first, then the SES event: the event leaves its mark but no second entry.
+    const { id, sesMessageId } = deliveredAck;
+    await deliverBounceMail(bounceMail(sesMessageId, 'success@simulator.amazonses.com', 'early'));
+    const [filed] = await waitFor(
+      async () => {
+        const found = await bounceFilings(id, sesMessageId);
+        return found.length > 0 ? found : undefined;
+      },
+      'the bounce mail filed',
+      patience,
+    );
+    expect(filed).toMatchObject({ kind: 'message', purpose: 'bounce' });
+    const [event] = bounceEvents(sesMessageId, 'support@shop.example');
+    await mailFeedbackHandler(snsNotificationEvent(topicArn, JSON.stringify(event), new Date()));
+    expect(await bounceFilings(id, sesMessageId)).toEqual([filed]);
+    expect(await ledger.findUndeliverable('bounce@simulator.amazonses.com')).toBeDefined();
+  }, 180_000);
+
+  it('lets a manager clear an address’s undeliverable mark: audited, idempotent, managers only', async () => {
+    const customer = 'bounce@simulator.amazonses.com';
+    const path = (address: string) => `/customers/${encodeURIComponent(address)}/deliverable`;
+    const post = (address: string, body: unknown, role: 'manager' | 'tier1' = 'manager') =>
+      api<Record<string, unknown>>(stack.endpoints, 'POST', path(address), {
+        token: stack.endpoints.tokens[role],
+        body,
+      });
+    const reason = 'The customer fixed their mailbox (phone call).';
+    expect((await post(customer, { reason }, 'tier1')).status).toBe(403);
+    expect((await post(customer, {})).status).toBe(400);
+    expect((await post(customer, { reason, extra: 1 })).status).toBe(400);
+    expect((await post('nobody@nowhere.example', { reason })).status).toBe(404);
+
+    const cleared = await post(customer, { reason });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({
+      address: customer,
+      cleared: true,
+      mark: { eventType: 'Bounce', complaintId: bounced.id },
+      complaints: [bounced.id],
+    });
+    expect((await store.get(bounced.id))?.undeliverable).toBeUndefined();
+    expect(await ledger.findUndeliverable(customer)).toBeUndefined();
+    const audit = (await store.timeline(bounced.id)).find(
+      (e): e is AuditEntry => e.kind === 'audit' && e.action === 'clearUndeliverable',
+    );
+    expect(audit).toMatchObject({
+      actor: { kind: 'agent', role: 'manager' },
+      details: { reason, mark: { eventType: 'Bounce', sesMessageId: ackId } },
+    });
+
+    const again = await post(customer, { reason });
+    expect(again).toMatchObject({ status: 200, body: { cleared: false, complaints: [] } });
+  }, 180_000);
 });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import type { OutboundMail, ReportStore } from '../../functions/adapters/ports';
 import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore';
+import { OutboundMailInFlightError } from '../../functions/application/customerMail';
+import { digestMailId, sendWeeklyDigest } from '../../functions/application/insights/weeklyDigest';
 import type { MessageEntry } from '../../functions/core/complaint';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
@@ -207,5 +210,100 @@ describe('DynamoQuarantineStore', () => {
     expect((await quarantine.list('quarantined')).items.map((q) => q.id)).toEqual(['q2']);
     expect((await quarantine.list('released')).items.map((q) => q.id)).toEqual(['q1']);
     expect(await quarantine.release('nope', { by, at: '2026-11-24T12:00:00.000Z' })).toBeUndefined();
+  });
+});
+
+describe('bounce filing and undeliverable marks', () => {
+  it('lets one timeline entry file the bounce of a mail, again on its redelivery, never a second one', async () => {
+    await ledger.recordOutboundMail('ses-bounced', { complaintId: 'c-7', mailId: 'c-7-ack' });
+    expect(await ledger.claimBounceFiling('ses-bounced', 'ses-bounce-ses-bounced')).toBe(true);
+    expect(await ledger.claimBounceFiling('ses-bounced', 'ses-bounce-ses-bounced')).toBe(true);
+    expect(await ledger.claimBounceFiling('ses-bounced', 'c-7-in-0123456789abcdef')).toBe(false);
+    expect(await ledger.findOutboundMail('ses-bounced')).toMatchObject({ complaintId: 'c-7' });
+    // A mail known by its SES tags only has no record to claim on: filed, and no record is made up.
+    expect(await ledger.claimBounceFiling('ses-unrecorded', 'x')).toBe(true);
+    expect(await ledger.findOutboundMail('ses-unrecorded')).toBeUndefined();
+  });
+
+  it('clears an undeliverable mark, and clearing it again is a no-op', async () => {
+    const mark = {
+      reason: 'Permanent bounce',
+      eventType: 'Bounce' as const,
+      sesMessageId: 'ses-b',
+      at: '2026-11-24T10:00:00.000Z',
+      complaintId: 'c-8',
+    };
+    await ledger.markUndeliverable('gone@example.org', mark);
+    expect(await ledger.findUndeliverable('gone@example.org')).toEqual(mark);
+    await ledger.clearUndeliverable('gone@example.org');
+    await ledger.clearUndeliverable('gone@example.org');
+    expect(await ledger.findUndeliverable('gone@example.org')).toBeUndefined();
+  });
+});
+
+describe('the weekly digest on the outbound ledger', () => {
+  const reports: ReportStore = { apply: async () => true, counters: async () => [] };
+  const digestDeps = (fail = 0) => {
+    const sent: OutboundMail[] = [];
+    let calls = 0;
+    const mailer = {
+      send: async (m: OutboundMail) => {
+        if (++calls <= fail) throw new Error('SES refused');
+        sent.push(m);
+        return `ses-digest-${calls}`;
+      },
+    };
+    return {
+      sent,
+      deps: { reports, mailer, ledger, sendLeaseSeconds: 45, recipients: ['product@acme.test'] },
+    };
+  };
+  const at = (iso: string, plusSeconds = 0) => new Date(Date.parse(iso) + plusSeconds * 1000);
+
+  it('mails a week once when two runs race and when it runs again later', async () => {
+    const { sent, deps } = digestDeps();
+    const monday = '2026-12-07T06:00:00Z';
+    const runs = await Promise.allSettled([
+      sendWeeklyDigest(deps, at(monday)),
+      sendWeeklyDigest(deps, at(monday)),
+    ]);
+    expect(sent).toHaveLength(1);
+    const done = runs.flatMap((r) => (r.status === 'fulfilled' ? [r.value.status] : []));
+    expect(done).toContain('sent');
+    for (const r of runs)
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(OutboundMailInFlightError);
+
+    const again = await sendWeeklyDigest(deps, at(monday, 3600));
+    expect(again).toMatchObject({ week: '2026-11-30', status: 'already_sent', sesMessageId: 'ses-digest-1' });
+    expect(sent).toHaveLength(1);
+    // The next week is a digest of its own.
+    expect((await sendWeeklyDigest(deps, at(monday, 7 * 86_400))).status).toBe('sent');
+    expect(sent.map((m) => m.subject)).toEqual([
+      'Complaints insights, week of 2026-11-30',
+      'Complaints insights, week of 2026-12-07',
+    ]);
+  });
+
+  it('takes over the lease of a run killed mid-send once it expires, and sends once', async () => {
+    const { sent, deps } = digestDeps();
+    const monday = '2027-01-04T06:00:00Z';
+    // A run took the week's lease and died before (or while) sending.
+    expect((await ledger.beginOutbound(digestMailId('2026-12-28'), at(monday), 45)).state).toBe('acquired');
+    await expect(sendWeeklyDigest(deps, at(monday, 10))).rejects.toBeInstanceOf(OutboundMailInFlightError);
+    expect(sent).toHaveLength(0);
+    expect(await sendWeeklyDigest(deps, at(monday, 50))).toMatchObject({
+      week: '2026-12-28',
+      status: 'sent',
+    });
+    expect((await sendWeeklyDigest(deps, at(monday, 60))).status).toBe('already_sent');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('lets the next run send at once after SES refused the mail', async () => {
+    const { sent, deps } = digestDeps(1);
+    const monday = '2027-02-01T06:00:00Z';
+    await expect(sendWeeklyDigest(deps, at(monday))).rejects.toThrow('SES refused');
+    expect(await sendWeeklyDigest(deps, at(monday, 1))).toMatchObject({ status: 'sent' });
+    expect(sent).toHaveLength(1);
   });
 });

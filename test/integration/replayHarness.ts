@@ -111,8 +111,9 @@ export function replayHarness(store: ComplaintStore, mailsAbout: (c: Complaint) 
       const replayed = startedFor(complaintId) === generation ? compare(once, twice) : 'concurrent';
       if (replayed === 'concurrent') record('skipped');
       else if (replayed) record({ step, complaintId, kind: 'replay', event, detail: replayed });
-      // The wait the state machine computes from a step's output counts from now: not part of the result.
-      const strip = (o: unknown) => (o && typeof o === 'object' ? { ...o, awaitSeconds: undefined } : o);
+      // The waits the state machine computes from a step's output count from now: not part of the result.
+      const strip = (o: unknown) =>
+        o && typeof o === 'object' ? { ...o, awaitSeconds: undefined, wakeSeconds: undefined } : o;
       if (replayed !== 'concurrent' && !isDeepStrictEqual(strip(first), strip(second))) {
         record({
           step,

@@ -53,7 +53,7 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
     async completeOutbound(id, lease, result) {
       const current = intents.get(id);
       if (current?.lease !== lease) return false;
-      if ('sesMessageId' in result) {
+      if ('sesMessageId' in result && result.complaintId && result.entry) {
         outbound.set(result.sesMessageId, result.complaintId);
         entries.push(result.entry);
       }
@@ -73,11 +73,15 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
       outbound.set(sesMessageId, record.complaintId);
     },
     findOutboundMail: unused,
+    claimBounceFiling: unused,
     async markUndeliverable(address, mark) {
       undeliverable.set(address, mark);
     },
     async findUndeliverable(address) {
       return undeliverable.get(address);
+    },
+    async clearUndeliverable(address) {
+      undeliverable.delete(address);
     },
     async countAutomaticMail(recipient, windowStart) {
       const key = `${recipient}#${windowStart}`;

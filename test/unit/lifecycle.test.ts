@@ -8,6 +8,7 @@ import type {
   Resolution,
 } from '../../functions/core/complaint';
 import { ComplaintBusyError, InvalidTransitionError, OverAuthorityError } from '../../functions/core/errors';
+import { domainEventOf } from '../../functions/core/events/fromAudit';
 import type { Investigation } from '../../functions/core/investigation';
 import {
   acceptDecision,
@@ -22,6 +23,8 @@ import {
   reopen,
   requeue,
   sendSurvey,
+  slaWarningDone,
+  warnSla,
   workflowState,
 } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
@@ -284,5 +287,75 @@ describe('complaint lifecycle', () => {
     expect(surveyed.complaint.followUp?.surveySentAt).toBe(t0.toISOString());
     const closed = close(surveyed.complaint, 'no_response', t0).complaint;
     expect(closed).toMatchObject({ status: 'closed', closure: { reason: 'no_response' } });
+  });
+
+  it('wakes the agent wait at the SLA warning mark and records the warning once per clock', () => {
+    const c = waitingForAgent();
+    // 80% of 8 business hours from Monday 10:00 Berlin: 16:24 Berlin; due Tuesday 10:00 Berlin.
+    const warnAt = new Date('2026-11-23T15:24:00Z');
+    expect(workflowState(c, t0)).toMatchObject({
+      awaitSeconds: 24 * 3600,
+      wakeSeconds: 6.4 * 3600,
+      slaWarning: true,
+    });
+    expect(slaWarningDone(c, new Date(warnAt.getTime() - 1000))).toBe(true);
+    expect(slaWarningDone(c, warnAt)).toBe(false);
+
+    const { complaint: warned, audit } = warnSla(c, warnAt);
+    expect(warned).toMatchObject({
+      status: 'awaiting_agent',
+      taskToken: undefined,
+      spentTokens: ['token-1'],
+      slaDueAt: '2026-11-24T09:00:00.000Z',
+      sla: { target: 'firstResponse', warnedAt: warnAt.toISOString() },
+    });
+    expect(domainEventOf(c.id, audit)).toMatchObject({
+      type: 'SlaWarning',
+      eventId: audit.id,
+      data: { target: 'firstResponse', warnAt: warnAt.toISOString(), dueAt: '2026-11-24T09:00:00.000Z' },
+    });
+    // The next wait runs to the deadline; a replay, or a stale delivery meeting that wait, does nothing.
+    expect(workflowState(warned, warnAt)).toMatchObject({ slaWarning: false, wakeSeconds: 63_360 });
+    expect(slaWarningDone(warned, warnAt)).toBe(true);
+    const again = awaitPerson(warned, 'token-2', 'agent', 63_360, policy, warnAt).complaint;
+    expect(slaWarningDone(again, warnAt)).toBe(true);
+    // A breach starts a fresh clock for the next tier: it is warned about in its turn.
+    const breach = new Date('2026-11-24T09:00:00Z');
+    expect(workflowState(escalate(again, 'sla_breach', policy, breach).complaint, breach).slaWarning).toBe(
+      true,
+    );
+  });
+
+  it('records no SLA warning while the clock is paused, and waits for a decision in flight', () => {
+    const c = waitingForAgent();
+    const warnAt = new Date('2026-11-23T15:24:00Z');
+    const paused = awaitPerson(
+      acceptDecision(
+        c,
+        accepted({ action: 'request_info', question: 'Order number?', by: agent, awaitSeconds: 60 }),
+        agent,
+        t0,
+      ).complaint,
+      'token-c',
+      'customer',
+      60,
+      policy,
+      t0,
+    ).complaint;
+    expect(workflowState(paused, warnAt).slaWarning).toBe(false);
+    expect(slaWarningDone(paused, warnAt)).toBe(true);
+
+    const deciding = acceptDecision(
+      c,
+      accepted({ action: 'escalate', reason: 'billing', by: agent }),
+      agent,
+      warnAt,
+    ).complaint;
+    expect(slaWarningDone(deciding, warnAt)).toBe(false);
+    expect(() => warnSla(deciding, warnAt)).toThrow(ComplaintBusyError);
+    const later = new Date(warnAt.getTime() + 61_000);
+    const result = warnSla(deciding, later);
+    expect(result.released?.audit.details).toMatchObject({ reason: 'decision_abandoned' });
+    expect(result.complaint.sla?.warnedAt).toBe(later.toISOString());
   });
 });

@@ -99,8 +99,13 @@ describe('report figures', () => {
     };
     const sent: OutboundMail[] = [];
     const mailer = { send: async (m: OutboundMail) => (sent.push(m), 'ses-1') };
+    const ledger = {
+      beginOutbound: async () => ({ state: 'acquired' as const, lease: 'lease-1', at: '' }),
+      completeOutbound: async () => true,
+      abandonOutbound: async () => {},
+    };
     const digest = await sendWeeklyDigest(
-      { reports, mailer, recipients: ['product@acme.test'] },
+      { reports, mailer, ledger, sendLeaseSeconds: 45, recipients: ['product@acme.test'] },
       new Date('2026-12-01T07:00:00Z'),
     );
     expect(digest.week).toBe('2026-11-23');

@@ -60,8 +60,22 @@ export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): P
       }
       return true;
     }
-    case 'automated':
     case 'bounce':
+      // The SES event of the same bounce may have been filed first: the bounce is filed once (the raw
+      // mail and the claim keep this copy).
+      if (
+        claim.failedSesMessageId &&
+        !(await deps.ledger.claimBounceFiling(claim.failedSesMessageId, message.id))
+      ) {
+        deps.logger.info('bounce mail not filed: its SES bounce event was', {
+          complaintId: claim.complaintId,
+          sesMessageId: claim.failedSesMessageId,
+        });
+        return true;
+      }
+      await store.append(claim.complaintId, [message]);
+      return true;
+    case 'automated':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
       await store.append(claim.complaintId, [message]);
       return true;

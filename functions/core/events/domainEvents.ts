@@ -64,7 +64,13 @@ export const eventPayloads = {
     toTier: tier,
     riskSignals: z.array(z.string().max(32)).optional(),
   }),
-  SlaWarning: z.object({ target: z.string().max(32), warnAt: isoTime, dueAt: isoTime }),
+  SlaWarning: z
+    .object({
+      target: z.enum(['firstResponse', 'resolution']),
+      warnAt: isoTime.meta({ description: 'When the warning share of the target was used (business time)' }),
+      dueAt: isoTime,
+    })
+    .meta({ description: 'Once per SLA clock, while the agent still has time before the due time' }),
   SlaBreached: z.object({
     cause: z.enum(['sla_breach', 'approval_timeout', 'follow_up_overdue']),
     sla: sla.optional(),

@@ -40,6 +40,8 @@ function classify(audit: AuditEntry): Classified | undefined {
           riskSignals: d.cause === 'risk_signal' ? facts?.riskSignals : undefined,
         },
       };
+    case 'warnSla':
+      return { type: 'SlaWarning', data: { target: d.target, warnAt: d.warnAt, dueAt: d.dueAt } };
     case 'acceptDecision':
       return classifyDecision(d, audit);
     case 'applyResolution':

@@ -102,6 +102,13 @@ export type paths = {
      */
     get: operations["listCustomerComplaints"];
   };
+  "/customers/{email}/deliverable": {
+    /**
+     * Clear the address’s undeliverable mark (SES hard bounce or spam complaint), e.g. after the customer fixed their mailbox: automatic mail may go to it again; audited on each flagged complaint (idempotent)
+     * @description Roles: manager.
+     */
+    post: operations["clearUndeliverable"];
+  };
   "/customers/{email}/erase": {
     /**
      * GDPR erasure: the customer’s personal data removed from their complaints, quarantined mail and mail records, audit kept (idempotent)
@@ -214,6 +221,26 @@ export type components = {
     ClaimComplaintRequest: {
       version?: number;
     };
+    ClearedMark: {
+      address: string;
+      /** @description False on a repeat: the address was deliverable already */
+      cleared: boolean;
+      /** @description Complaints whose undeliverable flag was cleared */
+      complaints: string[];
+      /** @description The mark SES feedback had left on the address */
+      mark?: {
+        at: string;
+        complaintId: string;
+        eventType: string;
+        reason: string;
+        sesMessageId: string;
+        [key: string]: unknown;
+      };
+    };
+    ClearUndeliverableRequest: {
+      /** @description Why the address may be written to again */
+      reason: string;
+    };
     CloseComplaintRequest: {
       mergedInto?: string;
       /** @enum {string} */
@@ -320,6 +347,7 @@ export type components = {
         startedAt: string;
         target: string;
         warnAt: string;
+        warnedAt?: string;
         [key: string]: unknown;
       };
       slaDueAt?: string;
@@ -1421,6 +1449,60 @@ export type operations = {
       200: {
         content: {
           "application/json": components["schemas"]["ComplaintList"];
+        };
+      };
+      /** @description Invalid request (validation issues listed) */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The caller’s role may not do this */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Clear the address’s undeliverable mark (SES hard bounce or spam complaint), e.g. after the customer fixed their mailbox: automatic mail may go to it again; audited on each flagged complaint (idempotent)
+   * @description Roles: manager.
+   */
+  clearUndeliverable: {
+    parameters: {
+      path: {
+        email: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ClearUndeliverableRequest"];
+      };
+    };
+    responses: {
+      /** @description Success */
+      "2XX": {
+        content: {
+          "application/json": components["schemas"]["ClearedMark"];
         };
       };
       /** @description Invalid request (validation issues listed) */
