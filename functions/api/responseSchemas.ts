@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { complaintStatuses, resolutionTypes, waitingKinds } from '../core/complaint';
 import { agentRoles } from '../core/policy';
+import * as z from '../core/schema';
 
 /** Named response schemas: `/openapi.json` lists each once under components and refers to it. */
 export const responseRegistry = z.registry<{ id: string }>();
@@ -12,14 +12,14 @@ export const responseRegistry = z.registry<{ id: string }>();
 const actor = z.looseObject({
   kind: z.enum(['system', 'customer', 'agent']),
   id: z.string(),
-  role: z.enum(agentRoles).optional(),
-  email: z.string().optional(),
+  role: z.optional(z.enum(agentRoles)),
+  email: z.optional(z.string()),
 });
 
 const resolution = z.looseObject({
   type: z.enum(resolutionTypes),
-  amount: z.number().optional(),
-  currency: z.string().optional(),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string()),
   summary: z.string(),
   rootCause: z.string(),
 });
@@ -29,8 +29,8 @@ const slaClock = z.looseObject({
   startedAt: z.string(),
   dueAt: z.string(),
   warnAt: z.string(),
-  pausedAt: z.string().optional(),
-  remainingSeconds: z.number().optional(),
+  pausedAt: z.optional(z.string()),
+  remainingSeconds: z.optional(z.number()),
 });
 
 /** A complaint as agents see it (callback and thread tokens stay server-side). */
@@ -38,20 +38,20 @@ export const complaintViewSchema = z.looseObject({
   id: z.string(),
   reference: z.string(),
   status: z.enum(complaintStatuses),
-  tier: z.number().int(),
+  tier: z.number().check(z.int()),
   priority: z.string(),
-  category: z.string().optional(),
+  category: z.optional(z.string()),
   customerEmail: z.string(),
-  customerName: z.string().optional(),
+  customerName: z.optional(z.string()),
   subject: z.string(),
-  assignee: z.string().optional(),
-  claimedBy: z.looseObject({ id: z.string(), role: z.enum(agentRoles), at: z.string() }).optional(),
-  slaDueAt: z.string().optional(),
-  sla: slaClock.optional(),
-  waitingFor: z.enum(waitingKinds).optional(),
-  firstResponseAt: z.string().optional(),
-  investigation: z
-    .looseObject({
+  assignee: z.optional(z.string()),
+  claimedBy: z.optional(z.looseObject({ id: z.string(), role: z.enum(agentRoles), at: z.string() })),
+  slaDueAt: z.optional(z.string()),
+  sla: z.optional(slaClock),
+  waitingFor: z.optional(z.enum(waitingKinds)),
+  firstResponseAt: z.optional(z.string()),
+  investigation: z.optional(
+    z.looseObject({
       category: z.string(),
       priority: z.string(),
       riskSignals: z.array(z.looseObject({ signal: z.string(), evidence: z.string() })),
@@ -60,45 +60,49 @@ export const complaintViewSchema = z.looseObject({
       history: z.looseObject({
         complaintsInWindow: z.number(),
         open: z.number(),
-        lastCsat: z.enum(['satisfied', 'unsatisfied']).optional(),
+        lastCsat: z.optional(z.enum(['satisfied', 'unsatisfied'])),
       }),
       possibleDuplicates: z.array(z.string()),
-    })
-    .optional(),
-  proposal: z
-    .looseObject({
+    }),
+  ),
+  proposal: z.optional(
+    z.looseObject({
       resolution,
       proposedBy: actor,
       proposedAt: z.string(),
-      proposerLimit: z.number().nullable(),
+      proposerLimit: z.nullable(z.number()),
       approverRole: z.enum(agentRoles),
-    })
-    .optional(),
-  lastRejection: z.looseObject({ by: actor, reason: z.string(), at: z.string() }).optional(),
-  resolution: resolution
-    .extend({ appliedBy: actor, authorityLimit: z.number().nullable(), appliedAt: z.string().optional() })
-    .optional(),
-  followUp: z
-    .looseObject({
+    }),
+  ),
+  lastRejection: z.optional(z.looseObject({ by: actor, reason: z.string(), at: z.string() })),
+  resolution: z.optional(
+    z.extend(resolution, {
+      appliedBy: actor,
+      authorityLimit: z.nullable(z.number()),
+      appliedAt: z.optional(z.string()),
+    }),
+  ),
+  followUp: z.optional(
+    z.looseObject({
       agentId: z.string(),
       scheduledFor: z.string(),
       attempts: z.number(),
-      lastOutcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']).optional(),
-    })
-    .optional(),
-  closure: z
-    .looseObject({ reason: z.string(), at: z.string(), mergedInto: z.string().optional() })
-    .optional(),
-  failure: z
-    .looseObject({ state: z.string(), error: z.string(), cause: z.string(), at: z.string() })
-    .optional(),
+      lastOutcome: z.optional(z.enum(['satisfied', 'unsatisfied', 'unreachable'])),
+    }),
+  ),
+  closure: z.optional(
+    z.looseObject({ reason: z.string(), at: z.string(), mergedInto: z.optional(z.string()) }),
+  ),
+  failure: z.optional(
+    z.looseObject({ state: z.string(), error: z.string(), cause: z.string(), at: z.string() }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
-  version: z.number().int(),
+  version: z.number().check(z.int()),
 });
 
 const attachment = z.looseObject({
-  filename: z.string().optional(),
+  filename: z.optional(z.string()),
   contentType: z.string(),
   size: z.number(),
   checksum: z.string(),
@@ -116,9 +120,9 @@ export const timelineEntrySchema = z.discriminatedUnion('kind', [
     to: z.array(z.string()),
     subject: z.string(),
     text: z.string(),
-    purpose: z.string().optional(),
-    attachments: z.array(attachment).optional(),
-    automated: z.array(z.string()).optional(),
+    purpose: z.optional(z.string()),
+    attachments: z.optional(z.array(attachment)),
+    automated: z.optional(z.array(z.string())),
   }),
   z.looseObject({ kind: z.literal('note'), id: z.string(), at: z.string(), author: actor, text: z.string() }),
   z.looseObject({
@@ -127,16 +131,16 @@ export const timelineEntrySchema = z.discriminatedUnion('kind', [
     at: z.string(),
     action: z.string(),
     actor,
-    fromStatus: z.enum(complaintStatuses).optional(),
+    fromStatus: z.optional(z.enum(complaintStatuses)),
     toStatus: z.enum(complaintStatuses),
     version: z.number(),
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z.optional(z.record(z.string(), z.unknown())),
   }),
 ]);
 
 export const complaintListSchema = z.object({
   items: z.array(complaintViewSchema),
-  cursor: z.string().optional(),
+  cursor: z.optional(z.string()),
 });
 
 export const complaintDetailSchema = z.object({
@@ -145,36 +149,36 @@ export const complaintDetailSchema = z.object({
 });
 
 /** The answer of a write on a complaint: the complaint as it now is (a note answers the note only). */
-export const complaintWriteSchema = z.looseObject({ complaint: complaintViewSchema.optional() });
+export const complaintWriteSchema = z.looseObject({ complaint: z.optional(complaintViewSchema) });
 
 export const quarantineListSchema = z.object({
   items: z.array(
     z.looseObject({
       id: z.string(),
       status: z.enum(['quarantined', 'released', 'erased']),
-      reasons: z.array(z.looseObject({ code: z.string(), detail: z.string().optional() })),
+      reasons: z.array(z.looseObject({ code: z.string(), detail: z.optional(z.string()) })),
       summary: z.looseObject({
-        from: z.string().optional(),
+        from: z.optional(z.string()),
         to: z.array(z.string()),
         subject: z.string(),
         sizeBytes: z.number(),
         preview: z.string(),
       }),
       quarantinedAt: z.string(),
-      released: z.looseObject({ by: actor, at: z.string() }).optional(),
-      outcome: z.looseObject({ disposition: z.string(), complaintId: z.string().optional() }).optional(),
+      released: z.optional(z.looseObject({ by: actor, at: z.string() })),
+      outcome: z.optional(z.looseObject({ disposition: z.string(), complaintId: z.optional(z.string()) })),
     }),
   ),
-  cursor: z.string().optional(),
+  cursor: z.optional(z.string()),
 });
 
 /** GET /me: who the token says the caller is, and what they may decide alone. */
 export const meSchema = z.object({
   id: z.string(),
   role: z.enum(agentRoles),
-  email: z.string().optional(),
+  email: z.optional(z.string()),
   /** The largest refund or credit the caller applies without approval; null = unlimited. */
-  authorityLimit: z.number().nullable(),
+  authorityLimit: z.nullable(z.number()),
   currency: z.string(),
 });
 

@@ -1,13 +1,13 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
 import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
+import * as z from '../../core/schema';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
-const eventSchema = z.object({ complaintId: z.string().min(1) });
+const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
 
 /**
  * ApplyResolution step: applies the resolution the workflow received (from the agent, or approved by

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
 import { lambdaEntry } from '../../composition/lambda';
@@ -11,12 +10,13 @@ import {
   releaseDecision,
   roleOfTier,
 } from '../../core/lifecycle';
+import * as z from '../../core/schema';
 
 const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  taskToken: z.string().min(1),
+  complaintId: z.string().check(z.minLength(1)),
+  taskToken: z.string().check(z.minLength(1)),
   waitingFor: z.enum(waitingKinds),
-  awaitSeconds: z.number().int().positive(),
+  awaitSeconds: z.number().check(z.int(), z.positive()),
 });
 
 /**

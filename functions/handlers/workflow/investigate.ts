@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
 import { lambdaEntry } from '../../composition/lambda';
@@ -11,8 +10,9 @@ import {
 } from '../../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
 import { automaticMailBlockedFor } from '../../core/mail/loopGuard';
+import * as z from '../../core/schema';
 
-const eventSchema = z.object({ complaintId: z.string().min(1) });
+const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
 
 const pastComplaint = (c: Complaint): PastComplaint => ({
   id: c.id,
