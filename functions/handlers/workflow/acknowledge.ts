@@ -1,6 +1,7 @@
 import { mailCustomer } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
+import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { AuditEntry, MessageEntry } from '../../core/complaint';
 import { acknowledgementMail } from '../../core/mail/templates';
@@ -72,4 +73,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  notifier: teamNotifier,
+});

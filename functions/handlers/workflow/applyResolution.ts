@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution, pendingFor } from '../../core/lifecycle';
@@ -55,4 +56,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  notifier: teamNotifier,
+});

@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
@@ -75,4 +76,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   }
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

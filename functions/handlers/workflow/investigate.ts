@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint, MessageEntry } from '../../core/complaint';
 import {
@@ -88,4 +89,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

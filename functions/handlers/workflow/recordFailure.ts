@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { failureRecorded, recordFailure, workflowState } from '../../core/lifecycle';
 import * as z from '../../core/schema';
@@ -38,4 +39,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });
