@@ -330,10 +330,20 @@ const profileInputs = {
 } satisfies Record<string, z.input<typeof policySchema>>;
 export type PolicyProfile = keyof typeof profileInputs;
 
-/** The named profiles, parsed (their calendars resolved) once when this module loads. */
+/**
+ * The named profiles, each parsed (its calendar resolved) on first use: a function parses only the
+ * profile it runs with (`loadPolicy`), not every profile at module load.
+ */
+const parsedProfiles: Partial<Record<PolicyProfile, Policy>> = {};
 export const policyProfiles: Record<PolicyProfile, Policy> = {
-  standard: policySchema.parse(profileInputs.standard),
-  fast: policySchema.parse(profileInputs.fast),
+  get standard() {
+    parsedProfiles.standard ??= policySchema.parse(profileInputs.standard);
+    return parsedProfiles.standard;
+  },
+  get fast() {
+    parsedProfiles.fast ??= policySchema.parse(profileInputs.fast);
+    return parsedProfiles.fast;
+  },
 };
 
 /**
@@ -348,7 +358,7 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
     : undefined;
   if (!base) {
     throw new Error(
-      `Unknown policy profile "${profile}"; expected one of ${Object.keys(policyProfiles).join(', ')}`,
+      `Unknown policy profile "${profile}"; expected one of ${Object.keys(profileInputs).join(', ')}`,
     );
   }
   const override = overrideJson ? (JSON.parse(overrideJson) as Partial<z.input<typeof policySchema>>) : {};
