@@ -21,6 +21,7 @@ export async function measureRoute(
   token: string,
   rate: number,
   durationSeconds: number,
+  request: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string> } = { method: 'GET' },
 ): Promise<Figure[]> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   let longestGcMs = 0;
@@ -30,7 +31,18 @@ export async function measureRoute(
   gc.observe({ entryTypes: ['gc'] });
   loopDelay.enable();
   const worker = new Worker(new URL('./constantRateWorker.mjs', import.meta.url), {
-    workerData: { url, headers: { authorization: `Bearer ${token}` }, rate, durationSeconds },
+    workerData: {
+      url,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...request.headers,
+      },
+      rate,
+      durationSeconds,
+      method: request.method,
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+    },
   });
   const result = await new Promise<LoadResult>((resolve, reject) => {
     worker.once('message', resolve);

@@ -18,6 +18,8 @@ export class ComplaintSeeder {
   private readonly db: DynamoDBDocumentClient;
   private template: Item | undefined;
   stored = 0;
+  /** The template complaint's version (the If-Match of writes on it). */
+  templateVersion = 0;
 
   constructor(private readonly stack: LocalStack) {
     this.db = DynamoDBDocumentClient.from(
@@ -46,6 +48,7 @@ export class ComplaintSeeder {
       new GetCommand({ TableName: 'Complaints', Key: { PK: `COMPLAINT#${id}`, SK: 'META' } }),
     );
     this.template = out.Item as Item;
+    this.templateVersion = this.template.version as number;
     this.stored = 1;
     return id;
   }

@@ -9,6 +9,8 @@ type Seen = Pick<
 >;
 
 interface Pending {
+  /** For a complaint awaited by its customer's address (`queued`). */
+  customerEmail?: string;
   matches: (c: Seen) => boolean;
   resolve: (c: Seen) => void;
   reject: (e: Error) => void;
@@ -19,7 +21,9 @@ interface Pending {
 /**
  * The benchmark driver's view of the complaints it drives, read from DynamoDB Local directly (past the
  * request counter) by one poller for all of them: each tick queries the tier queues (which hold every
- * complaint waiting on an agent or a follow-up call) and batch-reads the complaints awaited elsewhere.
+ * complaint waiting on an agent or a follow-up call: there the driver finds a new complaint by its
+ * customer) and batch-reads the complaints awaited (the queue index projects only the list attributes,
+ * not the task token that says a wait is live).
  * A few requests a tick whatever the concurrency, where a poll per complaint would load the emulator
  * the benchmark measures.
  */
@@ -45,7 +49,7 @@ export class ComplaintWatcher {
   /** The first complaint of `customerEmail` in a tier queue that satisfies `matches`. */
   queued(customerEmail: string, matches: (c: Seen) => boolean, timeoutMs = 120_000): Promise<Seen> {
     return this.await(
-      undefined,
+      { customerEmail },
       (c) => c.customerEmail === customerEmail && matches(c),
       customerEmail,
       timeoutMs,
@@ -54,7 +58,7 @@ export class ComplaintWatcher {
 
   /** Complaint `id` once it satisfies `matches`. */
   complaint(id: string, matches: (c: Seen) => boolean, timeoutMs = 120_000): Promise<Seen> {
-    return this.await(id, (c) => c.id === id && matches(c), id, timeoutMs);
+    return this.await({ id }, (c) => c.id === id && matches(c), id, timeoutMs);
   }
 
   close() {
@@ -62,16 +66,21 @@ export class ComplaintWatcher {
     this.db.destroy();
   }
 
-  private await(id: string | undefined, matches: (c: Seen) => boolean, what: string, timeoutMs: number) {
+  private await(
+    key: { id?: string; customerEmail?: string },
+    matches: (c: Seen) => boolean,
+    what: string,
+    timeoutMs: number,
+  ) {
     return new Promise<Seen>((resolve, reject) => {
-      this.pending.add({ id, matches, resolve, reject, what, deadline: performance.now() + timeoutMs });
+      this.pending.add({ ...key, matches, resolve, reject, what, deadline: performance.now() + timeoutMs });
       this.timer ??= setTimeout(() => void this.tick(), this.intervalMs);
     });
   }
 
   private async tick(): Promise<void> {
     try {
-      const seen: Seen[] = [];
+      const queued: Seen[] = [];
       for (const tier of ['tier1', 'tier2', 'tier3']) {
         const out = await this.db.send(
           new QueryCommand({
@@ -82,14 +91,17 @@ export class ComplaintWatcher {
             Limit: 1000,
           }),
         );
-        seen.push(...((out.Items ?? []) as Seen[]));
+        queued.push(...((out.Items ?? []) as Seen[]));
       }
-      const inQueue = new Set(seen.map((c) => c.id));
-      const elsewhere = [
-        ...new Set([...this.pending].flatMap((p) => (p.id && !inQueue.has(p.id) ? [p.id] : []))),
-      ];
-      for (let i = 0; i < elsewhere.length; i += 100) {
-        const keys = elsewhere.slice(i, i + 100).map((id) => ({ PK: `COMPLAINT#${id}`, SK: 'META' }));
+      const ids = new Set<string>();
+      for (const p of this.pending) {
+        if (p.id) ids.add(p.id);
+        for (const c of queued) if (p.customerEmail && c.customerEmail === p.customerEmail) ids.add(c.id);
+      }
+      const wanted = [...ids];
+      const seen: Seen[] = [];
+      for (let i = 0; i < wanted.length; i += 100) {
+        const keys = wanted.slice(i, i + 100).map((id) => ({ PK: `COMPLAINT#${id}`, SK: 'META' }));
         const out = await this.db.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
         );

@@ -3,7 +3,7 @@
 // share an event loop with the system under test. Plain JavaScript: loadable without a TS loader.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { url, headers, rate, durationSeconds } = workerData;
+const { url, headers, rate, durationSeconds, method = 'GET', body } = workerData;
 const latencies = [];
 let errors = 0;
 const total = Math.round(rate * durationSeconds);
@@ -18,7 +18,7 @@ for (let i = 0; i < total; i++) {
     (async () => {
       const t0 = performance.now();
       try {
-        const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         if (res.status >= 400) errors++;
         else latencies.push(performance.now() - t0);

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ConsoleConfig } from './config';
+import { clearDrafts } from './drafts';
 
 /**
  * Sign-in with the OAuth 2.0 authorization code flow and PKCE (a public client keeps no secret): the
@@ -87,6 +88,7 @@ export async function completeSignIn(config: ConsoleConfig): Promise<string> {
 
 export function signOut(config: ConsoleConfig) {
   forgetSession();
+  clearDrafts();
   const url = new URL(config.auth.logoutUrl);
   url.search = new URLSearchParams({
     client_id: config.auth.clientId,

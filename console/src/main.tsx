@@ -8,6 +8,7 @@ import { onLinkClick, usePath } from './router';
 import { ComplaintPage } from './views/ComplaintPage';
 import { QuarantinePage } from './views/QuarantinePage';
 import { QueuePage } from './views/QueuePage';
+import { ReportsPage } from './views/ReportsPage';
 import { SignInPage } from './views/SignInPage';
 
 type Phase =
@@ -104,6 +105,11 @@ function App({ config }: { config: ConsoleConfig }) {
               Quarantine
             </a>
           ) : null}
+          {me.role === 'manager' ? (
+            <a href="/reports" onClick={onLinkClick} aria-current={path === '/reports' ? 'page' : undefined}>
+              Reports
+            </a>
+          ) : null}
         </nav>
         <div class="who">
           <span>
@@ -120,6 +126,9 @@ function App({ config }: { config: ConsoleConfig }) {
           <ComplaintPage id={complaintId} />
         ) : path === '/quarantine' && me.role === 'manager' ? (
           <QuarantinePage />
+        ) : path === '/reports' ? (
+          // Every role may open the address; the API's 403 tells a tier it is for managers.
+          <ReportsPage />
         ) : path === '/approvals' ? (
           <QueuePage
             key="approvals"

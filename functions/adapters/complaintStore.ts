@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
+import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
-import { TableRepository } from './dynamoDocuments';
+import { inboundClaimItem, TableRepository } from './dynamoDocuments';
 import type { ComplaintStore, ListOptions, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
@@ -43,7 +44,7 @@ function fromItem(item: Item): Complaint {
   return copy as unknown as Complaint;
 }
 
-function timelineItem(complaintId: string, entry: TimelineEntry): Item {
+export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }
 
@@ -68,16 +69,17 @@ export const isConditionFailure = (e: unknown) =>
 /** TransactWriteItems takes at most 100 actions. */
 const maxTransactionItems = 100;
 
+const transactionCancelled = (e: unknown): e is TransactionCanceledException =>
+  e instanceof TransactionCanceledException ||
+  (e as { name?: string })?.name === 'TransactionCanceledException';
+
 /**
  * Whether a cancelled transaction lost a race on its first item (the complaint): its condition failed
  * (`ConditionalCheckFailed`), or another transaction was writing the same item (`TransactionConflict`,
  * worth retrying on a fresh read). DynamoDB gives one reason per action, in request order.
  */
 function lostOnFirstItem(e: unknown): boolean {
-  const cancelled =
-    e instanceof TransactionCanceledException ||
-    (e as { name?: string })?.name === 'TransactionCanceledException';
-  if (!cancelled) return false;
+  if (!transactionCancelled(e)) return false;
   const codes = ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
   return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
 }
@@ -130,6 +132,55 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       // A TransactionConflict with a create that has not committed yet: the caller retries.
       if (!existing) throw new ConflictError('The complaint is being created by someone else');
       return { created: false, complaint: existing };
+    }
+  }
+
+  async openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim) {
+    assertFitsOneTransaction(complaint.id, entries.length + 4);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(complaint),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { PK: `REF#${complaint.reference}`, SK: 'REF', complaintId: complaint.id },
+                ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
+                ExpressionAttributeValues: { ':id': complaint.id },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: inboundClaimItem(claim),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            ...entries.map((e) => ({
+              Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
+            })),
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      // A condition failed (the claim, the reference or the complaint exists) or another transaction
+      // was writing one of the items: nothing was written.
+      if (transactionCancelled(e)) return false;
+      throw e;
     }
   }
 
@@ -225,25 +276,46 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   async timeline(complaintId: string) {
-    const entries: TimelineEntry[] = [];
+    return (await this.readPartition(complaintId, true)).timeline;
+  }
+
+  async withTimeline(id: string) {
+    const { complaint, timeline } = await this.readPartition(id, false);
+    return complaint ? { complaint, timeline } : undefined;
+  }
+
+  /**
+   * The complaint's partition in order: `META` sorts before the `TL#` entries, so one query (strongly
+   * consistent, like `get`) reads the complaint and its whole timeline.
+   */
+  private async readPartition(complaintId: string, timelineOnly: boolean) {
+    let complaint: Complaint | undefined;
+    const timeline: TimelineEntry[] = [];
     let cursor: Item | undefined;
     do {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :tl)',
-          ExpressionAttributeValues: { ':pk': `COMPLAINT#${complaintId}`, ':tl': 'TL#' },
+          KeyConditionExpression: timelineOnly ? 'PK = :pk AND begins_with(SK, :tl)' : 'PK = :pk',
+          ExpressionAttributeValues: {
+            ':pk': `COMPLAINT#${complaintId}`,
+            ...(timelineOnly ? { ':tl': 'TL#' } : {}),
+          },
           ExclusiveStartKey: cursor,
           ConsistentRead: true,
         }),
       );
       for (const item of out.Items ?? []) {
+        if (item.SK === 'META') {
+          complaint = fromItem(item);
+          continue;
+        }
         const { PK: _pk, SK: _sk, entity: _e, ...entry } = item;
-        entries.push(entry as TimelineEntry);
+        timeline.push(entry as TimelineEntry);
       }
       cursor = out.LastEvaluatedKey;
     } while (cursor);
-    return entries;
+    return { complaint, timeline };
   }
 
   queue(queue: AgentRole, options: ListOptions = {}) {

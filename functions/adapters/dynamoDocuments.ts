@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import type { InboundClaim } from '../core/mail/filing';
 import type { Item } from './complaintStore';
-import { senderPartition, tableIndexes } from './tableSchema';
+import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
 export abstract class TableRepository {
@@ -48,3 +49,21 @@ export function withoutKeys<T>(item: Item, keys: readonly string[]): T {
   for (const key of keys) delete copy[key];
   return copy as T;
 }
+
+/**
+ * Inbound claims live in the partition of their Message-ID (`INMAIL#<hash>`), one item per dedupe key:
+ * the claim is a single conditional put, and the Message-ID index for threading is a query of that
+ * partition. Mail without a Message-ID has a partition of its own (its content digest).
+ */
+export const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
+  PK: `INMAIL#${hashedKey(key.messageId ?? key.dedupeKey)}`,
+  SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
+});
+
+/** The claim item (mailLedger.ts); the transaction that opens a complaint from a mail writes it too. */
+export const inboundClaimItem = (claim: InboundClaim): Item => ({
+  ...claimKey(claim),
+  entity: 'inboundClaim',
+  ...senderIndexKeys(claim.sender, claim.receivedAt, claimKey(claim).SK),
+  ...claim,
+});

@@ -10,26 +10,21 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
-import { type Item, isConditionFailure } from './complaintStore';
-import { hashedKey, TableRepository, withoutKeys } from './dynamoDocuments';
+import { type Item, isConditionFailure, timelineItem } from './complaintStore';
+import { claimKey, hashedKey, inboundClaimItem, TableRepository, withoutKeys } from './dynamoDocuments';
 import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
-import { senderIndexAttributes, senderIndexKeys, ttlAttribute } from './tableSchema';
+import { senderIndexAttributes, ttlAttribute } from './tableSchema';
 
-/**
- * Inbound claims live in the partition of their Message-ID (`INMAIL#<hash>`), one item per dedupe key:
- * the claim is a single conditional put, and the Message-ID index for threading is a query of that
- * partition. Mail without a Message-ID has a partition of its own (its content digest).
- */
-const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
-  PK: `INMAIL#${hashedKey(key.messageId ?? key.dedupeKey)}`,
-  SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
-});
 const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
 const outboundKey = (sesMessageId: string) => ({ PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND' });
 
 const claimOf = (item: Item) =>
   withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity', ...senderIndexAttributes]);
 const automailPartition = (recipient: string) => `AUTOMAIL#${recipient.toLowerCase()}`;
+const automailWindowKey = (recipient: string, windowStart: number) => ({
+  PK: automailPartition(recipient),
+  SK: `WINDOW#${windowStart}`,
+});
 // Beside the address's automatic-mail counters, so that an erasure of the address forgets it with them.
 const undeliverableKey = (address: string) => ({ PK: automailPartition(address), SK: 'UNDELIVERABLE' });
 
@@ -60,12 +55,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...claimKey(claim),
-            entity: 'inboundClaim',
-            ...senderIndexKeys(claim.sender, claim.receivedAt, claimKey(claim).SK),
-            ...claim,
-          },
+          Item: inboundClaimItem(claim),
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
@@ -139,11 +129,64 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     }
   }
 
-  async completeOutbound(
+  async beginAutomaticOutbound(
     id: string,
-    lease: string,
-    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
+    now: Date,
+    leaseSeconds: number,
+    cap: { recipient: string; windowStart: number; windowSeconds: number; max: number },
   ) {
+    const lease = randomUUID();
+    const at = now.toISOString();
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...intentKey(id),
+                  entity: 'outboundIntent',
+                  state: 'sending',
+                  at,
+                  lease,
+                  leaseUntil: now.getTime() + leaseSeconds * 1000,
+                },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: undeliverableKey(cap.recipient),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: automailWindowKey(cap.recipient, cap.windowStart),
+                UpdateExpression: 'ADD sent :one SET #ttl = :expires',
+                ConditionExpression: 'attribute_not_exists(sent) OR sent < :max',
+                ExpressionAttributeNames: { '#ttl': ttlAttribute },
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':max': cap.max,
+                  ':expires': cap.windowStart + 2 * cap.windowSeconds,
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return { state: 'acquired' as const, lease, at };
+    } catch (e) {
+      if (cancellationCodes(e) !== undefined) return undefined;
+      throw e;
+    }
+  }
+
+  async completeOutbound(id: string, lease: string, result: Parameters<MailLedger['completeOutbound']>[2]) {
     // Only the lease holder records the outcome; a holder that lost its lease has sent a duplicate
     // at worst, and its record must not overwrite the winner's SES MessageId.
     const leaseHeld = { ConditionExpression: 'lease = :lease', ExpressionAttributeNames: { '#s': 'state' } };
@@ -164,9 +207,10 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         throw e;
       }
     }
-    const { sesMessageId, ...record } = result;
+    const { sesMessageId, entry, ...record } = result;
     // The intent turns `sent` together with the SES MessageId -> mail record: SES events and replies name
-    // the mail only by that id, so a sent mail is never without it.
+    // the mail only by that id, so a sent mail is never without it. Its timeline entry joins them: one
+    // request instead of two, and a sent mail is never missing from the timeline.
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.send(
@@ -187,6 +231,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
                   Item: outboundItem(sesMessageId, { ...record, mailId: id }),
                 },
               },
+              { Put: { TableName: this.tableName, Item: timelineItem(record.complaintId, entry) } },
             ],
           }),
         );
@@ -257,7 +302,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { PK: automailPartition(recipient), SK: `WINDOW#${windowStart}` },
+        Key: automailWindowKey(recipient, windowStart),
         // ADD on one item is atomic: concurrent senders each get a distinct count.
         UpdateExpression: 'ADD sent :one SET #ttl = :expires',
         ExpressionAttributeNames: { '#ttl': ttlAttribute },

@@ -32,6 +32,14 @@ export interface ComplaintStore {
    * with the stored complaint. At most 98 entries (one transaction).
    */
   create(complaint: Complaint, entries: TimelineEntry[]): Promise<{ created: boolean; complaint: Complaint }>;
+  /**
+   * Opens a complaint from a first-seen mail in one transaction: the complaint, its thread token and
+   * reference, its first entries and the mail's inbound claim (the claim a redelivery finds). All or
+   * nothing: false, with nothing written, when the claim, the reference or the complaint exists already
+   * (another delivery got there first, or the reference belongs to another complaint); the caller then
+   * claims and files step by step, which is idempotent.
+   */
+  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<boolean>;
   get(id: string): Promise<Complaint | undefined>;
   /** Claims a human reference for a complaint (conditional write); false when another complaint holds it. */
   reserveReference(reference: string, complaintId: string): Promise<boolean>;
@@ -52,7 +60,12 @@ export interface ComplaintStore {
    */
   rewriteTimeline(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   timeline(complaintId: string): Promise<TimelineEntry[]>;
-  /** Complaints waiting in a role's queue ordered by due time (tier work, approvals, follow-up calls). */
+  /** The complaint and its timeline in one read (a step that needs both pays one request, not two). */
+  withTimeline(id: string): Promise<{ complaint: Complaint; timeline: TimelineEntry[] } | undefined>;
+  /**
+   * Complaints waiting in a role's queue ordered by due time (tier work, approvals, follow-up calls),
+   * each with the list attributes the queue index projects (`queueListAttributes`), not the whole item.
+   */
   queue(queue: AgentRole, options?: ListOptions): Promise<Page<Complaint>>;
   /** A customer's complaints, newest first. */
   byCustomer(email: string, options?: ListOptions): Promise<Page<Complaint>>;
@@ -156,13 +169,28 @@ export interface MailLedger {
   /** Takes the send lease of an outbound mail, or reports that it was sent, suppressed or is in flight. */
   beginOutbound(id: string, now: Date, leaseSeconds: number): Promise<OutboundIntent>;
   /**
+   * The first attempt at an automatic mail in one transaction: takes the send lease of a mail never
+   * begun, checks that the address is not marked undeliverable and counts the mail within the cap of
+   * its window. Undefined, with nothing written, when any of the three does not hold: the caller then
+   * goes step by step (beginOutbound, findUndeliverable, countAutomaticMail) to learn which.
+   */
+  beginAutomaticOutbound(
+    id: string,
+    now: Date,
+    leaseSeconds: number,
+    cap: { recipient: string; windowStart: number; windowSeconds: number; max: number },
+  ): Promise<Extract<OutboundIntent, { state: 'acquired' }> | undefined>;
+  /**
    * Marks the mail sent (or suppressed) under the caller's lease; false when the lease was taken over.
-   * A sent mail's SES MessageId is mapped to the complaint and the mail in the same transaction.
+   * A sent mail's SES MessageId is mapped to the complaint and the mail, and its timeline entry (`entry`)
+   * added, in the same transaction.
    */
   completeOutbound(
     id: string,
     lease: string,
-    result: ({ sesMessageId: string } & Pick<OutboundMailRecord, 'complaintId'>) | { suppressed: string },
+    result:
+      | ({ sesMessageId: string; entry: TimelineEntry } & Pick<OutboundMailRecord, 'complaintId'>)
+      | { suppressed: string },
   ): Promise<boolean>;
   /** Maps the SES MessageId of a mail sent without the lease (a duplicate) to its complaint and mail. */
   recordOutboundMail(sesMessageId: string, record: OutboundMailRecord): Promise<void>;

@@ -29,13 +29,41 @@ export const tableKeys = { partitionKey: 'PK', sortKey: 'SK' } as const;
  */
 export const tableStreamView = 'NEW_IMAGE' as const;
 
+/**
+ * What a queue page shows of each complaint (the agent console's queue with its at-risk flag, the queue
+ * metrics): the queue index projects only these, so every write of a queued complaint copies less into
+ * the index and a page reads less (task tokens, proposal, resolution, follow-up and failure details stay
+ * in the table; GET /complaints/{id} reads them).
+ */
+export const queueListAttributes = [
+  'id',
+  'reference',
+  'status',
+  'tier',
+  'priority',
+  'category',
+  'customerEmail',
+  'customerName',
+  'subject',
+  'assignee',
+  'claimedBy',
+  'slaDueAt',
+  'sla',
+  'waitingFor',
+  'waitingSince',
+  'investigation',
+  'createdAt',
+  'updatedAt',
+  'version',
+] as const;
+
 export const tableIndexes = {
   /** Complaints of a customer, newest first. */
-  byCustomer: { name: 'byCustomer', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
-  /** Open complaints of a tier ordered by SLA due time (the agent queue). */
-  queue: { name: 'queue', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  byCustomer: { name: 'byCustomer', partitionKey: 'GSI1PK', sortKey: 'GSI1SK', projection: 'ALL' },
+  /** Open complaints of a tier ordered by SLA due time (the agent queue): the list attributes only. */
+  queue: { name: 'queue', partitionKey: 'GSI2PK', sortKey: 'GSI2SK', projection: queueListAttributes },
   /** Complaints assigned to an agent ordered by SLA due time. */
-  byAssignee: { name: 'byAssignee', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+  byAssignee: { name: 'byAssignee', partitionKey: 'GSI3PK', sortKey: 'GSI3SK', projection: 'ALL' },
 } as const;
 
 /** Attribute holding an epoch-seconds expiry for items that may expire (DynamoDB TTL in AWS). */

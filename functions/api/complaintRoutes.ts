@@ -167,7 +167,9 @@ export const listCustomerComplaints: RouteHandler = async (ctx) => {
 };
 
 export const getComplaint: RouteHandler = async (ctx) => {
-  const complaint = await loadComplaint(ctx);
-  const timeline = await ctx.services.store.timeline(complaint.id);
+  const id = ctx.event.pathParameters?.id ?? '';
+  const found = /^[0-9a-f]{26}$/.test(id) ? await ctx.services.store.withTimeline(id) : undefined;
+  if (!found) throw new NotFoundError(`No complaint with id "${id}"`);
+  const { complaint, timeline } = found;
   return json(200, { complaint: view(complaint), timeline }, etag(complaint));
 };

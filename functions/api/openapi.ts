@@ -1,12 +1,17 @@
 import * as z from '../core/schema';
 import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import {
+  atRiskReportSchema,
   complaintDetailSchema,
   complaintListSchema,
   complaintWriteSchema,
+  csatReportSchema,
   meSchema,
   quarantineListSchema,
+  recurringReportSchema,
   responseRegistry,
+  slaReportSchema,
+  workloadReportSchema,
 } from './responseSchemas';
 import { apiRoutes, apiScope, type RouteName, type RouteSpec } from './routes';
 import {
@@ -47,9 +52,11 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
     closeComplaint: { body: closeRequestSchema, response: complaintWriteSchema },
     showSurvey: { query: surveyQuerySchema },
     listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
-    slaReport: { query: slaReportQuerySchema },
-    recurringReport: { query: recurringReportQuerySchema },
-    csatReport: { query: csatReportQuerySchema },
+    slaReport: { query: slaReportQuerySchema, response: slaReportSchema },
+    recurringReport: { query: recurringReportQuerySchema, response: recurringReportSchema },
+    atRiskReport: { response: atRiskReportSchema },
+    csatReport: { query: csatReportQuerySchema, response: csatReportSchema },
+    workloadReport: { response: workloadReportSchema },
   };
 
 const jsonSchema = (schema: Schema) =>
@@ -81,8 +88,9 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: problemRef } },
 });
 
-/** Route-key-safe component name: `proposeResolution` -> `ProposeResolutionRequest`. */
-const componentName = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}Request`;
+/** Route-key-safe component name: `proposeResolution` -> `ProposeResolutionRequest`, `slaReport` -> `SlaReportQuery`. */
+const componentName = (name: string, part: 'Request' | 'Query' = 'Request') =>
+  `${name[0]?.toUpperCase()}${name.slice(1)}${part}`;
 
 /** Writes on a complaint: they carry its version (If-Match or body `version`), else 428. */
 const isComplaintWrite = (route: RouteSpec) =>
@@ -156,6 +164,8 @@ export function openApiDocument() {
         ]
       : [];
     if (spec?.body) schemas[componentName(name)] = jsonSchema(spec.body);
+    // The query as one object too, so a client checks a whole filter form against it.
+    if (query) schemas[componentName(name, 'Query')] = query;
     const roles = route.public ? 'Public (no bearer token).' : `Roles: ${route.roles.join(', ')}.`;
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {

@@ -1,5 +1,6 @@
 import { complaintStatuses, resolutionTypes, waitingKinds } from '../core/complaint';
 import { agentRoles } from '../core/policy';
+import { slaGroupings } from '../core/reports/projection';
 import * as z from '../core/schema';
 
 /** Named response schemas: `/openapi.json` lists each once under components and refers to it. */
@@ -182,6 +183,87 @@ export const meSchema = z.object({
   currency: z.string(),
 });
 
+/** A share of 0..1 (4 decimals), or null when nothing was counted. */
+const share = z.nullable(z.number().check(z.gte(0), z.lte(1)));
+const day = z.string().check(z.meta({ description: 'A UTC date, YYYY-MM-DD' }));
+
+/** GET /reports/sla: one row per group value with activity in the range. */
+export const slaReportSchema = z.object({
+  from: day,
+  to: day,
+  groupBy: z.enum(slaGroupings),
+  rows: z.array(
+    z.looseObject({
+      group: z.string(),
+      firstResponses: z.number(),
+      firstResponsesMet: z.number(),
+      firstResponseCompliance: share,
+      medianFirstResponseSeconds: z.nullable(z.number()),
+      resolutions: z.number(),
+      resolutionsMet: z.number(),
+      resolutionCompliance: share,
+      medianResolutionSeconds: z.nullable(z.number()),
+      breaches: z.number(),
+    }),
+  ),
+});
+
+/** GET /reports/recurring: category × root cause, resolutions per ISO week (Mondays, oldest first). */
+export const recurringReportSchema = z.object({
+  weeks: z.array(day),
+  rows: z.array(
+    z.looseObject({
+      category: z.string(),
+      rootCause: z.string(),
+      weeks: z.array(z.object({ week: day, resolutions: z.number() })),
+      total: z.number(),
+      lastWeek: z.number(),
+      baseline: z.number(),
+      spike: z.boolean(),
+    }),
+  ),
+});
+
+/** GET /reports/at-risk: customers with the reasons and the complaints (ids) that flagged them. */
+export const atRiskReportSchema = z.object({
+  rows: z.array(
+    z.looseObject({ customerId: z.string(), reasons: z.array(z.string()), complaints: z.array(z.string()) }),
+  ),
+});
+
+const verdicts = z.object({ satisfied: z.number(), unsatisfied: z.number() });
+
+/** GET /reports/csat: satisfied / (satisfied + unsatisfied) per ISO week and over the range. */
+export const csatReportSchema = z.object({
+  from: day,
+  to: day,
+  satisfied: z.number(),
+  unsatisfied: z.number(),
+  csat: share,
+  rows: z.array(
+    z.looseObject({
+      week: day,
+      satisfied: z.number(),
+      unsatisfied: z.number(),
+      csat: share,
+      byChannel: z.record(z.string(), verdicts),
+    }),
+  ),
+});
+
+/** GET /reports/workload: per tier (with its open complaints) and per agent. */
+export const workloadReportSchema = z.object({
+  rows: z.array(
+    z.looseObject({
+      kind: z.enum(['tier', 'agent']),
+      id: z.string(),
+      open: z.optional(z.number()),
+      resolved: z.number(),
+      averageHandlingSeconds: z.nullable(z.number()),
+    }),
+  ),
+});
+
 actor.register(responseRegistry, { id: 'Actor' });
 complaintViewSchema.register(responseRegistry, { id: 'Complaint' });
 timelineEntrySchema.register(responseRegistry, { id: 'TimelineEntry' });
@@ -190,3 +272,8 @@ complaintDetailSchema.register(responseRegistry, { id: 'ComplaintDetail' });
 complaintWriteSchema.register(responseRegistry, { id: 'ComplaintWrite' });
 quarantineListSchema.register(responseRegistry, { id: 'QuarantineList' });
 meSchema.register(responseRegistry, { id: 'Me' });
+slaReportSchema.register(responseRegistry, { id: 'SlaReport' });
+recurringReportSchema.register(responseRegistry, { id: 'RecurringReport' });
+atRiskReportSchema.register(responseRegistry, { id: 'AtRiskReport' });
+csatReportSchema.register(responseRegistry, { id: 'CsatReport' });
+workloadReportSchema.register(responseRegistry, { id: 'WorkloadReport' });

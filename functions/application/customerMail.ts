@@ -72,7 +72,10 @@ export async function mailCustomer(
   options: CustomerMailOptions,
 ): Promise<CustomerMailResult> {
   const { ledger, settings } = deps;
-  const intent = await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds);
+  // The common case first: an automatic mail never begun, to an address nothing holds back: one write.
+  const counted = await beginCountedAutomaticMail(ledger, settings, complaint, options);
+  const intent =
+    counted ?? (await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds));
   switch (intent.state) {
     case 'busy':
       throw new OutboundMailInFlightError(`Mail ${options.entryId} is being sent by another invocation`);
@@ -80,15 +83,20 @@ export async function mailCustomer(
       await recordSuppressed(deps.store, complaint, options, intent.reason, intent.at);
       return { status: 'suppressed', reason: intent.reason };
     case 'sent':
-      await recordSent(deps.store, complaint, mail, options, intent.sesMessageId, intent.at);
+      // A retry after the mail was recorded sent (its entry with it): re-adding the entry is harmless.
+      await deps.store.append(complaint.id, [
+        sentEntry(complaint, mail, options, intent.sesMessageId, intent.at),
+      ]);
       return { status: 'sent', sesMessageId: intent.sesMessageId };
   }
   // Only to an address that was read, never to a guess or a placeholder (see filedSender).
-  const suppressed = !isValidAddress(complaint.customerEmail)
-    ? `invalid recipient: ${complaint.senderInvalid ?? complaint.customerEmail}`
-    : options.automatic
-      ? await automaticMailSuppression(ledger, settings, complaint, options)
-      : undefined;
+  const suppressed = counted
+    ? undefined
+    : !isValidAddress(complaint.customerEmail)
+      ? `invalid recipient: ${complaint.senderInvalid ?? complaint.customerEmail}`
+      : options.automatic
+        ? await automaticMailSuppression(ledger, settings, complaint, options)
+        : undefined;
   if (suppressed) {
     await ledger.completeOutbound(options.entryId, intent.lease, { suppressed });
     await recordSuppressed(deps.store, complaint, options, suppressed, intent.at);
@@ -121,15 +129,42 @@ export async function mailCustomer(
   const ours = await ledger.completeOutbound(options.entryId, intent.lease, {
     sesMessageId,
     complaintId: complaint.id,
+    entry: sentEntry(complaint, mail, options, sesMessageId, intent.at),
   });
-  if (ours) {
-    await recordSent(deps.store, complaint, mail, options, sesMessageId, intent.at);
-  } else {
+  if (!ours) {
     // Our lease was taken over while SES was slow: the taker records its copy; ours still maps to the
     // complaint so that a reply to it, its bounce or its SES events find it.
     await ledger.recordOutboundMail(sesMessageId, { complaintId: complaint.id, mailId: options.entryId });
   }
   return { status: 'sent', sesMessageId };
+}
+
+/**
+ * The lease of an automatic mail taken, the address checked and the mail counted in one write, when
+ * nothing already known holds it back; undefined when that write was refused or not tried, and
+ * {@link automaticMailSuppression} decides step by step.
+ */
+async function beginCountedAutomaticMail(
+  ledger: Deps['ledger'],
+  settings: Deps['settings'],
+  complaint: Complaint,
+  options: CustomerMailOptions,
+) {
+  const recipient = complaint.customerEmail;
+  if (
+    !options.automatic ||
+    !isValidAddress(recipient) ||
+    options.answersAutomatedMail?.length ||
+    automaticMailBlockedFor(recipient) ||
+    complaint.undeliverable
+  )
+    return undefined;
+  return ledger.beginAutomaticOutbound(options.entryId, options.now, settings.sendLeaseSeconds, {
+    recipient,
+    windowStart: automaticMailWindow(options.now, settings.autoMailWindowSeconds),
+    windowSeconds: settings.autoMailWindowSeconds,
+    max: settings.autoMailCap,
+  });
 }
 
 /** Why an automatic mail must not go out, or undefined. Counts it against the cap when it may. */
@@ -155,28 +190,26 @@ async function automaticMailSuppression(
     : undefined;
 }
 
-async function recordSent(
-  store: ComplaintStore,
+/** The timeline entry of a sent mail (on the deterministic key of the send: re-adding it is harmless). */
+function sentEntry(
   complaint: Complaint,
   mail: RenderedMail,
   options: CustomerMailOptions,
   sesMessageId: string,
   at: string,
-) {
-  await store.append(complaint.id, [
-    {
-      kind: 'message',
-      id: options.entryId,
-      at,
-      direction: 'outbound',
-      messageId: sesMessageId,
-      from: options.supportAddress,
-      to: [complaint.customerEmail],
-      subject: mail.subject,
-      text: mail.text,
-      purpose: options.purpose,
-    },
-  ]);
+): MessageEntry {
+  return {
+    kind: 'message',
+    id: options.entryId,
+    at,
+    direction: 'outbound',
+    messageId: sesMessageId,
+    from: options.supportAddress,
+    to: [complaint.customerEmail],
+    subject: mail.subject,
+    text: mail.text,
+    purpose: options.purpose,
+  };
 }
 
 /** The timeline says why a mail the customer might expect was not sent (no state change). */

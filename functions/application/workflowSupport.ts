@@ -12,12 +12,24 @@ export async function loadComplaint(deps: Pick<Deps, 'store'>, id: string): Prom
   return complaint;
 }
 
+/** The complaint and its timeline, in one read. */
+export async function loadWithTimeline(
+  deps: Pick<Deps, 'store'>,
+  id: string,
+): Promise<{ complaint: Complaint; timeline: TimelineEntry[] }> {
+  const found = await deps.store.withTimeline(id);
+  if (!found) throw new NotFoundError(`Complaint ${id} not found`);
+  return found;
+}
+
 const firstInbound = (timeline: TimelineEntry[]) =>
   timeline.find((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound');
 
 /**
  * Mails the customer once per `entryId`: a workflow step retried after the mail went out finds the
- * entry on the timeline and does not send again. Threads under the customer's first mail.
+ * entry on the timeline and does not send again. Threads under the customer's first mail. A caller
+ * that has just read the timeline passes it (`timeline`), saving a read; any read from before the mail
+ * was recorded will do, since the check is on the mail's own entry.
  */
 export async function mailCustomerOnce(
   deps: Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>,
@@ -27,8 +39,9 @@ export async function mailCustomerOnce(
   entryId: string,
   now: Date,
   automatic = true,
+  known?: TimelineEntry[],
 ): Promise<void> {
-  const timeline = await deps.store.timeline(complaint.id);
+  const timeline = known ?? (await deps.store.timeline(complaint.id));
   if (timeline.some((e) => e.id === entryId)) return;
   const { settings } = deps;
   const first = firstInbound(timeline);

@@ -173,8 +173,9 @@ function zoneOffsets(timeZone: string): ZoneOffsets {
 function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Window, never> {
   const offsets = zoneOffsets(calendar.timeZone);
   const windows = dayWindowsOf(calendar);
+  // Compiled only when a day's window is not known yet (most calls find every day they walk).
   let cal: CompiledCalendar | undefined;
-  const closures: YearClosures = { year: Number.NaN, days: new Map() };
+  let closures: YearClosures | undefined;
   let daysWithoutBusinessTime = 0;
   for (let day = offsets.dayOf(from); ; day++) {
     if (daysWithoutBusinessTime++ > MAX_DAYS_WITHOUT_BUSINESS_TIME) {
@@ -186,6 +187,7 @@ function* windowsAfter(from: number, calendar: BusinessCalendar): Generator<Wind
     let window = windows.get(day);
     if (window === undefined) {
       cal ??= compile(calendar);
+      closures ??= { year: Number.NaN, days: new Map() };
       window = dayWindow(day, cal, offsets, closures);
       windows.set(day, window);
     }

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** A short digest of an address (trimmed, lower-cased): behind both its pseudonym and its customer id. */
+/**
+ * A short digest of an address (trimmed, lower-cased): behind both its pseudonym and its customer id.
+ * Every transition's audit facts carry it: the one-shot `hash` makes no Hash object per call.
+ */
 export const addressDigest = (email: string) =>
-  createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+  hash('sha256', email.trim().toLowerCase(), 'hex').slice(0, 16);
 
 /**
  * The customer id that domain events and reports carry instead of the address: the digest behind the

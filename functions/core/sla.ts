@@ -1,4 +1,4 @@
-import { differenceInSeconds } from 'date-fns';
+import { differenceInSeconds } from 'date-fns/differenceInSeconds';
 import { addBusinessSeconds, businessSecondsBetween } from './businessCalendar';
 import type { Policy, Priority } from './policy';
 

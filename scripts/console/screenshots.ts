@@ -88,6 +88,12 @@ try {
   await page.getByRole('link', { name: reference }).click();
   await page.getByText('proposes a refund').waitFor();
   await shot('approval');
+  // Approved, so the reports count a resolution too.
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page
+    .getByTestId('status')
+    .filter({ hasText: /^(resolved|awaiting follow up)$/ })
+    .waitFor();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await signInAs('manager');
@@ -97,6 +103,15 @@ try {
     .first()
     .waitFor();
   await shot('quarantine');
+
+  // The counters follow the domain events: wait until the resolution is in the SLA report.
+  await page.getByRole('link', { name: 'Reports' }).click();
+  const resolved = page.locator('#report-sla td', { hasText: /^1 \/ 1/ });
+  for (let i = 0; i < 40 && !(await resolved.first().isVisible()); i++) {
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForTimeout(250);
+  }
+  await page.screenshot({ path: join(docs, 'console-reports.png'), fullPage: true });
   console.log(`screenshots written to ${docs}`);
 } finally {
   await browser.close();

@@ -185,13 +185,26 @@ export async function startLocalApiGateway(
       send(res, 500, { message: 'Internal Server Error' });
     }
   });
+  // Idle keep-alive connections stay open longer than clients keep them (fetch: 4 s), as API Gateway's
+  // do: with Node's 5 s default, a client reusing a connection on a busy machine could meet the
+  // server's close and get ECONNRESET for a request the server never saw.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  // A burst of new connections (a thousand agents at once) queues for accept instead of overflowing
+  // Node's default backlog of 511, whose dropped handshakes clients see as resets.
   await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: 4096 }, resolve),
   );
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Answers in flight get a second to finish; then every connection goes, kept-alive ones included.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      }),
   };
 }

@@ -105,25 +105,34 @@ type BundleModule<E, R> = { handlerFor: (runtime: Runtime) => (event: E) => Prom
 
 /**
  * Every function's bundle, built with the deployed bundling options (cached by content hash), each
- * given this stack's runtime: the handlers run the code that deploys, not the TypeScript sources.
+ * given this stack's runtime: the handlers run the code that deploys, not the TypeScript sources. As on
+ * Lambda, a function's module is loaded (its cold start) on its first invocation, so a stack start
+ * does not pay for functions nobody calls; a failed load is tried again on the next invocation.
  */
 async function localHandlers(runtime: Runtime, log: (msg: string) => void): Promise<HandlerSet> {
   const bundles = await buildLambdaBundles();
   log(`Lambda bundles ${bundles.built ? 'built' : 'reused'} in ${Math.round(bundles.ms)} ms`);
-  const load = async <E, R>(name: HandlerName) =>
-    ((await import(pathToFileURL(bundles.files[name]).href)) as BundleModule<E, R>).handlerFor(runtime);
+  const coldStarting = <E, R>(name: HandlerName) => {
+    let loaded: Promise<(event: E) => Promise<R>> | undefined;
+    return async (event: E): Promise<R> => {
+      loaded ??= import(pathToFileURL(bundles.files[name]).href).then(
+        (module: BundleModule<E, R>) => module.handlerFor(runtime),
+        (error: unknown) => {
+          loaded = undefined;
+          throw error;
+        },
+      );
+      return (await loaded)(event);
+    };
+  };
   const steps = Object.keys(workflowSteps) as WorkflowStep[];
-  const [intake, api, mailFeedback, ...stepHandlers] = await Promise.all([
-    load<unknown, void>('intake'),
-    load<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
-    load<unknown, void>('mailFeedback'),
-    ...steps.map((step) => load<unknown, unknown>(step)),
-  ]);
   return {
-    intake: intake as HandlerSet['intake'],
-    api: api as HandlerSet['api'],
-    mailFeedback: mailFeedback as HandlerSet['mailFeedback'],
-    steps: Object.fromEntries(steps.map((step, i) => [step, stepHandlers[i]])) as HandlerSet['steps'],
+    intake: coldStarting<unknown, void>('intake'),
+    api: coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    mailFeedback: coldStarting<unknown, void>('mailFeedback'),
+    steps: Object.fromEntries(
+      steps.map((step) => [step, coldStarting<unknown, unknown>(step)]),
+    ) as HandlerSet['steps'],
   };
 }
 

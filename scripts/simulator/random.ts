@@ -10,6 +10,32 @@ function scramble(seed: number): number {
   return (h ^ (h >>> 16)) | 0;
 }
 
+interface WeightTable {
+  keys: string[];
+  values: number[];
+  total: number;
+  /** The last key with a weight above 0 (when rounding leaves the draw past the end). */
+  last: string;
+}
+
+/** Each weights object's keys and total, read once (a run draws from the same few objects millions of times). */
+const weightTables = new WeakMap<object, WeightTable>();
+
+function weightTable(weights: Partial<Record<string, number>>): WeightTable {
+  let table = weightTables.get(weights);
+  if (!table) {
+    const entries = Object.entries(weights) as [string, number][];
+    table = {
+      keys: entries.map(([key]) => key),
+      values: entries.map(([, w]) => w),
+      total: entries.reduce((sum, [, w]) => sum + w, 0),
+      last: (entries.findLast(([, w]) => w > 0) as [string, number])[0],
+    };
+    weightTables.set(weights, table);
+  }
+  return table;
+}
+
 /**
  * Seeded randomness for the simulation (pure-rand's xoroshiro128+, the generator fast-check uses): the
  * same seed draws the same numbers in the same order, so a run is reproducible.
@@ -45,14 +71,13 @@ export class Random {
 
   /** A key drawn by its weight. */
   pick<K extends string>(weights: Partial<Record<K, number>>): K {
-    const entries = Object.entries(weights) as [K, number][];
-    const total = entries.reduce((sum, [, w]) => sum + w, 0);
+    const { keys, values, total, last } = weightTable(weights);
     let r = this.next() * total;
-    for (const [key, w] of entries) {
-      r -= w;
-      if (r < 0) return key;
+    for (let i = 0; i < keys.length; i++) {
+      r -= values[i] as number;
+      if (r < 0) return keys[i] as K;
     }
-    return (entries.findLast(([, w]) => w > 0) as [K, number])[0];
+    return last as K;
   }
 
   /** A duration in seconds. */

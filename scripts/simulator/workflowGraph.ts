@@ -118,12 +118,22 @@ export function storedWorkflowGraph(): WorkflowGraph {
 
 /** The value at a JSONPath such as `$.decision.action` (dotted names only, as the definition uses). */
 export function valueAt(data: unknown, path: string): unknown {
-  if (path === '$') return data;
   let value = data;
-  for (const key of path.replace(/^\$\./, '').split('.')) {
+  for (const key of keysOf(path)) {
     value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   }
   return value;
+}
+
+/** A path's names, split once per path (the definition has a few dozen; a run reads them millions of times). */
+const pathKeys = new Map<string, string[]>();
+function keysOf(path: string): string[] {
+  let keys = pathKeys.get(path);
+  if (!keys) {
+    keys = path === '$' ? [] : path.replace(/^\$\./, '').split('.');
+    pathKeys.set(path, keys);
+  }
+  return keys;
 }
 
 /** Whether a Choice rule matches the state data. */

@@ -41,7 +41,7 @@ const handlerFunctions = () =>
   resourcesOf('AWS::Lambda::Function').filter(([id]) => !isConsoleDeployment(id));
 
 describe('DynamoDB table', () => {
-  it('has the keys and sparse GSIs of tableSchema, all projecting ALL', () => {
+  it('has the keys and sparse GSIs of tableSchema, the queue projecting only the list attributes', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
@@ -54,7 +54,10 @@ describe('DynamoDB table', () => {
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection:
+            index.projection === 'ALL'
+              ? { ProjectionType: 'ALL' }
+              : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection] },
         })),
       ),
     });

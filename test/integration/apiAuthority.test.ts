@@ -108,7 +108,8 @@ const recycled = { count: 0 };
  * with the workflow they wait for.
  */
 async function pollUntil(id: string, ready: (c: Detail['complaint']) => boolean, what: string) {
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded 2-core machine the workflow behind 100 workers can take a while.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const current = await read(id);
     if (ready(current.detail.complaint)) return current;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
+import type { InboundClaim } from '../../functions/core/mail/filing';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
 let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
@@ -150,5 +152,43 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await store.reserveReference('CMP-AAAAAA', 't1')).toBe(true);
     expect(await store.reserveReference('CMP-AAAAAA', 'other')).toBe(false);
     expect(await store.findIdByReference('CMP-AAAAAA')).toBe('t1');
+  });
+
+  it('opens a complaint from a mail with its claim and reference in one transaction, or writes nothing', async () => {
+    const claim = (complaintId: string, dedupeKey: string): InboundClaim => ({
+      dedupeKey,
+      messageId: `<${dedupeKey}@example.org>`,
+      complaintId,
+      disposition: 'new',
+      sender: 'ann@example.org',
+      receivedAt: '2026-11-23T09:00:00.000Z',
+      rawMailKey: `raw/${dedupeKey}`,
+      sesMessageId: `ses-${dedupeKey}`,
+      contentDigest: 'd',
+      threadToken: `t-${complaintId}`,
+    });
+    const ledger = new DynamoMailLedger('Complaints', table.client);
+    const opened = complaint('o1', { reference: 'CMP-OPEN01' });
+    expect(await store.openFromMail(opened, [audit('o1', 1, opened.createdAt)], claim('o1', 'm-o1'))).toBe(
+      true,
+    );
+    const read = await store.withTimeline('o1');
+    expect(read?.complaint).toMatchObject({ id: 'o1', reference: 'CMP-OPEN01' });
+    expect(read?.timeline.map((e) => e.id)).toEqual(['o1-v1']);
+    expect(await ledger.findInboundClaim(claim('o1', 'm-o1'))).toMatchObject({ complaintId: 'o1' });
+    expect(await store.findIdByReference('CMP-OPEN01')).toBe('o1');
+    expect(await store.findIdByThreadToken('t-o1')).toBe('o1');
+    // Another delivery's claim was first: nothing of this one is written.
+    const racing = complaint('o2', { reference: 'CMP-OPEN02' });
+    await ledger.claimInbound(claim('o2', 'm-o2'));
+    expect(await store.openFromMail(racing, [audit('o2', 1, racing.createdAt)], claim('o2', 'm-o2'))).toBe(
+      false,
+    );
+    expect(await store.withTimeline('o2')).toBeUndefined();
+    expect(await store.findIdByReference('CMP-OPEN02')).toBeUndefined();
+    // The reference belongs to another complaint: refused as well.
+    const clash = complaint('o3', { reference: 'CMP-OPEN01' });
+    expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe(false);
+    expect(await ledger.findInboundClaim(claim('o3', 'm-o3'))).toBeUndefined();
   });
 });

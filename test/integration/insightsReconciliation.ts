@@ -1,6 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { CounterItem, ReportStore } from '../../functions/adapters/ports';
+import {
+  atRiskReportSchema,
+  csatReportSchema,
+  recurringReportSchema,
+  slaReportSchema,
+  workloadReportSchema,
+} from '../../functions/api/responseSchemas';
 import { eventOfRecord } from '../../functions/application/insights/publishDomainEvents';
 import {
   atRiskReport,
@@ -82,12 +89,22 @@ const reportPaths = (from: string, to: string) => [
   '/reports/workload',
 ];
 
+const documentedReports = {
+  '/reports/sla': slaReportSchema,
+  '/reports/recurring': recurringReportSchema,
+  '/reports/at-risk': atRiskReportSchema,
+  '/reports/csat': csatReportSchema,
+  '/reports/workload': workloadReportSchema,
+};
+
 /** What each report says, through the API (manager token). */
 export async function reportsViaApi(stack: LocalStack, from: string, to: string) {
   const out: Record<string, unknown> = {};
   for (const path of reportPaths(from, to)) {
     const res = await api(stack.endpoints, 'GET', path, { token: stack.endpoints.tokens.manager });
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    // The answer is what /openapi.json documents (the console's report types come from it).
+    documentedReports[path.split('?')[0] as keyof typeof documentedReports].parse(res.body);
     out[path] = res.body;
   }
   return out;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore';
+import type { MessageEntry } from '../../functions/core/complaint';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
@@ -15,6 +17,20 @@ beforeAll(async () => {
   quarantine = new DynamoQuarantineStore('Complaints', table.client);
 });
 afterAll(() => table.close());
+
+/** The timeline entry of a sent mail, as mailCustomer records it. */
+const sentMail = (id: string, sesMessageId: string): MessageEntry => ({
+  kind: 'message',
+  id,
+  at: '2026-11-24T10:00:00.000Z',
+  direction: 'outbound',
+  messageId: sesMessageId,
+  from: 'support@example.org',
+  to: ['ann@example.org'],
+  subject: 'Re: Late',
+  text: 'We got it.',
+  purpose: 'acknowledgement',
+});
 
 const claim = (over: Partial<InboundClaim>): InboundClaim => ({
   dedupeKey: 'mid:a@x|from:ann@example.org',
@@ -82,19 +98,27 @@ describe('DynamoMailLedger', () => {
       await ledger.completeOutbound('c-1-ack', (first as { lease: string }).lease, {
         sesMessageId: 'ses-old',
         complaintId: 'c-1',
+        entry: sentMail('c-1-ack', 'ses-old'),
       }),
     ).toBe(false);
     expect(await ledger.findOutboundMail('ses-old')).toBeUndefined();
     expect(
-      await ledger.completeOutbound('c-1-ack', taker.lease, { sesMessageId: 'ses-new', complaintId: 'c-1' }),
+      await ledger.completeOutbound('c-1-ack', taker.lease, {
+        sesMessageId: 'ses-new',
+        complaintId: 'c-1',
+        entry: sentMail('c-1-ack', 'ses-new'),
+      }),
     ).toBe(true);
     expect(await ledger.beginOutbound('c-1-ack', later, 45)).toEqual({
       state: 'sent',
       sesMessageId: 'ses-new',
       at: t0.toISOString(),
     });
-    // Recorded with the send: the SES MessageId names the complaint and the mail.
+    // Recorded with the send: the SES MessageId names the complaint and the mail, which is on its timeline.
     expect(await ledger.findOutboundMail('ses-new')).toEqual({ complaintId: 'c-1', mailId: 'c-1-ack' });
+    expect(await new DynamoComplaintStore('Complaints', table.client).timeline('c-1')).toMatchObject([
+      { id: 'c-1-ack', messageId: 'ses-new' },
+    ]);
   });
 
   it('releases a lease after a failed send, and remembers a suppression', async () => {
@@ -108,6 +132,30 @@ describe('DynamoMailLedger', () => {
       state: 'suppressed',
       reason: 'cap',
     });
+  });
+
+  it('begins an automatic mail in one write only when never begun, deliverable and within the cap', async () => {
+    const t0 = new Date('2026-11-24T11:00:00Z');
+    const cap = { recipient: 'cap@example.org', windowStart: 1_763_982_000, windowSeconds: 600, max: 2 };
+    expect(await ledger.beginAutomaticOutbound('c-3-ack', t0, 45, cap)).toMatchObject({ state: 'acquired' });
+    // Begun already: refused, and the step-by-step path finds it busy.
+    expect(await ledger.beginAutomaticOutbound('c-3-ack', t0, 45, cap)).toBeUndefined();
+    expect(await ledger.beginOutbound('c-3-ack', t0, 45)).toEqual({ state: 'busy' });
+    expect(await ledger.beginAutomaticOutbound('c-4-ack', t0, 45, cap)).toMatchObject({ state: 'acquired' });
+    // The cap (2) is reached: refused with nothing written, so the count stays and the intent is new.
+    expect(await ledger.beginAutomaticOutbound('c-5-ack', t0, 45, cap)).toBeUndefined();
+    expect(await ledger.countAutomaticMail(cap.recipient, cap.windowStart, 600)).toBe(3);
+    expect((await ledger.beginOutbound('c-5-ack', t0, 45)).state).toBe('acquired');
+    await ledger.markUndeliverable('dead@example.org', {
+      reason: 'hard bounce',
+      eventType: 'Bounce',
+      sesMessageId: 'ses-x',
+      at: t0.toISOString(),
+      complaintId: 'c-6',
+    });
+    expect(
+      await ledger.beginAutomaticOutbound('c-6-ack', t0, 45, { ...cap, recipient: 'dead@example.org' }),
+    ).toBeUndefined();
   });
 
   it('counts automatic mail per recipient and window atomically', async () => {

@@ -16,7 +16,7 @@ import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { testSettings } from '../support/settings';
 
 /** The ledger's intent and counter semantics in memory (the DynamoDB one is exercised by the integration tests). */
-function memoryLedger(outbound = new Map<string, string>()): MailLedger {
+function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEntry[] = []): MailLedger {
   const intents = new Map<
     string,
     { state: string; at: string; lease: string; leaseUntil: number; value?: string }
@@ -48,10 +48,15 @@ function memoryLedger(outbound = new Map<string, string>()): MailLedger {
       Object.assign(current, { lease, leaseUntil });
       return { state: 'acquired', lease, at: current.at };
     },
+    // Always refused: these tests follow the step-by-step path (the one-write path runs on DynamoDB Local).
+    beginAutomaticOutbound: async () => undefined,
     async completeOutbound(id, lease, result) {
       const current = intents.get(id);
       if (current?.lease !== lease) return false;
-      if ('sesMessageId' in result) outbound.set(result.sesMessageId, result.complaintId);
+      if ('sesMessageId' in result) {
+        outbound.set(result.sesMessageId, result.complaintId);
+        entries.push(result.entry);
+      }
       Object.assign(
         current,
         'sesMessageId' in result
@@ -98,7 +103,7 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
     },
   };
   const settings = testSettings({ autoMailCap: 3, autoMailWindowSeconds: 600, sendLeaseSeconds: 45 });
-  const ledger = memoryLedger(outbound);
+  const ledger = memoryLedger(outbound, entries);
   const deps = { store, mailer, ledger, settings };
   return { deps, ledger, entries, outbound, sent };
 }

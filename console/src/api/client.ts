@@ -8,6 +8,11 @@ export type Me = components['schemas']['Me'];
 export type Problem = components['schemas']['Problem'];
 export type QuarantineItem = components['schemas']['QuarantineList']['items'][number];
 export type Role = Me['role'];
+export type SlaReport = components['schemas']['SlaReport'];
+export type RecurringReport = components['schemas']['RecurringReport'];
+export type AtRiskReport = components['schemas']['AtRiskReport'];
+export type CsatReport = components['schemas']['CsatReport'];
+export type WorkloadReport = components['schemas']['WorkloadReport'];
 
 /** An answer that is not 2xx, with the RFC 9457 problem details the API sent (if any). */
 export class ApiProblem extends Error {
@@ -39,7 +44,8 @@ export const sessionExpired = new EventTarget();
 export type Api = ReturnType<typeof createApi>;
 
 export function createApi(baseUrl: string) {
-  const client = createClient<paths>({ baseUrl });
+  // Answers are typed as their JSON; the CSV of a report is asked for with `parseAs: 'text'`.
+  const client = createClient<paths, `${string}/json`>({ baseUrl });
   const auth: Middleware = {
     onRequest({ request }) {
       const session = currentSession();

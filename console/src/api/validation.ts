@@ -13,7 +13,17 @@ export type RequestName =
   | 'RecordFollowUpRequest'
   | 'CloseComplaintRequest';
 
-const validators = new Map<RequestName, Validator>();
+const validators = new Map<string, Validator>();
+
+function validatorFor(key: string, schema: () => Schema): Validator {
+  let validator = validators.get(key);
+  if (!validator) {
+    const { $schema: _ignored, ...rest } = schema() as Schema & { $schema?: string };
+    validator = new Validator(rest as Schema, '2020-12', false);
+    validators.set(key, validator);
+  }
+  return validator;
+}
 
 /**
  * Checks a form's body with the JSON Schema the API publishes for it (generated from the zod schemas
@@ -21,15 +31,30 @@ const validators = new Map<RequestName, Validator>();
  * again and its problem details are shown the same way.
  */
 export function validateBody(name: RequestName, body: unknown): Record<string, string> {
-  let validator = validators.get(name);
-  if (!validator) {
-    const { $schema: _ignored, ...schema } = components.schemas[name] as Schema & { $schema?: string };
-    validator = new Validator(schema as Schema, '2020-12', false);
-    validators.set(name, validator);
-  }
-  const result = validator.validate(body);
+  return issuesOf(
+    validatorFor(name, () => components.schemas[name] as Schema),
+    body,
+  );
+}
+
+/** Queries the console builds from a form (the report filters), by their component name. */
+export type QueryName = 'SlaReportQuery' | 'RecurringReportQuery' | 'CsatReportQuery';
+
+/**
+ * Checks a query with the schema the API publishes for it (generated from the zod schema it parses
+ * the query with). Rules across parameters (a range in order) only the API checks; its problem
+ * details name the parameter, so they are shown the same way.
+ */
+export function validateQuery(name: QueryName, query: Record<string, unknown>): Record<string, string> {
+  return issuesOf(
+    validatorFor(name, () => components.schemas[name] as Schema),
+    query,
+  );
+}
+
+function issuesOf(validator: Validator, value: unknown): Record<string, string> {
   const issues: Record<string, string> = {};
-  for (const e of result.errors) {
+  for (const e of validator.validate(value).errors) {
     // Leaf errors name the field in their instance location (`#/text`); the rest restate them.
     const field = e.instanceLocation.replace(/^#\/?/, '').split('/')[0] || '_';
     if (
@@ -47,6 +72,7 @@ export function validateBody(name: RequestName, body: unknown): Record<string, s
 
 function describe(keyword: string, error: string) {
   if (keyword === 'minLength') return 'Required';
+  if (keyword === 'pattern' || keyword === 'format') return 'Not in the expected format';
   if (keyword === 'required')
     return error.replace(/^Instance does not have required property "(.*)"\.$/, 'Required');
   return error.replace(/^Instance /, 'Value ');

@@ -163,12 +163,13 @@ function TextAction(props: Props & { kind: keyof typeof textActions; open?: bool
 function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
   const { me } = useApp();
   const [type, setType] = useState<string>('refund');
-  const [amount, setAmount] = useState('');
+  const [amount, setAmount, clearAmount] = useDraft(`${complaint.id}:amount`);
   const [summary, setSummary, clearSummary] = useDraft(`${complaint.id}:resolution`);
   const [rootCause, setRootCause] = useState<string>(rootCauses[0] as string);
   const action = useAction(complaint, '/complaints/{id}/resolution', 'ProposeResolutionRequest', {
     onDone: () => {
       clearSummary();
+      clearAmount();
       onChanged();
     },
     onConflict,
@@ -353,10 +354,13 @@ function FollowUpCall({ complaint: c, onChanged, onConflict }: Props) {
 
 function MergeForm({ complaint, onChanged, onConflict }: Props) {
   const { api } = useApp();
-  const [target, setTarget] = useState('');
+  const [target, setTarget, clear] = useDraft(`${complaint.id}:merge`);
   const [lookup, setLookup] = useState<string | undefined>();
   const action = useAction(complaint, '/complaints/{id}/merge', 'MergeComplaintRequest', {
-    onDone: onChanged,
+    onDone: () => {
+      clear();
+      onChanged();
+    },
     onConflict,
   });
   const submit = async (e: Event) => {

@@ -16,8 +16,14 @@ export interface Filing {
   automated: string[];
 }
 
-/** Carries a claim out. Every step may run again on a redelivery and lands on the same keys. */
-export async function fileMail(deps: Deps, filing: Filing): Promise<void> {
+/**
+ * Carries a claim out. Every step may run again on a redelivery and lands on the same keys.
+ *
+ * `unclaimed` (a first-seen new mail whose claim is not written yet): the complaint is opened together
+ * with the claim in one transaction; false when that was refused, and the caller claims and files the
+ * usual way. Otherwise true.
+ */
+export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): Promise<boolean> {
   const { claim, mail, automated } = filing;
   const { store } = deps;
   const attachments = await storeAttachments(deps, claim, mail);
@@ -40,7 +46,7 @@ export async function fileMail(deps: Deps, filing: Filing): Promise<void> {
   switch (claim.disposition) {
     case 'new':
     case 'linked':
-      return openAndStart(deps, filing, message);
+      return openAndStart(deps, filing, message, unclaimed);
     case 'reply': {
       const complaint = await store.get(claim.complaintId);
       if (!complaint) throw new Error(`Complaint ${claim.complaintId} not found`);
@@ -52,12 +58,13 @@ export async function fileMail(deps: Deps, filing: Filing): Promise<void> {
         const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
         deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
-      return;
+      return true;
     }
     case 'automated':
     case 'bounce':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
-      return store.append(claim.complaintId, [message]);
+      await store.append(claim.complaintId, [message]);
+      return true;
   }
 }
 

@@ -5,27 +5,45 @@ import { referenceFor } from '../../core/reference';
 import type { Deps } from '../deps';
 import type { Filing } from './fileMail';
 
+/**
+ * Opens the complaint of a new (or linked) mail and starts its workflow.
+ *
+ * `unclaimed`: the claim of a first-seen new mail is not written yet. The claim, the complaint, its
+ * reference (the first candidate), thread token and entries then go in one transaction, and the
+ * answer is false when that transaction was refused (a concurrent delivery's claim, a reference
+ * taken by another complaint): the caller claims the mail and files it step by step, the path every
+ * redelivery takes, in which each write lands on the same key.
+ */
 export async function openAndStart(
   deps: Deps,
   filing: Filing,
   message: ReturnType<typeof inboundMessage>,
-): Promise<void> {
+  unclaimed = false,
+): Promise<boolean> {
   const { claim, mail } = filing;
   const { store, workflow } = deps;
   const previous = claim.linkedTo ? await store.get(claim.linkedTo) : undefined;
   const opened = openComplaint({
     id: claim.complaintId,
-    reference: await reserveReference(store, claim.complaintId),
+    reference: unclaimed
+      ? referenceFor(claim.complaintId, 0)
+      : await reserveReference(store, claim.complaintId),
     threadToken: threadTokenOf(claim),
     message,
     ...(mail.from?.name ? { customerName: mail.from.name } : {}),
     ...(previous ? { linkedTo: previous.id } : {}),
   });
-  const { complaint } = await store.create(opened.complaint, opened.entries);
+  let complaint = opened.complaint;
+  if (unclaimed) {
+    if (!(await store.openFromMail(complaint, opened.entries, claim))) return false;
+  } else {
+    ({ complaint } = await store.create(complaint, opened.entries));
+  }
   if (previous) await store.append(previous.id, [linkNote(previous, complaint, claim.receivedAt)]);
   // The acknowledgement is the workflow's first step: whatever becomes of the mail, the complaint is
   // investigated and queued. The execution is named after the complaint, so a redelivery starts nothing.
   await workflow.start(complaint.id, { complaintId: complaint.id });
+  return true;
 }
 
 /** On the closed complaint: where its late reply went (an audit note, no state change). */

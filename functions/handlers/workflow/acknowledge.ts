@@ -1,6 +1,6 @@
 import { mailCustomer } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
-import { loadComplaint } from '../../application/workflowSupport';
+import { loadWithTimeline } from '../../application/workflowSupport';
 import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { AuditEntry, MessageEntry } from '../../core/complaint';
@@ -31,8 +31,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, failure } = eventSchema.parse(event);
   const cfg = deps.settings;
   const now = deps.clock();
-  const complaint = await loadComplaint(deps, complaintId);
-  const timeline = await deps.store.timeline(complaintId);
+  const { complaint, timeline } = await loadWithTimeline(deps, complaintId);
   const id = acknowledgementId(complaintId);
   if (failure) {
     // A timeline item's key includes its time: a replay must not add the entry again.

@@ -1,5 +1,5 @@
 import type { Deps } from '../../application/deps';
-import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSupport';
 import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
@@ -20,7 +20,8 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId } = eventSchema.parse(event);
   const policy = deps.settings.policy;
   const now = deps.clock();
-  let complaint = await loadComplaint(deps, complaintId);
+  const loaded = await loadWithTimeline(deps, complaintId);
+  let { complaint } = loaded;
   if (pendingFor(complaint, ['resolve', 'approve'])) {
     const { complaint: next, audit } = applyResolution(complaint, policy, now);
     await deps.store.save(next, [audit]);
@@ -43,6 +44,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     `${complaint.id}-resolution-${resolution.decisionId ?? `v${complaint.version}`}`,
     now,
     false,
+    loaded.timeline,
   );
   const followUpAt = new Date(followUp.scheduledFor);
   const callDue = addBusinessDelay(followUpAt, policy.followUp.callSlaSeconds, policy);

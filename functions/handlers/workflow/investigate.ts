@@ -1,5 +1,5 @@
 import type { Deps } from '../../application/deps';
-import { loadComplaint } from '../../application/workflowSupport';
+import { loadWithTimeline } from '../../application/workflowSupport';
 import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint, MessageEntry } from '../../core/complaint';
@@ -40,15 +40,12 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { store } = deps;
   const policy = deps.settings.policy;
   const now = deps.clock();
-  const complaint = await loadComplaint(deps, complaintId);
+  const { complaint, timeline } = await loadWithTimeline(deps, complaintId);
   // A retried step finds the work done: hand back the same state.
   if (complaint.status !== 'received' && complaint.status !== 'reopened') {
     return workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) });
   }
-  const [history, timeline] = await Promise.all([
-    store.byCustomer(complaint.customerEmail, { limit: 100 }),
-    store.timeline(complaintId),
-  ]);
+  const history = await store.byCustomer(complaint.customerEmail, { limit: 100 });
   const text = timeline
     // Automated mail on the timeline (an out-of-office, a bounce) is not the customer's words.
     .filter((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound' && !e.automated)

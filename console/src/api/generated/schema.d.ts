@@ -203,6 +203,14 @@ export type components = {
       text: string;
       version?: number;
     };
+    AtRiskReport: {
+      rows: {
+          complaints: string[];
+          customerId: string;
+          reasons: string[];
+          [key: string]: unknown;
+        }[];
+    };
     ClaimComplaintRequest: {
       version?: number;
     };
@@ -337,6 +345,41 @@ export type components = {
       complaint?: components["schemas"]["Complaint"];
       [key: string]: unknown;
     };
+    CsatReport: {
+      csat: number | null;
+      /** @description A UTC date, YYYY-MM-DD */
+      from: string;
+      rows: ({
+          byChannel: {
+            [key: string]: {
+              satisfied: number;
+              unsatisfied: number;
+            };
+          };
+          csat: number | null;
+          satisfied: number;
+          unsatisfied: number;
+          /** @description A UTC date, YYYY-MM-DD */
+          week: string;
+          [key: string]: unknown;
+        })[];
+      satisfied: number;
+      /** @description A UTC date, YYYY-MM-DD */
+      to: string;
+      unsatisfied: number;
+    };
+    CsatReportQuery: {
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      from?: string;
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      to?: string;
+    };
     DecideApprovalRequest: OneOf<[{
       /** @constant */
       decision: "approve";
@@ -350,6 +393,37 @@ export type components = {
     EscalateRequest: {
       reason: string;
       version?: number;
+    };
+    ListComplaintsQuery: {
+      assignee?: string;
+      /** @description The `cursor` of the previous page of the same list (opaque and signed: any other is a 400) */
+      cursor?: string;
+      /** Format: email */
+      customer?: string;
+      limit?: number;
+      /** @enum {string} */
+      queue?: "tier1" | "tier2" | "tier3" | "manager";
+      reference?: string;
+      /** @enum {string} */
+      status?: "received" | "investigating" | "awaiting_agent" | "deciding" | "awaiting_customer" | "awaiting_approval" | "resolved" | "awaiting_follow_up" | "closed" | "reopened" | "needs_attention";
+      tier?: number;
+    };
+    ListCustomerComplaintsQuery: {
+      /** @description The `cursor` of the previous page of the same list (opaque and signed: any other is a 400) */
+      cursor?: string;
+      limit?: number;
+      /** @enum {string} */
+      status?: "received" | "investigating" | "awaiting_agent" | "deciding" | "awaiting_customer" | "awaiting_approval" | "resolved" | "awaiting_follow_up" | "closed" | "reopened" | "needs_attention";
+    };
+    ListQuarantineQuery: {
+      /** @description The `cursor` of the previous page of the same list (opaque and signed: any other is a 400) */
+      cursor?: string;
+      limit?: number;
+      /**
+       * @default quarantined
+       * @enum {string}
+       */
+      status?: "quarantined" | "released" | "erased";
     };
     Me: {
       authorityLimit: number | null;
@@ -431,6 +505,35 @@ export type components = {
       outcome: "satisfied" | "unsatisfied" | "unreachable";
       version?: number;
     };
+    RecurringReport: {
+      rows: {
+          baseline: number;
+          category: string;
+          lastWeek: number;
+          rootCause: string;
+          spike: boolean;
+          total: number;
+          weeks: {
+              resolutions: number;
+              /** @description A UTC date, YYYY-MM-DD */
+              week: string;
+            }[];
+          [key: string]: unknown;
+        }[];
+      weeks: string[];
+    };
+    RecurringReportQuery: {
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      to?: string;
+      /**
+       * @description ISO weeks up to `to`
+       * @default 8
+       */
+      weeks?: number;
+    };
     ReplyToCustomerRequest: {
       text: string;
       version?: number;
@@ -438,6 +541,48 @@ export type components = {
     RequestInfoRequest: {
       question: string;
       version?: number;
+    };
+    ShowSurveyQuery: {
+      /** @enum {string} */
+      answer: "satisfied" | "unsatisfied";
+    };
+    SlaReport: {
+      /** @description A UTC date, YYYY-MM-DD */
+      from: string;
+      /** @enum {string} */
+      groupBy: "tier" | "priority" | "category";
+      rows: ({
+          breaches: number;
+          firstResponseCompliance: number | null;
+          firstResponses: number;
+          firstResponsesMet: number;
+          group: string;
+          medianFirstResponseSeconds: number | null;
+          medianResolutionSeconds: number | null;
+          resolutionCompliance: number | null;
+          resolutions: number;
+          resolutionsMet: number;
+          [key: string]: unknown;
+        })[];
+      /** @description A UTC date, YYYY-MM-DD */
+      to: string;
+    };
+    SlaReportQuery: {
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      from?: string;
+      /**
+       * @default tier
+       * @enum {string}
+       */
+      groupBy?: "tier" | "priority" | "category";
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      to?: string;
     };
     TimelineEntry: OneOf<[{
       at: string;
@@ -486,6 +631,17 @@ export type components = {
       version: number;
       [key: string]: unknown;
     }]>;
+    WorkloadReport: {
+      rows: ({
+          averageHandlingSeconds: number | null;
+          id: string;
+          /** @enum {string} */
+          kind: "tier" | "agent";
+          open?: number;
+          resolved: number;
+          [key: string]: unknown;
+        })[];
+    };
   };
   responses: never;
   parameters: never;
@@ -1539,7 +1695,7 @@ export type operations = {
       /** @description Success */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["AtRiskReport"];
           "text/csv": unknown;
         };
       };
@@ -1590,7 +1746,7 @@ export type operations = {
       /** @description Success */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["CsatReport"];
           "text/csv": unknown;
         };
       };
@@ -1641,7 +1797,7 @@ export type operations = {
       /** @description Success */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["RecurringReport"];
           "text/csv": unknown;
         };
       };
@@ -1693,7 +1849,7 @@ export type operations = {
       /** @description Success */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["SlaReport"];
           "text/csv": unknown;
         };
       };
@@ -1738,7 +1894,7 @@ export type operations = {
       /** @description Success */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["WorkloadReport"];
           "text/csv": unknown;
         };
       };
