@@ -1,5 +1,5 @@
-import { z } from 'zod/mini';
 import type { AcceptedDecision } from '../functions/core/complaint';
+import * as z from '../functions/core/schema';
 
 /**
  * The contract between the state machine and its steps, in one place: the values the definition

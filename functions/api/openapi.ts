@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../core/schema';
 import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
 import {
   atRiskReportSchema,
@@ -33,7 +33,7 @@ import {
   surveyQuerySchema,
 } from './schemas';
 
-type Schema = z.ZodType;
+type Schema = z.ZodMiniType;
 
 /** The zod schemas of each route's body and query, as the handlers parse them. */
 export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Schema; response?: Schema }>> =

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ZodError } from 'zod';
+import { $ZodError } from 'zod/v4/core';
 import {
   ConflictError,
   DomainError,
@@ -73,7 +73,8 @@ export function errorResponse(error: unknown): {
   response: APIGatewayProxyStructuredResultV2;
   unexpected: boolean;
 } {
-  if (error instanceof ZodError) {
+  // Full zod's ZodError and zod/mini's errors are both `$ZodError`s.
+  if (error instanceof $ZodError) {
     const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
     return {
       response: problem(400, 'Invalid request', 'The request did not pass validation', { issues }),

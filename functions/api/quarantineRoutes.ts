@@ -1,4 +1,3 @@
-import { receiveMail } from '../application/intake/receiveMail';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { openCursor, signCursor } from './cursors';
@@ -40,6 +39,9 @@ export const releaseQuarantined: RouteHandler = async (ctx) => {
   if (released.status === 'erased') {
     throw new ConflictError(`The sender's data was erased from mail ${id}: there is nothing to release`);
   }
+  // Loaded with the first release rather than at every cold start of the API: intake's MIME parsing
+  // stack is most of the API bundle, and no other route uses it.
+  const { receiveMail } = await import('../application/intake/receiveMail');
   const outcome = await receiveMail(ctx.services, released.delivery, { release: true });
   await quarantine.recordOutcome(id, outcome);
   return json(200, { ...released, outcome });

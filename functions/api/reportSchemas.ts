@@ -1,18 +1,18 @@
-import { z } from 'zod';
 import { slaGroupings } from '../core/reports/projection';
+import * as z from '../core/schema';
 
 /** Longest range a report covers (a year and a day: a leap year's whole). */
 export const maxReportDays = 366;
 
-const day = z.iso.date().meta({ description: 'A UTC date, YYYY-MM-DD' });
+const day = z.iso.date().check(z.meta({ description: 'A UTC date, YYYY-MM-DD' }));
 
-const days = { from: day.optional(), to: day.optional() };
+const days = { from: z.optional(day), to: z.optional(day) };
 
 /**
  * A range of whole UTC days `from`..`to` (both included): both or neither (then the last 30 days),
  * in order, at most {@link maxReportDays} long.
  */
-function checkRange(q: { from?: string; to?: string }, ctx: z.RefinementCtx) {
+function checkRange(q: { from?: string; to?: string }, ctx: z.core.$RefinementCtx) {
   if ((q.from === undefined) !== (q.to === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'give both from and to, or neither', path: ['from'] });
   } else if (q.from && q.to && q.from > q.to) {
@@ -23,17 +23,16 @@ function checkRange(q: { from?: string; to?: string }, ctx: z.RefinementCtx) {
 }
 
 export const slaReportQuerySchema = z
-  .object({ ...days, groupBy: z.enum(slaGroupings).default('tier') })
-  .strict()
-  .superRefine(checkRange);
-export const csatReportQuerySchema = z.object(days).strict().superRefine(checkRange);
-export const recurringReportQuerySchema = z
-  .object({
-    to: day.optional(),
-    weeks: z.coerce.number().int().min(2).max(52).default(8).meta({ description: 'ISO weeks up to `to`' }),
-  })
-  .strict();
-export const noQuerySchema = z.object({}).strict();
+  .strictObject({ ...days, groupBy: z._default(z.enum(slaGroupings), 'tier') })
+  .check(z.superRefine(checkRange));
+export const csatReportQuerySchema = z.strictObject(days).check(z.superRefine(checkRange));
+export const recurringReportQuerySchema = z.strictObject({
+  to: z.optional(day),
+  weeks: z
+    ._default(z.coerce.number().check(z.int(), z.gte(2), z.lte(52)), 8)
+    .check(z.meta({ description: 'ISO weeks up to `to`' })),
+});
+export const noQuerySchema = z.strictObject({});
 
 /** The range a query asked for, or the 30 days up to `now`. */
 export function rangeOf(q: { from?: string; to?: string }, now: Date): { from: string; to: string } {

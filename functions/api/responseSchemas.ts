@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { complaintStatuses, resolutionTypes, waitingKinds } from '../core/complaint';
 import { agentRoles } from '../core/policy';
 import { slaGroupings } from '../core/reports/projection';
+import * as z from '../core/schema';
 
 /** Named response schemas: `/openapi.json` lists each once under components and refers to it. */
 export const responseRegistry = z.registry<{ id: string }>();
@@ -13,14 +13,14 @@ export const responseRegistry = z.registry<{ id: string }>();
 const actor = z.looseObject({
   kind: z.enum(['system', 'customer', 'agent']),
   id: z.string(),
-  role: z.enum(agentRoles).optional(),
-  email: z.string().optional(),
+  role: z.optional(z.enum(agentRoles)),
+  email: z.optional(z.string()),
 });
 
 const resolution = z.looseObject({
   type: z.enum(resolutionTypes),
-  amount: z.number().optional(),
-  currency: z.string().optional(),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string()),
   summary: z.string(),
   rootCause: z.string(),
 });
@@ -30,9 +30,9 @@ const slaClock = z.looseObject({
   startedAt: z.string(),
   dueAt: z.string(),
   warnAt: z.string(),
-  warnedAt: z.string().optional(),
-  pausedAt: z.string().optional(),
-  remainingSeconds: z.number().optional(),
+  warnedAt: z.optional(z.string()),
+  pausedAt: z.optional(z.string()),
+  remainingSeconds: z.optional(z.number()),
 });
 
 /** A complaint as agents see it (callback and thread tokens stay server-side). */
@@ -40,20 +40,20 @@ export const complaintViewSchema = z.looseObject({
   id: z.string(),
   reference: z.string(),
   status: z.enum(complaintStatuses),
-  tier: z.number().int(),
+  tier: z.number().check(z.int()),
   priority: z.string(),
-  category: z.string().optional(),
+  category: z.optional(z.string()),
   customerEmail: z.string(),
-  customerName: z.string().optional(),
+  customerName: z.optional(z.string()),
   subject: z.string(),
-  assignee: z.string().optional(),
-  claimedBy: z.looseObject({ id: z.string(), role: z.enum(agentRoles), at: z.string() }).optional(),
-  slaDueAt: z.string().optional(),
-  sla: slaClock.optional(),
-  waitingFor: z.enum(waitingKinds).optional(),
-  firstResponseAt: z.string().optional(),
-  investigation: z
-    .looseObject({
+  assignee: z.optional(z.string()),
+  claimedBy: z.optional(z.looseObject({ id: z.string(), role: z.enum(agentRoles), at: z.string() })),
+  slaDueAt: z.optional(z.string()),
+  sla: z.optional(slaClock),
+  waitingFor: z.optional(z.enum(waitingKinds)),
+  firstResponseAt: z.optional(z.string()),
+  investigation: z.optional(
+    z.looseObject({
       category: z.string(),
       priority: z.string(),
       riskSignals: z.array(z.looseObject({ signal: z.string(), evidence: z.string() })),
@@ -62,45 +62,49 @@ export const complaintViewSchema = z.looseObject({
       history: z.looseObject({
         complaintsInWindow: z.number(),
         open: z.number(),
-        lastCsat: z.enum(['satisfied', 'unsatisfied']).optional(),
+        lastCsat: z.optional(z.enum(['satisfied', 'unsatisfied'])),
       }),
       possibleDuplicates: z.array(z.string()),
-    })
-    .optional(),
-  proposal: z
-    .looseObject({
+    }),
+  ),
+  proposal: z.optional(
+    z.looseObject({
       resolution,
       proposedBy: actor,
       proposedAt: z.string(),
-      proposerLimit: z.number().nullable(),
+      proposerLimit: z.nullable(z.number()),
       approverRole: z.enum(agentRoles),
-    })
-    .optional(),
-  lastRejection: z.looseObject({ by: actor, reason: z.string(), at: z.string() }).optional(),
-  resolution: resolution
-    .extend({ appliedBy: actor, authorityLimit: z.number().nullable(), appliedAt: z.string().optional() })
-    .optional(),
-  followUp: z
-    .looseObject({
+    }),
+  ),
+  lastRejection: z.optional(z.looseObject({ by: actor, reason: z.string(), at: z.string() })),
+  resolution: z.optional(
+    z.extend(resolution, {
+      appliedBy: actor,
+      authorityLimit: z.nullable(z.number()),
+      appliedAt: z.optional(z.string()),
+    }),
+  ),
+  followUp: z.optional(
+    z.looseObject({
       agentId: z.string(),
       scheduledFor: z.string(),
       attempts: z.number(),
-      lastOutcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']).optional(),
-    })
-    .optional(),
-  closure: z
-    .looseObject({ reason: z.string(), at: z.string(), mergedInto: z.string().optional() })
-    .optional(),
-  failure: z
-    .looseObject({ state: z.string(), error: z.string(), cause: z.string(), at: z.string() })
-    .optional(),
+      lastOutcome: z.optional(z.enum(['satisfied', 'unsatisfied', 'unreachable'])),
+    }),
+  ),
+  closure: z.optional(
+    z.looseObject({ reason: z.string(), at: z.string(), mergedInto: z.optional(z.string()) }),
+  ),
+  failure: z.optional(
+    z.looseObject({ state: z.string(), error: z.string(), cause: z.string(), at: z.string() }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
-  version: z.number().int(),
+  version: z.number().check(z.int()),
 });
 
 const attachment = z.looseObject({
-  filename: z.string().optional(),
+  filename: z.optional(z.string()),
   contentType: z.string(),
   size: z.number(),
   checksum: z.string(),
@@ -118,9 +122,9 @@ export const timelineEntrySchema = z.discriminatedUnion('kind', [
     to: z.array(z.string()),
     subject: z.string(),
     text: z.string(),
-    purpose: z.string().optional(),
-    attachments: z.array(attachment).optional(),
-    automated: z.array(z.string()).optional(),
+    purpose: z.optional(z.string()),
+    attachments: z.optional(z.array(attachment)),
+    automated: z.optional(z.array(z.string())),
   }),
   z.looseObject({ kind: z.literal('note'), id: z.string(), at: z.string(), author: actor, text: z.string() }),
   z.looseObject({
@@ -129,16 +133,16 @@ export const timelineEntrySchema = z.discriminatedUnion('kind', [
     at: z.string(),
     action: z.string(),
     actor,
-    fromStatus: z.enum(complaintStatuses).optional(),
+    fromStatus: z.optional(z.enum(complaintStatuses)),
     toStatus: z.enum(complaintStatuses),
     version: z.number(),
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z.optional(z.record(z.string(), z.unknown())),
   }),
 ]);
 
 export const complaintListSchema = z.object({
   items: z.array(complaintViewSchema),
-  cursor: z.string().optional(),
+  cursor: z.optional(z.string()),
 });
 
 export const complaintDetailSchema = z.object({
@@ -147,59 +151,64 @@ export const complaintDetailSchema = z.object({
 });
 
 /** The answer of a write on a complaint: the complaint as it now is (a note answers the note only). */
-export const complaintWriteSchema = z.looseObject({ complaint: complaintViewSchema.optional() });
+export const complaintWriteSchema = z.looseObject({ complaint: z.optional(complaintViewSchema) });
 
 export const quarantineListSchema = z.object({
   items: z.array(
     z.looseObject({
       id: z.string(),
       status: z.enum(['quarantined', 'released', 'erased']),
-      reasons: z.array(z.looseObject({ code: z.string(), detail: z.string().optional() })),
+      reasons: z.array(z.looseObject({ code: z.string(), detail: z.optional(z.string()) })),
       summary: z.looseObject({
-        from: z.string().optional(),
+        from: z.optional(z.string()),
         to: z.array(z.string()),
         subject: z.string(),
         sizeBytes: z.number(),
         preview: z.string(),
       }),
       quarantinedAt: z.string(),
-      released: z.looseObject({ by: actor, at: z.string() }).optional(),
-      outcome: z.looseObject({ disposition: z.string(), complaintId: z.string().optional() }).optional(),
+      released: z.optional(z.looseObject({ by: actor, at: z.string() })),
+      outcome: z.optional(z.looseObject({ disposition: z.string(), complaintId: z.optional(z.string()) })),
     }),
   ),
-  cursor: z.string().optional(),
+  cursor: z.optional(z.string()),
 });
 
 /** GET /me: who the token says the caller is, and what they may decide alone. */
 export const meSchema = z.object({
   id: z.string(),
   role: z.enum(agentRoles),
-  email: z.string().optional(),
+  email: z.optional(z.string()),
   /** The largest refund or credit the caller applies without approval; null = unlimited. */
-  authorityLimit: z.number().nullable(),
+  authorityLimit: z.nullable(z.number()),
   currency: z.string(),
 });
 
 /** What clearing an address's undeliverable mark did. */
 export const clearedMarkSchema = z.object({
   address: z.string(),
-  cleared: z.boolean().meta({ description: 'False on a repeat: the address was deliverable already' }),
+  cleared: z
+    .boolean()
+    .check(z.meta({ description: 'False on a repeat: the address was deliverable already' })),
   mark: z
-    .looseObject({
-      reason: z.string(),
-      eventType: z.string(),
-      sesMessageId: z.string(),
-      at: z.string(),
-      complaintId: z.string(),
-    })
-    .optional()
-    .meta({ description: 'The mark SES feedback had left on the address' }),
-  complaints: z.array(z.string()).meta({ description: 'Complaints whose undeliverable flag was cleared' }),
+    .optional(
+      z.looseObject({
+        reason: z.string(),
+        eventType: z.string(),
+        sesMessageId: z.string(),
+        at: z.string(),
+        complaintId: z.string(),
+      }),
+    )
+    .check(z.meta({ description: 'The mark SES feedback had left on the address' })),
+  complaints: z
+    .array(z.string())
+    .check(z.meta({ description: 'Complaints whose undeliverable flag was cleared' })),
 });
 
 /** A share of 0..1 (4 decimals), or null when nothing was counted. */
-const share = z.number().min(0).max(1).nullable();
-const day = z.string().meta({ description: 'A UTC date, YYYY-MM-DD' });
+const share = z.nullable(z.number().check(z.gte(0), z.lte(1)));
+const day = z.string().check(z.meta({ description: 'A UTC date, YYYY-MM-DD' }));
 
 /** GET /reports/sla: one row per group value with activity in the range. */
 export const slaReportSchema = z.object({
@@ -212,11 +221,11 @@ export const slaReportSchema = z.object({
       firstResponses: z.number(),
       firstResponsesMet: z.number(),
       firstResponseCompliance: share,
-      medianFirstResponseSeconds: z.number().nullable(),
+      medianFirstResponseSeconds: z.nullable(z.number()),
       resolutions: z.number(),
       resolutionsMet: z.number(),
       resolutionCompliance: share,
-      medianResolutionSeconds: z.number().nullable(),
+      medianResolutionSeconds: z.nullable(z.number()),
       breaches: z.number(),
     }),
   ),
@@ -271,9 +280,9 @@ export const workloadReportSchema = z.object({
     z.looseObject({
       kind: z.enum(['tier', 'agent']),
       id: z.string(),
-      open: z.number().optional(),
+      open: z.optional(z.number()),
       resolved: z.number(),
-      averageHandlingSeconds: z.number().nullable(),
+      averageHandlingSeconds: z.nullable(z.number()),
     }),
   ),
 });

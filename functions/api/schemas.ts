@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { complaintStatuses, queuedStatuses, resolutionTypes } from '../core/complaint';
 import { normalizeAddress } from '../core/mail/addresses';
 import { agentRoles } from '../core/policy';
+import * as z from '../core/schema';
 
 /** Root causes agents choose from, so reporting can group resolutions. */
 export const rootCauses = [
@@ -21,73 +21,78 @@ export const rootCauses = [
  * against that range here (versions, limits and tiers are bounded integers, always in range).
  */
 const storable = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
-const storableNumber = z.number().refine(storable, 'out of the range DynamoDB stores (1e-130 to 1e126)');
+const storableNumber = z
+  .number()
+  .check(z.refine(storable, 'out of the range DynamoDB stores (1e-130 to 1e126)'));
 
 /** Finite (zod), positive, bounded; decimals are checked against the currency's minor unit (core/money). */
-const money = storableNumber
-  .positive()
-  .max(1_000_000)
-  .meta({ description: 'At most 1,000,000, with no more decimals than the currency has (EUR 2, JPY 0)' });
+const money = storableNumber.check(
+  z.positive(),
+  z.lte(1_000_000),
+  z.meta({ description: 'At most 1,000,000, with no more decimals than the currency has (EUR 2, JPY 0)' }),
+);
 
 /**
  * The complaint version the agent acted on (alternative to the If-Match header): a safe non-negative
  * integer (zod's int stops at 2^53 - 1, beyond which two versions would read as one).
  */
-const version = z.number().int().nonnegative().optional();
+/** Trimmed, not empty, at most `max` characters. */
+const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+
+const complaintId = z.string().check(z.regex(/^[0-9a-f]{26}$/, 'a complaint id'));
+
+const version = z.optional(z.number().check(z.int(), z.nonnegative()));
 
 /** Body of POST /complaints/{id}/resolution. */
 export const resolutionRequestSchema = z
-  .object({
+  .strictObject({
     type: z.enum(resolutionTypes),
-    amount: money.optional(),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'ISO 4217 code such as EUR')
-      .optional(),
-    summary: z.string().trim().min(1).max(4000),
+    amount: z.optional(money),
+    currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'ISO 4217 code such as EUR'))),
+    summary: text(4000),
     rootCause: z.enum(rootCauses),
     version,
   })
-  .strict()
-  .superRefine((body, ctx) => {
-    const monetary = body.type === 'refund' || body.type === 'credit';
-    if (monetary && body.amount === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: `amount is required for a ${body.type}` });
-    }
-    if (!monetary && body.amount !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: `a ${body.type} carries no amount` });
-    }
-  });
+  .check(
+    z.superRefine((body, ctx) => {
+      const monetary = body.type === 'refund' || body.type === 'credit';
+      if (monetary && body.amount === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['amount'], message: `amount is required for a ${body.type}` });
+      }
+      if (!monetary && body.amount !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['amount'], message: `a ${body.type} carries no amount` });
+      }
+    }),
+  );
 export type ResolutionRequest = z.infer<typeof resolutionRequestSchema>;
 
 // The validator intake files senders with: every customer address intake stores is accepted, looked
 // up and erased here as the same normalised string, and nothing intake refuses is accepted.
-const email = z
-  .string()
-  .trim()
-  .max(254)
-  .meta({ format: 'email' })
-  .transform((value, ctx) => {
+const email = z.pipe(
+  z.string().check(z.trim(), z.maxLength(254), z.meta({ format: 'email' })),
+  z.transform((value: string, ctx) => {
     const address = normalizeAddress(value);
     if (address) return address;
-    ctx.addIssue({ code: 'custom', message: 'not a deliverable email address' });
+    ctx.issues.push({ code: 'custom', message: 'not a deliverable email address', input: value });
     return z.NEVER;
-  });
+  }),
+);
 
 /** Query of GET /customers/{email}/complaints (path) and the `customer` filter. */
 export const customerEmailSchema = email;
 
 const page = {
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z
-    .string()
-    .min(1)
-    .max(2048)
-    .meta({
-      description:
-        'The `cursor` of the previous page of the same list (opaque and signed: any other is a 400)',
-    })
-    .optional(),
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
+  cursor: z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.maxLength(2048),
+      z.meta({
+        description:
+          'The `cursor` of the previous page of the same list (opaque and signed: any other is a 400)',
+      }),
+    ),
+  ),
 };
 
 /**
@@ -96,124 +101,109 @@ const page = {
  * any of them (within a queue, only the statuses a queue holds).
  */
 export const listQuerySchema = z
-  .object({
-    reference: z
-      .string()
-      .regex(/^CMP-[0-9A-HJKMNP-TV-Z]{6}$/i, 'a reference such as CMP-4F7K2Q')
-      .optional(),
-    queue: z.enum(agentRoles).optional(),
-    tier: z.coerce.number().int().min(1).max(3).optional(),
-    status: z.enum(complaintStatuses).optional(),
-    assignee: z
-      .string()
-      .regex(/^[\w.@:-]{1,128}$/, 'an agent id, or "me"')
-      .optional(),
-    customer: email.optional(),
+  .strictObject({
+    reference: z.optional(
+      z.string().check(z.regex(/^CMP-[0-9A-HJKMNP-TV-Z]{6}$/i, 'a reference such as CMP-4F7K2Q')),
+    ),
+    queue: z.optional(z.enum(agentRoles)),
+    tier: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(3))),
+    status: z.optional(z.enum(complaintStatuses)),
+    assignee: z.optional(z.string().check(z.regex(/^[\w.@:-]{1,128}$/, 'an agent id, or "me"'))),
+    customer: z.optional(email),
     ...page,
   })
-  .strict()
-  .superRefine((q, ctx) => {
-    const sources = (['reference', 'queue', 'tier', 'assignee', 'customer'] as const).filter(
-      (k) => q[k] !== undefined,
-    );
-    if (sources.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [sources[1] as string],
-        message: `filters ${sources.join(', ')} cannot be combined: use one of reference, queue (or tier), assignee, customer`,
-      });
-    }
-    if (q.reference && (q.status || q.cursor)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reference'],
-        message: 'a reference names one complaint: no status or cursor',
-      });
-    }
-    const inQueue = !q.reference && !q.assignee && !q.customer;
-    if (inQueue && q.status && !queuedStatuses.includes(q.status)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['status'],
-        message: `a queue holds only ${queuedStatuses.join(', ')}: filter by assignee or customer for other statuses`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((q, ctx) => {
+      const sources = (['reference', 'queue', 'tier', 'assignee', 'customer'] as const).filter(
+        (k) => q[k] !== undefined,
+      );
+      if (sources.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [sources[1] as string],
+          message: `filters ${sources.join(', ')} cannot be combined: use one of reference, queue (or tier), assignee, customer`,
+        });
+      }
+      if (q.reference && (q.status || q.cursor)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reference'],
+          message: 'a reference names one complaint: no status or cursor',
+        });
+      }
+      const inQueue = !q.reference && !q.assignee && !q.customer;
+      if (inQueue && q.status && !queuedStatuses.includes(q.status)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['status'],
+          message: `a queue holds only ${queuedStatuses.join(', ')}: filter by assignee or customer for other statuses`,
+        });
+      }
+    }),
+  );
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
 /** Query of GET /customers/{email}/complaints. */
-export const customerComplaintsQuerySchema = z
-  .object({ status: z.enum(complaintStatuses).optional(), ...page })
-  .strict();
-
-const text = (max: number) => z.string().trim().min(1).max(max);
+export const customerComplaintsQuerySchema = z.strictObject({
+  status: z.optional(z.enum(complaintStatuses)),
+  ...page,
+});
 
 /** Body of POST /customers/{email}/deliverable: why the mark goes (kept in the audit). */
-export const clearUndeliverableRequestSchema = z
-  .object({ reason: text(500).meta({ description: 'Why the address may be written to again' }) })
-  .strict();
+export const clearUndeliverableRequestSchema = z.strictObject({
+  reason: text(500).check(z.meta({ description: 'Why the address may be written to again' })),
+});
 
 /** Body of POST /complaints/{id}/approval. */
 export const approvalRequestSchema = z.discriminatedUnion('decision', [
-  z.object({ decision: z.literal('approve'), version }).strict(),
-  z.object({ decision: z.literal('reject'), reason: text(2000), version }).strict(),
+  z.strictObject({ decision: z.literal('approve'), version }),
+  z.strictObject({ decision: z.literal('reject'), reason: text(2000), version }),
 ]);
 
 /** Body of POST /complaints/{id}/info-requests. */
-export const infoRequestSchema = z.object({ question: text(4000), version }).strict();
+export const infoRequestSchema = z.strictObject({ question: text(4000), version });
 
 /** Body of POST /complaints/{id}/escalation. */
-export const escalationRequestSchema = z.object({ reason: text(2000), version }).strict();
+export const escalationRequestSchema = z.strictObject({ reason: text(2000), version });
 
 /** Body of POST /complaints/{id}/follow-up. */
-export const followUpRequestSchema = z
-  .object({
-    outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
-    note: text(4000).optional(),
-    version,
-  })
-  .strict();
+export const followUpRequestSchema = z.strictObject({
+  outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
+  note: z.optional(text(4000)),
+  version,
+});
 
 /** Body of POST /complaints/{id}/close. */
 export const closeRequestSchema = z
-  .object({
+  .strictObject({
     reason: z.enum(['duplicate', 'withdrawn', 'resolved_elsewhere']),
-    mergedInto: z
-      .string()
-      .regex(/^[0-9a-f]{26}$/, 'a complaint id')
-      .optional(),
+    mergedInto: z.optional(complaintId),
     version,
   })
-  .strict()
-  .refine((b) => b.reason !== 'duplicate' || b.mergedInto, {
-    path: ['mergedInto'],
-    message: 'a duplicate names the complaint it duplicates',
-  });
+  .check(
+    z.refine((b) => b.reason !== 'duplicate' || b.mergedInto, {
+      path: ['mergedInto'],
+      message: 'a duplicate names the complaint it duplicates',
+    }),
+  );
 
 /** Body of POST /complaints/{id}/claim (the version may come as If-Match instead). */
-export const claimRequestSchema = z.object({ version }).strict();
+export const claimRequestSchema = z.strictObject({ version });
 
 /** Body of POST /complaints/{id}/replies: a public reply, mailed to the customer. */
-export const replyRequestSchema = z.object({ text: text(10_000), version }).strict();
+export const replyRequestSchema = z.strictObject({ text: text(10_000), version });
 
 /** Body of POST /complaints/{id}/notes: an internal note, never mailed. */
-export const noteRequestSchema = z.object({ text: text(10_000), version }).strict();
+export const noteRequestSchema = z.strictObject({ text: text(10_000), version });
 
 /** Body of POST /complaints/{id}/merge. */
-export const mergeRequestSchema = z
-  .object({
-    into: z.string().regex(/^[0-9a-f]{26}$/, 'a complaint id'),
-    version,
-  })
-  .strict();
+export const mergeRequestSchema = z.strictObject({ into: complaintId, version });
 
 /** Query of GET /survey/{token}. */
 export const surveyQuerySchema = z.object({ answer: z.enum(['satisfied', 'unsatisfied']) });
 
 /** GET /quarantine: one status list (held by default), newest first, cursor paging. */
-export const quarantineListQuerySchema = z
-  .object({
-    status: z.enum(['quarantined', 'released', 'erased']).default('quarantined'),
-    ...page,
-  })
-  .strict();
+export const quarantineListQuerySchema = z.strictObject({
+  status: z._default(z.enum(['quarantined', 'released', 'erased']), 'quarantined'),
+  ...page,
+});

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { loadPolicy, type Policy } from '../core/policy';
+import * as z from '../core/schema';
 
 /**
  * The environment variable of each setting. The CDK stack sets the variables under these names and the
@@ -40,53 +40,51 @@ export type SettingKey = keyof typeof settingNames;
 export const sendLeaseSeconds = 45;
 
 const n = settingNames;
+const nonEmpty = z.string().check(z.minLength(1));
 const envSchema = z.object({
-  [n.tableName]: z.string().min(1),
+  [n.tableName]: z.string().check(z.minLength(1)),
   [n.supportAddress]: z.email(),
   [n.senderAddress]: z.email(),
-  [n.mailDomain]: z.string().min(1),
-  [n.stateMachineArn]: z.string().min(1).optional(),
-  [n.rawMailBucket]: z.string().min(1).optional(),
-  [n.rawMailPrefix]: z.string().default('inbound/'),
+  [n.mailDomain]: z.string().check(z.minLength(1)),
+  [n.stateMachineArn]: z.optional(nonEmpty),
+  [n.rawMailBucket]: z.optional(nonEmpty),
+  [n.rawMailPrefix]: z._default(z.string(), 'inbound/'),
   /** Key prefix of stored attachments, beside the raw mail's prefix in the same bucket. */
-  [n.attachmentPrefix]: z.string().min(1).default('attachments/'),
-  [n.policyProfile]: z.string().default('standard'),
-  [n.policyJson]: z.string().optional(),
+  [n.attachmentPrefix]: z._default(nonEmpty, 'attachments/'),
+  [n.policyProfile]: z._default(z.string(), 'standard'),
+  [n.policyJson]: z.optional(z.string()),
   /** Where managers are alerted when there is no topic; defaults to manager@<mail domain>. */
-  [n.managerAddress]: z.email().optional(),
+  [n.managerAddress]: z.optional(z.email()),
   /** SNS topic for team notifications and manager alerts; mail through SES when absent. */
-  [n.alertTopicArn]: z.string().min(1).optional(),
+  [n.alertTopicArn]: z.optional(nonEmpty),
   /** Base URL of the public survey endpoint (the API URL). */
-  [n.surveyBaseUrl]: z.url().optional(),
+  [n.surveyBaseUrl]: z.optional(z.url()),
   /** Secrets Manager secret holding the HMAC key of survey links and pagination cursors. */
-  [n.surveySigningSecretArn]: z.string().min(1).optional(),
+  [n.surveySigningSecretArn]: z.optional(nonEmpty),
   /** SES configuration set mail is sent with (suppression list, reputation metrics). */
-  [n.sesConfigurationSet]: z.string().min(1).optional(),
+  [n.sesConfigurationSet]: z.optional(nonEmpty),
   /** Automatic mails (acknowledgements, reminders) per recipient and window. */
-  [n.autoMailCap]: z.coerce.number().int().positive().default(3),
-  [n.autoMailWindowSeconds]: z.coerce.number().int().positive().default(600),
+  [n.autoMailCap]: z._default(z.coerce.number().check(z.int(), z.positive()), 3),
+  [n.autoMailWindowSeconds]: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
   /** Text kept on a timeline message; DynamoDB items are limited to 400 KB. */
-  [n.maxTextBytes]: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(256 * 1024)
-    .default(64 * 1024),
-  [n.serviceName]: z.string().min(1).default('complaints'),
-  [n.logLevel]: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  [n.maxTextBytes]: z._default(z.coerce.number().check(z.int(), z.gte(1024), z.lte(256 * 1024)), 64 * 1024),
+  [n.serviceName]: z._default(nonEmpty, 'complaints'),
+  [n.logLevel]: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']), 'INFO'),
   /** The EventBridge bus the domain events are published on. */
-  [n.eventBusName]: z.string().min(1).optional(),
+  [n.eventBusName]: z.optional(nonEmpty),
   /** Comma-separated product and business addresses of the weekly insights digest. */
-  [n.digestRecipients]: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.email())),
+  [n.digestRecipients]: z.pipe(
+    z.pipe(
+      z._default(z.string(), ''),
+      z.transform((s: string) =>
+        s
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
+    ),
+    z.array(z.email()),
+  ),
 });
 
 /** Everything the use cases are configured with, validated once per runtime. */

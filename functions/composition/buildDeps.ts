@@ -1,68 +1,61 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
-import { SesMailer } from '../adapters/mailer';
 import { DynamoMailLedger } from '../adapters/mailLedger';
-import { MailNotifier, type Notifier, SnsNotifier } from '../adapters/notifier';
-import type { RawMailStore, WorkflowClient } from '../adapters/ports';
+import type { Notifier } from '../adapters/notifier';
+import type { Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
 import { DynamoQuarantineStore } from '../adapters/quarantineStore';
 import { DynamoReportStore } from '../adapters/reportStore';
-import { SfnWorkflowClient } from '../adapters/workflowClient';
 import type { Deps } from '../application/deps';
-import { type Settings, settingNames } from '../application/settings';
+import type { Settings } from '../application/settings';
 
-/** The SDK clients the adapters talk through: default clients on AWS, endpoint-bound ones locally. */
-export interface AwsClients {
+/**
+ * The adapters a function reaches AWS through besides its table. Each function is given only those it
+ * uses, so that its bundle carries, and its cold start builds, only their SDK clients; one it was not
+ * given fails the call that needs it.
+ */
+export interface ServiceAdapters {
+  mailer?: Mailer;
+  /** Team notifications and manager alerts. */
+  notifier?: Notifier;
+  workflow?: WorkflowClient;
+  rawMail?: RawMailStore;
+  /** HMAC key of the survey links and the API's pagination cursors. */
+  signingKey?: () => Promise<Uint8Array>;
+}
+
+/** What differs between runtimes: the table's client and the other adapters. */
+export interface RuntimeParts extends ServiceAdapters {
   dynamodb: DynamoDBClient;
-  sesv2: SESv2Client;
-  sfn: SFNClient;
-  sns: SNSClient;
 }
 
-/** What differs between runtimes besides the clients. */
-export interface RuntimeParts {
-  clients: AwsClients;
-  rawMail: RawMailStore;
-  signingKey: () => Promise<Uint8Array>;
-}
+const notGiven = (adapter: string) =>
+  new Error(`Invalid configuration: this function is not given the ${adapter} adapter`);
 
-/** Fails the call that needs the state machine in a function deployed without its ARN. */
-const noWorkflow = (): never => {
-  throw new Error(`Invalid configuration: this function has no ${settingNames.stateMachineArn}`);
-};
+/** Stands in for an adapter a function was not given: every method fails with the adapter's name. */
+function absent<T extends object>(adapter: string): T {
+  return new Proxy({} as T, {
+    // `then` undefined: awaiting the stand-in itself is no call.
+    get: (_target, property) => (property === 'then' ? undefined : () => Promise.reject(notGiven(adapter))),
+  });
+}
 
 /**
  * Wires the adapters to the settings: the one place both composition roots (Lambda, local stack) share,
  * so that the local stack runs exactly the adapters that deploy.
  */
 export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
-  const { clients } = parts;
-  const mailer = new SesMailer({
-    from: settings.senderAddress,
-    client: clients.sesv2,
-    ...(settings.sesConfigurationSet ? { configurationSet: settings.sesConfigurationSet } : {}),
-  });
-  const notifier: Notifier = settings.alertTopicArn
-    ? new SnsNotifier(settings.alertTopicArn, clients.sns)
-    : new MailNotifier(mailer, (role) =>
-        role === 'manager' ? settings.managerAddress : `${role}@${settings.mailDomain}`,
-      );
-  const workflow: WorkflowClient = settings.stateMachineArn
-    ? new SfnWorkflowClient(settings.stateMachineArn, clients.sfn)
-    : { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
+  const { dynamodb } = parts;
   return {
-    store: new DynamoComplaintStore(settings.tableName, clients.dynamodb),
-    ledger: new DynamoMailLedger(settings.tableName, clients.dynamodb),
-    quarantine: new DynamoQuarantineStore(settings.tableName, clients.dynamodb),
-    reports: new DynamoReportStore(settings.tableName, clients.dynamodb),
-    rawMail: parts.rawMail,
-    mailer,
-    workflow,
-    notifier,
-    signingKey: parts.signingKey,
+    store: new DynamoComplaintStore(settings.tableName, dynamodb),
+    ledger: new DynamoMailLedger(settings.tableName, dynamodb),
+    quarantine: new DynamoQuarantineStore(settings.tableName, dynamodb),
+    reports: new DynamoReportStore(settings.tableName, dynamodb),
+    rawMail: parts.rawMail ?? absent('rawMail'),
+    mailer: parts.mailer ?? absent('mailer'),
+    workflow: parts.workflow ?? absent('workflow'),
+    notifier: parts.notifier ?? absent('notifier'),
+    signingKey: parts.signingKey ?? (() => Promise.reject(notGiven('signingKey'))),
     clock: () => new Date(),
     settings,
     logger: new Logger({ serviceName: settings.serviceName, logLevel: settings.logLevel }),

@@ -1,13 +1,14 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
 import type { Deps } from '../application/deps';
-import { type OptionalSetting, settingNames, settingsFromEnv } from '../application/settings';
-import { buildDeps } from './buildDeps';
+import { type OptionalSetting, settingsFromEnv } from '../application/settings';
+import type { AdapterFactories } from './awsAdapters';
+import { buildDeps, type ServiceAdapters } from './buildDeps';
+
+/** SDK client configuration: AWS's defaults, or the runtime's endpoint for `service`. */
+export function clientConfig(runtime: Runtime, service: keyof NonNullable<Runtime['aws']>['endpoints']) {
+  const { aws } = runtime;
+  return aws ? { region: aws.region, credentials: aws.credentials, endpoint: aws.endpoints[service] } : {};
+}
 
 /** A handler's logic, given its dependencies. */
 export type HandlerFactory<E, R> = (deps: Deps) => (event: E) => Promise<R>;
@@ -37,55 +38,44 @@ export interface Runtime {
  * A handler module's two entry points: the Lambda `handler`, whose dependencies are built from the
  * environment once per cold start (on the first invocation, so that importing the module reads
  * nothing), and `handlerFor`, which builds them for another runtime. `needs`: the optional settings
- * this function cannot work without, checked when the dependencies are built.
+ * this function cannot work without, checked when the dependencies are built; `adapters`: how it builds
+ * the adapters it uses besides its table (`awsAdapters`), and only those.
  */
-export function lambdaEntry<E, R>(create: HandlerFactory<E, R>, needs: readonly OptionalSetting[] = []) {
+export function lambdaEntry<E, R>(
+  create: HandlerFactory<E, R>,
+  needs: readonly OptionalSetting[] = [],
+  adapters: Partial<AdapterFactories> = {},
+) {
   let handle: ((event: E) => Promise<R>) | undefined;
   return {
     handler: (event: E): Promise<R> => {
-      handle ??= create(depsFor({ env: process.env }, needs));
+      handle ??= create(depsFor({ env: process.env }, needs, adapters));
       return handle(event);
     },
-    handlerFor: (runtime: Runtime) => create(depsFor(runtime, needs)),
+    handlerFor: (runtime: Runtime) => create(depsFor(runtime, needs, adapters)),
   };
 }
 
-/** The dependencies of a handler in `runtime`: settings validated once, adapters wired by `buildDeps`. */
-export function depsFor(runtime: Runtime, needs: readonly OptionalSetting[] = []): Deps {
+/**
+ * The dependencies of a handler in `runtime`: settings validated once, the table's adapters and those
+ * `adapters` builds wired by `buildDeps`.
+ */
+export function depsFor(
+  runtime: Runtime,
+  needs: readonly OptionalSetting[] = [],
+  adapters: Partial<AdapterFactories> = {},
+): Deps {
   const keyGiven = runtime.signingKey !== undefined;
   const settings = settingsFromEnv(
     runtime.env,
     keyGiven ? needs.filter((n) => n !== 'surveySigningSecretArn') : needs,
   );
-  const { aws } = runtime;
-  const config = (service: keyof NonNullable<Runtime['aws']>['endpoints']) =>
-    aws ? { region: aws.region, credentials: aws.credentials, endpoint: aws.endpoints[service] } : {};
-  let key: Promise<Uint8Array> | undefined;
+  const context = { settings, runtime };
+  const built: ServiceAdapters = Object.fromEntries(
+    Object.entries(adapters).map(([name, factory]) => [name, factory(context)]),
+  );
   return buildDeps(settings, {
-    clients: {
-      dynamodb: new DynamoDBClient(config('dynamodb')),
-      sesv2: new SESv2Client(config('sesv2')),
-      sfn: new SFNClient(config('sfn')),
-      // Only with a topic (`ALERT_TOPIC_ARN`); without one, notifications go out as mail.
-      sns: new SNSClient(aws ? { region: aws.region, credentials: aws.credentials } : {}),
-    },
-    rawMail: runtime.rawMailDir
-      ? new DiskRawMailStore(runtime.rawMailDir)
-      : new S3RawMailStore(new S3Client({})),
-    // Read once per cold start (Powertools caches it as well); a failed read is tried again next call.
-    signingKey: () => {
-      key ??= signingKeyOf(runtime.signingKey, settings.surveySigningSecretArn).catch((e: unknown) => {
-        key = undefined;
-        throw e;
-      });
-      return key;
-    },
+    dynamodb: new DynamoDBClient(clientConfig(runtime, 'dynamodb')),
+    ...built,
   });
-}
-
-async function signingKeyOf(given: string | undefined, secretArn: string | undefined): Promise<Uint8Array> {
-  const value = given ?? (secretArn ? await getSecret<string>(secretArn) : undefined);
-  if (!value)
-    throw new Error(`Invalid configuration: ${settingNames.surveySigningSecretArn} names no secret value`);
-  return new TextEncoder().encode(value);
 }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { BusinessCalendar, DayClosures } from './businessCalendar';
 import { closingHolidayTypes, holidaySourceProblems, publicHolidayResolver } from './holidays';
+import * as z from './schema';
 
 /**
  * Policies are data: a named profile, optionally overridden by the `COMPLAINTS_POLICY` JSON (the CDK
@@ -14,15 +14,15 @@ export type Priority = (typeof priorities)[number];
 export const agentRoles = ['tier1', 'tier2', 'tier3', 'manager'] as const;
 export type AgentRole = (typeof agentRoles)[number];
 
-const seconds = z.number().int().positive();
-const amount = z.number().nonnegative();
+const seconds = z.number().check(z.int(), z.positive());
+const amount = z.number().check(z.nonnegative());
 
 const slaTargetSchema = z.object({
   firstResponseSeconds: seconds,
   resolutionSeconds: seconds,
 });
 
-const clockTime = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:mm (24:00 allowed as an end)');
+const clockTime = z.string().check(z.regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:mm (24:00 allowed as an end)'));
 
 const MINUTES_PER_DAY = 1440;
 
@@ -32,18 +32,14 @@ function minuteOf(clock: string): number {
 }
 
 const holidaySourceSchema = z
-  .object(
+  .strictObject(
     {
       country: z
         .string()
-        .toUpperCase()
-        .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE'),
-      state: z.string().min(1).optional(),
-      region: z.string().min(1).optional(),
-      types: z
-        .array(z.enum(closingHolidayTypes))
-        .min(1)
-        .default([...closingHolidayTypes]),
+        .check(z.toUpperCase(), z.regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE')),
+      state: z.optional(z.string().check(z.minLength(1))),
+      region: z.optional(z.string().check(z.minLength(1))),
+      types: z._default(z.array(z.enum(closingHolidayTypes)).check(z.minLength(1)), [...closingHolidayTypes]),
     },
     {
       // The calendar's holidays used to be a list of dates: say where those go now.
@@ -53,68 +49,74 @@ const holidaySourceSchema = z
           : undefined,
     },
   )
-  .strict()
-  .superRefine((source, ctx) => {
-    for (const [key, message] of holidaySourceProblems(source))
-      ctx.addIssue({ code: 'custom', path: [key], message });
-  });
+  .check(
+    z.superRefine((source, ctx) => {
+      for (const [key, message] of holidaySourceProblems(source))
+        ctx.addIssue({ code: 'custom', path: [key], message });
+    }),
+  );
 
-const closureSchema = z
-  .object({
-    date: z.iso.date(),
-    /** A half day: business closes at this time instead of the end of working hours. */
-    closesAt: clockTime.optional(),
-  })
-  .strict();
+const closureSchema = z.strictObject({
+  date: z.iso.date(),
+  /** A half day: business closes at this time instead of the end of working hours. */
+  closesAt: z.optional(clockTime),
+});
 
 /**
  * When SLA time runs: working days and hours in a time zone, minus the public holidays of a region
  * and the company's own closures. Parsing turns it into a {@link BusinessCalendar} whose `closuresIn`
  * resolves each year once, on demand.
  */
-export const calendarSchema = z
-  .object({
-    timeZone: z.string().refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'an IANA time zone such as Europe/Berlin'),
+const checkedCalendarSchema = z
+  .strictObject({
+    timeZone: z.string().check(
+      z.refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'an IANA time zone such as Europe/Berlin'),
+    ),
     /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
-    workingDays: z.array(z.number().int().min(1).max(7)).min(1),
+    workingDays: z.array(z.number().check(z.int(), z.gte(1), z.lte(7))).check(z.minLength(1)),
     workingHours: z
       .object({ start: clockTime, end: clockTime })
-      .refine((h) => h.start < h.end, 'start before end'),
+      .check(z.refine((h) => h.start < h.end, 'start before end')),
     /** Public holidays of a country, state or region (date-holidays' codes); null or absent: none. */
-    holidays: holidaySourceSchema.nullable().optional(),
+    holidays: z.optional(z.nullable(holidaySourceSchema)),
     /** Company days off and half days, on top of the public holidays. */
-    closures: z.array(closureSchema).default([]),
+    closures: z._default(z.array(closureSchema), []),
     /** Public holidays (local dates) the company works as usual. */
-    workedHolidays: z.array(z.iso.date()).default([]),
+    workedHolidays: z._default(z.array(z.iso.date()), []),
   })
-  .strict()
-  .superRefine((calendar, ctx) => {
-    const { start, end } = calendar.workingHours;
-    calendar.closures.forEach(({ closesAt }, i) => {
-      if (closesAt !== undefined && !(closesAt > start && closesAt < end)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['closures', i, 'closesAt'],
-          message: `${closesAt} is not within working hours ${start}-${end}; omit closesAt to close the whole day`,
-        });
-      }
-    });
-  })
-  .transform((calendar, ctx): BusinessCalendarPolicy => {
+  .check(
+    z.superRefine((calendar, ctx) => {
+      const { start, end } = calendar.workingHours;
+      calendar.closures.forEach(({ closesAt }, i) => {
+        if (closesAt !== undefined && !(closesAt > start && closesAt < end)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['closures', i, 'closesAt'],
+            message: `${closesAt} is not within working hours ${start}-${end}; omit closesAt to close the whole day`,
+          });
+        }
+      });
+    }),
+  );
+
+export const calendarSchema = z.pipe(
+  checkedCalendarSchema,
+  z.transform((calendar: z.output<typeof checkedCalendarSchema>, ctx): BusinessCalendarPolicy => {
     const publicHolidays = calendar.holidays ? publicHolidayResolver(calendar.holidays) : () => noClosures;
     const resolved = { ...calendar, closuresIn: closureResolver(calendar, publicHolidays) };
     for (const [path, message] of calendarProblems(resolved, publicHolidays)) {
-      ctx.addIssue({ code: 'custom', path, message });
+      ctx.issues.push({ code: 'custom', path, message, input: calendar });
     }
     return resolved;
-  });
+  }),
+);
 
 const noClosures: DayClosures = new Map();
 
@@ -198,14 +200,14 @@ function calendarProblems(
 }
 
 export const policySchema = z.object({
-  currency: z.string().length(3).default('EUR'),
+  currency: z._default(z.string().check(z.length(3)), 'EUR'),
   calendar: calendarSchema,
   authority: z.object({
     tier1: amount,
     tier2: amount,
     tier3: amount,
     /** null = unlimited */
-    manager: amount.nullable(),
+    manager: z.nullable(amount),
   }),
   sla: z.object({
     targets: z.object({
@@ -215,7 +217,7 @@ export const policySchema = z.object({
       urgent: slaTargetSchema,
     }),
     /** Fraction of the target at which a warning is raised. */
-    warningRatio: z.number().gt(0).lt(1).default(0.8),
+    warningRatio: z._default(z.number().check(z.gt(0), z.lt(1)), 0.8),
   }),
   /** An approver's own SLA (business seconds) for a proposal above the proposer's limit. */
   approval: z.object({ responseSeconds: seconds }),
@@ -226,18 +228,18 @@ export const policySchema = z.object({
     delaySeconds: seconds,
     /** Business seconds the resolving agent has to make the call. */
     callSlaSeconds: seconds,
-    maxCallAttempts: z.number().int().min(1).max(10),
+    maxCallAttempts: z.number().check(z.int(), z.gte(1), z.lte(10)),
     /** Business seconds between two call attempts when the customer was unreachable. */
     retryDelaySeconds: seconds,
     surveyLinkLifetimeSeconds: seconds,
   }),
   investigation: z.object({
-    historyDays: z.number().int().positive(),
+    historyDays: z.number().check(z.int(), z.positive()),
     /** Complaints in the history window (this one included) that make a repeat complainer. */
-    repeatComplainerThreshold: z.number().int().min(2),
-    duplicateWindowDays: z.number().int().positive(),
+    repeatComplainerThreshold: z.number().check(z.int(), z.gte(2)),
+    duplicateWindowDays: z.number().check(z.int(), z.positive()),
     /** Distinct customers with the same category inside one window that make a recurring issue. */
-    recurring: z.object({ windowSeconds: seconds, minCustomers: z.number().int().min(2) }),
+    recurring: z.object({ windowSeconds: seconds, minCustomers: z.number().check(z.int(), z.gte(2)) }),
   }),
   /** A customer reply to a closed complaint within this window reopens it; later ones open a linked complaint. */
   reopenWindowSeconds: seconds,
@@ -328,10 +330,20 @@ const profileInputs = {
 } satisfies Record<string, z.input<typeof policySchema>>;
 export type PolicyProfile = keyof typeof profileInputs;
 
-/** The named profiles, parsed (their calendars resolved) once when this module loads. */
+/**
+ * The named profiles, each parsed (its calendar resolved) on first use: a function parses only the
+ * profile it runs with (`loadPolicy`), not every profile at module load.
+ */
+const parsedProfiles: Partial<Record<PolicyProfile, Policy>> = {};
 export const policyProfiles: Record<PolicyProfile, Policy> = {
-  standard: policySchema.parse(profileInputs.standard),
-  fast: policySchema.parse(profileInputs.fast),
+  get standard() {
+    parsedProfiles.standard ??= policySchema.parse(profileInputs.standard);
+    return parsedProfiles.standard;
+  },
+  get fast() {
+    parsedProfiles.fast ??= policySchema.parse(profileInputs.fast);
+    return parsedProfiles.fast;
+  },
 };
 
 /**
@@ -346,7 +358,7 @@ export function loadPolicy(profile: string | undefined, overrideJson?: string): 
     : undefined;
   if (!base) {
     throw new Error(
-      `Unknown policy profile "${profile}"; expected one of ${Object.keys(policyProfiles).join(', ')}`,
+      `Unknown policy profile "${profile}"; expected one of ${Object.keys(profileInputs).join(', ')}`,
     );
   }
   const override = overrideJson ? (JSON.parse(overrideJson) as Partial<z.input<typeof policySchema>>) : {};

@@ -31,6 +31,7 @@ import {
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
+import { allAdapters } from '../composition/awsAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 
@@ -101,8 +102,8 @@ export const createHandler =
     }
   };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [
-  'stateMachineArn',
-  'rawMailBucket',
-  'surveySigningSecretArn',
-]);
+export const { handler, handlerFor } = lambdaEntry(
+  createHandler,
+  ['stateMachineArn', 'rawMailBucket', 'surveySigningSecretArn'],
+  allAdapters,
+);

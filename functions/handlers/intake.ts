@@ -1,5 +1,6 @@
 import type { Deps } from '../application/deps';
 import { receiveMail } from '../application/intake/receiveMail';
+import { rawMailStore, sfnWorkflow } from '../composition/awsAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { deliveryOf } from '../core/mail/filing';
 import { sesReceiptEventSchema } from '../core/mail/sesReceipt';
@@ -19,4 +20,7 @@ export const createHandler =
     }
   };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, ['stateMachineArn', 'rawMailBucket']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, ['stateMachineArn', 'rawMailBucket'], {
+  rawMail: rawMailStore,
+  workflow: sfnWorkflow,
+});

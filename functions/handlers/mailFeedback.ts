@@ -1,11 +1,13 @@
-import { z } from 'zod';
 import type { Deps } from '../application/deps';
 import { fileMailFeedback } from '../application/mailFeedback';
 import { lambdaEntry } from '../composition/lambda';
+import * as z from '../core/schema';
 
 /** The SNS event Lambda receives: one record per notification (the SES event is the `Message`). */
 const snsEventSchema = z.object({
-  Records: z.array(z.object({ Sns: z.object({ MessageId: z.string().min(1), Message: z.string() }) })).min(1),
+  Records: z
+    .array(z.object({ Sns: z.object({ MessageId: z.string().check(z.minLength(1)), Message: z.string() }) }))
+    .check(z.minLength(1)),
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { Deps } from '../application/deps';
 import { sendWeeklyDigest } from '../application/insights/weeklyDigest';
+import { sesMailer } from '../composition/awsAdapters';
 import { lambdaEntry } from '../composition/lambda';
 
 /**
@@ -26,4 +27,4 @@ export const createHandler = (deps: Deps) => async (): Promise<{ week?: string; 
   return { week: run.week, status: run.status };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { mailer: sesMailer });

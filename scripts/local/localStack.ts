@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { settingNames } from '../../functions/application/settings';
+import { allAdapters } from '../../functions/composition/awsAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
 import type { AgentRole } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
@@ -332,7 +333,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const handlers = await localHandlers(runtime, log);
     // Local insights (stream poller, bus, report projection) run in this process on the same runtime.
-    const deps = depsFor(runtime);
+    const deps = depsFor(runtime, [], allAdapters);
     ready(handlers);
     const { startLocalInsights } = await import('./localInsights');
     const insights = await startLocalInsights({

@@ -2,13 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
-import { DiskRawMailStore } from '../../functions/adapters/rawMailStore';
 import { buildDeps } from '../../functions/composition/buildDeps';
 import type { AuditEntry, Complaint, MessageEntry } from '../../functions/core/complaint';
 import type { QuarantinedMail } from '../../functions/core/mail/filing';
@@ -42,19 +38,8 @@ beforeAll(async () => {
   const client = new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint));
   store = new DynamoComplaintStore('Complaints', client);
   ledger = new DynamoMailLedger('Complaints', client);
-  const mailbox = localAwsConfig(stack.endpoints.mailbox.url);
-  mailFeedbackHandler = createHandler(
-    buildDeps(testSettings({ logLevel: 'ERROR' }), {
-      clients: {
-        dynamodb: client,
-        sesv2: new SESv2Client(mailbox),
-        sns: new SNSClient(mailbox),
-        sfn: new SFNClient(localAwsConfig(stack.endpoints.stepfunctions.endpoint)),
-      },
-      rawMail: new DiskRawMailStore(join(dataDir, 'raw-mail')),
-      signingKey: async () => new Uint8Array(32),
-    }),
-  );
+  // The feedback function uses its table only.
+  mailFeedbackHandler = createHandler(buildDeps(testSettings({ logLevel: 'ERROR' }), { dynamodb: client }));
   // Starting the stack (a JVM, the workflow synth) takes over a minute on a loaded machine.
 }, 180_000);
 afterAll(async () => {

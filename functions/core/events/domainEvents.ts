@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { resolutionTypes } from '../complaint';
 import { agentRoles, priorities } from '../policy';
+import * as z from '../schema';
 
 /**
  * The domain events the system publishes: one per committed state change that the business cares
@@ -16,88 +16,91 @@ const isoTime = z.iso.datetime({ offset: true });
 const tier = z.union([z.literal(1), z.literal(2), z.literal(3)]);
 const money = z.object({
   type: z.enum(resolutionTypes),
-  amount: z.number().optional(),
-  currency: z.string().length(3).optional(),
-  rootCause: z.string().max(64),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string().check(z.length(3))),
+  rootCause: z.string().check(z.maxLength(64)),
 });
 
 /** Who made the change: an agent's id and role, or only the kind (a customer is never named). */
 const actor = z.object({
   kind: z.enum(['system', 'customer', 'agent']),
-  id: z.string().max(128).optional(),
-  role: z.enum(agentRoles).optional(),
+  id: z.optional(z.string().check(z.maxLength(128))),
+  role: z.optional(z.enum(agentRoles)),
 });
 
 /** Fields every event carries: what happened to which complaint, when, and its classification then. */
 const envelope = {
   eventId: z
     .string()
-    .max(256)
-    .meta({ description: 'Derived from the audit item: the same on every redelivery' }),
+    .check(
+      z.maxLength(256),
+      z.meta({ description: 'Derived from the audit item: the same on every redelivery' }),
+    ),
   schemaVersion: z.literal(schemaVersion),
   occurredAt: isoTime,
-  complaintId: z.string().max(128),
-  complaintVersion: z.number().int().positive(),
+  complaintId: z.string().check(z.maxLength(128)),
+  complaintVersion: z.number().check(z.int(), z.positive()),
   customerId: z
     .string()
-    .max(64)
-    .meta({ description: 'A stable pseudonymous customer id, never the address' }),
+    .check(z.maxLength(64), z.meta({ description: 'A stable pseudonymous customer id, never the address' })),
   tier,
   priority: z.enum(priorities),
-  category: z.string().max(64).optional(),
+  category: z.optional(z.string().check(z.maxLength(64))),
   openedAt: isoTime,
   actor,
 };
 
-const sla = z.object({ target: z.string().max(32), dueAt: isoTime });
+const sla = z.object({ target: z.string().check(z.maxLength(32)), dueAt: isoTime });
 
 /** The payload of each event type (the `data` of the event). */
 export const eventPayloads = {
   ComplaintOpened: z.object({
-    reference: z.string().max(16),
+    reference: z.string().check(z.maxLength(16)),
     automated: z.boolean(),
-    linkedTo: z.string().max(128).optional(),
+    linkedTo: z.optional(z.string().check(z.maxLength(128))),
   }),
   ComplaintEscalated: z.object({
     cause: z.enum(['agent_request', 'risk_signal']),
     fromTier: tier,
     toTier: tier,
-    riskSignals: z.array(z.string().max(32)).optional(),
+    riskSignals: z.optional(z.array(z.string().check(z.maxLength(32)))),
   }),
   SlaWarning: z
     .object({
       target: z.enum(['firstResponse', 'resolution']),
-      warnAt: isoTime.meta({ description: 'When the warning share of the target was used (business time)' }),
+      warnAt: isoTime.check(
+        z.meta({ description: 'When the warning share of the target was used (business time)' }),
+      ),
       dueAt: isoTime,
     })
-    .meta({ description: 'Once per SLA clock, while the agent still has time before the due time' }),
+    .check(z.meta({ description: 'Once per SLA clock, while the agent still has time before the due time' })),
   SlaBreached: z.object({
     cause: z.enum(['sla_breach', 'approval_timeout', 'follow_up_overdue']),
-    sla: sla.optional(),
-    fromTier: tier.optional(),
-    toTier: tier.optional(),
-    fromRole: z.enum(agentRoles).optional(),
-    toRole: z.enum(agentRoles).optional(),
+    sla: z.optional(sla),
+    fromTier: z.optional(tier),
+    toTier: z.optional(tier),
+    fromRole: z.optional(z.enum(agentRoles)),
+    toRole: z.optional(z.enum(agentRoles)),
     managerAlert: z.boolean(),
   }),
   ResolutionProposed: z.object({
-    decisionId: z.string().max(128),
+    decisionId: z.string().check(z.maxLength(128)),
     resolution: money,
     approverRole: z.enum(agentRoles),
   }),
-  ResolutionApproved: z.object({ decisionId: z.string().max(128), resolution: money }),
-  ResolutionRejected: z.object({ decisionId: z.string().max(128) }),
+  ResolutionApproved: z.object({ decisionId: z.string().check(z.maxLength(128)), resolution: money }),
+  ResolutionRejected: z.object({ decisionId: z.string().check(z.maxLength(128)) }),
   ResolutionApplied: z.object({
-    decisionId: z.string().max(128),
+    decisionId: z.string().check(z.maxLength(128)),
     resolution: money,
-    authorityLimit: z.number().nullable(),
-    sla: sla.optional(),
-    firstResponseAt: isoTime.optional(),
+    authorityLimit: z.nullable(z.number()),
+    sla: z.optional(sla),
+    firstResponseAt: z.optional(isoTime),
   }),
   CustomerContacted: z.object({
     via: z.enum(['reply', 'info_request']),
-    sla: sla.optional(),
-    firstResponseAt: isoTime.optional(),
+    sla: z.optional(sla),
+    firstResponseAt: z.optional(isoTime),
   }),
   FollowUpCompleted: z.object({
     outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
@@ -113,7 +116,7 @@ export const eventPayloads = {
   }),
   ComplaintClosed: z.object({
     reason: z.enum(['satisfied', 'abandoned', 'no_response', 'duplicate', 'withdrawn', 'resolved_elsewhere']),
-    mergedInto: z.string().max(128).optional(),
+    mergedInto: z.optional(z.string().check(z.maxLength(128))),
   }),
 } as const;
 
@@ -122,9 +125,9 @@ export const eventTypes = Object.keys(eventPayloads) as EventType[];
 
 /** The full schema of one event type: the envelope, its type and its payload. */
 export const eventSchemaOf = <T extends EventType>(type: T) =>
-  z.object({ ...envelope, type: z.literal(type), data: eventPayloads[type] }).meta({
-    title: `${type} v${schemaVersion}`,
-  });
+  z
+    .object({ ...envelope, type: z.literal(type), data: eventPayloads[type] })
+    .check(z.meta({ title: `${type} v${schemaVersion}` }));
 
 export type DomainEvent = {
   [T in EventType]: z.infer<ReturnType<typeof eventSchemaOf<T>>>;

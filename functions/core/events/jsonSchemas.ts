@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schema';
 import { eventSchemaOf, eventTypes, schemaVersion } from './domainEvents';
 
 /** Where each event type's JSON schema is kept in the repository (`npm run events:schemas` writes them). */

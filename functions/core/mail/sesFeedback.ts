@@ -1,24 +1,24 @@
-import { z } from 'zod';
 import type { AuditEntry, Complaint } from '../complaint';
+import * as z from '../schema';
 
 /**
  * SES sending events as a configuration set's event destination publishes them (the SNS message body).
  * Only the fields used here are read; SES may add fields, which are ignored.
  */
-const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
+const iso = z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp'));
 const recipientStatus = z.object({
   emailAddress: z.string(),
-  action: z.string().optional(),
-  status: z.string().optional(),
-  diagnosticCode: z.string().optional(),
+  action: z.optional(z.string()),
+  status: z.optional(z.string()),
+  diagnosticCode: z.optional(z.string()),
 });
 const sesMailSchema = z.object({
   timestamp: iso,
-  messageId: z.string().min(1),
-  source: z.string().optional(),
-  destination: z.array(z.string()).default([]),
+  messageId: z.string().check(z.minLength(1)),
+  source: z.optional(z.string()),
+  destination: z._default(z.array(z.string()), []),
   /** Message tags of the send, plus SES's own (`ses:configuration-set`, ...). */
-  tags: z.record(z.string(), z.array(z.string())).optional(),
+  tags: z.optional(z.record(z.string(), z.array(z.string()))),
 });
 
 export const sesEventSchema = z.discriminatedUnion('eventType', [
@@ -30,7 +30,7 @@ export const sesEventSchema = z.discriminatedUnion('eventType', [
       bounceSubType: z.string(),
       bouncedRecipients: z.array(recipientStatus),
       timestamp: iso,
-      feedbackId: z.string().optional(),
+      feedbackId: z.optional(z.string()),
     }),
   }),
   z.object({
@@ -39,9 +39,9 @@ export const sesEventSchema = z.discriminatedUnion('eventType', [
     complaint: z.object({
       complainedRecipients: z.array(z.object({ emailAddress: z.string() })),
       timestamp: iso,
-      feedbackId: z.string().optional(),
-      complaintFeedbackType: z.string().optional(),
-      complaintSubType: z.string().nullish(),
+      feedbackId: z.optional(z.string()),
+      complaintFeedbackType: z.optional(z.string()),
+      complaintSubType: z.nullish(z.string()),
     }),
   }),
   z.object({
@@ -50,7 +50,7 @@ export const sesEventSchema = z.discriminatedUnion('eventType', [
     delivery: z.object({
       timestamp: iso,
       recipients: z.array(z.string()),
-      smtpResponse: z.string().optional(),
+      smtpResponse: z.optional(z.string()),
     }),
   }),
   z.object({
@@ -64,7 +64,7 @@ export const sesEventSchema = z.discriminatedUnion('eventType', [
     deliveryDelay: z.object({
       timestamp: iso,
       delayType: z.string(),
-      expirationTime: z.string().optional(),
+      expirationTime: z.optional(z.string()),
       delayedRecipients: z.array(recipientStatus),
     }),
   }),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schema';
 
 // Shapes from the SES Developer Guide, "Contents of notifications for Amazon SES email receiving" and
 // "Sample incoming email event" (Lambda action). One record per received mail; the body is not in it.
@@ -14,16 +14,16 @@ export type SesMailHeader = z.infer<typeof sesMailHeaderSchema>;
 
 /** "The fields present in this object vary depending on which fields were present in the incoming email." */
 export const sesCommonHeadersSchema = z.object({
-  returnPath: z.string().optional(),
-  from: z.array(z.string()).optional(),
-  sender: z.array(z.string()).optional(),
-  replyTo: z.array(z.string()).optional(),
-  to: z.array(z.string()).optional(),
-  cc: z.array(z.string()).optional(),
-  bcc: z.array(z.string()).optional(),
-  date: z.string().optional(),
-  messageId: z.string().optional(),
-  subject: z.string().optional(),
+  returnPath: z.optional(z.string()),
+  from: z.optional(z.array(z.string())),
+  sender: z.optional(z.array(z.string())),
+  replyTo: z.optional(z.array(z.string())),
+  to: z.optional(z.array(z.string())),
+  cc: z.optional(z.array(z.string())),
+  bcc: z.optional(z.array(z.string())),
+  date: z.optional(z.string()),
+  messageId: z.optional(z.string()),
+  subject: z.optional(z.string()),
 });
 export type SesCommonHeaders = z.infer<typeof sesCommonHeadersSchema>;
 
@@ -39,7 +39,7 @@ export const sesReceiptRecordSchema = z.object({
       /** Envelope MAIL FROM; '' for the null sender of bounces. */
       source: z.string(),
       /** SES message id; with an S3 action also the object key after the rule's prefix. */
-      messageId: z.string().min(1),
+      messageId: z.string().check(z.minLength(1)),
       /** To and Cc addresses from the MIME headers. */
       destination: z.array(z.string()),
       headersTruncated: z.boolean(),
@@ -48,21 +48,21 @@ export const sesReceiptRecordSchema = z.object({
     }),
     receipt: z.object({
       timestamp: z.iso.datetime(),
-      processingTimeMillis: z.number().int().nonnegative(),
+      processingTimeMillis: z.number().check(z.int(), z.nonnegative()),
       /** Envelope RCPT TO addresses matched by the receipt rule. */
-      recipients: z.array(z.string()).min(1),
+      recipients: z.array(z.string()).check(z.minLength(1)),
       spamVerdict: verdictSchema,
       virusVerdict: verdictSchema,
       spfVerdict: verdictSchema,
       dkimVerdict: verdictSchema,
       dmarcVerdict: verdictSchema,
       /** Only present when the message fails DMARC. */
-      dmarcPolicy: sesDmarcPolicySchema.optional(),
+      dmarcPolicy: z.optional(sesDmarcPolicySchema),
       action: z.object({
         type: z.literal('Lambda'),
         functionArn: z.string(),
         invocationType: z.enum(['Event', 'RequestResponse']),
-        topicArn: z.string().optional(),
+        topicArn: z.optional(z.string()),
       }),
     }),
   }),
@@ -70,7 +70,9 @@ export const sesReceiptRecordSchema = z.object({
 export type SesReceiptRecord = z.infer<typeof sesReceiptRecordSchema>;
 
 /** The event a receipt rule's Lambda action invokes the function with. */
-export const sesReceiptEventSchema = z.object({ Records: z.array(sesReceiptRecordSchema).min(1) });
+export const sesReceiptEventSchema = z.object({
+  Records: z.array(sesReceiptRecordSchema).check(z.minLength(1)),
+});
 export type SesReceiptEvent = z.infer<typeof sesReceiptEventSchema>;
 
 export type SesVerdicts = Record<'spam' | 'virus' | 'spf' | 'dkim' | 'dmarc', SesVerdictStatus>;

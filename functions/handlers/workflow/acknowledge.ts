@@ -1,15 +1,16 @@
-import { z } from 'zod';
 import { mailCustomer } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline } from '../../application/workflowSupport';
+import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { AuditEntry, MessageEntry } from '../../core/complaint';
 import { acknowledgementMail } from '../../core/mail/templates';
+import * as z from '../../core/schema';
 
 const eventSchema = z.object({
-  complaintId: z.string().min(1),
+  complaintId: z.string().check(z.minLength(1)),
   /** Set by the state machine once the acknowledgement's retries are spent: `{ Error, Cause }`. */
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  failure: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
 });
 
 /** Send-once key of a complaint's acknowledgement (also its timeline entry id). */
@@ -71,4 +72,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  notifier: teamNotifier,
+});

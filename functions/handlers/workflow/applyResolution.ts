@@ -1,13 +1,14 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSupport';
+import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
 import { applyResolution, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
+import * as z from '../../core/schema';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
-const eventSchema = z.object({ complaintId: z.string().min(1) });
+const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
 
 /**
  * ApplyResolution step: applies the resolution the workflow received (from the agent, or approved by
@@ -57,4 +58,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  notifier: teamNotifier,
+});

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { systemActor, waitingKinds } from '../../core/complaint';
 import { ConflictError } from '../../core/errors';
@@ -11,12 +11,13 @@ import {
   releaseDecision,
   roleOfTier,
 } from '../../core/lifecycle';
+import * as z from '../../core/schema';
 
 const eventSchema = z.object({
-  complaintId: z.string().min(1),
-  taskToken: z.string().min(1),
+  complaintId: z.string().check(z.minLength(1)),
+  taskToken: z.string().check(z.minLength(1)),
   waitingFor: z.enum(waitingKinds),
-  awaitSeconds: z.number().int().positive(),
+  awaitSeconds: z.number().check(z.int(), z.positive()),
 });
 
 /**
@@ -75,4 +76,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   }
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

@@ -1,6 +1,7 @@
 import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
@@ -52,4 +53,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return { complaintId, status: complaint.status, reason: complaint.closure?.reason };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  notifier: teamNotifier,
+});

@@ -3,6 +3,7 @@ import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { secretSigningKey, sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {
@@ -107,7 +108,8 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(complaint, now, { awaitSeconds: policy.followUp.surveyLinkLifetimeSeconds });
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [
-  'surveyBaseUrl',
-  'surveySigningSecretArn',
-]);
+export const { handler, handlerFor } = lambdaEntry(
+  createHandler,
+  ['surveyBaseUrl', 'surveySigningSecretArn'],
+  { mailer: sesMailer, notifier: teamNotifier, signingKey: secretSigningKey },
+);

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint, MessageEntry } from '../../core/complaint';
 import {
@@ -11,8 +11,9 @@ import {
 } from '../../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../../core/lifecycle';
 import { automaticMailBlockedFor } from '../../core/mail/loopGuard';
+import * as z from '../../core/schema';
 
-const eventSchema = z.object({ complaintId: z.string().min(1) });
+const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
 
 const pastComplaint = (c: Complaint): PastComplaint => ({
   id: c.id,
@@ -85,4 +86,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

@@ -1,18 +1,19 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { failureRecorded, recordFailure, workflowState } from '../../core/lifecycle';
+import * as z from '../../core/schema';
 
 /**
  * Each Catch puts the error output under the failed state's name (`$.failed.<State>`): the definition
  * gives every state its own ResultPath, as the error output carries no state name.
  */
 const eventSchema = z.object({
-  complaintId: z.string().min(1),
+  complaintId: z.string().check(z.minLength(1)),
   failed: z
-    .record(z.string(), z.object({ Error: z.string(), Cause: z.string().optional() }))
-    .refine((failed) => Object.keys(failed).length > 0, 'names the failed state'),
+    .record(z.string(), z.object({ Error: z.string(), Cause: z.optional(z.string()) }))
+    .check(z.refine((failed) => Object.keys(failed).length > 0, 'names the failed state')),
 });
 
 /**
@@ -38,4 +39,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

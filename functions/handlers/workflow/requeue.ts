@@ -1,6 +1,7 @@
 import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Decision, FollowUpOutcome } from '../../core/complaint';
 import { pendingFor, requeue, roleOfTier, workflowState } from '../../core/lifecycle';
@@ -38,4 +39,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });

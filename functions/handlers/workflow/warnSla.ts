@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
 import { lambdaEntry } from '../../composition/lambda';
 import { slaWarningDone, warnSla, workflowState } from '../../core/lifecycle';
+import * as z from '../../core/schema';
 
-const eventSchema = z.object({ complaintId: z.string().min(1) });
+const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
 
 /**
  * RecordSlaWarning: the agent's wait woke at the SLA warning mark. Records the warning once per clock
