@@ -824,7 +824,9 @@ class Simulation {
     if (state.type !== 'Task' || !state.onTimeout) throw new Error(`${sc.state} has no timeout`);
     sc.trace?.inputs.push({ wait: sc.waitingKind as WaitingFor, timeout: true });
     // The wake at the SLA warning mark ends the wait but not the agent's work on it (their claim stays).
-    sc.carriedWork = sc.claimed && sc.data.slaWarning === true ? token : undefined;
+    // Only an agent's wait wakes for the warning: `slaWarning` may be left over in the state from one.
+    sc.carriedWork =
+      sc.claimed && sc.waitingKind === 'agent' && sc.data.slaWarning === true ? token : undefined;
     this.waiting.delete(sc);
     sc.token = 0;
     sc.claimed = false;
