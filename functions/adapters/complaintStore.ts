@@ -100,30 +100,47 @@ function assertFitsOneTransaction(complaintId: string, items: number) {
  * appends batch several of them).
  */
 export class DynamoComplaintStore extends TableRepository implements ComplaintStore {
+  /**
+   * The Puts that make a new complaint, the complaint first (its condition is what `lostOnFirstItem`
+   * reads): the complaint (only if new), its thread token and its timeline entries.
+   */
+  private newComplaintPuts(complaint: Complaint, entries: TimelineEntry[]) {
+    return {
+      complaint: {
+        Put: {
+          TableName: this.tableName,
+          Item: toItem(complaint),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      thread: {
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
+        },
+      },
+      timeline: entries.map((e) => ({
+        Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
+      })),
+    };
+  }
+
+  /** The reference's claim for a complaint: written when free or already this complaint's. */
+  private referencePut(reference: string, complaintId: string) {
+    return {
+      TableName: this.tableName,
+      Item: { PK: `REF#${reference}`, SK: 'REF', complaintId },
+      ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
+      ExpressionAttributeValues: { ':id': complaintId },
+    };
+  }
+
   async create(complaint: Complaint, entries: TimelineEntry[]) {
     assertFitsOneTransaction(complaint.id, entries.length + 2);
+    const puts = this.newComplaintPuts(complaint, entries);
     try {
       await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(complaint),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
-              },
-            },
-            ...entries.map((e) => ({
-              Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
-            })),
-          ],
-        }),
+        new TransactWriteCommand({ TransactItems: [puts.complaint, puts.thread, ...puts.timeline] }),
       );
       return { created: true, complaint };
     } catch (e) {
@@ -137,31 +154,14 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
 
   async openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim) {
     assertFitsOneTransaction(complaint.id, entries.length + 4);
+    const puts = this.newComplaintPuts(complaint, entries);
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(complaint),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: `REF#${complaint.reference}`, SK: 'REF', complaintId: complaint.id },
-                ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
-                ExpressionAttributeValues: { ':id': complaint.id },
-              },
-            },
+            puts.complaint,
+            puts.thread,
+            { Put: this.referencePut(complaint.reference, complaint.id) },
             {
               Put: {
                 TableName: this.tableName,
@@ -169,9 +169,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
-            ...entries.map((e) => ({
-              Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
-            })),
+            ...puts.timeline,
           ],
         }),
       );
@@ -194,14 +192,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   /** Claims a reference for a complaint; false when another complaint holds it. */
   async reserveReference(reference: string, complaintId: string): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { PK: `REF#${reference}`, SK: 'REF', complaintId },
-          ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
-          ExpressionAttributeValues: { ':id': complaintId },
-        }),
-      );
+      await this.db.send(new PutCommand(this.referencePut(reference, complaintId)));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
