@@ -1,7 +1,7 @@
 import type { ReportStore } from '../functions/adapters/ports';
 import { type DomainEvent, parseDomainEvent } from '../functions/core/events/domainEvents';
 import { complaintCategories } from '../functions/core/investigation';
-import { type CounterUpdate, reportUpdates } from '../functions/core/reports/projection';
+import { type CounterUpdate, reportUpdates, sumCounterUpdate } from '../functions/core/reports/projection';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -121,22 +121,6 @@ export function complaintEvents(n: number, now: Date, days = 84): DomainEvent[] 
   return events.map(parseDomainEvent);
 }
 
-/** Sums updates of the same counter item, as one transaction of the report store would. */
-function addInto(totals: Map<string, CounterUpdate>, u: CounterUpdate) {
-  const key = `${u.partition}\n${u.sort}`;
-  const into = totals.get(key) ?? { partition: u.partition, sort: u.sort };
-  for (const [name, n] of Object.entries(u.add ?? {})) {
-    into.add = { ...into.add, [name]: (into.add?.[name] ?? 0) + n };
-  }
-  for (const [name, values] of Object.entries(u.addToSets ?? {})) {
-    into.addToSets = {
-      ...into.addToSets,
-      [name]: [...new Set([...(into.addToSets?.[name] ?? []), ...values])],
-    };
-  }
-  totals.set(key, into);
-}
-
 /**
  * Counts the events of complaints `from`..`to - 1` into the report counters with the projection the
  * report consumer runs (`reportUpdates`) and the store it writes with (`ReportStore.apply`). To seed
@@ -156,7 +140,7 @@ export async function seedReports(
   for (let n = from; n < to; n++) {
     for (const event of complaintEvents(n, now)) {
       events++;
-      for (const update of reportUpdates(event)) addInto(totals, update);
+      for (const update of reportUpdates(event)) sumCounterUpdate(totals, update);
     }
   }
   const updates = [...totals.values()];

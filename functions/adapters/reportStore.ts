@@ -1,5 +1,5 @@
 import { paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { CounterUpdate } from '../core/reports/projection';
+import { type CounterUpdate, sumCounterUpdate } from '../core/reports/projection';
 import { TableRepository } from './dynamoDocuments';
 import type { CounterItem, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
@@ -10,20 +10,7 @@ const markerDays = 400;
 /** Sums the updates of the same counter item (a transaction may touch an item only once). */
 function merged(updates: CounterUpdate[]): CounterUpdate[] {
   const byKey = new Map<string, CounterUpdate>();
-  for (const u of updates) {
-    const key = `${u.partition}\n${u.sort}`;
-    const into = byKey.get(key) ?? { partition: u.partition, sort: u.sort };
-    for (const [name, n] of Object.entries(u.add ?? {})) {
-      into.add = { ...into.add, [name]: (into.add?.[name] ?? 0) + n };
-    }
-    for (const [name, values] of Object.entries(u.addToSets ?? {})) {
-      into.addToSets = {
-        ...into.addToSets,
-        [name]: [...new Set([...(into.addToSets?.[name] ?? []), ...values])],
-      };
-    }
-    byKey.set(key, into);
-  }
+  for (const u of updates) sumCounterUpdate(byKey, u);
   return [...byKey.values()];
 }
 

@@ -44,6 +44,22 @@ export interface CounterUpdate {
   addToSets?: Record<string, string[]>;
 }
 
+/** Adds `u` into the update of the same counter item in `totals` (numbers summed, sets united). */
+export function sumCounterUpdate(totals: Map<string, CounterUpdate>, u: CounterUpdate): void {
+  const key = `${u.partition}\n${u.sort}`;
+  const into = totals.get(key) ?? { partition: u.partition, sort: u.sort };
+  for (const [name, n] of Object.entries(u.add ?? {})) {
+    into.add = { ...into.add, [name]: (into.add?.[name] ?? 0) + n };
+  }
+  for (const [name, values] of Object.entries(u.addToSets ?? {})) {
+    into.addToSets = {
+      ...into.addToSets,
+      [name]: [...new Set([...(into.addToSets?.[name] ?? []), ...values])],
+    };
+  }
+  totals.set(key, into);
+}
+
 export const dayOf = (iso: string) => iso.slice(0, 10);
 
 /** The Monday (UTC) of an instant's ISO week, as a date. */
