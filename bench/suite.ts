@@ -19,6 +19,16 @@ export function progress(message: string): void {
   process.stderr.write(`[${seconds} s] ${message}\n`);
 }
 
+const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };
+/**
+ * The fast profile with SLA targets of a day and two, for suites that measure a stack at rest: no
+ * complaint breaches or escalates while the figures are taken.
+ */
+export const restingStack = {
+  profile: 'fast',
+  policy: { sla: { targets: { low: longWaits, normal: longWaits, high: longWaits, urgent: longWaits } } },
+} as const;
+
 /**
  * Runs one benchmark suite on a fresh local stack in a temp folder and prints its figures for the runner.
  * The stack is metered: DynamoDB requests are counted at the emulator and Lambda invocations timed.

@@ -4,7 +4,7 @@ import { localAwsConfig } from '../../scripts/local/localAws';
 import { measureRoute, settle } from '../apiLatency';
 import type { Figure } from '../report';
 import { seedReports } from '../reportSeed';
-import { progress, runSuite, scaled } from '../suite';
+import { progress, restingStack, runSuite, scaled } from '../suite';
 
 /**
  * The manager reports against the number of complaints counted: with the domain events of 10,000 and
@@ -14,63 +14,56 @@ import { progress, runSuite, scaled } from '../suite';
  * tiers, agents), so its time must not grow with the complaints; the at-risk report reads one item per
  * customer at risk. Sizes and durations scale with BENCH_SCALE.
  */
-const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };
-await runSuite(
-  {
-    profile: 'fast',
-    policy: { sla: { targets: { low: longWaits, normal: longWaits, high: longWaits, urgent: longWaits } } },
-  },
-  async (stack) => {
-    const figures: Figure[] = [];
-    const rate = 20;
-    const seconds = scaled(10);
-    const now = new Date();
-    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-    const from = day(now.getTime() - 29 * 86_400_000);
-    const to = day(now.getTime());
-    const api = stack.endpoints.api.url;
-    const token = stack.endpoints.tokens.manager;
-    // The at-risk report reads one item per customer at risk: at a rate it can serve, or its backlog
-    // would spill into the routes measured after it.
-    const routes: [string, string, number][] = [
-      ['GET /reports/sla', `/reports/sla?from=${from}&to=${to}&groupBy=category`, rate],
-      ['GET /reports/recurring', `/reports/recurring?to=${to}&weeks=12`, rate],
-      ['GET /reports/at-risk', '/reports/at-risk', 1],
-      ['GET /reports/csat', `/reports/csat?from=${from}&to=${to}`, rate],
-      ['GET /reports/workload', '/reports/workload', rate],
-    ];
-    const reports = new DynamoReportStore(
-      'Complaints',
-      new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
+await runSuite(restingStack, async (stack) => {
+  const figures: Figure[] = [];
+  const rate = 20;
+  const seconds = scaled(10);
+  const now = new Date();
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const from = day(now.getTime() - 29 * 86_400_000);
+  const to = day(now.getTime());
+  const api = stack.endpoints.api.url;
+  const token = stack.endpoints.tokens.manager;
+  // The at-risk report reads one item per customer at risk: at a rate it can serve, or its backlog
+  // would spill into the routes measured after it.
+  const routes: [string, string, number][] = [
+    ['GET /reports/sla', `/reports/sla?from=${from}&to=${to}&groupBy=category`, rate],
+    ['GET /reports/recurring', `/reports/recurring?to=${to}&weeks=12`, rate],
+    ['GET /reports/at-risk', '/reports/at-risk', 1],
+    ['GET /reports/csat', `/reports/csat?from=${from}&to=${to}`, rate],
+    ['GET /reports/workload', '/reports/workload', rate],
+  ];
+  const reports = new DynamoReportStore(
+    'Complaints',
+    new DynamoDBClient(localAwsConfig(stack.endpoints.dynamodb.endpoint)),
+  );
+  let counted = 0;
+  for (const size of [scaled(10_000), scaled(100_000)]) {
+    progress(`counting the events of ${size} complaints into the reports`);
+    const started = performance.now();
+    const seeded = await seedReports(reports, counted, size, now);
+    const took = ((performance.now() - started) / 1000).toFixed(0);
+    progress(`  ${seeded.events} events, ${seeded.items} counter items written in ${took} s`);
+    counted = size;
+    const withSize = (f: Figure) => ({ ...f, conditions: `${f.conditions}, ${size} complaints counted` });
+    const atRisk = (await reports.counters('ATRISK')).length;
+    figures.push(
+      ...(await counterQueryCeiling(reports, 'SLA#category#delivery', `DAY#${from}`, `DAY#${to}`)).map(
+        withSize,
+      ),
+      ...(await counterQueryCeiling(reports, 'ATRISK')).map((f) => ({
+        ...withSize(f),
+        conditions: `${withSize(f).conditions} (${atRisk} customers at risk)`,
+      })),
     );
-    let counted = 0;
-    for (const size of [scaled(10_000), scaled(100_000)]) {
-      progress(`counting the events of ${size} complaints into the reports`);
-      const started = performance.now();
-      const seeded = await seedReports(reports, counted, size, now);
-      const took = ((performance.now() - started) / 1000).toFixed(0);
-      progress(`  ${seeded.events} events, ${seeded.items} counter items written in ${took} s`);
-      counted = size;
-      const withSize = (f: Figure) => ({ ...f, conditions: `${f.conditions}, ${size} complaints counted` });
-      const atRisk = (await reports.counters('ATRISK')).length;
-      figures.push(
-        ...(await counterQueryCeiling(reports, 'SLA#category#delivery', `DAY#${from}`, `DAY#${to}`)).map(
-          withSize,
-        ),
-        ...(await counterQueryCeiling(reports, 'ATRISK')).map((f) => ({
-          ...withSize(f),
-          conditions: `${withSize(f).conditions} (${atRisk} customers at risk)`,
-        })),
-      );
-      for (const [name, path, perSecond] of routes) {
-        await settle(`${api}${path}`, token, 1_000, 20);
-        progress(`${name} at ${perSecond} req/s, ${size} complaints counted`);
-        figures.push(...(await measureRoute(name, `${api}${path}`, token, perSecond, seconds)).map(withSize));
-      }
+    for (const [name, path, perSecond] of routes) {
+      await settle(`${api}${path}`, token, 1_000, 20);
+      progress(`${name} at ${perSecond} req/s, ${size} complaints counted`);
+      figures.push(...(await measureRoute(name, `${api}${path}`, token, perSecond, seconds)).map(withSize));
     }
-    return figures;
-  },
-);
+  }
+  return figures;
+});
 
 /** The emulator's raw rate of one counter query (sequential, no API in between): the routes' ceiling. */
 async function counterQueryCeiling(
