@@ -93,6 +93,20 @@ export class Executions {
     return executions;
   }
 
+  /**
+   * Whether every running execution rests (see `ExecutionRun.resting`), and how many history events they
+   * hold: a caller that sees the same count twice, resting both times, knows nothing moved in between.
+   */
+  restingState(): { resting: boolean; events: number } {
+    let events = 0;
+    let resting = true;
+    for (const [arn, run] of this.runs) {
+      resting &&= run.resting;
+      events += this.records.get(arn)?.history.length ?? 0;
+    }
+    return { resting, events };
+  }
+
   get roleArn(): string {
     return this.env.roleArn;
   }

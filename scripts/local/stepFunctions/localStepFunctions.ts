@@ -65,6 +65,8 @@ export interface LocalStepFunctions {
   endpoint: string;
   /** Stops serving and ends the runs; RUNNING executions stay RUNNING on disk, to be resumed. */
   close(): Promise<void>;
+  /** Whether every running execution waits on time or on someone else (`Executions.restingState`). */
+  restingState(): { resting: boolean; events: number };
 }
 
 /**
@@ -97,6 +99,7 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
     });
     return {
       endpoint: server.endpoint,
+      restingState: () => executions.restingState(),
       async close() {
         await server.close();
         await executions.close();
