@@ -86,6 +86,11 @@ export interface LocalStack {
    */
   resting(timeoutMs?: number): Promise<void>;
   /**
+   * Where the workflow execution of that name (a complaint's id) waits while it rests: its state, and
+   * when that wait ends by itself (epoch ms; none for a wait without a deadline).
+   */
+  pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
+  /**
    * A fresh dev token of the role's dev identity (the one in `endpoints.tokens`), for tests whose
    * virtual clock outlives the 12 hours of the tokens minted at the start.
    */
@@ -402,6 +407,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       endpoints,
       drainIntake: () => smtp.drain(),
+      pendingWait: (name) => sfn.pendingWait(name),
       resting: async (timeoutMs = 60_000) => {
         const deadline = performance.now() + timeoutMs;
         let before: { resting: boolean; events: number } | undefined;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { install } from '@sinonjs/fake-timers';
 
 /**
@@ -47,4 +48,38 @@ export function installVirtualClock(): VirtualClock {
     },
     uninstall: () => clock.uninstall(),
   };
+}
+
+/** What `skipWait` needs of the local stack (scripts/local/localStack.ts). */
+export interface RestingStack {
+  resting(timeoutMs?: number): Promise<void>;
+  pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
+}
+
+/**
+ * Waits until the stack rests with the execution (a complaint's id) waiting in `stateName` on a
+ * deadline still ahead, then skips the clock just past that deadline: the wait times out (or its Wait
+ * state ends) as it would at that hour, and everything else due by then fires too.
+ */
+export async function skipWait(
+  clock: VirtualClock,
+  stack: RestingStack,
+  executionName: string,
+  stateName: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    await stack.resting(Math.max(1, deadline - performance.now()));
+    const wait = stack.pendingWait(executionName);
+    // A deadline behind the clock is the wait just skipped, not yet seen to end.
+    if (wait?.stateName === stateName && wait.until !== undefined && wait.until > Date.now()) {
+      clock.skipPast(new Date(wait.until));
+      return;
+    }
+    if (performance.now() > deadline) {
+      throw new Error(`${executionName} did not come to wait in ${stateName}: ${JSON.stringify(wait)}`);
+    }
+    await sleep(50);
+  }
 }

@@ -107,6 +107,20 @@ export class Executions {
     return { resting, events };
   }
 
+  /**
+   * Where a resting execution waits: its state and when that wait ends by itself (a Wait state's end,
+   * or the earlier of a callback task's timeout and heartbeat deadlines; none if it waits without one).
+   * `undefined` while the execution is under way, or if it does not run.
+   */
+  pendingWait(name: string): { stateName: string; until?: number } | undefined {
+    const arn = `${this.executionArnPrefix}${name}`;
+    const resume = this.records.get(arn)?.resumeFrom;
+    if (!this.runs.get(arn)?.resting || !resume) return undefined;
+    const { stateName, waitUntil, attempt } = resume;
+    const until = waitUntil ?? Math.min(attempt?.timeoutAt ?? Infinity, attempt?.heartbeatAt ?? Infinity);
+    return Number.isFinite(until) ? { stateName, until } : { stateName };
+  }
+
   get roleArn(): string {
     return this.env.roleArn;
   }

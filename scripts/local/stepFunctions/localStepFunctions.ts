@@ -67,6 +67,8 @@ export interface LocalStepFunctions {
   close(): Promise<void>;
   /** Whether every running execution waits on time or on someone else (`Executions.restingState`). */
   restingState(): { resting: boolean; events: number };
+  /** Where a resting execution waits, and until when (`Executions.pendingWait`). */
+  pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
     return {
       endpoint: server.endpoint,
       restingState: () => executions.restingState(),
+      pendingWait: (name) => executions.pendingWait(name),
       async close() {
         await server.close();
         await executions.close();
