@@ -85,5 +85,7 @@ describe('conflicting concurrent actions', () => {
         names.filter((n) => n.startsWith(c.id)),
         c.id,
       ).toHaveLength(1);
-  }, 60_000);
+    // A test of correctness under contention, not of speed: on a loaded 2-core machine (load 9, the full
+    // suite beside other work) the requests and the workflow's answers took over 60 s.
+  }, 180_000);
 });
