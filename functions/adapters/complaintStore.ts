@@ -13,7 +13,7 @@ import { ConflictError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 import { inboundClaimItem, TableRepository } from './dynamoDocuments';
-import type { ComplaintStore, ListOptions, Page, SaveCondition } from './ports';
+import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition } from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -152,16 +152,19 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     }
   }
 
-  async openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim) {
+  async openFromMail(
+    complaint: Complaint,
+    entries: TimelineEntry[],
+    claim: InboundClaim,
+  ): Promise<OpenedFromMail> {
     assertFitsOneTransaction(complaint.id, entries.length + 4);
     const puts = this.newComplaintPuts(complaint, entries);
+    // The claim goes first: its cancellation reason (one per action, in request order) says whether
+    // another delivery claimed the mail.
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            puts.complaint,
-            puts.thread,
-            { Put: this.referencePut(complaint.reference, complaint.id) },
             {
               Put: {
                 TableName: this.tableName,
@@ -169,16 +172,19 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
+            puts.complaint,
+            puts.thread,
+            { Put: this.referencePut(complaint.reference, complaint.id) },
             ...puts.timeline,
           ],
         }),
       );
-      return true;
+      return 'opened';
     } catch (e) {
       // A condition failed (the claim, the reference or the complaint exists) or another transaction
       // was writing one of the items: nothing was written.
-      if (transactionCancelled(e)) return false;
-      throw e;
+      if (!transactionCancelled(e)) throw e;
+      return e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'claimed' : 'refused';
     }
   }
 

@@ -25,6 +25,9 @@ export interface ListOptions {
   status?: ComplaintStatus;
 }
 
+/** What became of opening a complaint from a first-seen mail (see `ComplaintStore.openFromMail`). */
+export type OpenedFromMail = 'opened' | 'claimed' | 'refused';
+
 export interface ComplaintStore {
   /**
    * Creates the complaint with its thread token and first timeline entries, all or nothing. Idempotent
@@ -35,11 +38,12 @@ export interface ComplaintStore {
   /**
    * Opens a complaint from a first-seen mail in one transaction: the complaint, its thread token and
    * reference, its first entries and the mail's inbound claim (the claim a redelivery finds). All or
-   * nothing: false, with nothing written, when the claim, the reference or the complaint exists already
-   * (another delivery got there first, or the reference belongs to another complaint); the caller then
-   * claims and files step by step, which is idempotent.
+   * nothing: with nothing written, `claimed` when the mail's claim exists already (another delivery got
+   * there first: the claim's condition says so, no read needed), `refused` when the reference or the
+   * complaint exists (the reference belongs to another complaint); the caller then files step by
+   * step, which is idempotent.
    */
-  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<boolean>;
+  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<OpenedFromMail>;
   get(id: string): Promise<Complaint | undefined>;
   /** Claims a human reference for a complaint (conditional write); false when another complaint holds it. */
   reserveReference(reference: string, complaintId: string): Promise<boolean>;

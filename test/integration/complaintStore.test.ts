@@ -170,7 +170,7 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     const ledger = new DynamoMailLedger('Complaints', table.client);
     const opened = complaint('o1', { reference: 'CMP-OPEN01' });
     expect(await store.openFromMail(opened, [audit('o1', 1, opened.createdAt)], claim('o1', 'm-o1'))).toBe(
-      true,
+      'opened',
     );
     const read = await store.withTimeline('o1');
     expect(read?.complaint).toMatchObject({ id: 'o1', reference: 'CMP-OPEN01' });
@@ -178,17 +178,17 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await ledger.findInboundClaim(claim('o1', 'm-o1'))).toMatchObject({ complaintId: 'o1' });
     expect(await store.findIdByReference('CMP-OPEN01')).toBe('o1');
     expect(await store.findIdByThreadToken('t-o1')).toBe('o1');
-    // Another delivery's claim was first: nothing of this one is written.
+    // Another delivery's claim was first: nothing of this one is written, and the refusal says so.
     const racing = complaint('o2', { reference: 'CMP-OPEN02' });
     await ledger.claimInbound(claim('o2', 'm-o2'));
     expect(await store.openFromMail(racing, [audit('o2', 1, racing.createdAt)], claim('o2', 'm-o2'))).toBe(
-      false,
+      'claimed',
     );
     expect(await store.withTimeline('o2')).toBeUndefined();
     expect(await store.findIdByReference('CMP-OPEN02')).toBeUndefined();
     // The reference belongs to another complaint: refused as well.
     const clash = complaint('o3', { reference: 'CMP-OPEN01' });
-    expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe(false);
+    expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe('refused');
     expect(await ledger.findInboundClaim(claim('o3', 'm-o3'))).toBeUndefined();
   });
 });
