@@ -12,8 +12,8 @@ import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../
 import { ConflictError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
-import { inboundClaimItem, TableRepository } from './dynamoDocuments';
-import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition } from './ports';
+import { inboundClaimItem, outboundIntentItem, TableRepository } from './dynamoDocuments';
+import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition, SendLease } from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -214,7 +214,12 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return this.lookup(`THREAD#${token}`, 'THREAD');
   }
 
-  async save(next: Complaint, entries: TimelineEntry[], condition: SaveCondition = {}) {
+  async save(
+    next: Complaint,
+    entries: TimelineEntry[],
+    condition: SaveCondition = {},
+    sendLease?: SendLease,
+  ) {
     const names: Record<string, string> = { '#v': 'version' };
     const values: Record<string, unknown> = { ':v': next.version - 1 };
     let expression = '#v = :v';
@@ -223,7 +228,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       values[':t'] = condition.taskToken;
       expression += ' AND #t = :t';
     }
-    assertFitsOneTransaction(next.id, entries.length + 1);
+    assertFitsOneTransaction(next.id, entries.length + (sendLease ? 2 : 1));
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -238,6 +243,17 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
               },
             },
             ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+            ...(sendLease
+              ? [
+                  {
+                    Put: {
+                      TableName: this.tableName,
+                      Item: outboundIntentItem(sendLease),
+                      ConditionExpression: 'attribute_not_exists(PK)',
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );

@@ -53,9 +53,17 @@ export interface ComplaintStore {
    * Writes `next` and appends the entries that record the change, together and only if the stored
    * version is still `next.version - 1` (and `condition` holds). Throws ConflictError otherwise (or
    * when a concurrent write on the complaint got in the way: retry on a fresh read), having written
-   * nothing. At most 99 entries: a change is never split over several writes.
+   * nothing. At most 99 entries (98 with a send lease): a change is never split over several writes.
+   *
+   * `sendLease`: the send lease of a mail the change calls for (see `MailLedger.beginOutbound`), taken
+   * in the same write, on the condition that the mail was never begun.
    */
-  save(next: Complaint, entries: TimelineEntry[], condition?: SaveCondition): Promise<void>;
+  save(
+    next: Complaint,
+    entries: TimelineEntry[],
+    condition?: SaveCondition,
+    sendLease?: SendLease,
+  ): Promise<void>;
   /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
@@ -99,6 +107,14 @@ export interface ComplaintStore {
 /** Extra conditions on a save, e.g. that the live task token is the one being consumed. */
 export interface SaveCondition {
   taskToken?: string;
+}
+
+/** A send lease of the mail with send-once id `id`, held until `leaseUntil` (epoch milliseconds). */
+export interface SendLease {
+  id: string;
+  lease: string;
+  at: string;
+  leaseUntil: number;
 }
 
 export interface OutboundMail {

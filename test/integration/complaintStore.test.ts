@@ -84,6 +84,26 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect((await store.get('x1'))?.status).toBe('awaiting_approval');
   });
 
+  it("takes a mail's send lease with the state change that calls for it, or neither", async () => {
+    const ledger = new DynamoMailLedger('Complaints', table.client);
+    const now = new Date('2026-11-23T09:00:02.000Z');
+    const lease = {
+      id: 'l1-mail',
+      lease: 'lease-1',
+      at: now.toISOString(),
+      leaseUntil: now.getTime() + 45_000,
+    };
+    await store.create(complaint('l1'), []);
+    // A stale change takes no lease: the mail is not begun.
+    await expect(store.save({ ...complaint('l1'), version: 3 }, [], {}, lease)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect(await ledger.beginOutbound('l1-mail', now, 45)).toMatchObject({ state: 'acquired' });
+    await store.create(complaint('l2'), []);
+    await store.save({ ...complaint('l2'), version: 2 }, [], {}, { ...lease, id: 'l2-mail' });
+    expect(await ledger.beginOutbound('l2-mail', now, 45)).toEqual({ state: 'busy' });
+  });
+
   it('of two concurrent saves on the same version, exactly one commits with its entries', async () => {
     await store.create(complaint('r1'), []);
     const results = await Promise.allSettled(
