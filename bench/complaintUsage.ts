@@ -11,7 +11,7 @@ import type { Complaint } from '../functions/core/complaint';
 import type { LocalStack } from '../scripts/local/localStack';
 import { api, mailbox, sendRawMail, waitFor } from '../scripts/local/localStackClient';
 import { awsListPrices, type ComplaintUsage, complaintCost } from './costModel';
-import { type DynamoDbUsage, totalRequests } from './dynamoDbCounter';
+import { type DynamoDbUsage, type TracedRequest, totalRequests } from './dynamoDbCounter';
 import type { Figure } from './report';
 import { progress } from './suite';
 import type { UsageMeter, UsageWindow } from './usageMeter';
@@ -56,6 +56,26 @@ const byOperation = (u: DynamoDbUsage) =>
     .map(([op, n]) => `${Number(n.toFixed(1))} ${op}`)
     .join(', ');
 
+/**
+ * The breakdown of one complaint's requests: a row per invocation (in the order they first reached
+ * the emulator) with each request's operation and the kinds of items it names.
+ */
+function breakdown(traced: TracedRequest[], firstWait: number): Figure[] {
+  const rows = new Map<string, { requests: string[]; beforeFirstWait: boolean }>();
+  traced.forEach((r, index) => {
+    const row = rows.get(r.caller) ?? { requests: [], beforeFirstWait: index < firstWait };
+    rows.set(r.caller, row);
+    row.requests.push(r.items ? `${r.operation} (${r.items})` : r.operation);
+  });
+  return [...rows].map(([caller, row]) => ({
+    benchmark: `requests of one complaint, ${row.beforeFirstWait ? 'to' : 'after'} its first wait`,
+    metric: caller.replace(/^\d+ /, ''),
+    value: row.requests.length,
+    unit: 'requests',
+    conditions: row.requests.join('; '),
+  }));
+}
+
 /** What one happy-path complaint costs, counted: requests up to its first wait and through to closed. */
 export interface HappyPathUsage {
   toFirstWait: UsageWindow;
@@ -89,6 +109,7 @@ export async function measureHappyPathUsage(
   let transitions = 0;
   let mailsOut = 0;
   const windows: UsageWindow[] = [];
+  let traced: Figure[] = [];
 
   const complaint = (id: string, predicate: (c: Complaint) => boolean) =>
     waitFor(
@@ -117,6 +138,8 @@ export async function measureHappyPathUsage(
     // Nothing of earlier work (a load run's backlog, the domain events it left) in this complaint's window.
     await meter.settled();
     const start = meter.snapshot();
+    // The first complaint's requests are recorded one by one: the breakdown per invocation.
+    if (i === 0) meter.trace(true);
     await sendRawMail(endpoints, rawMail, { from });
     await stack.drainIntake();
     const id = await waitFor(
@@ -127,6 +150,7 @@ export async function measureHappyPathUsage(
     await complaint(id, (c) => c.waitingFor === 'agent' && c.taskToken !== undefined);
     await meter.settled();
     firstWait.push(meter.since(start));
+    const firstWaitAt = meter.traced().length;
 
     // The agent: queue page, the complaint, the resolution; the complaint again, the follow-up call.
     await api(endpoints, 'GET', '/complaints?limit=50', { token: tier1 });
@@ -160,6 +184,10 @@ export async function measureHappyPathUsage(
     );
     await meter.settled();
     windows.push(meter.since(start));
+    if (i === 0) {
+      meter.trace(false);
+      traced = breakdown(meter.traced(), firstWaitAt);
+    }
     transitions += await stateTransitions(sfn, executionArn(id));
     mailsOut += (await mailbox(endpoints.mailbox.url)).length - sentBefore;
   }
@@ -261,6 +289,7 @@ export async function measureHappyPathUsage(
         conditions: costConditions(service as keyof typeof cost.breakdown, usage),
       }),
     ),
+    ...traced,
   ];
   return { toFirstWait, happyPath, usage, figures };
 }

@@ -21,6 +21,69 @@ export function usageSince(a: DynamoDbUsage, b: DynamoDbUsage): DynamoDbUsage {
   return { requests, readUnits: a.readUnits - b.readUnits, writeUnits: a.writeUnits - b.writeUnits };
 }
 
+/** The header a metered stack's requests name their invocation in (removed before DynamoDB Local). */
+export const callerHeader = 'x-bench-caller';
+
+/** One request as the breakdown shows it: who sent it, the operation, and the kinds of items it names. */
+export interface TracedRequest {
+  caller: string;
+  operation: string;
+  items: string;
+}
+
+type Wire = Record<string, { S?: string } | undefined>;
+
+/**
+ * The kind of an item from its key: the upper-case leading parts of PK and SK (`COMPLAINT#<id>` /
+ * `TL#<at>#<id>` is `COMPLAINT/TL`, `REPORT#EVENT#<id>` / `EVENT` is `REPORT#EVENT/EVENT`).
+ */
+function itemKind(key: Wire | undefined): string {
+  const lead = (v: string | undefined) => {
+    const parts: string[] = [];
+    for (const part of (v ?? '?').split('#')) {
+      if (!/^[A-Z_]+$/.test(part)) break;
+      parts.push(part);
+    }
+    return parts.join('#') || '?';
+  };
+  return `${lead(key?.PK?.S)}/${lead(key?.SK?.S)}`;
+}
+
+/** What a request names, in DynamoDB's wire format: its table items, or the partition it queries. */
+function describeRequest(operation: string, input: Record<string, unknown>): string {
+  const i = input as {
+    Key?: Wire;
+    Item?: Wire;
+    IndexName?: string;
+    ExpressionAttributeValues?: Wire;
+    TransactItems?: Record<string, { Key?: Wire; Item?: Wire }>[];
+    RequestItems?: Record<string, { PutRequest?: { Item: Wire }; DeleteRequest?: { Key: Wire } }[]>;
+  };
+  switch (operation) {
+    case 'Query': {
+      const values = Object.values(i.ExpressionAttributeValues ?? {});
+      const pk = values[0]?.S?.split('#')[0] ?? '?';
+      return i.IndexName ? `${i.IndexName} ${pk}` : pk;
+    }
+    case 'TransactWriteItems':
+      return (i.TransactItems ?? [])
+        .map((t) => {
+          const [action, body] = Object.entries(t)[0] ?? ['?', {}];
+          return `${action} ${itemKind(body.Key ?? body.Item)}`;
+        })
+        .join(', ');
+    case 'BatchWriteItem':
+      return Object.values(i.RequestItems ?? {})
+        .flat()
+        .map((r) =>
+          r.PutRequest ? `Put ${itemKind(r.PutRequest.Item)}` : `Delete ${itemKind(r.DeleteRequest?.Key)}`,
+        )
+        .join(', ');
+    default:
+      return i.Key || i.Item ? itemKind(i.Key ?? i.Item) : '';
+  }
+}
+
 export const totalRequests = (u: DynamoDbUsage) => Object.values(u.requests).reduce((s, n) => s + n, 0);
 
 /** Operations that accept ReturnConsumedCapacity. */
@@ -47,6 +110,10 @@ export interface DynamoDbCounter {
   endpoint: string;
   /** Usage so far (a copy). */
   snapshot(): DynamoDbUsage;
+  /** Starts (or stops) recording every request; starting clears what was recorded. */
+  trace(on: boolean): void;
+  /** The requests recorded since tracing started. */
+  traced(): TracedRequest[];
   close(): Promise<void>;
 }
 
@@ -60,6 +127,8 @@ export interface DynamoDbCounter {
 export async function startDynamoDbCounter(target: string): Promise<DynamoDbCounter> {
   const upstream = new URL(target);
   const usage = emptyUsage();
+  let tracing = false;
+  let trace: TracedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,6 +137,12 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
       usage.requests[operation] = (usage.requests[operation] ?? 0) + 1;
       let body = Buffer.concat(chunks);
       let injected = false;
+      const caller = String(req.headers[callerHeader] ?? 'outside any handler');
+      delete req.headers[callerHeader];
+      if (tracing) {
+        const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+        trace.push({ caller, operation, items: describeRequest(operation, input) });
+      }
       if (metered.has(operation)) {
         const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
         if (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE') {
@@ -125,6 +200,11 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
   return {
     endpoint: `http://${upstream.hostname}:${port}`,
     snapshot: () => ({ ...usage, requests: { ...usage.requests } }),
+    trace: (on) => {
+      if (on) trace = [];
+      tracing = on;
+    },
+    traced: () => [...trace],
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

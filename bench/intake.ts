@@ -1,4 +1,5 @@
 import type { LocalStack } from '../scripts/local/localStack';
+import { ComplaintWatcher } from './complaintWatcher';
 import { measureRequestRate, withImpliedCeiling } from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
 import type { Figure } from './report';
@@ -35,6 +36,15 @@ export async function measureIntake(
   const accepted = performance.now();
   await stack.drainIntake();
   const done = performance.now();
+  // Every complaint at its first wait, then quiet: a pause without requests (a function's first,
+  // cold invocation loading its bundle on a busy machine) is no end of the work.
+  const watcher = new ComplaintWatcher(meter.rawDynamoDbEndpoint);
+  await Promise.all(
+    mails.map((m) =>
+      watcher.queued(m.from, (c) => c.waitingFor === 'agent' && c.taskToken !== undefined, 600_000),
+    ),
+  );
+  watcher.close();
   const lastRequest = await meter.settled();
   const used = meter.since(before);
   const requests = totalRequests(used.dynamoDb) / count;

@@ -71,17 +71,24 @@ export async function measureLifecycle(
   const agentOf = (c: Pick<Complaint, 'tier'>) => endpoints.tokens[`tier${c.tier}`];
 
   async function resolveAndClose(id: string) {
-    const read = await waiting(id, 'agent');
-    const resolution = await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
-      token: agentOf(read),
-      body: {
-        type: 'apology',
-        summary: 'We are sorry about the scratch.',
-        rootCause: 'warehouse_error',
-        version: read.version,
-      },
-    });
-    if (resolution.status >= 300) throw new Error(`resolution of ${id} answered ${resolution.status}`);
+    // 409: the complaint moved on between the read and the write (on a loaded machine the SLA warning
+    // re-registers the wait a few seconds in): read it again and decide again, as an agent would.
+    for (let attempt = 1; ; attempt++) {
+      const read = await waiting(id, 'agent');
+      const resolution = await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
+        token: agentOf(read),
+        body: {
+          type: 'apology',
+          summary: 'We are sorry about the scratch.',
+          rootCause: 'warehouse_error',
+          version: read.version,
+        },
+      });
+      if (resolution.status < 300) break;
+      if (resolution.status !== 409 || attempt === 5) {
+        throw new Error(`resolution of ${id} answered ${resolution.status}`);
+      }
+    }
     const resolved = await waiting(id, 'follow_up');
     const call = await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
       token: agentOf(resolved),

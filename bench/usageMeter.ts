@@ -1,11 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { LambdaHandler, LocalStackOptions } from '../scripts/local/localStack';
 import type { LambdaUsage } from './costModel';
 import {
+  callerHeader,
   type DynamoDbCounter,
   type DynamoDbUsage,
   startDynamoDbCounter,
+  type TracedRequest,
   usageSince,
 } from './dynamoDbCounter';
+
+/**
+ * What an invocation is called in the per-request breakdown: the function, and for the steps that one
+ * function serves in several states, what the state passed it (a wait's kind, an escalation's cause).
+ */
+function invocationLabel(name: string, event: unknown): string {
+  const e = (event ?? {}) as Record<string, unknown>;
+  const http = (e.requestContext as { http?: { method?: string } } | undefined)?.http;
+  if (http?.method && typeof e.rawPath === 'string') {
+    return `${name} ${http.method} ${e.rawPath.replace(/\/complaints\/[^/?]+/, '/complaints/{id}')}`;
+  }
+  const detail = (e.detail as { type?: unknown } | undefined)?.type;
+  const which =
+    e.waitingFor ?? e.cause ?? e.reason ?? e.kind ?? detail ?? (e.failure ? 'failure' : undefined);
+  return typeof which === 'string' ? `${name} (${which})` : name;
+}
 
 /** Configured memory of each function (infra/ComplaintsStack.ts: intake 1024 MB, the others 512 MB). */
 const memoryMb = (fn: string) => (fn === 'intake' ? 1024 : 512);
@@ -34,6 +55,9 @@ interface Snapshot {
 export class UsageMeter {
   private counter: DynamoDbCounter | undefined;
   private readonly lambda: Record<string, LambdaStats> = {};
+  /** The invocation a DynamoDB request is sent from (async context), for the per-request breakdown. */
+  private readonly caller = new AsyncLocalStorage<string>();
+  private invocations = 0;
   /** DynamoDB Local's own endpoint: reads through it are not counted (the benchmark's polling). */
   rawDynamoDbEndpoint = '';
 
@@ -41,6 +65,13 @@ export class UsageMeter {
     dynamoDbFront: async (endpoint) => {
       this.rawDynamoDbEndpoint = endpoint;
       this.counter = await startDynamoDbCounter(endpoint);
+      // Each request names the invocation it comes from (the counter reads and removes the header; the
+      // other local servers ignore it): the SDK's http.request runs in the handler's async context, and
+      // the request is created before its headers are sent.
+      subscribe('http.client.request.created', (message) => {
+        const caller = this.caller.getStore();
+        if (caller) (message as { request: ClientRequest }).request.setHeader(callerHeader, caller);
+      });
       return this.counter;
     },
     wrapLambda: (step, handler) => this.timed(step, handler),
@@ -50,8 +81,9 @@ export class UsageMeter {
   private timed(name: string, handler: LambdaHandler): LambdaHandler {
     return async (event) => {
       const started = performance.now();
+      const caller = `${++this.invocations} ${invocationLabel(name, event)}`;
       try {
-        return await handler(event);
+        return await this.caller.run(caller, () => handler(event));
       } finally {
         const stats = this.lambda[name] ?? { invocations: 0, totalMs: 0 };
         this.lambda[name] = stats;
@@ -67,6 +99,17 @@ export class UsageMeter {
       dynamoDb: this.counter.snapshot(),
       lambda: Object.fromEntries(Object.entries(this.lambda).map(([k, v]) => [k, { ...v }])),
     };
+  }
+
+  /** Starts (or stops) recording each request with the invocation that sent it and the keys it names. */
+  trace(on: boolean): void {
+    if (!this.counter) throw new Error('the usage meter was not handed to the local stack');
+    this.counter.trace(on);
+  }
+
+  /** The requests recorded since tracing started, in the order they reached the emulator. */
+  traced(): TracedRequest[] {
+    return this.counter?.traced() ?? [];
   }
 
   /** Usage since `before`. */

@@ -12,8 +12,8 @@ import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../
 import { ConflictError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
-import { inboundClaimItem, TableRepository } from './dynamoDocuments';
-import type { ComplaintStore, ListOptions, Page, SaveCondition } from './ports';
+import { inboundClaimItem, outboundIntentItem, TableRepository } from './dynamoDocuments';
+import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition, SendLease } from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -152,16 +152,19 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     }
   }
 
-  async openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim) {
+  async openFromMail(
+    complaint: Complaint,
+    entries: TimelineEntry[],
+    claim: InboundClaim,
+  ): Promise<OpenedFromMail> {
     assertFitsOneTransaction(complaint.id, entries.length + 4);
     const puts = this.newComplaintPuts(complaint, entries);
+    // The claim goes first: its cancellation reason (one per action, in request order) says whether
+    // another delivery claimed the mail.
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            puts.complaint,
-            puts.thread,
-            { Put: this.referencePut(complaint.reference, complaint.id) },
             {
               Put: {
                 TableName: this.tableName,
@@ -169,16 +172,19 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
+            puts.complaint,
+            puts.thread,
+            { Put: this.referencePut(complaint.reference, complaint.id) },
             ...puts.timeline,
           ],
         }),
       );
-      return true;
+      return 'opened';
     } catch (e) {
       // A condition failed (the claim, the reference or the complaint exists) or another transaction
       // was writing one of the items: nothing was written.
-      if (transactionCancelled(e)) return false;
-      throw e;
+      if (!transactionCancelled(e)) throw e;
+      return e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'claimed' : 'refused';
     }
   }
 
@@ -208,7 +214,12 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return this.lookup(`THREAD#${token}`, 'THREAD');
   }
 
-  async save(next: Complaint, entries: TimelineEntry[], condition: SaveCondition = {}) {
+  async save(
+    next: Complaint,
+    entries: TimelineEntry[],
+    condition: SaveCondition = {},
+    sendLease?: SendLease,
+  ) {
     const names: Record<string, string> = { '#v': 'version' };
     const values: Record<string, unknown> = { ':v': next.version - 1 };
     let expression = '#v = :v';
@@ -217,7 +228,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       values[':t'] = condition.taskToken;
       expression += ' AND #t = :t';
     }
-    assertFitsOneTransaction(next.id, entries.length + 1);
+    assertFitsOneTransaction(next.id, entries.length + (sendLease ? 2 : 1));
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -232,6 +243,17 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
               },
             },
             ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+            ...(sendLease
+              ? [
+                  {
+                    Put: {
+                      TableName: this.tableName,
+                      Item: outboundIntentItem(sendLease),
+                      ConditionExpression: 'attribute_not_exists(PK)',
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );

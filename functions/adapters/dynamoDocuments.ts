@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import type { Item } from './complaintStore';
+import type { SendLease } from './ports';
 import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
@@ -58,6 +59,20 @@ export function withoutKeys<T>(item: Item, keys: readonly string[]): T {
 export const claimKey = (key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => ({
   PK: `INMAIL#${hashedKey(key.messageId ?? key.dedupeKey)}`,
   SK: `CLAIM#${hashedKey(key.dedupeKey)}`,
+});
+
+/**
+ * The send-once intent of an outbound mail, while its lease is held (mailLedger.ts); a state change
+ * that calls for a mail may take the lease in its own transaction (complaintStore.ts).
+ */
+export const outboundIntentItem = (lease: SendLease): Item => ({
+  PK: `OUTMAIL#${lease.id}`,
+  SK: 'OUTMAIL',
+  entity: 'outboundIntent',
+  state: 'sending',
+  at: lease.at,
+  lease: lease.lease,
+  leaseUntil: lease.leaseUntil,
 });
 
 /** The claim item (mailLedger.ts); the transaction that opens a complaint from a mail writes it too. */

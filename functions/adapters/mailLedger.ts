@@ -11,7 +11,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import { type Item, isConditionFailure, timelineItem } from './complaintStore';
-import { claimKey, hashedKey, inboundClaimItem, TableRepository, withoutKeys } from './dynamoDocuments';
+import {
+  claimKey,
+  hashedKey,
+  inboundClaimItem,
+  outboundIntentItem,
+  TableRepository,
+  withoutKeys,
+} from './dynamoDocuments';
 import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
 import { senderIndexAttributes, ttlAttribute } from './tableSchema';
 
@@ -90,7 +97,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...intentKey(id), entity: 'outboundIntent', state: 'sending', at, lease, leaseUntil },
+          Item: outboundIntentItem({ id, lease, at, leaseUntil }),
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
@@ -144,14 +151,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  ...intentKey(id),
-                  entity: 'outboundIntent',
-                  state: 'sending',
-                  at,
-                  lease,
-                  leaseUntil: now.getTime() + leaseSeconds * 1000,
-                },
+                Item: outboundIntentItem({ id, lease, at, leaseUntil: now.getTime() + leaseSeconds * 1000 }),
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },

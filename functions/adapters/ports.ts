@@ -25,6 +25,9 @@ export interface ListOptions {
   status?: ComplaintStatus;
 }
 
+/** What became of opening a complaint from a first-seen mail (see `ComplaintStore.openFromMail`). */
+export type OpenedFromMail = 'opened' | 'claimed' | 'refused';
+
 export interface ComplaintStore {
   /**
    * Creates the complaint with its thread token and first timeline entries, all or nothing. Idempotent
@@ -35,11 +38,12 @@ export interface ComplaintStore {
   /**
    * Opens a complaint from a first-seen mail in one transaction: the complaint, its thread token and
    * reference, its first entries and the mail's inbound claim (the claim a redelivery finds). All or
-   * nothing: false, with nothing written, when the claim, the reference or the complaint exists already
-   * (another delivery got there first, or the reference belongs to another complaint); the caller then
-   * claims and files step by step, which is idempotent.
+   * nothing: with nothing written, `claimed` when the mail's claim exists already (another delivery got
+   * there first: the claim's condition says so, no read needed), `refused` when the reference or the
+   * complaint exists (the reference belongs to another complaint); the caller then files step by
+   * step, which is idempotent.
    */
-  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<boolean>;
+  openFromMail(complaint: Complaint, entries: TimelineEntry[], claim: InboundClaim): Promise<OpenedFromMail>;
   get(id: string): Promise<Complaint | undefined>;
   /** Claims a human reference for a complaint (conditional write); false when another complaint holds it. */
   reserveReference(reference: string, complaintId: string): Promise<boolean>;
@@ -49,9 +53,17 @@ export interface ComplaintStore {
    * Writes `next` and appends the entries that record the change, together and only if the stored
    * version is still `next.version - 1` (and `condition` holds). Throws ConflictError otherwise (or
    * when a concurrent write on the complaint got in the way: retry on a fresh read), having written
-   * nothing. At most 99 entries: a change is never split over several writes.
+   * nothing. At most 99 entries (98 with a send lease): a change is never split over several writes.
+   *
+   * `sendLease`: the send lease of a mail the change calls for (see `MailLedger.beginOutbound`), taken
+   * in the same write, on the condition that the mail was never begun.
    */
-  save(next: Complaint, entries: TimelineEntry[], condition?: SaveCondition): Promise<void>;
+  save(
+    next: Complaint,
+    entries: TimelineEntry[],
+    condition?: SaveCondition,
+    sendLease?: SendLease,
+  ): Promise<void>;
   /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
@@ -95,6 +107,14 @@ export interface ComplaintStore {
 /** Extra conditions on a save, e.g. that the live task token is the one being consumed. */
 export interface SaveCondition {
   taskToken?: string;
+}
+
+/** A send lease of the mail with send-once id `id`, held until `leaseUntil` (epoch milliseconds). */
+export interface SendLease {
+  id: string;
+  lease: string;
+  at: string;
+  leaseUntil: number;
 }
 
 export interface OutboundMail {

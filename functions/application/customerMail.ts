@@ -1,4 +1,5 @@
-import type { ComplaintStore } from '../adapters/ports';
+import { randomUUID } from 'node:crypto';
+import type { ComplaintStore, SendLease } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
@@ -23,6 +24,16 @@ export interface CustomerMailOptions {
   mailDomain: string;
   /** Loop-guard reasons of the mail being answered: an automatic answer to automated mail is never sent. */
   answersAutomatedMail?: string[];
+  /**
+   * The mail's send lease, already taken by the caller together with the state change that calls for
+   * the mail (`sendLeaseOf` and `ComplaintStore.save`).
+   */
+  leased?: Pick<SendLease, 'lease' | 'at'>;
+}
+
+/** A send lease for the mail `id`, to be taken with a state change (`ComplaintStore.save`). */
+export function sendLeaseOf(id: string, now: Date, leaseSeconds: number): SendLease {
+  return { id, lease: randomUUID(), at: now.toISOString(), leaseUntil: now.getTime() + leaseSeconds * 1000 };
 }
 
 /** What became of a mail to a customer. */
@@ -73,9 +84,12 @@ export async function mailCustomer(
 ): Promise<CustomerMailResult> {
   const { ledger, settings } = deps;
   // The common case first: an automatic mail never begun, to an address nothing holds back: one write.
-  const counted = await beginCountedAutomaticMail(ledger, settings, complaint, options);
-  const intent =
-    counted ?? (await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds));
+  const counted = options.leased
+    ? undefined
+    : await beginCountedAutomaticMail(ledger, settings, complaint, options);
+  const intent = options.leased
+    ? { state: 'acquired' as const, ...options.leased }
+    : (counted ?? (await ledger.beginOutbound(options.entryId, options.now, settings.sendLeaseSeconds)));
   switch (intent.state) {
     case 'busy':
       throw new OutboundMailInFlightError(`Mail ${options.entryId} is being sent by another invocation`);

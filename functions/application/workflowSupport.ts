@@ -3,7 +3,7 @@ import { NotFoundError } from '../core/errors';
 import type { RenderedMail } from '../core/mail/templates';
 import { teamNotification } from '../core/mail/templates';
 import type { AgentRole } from '../core/policy';
-import { mailCustomer } from './customerMail';
+import { type CustomerMailOptions, mailCustomer } from './customerMail';
 import type { Deps } from './deps';
 
 export async function loadComplaint(deps: Pick<Deps, 'store'>, id: string): Promise<Complaint> {
@@ -29,7 +29,8 @@ const firstInbound = (timeline: TimelineEntry[]) =>
  * Mails the customer once per `entryId`: a workflow step retried after the mail went out finds the
  * entry on the timeline and does not send again. Threads under the customer's first mail. A caller
  * that has just read the timeline passes it (`timeline`), saving a read; any read from before the mail
- * was recorded will do, since the check is on the mail's own entry.
+ * was recorded will do, since the check is on the mail's own entry. `leased`: the caller took the
+ * mail's send lease with the state change that calls for it (see `CustomerMailOptions.leased`).
  */
 export async function mailCustomerOnce(
   deps: Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>,
@@ -40,6 +41,7 @@ export async function mailCustomerOnce(
   now: Date,
   automatic = true,
   known?: TimelineEntry[],
+  leased?: CustomerMailOptions['leased'],
 ): Promise<void> {
   const timeline = known ?? (await deps.store.timeline(complaint.id));
   if (timeline.some((e) => e.id === entryId)) return;
@@ -53,6 +55,7 @@ export async function mailCustomerOnce(
     supportAddress: settings.supportAddress,
     mailDomain: settings.mailDomain,
     ...(first?.messageId ? { inReplyTo: first.messageId } : {}),
+    ...(leased ? { leased } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import { createPublisher } from '../../functions/handlers/publishEvents';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
 import { localAwsConfig } from './localAws';
+import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
 
 export interface LocalInsightsOptions {
@@ -22,6 +23,8 @@ export interface LocalInsightsOptions {
   deps: Deps;
   targets: BusTarget[];
   retryDelaysMs?: number[];
+  /** Wraps the report projector (the benchmark times and attributes its invocations). */
+  wrapProjector?: (handler: LambdaHandler) => LambdaHandler;
 }
 
 /** The bus's name, locally and in the stack. */
@@ -36,7 +39,8 @@ export const eventBusName = 'ComplaintEvents';
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
   const { deps } = options;
-  const project = createProjector({ reports: deps.reports, clock: deps.clock });
+  const projector = createProjector({ reports: deps.reports, clock: deps.clock }) as LambdaHandler;
+  const project = options.wrapProjector?.(projector) ?? projector;
   const bus = await startLocalEventBus({
     dir: join(options.dataDir, 'events'),
     busName: eventBusName,

@@ -43,8 +43,8 @@ export interface LocalStackOptions {
   eventTargets?: BusTarget[];
   /** Waits between delivery attempts to a failing bus target (then its dead-letter folder). */
   eventRetryDelaysMs?: number[];
-  /** Wraps the intake and API handlers (the benchmark times every invocation). */
-  wrapEntryHandler?: (name: 'intake' | 'api', handler: LambdaHandler) => LambdaHandler;
+  /** Wraps the intake, API and report projector handlers (the benchmark times every invocation). */
+  wrapEntryHandler?: (name: EntryHandlerName, handler: LambdaHandler) => LambdaHandler;
   /**
    * Puts a server in front of DynamoDB Local (the benchmark's request counter): everything, handlers
    * included, talks to the endpoint it returns. Closed after DynamoDB Local's clients are gone.
@@ -53,6 +53,8 @@ export interface LocalStackOptions {
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
+/** The functions besides the workflow steps that the local stack invokes and a wrapper may time. */
+export type EntryHandlerName = 'intake' | 'api' | 'projectReports';
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -365,6 +367,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streamEndpoint: dynamo.endpoint,
       deps,
       targets: options.eventTargets ?? [],
+      ...(options.wrapEntryHandler
+        ? { wrapProjector: (h) => options.wrapEntryHandler?.('projectReports', h) ?? h }
+        : {}),
       ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
     });
     closers.push(() => insights.close());

@@ -84,6 +84,26 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect((await store.get('x1'))?.status).toBe('awaiting_approval');
   });
 
+  it("takes a mail's send lease with the state change that calls for it, or neither", async () => {
+    const ledger = new DynamoMailLedger('Complaints', table.client);
+    const now = new Date('2026-11-23T09:00:02.000Z');
+    const lease = {
+      id: 'l1-mail',
+      lease: 'lease-1',
+      at: now.toISOString(),
+      leaseUntil: now.getTime() + 45_000,
+    };
+    await store.create(complaint('l1'), []);
+    // A stale change takes no lease: the mail is not begun.
+    await expect(store.save({ ...complaint('l1'), version: 3 }, [], {}, lease)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect(await ledger.beginOutbound('l1-mail', now, 45)).toMatchObject({ state: 'acquired' });
+    await store.create(complaint('l2'), []);
+    await store.save({ ...complaint('l2'), version: 2 }, [], {}, { ...lease, id: 'l2-mail' });
+    expect(await ledger.beginOutbound('l2-mail', now, 45)).toEqual({ state: 'busy' });
+  });
+
   it('of two concurrent saves on the same version, exactly one commits with its entries', async () => {
     await store.create(complaint('r1'), []);
     const results = await Promise.allSettled(
@@ -170,7 +190,7 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     const ledger = new DynamoMailLedger('Complaints', table.client);
     const opened = complaint('o1', { reference: 'CMP-OPEN01' });
     expect(await store.openFromMail(opened, [audit('o1', 1, opened.createdAt)], claim('o1', 'm-o1'))).toBe(
-      true,
+      'opened',
     );
     const read = await store.withTimeline('o1');
     expect(read?.complaint).toMatchObject({ id: 'o1', reference: 'CMP-OPEN01' });
@@ -178,17 +198,17 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await ledger.findInboundClaim(claim('o1', 'm-o1'))).toMatchObject({ complaintId: 'o1' });
     expect(await store.findIdByReference('CMP-OPEN01')).toBe('o1');
     expect(await store.findIdByThreadToken('t-o1')).toBe('o1');
-    // Another delivery's claim was first: nothing of this one is written.
+    // Another delivery's claim was first: nothing of this one is written, and the refusal says so.
     const racing = complaint('o2', { reference: 'CMP-OPEN02' });
     await ledger.claimInbound(claim('o2', 'm-o2'));
     expect(await store.openFromMail(racing, [audit('o2', 1, racing.createdAt)], claim('o2', 'm-o2'))).toBe(
-      false,
+      'claimed',
     );
     expect(await store.withTimeline('o2')).toBeUndefined();
     expect(await store.findIdByReference('CMP-OPEN02')).toBeUndefined();
     // The reference belongs to another complaint: refused as well.
     const clash = complaint('o3', { reference: 'CMP-OPEN01' });
-    expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe(false);
+    expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe('refused');
     expect(await ledger.findInboundClaim(claim('o3', 'm-o3'))).toBeUndefined();
   });
 });

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { EventPublisher } from '../../functions/adapters/ports';
+import type { EventPublisher, ReportStore } from '../../functions/adapters/ports';
 import {
   type ChangeRecord,
   eventOfRecord,
   publishDomainEvents,
 } from '../../functions/application/insights/publishDomainEvents';
+import { projectEvent } from '../../functions/application/insights/reports';
 import type { AcceptedDecision, AuditEntry, Complaint, Decision } from '../../functions/core/complaint';
 import { customerIdOf } from '../../functions/core/customerId';
 import type { DomainEvent } from '../../functions/core/events/domainEvents';
@@ -169,6 +170,22 @@ describe('domain events', () => {
       actor: { kind: 'agent', id: 'boss', role: 'manager' },
       data: { resolution: { type: 'refund', amount: 5000, currency: 'EUR', rootCause: 'carrier_delay' } },
     });
+  });
+
+  it('are counted into the reports once each, and those that count nowhere are not written at all', async () => {
+    const applied: string[] = [];
+    const reports = {
+      apply: async (eventId: string) => {
+        const first = !applied.includes(eventId);
+        applied.push(eventId);
+        return first;
+      },
+    } as unknown as ReportStore;
+    const counted = [];
+    for (const e of [...events, ...events]) counted.push(await projectEvent({ reports }, e, t0));
+    const written = events.filter((e) => !['ResolutionProposed', 'ResolutionApproved'].includes(e.type));
+    expect(applied).toEqual([...written, ...written].map((e) => e.eventId));
+    expect(counted.filter(Boolean)).toHaveLength(written.length);
   });
 
   it('keeps the customer id of an erased customer', () => {

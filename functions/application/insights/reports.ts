@@ -2,19 +2,24 @@ import type { ReportStore } from '../../adapters/ports';
 import type { DomainEvent } from '../../core/events/domainEvents';
 import { complaintCategories } from '../../core/investigation';
 import { priorities } from '../../core/policy';
+import { businessCounts } from '../../core/reports/businessMetrics';
 import { reportUpdates, type SlaGrouping, uncategorised, weekOf } from '../../core/reports/projection';
 import { atRiskRows, csatRows, recurringRows, slaRows, workloadRows } from '../../core/reports/reports';
 
 /**
  * Counts one domain event into the reports (the bus consumer): its few counter updates, applied once
- * per event id. Returns false for an event counted before (a redelivery or a replay).
+ * per event id. Returns false for an event counted before (a redelivery or a replay), and for an event
+ * that counts nowhere (no report counter, no business metric: an SLA warning, a proposal), which is
+ * not written at all: with nothing to add, a redelivery has nothing to add twice.
  */
-export function projectEvent(
+export async function projectEvent(
   deps: { reports: ReportStore },
   event: DomainEvent,
   now: Date,
 ): Promise<boolean> {
-  return deps.reports.apply(event.eventId, reportUpdates(event), now);
+  const updates = reportUpdates(event);
+  if (updates.length === 0 && Object.keys(businessCounts(event)).length === 0) return false;
+  return deps.reports.apply(event.eventId, updates, now);
 }
 
 /** The values each SLA grouping can take (each one partition of counters). */

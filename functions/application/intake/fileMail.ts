@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { OpenedFromMail } from '../../adapters/ports';
 import type { MessageAttachment } from '../../core/complaint';
 import { inboundMessage } from '../../core/intake';
 import { readBounce } from '../../core/mail/bounce';
@@ -20,10 +21,14 @@ export interface Filing {
  * Carries a claim out. Every step may run again on a redelivery and lands on the same keys.
  *
  * `unclaimed` (a first-seen new mail whose claim is not written yet): the complaint is opened together
- * with the claim in one transaction; false when that was refused, and the caller claims and files the
- * usual way. Otherwise true.
+ * with the claim in one transaction; `claimed` or `refused` when that was refused (see
+ * `ComplaintStore.openFromMail`), and the caller files the usual way. Otherwise `filed`.
  */
-export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): Promise<boolean> {
+export async function fileMail(
+  deps: Deps,
+  filing: Filing,
+  unclaimed = false,
+): Promise<'filed' | Exclude<OpenedFromMail, 'opened'>> {
   const { claim, mail, automated } = filing;
   const { store } = deps;
   const attachments = await storeAttachments(deps, claim, mail);
@@ -45,8 +50,10 @@ export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): P
   });
   switch (claim.disposition) {
     case 'new':
-    case 'linked':
-      return openAndStart(deps, filing, message, unclaimed);
+    case 'linked': {
+      const opened = await openAndStart(deps, filing, message, unclaimed);
+      return opened === 'opened' ? 'filed' : opened;
+    }
     case 'reply': {
       const complaint = await store.get(claim.complaintId);
       if (!complaint) throw new Error(`Complaint ${claim.complaintId} not found`);
@@ -58,7 +65,7 @@ export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): P
         const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
         deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
-      return true;
+      return 'filed';
     }
     case 'bounce':
       // The SES event of the same bounce may have been filed first: the bounce is filed once (the raw
@@ -71,14 +78,14 @@ export async function fileMail(deps: Deps, filing: Filing, unclaimed = false): P
           complaintId: claim.complaintId,
           sesMessageId: claim.failedSesMessageId,
         });
-        return true;
+        return 'filed';
       }
       await store.append(claim.complaintId, [message]);
-      return true;
+      return 'filed';
     case 'automated':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
       await store.append(claim.complaintId, [message]);
-      return true;
+      return 'filed';
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ComplaintStore } from '../../adapters/ports';
+import type { ComplaintStore, OpenedFromMail } from '../../adapters/ports';
 import type { AuditEntry, Complaint } from '../../core/complaint';
 import { type inboundMessage, openComplaint } from '../../core/intake';
 import { referenceFor } from '../../core/reference';
@@ -12,14 +12,14 @@ import type { Filing } from './fileMail';
  * reference (the first candidate), thread token and entries then go in one transaction, and the
  * answer is false when that transaction was refused (a concurrent delivery's claim, a reference
  * taken by another complaint): the caller claims the mail and files it step by step, the path every
- * redelivery takes, in which each write lands on the same key.
+ * redelivery takes, in which each write lands on the same key. Otherwise (and once filed) `opened`.
  */
 export async function openAndStart(
   deps: Deps,
   filing: Filing,
   message: ReturnType<typeof inboundMessage>,
   unclaimed = false,
-): Promise<boolean> {
+): Promise<OpenedFromMail> {
   const { claim, mail } = filing;
   const { store, workflow } = deps;
   const previous = claim.linkedTo ? await store.get(claim.linkedTo) : undefined;
@@ -35,7 +35,8 @@ export async function openAndStart(
   });
   let complaint = opened.complaint;
   if (unclaimed) {
-    if (!(await store.openFromMail(complaint, opened.entries, claim))) return false;
+    const outcome = await store.openFromMail(complaint, opened.entries, claim);
+    if (outcome !== 'opened') return outcome;
   } else {
     ({ complaint } = await store.create(complaint, opened.entries));
   }
@@ -43,7 +44,7 @@ export async function openAndStart(
   // The acknowledgement is the workflow's first step: whatever becomes of the mail, the complaint is
   // investigated and queued. The execution is named after the complaint, so a redelivery starts nothing.
   await workflow.start(complaint.id, { complaintId: complaint.id });
-  return true;
+  return 'opened';
 }
 
 /** On the closed complaint: where its late reply went (an audit note, no state change). */

@@ -60,6 +60,12 @@ export async function receiveMail(
  * sender reusing a Message-ID for other content (a broken client) is filed as a mail of its own, also
  * when both arrive at once and the other one's claim won the first key. `filed`: the claim was
  * written together with the complaint it opens (fileMail), nothing is left to file.
+ *
+ * A first-seen new mail (the common case) does not read its claim first: the transaction that opens
+ * its complaint writes the claim on the condition that none exists, and a refusal on that condition
+ * says another delivery claimed it. The claim is read first only where a decision or a write would
+ * come before that transaction: quarantine, and attachments (stored before the complaint that names
+ * them, so a duplicate delivery would store them once more).
  */
 async function claimMail(
   deps: Deps,
@@ -69,16 +75,18 @@ async function claimMail(
   release: boolean,
 ): Promise<{ claim: InboundClaim; filed?: true } | { held: IntakeOutcome }> {
   const keys = [mail.dedupeKey, divergentDedupeKey(mail.dedupeKey, mail.contentDigest)];
+  const reasons = release
+    ? []
+    : verdictQuarantineReasons(delivery.verdicts, {
+        ...(delivery.dmarcPolicy ? { dmarcPolicy: delivery.dmarcPolicy } : {}),
+        hasAttachments: mail.attachments.length > 0,
+      });
+  const readFirst = reasons.length > 0 || mail.attachments.length > 0;
   for (const dedupeKey of keys) {
-    let claim = await deps.ledger.findInboundClaim({ dedupeKey, messageId: mail.messageId });
+    const key = { dedupeKey, messageId: mail.messageId };
+    let claim = readFirst ? await deps.ledger.findInboundClaim(key) : undefined;
     if (!claim) {
-      if (!release) {
-        const reasons = verdictQuarantineReasons(delivery.verdicts, {
-          ...(delivery.dmarcPolicy ? { dmarcPolicy: delivery.dmarcPolicy } : {}),
-          hasAttachments: mail.attachments.length > 0,
-        });
-        if (reasons.length > 0) return { held: await quarantineMail(deps, delivery, mail, reasons) };
-      }
+      if (reasons.length > 0) return { held: await quarantineMail(deps, delivery, mail, reasons) };
       const base = {
         dedupeKey,
         ...(mail.messageId ? { messageId: mail.messageId } : {}),
@@ -94,15 +102,23 @@ async function claimMail(
         release,
       );
       if (!planned) {
-        const detail = 'A delivery status notification that matches none of our outbound mails';
-        return { held: await quarantineMail(deps, delivery, mail, [{ code: 'unmatched_bounce', detail }]) };
+        // Not read yet: a mail filed before is never quarantined after the fact.
+        claim = readFirst ? undefined : await deps.ledger.findInboundClaim(key);
+        if (!claim) {
+          const detail = 'A delivery status notification that matches none of our outbound mails';
+          const unmatched = [{ code: 'unmatched_bounce' as const, detail }];
+          return { held: await quarantineMail(deps, delivery, mail, unmatched) };
+        }
+      } else {
+        // A new complaint is opened in the same transaction as its claim: one write instead of four.
+        if (planned.disposition === 'new') {
+          const opened = await fileMail(deps, { mail, claim: planned, delivery, automated }, true);
+          if (opened === 'filed') return { claim: planned, filed: true };
+          // Refused on the claim's condition: another delivery's claim stands.
+          if (opened === 'claimed') claim = await deps.ledger.findInboundClaim(key);
+        }
+        claim ??= await deps.ledger.claimInbound(planned);
       }
-      // A new complaint is opened in the same transaction as its claim: one write instead of four.
-      const filing = { mail, claim: planned, delivery, automated };
-      if (planned.disposition === 'new' && (await fileMail(deps, filing, true))) {
-        return { claim: planned, filed: true };
-      }
-      claim = await deps.ledger.claimInbound(planned);
     }
     if (claim.contentDigest === mail.contentDigest) return { claim };
     deps.logger.warn('Message-ID reused with different content; filed separately', {

@@ -1,3 +1,5 @@
+import type { SendLease } from '../../adapters/ports';
+import { sendLeaseOf } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSupport';
 import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
@@ -9,6 +11,10 @@ import * as z from '../../core/schema';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
 const eventSchema = z.object({ complaintId: z.string().check(z.minLength(1)) });
+
+/** Send-once key of the mail of a resolution (also its timeline entry id), per decision applied. */
+const resolutionMailId = (complaintId: string, decisionKey: string) =>
+  `${complaintId}-resolution-${decisionKey}`;
 
 /**
  * ApplyResolution step: applies the resolution the workflow received (from the agent, or approved by
@@ -22,9 +28,17 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const now = deps.clock();
   const loaded = await loadWithTimeline(deps, complaintId);
   let { complaint } = loaded;
+  let leased: SendLease | undefined;
   if (pendingFor(complaint, ['resolve', 'approve'])) {
     const { complaint: next, audit } = applyResolution(complaint, policy, now);
-    await deps.store.save(next, [audit]);
+    // The resolution mail's send lease is taken in the same write (keyed by the decision applied, so
+    // it was never begun): one request fewer. A replay finds the resolution applied and the lease
+    // taken, and goes the usual send-once way.
+    const decisionId = next.resolution?.decisionId;
+    leased = decisionId
+      ? sendLeaseOf(resolutionMailId(complaintId, decisionId), now, deps.settings.sendLeaseSeconds)
+      : undefined;
+    await deps.store.save(next, [audit], {}, leased);
     complaint = next;
   }
   const { resolution, followUp } = complaint;
@@ -41,10 +55,11 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     complaint,
     resolutionMail(complaint, resolution),
     'resolution',
-    `${complaint.id}-resolution-${resolution.decisionId ?? `v${complaint.version}`}`,
+    resolutionMailId(complaint.id, resolution.decisionId ?? `v${complaint.version}`),
     now,
     false,
     loaded.timeline,
+    leased,
   );
   const followUpAt = new Date(followUp.scheduledFor);
   const callDue = addBusinessDelay(followUpAt, policy.followUp.callSlaSeconds, policy);
