@@ -61,6 +61,8 @@ export interface FunctionAccess {
   readsSurveyKey?: true;
   /** Starts and stops executions and completes callback tasks of the state machine. */
   drivesWorkflow?: true;
+  /** Hands released quarantined mail to the intake function (an asynchronous invoke of it alone). */
+  invokesIntake?: true;
 }
 
 // Building blocks, named after the adapter methods that need them.
@@ -89,7 +91,7 @@ const customerMail: readonly TableGrant[] = [
  */
 const automaticMailCap: TableGrant = { actions: ['UpdateItem', 'GetItem'], partitions: ['AUTOMAIL'] };
 /**
- * receiveMail (intake, and the API releasing quarantined mail): inbound claims and the Message-ID
+ * receiveMail (intake, also of the mail the API releases from quarantine): inbound claims and the Message-ID
  * lookup (INMAIL#), threading by token, reference and SES id, new complaints with their thread token and
  * reference, quarantined mail, and the acknowledgement.
  */
@@ -177,9 +179,11 @@ export const functionAccess = {
     // complaints and the quarantine lists (byCustomer).
     indexes: ['byCustomer', 'queue', 'byAssignee'],
     sendsMail: true,
-    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound', 'attachments'] },
+    // GDPR erasure deletes a sender's raw mail and attachments; intake reads and writes them.
+    rawMail: { delete: ['inbound', 'attachments'] },
     readsSurveyKey: true,
     drivesWorkflow: true,
+    invokesIntake: true,
   },
 } as const satisfies Record<string, FunctionAccess>;
 

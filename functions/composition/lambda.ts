@@ -26,7 +26,7 @@ export interface Runtime {
   aws?: {
     region: string;
     credentials: { accessKeyId: string; secretAccessKey: string };
-    endpoints: { dynamodb: string; sesv2: string; sfn: string };
+    endpoints: { dynamodb: string; sesv2: string; sfn: string; lambda: string };
   };
   /** Raw mail and attachments in this folder (one subfolder per bucket) instead of S3. */
   rawMailDir?: string;
