@@ -25,20 +25,6 @@ export const lambdaBundling = {
   sourcesContent: false,
   // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // Cuts what the holiday rules engine (date-holidays-parser) imports unconditionally from about
-  // 1.05 MB to about 165 kB per bundle (README, "Bundle size"). Aliases resolve from the project root.
-  esbuildArgs: {
-    '--alias': [
-      // moment-timezone without its zone database (733 kB): functions/core/holidays.ts loads the zones
-      // of the bundled countries. Only the package itself may be imported: an alias also rewrites
-      // its subpaths.
-      'moment-timezone=moment-timezone/moment-timezone.js',
-      // Astronomical and lunar calendars (170 kB) that no bundled country's rules use; the stand-ins
-      // throw when used.
-      'astronomia=./functions/core/calendarStubs/astronomia',
-      'date-chinese=./functions/core/calendarStubs/dateChinese.ts',
-    ],
-  },
 } as const satisfies BundlingOptions;
 
 /**
@@ -58,13 +44,6 @@ export function esbuildOptionsOf(bundling: typeof lambdaBundling): BuildOptions 
     sourcemap: bundling.sourceMap,
     sourcesContent: bundling.sourcesContent,
     banner: { js: bundling.banner },
-    // `--alias:from=to` arguments, resolved from the project root.
-    alias: Object.fromEntries(
-      bundling.esbuildArgs['--alias'].map((arg) => [
-        arg.slice(0, arg.indexOf('=')),
-        arg.slice(arg.indexOf('=') + 1),
-      ]),
-    ),
     absWorkingDir: repoRoot,
   };
 }
