@@ -25,6 +25,15 @@ export const lambdaBundling = {
   sourcesContent: false,
   // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  // Aliases resolve from the project root.
+  esbuildArgs: {
+    '--alias': [
+      // The SDK's default credential chain gives way to the environment's credentials, where Lambda puts
+      // them (functions/composition/lambdaCredentials.ts says why). Only the package itself may be
+      // imported: an alias also rewrites its subpaths.
+      '@aws-sdk/credential-provider-node=./functions/composition/lambdaCredentials.ts',
+    ],
+  },
 } as const satisfies BundlingOptions;
 
 /**
@@ -44,6 +53,13 @@ export function esbuildOptionsOf(bundling: typeof lambdaBundling): BuildOptions 
     sourcemap: bundling.sourceMap,
     sourcesContent: bundling.sourcesContent,
     banner: { js: bundling.banner },
+    // `--alias:from=to` arguments, resolved from the project root.
+    alias: Object.fromEntries(
+      bundling.esbuildArgs['--alias'].map((arg) => [
+        arg.slice(0, arg.indexOf('=')),
+        arg.slice(arg.indexOf('=') + 1),
+      ]),
+    ),
     absWorkingDir: repoRoot,
   };
 }

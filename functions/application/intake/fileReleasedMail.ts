@@ -10,7 +10,7 @@ import { receiveMail } from './receiveMail';
  */
 export async function fileReleasedMail(deps: Deps, quarantineId: string): Promise<IntakeOutcome | undefined> {
   const held = await deps.quarantine.get(quarantineId);
-  if (!held || held.status !== 'released' || held.sesEvent) {
+  if (held?.status !== 'released' || held.sesEvent) {
     deps.logger.warn('quarantine release not filed: the record is no released mail', {
       quarantineId,
       status: held?.status,
