@@ -2,8 +2,8 @@ import type { ComplaintStore } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
-import { outboundHeaders } from '../core/mail/outboundHeaders';
 import { complaintTag, mailTag } from '../core/mail/messageTags';
+import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
 import type { Deps } from './deps';
 
