@@ -2,6 +2,7 @@ import 'core-js/actual/promise/with-resolvers';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -82,6 +83,23 @@ export interface LocalStack {
   drainIntake(): Promise<void>;
   /** This stack's intake function, as SES invokes it (tests: deliver the same receipt event again). */
   invokeIntake(event: unknown): Promise<void>;
+  /**
+   * Resolves once the stack rests: every received mail has been through intake, and every running
+   * execution waits on time or on someone (a Wait state, or a callback task whose function returned),
+   * unchanged between two looks 50 ms apart. A test on a virtual clock skips time only then
+   * (`test/support/virtualClock.ts`), so that no step under way sees its lease expire.
+   */
+  resting(timeoutMs?: number): Promise<void>;
+  /**
+   * Where the workflow execution of that name (a complaint's id) waits while it rests: its state, and
+   * when that wait ends by itself (epoch ms; none for a wait without a deadline).
+   */
+  pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
+  /**
+   * A fresh dev token of the role's dev identity (the one in `endpoints.tokens`), for tests whose
+   * virtual clock outlives the 12 hours of the tokens minted at the start.
+   */
+  signToken(role: AgentRole): Promise<string>;
   /**
    * Resolves when every change committed so far has been published and delivered to every bus target
    * (or dead-lettered), for tests.
@@ -394,13 +412,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => intakeInvocations.drain());
 
     const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
+    const signToken = (role: AgentRole) =>
+      identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` });
     const tokens = Object.fromEntries(
-      await Promise.all(
-        roles.map(async (role) => [
-          role,
-          await identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` }),
-        ]),
-      ),
+      await Promise.all(roles.map(async (role) => [role, await signToken(role)])),
     ) as Record<AgentRole, string>;
 
     const endpoints: LocalEndpoints = {
@@ -423,7 +438,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await smtp.drain();
         await intakeInvocations.drain();
       },
+      pendingWait: (name) => sfn.pendingWait(name),
+      resting: async (timeoutMs = 60_000) => {
+        const deadline = performance.now() + timeoutMs;
+        let before: { resting: boolean; events: number } | undefined;
+        for (;;) {
+          await smtp.drain();
+          await intakeInvocations.drain();
+          const now = sfn.restingState();
+          if (now.resting && before?.resting && before.events === now.events) return;
+          if (performance.now() > deadline)
+            throw new Error(`the stack did not come to rest in ${timeoutMs} ms`);
+          before = now;
+          await sleep(50);
+        }
+      },
       invokeIntake: (event) => handlers.intake(event),
+      signToken,
       drainEvents: () => insights.drain(),
       failed: dynamo.failed,
       async close() {

@@ -6,29 +6,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
+import { installVirtualClock, type VirtualClock } from '../support/virtualClock';
 
 /**
- * SLA breach through the real callback timeout: AwaitAgent's TimeoutSecondsPath (time left to the
- * deadline) raises States.Timeout, which the definition catches and routes to EscalateOnBreach.
- * A 2-second first-response target keeps the test short.
+ * SLA breach through the real callback timeout, on the production policy (the standard profile: a
+ * normal complaint's first response is due within one business day of the Berlin calendar) and a
+ * virtual clock: AwaitAgent's TimeoutSecondsPath (time left to the warning mark, then to the deadline)
+ * raises States.Timeout, which the definition routes to RecordSlaWarning and then to EscalateOnBreach.
+ * The test skips to each deadline instead of waiting for it.
  */
 let stack: LocalStack;
 let dataDir: string;
+let clock: VirtualClock;
 
 beforeAll(async () => {
+  clock = installVirtualClock();
   dataDir = await mkdtemp(join(tmpdir(), 'complaints-escalation-'));
-  const policy = JSON.stringify({
-    sla: { targets: { normal: { firstResponseSeconds: 2, resolutionSeconds: 4 } } },
-  });
-  stack = await startLocalStack({ dataDir, quiet: true, profile: 'fast', policy, inMemoryDynamoDb: true });
+  stack = await startLocalStack({ dataDir, quiet: true, profile: 'standard', inMemoryDynamoDb: true });
 });
 afterAll(async () => {
   await stack?.close();
+  clock?.uninstall();
   await rm(dataDir, { recursive: true, force: true });
 });
 
 interface Detail {
-  complaint: { id: string; status: string; tier: number; version: number };
+  complaint: {
+    id: string;
+    status: string;
+    tier: number;
+    version: number;
+    sla?: { target: string; dueAt: string; warnAt: string; warnedAt?: string };
+  };
   timeline: { kind: string; action?: string; details?: Record<string, unknown> }[];
 }
 
@@ -38,7 +47,7 @@ describe('escalation on SLA breach', () => {
     await sendMail(stack.endpoints, { from: customer, subject: 'Nobody answers', text: 'Still waiting.' });
     const ack = await waitForMail(stack.endpoints, customer, /CMP-[0-9A-Z]{6}/);
     const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
-    const { tier1, tier3 } = stack.endpoints.tokens;
+    const { tier1 } = stack.endpoints.tokens;
     const found = await api<{ items: { id: string }[] }>(
       stack.endpoints,
       'GET',
@@ -53,16 +62,40 @@ describe('escalation on SLA breach', () => {
       return r.body.complaint.status === 'awaiting_agent' ? r.body.complaint : undefined;
     }, 'tier-1 queue');
     expect(read.tier).toBe(1);
+    const firstClock = read.sla as NonNullable<Detail['complaint']['sla']>;
+    expect(firstClock.target).toBe('firstResponse');
+    // One business day (8 working hours) of the Berlin calendar: at least 8 hours of wall time away.
+    expect(Date.parse(firstClock.dueAt) - Date.now()).toBeGreaterThan(8 * 3600_000 - 60_000);
 
-    const atTop = await waitFor(
-      async () => {
-        const r = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: tier3 });
+    // Past the warning mark: the warning is recorded once, and the complaint still waits at tier 1.
+    await stack.resting();
+    clock.skipPast(firstClock.warnAt);
+    const warned = await waitFor(async () => {
+      const token = await stack.signToken('tier1');
+      const r = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token });
+      return r.body.complaint.sla?.warnedAt && r.body.complaint.status === 'awaiting_agent'
+        ? r.body.complaint
+        : undefined;
+    }, 'SLA warning');
+    expect(warned.tier).toBe(1);
+
+    // Past each deadline in turn: one tier up per breach, until the top tier alerts a manager.
+    let atTop: Detail | undefined;
+    for (let breach = 1; breach <= 3; breach += 1) {
+      await stack.resting();
+      const token = await stack.signToken('tier3');
+      const before = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token });
+      clock.skipPast(before.body.complaint.sla?.dueAt as string);
+      atTop = await waitFor(async () => {
+        const fresh = await stack.signToken('tier3');
+        const r = await api<Detail>(stack.endpoints, 'GET', `/complaints/${id}`, { token: fresh });
         const escalations = r.body.timeline.filter((e) => e.action === 'escalate');
-        return escalations.length >= 3 ? r.body : undefined;
-      },
-      'three escalations',
-      15_000,
-    );
+        return escalations.length >= breach && r.body.complaint.status === 'awaiting_agent'
+          ? r.body
+          : undefined;
+      }, `breach ${breach}`);
+    }
+    if (!atTop) throw new Error('no breach');
     const escalations = atTop.timeline.filter((e) => e.action === 'escalate').map((e) => e.details);
     expect(escalations.slice(0, 3)).toEqual([
       { cause: 'sla_breach', fromTier: 1, toTier: 2 },
@@ -71,7 +104,7 @@ describe('escalation on SLA breach', () => {
     ]);
     expect(atTop.complaint.tier).toBe(3);
     const queue = await api<{ items: { id: string }[] }>(stack.endpoints, 'GET', '/complaints?queue=tier3', {
-      token: tier3,
+      token: await stack.signToken('tier3'),
     });
     expect(queue.body.items.map((c) => c.id)).toContain(id);
 
@@ -81,7 +114,7 @@ describe('escalation on SLA breach', () => {
       'POST',
       `/complaints/${id}/resolution`,
       {
-        token: tier1,
+        token: await stack.signToken('tier1'),
         headers: { 'if-match': `"${read.version}"` },
         body: { type: 'apology', summary: 'Sorry for the wait.', rootCause: 'service_failure' },
       },
@@ -96,6 +129,8 @@ describe('escalation on SLA breach', () => {
       }),
     );
     const entered = (history.events ?? []).map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
-    expect(entered).toEqual(expect.arrayContaining(['Investigate', 'AwaitAgent', 'EscalateOnBreach']));
+    expect(entered).toEqual(
+      expect.arrayContaining(['Investigate', 'AwaitAgent', 'RecordSlaWarning', 'EscalateOnBreach']),
+    );
   });
 });

@@ -127,6 +127,19 @@ export class ExecutionRun {
     this.libraryRun.abort();
   }
 
+  /**
+   * Whether the run waits on something outside it, with no step of its own under way: in a Wait state,
+   * or in a callback task whose function has returned and whose token is still open. Only these waits
+   * end by time or by someone else, so a virtual clock may skip forward (tests) while every run rests.
+   */
+  get resting(): boolean {
+    if (this.ended) return true;
+    const resume = this.record.resumeFrom;
+    if (!resume || resume.exited) return false;
+    if (resume.waitUntil !== undefined) return true;
+    return resume.attempt?.invoked === true && resume.attempt.outcome === undefined;
+  }
+
   /** The `$$` context object; `$$.Task.Token` is minted when a state's Parameters read it. */
   private context(): RunOptions['context'] {
     const { record, env } = this;

@@ -93,6 +93,34 @@ export class Executions {
     return executions;
   }
 
+  /**
+   * Whether every running execution rests (see `ExecutionRun.resting`), and how many history events they
+   * hold: a caller that sees the same count twice, resting both times, knows nothing moved in between.
+   */
+  restingState(): { resting: boolean; events: number } {
+    let events = 0;
+    let resting = true;
+    for (const [arn, run] of this.runs) {
+      resting &&= run.resting;
+      events += this.records.get(arn)?.history.length ?? 0;
+    }
+    return { resting, events };
+  }
+
+  /**
+   * Where a resting execution waits: its state and when that wait ends by itself (a Wait state's end,
+   * or the earlier of a callback task's timeout and heartbeat deadlines; none if it waits without one).
+   * `undefined` while the execution is under way, or if it does not run.
+   */
+  pendingWait(name: string): { stateName: string; until?: number } | undefined {
+    const arn = `${this.executionArnPrefix}${name}`;
+    const resume = this.records.get(arn)?.resumeFrom;
+    if (!this.runs.get(arn)?.resting || !resume) return undefined;
+    const { stateName, waitUntil, attempt } = resume;
+    const until = waitUntil ?? Math.min(attempt?.timeoutAt ?? Infinity, attempt?.heartbeatAt ?? Infinity);
+    return Number.isFinite(until) ? { stateName, until } : { stateName };
+  }
+
   get roleArn(): string {
     return this.env.roleArn;
   }

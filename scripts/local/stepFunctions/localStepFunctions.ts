@@ -65,6 +65,10 @@ export interface LocalStepFunctions {
   endpoint: string;
   /** Stops serving and ends the runs; RUNNING executions stay RUNNING on disk, to be resumed. */
   close(): Promise<void>;
+  /** Whether every running execution waits on time or on someone else (`Executions.restingState`). */
+  restingState(): { resting: boolean; events: number };
+  /** Where a resting execution waits, and until when (`Executions.pendingWait`). */
+  pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
 }
 
 /**
@@ -97,6 +101,8 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
     });
     return {
       endpoint: server.endpoint,
+      restingState: () => executions.restingState(),
+      pendingWait: (name) => executions.pendingWait(name),
       async close() {
         await server.close();
         await executions.close();
