@@ -133,7 +133,8 @@ export const functionAccess = {
   // A step failed for good: the complaint goes to the manager, who is alerted.
   recordFailure: { table: [loadAndSave], publishes: true },
   intake: {
-    table: mailIntake,
+    // A mail released from quarantine: its outcome recorded on the quarantine record.
+    table: [...mailIntake, { actions: ['UpdateItem'], partitions: ['QUARANTINE'] }],
     sendsMail: true,
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,
@@ -168,7 +169,7 @@ export const functionAccess = {
   api: {
     table: [
       ...mailIntake,
-      // Quarantine release and outcome; GDPR erasure rewrites claims and quarantined mail, pseudonymises
+      // Quarantine release and hand-over; GDPR erasure rewrites claims and quarantined mail, pseudonymises
       // the recurring-issue windows and forgets the automatic-mail counters of the address.
       { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },

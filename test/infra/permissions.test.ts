@@ -212,6 +212,16 @@ describe('function roles', () => {
     }
   });
 
+  it('let intake record the outcome of a released mail on its quarantine record (UpdateItem on QUARANTINE#)', () => {
+    const updatable = (statementsByFunction.get('IntakeFn') ?? [])
+      .filter((s) => actionsOf([s]).includes('dynamodb:UpdateItem'))
+      .flatMap(
+        (s) =>
+          (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? [],
+      );
+    expect(updatable).toContain('QUARANTINE#*');
+  });
+
   it('let the API invoke the intake function and no other function or version', () => {
     const invokes = [...statementsByFunction].flatMap(([id, statements]) =>
       statements.filter((s) => s.Action === 'lambda:InvokeFunction').map((s) => [id, s.Resource]),
