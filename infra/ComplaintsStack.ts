@@ -547,6 +547,13 @@ export class ComplaintsStack extends Stack {
         reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
       });
     }
+    if (access.invokesIntake) {
+      // The unqualified function only: the release is handed to whatever version is live.
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.intake.functionArn] }),
+      );
+      fn.addEnvironment(settingNames.intakeFunctionName, this.intake.functionName);
+    }
   }
 }
 

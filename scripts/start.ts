@@ -22,6 +22,7 @@ const env = z
     STEPFUNCTIONS_PORT: port(8083),
     CONSOLE_PORT: port(3001),
     EVENTS_PORT: port(8088),
+    LAMBDA_PORT: port(8089),
   })
   .parse(process.env);
 
@@ -41,6 +42,7 @@ try {
       stepfunctions: env.STEPFUNCTIONS_PORT,
       console: env.CONSOLE_PORT,
       events: env.EVENTS_PORT,
+      lambda: env.LAMBDA_PORT,
     },
   });
 } catch (e) {
@@ -60,6 +62,7 @@ Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   DynamoDB          ${e.dynamodb.endpoint}
   Step Functions    ${e.stepfunctions.endpoint}
   Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
+  Lambda (Invoke)   ${e.lambda.endpoint}   (asynchronous invocations of the intake function)
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

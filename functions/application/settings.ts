@@ -28,6 +28,7 @@ export const settingNames = {
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   eventBusName: 'EVENT_BUS_NAME',
   digestRecipients: 'DIGEST_RECIPIENTS',
+  intakeFunctionName: 'INTAKE_FUNCTION_NAME',
 } as const;
 
 export type SettingKey = keyof typeof settingNames;
@@ -73,6 +74,8 @@ const envSchema = z.object({
   /** The EventBridge bus the domain events are published on. */
   [n.eventBusName]: z.optional(nonEmpty),
   /** Comma-separated product and business addresses of the weekly insights digest. */
+  /** The intake function (name or ARN) the API hands released quarantined mail to. */
+  [n.intakeFunctionName]: z.optional(nonEmpty),
   [n.digestRecipients]: z.pipe(
     z.pipe(
       z._default(z.string(), ''),
@@ -111,6 +114,7 @@ export interface Settings {
   logLevel: z.infer<typeof envSchema>[typeof n.logLevel];
   eventBusName?: string;
   digestRecipients: string[];
+  intakeFunctionName?: string;
 }
 
 /** The settings a function may be deployed without (each only where a function uses it). */
@@ -119,7 +123,8 @@ export type OptionalSetting =
   | 'rawMailBucket'
   | 'surveyBaseUrl'
   | 'surveySigningSecretArn'
-  | 'eventBusName';
+  | 'eventBusName'
+  | 'intakeFunctionName';
 
 /**
  * Validates the environment once, failing with a message that names every missing or malformed
@@ -159,6 +164,7 @@ export function settingsFromEnv(
     logLevel: e[n.logLevel],
     eventBusName: e[n.eventBusName],
     digestRecipients: e[n.digestRecipients],
+    intakeFunctionName: e[n.intakeFunctionName],
   };
   const missing = needs.filter((key) => settings[key] === undefined).map((key) => settingNames[key]);
   if (missing.length > 0) {

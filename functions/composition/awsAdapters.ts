@@ -1,13 +1,15 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { LambdaIntakeFunction } from '../adapters/intakeFunction';
 import { SesMailer } from '../adapters/mailer';
 import { MailNotifier, SnsNotifier } from '../adapters/notifier';
 import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
-import { type Settings, settingNames } from '../application/settings';
+import { required, type Settings, settingNames } from '../application/settings';
 import type { ServiceAdapters } from './buildDeps';
 import { clientConfig, type Runtime } from './lambda';
 
@@ -58,6 +60,13 @@ export const sfnWorkflow = ({ settings, runtime }: AdapterContext) =>
     ? new SfnWorkflowClient(settings.stateMachineArn, new SFNClient(clientConfig(runtime, 'sfn')))
     : { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
 
+/** The intake function (`INTAKE_FUNCTION_NAME`), invoked asynchronously. */
+export const intakeFunction = ({ settings, runtime }: AdapterContext) =>
+  new LambdaIntakeFunction(
+    required(settings, 'intakeFunctionName'),
+    new LambdaClient(clientConfig(runtime, 'lambda')),
+  );
+
 /** Raw mail and attachments in S3, or in the runtime's folder. */
 export const rawMailStore = ({ runtime }: AdapterContext) =>
   runtime.rawMailDir ? new DiskRawMailStore(runtime.rawMailDir) : new S3RawMailStore(new S3Client({}));
@@ -89,6 +98,7 @@ export const allAdapters: AdapterFactories = {
   mailer: sesMailer,
   notifier: teamNotifier,
   workflow: sfnWorkflow,
+  intake: intakeFunction,
   rawMail: rawMailStore,
   signingKey: secretSigningKey,
 };

@@ -24,7 +24,10 @@ export interface LocalStackOptions {
   host?: string;
   /** 0 = a random free port. */
   ports?: Partial<
-    Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events', number>
+    Record<
+      'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events' | 'lambda',
+      number
+    >
   >;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
@@ -67,6 +70,8 @@ export interface LocalEndpoints {
   stepfunctions: { endpoint: string; stateMachineArn: string };
   /** The local EventBridge bus (PutEvents) and its log (`GET <endpoint>/events?after=<n>`). */
   events: { endpoint: string; busName: string };
+  /** The Lambda API's Invoke (asynchronous) for the functions other functions invoke. */
+  lambda: { endpoint: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -74,8 +79,8 @@ export interface LocalEndpoints {
 export interface LocalStack {
   endpoints: LocalEndpoints;
   /**
-   * Resolves when every received mail (and every one spooled before the start) has been through intake
-   * or dead-lettered (for tests and benchmarks).
+   * Resolves when every received mail and every event handed to the intake function (and every one
+   * spooled before the start) has been through intake or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
   /** This stack's intake function, as SES invokes it (tests: deliver the same receipt event again). */
@@ -111,6 +116,8 @@ const region = 'us-east-1';
 /** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
 const configurationSet = 'MailFeedback';
 const account = '000000000000';
+/** The intake function's name, as the API is configured with it (on AWS the deployed function's name). */
+const intakeFunctionName = 'IntakeFn';
 
 /** The handlers of one local stack, from the bundles that deploy. */
 interface HandlerSet {
@@ -206,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { startLocalSes },
       { intakeFolders, startSmtpIntake },
       { startAsyncInvocations },
+      { startLocalLambda },
       { mailboxSimulatorEvents, snsNotificationEvent },
       { startLocalStepFunctions },
       { synthesizeWorkflow },
@@ -221,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('./localSes'),
       import('./smtpIntake'),
       import('./asyncInvocations'),
+      import('./localLambda'),
       import('./mailboxSimulator'),
       import('./stepFunctions/localStepFunctions'),
       import('./synthesizedWorkflow'),
@@ -275,6 +284,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await feedback.invoke(notification.Records[0]?.Sns.MessageId as string, notification);
       }
     };
+    // The intake function's asynchronous invocations through the Lambda API (the API hands it released
+    // quarantined mail): queued on disk, retried, dead-lettered, as the SMTP intake's own spool.
+    const builtIntake: LambdaHandler = async (event) => (await built.promise).intake(event);
+    const intakeHandler = options.wrapEntryHandler?.('intake', builtIntake) ?? builtIntake;
+    const intakeInvocations = await startAsyncInvocations({
+      name: 'intake',
+      spoolDir: join(dataDir, 'intake-invocations'),
+      deadLetterDir: join(dataDir, 'intake-invocations-dead-letter'),
+      handler: intakeHandler,
+    });
+    const lambda = await startLocalLambda({
+      functions: { [intakeFunctionName]: intakeInvocations },
+      host,
+      port: ports.lambda ?? 0,
+    });
+    closers.push(() => lambda.close());
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
       steps.map((step) => {
@@ -342,11 +367,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
         [n.surveyBaseUrl]: gateway.url,
         [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
+        [n.intakeFunctionName]: intakeFunctionName,
       },
       aws: {
         region,
         credentials: localAwsConfig(dynamoEndpoint).credentials,
-        endpoints: { dynamodb: dynamoEndpoint, sesv2: ses.url, sfn: sfn.endpoint },
+        endpoints: { dynamodb: dynamoEndpoint, sesv2: ses.url, sfn: sfn.endpoint, lambda: lambda.endpoint },
       },
       rawMailDir,
       signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
@@ -374,7 +400,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     closers.push(() => insights.close());
 
-    const intakeHandler = options.wrapEntryHandler?.('intake', handlers.intake) ?? handlers.intake;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,
@@ -388,6 +413,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     closers.push(() => smtp.close());
+    // Closed first: what the API handed intake is filed while the parts it writes to still run.
+    closers.push(() => intakeInvocations.drain());
 
     const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
     const signToken = (role: AgentRole) =>
@@ -404,6 +431,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
       events: { endpoint: insights.endpoint, busName: insights.busName },
+      lambda: { endpoint: lambda.endpoint },
       supportAddress,
       tokens,
     };
@@ -411,13 +439,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`local stack up (profile ${profile}, data in ${dataDir})`);
     return {
       endpoints,
-      drainIntake: () => smtp.drain(),
+      drainIntake: async () => {
+        await smtp.drain();
+        await intakeInvocations.drain();
+      },
       pendingWait: (name) => sfn.pendingWait(name),
       resting: async (timeoutMs = 60_000) => {
         const deadline = performance.now() + timeoutMs;
         let before: { resting: boolean; events: number } | undefined;
         for (;;) {
           await smtp.drain();
+          await intakeInvocations.drain();
           const now = sfn.restingState();
           if (now.resting && before?.resting && before.events === now.events) return;
           if (performance.now() > deadline)
