@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AsyncInvocations } from './asyncInvocations';
+import { listenLocally } from './httpEndpoint';
 
 export interface LocalLambdaOptions {
   /** The functions that may be invoked, by name, each with its asynchronous event queue. */
@@ -69,21 +69,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       answerError(response, error);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    endpoint: `http://${host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        // SDK clients keep connections alive; without this, close() would wait for them to idle out.
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocally(server, options.port, options.host);
 }
 
 function answerError(response: ServerResponse, error: unknown) {
