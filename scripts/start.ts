@@ -23,6 +23,7 @@ const env = z
     CONSOLE_PORT: port(3001),
     EVENTS_PORT: port(8088),
     LAMBDA_PORT: port(8089),
+    SNS_PORT: port(8090),
   })
   .parse(process.env);
 
@@ -43,6 +44,7 @@ try {
       console: env.CONSOLE_PORT,
       events: env.EVENTS_PORT,
       lambda: env.LAMBDA_PORT,
+      sns: env.SNS_PORT,
     },
   });
 } catch (e) {
@@ -63,6 +65,7 @@ Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   Step Functions    ${e.stepfunctions.endpoint}
   Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
   Lambda (Invoke)   ${e.lambda.endpoint}   (asynchronous invocations of the intake function)
+  SNS (Publish)     ${e.sns.endpoint}   (team notifications, mailed to <role>@${env.MAIL_DOMAIN})
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

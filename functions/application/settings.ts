@@ -16,7 +16,6 @@ export const settingNames = {
   attachmentPrefix: 'ATTACHMENT_PREFIX',
   policyProfile: 'COMPLAINTS_PROFILE',
   policyJson: 'COMPLAINTS_POLICY',
-  managerAddress: 'MANAGER_ADDRESS',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   surveyBaseUrl: 'SURVEY_BASE_URL',
   surveySigningSecretArn: 'SURVEY_SIGNING_SECRET_ARN',
@@ -55,7 +54,6 @@ const envSchema = z.object({
   [n.policyProfile]: z._default(z.string(), 'standard'),
   [n.policyJson]: z.optional(z.string()),
   /** Where managers are alerted when there is no topic; defaults to manager@<mail domain>. */
-  [n.managerAddress]: z.optional(z.email()),
   /** SNS topic for team notifications and manager alerts; mail through SES when absent. */
   [n.alertTopicArn]: z.optional(nonEmpty),
   /** Base URL of the public survey endpoint (the API URL). */
@@ -101,7 +99,6 @@ export interface Settings {
   rawMailPrefix: string;
   attachmentPrefix: string;
   policy: Policy;
-  managerAddress: string;
   alertTopicArn?: string;
   surveyBaseUrl?: string;
   surveySigningSecretArn?: string;
@@ -151,7 +148,6 @@ export function settingsFromEnv(
     rawMailPrefix: e[n.rawMailPrefix],
     attachmentPrefix: e[n.attachmentPrefix],
     policy: loadPolicy(e[n.policyProfile], e[n.policyJson]),
-    managerAddress: e[n.managerAddress] ?? `manager@${e[n.mailDomain]}`,
     alertTopicArn: e[n.alertTopicArn],
     surveyBaseUrl: e[n.surveyBaseUrl],
     surveySigningSecretArn: e[n.surveySigningSecretArn],

@@ -6,7 +6,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { LambdaIntakeFunction } from '../adapters/intakeFunction';
 import { SesMailer } from '../adapters/mailer';
-import { MailNotifier, SnsNotifier } from '../adapters/notifier';
+import { SnsNotifier } from '../adapters/notifier';
 import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
 import { required, type Settings, settingNames } from '../application/settings';
@@ -35,18 +35,15 @@ export const sesMailer = ({ settings, runtime }: AdapterContext) =>
     ...(settings.sesConfigurationSet ? { configurationSet: settings.sesConfigurationSet } : {}),
   });
 
-/** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`); without one, as mail through SES. */
-export const teamNotifier = (context: AdapterContext) => {
-  const { settings, runtime } = context;
-  const { aws } = runtime;
-  return settings.alertTopicArn
-    ? new SnsNotifier(
-        settings.alertTopicArn,
-        new SNSClient(aws ? { region: aws.region, credentials: aws.credentials } : {}),
-      )
-    : new MailNotifier(sesMailer(context), (role) =>
-        role === 'manager' ? settings.managerAddress : `${role}@${settings.mailDomain}`,
-      );
+/** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`), in every runtime. */
+export const teamNotifier = ({ settings, runtime }: AdapterContext) =>
+  settings.alertTopicArn
+    ? new SnsNotifier(settings.alertTopicArn, new SNSClient(clientConfig(runtime, 'sns')))
+    : { notify: noTopic };
+
+/** Fails the notification of a function deployed without the topic's ARN. */
+const noTopic = (): never => {
+  throw new Error(`Invalid configuration: this function has no ${settingNames.alertTopicArn}`);
 };
 
 /** Fails the call that needs the state machine in a function deployed without its ARN. */

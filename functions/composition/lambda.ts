@@ -27,7 +27,7 @@ export interface Runtime {
   aws?: {
     region: string;
     credentials: { accessKeyId: string; secretAccessKey: string };
-    endpoints: { dynamodb: string; sesv2: string; sfn: string; lambda: string };
+    endpoints: { dynamodb: string; sesv2: string; sfn: string; lambda: string; sns: string };
   };
   /** Raw mail and attachments in this folder (one subfolder per bucket) instead of S3. */
   rawMailDir?: string;

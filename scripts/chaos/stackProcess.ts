@@ -46,6 +46,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
     'CONSOLE_PORT',
     'EVENTS_PORT',
     'LAMBDA_PORT',
+    'SNS_PORT',
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], {
     cwd: repoRoot,

@@ -6,11 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
 import { allAdapters } from '../../functions/composition/awsAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
-import type { AgentRole } from '../../functions/core/policy';
+import { type AgentRole, agentRoles } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
+import { teamSubscriptions } from '../../infra/teamSubscriptions';
 import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
 import type { BusTarget } from './eventBus/targetDelivery';
@@ -25,7 +27,7 @@ export interface LocalStackOptions {
   /** 0 = a random free port. */
   ports?: Partial<
     Record<
-      'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events' | 'lambda',
+      'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events' | 'lambda' | 'sns',
       number
     >
   >;
@@ -72,6 +74,8 @@ export interface LocalEndpoints {
   events: { endpoint: string; busName: string };
   /** The Lambda API's Invoke (asynchronous) for the functions other functions invoke. */
   lambda: { endpoint: string };
+  /** SNS's Publish, and the team-notification topic (its email subscriptions deliver to the mailbox). */
+  sns: { endpoint: string; teamTopicArn: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -211,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { devIdentityProvider },
       { startDynamoDbLocal },
       { startLocalSes },
+      { startLocalSns },
       { intakeFolders, startSmtpIntake },
       { startAsyncInvocations },
       { startLocalLambda },
@@ -227,6 +232,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('./devTokens'),
       import('./dynamoDbLocal'),
       import('./localSes'),
+      import('./localSns'),
       import('./smtpIntake'),
       import('./asyncInvocations'),
       import('./localLambda'),
@@ -257,6 +263,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onSent: async (send) => publishMailEvents?.(send),
     });
     closers.push(() => ses.close());
+    // The team-notification topic, subscribed as the stack subscribes the addresses listed per role
+    // (here `<role>@<mail domain>`): its email deliveries land in the local SES mailbox.
+    const teamTopic = 'TeamNotifications';
+    const sns = await startLocalSns({
+      topics: {
+        [teamTopic]: teamSubscriptions(
+          Object.fromEntries(agentRoles.map((role) => [role, [`${role}@${mailDomain}`]])),
+        ).map(({ address, roles }) => ({ address, filterPolicy: { [roleAttribute]: roles } })),
+      },
+      account,
+      sesEndpoint: ses.url,
+      spoolDir: join(dataDir, 'sns-deliveries'),
+      deadLetterDir: join(dataDir, 'sns-deliveries-dead-letter'),
+      host,
+      port: ports.sns ?? 0,
+    });
+    closers.push(() => sns.close());
+    const teamTopicArn = sns.topicArns[teamTopic] as string;
 
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
@@ -368,11 +392,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         [n.surveyBaseUrl]: gateway.url,
         [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
         [n.intakeFunctionName]: intakeFunctionName,
+        [n.alertTopicArn]: teamTopicArn,
       },
       aws: {
         region,
         credentials: localAwsConfig(dynamoEndpoint).credentials,
-        endpoints: { dynamodb: dynamoEndpoint, sesv2: ses.url, sfn: sfn.endpoint, lambda: lambda.endpoint },
+        endpoints: {
+          dynamodb: dynamoEndpoint,
+          sesv2: ses.url,
+          sfn: sfn.endpoint,
+          lambda: lambda.endpoint,
+          sns: sns.endpoint,
+        },
       },
       rawMailDir,
       signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
@@ -416,7 +447,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Closed first: what the API handed intake is filed while the parts it writes to still run.
     closers.push(() => intakeInvocations.drain());
 
-    const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
+    const roles = agentRoles;
     const signToken = (role: AgentRole) =>
       identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` });
     const tokens = Object.fromEntries(
@@ -432,6 +463,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
       events: { endpoint: insights.endpoint, busName: insights.busName },
       lambda: { endpoint: lambda.endpoint },
+      sns: { endpoint: sns.endpoint, teamTopicArn },
       supportAddress,
       tokens,
     };

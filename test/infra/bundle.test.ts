@@ -131,7 +131,7 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
       aws: {
         region: 'us-east-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint, lambda: endpoint },
+        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint, lambda: endpoint, sns: endpoint },
       },
       signingKey: 'unused',
     });
