@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { type AsyncInvocations, type InvocationLogger, startAsyncInvocations } from './asyncInvocations';
+import { listenLocally } from './httpEndpoint';
 import { localAwsConfig, localRegion } from './localAws';
 
 /** An email subscription of a topic, and the filter policy on its message attributes. */
@@ -161,22 +161,13 @@ export async function startLocalSns(options: LocalSnsOptions): Promise<LocalSns>
       );
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const http = await listenLocally(server, options.port, options.host);
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: http.endpoint,
     topicArns: Object.fromEntries(Object.keys(options.topics).map((name) => [name, arnOf(name)])),
     drain: () => deliveries.drain(),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // SDK clients keep connections alive; without this, close() would wait for them to idle out.
-        server.closeAllConnections();
-      });
+      await http.close();
       await deliveries.drain();
       ses.destroy();
     },
