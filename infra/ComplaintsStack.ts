@@ -32,10 +32,11 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { roleAttribute } from '../functions/adapters/notifier';
 import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
 import { apiScope } from '../functions/api/routes';
 import { settingNames } from '../functions/application/settings';
-import { type AgentRole, agentRoles } from '../functions/core/policy';
+import { agentRoles } from '../functions/core/policy';
 import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import type { AppContext } from './appContext';
@@ -47,6 +48,7 @@ import { HandlerFunction } from './constructs/HandlerFunction';
 import { Monitoring } from './constructs/Monitoring';
 import { RawMailStorage } from './constructs/RawMailStorage';
 import { accessOf, type RawMailArea, tableStatementsOf } from './functionAccess';
+import { teamSubscriptions } from './teamSubscriptions';
 
 /** Prefix SES stores raw inbound MIME under in the raw-mail bucket. */
 export const rawMailPrefix = 'inbound/';
@@ -246,19 +248,10 @@ export class ComplaintsStack extends Stack {
       masterKey: notificationKey,
       enforceSSL: true,
     });
-    // One subscription per address (SNS keeps one subscription per endpoint and topic), receiving the
-    // notifications of every role the address is listed under.
-    const rolesByAddress = new Map<string, AgentRole[]>();
-    for (const role of agentRoles) {
-      for (const address of props.notifications[role] ?? []) {
-        const key = address.toLowerCase();
-        rolesByAddress.set(key, [...(rolesByAddress.get(key) ?? []), role]);
-      }
-    }
-    for (const [address, roles] of rolesByAddress) {
+    for (const { address, roles } of teamSubscriptions(props.notifications)) {
       this.teamNotifications.addSubscription(
         new EmailSubscription(address, {
-          filterPolicy: { role: SubscriptionFilter.stringFilter({ allowlist: roles }) },
+          filterPolicy: { [roleAttribute]: SubscriptionFilter.stringFilter({ allowlist: roles }) },
         }),
       );
     }
@@ -546,6 +539,13 @@ export class ComplaintsStack extends Stack {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
         reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
       });
+    }
+    if (access.invokesIntake) {
+      // The unqualified function only: the release is handed to whatever version is live.
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.intake.functionArn] }),
+      );
+      fn.addEnvironment(settingNames.intakeFunctionName, this.intake.functionName);
     }
   }
 }

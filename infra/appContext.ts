@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { holidaySpanProblem } from '../functions/core/holidays';
 import { type AgentRole, agentRoles, loadPolicy, PolicyError } from '../functions/core/policy';
 
 /** Repository root: NodejsFunction entries, the lock file and cdk.json are resolved from here. */
@@ -120,8 +121,11 @@ export function readAppContext(node: Node): AppContext {
   const { policy, ...rest } = parsed.data;
   const policyJson = typeof policy === 'object' ? JSON.stringify(policy) : policy;
   try {
-    // Also resolves the calendar: an unknown holiday country, state or region fails here, not at cold start.
-    loadPolicy(rest.policyProfile, policyJson);
+    // Also resolves the calendar: an unknown holiday country, state or region fails here, not at cold
+    // start; so does a holiday calendar resolved for years that no longer hold this one and the next.
+    const { calendar } = loadPolicy(rest.policyProfile, policyJson);
+    const outdated = calendar.holidays ? holidaySpanProblem(new Date().getUTCFullYear()) : undefined;
+    if (outdated) throw new Error(`calendar.holidays: ${outdated}`);
   } catch (e) {
     const problems = e instanceof PolicyError ? e.problems.join('; ') : (e as Error).message;
     throw new ConfigurationError(`Invalid CDK context policyProfile/policy: ${problems}`);

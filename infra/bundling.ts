@@ -25,18 +25,13 @@ export const lambdaBundling = {
   sourcesContent: false,
   // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // Cuts what the holiday rules engine (date-holidays-parser) imports unconditionally from about
-  // 1.05 MB to about 165 kB per bundle (README, "Bundle size"). Aliases resolve from the project root.
+  // Aliases resolve from the project root.
   esbuildArgs: {
     '--alias': [
-      // moment-timezone without its zone database (733 kB): functions/core/holidays.ts loads the zones
-      // of the bundled countries. Only the package itself may be imported: an alias also rewrites
-      // its subpaths.
-      'moment-timezone=moment-timezone/moment-timezone.js',
-      // Astronomical and lunar calendars (170 kB) that no bundled country's rules use; the stand-ins
-      // throw when used.
-      'astronomia=./functions/core/calendarStubs/astronomia',
-      'date-chinese=./functions/core/calendarStubs/dateChinese.ts',
+      // The SDK's default credential chain gives way to the environment's credentials, where Lambda puts
+      // them (functions/composition/lambdaCredentials.ts says why). Only the package itself may be
+      // imported: an alias also rewrites its subpaths.
+      '@aws-sdk/credential-provider-node=./functions/composition/lambdaCredentials.ts',
     ],
   },
 } as const satisfies BundlingOptions;

@@ -61,6 +61,8 @@ export interface FunctionAccess {
   readsSurveyKey?: true;
   /** Starts and stops executions and completes callback tasks of the state machine. */
   drivesWorkflow?: true;
+  /** Hands released quarantined mail to the intake function (an asynchronous invoke of it alone). */
+  invokesIntake?: true;
 }
 
 // Building blocks, named after the adapter methods that need them.
@@ -89,7 +91,7 @@ const customerMail: readonly TableGrant[] = [
  */
 const automaticMailCap: TableGrant = { actions: ['UpdateItem', 'GetItem'], partitions: ['AUTOMAIL'] };
 /**
- * receiveMail (intake, and the API releasing quarantined mail): inbound claims and the Message-ID
+ * receiveMail (intake, also of the mail the API releases from quarantine): inbound claims and the Message-ID
  * lookup (INMAIL#), threading by token, reference and SES id, new complaints with their thread token and
  * reference, quarantined mail, and the acknowledgement.
  */
@@ -131,7 +133,8 @@ export const functionAccess = {
   // A step failed for good: the complaint goes to the manager, who is alerted.
   recordFailure: { table: [loadAndSave], publishes: true },
   intake: {
-    table: mailIntake,
+    // A mail released from quarantine: its outcome recorded on the quarantine record.
+    table: [...mailIntake, { actions: ['UpdateItem'], partitions: ['QUARANTINE'] }],
     sendsMail: true,
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,
@@ -166,7 +169,7 @@ export const functionAccess = {
   api: {
     table: [
       ...mailIntake,
-      // Quarantine release and outcome; GDPR erasure rewrites claims and quarantined mail, pseudonymises
+      // Quarantine release and hand-over; GDPR erasure rewrites claims and quarantined mail, pseudonymises
       // the recurring-issue windows and forgets the automatic-mail counters of the address.
       { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
@@ -177,9 +180,11 @@ export const functionAccess = {
     // complaints and the quarantine lists (byCustomer).
     indexes: ['byCustomer', 'queue', 'byAssignee'],
     sendsMail: true,
-    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound', 'attachments'] },
+    // GDPR erasure deletes a sender's raw mail and attachments; intake reads and writes them.
+    rawMail: { delete: ['inbound', 'attachments'] },
     readsSurveyKey: true,
     drivesWorkflow: true,
+    invokesIntake: true,
   },
 } as const satisfies Record<string, FunctionAccess>;
 

@@ -22,6 +22,8 @@ const env = z
     STEPFUNCTIONS_PORT: port(8083),
     CONSOLE_PORT: port(3001),
     EVENTS_PORT: port(8088),
+    LAMBDA_PORT: port(8089),
+    SNS_PORT: port(8090),
   })
   .parse(process.env);
 
@@ -41,6 +43,8 @@ try {
       stepfunctions: env.STEPFUNCTIONS_PORT,
       console: env.CONSOLE_PORT,
       events: env.EVENTS_PORT,
+      lambda: env.LAMBDA_PORT,
+      sns: env.SNS_PORT,
     },
   });
 } catch (e) {
@@ -60,6 +64,8 @@ Complaint resolution — local stack (profile ${env.COMPLAINTS_PROFILE})
   DynamoDB          ${e.dynamodb.endpoint}
   Step Functions    ${e.stepfunctions.endpoint}
   Event bus         ${e.events.endpoint}   (domain events: ${e.events.endpoint}/events, or npm run events:tail)
+  Lambda (Invoke)   ${e.lambda.endpoint}   (asynchronous invocations of the intake function)
+  SNS (Publish)     ${e.sns.endpoint}   (team notifications, mailed to <role>@${env.MAIL_DOMAIN})
   Endpoints file    ${env.COMPLAINTS_DATA_DIR}/endpoints.json
 
 Dev tokens (Authorization: Bearer <token>):

@@ -8,7 +8,7 @@ import type { CounterUpdate } from '../core/reports/projection';
 /**
  * The interfaces the core and handlers use; every SDK call lives behind one of them
  * (DynamoDB: complaintStore.ts, mailLedger.ts, quarantineStore.ts; SES: mailer.ts; Step Functions:
- * workflowClient.ts; S3/disk: rawMailStore.ts).
+ * workflowClient.ts; S3/disk: rawMailStore.ts; Lambda: intakeFunction.ts).
  */
 
 export interface Page<T> {
@@ -147,6 +147,16 @@ export interface WorkflowClient {
   fail(taskToken: string, error: string, cause: string): Promise<void>;
 }
 
+/** The intake function, as the other functions hand it work. */
+export interface IntakeFunction {
+  /**
+   * Hands a released quarantined mail to intake, which files it and records the outcome on the
+   * quarantine record. Resolves once the hand-over is queued (an asynchronous invocation: delivered at
+   * least once, retried, then dead-lettered); handing the same release over again files nothing twice.
+   */
+  fileReleased(quarantineId: string): Promise<void>;
+}
+
 export interface RawMailStore {
   /** Reads the raw MIME of an inbound mail from where SES (or the local SMTP server) stored it. */
   get(bucket: string, key: string): Promise<Buffer>;
@@ -257,6 +267,8 @@ export interface QuarantineStore {
     id: string,
     released: NonNullable<QuarantinedMail['released']>,
   ): Promise<QuarantinedMail | undefined>;
+  /** Notes on a released mail that intake was handed it (which files it and records the outcome). */
+  recordHandOver(id: string, handedOver: NonNullable<QuarantinedMail['handedOver']>): Promise<void>;
   recordOutcome(id: string, outcome: IntakeOutcome): Promise<void>;
   /** Every held or released mail filed under a sender's address (GDPR erasure). */
   fromSender(sender: string): Promise<QuarantinedMail[]>;

@@ -118,6 +118,19 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
     );
   }
 
+  async recordHandOver(id: string, handedOver: NonNullable<QuarantinedMail['handedOver']>) {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(id),
+        // The first hand-over is the one recorded; a repeated release hands over again, harmlessly.
+        UpdateExpression: 'SET handedOver = if_not_exists(handedOver, :h)',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':h': handedOver },
+      }),
+    );
+  }
+
   async recordOutcome(id: string, outcome: IntakeOutcome) {
     await this.db.send(
       new UpdateCommand({

@@ -24,9 +24,11 @@ export const listQuarantine: RouteHandler = async (ctx) => {
 };
 
 /**
- * POST /quarantine/{id}/release: the manager vouches for the mail, which then goes through normal intake
- * without the quarantine rules. Idempotent: releasing again files nothing new (intake's claim on the
- * mail holds) and answers with the same outcome.
+ * POST /quarantine/{id}/release: the manager vouches for the mail, which the intake function then files
+ * through normal intake without the quarantine rules (the API carries no MIME parser). 202 with
+ * `handedOver` while intake works on it; once intake recorded the outcome, a release answers 200 with
+ * it. Idempotent: until the outcome is recorded every release hands the mail over again (so a hand-over
+ * lost to a crash is completed by repeating the call), and intake files it once whatever the number.
  */
 export const releaseQuarantined: RouteHandler = async (ctx) => {
   const id = quarantineId(ctx);
@@ -39,10 +41,9 @@ export const releaseQuarantined: RouteHandler = async (ctx) => {
   if (released.status === 'erased') {
     throw new ConflictError(`The sender's data was erased from mail ${id}: there is nothing to release`);
   }
-  // Loaded with the first release rather than at every cold start of the API: intake's MIME parsing
-  // stack is most of the API bundle, and no other route uses it.
-  const { receiveMail } = await import('../application/intake/receiveMail');
-  const outcome = await receiveMail(ctx.services, released.delivery, { release: true });
-  await quarantine.recordOutcome(id, outcome);
-  return json(200, { ...released, outcome });
+  if (released.outcome) return json(200, released);
+  await ctx.services.intake.fileReleased(id);
+  const handedOver = released.handedOver ?? { to: 'intake' as const, at: ctx.now().toISOString() };
+  await quarantine.recordHandOver(id, handedOver);
+  return json(202, { ...released, handedOver });
 };

@@ -3,8 +3,8 @@ import type { ComplaintStore, SendLease } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
+import { complaintTag, mailTag } from '../core/mail/messageTags';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
-import { complaintTag, mailTag } from '../core/mail/sesFeedback';
 import type { RenderedMail } from '../core/mail/templates';
 import type { Deps } from './deps';
 

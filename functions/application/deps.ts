@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Notifier } from '../adapters/notifier';
 import type {
   ComplaintStore,
+  IntakeFunction,
   Mailer,
   MailLedger,
   QuarantineStore,
@@ -22,6 +23,8 @@ export interface Deps {
   rawMail: RawMailStore;
   mailer: Mailer;
   workflow: WorkflowClient;
+  /** The intake function (the API hands it released quarantined mail). */
+  intake: IntakeFunction;
   notifier: Notifier;
   /** The manager reports' counters. */
   reports: ReportStore;

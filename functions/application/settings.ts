@@ -16,7 +16,6 @@ export const settingNames = {
   attachmentPrefix: 'ATTACHMENT_PREFIX',
   policyProfile: 'COMPLAINTS_PROFILE',
   policyJson: 'COMPLAINTS_POLICY',
-  managerAddress: 'MANAGER_ADDRESS',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   surveyBaseUrl: 'SURVEY_BASE_URL',
   surveySigningSecretArn: 'SURVEY_SIGNING_SECRET_ARN',
@@ -28,6 +27,7 @@ export const settingNames = {
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   eventBusName: 'EVENT_BUS_NAME',
   digestRecipients: 'DIGEST_RECIPIENTS',
+  intakeFunctionName: 'INTAKE_FUNCTION_NAME',
 } as const;
 
 export type SettingKey = keyof typeof settingNames;
@@ -54,7 +54,6 @@ const envSchema = z.object({
   [n.policyProfile]: z._default(z.string(), 'standard'),
   [n.policyJson]: z.optional(z.string()),
   /** Where managers are alerted when there is no topic; defaults to manager@<mail domain>. */
-  [n.managerAddress]: z.optional(z.email()),
   /** SNS topic for team notifications and manager alerts; mail through SES when absent. */
   [n.alertTopicArn]: z.optional(nonEmpty),
   /** Base URL of the public survey endpoint (the API URL). */
@@ -73,6 +72,8 @@ const envSchema = z.object({
   /** The EventBridge bus the domain events are published on. */
   [n.eventBusName]: z.optional(nonEmpty),
   /** Comma-separated product and business addresses of the weekly insights digest. */
+  /** The intake function (name or ARN) the API hands released quarantined mail to. */
+  [n.intakeFunctionName]: z.optional(nonEmpty),
   [n.digestRecipients]: z.pipe(
     z.pipe(
       z._default(z.string(), ''),
@@ -98,7 +99,6 @@ export interface Settings {
   rawMailPrefix: string;
   attachmentPrefix: string;
   policy: Policy;
-  managerAddress: string;
   alertTopicArn?: string;
   surveyBaseUrl?: string;
   surveySigningSecretArn?: string;
@@ -111,6 +111,7 @@ export interface Settings {
   logLevel: z.infer<typeof envSchema>[typeof n.logLevel];
   eventBusName?: string;
   digestRecipients: string[];
+  intakeFunctionName?: string;
 }
 
 /** The settings a function may be deployed without (each only where a function uses it). */
@@ -119,7 +120,8 @@ export type OptionalSetting =
   | 'rawMailBucket'
   | 'surveyBaseUrl'
   | 'surveySigningSecretArn'
-  | 'eventBusName';
+  | 'eventBusName'
+  | 'intakeFunctionName';
 
 /**
  * Validates the environment once, failing with a message that names every missing or malformed
@@ -146,7 +148,6 @@ export function settingsFromEnv(
     rawMailPrefix: e[n.rawMailPrefix],
     attachmentPrefix: e[n.attachmentPrefix],
     policy: loadPolicy(e[n.policyProfile], e[n.policyJson]),
-    managerAddress: e[n.managerAddress] ?? `manager@${e[n.mailDomain]}`,
     alertTopicArn: e[n.alertTopicArn],
     surveyBaseUrl: e[n.surveyBaseUrl],
     surveySigningSecretArn: e[n.surveySigningSecretArn],
@@ -159,6 +160,7 @@ export function settingsFromEnv(
     logLevel: e[n.logLevel],
     eventBusName: e[n.eventBusName],
     digestRecipients: e[n.digestRecipients],
+    intakeFunctionName: e[n.intakeFunctionName],
   };
   const missing = needs.filter((key) => settings[key] === undefined).map((key) => settingNames[key]);
   if (missing.length > 0) {

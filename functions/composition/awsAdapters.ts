@@ -1,13 +1,15 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { LambdaIntakeFunction } from '../adapters/intakeFunction';
 import { SesMailer } from '../adapters/mailer';
-import { MailNotifier, SnsNotifier } from '../adapters/notifier';
+import { SnsNotifier } from '../adapters/notifier';
 import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
-import { type Settings, settingNames } from '../application/settings';
+import { required, type Settings, settingNames } from '../application/settings';
 import type { ServiceAdapters } from './buildDeps';
 import { clientConfig, type Runtime } from './lambda';
 
@@ -33,18 +35,15 @@ export const sesMailer = ({ settings, runtime }: AdapterContext) =>
     ...(settings.sesConfigurationSet ? { configurationSet: settings.sesConfigurationSet } : {}),
   });
 
-/** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`); without one, as mail through SES. */
-export const teamNotifier = (context: AdapterContext) => {
-  const { settings, runtime } = context;
-  const { aws } = runtime;
-  return settings.alertTopicArn
-    ? new SnsNotifier(
-        settings.alertTopicArn,
-        new SNSClient(aws ? { region: aws.region, credentials: aws.credentials } : {}),
-      )
-    : new MailNotifier(sesMailer(context), (role) =>
-        role === 'manager' ? settings.managerAddress : `${role}@${settings.mailDomain}`,
-      );
+/** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`), in every runtime. */
+export const teamNotifier = ({ settings, runtime }: AdapterContext) =>
+  settings.alertTopicArn
+    ? new SnsNotifier(settings.alertTopicArn, new SNSClient(clientConfig(runtime, 'sns')))
+    : { notify: noTopic };
+
+/** Fails the notification of a function deployed without the topic's ARN. */
+const noTopic = (): never => {
+  throw new Error(`Invalid configuration: this function has no ${settingNames.alertTopicArn}`);
 };
 
 /** Fails the call that needs the state machine in a function deployed without its ARN. */
@@ -57,6 +56,13 @@ export const sfnWorkflow = ({ settings, runtime }: AdapterContext) =>
   settings.stateMachineArn
     ? new SfnWorkflowClient(settings.stateMachineArn, new SFNClient(clientConfig(runtime, 'sfn')))
     : { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
+
+/** The intake function (`INTAKE_FUNCTION_NAME`), invoked asynchronously. */
+export const intakeFunction = ({ settings, runtime }: AdapterContext) =>
+  new LambdaIntakeFunction(
+    required(settings, 'intakeFunctionName'),
+    new LambdaClient(clientConfig(runtime, 'lambda')),
+  );
 
 /** Raw mail and attachments in S3, or in the runtime's folder. */
 export const rawMailStore = ({ runtime }: AdapterContext) =>
@@ -89,6 +95,7 @@ export const allAdapters: AdapterFactories = {
   mailer: sesMailer,
   notifier: teamNotifier,
   workflow: sfnWorkflow,
+  intake: intakeFunction,
   rawMail: rawMailStore,
   signingKey: secretSigningKey,
 };

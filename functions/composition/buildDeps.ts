@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
 import { DynamoMailLedger } from '../adapters/mailLedger';
 import type { Notifier } from '../adapters/notifier';
-import type { Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
+import type { IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
 import { DynamoQuarantineStore } from '../adapters/quarantineStore';
 import { DynamoReportStore } from '../adapters/reportStore';
 import type { Deps } from '../application/deps';
@@ -19,6 +19,7 @@ export interface ServiceAdapters {
   /** Team notifications and manager alerts. */
   notifier?: Notifier;
   workflow?: WorkflowClient;
+  intake?: IntakeFunction;
   rawMail?: RawMailStore;
   /** HMAC key of the survey links and the API's pagination cursors. */
   signingKey?: () => Promise<Uint8Array>;
@@ -54,6 +55,7 @@ export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
     rawMail: parts.rawMail ?? absent('rawMail'),
     mailer: parts.mailer ?? absent('mailer'),
     workflow: parts.workflow ?? absent('workflow'),
+    intake: parts.intake ?? absent('intake'),
     notifier: parts.notifier ?? absent('notifier'),
     signingKey: parts.signingKey ?? (() => Promise.reject(notGiven('signingKey'))),
     clock: () => new Date(),

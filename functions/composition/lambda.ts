@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Deps } from '../application/deps';
 import { type OptionalSetting, settingsFromEnv } from '../application/settings';
+import { holidaySpanProblem } from '../core/holidays';
 import type { AdapterFactories } from './awsAdapters';
 import { buildDeps, type ServiceAdapters } from './buildDeps';
 
@@ -26,7 +27,7 @@ export interface Runtime {
   aws?: {
     region: string;
     credentials: { accessKeyId: string; secretAccessKey: string };
-    endpoints: { dynamodb: string; sesv2: string; sfn: string };
+    endpoints: { dynamodb: string; sesv2: string; sfn: string; lambda: string; sns: string };
   };
   /** Raw mail and attachments in this folder (one subfolder per bucket) instead of S3. */
   rawMailDir?: string;
@@ -70,6 +71,12 @@ export function depsFor(
     runtime.env,
     keyGiven ? needs.filter((n) => n !== 'surveySigningSecretArn') : needs,
   );
+  // Public holidays are resolved for a span of years: past it, fail here rather than count holidays
+  // as working days.
+  const outdated = settings.policy.calendar.holidays
+    ? holidaySpanProblem(new Date().getUTCFullYear())
+    : undefined;
+  if (outdated) throw new Error(`Invalid configuration: ${outdated}`);
   const context = { settings, runtime };
   const built: ServiceAdapters = Object.fromEntries(
     Object.entries(adapters).map(([name, factory]) => [name, factory(context)]),

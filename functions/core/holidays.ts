@@ -1,18 +1,13 @@
-/// <reference path="../../node_modules/date-holidays-parser/types/index.d.ts" />
-import HolidaysParser from 'date-holidays-parser';
-import moment from 'moment-timezone';
 import type { DayClosures } from './businessCalendar';
-import holidayData from './holidayData.json';
-import holidayTimeZones from './holidayTimeZones.json';
+import holidayCalendarJson from './holidayCalendar.json';
 
 /**
- * Public holidays from date-holidays' maintained rules (country, state and region; any year), turned
- * into the plain per-year data the business-time functions read. Only the countries in
- * holidayData.json are bundled (see scripts/holidayData.ts): the worldwide rules would add about
- * 440 kB to every Lambda bundle.
- *
- * Computing a year is pure (rules in, dates out: no I/O, no clock) and happens at most once per year
- * and cold start: the resolver caches every year it was asked for.
+ * Public holidays, resolved at build time from date-holidays' maintained rules (country, state and
+ * region) into holidayCalendar.json by `npm run holidays:data` (scripts/holidayCalendar.ts), for a
+ * bounded span of years. The bundles carry those dates only, not the rules engine (date-holidays with
+ * moment and the time zone data: about 165 kB and 60 ms of import per bundle). A year outside the span
+ * fails loudly (at synth and cold start for the current and next year, see {@link holidaySpanProblem})
+ * rather than passing as a year without holidays.
  */
 
 /**
@@ -35,35 +30,61 @@ export interface HolidaySource {
   types: readonly ClosingHolidayType[];
 }
 
-/*
- * The rules engine computes holidays in the country's time zone with moment-timezone. The Lambda
- * bundles alias `moment-timezone` to its build without the zone database (733 kB, see lambdaBundling),
- * so the zones the bundled rules name are loaded here, before any holiday is computed. Run from the
- * sources (tests, local stack), `moment-timezone` is the full build and this reloads the same zones.
+/** Closures by holiday type: `YYYY-MM-DD` closed all day, `YYYY-MM-DD HH:mm` closed from then on. */
+export type HolidayEntries = Partial<Record<ClosingHolidayType, string[]>>;
+
+/** A country, state or region: the closures it adds to and removes from its parent's, and its sub-areas. */
+export interface HolidayArea {
+  added?: HolidayEntries;
+  removed?: HolidayEntries;
+  /** States of a country, regions of a state, by date-holidays' code. */
+  areas?: Record<string, HolidayArea>;
+}
+
+/** The resolved calendar (holidayCalendar.json). */
+export interface HolidayCalendarData {
+  /** The date-holidays release the dates were computed with. */
+  source: string;
+  /** The years resolved, both included. */
+  years: { from: number; to: number };
+  countries: Record<string, HolidayArea>;
+}
+
+const holidayCalendar: HolidayCalendarData = holidayCalendarJson;
+
+/** The years whose public holidays are resolved, both included. */
+export const holidayYears = holidayCalendar.years;
+
+/** The countries whose holidays are resolved. */
+export const bundledHolidayCountries: readonly string[] = Object.keys(holidayCalendar.countries);
+
+const regenerate = `regenerate them with \`npm run holidays:data -- ${bundledHolidayCountries.join(' ')}\``;
+
+/**
+ * Why a calendar with public holidays cannot serve a deployment running in `year`: its SLA deadlines
+ * reach into the next year, so the span must hold both. Undefined when it can.
  */
-moment.tz.load(holidayTimeZones);
+export function holidaySpanProblem(year: number): string | undefined {
+  const { from, to } = holidayYears;
+  return year >= from && year + 1 <= to
+    ? undefined
+    : `public holidays are resolved for ${from}-${to}, not for ${year} and ${year + 1}: ${regenerate}`;
+}
 
 const MINUTES_PER_DAY = 1440;
-const MS_PER_MINUTE = 60_000;
-
-/** date-holidays' own lists, used to name the valid codes in an error. */
-const catalogue = new HolidaysParser(holidayData);
-
-/** The countries whose rules are bundled. */
-export const bundledHolidayCountries: readonly string[] = Object.keys(holidayData.holidays);
 
 /**
  * Why a holiday source cannot be used, as `[key, message]` pairs (key relative to the source), or an
- * empty list. Unknown codes must be reported: the library silently falls back to the country's
- * national holidays for an unknown state and to no holidays at all for an unknown country.
+ * empty list. Unknown codes must be reported: a source that names no resolved area has no holidays.
  */
 export function holidaySourceProblems(source: HolidaySource): [key: keyof HolidaySource, message: string][] {
   const { country, state, region } = source;
-  if (!bundledHolidayCountries.includes(country)) {
+  const countryArea = holidayCalendar.countries[country];
+  if (!countryArea) {
     return [
       [
         'country',
-        `no holiday rules bundled for "${country}" (bundled: ${bundledHolidayCountries.join(', ')}); ` +
+        `no holidays resolved for "${country}" (resolved: ${bundledHolidayCountries.join(', ')}); ` +
           `add it with \`npm run holidays:data -- ${[...bundledHolidayCountries, country].join(' ')}\``,
       ],
     ];
@@ -71,12 +92,13 @@ export function holidaySourceProblems(source: HolidaySource): [key: keyof Holida
   if (state === undefined) {
     return region === undefined ? [] : [['region', 'a region needs its state']];
   }
-  const states = catalogue.getStates(country) ?? {};
-  if (!(state in states)) {
+  const states = countryArea.areas ?? {};
+  const stateArea = states[state];
+  if (!stateArea) {
     return [['state', `unknown state "${state}" for ${country} (known: ${Object.keys(states).join(', ')})`]];
   }
   if (region === undefined) return [];
-  const regions = catalogue.getRegions(country, state) ?? {};
+  const regions = stateArea.areas ?? {};
   return region in regions
     ? []
     : [
@@ -90,60 +112,50 @@ export function holidaySourceProblems(source: HolidaySource): [key: keyof Holida
       ];
 }
 
-/**
- * The closures public holidays cause in one year: ISO date → minute of the day at which the business
- * closes (0: the whole day). date-holidays writes a holiday that starts in the afternoon as e.g.
- * `2026-12-24 14:00:00` (a half day: closed from 14:00) and a multi-day holiday as one entry with a
- * longer span; every further day it spans is closed all day.
- */
-function holidayClosuresIn(holidays: HolidaysParser, year: number): Map<string, number> {
-  const closures = new Map<string, number>();
-  for (const holiday of holidays.getHolidays(year)) {
-    const match = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})/.exec(holiday.date);
-    if (!match) throw new Error(`date-holidays returned an unreadable date "${holiday.date}"`);
-    const [, y, m, d, hh, mm] = match.map(Number) as [number, number, number, number, number, number];
-    const startMinute = hh * 60 + mm;
-    // The span in local minutes from midnight of the first day; rounding to whole days absorbs a DST shift.
-    const spanMinutes = startMinute + (holiday.end.getTime() - holiday.start.getTime()) / MS_PER_MINUTE;
-    const days = Math.max(1, Math.round(spanMinutes / MINUTES_PER_DAY));
-    for (let i = 0; i < days; i++) {
-      const date = new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10);
-      const closesAt = i === 0 ? startMinute : 0;
-      closures.set(date, Math.min(closures.get(date) ?? MINUTES_PER_DAY, closesAt));
+/** The closure entries of an area of the given types: its parents' with its own added and removed. */
+function entriesOf(source: HolidaySource): string[] {
+  const { country, state, region } = source;
+  const countryArea = holidayCalendar.countries[country];
+  const stateArea = state === undefined ? undefined : countryArea?.areas?.[state];
+  const regionArea = region === undefined ? undefined : stateArea?.areas?.[region];
+  const entries = new Set<string>();
+  for (const area of [countryArea, stateArea, regionArea]) {
+    for (const type of source.types) {
+      for (const entry of area?.removed?.[type] ?? []) entries.delete(`${type} ${entry}`);
+      for (const entry of area?.added?.[type] ?? []) entries.add(`${type} ${entry}`);
     }
   }
-  return closures;
+  return [...entries].map((entry) => entry.slice(entry.indexOf(' ') + 1));
 }
 
 /**
- * A year → public-holiday closures function for a (validated) source, caching each year it computes.
- * Years are computed on demand, so no year is ever missing; a holiday of the year before that runs
- * past New Year closes its days in January too.
+ * A year → public-holiday closures function for a (validated) source: local date → minute of the day
+ * at which the business closes (0: the whole day; a half day such as 24 December closes at 14:00). When
+ * several holidays close the same date, the earliest closing wins. Each year is built once, from the
+ * resolved dates; a year outside {@link holidayYears} throws.
  */
 export function publicHolidayResolver(source: HolidaySource): (year: number) => DayClosures {
   const problems = holidaySourceProblems(source);
   if (problems.length > 0) throw new Error(problems.map(([key, message]) => `${key}: ${message}`).join('; '));
-  const { country, state, region } = source;
-  const holidays = new HolidaysParser(holidayData, { country, state, region }, { types: [...source.types] });
-  // Each year's rules are evaluated once: a year's closures also need the year before (spill-over).
-  const evaluated = new Map<number, Map<string, number>>();
-  const evaluate = (year: number) => {
-    let closures = evaluated.get(year);
-    if (!closures) {
-      closures = holidayClosuresIn(holidays, year);
-      evaluated.set(year, closures);
-    }
-    return closures;
-  };
+  const entries = entriesOf(source);
   const years = new Map<number, DayClosures>();
   return (year) => {
     let closures = years.get(year);
     if (!closures) {
       if (!Number.isInteger(year)) throw new RangeError(`Not a year: ${year}`);
+      if (year < holidayYears.from || year > holidayYears.to) {
+        throw new RangeError(
+          `No public holidays resolved for ${year} (resolved: ${holidayYears.from}-${holidayYears.to}); ${regenerate}`,
+        );
+      }
       const prefix = `${year}-`;
       const days = new Map<string, number>();
-      for (const [date, minute] of [...evaluate(year - 1), ...evaluate(year)]) {
-        if (date.startsWith(prefix)) days.set(date, Math.min(days.get(date) ?? MINUTES_PER_DAY, minute));
+      for (const entry of entries) {
+        if (!entry.startsWith(prefix)) continue;
+        const date = entry.slice(0, 10);
+        const closesAt =
+          entry.length > 10 ? Number(entry.slice(11, 13)) * 60 + Number(entry.slice(14, 16)) : 0;
+        days.set(date, Math.min(days.get(date) ?? MINUTES_PER_DAY, closesAt));
       }
       closures = days;
       years.set(year, closures);

@@ -104,6 +104,6 @@ export const createHandler =
 
 export const { handler, handlerFor } = lambdaEntry(
   createHandler,
-  ['stateMachineArn', 'rawMailBucket', 'surveySigningSecretArn'],
+  ['stateMachineArn', 'rawMailBucket', 'surveySigningSecretArn', 'intakeFunctionName'],
   allAdapters,
 );

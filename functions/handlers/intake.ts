@@ -1,18 +1,28 @@
 import type { Deps } from '../application/deps';
+import { fileReleasedMail } from '../application/intake/fileReleasedMail';
 import { receiveMail } from '../application/intake/receiveMail';
 import { rawMailStore, sfnWorkflow } from '../composition/awsAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { deliveryOf } from '../core/mail/filing';
+import { quarantineReleaseEventSchema } from '../core/mail/quarantineRelease';
 import { sesReceiptEventSchema } from '../core/mail/sesReceipt';
 
 /**
- * SES receipt rule Lambda action, invoked asynchronously after the S3 action stored the raw mail. SES and
- * async Lambda deliver at least once: `receiveMail` files each mail exactly once whatever the number of
- * deliveries (claims on the dedupe key, send-once acknowledgement, execution named after the complaint).
+ * SES receipt rule Lambda action, invoked asynchronously after the S3 action stored the raw mail; and
+ * the API's hand-over of a mail a manager released from quarantine (also asynchronous). Both deliver at
+ * least once: `receiveMail` files each mail exactly once whatever the number of deliveries (claims on
+ * the dedupe key, send-once acknowledgement, execution named after the complaint).
  */
 export const createHandler =
   (deps: Deps) =>
   async (event: unknown): Promise<void> => {
+    const release = quarantineReleaseEventSchema.safeParse(event);
+    if (release.success) {
+      const { id } = release.data.quarantineRelease;
+      const outcome = await fileReleasedMail(deps, id);
+      deps.logger.info('released mail filed', { quarantineId: id, ...outcome });
+      return;
+    }
     for (const record of sesReceiptEventSchema.parse(event).Records) {
       const delivery = deliveryOf(record, deps.settings.rawMailPrefix);
       const outcome = await receiveMail(deps, delivery);

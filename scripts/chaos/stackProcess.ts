@@ -45,6 +45,8 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
     'STEPFUNCTIONS_PORT',
     'CONSOLE_PORT',
     'EVENTS_PORT',
+    'LAMBDA_PORT',
+    'SNS_PORT',
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], {
     cwd: repoRoot,

@@ -6,11 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
 import { allAdapters } from '../../functions/composition/awsAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
-import type { AgentRole } from '../../functions/core/policy';
+import { type AgentRole, agentRoles } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
+import { teamSubscriptions } from '../../infra/teamSubscriptions';
 import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
 import { lockDataDir } from './dataDirLock';
 import type { BusTarget } from './eventBus/targetDelivery';
@@ -24,7 +26,10 @@ export interface LocalStackOptions {
   host?: string;
   /** 0 = a random free port. */
   ports?: Partial<
-    Record<'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events', number>
+    Record<
+      'smtp' | 'api' | 'mailbox' | 'dynamodb' | 'stepfunctions' | 'console' | 'events' | 'lambda' | 'sns',
+      number
+    >
   >;
   /** Policy profile (`standard` or `fast`). */
   profile?: string;
@@ -67,6 +72,10 @@ export interface LocalEndpoints {
   stepfunctions: { endpoint: string; stateMachineArn: string };
   /** The local EventBridge bus (PutEvents) and its log (`GET <endpoint>/events?after=<n>`). */
   events: { endpoint: string; busName: string };
+  /** The Lambda API's Invoke (asynchronous) for the functions other functions invoke. */
+  lambda: { endpoint: string };
+  /** SNS's Publish, and the team-notification topic (its email subscriptions deliver to the mailbox). */
+  sns: { endpoint: string; teamTopicArn: string };
   supportAddress: string;
   tokens: Record<AgentRole, string>;
 }
@@ -74,8 +83,8 @@ export interface LocalEndpoints {
 export interface LocalStack {
   endpoints: LocalEndpoints;
   /**
-   * Resolves when every received mail (and every one spooled before the start) has been through intake
-   * or dead-lettered (for tests and benchmarks).
+   * Resolves when every received mail and every event handed to the intake function (and every one
+   * spooled before the start) has been through intake or dead-lettered (for tests and benchmarks).
    */
   drainIntake(): Promise<void>;
   /** This stack's intake function, as SES invokes it (tests: deliver the same receipt event again). */
@@ -111,6 +120,8 @@ const region = 'us-east-1';
 /** The configuration set every mail is sent with (on AWS the stack's `MailFeedback`). */
 const configurationSet = 'MailFeedback';
 const account = '000000000000';
+/** The intake function's name, as the API is configured with it (on AWS the deployed function's name). */
+const intakeFunctionName = 'IntakeFn';
 
 /** The handlers of one local stack, from the bundles that deploy. */
 interface HandlerSet {
@@ -204,8 +215,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { devIdentityProvider },
       { startDynamoDbLocal },
       { startLocalSes },
+      { startLocalSns },
       { intakeFolders, startSmtpIntake },
       { startAsyncInvocations },
+      { startLocalLambda },
       { mailboxSimulatorEvents, snsNotificationEvent },
       { startLocalStepFunctions },
       { synthesizeWorkflow },
@@ -219,8 +232,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       import('./devTokens'),
       import('./dynamoDbLocal'),
       import('./localSes'),
+      import('./localSns'),
       import('./smtpIntake'),
       import('./asyncInvocations'),
+      import('./localLambda'),
       import('./mailboxSimulator'),
       import('./stepFunctions/localStepFunctions'),
       import('./synthesizedWorkflow'),
@@ -248,6 +263,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onSent: async (send) => publishMailEvents?.(send),
     });
     closers.push(() => ses.close());
+    // The team-notification topic, subscribed as the stack subscribes the addresses listed per role
+    // (here `<role>@<mail domain>`): its email deliveries land in the local SES mailbox.
+    const teamTopic = 'TeamNotifications';
+    const sns = await startLocalSns({
+      topics: {
+        [teamTopic]: teamSubscriptions(
+          Object.fromEntries(agentRoles.map((role) => [role, [`${role}@${mailDomain}`]])),
+        ).map(({ address, roles }) => ({ address, filterPolicy: { [roleAttribute]: roles } })),
+      },
+      account,
+      sesEndpoint: ses.url,
+      spoolDir: join(dataDir, 'sns-deliveries'),
+      deadLetterDir: join(dataDir, 'sns-deliveries-dead-letter'),
+      host,
+      port: ports.sns ?? 0,
+    });
+    closers.push(() => sns.close());
+    const teamTopicArn = sns.topicArns[teamTopic] as string;
 
     const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
@@ -275,6 +308,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await feedback.invoke(notification.Records[0]?.Sns.MessageId as string, notification);
       }
     };
+    // The intake function's asynchronous invocations through the Lambda API (the API hands it released
+    // quarantined mail): queued on disk, retried, dead-lettered, as the SMTP intake's own spool.
+    const builtIntake: LambdaHandler = async (event) => (await built.promise).intake(event);
+    const intakeHandler = options.wrapEntryHandler?.('intake', builtIntake) ?? builtIntake;
+    const intakeInvocations = await startAsyncInvocations({
+      name: 'intake',
+      spoolDir: join(dataDir, 'intake-invocations'),
+      deadLetterDir: join(dataDir, 'intake-invocations-dead-letter'),
+      handler: intakeHandler,
+    });
+    const lambda = await startLocalLambda({
+      functions: { [intakeFunctionName]: intakeInvocations },
+      host,
+      port: ports.lambda ?? 0,
+    });
+    closers.push(() => lambda.close());
     const steps = Object.keys(workflowSteps) as WorkflowStep[];
     const lambdas = Object.fromEntries(
       steps.map((step) => {
@@ -342,11 +391,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Survey links in customer mail point at the local gateway (on AWS: the HTTP API URL).
         [n.surveyBaseUrl]: gateway.url,
         [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
+        [n.intakeFunctionName]: intakeFunctionName,
+        [n.alertTopicArn]: teamTopicArn,
       },
       aws: {
         region,
         credentials: localAwsConfig(dynamoEndpoint).credentials,
-        endpoints: { dynamodb: dynamoEndpoint, sesv2: ses.url, sfn: sfn.endpoint },
+        endpoints: {
+          dynamodb: dynamoEndpoint,
+          sesv2: ses.url,
+          sfn: sfn.endpoint,
+          lambda: lambda.endpoint,
+          sns: sns.endpoint,
+        },
       },
       rawMailDir,
       signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
@@ -374,7 +431,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     closers.push(() => insights.close());
 
-    const intakeHandler = options.wrapEntryHandler?.('intake', handlers.intake) ?? handlers.intake;
     const smtp = await startSmtpIntake({
       host,
       port: ports.smtp ?? 0,
@@ -388,8 +444,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     closers.push(() => smtp.close());
+    // Closed first: what the API handed intake is filed while the parts it writes to still run.
+    closers.push(() => intakeInvocations.drain());
 
-    const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
+    const roles = agentRoles;
     const signToken = (role: AgentRole) =>
       identity.sign({ sub: `dev-${role}`, role, email: `${role}@${mailDomain}` });
     const tokens = Object.fromEntries(
@@ -404,6 +462,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodb: { endpoint: dynamoEndpoint },
       stepfunctions: { endpoint: sfn.endpoint, stateMachineArn },
       events: { endpoint: insights.endpoint, busName: insights.busName },
+      lambda: { endpoint: lambda.endpoint },
+      sns: { endpoint: sns.endpoint, teamTopicArn },
       supportAddress,
       tokens,
     };
@@ -411,13 +471,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`local stack up (profile ${profile}, data in ${dataDir})`);
     return {
       endpoints,
-      drainIntake: () => smtp.drain(),
+      drainIntake: async () => {
+        await smtp.drain();
+        await intakeInvocations.drain();
+      },
       pendingWait: (name) => sfn.pendingWait(name),
       resting: async (timeoutMs = 60_000) => {
         const deadline = performance.now() + timeoutMs;
         let before: { resting: boolean; events: number } | undefined;
         for (;;) {
           await smtp.drain();
+          await intakeInvocations.drain();
           const now = sfn.restingState();
           if (now.resting && before?.resting && before.events === now.events) return;
           if (performance.now() > deadline)

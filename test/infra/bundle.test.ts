@@ -4,23 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import HolidaysParser from 'date-holidays-parser';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import holidayData from '../../functions/core/holidayData.json';
-import {
-  bundledHolidayCountries,
-  type HolidaySource,
-  publicHolidayResolver,
-} from '../../functions/core/holidays';
+import { publicHolidayResolver } from '../../functions/core/holidays';
 import { repoRoot } from '../../infra/appContext';
 import { esbuildOptionsOf, handlerEntries, lambdaBundling } from '../../infra/bundling';
 import { buildLambdaBundles, type LambdaBundles } from '../../scripts/local/lambdaBundles';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
-// only; the bundles carry moment-timezone without its zone database and stand-ins for the
-// astronomical calendars, so their holidays must be checked against the sources'. The bundle is built
+// only; the bundles carry the holiday dates resolved at build time and none of the rules engine that
+// resolved them. The bundle is built
 // by esbuild with the options NodejsFunction passes it for `lambdaBundling` (`esbuildOptionsOf`);
 // the local stack runs the bundles of every function built the same way (`buildLambdaBundles`).
 
@@ -33,21 +27,18 @@ const entry = `
 export { handler } from './functions/handlers/workflow/escalate.ts';
 export * as errors from './functions/core/errors.ts';
 export { publicHolidayResolver } from './functions/core/holidays.ts';
-export { default as HolidaysParser } from 'date-holidays-parser';
-export { default as moment } from 'moment-timezone';
 `;
 
 interface BundledModule {
   handler: unknown;
   errors: Record<string, new (message: string) => Error>;
   publicHolidayResolver: typeof publicHolidayResolver;
-  HolidaysParser: typeof HolidaysParser;
-  moment: { tz: { names(): string[] } };
 }
 
 let dir: string;
 let bundled: BundledModule;
 let bundlingMs: number;
+let inputs: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bundle-test-'));
@@ -57,8 +48,10 @@ beforeAll(async () => {
     stdin: { contents: entry, resolveDir: repoRoot, sourcefile: 'entry.ts', loader: 'ts' },
     outfile: join(dir, 'index.mjs'),
     write: false,
+    metafile: true,
     logLevel: 'silent',
   });
+  inputs = Object.keys(result.metafile.inputs);
   bundlingMs = performance.now() - started;
   for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
   bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as BundledModule;
@@ -86,50 +79,13 @@ describe('Lambda bundle (lambdaBundling)', () => {
     }
   });
 
-  it('carries only the time zones of the bundled holiday rules', () => {
-    expect(bundled.moment.tz.names()).toEqual(['Europe/Berlin']);
-  });
-
-  it('computes the same holidays and closures as the sources in every bundled state (all 16 German ones), 2026-2035', () => {
-    // A country added to the bundled rules is checked too: rules needing a stand-in throw here.
-    const catalogue = new HolidaysParser(holidayData);
-    expect(Object.keys(catalogue.getStates('DE') ?? {})).toHaveLength(16);
-    for (const country of bundledHolidayCountries) {
-      for (const state of [undefined, ...Object.keys(catalogue.getStates(country) ?? {})]) {
-        const where = `${country}${state ? `-${state}` : ''}`;
-        const source: HolidaySource = { country, state, types: ['public', 'bank'] };
-        const fromBundle = bundled.publicHolidayResolver(source);
-        const fromSources = publicHolidayResolver(source);
-        // The holidays' start and end instants show the time zone data; closures are local dates.
-        const rulesInBundle = new bundled.HolidaysParser(holidayData, { country, state });
-        const rulesInSources = new HolidaysParser(holidayData, { country, state });
-        for (let year = 2026; year <= 2035; year++) {
-          expect(fromSources(year).size, `${where} ${year}`).toBeGreaterThan(8);
-          expect([...fromBundle(year)], `${where} ${year}`).toEqual([...fromSources(year)]);
-          expect(rulesInBundle.getHolidays(year), `${where} ${year}`).toEqual(
-            rulesInSources.getHolidays(year),
-          );
-        }
-      }
-    }
-  });
-
-  it('fails loudly on rules that need the astronomical calendars it leaves out', () => {
-    const rules = (days: Record<string, object>) => ({
-      holidays: { XX: { names: { en: 'Nowhere' }, zones: ['Europe/Berlin'], days } },
-      names: {},
-    });
-    const cases = [
-      ['march equinox', /astronomia is not bundled/],
-      ['julian 12-25', /astronomia is not bundled/],
-      ['chinese 01-0-01', /date-chinese is not bundled/],
-    ] as const;
-    for (const [rule, error] of cases) {
-      expect(
-        () => new bundled.HolidaysParser(rules({ [rule]: { name: { en: 'X' } } }), 'XX').getHolidays(2027),
-        rule,
-      ).toThrow(error);
-    }
+  it('carries the resolved holiday dates and none of the rules engine (date-holidays, moment)', () => {
+    expect(inputs).toContain('functions/core/holidayCalendar.json');
+    expect(inputs.filter((path) => /node_modules\/(date-holidays|moment)/.test(path))).toEqual([]);
+    const berlin = { country: 'DE', state: 'BE', types: ['public', 'bank'] } as const;
+    expect([...bundled.publicHolidayResolver(berlin)(2027)]).toEqual([
+      ...publicHolidayResolver(berlin)(2027),
+    ]);
   });
 });
 
@@ -175,7 +131,7 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
       aws: {
         region: 'us-east-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint },
+        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint, lambda: endpoint, sns: endpoint },
       },
       signingKey: 'unused',
     });

@@ -67,10 +67,10 @@ const expectedActions: Record<string, string[]> = {
     'dynamodb:DeleteItem',
     ...sendMail,
     ...surveyKey,
+    // GDPR erasure; the mail it releases from quarantine is read and filed by the intake function.
     's3:DeleteObject',
-    's3:GetObject',
-    's3:PutObject',
     ...workflow,
+    'lambda:InvokeFunction',
   ],
 };
 
@@ -109,6 +109,7 @@ const expectedPartitions: Record<string, string[]> = {
 
 let statementsByFunction: Map<string, Statement[]>;
 let tableId: string;
+let intakeId: string;
 const managedPolicies = new Map<string, unknown>();
 
 beforeAll(() => {
@@ -116,6 +117,7 @@ beforeAll(() => {
   const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> };
   const resources = Object.entries(template.Resources);
   tableId = stack.getLogicalId(stack.table.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
+  intakeId = stack.getLogicalId(stack.intake.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
   const statementsOfRole = (roleId: string) =>
     resources
       .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
@@ -208,6 +210,23 @@ describe('function roles', () => {
         });
       }
     }
+  });
+
+  it('let intake record the outcome of a released mail on its quarantine record (UpdateItem on QUARANTINE#)', () => {
+    const updatable = (statementsByFunction.get('IntakeFn') ?? [])
+      .filter((s) => actionsOf([s]).includes('dynamodb:UpdateItem'))
+      .flatMap(
+        (s) =>
+          (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? [],
+      );
+    expect(updatable).toContain('QUARANTINE#*');
+  });
+
+  it('let the API invoke the intake function and no other function or version', () => {
+    const invokes = [...statementsByFunction].flatMap(([id, statements]) =>
+      statements.filter((s) => s.Action === 'lambda:InvokeFunction').map((s) => [id, s.Resource]),
+    );
+    expect(invokes).toEqual([['ApiFn', { 'Fn::GetAtt': [intakeId, 'Arn'] }]]);
   });
 });
 

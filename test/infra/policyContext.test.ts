@@ -24,7 +24,7 @@ describe('App context: policy calendar', () => {
 
   it('names the key of an unknown country, state or region', () => {
     expect(synthWith({ holidays: { country: 'XX' } })).toThrow(
-      /policy\.calendar\.holidays\.country: no holiday rules bundled for "XX"/,
+      /policy\.calendar\.holidays\.country: no holidays resolved for "XX"/,
     );
     expect(synthWith({ holidays: { country: 'DE', state: 'XX' } })).toThrow(
       /policy\.calendar\.holidays\.state: unknown state "XX" for DE/,

@@ -125,11 +125,11 @@ describe('S3 buckets', () => {
     });
   });
 
-  it('lets intake and the API write attachments under attachments/ only, expiring with the raw mail', () => {
+  it('lets intake (alone) write attachments under attachments/ only, expiring with the raw mail', () => {
     const writers = resourcesOf('AWS::IAM::Policy').filter(
       ([id, p]) => !isConsoleDeployment(id) && JSON.stringify(p).includes('s3:PutObject'),
     );
-    expect(writers).toHaveLength(2);
+    expect(writers).toHaveLength(1);
     for (const [, policy] of writers) {
       const statement = (
         policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }

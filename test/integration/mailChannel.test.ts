@@ -5,8 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore';
 import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
-import type { IntakeOutcome, QuarantinedMail } from '../../functions/core/mail/filing';
+import type { QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, executionNames, mailbox, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
@@ -21,6 +22,7 @@ let stack: LocalStack;
 let dataDir: string;
 let store: DynamoComplaintStore;
 let ledger: DynamoMailLedger;
+let quarantine: DynamoQuarantineStore;
 const day = 24 * 3600 * 1000;
 
 beforeAll(async () => {
@@ -33,6 +35,7 @@ beforeAll(async () => {
   });
   store = new DynamoComplaintStore('Complaints', client);
   ledger = new DynamoMailLedger('Complaints', client);
+  quarantine = new DynamoQuarantineStore('Complaints', client);
 });
 afterAll(async () => {
   await stack?.close();
@@ -284,29 +287,46 @@ describe('quarantine', () => {
     expect((await store.byCustomer(from)).items).toHaveLength(0);
   });
 
-  it('releases a held mail into intake once: the second release and a redelivery change nothing', async () => {
+  it('hands a released mail to intake, which files it once: repeated hand-overs, releases and a redelivery change nothing', async () => {
     const path = `/quarantine/${held.id}/release`;
     expect((await api(stack.endpoints, 'POST', path, { token: stack.endpoints.tokens.tier1 })).status).toBe(
       403,
     );
-    const released = await api<QuarantinedMail & { outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, {
+    // An API that died after marking the mail released, before handing it over: the record says
+    // released, nothing is filed, and the manager's next release completes the hand-over.
+    await quarantine.release(held.id, {
+      by: { kind: 'agent', id: 'dev-manager', role: 'manager' },
+      at: new Date().toISOString(),
+    });
+    expect((await store.byCustomer(from)).items).toHaveLength(0);
+    const released = await api<QuarantinedMail>(stack.endpoints, 'POST', path, {
       token: stack.endpoints.tokens.manager,
     });
-    expect(released.status).toBe(200);
+    expect(released.status).toBe(202);
     expect(released.body).toMatchObject({
       status: 'released',
       released: { by: { id: 'dev-manager', role: 'manager' } },
-      outcome: { disposition: 'new', complaintId: expect.any(String) },
+      handedOver: { to: 'intake', at: expect.any(String) },
     });
-    const again = await api<{ outcome: IntakeOutcome }>(stack.endpoints, 'POST', path, {
+    // The same hand-over delivered again, twice at once (Lambda's at-least-once, an intake killed
+    // mid-way and retried): still one complaint.
+    const event = { quarantineRelease: { id: held.id } };
+    await Promise.all([stack.invokeIntake(event), stack.invokeIntake(event)]);
+    await stack.drainIntake();
+
+    const again = await api<QuarantinedMail>(stack.endpoints, 'POST', path, {
       token: stack.endpoints.tokens.manager,
     });
-    expect(again.body.outcome).toEqual(released.body.outcome);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      handedOver: released.body.handedOver,
+      outcome: { disposition: 'new', complaintId: expect.any(String) },
+    });
     await deliver(spam, from);
     await stack.drainIntake();
 
     expect((await store.byCustomer(from)).items.map((c) => c.id)).toEqual([
-      (released.body.outcome as { complaintId: string }).complaintId,
+      (again.body.outcome as { complaintId: string }).complaintId,
     ]);
     expect(await acksTo(from)).toHaveLength(1);
     const releasedList = await api<{ items: QuarantinedMail[] }>(
@@ -317,7 +337,10 @@ describe('quarantine', () => {
         token: stack.endpoints.tokens.manager,
       },
     );
-    expect(releasedList.body.items.map((q) => q.id)).toContain(held.id);
+    expect(releasedList.body.items.find((q) => q.id === held.id)).toMatchObject({
+      handedOver: released.body.handedOver,
+      outcome: again.body.outcome,
+    });
     const stillHeld = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
       token: stack.endpoints.tokens.manager,
     });

@@ -8,9 +8,16 @@ import {
   isBusinessTime,
   nextBusinessOpening,
 } from '../../functions/core/businessCalendar';
-import { bundledHolidayCountries, publicHolidayResolver } from '../../functions/core/holidays';
+import holidayCalendar from '../../functions/core/holidayCalendar.json';
+import {
+  bundledHolidayCountries,
+  holidaySpanProblem,
+  holidayYears,
+  publicHolidayResolver,
+} from '../../functions/core/holidays';
 import { loadPolicy, type Policy, policyProfiles } from '../../functions/core/policy';
 import { pauseSlaClock, resumeSlaClock, startSlaClock } from '../../functions/core/sla';
+import { resolveHolidayCalendar } from '../../scripts/holidayCalendar';
 
 const hour = 3600;
 const standard = policyProfiles.standard;
@@ -78,22 +85,46 @@ describe('public holidays from date-holidays', () => {
     expect(resolver(2031)).toBe(resolver(2031));
   });
 
-  it('bundles only the configured countries, with the same rules as the full date-holidays data', () => {
+  it('resolves for every state and region the closures date-holidays computes, over the whole span', () => {
     expect(bundledHolidayCountries).toEqual(['DE']);
     const full = new Holidays();
-    for (const state of Object.keys(full.getStates('DE') ?? {})) {
-      const reference = new Holidays('DE', state, { types: ['public', 'bank'] });
-      const resolver = publicHolidayResolver({ country: 'DE', state, types: ['public', 'bank'] });
-      for (let year = 2026; year <= 2035; year++) {
-        const expected = reference
-          .getHolidays(year)
-          .map((h) => [
-            h.date.slice(0, 10),
-            h.date.slice(11, 16) === '00:00' ? 0 : Number(h.date.slice(11, 13)) * 60,
-          ]);
-        expect([...resolver(year)].sort()).toEqual(expected.sort());
+    const areas = Object.keys(full.getStates('DE') ?? {}).flatMap((state) => [
+      [state, undefined],
+      ...Object.keys(full.getRegions('DE', state) ?? {}).map((region) => [state, region]),
+    ]);
+    expect(areas.length).toBeGreaterThan(16);
+    for (const [state, region] of [[undefined, undefined], ...areas]) {
+      for (const types of [['public'], ['bank'], ['public', 'bank']] as const) {
+        const reference = new Holidays('DE', state as string, region as string, { types: [...types] });
+        const resolver = publicHolidayResolver({ country: 'DE', state, region, types });
+        for (let year = holidayYears.from; year <= holidayYears.to; year++) {
+          const expected = reference
+            .getHolidays(year)
+            .map((h) => [
+              h.date.slice(0, 10),
+              h.date.slice(11, 16) === '00:00' ? 0 : Number(h.date.slice(11, 13)) * 60,
+            ]);
+          expect([...resolver(year)].sort(), `DE-${state}-${region} ${types} ${year}`).toEqual(
+            expected.sort(),
+          );
+        }
       }
     }
+  });
+
+  it('carries exactly the data `npm run holidays:data` generates from the installed date-holidays', () => {
+    expect(resolveHolidayCalendar(['DE'], holidayYears)).toEqual(holidayCalendar);
+  });
+
+  it('spans the year before this one to ten years ahead, and fails loudly past it', () => {
+    expect(holidayYears.to - holidayYears.from).toBe(11);
+    expect(holidaySpanProblem(new Date().getUTCFullYear())).toBeUndefined();
+    expect(holidaySpanProblem(holidayYears.to)).toMatch(
+      /resolved for \d{4}-\d{4}.*npm run holidays:data -- DE/,
+    );
+    const resolver = publicHolidayResolver({ country: 'DE', state: 'BE', types: ['public'] });
+    expect(() => resolver(holidayYears.to + 1)).toThrow(RangeError);
+    expect(() => resolver(holidayYears.from - 1)).toThrow(/No public holidays resolved/);
   });
 });
 

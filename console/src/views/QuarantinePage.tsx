@@ -15,11 +15,26 @@ export function QuarantinePage() {
   useEffect(() => {
     load().catch((e: Error) => setMessage(e.message));
   }, [load]);
+  /** The outcome intake records for a released mail it was handed (polled for up to 20 s). */
+  const filedOutcome = async (id: string) => {
+    for (let waited = 0; waited < 20_000; waited += 500) {
+      const page = await ok(
+        api.GET('/quarantine', { params: { query: { status: 'released', limit: 100 } } }),
+      );
+      const outcome = page.items.find((q) => q.id === id)?.outcome;
+      if (outcome) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return undefined;
+  };
   const release = async (item: QuarantineItem) => {
     try {
       const released = await ok(api.POST('/quarantine/{id}/release', { params: { path: { id: item.id } } }));
-      const outcome = (released as { outcome?: { disposition: string; complaintId?: string } }).outcome;
-      setMessage(`Released: ${outcome?.disposition ?? 'done'}`);
+      // 202: handed to intake, which files it and records the outcome shortly.
+      const outcome =
+        (released as { outcome?: { disposition: string; complaintId?: string } }).outcome ??
+        (await filedOutcome(item.id));
+      setMessage(outcome ? `Released: ${outcome.disposition}` : 'Released: intake is filing it');
       if (outcome?.complaintId) navigate(`/complaints/${outcome.complaintId}`);
       else await load();
     } catch (e) {

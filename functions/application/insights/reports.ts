@@ -1,6 +1,6 @@
 import type { ReportStore } from '../../adapters/ports';
 import type { DomainEvent } from '../../core/events/domainEvents';
-import { complaintCategories } from '../../core/investigation';
+import { complaintCategories } from '../../core/investigation/categories';
 import { priorities } from '../../core/policy';
 import { businessCounts } from '../../core/reports/businessMetrics';
 import { reportUpdates, type SlaGrouping, uncategorised, weekOf } from '../../core/reports/projection';

@@ -1,17 +1,10 @@
 import Sentiment from 'sentiment';
 import type { Priority } from '../policy';
+import { type ComplaintCategory, complaintCategories } from './categories';
 import { findAffirmedPhrase, mentionsAny, phrasePattern } from './phraseMatching';
 import type { RiskSignal } from './riskSignals';
 
-export const complaintCategories = [
-  'billing',
-  'delivery',
-  'product_defect',
-  'service',
-  'account',
-  'other',
-] as const;
-export type ComplaintCategory = (typeof complaintCategories)[number];
+export { type ComplaintCategory, complaintCategories };
 
 type MatchedCategory = Exclude<ComplaintCategory, 'other'>;
 
@@ -223,13 +216,15 @@ export interface SentimentAssessment {
   label: 'negative' | 'neutral' | 'positive';
 }
 
-const analyser = new Sentiment();
+// Built on the first assessment rather than at import.
+let analyser: Sentiment | undefined;
 // One AFINN word (most score ±2 or ±3) is not a mood: a dead band of ±1 keeps "please refund me" neutral.
 const labelThreshold = 2;
 
 /** AFINN sentiment of the customer's words with a neutral band of ±1 around zero. */
 export function assessSentiment(text: string): SentimentAssessment {
   // The tokenizer splits on single spaces only: tabs and line breaks would glue words together.
+  analyser ??= new Sentiment();
   const { score, comparative } = analyser.analyze(text.replace(/\s+/gu, ' '));
   const label = score <= -labelThreshold ? 'negative' : score >= labelThreshold ? 'positive' : 'neutral';
   return { score, comparative, label };

@@ -110,6 +110,11 @@ export interface QuarantinedMail {
    * mail and cannot be released): the notification as SNS delivered it, and the address it reports on.
    */
   sesEvent?: { notification: string; address?: string };
+  /**
+   * The release was handed to the intake function, which files the mail and records the outcome
+   * (asynchronously: until then the record has no `outcome`).
+   */
+  handedOver?: { to: 'intake'; at: string };
   /** Where the released mail went. */
   outcome?: IntakeOutcome;
   erased?: { by: Actor; at: string };

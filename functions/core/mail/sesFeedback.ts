@@ -1,5 +1,6 @@
 import type { AuditEntry, Complaint } from '../complaint';
 import * as z from '../schema';
+import { complaintTag, mailTag } from './messageTags';
 
 /**
  * SES sending events as a configuration set's event destination publishes them (the SNS message body).
@@ -73,10 +74,6 @@ export type SesEvent = z.infer<typeof sesEventSchema>;
 export type SesEventType = SesEvent['eventType'];
 /** The event types the configuration set publishes to the feedback handler. */
 export const feedbackEventTypes = ['Bounce', 'Complaint', 'Delivery', 'Reject', 'DeliveryDelay'] as const;
-
-/** Message tags naming the complaint and the mail (SES returns a send's tags with its events). */
-export const complaintTag = 'complaint';
-export const mailTag = 'mail';
 
 /** What one SES event says about one of our mails. */
 export interface MailFeedback {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenLocally } from '../httpEndpoint';
 import { type BusEvent, dedupeKeyOf, EventLog } from './eventLog';
 import { type BusTarget, TargetDelivery } from './targetDelivery';
 
@@ -130,24 +130,16 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
       send(response, 500, 'application/x-amz-json-1.1', { __type: 'InternalException', message: String(e) });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
+  const http = await listenLocally(server, options.port, options.host);
   for (const d of deliveries) await d.start();
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: http.endpoint,
     events: () => log.events,
     drain: async () => {
       await Promise.all(deliveries.map((d) => d.drain()));
     },
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await Promise.all(deliveries.map((d) => d.close()));
     },
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from '../httpEndpoint';
 import { SfnError } from './sfnErrors';
 import type { Operation } from './stepFunctionsApi';
 
@@ -70,21 +70,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    endpoint: `http://${host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        // SDK clients keep connections alive; without this, close() would wait for them to idle out.
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocally(server, options.port, options.host);
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
