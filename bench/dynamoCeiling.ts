@@ -7,9 +7,11 @@ import { startDynamoDbLocal } from '../scripts/local/dynamoDbLocal';
 import { localAwsConfig } from '../scripts/local/localAws';
 import type { Figure } from './report';
 
-const payload = { S: 'x'.repeat(512) };
+/** The 512-byte attribute of every benchmark write. */
+export const payload = { S: 'x'.repeat(512) };
 
-async function rate(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
+/** Runs `op(0..count-1)` with `concurrency` in flight; answers operations per second. */
+export async function rate(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
   let next = 0;
   const started = performance.now();
   await Promise.all(

@@ -15,6 +15,7 @@ import {
   startDynamoDbLocal,
 } from '../scripts/local/dynamoDbLocal';
 import { localAwsConfig } from '../scripts/local/localAws';
+import { payload, rate } from './dynamoCeiling';
 import { type Figure, printReport } from './report';
 
 /**
@@ -45,7 +46,6 @@ const stored = 10_000;
 const withTimeline = 1_000;
 /** DynamoDB Local's file under `-dbPath` with `-sharedDb`. */
 const sharedDbFile = 'shared-local-instance.db';
-const payload = { S: 'x'.repeat(512) };
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -95,25 +95,13 @@ async function seed(client: DynamoDBClient) {
   const batches = Array.from({ length: Math.ceil(items.length / 25) }, (_, b) =>
     items.slice(b * 25, b * 25 + 25),
   );
-  await inFlight(batches.length, 4, (b) =>
+  await rate(batches.length, 4, (b) =>
     client.send(
       new BatchWriteItemCommand({
         RequestItems: { [table]: (batches[b] ?? []).map((Item) => ({ PutRequest: { Item } })) },
       }),
     ),
   );
-}
-
-/** Runs `op(0..count-1)` with `concurrency` in flight; answers ops per second. */
-async function inFlight(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) await op(i);
-    }),
-  );
-  return count / ((performance.now() - started) / 1000);
 }
 
 interface Workload {
@@ -130,7 +118,7 @@ const workloads: Workload[] = [
     count: 300,
     disk: 100,
     run: (client, key, count) =>
-      inFlight(count, 1, (i) =>
+      rate(count, 1, (i) =>
         client.send(
           new PutItemCommand({
             TableName: table,
@@ -144,7 +132,7 @@ const workloads: Workload[] = [
     count: 600,
     disk: 200,
     run: (client, key, count) =>
-      inFlight(count, 16, (i) =>
+      rate(count, 16, (i) =>
         client.send(
           new PutItemCommand({
             TableName: table,
@@ -158,7 +146,7 @@ const workloads: Workload[] = [
     count: 100,
     disk: 40,
     run: (client, key, count) =>
-      inFlight(count, 1, (i) =>
+      rate(count, 1, (i) =>
         client.send(
           new TransactWriteItemsCommand({
             TransactItems: ['META', 'TL#1', 'TL#2'].map((sk) => ({
@@ -173,7 +161,7 @@ const workloads: Workload[] = [
     count: 300,
     disk: 300,
     run: (client, _key, count) =>
-      inFlight(count, 1, (i) =>
+      rate(count, 1, (i) =>
         client.send(
           new QueryCommand({
             TableName: table,
@@ -190,7 +178,7 @@ const workloads: Workload[] = [
     count: 100,
     disk: 100,
     run: (client, _key, count) =>
-      inFlight(count, 1, () =>
+      rate(count, 1, () =>
         client.send(
           new QueryCommand({
             TableName: table,

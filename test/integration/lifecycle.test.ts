@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import type { Complaint } from '../../functions/core/complaint';
 import { abandonedDecisionSeconds, acceptDecision } from '../../functions/core/lifecycle';
-import { type AgentRole, policyProfiles } from '../../functions/core/policy';
+import { type AgentRole, agentRoles, policyProfiles } from '../../functions/core/policy';
 import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
@@ -145,9 +145,8 @@ const token = (role: AgentRole) => (tokens ?? stack.endpoints.tokens)[role];
 /** Skips the clock past the deadline of the wait the complaint's execution rests in (see `skipWait`). */
 async function skip(id: string, state: string) {
   await skipWait(clock, stack, id, state);
-  const roles: AgentRole[] = ['tier1', 'tier2', 'tier3', 'manager'];
   tokens = Object.fromEntries(
-    await Promise.all(roles.map(async (role) => [role, await stack.signToken(role)])),
+    await Promise.all(agentRoles.map(async (role) => [role, await stack.signToken(role)])),
   ) as Record<AgentRole, string>;
 }
 const detail = async (id: string) =>
