@@ -454,6 +454,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await Promise.all(roles.map(async (role) => [role, await signToken(role)])),
     ) as Record<AgentRole, string>;
 
+    /** Every mail received and every released mail handed over has been through intake (or dead-lettered). */
+    const drainIntake = async () => {
+      await smtp.drain();
+      await intakeInvocations.drain();
+    };
     const endpoints: LocalEndpoints = {
       smtp: { host: smtp.host, port: smtp.port },
       api: { url: gateway.url },
@@ -471,17 +476,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`local stack up (profile ${profile}, data in ${dataDir})`);
     return {
       endpoints,
-      drainIntake: async () => {
-        await smtp.drain();
-        await intakeInvocations.drain();
-      },
+      drainIntake,
       pendingWait: (name) => sfn.pendingWait(name),
       resting: async (timeoutMs = 60_000) => {
         const deadline = performance.now() + timeoutMs;
         let before: { resting: boolean; events: number } | undefined;
         for (;;) {
-          await smtp.drain();
-          await intakeInvocations.drain();
+          await drainIntake();
           const now = sfn.restingState();
           if (now.resting && before?.resting && before.events === now.events) return;
           if (performance.now() > deadline)

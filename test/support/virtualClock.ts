@@ -18,12 +18,11 @@ import { install } from '@sinonjs/fake-timers';
  */
 export interface VirtualClock {
   /**
-   * Moves the clock forward by `ms`: every timer due in between fires once, at the new time, the way a
-   * laptop that slept runs its overdue timers when it wakes. Skip only while the stack rests (every
-   * execution waiting), or a lease held by a running step could look expired.
+   * Moves the clock to just after `instant` (an ISO string or a Date; nothing if it has passed): every
+   * timer due in between fires once, at the new time, the way a laptop that slept runs its overdue
+   * timers when it wakes. Skip only while the stack rests (every execution waiting), or a lease held by
+   * a running step could look expired.
    */
-  skip(ms: number): void;
-  /** Skips to just after `instant` (an ISO string or a Date); nothing if it has passed. */
   skipPast(instant: string | Date, marginMs?: number): void;
   /** Puts the real globals back. */
   uninstall(): void;
@@ -39,9 +38,6 @@ export function installVirtualClock(): VirtualClock {
     shouldClearNativeTimers: true,
   });
   return {
-    skip: (ms) => {
-      if (ms > 0) clock.jump(ms);
-    },
     skipPast: (instant, marginMs = 1_000) => {
       const ms = new Date(instant).getTime() + marginMs - Date.now();
       if (ms > 0) clock.jump(ms);
