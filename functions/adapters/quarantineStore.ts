@@ -98,7 +98,7 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
   async release(id: string, released: NonNullable<QuarantinedMail['released']>) {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(id);
-      if (!current || current.status !== 'quarantined') return current;
+      if (current?.status !== 'quarantined') return current;
       try {
         await this.db.send(
           new TransactWriteCommand({

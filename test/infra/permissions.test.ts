@@ -243,8 +243,9 @@ describe('function roles', () => {
         r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('quarantineReleases'),
     );
     expect(schedules).toHaveLength(1);
-    const target = (schedules[0]?.Properties as Json).Target as Json;
-    expect((schedules[0]?.Properties as Json).ScheduleExpression).toBe('rate(5 minutes)');
+    const properties = (schedules[0] as Json).Properties as Json;
+    const target = properties.Target as Json;
+    expect(properties.ScheduleExpression).toBe('rate(5 minutes)');
     expect(JSON.parse(String(target.Input))).toEqual({ sweep: 'quarantineReleases' });
     expect(JSON.stringify(target.Arn)).toContain(intakeId);
     const roleId = ((target.RoleArn as Json)['Fn::GetAtt'] as string[])[0];
