@@ -270,6 +270,11 @@ describe('parseInboundMail', () => {
         'Content-Type: message/rfc822',
         '',
         original,
+        '--r',
+        'Content-Type: message/global',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from(original).toString('base64'),
         '--r--',
         '',
       ]),
@@ -280,6 +285,7 @@ describe('parseInboundMail', () => {
       ['message/delivery-status', status, sha256(status)],
       ['text/calendar', calendar, sha256(calendar)],
       ['message/rfc822', original, sha256(original)],
+      ['message/global', original, sha256(original)],
     ]);
   });
 

@@ -109,7 +109,7 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   const digest = contentDigest(raw);
   const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
   const html = parsed.html || undefined;
-  // A text part keeps the line breaks it was sent with (CRLF in base64); the text has LF, as stored.
+  // A base64 text part keeps the CRLF line breaks it was encoded with; the text is kept with LF.
   const text = parsed.text?.replace(/\r\n/g, '\n');
   const replyTo = addressesOf(parsed.replyTo)[0]?.address;
   const inReplyTo = firstMessageId(headers['in-reply-to']);
@@ -135,9 +135,9 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
 }
 
 // Internet messages and their headers (RFC 5322 §2.1) and iCalendar (RFC 5545 §3.1) have CRLF line
-// ends whatever the transfer encoding (RFC 2046 §5.2.1 allows message/rfc822 none that could change
-// them), but postal-mime hands unencoded parts and calendars over with LF. Other parts stay as decoded:
-// base64 byte for byte, unencoded or quoted-printable text in LF lines (RFC 2049 §4's local form).
+// ends, but postal-mime's line decoders (unencoded and quoted-printable parts) hand lines over with LF,
+// and so does its calendar normalisation. Other parts stay as decoded: base64 byte for byte, other
+// text sent unencoded or quoted-printable in LF lines (RFC 2049 §4's local form).
 const crlfTypes = /^(message\/|text\/rfc822-headers$|text\/calendar$|application\/ics$)/;
 const messageTypes = /^(message\/|text\/rfc822-headers$)/;
 
@@ -147,12 +147,13 @@ function inboundAttachment(attachment: Attachment): InboundAttachment {
   let content = ArrayBuffer.isView(decoded)
     ? Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength)
     : Buffer.from(decoded);
-  if (crlfTypes.test(attachment.mimeType)) {
+  // No CR at all: the lines went through those decoders (base64 content, CRs and all, stays as it is).
+  if (crlfTypes.test(attachment.mimeType) && !content.includes(0x0d)) {
     let lines = content.toString('latin1');
     // The line break before the next boundary line belongs to that line (RFC 2046 §5.1.1), not to
-    // the part; postal-mime keeps it (calendars come with exactly one final line break already).
-    if (messageTypes.test(attachment.mimeType)) lines = lines.replace(/\r?\n$/, '');
-    content = Buffer.from(lines.replace(/\r?\n/g, '\r\n'), 'latin1');
+    // the part, but the decoders keep it (a calendar comes with exactly one final line break).
+    if (messageTypes.test(attachment.mimeType)) lines = lines.replace(/\n$/, '');
+    content = Buffer.from(lines.replaceAll('\n', '\r\n'), 'latin1');
   }
   return {
     ...(attachment.filename ? { filename: attachment.filename } : {}),
@@ -167,7 +168,7 @@ function inboundAttachment(attachment: Attachment): InboundAttachment {
  * MIME body parts in a mail at every level: the lines that open a part (`--boundary`, RFC 2046 §5.1.1)
  * of any boundary the mail declares. Counted before parsing, since the parser bounds nesting, not breadth.
  */
-export function mimePartCount(raw: Buffer): number {
+function mimePartCount(raw: Buffer): number {
   const text = raw.toString('latin1');
   const boundaries = new Set<string>();
   for (const match of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^;\s"]+))/gi)) {
