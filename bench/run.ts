@@ -7,7 +7,7 @@ import { figuresMarker } from './suite';
  * `npm run bench`: runs each suite in its own process on a fresh local stack and prints one table and
  * one JSON document. `BENCH_SCALE=0.2` scales the sizes down; `BENCH_SUITES=lifecycle` picks suites.
  */
-const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'api', 'reports', 'console'];
+const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'memory', 'api', 'reports', 'console'];
 const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
 
 /** Runs a suite with its progress (stderr) passed through; resolves with its stdout. */

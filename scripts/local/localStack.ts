@@ -1,5 +1,5 @@
 import 'core-js/actual/promise/with-resolvers';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,10 @@ import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
 import { allAdapters } from '../../functions/composition/awsAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
+import {
+  type ReleaseSweepEvent,
+  releaseSweepIntervalMinutes,
+} from '../../functions/core/mail/quarantineRelease';
 import { type AgentRole, agentRoles } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
 import { teamSubscriptions } from '../../infra/teamSubscriptions';
@@ -446,6 +450,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => smtp.close());
     // Closed first: what the API handed intake is filed while the parts it writes to still run.
     closers.push(() => intakeInvocations.drain());
+    // The schedule's sweep of released mail whose hand-over was lost (ReleaseSweepSchedule on AWS): an
+    // asynchronous invocation of intake every few minutes. Stopped before intake is drained.
+    const releaseSweep: ReleaseSweepEvent = { sweep: 'quarantineReleases' };
+    const sweepTimer = setInterval(() => {
+      intakeInvocations
+        .invoke(`release-sweep-${randomUUID()}`, releaseSweep)
+        .catch((error: unknown) => log(`release sweep not queued: ${String(error)}`));
+    }, releaseSweepIntervalMinutes * 60_000);
+    sweepTimer.unref();
+    closers.push(async () => clearInterval(sweepTimer));
 
     const roles = agentRoles;
     const signToken = (role: AgentRole) =>
