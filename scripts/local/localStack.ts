@@ -115,6 +115,8 @@ export interface LocalStack {
    * (or dead-lettered), for tests.
    */
   drainEvents(): Promise<void>;
+  /** Resolves when every team notification published so far has been delivered to its subscribers' mailboxes. */
+  drainNotifications(): Promise<void>;
   /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
   failed: Promise<never>;
   close(): Promise<void>;
@@ -508,6 +510,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       invokeIntake: (event) => handlers.intake(event),
       signToken,
       drainEvents: () => insights.drain(),
+      drainNotifications: () => sns.drain(),
       failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();
