@@ -15,6 +15,7 @@ export async function measureMemory(
   stack: LocalStack,
   meter: UsageMeter,
   count: number,
+  mailboxKept: number,
   concurrency = 20,
 ): Promise<Figure[]> {
   const driver = lifecycleDriver(stack, meter.rawDynamoDbEndpoint);
@@ -43,7 +44,7 @@ export async function measureMemory(
     const rssEnd = process.memoryUsage().rss / 1e6;
     const perComplaint = (mb: number) => (mb * 1000) / count;
     const conditions = (what: string) =>
-      `stack heap after a full GC at rest, ${count} complaints a round, ${concurrency} at a time; ${what}`;
+      `stack heap after a full GC at rest, ${count} complaints a round, ${concurrency} at a time, the mailbox keeping its newest ${mailboxKept} mails; ${what}`;
     return [
       {
         benchmark: 'memory',

@@ -34,7 +34,7 @@ export const restingStack = {
  * The stack is metered: DynamoDB requests are counted at the emulator and Lambda invocations timed.
  */
 export async function runSuite(
-  options: { profile: 'standard' | 'fast'; policy?: Record<string, unknown> },
+  options: { profile: 'standard' | 'fast'; policy?: Record<string, unknown>; mailboxRetention?: number },
   measure: (stack: LocalStack, meter: UsageMeter) => Promise<Figure[]>,
 ): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'complaints-bench-'));
@@ -46,6 +46,7 @@ export async function runSuite(
     profile: options.profile,
     ...meter.stackOptions,
     ...(options.policy ? { policy: JSON.stringify(options.policy) } : {}),
+    ...(options.mailboxRetention ? { mailboxRetention: options.mailboxRetention } : {}),
   });
   try {
     const figures = await measure(stack, meter);

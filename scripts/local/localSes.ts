@@ -8,6 +8,13 @@ import type { LocalSend } from './mailboxSimulator';
 // so load it through require to get the server function in Node, tsx and vitest alike.
 const require = createRequire(import.meta.url);
 const { default: startSesServer } = require('aws-ses-v2-local') as typeof import('aws-ses-v2-local');
+// Its mail store, the module the server itself requires (one instance per process).
+const { getStoreReadonly: sesStore } = require('aws-ses-v2-local/dist/store') as {
+  getStoreReadonly(): { emails: unknown[] };
+};
+
+/** How many sent mails the local mailbox keeps by default: the newest; older ones are dropped. */
+export const defaultMailboxRetention = 10_000;
 
 export interface LocalSes {
   /** Base URL: the SES v2 endpoint, the mailbox web UI at `/`, and `GET /store` listing sent mail. */
@@ -17,7 +24,8 @@ export interface LocalSes {
 
 /**
  * Starts aws-ses-v2-local (the SES v2 send API, keeping mail in memory) on `host:port`; port 0 picks a
- * free port. Its mail store is module state: every instance in one process shares it.
+ * free port. Its mail store is module state: every instance in one process shares it. It keeps the
+ * newest `retention` mails.
  */
 export async function startLocalSes(
   options: {
@@ -28,6 +36,12 @@ export async function startLocalSes(
      * it accepted even if the caller never reads the answer): a rejection fails the call.
      */
     onSent?: (send: LocalSend) => Promise<void>;
+    /**
+     * The newest mails the mailbox keeps (default {@link defaultMailboxRetention}): a mail catcher, not an
+     * archive, so its memory stays bounded however long the stack runs. The store is shared by every
+     * instance in the process: the smallest retention of them applies.
+     */
+    retention?: number;
   } = {},
 ): Promise<LocalSes> {
   // With SMTP_TRANSPORT set, aws-ses-v2-local relays every stored mail through nodemailer: refuse, so a
@@ -41,10 +55,15 @@ export async function startLocalSes(
   const server = await startSesServer({ host, port: options.port ?? 0 });
   // The fault harness can kill the stack while a mail is being sent (SES v2 SendEmail): the sender's
   // send lease stays live and nothing was sent.
+  const retention = options.retention ?? defaultMailboxRetention;
   server.prependListener('request', (req, res) => {
     if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) {
       crashPoint('ses.midSend');
       if (options.onSent) holdAnswerUntilPublished(req, res, options.onSent);
+      res.once('finish', () => {
+        const { emails } = sesStore();
+        if (emails.length > retention) emails.splice(0, emails.length - retention);
+      });
     }
   });
   const address = server.address();

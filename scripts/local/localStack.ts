@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   /** Policy override (JSON), deep-merged into the profile, as `COMPLAINTS_POLICY` is on AWS. */
   policy?: string;
   mailDomain?: string;
+  /** The newest mails the local mailbox keeps (default 10,000). */
+  mailboxRetention?: number;
   /** Print nothing but warnings (tests, benchmarks). */
   quiet?: boolean;
   /** DynamoDB in memory instead of under `<dataDir>/dynamodb` (faster; tests that never restart). */
@@ -267,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       port: ports.mailbox ?? 0,
       onSent: async (send) => publishMailEvents?.(send),
+      ...(options.mailboxRetention ? { retention: options.mailboxRetention } : {}),
     });
     closers.push(() => ses.close());
     // The team-notification topic, subscribed as the stack subscribes the addresses listed per role
