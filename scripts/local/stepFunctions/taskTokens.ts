@@ -15,8 +15,6 @@ export interface CallbackTarget {
   heartbeat(): Promise<void>;
 }
 
-type TokenEntry = { status: 'open'; target: CallbackTarget } | { status: ClosedTokenReason };
-
 // 48 random bytes: unguessable, and a shape that tells a forged or mangled token from a stale one.
 const tokenPattern = /^[A-Za-z0-9_-]{64}$/;
 
@@ -25,32 +23,46 @@ export function newTaskToken(): string {
   return randomBytes(48).toString('base64url');
 }
 
+/** How many closed tokens are remembered, newest first closed; older ones are forgotten. */
+export const closedTokensKept = 10_000;
+
 /**
  * Task tokens of callback (`.waitForTaskToken`) tasks across all executions, answering SendTask* the way
  * AWS does: a malformed token is `InvalidToken`, an unknown one `TaskDoesNotExist`, and a token whose task
- * has completed, timed out or been stopped is `TaskTimedOut`.
+ * has completed, timed out or been stopped is `TaskTimedOut`. Open tokens are kept as long as they are
+ * open; of the closed ones only the latest {@link closedTokensKept}, so memory does not grow with every
+ * task ever run: an older spent token is answered `TaskDoesNotExist`, which callers treat as a spent one
+ * (the task is over either way).
  */
 export class TaskTokens {
-  private readonly entries = new Map<string, TokenEntry>();
+  /** Open tokens and what answers them. */
+  private readonly openTokens = new Map<string, CallbackTarget>();
+  /** Closed tokens in the order they were closed (a Map keeps insertion order). */
+  private readonly closed = new Map<string, ClosedTokenReason>();
 
   /** Accepts callbacks on `token` until it is closed. */
   open(token: string, target: CallbackTarget): void {
-    this.entries.set(token, { status: 'open', target });
+    this.closed.delete(token);
+    this.openTokens.set(token, target);
   }
 
   /** Refuses further callbacks on `token` (also used for tokens known from a persisted execution). */
   close(token: string, reason: ClosedTokenReason): void {
-    this.entries.set(token, { status: reason });
+    this.openTokens.delete(token);
+    this.closed.delete(token);
+    this.closed.set(token, reason);
+    if (this.closed.size > closedTokensKept) this.closed.delete(this.closed.keys().next().value as string);
   }
 
   /** The callback target of an open token, or the AWS error for this token. */
   target(token: string): CallbackTarget {
     if (!tokenPattern.test(token))
       throw new SfnError('InvalidToken', 'Invalid Token: the task token is malformed');
-    const entry = this.entries.get(token);
-    if (!entry) throw new SfnError('TaskDoesNotExist', 'Task does not exist');
-    if (entry.status !== 'open') throw taskTimedOut(entry.status);
-    return entry.target;
+    const target = this.openTokens.get(token);
+    if (target) return target;
+    const reason = this.closed.get(token);
+    if (reason) throw taskTimedOut(reason);
+    throw new SfnError('TaskDoesNotExist', 'Task does not exist');
   }
 }
 
