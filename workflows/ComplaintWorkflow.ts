@@ -277,7 +277,7 @@ export class ComplaintWorkflow extends Construct {
     const acknowledgementFailed = guarded(
       new LambdaInvoke(this, 'AcknowledgementFailed', {
         comment:
-          'Records that the acknowledgement could not be sent (unless it was: then the investigation failed); the workflow goes on.',
+          'Records that the acknowledgement could not be sent (nothing when it was sent or suppressed: the step failed after it); the workflow goes on.',
         lambdaFunction: fns.acknowledge,
         retryOnServiceExceptions: false,
         payload: TaskInput.fromObject({ complaintId, failure: JsonPath.objectAt('$.acknowledgement') }),
