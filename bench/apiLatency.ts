@@ -23,6 +23,54 @@ export async function measureRoute(
   durationSeconds: number,
   request: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string> } = { method: 'GET' },
 ): Promise<Figure[]> {
+  return atConstantRate(name, rate, durationSeconds, {
+    url,
+    method: request.method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...request.headers,
+    },
+    ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+  });
+}
+
+/**
+ * The latency floor of a route: the DynamoDB request it sends, sent to DynamoDB Local alone at the same
+ * constant rate by the same generator (DynamoDB's JSON protocol over plain HTTP; DynamoDB Local checks no
+ * signature). What the emulator answers at that rate bounds what the route can do here, whatever the
+ * code in front of it.
+ */
+export async function measureEmulatorAtRate(
+  name: string,
+  dynamoDbEndpoint: string,
+  operation: 'Query' | 'GetItem' | 'BatchWriteItem',
+  input: Record<string, unknown>,
+  rate: number,
+  durationSeconds: number,
+): Promise<Figure[]> {
+  const figures = await atConstantRate(`DynamoDB Local alone: ${name}`, rate, durationSeconds, {
+    url: dynamoDbEndpoint,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `DynamoDB_20120810.${operation}`,
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify(input),
+  });
+  // The event-loop row describes the stack's process, which this measurement does not go through.
+  return figures.filter((f) => !f.metric.startsWith('event-loop'));
+}
+
+/** One constant-rate run of the generator with `request`, and the stack's event loop watched meanwhile. */
+async function atConstantRate(
+  name: string,
+  rate: number,
+  durationSeconds: number,
+  request: { url: string; method: string; headers: Record<string, string>; body?: string },
+): Promise<Figure[]> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   let longestGcMs = 0;
   const gc = new PerformanceObserver((list) => {
@@ -31,18 +79,7 @@ export async function measureRoute(
   gc.observe({ entryTypes: ['gc'] });
   loopDelay.enable();
   const worker = new Worker(new URL('./constantRateWorker.mjs', import.meta.url), {
-    workerData: {
-      url,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...request.headers,
-      },
-      rate,
-      durationSeconds,
-      method: request.method,
-      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-    },
+    workerData: { ...request, rate, durationSeconds },
   });
   const result = await new Promise<LoadResult>((resolve, reject) => {
     worker.once('message', resolve);

@@ -1,22 +1,13 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createTransport } from 'nodemailer';
-import type { Complaint } from '../functions/core/complaint';
 import type { LocalStack } from '../scripts/local/localStack';
-import { api } from '../scripts/local/localStackClient';
 import { measureHappyPathUsage, stateTransitions } from './complaintUsage';
-import { ComplaintWatcher } from './complaintWatcher';
 import { awsListPrices } from './costModel';
 import { measureRequestRate, withImpliedCeiling } from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
+import { heapMb, inParallel, lifecycleDriver } from './lifecycleDriver';
 import type { Figure } from './report';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
-
-/** The stack process's heap after a full collection (the runner starts suites with --expose-gc), MB. */
-function heapMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().heapUsed / 1e6;
-}
 
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -36,67 +27,11 @@ export async function measureLifecycle(
   concurrency = 20,
 ): Promise<Figure[]> {
   const { endpoints } = stack;
-  const transport = createTransport({
-    host: endpoints.smtp.host,
-    port: endpoints.smtp.port,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: 5,
-  });
   const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, ...local });
   const executionArn = (id: string) =>
     `${endpoints.stepfunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
-  const runId = Date.now().toString(36);
-  const watcher = new ComplaintWatcher(meter.rawDynamoDbEndpoint);
-  const waiting = (id: string, kind: string) =>
-    watcher.complaint(
-      id,
-      (c) => c.waitingFor === kind && c.status !== 'deciding' && c.taskToken !== undefined,
-    );
-
-  /** Mails in a complaint and returns it once it waits for an agent. */
-  async function open(i: number | string) {
-    const from = `lifecycle${i}.${runId}@bench.example`;
-    await transport.sendMail({
-      from,
-      to: endpoints.supportAddress,
-      subject: `Order ${runId}-${i} arrived scratched`,
-      text: 'The table top is scratched.',
-    });
-    return watcher.queued(from, (c) => c.waitingFor === 'agent' && c.taskToken !== undefined);
-  }
-
-  // An agent of the complaint's tier acts on it (the tier rule): tier 1, or above once it escalated.
-  const agentOf = (c: Pick<Complaint, 'tier'>) => endpoints.tokens[`tier${c.tier}`];
-
-  async function resolveAndClose(id: string) {
-    // 409: the complaint moved on between the read and the write (on a loaded machine the SLA warning
-    // re-registers the wait a few seconds in): read it again and decide again, as an agent would.
-    for (let attempt = 1; ; attempt++) {
-      const read = await waiting(id, 'agent');
-      const resolution = await api(endpoints, 'POST', `/complaints/${id}/resolution`, {
-        token: agentOf(read),
-        body: {
-          type: 'apology',
-          summary: 'We are sorry about the scratch.',
-          rootCause: 'warehouse_error',
-          version: read.version,
-        },
-      });
-      if (resolution.status < 300) break;
-      if (resolution.status !== 409 || attempt === 5) {
-        throw new Error(`resolution of ${id} answered ${resolution.status}`);
-      }
-    }
-    const resolved = await waiting(id, 'follow_up');
-    const call = await api(endpoints, 'POST', `/complaints/${id}/follow-up`, {
-      token: agentOf(resolved),
-      body: { outcome: 'satisfied', version: resolved.version },
-    });
-    if (call.status >= 300) throw new Error(`follow-up of ${id} answered ${call.status}`);
-    await watcher.complaint(id, (c) => c.status === 'closed');
-  }
+  const driver = lifecycleDriver(stack, meter.rawDynamoDbEndpoint);
+  const { open, resolveAndClose, watcher } = driver;
 
   const escalated = (async () => {
     const { id } = await open('escalated');
@@ -111,26 +46,20 @@ export async function measureLifecycle(
   const before = meter.snapshot();
   const started = performance.now();
   const ids: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const { id } = await open(i);
-        await resolveAndClose(id);
-        ids.push(id);
-        // The first half warms the process up (code compiled, caches filled): the slope is measured after.
-        if (ids.length === Math.floor(count / 2)) heapHalfway = heapMb();
-        if (ids.length % 50 === 0) progress(`  lifecycle: ${ids.length}/${count} closed`);
-      }
-    }),
-  );
+  await inParallel(count, concurrency, async (i) => {
+    const { id } = await open(i);
+    await resolveAndClose(id);
+    ids.push(id);
+    // The first half warms the process up (code compiled, caches filled): the slope is measured after.
+    if (ids.length === Math.floor(count / 2)) heapHalfway = heapMb();
+    if (ids.length % 50 === 0) progress(`  lifecycle: ${ids.length}/${count} closed`);
+  });
   const seconds = (performance.now() - started) / 1000;
   const used = meter.since(before);
   const heapGrowth = heapMb() - heapHalfway;
   progress('  lifecycle: waiting for the escalated complaint');
   const escalatedId = await escalated;
-  transport.close();
-  watcher.close();
+  driver.close();
 
   const happy = await stateTransitions(sfn, executionArn(ids[0] as string));
   const escalatedTransitions = await stateTransitions(sfn, executionArn(escalatedId));

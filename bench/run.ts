@@ -7,12 +7,20 @@ import { figuresMarker } from './suite';
  * `npm run bench`: runs each suite in its own process on a fresh local stack and prints one table and
  * one JSON document. `BENCH_SCALE=0.2` scales the sizes down; `BENCH_SUITES=lifecycle` picks suites.
  */
-const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'api', 'reports', 'console'];
+const suites = ['bundles', 'intakeAndApi', 'lifecycle', 'memory', 'api', 'reports', 'console'];
 const selected = process.env.BENCH_SUITES?.split(',') ?? suites;
+
+/**
+ * V8 flags of a suite's process beyond `--expose-gc`. The memory suite keeps V8 from flushing the
+ * bytecode of functions it has not run for a while: that frees code, not data, megabytes at a time and at
+ * moments of its own, which would blur what the stack keeps per complaint.
+ */
+const nodeFlags: Record<string, string[]> = { memory: ['--no-flush-bytecode'] };
 
 /** Runs a suite with its progress (stderr) passed through; resolves with its stdout. */
 function run(suite: string): Promise<string> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', `bench/suites/${suite}.ts`], {
+  const args = ['--expose-gc', ...(nodeFlags[suite] ?? []), '--import', 'tsx', `bench/suites/${suite}.ts`];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,
   });

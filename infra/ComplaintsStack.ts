@@ -16,9 +16,11 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ConfigurationSet,
@@ -36,6 +38,10 @@ import { roleAttribute } from '../functions/adapters/notifier';
 import { tableIndexes, tableKeys, tableStreamView, ttlAttribute } from '../functions/adapters/tableSchema';
 import { apiScope } from '../functions/api/routes';
 import { settingNames } from '../functions/application/settings';
+import {
+  type ReleaseSweepEvent,
+  releaseSweepIntervalMinutes,
+} from '../functions/core/mail/quarantineRelease';
 import { agentRoles } from '../functions/core/policy';
 import { businessNamespace } from '../functions/core/reports/businessMetrics';
 import { ComplaintWorkflow, type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
@@ -175,6 +181,27 @@ export class ComplaintsStack extends Stack {
       deadLetterQueue: intakeFailures,
       access: accessOf('intake'),
       environment,
+    });
+    // Every five minutes intake files the released quarantined mail whose hand-over from the API was lost
+    // (an API killed between marking a mail released and invoking intake). The schedule invokes intake
+    // asynchronously: a sweep that fails is retried by Lambda, then dead-lettered with intake's other
+    // failures (both alarmed), and the next sweep tries again.
+    const sweepRole = new Role(this, 'ReleaseSweepSchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    Validations.of(sweepRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arnRef(this.intake)}:*]`,
+      reason: 'Invoking this one function and its versions/aliases (":*"), as the schedule target grants it.',
+    });
+    const releaseSweep: ReleaseSweepEvent = { sweep: 'quarantineReleases' };
+    new Schedule(this, 'ReleaseSweepSchedule', {
+      description: 'Files released quarantined mail whose hand-over to intake was lost, every five minutes',
+      schedule: ScheduleExpression.rate(Duration.minutes(releaseSweepIntervalMinutes)),
+      target: new LambdaInvoke(this.intake, {
+        role: sweepRole,
+        input: ScheduleTargetInput.fromObject(releaseSweep),
+        retryAttempts: 0,
+      }),
     });
     this.apiHandler = new HandlerFunction(this, 'ApiFn', {
       entry: handlerEntries.api,

@@ -141,8 +141,9 @@ export const functionAccess = {
   // A step failed for good: the complaint goes to the manager, who is alerted.
   recordFailure: { table: [loadAndSave], publishes: true },
   intake: {
-    // A mail released from quarantine: its outcome recorded on the quarantine record.
-    table: [...mailIntake, { actions: ['UpdateItem'], partitions: ['QUARANTINE'] }],
+    // A mail released from quarantine: its outcome recorded on the quarantine record, which removes the
+    // release's pending mark; the scheduled sweep reads the pending marks (and drops an erased mail's).
+    table: [...mailIntake, { actions: ['UpdateItem', 'DeleteItem', 'Query'], partitions: ['QUARANTINE'] }],
     sendsMail: true,
     rawMail: { read: ['inbound'], write: ['attachments'] },
     drivesWorkflow: true,

@@ -1,4 +1,5 @@
-import { measureRoute, settle } from '../apiLatency';
+import { tableIndexes } from '../../functions/adapters/tableSchema';
+import { measureEmulatorAtRate, measureRoute, settle } from '../apiLatency';
 import { ComplaintSeeder, measureQueue } from '../apiLoad';
 import { measureQueueQueryCeiling } from '../dynamoCeiling';
 import type { Figure } from '../report';
@@ -9,8 +10,9 @@ import { restingStack, runSuite, scaled } from '../suite';
  * complaints (a GSI query bounded by the page size: time must not grow with the table) at 200 req/s
  * and at a rate this machine sustains, and the complaint detail and one write (an internal note) at
  * 10,000 at 200 req/s. The raw
- * DynamoDB Local rate of the queue page query is measured beside them: it bounds what the route can serve
- * locally. Sizes and durations scale with BENCH_SCALE.
+ * DynamoDB Local rate of the queue page query is measured beside them, and before each route the
+ * DynamoDB request it sends is sent to DynamoDB Local alone at the same rate (its latency floor here):
+ * they bound what the route can serve locally. Sizes and durations scale with BENCH_SCALE.
  */
 await runSuite(restingStack, async (stack) => {
   const figures: Figure[] = [];
@@ -26,6 +28,46 @@ await runSuite(restingStack, async (stack) => {
     scaled(10_000),
     scaled(100_000),
   ];
+  const dynamoDb = stack.endpoints.dynamodb.endpoint;
+  // The requests the routes send, as DynamoDB's JSON protocol carries them.
+  const queuePage = {
+    TableName: 'Complaints',
+    IndexName: tableIndexes.queue.name,
+    KeyConditionExpression: '#k = :k',
+    ExpressionAttributeNames: { '#k': tableIndexes.queue.partitionKey },
+    ExpressionAttributeValues: { ':k': { S: 'QUEUE#tier1' } },
+    ScanIndexForward: true,
+    Limit: 50,
+  };
+  const complaintPartition = {
+    TableName: 'Complaints',
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': { S: `COMPLAINT#${templateId}` } },
+    ConsistentRead: true,
+  };
+  // The note's one-item batch write, on a partition of its own (the same size of item, one key).
+  const noteWrite = {
+    RequestItems: {
+      Complaints: [
+        {
+          PutRequest: {
+            Item: {
+              PK: { S: `BENCHFLOOR#${templateId}` },
+              SK: { S: 'TL#note' },
+              entity: { S: 'timeline' },
+              kind: { S: 'note' },
+              text: { S: 'Checked the courier tracking.' },
+              at: { S: new Date().toISOString() },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const queueFloor = (size: number, at: number) =>
+    measureEmulatorAtRate('the queue page query', dynamoDb, 'Query', queuePage, at, seconds).then((fs) =>
+      fs.map((f) => ({ ...f, conditions: `${f.conditions}, ${size} complaints stored` })),
+    );
   for (const size of sizes) {
     process.stderr.write(`  storing ${size} complaints...\n`);
     await seeder.fillTo(size);
@@ -34,8 +76,21 @@ await runSuite(restingStack, async (stack) => {
     figures.push(
       ...(await measureQueueQueryCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', 50)).map(withSize),
     );
+    figures.push(...(await queueFloor(size, sustainedRate)));
     figures.push(...(await measureQueue(stack, size, sustainedRate, seconds)));
     if (size === 10_000 || size === scaled(10_000)) {
+      figures.push(
+        ...(
+          await measureEmulatorAtRate(
+            'the complaint partition query',
+            dynamoDb,
+            'Query',
+            complaintPartition,
+            rate,
+            seconds,
+          )
+        ).map(withSize),
+      );
       const detail = await measureRoute(
         'GET /complaints/{id}',
         `${stack.endpoints.api.url}/complaints/${templateId}`,
@@ -44,6 +99,11 @@ await runSuite(restingStack, async (stack) => {
         seconds,
       );
       figures.push(...detail.map(withSize));
+      figures.push(
+        ...(
+          await measureEmulatorAtRate('the note write', dynamoDb, 'BatchWriteItem', noteWrite, rate, seconds)
+        ).map(withSize),
+      );
       // A write through the whole API path: the version check (If-Match), the tier rule, one append.
       // The same note each time: its entry id is derived from the text and version, so it lands on
       // one key instead of growing the timeline the detail route reads.
@@ -62,6 +122,8 @@ await runSuite(restingStack, async (stack) => {
       figures.push(...note.map(withSize));
     }
     // Last: above this machine's capacity, it leaves a backlog the next size must not inherit.
+    figures.push(...(await queueFloor(size, rate)));
+    await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
     figures.push(...(await measureQueue(stack, size, rate, seconds)));
     await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
   }

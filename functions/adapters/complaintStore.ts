@@ -69,7 +69,7 @@ export const isConditionFailure = (e: unknown) =>
 /** TransactWriteItems takes at most 100 actions. */
 const maxTransactionItems = 100;
 
-const transactionCancelled = (e: unknown): e is TransactionCanceledException =>
+export const isTransactionCancelled = (e: unknown): e is TransactionCanceledException =>
   e instanceof TransactionCanceledException ||
   (e as { name?: string })?.name === 'TransactionCanceledException';
 
@@ -79,7 +79,7 @@ const transactionCancelled = (e: unknown): e is TransactionCanceledException =>
  * worth retrying on a fresh read). DynamoDB gives one reason per action, in request order.
  */
 function lostOnFirstItem(e: unknown): boolean {
-  if (!transactionCancelled(e)) return false;
+  if (!isTransactionCancelled(e)) return false;
   const codes = ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
   return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
 }
@@ -183,7 +183,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     } catch (e) {
       // A condition failed (the claim, the reference or the complaint exists) or another transaction
       // was writing one of the items: nothing was written.
-      if (!transactionCancelled(e)) throw e;
+      if (!isTransactionCancelled(e)) throw e;
       return e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'claimed' : 'refused';
     }
   }

@@ -252,6 +252,12 @@ export interface MailLedger {
   replaceErasedClaim(original: InboundClaim, erased: InboundClaim): Promise<void>;
 }
 
+/** A released mail whose filing has not been recorded: the quarantine id and when it was released. */
+export interface PendingRelease {
+  id: string;
+  releasedAt: string;
+}
+
 /** Quarantined inbound mail (failed SES verdicts, unreadable MIME, unmatched bounces). */
 export interface QuarantineStore {
   /** Stores the mail unless it is already held (same id); returns the stored record. */
@@ -269,7 +275,12 @@ export interface QuarantineStore {
   ): Promise<QuarantinedMail | undefined>;
   /** Notes on a released mail that intake was handed it (which files it and records the outcome). */
   recordHandOver(id: string, handedOver: NonNullable<QuarantinedMail['handedOver']>): Promise<void>;
+  /** Records where a released mail went; the release is no longer pending. */
   recordOutcome(id: string, outcome: IntakeOutcome): Promise<void>;
+  /** Released mail with no outcome recorded yet (none, mostly: the mark goes with the outcome). */
+  pendingReleases(limit?: number): Promise<PendingRelease[]>;
+  /** Drops the pending mark of a release that has nothing left to file (erased, already filed). */
+  forgetPendingRelease(id: string): Promise<void>;
   /** Every held or released mail filed under a sender's address (GDPR erasure). */
   fromSender(sender: string): Promise<QuarantinedMail[]>;
   /** Overwrites a record with its erased form, which is no longer filed under the sender. */

@@ -1,11 +1,31 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { type IntakeOutcome, type QuarantinedMail, quarantinedMailSender } from '../core/mail/filing';
-import { decodeCursor, encodeCursor, type Item, isConditionFailure } from './complaintStore';
+import {
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  isConditionFailure,
+  isTransactionCancelled,
+} from './complaintStore';
 import { TableRepository, withoutKeys } from './dynamoDocuments';
-import type { Page, QuarantineStore } from './ports';
+import type { Page, PendingRelease, QuarantineStore } from './ports';
 import { senderIndexAttributes, senderIndexKeys, tableIndexes } from './tableSchema';
 
 const key = (id: string) => ({ PK: `QUARANTINE#${id}`, SK: 'QUARANTINE' });
+/**
+ * Releases not yet filed: one marker per released mail in one partition, written with the release and
+ * deleted with the outcome, so the intake function's sweep reads only the releases still open (none,
+ * mostly) instead of every mail ever released. Quarantine ids are 26 hex digits: no record has this key.
+ */
+const pendingPartition = 'QUARANTINE#pending-releases';
+const pendingKey = (id: string) => ({ PK: pendingPartition, SK: id });
 // The quarantine list overloads the byCustomer index (GSI1) with its own partitions, one per status:
 // no extra index, and a released mail leaves the "quarantined" list by rewriting one attribute.
 const index = tableIndexes.byCustomer;
@@ -76,30 +96,43 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
   }
 
   async release(id: string, released: NonNullable<QuarantinedMail['released']>) {
-    const current = await this.get(id);
-    if (!current || current.status === 'released') return current;
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(id),
-          UpdateExpression: 'SET #s = :released, released = :by, #pk = :pk',
-          // First caller wins; a concurrent release reads the winner's record below.
-          ConditionExpression: '#s = :quarantined',
-          ExpressionAttributeNames: { '#s': 'status', '#pk': index.partitionKey },
-          ExpressionAttributeValues: {
-            ':released': 'released',
-            ':quarantined': 'quarantined',
-            ':by': released,
-            ':pk': 'QUARANTINE#released',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      return this.get(id);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(id);
+      if (current?.status !== 'quarantined') return current;
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: key(id),
+                  UpdateExpression: 'SET #s = :released, released = :by, #pk = :pk',
+                  // First caller wins; a concurrent release reads the winner's record on the next turn.
+                  ConditionExpression: '#s = :quarantined',
+                  ExpressionAttributeNames: { '#s': 'status', '#pk': index.partitionKey },
+                  ExpressionAttributeValues: {
+                    ':released': 'released',
+                    ':quarantined': 'quarantined',
+                    ':by': released,
+                    ':pk': 'QUARANTINE#released',
+                  },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...pendingKey(id), entity: 'pendingRelease', releasedAt: released.at },
+                },
+              },
+            ],
+          }),
+        );
+        return { ...current, status: 'released' as const, released };
+      } catch (e) {
+        // Lost to a concurrent release (its condition) or a concurrent write (a conflict): read again.
+        if (!isTransactionCancelled(e) || attempt >= 4) throw e;
+      }
     }
   }
 
@@ -133,12 +166,36 @@ export class DynamoQuarantineStore extends TableRepository implements Quarantine
 
   async recordOutcome(id: string, outcome: IntakeOutcome) {
     await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(id),
-        UpdateExpression: 'SET outcome = :o',
-        ExpressionAttributeValues: { ':o': outcome },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: key(id),
+              UpdateExpression: 'SET outcome = :o',
+              ExpressionAttributeValues: { ':o': outcome },
+            },
+          },
+          { Delete: { TableName: this.tableName, Key: pendingKey(id) } },
+        ],
       }),
     );
+  }
+
+  async pendingReleases(limit = 100): Promise<PendingRelease[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': pendingPartition },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => ({ id: String(item.SK), releasedAt: String(item.releasedAt) }));
+  }
+
+  async forgetPendingRelease(id: string) {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: pendingKey(id) }));
   }
 }

@@ -1,21 +1,29 @@
 import type { Deps } from '../application/deps';
 import { fileReleasedMail } from '../application/intake/fileReleasedMail';
 import { receiveMail } from '../application/intake/receiveMail';
+import { sweepReleasedMail } from '../application/intake/sweepReleases';
 import { rawMailStore, sfnWorkflow } from '../composition/awsAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { deliveryOf } from '../core/mail/filing';
-import { quarantineReleaseEventSchema } from '../core/mail/quarantineRelease';
+import { quarantineReleaseEventSchema, releaseSweepEventSchema } from '../core/mail/quarantineRelease';
 import { sesReceiptEventSchema } from '../core/mail/sesReceipt';
 
 /**
- * SES receipt rule Lambda action, invoked asynchronously after the S3 action stored the raw mail; and
- * the API's hand-over of a mail a manager released from quarantine (also asynchronous). Both deliver at
+ * SES receipt rule Lambda action, invoked asynchronously after the S3 action stored the raw mail; the
+ * API's hand-over of a mail a manager released from quarantine (also asynchronous); and, every five
+ * minutes, the schedule's sweep of released mail whose hand-over was lost. All three deliver at
  * least once: `receiveMail` files each mail exactly once whatever the number of deliveries (claims on
  * the dedupe key, send-once acknowledgement, execution named after the complaint).
  */
 export const createHandler =
   (deps: Deps) =>
   async (event: unknown): Promise<void> => {
+    if (releaseSweepEventSchema.safeParse(event).success) {
+      const sweep = await sweepReleasedMail(deps);
+      if (sweep.filed.length + sweep.forgotten.length > 0)
+        deps.logger.warn('released mail swept', { ...sweep });
+      return;
+    }
     const release = quarantineReleaseEventSchema.safeParse(event);
     if (release.success) {
       const { id } = release.data.quarantineRelease;

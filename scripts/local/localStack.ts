@@ -1,5 +1,5 @@
 import 'core-js/actual/promise/with-resolvers';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,10 @@ import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
 import { allAdapters } from '../../functions/composition/awsAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
+import {
+  type ReleaseSweepEvent,
+  releaseSweepIntervalMinutes,
+} from '../../functions/core/mail/quarantineRelease';
 import { type AgentRole, agentRoles } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
 import { teamSubscriptions } from '../../infra/teamSubscriptions';
@@ -111,6 +115,8 @@ export interface LocalStack {
    * (or dead-lettered), for tests.
    */
   drainEvents(): Promise<void>;
+  /** Resolves when every team notification published so far has been delivered to its subscribers' mailboxes. */
+  drainNotifications(): Promise<void>;
   /** Rejects when an embedded part dies while the stack runs (a crashed DynamoDB Local JVM). */
   failed: Promise<never>;
   close(): Promise<void>;
@@ -446,6 +452,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => smtp.close());
     // Closed first: what the API handed intake is filed while the parts it writes to still run.
     closers.push(() => intakeInvocations.drain());
+    // The schedule's sweep of released mail whose hand-over was lost (ReleaseSweepSchedule on AWS): an
+    // asynchronous invocation of intake every few minutes. Stopped before intake is drained.
+    const releaseSweep: ReleaseSweepEvent = { sweep: 'quarantineReleases' };
+    const sweepTimer = setInterval(() => {
+      intakeInvocations
+        .invoke(`release-sweep-${randomUUID()}`, releaseSweep)
+        .catch((error: unknown) => log(`release sweep not queued: ${String(error)}`));
+    }, releaseSweepIntervalMinutes * 60_000);
+    sweepTimer.unref();
+    closers.push(async () => clearInterval(sweepTimer));
 
     const roles = agentRoles;
     const signToken = (role: AgentRole) =>
@@ -494,6 +510,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       invokeIntake: (event) => handlers.intake(event),
       signToken,
       drainEvents: () => insights.drain(),
+      drainNotifications: () => sns.drain(),
       failed: dynamo.failed,
       async close() {
         for (const close of closers.reverse()) await close();

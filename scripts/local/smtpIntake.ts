@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
+import PostalMime, { type Address, type Email } from 'postal-mime';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { headerFields, mailboxesOf } from '../../functions/core/mail/inboundMail';
 import {
@@ -259,14 +259,10 @@ export async function startSmtpIntake(options: SmtpIntakeOptions): Promise<SmtpI
  * the mail, verdicts from the local test headers (see {@link startSmtpIntake}).
  */
 export async function receiptEventFor(raw: Buffer, envelope: ReceivedEnvelope): Promise<SesReceiptEvent> {
-  // Only the header section matters here; a mail mailparser rejects still gets an event (without headers).
-  const parsed: Partial<ParsedMail> = await simpleParser(raw, {
-    skipHtmlToText: true,
-    skipTextToHtml: true,
-    skipImageLinks: true,
-    keepCidLinks: true,
-    checksumAlgo: false,
-  }).catch(() => ({}));
+  // Only the header section matters here; a mail the parser rejects still gets an event (without headers).
+  const parsed: Partial<Email> = await PostalMime.parse(raw, { forceRfc822Attachments: true }).catch(
+    () => ({}),
+  );
   const headers = headerFields(parsed.headerLines ?? []);
   const first = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value;
 
@@ -283,7 +279,7 @@ export async function receiptEventFor(raw: Buffer, envelope: ReceivedEnvelope): 
   const commonHeaders: SesCommonHeaders = { returnPath: envelope.source };
   const addressHeaders = {
     from: parsed.from,
-    sender: parsed.headers?.get('sender') as AddressObject | undefined,
+    sender: parsed.sender,
     replyTo: parsed.replyTo,
     to: parsed.to,
     cc: parsed.cc,
@@ -359,7 +355,7 @@ export async function redriveMail(deadLetterDir: string, spoolDir: string): Prom
 }
 
 // commonHeaders list each address as written, e.g. `"Doe, John" <sender@example.com>`.
-function displayAddresses(header: AddressObject | AddressObject[] | undefined): string[] {
+function displayAddresses(header: Address | readonly Address[] | undefined): string[] {
   return mailboxesOf(header).map((a) => {
     if (!a.name) return a.address;
     // RFC 5322 atext and spaces can stay unquoted; anything else needs a quoted-string.

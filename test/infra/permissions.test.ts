@@ -44,8 +44,17 @@ const expectedActions: Record<string, string[]> = {
   ApplyResolutionFn: [...mails, ...sendMail],
   ContactCustomerFn: [...mails, ...sendMail, ...surveyKey],
   CloseFn: [...mails, ...sendMail],
-  // sqs:SendMessage: the dead-letter queue of its asynchronous invocations.
-  IntakeFn: [...mails, ...sendMail, 's3:GetObject', 's3:PutObject', 'sqs:SendMessage', ...workflow],
+  // sqs:SendMessage: the dead-letter queue of its asynchronous invocations. DeleteItem: a filed release's
+  // pending mark.
+  IntakeFn: [
+    ...mails,
+    ...dynamo('DeleteItem'),
+    ...sendMail,
+    's3:GetObject',
+    's3:PutObject',
+    'sqs:SendMessage',
+    ...workflow,
+  ],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
   MailFeedbackFn: [
     ...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
@@ -110,11 +119,12 @@ const expectedPartitions: Record<string, string[]> = {
 let statementsByFunction: Map<string, Statement[]>;
 let tableId: string;
 let intakeId: string;
+let template: { Resources: Record<string, Json> };
 const managedPolicies = new Map<string, unknown>();
 
 beforeAll(() => {
   const { stack } = buildFastStack();
-  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> };
+  template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> };
   const resources = Object.entries(template.Resources);
   tableId = stack.getLogicalId(stack.table.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
   intakeId = stack.getLogicalId(stack.intake.node.defaultChild as Parameters<typeof stack.getLogicalId>[0]);
@@ -215,14 +225,41 @@ describe('function roles', () => {
     }
   });
 
-  it('let intake record the outcome of a released mail on its quarantine record (UpdateItem on QUARANTINE#)', () => {
-    const updatable = (statementsByFunction.get('IntakeFn') ?? [])
-      .filter((s) => actionsOf([s]).includes('dynamodb:UpdateItem'))
-      .flatMap(
-        (s) =>
-          (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? [],
-      );
-    expect(updatable).toContain('QUARANTINE#*');
+  it('let intake record the outcome of a released mail on its quarantine record, drop its pending mark and sweep the marks (QUARANTINE#)', () => {
+    const partitionsAllowing = (action: string) =>
+      (statementsByFunction.get('IntakeFn') ?? [])
+        .filter((s) => actionsOf([s]).includes(`dynamodb:${action}`))
+        .flatMap(
+          (s) =>
+            (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ??
+            [],
+        );
+    for (const action of ['UpdateItem', 'DeleteItem', 'Query']) {
+      expect(partitionsAllowing(action), action).toContain('QUARANTINE#*');
+    }
+    expect(partitionsAllowing('DeleteItem')).toEqual(['QUARANTINE#*']);
+  });
+
+  it('schedule the sweep of released mail: the scheduler may invoke intake and nothing else', () => {
+    const schedules = Object.values(template.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('quarantineReleases'),
+    );
+    expect(schedules).toHaveLength(1);
+    const properties = (schedules[0] as Json).Properties as Json;
+    const target = properties.Target as Json;
+    expect(properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(JSON.parse(String(target.Input))).toEqual({ sweep: 'quarantineReleases' });
+    expect(JSON.stringify(target.Arn)).toContain(intakeId);
+    const roleId = ((target.RoleArn as Json)['Fn::GetAtt'] as string[])[0];
+    const roleStatements = Object.values(template.Resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          ((r.Properties as Json).Roles as Json[]).some((ref) => ref.Ref === roleId),
+      )
+      .flatMap((r) => ((r.Properties as Json).PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(actionsOf(roleStatements)).toEqual(['lambda:InvokeFunction']);
   });
 
   it('let the API invoke the intake function and no other function or version', () => {

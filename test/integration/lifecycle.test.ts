@@ -45,13 +45,16 @@ const replay =
           get: (id) => store.get(id),
           timeline: (id) => store.timeline(id),
         } as DynamoComplaintStore,
-        async (c) =>
-          (await mailbox(stack.endpoints.mailbox.url)).filter(
+        async (c) => {
+          // Team notifications reach the mailbox after SNS answered the publish: count them once there.
+          await stack.drainNotifications();
+          return (await mailbox(stack.endpoints.mailbox.url)).filter(
             (m) =>
               m.destination.to.includes(c.customerEmail) ||
               m.subject.includes(c.reference) ||
               (m.body.text ?? '').includes(c.reference),
-          ).length,
+          ).length;
+        },
       )
     : undefined;
 const mailDomain = 'support.localhost';

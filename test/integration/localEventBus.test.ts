@@ -1,18 +1,19 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BusEvent } from '../../scripts/local/eventBus/eventLog';
+import { type BusEvent, EventLog } from '../../scripts/local/eventBus/eventLog';
 import { type LocalEventBus, startLocalEventBus } from '../../scripts/local/eventBus/localEventBus';
 import type { BusTarget } from '../../scripts/local/eventBus/targetDelivery';
 import { waitFor } from '../../scripts/local/localStackClient';
 
 /**
  * The local EventBridge bus through the real EventBridge client: durable log, de-duplication by the
- * domain event id, delivery with retries and a dead-letter folder that never holds up other targets.
+ * domain event id, delivery with retries and a dead-letter folder that never holds up other targets; and
+ * its log, which holds its events on disk and reads them back by position.
  */
 let dir: string;
 let receiver: Server;
@@ -85,7 +86,7 @@ describe('local event bus', () => {
     const again = await put(bus, ['e2', 'e3']);
     expect(again.Entries?.[0]?.EventId).toBe(first.Entries?.[1]?.EventId);
     await bus.drain();
-    expect(bus.events().map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3']);
+    expect((await bus.events()).map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3']);
     expect(received.map((e) => e.detail.eventId)).toEqual(['e1', 'e2', 'e3']);
     const dead = await readdir(join(dir, 'targets', 'refusing', 'dead-letter'));
     expect(dead).toHaveLength(3);
@@ -103,7 +104,7 @@ describe('local event bus', () => {
 
   it('keeps its log and each target’s place across a restart', async () => {
     const bus = await startLocalEventBus(busOptions([{ name: 'receiver', url: receiverUrl }]));
-    expect(bus.events()).toHaveLength(3);
+    expect(await bus.events()).toHaveLength(3);
     const again = await put(bus, ['e1', 'e4']);
     expect(again.FailedEntryCount).toBe(0);
     await waitFor(async () => (received.length === 4 ? true : undefined), 'the new event delivered');
@@ -135,5 +136,54 @@ describe('local event bus', () => {
       'ok',
     ]);
     await bus.close();
+  });
+});
+
+describe('the bus log', () => {
+  const event = (i: number): BusEvent => ({
+    version: '0',
+    id: `bus-${i}`,
+    'detail-type': 'ComplaintOpened',
+    source: 'complaints',
+    account: '000000000000',
+    time: '2026-11-30T12:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { eventId: `e${i}`, text: 'ü'.repeat(i % 7) },
+  });
+
+  it('reads any stretch back from disk, keeps only the latest ids for de-duplication, and cuts a torn line at start', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'complaints-log-')), 'events.jsonl');
+    const log = await EventLog.open(path);
+    const count = 2_500;
+    for (let i = 0; i < count; i += 50) {
+      await log.append(Array.from({ length: 50 }, (_, j) => event(i + j)));
+    }
+    expect(log.count).toBe(count);
+    // Around the sparse index's marks (every 1,024 events), from a position read before and not.
+    for (const from of [0, 1, 1023, 1024, 1025, 2047, 2048, 2499]) {
+      const events = await log.read(from, 3);
+      expect(events.map((e) => e.id)).toEqual(
+        Array.from({ length: Math.min(3, count - from) }, (_, j) => `bus-${from + j}`),
+      );
+    }
+    expect((await log.read(100, 100)).map((e) => e.id)).toEqual(
+      Array.from({ length: 100 }, (_, j) => `bus-${100 + j}`),
+    );
+    expect(await log.read(count, 10)).toEqual([]);
+
+    // A redelivery of a recent event is dropped; one older than the window would be logged again.
+    expect(log.find('complaints/e2499')).toBe('bus-2499');
+    await log.append([event(2499)]);
+    expect(log.count).toBe(count);
+
+    // A crash mid-append leaves a line without its newline: never answered, so cut off at start.
+    await appendFile(path, '{"version":"0","id":"torn"');
+    const reopened = await EventLog.open(path);
+    expect(reopened.count).toBe(count);
+    expect((await reopened.read(count - 2, 5)).map((e) => e.id)).toEqual(['bus-2498', 'bus-2499']);
+    expect(reopened.find('complaints/e2400')).toBe('bus-2400');
+    await reopened.append([event(count)]);
+    expect((await reopened.read(count, 1))[0]?.detail).toEqual(event(count).detail);
   });
 });

@@ -347,6 +347,67 @@ describe('quarantine', () => {
     expect(stillHeld.body.items.map((q) => q.id)).not.toContain(held.id);
   });
 
+  it('files a release whose hand-over was lost at the next sweep, once; a young release is left to its hand-over', async () => {
+    const lostFrom = 'lost.handover@example.org';
+    const lost = customerMail(lostFrom, 'flagged-2@example.org', 'Broken kettle', 'It broke on day two.', [
+      'X-Local-Spam-Verdict: FAIL',
+    ]);
+    await deliver(lost, lostFrom);
+    await stack.drainIntake();
+    const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
+      token: stack.endpoints.tokens.manager,
+    });
+    const lostHeld = list.body.items.find((q) => q.summary.from === lostFrom) as QuarantinedMail;
+    const manager = { kind: 'agent' as const, id: 'dev-manager', role: 'manager' as const };
+    // An API killed after marking the mail released, before its invoke reached intake, ten minutes ago;
+    // and a release of a moment ago, whose hand-over may still be on its way.
+    await quarantine.release(lostHeld.id, {
+      by: manager,
+      at: new Date(Date.now() - 10 * 60_000).toISOString(),
+    });
+    const youngFrom = 'young.release@example.org';
+    await deliver(
+      customerMail(youngFrom, 'flagged-3@example.org', 'Late parcel', 'Still waiting.', [
+        'X-Local-Spam-Verdict: FAIL',
+      ]),
+      youngFrom,
+    );
+    await stack.drainIntake();
+    const young = (
+      await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
+        token: stack.endpoints.tokens.manager,
+      })
+    ).body.items.find((q) => q.summary.from === youngFrom) as QuarantinedMail;
+    await quarantine.release(young.id, { by: manager, at: new Date().toISOString() });
+    expect((await quarantine.pendingReleases()).map((p) => p.id).sort()).toEqual(
+      [lostHeld.id, young.id].sort(),
+    );
+
+    // The schedule's sweep, twice at once and once more (at-least-once): one complaint, one acknowledgement.
+    const sweep = { sweep: 'quarantineReleases' };
+    await Promise.all([stack.invokeIntake(sweep), stack.invokeIntake(sweep)]);
+    await stack.invokeIntake(sweep);
+    await stack.drainIntake();
+    await stack.resting();
+    const filed = (await quarantine.get(lostHeld.id)) as QuarantinedMail;
+    expect(filed).toMatchObject({
+      status: 'released',
+      outcome: { disposition: 'new', complaintId: expect.any(String) },
+    });
+    expect((await store.byCustomer(lostFrom)).items.map((c) => c.id)).toEqual([
+      (filed.outcome as { complaintId: string }).complaintId,
+    ]);
+    expect(await acksTo(lostFrom)).toHaveLength(1);
+    expect((await quarantine.pendingReleases()).map((p) => p.id)).toEqual([young.id]);
+    expect((await quarantine.get(young.id))?.outcome).toBeUndefined();
+    expect((await store.byCustomer(youngFrom)).items).toHaveLength(0);
+
+    // The young release's hand-over arrives: its outcome removes its mark.
+    await stack.invokeIntake({ quarantineRelease: { id: young.id } });
+    expect((await quarantine.get(young.id))?.outcome).toMatchObject({ disposition: 'new' });
+    expect(await quarantine.pendingReleases()).toEqual([]);
+  });
+
   it('answers 404 for an unknown quarantine id', async () => {
     const res = await api(stack.endpoints, 'POST', `/quarantine/${'0'.repeat(26)}/release`, {
       token: stack.endpoints.tokens.manager,

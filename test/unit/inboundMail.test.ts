@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { parseInboundMail, UnparseableMailError } from '../../functions/core/mail/inboundMail';
 import { repairMime } from '../../functions/core/mail/mimeRepair';
 import { corpusDir } from '../support/mailCorpus';
 
@@ -237,6 +237,83 @@ describe('parseInboundMail', () => {
     );
     expect(badDate.date).toBeUndefined();
     expect(badDate.headers.date).toBe('yesterday-ish');
+  });
+  it('keeps a returned message and a calendar as sent, CRLF lines and all, and the DSN fields as a part', async () => {
+    const original = crlf([
+      'From: support@shop.example',
+      'Message-ID: <orig@shop.example>',
+      '',
+      'Hello,',
+      'thanks.',
+    ]);
+    const calendar = crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', 'END:VCALENDAR', '']);
+    const status = crlf(['Reporting-MTA: dns; mx.example', '', 'Final-Recipient: rfc822; ann@example.org']);
+    const raw = Buffer.from(
+      crlf([
+        'From: MAILER-DAEMON@mx.example',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+        '',
+        '--r',
+        'Content-Type: text/plain',
+        '',
+        'Delivery failed.',
+        '--r',
+        'Content-Type: message/delivery-status',
+        '',
+        status,
+        '--r',
+        'Content-Type: text/calendar; method=REQUEST',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        calendar,
+        '--r',
+        'Content-Type: message/rfc822',
+        '',
+        original,
+        '--r',
+        'Content-Type: message/global',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from(original).toString('base64'),
+        '--r--',
+        '',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.text.trim()).toBe('Delivery failed.');
+    expect(mail.attachments.map((a) => [a.contentType, a.content.toString(), a.checksum])).toEqual([
+      ['message/delivery-status', status, sha256(status)],
+      ['text/calendar', calendar, sha256(calendar)],
+      ['message/rfc822', original, sha256(original)],
+      ['message/global', original, sha256(original)],
+    ]);
+  });
+
+  it('quarantines what is beyond the limits: more than 1000 parts, header fields over 1 MiB', async () => {
+    const parts = (n: number) =>
+      Buffer.from(
+        crlf([
+          'From: a@b.example',
+          'Content-Type: multipart/mixed; boundary="p"',
+          '',
+          ...Array.from({ length: n }, (_, i) => `--p\r\n\r\npart ${i}`),
+          '--p--',
+          '',
+        ]),
+      );
+    expect((await parseInboundMail(parts(1000))).text).toContain('part 999');
+    await expect(parseInboundMail(parts(1001))).rejects.toBeInstanceOf(UnparseableMailError);
+    const longHeader = `X-Long: ${'a'.repeat(1024 * 1024)}`;
+    await expect(
+      parseInboundMail(Buffer.from(crlf(['From: a@b.example', longHeader, '', 'x']))),
+    ).rejects.toBeInstanceOf(UnparseableMailError);
+  });
+
+  it('decodes a UTF-7 text part (RFC 2152), which TextDecoder does not know', async () => {
+    const raw = Buffer.from(
+      crlf(['From: a@b.example', 'Content-Type: text/plain; charset=UTF-7', '', 'Caf+AOk- 2+-2 +ZeVnLIqe-.']),
+    );
+    expect((await parseInboundMail(raw)).text.trim()).toBe('Café 2+2 日本語.');
   });
 });
 

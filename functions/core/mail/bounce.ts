@@ -49,8 +49,8 @@ export function isBounce(mail: Pick<InboundMail, 'headers' | 'from'>): boolean {
 /**
  * Reads a bounce: the returned original's Message-ID from the `message/rfc822` or
  * `text/rfc822-headers` part, or from the original quoted in the text; the DSN fields from the
- * `message/delivery-status` part (mailparser folds it into the text). The bounce's own In-Reply-To and
- * References come last: some MTAs thread the bounce under the original.
+ * `message/delivery-status` part, or from the text where an MTA writes them there. The bounce's own
+ * In-Reply-To and References come last: some MTAs thread the bounce under the original.
  */
 export function readBounce(
   mail: Pick<InboundMail, 'messageId' | 'text' | 'headers' | 'attachments' | 'inReplyTo' | 'references'>,

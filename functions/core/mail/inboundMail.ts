@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
-import { type AddressObject, type EmailAddress, type HeaderLines, simpleParser } from 'mailparser';
+import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
 import { repairMime } from './mimeRepair';
@@ -59,32 +60,39 @@ export interface HeaderField {
 }
 
 /**
- * The mail is beyond mailparser's hard limits (a MIME header block over 1 MiB, more than 1000 MIME
- * parts). Not retryable: the caller should quarantine the raw mail.
+ * The mail is beyond the parser's limits (header fields over 1 MiB in all, more than 1000 MIME parts,
+ * MIME nesting deeper than 256). Not retryable: the caller should quarantine the raw mail.
  */
 export class UnparseableMailError extends Error {
   static readonly errorName = 'UnparseableMailError';
   override readonly name: string = UnparseableMailError.errorName;
 }
 
+/** Header bytes of the whole mail, every part's header block together. */
+const maxHeaderBytes = 1024 * 1024;
+/** MIME body parts of the whole mail, at every level. */
+const maxParts = 1000;
+
 /**
  * Parses raw MIME into an {@link InboundMail}.
  *
- * Garbage does not throw: mailparser is lenient. Bytes without a blank line after the headers are all
- * read as a header section, so such a mail has no sender, recipients, subject or text, and a `sha256:`
- * dedupe key; lines that are not valid header fields are left out of `headers`; an unparseable Date is
- * dropped (mailparser would substitute the current time). Only mail beyond mailparser's hard
- * limits rejects, with {@link UnparseableMailError}. The parser reads the bytes {@link repairMime}
- * made of the raw mail (undeclared charsets, multipart bodies without boundary lines); the digest and the
- * stored raw mail are the original bytes. A mail whose only readable part is HTML, wherever it sits in the
- * MIME tree (mailparser derives text only from a top-level HTML body), gets its text from that HTML.
+ * Garbage does not throw: the parser (postal-mime) is lenient. Bytes without a blank line after the
+ * headers are all read as a header section, so such a mail has no sender, recipients, subject or text,
+ * and a `sha256:` dedupe key; lines that are not valid header fields are left out of `headers`; an
+ * unparseable Date is dropped. Only mail beyond the limits rejects, with {@link UnparseableMailError}.
+ * The parser reads the bytes {@link repairMime} made of the raw mail (undeclared charsets, multipart
+ * bodies without boundary lines); the digest and the stored raw mail are the original bytes. A mail
+ * whose only readable part is HTML, wherever it sits in the MIME tree, gets its text from that HTML.
  */
 export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
-  const parsed = await simpleParser(repairMime(raw), {
-    // Inline images stay `cid:` references: the HTML is stored, not rendered, and data: URLs bloat it.
-    keepCidLinks: true,
-    skipTextToHtml: true,
-    checksumAlgo: 'sha256',
+  const repaired = repairMime(raw);
+  const parts = mimePartCount(repaired);
+  if (parts > maxParts) throw new UnparseableMailError(`${parts} MIME parts, more than ${maxParts}`);
+  const parsed = await PostalMime.parse(repaired, {
+    // A returned or forwarded message is kept whole as an attachment (as sent, with its own headers),
+    // not merged into the text of the mail that carries it.
+    forceRfc822Attachments: true,
+    maxHeadersSize: maxHeaderBytes,
   }).catch((cause: unknown) => {
     throw new UnparseableMailError(cause instanceof Error ? cause.message : String(cause), { cause });
   });
@@ -100,7 +108,9 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;
   const digest = contentDigest(raw);
   const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
-  const html = typeof parsed.html === 'string' ? parsed.html : undefined;
+  const html = parsed.html || undefined;
+  // A base64 text part keeps the CRLF line breaks it was encoded with; the text is kept with LF.
+  const text = parsed.text?.replace(/\r\n/g, '\n');
   const replyTo = addressesOf(parsed.replyTo)[0]?.address;
   const inReplyTo = firstMessageId(headers['in-reply-to']);
   return {
@@ -113,21 +123,63 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: parsed.text?.trim() ? parsed.text : html ? textOfHtml(html) : '',
+    text: text?.trim() ? text : html ? textOfHtml(html) : '',
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
     ...(Number.isNaN(dateMs) ? {} : { date: new Date(dateMs).toISOString() }),
     headers,
-    attachments: parsed.attachments.map((a) => ({
-      ...(a.filename ? { filename: a.filename } : {}),
-      contentType: a.contentType,
-      size: a.size,
-      checksum: a.checksum,
-      content: a.content,
-    })),
+    attachments: parsed.attachments.map(inboundAttachment),
     sizeBytes: raw.length,
   };
+}
+
+// Internet messages and their headers (RFC 5322 §2.1) and iCalendar (RFC 5545 §3.1) have CRLF line
+// ends, but postal-mime's line decoders (unencoded and quoted-printable parts) hand lines over with LF,
+// and so does its calendar normalisation. Other parts stay as decoded: base64 byte for byte, other
+// text sent unencoded or quoted-printable in LF lines (RFC 2049 §4's local form).
+const crlfTypes = /^(message\/|text\/rfc822-headers$|text\/calendar$|application\/ics$)/;
+const messageTypes = /^(message\/|text\/rfc822-headers$)/;
+
+function inboundAttachment(attachment: Attachment): InboundAttachment {
+  // Content is an ArrayBuffer (the default attachmentEncoding), or bytes for a calendar.
+  const decoded = attachment.content as ArrayBuffer | Uint8Array;
+  let content = ArrayBuffer.isView(decoded)
+    ? Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength)
+    : Buffer.from(decoded);
+  // No CR at all: the lines went through those decoders (base64 content, CRs and all, stays as it is).
+  if (crlfTypes.test(attachment.mimeType) && !content.includes(0x0d)) {
+    let lines = content.toString('latin1');
+    // The line break before the next boundary line belongs to that line (RFC 2046 §5.1.1), not to
+    // the part, but the decoders keep it (a calendar comes with exactly one final line break).
+    if (messageTypes.test(attachment.mimeType)) lines = lines.replace(/\n$/, '');
+    content = Buffer.from(lines.replaceAll('\n', '\r\n'), 'latin1');
+  }
+  return {
+    ...(attachment.filename ? { filename: attachment.filename } : {}),
+    contentType: attachment.mimeType,
+    size: content.length,
+    checksum: createHash('sha256').update(content).digest('hex'),
+    content,
+  };
+}
+
+/**
+ * MIME body parts in a mail at every level: the lines that open a part (`--boundary`, RFC 2046 §5.1.1)
+ * of any boundary the mail declares. Counted before parsing, since the parser bounds nesting, not breadth.
+ */
+function mimePartCount(raw: Buffer): number {
+  const text = raw.toString('latin1');
+  const boundaries = new Set<string>();
+  for (const match of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^;\s"]+))/gi)) {
+    boundaries.add((match[1] ?? match[2]) as string);
+  }
+  if (boundaries.size === 0) return 0;
+  let parts = 0;
+  for (const match of text.matchAll(/^--([^\r\n]*?)[ \t]*\r?$/gm)) {
+    if (boundaries.has(match[1] as string)) parts++;
+  }
+  return parts;
 }
 
 /** Plain text of an HTML body: links keep their URL, images and inline styles are dropped. */
@@ -154,29 +206,21 @@ function firstMessageId(value: string | undefined): string | undefined {
   return messageIds(value)[0];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
- * Header fields of a parsed mail in message order: unfolded (RFC 5322 §2.2.3) and trimmed. mailparser
- * hands header lines over as binary strings; RFC 6532 allows UTF-8 there, anything else stays Latin-1.
- * Lines that are not `name: value` with a valid field name (printable ASCII, no colon) are skipped.
+ * Header fields of a parsed mail in message order: unfolded (RFC 5322 §2.2.3) and trimmed, not RFC
+ * 2047-decoded. The parser decodes header bytes as UTF-8 (RFC 6532); {@link repairMime} has transcoded
+ * header fields in other charsets before. Lines that are not `name: value` with a valid field name
+ * (printable ASCII, no colon) are skipped.
  */
-export function headerFields(lines: HeaderLines): HeaderField[] {
+export function headerFields(lines: readonly { line: string }[]): HeaderField[] {
   const fields: HeaderField[] = [];
   for (const { line } of lines) {
-    const bytes = Buffer.from(line, 'latin1');
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      text = line;
-    }
-    const colon = text.indexOf(':');
-    const name = text.slice(0, colon).trimEnd();
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trimEnd();
     if (colon <= 0 || !/^[!-9;-~]+$/.test(name)) continue;
     fields.push({
       name,
-      value: text
+      value: line
         .slice(colon + 1)
         .replace(/\r?\n(?=[ \t])/g, '')
         .trim(),
@@ -185,21 +229,18 @@ export function headerFields(lines: HeaderLines): HeaderField[] {
   return fields;
 }
 
-/** Mailboxes of an address header (or repeated headers) with groups flattened; entries without an address dropped. */
+/** Mailboxes of an address header (or a list of them) with groups flattened; entries without an address dropped. */
 export function mailboxesOf(
-  header: AddressObject | AddressObject[] | undefined,
+  header: Address | readonly Address[] | undefined,
 ): { address: string; name: string }[] {
-  const flatten = (list: EmailAddress[]): EmailAddress[] =>
-    list.flatMap((a) => (a.group ? flatten(a.group) : [a]));
-  const objects = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  return flatten(objects.flatMap((o) => o.value)).flatMap((a) =>
-    a.address ? [{ address: a.address, name: a.name }] : [],
-  );
+  const list: readonly Address[] =
+    header === undefined ? [] : Array.isArray(header) ? header : [header as Address];
+  return list
+    .flatMap((a) => a.group ?? [a])
+    .flatMap((a) => (a.address ? [{ address: a.address, name: a.name }] : []));
 }
 
-function addressesOf(
-  header: AddressObject | AddressObject[] | undefined,
-): { address: string; name?: string }[] {
+function addressesOf(header: readonly Address[] | undefined): { address: string; name?: string }[] {
   return mailboxesOf(header).map((a) => ({
     address: a.address.toLowerCase(),
     ...(a.name ? { name: a.name } : {}),

@@ -11,6 +11,7 @@ import { analyse } from 'chardet';
  *   the charset it is valid in: UTF-8, else the detector's first candidate that decodes it without error.
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
+ * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
  */
 export function repairMime(raw: Buffer): Buffer {
   return repairEntity(raw, declaredCharsets(raw), 0);
@@ -41,7 +42,13 @@ function repairEntity(entity: Buffer, hints: string[], depth: number): Buffer {
   const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
   const raw8bit =
     encoding === undefined || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
-  if (mediaType.startsWith('text/') && !(contentType && parameter(contentType, 'charset')) && raw8bit) {
+  const charset = contentType && parameter(contentType, 'charset')?.toLowerCase();
+  if (mediaType.startsWith('text/') && charset && utf7Labels.has(charset) && raw8bit) {
+    const type = contentType?.split(';')[0]?.trim() as string;
+    header = replaceContentType(header, `${type}; charset=utf-8`);
+    return Buffer.concat([header, split.separator, Buffer.from(decodeUtf7(body.toString('latin1')))]);
+  }
+  if (mediaType.startsWith('text/') && !charset && raw8bit) {
     if (hasEightBit(body)) {
       const charset = hasNonUtf8(body) ? firstDecoding(body, detected(body)) : 'utf-8';
       const type = contentType?.split(';')[0]?.trim() || 'text/plain';
@@ -184,6 +191,18 @@ function transcodeHeader(header: Buffer, candidates: string[]): Buffer {
     lines.map((l) => (/[\x80-\xff]/.test(l) ? decoder.decode(Buffer.from(l, 'latin1')) : l)).join(''),
     'utf8',
   );
+}
+
+const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);
+
+/** RFC 2152: `+` opens modified base64 of UTF-16BE, ended by `-` (dropped) or any other character; `+-` is `+`. */
+function decodeUtf7(text: string): string {
+  return text.replace(/\+([A-Za-z0-9+/]*)-?/g, (_, base64: string) => {
+    if (base64 === '') return '+';
+    const bytes = Buffer.from(base64, 'base64');
+    // Bits left over after the last whole UTF-16 code unit are padding.
+    return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
+  });
 }
 
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

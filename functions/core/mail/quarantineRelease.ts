@@ -8,3 +8,13 @@ export const quarantineReleaseEventSchema = z.strictObject({
   quarantineRelease: z.strictObject({ id: z.string().check(z.regex(/^[0-9a-f]{26}$/)) }),
 });
 export type QuarantineReleaseEvent = z.infer<typeof quarantineReleaseEventSchema>;
+
+/** How often the schedule sweeps released mail (EventBridge Scheduler on AWS, a timer locally). */
+export const releaseSweepIntervalMinutes = 5;
+
+/**
+ * What the schedule hands the intake function every five minutes: file the released mail whose
+ * hand-over did not arrive (see `sweepReleasedMail`).
+ */
+export const releaseSweepEventSchema = z.strictObject({ sweep: z.literal('quarantineReleases') });
+export type ReleaseSweepEvent = z.infer<typeof releaseSweepEventSchema>;

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** An event as EventBridge delivers it to targets (the envelope around the published detail). */
@@ -14,14 +14,34 @@ export interface BusEvent {
   detail: Record<string, unknown>;
 }
 
+/** Every this many events the log notes the byte offset of one, to seek near any event without a scan. */
+const indexEvery = 1024;
+/**
+ * How many of the latest events' domain ids the log remembers to drop a redelivery. A publisher puts an
+ * event again only while the stream record it came from is not yet checkpointed (a failed batch, a crash
+ * before the checkpoint): seconds to minutes behind the head, far fewer events than this. Older ids are
+ * forgotten, as EventBridge itself keeps none (consumers dedupe on the event id anyway).
+ */
+export const dedupeWindow = 10_000;
+
 /**
  * The bus's append-only log: one JSON event per line. An append is answered only once it is fsynced,
  * so an event the bus accepted survives a crash; a line torn by a crash (no newline yet) was never
  * accepted and is cut off at start.
+ *
+ * The events live on disk, not in memory: readers read them back by position (`read`), from a sparse
+ * index of byte offsets (one per {@link indexEvery} events) and the positions readers reached last. What
+ * the log holds in memory does not grow with the events it has logged, beyond a number per thousand.
  */
 export class EventLog {
-  readonly events: BusEvent[] = [];
-  private readonly ids = new Map<string, BusEvent>();
+  private eventCount = 0;
+  private bytes = 0;
+  /** Byte offset of event i * indexEvery. */
+  private readonly index: number[] = [];
+  /** Domain dedupe key -> bus event id, of the latest {@link dedupeWindow} events (insertion order). */
+  private readonly recent = new Map<string, string>();
+  /** Where the events after recent reads start: event position -> byte offset. */
+  private readonly resumeAt = new Map<number, number>();
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -29,23 +49,28 @@ export class EventLog {
   static async open(path: string): Promise<EventLog> {
     await mkdir(dirname(path), { recursive: true });
     const log = new EventLog(path);
-    let text = '';
+    let size: number;
     try {
-      text = await readFile(path, 'utf8');
+      size = (await stat(path)).size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return log;
     }
-    const complete = text.lastIndexOf('\n') + 1;
-    if (complete < Buffer.byteLength(text)) await truncate(path, Buffer.byteLength(text.slice(0, complete)));
-    for (const line of text.slice(0, complete).split('\n')) {
-      if (line) log.remember(JSON.parse(line) as BusEvent);
+    for await (const line of completeLines(path, 0)) {
+      log.remember(JSON.parse(line.text.toString('utf8')) as BusEvent, line.start, line.end);
     }
+    if (log.bytes < size) await truncate(path, log.bytes);
     return log;
   }
 
-  /** The event already logged under a domain event id (a redelivery), if any. */
-  find(dedupeKey: string): BusEvent | undefined {
-    return this.ids.get(dedupeKey);
+  /** How many events are logged. */
+  get count(): number {
+    return this.eventCount;
+  }
+
+  /** The id the bus gave an event already logged under this domain dedupe key (a redelivery), if any. */
+  find(dedupeKey: string): string | undefined {
+    return this.recent.get(dedupeKey);
   }
 
   /** Appends the events durably, in order; one append at a time. */
@@ -54,27 +79,98 @@ export class EventLog {
       const seen = new Set<string>();
       const fresh = events.filter((e) => {
         const key = dedupeKeyOf(e);
-        if (this.ids.has(key) || seen.has(key)) return false;
+        if (this.recent.has(key) || seen.has(key)) return false;
         seen.add(key);
         return true;
       });
       if (fresh.length === 0) return;
+      const lines = fresh.map((e) => `${JSON.stringify(e)}\n`);
       const file = await open(this.path, 'a');
       try {
-        await file.writeFile(fresh.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        await file.writeFile(lines.join(''));
         await file.sync();
       } finally {
         await file.close();
       }
-      for (const e of fresh) this.remember(e);
+      fresh.forEach((e, i) => {
+        const start = this.bytes;
+        this.remember(e, start, start + Buffer.byteLength(lines[i] as string));
+      });
     });
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private remember(event: BusEvent) {
-    this.events.push(event);
-    this.ids.set(dedupeKeyOf(event), event);
+  /** Up to `limit` logged events from position `from` (0-based), in log order. */
+  async read(from: number, limit: number): Promise<BusEvent[]> {
+    const end = Math.min(this.eventCount, from + limit);
+    if (from >= end) return [];
+    const known = this.resumeAt.get(from);
+    let position = known === undefined ? Math.floor(from / indexEvery) * indexEvery : from;
+    const offset = known ?? (this.index[position / indexEvery] as number);
+    const events: BusEvent[] = [];
+    let next = offset;
+    for await (const line of completeLines(this.path, offset)) {
+      if (position >= from) events.push(JSON.parse(line.text.toString('utf8')) as BusEvent);
+      position += 1;
+      next = line.end;
+      if (position >= end) break;
+    }
+    this.noteResume(position, next);
+    return events;
+  }
+
+  /** Every logged event (tests and tools; reads the whole log). */
+  async readAll(): Promise<BusEvent[]> {
+    return this.read(0, this.eventCount);
+  }
+
+  private remember(event: BusEvent, start: number, end: number) {
+    if (this.eventCount % indexEvery === 0) this.index.push(start);
+    this.eventCount += 1;
+    this.bytes = end;
+    const key = dedupeKeyOf(event);
+    this.recent.delete(key);
+    this.recent.set(key, event.id);
+    if (this.recent.size > dedupeWindow) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  private noteResume(position: number, offset: number) {
+    this.resumeAt.set(position, offset);
+    // A reader per target and the tail endpoint: a few positions are enough.
+    if (this.resumeAt.size > 32) this.resumeAt.delete(this.resumeAt.keys().next().value as number);
+  }
+}
+
+/**
+ * The complete lines of a file from byte `offset` (each with its byte range, the newline included); a
+ * last line without its newline (torn by a crash) is not one.
+ */
+async function* completeLines(path: string, offset: number) {
+  const file = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    let pending = Buffer.alloc(0);
+    let start = offset;
+    let readAt = offset;
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, readAt);
+      if (bytesRead === 0) return;
+      readAt += bytesRead;
+      pending = pending.length
+        ? Buffer.concat([pending, chunk.subarray(0, bytesRead)])
+        : Buffer.from(chunk.subarray(0, bytesRead));
+      let newline = pending.indexOf(10);
+      while (newline >= 0) {
+        const end = start + newline + 1;
+        if (newline > 0) yield { text: pending.subarray(0, newline), start, end };
+        start = end;
+        pending = pending.subarray(newline + 1);
+        newline = pending.indexOf(10);
+      }
+    }
+  } finally {
+    await file.close();
   }
 }
 

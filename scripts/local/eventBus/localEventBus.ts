@@ -20,8 +20,8 @@ export interface LocalEventBusOptions {
 
 export interface LocalEventBus {
   endpoint: string;
-  /** The logged events (tests). */
-  events(): readonly BusEvent[];
+  /** The logged events, read back from the log (tests and tools). */
+  events(): Promise<BusEvent[]>;
   /** Resolves once every target has had every logged event (delivered or dead-lettered). */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -42,8 +42,9 @@ const maxRequestBytes = 256 * 1024;
  * A local EventBridge bus: the EventBridge `PutEvents` API (AWS JSON 1.1, what
  * @aws-sdk/client-eventbridge sends), answered once the entries are fsynced to the bus's log; delivery
  * to the subscribed targets with retries and a dead-letter folder; and `GET /events?after=<n>` to tail
- * the log. A domain event put twice (same `eventId` in its detail) is logged once: the second put
- * answers with the first one's id, as an idempotent consumer would see it.
+ * the log. A domain event put twice (same `eventId` in its detail) while it is among the latest
+ * events is logged once: the second put answers with the first one's id, as an idempotent consumer would
+ * see it (see `dedupeWindow`).
  */
 export async function startLocalEventBus(options: LocalEventBusOptions): Promise<LocalEventBus> {
   const log = await EventLog.open(join(options.dir, 'events.jsonl'));
@@ -96,8 +97,8 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
         detail,
       };
       const logged =
-        log.find(dedupeKeyOf(event)) ?? accepted.find((a) => dedupeKeyOf(a) === dedupeKeyOf(event));
-      results.push({ EventId: (logged ?? event).id });
+        log.find(dedupeKeyOf(event)) ?? accepted.find((a) => dedupeKeyOf(a) === dedupeKeyOf(event))?.id;
+      results.push({ EventId: logged ?? event.id });
       if (!logged) accepted.push(event);
     }
     await log.append(accepted);
@@ -114,7 +115,7 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
       if (request.method === 'GET' && url.pathname === '/events') {
         const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0);
         const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
-        const events = log.events.slice(after, after + limit);
+        const events = await log.read(after, limit);
         return send(response, 200, 'application/json', { events, next: after + events.length });
       }
       if (request.method === 'POST' && request.headers['x-amz-target'] === 'AWSEvents.PutEvents') {
@@ -134,7 +135,7 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
   for (const d of deliveries) await d.start();
   return {
     endpoint: http.endpoint,
-    events: () => log.events,
+    events: () => log.readAll(),
     drain: async () => {
       await Promise.all(deliveries.map((d) => d.drain()));
     },

@@ -64,7 +64,7 @@ export class TargetDelivery {
 
   /** Resolves once every logged event has been delivered or dead-lettered. */
   async drain() {
-    while (this.running || this.cursor < this.log.events.length) {
+    while (this.running || this.cursor < this.log.count) {
       if (!this.running) this.notify();
       await this.running;
     }
@@ -79,15 +79,16 @@ export class TargetDelivery {
   private async run() {
     this.wake = false;
     let saved = this.cursor;
-    while (!this.closed && this.cursor < this.log.events.length) {
-      const event = this.log.events[this.cursor] as BusEvent;
-      const wanted =
-        !this.target.detailTypes?.length || this.target.detailTypes.includes(event['detail-type']);
-      if (wanted) await this.deliverWithRetries(event);
-      if (this.closed) break;
-      this.cursor += 1;
-      // The cursor is saved once caught up (or every 100 events): a crash repeats at most those.
-      if (this.cursor - saved >= 100) saved = await this.saveCursor();
+    while (!this.closed && this.cursor < this.log.count) {
+      for (const event of await this.log.read(this.cursor, 100)) {
+        const wanted =
+          !this.target.detailTypes?.length || this.target.detailTypes.includes(event['detail-type']);
+        if (wanted) await this.deliverWithRetries(event);
+        if (this.closed) break;
+        this.cursor += 1;
+        // The cursor is saved once caught up (or every 100 events): a crash repeats at most those.
+        if (this.cursor - saved >= 100) saved = await this.saveCursor();
+      }
     }
     if (this.cursor !== saved) await this.saveCursor();
   }
