@@ -105,18 +105,26 @@ const mailIntake: readonly TableGrant[] = [
   { actions: ['UpdateItem'], partitions: ['OUTBOUND'] },
 ];
 
+/** investigateOnce: the customer's history (byCustomer) and the recurring-issue window counter. */
+const investigation: readonly TableGrant[] = [
+  loadAndSave,
+  timeline,
+  { actions: ['UpdateItem'], partitions: ['RECURRING'] },
+];
+
 /**
  * Every Lambda function of the stack, by name (workflow steps by their key in `workflowSteps`). A
  * function missing here fails the synth: it is never deployed with rights nobody declared.
  */
 export const functionAccess = {
-  investigate: {
-    // The customer's history (byCustomer) and the recurring-issue window counter.
-    table: [loadAndSave, timeline, { actions: ['UpdateItem'], partitions: ['RECURRING'] }],
-    indexes: ['byCustomer'],
-  },
+  investigate: { table: investigation, indexes: ['byCustomer'] },
   // The acknowledgement is automatic mail: capped per recipient; a linked complaint reads the old one.
-  acknowledge: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  // The same step investigates.
+  acknowledge: {
+    table: [...investigation, ...customerMail, automaticMailCap],
+    indexes: ['byCustomer'],
+    sendsMail: true,
+  },
   // Tells the agent when a decision stranded by a restarted wait is released.
   awaitPerson: { table: [loadAndSave], publishes: true },
   escalate: { table: [loadAndSave], publishes: true },

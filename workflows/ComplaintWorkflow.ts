@@ -40,6 +40,7 @@ import type {
   followUpOutcomes,
   RequeueReason,
 } from './contract';
+import { investigationPendingField } from './contract';
 
 /**
  * Retries of every Lambda task, all with full jitter: many executions fail together when DynamoDB or SES
@@ -110,11 +111,13 @@ const answered = (outcome: (typeof followUpOutcomes)[number]) =>
 export const workflowSteps = {
   acknowledge: {
     entry: 'functions/handlers/workflow/acknowledge.ts',
-    description: 'Workflow: acknowledges the complaint to the customer once (or records that it failed)',
+    description:
+      'Workflow: acknowledges the complaint to the customer once, then investigates it (or records that the acknowledgement failed)',
   },
   investigate: {
     entry: 'functions/handlers/workflow/investigate.ts',
-    description: 'Workflow: history, triage, risk signals, duplicates; starts the SLA clock',
+    description:
+      'Workflow: history, triage, risk signals, duplicates; starts the SLA clock (when the first step did not)',
   },
   awaitPerson: {
     entry: 'functions/handlers/workflow/awaitPerson.ts',
@@ -249,18 +252,22 @@ export class ComplaintWorkflow extends Construct {
     const close = (name: string, reason: CloseReason, comment: string) =>
       step(name, fns.close, comment, { reason }).next(closed);
 
-    // Acknowledgement, intake's only effect besides filing: inside the workflow, so that a refused mail
-    // never leaves a complaint outside every queue. Retried, then recorded, and the investigation goes on.
-    const acknowledge = new LambdaInvoke(this, 'Acknowledge', {
-      comment: 'Acknowledges the complaint with its reference (once per complaint).',
+    // Acknowledgement, intake's only effect besides filing, and the investigation, in one step on one
+    // read: inside the workflow, so that a refused mail never leaves a complaint outside every queue.
+    // Only the acknowledgement's failure leaves the step as an error: retried, then recorded, and the
+    // Investigate state investigates. The investigation's failure comes back as a hand-back
+    // (`investigationPending`), on which RiskCheck runs the Investigate state, whose failure is its own.
+    const acknowledgeAndInvestigate = new LambdaInvoke(this, 'AcknowledgeAndInvestigate', {
+      comment:
+        'Acknowledges the complaint with its reference (once per complaint), then investigates it: history, triage, risk signals; starts the SLA clock.',
       lambdaFunction: fns.acknowledge,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject({ complaintId }),
-      resultPath: JsonPath.DISCARD,
+      outputPath: '$.Payload',
     });
-    for (const retry of taskRetries) acknowledge.addRetry(retry);
+    for (const retry of taskRetries) acknowledgeAndInvestigate.addRetry(retry);
     // Also anything else (e.g. SES refusing the address): twice more, then it is recorded as failed.
-    acknowledge.addRetry({
+    acknowledgeAndInvestigate.addRetry({
       errors: [Errors.ALL],
       interval: Duration.seconds(2),
       backoffRate: 2,
@@ -269,7 +276,8 @@ export class ComplaintWorkflow extends Construct {
     });
     const acknowledgementFailed = guarded(
       new LambdaInvoke(this, 'AcknowledgementFailed', {
-        comment: 'Records that the acknowledgement could not be sent; the workflow goes on.',
+        comment:
+          'Records that the acknowledgement could not be sent (nothing when it was sent or suppressed: the step failed after it); the workflow goes on.',
         lambdaFunction: fns.acknowledge,
         retryOnServiceExceptions: false,
         payload: TaskInput.fromObject({ complaintId, failure: JsonPath.objectAt('$.acknowledgement') }),
@@ -277,9 +285,12 @@ export class ComplaintWorkflow extends Construct {
       }),
       'AcknowledgementFailed',
     );
-    acknowledge.addCatch(acknowledgementFailed, { errors: [Errors.ALL], resultPath: '$.acknowledgement' });
+    acknowledgeAndInvestigate.addCatch(acknowledgementFailed, {
+      errors: [Errors.ALL],
+      resultPath: '$.acknowledgement',
+    });
 
-    // Investigation.
+    // The investigation on its own: after a failed acknowledgement, or handed back by the first step.
     const investigate = step(
       'Investigate',
       fns.investigate,
@@ -447,14 +458,16 @@ export class ComplaintWorkflow extends Construct {
     });
     unknownDecision.next(recordFailure);
 
-    // Wiring.
-    acknowledge.next(investigate);
+    // Wiring. RiskCheck also takes the investigation the first step handed back, at no extra transition.
+    const riskCheck = new Choice(this, 'RiskCheck', {
+      comment: 'Risk signals escalate before any agent sees it; a handed-back investigation runs first.',
+    })
+      .when(Condition.isPresent(`$.${investigationPendingField}`), investigate)
+      .when(Condition.booleanEquals('$.riskEscalation', true), escalateOnRisk)
+      .otherwise(awaitAgent);
+    acknowledgeAndInvestigate.next(riskCheck);
     acknowledgementFailed.next(investigate);
-    investigate.next(
-      new Choice(this, 'RiskCheck', { comment: 'Risk signals escalate before any agent sees it.' })
-        .when(Condition.booleanEquals('$.riskEscalation', true), escalateOnRisk)
-        .otherwise(awaitAgent),
-    );
+    investigate.next(riskCheck);
     escalateOnRisk.next(awaitAgent);
 
     escalateOnBreach.next(awaitAgent);
@@ -516,7 +529,7 @@ export class ComplaintWorkflow extends Construct {
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(acknowledge),
+      definitionBody: DefinitionBody.fromChainable(acknowledgeAndInvestigate),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'ExecutionLogs', {

@@ -91,8 +91,32 @@ export const workflowStateSchema = z.object({
 });
 export type WorkflowState = z.infer<typeof workflowStateSchema>;
 
+/**
+ * What the first step (AcknowledgeAndInvestigate) hands on when its acknowledgement is done but its
+ * investigation failed: not an error, which the state's Catch would record as the acknowledgement's,
+ * but this, on which RiskCheck sends the complaint to the Investigate state (its own retries, its own
+ * failure record).
+ */
+export interface InvestigationHandBack {
+  complaintId: string;
+  investigationPending: true;
+}
+/** The field RiskCheck tests for (present only on a hand-back). */
+export const investigationPendingField = 'investigationPending' satisfies keyof InvestigationHandBack;
+/** The first step's output: the workflow state after the investigation, or the hand-back. */
+export type AcknowledgementOutput = WorkflowState | InvestigationHandBack;
+
 /** The input of each step that takes more than the complaint id. */
 export const stepInputs = {
+  /**
+   * AcknowledgeAndInvestigate: the complaint id alone. AcknowledgementFailed: with the error the state
+   * caught once the acknowledgement's retries were spent (`{ Error, Cause }`).
+   */
+  acknowledge: z.object({
+    complaintId,
+    failure: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
+  }),
+  investigate: z.object({ complaintId }),
   escalate: z.object({ complaintId, cause: z.enum(escalationCauses) }),
   close: z.object({ complaintId, reason: z.enum(closeReasons) }),
   requeue: z.object({ complaintId, reason: z.enum(requeueReasons) }),

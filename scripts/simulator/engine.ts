@@ -651,9 +651,10 @@ class Simulation {
       this.usage.transitions++;
     };
     switch (step) {
+      // The first step acknowledges, then investigates (the simulation's mail never fails).
       case 'acknowledge':
         this.usage.mailsOut++;
-        return sc.data;
+        return this.step(sc, 'investigate', constants, now);
       case 'investigate': {
         const found = this.triage.of(sc.category, sc.tone, sc.risk, now);
         save(investigate(sc.c, found, policy, now).complaint);

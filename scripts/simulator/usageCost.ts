@@ -27,7 +27,10 @@ export const usageModel = {
   /** Size of a customer's mail as SES receives it. */
   mailInBytes: 8 * 1024,
   lambdaMemoryMb: { intake: 1024, default: 512 } as Record<string, number>,
-  meanDurationMs: { intake: 250, api: 60, investigate: 120, default: 60 } as Record<string, number>,
+  meanDurationMs: { intake: 250, api: 60, acknowledge: 180, investigate: 120, default: 60 } as Record<
+    string,
+    number
+  >,
 } as const;
 
 export interface SimulatedCost {

@@ -32,7 +32,7 @@ export type GraphState =
 
 export interface ChoiceRule {
   variable: string;
-  operator: 'StringEquals' | 'BooleanEquals' | 'NumericGreaterThan';
+  operator: 'StringEquals' | 'BooleanEquals' | 'NumericGreaterThan' | 'IsPresent';
   value: string | number | boolean;
   next: string;
 }
@@ -43,7 +43,7 @@ export interface WorkflowGraph {
 }
 
 type AslState = Record<string, unknown> & { Type: string };
-const operators = ['StringEquals', 'BooleanEquals', 'NumericGreaterThan'] as const;
+const operators = ['StringEquals', 'BooleanEquals', 'NumericGreaterThan', 'IsPresent'] as const;
 
 /** The graph of a synthesized definition; `functionArns` names the Lambda step behind each ARN. */
 export function projectWorkflow(
@@ -140,6 +140,7 @@ function keysOf(path: string): string[] {
 export function ruleMatches(rule: ChoiceRule, data: unknown): boolean {
   const value = valueAt(data, rule.variable);
   if (rule.operator === 'NumericGreaterThan') return typeof value === 'number' && value > Number(rule.value);
+  if (rule.operator === 'IsPresent') return (value !== undefined) === rule.value;
   return value === rule.value;
 }
 

@@ -80,7 +80,7 @@ describe('synthesized workflow definition', () => {
       const last = catchers.at(-1);
       expect(last?.ErrorEquals, `${name} catches everything last`).toEqual(['States.ALL']);
       // The acknowledgement's failure is recorded and the workflow goes on; its recorder is guarded again.
-      const target = name === 'Acknowledge' ? 'AcknowledgementFailed' : 'RecordFailure';
+      const target = name === 'AcknowledgeAndInvestigate' ? 'AcknowledgementFailed' : 'RecordFailure';
       expect(last?.Next, `${name} routes failures to ${target}`).toBe(target);
       if (target === 'RecordFailure') expect(last?.ResultPath).toBe(`$.failed.${name}`);
     }
@@ -121,11 +121,24 @@ describe('synthesized workflow definition', () => {
     expect(busyWaits.reduce((a, b) => a + b, 0) / 2).toBeGreaterThan(4 * abandonedDecisionSeconds);
   });
 
-  it('starts with the acknowledgement, then investigates whether or not it was sent', () => {
+  it('starts with the acknowledgement and the investigation in one step, and investigates whether or not the acknowledgement was sent', () => {
     const states = synthesized.definition.States as Record<string, Json>;
-    expect(synthesized.definition.StartAt).toBe('Acknowledge');
-    expect(states.Acknowledge?.Next).toBe('Investigate');
+    expect(synthesized.definition.StartAt).toBe('AcknowledgeAndInvestigate');
+    const first = states.AcknowledgeAndInvestigate as Json;
+    // Its output is the workflow state (or the hand-back), as the Investigate state's is.
+    expect(first.OutputPath).toBe('$.Payload');
+    expect(first.Next).toBe('RiskCheck');
+    expect(states.Investigate?.Next).toBe('RiskCheck');
+    // Only the acknowledgement's failure is caught as one: recorded, then the investigation on its own.
+    expect(first.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.acknowledgement', Next: 'AcknowledgementFailed' },
+    ]);
     expect(states.AcknowledgementFailed?.Next).toBe('Investigate');
+    // The investigation it hands back runs in the Investigate state, tested first, before any risk rule.
+    const rules = (states.RiskCheck?.Choices ?? []) as Json[];
+    expect(rules[0]).toEqual({ Variable: '$.investigationPending', IsPresent: true, Next: 'Investigate' });
+    expect(rules.slice(1).map((r) => r.Next)).toEqual(['EscalateOnRisk']);
+    expect(states.RiskCheck?.Default).toBe('AwaitAgent');
   });
 
   it('invokes exactly the workflow step functions, by the ARNs the local runtime registers', () => {

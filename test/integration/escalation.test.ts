@@ -130,7 +130,12 @@ describe('escalation on SLA breach', () => {
     );
     const entered = (history.events ?? []).map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
     expect(entered).toEqual(
-      expect.arrayContaining(['Investigate', 'AwaitAgent', 'RecordSlaWarning', 'EscalateOnBreach']),
+      expect.arrayContaining([
+        'AcknowledgeAndInvestigate',
+        'AwaitAgent',
+        'RecordSlaWarning',
+        'EscalateOnBreach',
+      ]),
     );
   });
 });

@@ -17,6 +17,7 @@ import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scri
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
 import type { WorkflowStep } from '../../workflows/ComplaintWorkflow';
+import { startDynamoDbFaults } from '../support/dynamoDbFaults';
 import { installVirtualClock, skipWait, type VirtualClock } from '../support/virtualClock';
 import { committedEvents, loggedEvents, reportsRecounted, reportsViaApi } from './insightsReconciliation';
 import { replayHarness } from './replayHarness';
@@ -57,8 +58,12 @@ const replay =
       )
     : undefined;
 const mailDomain = 'support.localhost';
-/** Steps fail for good on complaints whose subject or first mail carries this marker. */
+/** The acknowledgement fails for good on complaints whose subject carries this marker. */
 const failMarker = 'FAIL-THIS-STEP';
+/** DynamoDB refuses the investigation's write of complaints whose subject carries this marker. */
+const investigationFailMarker = 'FAIL-INVESTIGATION';
+/** The first step fails after its work (as a Lambda timing out would) for complaints with this subject marker. */
+const failAfterWorkMarker = 'FAIL-AFTER-ACK';
 let dataDir: string;
 let sfn: SFNClient;
 let store: DynamoComplaintStore;
@@ -72,6 +77,16 @@ beforeAll(async () => {
     quiet: true,
     profile: 'standard',
     inMemoryDynamoDb: true,
+    // The investigation's state change (the complaint with its `startInvestigation` entry) is refused,
+    // wherever it runs: the first step hands it back, the Investigate state fails for good.
+    dynamoDbFront: (endpoint) =>
+      startDynamoDbFaults(endpoint, (operation, body) =>
+        operation === 'TransactWriteItems' &&
+        body.includes(investigationFailMarker) &&
+        body.includes('startInvestigation')
+          ? InjectedFailure.errorName
+          : undefined,
+      ),
     wrapLambda: (step, handler) => {
       const failing = failOnMarker(step, handler);
       return replay ? replay.wrap(step, failing) : failing;
@@ -95,20 +110,20 @@ class InjectedFailure extends Error {
   override readonly name: string = InjectedFailure.errorName;
 }
 
-/** Makes Investigate and Acknowledge fail (every attempt) for complaints carrying the marker. */
+/**
+ * Makes the first step (acknowledgement and investigation) fail, every attempt, for complaints whose
+ * subject carries a marker: before its work (the acknowledgement fails), or after it (the step did
+ * everything, then its Lambda failed, e.g. timed out).
+ */
 function failOnMarker(step: WorkflowStep, handler: LambdaHandler): LambdaHandler {
-  if (step !== 'investigate' && step !== 'acknowledge') return handler;
+  if (step !== 'acknowledge') return handler;
   return async (event) => {
     const { complaintId, failure } = event as { complaintId: string; failure?: unknown };
-    const c = failure ? undefined : await store.get(complaintId);
-    const marked =
-      step === 'acknowledge'
-        ? c?.subject.includes(failMarker)
-        : (await store.timeline(complaintId)).some(
-            (e) => e.kind === 'message' && e.text.includes(failMarker),
-          );
-    if (marked) throw new InjectedFailure('injected by the test');
-    return handler(event);
+    const subject = failure ? '' : ((await store.get(complaintId))?.subject ?? '');
+    if (subject.includes(failMarker)) throw new InjectedFailure('injected by the test');
+    const result = await handler(event);
+    if (subject.includes(failAfterWorkMarker)) throw new InjectedFailure('injected by the test');
+    return result;
   };
 }
 
@@ -370,15 +385,30 @@ describe.concurrent('lifecycle paths', { timeout: 90_000 }, () => {
     expect(resolved.complaint.resolution).toMatchObject({ amount: 300, appliedBy: { role: 'manager' } });
   });
 
-  it('an acknowledgement that cannot be sent is recorded and the complaint is investigated all the same', async () => {
-    const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
-    await sendMail(stack.endpoints, { from: customer, subject: `No ack ${failMarker}`, text: 'Hello.' });
-    const found = await waitFor(async () => {
-      const complaints = await store.byCustomer(customer, { limit: 1 });
-      return complaints.items[0];
-    }, 'the complaint');
-    const d = await waitingFor(found.id, 'agent');
-    expect(audits(d, 'acknowledgementFailed')[0]?.details).toMatchObject({ error: 'InjectedFailure' });
+  it('an acknowledgement that cannot be sent is recorded and the complaint is investigated all the same; a step failing after its acknowledgement went out records none', async () => {
+    // Both at once: each spends the first step's retries.
+    const failed = async () => {
+      const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
+      await sendMail(stack.endpoints, { from: customer, subject: `No ack ${failMarker}`, text: 'Hello.' });
+      const found = await waitFor(async () => {
+        const complaints = await store.byCustomer(customer, { limit: 1 });
+        return complaints.items[0];
+      }, 'the complaint');
+      const d = await waitingFor(found.id, 'agent');
+      expect(audits(d, 'acknowledgementFailed')[0]?.details).toMatchObject({ error: 'InjectedFailure' });
+    };
+    // AcknowledgeAndInvestigate sends the mail and investigates, then fails every attempt (a Lambda
+    // timeout looks so): AcknowledgementFailed finds the mail sent, and Investigate finds the work done.
+    const failedAfterWork = async () => {
+      const { id, customer } = await openCase(`Slow step ${failAfterWorkMarker}`, 'My order is late.');
+      const d = await waitingFor(id, 'agent');
+      expect(audits(d, 'acknowledgementFailed')).toEqual([]);
+      expect(audits(d, 'startInvestigation')).toHaveLength(1);
+      expect(
+        (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(customer)),
+      ).toHaveLength(1);
+    };
+    await Promise.all([failed(), failedAfterWork()]);
   });
 });
 
@@ -559,12 +589,15 @@ describe('lifecycle paths that wait on time (virtual clock)', { timeout: 90_000 
   });
 
   it('a Lambda step failing for good is caught and recorded with the state name', async () => {
-    const { id } = await openCase('Fail the investigation', `Please fail ${failMarker} thanks.`);
+    // The first step acknowledges, then hands the failing investigation to the Investigate state, whose
+    // failure is recorded as its own: not as the acknowledgement's.
+    const { id } = await openCase(`Fail the investigation ${investigationFailMarker}`, 'Please help.');
     const attention = await waitingFor(id, 'attention');
     expect(attention.complaint).toMatchObject({
       status: 'needs_attention',
       failure: { state: 'Investigate', error: 'InjectedFailure' },
     });
+    expect(audits(attention, 'acknowledgementFailed')).toEqual([]);
     // Unanswered by the manager until its target: recorded (and alerted) again, still the manager's.
     await skip(id, 'AwaitAttention');
     const again = await until(

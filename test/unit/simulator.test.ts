@@ -129,7 +129,7 @@ describe('simulation', () => {
     const r = simulate(smallScenario());
     expect(r.complaints).toBeGreaterThan(200);
     expect(r.closed + r.openAtEnd).toBe(r.complaints);
-    expect(r.paths['state:Acknowledge']).toBe(r.complaints);
+    expect(r.paths['state:AcknowledgeAndInvestigate']).toBe(r.complaints);
     // Every resolution applied went through the authority check: within the limit or approved.
     expect(r.paths['state:ApplyResolution']).toBe(
       (r.paths['resolved:withinAuthority'] ?? 0) + (r.paths['resolved:approved'] ?? 0),

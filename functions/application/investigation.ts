@@ -1,0 +1,85 @@
+import type { WorkflowState } from '../../workflows/contract';
+import type { Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
+import {
+  investigateComplaint,
+  isRecurring,
+  type PastComplaint,
+  recurringWindow,
+} from '../core/investigation';
+import { investigate, needsRiskEscalation, workflowState } from '../core/lifecycle';
+import { automaticMailBlockedFor } from '../core/mail/loopGuard';
+import type { Deps } from './deps';
+
+const pastComplaint = (c: Complaint): PastComplaint => ({
+  id: c.id,
+  createdAt: c.createdAt,
+  status: c.status,
+  subject: c.subject,
+  ...(c.category ? { category: c.category } : {}),
+  ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable'
+    ? { csat: c.followUp.lastOutcome }
+    : {}),
+  ...(isAutomatedComplaint(c) ? { automated: true } : {}),
+});
+
+/** Opened by automated mail, or from a robot address (noreply, mailer-daemon) whatever its headers. */
+const isAutomatedComplaint = (c: Complaint) =>
+  c.automated === true || automaticMailBlockedFor(c.customerEmail) !== undefined;
+
+/**
+ * The investigation of a complaint just read with its timeline: the customer's history, triage
+ * (category, sentiment, priority), risk signals, possible duplicates and the recurring-issue count;
+ * then the SLA clock starts. Once per complaint opening: a complaint past `received` / `reopened` was
+ * investigated (a retried or late step), and its state is handed back unchanged.
+ */
+export async function investigateOnce(
+  deps: Pick<Deps, 'store' | 'settings' | 'logger'>,
+  complaint: Complaint,
+  timeline: TimelineEntry[],
+  now: Date,
+): Promise<WorkflowState> {
+  const { store } = deps;
+  const policy = deps.settings.policy;
+  if (complaint.status !== 'received' && complaint.status !== 'reopened') {
+    return workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) });
+  }
+  const history = await store.byCustomer(complaint.customerEmail, { limit: 100 });
+  const text = timeline
+    // Automated mail on the timeline (an out-of-office, a bounce) is not the customer's words.
+    .filter((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound' && !e.automated)
+    .map((m) => m.text)
+    .join('\n\n');
+  const found = investigateComplaint({
+    complaintId: complaint.id,
+    subject: complaint.subject,
+    text,
+    createdAt: complaint.createdAt,
+    now,
+    history: history.items.map(pastComplaint),
+    automated: isAutomatedComplaint(complaint),
+    policy,
+  });
+  const window = recurringWindow(found.category, new Date(complaint.createdAt), policy);
+  const customers = await store.recordCategoryOccurrence(window.key, complaint.customerEmail);
+  const recurring = isRecurring(customers, policy);
+  const { complaint: next, audit } = investigate(complaint, found, policy, now);
+  const flagged = recurring
+    ? { ...next, recurringIssue: { category: found.category, windowStart: window.windowStart, customers } }
+    : next;
+  // The window is recorded either way: a GDPR erasure finds the sets that hold the customer's address.
+  const details = { ...audit.details, recurringWindow: window.key };
+  await store.save(flagged, [
+    {
+      ...audit,
+      details: recurring ? { ...details, recurringIssue: { window: window.key, customers } } : details,
+    },
+  ]);
+  deps.logger.info('complaint investigated', {
+    complaintId: complaint.id,
+    category: found.category,
+    priority: next.priority,
+    riskSignals: found.riskSignals.length,
+    recurring,
+  });
+  return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
+}
