@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../functions/adapters/complaintStore';
 import { startDynamoDbLocal } from '../scripts/local/dynamoDbLocal';
 import { localAwsConfig } from '../scripts/local/localAws';
 import type { Figure } from './report';
+import type { ReplayResult } from './requestReplay';
 
 /** The 512-byte attribute of every benchmark write. */
 export const payload = { S: 'x'.repeat(512) };
@@ -167,6 +168,42 @@ export function withImpliedCeiling(
     {
       ...measured,
       metric: `share of implied ceiling`,
+      value: (measured.value / ceiling) * 100,
+      unit: '%',
+      conditions: basis,
+    },
+  ];
+}
+
+/**
+ * A local throughput beside the ceiling of its own request mix: the rate at which DynamoDB Local served
+ * the run's recorded requests, replayed without the stack at the same concurrency
+ * (bench/requestReplay.ts), divided by the requests each unit costs; and the share of it reached.
+ */
+export function withReplayedCeiling(
+  measured: Figure,
+  replay: ReplayResult,
+  requestsPerUnit: number,
+  concurrency: number,
+): Figure[] {
+  const ceiling = replay.rate / requestsPerUnit;
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([type, n]) => `${n} ${type}`)
+      .join(', ') || 'none';
+  const basis = `${replay.rate.toFixed(0)} replayed req/s at ${concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  return [
+    {
+      ...measured,
+      metric: 'replayed request mix',
+      value: replay.rate,
+      unit: 'req/s',
+      conditions: `the run's ${replay.requests} requests without the stack, ${concurrency} in flight (mean ${replay.meanInFlight.toFixed(1)}); ${replay.ids} complaint ids rewritten, ${replay.seeded} shared items copied, ${replay.sharedQueries} queries of shared partitions; refused: ${list(replay.refused)} (in the run: ${list(replay.refusedInRun)}); load average ${loadavg()[0]?.toFixed(1)}`,
+    },
+    { ...measured, metric: `replayed-mix ceiling of: ${measured.metric}`, value: ceiling, conditions: basis },
+    {
+      ...measured,
+      metric: 'share of replayed-mix ceiling',
       value: (measured.value / ceiling) * 100,
       unit: '%',
       conditions: basis,

@@ -6,9 +6,10 @@ import { api } from '../scripts/local/localStackClient';
 import { measureHappyPathUsage, stateTransitions } from './complaintUsage';
 import { ComplaintWatcher } from './complaintWatcher';
 import { awsListPrices } from './costModel';
-import { measureRequestRate, withImpliedCeiling } from './dynamoCeiling';
+import { measureRequestRate, withImpliedCeiling, withReplayedCeiling } from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
 import type { Figure } from './report';
+import { replayRequests } from './requestReplay';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
@@ -109,6 +110,8 @@ export async function measureLifecycle(
   progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
   let heapHalfway = 0;
   const before = meter.snapshot();
+  // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
+  meter.trace(true);
   const started = performance.now();
   const ids: string[] = [];
   let next = 0;
@@ -126,6 +129,8 @@ export async function measureLifecycle(
   );
   const seconds = (performance.now() - started) / 1000;
   const used = meter.since(before);
+  meter.trace(false);
+  const recorded = meter.traced();
   const heapGrowth = heapMb() - heapHalfway;
   progress('  lifecycle: waiting for the escalated complaint');
   const escalatedId = await escalated;
@@ -135,25 +140,34 @@ export async function measureLifecycle(
   const happy = await stateTransitions(sfn, executionArn(ids[0] as string));
   const escalatedTransitions = await stateTransitions(sfn, executionArn(escalatedId));
   sfn.destroy();
+  // Both ceilings are measured on an emulator the stack no longer sends anything to.
+  await meter.settled();
   progress(`  lifecycle: measuring the emulator's raw request rate at ${concurrency} in flight`);
   const rawRate = await measureRequestRate(endpoints.dynamodb.endpoint, 'Complaints', concurrency);
+  progress(
+    `  lifecycle: replaying the run's ${recorded.length} requests without the stack, ${concurrency} in flight`,
+  );
+  const replay = await replayRequests(
+    endpoints.dynamodb.endpoint,
+    'Complaints',
+    recorded,
+    [...ids, escalatedId],
+    concurrency,
+  );
   const counted = await measureHappyPathUsage(stack, meter, Math.max(3, Math.round(count / 20)));
   // Requests of the load run itself (the escalated complaint's are a small part of them).
   const requestsUnderLoad = totalRequests(used.dynamoDb) / count;
   const conditions = `fast profile, ${count} complaints, ${concurrency} at a time`;
+  const throughput: Figure = {
+    benchmark: 'lifecycle',
+    metric: 'complaints/s (mail -> closed satisfied)',
+    value: count / seconds,
+    unit: 'complaints/s',
+    conditions,
+  };
   return [
-    ...withImpliedCeiling(
-      {
-        benchmark: 'lifecycle',
-        metric: 'complaints/s (mail -> closed satisfied)',
-        value: count / seconds,
-        unit: 'complaints/s',
-        conditions,
-      },
-      rawRate,
-      requestsUnderLoad,
-      concurrency,
-    ),
+    ...withImpliedCeiling(throughput, rawRate, requestsUnderLoad, concurrency),
+    ...withReplayedCeiling(throughput, replay, requestsUnderLoad, concurrency),
     {
       benchmark: 'lifecycle',
       metric: 'DynamoDB requests per complaint under load',
