@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../functions/adapters/complaintStore';
 import { startDynamoDbLocal } from '../scripts/local/dynamoDbLocal';
 import { localAwsConfig } from '../scripts/local/localAws';
+import type { CpuSnapshot } from './processCpu';
 import type { Figure } from './report';
 import type { ReplayResult } from './requestReplay';
 
@@ -184,21 +185,22 @@ export function withReplayedCeiling(
   measured: Figure,
   replay: ReplayResult,
   requestsPerUnit: number,
-  concurrency: number,
+  run: { inFlight: number; jvmCpuPerRequest: number },
 ): Figure[] {
   const ceiling = replay.rate / requestsPerUnit;
   const list = (counts: Record<string, number>) =>
     Object.entries(counts)
       .map(([type, n]) => `${n} ${type}`)
       .join(', ') || 'none';
-  const basis = `${replay.rate.toFixed(0)} replayed req/s at ${concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  const jvmCpu = `DynamoDB Local's CPU per request ${(replay.jvmCpuMs / replay.requests).toFixed(1)} ms (in the run: ${run.jvmCpuPerRequest.toFixed(1)} ms)`;
+  const basis = `${replay.rate.toFixed(0)} replayed req/s at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
   return [
     {
       ...measured,
       metric: 'replayed request mix',
       value: replay.rate,
       unit: 'req/s',
-      conditions: `the run's ${replay.requests} requests without the stack, ${concurrency} in flight (mean ${replay.meanInFlight.toFixed(1)}); ${replay.ids} complaint ids rewritten, ${replay.seeded} shared items copied, ${replay.sharedQueries} queries of shared partitions; refused: ${list(replay.refused)} (in the run: ${list(replay.refusedInRun)}); load average ${loadavg()[0]?.toFixed(1)}`,
+      conditions: `the run's ${replay.requests} requests without the stack, at most ${replay.concurrency} in flight (mean ${replay.meanInFlight.toFixed(1)}; the run's mean at the emulator ${run.inFlight.toFixed(1)}); ${replay.ids} complaint ids rewritten, ${replay.seeded} shared items copied, ${replay.sharedQueries} queries of shared partitions; refused: ${list(replay.refused)} (in the run: ${list(replay.refusedInRun)}); ${jvmCpu}; load average ${loadavg()[0]?.toFixed(1)}`,
     },
     { ...measured, metric: `replayed-mix ceiling of: ${measured.metric}`, value: ceiling, conditions: basis },
     {
@@ -207,6 +209,36 @@ export function withReplayedCeiling(
       value: (measured.value / ceiling) * 100,
       unit: '%',
       conditions: basis,
+    },
+  ];
+}
+
+/**
+ * CPU time per unit of a run: the process running the stack (with the load driver and the counting
+ * proxy) and DynamoDB Local's JVM, beside the wall time per unit. On a machine where both share the
+ * cores, the side whose CPU per unit is nearer the wall time per unit × cores is the one that bounds.
+ */
+export function cpuPerComplaint(
+  benchmark: string,
+  cpu: CpuSnapshot,
+  seconds: number,
+  count: number,
+): Figure[] {
+  const conditions = `${count} complaints in ${seconds.toFixed(0)} s (${((seconds * 1000) / count).toFixed(0)} ms wall each), ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)}`;
+  return [
+    {
+      benchmark,
+      metric: 'CPU per complaint: the stack process',
+      value: cpu.process / count,
+      unit: 'ms',
+      conditions: `${conditions}; the process also runs the load driver and the counting proxy`,
+    },
+    {
+      benchmark,
+      metric: 'CPU per complaint: DynamoDB Local',
+      value: cpu.jvm / count,
+      unit: 'ms',
+      conditions,
     },
   ];
 }

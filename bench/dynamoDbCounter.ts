@@ -33,6 +33,9 @@ export interface TracedRequest {
   body: string;
   /** The error DynamoDB Local answered with (a refused condition, a cancelled transaction), if any. */
   refused?: string;
+  /** When the request reached the proxy and when its answer was back (performance.now, ms). */
+  sentAt: number;
+  answeredAt?: number;
 }
 
 /** The error type of a DynamoDB answer (`__type` without its namespace). */
@@ -159,7 +162,13 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
       if (tracing) {
         const text = body.toString('utf8');
         const input = JSON.parse(text || '{}') as Record<string, unknown>;
-        traced = { caller, operation, items: describeRequest(operation, input), body: text };
+        traced = {
+          caller,
+          operation,
+          items: describeRequest(operation, input),
+          body: text,
+          sentAt: performance.now(),
+        };
         trace.push(traced);
       }
       const headers = { ...req.headers, 'content-length': String(body.length) };
@@ -177,8 +186,10 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
           answer.on('end', () => {
             let out = Buffer.concat(parts);
             const outHeaders = { ...answer.headers };
-            if (traced && answer.statusCode !== 200) {
-              traced.refused = errorType(out.toString('utf8'), answer.statusCode);
+            if (traced) {
+              traced.answeredAt = performance.now();
+              if (answer.statusCode !== 200)
+                traced.refused = errorType(out.toString('utf8'), answer.statusCode);
             }
             if (metered.has(operation) && out.length > 0) {
               const parsed = JSON.parse(out.toString('utf8')) as { ConsumedCapacity?: Consumed | Consumed[] };

@@ -1,9 +1,15 @@
 import type { LocalStack } from '../scripts/local/localStack';
 import { ComplaintWatcher } from './complaintWatcher';
-import { measureRequestRate, withImpliedCeiling, withReplayedCeiling } from './dynamoCeiling';
+import {
+  cpuPerComplaint,
+  measureRequestRate,
+  withImpliedCeiling,
+  withReplayedCeiling,
+} from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
+import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { replayRequests } from './requestReplay';
+import { meanInFlight, replayRequests } from './requestReplay';
 import { sendPooled } from './smtpLoad';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
@@ -34,6 +40,7 @@ export async function measureIntake(
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);
+  const cpuBefore = cpuSnapshot();
   const started = performance.now();
   await sendPooled(stack, mails, connections);
   const accepted = performance.now();
@@ -50,20 +57,25 @@ export async function measureIntake(
   watcher.close();
   const lastRequest = await meter.settled();
   const used = meter.since(before);
+  const cpu = cpuSince(cpuSnapshot(), cpuBefore);
   meter.trace(false);
   const recorded = meter.traced();
   const requests = totalRequests(used.dynamoDb) / count;
   progress(`  intake: measuring the emulator's raw request rate at ${connections} in flight`);
   const rawRate = await measureRequestRate(stack.endpoints.dynamodb.endpoint, 'Complaints', connections);
+  // The concurrency the stack put on the emulator (its requests in flight at the proxy, on average),
+  // which is not the driver's: on DynamoDB Local's on-disk store, transactions slow down sharply with
+  // more in flight, so a replay at the driver's concurrency would measure that instead.
+  const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
   progress(
-    `  intake: replaying the run's ${recorded.length} requests without the stack, ${connections} in flight`,
+    `  intake: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
   );
   const replay = await replayRequests(
     stack.endpoints.dynamodb.endpoint,
     'Complaints',
     recorded,
     filed.map((c) => c.id),
-    connections,
+    inFlight,
   );
   const conditions = `${count} mails, ${connections} SMTP connections`;
   const toFirstWait: Figure = {
@@ -82,7 +94,11 @@ export async function measureIntake(
       conditions,
     },
     ...withImpliedCeiling(toFirstWait, rawRate, requests, connections),
-    ...withReplayedCeiling(toFirstWait, replay, requests, connections),
+    ...withReplayedCeiling(toFirstWait, replay, requests, {
+      inFlight: meanInFlight(recorded),
+      jvmCpuPerRequest: cpu.jvm / recorded.length,
+    }),
+    ...cpuPerComplaint('intake', cpu, (lastRequest - started) / 1000, count),
     {
       benchmark: 'intake',
       metric: 'DynamoDB requests per new complaint, to its first wait',

@@ -6,10 +6,16 @@ import { api } from '../scripts/local/localStackClient';
 import { measureHappyPathUsage, stateTransitions } from './complaintUsage';
 import { ComplaintWatcher } from './complaintWatcher';
 import { awsListPrices } from './costModel';
-import { measureRequestRate, withImpliedCeiling, withReplayedCeiling } from './dynamoCeiling';
+import {
+  cpuPerComplaint,
+  measureRequestRate,
+  withImpliedCeiling,
+  withReplayedCeiling,
+} from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
+import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { replayRequests } from './requestReplay';
+import { meanInFlight, replayRequests } from './requestReplay';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
@@ -112,6 +118,7 @@ export async function measureLifecycle(
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);
+  const cpuBefore = cpuSnapshot();
   const started = performance.now();
   const ids: string[] = [];
   let next = 0;
@@ -129,6 +136,7 @@ export async function measureLifecycle(
   );
   const seconds = (performance.now() - started) / 1000;
   const used = meter.since(before);
+  const cpu = cpuSince(cpuSnapshot(), cpuBefore);
   meter.trace(false);
   const recorded = meter.traced();
   const heapGrowth = heapMb() - heapHalfway;
@@ -144,15 +152,19 @@ export async function measureLifecycle(
   await meter.settled();
   progress(`  lifecycle: measuring the emulator's raw request rate at ${concurrency} in flight`);
   const rawRate = await measureRequestRate(endpoints.dynamodb.endpoint, 'Complaints', concurrency);
+  // The concurrency the stack put on the emulator (its requests in flight at the proxy, on average),
+  // which is not the driver's: on DynamoDB Local's on-disk store, transactions slow down sharply with
+  // more in flight, so a replay at the driver's concurrency would measure that instead.
+  const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
   progress(
-    `  lifecycle: replaying the run's ${recorded.length} requests without the stack, ${concurrency} in flight`,
+    `  lifecycle: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
   );
   const replay = await replayRequests(
     endpoints.dynamodb.endpoint,
     'Complaints',
     recorded,
     [...ids, escalatedId],
-    concurrency,
+    inFlight,
   );
   const counted = await measureHappyPathUsage(stack, meter, Math.max(3, Math.round(count / 20)));
   // Requests of the load run itself (the escalated complaint's are a small part of them).
@@ -167,7 +179,11 @@ export async function measureLifecycle(
   };
   return [
     ...withImpliedCeiling(throughput, rawRate, requestsUnderLoad, concurrency),
-    ...withReplayedCeiling(throughput, replay, requestsUnderLoad, concurrency),
+    ...withReplayedCeiling(throughput, replay, requestsUnderLoad, {
+      inFlight: meanInFlight(recorded),
+      jvmCpuPerRequest: cpu.jvm / recorded.length,
+    }),
+    ...cpuPerComplaint('lifecycle', cpu, seconds, count),
     {
       benchmark: 'lifecycle',
       metric: 'DynamoDB requests per complaint under load',

@@ -4,9 +4,10 @@ import { tableKeys } from '../functions/adapters/tableSchema';
 import { ensureTable } from '../scripts/local/createTable';
 import { localAwsConfig } from '../scripts/local/localAws';
 import { errorType, type TracedRequest } from './dynamoDbCounter';
+import { cpuSince, cpuSnapshot } from './processCpu';
 
 /** A request as DynamoDB Local received it: the operation and the body (DynamoDB JSON). */
-export type RecordedRequest = Pick<TracedRequest, 'operation' | 'body' | 'refused'>;
+export type RecordedRequest = Pick<TracedRequest, 'operation' | 'body' | 'refused' | 'sentAt' | 'answeredAt'>;
 
 /** The parts of a string an id can be: runs of letters, digits, `-` and `_` (keys join them with `#`). */
 const tokenPattern = /[A-Za-z0-9_-]+/g;
@@ -96,8 +97,11 @@ export function freshLike(token: string, random: () => number = Math.random): st
 export interface Rewritten {
   operation: string;
   body: string;
-  /** The fresh ids it names: a replayed request waits for the earlier ones that name one of them. */
+  /** The fresh ids it names. */
   ids: string[];
+  /** When it was sent and answered in the run. */
+  sentAt: number;
+  answeredAt: number;
   /** Keys (DynamoDB JSON) of items it names that keep their original key: shared items. */
   sharedKeys: Record<string, unknown>[];
   /** Whether it queries a partition that keeps its original key. */
@@ -156,6 +160,8 @@ export function rewriteRequests(
       operation: r.operation,
       body: JSON.stringify(out),
       ids: [...named],
+      sentAt: r.sentAt,
+      answeredAt: r.answeredAt ?? Number.POSITIVE_INFINITY,
       sharedKeys: itemKeysOf(r.operation, input).filter(keeps),
       sharedQuery: r.operation === 'Query' && keeps(input.ExpressionAttributeValues),
     };
@@ -191,9 +197,25 @@ function itemKeysOf(operation: string, input: Wire): Wire[] {
   return keys.filter((k): k is Wire => k !== undefined && Object.keys(k).length > 0);
 }
 
+/**
+ * How many requests the emulator had in flight during the run, on average over the run's time (from
+ * when the counting proxy received each request to when its answer was back): the concurrency the
+ * stack actually put on it, which its complaints in flight do not tell.
+ */
+export function meanInFlight(recorded: RecordedRequest[]): number {
+  const answered = recorded.filter((r) => r.answeredAt !== undefined);
+  if (answered.length === 0) return 0;
+  const from = Math.min(...answered.map((r) => r.sentAt));
+  const to = Math.max(...answered.map((r) => r.answeredAt as number));
+  const busy = answered.reduce((sum, r) => sum + ((r.answeredAt as number) - r.sentAt), 0);
+  return to > from ? busy / (to - from) : 0;
+}
+
 /** What a replay did. */
 export interface ReplayResult {
   requests: number;
+  /** Requests in flight at most. */
+  concurrency: number;
   seconds: number;
   /** Requests per second. */
   rate: number;
@@ -209,14 +231,16 @@ export interface ReplayResult {
   seeded: number;
   /** Queries of a partition no complaint owns (kept as recorded). */
   sharedQueries: number;
+  /** CPU time DynamoDB Local's JVM used during the replay, ms (0 without /proc). */
+  jvmCpuMs: number;
 }
 
 /**
  * Replays the recorded requests of a run against the same DynamoDB Local, without the stack: into a
  * new table created as the stack's is (keys, indexes, stream), with every complaint id rewritten to a
  * fresh one and the shared items the requests name (counters, windows) copied over first. `concurrency`
- * requests are in flight, taken in their recorded order; a request waits for the earlier ones that name
- * one of its complaint's ids (as in the run, a complaint's requests follow one another). The table is
+ * requests are in flight, taken in their recorded order; a request waits for the earlier ones on the
+ * same complaint or shared item that the run had answered before it sent this one. The table is
  * dropped afterwards.
  */
 export async function replayRequests(
@@ -243,12 +267,16 @@ export async function replayRequests(
       await client.send(new PutItemCommand({ TableName: replayTable, Item }));
       seeded++;
     }
+    const cpu = cpuSnapshot();
     const run = await send(endpoint, requests, concurrency);
+    const jvmCpuMs = cpuSince(cpuSnapshot(), cpu).jvm;
     const refusedInRun: Record<string, number> = {};
     for (const r of recorded) if (r.refused) refusedInRun[r.refused] = (refusedInRun[r.refused] ?? 0) + 1;
     return {
       ...run,
       refusedInRun,
+      jvmCpuMs,
+      concurrency,
       ids: ids.size,
       seeded,
       sharedQueries: requests.filter((r) => r.sharedQuery).length,
@@ -259,12 +287,11 @@ export async function replayRequests(
   }
 }
 
-/** Sends the rewritten requests, `concurrency` at a time, each after the earlier ones naming its ids. */
+/** Sends the rewritten requests, `concurrency` at a time, in the order the run kept between them. */
 async function send(endpoint: string, requests: Rewritten[], concurrency: number) {
   const url = new URL(endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const refused: Record<string, number> = {};
-  const last = new Map<string, Promise<unknown>>();
   let inFlight = 0;
   let inFlightTime = 0;
   let changedAt = performance.now();
@@ -308,13 +335,21 @@ async function send(endpoint: string, requests: Rewritten[], concurrency: number
       req.end(r.body);
     });
 
+  // What a request touches: its complaint's ids and the shared items it names. It waits for the
+  // earlier requests touching one of them that the run had answered before sending it: the order the
+  // stack kept (a complaint's steps one after the other, the report projector's transactions on shared
+  // counters one at a time), and no more, so the replay overlaps what the run overlapped.
+  const touched = new Map<string, { answeredAt: number; done: Promise<unknown> }[]>();
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < requests.length; i = next++) {
         const r = requests[i] as Rewritten;
-        const before = r.ids.map((id) => last.get(id));
+        const resources = [...r.ids, ...r.sharedKeys.map((k) => JSON.stringify(k))];
+        const before = resources.flatMap((k) =>
+          (touched.get(k) ?? []).filter((e) => e.answeredAt <= r.sentAt).map((e) => e.done),
+        );
         const done = (async () => {
           await Promise.all(before);
           account(1);
@@ -324,7 +359,11 @@ async function send(endpoint: string, requests: Rewritten[], concurrency: number
             account(-1);
           }
         })();
-        for (const id of r.ids) last.set(id, done);
+        for (const k of resources) {
+          const list = touched.get(k) ?? [];
+          touched.set(k, list);
+          list.push({ answeredAt: r.answeredAt, done });
+        }
         await done;
       }
     }),

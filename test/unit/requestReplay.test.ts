@@ -4,9 +4,10 @@ import { complaintIds, freshLike, type RecordedRequest, rewriteRequests } from '
 const idA = '0123456789abcdef0123456789';
 const idB = 'fedcba9876543210fedcba9876';
 const S = (s: string) => ({ S: s });
+type Body = Pick<RecordedRequest, 'operation' | 'body'>;
 
 /** A complaint filed (with its reference and the customer's address), and an agent's counter of the day. */
-const filed = (id: string, reference: string, email: string, token: string): RecordedRequest => ({
+const filed = (id: string, reference: string, email: string, token: string): Body => ({
   operation: 'TransactWriteItems',
   body: JSON.stringify({
     ClientRequestToken: token,
@@ -22,7 +23,7 @@ const filed = (id: string, reference: string, email: string, token: string): Rec
     ],
   }),
 });
-const counted = (id: string): RecordedRequest => ({
+const counted = (id: string): Body => ({
   operation: 'UpdateItem',
   body: JSON.stringify({
     TableName: 'Complaints',
@@ -32,7 +33,7 @@ const counted = (id: string): RecordedRequest => ({
     ExpressionAttributeValues: { ':one': { N: '1234567' }, ':id': S(id) },
   }),
 });
-const read = (id: string): RecordedRequest => ({
+const read = (id: string): Body => ({
   operation: 'Query',
   body: JSON.stringify({
     TableName: 'Complaints',
@@ -40,21 +41,22 @@ const read = (id: string): RecordedRequest => ({
     ExpressionAttributeValues: { ':pk': S(`COMPLAINT#${id}`) },
   }),
 });
-const batch: RecordedRequest = {
+const batch: Body = {
   operation: 'BatchWriteItem',
   body: JSON.stringify({
     RequestItems: { Complaints: [{ PutRequest: { Item: { PK: S(`COMPLAINT#${idA}`), SK: S('TL#1') } } }] },
   }),
 };
 
-const run = [
+// Each answered before the next was sent, as one complaint's steps are.
+const run: RecordedRequest[] = [
   filed(idA, 'CMP-ABCDEF', 'lifecycle1.run12x@bench.example', '6b1c0a4e-1f1e-4c43-9b7e-2f7d3c9a0b11'),
   filed(idB, 'CMP-4F7K2Q', 'lifecycle2.run12x@bench.example', '0d8e7f6a-5b4c-4d3e-8f2a-1b0c9d8e7f6a'),
   counted(idA),
   counted(idB),
   read(idA),
   batch,
-];
+].map((r, i) => ({ ...r, sentAt: i, answeredAt: i + 0.5 }));
 
 describe('the ids of a complaint, for a replay of its requests', () => {
   it('finds every value named on behalf of one complaint only, and keeps the shared ones', () => {
@@ -83,7 +85,9 @@ describe('the ids of a complaint, for a replay of its requests', () => {
     const reference = bodies[0].TransactItems[0].Put.Item.reference.S as string;
     expect(reference).toMatch(/^[A-Z]{3}-[A-Z]{6}$/);
     expect(bodies[0].TransactItems[1].Put.Item.PK.S).toBe(`REF#${reference}`);
-    expect(bodies[0].TransactItems[0].Put.Item.customerEmail.S).toMatch(/^[a-z]{9}\d\.run12x@bench\.example$/);
+    expect(bodies[0].TransactItems[0].Put.Item.customerEmail.S).toMatch(
+      /^[a-z]{9}\d\.run12x@bench\.example$/,
+    );
     expect(bodies[0].ClientRequestToken).not.toBe('6b1c0a4e-1f1e-4c43-9b7e-2f7d3c9a0b11');
     expect(bodies[1].TransactItems[0].Put.Item.PK.S).not.toContain(freshA);
     // Tables renamed; names, expressions, numbers and shared keys as recorded.
