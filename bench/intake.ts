@@ -71,7 +71,7 @@ export async function measureIntake(
     `  intake: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
   );
   const replay = await replayRequests(
-    stack.endpoints.dynamodb.endpoint,
+    meter.rawDynamoDbEndpoint,
     'Complaints',
     recorded,
     filed.map((c) => c.id),

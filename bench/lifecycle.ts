@@ -160,7 +160,7 @@ export async function measureLifecycle(
     `  lifecycle: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
   );
   const replay = await replayRequests(
-    endpoints.dynamodb.endpoint,
+    meter.rawDynamoDbEndpoint,
     'Complaints',
     recorded,
     [...ids, escalatedId],
