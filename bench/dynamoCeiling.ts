@@ -193,7 +193,13 @@ export function withReplayedCeiling(
       .map(([type, n]) => `${n} ${type}`)
       .join(', ') || 'none';
   const jvmCpu = `DynamoDB Local's CPU per request ${(replay.jvmCpuMs / replay.requests).toFixed(1)} ms (in the run: ${run.jvmCpuPerRequest.toFixed(1)} ms)`;
-  const basis = `${replay.rate.toFixed(0)} replayed req/s at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  // A replay that DynamoDB Local refused more often than the run, or that cost it much more CPU per
+  // request, did not ask it for the same work (it overlapped writes to one item that the run did not).
+  const refusals = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const faithful =
+    refusals(replay.refused) <= refusals(replay.refusedInRun) + replay.requests / 100 &&
+    replay.jvmCpuMs / replay.requests <= 1.5 * run.jvmCpuPerRequest;
+  const basis = `${faithful ? '' : 'NOT FAITHFUL (more refusals or JVM CPU per request than the run): '}${replay.rate.toFixed(0)} replayed req/s at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
   return [
     {
       ...measured,
