@@ -1,11 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../functions/adapters/complaintStore';
 import { startDynamoDbLocal } from '../scripts/local/dynamoDbLocal';
 import { localAwsConfig } from '../scripts/local/localAws';
+import type { CpuSnapshot } from './processCpu';
 import type { Figure } from './report';
+import type { ReplayResult } from './requestReplay';
 
 /** The 512-byte attribute of every benchmark write. */
 export const payload = { S: 'x'.repeat(512) };
@@ -170,6 +172,79 @@ export function withImpliedCeiling(
       value: (measured.value / ceiling) * 100,
       unit: '%',
       conditions: basis,
+    },
+  ];
+}
+
+/**
+ * A local throughput beside the ceiling of its own request mix: the rate at which DynamoDB Local served
+ * the run's recorded requests, replayed without the stack at the same concurrency
+ * (bench/requestReplay.ts), divided by the requests each unit costs; and the share of it reached.
+ */
+export function withReplayedCeiling(
+  measured: Figure,
+  replay: ReplayResult,
+  requestsPerUnit: number,
+  run: { inFlight: number; jvmCpuPerRequest: number },
+): Figure[] {
+  const ceiling = replay.rate / requestsPerUnit;
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([type, n]) => `${n} ${type}`)
+      .join(', ') || 'none';
+  const jvmCpu = `DynamoDB Local's CPU per request ${(replay.jvmCpuMs / replay.requests).toFixed(1)} ms (in the run: ${run.jvmCpuPerRequest.toFixed(1)} ms)`;
+  // A replay that DynamoDB Local refused more often than the run, or that cost it much more CPU per
+  // request, did not ask it for the same work (it overlapped writes to one item that the run did not).
+  const refusals = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const faithful =
+    refusals(replay.refused) <= refusals(replay.refusedInRun) + replay.requests / 100 &&
+    replay.jvmCpuMs / replay.requests <= 1.5 * run.jvmCpuPerRequest;
+  const basis = `${faithful ? '' : 'NOT FAITHFUL (more refusals or JVM CPU per request than the run): '}${replay.rate.toFixed(0)} replayed req/s at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  return [
+    {
+      ...measured,
+      metric: 'replayed request mix',
+      value: replay.rate,
+      unit: 'req/s',
+      conditions: `the run's ${replay.requests} requests without the stack, at most ${replay.concurrency} in flight (mean ${replay.meanInFlight.toFixed(1)}; the run's mean at the emulator ${run.inFlight.toFixed(1)}); ${replay.ids} complaint ids rewritten, ${replay.seeded} shared items copied, ${replay.sharedQueries} queries of shared partitions; refused: ${list(replay.refused)} (in the run: ${list(replay.refusedInRun)}); ${jvmCpu}; load average ${loadavg()[0]?.toFixed(1)}`,
+    },
+    { ...measured, metric: `replayed-mix ceiling of: ${measured.metric}`, value: ceiling, conditions: basis },
+    {
+      ...measured,
+      metric: 'share of replayed-mix ceiling',
+      value: (measured.value / ceiling) * 100,
+      unit: '%',
+      conditions: basis,
+    },
+  ];
+}
+
+/**
+ * CPU time per unit of a run: the process running the stack (with the load driver and the counting
+ * proxy) and DynamoDB Local's JVM, beside the wall time per unit. On a machine where both share the
+ * cores, the side whose CPU per unit is nearer the wall time per unit × cores is the one that bounds.
+ */
+export function cpuPerComplaint(
+  benchmark: string,
+  cpu: CpuSnapshot,
+  seconds: number,
+  count: number,
+): Figure[] {
+  const conditions = `${count} complaints in ${seconds.toFixed(0)} s (${((seconds * 1000) / count).toFixed(0)} ms wall each), ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)}`;
+  return [
+    {
+      benchmark,
+      metric: 'CPU per complaint: the stack process',
+      value: cpu.process / count,
+      unit: 'ms',
+      conditions: `${conditions}; the process also runs the load driver and the counting proxy`,
+    },
+    {
+      benchmark,
+      metric: 'CPU per complaint: DynamoDB Local',
+      value: cpu.jvm / count,
+      unit: 'ms',
+      conditions,
     },
   ];
 }

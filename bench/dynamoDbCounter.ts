@@ -29,7 +29,18 @@ export interface TracedRequest {
   caller: string;
   operation: string;
   items: string;
+  /** The body as DynamoDB Local received it (ReturnConsumedCapacity included): what a replay sends. */
+  body: string;
+  /** The error DynamoDB Local answered with (a refused condition, a cancelled transaction), if any. */
+  refused?: string;
+  /** When the request reached the proxy and when its answer was back (performance.now, ms). */
+  sentAt: number;
+  answeredAt?: number;
 }
+
+/** The error type of a DynamoDB answer (`__type` without its namespace). */
+export const errorType = (answer: string, status: number | undefined) =>
+  String((JSON.parse(answer || '{}') as { __type?: string }).__type ?? status).replace(/^.*#/, '');
 
 type Wire = Record<string, { S?: string } | undefined>;
 
@@ -139,10 +150,6 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
       let injected = false;
       const caller = String(req.headers[callerHeader] ?? 'outside any handler');
       delete req.headers[callerHeader];
-      if (tracing) {
-        const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
-        trace.push({ caller, operation, items: describeRequest(operation, input) });
-      }
       if (metered.has(operation)) {
         const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
         if (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE') {
@@ -150,6 +157,19 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
           injected = true;
           body = Buffer.from(JSON.stringify(input));
         }
+      }
+      let traced: TracedRequest | undefined;
+      if (tracing) {
+        const text = body.toString('utf8');
+        const input = JSON.parse(text || '{}') as Record<string, unknown>;
+        traced = {
+          caller,
+          operation,
+          items: describeRequest(operation, input),
+          body: text,
+          sentAt: performance.now(),
+        };
+        trace.push(traced);
       }
       const headers = { ...req.headers, 'content-length': String(body.length) };
       const forward = request(
@@ -166,6 +186,11 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
           answer.on('end', () => {
             let out = Buffer.concat(parts);
             const outHeaders = { ...answer.headers };
+            if (traced) {
+              traced.answeredAt = performance.now();
+              if (answer.statusCode !== 200)
+                traced.refused = errorType(out.toString('utf8'), answer.statusCode);
+            }
             if (metered.has(operation) && out.length > 0) {
               const parsed = JSON.parse(out.toString('utf8')) as { ConsumedCapacity?: Consumed | Consumed[] };
               const consumed = [parsed.ConsumedCapacity ?? []].flat();

@@ -9,10 +9,16 @@ import { dirname, join } from 'node:path';
  */
 export async function writeDurably(path: string, data: string | Buffer): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await ensureDirectory(dir);
   const temp = join(dir, `.${randomUUID()}.tmp`);
   try {
-    const file = await open(temp, 'wx');
+    const file = await open(temp, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+      // The folder was removed since this process made it: make it again.
+      if (error.code !== 'ENOENT') throw error;
+      knownDirectories.delete(dir);
+      await ensureDirectory(dir);
+      return open(temp, 'wx');
+    });
     try {
       await file.writeFile(data);
       await file.sync();
@@ -29,8 +35,14 @@ export async function writeDurably(path: string, data: string | Buffer): Promise
 
 /** Moves `from` to `to` and makes both directory entries durable. */
 export async function moveDurably(from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
-  await rename(from, to);
+  await ensureDirectory(dirname(to));
+  await rename(from, to).catch(async (error: NodeJS.ErrnoException) => {
+    // The target folder was removed since this process made it: make it again (a missing `from` fails again).
+    if (error.code !== 'ENOENT') throw error;
+    knownDirectories.delete(dirname(to));
+    await ensureDirectory(dirname(to));
+    await rename(from, to);
+  });
   await syncDirectory(dirname(to));
   if (dirname(from) !== dirname(to)) await syncDirectory(dirname(from));
 }
@@ -59,8 +71,40 @@ export async function readJsonRecords<T>(dir: string): Promise<T[]> {
   );
 }
 
-// A created, renamed or deleted directory entry is durable only once the directory itself is flushed.
-async function syncDirectory(dir: string): Promise<void> {
+/** Folders this process has made or found: one `mkdir` per folder, not one per write. */
+const knownDirectories = new Set<string>();
+
+async function ensureDirectory(dir: string): Promise<void> {
+  if (knownDirectories.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  knownDirectories.add(dir);
+}
+
+/** Per folder: a flush queued and not begun yet (callers join it), and the last one queued. */
+const directoryFlushes = new Map<string, { queued?: Promise<void>; last: Promise<void> }>();
+
+/**
+ * Makes the entries created, renamed or deleted in `dir` so far durable: they are durable only once
+ * the folder itself is flushed. A flush covers every entry changed before it begins, so callers
+ * arriving while one runs share the next one, which begins when it ends (a group commit: one fsync of
+ * the folder for all the writes that finished meanwhile, instead of one each).
+ */
+function syncDirectory(dir: string): Promise<void> {
+  const flushes = directoryFlushes.get(dir) ?? { last: Promise.resolve() };
+  directoryFlushes.set(dir, flushes);
+  if (flushes.queued) return flushes.queued;
+  const flush = flushes.last
+    .catch(() => undefined)
+    .then(() => {
+      flushes.queued = undefined;
+      return flushDirectory(dir);
+    });
+  flushes.queued = flush;
+  flushes.last = flush;
+  return flush;
+}
+
+async function flushDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU time used so far (user + system, ms): this process, and the JVMs it started (DynamoDB Local). */
+export interface CpuSnapshot {
+  process: number;
+  jvm: number;
+}
+
+// /proc/<pid>/stat: the command sits in parentheses (it may hold spaces); after it come the state (3rd
+// field), the parent (4th) and, as the 14th and 15th, user and system time in clock ticks.
+function stat(pid: string): { command: string; parent: string; ticks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    const fields = text.slice(close + 2).split(' ');
+    return {
+      command: text.slice(text.indexOf('(') + 1, close),
+      parent: fields[1] as string,
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ: the clock ticks of /proc are hundredths of a second on every common kernel build. */
+const msPerTick = 10;
+
+/**
+ * This process's CPU time and that of every `java` process descended from it (DynamoDB Local runs under
+ * a watchdog shell), read from /proc; the JVM's is 0 where there is no /proc.
+ */
+export function cpuSnapshot(): CpuSnapshot {
+  const usage = process.cpuUsage();
+  const own = (usage.user + usage.system) / 1000;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return { process: own, jvm: 0 };
+  }
+  const stats = new Map(pids.map((p) => [p, stat(p)] as const));
+  const descends = (pid: string): boolean => {
+    for (let p = pid, hops = 0; p !== '0' && p !== '1' && hops < 64; hops++) {
+      const parent = stats.get(p)?.parent;
+      if (parent === undefined) return false;
+      if (parent === String(process.pid)) return true;
+      p = parent;
+    }
+    return false;
+  };
+  let jvm = 0;
+  for (const [pid, s] of stats) if (s?.command === 'java' && descends(pid)) jvm += s.ticks * msPerTick;
+  return { process: own, jvm };
+}
+
+/** CPU used between two snapshots, ms. */
+export const cpuSince = (a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot => ({
+  process: a.process - b.process,
+  jvm: a.jvm - b.jvm,
+});
