@@ -9,7 +9,7 @@ import {
   withReplayedCeiling,
 } from './dynamoCeiling';
 import { totalRequests } from './dynamoDbCounter';
-import { heapMb, inParallel, lifecycleDriver } from './lifecycleDriver';
+import { inParallel, lifecycleDriver } from './lifecycleDriver';
 import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
 import { meanInFlight, replayRequests } from './requestReplay';
@@ -49,7 +49,6 @@ export async function measureLifecycle(
   })();
 
   progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
-  let heapHalfway = 0;
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);
@@ -60,8 +59,6 @@ export async function measureLifecycle(
     const { id } = await open(i);
     await resolveAndClose(id);
     ids.push(id);
-    // The first half warms the process up (code compiled, caches filled): the slope is measured after.
-    if (ids.length === Math.floor(count / 2)) heapHalfway = heapMb();
     if (ids.length % 50 === 0) progress(`  lifecycle: ${ids.length}/${count} closed`);
   });
   const seconds = (performance.now() - started) / 1000;
@@ -69,7 +66,6 @@ export async function measureLifecycle(
   const cpu = cpuSince(cpuSnapshot(), cpuBefore);
   meter.trace(false);
   const recorded = meter.traced();
-  const heapGrowth = heapMb() - heapHalfway;
   progress('  lifecycle: waiting for the escalated complaint');
   const escalatedId = await escalated;
   driver.close();
@@ -122,13 +118,6 @@ export async function measureLifecycle(
       conditions: `counted at the emulator, ${Object.entries(used.dynamoDb.requests)
         .map(([op, n]) => `${(n / count).toFixed(1)} ${op}`)
         .join(', ')}`,
-    },
-    {
-      benchmark: 'lifecycle',
-      metric: 'heap kept per closed complaint',
-      value: (heapGrowth * 1000) / (count - Math.floor(count / 2)),
-      unit: 'KB',
-      conditions: `stack heap after a full GC, from halfway to the end of the run (${heapGrowth.toFixed(1)} MB)`,
     },
     {
       benchmark: 'lifecycle',
