@@ -9,7 +9,7 @@ import {
 import { totalRequests } from './dynamoDbCounter';
 import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { meanInFlight, replayRequests } from './requestReplay';
+import { meanInFlight, replayAtRunConcurrency } from './requestReplay';
 import { sendPooled } from './smtpLoad';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
@@ -61,19 +61,11 @@ export async function measureIntake(
   meter.trace(false);
   const recorded = meter.traced();
   const requests = totalRequests(used.dynamoDb) / count;
-  // The concurrency the stack put on the emulator (its requests in flight at the proxy, on average),
-  // which is not the driver's: on DynamoDB Local's on-disk store, transactions slow down sharply with
-  // more in flight, so a replay at the driver's concurrency would measure that instead.
-  const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
-  progress(
-    `  intake: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
-  );
-  const replay = await replayRequests(
+  const replay = await replayAtRunConcurrency(
+    'intake',
     meter.rawDynamoDbEndpoint,
-    'Complaints',
     recorded,
     filed.map((c) => c.id),
-    inFlight,
   );
   // After the replay: its puts go to the stack's table, whose stream the stack reads (the replay's do not).
   progress(`  intake: measuring the emulator's raw request rate at ${connections} in flight`);

@@ -12,7 +12,7 @@ import { totalRequests } from './dynamoDbCounter';
 import { inParallel, lifecycleDriver } from './lifecycleDriver';
 import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { meanInFlight, replayRequests } from './requestReplay';
+import { meanInFlight, replayAtRunConcurrency } from './requestReplay';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
@@ -75,20 +75,10 @@ export async function measureLifecycle(
   sfn.destroy();
   // Both ceilings are measured on an emulator the stack no longer sends anything to.
   await meter.settled();
-  // The concurrency the stack put on the emulator (its requests in flight at the proxy, on average),
-  // which is not the driver's: on DynamoDB Local's on-disk store, transactions slow down sharply with
-  // more in flight, so a replay at the driver's concurrency would measure that instead.
-  const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
-  progress(
-    `  lifecycle: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
-  );
-  const replay = await replayRequests(
-    meter.rawDynamoDbEndpoint,
-    'Complaints',
-    recorded,
-    [...ids, escalatedId],
-    inFlight,
-  );
+  const replay = await replayAtRunConcurrency('lifecycle', meter.rawDynamoDbEndpoint, recorded, [
+    ...ids,
+    escalatedId,
+  ]);
   // After the replay: its puts go to the stack's table, whose stream the stack reads (the replay's do not).
   progress(`  lifecycle: measuring the emulator's raw request rate at ${concurrency} in flight`);
   const rawRate = await measureRequestRate(endpoints.dynamodb.endpoint, 'Complaints', concurrency);

@@ -5,6 +5,7 @@ import { ensureTable } from '../scripts/local/createTable';
 import { localAwsConfig } from '../scripts/local/localAws';
 import { errorType, type TracedRequest } from './dynamoDbCounter';
 import { cpuSince, cpuSnapshot } from './processCpu';
+import { progress } from './progress';
 
 /** A request as DynamoDB Local received it: the operation and the body (DynamoDB JSON). */
 export type RecordedRequest = Pick<TracedRequest, 'operation' | 'body' | 'refused' | 'sentAt' | 'answeredAt'>;
@@ -233,6 +234,24 @@ export interface ReplayResult {
   sharedQueries: number;
   /** CPU time DynamoDB Local's JVM used during the replay, ms (0 without /proc). */
   jvmCpuMs: number;
+}
+
+/**
+ * {@link replayRequests} at the concurrency the stack put on the emulator (its requests in flight at the
+ * proxy, on average), which is not the driver's: on DynamoDB Local's on-disk store, transactions slow
+ * down sharply with more in flight, so a replay at the driver's concurrency would measure that instead.
+ */
+export async function replayAtRunConcurrency(
+  suite: string,
+  endpoint: string,
+  recorded: RecordedRequest[],
+  complaintIdsOfRun: Iterable<string>,
+): Promise<ReplayResult> {
+  const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
+  progress(
+    `  ${suite}: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
+  );
+  return replayRequests(endpoint, 'Complaints', recorded, complaintIdsOfRun, inFlight);
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, startLocalStack } from '../scripts/local/localStack';
+import { progress } from './progress';
 import type { Figure } from './report';
 import { UsageMeter } from './usageMeter';
 
@@ -11,13 +12,7 @@ export const figuresMarker = 'BENCH_FIGURES ';
 /** Sizes scale with BENCH_SCALE (e.g. 0.2 for a quick look). */
 export const scaled = (v: number) => Math.max(1, Math.round(v * Number(process.env.BENCH_SCALE ?? '1')));
 
-const suiteStarted = performance.now();
-
-/** A progress line on stderr (the runner passes it through while the suite runs). */
-export function progress(message: string): void {
-  const seconds = ((performance.now() - suiteStarted) / 1000).toFixed(0).padStart(4);
-  process.stderr.write(`[${seconds} s] ${message}\n`);
-}
+export { progress } from './progress';
 
 const longWaits = { firstResponseSeconds: 86_400, resolutionSeconds: 172_800 };
 /**
