@@ -18,19 +18,49 @@ import { intakeFolders, redriveMail } from './local/smtpIntake';
  * (`npm run redrive:mail`, then a restart) and must then be filed like any other; the table counts them.
  * Prints a table per round and writes the JSON report; exits 1 when any invariant is broken.
  */
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '10' },
-    seed: { type: 'string', default: '1' },
-    'min-load-ms': { type: 'string', default: '5000' },
-    'max-load-ms': { type: 'string', default: '15000' },
-    connections: { type: 'string', default: '6' },
-    'mail-rate': { type: 'string', default: '6' },
-    'settle-ms': { type: 'string', default: '180000' },
-    'data-dir': { type: 'string' },
-    report: { type: 'string', default: '.local/chaos-report.json' },
-  },
-});
+const options = {
+  rounds: { type: 'string', default: '10' },
+  seed: { type: 'string', default: '1' },
+  'min-load-ms': { type: 'string', default: '5000' },
+  'max-load-ms': { type: 'string', default: '15000' },
+  connections: { type: 'string', default: '6' },
+  'mail-rate': { type: 'string', default: '6' },
+  'settle-ms': { type: 'string', default: '180000' },
+  'data-dir': { type: 'string' },
+  report: { type: 'string', default: '.local/chaos-report.json' },
+  help: { type: 'boolean', default: false },
+} as const;
+const usage = `usage: npm run chaos -- ${Object.entries(options)
+  .filter(([name]) => name !== 'help')
+  .map(([name, o]) => `[--${name} ${'default' in o ? o.default : '<folder>'}]`)
+  .join(' ')}`;
+/** Options parsed, or the usage and exit code 2 for an unknown option or a number that is none. */
+function parseOptions() {
+  try {
+    const { values } = parseArgs({ options });
+    if (values.help) {
+      console.log(usage);
+      process.exit(0);
+    }
+    const numeric = [
+      'rounds',
+      'seed',
+      'min-load-ms',
+      'max-load-ms',
+      'connections',
+      'mail-rate',
+      'settle-ms',
+    ] as const;
+    const bad = numeric.filter((name) => !/^\d+(\.\d+)?$/.test(values[name]));
+    if (bad.length)
+      throw new Error(`not a number: ${bad.map((name) => `--${name} ${values[name]}`).join(', ')}`);
+    return values;
+  } catch (error) {
+    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 const rounds = Number(values.rounds);
 const random = seededRandom(Number(values.seed));
 const minLoad = Number(values['min-load-ms']);
