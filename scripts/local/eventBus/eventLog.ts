@@ -1,5 +1,6 @@
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { RecentMap } from '../recentMap';
 
 /** An event as EventBridge delivers it to targets (the envelope around the published detail). */
 export interface BusEvent {
@@ -39,9 +40,12 @@ export class EventLog {
   /** Byte offset of event i * indexEvery. */
   private readonly index: number[] = [];
   /** Domain dedupe key -> bus event id, of the latest {@link dedupeWindow} events (insertion order). */
-  private readonly recent = new Map<string, string>();
-  /** Where the events after recent reads start: event position -> byte offset. */
-  private readonly resumeAt = new Map<number, number>();
+  private readonly recent = new RecentMap<string, string>(dedupeWindow);
+  /**
+   * Where the events after recent reads start: event position -> byte offset (a reader per target and
+   * the tail endpoint: a few positions are enough).
+   */
+  private readonly resumeAt = new RecentMap<number, number>(32);
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -116,7 +120,7 @@ export class EventLog {
       next = line.end;
       if (position >= end) break;
     }
-    this.noteResume(position, next);
+    this.resumeAt.set(position, next);
     return events;
   }
 
@@ -129,16 +133,7 @@ export class EventLog {
     if (this.eventCount % indexEvery === 0) this.index.push(start);
     this.eventCount += 1;
     this.bytes = end;
-    const key = dedupeKeyOf(event);
-    this.recent.delete(key);
-    this.recent.set(key, event.id);
-    if (this.recent.size > dedupeWindow) this.recent.delete(this.recent.keys().next().value as string);
-  }
-
-  private noteResume(position: number, offset: number) {
-    this.resumeAt.set(position, offset);
-    // A reader per target and the tail endpoint: a few positions are enough.
-    if (this.resumeAt.size > 32) this.resumeAt.delete(this.resumeAt.keys().next().value as number);
+    this.recent.set(dedupeKeyOf(event), event.id);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { RecentMap } from '../recentMap';
 import { SfnError } from './sfnErrors';
 
 /** Why a token no longer accepts a callback. AWS answers `TaskTimedOut` for all of them. */
@@ -37,8 +38,8 @@ export const closedTokensKept = 10_000;
 export class TaskTokens {
   /** Open tokens and what answers them. */
   private readonly openTokens = new Map<string, CallbackTarget>();
-  /** Closed tokens in the order they were closed (a Map keeps insertion order). */
-  private readonly closed = new Map<string, ClosedTokenReason>();
+  /** The latest closed tokens and why each closed. */
+  private readonly closed = new RecentMap<string, ClosedTokenReason>(closedTokensKept);
 
   /** Accepts callbacks on `token` until it is closed. */
   open(token: string, target: CallbackTarget): void {
@@ -49,9 +50,7 @@ export class TaskTokens {
   /** Refuses further callbacks on `token` (also used for tokens known from a persisted execution). */
   close(token: string, reason: ClosedTokenReason): void {
     this.openTokens.delete(token);
-    this.closed.delete(token);
     this.closed.set(token, reason);
-    if (this.closed.size > closedTokensKept) this.closed.delete(this.closed.keys().next().value as string);
   }
 
   /** The callback target of an open token, or the AWS error for this token. */
