@@ -1,6 +1,6 @@
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { listenLocally } from '../scripts/local/httpEndpoint';
 
 /** DynamoDB requests counted at the emulator, per operation, with the capacity units they consumed. */
 export interface DynamoDbUsage {
@@ -220,20 +220,15 @@ export async function startDynamoDbCounter(target: string): Promise<DynamoDbCoun
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, upstream.hostname, resolve));
-  const { port } = server.address() as AddressInfo;
+  const http = await listenLocally(server, 0, upstream.hostname);
   return {
-    endpoint: `http://${upstream.hostname}:${port}`,
+    endpoint: http.endpoint,
     snapshot: () => ({ ...usage, requests: { ...usage.requests } }),
     trace: (on) => {
       if (on) trace = [];
       tracing = on;
     },
     traced: () => [...trace],
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: http.close,
   };
 }

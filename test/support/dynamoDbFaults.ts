@@ -1,5 +1,5 @@
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type HttpEndpoint, listenLocally } from '../../scripts/local/httpEndpoint';
 
 /**
  * Decides whether DynamoDB refuses a request: the name of the error to answer with, or undefined to
@@ -13,10 +13,7 @@ export type DynamoDbFault = (operation: string, body: string) => string | undefi
  * error's type in the body, which the SDK turns into an error of that `name`), and forwards every other
  * request as it is. It fails a step in the middle of its work, where wrapping the step's handler cannot.
  */
-export async function startDynamoDbFaults(
-  target: string,
-  fault: DynamoDbFault,
-): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startDynamoDbFaults(target: string, fault: DynamoDbFault): Promise<HttpEndpoint> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,14 +50,5 @@ export async function startDynamoDbFaults(
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, upstream.hostname, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://${upstream.hostname}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocally(server, 0, upstream.hostname);
 }
