@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type DevIdentityProvider, devIdentityProvider } from '../../scripts/local/devTokens';
+
+/** The local identity provider checks a token's signature once, and its lifetime on every request. */
+let dir: string;
+let idp: DevIdentityProvider;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dev-tokens-'));
+  idp = await devIdentityProvider(join(dir, 'dev-idp.json'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(() => vi.useRealTimers());
+
+describe('devIdentityProvider.verify', () => {
+  it('refuses a token it accepted before once the token has expired', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const token = await idp.sign({ sub: 'dev-tier1', role: 'tier1' }, 60);
+    await expect(idp.verify(token)).resolves.toMatchObject({ sub: 'dev-tier1' });
+    await expect(idp.verify(token)).resolves.toMatchObject({ sub: 'dev-tier1' });
+    vi.setSystemTime(Date.now() + 61_000);
+    await expect(idp.verify(token)).rejects.toThrow();
+  });
+
+  it('checks the signature of a token that differs from an accepted one', async () => {
+    const token = await idp.sign({ sub: 'dev-tier2', role: 'tier2' });
+    await idp.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forged = `${header}.${payload}.${signature.slice(0, -4)}${signature.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    await expect(idp.verify(forged)).rejects.toThrow();
+  });
+});
