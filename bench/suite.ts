@@ -40,6 +40,8 @@ export async function runSuite(
     quiet: true,
     profile: options.profile,
     ...meter.stackOptions,
+    // BENCH_API_WORKERS=0 runs the API on the stack's thread (the stack's default: worker threads).
+    ...(process.env.BENCH_API_WORKERS ? { apiWorkers: Number(process.env.BENCH_API_WORKERS) } : {}),
     ...(options.policy ? { policy: JSON.stringify(options.policy) } : {}),
     ...(options.mailboxRetention ? { mailboxRetention: options.mailboxRetention } : {}),
   });

@@ -61,7 +61,10 @@ export class UsageMeter {
   /** DynamoDB Local's own endpoint: reads through it are not counted (the benchmark's polling). */
   rawDynamoDbEndpoint = '';
 
-  readonly stackOptions: Pick<LocalStackOptions, 'dynamoDbFront' | 'wrapLambda' | 'wrapEntryHandler'> = {
+  readonly stackOptions: Pick<
+    LocalStackOptions,
+    'dynamoDbFront' | 'wrapLambda' | 'wrapEntryHandler' | 'apiRequestHeaders'
+  > = {
     dynamoDbFront: async (endpoint) => {
       this.rawDynamoDbEndpoint = endpoint;
       this.counter = await startDynamoDbCounter(endpoint);
@@ -73,6 +76,12 @@ export class UsageMeter {
         if (caller) (message as { request: ClientRequest }).request.setHeader(callerHeader, caller);
       });
       return this.counter;
+    },
+    // The API's invocations run in worker threads, whose requests this thread's channel does not see:
+    // the pool puts the header on them there.
+    apiRequestHeaders: () => {
+      const caller = this.caller.getStore();
+      return caller ? { [callerHeader]: caller } : undefined;
     },
     wrapLambda: (step, handler) => this.timed(step, handler),
     wrapEntryHandler: (name, handler) => this.timed(name, handler),

@@ -24,6 +24,8 @@ const env = z
     EVENTS_PORT: port(8088),
     LAMBDA_PORT: port(8089),
     SNS_PORT: port(8090),
+    /** Worker threads of the API function (0: on the stack's own thread); default one per core beyond the first. */
+    API_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   })
   .parse(process.env);
 
@@ -35,6 +37,7 @@ try {
     profile: env.COMPLAINTS_PROFILE,
     ...(env.COMPLAINTS_POLICY ? { policy: env.COMPLAINTS_POLICY } : {}),
     mailDomain: env.MAIL_DOMAIN,
+    ...(env.API_WORKERS !== undefined ? { apiWorkers: env.API_WORKERS } : {}),
     ports: {
       smtp: env.SMTP_PORT,
       api: env.API_PORT,

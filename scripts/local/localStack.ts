@@ -1,6 +1,7 @@
 import 'core-js/actual/promise/with-resolvers';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +22,7 @@ import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkf
 import { lockDataDir } from './dataDirLock';
 import type { BusTarget } from './eventBus/targetDelivery';
 import { buildLambdaBundles } from './lambdaBundles';
+import { startLambdaWorkerPool } from './lambdaWorkerPool';
 import { localAwsConfig } from './localAws';
 import type { LocalSend } from './mailboxSimulator';
 
@@ -61,6 +63,18 @@ export interface LocalStackOptions {
    * included, talks to the endpoint it returns. Closed after DynamoDB Local's clients are gone.
    */
   dynamoDbFront?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
+  /**
+   * Worker threads the API function's invocations run in, as Lambda runs concurrent invocations in
+   * execution environments of their own (default: one per core beyond the first, at least one). 0 runs
+   * them on the stack's own thread, which a test on a virtual clock needs: a worker's `Date` and timers
+   * are the real ones.
+   */
+  apiWorkers?: number;
+  /**
+   * Headers for every HTTP request an API invocation sends from a worker thread, taken when the
+   * invocation starts (the benchmark names the invocation each DynamoDB request comes from).
+   */
+  apiRequestHeaders?: () => Record<string, string> | undefined;
 }
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -137,6 +151,8 @@ interface HandlerSet {
   api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
   mailFeedback: (event: unknown) => Promise<void>;
   steps: Record<WorkflowStep, LambdaHandler>;
+  /** Ends the API's worker threads, if it has any. */
+  close(): Promise<void>;
 }
 
 /** What every bundle exports beside the Lambda `handler`: the same handler for another runtime. */
@@ -148,7 +164,11 @@ type BundleModule<E, R> = { handlerFor: (runtime: Runtime) => (event: E) => Prom
  * Lambda, a function's module is loaded (its cold start) on its first invocation, so a stack start
  * does not pay for functions nobody calls; a failed load is tried again on the next invocation.
  */
-async function localHandlers(runtime: Runtime, log: (msg: string) => void): Promise<HandlerSet> {
+async function localHandlers(
+  runtime: Runtime,
+  log: (msg: string) => void,
+  api: Pick<LocalStackOptions, 'apiWorkers' | 'apiRequestHeaders'>,
+): Promise<HandlerSet> {
   const bundles = await buildLambdaBundles();
   log(`Lambda bundles ${bundles.built ? 'built' : 'reused'} in ${Math.round(bundles.ms)} ms`);
   const coldStarting = <E, R>(name: HandlerName) => {
@@ -165,9 +185,22 @@ async function localHandlers(runtime: Runtime, log: (msg: string) => void): Prom
     };
   };
   const steps = Object.keys(workflowSteps) as WorkflowStep[];
+  const apiWorkers = api.apiWorkers ?? Math.max(1, availableParallelism() - 1);
+  const apiPool =
+    apiWorkers > 0
+      ? startLambdaWorkerPool<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>({
+          bundleFile: bundles.files.api,
+          runtime,
+          size: apiWorkers,
+          ...(api.apiRequestHeaders ? { requestHeaders: api.apiRequestHeaders } : {}),
+        })
+      : undefined;
   return {
     intake: coldStarting<unknown, void>('intake'),
-    api: coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    api:
+      apiPool?.invoke ??
+      coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    close: async () => apiPool?.close(),
     mailFeedback: coldStarting<unknown, void>('mailFeedback'),
     steps: Object.fromEntries(
       steps.map((step) => [step, coldStarting<unknown, unknown>(step)]),
@@ -189,9 +222,9 @@ async function localSecret(file: string): Promise<string> {
 /**
  * Starts the whole system on embedded parts: DynamoDB Local, aws-ses-v2-local, the local Step Functions
  * endpoint running the CDK-synthesized definition, the SMTP intake and the API gateway. Handlers are the
- * Lambda handlers, in-process, built by their factories with dependencies made here (the local
- * composition root): the real AWS SDK clients bound to the embedded servers' endpoints, the settings
- * parsed by the same schema as on AWS. Nothing is read from or written to `process.env`, so several
+ * Lambda handlers, in-process (the API's in worker threads of this process, see `apiWorkers`), built by
+ * their factories with dependencies made here (the local composition root): the real AWS SDK clients
+ * bound to the embedded servers' endpoints, the settings parsed by the same schema as on AWS. Nothing is read from or written to `process.env`, so several
  * stacks can run in one process.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -356,6 +389,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.consoleSessionSeconds ? { sessionSeconds: options.consoleSessionSeconds } : {}),
     });
     closers.push(() => agentConsole.close());
+    // The API's worker threads end after the gateway has answered what it had in flight.
+    let closeApiWorkers: () => Promise<void> = async () => undefined;
+    closers.push(() => closeApiWorkers());
     // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
     const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
     const gateway = await startLocalApiGateway({
@@ -417,7 +453,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       rawMailDir,
       signingKey: await localSecret(join(dataDir, 'survey-signing.key')),
     };
-    const handlers = await localHandlers(runtime, log);
+    const handlers = await localHandlers(runtime, log, options);
+    closeApiWorkers = handlers.close;
     // Local insights (stream poller, bus, report projection) run in this process on the same runtime.
     const deps = depsFor(runtime, [], allAdapters);
     ready(handlers);

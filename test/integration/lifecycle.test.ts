@@ -77,6 +77,8 @@ beforeAll(async () => {
     quiet: true,
     profile: 'standard',
     inMemoryDynamoDb: true,
+    // The API on the stack's thread: a worker's clock is the real one, not the virtual clock.
+    apiWorkers: 0,
     // The investigation's state change (the complaint with its `startInvestigation` entry) is refused,
     // wherever it runs: the first step hands it back, the Investigate state fails for good.
     dynamoDbFront: (endpoint) =>
