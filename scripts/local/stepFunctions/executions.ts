@@ -175,7 +175,7 @@ export class Executions {
   /** Loads the open executions kept in `dataDir` and resumes them (those that rest get parked). */
   static async open(options: ExecutionsOptions): Promise<Executions> {
     const executions = new Executions(options);
-    for (const record of await executions.store.loadOpen()) executions.resume(record);
+    for (const record of await executions.store.loadOpen()) executions.resume(record, 'restart');
     const { parkAfterMs, definition } = options;
     if (parkAfterMs !== undefined && Number.isFinite(parkAfterMs) && parkable(definition)) {
       executions.sweeper = setInterval(() => executions.parkResting(), Math.max(1, parkAfterMs));
@@ -384,7 +384,7 @@ export class Executions {
         this.parkedEvents -= record.history.length;
         // The resumed attempt opens it again.
         if (parked.token) this.tokens.close(parked.token, 'replaced');
-        this.resume(record);
+        this.resume(record, 'wake');
       })
       .finally(() => this.waking.delete(name));
     this.waking.set(name, woken);
@@ -429,7 +429,7 @@ export class Executions {
   }
 
   /** Runs an open execution again from its record: after a restart, or when it is woken. */
-  private resume(record: ExecutionRecord): void {
+  private resume(record: ExecutionRecord, after: 'restart' | 'wake'): void {
     const { attempt } = record.resumeFrom ?? {};
     const waiting = !attempt?.outcome ? attempt?.token : undefined;
     for (const [token, status] of Object.entries(record.taskTokens)) {
@@ -443,9 +443,12 @@ export class Executions {
     this.records.set(record.executionArn, record);
     try {
       this.runs.set(record.executionArn, new ExecutionRun(record, this.env));
-      this.options.logger.info(
-        `execution ${record.name} resumed at ${record.resumeFrom?.stateName ?? 'its start'}`,
-      );
+      // A wake is routine (a parked execution's callback or deadline), a restart is news.
+      if (after === 'restart') {
+        this.options.logger.info(
+          `execution ${record.name} resumed at ${record.resumeFrom?.stateName ?? 'its start'}`,
+        );
+      }
     } catch (error) {
       // E.g. the definition changed and no longer has the state the execution was in.
       const cause = `Cannot resume: ${error instanceof Error ? error.message : String(error)}`;
