@@ -10,8 +10,8 @@ import type { UsageMeter } from './usageMeter';
  * What the local stack's process keeps per complaint (P7). After a warm-up (every function loaded,
  * code compiled), the heap after a full collection is read at rest (waiting executions parked): before `count` complaints are
  * opened, once all of them wait for an agent (what a waiting complaint costs), once all of them are
- * closed (what a closed one leaves behind), and after a second round of `count` opened and closed (the
- * slope once the process has settled). The stack runs in this process, so the heap is the stack's.
+ * closed (what a closed one leaves behind), and in a second round of `count` opened and closed (the
+ * same once the process has settled). The stack runs in this process, so the heap is the stack's.
  */
 export async function measureMemory(
   stack: LocalStack,
@@ -66,6 +66,13 @@ export async function measureMemory(
         value: perComplaint(first.closed - start),
         unit: 'KB',
         conditions: conditions(`${start.toFixed(1)} -> ${first.closed.toFixed(1)} MB`),
+      },
+      {
+        benchmark: 'memory',
+        metric: 'heap per complaint waiting for an agent, second round',
+        value: perComplaint(second.open - first.closed),
+        unit: 'KB',
+        conditions: conditions(`${first.closed.toFixed(1)} -> ${second.open.toFixed(1)} MB`),
       },
       {
         benchmark: 'memory',
