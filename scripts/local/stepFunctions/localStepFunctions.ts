@@ -28,8 +28,9 @@
  * Memory holds the executions under way only. One that rests for `parkAfterMs` (in a Wait state, or in a
  * callback task whose function has returned), its record on disk, is parked: its run is freed, and a
  * callback on its token, its deadline or StopExecution resumes it from its record exactly as a restart
- * does (a wait has nothing of the losses above to lose, but for the last two, so a definition that uses
- * either is never parked). A closed execution is read from disk when asked for (see `Executions`).
+ * does. Of the losses above only the last two can touch a resting execution, so a definition with an
+ * execution-level timeout or reading `$$.Execution.Input`/`StartTime` is never parked. A closed
+ * execution is read from disk when asked for (see `Executions`).
  *
  * The definition runs as given but for one adaptation in the copy handed to aws-local-stepfunctions
  * (`runtimeDefinition`): Task timeouts and heartbeats are enforced by this endpoint, because the library
