@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -21,20 +22,64 @@ export type Item = Record<string, unknown>;
 const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
 
-/** The complaint item with the sparse index keys its current state calls for. */
-function toItem(c: Complaint): Item {
+/** The keys of the queue (GSI2) and assignee (GSI3) indexes the complaint's current state calls for. */
+function workIndexKeys(c: Complaint): Item {
   const due = `${c.slaDueAt ?? '9999-12-31T23:59:59.999Z'}#${c.id}`;
   const queued = queuedStatuses.includes(c.status);
-  const queue = queueOf(c);
+  return {
+    // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
+    ...(queued ? { GSI2PK: `QUEUE#${queueOf(c)}`, GSI2SK: due } : {}),
+    ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
+  };
+}
+const workIndexAttributes = ['GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK'];
+
+/** The complaint item with the sparse index keys its current state calls for. */
+function toItem(c: Complaint): Item {
   return {
     ...complaintKey(c.id),
     entity: 'complaint',
     ...c,
     GSI1PK: `CUSTOMER#${c.customerEmail}`,
     GSI1SK: `${c.createdAt}#${c.id}`,
-    // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
-    ...(queued ? { GSI2PK: `QUEUE#${queue}`, GSI2SK: due } : {}),
-    ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
+    ...workIndexKeys(c),
+  };
+}
+
+/**
+ * An UpdateItem of what a change set or cleared (the attributes whose values differ between `before`
+ * and `next`) and of the queue and assignee index keys, conditional on `before`'s version and status.
+ * The customer index key is left alone: its attributes (address, creation time) never change here.
+ */
+function changeUpdate(before: Complaint, next: Complaint) {
+  const names: Record<string, string> = { '#version': 'version', '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':expectedVersion': before.version,
+    ':expectedStatus': before.status,
+  };
+  const set: string[] = [];
+  const remove: string[] = [];
+  const indexKeys = workIndexKeys(next);
+  const attributes: Item = {
+    ...next,
+    ...Object.fromEntries(workIndexAttributes.map((k) => [k, indexKeys[k]])),
+  };
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'id' || (name in before && isDeepStrictEqual(before[name as keyof Complaint], value)))
+      continue;
+    names[`#${name}`] = name;
+    if (value === undefined) {
+      remove.push(`#${name}`);
+    } else {
+      values[`:${name}`] = value;
+      set.push(`#${name} = :${name}`);
+    }
+  }
+  return {
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: '#version = :expectedVersion AND #status = :expectedStatus',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
 }
 
@@ -264,6 +309,30 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
         currentVersion: current?.version,
         complaintStatus: current?.status,
       });
+    }
+  }
+
+  async saveChange(before: Complaint, next: Complaint, entries: TimelineEntry[]) {
+    assertFitsOneTransaction(next.id, entries.length + 1);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: complaintKey(next.id),
+                ...changeUpdate(before, next),
+              },
+            },
+            ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (lostOnFirstItem(e)) return false;
+      throw e;
     }
   }
 

@@ -64,6 +64,14 @@ export interface ComplaintStore {
     condition?: SaveCondition,
     sendLease?: SendLease,
   ): Promise<void>;
+  /**
+   * Writes a change made to what the workflow state knew of the complaint (`before`, partial: see
+   * `complaintFromKnown`) without having read it: only the attributes the change set or cleared, with
+   * the entries that record it, together and only if the stored version and status are still
+   * `before`'s. False, having written nothing, when they are not (or a concurrent write got in the
+   * way): the caller then reads the complaint and goes the usual way.
+   */
+  saveChange(before: Complaint, next: Complaint, entries: TimelineEntry[]): Promise<boolean>;
   /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
