@@ -164,9 +164,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
           Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
         },
       },
-      timeline: entries.map((e) => ({
-        Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
-      })),
+      timeline: this.timelinePuts(complaint.id, entries),
     };
   }
 
@@ -178,6 +176,11 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
       ExpressionAttributeValues: { ':id': complaintId },
     };
+  }
+
+  /** The Puts of a change's timeline entries, in the transaction that makes the change. */
+  private timelinePuts(complaintId: string, entries: TimelineEntry[]) {
+    return entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(complaintId, e) } }));
   }
 
   async create(complaint: Complaint, entries: TimelineEntry[]) {
@@ -287,7 +290,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ExpressionAttributeValues: values,
               },
             },
-            ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+            ...this.timelinePuts(next.id, entries),
             ...(sendLease
               ? [
                   {
@@ -325,7 +328,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ...changeUpdate(before, next),
               },
             },
-            ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+            ...this.timelinePuts(next.id, entries),
           ],
         }),
       );
