@@ -9,6 +9,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
@@ -127,6 +128,15 @@ function lostOnFirstItem(e: unknown): boolean {
   if (!isTransactionCancelled(e)) return false;
   const codes = ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
   return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
+}
+
+/**
+ * The complaint as stored when the first item's condition failed: the transaction asks for it
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`) so that the loser needs no read to see what won.
+ */
+function currentOnFirstItem(e: unknown): Complaint | undefined {
+  const item = isTransactionCancelled(e) ? e.CancellationReasons?.[0]?.Item : undefined;
+  return item ? fromItem(unmarshall(item)) : undefined;
 }
 
 function assertFitsOneTransaction(complaintId: string, items: number) {
@@ -288,6 +298,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ConditionExpression: expression,
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             ...this.timelinePuts(next.id, entries),
@@ -307,7 +318,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       );
     } catch (e) {
       if (!lostOnFirstItem(e)) throw e;
-      const current = await this.get(next.id);
+      const current = currentOnFirstItem(e) ?? (await this.get(next.id));
       throw new ConflictError('The complaint was changed by someone else', {
         currentVersion: current?.version,
         complaintStatus: current?.status,
@@ -326,15 +337,16 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 TableName: this.tableName,
                 Key: complaintKey(next.id),
                 ...changeUpdate(before, next),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             ...this.timelinePuts(next.id, entries),
           ],
         }),
       );
-      return true;
+      return { saved: true } as const;
     } catch (e) {
-      if (lostOnFirstItem(e)) return false;
+      if (lostOnFirstItem(e)) return { saved: false, current: currentOnFirstItem(e) } as const;
       throw e;
     }
   }

@@ -311,7 +311,7 @@ describe('a wait registered from what the workflow state knows, without reading 
     expect((await store.queue('tier1')).items.map((c) => c.id)).toContain('known-fast');
   });
 
-  it('falls back to reading when the complaint changed since the state knew it (an agent claimed it)', async () => {
+  it('falls back to the read-then-write way, from the stored complaint the failed condition returned, when an agent claimed it meanwhile', async () => {
     const known = await investigated('known-claimed');
     const claimed = {
       ...known,
@@ -321,7 +321,8 @@ describe('a wait registered from what the workflow state knows, without reading 
     await store.save(claimed, [audit('known-claimed', claimed.version, '2026-11-23T09:01:00.000Z')]);
     const step = awaitPersonStep();
     await step.run(waitEvent('known-claimed', 'token-2', known));
-    expect(step.calls).toEqual(['saveChange', 'get', 'save']);
+    // The failed condition returned the stored complaint: no read.
+    expect(step.calls).toEqual(['saveChange', 'save']);
     expect(await store.get('known-claimed')).toMatchObject({
       status: 'awaiting_agent',
       taskToken: 'token-2',
@@ -336,17 +337,17 @@ describe('a wait registered from what the workflow state knows, without reading 
     await step.run(waitEvent('known-replayed', 'token-3', known));
     const once = await stored('known-replayed');
     await step.run(waitEvent('known-replayed', 'token-3', known));
-    expect(step.calls).toEqual(['saveChange', 'saveChange', 'get']);
+    expect(step.calls).toEqual(['saveChange', 'saveChange']);
     expect(await stored('known-replayed')).toEqual(once);
   });
 
-  it('writes nothing on a stale version and says so', async () => {
+  it('writes nothing on a stale version and returns the stored complaint', async () => {
     const known = await investigated('known-stale');
     const before = complaintFromKnown('known-stale', { ...knownOf(known), version: known.version - 1 });
     const next = { ...before, status: 'awaiting_agent' as const, version: known.version };
     expect(
       await store.saveChange(before, next, [audit('known-stale', known.version, '2026-11-23T09:06:00.000Z')]),
-    ).toBe(false);
+    ).toEqual({ saved: false, current: known });
     expect(await store.get('known-stale')).toEqual(known);
     expect(await store.timeline('known-stale')).toHaveLength(1);
   });

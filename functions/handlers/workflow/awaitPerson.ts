@@ -3,7 +3,13 @@ import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
 import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
-import { systemActor, type TransitionResult, type WaitingFor, waitingKinds } from '../../core/complaint';
+import {
+  type Complaint,
+  systemActor,
+  type TransitionResult,
+  type WaitingFor,
+  waitingKinds,
+} from '../../core/complaint';
 import { ConflictError, InvalidTransitionError } from '../../core/errors';
 import {
   awaitPerson,
@@ -27,16 +33,17 @@ const eventSchema = z.object({
 
 /**
  * Registers the wait on what the state knows of the complaint, without reading it: written only if the
- * stored version is still the one the step before left. False when it is not (a note, a bounce or a
- * customer mail came in between; or this registration landed already and this is its replay).
+ * stored version is still the one the step before left. Not saved when it is not (a claim, a bounce or
+ * a customer mail came in between; or this registration landed already and this is its replay), with
+ * the stored complaint when the failed condition returned it.
  */
 async function registerFromKnown(
   deps: Deps,
   complaintId: string,
   known: KnownComplaint,
   wait: { taskToken: string; waitingFor: WaitingFor; awaitSeconds: number },
-): Promise<boolean> {
-  if (!registersFromKnown(known, wait.waitingFor)) return false;
+): Promise<{ saved: boolean; current?: Complaint | undefined }> {
+  if (!registersFromKnown(known, wait.waitingFor)) return { saved: false };
   const before = complaintFromKnown(complaintId, known);
   let registered: TransitionResult;
   try {
@@ -50,7 +57,7 @@ async function registerFromKnown(
     );
   } catch (e) {
     // Not from the status the state knows: the stored complaint decides (it may have moved on).
-    if (e instanceof InvalidTransitionError) return false;
+    if (e instanceof InvalidTransitionError) return { saved: false };
     throw e;
   }
   return deps.store.saveChange(before, registered.complaint, [registered.audit]);
@@ -71,12 +78,16 @@ async function registerFromKnown(
 export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, taskToken, waitingFor, awaitSeconds, state } = eventSchema.parse(event);
   const known = state?.known;
-  if (known && (await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds }))) {
+  const fromKnown = known
+    ? await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds })
+    : undefined;
+  if (known && fromKnown?.saved) {
     deps.logger.info('waiting for a person', { complaintId, waitingFor, tier: known.tier });
     return { complaintId };
   }
   for (let attempt = 0; ; attempt++) {
-    const complaint = await loadComplaint(deps, complaintId);
+    const complaint =
+      (attempt === 0 ? fromKnown?.current : undefined) ?? (await loadComplaint(deps, complaintId));
     if (knownToken(complaint, taskToken)) return { complaintId };
     const now = deps.clock();
     // A decision accepted for a token this run no longer has: released on the timeline, decided again.
