@@ -341,6 +341,17 @@ describe('a wait registered from what the workflow state knows, without reading 
     expect(await stored('known-replayed')).toEqual(once);
   });
 
+  it('reads as before when the state carries nothing it can read as `known`', async () => {
+    await investigated('known-unreadable');
+    const step = awaitPersonStep();
+    await step.run({
+      ...waitEvent('known-unreadable', 'token-4'),
+      state: { known: { version: 'v2', status: 'investigating' } },
+    });
+    expect(step.calls).toEqual(['get', 'save']);
+    expect(await store.get('known-unreadable')).toMatchObject({ taskToken: 'token-4' });
+  });
+
   it('writes nothing on a stale version and returns the stored complaint', async () => {
     const known = await investigated('known-stale');
     const before = complaintFromKnown('known-stale', { ...knownOf(known), version: known.version - 1 });

@@ -28,7 +28,7 @@ const eventSchema = z.object({
   waitingFor: z.enum(waitingKinds),
   awaitSeconds: z.number().check(z.int(), z.positive()),
   /** The state the wait was entered with: what it knows of the complaint, when the step before said. */
-  state: z.optional(z.object({ known: z.optional(knownComplaintSchema) })),
+  state: z.optional(z.object({ known: z.optional(z.unknown()) })),
 });
 
 /**
@@ -77,7 +77,8 @@ async function registerFromKnown(
  */
 export const createHandler = (deps: Deps) => async (event: unknown) => {
   const { complaintId, taskToken, waitingFor, awaitSeconds, state } = eventSchema.parse(event);
-  const known = state?.known;
+  // A hint only: one this version cannot read (say, from an execution started before a deploy) is ignored.
+  const known = knownComplaintSchema.safeParse(state?.known).data;
   const fromKnown = known
     ? await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds })
     : undefined;
