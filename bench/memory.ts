@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalStack } from '../scripts/local/localStack';
+import { defaultParkAfterMs } from '../scripts/local/stepFunctions/localStepFunctions';
 import { heapMb, inParallel, lifecycleDriver } from './lifecycleDriver';
 import type { Figure } from './report';
 import { progress } from './suite';
@@ -6,10 +8,10 @@ import type { UsageMeter } from './usageMeter';
 
 /**
  * What the local stack's process keeps per complaint (P7). After a warm-up (every function loaded,
- * code compiled), the heap after a full collection is read at rest: before `count` complaints are
+ * code compiled), the heap after a full collection is read at rest (waiting executions parked): before `count` complaints are
  * opened, once all of them wait for an agent (what a waiting complaint costs), once all of them are
- * closed (what a closed one leaves behind), and after a second round of `count` opened and closed (the
- * slope once the process has settled). The stack runs in this process, so the heap is the stack's.
+ * closed (what a closed one leaves behind), and in a second round of `count` opened and closed (the
+ * same once the process has settled). The stack runs in this process, so the heap is the stack's.
  */
 export async function measureMemory(
   stack: LocalStack,
@@ -19,16 +21,21 @@ export async function measureMemory(
   concurrency = 20,
 ): Promise<Figure[]> {
   const driver = lifecycleDriver(stack, meter.rawDynamoDbEndpoint);
+  // At rest, and every waiting execution parked: the sweep parks one 1-2 parking delays after it rests.
+  const settled = async () => {
+    await stack.resting();
+    await sleep(2 * defaultParkAfterMs + 250);
+  };
   const round = async (name: string, n: number) => {
     const ids: string[] = [];
     await inParallel(n, concurrency, async (i) => {
       ids.push((await driver.open(`${name}-${i}`)).id);
     });
-    await stack.resting();
+    await settled();
     const open = heapMb();
     progress(`  memory: ${name}: ${n} complaints wait for an agent, heap ${open.toFixed(1)} MB`);
     await inParallel(n, concurrency, async (i) => driver.resolveAndClose(ids[i] as string));
-    await stack.resting();
+    await settled();
     const closed = heapMb();
     progress(`  memory: ${name}: ${n} complaints closed, heap ${closed.toFixed(1)} MB`);
     return { open, closed };
@@ -59,6 +66,13 @@ export async function measureMemory(
         value: perComplaint(first.closed - start),
         unit: 'KB',
         conditions: conditions(`${start.toFixed(1)} -> ${first.closed.toFixed(1)} MB`),
+      },
+      {
+        benchmark: 'memory',
+        metric: 'heap per complaint waiting for an agent, second round',
+        value: perComplaint(second.open - first.closed),
+        unit: 'KB',
+        conditions: conditions(`${first.closed.toFixed(1)} -> ${second.open.toFixed(1)} MB`),
       },
       {
         benchmark: 'memory',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -448,5 +448,132 @@ describe('local Step Functions endpoint across a restart', () => {
       sfn.destroy();
       await second.close();
     }
+  });
+});
+
+describe('local Step Functions endpoint parking waiting executions', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'local-sfn-park-'));
+  // Parked after 20-40 ms of rest, so every wait below is parked before it ends.
+  const options = { definition, stateMachineArn, dataDir, parkAfterMs: 20 };
+  const executionArn = (name: string) =>
+    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const withEndpoint = async (
+    lambdas: Record<string, LocalLambdaHandler>,
+    use: (local: LocalStepFunctions, sfn: SFNClient) => Promise<void>,
+  ) => {
+    const local = await startLocalStepFunctions({ ...options, lambdas });
+    const sfn = sfnClient(local.endpoint);
+    try {
+      await use(local, sfn);
+    } finally {
+      sfn.destroy();
+      await local.close();
+    }
+  };
+  const start = (sfn: SFNClient, name: string, input: object) =>
+    sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  const finished = (sfn: SFNClient, name: string) =>
+    eventually(async () => {
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(name) }));
+      return execution.status === 'RUNNING' ? undefined : execution;
+    });
+  const parked = (local: LocalStepFunctions, name: string) =>
+    eventually(async () => (local.isParked(name) ? true : undefined));
+
+  it('resumes a parked callback task on its token: once for two concurrent callbacks, after a heartbeat', async () => {
+    const test = testLambdas();
+    await withEndpoint(test.lambdas, async (local, sfn) => {
+      await start(sfn, 'park-callback', { orderId: 'p1', mode: 'callback', awaitSeconds: 600 });
+      const token = await eventually(async () => test.tokens.get('p1')?.[0]);
+      await parked(local, 'park-callback');
+      // A parked execution is described and listed from what is kept of it.
+      const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+      expect(running.executions?.map((e) => e.name)).toContain('park-callback');
+
+      await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+      await parked(local, 'park-callback');
+      const answers = await Promise.allSettled(
+        ['first', 'second'].map((by) =>
+          sfn.send(
+            new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, by }) }),
+          ),
+        ),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(answers.find((answer) => answer.status === 'rejected')?.reason).toBeInstanceOf(TaskTimedOut);
+
+      // The answer that was accepted decided; the function ran once, before the execution was parked.
+      const done = await finished(sfn, 'park-callback');
+      expect(done.status).toBe('SUCCEEDED');
+      const winner = answers[0]?.status === 'fulfilled' ? 'first' : 'second';
+      expect(JSON.parse(done.output as string).decision).toEqual({ approved: true, by: winner });
+      expect(test.prepared).toEqual(['p1']);
+      expect(test.tokens.get('p1')).toHaveLength(1);
+      const { events = [] } = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: executionArn('park-callback') }),
+      );
+      expect(events.filter((e) => e.type === 'TaskScheduled')).toHaveLength(2);
+      expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    });
+  });
+
+  it('wakes parked executions when their wait ends: a callback timeout and a Wait state', async () => {
+    const test = testLambdas();
+    await withEndpoint(test.lambdas, async (local, sfn) => {
+      await start(sfn, 'park-timeout', { orderId: 'p2', mode: 'callback', awaitSeconds: 1 });
+      await start(sfn, 'park-wait', { orderId: 'p3', mode: 'wait', waitSeconds: 1 });
+      await Promise.all([parked(local, 'park-timeout'), parked(local, 'park-wait')]);
+      expect(local.pendingWait('park-wait')).toEqual({ stateName: 'Pause', until: expect.any(Number) });
+
+      const timedOut = await finished(sfn, 'park-timeout');
+      expect(timedOut.status).toBe('SUCCEEDED');
+      expect(JSON.parse(timedOut.output as string).timeout.Error).toBe('States.Timeout');
+      expect((await finished(sfn, 'park-wait')).status).toBe('SUCCEEDED');
+      expect(test.escalations).toEqual(['p2']);
+    });
+  });
+
+  it('keeps a parked execution across a restart; keeps closed ones on disk only, refusing their names', async () => {
+    const before = testLambdas();
+    await withEndpoint(before.lambdas, async (local, sfn) => {
+      await start(sfn, 'park-restart', { orderId: 'p4', mode: 'callback', awaitSeconds: 600 });
+      await start(sfn, 'park-stop', { orderId: 'p5', mode: 'callback', awaitSeconds: 600 });
+      await Promise.all([parked(local, 'park-restart'), parked(local, 'park-stop')]);
+    });
+    const token = before.tokens.get('p4')?.[0] as string;
+
+    const after = testLambdas();
+    await withEndpoint(after.lambdas, async (local, sfn) => {
+      await parked(local, 'park-restart');
+      await sfn.send(new StopExecutionCommand({ executionArn: executionArn('park-stop') }));
+      expect((await finished(sfn, 'park-stop')).status).toBe('ABORTED');
+      await sfn.send(
+        new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }),
+      );
+      expect((await finished(sfn, 'park-restart')).status).toBe('SUCCEEDED');
+      expect(after.tokens.size).toBe(0);
+      expect(after.prepared).toEqual([]);
+    });
+
+    // A crash between a close's two steps (closed file written, open file not yet removed): the
+    // closed file wins.
+    const closed = JSON.parse(readFileSync(join(dataDir, 'closed', 'park-restart.json'), 'utf8'));
+    writeFileSync(join(dataDir, 'park-restart.json'), JSON.stringify({ ...closed, status: 'RUNNING' }));
+
+    await withEndpoint(testLambdas().lambdas, async (_, sfn) => {
+      expect(existsSync(join(dataDir, 'park-restart.json'))).toBe(false);
+      await expect(
+        start(sfn, 'park-restart', { orderId: 'p4', mode: 'callback', awaitSeconds: 600 }),
+      ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+      const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+      expect(Object.fromEntries((listed.executions ?? []).map((e) => [e.name, e.status]))).toMatchObject({
+        'park-restart': 'SUCCEEDED',
+        'park-stop': 'ABORTED',
+      });
+      const closed = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+      expect(closed.executions).toEqual([]);
+    });
   });
 });

@@ -10,6 +10,7 @@ import {
   recurringWindow,
   subjectWords,
 } from '../../functions/core/investigation';
+import { matchesWholeWords, phrasePattern } from '../../functions/core/investigation/phraseMatching';
 import { type Policy, policyProfiles, priorities } from '../../functions/core/policy';
 
 const policy: Policy = policyProfiles.standard;
@@ -443,6 +444,43 @@ describe('properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('phrase patterns', () => {
+  // Each entry's whole-word pattern is built only for a text its bare phrase occurs in: the bare phrase
+  // must never miss a text the whole-word pattern matches (case, accents, alternatives, wrapped lines).
+  const sources = [
+    'cancel(?:led)? my (?:account|subscription)',
+    'kündig(?:e|en|ung)',
+    '(?:résilier|resilier)',
+    'never (?:buy|order) (?:\\S+ ){0,5}?again',
+    'sparks?',
+    'log ?in',
+  ];
+  const fragment = fc.constantFrom(
+    ...sources.flatMap((source) => source.split(/[^\p{L}]+/u)).filter(Boolean),
+    'KÜNDIGUNG',
+    'Résilier',
+    'x',
+    'é',
+    '1',
+    ' ',
+    '\n',
+    '.',
+  );
+  const text = fc
+    .array(fragment, { maxLength: 12 })
+    .chain((words) => fc.constantFrom(words.join(''), words.join(' ')));
+
+  it('match a text as whole words exactly when the whole-word pattern does', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...sources), text, (source, t) => {
+        const pattern = phrasePattern(source);
+        expect(matchesWholeWords(t, pattern)).toBe(t.search(pattern.wholeWords()) !== -1);
+      }),
+      { numRuns: 500 },
     );
   });
 });

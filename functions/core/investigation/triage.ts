@@ -1,7 +1,7 @@
 import Sentiment from 'sentiment';
 import type { Priority } from '../policy';
 import { type ComplaintCategory, complaintCategories } from './categories';
-import { findAffirmedPhrase, mentionsAny, phrasePattern } from './phraseMatching';
+import { findAffirmedPhrase, matchesWholeWords, mentionsAny, phrasePattern } from './phraseMatching';
 import type { RiskSignal } from './riskSignals';
 
 export { type ComplaintCategory, complaintCategories };
@@ -200,8 +200,8 @@ export function classifyCategory(subject: string, body: string): ComplaintCatego
   for (const [category, patterns] of compiledVocabulary) {
     let score = 0;
     for (const pattern of patterns) {
-      if (subject.search(pattern) !== -1) score += subjectWeight;
-      if (body.search(pattern) !== -1) score += bodyWeight;
+      if (matchesWholeWords(subject, pattern)) score += subjectWeight;
+      if (matchesWholeWords(body, pattern)) score += bodyWeight;
     }
     if (score > best.score) best = { category, score };
   }

@@ -4,7 +4,8 @@
  * StopExecution, SendTaskSuccess/Failure/Heartbeat, DescribeStateMachine) and running the definition with
  * aws-local-stepfunctions, its Lambda tasks on in-process handlers.
  *
- * Persisted (one JSON file per execution in `dataDir`, replaced durably: see `ExecutionStore`): name,
+ * Persisted (one JSON file per execution in `dataDir`, under `closed/` once it has closed, replaced
+ * durably: see `ExecutionStore`): name,
  * ARN, status, input, output, error/cause, start/stop dates, the full GetExecutionHistory, the task tokens
  * handed out, and the top-level state the execution is in, with its input and progress (a Wait's end, a
  * Task's current attempt with token, deadlines and outcome, the retries used). Every call that changes an
@@ -23,6 +24,13 @@
  * - the execution-level TimeoutSeconds, which counts again from the restart;
  * - `$$.Execution.Input` and `$$.Execution.StartTime`, which become the resumed state's input and the
  *   restart time (aws-local-stepfunctions sets both from the run it is given).
+ *
+ * Memory holds the executions under way only. One that rests for `parkAfterMs` (in a Wait state, or in a
+ * callback task whose function has returned), its record on disk, is parked: its run is freed, and a
+ * callback on its token, its deadline or StopExecution resumes it from its record exactly as a restart
+ * does. Of the losses above only the last two can touch a resting execution, so a definition with an
+ * execution-level timeout or reading `$$.Execution.Input`/`StartTime` is never parked. A closed
+ * execution is read from disk when asked for (see `Executions`).
  *
  * The definition runs as given but for one adaptation in the copy handed to aws-local-stepfunctions
  * (`runtimeDefinition`): Task timeouts and heartbeats are enforced by this endpoint, because the library
@@ -54,6 +62,11 @@ export interface LocalStepFunctionsOptions {
   lambdas: Record<string, LocalLambdaHandler>;
   /** Where executions are persisted; a new endpoint on the same folder resumes them. */
   dataDir: string;
+  /**
+   * How long an execution rests before its run is freed until a callback, its deadline or a stop wakes
+   * it (it is parked between this and twice this); `Infinity`: never. Default {@link defaultParkAfterMs}.
+   */
+  parkAfterMs?: number;
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -69,7 +82,15 @@ export interface LocalStepFunctions {
   restingState(): { resting: boolean; events: number };
   /** Where a resting execution waits, and until when (`Executions.pendingWait`). */
   pendingWait(executionName: string): { stateName: string; until?: number } | undefined;
+  /** Whether the execution is parked: waiting with its run freed (`Executions`). */
+  isParked(executionName: string): boolean;
 }
+
+/**
+ * Parking waits a second: a wait answered within it (an agent acting at once, a short Wait) costs no
+ * read of the record back from disk.
+ */
+export const defaultParkAfterMs = 1_000;
 
 /**
  * Starts the endpoint: loads the executions in `dataDir`, resumes those still RUNNING, then serves the
@@ -84,6 +105,7 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
     stateMachineArn: o.stateMachineArn,
     lambdas: o.lambdas,
     dataDir: o.dataDir,
+    parkAfterMs: o.parkAfterMs ?? defaultParkAfterMs,
     statesTimeoutError: await captureStatesTimeoutError(),
     logger,
   });
@@ -103,6 +125,7 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
       endpoint: server.endpoint,
       restingState: () => executions.restingState(),
       pendingWait: (name) => executions.pendingWait(name),
+      isParked: (name) => executions.isParked(name),
       async close() {
         await server.close();
         await executions.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { crashPoint } from '../crashPoints';
-import type { ClosedExecution, Executions } from './executions';
+import type { ExecutionSummary, Executions } from './executions';
 import { SfnError } from './sfnErrors';
 
 /** What an operation may do around its answer. */
@@ -76,11 +76,12 @@ export function stepFunctionsApi(
       throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${candidate}'`);
     }
   };
+  /** The execution's record (ExecutionDoesNotExist if there is none). */
   const execution = (executionArn: string) => {
     if (!executionArn.startsWith('arn:')) throw new SfnError('InvalidArn', `Invalid Arn: '${executionArn}'`);
-    return executions.get(executionArn);
+    return executions.load(executionArn);
   };
-  const summary = (record: ClosedExecution) => ({
+  const summary = (record: ExecutionSummary) => ({
     executionArn: record.executionArn,
     stateMachineArn,
     name: record.name,
@@ -106,8 +107,7 @@ export function stepFunctionsApi(
 
     DescribeExecution: async (request) => {
       const { executionArn } = parse('DescribeExecution', request);
-      execution(executionArn);
-      const record = await executions.load(executionArn);
+      const record = await execution(executionArn);
       return {
         ...summary(record),
         input: record.input,
@@ -121,19 +121,18 @@ export function stepFunctionsApi(
 
     StopExecution: async (request) => {
       const { executionArn, error, cause } = parse('StopExecution', request);
-      execution(executionArn);
+      await execution(executionArn);
       return { stopDate: epochSeconds((await executions.stop(executionArn, error, cause)).stopDate) };
     },
 
     GetExecutionHistory: async (request) => {
       const { executionArn, maxResults, reverseOrder, nextToken } = parse('GetExecutionHistory', request);
-      execution(executionArn);
-      const { history } = await executions.load(executionArn);
+      const { history } = await execution(executionArn);
       const page = paginate(reverseOrder ? [...history].reverse() : history, maxResults, nextToken);
       return { events: page.items, nextToken: page.nextToken };
     },
 
-    ListExecutions: (request) => {
+    ListExecutions: async (request) => {
       const {
         stateMachineArn: target,
         statusFilter,
@@ -141,7 +140,8 @@ export function stepFunctionsApi(
         nextToken,
       } = parse('ListExecutions', request);
       requireStateMachine(target);
-      const matching = executions.list().filter((record) => !statusFilter || record.status === statusFilter);
+      // No execution is PENDING_REDRIVE here (no redrive).
+      const matching = statusFilter === 'PENDING_REDRIVE' ? [] : await executions.list(statusFilter);
       const page = paginate(matching, maxResults, nextToken);
       return { executions: page.items.map(summary), nextToken: page.nextToken };
     },
