@@ -233,6 +233,9 @@ export class ComplaintWorkflow extends Construct {
           taskToken: JsonPath.taskToken,
           waitingFor,
           awaitSeconds: JsonPath.numberAt('$.awaitSeconds'),
+          // What the step before knew of the complaint (`known`, when it said): the wait registers on it
+          // without a read. The whole state, since a path to a field it may lack fails the state.
+          state: JsonPath.entirePayload,
         }),
         taskTimeout: Timeout.at(timeoutPath),
         resultPath: '$.decision',

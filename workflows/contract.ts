@@ -1,4 +1,5 @@
-import type { AcceptedDecision } from '../functions/core/complaint';
+import { type AcceptedDecision, complaintStatuses } from '../functions/core/complaint';
+import { priorities } from '../functions/core/policy';
 import * as z from '../functions/core/schema';
 
 /**
@@ -73,6 +74,46 @@ export function taskOutputOf(decision: AcceptedDecision): TaskOutput {
 
 const complaintId = z.string().check(z.minLength(1));
 
+const isoTime = z.string();
+
+/**
+ * What the state knows of the complaint as the step before left it (`known`): the version that step
+ * wrote or read, and the fields a wait's registration reads or changes. Ids, times and business fields
+ * only, what a domain event carries (the customer by customer id): never the address or any text.
+ * With it the wait is registered without reading the complaint, on the condition that the stored
+ * version is still this one; when it is not (someone wrote meanwhile, or the registration already
+ * landed and this is its replay), nothing is written and the step reads and goes the usual way.
+ */
+export const knownComplaintSchema = z.object({
+  version: z.number(),
+  status: z.enum(complaintStatuses),
+  tier: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  priority: z.enum(priorities),
+  category: z.optional(z.string()),
+  customerId: z.string(),
+  createdAt: isoTime,
+  riskSignals: z.optional(z.array(z.string())),
+  slaDueAt: z.optional(isoTime),
+  sla: z.optional(
+    z.object({
+      target: z.enum(['firstResponse', 'resolution', 'approval', 'followUpCall']),
+      startedAt: isoTime,
+      budgetSeconds: z.number(),
+      dueAt: isoTime,
+      warnAt: isoTime,
+      warnedAt: z.optional(isoTime),
+      pausedAt: z.optional(isoTime),
+      remainingSeconds: z.optional(z.number()),
+    }),
+  ),
+  firstResponseAt: z.optional(isoTime),
+  /** The agent the complaint is assigned to (their id, as events name agents). */
+  assignee: z.optional(z.string()),
+  /** The agent who owns the follow-up call. */
+  followUpAgentId: z.optional(z.string()),
+});
+export type KnownComplaint = z.infer<typeof knownComplaintSchema>;
+
 /**
  * What a request-response step hands the next state (its Payload becomes the state): the complaint's
  * id and tier, the time to the next wait's deadline (its due time; most waits' `TimeoutSecondsPath`),
@@ -88,6 +129,7 @@ export const workflowStateSchema = z.object({
   /** Whether AwaitAgent's timeout is the warning mark (RecordSlaWarning) rather than the breach. */
   slaWarning: z.boolean(),
   riskEscalation: z.optional(z.boolean()),
+  known: z.optional(knownComplaintSchema),
 });
 export type WorkflowState = z.infer<typeof workflowStateSchema>;
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -8,6 +9,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
@@ -21,20 +23,64 @@ export type Item = Record<string, unknown>;
 const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
 
-/** The complaint item with the sparse index keys its current state calls for. */
-function toItem(c: Complaint): Item {
+/** The keys of the queue (GSI2) and assignee (GSI3) indexes the complaint's current state calls for. */
+function workIndexKeys(c: Complaint): Item {
   const due = `${c.slaDueAt ?? '9999-12-31T23:59:59.999Z'}#${c.id}`;
   const queued = queuedStatuses.includes(c.status);
-  const queue = queueOf(c);
+  return {
+    // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
+    ...(queued ? { GSI2PK: `QUEUE#${queueOf(c)}`, GSI2SK: due } : {}),
+    ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
+  };
+}
+const workIndexAttributes = ['GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK'];
+
+/** The complaint item with the sparse index keys its current state calls for. */
+function toItem(c: Complaint): Item {
   return {
     ...complaintKey(c.id),
     entity: 'complaint',
     ...c,
     GSI1PK: `CUSTOMER#${c.customerEmail}`,
     GSI1SK: `${c.createdAt}#${c.id}`,
-    // Only complaints waiting on an agent are in a tier queue: the item leaves the index when it moves on.
-    ...(queued ? { GSI2PK: `QUEUE#${queue}`, GSI2SK: due } : {}),
-    ...(c.assignee && c.status !== 'closed' ? { GSI3PK: `AGENT#${c.assignee}`, GSI3SK: due } : {}),
+    ...workIndexKeys(c),
+  };
+}
+
+/**
+ * An UpdateItem of what a change set or cleared (the attributes whose values differ between `before`
+ * and `next`) and of the queue and assignee index keys, conditional on `before`'s version and status.
+ * The customer index key is left alone: its attributes (address, creation time) never change here.
+ */
+function changeUpdate(before: Complaint, next: Complaint) {
+  const names: Record<string, string> = { '#version': 'version', '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':expectedVersion': before.version,
+    ':expectedStatus': before.status,
+  };
+  const set: string[] = [];
+  const remove: string[] = [];
+  const indexKeys = workIndexKeys(next);
+  const attributes: Item = {
+    ...next,
+    ...Object.fromEntries(workIndexAttributes.map((k) => [k, indexKeys[k]])),
+  };
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'id' || (name in before && isDeepStrictEqual(before[name as keyof Complaint], value)))
+      continue;
+    names[`#${name}`] = name;
+    if (value === undefined) {
+      remove.push(`#${name}`);
+    } else {
+      values[`:${name}`] = value;
+      set.push(`#${name} = :${name}`);
+    }
+  }
+  return {
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: '#version = :expectedVersion AND #status = :expectedStatus',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
 }
 
@@ -84,6 +130,15 @@ function lostOnFirstItem(e: unknown): boolean {
   return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
 }
 
+/**
+ * The complaint as stored when the first item's condition failed: the transaction asks for it
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`) so that the loser needs no read to see what won.
+ */
+function currentOnFirstItem(e: unknown): Complaint | undefined {
+  const item = isTransactionCancelled(e) ? e.CancellationReasons?.[0]?.Item : undefined;
+  return item ? fromItem(unmarshall(item)) : undefined;
+}
+
 function assertFitsOneTransaction(complaintId: string, items: number) {
   // Split, the state change could commit without part of its audit trail: refuse instead.
   if (items > maxTransactionItems) {
@@ -119,9 +174,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
           Item: { PK: `THREAD#${complaint.threadToken}`, SK: 'THREAD', complaintId: complaint.id },
         },
       },
-      timeline: entries.map((e) => ({
-        Put: { TableName: this.tableName, Item: timelineItem(complaint.id, e) },
-      })),
+      timeline: this.timelinePuts(complaint.id, entries),
     };
   }
 
@@ -133,6 +186,11 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       ConditionExpression: 'attribute_not_exists(PK) OR complaintId = :id',
       ExpressionAttributeValues: { ':id': complaintId },
     };
+  }
+
+  /** The Puts of a change's timeline entries, in the transaction that makes the change. */
+  private timelinePuts(complaintId: string, entries: TimelineEntry[]) {
+    return entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(complaintId, e) } }));
   }
 
   async create(complaint: Complaint, entries: TimelineEntry[]) {
@@ -240,9 +298,10 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                 ConditionExpression: expression,
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
-            ...entries.map((e) => ({ Put: { TableName: this.tableName, Item: timelineItem(next.id, e) } })),
+            ...this.timelinePuts(next.id, entries),
             ...(sendLease
               ? [
                   {
@@ -259,11 +318,36 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       );
     } catch (e) {
       if (!lostOnFirstItem(e)) throw e;
-      const current = await this.get(next.id);
+      const current = currentOnFirstItem(e) ?? (await this.get(next.id));
       throw new ConflictError('The complaint was changed by someone else', {
         currentVersion: current?.version,
         complaintStatus: current?.status,
       });
+    }
+  }
+
+  async saveChange(before: Complaint, next: Complaint, entries: TimelineEntry[]) {
+    assertFitsOneTransaction(next.id, entries.length + 1);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: complaintKey(next.id),
+                ...changeUpdate(before, next),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            ...this.timelinePuts(next.id, entries),
+          ],
+        }),
+      );
+      return { saved: true } as const;
+    } catch (e) {
+      if (lostOnFirstItem(e)) return { saved: false, current: currentOnFirstItem(e) } as const;
+      throw e;
     }
   }
 

@@ -64,6 +64,19 @@ export interface ComplaintStore {
     condition?: SaveCondition,
     sendLease?: SendLease,
   ): Promise<void>;
+  /**
+   * Writes a change made to what the workflow state knew of the complaint (`before`, partial: see
+   * `complaintFromKnown`) without having read it: only the attributes the change set or cleared, with
+   * the entries that record it, together and only if the stored version and status are still
+   * `before`'s. Not saved, having written nothing, when they are not (or a concurrent write got in the
+   * way): the caller then goes the usual way, from `current` (the complaint as stored, when the
+   * failed condition returned it) or a fresh read.
+   */
+  saveChange(
+    before: Complaint,
+    next: Complaint,
+    entries: TimelineEntry[],
+  ): Promise<{ saved: true } | { saved: false; current: Complaint | undefined }>;
   /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**

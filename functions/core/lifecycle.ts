@@ -1,4 +1,10 @@
-import type { CloseReason, EscalationCause, RequeueReason, WorkflowState } from '../../workflows/contract';
+import type {
+  CloseReason,
+  EscalationCause,
+  KnownComplaint,
+  RequeueReason,
+  WorkflowState,
+} from '../../workflows/contract';
 import { assessAuthority } from './authority';
 import {
   type AcceptedDecision,
@@ -14,6 +20,7 @@ import {
   transition,
   type WaitingFor,
 } from './complaint';
+import { customerIdOf } from './customerId';
 import { ComplaintBusyError, InvalidTransitionError, OverAuthorityError } from './errors';
 import type { Investigation } from './investigation';
 import { type AgentRole, type Policy, type Priority, priorities } from './policy';
@@ -50,7 +57,54 @@ export function workflowState(
     awaitSeconds,
     wakeSeconds: warnAt ? Math.min(secondsUntil(warnAt, now), awaitSeconds) : awaitSeconds,
     slaWarning: warnAt !== undefined,
+    known: knownOf(c),
   };
+}
+
+/** What the workflow state may know of a complaint: ids, times and business fields, never personal data. */
+export function knownOf(c: Complaint): KnownComplaint {
+  const risks = c.investigation?.riskSignals.map((r) => r.signal);
+  return {
+    version: c.version,
+    status: c.status,
+    tier: c.tier,
+    priority: c.priority,
+    ...(c.category ? { category: c.category } : {}),
+    customerId: customerIdOf(c.customerEmail),
+    createdAt: c.createdAt,
+    ...(risks?.length ? { riskSignals: risks } : {}),
+    ...(c.slaDueAt ? { slaDueAt: c.slaDueAt } : {}),
+    ...(c.sla ? { sla: c.sla } : {}),
+    ...(c.firstResponseAt ? { firstResponseAt: c.firstResponseAt } : {}),
+    ...(c.assignee ? { assignee: c.assignee } : {}),
+    ...(c.followUp ? { followUpAgentId: c.followUp.agentId } : {}),
+  };
+}
+
+/**
+ * The complaint as far as the state knows it, for a change that reads nothing else (see
+ * `registersFromKnown`): what the change sets or clears is exactly what it would on the stored item.
+ * The customer is named by the pseudonym an erasure gives the address (`erased-<digest>@invalid`), from
+ * which the audit facts derive the same customer id; the address itself is never in the state.
+ */
+export function complaintFromKnown(id: string, known: KnownComplaint): Complaint {
+  const { customerId, riskSignals, followUpAgentId, ...fields } = known;
+  return {
+    id,
+    ...fields,
+    customerEmail: `erased-${customerId.replace(/^cus-/, '')}@invalid`,
+    ...(riskSignals ? { investigation: { riskSignals: riskSignals.map((signal) => ({ signal })) } } : {}),
+    ...(followUpAgentId ? { followUp: { agentId: followUpAgentId } } : {}),
+  } as Complaint;
+}
+
+/**
+ * Whether a wait can be registered from what the state knows: the registration reads no decision (it
+ * is not entered from `deciding`, where a pending decision may be stranded) and no proposal (the
+ * approval queue is the proposal's approver role).
+ */
+export function registersFromKnown(known: KnownComplaint, waitingFor: WaitingFor): boolean {
+  return known.status !== 'deciding' && waitingFor !== 'approval';
 }
 
 /**

@@ -1,10 +1,17 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
+import type { Deps } from '../../functions/application/deps';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
+import { investigateComplaint } from '../../functions/core/investigation';
+import { complaintFromKnown, investigate, knownOf, workflowState } from '../../functions/core/lifecycle';
 import type { InboundClaim } from '../../functions/core/mail/filing';
+import { policyProfiles } from '../../functions/core/policy';
+import { createHandler as createAwaitPerson } from '../../functions/handlers/workflow/awaitPerson';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
+import { testSettings } from '../support/settings';
 
 let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let store: DynamoComplaintStore;
@@ -210,5 +217,149 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     const clash = complaint('o3', { reference: 'CMP-OPEN01' });
     expect(await store.openFromMail(clash, [], claim('o3', 'm-o3'))).toBe('refused');
     expect(await ledger.findInboundClaim(claim('o3', 'm-o3'))).toBeUndefined();
+  });
+});
+
+describe('a wait registered from what the workflow state knows, without reading the complaint', () => {
+  const policy = policyProfiles.standard;
+  const openedAt = new Date('2026-11-23T09:00:00.000Z');
+  const registeredAt = new Date('2026-11-23T09:05:00.000Z');
+
+  /** A received complaint investigated as the first step does: a legal threat, an assigned agent. */
+  async function investigated(id: string) {
+    const received = complaint(id, {
+      status: 'received',
+      customerName: 'Ann Example',
+      assignee: 'agent-7',
+      slaDueAt: undefined,
+    });
+    await store.create(received, []);
+    const found = investigateComplaint({
+      complaintId: id,
+      subject: 'Refund',
+      text: 'I was charged twice. My lawyer will hear about this.',
+      createdAt: received.createdAt,
+      now: openedAt,
+      history: [],
+      automated: false,
+      policy,
+    });
+    const { complaint: next, audit } = investigate(received, found, policy, openedAt);
+    await store.save(next, [audit]);
+    return next;
+  }
+
+  /** The awaitPerson handler over the table, with the store's calls listed. */
+  function awaitPersonStep() {
+    const calls: string[] = [];
+    const counted = new Proxy(store, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const deps = {
+      store: counted,
+      settings: testSettings(),
+      clock: () => registeredAt,
+      logger: { info: () => undefined, warn: () => undefined },
+    } as unknown as Deps;
+    return { run: createAwaitPerson(deps), calls };
+  }
+
+  const waitEvent = (id: string, token: string, known?: Complaint) => ({
+    complaintId: id,
+    taskToken: token,
+    waitingFor: 'agent',
+    awaitSeconds: 600,
+    ...(known ? { state: { complaintId: id, known: workflowState(known, openedAt).known } } : {}),
+  });
+
+  /** The stored complaint item and its audit entries, with the complaint's id replaced by `ID`. */
+  async function stored(id: string) {
+    const raw = await table.client.send(
+      new QueryCommand({
+        TableName: 'Complaints',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `COMPLAINT#${id}` } },
+      }),
+    );
+    return JSON.parse(JSON.stringify(raw.Items).replaceAll(id, 'ID'));
+  }
+
+  it('writes the same complaint and audit entry as the read-then-write registration, in one request', async () => {
+    const fast = await investigated('known-fast');
+    await investigated('known-slow');
+    const step = awaitPersonStep();
+    await step.run(waitEvent('known-fast', 'token-1', fast));
+    expect(step.calls).toEqual(['saveChange']);
+    const usual = awaitPersonStep();
+    await usual.run(waitEvent('known-slow', 'token-1'));
+    expect(usual.calls).toEqual(['get', 'save']);
+    expect(await stored('known-fast')).toEqual(await stored('known-slow'));
+    expect(await store.get('known-fast')).toMatchObject({
+      status: 'awaiting_agent',
+      taskToken: 'token-1',
+      customerEmail: 'ann@example.org',
+      customerName: 'Ann Example',
+      version: 3,
+    });
+    expect((await store.queue('tier1')).items.map((c) => c.id)).toContain('known-fast');
+  });
+
+  it('falls back to the read-then-write way, from the stored complaint the failed condition returned, when an agent claimed it meanwhile', async () => {
+    const known = await investigated('known-claimed');
+    const claimed = {
+      ...known,
+      claimedBy: { id: 'agent-9', role: 'tier1' as const, at: '2026-11-23T09:01:00.000Z' },
+      version: known.version + 1,
+    };
+    await store.save(claimed, [audit('known-claimed', claimed.version, '2026-11-23T09:01:00.000Z')]);
+    const step = awaitPersonStep();
+    await step.run(waitEvent('known-claimed', 'token-2', known));
+    // The failed condition returned the stored complaint: no read.
+    expect(step.calls).toEqual(['saveChange', 'save']);
+    expect(await store.get('known-claimed')).toMatchObject({
+      status: 'awaiting_agent',
+      taskToken: 'token-2',
+      claimedBy: { id: 'agent-9' },
+      version: known.version + 2,
+    });
+  });
+
+  it('changes nothing when replayed after its write landed', async () => {
+    const known = await investigated('known-replayed');
+    const step = awaitPersonStep();
+    await step.run(waitEvent('known-replayed', 'token-3', known));
+    const once = await stored('known-replayed');
+    await step.run(waitEvent('known-replayed', 'token-3', known));
+    expect(step.calls).toEqual(['saveChange', 'saveChange']);
+    expect(await stored('known-replayed')).toEqual(once);
+  });
+
+  it('reads as before when the state carries nothing it can read as `known`', async () => {
+    await investigated('known-unreadable');
+    const step = awaitPersonStep();
+    await step.run({
+      ...waitEvent('known-unreadable', 'token-4'),
+      state: { known: { version: 'v2', status: 'investigating' } },
+    });
+    expect(step.calls).toEqual(['get', 'save']);
+    expect(await store.get('known-unreadable')).toMatchObject({ taskToken: 'token-4' });
+  });
+
+  it('writes nothing on a stale version and returns the stored complaint', async () => {
+    const known = await investigated('known-stale');
+    const before = complaintFromKnown('known-stale', { ...knownOf(known), version: known.version - 1 });
+    const next = { ...before, status: 'awaiting_agent' as const, version: known.version };
+    expect(
+      await store.saveChange(before, next, [audit('known-stale', known.version, '2026-11-23T09:06:00.000Z')]),
+    ).toEqual({ saved: false, current: known });
+    expect(await store.get('known-stale')).toEqual(known);
+    expect(await store.timeline('known-stale')).toHaveLength(1);
   });
 });

@@ -35,6 +35,7 @@ function memoryStore(
     reserveReference: unused,
     findIdByReference: unused,
     findIdByThreadToken: unused,
+    saveChange: unused,
     append: unused,
     rewriteTimeline: unused,
     timeline: unused,

@@ -5,7 +5,7 @@ import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSu
 import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
 import { InvalidTransitionError } from '../../core/errors';
-import { applyResolution, pendingFor } from '../../core/lifecycle';
+import { applyResolution, knownOf, pendingFor } from '../../core/lifecycle';
 import { resolutionMail } from '../../core/mail/templates';
 import * as z from '../../core/schema';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
@@ -67,6 +67,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return {
     complaintId,
     tier: complaint.tier,
+    known: knownOf(complaint),
     followUpAt: followUpAt.toISOString(),
     // FollowUpCall is entered at followUpAt: its timeout counts from there.
     awaitSeconds: secondsUntil(callDue, followUpAt),

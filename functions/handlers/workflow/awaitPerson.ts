@@ -1,13 +1,22 @@
+import { type KnownComplaint, knownComplaintSchema } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
 import { teamNotifier } from '../../composition/awsAdapters';
 import { lambdaEntry } from '../../composition/lambda';
-import { systemActor, waitingKinds } from '../../core/complaint';
-import { ConflictError } from '../../core/errors';
+import {
+  type Complaint,
+  systemActor,
+  type TransitionResult,
+  type WaitingFor,
+  waitingKinds,
+} from '../../core/complaint';
+import { ConflictError, InvalidTransitionError } from '../../core/errors';
 import {
   awaitPerson,
+  complaintFromKnown,
   decisionStrandedBy,
   knownToken,
+  registersFromKnown,
   releaseDecision,
   roleOfTier,
 } from '../../core/lifecycle';
@@ -18,7 +27,41 @@ const eventSchema = z.object({
   taskToken: z.string().check(z.minLength(1)),
   waitingFor: z.enum(waitingKinds),
   awaitSeconds: z.number().check(z.int(), z.positive()),
+  /** The state the wait was entered with: what it knows of the complaint, when the step before said. */
+  state: z.optional(z.object({ known: z.optional(z.unknown()) })),
 });
+
+/**
+ * Registers the wait on what the state knows of the complaint, without reading it: written only if the
+ * stored version is still the one the step before left. Not saved when it is not (a claim, a bounce or
+ * a customer mail came in between; or this registration landed already and this is its replay), with
+ * the stored complaint when the failed condition returned it.
+ */
+async function registerFromKnown(
+  deps: Deps,
+  complaintId: string,
+  known: KnownComplaint,
+  wait: { taskToken: string; waitingFor: WaitingFor; awaitSeconds: number },
+): Promise<{ saved: boolean; current?: Complaint | undefined }> {
+  if (!registersFromKnown(known, wait.waitingFor)) return { saved: false };
+  const before = complaintFromKnown(complaintId, known);
+  let registered: TransitionResult;
+  try {
+    registered = awaitPerson(
+      before,
+      wait.taskToken,
+      wait.waitingFor,
+      wait.awaitSeconds,
+      deps.settings.policy,
+      deps.clock(),
+    );
+  } catch (e) {
+    // Not from the status the state knows: the stored complaint decides (it may have moved on).
+    if (e instanceof InvalidTransitionError) return { saved: false };
+    throw e;
+  }
+  return deps.store.saveChange(before, registered.complaint, [registered.audit]);
+}
 
 /**
  * First half of every callback task: stores the task token on the complaint (one live token, written
@@ -27,11 +70,25 @@ const eventSchema = z.object({
  * Keyed by the token: Lambda may deliver this invocation twice, possibly after a person has already
  * answered the wait. A token that is live or was spent is a replay and changes nothing; only a new
  * token registers a wait, and only from the statuses the transition table allows for that wait.
+ *
+ * When the step before handed on what it knew of the complaint (`state.known`), the wait is first
+ * registered on that, with no read: conditional on the version that step left, which a replay of this
+ * registration (its write bumped the version) or any write in between fails. Then the usual way.
  */
 export const createHandler = (deps: Deps) => async (event: unknown) => {
-  const { complaintId, taskToken, waitingFor, awaitSeconds } = eventSchema.parse(event);
+  const { complaintId, taskToken, waitingFor, awaitSeconds, state } = eventSchema.parse(event);
+  // A hint only: one this version cannot read (say, from an execution started before a deploy) is ignored.
+  const known = knownComplaintSchema.safeParse(state?.known).data;
+  const fromKnown = known
+    ? await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds })
+    : undefined;
+  if (known && fromKnown?.saved) {
+    deps.logger.info('waiting for a person', { complaintId, waitingFor, tier: known.tier });
+    return { complaintId };
+  }
   for (let attempt = 0; ; attempt++) {
-    const complaint = await loadComplaint(deps, complaintId);
+    const complaint =
+      (attempt === 0 ? fromKnown?.current : undefined) ?? (await loadComplaint(deps, complaintId));
     if (knownToken(complaint, taskToken)) return { complaintId };
     const now = deps.clock();
     // A decision accepted for a token this run no longer has: released on the timeline, decided again.

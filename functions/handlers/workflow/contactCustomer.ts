@@ -7,6 +7,7 @@ import { secretSigningKey, sesMailer, teamNotifier } from '../../composition/aws
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {
+  knownOf,
   pendingFor,
   recordUnreachable,
   remindCustomer,
@@ -81,6 +82,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     return {
       complaintId,
       tier: complaint.tier,
+      known: knownOf(complaint),
       attemptsLeft,
       retryAt: retryAt.toISOString(),
       // The next FollowUpCall is entered at retryAt: its timeout counts from there.
