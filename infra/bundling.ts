@@ -1,67 +1,95 @@
-import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BuildOptions } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
 import { type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import { repoRoot } from './appContext';
 
 /**
- * How every handler is bundled (local esbuild, no Docker): NodejsFunction deploys with these options,
- * and the local stack and the tests build the same bundles with {@link esbuildOptionsOf} them.
+ * How every handler is bundled: esbuild (no Docker), one build per function into a folder of its own
+ * (`index.mjs`, the chunks it imports and their source maps). Code that only some invocations need is
+ * imported with `import()`, and splitting puts it in chunks of its own, so a cold start loads and
+ * compiles only the entry and the chunks it imports statically. CDK deploys the folder as the function's
+ * asset ({@link HandlerFunction}), and the local stack and the tests run the same folders: both build
+ * them with {@link buildLambdaFunction}, the one place that decides how a bundle is built.
  */
-export const lambdaBundling = {
-  forceDockerBundling: false,
-  format: OutputFormat.ESM,
+export const lambdaEsbuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
   target: 'node24',
+  // Chunks for what `import()` loads: the entry holds only what every invocation needs.
+  splitting: true,
   // Prefer the ESM build of dependencies that ship both.
   mainFields: ['module', 'main'],
   // Bundle the SDK too: the versions tested here (client and lib-dynamodb in lockstep) are the ones
   // that run, instead of whatever SDK the runtime ships that month.
-  externalModules: [],
+  external: [],
   minify: true,
   // Minifying renames classes; error classes that take their name from the class (`new.target.name`)
   // would then throw `nr` instead of `ConflictError`, and the state machine's Retry/Catch on error
   // names would never match on AWS. keepNames preserves `Function.prototype.name`.
   keepNames: true,
-  sourceMap: true,
+  sourcemap: true,
   sourcesContent: false,
-  // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins.
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // Aliases resolve from the project root.
-  esbuildArgs: {
-    '--alias': [
-      // The SDK's default credential chain gives way to the environment's credentials, where Lambda puts
-      // them (functions/composition/lambdaCredentials.ts says why). Only the package itself may be
-      // imported: an alias also rewrites its subpaths.
-      '@aws-sdk/credential-provider-node=./functions/composition/lambdaCredentials.ts',
-    ],
+  // CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins (in every
+  // chunk: each is a module of its own).
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   },
-} as const satisfies BundlingOptions;
+  alias: {
+    // The SDK's default credential chain gives way to the environment's credentials, where Lambda puts
+    // them (functions/composition/lambdaCredentials.ts says why). Only the package itself may be
+    // imported: an alias also rewrites its subpaths.
+    '@aws-sdk/credential-provider-node': './functions/composition/lambdaCredentials.ts',
+  },
+  // Entry and aliases resolve from the project root.
+  absWorkingDir: repoRoot,
+  outExtension: { '.js': '.mjs' },
+  metafile: true,
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
+/** The file of a function's folder that Lambda loads (`index.handler`). */
+export const lambdaEntryFile = 'index.mjs';
 
 /**
- * The esbuild JS API options equivalent to what NodejsFunction passes the esbuild CLI for `bundling`
- * (`--bundle --platform=node` plus one flag per option), run from the project root as CDK runs it.
+ * Where esbuild is told the files go. It writes nothing there (`write: false`): source maps name each
+ * source relative to it and chunk names hash the chunks with them, so a function's files are the same
+ * byte for byte wherever they are written (CDK's asset folder, the local stack's cache).
  */
-export function esbuildOptionsOf(bundling: typeof lambdaBundling): BuildOptions {
+const nominalOutdir = join(repoRoot, '.lambda');
+
+/** The esbuild options that build the function whose handler module is `entry` (relative to the project root). */
+export function lambdaBuildOptions(entry: string) {
   return {
-    bundle: true,
-    platform: 'node',
-    format: bundling.format,
-    target: bundling.target,
-    mainFields: [...bundling.mainFields],
-    external: [...bundling.externalModules],
-    minify: bundling.minify,
-    keepNames: bundling.keepNames,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    banner: { js: bundling.banner },
-    // `--alias:from=to` arguments, resolved from the project root.
-    alias: Object.fromEntries(
-      bundling.esbuildArgs['--alias'].map((arg) => [
-        arg.slice(0, arg.indexOf('=')),
-        arg.slice(arg.indexOf('=') + 1),
-      ]),
-    ),
-    absWorkingDir: repoRoot,
-  };
+    ...lambdaEsbuildOptions,
+    entryPoints: { index: join(repoRoot, entry) },
+    outdir: nominalOutdir,
+    write: false,
+  } satisfies BuildOptions;
+}
+
+type LambdaBuild = BuildResult<ReturnType<typeof lambdaBuildOptions>>;
+
+/** Writes a function's files into `outdir`: `index.mjs`, the chunks and their source maps. */
+function writeFunction({ outputFiles }: LambdaBuild, outdir: string): void {
+  mkdirSync(outdir, { recursive: true });
+  for (const file of outputFiles)
+    writeFileSync(join(outdir, relative(nominalOutdir, file.path)), file.contents);
+}
+
+/** Builds the function whose handler module is `entry` into `outdir` (the local stack, the benchmarks). */
+export async function buildLambdaFunction(entry: string, outdir: string): Promise<LambdaBuild> {
+  const result = await build(lambdaBuildOptions(entry));
+  writeFunction(result, outdir);
+  return result;
+}
+
+/** {@link buildLambdaFunction}, synchronously: CDK's local bundling runs at synth and waits for nothing. */
+export function buildLambdaFunctionSync(entry: string, outdir: string): LambdaBuild {
+  const result = buildSync(lambdaBuildOptions(entry));
+  writeFunction(result, outdir);
+  return result;
 }
 
 /** The module of every Lambda function, relative to the project root, by function. */

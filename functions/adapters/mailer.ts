@@ -1,4 +1,4 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, type SESv2ClientConfig, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Mailer, OutboundMail } from './ports';
 
 export interface SesMailerOptions {
@@ -14,6 +14,10 @@ export interface SesMailerOptions {
  * In-Reply-To/References/Auto-Submitted given that way, and so does aws-ses-v2-local, which drops the
  * custom headers of raw mail.
  */
+/** A mailer with an SES v2 client of its own (what the composition roots import on the first mail). */
+export const sesMailerWith = (options: Omit<SesMailerOptions, 'client'>, config: SESv2ClientConfig) =>
+  new SesMailer({ ...options, client: new SESv2Client(config) });
+
 export class SesMailer implements Mailer {
   private readonly ses: SESv2Client;
 

@@ -1,4 +1,4 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { AgentRole } from '../core/policy';
 
 /** Tells a team (a tier, or the manager) that a complaint needs them. */
@@ -13,6 +13,10 @@ export const roleAttribute = 'role';
  * One SNS topic for every team; the `role` message attribute lets each subscriber take only its teams'
  * notifications with a filter policy (e.g. the manager's address only for `manager`).
  */
+/** A notifier with an SNS client of its own (what the composition roots import on the first alert). */
+export const snsNotifierWith = (topicArn: string, config: SNSClientConfig) =>
+  new SnsNotifier(topicArn, new SNSClient(config));
+
 export class SnsNotifier implements Notifier {
   constructor(
     private readonly topicArn: string,

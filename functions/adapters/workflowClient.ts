@@ -5,6 +5,7 @@ import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  type SFNClientConfig,
   StartExecutionCommand,
   StopExecutionCommand,
   TaskDoesNotExist,
@@ -12,6 +13,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ConflictError } from '../core/errors';
 import type { WorkflowClient } from './ports';
+
+/** A workflow client with a Step Functions client of its own (what the composition roots import on first use). */
+export const sfnWorkflowClientWith = (stateMachineArn: string, config: SFNClientConfig) =>
+  new SfnWorkflowClient(stateMachineArn, new SFNClient(config));
 
 /** Step Functions adapter: executions are named after the complaint (a repeated start is harmless). */
 export class SfnWorkflowClient implements WorkflowClient {

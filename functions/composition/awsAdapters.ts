@@ -1,17 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { LambdaIntakeFunction } from '../adapters/intakeFunction';
-import { SesMailer } from '../adapters/mailer';
-import { SnsNotifier } from '../adapters/notifier';
-import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
-import { SfnWorkflowClient } from '../adapters/workflowClient';
-import { required, type Settings, settingNames } from '../application/settings';
+import type { Settings } from '../application/settings';
 import type { ServiceAdapters } from './buildDeps';
-import { clientConfig, type Runtime } from './lambda';
+import type { Runtime } from './lambda';
 
 /** What an adapter is built from: the validated settings and the runtime (endpoints, folders, keys). */
 export interface AdapterContext {
@@ -20,82 +9,41 @@ export interface AdapterContext {
 }
 
 /**
- * How a function builds each adapter it uses. A handler module names its factories, so that its bundle
- * holds only the SDK clients those import (esbuild drops the rest: the SDK packages have no side effects).
+ * How a function builds each adapter it uses besides its table: one factory per adapter, each in a module
+ * of its own under `factories/`. A handler module names the factories it uses, so that its bundle holds
+ * only their SDK clients. Each factory imports its adapter module and SDK client with `import()` on the
+ * adapter's first call ({@link onFirstCall}): the bundler puts them in chunks outside what the function's
+ * cold start loads, since many invocations never call them (most API routes, a step that alerts a team
+ * only on some paths). One module per factory, because the bundler makes a chunk of every `import()` it
+ * finds in the modules a function imports, used or not.
  */
 export type AdapterFactories = {
   [K in keyof ServiceAdapters]-?: (context: AdapterContext) => NonNullable<ServiceAdapters[K]>;
 };
 
-/** Customer mail and agent replies through SES. */
-export const sesMailer = ({ settings, runtime }: AdapterContext) =>
-  new SesMailer({
-    from: settings.senderAddress,
-    client: new SESv2Client(clientConfig(runtime, 'sesv2')),
-    ...(settings.sesConfigurationSet ? { configurationSet: settings.sesConfigurationSet } : {}),
-  });
-
-/** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`), in every runtime. */
-export const teamNotifier = ({ settings, runtime }: AdapterContext) =>
-  settings.alertTopicArn
-    ? new SnsNotifier(settings.alertTopicArn, new SNSClient(clientConfig(runtime, 'sns')))
-    : { notify: noTopic };
-
-/** Fails the notification of a function deployed without the topic's ARN. */
-const noTopic = (): never => {
-  throw new Error(`Invalid configuration: this function has no ${settingNames.alertTopicArn}`);
-};
-
-/** Fails the call that needs the state machine in a function deployed without its ARN. */
-const noWorkflow = (): never => {
-  throw new Error(`Invalid configuration: this function has no ${settingNames.stateMachineArn}`);
-};
-
-/** Executions of the complaint state machine (`STATE_MACHINE_ARN`). */
-export const sfnWorkflow = ({ settings, runtime }: AdapterContext) =>
-  settings.stateMachineArn
-    ? new SfnWorkflowClient(settings.stateMachineArn, new SFNClient(clientConfig(runtime, 'sfn')))
-    : { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
-
-/** The intake function (`INTAKE_FUNCTION_NAME`), invoked asynchronously. */
-export const intakeFunction = ({ settings, runtime }: AdapterContext) =>
-  new LambdaIntakeFunction(
-    required(settings, 'intakeFunctionName'),
-    new LambdaClient(clientConfig(runtime, 'lambda')),
-  );
-
-/** Raw mail and attachments in S3, or in the runtime's folder. */
-export const rawMailStore = ({ runtime }: AdapterContext) =>
-  runtime.rawMailDir ? new DiskRawMailStore(runtime.rawMailDir) : new S3RawMailStore(new S3Client({}));
-
 /**
- * The signing key from Secrets Manager (`SURVEY_SIGNING_SECRET_ARN`), or the runtime's own: read once per
- * cold start (Powertools caches it as well); a failed read is tried again next call.
+ * An adapter that `build` makes on its first call, which imports the adapter's module and SDK client
+ * then: the first invocation that needs it pays that import once. A failed import or build is tried
+ * again on the next call. Every method of an adapter returns a promise, so the wait is invisible to
+ * the caller.
  */
-export const secretSigningKey = ({ settings, runtime }: AdapterContext) => {
-  let key: Promise<Uint8Array> | undefined;
-  return () => {
-    key ??= signingKeyOf(runtime.signingKey, settings.surveySigningSecretArn).catch((e: unknown) => {
-      key = undefined;
+export function onFirstCall<T extends object>(build: () => Promise<T>): T {
+  let built: Promise<T> | undefined;
+  const adapter = () => {
+    built ??= build().catch((e: unknown) => {
+      built = undefined;
       throw e;
     });
-    return key;
+    return built;
   };
-};
-
-async function signingKeyOf(given: string | undefined, secretArn: string | undefined): Promise<Uint8Array> {
-  const value = given ?? (secretArn ? await getSecret<string>(secretArn) : undefined);
-  if (!value)
-    throw new Error(`Invalid configuration: ${settingNames.surveySigningSecretArn} names no secret value`);
-  return new TextEncoder().encode(value);
+  return new Proxy({} as T, {
+    // `then` undefined: awaiting the adapter itself is no call.
+    get: (_target, method) =>
+      method === 'then'
+        ? undefined
+        : async (...args: unknown[]) => {
+            const target = (await adapter()) as Record<PropertyKey, (...args: unknown[]) => unknown>;
+            return (target[method] as (...args: unknown[]) => unknown).call(target, ...args);
+          },
+  });
 }
-
-/** Every adapter: for a runtime that serves all functions' needs at once (the local stack's insights). */
-export const allAdapters: AdapterFactories = {
-  mailer: sesMailer,
-  notifier: teamNotifier,
-  workflow: sfnWorkflow,
-  intake: intakeFunction,
-  rawMail: rawMailStore,
-  signingKey: secretSigningKey,
-};

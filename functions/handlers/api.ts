@@ -31,7 +31,7 @@ import {
 import { apiRoutes, type RouteName } from '../api/routes';
 import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
-import { allAdapters } from '../composition/awsAdapters';
+import { allAdapters } from '../composition/factories/allAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 

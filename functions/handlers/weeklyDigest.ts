@@ -1,6 +1,6 @@
 import type { Deps } from '../application/deps';
 import { sendWeeklyDigest } from '../application/insights/weeklyDigest';
-import { sesMailer } from '../composition/awsAdapters';
+import { sesMailer } from '../composition/factories/sesMailer';
 import { lambdaEntry } from '../composition/lambda';
 
 /**

@@ -1,17 +1,22 @@
-import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  type FunctionProps,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { repoRoot } from '../appContext';
-import { lambdaBundling } from '../bundling';
+import { buildLambdaFunctionSync, lambdaEntryFile } from '../bundling';
 import type { FunctionAccess } from '../functionAccess';
 
 export interface HandlerFunctionProps
   extends Pick<
-    NodejsFunctionProps,
+    FunctionProps,
     'description' | 'timeout' | 'memorySize' | 'deadLetterQueue' | 'retryAttempts'
   > {
   /** Handler module relative to the repository root; it exports `handler`. */
@@ -25,10 +30,11 @@ export interface HandlerFunctionProps
 
 /**
  * A Lambda handler as every handler here is deployed: Node.js 24 on arm64, X-Ray tracing, its own log
- * group with a retention, bundled by {@link lambdaBundling}, and its own role that may write to its log
- * group and nothing else until the stack grants what the function needs.
+ * group with a retention, built by {@link buildLambdaFunctionSync} into the folder that is its code asset
+ * (`index.mjs` and its chunks), and its own role that may write to its log group and nothing else until
+ * the stack grants what the function needs.
  */
-export class HandlerFunction extends NodejsFunction {
+export class HandlerFunction extends LambdaFunction {
   /** The function's own role (see the constructor). */
   declare readonly role: Role;
   readonly access: FunctionAccess;
@@ -51,10 +57,17 @@ export class HandlerFunction extends NodejsFunction {
     super(scope, id, {
       ...rest,
       role,
-      entry: join(repoRoot, entry),
-      handler: 'handler',
-      projectRoot: repoRoot,
-      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      code: Code.fromAsset(repoRoot, {
+        // The hash of the built folder: a change to any file the function imports changes it, and
+        // nothing else does.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          local: new EsbuildBundling(entry),
+          // Never used: the local build above always runs (it needs only esbuild, a dependency).
+          image: DockerImage.fromRegistry('dummy'),
+        },
+      }),
+      handler: `${lambdaEntryFile.replace(/\.mjs$/, '')}.handler`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
@@ -62,7 +75,6 @@ export class HandlerFunction extends NodejsFunction {
       memorySize: rest.memorySize ?? 512,
       logGroup,
       environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: lambdaBundling,
     });
     this.access = access;
     Validations.of(role).acknowledge({
@@ -70,5 +82,19 @@ export class HandlerFunction extends NodejsFunction {
       reason:
         'Active tracing needs xray:PutTraceSegments/PutTelemetryRecords, which X-Ray authorizes only on "*".',
     });
+  }
+}
+
+/**
+ * Builds a function at synth with the project's esbuild (CDK local bundling: no Docker) into the asset's
+ * output folder, as the local stack builds it. Its fields are part of CDK's asset cache key, so each
+ * entry gets an asset of its own.
+ */
+class EsbuildBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    buildLambdaFunctionSync(this.entry, outputDir);
+    return true;
   }
 }

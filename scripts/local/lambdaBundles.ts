@@ -1,15 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build, version as esbuildVersion } from 'esbuild';
+import { version as esbuildVersion } from 'esbuild';
 import { repoRoot } from '../../infra/appContext';
-import { esbuildOptionsOf, type HandlerName, handlerEntries, lambdaBundling } from '../../infra/bundling';
+import {
+  buildLambdaFunction,
+  type HandlerName,
+  handlerEntries,
+  lambdaBuildOptions,
+  lambdaEntryFile,
+} from '../../infra/bundling';
 
-/** Where built bundles are kept between runs (per bundling configuration). */
+/** Where built functions are kept between runs (per bundling configuration). */
 const cacheRoot = join(repoRoot, 'node_modules', '.cache', 'lambda-bundles');
 
 export interface LambdaBundles {
-  /** The bundle file of each function. */
+  /** The entry file (`index.mjs`) of each function's folder, the chunks it imports beside it. */
   files: Record<HandlerName, string>;
   /** Whether this call built them (false: the cached build matched every input). */
   built: boolean;
@@ -45,21 +51,22 @@ async function inputsUnchanged(inputs: Record<string, string>): Promise<boolean>
 }
 
 /**
- * Builds every Lambda function's bundle with the deployed bundling options (`lambdaBundling`), or reuses
- * the last build when no input changed: the cache is keyed by the options and esbuild's version, and a
- * build is reused only while every file it read has the same content hash. Builds land in a folder of
- * their own and the manifest naming the current one is replaced atomically, so concurrent test files
- * never read a half-written bundle.
+ * Builds every Lambda function's folder as CDK builds its asset ( one esbuild build
+ * per function, `buildLambdaFunction`), or reuses the last build when no input changed: the cache is keyed by the options and
+ * esbuild's version, and a build is reused only while every file it read has the same content hash.
+ * Builds land in a folder of their own and the manifest naming the current one is replaced atomically,
+ * so concurrent test files never read a half-written function.
  */
 export async function buildLambdaBundles(): Promise<LambdaBundles> {
   const started = performance.now();
-  const options = esbuildOptionsOf(lambdaBundling);
-  const key = sha256(JSON.stringify({ options, esbuildVersion, handlerEntries })).slice(0, 16);
+  // Every option of every function's build (entries, splitting, the nominal output folder...).
+  const builds = Object.entries(handlerEntries).map(([name, entry]) => [name, lambdaBuildOptions(entry)]);
+  const key = sha256(JSON.stringify({ builds, esbuildVersion, lambdaEntryFile })).slice(0, 16);
   const dir = join(cacheRoot, key);
   const manifestFile = join(dir, 'manifest.json');
   const filesOf = (buildDir: string) =>
     Object.fromEntries(
-      Object.keys(handlerEntries).map((name) => [name, join(dir, buildDir, `${name}.mjs`)]),
+      Object.keys(handlerEntries).map((name) => [name, join(dir, buildDir, name, lambdaEntryFile)]),
     ) as Record<HandlerName, string>;
 
   const cached = await readFile(manifestFile, 'utf8')
@@ -71,17 +78,13 @@ export async function buildLambdaBundles(): Promise<LambdaBundles> {
 
   const buildDir = randomUUID();
   await mkdir(join(dir, buildDir), { recursive: true });
-  const result = await build({
-    ...options,
-    entryPoints: Object.fromEntries(
-      Object.entries(handlerEntries).map(([name, entry]) => [name, join(repoRoot, entry)]),
+  // esbuild runs the builds side by side in its own process.
+  const results = await Promise.all(
+    Object.entries(handlerEntries).map(([name, entry]) =>
+      buildLambdaFunction(entry, join(dir, buildDir, name)),
     ),
-    outdir: join(dir, buildDir),
-    outExtension: { '.js': '.mjs' },
-    metafile: true,
-    logLevel: 'warning',
-  });
-  const paths = Object.keys(result.metafile.inputs);
+  );
+  const paths = [...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))];
   const digests = await digestsOf(paths);
   const inputs = Object.fromEntries(paths.map((path, i) => [path, digests[i] as string]));
   const temp = `${manifestFile}.${buildDir}`;

@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
-import { allAdapters } from '../../functions/composition/awsAdapters';
+import { allAdapters } from '../../functions/composition/factories/allAdapters';
 import { depsFor, type Runtime } from '../../functions/composition/lambda';
 import {
   type ReleaseSweepEvent,

@@ -1,32 +1,33 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicHolidayResolver } from '../../functions/core/holidays';
 import { repoRoot } from '../../infra/appContext';
-import { esbuildOptionsOf, handlerEntries, lambdaBundling } from '../../infra/bundling';
+import { handlerEntries, lambdaEntryFile, lambdaEsbuildOptions } from '../../infra/bundling';
+import { HandlerFunction } from '../../infra/constructs/HandlerFunction';
 import { buildLambdaBundles, type LambdaBundles } from '../../scripts/local/lambdaBundles';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
 // only; the bundles carry the holiday dates resolved at build time and none of the rules engine that
-// resolved them. The bundle is built
-// by esbuild with the options NodejsFunction passes it for `lambdaBundling` (`esbuildOptionsOf`);
-// the local stack runs the bundles of every function built the same way (`buildLambdaBundles`).
-
-const esbuildOptions = esbuildOptionsOf(lambdaBundling);
+// resolved them. The bundle is built by esbuild with the options every function is built with
+// (`lambdaEsbuildOptions`); the local stack runs the folders of every function built the same way
+// (`buildLambdaBundles`), and CDK deploys exactly those folders.
 
 // The escalate step throws ConflictError when an agent wrote the complaint in between; the bundle
 // entry re-exports the error classes beside the handler so that the test can construct them, and
 // what the holiday calendar is computed with.
 const entry = `
-export { handler } from './functions/handlers/workflow/escalate.ts';
-export * as errors from './functions/core/errors.ts';
-export { publicHolidayResolver } from './functions/core/holidays.ts';
+export { handler } from '${repoRoot}/functions/handlers/workflow/escalate.ts';
+export * as errors from '${repoRoot}/functions/core/errors.ts';
+export { publicHolidayResolver } from '${repoRoot}/functions/core/holidays.ts';
 `;
 
 interface BundledModule {
@@ -43,27 +44,31 @@ let inputs: string[];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bundle-test-'));
   const started = performance.now();
+  writeFileSync(join(dir, 'entry.ts'), entry);
   const result = await build({
-    ...esbuildOptions,
-    stdin: { contents: entry, resolveDir: repoRoot, sourcefile: 'entry.ts', loader: 'ts' },
-    outfile: join(dir, 'index.mjs'),
-    write: false,
-    metafile: true,
+    ...lambdaEsbuildOptions,
+    entryPoints: { index: join(dir, 'entry.ts') },
+    outdir: join(dir, 'out'),
     logLevel: 'silent',
   });
   inputs = Object.keys(result.metafile.inputs);
   bundlingMs = performance.now() - started;
-  for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
-  bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as BundledModule;
+  bundled = (await import(pathToFileURL(join(dir, 'out', lambdaEntryFile)).href)) as BundledModule;
 });
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Lambda bundle (lambdaBundling)', () => {
-  it('is minified with names kept, for Node.js 24 as ESM', () => {
-    expect(lambdaBundling).toMatchObject({ minify: true, keepNames: true, target: 'node24', format: 'esm' });
+describe('Lambda bundle (lambdaEsbuildOptions)', () => {
+  it('is minified with names kept, for Node.js 24 as ESM split into chunks', () => {
+    expect(lambdaEsbuildOptions).toMatchObject({
+      minify: true,
+      keepNames: true,
+      target: 'node24',
+      format: 'esm',
+      splitting: true,
+    });
     console.info(`bundled escalate in ${Math.round(bundlingMs)} ms`);
   });
 
@@ -107,9 +112,10 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
   }, 180_000);
   afterAll(() => dynamo?.close());
 
-  it('exports the Lambda handler and the factory the local stack calls, for every function', async () => {
+  it('exports the Lambda handler and the factory the local stack calls from every function folder', async () => {
     expect(Object.keys(bundles.files).sort()).toEqual(Object.keys(handlerEntries).sort());
     for (const [name, file] of Object.entries(bundles.files)) {
+      expect(file.endsWith(join(name, lambdaEntryFile)), name).toBe(true);
       const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       expect(typeof module.handler, name).toBe('function');
       expect(typeof module.handlerFor, name).toBe('function');
@@ -139,4 +145,36 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
       name: 'NotFoundError',
     });
   });
+});
+
+describe('the asset CDK deploys (HandlerFunction)', () => {
+  let outdir: string;
+  afterAll(() => {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('is the folder the local stack runs, built by the same function: the same files byte for byte', async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'bundle-asset-'));
+    // One function, synthesized with bundling (the stack's own tests skip it): its asset is what
+    // `cdk deploy` uploads.
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'BundleAsset');
+    new HandlerFunction(stack, 'WarnSlaFn', {
+      entry: handlerEntries.warnSla,
+      access: { table: [] },
+      environment: {},
+    });
+    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as {
+      Properties: { Handler: string; Code: { S3Key: string } };
+    }[];
+    expect(fn?.Properties.Handler).toBe('index.handler');
+    const assetDir = join(app.synth().directory, `asset.${fn?.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const localDir = dirname((await buildLambdaBundles()).files.warnSla);
+    const filesOf = (folder: string) => readdirSync(folder).sort();
+    expect(filesOf(assetDir)).toEqual(filesOf(localDir));
+    expect(filesOf(assetDir)).toContain(lambdaEntryFile);
+    for (const file of filesOf(localDir)) {
+      expect(readFileSync(join(assetDir, file)).equals(readFileSync(join(localDir, file))), file).toBe(true);
+    }
+  }, 60_000);
 });

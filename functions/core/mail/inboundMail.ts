@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { convert } from 'html-to-text';
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
@@ -85,7 +84,7 @@ const maxParts = 1000;
  * whose only readable part is HTML, wherever it sits in the MIME tree, gets its text from that HTML.
  */
 export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
-  const repaired = repairMime(raw);
+  const repaired = await repairMime(raw);
   const parts = mimePartCount(repaired);
   if (parts > maxParts) throw new UnparseableMailError(`${parts} MIME parts, more than ${maxParts}`);
   const parsed = await PostalMime.parse(repaired, {
@@ -123,7 +122,7 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: text?.trim() ? text : html ? textOfHtml(html) : '',
+    text: text?.trim() ? text : html ? await textOfHtml(html) : '',
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
@@ -182,8 +181,12 @@ function mimePartCount(raw: Buffer): number {
   return parts;
 }
 
-/** Plain text of an HTML body: links keep their URL, images and inline styles are dropped. */
-function textOfHtml(html: string): string {
+/**
+ * Plain text of an HTML body: links keep their URL, images and inline styles are dropped. The converter
+ * is imported here, on the first HTML-only mail, outside what intake's cold start loads.
+ */
+async function textOfHtml(html: string): Promise<string> {
+  const { convert } = await import('html-to-text');
   return convert(html, {
     wordwrap: false,
     selectors: [

@@ -1,5 +1,3 @@
-import { analyse } from 'chardet';
-
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
  * mail itself is stored unchanged; only the parser sees the repaired bytes.
@@ -13,31 +11,37 @@ import { analyse } from 'chardet';
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
  * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
  */
-export function repairMime(raw: Buffer): Buffer {
-  return repairEntity(raw, declaredCharsets(raw), 0);
+export async function repairMime(raw: Buffer): Promise<Buffer> {
+  // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
+  // any of its parts: most mail never loads it (a chunk of its own in the intake bundle).
+  const detect: CharsetDetector = hasNonUtf8(raw) ? detectorOf((await import('chardet')).analyse) : () => [];
+  return repairEntity(raw, declaredCharsets(raw), 0, detect);
 }
+
+/** The charsets a sample of 8-bit bytes may be in, likeliest first. */
+type CharsetDetector = (sample: Buffer) => string[];
 
 /** Nesting beyond this is left as it is (the parser rejects more than 1000 parts anyway). */
 const maxDepth = 20;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function repairEntity(entity: Buffer, hints: string[], depth: number): Buffer {
+function repairEntity(entity: Buffer, hints: string[], depth: number, detect: CharsetDetector): Buffer {
   const split = splitHeader(entity);
   if (!split || depth > maxDepth) return entity;
   const { body } = split;
   let { header } = split;
-  if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detected(eightBitSample(entity))]);
+  if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
 
   const contentType = headerValue(header, 'content-type');
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
   const boundary = contentType && parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/')) {
     if (boundary && hasBoundaryLine(body, boundary)) {
-      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth)]);
+      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, detect)]);
     }
     header = replaceContentType(header, 'text/plain');
-    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1);
+    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, detect);
   }
   const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
   const raw8bit =
@@ -50,7 +54,7 @@ function repairEntity(entity: Buffer, hints: string[], depth: number): Buffer {
   }
   if (mediaType.startsWith('text/') && !charset && raw8bit) {
     if (hasEightBit(body)) {
-      const charset = hasNonUtf8(body) ? firstDecoding(body, detected(body)) : 'utf-8';
+      const charset = hasNonUtf8(body) ? firstDecoding(body, detect(body)) : 'utf-8';
       const type = contentType?.split(';')[0]?.trim() || 'text/plain';
       if (charset) header = replaceContentType(header, `${type}; charset=${charset}`);
     }
@@ -59,7 +63,13 @@ function repairEntity(entity: Buffer, hints: string[], depth: number): Buffer {
 }
 
 /** Repairs each part between the boundary lines; preamble, epilogue and delimiters stay byte for byte. */
-function repairParts(body: Buffer, boundary: string, hints: string[], depth: number): Buffer {
+function repairParts(
+  body: Buffer,
+  boundary: string,
+  hints: string[],
+  depth: number,
+  detect: CharsetDetector,
+): Buffer {
   const text = body.toString('latin1');
   const delimiter = new RegExp(`(^|\\r?\\n)--${escapeRegExp(boundary)}(--)?[ \\t]*(?=\\r?\\n|$)`, 'g');
   const out: Buffer[] = [];
@@ -67,7 +77,7 @@ function repairParts(body: Buffer, boundary: string, hints: string[], depth: num
   let inPart = false;
   for (const match of text.matchAll(delimiter)) {
     const chunk = body.subarray(last, match.index);
-    out.push(inPart ? repairEntity(chunk, hints, depth + 1) : chunk);
+    out.push(inPart ? repairEntity(chunk, hints, depth + 1, detect) : chunk);
     out.push(Buffer.from(match[0], 'latin1'));
     last = (match.index ?? 0) + match[0].length;
     // After the closing delimiter (`--boundary--`) comes the epilogue, left as is.
@@ -78,7 +88,7 @@ function repairParts(body: Buffer, boundary: string, hints: string[], depth: num
     last += lineBreak.length;
   }
   const rest = body.subarray(last);
-  out.push(inPart ? repairEntity(rest, hints, depth + 1) : rest);
+  out.push(inPart ? repairEntity(rest, hints, depth + 1, detect) : rest);
   return Buffer.concat(out);
 }
 
@@ -152,11 +162,13 @@ function eightBitSample(entity: Buffer): Buffer {
   return Buffer.from(lines.filter((l) => /[\x80-\xff]/.test(l)).join('\n'), 'latin1');
 }
 
-function detected(sample: Buffer): string[] {
-  return analyse(sample)
-    .map((m) => m.name.toLowerCase())
-    .filter(supported);
-}
+/** chardet's candidates that the platform's `TextDecoder` can decode. */
+const detectorOf =
+  (analyse: typeof import('chardet').analyse): CharsetDetector =>
+  (sample) =>
+    analyse(sample)
+      .map((m) => m.name.toLowerCase())
+      .filter(supported);
 
 function supported(label: string): boolean {
   try {

@@ -1,7 +1,8 @@
 import { stepInputs } from '../../../workflows/contract';
 import { acknowledgeAndInvestigate, recordAcknowledgementFailure } from '../../application/acknowledgement';
 import type { Deps } from '../../application/deps';
-import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
+import { sesMailer } from '../../composition/factories/sesMailer';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 
 /**

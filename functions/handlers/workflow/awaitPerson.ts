@@ -1,7 +1,7 @@
 import { type KnownComplaint, knownComplaintSchema } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { teamNotifier } from '../../composition/awsAdapters';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import {
   type Complaint,

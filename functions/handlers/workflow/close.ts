@@ -1,7 +1,8 @@
 import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { sesMailer, teamNotifier } from '../../composition/awsAdapters';
+import { sesMailer } from '../../composition/factories/sesMailer';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';

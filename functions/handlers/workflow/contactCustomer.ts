@@ -3,7 +3,9 @@ import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
-import { secretSigningKey, sesMailer, teamNotifier } from '../../composition/awsAdapters';
+import { secretSigningKey } from '../../composition/factories/secretSigningKey';
+import { sesMailer } from '../../composition/factories/sesMailer';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
 import {

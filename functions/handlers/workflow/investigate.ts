@@ -2,7 +2,7 @@ import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { investigateOnce } from '../../application/investigation';
 import { loadWithTimeline } from '../../application/workflowSupport';
-import { teamNotifier } from '../../composition/awsAdapters';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 
 /**

@@ -1,6 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
-import { teamNotifier } from '../../composition/awsAdapters';
+import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import { failureRecorded, recordFailure, workflowState } from '../../core/lifecycle';
 import * as z from '../../core/schema';
