@@ -18,29 +18,30 @@ import {
   requestInfo,
 } from '../api/decisionRoutes';
 import { getMe } from '../api/meRoute';
-import { openApiDocument } from '../api/openapi';
 import { errorResponse, json, problem } from '../api/problem';
-import { listQuarantine, releaseQuarantined } from '../api/quarantineRoutes';
-import {
-  getAtRiskReport,
-  getCsatReport,
-  getRecurringReport,
-  getSlaReport,
-  getWorkloadReport,
-} from '../api/reportRoutes';
 import { apiRoutes, type RouteName } from '../api/routes';
-import { answerSurvey, showSurvey } from '../api/surveyRoute';
 import type { Deps } from '../application/deps';
 import { allAdapters } from '../composition/factories/allAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 
 type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
+type RouteHandler = (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const routeHandlers: Record<
-  AgentRouteName,
-  (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>
-> = {
+/**
+ * A route whose module is imported on its first request (a chunk of its own in the bundle): routes few
+ * requests take (manager reports, quarantine, the survey, the OpenAPI document) stay out of what every
+ * cold start loads, and the first request that takes one pays its import once.
+ */
+const onFirstRequest =
+  <M>(load: () => Promise<M>, route: (module: M) => RouteHandler): RouteHandler =>
+  async (ctx) =>
+    route(await load())(ctx);
+
+const reportRoutes = () => import('../api/reportRoutes');
+const quarantineRoutes = () => import('../api/quarantineRoutes');
+
+const routeHandlers: Record<AgentRouteName, RouteHandler> = {
   getMe,
   listComplaints,
   getComplaint,
@@ -57,13 +58,13 @@ const routeHandlers: Record<
   escalate,
   recordFollowUp,
   closeComplaint,
-  listQuarantine,
-  releaseQuarantined,
-  slaReport: getSlaReport,
-  recurringReport: getRecurringReport,
-  atRiskReport: getAtRiskReport,
-  csatReport: getCsatReport,
-  workloadReport: getWorkloadReport,
+  listQuarantine: onFirstRequest(quarantineRoutes, (m) => m.listQuarantine),
+  releaseQuarantined: onFirstRequest(quarantineRoutes, (m) => m.releaseQuarantined),
+  slaReport: onFirstRequest(reportRoutes, (m) => m.getSlaReport),
+  recurringReport: onFirstRequest(reportRoutes, (m) => m.getRecurringReport),
+  atRiskReport: onFirstRequest(reportRoutes, (m) => m.getAtRiskReport),
+  csatReport: onFirstRequest(reportRoutes, (m) => m.getCsatReport),
+  workloadReport: onFirstRequest(reportRoutes, (m) => m.getWorkloadReport),
 };
 
 const byRouteKey = new Map(
@@ -80,9 +81,11 @@ export const createHandler =
     const name = byRouteKey.get(event.routeKey);
     if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
     try {
-      if (name === 'showSurvey') return await showSurvey(event, deps);
-      if (name === 'answerSurvey') return await answerSurvey(event, deps, deps.clock);
-      if (name === 'openApi') return json(200, openApiDocument());
+      if (name === 'showSurvey') return await (await import('../api/surveyRoute')).showSurvey(event, deps);
+      if (name === 'answerSurvey') {
+        return await (await import('../api/surveyRoute')).answerSurvey(event, deps, deps.clock);
+      }
+      if (name === 'openApi') return json(200, (await import('../api/openapi')).openApiDocument());
       const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
       if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
         throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);
