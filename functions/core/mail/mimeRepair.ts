@@ -14,7 +14,11 @@
 export async function repairMime(raw: Buffer): Promise<Buffer> {
   // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
   // any of its parts: most mail never loads it (a chunk of its own in the intake bundle).
-  const detect: CharsetDetector = hasNonUtf8(raw) ? detectorOf((await import('chardet')).analyse) : () => [];
+  // chardet is CommonJS: its exports object is the module's default export (Node's rule, and the
+  // bundler's for a chunk), so `default.analyse`.
+  const detect: CharsetDetector = hasNonUtf8(raw)
+    ? detectorOf((await import('chardet')).default.analyse)
+    : () => [];
   return repairEntity(raw, declaredCharsets(raw), 0, detect);
 }
 
