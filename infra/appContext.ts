@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { holidaySpanProblem } from '../functions/core/holidays';
 import { type AgentRole, agentRoles, loadPolicy, PolicyError } from '../functions/core/policy';
 
-/** Repository root: NodejsFunction entries, the lock file and cdk.json are resolved from here. */
+/** Repository root: function entries, their asset builds and cdk.json are resolved from here. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 // `cdk -c key=value` always passes strings while cdk.json passes JSON values: accept both.

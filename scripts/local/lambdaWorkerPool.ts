@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Runtime } from '../../functions/composition/lambda';
 
 export interface LambdaWorkerPoolOptions {
-  /** The function's bundle: a module exporting `handlerFor(runtime)`. */
+  /** The function's entry (`index.mjs` of its folder, chunks beside it): a module exporting `handlerFor(runtime)`. */
   bundleFile: string;
   runtime: Runtime;
   /** Most worker threads (execution environments) the pool starts. */
