@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../../functions/adapters/eventBus';
 import type { Deps } from '../../functions/application/deps';
+import { withoutCommandLog } from '../../functions/composition/lambda';
 import { createProjector } from '../../functions/handlers/projectReports';
 import { createPublisher } from '../../functions/handlers/publishEvents';
 import { startLocalEventBus } from './eventBus/localEventBus';
@@ -54,7 +55,10 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
   });
   try {
     const publish = createPublisher({
-      bus: new EventBridgePublisher(eventBusName, new EventBridgeClient(localAwsConfig(bus.endpoint))),
+      bus: new EventBridgePublisher(
+        eventBusName,
+        withoutCommandLog(new EventBridgeClient(localAwsConfig(bus.endpoint))),
+      ),
       logger: deps.logger,
     });
     const poller = await startStreamPoller({

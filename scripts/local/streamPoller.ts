@@ -10,6 +10,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { withoutCommandLog } from '../../functions/composition/lambda';
 import { writeDurably } from './durableFiles';
 
 export interface StreamPollerOptions {
@@ -46,11 +47,15 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * the record it names, after a pause.
  */
 export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
-  const streams = new DynamoDBStreamsClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    credentials,
-  });
+  // Without the SDK's command log (see withoutCommandLog): it copied every record read, each item's
+  // images, for a logger that discards the copy.
+  const streams = withoutCommandLog(
+    new DynamoDBStreamsClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      credentials,
+    }),
+  );
   const table = await new DynamoDBClient({
     endpoint: options.endpoint,
     region: options.region,
