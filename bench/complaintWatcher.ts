@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableIndexes } from '../functions/adapters/tableSchema';
-import { withoutCommandLog } from '../functions/composition/lambda';
 import type { Complaint } from '../functions/core/complaint';
+import { withoutCommandLog } from '../scripts/local/localAws';
 
 type Seen = Pick<
   Complaint,

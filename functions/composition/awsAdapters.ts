@@ -11,7 +11,7 @@ import { DiskRawMailStore, S3RawMailStore } from '../adapters/rawMailStore';
 import { SfnWorkflowClient } from '../adapters/workflowClient';
 import { required, type Settings, settingNames } from '../application/settings';
 import type { ServiceAdapters } from './buildDeps';
-import { clientConfig, type Runtime, withoutCommandLog } from './lambda';
+import { clientConfig, type Runtime } from './lambda';
 
 /** What an adapter is built from: the validated settings and the runtime (endpoints, folders, keys). */
 export interface AdapterContext {
@@ -31,14 +31,14 @@ export type AdapterFactories = {
 export const sesMailer = ({ settings, runtime }: AdapterContext) =>
   new SesMailer({
     from: settings.senderAddress,
-    client: withoutCommandLog(new SESv2Client(clientConfig(runtime, 'sesv2'))),
+    client: new SESv2Client(clientConfig(runtime, 'sesv2')),
     ...(settings.sesConfigurationSet ? { configurationSet: settings.sesConfigurationSet } : {}),
   });
 
 /** Team notifications on the SNS topic (`ALERT_TOPIC_ARN`), in every runtime. */
 export const teamNotifier = ({ settings, runtime }: AdapterContext) =>
   settings.alertTopicArn
-    ? new SnsNotifier(settings.alertTopicArn, withoutCommandLog(new SNSClient(clientConfig(runtime, 'sns'))))
+    ? new SnsNotifier(settings.alertTopicArn, new SNSClient(clientConfig(runtime, 'sns')))
     : { notify: noTopic };
 
 /** Fails the notification of a function deployed without the topic's ARN. */
@@ -54,24 +54,19 @@ const noWorkflow = (): never => {
 /** Executions of the complaint state machine (`STATE_MACHINE_ARN`). */
 export const sfnWorkflow = ({ settings, runtime }: AdapterContext) =>
   settings.stateMachineArn
-    ? new SfnWorkflowClient(
-        settings.stateMachineArn,
-        withoutCommandLog(new SFNClient(clientConfig(runtime, 'sfn'))),
-      )
+    ? new SfnWorkflowClient(settings.stateMachineArn, new SFNClient(clientConfig(runtime, 'sfn')))
     : { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
 
 /** The intake function (`INTAKE_FUNCTION_NAME`), invoked asynchronously. */
 export const intakeFunction = ({ settings, runtime }: AdapterContext) =>
   new LambdaIntakeFunction(
     required(settings, 'intakeFunctionName'),
-    withoutCommandLog(new LambdaClient(clientConfig(runtime, 'lambda'))),
+    new LambdaClient(clientConfig(runtime, 'lambda')),
   );
 
 /** Raw mail and attachments in S3, or in the runtime's folder. */
 export const rawMailStore = ({ runtime }: AdapterContext) =>
-  runtime.rawMailDir
-    ? new DiskRawMailStore(runtime.rawMailDir)
-    : new S3RawMailStore(withoutCommandLog(new S3Client({})));
+  runtime.rawMailDir ? new DiskRawMailStore(runtime.rawMailDir) : new S3RawMailStore(new S3Client({}));
 
 /**
  * The signing key from Secrets Manager (`SURVEY_SIGNING_SECRET_ARN`), or the runtime's own: read once per

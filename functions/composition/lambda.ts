@@ -5,21 +5,6 @@ import { holidaySpanProblem } from '../core/holidays';
 import type { AdapterFactories } from './awsAdapters';
 import { buildDeps, type ServiceAdapters } from './buildDeps';
 
-/**
- * `client` without the SDK's logger middleware. That middleware hands the client's logger each command's
- * input and output with their sensitive fields redacted, and it builds that copy (a walk of the whole
- * input and output along the command's schema, every attribute of every item a query returns) even for
- * the default logger, which discards it. The functions give their clients no logger: an SDK error
- * reaches the code that called, which logs or retries it. So the copy was pure cost, a part of every
- * call's CPU on Lambda as locally.
- */
-export function withoutCommandLog<C extends { middlewareStack: { remove(name: string): boolean } }>(
-  client: C,
-): C {
-  client.middlewareStack.remove('loggerMiddleware');
-  return client;
-}
-
 /** SDK client configuration: AWS's defaults, or the runtime's endpoint for `service`. */
 export function clientConfig(runtime: Runtime, service: keyof NonNullable<Runtime['aws']>['endpoints']) {
   const { aws } = runtime;
@@ -97,7 +82,7 @@ export function depsFor(
     Object.entries(adapters).map(([name, factory]) => [name, factory(context)]),
   );
   return buildDeps(settings, {
-    dynamodb: withoutCommandLog(new DynamoDBClient(clientConfig(runtime, 'dynamodb'))),
+    dynamodb: new DynamoDBClient(clientConfig(runtime, 'dynamodb')),
     ...built,
   });
 }

@@ -7,7 +7,7 @@ import type { EventPublisher } from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import { type ChangeRecord, publishDomainEvents } from '../application/insights/publishDomainEvents';
 import { required } from '../application/settings';
-import { lambdaEntry, withoutCommandLog } from '../composition/lambda';
+import { lambdaEntry } from '../composition/lambda';
 
 /**
  * DynamoDB Streams → EventBridge: publishes the domain event of every audit item inserted in the table.
@@ -34,10 +34,7 @@ export const createPublisher =
 /** The publisher on AWS: the bus named in the function's settings. */
 export const createHandler = (deps: Deps) =>
   createPublisher({
-    bus: new EventBridgePublisher(
-      required(deps.settings, 'eventBusName'),
-      withoutCommandLog(new EventBridgeClient({})),
-    ),
+    bus: new EventBridgePublisher(required(deps.settings, 'eventBusName'), new EventBridgeClient({})),
     logger: deps.logger,
   });
 

@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../../functions/adapters/eventBus';
 import type { Deps } from '../../functions/application/deps';
-import { withoutCommandLog } from '../../functions/composition/lambda';
 import { createProjector } from '../../functions/handlers/projectReports';
 import { createPublisher } from '../../functions/handlers/publishEvents';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
-import { localAwsConfig } from './localAws';
+import { localAwsConfig, withoutCommandLog } from './localAws';
 import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
 

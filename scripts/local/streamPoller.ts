@@ -10,8 +10,8 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { withoutCommandLog } from '../../functions/composition/lambda';
 import { writeDurably } from './durableFiles';
+import { withoutCommandLog } from './localAws';
 
 export interface StreamPollerOptions {
   endpoint: string;

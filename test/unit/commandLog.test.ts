@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { withoutCommandLog } from '../../functions/composition/lambda';
+import { withoutCommandLog } from '../../scripts/local/localAws';
 
 /** A client whose commands are answered by a middleware of the build step: nothing is sent. */
 function answeredLocally(logger: { info: () => void }) {
