@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
-import { ConflictError, ValidationError } from '../core/errors';
+import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 import { inboundClaimItem, outboundIntentItem, TableRepository } from './dynamoDocuments';
@@ -319,14 +319,20 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     } catch (e) {
       if (!lostOnFirstItem(e)) throw e;
       const current = currentOnFirstItem(e) ?? (await this.get(next.id));
-      throw new ConflictError('The complaint was changed by someone else', {
-        currentVersion: current?.version,
-        complaintStatus: current?.status,
-      });
+      throw new StaleWriteError(
+        'The complaint was changed by someone else',
+        { currentVersion: current?.version, complaintStatus: current?.status },
+        { current },
+      );
     }
   }
 
   async saveChange(before: Complaint, next: Complaint, entries: TimelineEntry[]) {
+    // Every write of the complaint moves its version: what a reader holds is then current exactly
+    // while its version is the stored one.
+    if (next.version !== before.version + 1) {
+      throw new Error(`Complaint ${next.id}: a change must move the version by one`);
+    }
     assertFitsOneTransaction(next.id, entries.length + 1);
     try {
       await this.db.send(
