@@ -20,7 +20,9 @@ const acknowledged = (complaintId: string, timeline: TimelineEntry[]) => {
  * The customer learns their reference, once per complaint (the outbound ledger), so a reopened
  * complaint's new execution and every replay find it sent. Everything it needs is stored: the
  * loop-guard findings of the customer's mail (automated mail is never answered, only recorded as
- * suppressed), the Message-ID to thread under, and the complaint a linked one continues.
+ * suppressed), the Message-ID to thread under, and the complaint a linked one continues. The caller
+ * has checked that it was not acknowledged before; `recordSent` records the mail once SES took it
+ * (with the investigation's state change, see below).
  */
 async function acknowledgeOnce(
   deps: Deps,
