@@ -14,8 +14,22 @@ import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../
 import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
-import { inboundClaimItem, outboundIntentItem, TableRepository } from './dynamoDocuments';
-import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition, SendLease } from './ports';
+import {
+  inboundClaimItem,
+  markSentUpdate,
+  outboundIntentItem,
+  outboundMailItem,
+  TableRepository,
+} from './dynamoDocuments';
+import type {
+  ComplaintStore,
+  ListOptions,
+  OpenedFromMail,
+  Page,
+  SaveCondition,
+  SendLease,
+  SentMail,
+} from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -324,6 +338,45 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
         { currentVersion: current?.version, complaintStatus: current?.status },
         { current },
       );
+    }
+  }
+
+  async saveWithSentMail(next: Complaint, entries: TimelineEntry[], sent: SentMail) {
+    assertFitsOneTransaction(next.id, entries.length + 4);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(next),
+                ConditionExpression: '#v = :v',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': next.version - 1 },
+              },
+            },
+            ...this.timelinePuts(next.id, entries),
+            // The mail's part, as `MailLedger.completeOutbound` writes it alone.
+            { Update: markSentUpdate(this.tableName, sent.id, sent.lease, sent.sesMessageId) },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: outboundMailItem(sent.sesMessageId, { complaintId: sent.complaintId, mailId: sent.id }),
+              },
+            },
+            ...this.timelinePuts(sent.complaintId, [sent.entry]),
+          ],
+        }),
+      );
+      return 'saved' as const;
+    } catch (e) {
+      if (!isTransactionCancelled(e)) throw e;
+      const codes = (e.CancellationReasons ?? []).map((r) => r.Code);
+      // One reason per action, in request order: the lease's condition sits after the change's entries.
+      if (codes[1 + entries.length] === 'ConditionalCheckFailed') return 'leaseLost' as const;
+      if (lostOnFirstItem(e)) return 'complaintChanged' as const;
+      throw e;
     }
   }
 
