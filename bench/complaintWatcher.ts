@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableIndexes } from '../functions/adapters/tableSchema';
 import type { Complaint } from '../functions/core/complaint';
+import { withoutCommandLog } from '../scripts/local/localAws';
 
 type Seen = Pick<
   Complaint,
@@ -37,12 +38,15 @@ export class ComplaintWatcher {
     private readonly tableName = 'Complaints',
     private readonly intervalMs = 100,
   ) {
+    // Without the SDK's command log, which copied every complaint read for a logger that discards it.
     this.db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
+      withoutCommandLog(
+        new DynamoDBClient({
+          endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+      ),
     );
   }
 

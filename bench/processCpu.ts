@@ -1,9 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** CPU time used so far (user + system, ms): this process, and the JVMs it started (DynamoDB Local). */
+/**
+ * CPU time used so far (user + system, ms): this process without the thread counted apart, that thread
+ * (the bench's counting proxy), and the JVMs it started (DynamoDB Local).
+ */
 export interface CpuSnapshot {
   process: number;
+  apart: number;
   jvm: number;
+}
+
+let threadApart: (() => number) | undefined;
+
+/**
+ * Counts a thread of this process apart from the process's own CPU time: `cpuMs` is that thread's
+ * CPU time so far (the bench's counting proxy, which is not the product's work).
+ */
+export function countApart(cpuMs: () => number): void {
+  threadApart = cpuMs;
 }
 
 // /proc/<pid>/stat: the command sits in parentheses (it may hold spaces); after it come the state (3rd
@@ -27,17 +41,18 @@ function stat(pid: string): { command: string; parent: string; ticks: number } |
 const msPerTick = 10;
 
 /**
- * This process's CPU time and that of every `java` process descended from it (DynamoDB Local runs under
+ * This process's CPU time (less the thread counted apart) and that of every `java` process descended from it (DynamoDB Local runs under
  * a watchdog shell), read from /proc; the JVM's is 0 where there is no /proc.
  */
 export function cpuSnapshot(): CpuSnapshot {
+  const apart = threadApart?.() ?? 0;
   const usage = process.cpuUsage();
-  const own = (usage.user + usage.system) / 1000;
+  const own = (usage.user + usage.system) / 1000 - apart;
   let pids: string[] = [];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return { process: own, jvm: 0 };
+    return { process: own, apart, jvm: 0 };
   }
   const stats = new Map(pids.map((p) => [p, stat(p)] as const));
   const descends = (pid: string): boolean => {
@@ -51,11 +66,12 @@ export function cpuSnapshot(): CpuSnapshot {
   };
   let jvm = 0;
   for (const [pid, s] of stats) if (s?.command === 'java' && descends(pid)) jvm += s.ticks * msPerTick;
-  return { process: own, jvm };
+  return { process: own, apart, jvm };
 }
 
 /** CPU used between two snapshots, ms. */
 export const cpuSince = (a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot => ({
   process: a.process - b.process,
+  apart: a.apart - b.apart,
   jvm: a.jvm - b.jvm,
 });

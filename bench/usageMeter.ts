@@ -11,6 +11,7 @@ import {
   type TracedRequest,
   usageSince,
 } from './dynamoDbCounter';
+import { countApart } from './processCpu';
 
 /**
  * What an invocation is called in the per-request breakdown: the function, and for the steps that one
@@ -67,7 +68,9 @@ export class UsageMeter {
   > = {
     dynamoDbFront: async (endpoint) => {
       this.rawDynamoDbEndpoint = endpoint;
-      this.counter = await startDynamoDbCounter(endpoint);
+      const counter = await startDynamoDbCounter(endpoint);
+      this.counter = counter;
+      countApart(() => counter.cpuMs());
       // Each request names the invocation it comes from (the counter reads and removes the header; the
       // other local servers ignore it): the SDK's http.request runs in the handler's async context, and
       // the request is created before its headers are sent.

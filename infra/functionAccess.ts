@@ -23,7 +23,7 @@ export type TablePartition = (typeof tablePartitions)[number];
 /**
  * DynamoDB actions on items. There is no IAM action for TransactWriteItems: each item of a transaction
  * is authorized as its own PutItem/UpdateItem/DeleteItem/ConditionCheckItem (the complaint store's
- * transactions are Puts). Scan is absent on purpose: no handler scans the table.
+ * transactions are Puts, and an Update for `saveChange`). Scan is absent on purpose: no handler scans the table.
  */
 export type TableAction =
   | 'GetItem'
@@ -74,6 +74,11 @@ const loadAndSave: TableGrant = {
   actions: ['GetItem', 'PutItem', 'BatchWriteItem'],
   partitions: ['COMPLAINT'],
 };
+/**
+ * DynamoComplaintStore saveChange: a change made from what the workflow state knows is an Update of
+ * the complaint item (in the transaction with its audit entry), the only Update of it.
+ */
+const changeFromKnown: TableGrant = { actions: ['UpdateItem'], partitions: ['COMPLAINT'] };
 /** DynamoComplaintStore append (timeline entries outside a state change) and timeline. */
 const timeline: TableGrant = { actions: ['BatchWriteItem', 'Query'], partitions: ['COMPLAINT'] };
 /**
@@ -126,7 +131,7 @@ export const functionAccess = {
     sendsMail: true,
   },
   // Tells the agent when a decision stranded by a restarted wait is released.
-  awaitPerson: { table: [loadAndSave], publishes: true },
+  awaitPerson: { table: [loadAndSave, changeFromKnown], publishes: true },
   escalate: { table: [loadAndSave], publishes: true },
   warnSla: { table: [loadAndSave] },
   requeue: { table: [loadAndSave], publishes: true },
@@ -137,7 +142,7 @@ export const functionAccess = {
     sendsMail: true,
     readsSurveyKey: true,
   },
-  close: { table: [loadAndSave, ...customerMail, automaticMailCap], sendsMail: true },
+  close: { table: [loadAndSave, changeFromKnown, ...customerMail, automaticMailCap], sendsMail: true },
   // A step failed for good: the complaint goes to the manager, who is alerted.
   recordFailure: { table: [loadAndSave], publishes: true },
   intake: {

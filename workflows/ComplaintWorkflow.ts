@@ -252,8 +252,12 @@ export class ComplaintWorkflow extends Construct {
       step(name, fns.escalate, comment, { cause });
 
     const closed = new Succeed(this, 'Closed', { comment: 'The complaint is closed.' });
-    const close = (name: string, reason: CloseReason, comment: string) =>
-      step(name, fns.close, comment, { reason }).next(closed);
+    const close = (
+      name: string,
+      reason: CloseReason,
+      comment: string,
+      payload: Record<string, unknown> = {},
+    ) => step(name, fns.close, comment, { reason, ...payload }).next(closed);
 
     // Acknowledgement, intake's only effect besides filing, and the investigation, in one step on one
     // read: inside the workflow, so that a refused mail never leaves a complaint outside every queue.
@@ -506,7 +510,11 @@ export class ComplaintWorkflow extends Construct {
     awaitCustomerAfterReminder.next(resumeAfterCustomer);
     resumeAfterCustomer.next(awaitAgent);
 
-    const closeSatisfied = close('CloseSatisfied', 'satisfied', 'The customer is satisfied.');
+    // Entered only from a decision (both routes test `$.decision.outcome`): the close is made from what
+    // its task output knows of the complaint, without a read.
+    const closeSatisfied = close('CloseSatisfied', 'satisfied', 'The customer is satisfied.', {
+      decision: JsonPath.objectAt('$.decision'),
+    });
     applyResolution.next(followUpDelay);
     followUpDelay.next(followUpCall);
     followUpOverdue.next(followUpCall);

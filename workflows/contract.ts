@@ -1,5 +1,5 @@
-import { type AcceptedDecision, complaintStatuses } from '../functions/core/complaint';
-import { priorities } from '../functions/core/policy';
+import { type AcceptedDecision, type Actor, complaintStatuses } from '../functions/core/complaint';
+import { agentRoles, priorities } from '../functions/core/policy';
 import * as z from '../functions/core/schema';
 
 /**
@@ -47,42 +47,17 @@ export type DecisionAction = (typeof decisionActions)[number];
 /** Outcomes of a follow-up call or survey (RouteFollowUp, RouteSurvey). */
 export const followUpOutcomes = ['satisfied', 'unsatisfied', 'unreachable'] as const;
 
-/**
- * The output of a callback task (`SendTaskSuccess`), under `$.decision`: the decision's id and what the
- * definition routes on, nothing else. Execution history and the execution log keep task outputs for
- * 90 days and erasure cannot reach them, so the decision itself (the customer's address, free text)
- * stays on the complaint in DynamoDB, keyed by `decisionId`.
- */
-export const taskOutputSchema = z.object({
-  decisionId: z.string(),
-  action: z.enum(decisionActions),
-  outcome: z.optional(z.enum(followUpOutcomes)),
-  /** The wait the next callback task gets (approval SLA, time until the reminder). */
-  awaitSeconds: z.optional(z.number()),
-});
-export type TaskOutput = z.infer<typeof taskOutputSchema>;
-
-/** What the workflow is told of an accepted decision. */
-export function taskOutputOf(decision: AcceptedDecision): TaskOutput {
-  return {
-    decisionId: decision.decisionId,
-    action: decision.action,
-    ...(decision.action === 'follow_up' ? { outcome: decision.outcome } : {}),
-    ...('awaitSeconds' in decision ? { awaitSeconds: decision.awaitSeconds } : {}),
-  };
-}
-
 const complaintId = z.string().check(z.minLength(1));
 
 const isoTime = z.string();
 
 /**
  * What the state knows of the complaint as the step before left it (`known`): the version that step
- * wrote or read, and the fields a wait's registration reads or changes. Ids, times and business fields
- * only, what a domain event carries (the customer by customer id): never the address or any text.
- * With it the wait is registered without reading the complaint, on the condition that the stored
- * version is still this one; when it is not (someone wrote meanwhile, or the registration already
- * landed and this is its replay), nothing is written and the step reads and goes the usual way.
+ * wrote or read, and the fields a wait's registration or a close reads or changes. Ids, times and
+ * business fields only, what a domain event carries (the customer by customer id): never the address or
+ * any text. With it the change is made without reading the complaint, on the condition that the stored
+ * version is still this one; when it is not (someone wrote meanwhile, or the change already landed and
+ * this is its replay), nothing is written and the step reads and goes the usual way.
  */
 export const knownComplaintSchema = z.object({
   version: z.number(),
@@ -109,10 +84,60 @@ export const knownComplaintSchema = z.object({
   firstResponseAt: z.optional(isoTime),
   /** The agent the complaint is assigned to (their id, as events name agents). */
   assignee: z.optional(z.string()),
-  /** The agent who owns the follow-up call. */
+  /** The agent who owns the follow-up call (what states written before `followUp` carry). */
   followUpAgentId: z.optional(z.string()),
+  /** The follow-up call as stored: its agent, times, attempts and outcomes. */
+  followUp: z.optional(
+    z.object({
+      agentId: z.string(),
+      scheduledFor: isoTime,
+      attempts: z.number(),
+      lastOutcome: z.optional(z.enum(followUpOutcomes)),
+      surveySentAt: z.optional(isoTime),
+    }),
+  ),
 });
 export type KnownComplaint = z.infer<typeof knownComplaintSchema>;
+
+/**
+ * The output of a callback task (`SendTaskSuccess`), under `$.decision`: the decision's id and what the
+ * definition routes on; what the accepting write left of the complaint (`known`, the same non-personal
+ * facts the steps hand on) and who decided, when an agent did (their id and role, never their address).
+ * Execution history and the execution log keep task outputs for 90 days and erasure cannot reach them,
+ * so the decision itself (the customer's address, free text) stays on the complaint in DynamoDB, keyed
+ * by `decisionId`.
+ */
+export const taskOutputSchema = z.object({
+  decisionId: z.string(),
+  action: z.enum(decisionActions),
+  outcome: z.optional(z.enum(followUpOutcomes)),
+  /** The wait the next callback task gets (approval SLA, time until the reminder). */
+  awaitSeconds: z.optional(z.number()),
+  /** The complaint as the decision left it (its version is the one the accepting write wrote). */
+  known: z.optional(knownComplaintSchema),
+  /** The agent who decided: their id and role. */
+  decidedBy: z.optional(z.object({ id: z.string(), role: z.optional(z.enum(agentRoles)) })),
+});
+export type TaskOutput = z.infer<typeof taskOutputSchema>;
+
+/**
+ * What the workflow is told of an accepted decision; with `accepted`, the complaint the accepting write
+ * left and the person who decided (an agent by id and role, nobody else: a customer's id is their address).
+ */
+export function taskOutputOf(
+  decision: AcceptedDecision,
+  accepted?: { known: KnownComplaint; actor: Actor },
+): TaskOutput {
+  const agent = accepted?.actor.kind === 'agent' ? accepted.actor : undefined;
+  return {
+    decisionId: decision.decisionId,
+    action: decision.action,
+    ...(decision.action === 'follow_up' ? { outcome: decision.outcome } : {}),
+    ...('awaitSeconds' in decision ? { awaitSeconds: decision.awaitSeconds } : {}),
+    ...(accepted ? { known: accepted.known } : {}),
+    ...(agent ? { decidedBy: { id: agent.id, ...(agent.role ? { role: agent.role } : {}) } } : {}),
+  };
+}
 
 /**
  * What a request-response step hands the next state (its Payload becomes the state): the complaint's
@@ -160,7 +185,8 @@ export const stepInputs = {
   }),
   investigate: z.object({ complaintId }),
   escalate: z.object({ complaintId, cause: z.enum(escalationCauses) }),
-  close: z.object({ complaintId, reason: z.enum(closeReasons) }),
+  /** With the decision it closes on (`$.decision`), when entered from one: a hint, see the close step. */
+  close: z.object({ complaintId, reason: z.enum(closeReasons), decision: z.optional(z.unknown()) }),
   requeue: z.object({ complaintId, reason: z.enum(requeueReasons) }),
   contactCustomer: z.object({ complaintId, kind: z.enum(contactKinds) }),
 };

@@ -11,11 +11,25 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
-import { ConflictError, ValidationError } from '../core/errors';
+import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
-import { inboundClaimItem, outboundIntentItem, TableRepository } from './dynamoDocuments';
-import type { ComplaintStore, ListOptions, OpenedFromMail, Page, SaveCondition, SendLease } from './ports';
+import {
+  inboundClaimItem,
+  markSentUpdate,
+  outboundIntentItem,
+  outboundMailItem,
+  TableRepository,
+} from './dynamoDocuments';
+import type {
+  ComplaintStore,
+  ListOptions,
+  OpenedFromMail,
+  Page,
+  SaveCondition,
+  SendLease,
+  SentMail,
+} from './ports';
 import { tableIndexes } from './tableSchema';
 
 export type Item = Record<string, unknown>;
@@ -319,14 +333,59 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     } catch (e) {
       if (!lostOnFirstItem(e)) throw e;
       const current = currentOnFirstItem(e) ?? (await this.get(next.id));
-      throw new ConflictError('The complaint was changed by someone else', {
-        currentVersion: current?.version,
-        complaintStatus: current?.status,
-      });
+      throw new StaleWriteError(
+        'The complaint was changed by someone else',
+        { currentVersion: current?.version, complaintStatus: current?.status },
+        { current },
+      );
+    }
+  }
+
+  async saveWithSentMail(next: Complaint, entries: TimelineEntry[], sent: SentMail) {
+    assertFitsOneTransaction(next.id, entries.length + 4);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(next),
+                ConditionExpression: '#v = :v',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': next.version - 1 },
+              },
+            },
+            ...this.timelinePuts(next.id, entries),
+            // The mail's part, as `MailLedger.completeOutbound` writes it alone.
+            { Update: markSentUpdate(this.tableName, sent.id, sent.lease, sent.sesMessageId) },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: outboundMailItem(sent.sesMessageId, { complaintId: sent.complaintId, mailId: sent.id }),
+              },
+            },
+            ...this.timelinePuts(sent.complaintId, [sent.entry]),
+          ],
+        }),
+      );
+      return 'saved' as const;
+    } catch (e) {
+      if (!isTransactionCancelled(e)) throw e;
+      const codes = (e.CancellationReasons ?? []).map((r) => r.Code);
+      // One reason per action, in request order: the lease's condition sits after the change's entries.
+      if (codes[1 + entries.length] === 'ConditionalCheckFailed') return 'leaseLost' as const;
+      if (lostOnFirstItem(e)) return 'complaintChanged' as const;
+      throw e;
     }
   }
 
   async saveChange(before: Complaint, next: Complaint, entries: TimelineEntry[]) {
+    // Every write of the complaint moves its version: what a reader holds is then current exactly
+    // while its version is the stored one.
+    if (next.version !== before.version + 1) {
+      throw new Error(`Complaint ${next.id}: a change must move the version by one`);
+    }
     assertFitsOneTransaction(next.id, entries.length + 1);
     try {
       await this.db.send(

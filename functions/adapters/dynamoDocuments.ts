@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import type { Item } from './complaintStore';
-import type { SendLease } from './ports';
+import type { OutboundMailRecord, SendLease } from './ports';
 import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
@@ -73,6 +73,33 @@ export const outboundIntentItem = (lease: SendLease): Item => ({
   at: lease.at,
   lease: lease.lease,
   leaseUntil: lease.leaseUntil,
+});
+
+export const outboundIntentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
+export const outboundMailKey = (sesMessageId: string) => ({
+  PK: `OUTBOUND#${sesMessageId}`,
+  SK: 'OUTBOUND',
+});
+
+/** The record that maps a sent mail's SES MessageId to its complaint and mail. */
+export const outboundMailItem = (sesMessageId: string, record: OutboundMailRecord): Item => ({
+  ...outboundMailKey(sesMessageId),
+  entity: 'outboundMail',
+  sesMessageId,
+  ...record,
+});
+
+/**
+ * The update that marks the intent of mail `id` sent with its SES MessageId, only under the lease that
+ * sent it (mailLedger.ts; the first workflow step commits it with its state change, complaintStore.ts).
+ */
+export const markSentUpdate = (tableName: string, id: string, lease: string, sesMessageId: string) => ({
+  TableName: tableName,
+  Key: outboundIntentKey(id),
+  UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
+  ConditionExpression: 'lease = :lease',
+  ExpressionAttributeNames: { '#s': 'state' },
+  ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
 });
 
 /** The claim item (mailLedger.ts); the transaction that opens a complaint from a mail writes it too. */

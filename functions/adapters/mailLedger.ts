@@ -15,15 +15,16 @@ import {
   claimKey,
   hashedKey,
   inboundClaimItem,
+  markSentUpdate,
   outboundIntentItem,
+  outboundIntentKey,
+  outboundMailItem,
+  outboundMailKey,
   TableRepository,
   withoutKeys,
 } from './dynamoDocuments';
 import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
 import { senderIndexAttributes, ttlAttribute } from './tableSchema';
-
-const intentKey = (id: string) => ({ PK: `OUTMAIL#${id}`, SK: 'OUTMAIL' });
-const outboundKey = (sesMessageId: string) => ({ PK: `OUTBOUND#${sesMessageId}`, SK: 'OUTBOUND' });
 
 const claimOf = (item: Item) =>
   withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity', ...senderIndexAttributes]);
@@ -40,13 +41,6 @@ const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
   (e as { name?: string })?.name === 'TransactionCanceledException'
     ? ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code)
     : undefined;
-
-const outboundItem = (sesMessageId: string, record: OutboundMailRecord) => ({
-  ...outboundKey(sesMessageId),
-  entity: 'outboundMail',
-  sesMessageId,
-  ...record,
-});
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
 export class DynamoMailLedger extends TableRepository implements MailLedger {
@@ -106,7 +100,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       if (!isConditionFailure(e)) throw e;
     }
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: intentKey(id), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: outboundIntentKey(id), ConsistentRead: true }),
     );
     const item = out.Item ?? {};
     if (item.state === 'sent') return { state: 'sent', sesMessageId: item.sesMessageId, at: item.at };
@@ -117,7 +111,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: intentKey(id),
+          Key: outboundIntentKey(id),
           UpdateExpression: 'SET lease = :lease, leaseUntil = :until',
           ConditionExpression: '#s = :sending AND lease = :seen',
           ExpressionAttributeNames: { '#s': 'state' },
@@ -195,7 +189,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: intentKey(id),
+            Key: outboundIntentKey(id),
             UpdateExpression: 'SET #s = :state, reason = :v REMOVE leaseUntil',
             ...leaseHeld,
             ExpressionAttributeValues: { ':state': 'suppressed', ':v': result.suppressed, ':lease': lease },
@@ -208,13 +202,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       }
     }
     const { sesMessageId, complaintId, entry } = result;
-    const markSent = {
-      TableName: this.tableName,
-      Key: intentKey(id),
-      UpdateExpression: 'SET #s = :state, sesMessageId = :v REMOVE leaseUntil',
-      ...leaseHeld,
-      ExpressionAttributeValues: { ':state': 'sent', ':v': sesMessageId, ':lease': lease },
-    };
+    const markSent = markSentUpdate(this.tableName, id, lease, sesMessageId);
     // Mail no complaint sent (the weekly digest) has no record to map its SES id to, nor a timeline.
     if (complaintId === undefined || entry === undefined) {
       try {
@@ -237,7 +225,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: outboundItem(sesMessageId, { complaintId, mailId: id }),
+                  Item: outboundMailItem(sesMessageId, { complaintId, mailId: id }),
                 },
               },
               { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
@@ -256,13 +244,13 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
 
   async recordOutboundMail(sesMessageId: string, record: OutboundMailRecord) {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: outboundItem(sesMessageId, record) }),
+      new PutCommand({ TableName: this.tableName, Item: outboundMailItem(sesMessageId, record) }),
     );
   }
 
   async findOutboundMail(sesMessageId: string) {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: outboundMailKey(sesMessageId), ConsistentRead: true }),
     );
     return out.Item
       ? withoutKeys<OutboundMailRecord>(out.Item, ['PK', 'SK', 'entity', 'sesMessageId', 'bounceEntry'])
@@ -274,7 +262,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: outboundKey(sesMessageId),
+          Key: outboundMailKey(sesMessageId),
           UpdateExpression: 'SET bounceEntry = :e',
           ConditionExpression:
             'attribute_exists(PK) AND (attribute_not_exists(bounceEntry) OR bounceEntry = :e)',
@@ -288,7 +276,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     // A mail without an OUTBOUND record (known by its SES tags only) has nothing to de-duplicate
     // against: filed. Otherwise another entry holds the claim.
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: outboundKey(sesMessageId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: outboundMailKey(sesMessageId), ConsistentRead: true }),
     );
     return out.Item === undefined;
   }
@@ -324,7 +312,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: intentKey(id),
+          Key: outboundIntentKey(id),
           UpdateExpression: 'SET leaseUntil = :zero',
           ConditionExpression: 'lease = :lease',
           ExpressionAttributeValues: { ':zero': 0, ':lease': lease },

@@ -65,6 +65,20 @@ export interface ComplaintStore {
     sendLease?: SendLease,
   ): Promise<void>;
   /**
+   * `save` (without its extra conditions) together with the record of a mail SES has just taken under
+   * the caller's send lease: the mail's intent marked `sent`, its SES MessageId mapped to the complaint
+   * and the mail, and its timeline entry. One transaction, so the change and the mail that announces it
+   * commit together. Nothing written when it answers `leaseLost` (the lease was taken over: the taker
+   * records its copy) or `complaintChanged` (the version moved, or a concurrent write got in the way:
+   * the mail still has to be recorded, `MailLedger.completeOutbound`); any other failure is thrown, and
+   * the transaction may then have been written or not.
+   */
+  saveWithSentMail(
+    next: Complaint,
+    entries: TimelineEntry[],
+    sent: SentMail,
+  ): Promise<'saved' | 'leaseLost' | 'complaintChanged'>;
+  /**
    * Writes a change made to what the workflow state knew of the complaint (`before`, partial: see
    * `complaintFromKnown`) without having read it: only the attributes the change set or cleared, with
    * the entries that record it, together and only if the stored version and status are still
@@ -128,6 +142,16 @@ export interface SendLease {
   lease: string;
   at: string;
   leaseUntil: number;
+}
+
+/** A mail to a customer that SES took under the send lease `lease` of its send-once id `id`. */
+export interface SentMail {
+  id: string;
+  lease: string;
+  sesMessageId: string;
+  complaintId: string;
+  /** Its timeline entry. */
+  entry: TimelineEntry;
 }
 
 export interface OutboundMail {

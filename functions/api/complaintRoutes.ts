@@ -5,10 +5,11 @@ import { clearUndeliverable } from '../application/deliverability';
 import type { Deps } from '../application/deps';
 import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
 import { type CursorScope, openCursor, signCursor } from './cursors';
 import { json, PreconditionRequiredError } from './problem';
+import type { RecentComplaints } from './recentComplaints';
 import {
   clearUndeliverableRequestSchema,
   customerComplaintsQuerySchema,
@@ -22,6 +23,20 @@ export interface RouteContext {
   services: Deps;
   policy: Policy;
   now: () => Date;
+  /** The complaints this process read or wrote last (see `startingFromRecent`). */
+  recent?: RecentComplaints;
+  /** How a write route wrapped in `startingFromRecent` started, and whether its decision was accepted. */
+  start?: WriteStart;
+}
+
+/**
+ * Where a write started: from a kept complaint (`fromRecent`), or from the stored complaint a lost
+ * conditional write returned (`stored`); `accepted` once the route's first write committed.
+ */
+export interface WriteStart {
+  fromRecent?: Complaint;
+  stored?: Complaint;
+  accepted: boolean;
 }
 
 export type RouteHandler = (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -38,8 +53,53 @@ export async function loadComplaint(ctx: RouteContext): Promise<Complaint> {
   const id = ctx.event.pathParameters?.id ?? '';
   const complaint = /^[0-9a-f]{26}$/.test(id) ? await ctx.services.store.get(id) : undefined;
   if (!complaint) throw new NotFoundError(`No complaint with id "${id}"`);
+  ctx.recent?.keep(complaint);
   return complaint;
 }
+
+/**
+ * The complaint a write wrapped in `startingFromRecent` starts from without a read: the stored one a
+ * lost write returned, else the kept one at the version the caller acted on. None when the caller
+ * named no version (the usual way then answers 404 before 428, as always).
+ */
+function startOf(ctx: RouteContext, bodyVersion: number | undefined): Complaint | undefined {
+  const { start, recent } = ctx;
+  if (!start) return undefined;
+  if (start.stored) return start.stored;
+  let version: number;
+  try {
+    version = expectedVersion(ctx, bodyVersion);
+  } catch {
+    return undefined;
+  }
+  start.fromRecent = recent?.at(ctx.event.pathParameters?.id ?? '', version);
+  return start.fromRecent;
+}
+
+/**
+ * Runs a decision route from the complaint this process kept (read by GET /complaints/{id} or written
+ * by a decision) when it is at the version the caller acted on: one read fewer. Its first write (the
+ * decision's acceptance, conditional on that version and the live task token) is what makes that
+ * correct. Should anything fail before that write committed, a kept complaint decided nothing: the
+ * route runs again from the stored complaint (the one the failed condition returned, else a read), so
+ * the caller gets exactly the answer the usual way gives. Every check runs on every request, on
+ * whichever complaint it starts from; the kept ones are never answered from.
+ */
+export const startingFromRecent =
+  (route: RouteHandler): RouteHandler =>
+  async (ctx) => {
+    if (!ctx.recent) return route(ctx);
+    const start: WriteStart = { accepted: false };
+    try {
+      return await route({ ...ctx, start });
+    } catch (e) {
+      if (!start.fromRecent || start.accepted) throw e;
+      ctx.recent.forget(start.fromRecent.id);
+      const stored = e instanceof StaleWriteError ? e.current : undefined;
+      if (stored) ctx.recent.keep(stored);
+      return route({ ...ctx, ...(stored ? { start: { stored, accepted: false } } : { start: undefined }) });
+    }
+  };
 
 export function parseBody(ctx: RouteContext): unknown {
   const { body, isBase64Encoded } = ctx.event;
@@ -123,7 +183,7 @@ export async function prepareWrite<T extends { version?: number | undefined }>(
   bodyOptional = false,
 ): Promise<{ body: T; complaint: Complaint; version: number }> {
   const body = schema.parse(bodyOptional && !ctx.event.body ? {} : parseBody(ctx));
-  const complaint = await loadComplaint(ctx);
+  const complaint = startOf(ctx, body.version) ?? (await loadComplaint(ctx));
   const version = expectedVersion(ctx, body.version);
   assertVersion(complaint, version);
   assertMayWrite(complaint, ctx.actor);
@@ -187,5 +247,7 @@ export const getComplaint: RouteHandler = async (ctx) => {
   const found = /^[0-9a-f]{26}$/.test(id) ? await ctx.services.store.withTimeline(id) : undefined;
   if (!found) throw new NotFoundError(`No complaint with id "${id}"`);
   const { complaint, timeline } = found;
+  // What an agent reads right before deciding: the decision can start from it (`startingFromRecent`).
+  ctx.recent?.keep(complaint);
   return json(200, { complaint: view(complaint), timeline }, etag(complaint));
 };

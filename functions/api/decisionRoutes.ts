@@ -14,7 +14,14 @@ import { ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
 import { assertAmountInCurrency } from '../core/money';
 import { loadMergeTarget } from './caseworkRoutes';
-import { etag, prepareWrite, type RouteContext, type RouteHandler, view } from './complaintRoutes';
+import {
+  etag,
+  prepareWrite,
+  type RouteContext,
+  type RouteHandler,
+  startingFromRecent,
+  view,
+} from './complaintRoutes';
 import { json } from './problem';
 import {
   approvalRequestSchema,
@@ -25,13 +32,30 @@ import {
   resolutionRequestSchema,
 } from './schemas';
 
-/** Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). */
+/**
+ * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). Its accepting
+ * write is the route's first: once it committed, the route never runs again (`startingFromRecent`), and
+ * the complaint it wrote is kept for the next decision.
+ */
 const handOver = (
   ctx: RouteContext,
   complaint: Complaint,
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
-) => handOverDecision(ctx.services, ctx.actor, ctx.now, complaint, waitingFor, decision);
+) =>
+  handOverDecision(
+    ctx.services,
+    ctx.actor,
+    ctx.now,
+    complaint,
+    waitingFor,
+    decision,
+    undefined,
+    (written) => {
+      if (ctx.start) ctx.start.accepted = true;
+      ctx.recent?.keep(written);
+    },
+  );
 
 /** Where an agent's decision is taken: at the agent's wait, and at the manager's after a failed step. */
 const agentDecides = ['agent', 'attention'] as const;
@@ -43,7 +67,7 @@ const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
  * goes to the lowest role that may approve it. The check runs here on the role from the verified token
  * and again when the workflow applies it.
  */
-export const proposeResolution: RouteHandler = async (ctx) => {
+export const proposeResolution: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, resolutionRequestSchema);
   const currency = body.amount !== undefined ? (body.currency ?? ctx.policy.currency) : undefined;
   if (currency !== undefined && currency !== ctx.policy.currency) {
@@ -64,13 +88,13 @@ export const proposeResolution: RouteHandler = async (ctx) => {
     ctx.now(),
   );
   return accepted(await handOver(ctx, complaint, agentDecides, decision));
-};
+});
 
 /**
  * An approver decides on a proposal: the tier rule of every write (prepareWrite) and the approval's own
  * role rule (the role the proposal waits for or above, never the proposer) both apply.
  */
-export const decideApprovalRoute: RouteHandler = async (ctx) => {
+export const decideApprovalRoute: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, approvalRequestSchema);
   assertWaitingFor(complaint, 'approval');
   const verdict =
@@ -79,10 +103,10 @@ export const decideApprovalRoute: RouteHandler = async (ctx) => {
       : { approve: false as const, reason: body.reason };
   const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
   return accepted(await handOver(ctx, complaint, 'approval', decision));
-};
+});
 
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
-export const requestInfo: RouteHandler = async (ctx) => {
+export const requestInfo: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
   const next = await handOver(
     ctx,
@@ -101,24 +125,24 @@ export const requestInfo: RouteHandler = async (ctx) => {
     false,
   );
   return accepted(next);
-};
+});
 
-export const escalate: RouteHandler = async (ctx) => {
+export const escalate: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, escalationRequestSchema);
   return accepted(await handOver(ctx, complaint, agentDecides, requestEscalation(ctx.actor, body.reason)));
-};
+});
 
-export const recordFollowUp: RouteHandler = async (ctx) => {
+export const recordFollowUp: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, followUpRequestSchema);
   return accepted(
     await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)),
   );
-};
+});
 
-export const closeComplaint: RouteHandler = async (ctx) => {
+export const closeComplaint: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
   if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
   return accepted(
     await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
   );
-};
+});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComplaintStore, SendLease } from '../adapters/ports';
+import type { ComplaintStore, SendLease, SentMail } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
@@ -29,6 +29,11 @@ export interface CustomerMailOptions {
    * the mail (`sendLeaseOf` and `ComplaintStore.save`).
    */
   leased?: Pick<SendLease, 'lease' | 'at'>;
+  /**
+   * Records the mail once SES took it, in place of `MailLedger.completeOutbound` (whose answer it
+   * gives: false when the lease was taken over), e.g. together with the state change that follows it.
+   */
+  recordSent?: (sent: SentMail) => Promise<boolean>;
 }
 
 /** A send lease for the mail `id`, to be taken with a state change (`ComplaintStore.save`). */
@@ -140,11 +145,20 @@ export async function mailCustomer(
     await ledger.abandonOutbound(options.entryId, intent.lease);
     throw error;
   }
-  const ours = await ledger.completeOutbound(options.entryId, intent.lease, {
+  const sent: SentMail = {
+    id: options.entryId,
+    lease: intent.lease,
     sesMessageId,
     complaintId: complaint.id,
     entry: sentEntry(complaint, mail, options, sesMessageId, intent.at),
-  });
+  };
+  const ours = options.recordSent
+    ? await options.recordSent(sent)
+    : await ledger.completeOutbound(sent.id, sent.lease, {
+        sesMessageId,
+        complaintId: complaint.id,
+        entry: sent.entry,
+      });
   if (!ours) {
     // Our lease was taken over while SES was slow: the taker records its copy; ours still maps to the
     // complaint so that a reply to it, its bounce or its SES events find it.

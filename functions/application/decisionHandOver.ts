@@ -3,7 +3,7 @@ import { taskOutputOf } from '../../workflows/contract';
 import type { AcceptedDecision, Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
-import { acceptDecision, releaseDecision } from '../core/lifecycle';
+import { acceptDecision, knownOf, releaseDecision } from '../core/lifecycle';
 import type { Deps } from './deps';
 
 /**
@@ -26,6 +26,8 @@ export async function handOver(
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
   decisionId: string = randomUUID(),
+  /** Told of the accepting write as soon as it committed (before the task is completed). */
+  onAccepted?: (accepted: Complaint) => void,
 ): Promise<Complaint> {
   const pending = complaint.pendingDecision;
   if (complaint.status === 'deciding' && pending?.decisionId === decisionId) {
@@ -34,10 +36,14 @@ export async function handOver(
   const token = assertWaitingFor(complaint, waitingFor);
   const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
   await services.store.save(accepted.complaint, [accepted.audit], { taskToken: token });
+  onAccepted?.(accepted.complaint);
   try {
     await services.workflow.succeed(
       token,
-      taskOutputOf(accepted.complaint.pendingDecision ?? { ...decision, decisionId }),
+      taskOutputOf(accepted.complaint.pendingDecision ?? { ...decision, decisionId }, {
+        known: knownOf(accepted.complaint),
+        actor,
+      }),
     );
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;

@@ -26,22 +26,32 @@ const pastComplaint = (c: Complaint): PastComplaint => ({
 const isAutomatedComplaint = (c: Complaint) =>
   c.automated === true || automaticMailBlockedFor(c.customerEmail) !== undefined;
 
+/** A complaint's investigation, worked out and not yet saved (see {@link investigationOf}). */
+export interface Investigation {
+  /** The state the workflow goes on with, once `change` (if any) is saved. */
+  state: WorkflowState;
+  /** The investigated complaint and its audit entry; absent when it was investigated already. */
+  change?: { next: Complaint; entries: TimelineEntry[]; log: Record<string, unknown> };
+}
+
 /**
  * The investigation of a complaint just read with its timeline: the customer's history, triage
  * (category, sentiment, priority), risk signals, possible duplicates and the recurring-issue count;
- * then the SLA clock starts. Once per complaint opening: a complaint past `received` / `reopened` was
- * investigated (a retried or late step), and its state is handed back unchanged.
+ * then the SLA clock starts. Its two requests read (the history) or are idempotent (the recurring-issue
+ * window is a set add), so it may be worked out again and again until its change is saved. Once per
+ * complaint opening: a complaint past `received` / `reopened` was investigated (a retried or late
+ * step), and its state is handed back unchanged.
  */
-export async function investigateOnce(
-  deps: Pick<Deps, 'store' | 'settings' | 'logger'>,
+export async function investigationOf(
+  deps: Pick<Deps, 'store' | 'settings'>,
   complaint: Complaint,
   timeline: TimelineEntry[],
   now: Date,
-): Promise<WorkflowState> {
+): Promise<Investigation> {
   const { store } = deps;
   const policy = deps.settings.policy;
   if (complaint.status !== 'received' && complaint.status !== 'reopened') {
-    return workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) });
+    return { state: workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) }) };
   }
   const history = await store.byCustomer(complaint.customerEmail, { limit: 100 });
   const text = timeline
@@ -68,18 +78,43 @@ export async function investigateOnce(
     : next;
   // The window is recorded either way: a GDPR erasure finds the sets that hold the customer's address.
   const details = { ...audit.details, recurringWindow: window.key };
-  await store.save(flagged, [
-    {
-      ...audit,
-      details: recurring ? { ...details, recurringIssue: { window: window.key, customers } } : details,
+  return {
+    state: workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) }),
+    change: {
+      next: flagged,
+      entries: [
+        {
+          ...audit,
+          details: recurring ? { ...details, recurringIssue: { window: window.key, customers } } : details,
+        },
+      ],
+      log: {
+        complaintId: complaint.id,
+        category: found.category,
+        priority: next.priority,
+        riskSignals: found.riskSignals.length,
+        recurring,
+      },
     },
-  ]);
-  deps.logger.info('complaint investigated', {
-    complaintId: complaint.id,
-    category: found.category,
-    priority: next.priority,
-    riskSignals: found.riskSignals.length,
-    recurring,
-  });
-  return workflowState(flagged, now, { riskEscalation: needsRiskEscalation(flagged) });
+  };
+}
+
+/** Logs an investigation whose change was saved. */
+export function logInvestigated(deps: Pick<Deps, 'logger'>, investigation: Investigation): void {
+  if (investigation.change) deps.logger.info('complaint investigated', investigation.change.log);
+}
+
+/** The investigation ({@link investigationOf}), saved: the state change with its audit entry. */
+export async function investigateOnce(
+  deps: Pick<Deps, 'store' | 'settings' | 'logger'>,
+  complaint: Complaint,
+  timeline: TimelineEntry[],
+  now: Date,
+): Promise<WorkflowState> {
+  const investigation = await investigationOf(deps, complaint, timeline, now);
+  if (investigation.change) {
+    await deps.store.save(investigation.change.next, investigation.change.entries);
+    logInvestigated(deps, investigation);
+  }
+  return investigation.state;
 }

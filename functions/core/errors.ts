@@ -1,3 +1,5 @@
+import type { Complaint } from './complaint';
+
 /**
  * Domain errors. Each maps to one HTTP status in `functions/api/problem.ts`; the workflow Lambdas let
  * them propagate and Lambda reports `error.name` as the error type, which the state machine's Retry and
@@ -26,6 +28,23 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   static override readonly errorName = 'ConflictError';
   override readonly name: string = ConflictError.errorName;
+}
+
+/**
+ * A conditional write of the complaint lost to another write (HTTP 409, like any conflict, and the same
+ * name for the workflow's Retry and Catch). `current` is the complaint as stored then, when the failed
+ * condition returned it: for the caller to start again from, never part of an answer.
+ */
+export class StaleWriteError extends ConflictError {
+  readonly current: Complaint | undefined;
+  constructor(
+    message: string,
+    details?: Record<string, unknown>,
+    options?: ErrorOptions & { current?: Complaint | undefined },
+  ) {
+    super(message, details, options);
+    this.current = options?.current;
+  }
 }
 
 /** The caller may not do this at all (HTTP 403). */

@@ -3,6 +3,7 @@ import type {
   EscalationCause,
   KnownComplaint,
   RequeueReason,
+  TaskOutput,
   WorkflowState,
 } from '../../workflows/contract';
 import { assessAuthority } from './authority';
@@ -77,7 +78,7 @@ export function knownOf(c: Complaint): KnownComplaint {
     ...(c.sla ? { sla: c.sla } : {}),
     ...(c.firstResponseAt ? { firstResponseAt: c.firstResponseAt } : {}),
     ...(c.assignee ? { assignee: c.assignee } : {}),
-    ...(c.followUp ? { followUpAgentId: c.followUp.agentId } : {}),
+    ...(c.followUp ? { followUp: c.followUp } : {}),
   };
 }
 
@@ -88,14 +89,43 @@ export function knownOf(c: Complaint): KnownComplaint {
  * which the audit facts derive the same customer id; the address itself is never in the state.
  */
 export function complaintFromKnown(id: string, known: KnownComplaint): Complaint {
-  const { customerId, riskSignals, followUpAgentId, ...fields } = known;
+  const { customerId, riskSignals, followUpAgentId, followUp, ...fields } = known;
   return {
     id,
     ...fields,
     customerEmail: `erased-${customerId.replace(/^cus-/, '')}@invalid`,
     ...(riskSignals ? { investigation: { riskSignals: riskSignals.map((signal) => ({ signal })) } } : {}),
-    ...(followUpAgentId ? { followUp: { agentId: followUpAgentId } } : {}),
+    ...(followUp ? { followUp } : followUpAgentId ? { followUp: { agentId: followUpAgentId } } : {}),
   } as Complaint;
+}
+
+/**
+ * The complaint a close on an agent's satisfied follow-up call starts from, when the decision's task
+ * output says all it reads: the complaint as the accepting write left it (`deciding`, its full
+ * follow-up state) and the agent who decided. The pending decision is rebuilt from the output: the
+ * close only reads its action, outcome and actor, and clears it. Undefined for any other close (an
+ * agent's own close carries its reason on the complaint; a survey answer's actor is the customer).
+ */
+export function closesFromKnown(
+  id: string,
+  reason: CloseReason,
+  decision: Pick<TaskOutput, 'decisionId' | 'action' | 'outcome' | 'known' | 'decidedBy'>,
+): Complaint | undefined {
+  const { known, decidedBy } = decision;
+  if (reason !== 'satisfied' || decision.action !== 'follow_up' || decision.outcome !== 'satisfied') {
+    return undefined;
+  }
+  if (!known || !decidedBy || known.status !== 'deciding' || !known.followUp) return undefined;
+  return {
+    ...complaintFromKnown(id, known),
+    pendingDecision: {
+      action: 'follow_up',
+      outcome: 'satisfied',
+      via: 'call',
+      by: { kind: 'agent', ...decidedBy },
+      decisionId: decision.decisionId,
+    },
+  };
 }
 
 /**
@@ -719,6 +749,16 @@ export function surveyExpiry(sentAt: string, policy: Policy): string {
   ).toISOString();
 }
 
+/**
+ * An agent as the closure records them, by id and role: their address is on the entry that accepted
+ * their decision, and the close can then be made from what the workflow state knows (see
+ * `closeFromKnown`). A customer's id is their address, so their actor is kept as it is.
+ */
+function withoutAddress(actor: Actor): Actor {
+  if (actor.kind !== 'agent') return actor;
+  return { kind: actor.kind, id: actor.id, ...(actor.role ? { role: actor.role } : {}) };
+}
+
 /** Closes the complaint; it leaves every queue. An agent's close carries its own reason. */
 export function close(c: Complaint, reason: CloseReason, now: Date): TransitionResult {
   const decision = c.pendingDecision;
@@ -729,7 +769,7 @@ export function close(c: Complaint, reason: CloseReason, now: Date): TransitionR
   const closureReason: ClosureReason = agentClose
     ? agentClose.reason
     : (reason as Exclude<CloseReason, 'agent'>);
-  const by = agentClose?.by ?? (decision?.action === 'follow_up' ? decision.by : systemActor);
+  const by = withoutAddress(agentClose?.by ?? (decision?.action === 'follow_up' ? decision.by : systemActor));
   const followUp =
     c.followUp && decision?.action === 'follow_up'
       ? { ...c.followUp, lastOutcome: decision.outcome }
@@ -751,7 +791,8 @@ export function close(c: Complaint, reason: CloseReason, now: Date): TransitionR
       slaDueAt: undefined,
       assignee: undefined,
       waitingFor: undefined,
-      spentTokens: spend(c, c.taskToken),
+      // From `deciding` there is no live token, and the spent ones stay as they are.
+      ...(c.taskToken ? { spentTokens: spend(c, c.taskToken) } : {}),
       ...(followUp ? { followUp } : {}),
     }),
     { reason: closureReason, ...(agentClose?.mergedInto ? { mergedInto: agentClose.mergedInto } : {}) },

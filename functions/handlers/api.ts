@@ -19,6 +19,7 @@ import {
 } from '../api/decisionRoutes';
 import { getMe } from '../api/meRoute';
 import { errorResponse, json, problem } from '../api/problem';
+import { RecentComplaints } from '../api/recentComplaints';
 import { apiRoutes, type RouteName } from '../api/routes';
 import type { Deps } from '../application/deps';
 import { allAdapters } from '../composition/factories/allAdapters';
@@ -75,9 +76,13 @@ const byRouteKey = new Map(
 );
 
 /** The agent API: one Lambda behind the HTTP API; API Gateway has matched the route and verified the JWT. */
-export const createHandler =
-  (deps: Deps) =>
-  async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
+export const createHandler = (deps: Deps) => {
+  // Per execution environment (a local API worker thread): the complaints it read or wrote last, from
+  // which a decision starts without reading again (api/recentComplaints.ts).
+  const recent = new RecentComplaints({ now: () => deps.clock().getTime() });
+  return async (
+    event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     const name = byRouteKey.get(event.routeKey);
     if (!name) return problem(404, 'Not found', `No route ${event.routeKey}`);
     try {
@@ -96,6 +101,7 @@ export const createHandler =
         services: deps,
         policy: deps.settings.policy,
         now: deps.clock,
+        recent,
       });
     } catch (error) {
       const { response, unexpected } = errorResponse(error);
@@ -104,6 +110,7 @@ export const createHandler =
       return response;
     }
   };
+};
 
 export const { handler, handlerFor } = lambdaEntry(
   createHandler,

@@ -6,7 +6,7 @@ import { createProjector } from '../../functions/handlers/projectReports';
 import { createPublisher } from '../../functions/handlers/publishEvents';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
-import { localAwsConfig } from './localAws';
+import { localAwsConfig, withoutCommandLog } from './localAws';
 import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
 
@@ -54,7 +54,10 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
   });
   try {
     const publish = createPublisher({
-      bus: new EventBridgePublisher(eventBusName, new EventBridgeClient(localAwsConfig(bus.endpoint))),
+      bus: new EventBridgePublisher(
+        eventBusName,
+        withoutCommandLog(new EventBridgeClient(localAwsConfig(bus.endpoint))),
+      ),
       logger: deps.logger,
     });
     const poller = await startStreamPoller({

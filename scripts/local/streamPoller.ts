@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { writeDurably } from './durableFiles';
+import { withoutCommandLog } from './localAws';
 
 export interface StreamPollerOptions {
   endpoint: string;
@@ -46,11 +47,15 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * the record it names, after a pause.
  */
 export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
-  const streams = new DynamoDBStreamsClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    credentials,
-  });
+  // Without the SDK's command log (see withoutCommandLog): it copied every record read, each item's
+  // images, for a logger that discards the copy.
+  const streams = withoutCommandLog(
+    new DynamoDBStreamsClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      credentials,
+    }),
+  );
   const table = await new DynamoDBClient({
     endpoint: options.endpoint,
     region: options.region,

@@ -36,7 +36,8 @@ const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateIte
 const expectedActions: Record<string, string[]> = {
   AcknowledgeFn: [...mails, ...sendMail],
   InvestigateFn: [...mails],
-  AwaitPersonFn: [...saves, ...publish],
+  // UpdateItem: the wait registered from what the workflow state knows (saveChange).
+  AwaitPersonFn: [...saves, ...dynamo('UpdateItem'), ...publish],
   RecordFailureFn: [...saves, ...publish],
   EscalateFn: [...saves, ...publish],
   WarnSlaFn: [...saves],

@@ -1,4 +1,5 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
@@ -6,10 +7,19 @@ import type { Deps } from '../../functions/application/deps';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError, ValidationError } from '../../functions/core/errors';
 import { investigateComplaint } from '../../functions/core/investigation';
-import { complaintFromKnown, investigate, knownOf, workflowState } from '../../functions/core/lifecycle';
+import {
+  acceptDecision,
+  complaintFromKnown,
+  investigate,
+  knownOf,
+  workflowState,
+} from '../../functions/core/lifecycle';
 import type { InboundClaim } from '../../functions/core/mail/filing';
 import { policyProfiles } from '../../functions/core/policy';
+import { createHandler as createApi } from '../../functions/handlers/api';
 import { createHandler as createAwaitPerson } from '../../functions/handlers/workflow/awaitPerson';
+import { createHandler as createClose } from '../../functions/handlers/workflow/close';
+import { taskOutputOf } from '../../workflows/contract';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 import { testSettings } from '../support/settings';
 
@@ -47,6 +57,18 @@ const audit = (id: string, version: number, at: string): AuditEntry => ({
   toStatus: 'awaiting_agent',
   version,
 });
+
+/** The stored complaint item and its audit entries, with the complaint's id replaced by `ID`. */
+async function stored(id: string) {
+  const raw = await table.client.send(
+    new QueryCommand({
+      TableName: 'Complaints',
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `COMPLAINT#${id}` } },
+    }),
+  );
+  return JSON.parse(JSON.stringify(raw.Items).replaceAll(id, 'ID'));
+}
 
 describe('DynamoComplaintStore on DynamoDB Local', () => {
   it('creates once: a second create of the same id returns the stored complaint', async () => {
@@ -279,18 +301,6 @@ describe('a wait registered from what the workflow state knows, without reading 
     ...(known ? { state: { complaintId: id, known: workflowState(known, openedAt).known } } : {}),
   });
 
-  /** The stored complaint item and its audit entries, with the complaint's id replaced by `ID`. */
-  async function stored(id: string) {
-    const raw = await table.client.send(
-      new QueryCommand({
-        TableName: 'Complaints',
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `COMPLAINT#${id}` } },
-      }),
-    );
-    return JSON.parse(JSON.stringify(raw.Items).replaceAll(id, 'ID'));
-  }
-
   it('writes the same complaint and audit entry as the read-then-write registration, in one request', async () => {
     const fast = await investigated('known-fast');
     await investigated('known-slow');
@@ -361,5 +371,301 @@ describe('a wait registered from what the workflow state knows, without reading 
     ).toEqual({ saved: false, current: known });
     expect(await store.get('known-stale')).toEqual(known);
     expect(await store.timeline('known-stale')).toHaveLength(1);
+  });
+});
+
+describe('a satisfied follow-up call closed from what its task output knows, without reading the complaint', () => {
+  const decidedAt = new Date('2026-11-23T09:10:00.000Z');
+  const closedAt = new Date('2026-11-23T09:11:00.000Z');
+  const agent = { kind: 'agent' as const, id: 'agent-1', role: 'tier1' as const, email: 'a1@corp.example' };
+
+  /** A complaint whose follow-up call the agent answered "satisfied", and that decision's task output. */
+  async function decided(id: string) {
+    const waiting = complaint(id, {
+      status: 'awaiting_follow_up',
+      waitingFor: 'follow_up',
+      taskToken: `${id}-token`,
+      spentTokens: [`${id}-earlier`],
+      assignee: 'agent-1',
+      firstResponseAt: '2026-11-23T09:02:00.000Z',
+      followUp: { agentId: 'agent-1', scheduledFor: '2026-11-23T09:08:00.000Z', attempts: 0 },
+    });
+    await store.create(waiting, []);
+    const decision = {
+      action: 'follow_up' as const,
+      outcome: 'satisfied' as const,
+      via: 'call' as const,
+      by: agent,
+      note: 'Ann is happy with the new lid.',
+      decisionId: `${id}-decision`,
+    };
+    const accepted = acceptDecision(waiting, decision, agent, decidedAt);
+    await store.save(accepted.complaint, [accepted.audit], { taskToken: `${id}-token` });
+    return {
+      accepted: accepted.complaint,
+      output: taskOutputOf(decision, { known: knownOf(accepted.complaint), actor: agent }),
+    };
+  }
+
+  /** The close handler over the table, with the store's calls listed. */
+  function closeStep() {
+    const calls: string[] = [];
+    const counted = new Proxy(store, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const deps = {
+      store: counted,
+      settings: testSettings(),
+      clock: () => closedAt,
+      logger: { info: () => undefined, warn: () => undefined },
+    } as unknown as Deps;
+    return { run: createClose(deps), calls };
+  }
+
+  const closeEvent = (id: string, decision?: unknown) => ({
+    complaintId: id,
+    reason: 'satisfied',
+    ...(decision ? { decision } : {}),
+  });
+
+  it('names nobody by address in the task output', async () => {
+    const { output } = await decided('close-output');
+    expect(JSON.stringify(output)).not.toMatch(/@/);
+    expect(output).toMatchObject({
+      decidedBy: { id: 'agent-1', role: 'tier1' },
+      known: { status: 'deciding' },
+    });
+  });
+
+  it('writes the same complaint and audit entry as the read-then-write close, in one request', async () => {
+    const { output } = await decided('close-fast');
+    await decided('close-slow');
+    const fast = closeStep();
+    expect(await fast.run(closeEvent('close-fast', output))).toMatchObject({ status: 'closed' });
+    expect(fast.calls).toEqual(['saveChange']);
+    const usual = closeStep();
+    await usual.run(closeEvent('close-slow'));
+    expect(usual.calls).toEqual(['get', 'save']);
+    expect(await stored('close-fast')).toEqual(await stored('close-slow'));
+    const closed = await store.get('close-fast');
+    expect(closed).toMatchObject({
+      status: 'closed',
+      closure: { reason: 'satisfied', by: { kind: 'agent', id: 'agent-1', role: 'tier1' } },
+      followUp: { agentId: 'agent-1', attempts: 0, lastOutcome: 'satisfied' },
+      spentTokens: ['close-fast-earlier', 'close-fast-token'],
+      customerEmail: 'ann@example.org',
+    });
+    expect(closed?.pendingDecision).toBeUndefined();
+    expect(closed?.closure?.by.email).toBeUndefined();
+  });
+
+  it('falls back to the read-then-write close, from the stored complaint the failed condition returned, after a concurrent write', async () => {
+    const { accepted, output } = await decided('close-raced');
+    const replied = { ...accepted, subject: 'Re: s', version: accepted.version + 1 };
+    await store.save(replied, [audit('close-raced', replied.version, '2026-11-23T09:10:30.000Z')]);
+    const step = closeStep();
+    await step.run(closeEvent('close-raced', output));
+    expect(step.calls).toEqual(['saveChange', 'save']);
+    expect(await store.get('close-raced')).toMatchObject({
+      status: 'closed',
+      subject: 'Re: s',
+      version: accepted.version + 2,
+    });
+  });
+
+  it('changes nothing when replayed after its write landed', async () => {
+    const { output } = await decided('close-replayed');
+    const step = closeStep();
+    await step.run(closeEvent('close-replayed', output));
+    const once = await stored('close-replayed');
+    expect(await step.run(closeEvent('close-replayed', output))).toMatchObject({
+      status: 'closed',
+      reason: 'satisfied',
+    });
+    // The replay's condition fails and returns the closed complaint: no read, no second write.
+    expect(step.calls).toEqual(['saveChange', 'saveChange']);
+    expect(await stored('close-replayed')).toEqual(once);
+  });
+});
+
+const apiNow = new Date('2026-11-23T10:00:00.000Z');
+let ids = 0;
+const newId = () => `${(++ids).toString(16).padStart(2, '0')}`.padEnd(26, 'a');
+
+/** A complaint whose follow-up call is due: the agent records its outcome (POST /complaints/{id}/follow-up). */
+async function callDue(over: Partial<Complaint> = {}): Promise<Complaint> {
+  const id = newId();
+  const complaint: Complaint = {
+    id,
+    reference: `CMP-${id.slice(0, 6).toUpperCase()}`,
+    status: 'awaiting_follow_up',
+    tier: 1,
+    priority: 'normal',
+    customerEmail: 'ann@example.org',
+    subject: 'Late parcel',
+    threadToken: `t-${id}`,
+    taskToken: `${id}-token`,
+    waitingFor: 'follow_up',
+    assignee: 'agent-1',
+    followUp: { agentId: 'agent-1', scheduledFor: '2026-11-23T09:00:00.000Z', attempts: 0 },
+    createdAt: '2026-11-23T08:00:00.000Z',
+    updatedAt: '2026-11-23T09:00:00.000Z',
+    version: 4,
+    ...over,
+  };
+  await store.create(complaint, []);
+  return complaint;
+}
+
+/** Another writer moves the complaint on (an erasure, a customer's mail): its version goes up by one. */
+async function movedOn(c: Complaint, changes: Partial<Complaint>) {
+  const next = { ...c, ...changes, version: c.version + 1 };
+  const entry: AuditEntry = {
+    kind: 'audit',
+    id: `${c.id}-v${next.version}`,
+    at: apiNow.toISOString(),
+    action: 'test',
+    actor: { kind: 'system', id: 'test' },
+    toStatus: next.status,
+    version: next.version,
+  };
+  await store.save(next, [entry]);
+  return next;
+}
+
+/** The API handler over the table, with its store calls listed and its task completions recorded. */
+function api() {
+  const calls: string[] = [];
+  const completed: string[] = [];
+  const counted = new Proxy(store, {
+    get: (target, name, receiver) => {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
+  const deps = {
+    store: counted,
+    workflow: { succeed: async (token: string) => void completed.push(token) },
+    settings: testSettings(),
+    clock: () => apiNow,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  } as unknown as Deps;
+  const handle = createApi(deps);
+  const send = async (
+    method: 'GET' | 'POST',
+    path: string,
+    options: { role?: string; body?: unknown; id: string },
+  ) => {
+    const route = path.replace(options.id, '{id}');
+    const event = {
+      routeKey: `${method} ${route}`,
+      rawPath: path,
+      pathParameters: { id: options.id },
+      headers: {},
+      ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+      isBase64Encoded: false,
+      requestContext: {
+        authorizer: {
+          jwt: {
+            claims: {
+              sub: 'agent-1',
+              'cognito:groups': options.role ?? 'tier1',
+              email: 'a1@corp.example',
+            },
+          },
+        },
+      },
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const response = await handle(event);
+    return { status: response.statusCode, body: JSON.parse(String(response.body)) };
+  };
+  const follow = (c: Complaint, version: number, role?: string) =>
+    send('POST', `/complaints/${c.id}/follow-up`, {
+      id: c.id,
+      body: { outcome: 'satisfied', version },
+      ...(role ? { role } : {}),
+    });
+  const read = (c: Complaint, role?: string) =>
+    send('GET', `/complaints/${c.id}`, { id: c.id, ...(role ? { role } : {}) });
+  return { follow, read, calls, completed };
+}
+
+describe('a decision starting from the complaint the API process just read', () => {
+  it('reads nothing: the accepting write (conditional on version and task token) is its one request', async () => {
+    const c = await callDue();
+    const agent = api();
+    expect((await agent.read(c)).status).toBe(200);
+    agent.calls.length = 0;
+    const answer = await agent.follow(c, c.version);
+    expect(answer).toMatchObject({ status: 202, body: { complaint: { status: 'deciding' } } });
+    expect(agent.calls).toEqual(['save']);
+    expect(agent.completed).toEqual([`${c.id}-token`]);
+    expect(await store.get(c.id)).toMatchObject({
+      status: 'deciding',
+      version: c.version + 1,
+      pendingDecision: { action: 'follow_up', outcome: 'satisfied' },
+    });
+  });
+
+  it('answers a stale kept complaint exactly as the read would, and never undoes the write that moved it', async () => {
+    const c = await callDue();
+    const warm = api();
+    await warm.read(c);
+    // The customer is erased meanwhile: the kept complaint still names them.
+    const erased = await movedOn(c, { customerEmail: 'erased-0f0f@invalid', subject: '[erased]' });
+    const cold = await api().follow(c, c.version);
+    warm.calls.length = 0;
+    const answer = await warm.follow(c, c.version);
+    expect(cold).toMatchObject({ status: 409, body: { currentVersion: erased.version } });
+    expect(answer).toEqual(cold);
+    // The accepting write lost on its condition and returned the stored complaint: no read.
+    expect(warm.calls).toEqual(['save']);
+    expect(warm.completed).toEqual([]);
+    expect(await store.get(c.id)).toEqual(erased);
+    // Acting on the version it now reads, the agent decides.
+    expect((await warm.follow(c, erased.version)).status).toBe(202);
+    expect(await store.get(c.id)).toMatchObject({
+      customerEmail: 'erased-0f0f@invalid',
+      subject: '[erased]',
+    });
+  });
+
+  it('answers a check that fails on the kept complaint from the stored one: the same status and body', async () => {
+    const c = await callDue({ tier: 2 });
+    const warm = api();
+    await warm.read(c);
+    const cold = await api().follow(c, c.version, 'tier1');
+    const answer = await warm.follow(c, c.version, 'tier1');
+    expect(cold.status).toBe(403);
+    expect(answer).toEqual(cold);
+    // Not waiting for a follow-up call any more (moved on since it was read): 409 as before, not 403.
+    const moved = await movedOn(c, { status: 'awaiting_agent', waitingFor: 'agent' });
+    const coldAgain = await api().follow(c, c.version, 'tier2');
+    const warmAgain = api();
+    await warmAgain.read({ ...c });
+    expect(await warmAgain.follow(c, moved.version, 'tier2')).toEqual(
+      await api().follow(c, moved.version, 'tier2'),
+    );
+    expect(coldAgain).toMatchObject({ status: 409, body: { currentVersion: moved.version } });
+  });
+
+  it('reads as before when the kept complaint is at another version than the one the caller names', async () => {
+    const c = await callDue();
+    const agent = api();
+    await agent.read(c);
+    agent.calls.length = 0;
+    expect((await agent.follow(c, c.version - 1)).status).toBe(409);
+    expect(agent.calls).toEqual(['get']);
   });
 });

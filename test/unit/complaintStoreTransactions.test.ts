@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
-import type { Complaint } from '../../functions/core/complaint';
+import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
 
 const complaint: Complaint = {
@@ -47,5 +47,37 @@ describe('DynamoComplaintStore transaction cancellations', () => {
   it('passes on a cancellation that is not about the complaint', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError'));
     await expect(store.save(complaint, [])).rejects.toBeInstanceOf(TransactionCanceledException);
+  });
+  describe('the state change saved with a sent mail', () => {
+    const entry = { kind: 'audit', id: 'k1-v2', at: complaint.updatedAt, action: 'test' } as AuditEntry;
+    const sent = {
+      id: 'k1-ack',
+      lease: 'lease-1',
+      sesMessageId: 'ses-1',
+      complaintId: 'k1',
+      entry: { ...entry, id: 'k1-ack' },
+    };
+    // One reason per action: the complaint, its entry, the mail's intent, its SES id record, its entry.
+    const outcomes: [string[], string][] = [
+      [['ConditionalCheckFailed', 'None', 'None', 'None', 'None'], 'complaintChanged'],
+      [['None', 'None', 'TransactionConflict', 'None', 'None'], 'complaintChanged'],
+      [['None', 'None', 'ConditionalCheckFailed', 'None', 'None'], 'leaseLost'],
+      [['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed', 'None', 'None'], 'leaseLost'],
+    ];
+    it.each(outcomes)('reads the cancellation reasons %j as %s', async (codes, outcome) => {
+      mock.on(TransactWriteCommand).rejects(cancelled(...codes));
+      await expect(store.saveWithSentMail(complaint, [entry], sent)).resolves.toBe(outcome);
+    });
+
+    it('passes on any other failure, and says saved when written', async () => {
+      mock.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError', 'None', 'None', 'None'));
+      await expect(store.saveWithSentMail(complaint, [entry], sent)).rejects.toBeInstanceOf(
+        TransactionCanceledException,
+      );
+      mock.on(TransactWriteCommand).resolves({});
+      await expect(store.saveWithSentMail(complaint, [entry], sent)).resolves.toBe('saved');
+      const items = mock.commandCalls(TransactWriteCommand).at(-1)?.args[0].input.TransactItems ?? [];
+      expect(items.map((i) => Object.keys(i)[0])).toEqual(['Put', 'Put', 'Update', 'Put', 'Put']);
+    });
   });
 });

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Complaint, ComplaintStatus, WaitingFor } from '../../functions/core/complaint';
 import type { Investigation } from '../../functions/core/investigation';
 import {
+  acceptDecision,
   awaitPerson,
+  close,
+  closesFromKnown,
   complaintFromKnown,
   investigate,
   knownOf,
@@ -11,7 +14,7 @@ import {
   workflowState,
 } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
-import { knownComplaintSchema } from '../../workflows/contract';
+import { knownComplaintSchema, taskOutputOf, taskOutputSchema } from '../../workflows/contract';
 
 const policy = policyProfiles.standard;
 const t0 = new Date('2026-11-23T09:00:00Z');
@@ -70,10 +73,15 @@ function complaintIn(status: ComplaintStatus): Complaint {
   return { ...investigated, status, taskToken: 'token-live', waitingFor: 'agent', version: 7 };
 }
 
-/** The attributes a change set (or cleared: undefined) on `before`. */
+/**
+ * The attributes a change set (or cleared: undefined) on `before`, as the store's update writes them:
+ * an attribute `before` lacks is set, or removed when the change names it undefined.
+ */
 const changes = (before: Complaint, after: Complaint) =>
   Object.fromEntries(
-    Object.entries(after).filter(([k, v]) => !isDeepStrictEqual(before[k as keyof Complaint], v)),
+    Object.entries(after).filter(
+      ([k, v]) => !(k in before) || !isDeepStrictEqual(before[k as keyof Complaint], v),
+    ),
   );
 
 /** The item as DynamoDB keeps it: an attribute set to undefined is no attribute. */
@@ -131,5 +139,50 @@ describe('what the workflow state knows of a complaint', () => {
       customerId: expect.stringMatching(/^cus-[0-9a-f]{16}$/),
       riskSignals: ['legal_threat'],
     });
+  });
+
+  it('closes on a satisfied follow-up call exactly as from the whole complaint, naming nobody by address', () => {
+    const agent = { kind: 'agent' as const, id: 'agent-8', role: 'tier2' as const, email: 'a8@corp.example' };
+    const waiting = { ...complaintIn('awaiting_follow_up'), waitingFor: 'follow_up' as const };
+    const decision = {
+      action: 'follow_up' as const,
+      outcome: 'satisfied' as const,
+      via: 'call' as const,
+      by: agent,
+      note: 'Ann is happy now',
+      decisionId: 'd9',
+    };
+    const whole = acceptDecision(waiting, decision, agent, t0).complaint;
+    const output = taskOutputSchema.parse(
+      JSON.parse(JSON.stringify(taskOutputOf(decision, { known: knownOf(whole), actor: agent }))),
+    );
+    for (const personal of ['a8@corp.example', 'Ann', 'example.org', 'happy', 'Charged twice']) {
+      expect(JSON.stringify(output)).not.toContain(personal);
+    }
+    const partial = closesFromKnown(whole.id, 'satisfied', output);
+    if (!partial) throw new Error('expected the close to start from what the output knows');
+    const fromWhole = close(whole, 'satisfied', later);
+    const fromKnown = close(partial, 'satisfied', later);
+    const updated = { ...whole, ...changes(partial, fromKnown.complaint) };
+    expect(stored(updated)).toEqual(stored(fromWhole.complaint));
+    expect(fromKnown.audit).toEqual(fromWhole.audit);
+    expect(fromWhole.complaint.closure?.by).toEqual({ kind: 'agent', id: 'agent-8', role: 'tier2' });
+  });
+
+  it('leaves to the stored complaint a close the output cannot make: a survey answer, an agent close', () => {
+    const customer = { kind: 'customer' as const, id: 'ann@example.org', email: 'ann@example.org' };
+    const answer = {
+      action: 'follow_up' as const,
+      outcome: 'satisfied' as const,
+      via: 'survey' as const,
+      by: customer,
+      decisionId: 'd10',
+    };
+    const waiting = { ...complaintIn('awaiting_follow_up'), waitingFor: 'survey' as const };
+    const whole = acceptDecision(waiting, answer, customer, t0).complaint;
+    const output = taskOutputOf(answer, { known: knownOf(whole), actor: customer });
+    expect(JSON.stringify(output)).not.toContain('ann@');
+    expect(closesFromKnown(whole.id, 'satisfied', output)).toBeUndefined();
+    expect(closesFromKnown(whole.id, 'agent', { ...output, action: 'close' })).toBeUndefined();
   });
 });

@@ -36,6 +36,7 @@ function memoryStore(
     findIdByReference: unused,
     findIdByThreadToken: unused,
     saveChange: unused,
+    saveWithSentMail: unused,
     append: unused,
     rewriteTimeline: unused,
     timeline: unused,

@@ -13,7 +13,7 @@ describe('workflow contract', () => {
       { decisionId: 'd3', action: 'follow_up', outcome: 'unsatisfied', by: customer, via: 'customer_mail' },
       { decisionId: 'd4', action: 'customer_replied', messageId: '<m1@example.org>' },
     ];
-    const outputs = decisions.map(taskOutputOf);
+    const outputs = decisions.map((d) => taskOutputOf(d));
     expect(outputs).toEqual([
       { decisionId: 'd1', action: 'request_info', awaitSeconds: 60 },
       { decisionId: 'd2', action: 'escalate' },

@@ -1,11 +1,11 @@
-import { stepInputs } from '../../../workflows/contract';
+import { stepInputs, taskOutputSchema } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
-import { type CloseReason, close, pendingFor, waitTimedOut } from '../../core/lifecycle';
+import { type CloseReason, close, closesFromKnown, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 
 const eventSchema = stepInputs.close;
@@ -28,13 +28,44 @@ function due(c: Complaint, reason: CloseReason, now: Date): boolean {
 }
 
 /**
+ * Closes on what the decision's task output says of the complaint, without reading it: written only if
+ * the stored version is still the one the accepting write left (and the status `deciding`). Not saved
+ * when it is not (a customer mail came in between, or this close landed already and this is its
+ * replay: its write bumped the version), with the stored complaint when the failed condition returned it.
+ */
+async function closeFromKnown(
+  deps: Deps,
+  complaintId: string,
+  reason: CloseReason,
+  decision: unknown,
+  now: Date,
+): Promise<{ closed?: Complaint; current?: Complaint | undefined }> {
+  // A hint only: an output this version cannot read (from an older API) is ignored.
+  const output = taskOutputSchema.safeParse(decision).data;
+  const before = output ? closesFromKnown(complaintId, reason, output) : undefined;
+  if (!before || !due(before, reason, now)) return {};
+  const { complaint: next, audit } = close(before, reason, now);
+  const saved = await deps.store.saveChange(before, next, [audit]);
+  return saved.saved ? { closed: next } : { current: saved.current };
+}
+
+/**
  * Close step: the complaint leaves every queue; a customer who never answered is told first, so that
  * closing is the step's last write (a failure before it leaves the complaint open for RecordFailure).
+ *
+ * A satisfied follow-up call closes from what its decision's task output knows (one conditional write,
+ * no read); anything else, or a failed condition, goes the usual way from the stored complaint: a
+ * replay finds it closed and does nothing.
  */
 export const createHandler = (deps: Deps) => async (event: unknown) => {
-  const { complaintId, reason } = eventSchema.parse(event);
+  const { complaintId, reason, decision } = eventSchema.parse(event);
   const now = deps.clock();
-  let complaint = await loadComplaint(deps, complaintId);
+  const fromKnown = await closeFromKnown(deps, complaintId, reason, decision, now);
+  if (fromKnown.closed) {
+    deps.logger.info('complaint closed', { complaintId, reason: fromKnown.closed.closure?.reason });
+    return { complaintId, status: fromKnown.closed.status, reason: fromKnown.closed.closure?.reason };
+  }
+  let complaint = fromKnown.current ?? (await loadComplaint(deps, complaintId));
   if (due(complaint, reason, now)) {
     if (reason === 'abandoned') {
       await mailCustomerOnce(
