@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
 import type { Item } from './complaintStore';
 import type { OutboundMailRecord, SendLease } from './ports';
+import { withoutCommandLog } from './sdkClient';
 import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
 
 /** Base of the repositories on the complaints table: its name and a document client. */
@@ -12,7 +13,7 @@ export abstract class TableRepository {
 
   constructor(
     protected readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient({}),
+    client: DynamoDBClient = withoutCommandLog(new DynamoDBClient({})),
   ) {
     // Optional fields are left out of items instead of failing the marshalling.
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DomainEvent, eventSource } from '../core/events/domainEvents';
 import type { EventPublisher } from './ports';
+import { withoutCommandLog } from './sdkClient';
 
 /** PutEvents takes at most 10 entries per call. */
 const maxEntries = 10;
@@ -13,7 +14,7 @@ const maxEntries = 10;
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly busName: string,
-    private readonly client = new EventBridgeClient({}),
+    private readonly client = withoutCommandLog(new EventBridgeClient({})),
   ) {}
 
   async publish(events: DomainEvent[]): Promise<{ failed: DomainEvent[] }> {

@@ -1,10 +1,11 @@
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { QuarantineReleaseEvent } from '../core/mail/quarantineRelease';
 import type { IntakeFunction } from './ports';
+import { withoutCommandLog } from './sdkClient';
 
 /** The intake function with a Lambda client of its own (what the API imports on the first hand-over). */
 export const lambdaIntakeFunctionWith = (functionName: string, config: LambdaClientConfig) =>
-  new LambdaIntakeFunction(functionName, new LambdaClient(config));
+  new LambdaIntakeFunction(functionName, withoutCommandLog(new LambdaClient(config)));
 
 /** Lambda adapter of the intake function. */
 export class LambdaIntakeFunction implements IntakeFunction {

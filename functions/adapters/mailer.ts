@@ -1,5 +1,6 @@
 import { SESv2Client, type SESv2ClientConfig, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Mailer, OutboundMail } from './ports';
+import { withoutCommandLog } from './sdkClient';
 
 export interface SesMailerOptions {
   client?: SESv2Client;
@@ -16,13 +17,13 @@ export interface SesMailerOptions {
  */
 /** A mailer with an SES v2 client of its own (what the composition roots import on the first mail). */
 export const sesMailerWith = (options: Omit<SesMailerOptions, 'client'>, config: SESv2ClientConfig) =>
-  new SesMailer({ ...options, client: new SESv2Client(config) });
+  new SesMailer({ ...options, client: withoutCommandLog(new SESv2Client(config)) });
 
 export class SesMailer implements Mailer {
   private readonly ses: SESv2Client;
 
   constructor(private readonly options: SesMailerOptions) {
-    this.ses = options.client ?? new SESv2Client({});
+    this.ses = options.client ?? withoutCommandLog(new SESv2Client({}));
   }
 
   async send(mail: OutboundMail): Promise<string> {

@@ -1,5 +1,6 @@
 import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { AgentRole } from '../core/policy';
+import { withoutCommandLog } from './sdkClient';
 
 /** Tells a team (a tier, or the manager) that a complaint needs them. */
 export interface Notifier {
@@ -15,7 +16,7 @@ export const roleAttribute = 'role';
  */
 /** A notifier with an SNS client of its own (what the composition roots import on the first alert). */
 export const snsNotifierWith = (topicArn: string, config: SNSClientConfig) =>
-  new SnsNotifier(topicArn, new SNSClient(config));
+  new SnsNotifier(topicArn, withoutCommandLog(new SNSClient(config)));
 
 export class SnsNotifier implements Notifier {
   constructor(

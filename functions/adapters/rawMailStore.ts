@@ -9,13 +9,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../core/errors';
 import type { RawMailStore } from './ports';
+import { withoutCommandLog } from './sdkClient';
 
 /**
  * Reads the raw MIME that the SES receipt rule's S3 action wrote to `<prefix><SES messageId>`, and stores
  * the attachments intake extracts from it beside it.
  */
 export class S3RawMailStore implements RawMailStore {
-  constructor(private readonly s3: S3Client = new S3Client({})) {}
+  constructor(private readonly s3: S3Client = withoutCommandLog(new S3Client({}))) {}
 
   async get(bucket: string, key: string): Promise<Buffer> {
     try {

@@ -13,16 +13,17 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ConflictError } from '../core/errors';
 import type { WorkflowClient } from './ports';
+import { withoutCommandLog } from './sdkClient';
 
 /** A workflow client with a Step Functions client of its own (what the composition roots import on first use). */
 export const sfnWorkflowClientWith = (stateMachineArn: string, config: SFNClientConfig) =>
-  new SfnWorkflowClient(stateMachineArn, new SFNClient(config));
+  new SfnWorkflowClient(stateMachineArn, withoutCommandLog(new SFNClient(config)));
 
 /** Step Functions adapter: executions are named after the complaint (a repeated start is harmless). */
 export class SfnWorkflowClient implements WorkflowClient {
   constructor(
     private readonly stateMachineArn: string,
-    private readonly sfn: SFNClient = new SFNClient({}),
+    private readonly sfn: SFNClient = withoutCommandLog(new SFNClient({})),
   ) {}
 
   async start(executionName: string, input: Record<string, unknown>) {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withoutCommandLog } from '../adapters/sdkClient';
 import type { Deps } from '../application/deps';
 import { type OptionalSetting, settingsFromEnv } from '../application/settings';
 import { holidaySpanProblem } from '../core/holidays';
@@ -82,7 +83,7 @@ export function depsFor(
     Object.entries(adapters).map(([name, factory]) => [name, factory(context)]),
   );
   return buildDeps(settings, {
-    dynamodb: new DynamoDBClient(clientConfig(runtime, 'dynamodb')),
+    dynamodb: withoutCommandLog(new DynamoDBClient(clientConfig(runtime, 'dynamodb'))),
     ...built,
   });
 }

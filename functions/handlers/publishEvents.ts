@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventBus';
 import type { EventPublisher } from '../adapters/ports';
+import { withoutCommandLog } from '../adapters/sdkClient';
 import type { Deps } from '../application/deps';
 import { type ChangeRecord, publishDomainEvents } from '../application/insights/publishDomainEvents';
 import { required } from '../application/settings';
@@ -34,7 +35,10 @@ export const createPublisher =
 /** The publisher on AWS: the bus named in the function's settings. */
 export const createHandler = (deps: Deps) =>
   createPublisher({
-    bus: new EventBridgePublisher(required(deps.settings, 'eventBusName'), new EventBridgeClient({})),
+    bus: new EventBridgePublisher(
+      required(deps.settings, 'eventBusName'),
+      withoutCommandLog(new EventBridgeClient({})),
+    ),
     logger: deps.logger,
   });
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { withoutCommandLog } from '../../scripts/local/localAws';
+import { withoutCommandLog } from '../../functions/adapters/sdkClient';
 
 /** A client whose commands are answered by a middleware of the build step: nothing is sent. */
 function answeredLocally(logger: { info: () => void }) {
