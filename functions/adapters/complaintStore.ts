@@ -286,12 +286,12 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return this.lookup(`THREAD#${token}`, 'THREAD');
   }
 
-  async save(
-    next: Complaint,
-    entries: TimelineEntry[],
-    condition: SaveCondition = {},
-    sendLease?: SendLease,
-  ) {
+  /**
+   * The Put of the whole complaint item, on the condition that the stored version is the one before
+   * `next` (and, when given, that the task token is still live); a lost condition returns the stored
+   * item (`currentOnFirstItem`).
+   */
+  private versionedPut(next: Complaint, condition: SaveCondition = {}) {
     const names: Record<string, string> = { '#v': 'version' };
     const values: Record<string, unknown> = { ':v': next.version - 1 };
     let expression = '#v = :v';
@@ -300,21 +300,30 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       values[':t'] = condition.taskToken;
       expression += ' AND #t = :t';
     }
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: toItem(next),
+        ConditionExpression: expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+  }
+
+  async save(
+    next: Complaint,
+    entries: TimelineEntry[],
+    condition: SaveCondition = {},
+    sendLease?: SendLease,
+  ) {
     assertFitsOneTransaction(next.id, entries.length + (sendLease ? 2 : 1));
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(next),
-                ConditionExpression: expression,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
+            this.versionedPut(next, condition),
             ...this.timelinePuts(next.id, entries),
             ...(sendLease
               ? [
@@ -347,15 +356,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(next),
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': next.version - 1 },
-              },
-            },
+            this.versionedPut(next),
             ...this.timelinePuts(next.id, entries),
             // The mail's part, as `MailLedger.completeOutbound` writes it alone.
             { Update: markSentUpdate(this.tableName, sent.id, sent.lease, sent.sesMessageId) },
