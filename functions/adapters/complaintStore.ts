@@ -133,14 +133,18 @@ export const isTransactionCancelled = (e: unknown): e is TransactionCanceledExce
   e instanceof TransactionCanceledException ||
   (e as { name?: string })?.name === 'TransactionCanceledException';
 
+/** The cancellation reason codes of a cancelled transaction, one per action in request order; else undefined. */
+export const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
+  isTransactionCancelled(e) ? (e.CancellationReasons ?? []).map((r) => r.Code) : undefined;
+
 /**
  * Whether a cancelled transaction lost a race on its first item (the complaint): its condition failed
  * (`ConditionalCheckFailed`), or another transaction was writing the same item (`TransactionConflict`,
  * worth retrying on a fresh read). DynamoDB gives one reason per action, in request order.
  */
 function lostOnFirstItem(e: unknown): boolean {
-  if (!isTransactionCancelled(e)) return false;
-  const codes = ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
+  const codes = cancellationCodes(e);
+  if (!codes) return false;
   return codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict');
 }
 
@@ -372,8 +376,8 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       );
       return 'saved' as const;
     } catch (e) {
-      if (!isTransactionCancelled(e)) throw e;
-      const codes = (e.CancellationReasons ?? []).map((r) => r.Code);
+      const codes = cancellationCodes(e);
+      if (!codes) throw e;
       // One reason per action, in request order: the lease's condition sits after the change's entries.
       if (codes[1 + entries.length] === 'ConditionalCheckFailed') return 'leaseLost' as const;
       if (lostOnFirstItem(e)) return 'complaintChanged' as const;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -10,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
-import { type Item, isConditionFailure, timelineItem } from './complaintStore';
+import { cancellationCodes, type Item, isConditionFailure, timelineItem } from './complaintStore';
 import {
   claimKey,
   hashedKey,
@@ -35,12 +34,6 @@ const automailWindowKey = (recipient: string, windowStart: number) => ({
 });
 // Beside the address's automatic-mail counters, so that an erasure of the address forgets it with them.
 const undeliverableKey = (address: string) => ({ PK: automailPartition(address), SK: 'UNDELIVERABLE' });
-
-const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
-  e instanceof TransactionCanceledException ||
-  (e as { name?: string })?.name === 'TransactionCanceledException'
-    ? ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code)
-    : undefined;
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
 export class DynamoMailLedger extends TableRepository implements MailLedger {

@@ -2,7 +2,7 @@ import type { AcknowledgementOutput } from '../../workflows/contract';
 import type { SentMail } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
 import { acknowledgementMail } from '../core/mail/templates';
-import { type CustomerMailOptions, mailCustomer } from './customerMail';
+import { type CustomerMailOptions, mailCustomer, recordSentAlone } from './customerMail';
 import type { Deps } from './deps';
 import { type Investigation, investigationOf, logInvestigated } from './investigation';
 import { loadWithTimeline } from './workflowSupport';
@@ -117,11 +117,7 @@ export async function acknowledgeAndInvestigate(
             return true;
           }
           folded = 'handedBack';
-          return deps.ledger.completeOutbound(sent.id, sent.lease, {
-            sesMessageId: sent.sesMessageId,
-            complaintId,
-            entry: sent.entry,
-          });
+          return recordSentAlone(deps.ledger, sent);
         }
       : undefined;
     await acknowledgeOnce(deps, complaint, timeline, acknowledgedAt, recordSent);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComplaintStore, SendLease, SentMail } from '../adapters/ports';
+import type { ComplaintStore, MailLedger, SendLease, SentMail } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
 import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
@@ -35,6 +35,14 @@ export interface CustomerMailOptions {
    */
   recordSent?: (sent: SentMail) => Promise<boolean>;
 }
+
+/** Records a mail SES took on its own: `sent`, its SES id record and its timeline entry (false: lease lost). */
+export const recordSentAlone = (ledger: Pick<MailLedger, 'completeOutbound'>, sent: SentMail) =>
+  ledger.completeOutbound(sent.id, sent.lease, {
+    sesMessageId: sent.sesMessageId,
+    complaintId: sent.complaintId,
+    entry: sent.entry,
+  });
 
 /** A send lease for the mail `id`, to be taken with a state change (`ComplaintStore.save`). */
 export function sendLeaseOf(id: string, now: Date, leaseSeconds: number): SendLease {
@@ -152,13 +160,7 @@ export async function mailCustomer(
     complaintId: complaint.id,
     entry: sentEntry(complaint, mail, options, sesMessageId, intent.at),
   };
-  const ours = options.recordSent
-    ? await options.recordSent(sent)
-    : await ledger.completeOutbound(sent.id, sent.lease, {
-        sesMessageId,
-        complaintId: complaint.id,
-        entry: sent.entry,
-      });
+  const ours = options.recordSent ? await options.recordSent(sent) : await recordSentAlone(ledger, sent);
   if (!ours) {
     // Our lease was taken over while SES was slow: the taker records its copy; ours still maps to the
     // complaint so that a reply to it, its bounce or its SES events find it.
