@@ -347,9 +347,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         notBuilt = reject;
       }),
     };
-    // A start that fails before the handlers exist releases whatever waits for them (then closes it).
     built.promise.catch(() => undefined);
-    closers.push(async () => notBuilt(new Error('the local stack stopped before its handlers were built')));
 
     // The domain events: the table's stream read by the publisher function, the bus delivering to the
     // report projector function (both their bundles). The bus listens now: its endpoint is part of
@@ -371,6 +369,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
     });
     closers.push(() => insights.close());
+    // A start that fails before the handlers exist first releases what waits for them (closers run in
+    // reverse order), so that closing the bus and the stream's reader does not wait for them forever.
+    closers.push(async () => notBuilt(new Error('the local stack stopped before its handlers were built')));
     // The configuration set's event destination: an SNS topic invoking the feedback function
     // asynchronously (spooled on disk, retried, dead-lettered); events spooled before a crash go now.
     const feedbackTopicArn = `arn:aws:sns:${region}:${account}:${configurationSet}`;
