@@ -83,7 +83,7 @@ export interface LocalStackOptions {
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 /** The functions besides the workflow steps that the local stack invokes and a wrapper may time. */
-export type EntryHandlerName = 'intake' | 'api' | 'projectReports';
+export type EntryHandlerName = 'intake' | 'api' | 'projectReports' | 'publishEvents';
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -353,6 +353,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // report projector function (both their bundles). The bus listens now: its endpoint is part of
     // every function's runtime below.
     const builtProjector: LambdaHandler = async (event) => (await built.promise).projectReports(event);
+    const builtPublisher: LambdaHandler = async (event) =>
+      (await built.promise).publishEvents(event as DynamoDBStreamEvent);
     const { startLocalInsights } = await import('./localInsights');
     const insights = await startLocalInsights({
       dataDir,
@@ -364,7 +366,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Lambda's stream polling is no table request on AWS: past any front that counts them.
       streamEndpoint: dynamo.endpoint,
       projector: options.wrapEntryHandler?.('projectReports', builtProjector) ?? builtProjector,
-      publisher: async (event) => (await built.promise).publishEvents(event),
+      publisher: (options.wrapEntryHandler?.('publishEvents', builtPublisher) ?? builtPublisher) as (
+        event: DynamoDBStreamEvent,
+      ) => Promise<DynamoDBBatchResponse>,
       targets: options.eventTargets ?? [],
       ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
     });
