@@ -233,6 +233,10 @@ export class ComplaintWorkflow extends Construct {
           taskToken: JsonPath.taskToken,
           waitingFor,
           awaitSeconds: JsonPath.numberAt('$.awaitSeconds'),
+          // Which entry of this state the registration comes from: one Lambda delivers late, after the
+          // task timed out and the state was entered again, is older than the wait registered last.
+          enteredAt: JsonPath.stringAt('$$.State.EnteredTime'),
+          retryCount: JsonPath.numberAt('$$.State.RetryCount'),
           // What the step before knew of the complaint (`known`, when it said): the wait registers on it
           // without a read. The whole state, since a path to a field it may lack fails the state.
           state: JsonPath.entirePayload,

@@ -152,6 +152,13 @@ export interface Complaint {
   /** When the live wait was registered (with `slaDueAt`, its deadline: tells a timeout from a stale step). */
   waitingSince?: string;
   /**
+   * Which entry of its state the registered wait came from: when the state machine entered it and the
+   * attempt (`$$.State.EnteredTime`, `$$.State.RetryCount`), as `waitEntryOf` writes it, ordered as
+   * strings. A registration delivered late, from an entry older than this one, is stale (see
+   * `staleWaitEntry`).
+   */
+  waitEntry?: string;
+  /**
    * The latest task tokens a decision or a timeout step consumed, newest last: a redelivered
    * registration of one of these waits is a no-op instead of reviving a wait that is over.
    */

@@ -256,6 +256,23 @@ const decisionLeadingTo: Partial<Record<WaitingFor, Decision['action']>> = {
 };
 
 /**
+ * The order key of one entry of a wait state: when the state machine entered it (an ISO time) and the
+ * attempt within that entry, so that later entries and later attempts sort after earlier ones.
+ */
+export const waitEntryOf = (enteredAt: string, retryCount = 0): string =>
+  `${enteredAt}#${String(retryCount).padStart(4, '0')}`;
+
+/**
+ * Whether a wait's registration comes from an earlier entry of its state than the wait the complaint
+ * registered last: Lambda delivered it late (the invocation was retried or queued while its task timed
+ * out and the state machine entered the wait again). Its token is dead, and it must neither replace the
+ * live one nor release a decision accepted on it.
+ */
+export function staleWaitEntry(c: Complaint, entry: string | undefined): boolean {
+  return entry !== undefined && c.waitEntry !== undefined && entry < c.waitEntry;
+}
+
+/**
  * A wait was entered again (with a new token) while a decision accepted for an earlier one is still
  * pending: the execution ran the wait once more (a restarted run), so the earlier token is dead and the
  * decision would never reach the workflow. The decision when `waitingFor` is not the wait it leads to;
@@ -278,6 +295,8 @@ export function awaitPerson(
   awaitSeconds: number,
   policy: Policy,
   now: Date,
+  /** Which entry of its state the wait came from (`waitEntryOf`), when the state machine said. */
+  entry?: string,
 ): TransitionResult {
   const due = new Date(now.getTime() + awaitSeconds * 1000).toISOString();
   // The decision that led here has been acted on by the workflow; a proposal now waits for approval.
@@ -287,6 +306,7 @@ export function awaitPerson(
     waitingSince: now.toISOString(),
   });
   changes.taskToken = taskToken;
+  if (entry !== undefined) changes.waitEntry = entry;
   if (waitingFor === 'approval' && c.pendingDecision?.action === 'request_approval') {
     changes.proposal = c.pendingDecision.proposal;
   }

@@ -289,6 +289,7 @@ describe('a wait registered from what the workflow state knows, without reading 
       settings: testSettings(),
       clock: () => registeredAt,
       logger: { info: () => undefined, warn: () => undefined },
+      notifier: { notify: async () => undefined },
     } as unknown as Deps;
     return { run: createAwaitPerson(deps), calls };
   }
@@ -360,6 +361,44 @@ describe('a wait registered from what the workflow state knows, without reading 
     });
     expect(step.calls).toEqual(['get', 'save']);
     expect(await store.get('known-unreadable')).toMatchObject({ taskToken: 'token-4' });
+  });
+
+  it('ignores a registration delivered late from an earlier entry of the wait: the live token and a decision accepted on it stay', async () => {
+    const known = await investigated('entry-late');
+    const step = awaitPersonStep();
+    const entered = (at: string) => ({ enteredAt: at, retryCount: 0 });
+    // The wait's second entry registers first (its task is live) ...
+    await step.run({
+      ...waitEvent('entry-late', 'token-live', known),
+      ...entered('2026-11-23T09:03:00.000Z'),
+    });
+    const live = (await store.get('entry-late')) as Complaint;
+    const agent = { kind: 'agent' as const, id: 'agent-1', role: 'tier1' as const, email: 'a1@corp.example' };
+    const decision = {
+      action: 'escalate' as const,
+      reason: 'Needs tier 2',
+      by: agent,
+      decisionId: 'entry-late-decision',
+    };
+    const accepted = acceptDecision(live, decision as never, agent, registeredAt);
+    await store.save(accepted.complaint, [accepted.audit], { taskToken: 'token-live' });
+    // ... then the first entry's, which Lambda delivered late: its task timed out long ago.
+    const late = awaitPersonStep();
+    await late.run({ ...waitEvent('entry-late', 'token-dead'), ...entered('2026-11-23T09:02:00.000Z') });
+    expect(late.calls).toEqual(['get']);
+    expect(await store.get('entry-late')).toEqual(accepted.complaint);
+    // A later entry of the wait (the state machine ran it again) still releases the decision, visibly.
+    const again = awaitPersonStep();
+    await again.run({ ...waitEvent('entry-late', 'token-again'), ...entered('2026-11-23T09:04:00.000Z') });
+    expect(await store.get('entry-late')).toMatchObject({
+      status: 'awaiting_agent',
+      taskToken: 'token-again',
+      waitEntry: '2026-11-23T09:04:00.000Z#0000',
+    });
+    const released = (await store.timeline('entry-late')).filter(
+      (e) => e.kind === 'audit' && e.action === 'releaseDecision',
+    );
+    expect(released).toHaveLength(1);
   });
 
   it('writes nothing on a stale version and returns the stored complaint', async () => {

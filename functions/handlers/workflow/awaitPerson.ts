@@ -19,6 +19,8 @@ import {
   registersFromKnown,
   releaseDecision,
   roleOfTier,
+  staleWaitEntry,
+  waitEntryOf,
 } from '../../core/lifecycle';
 import * as z from '../../core/schema';
 
@@ -27,6 +29,9 @@ const eventSchema = z.object({
   taskToken: z.string().check(z.minLength(1)),
   waitingFor: z.enum(waitingKinds),
   awaitSeconds: z.number().check(z.int(), z.positive()),
+  /** When the state machine entered the wait (`$$.State.EnteredTime`) and the attempt (`RetryCount`). */
+  enteredAt: z.optional(z.string().check(z.minLength(1))),
+  retryCount: z.optional(z.number().check(z.int(), z.nonnegative())),
   /** The state the wait was entered with: what it knows of the complaint, when the step before said. */
   state: z.optional(z.object({ known: z.optional(z.unknown()) })),
 });
@@ -41,7 +46,7 @@ async function registerFromKnown(
   deps: Deps,
   complaintId: string,
   known: KnownComplaint,
-  wait: { taskToken: string; waitingFor: WaitingFor; awaitSeconds: number },
+  wait: { taskToken: string; waitingFor: WaitingFor; awaitSeconds: number; entry: string | undefined },
 ): Promise<{ saved: boolean; current?: Complaint | undefined }> {
   if (!registersFromKnown(known, wait.waitingFor)) return { saved: false };
   const before = complaintFromKnown(complaintId, known);
@@ -54,6 +59,7 @@ async function registerFromKnown(
       wait.awaitSeconds,
       deps.settings.policy,
       deps.clock(),
+      wait.entry,
     );
   } catch (e) {
     // Not from the status the state knows: the stored complaint decides (it may have moved on).
@@ -74,13 +80,21 @@ async function registerFromKnown(
  * When the step before handed on what it knew of the complaint (`state.known`), the wait is first
  * registered on that, with no read: conditional on the version that step left, which a replay of this
  * registration (its write bumped the version) or any write in between fails. Then the usual way.
+ *
+ * Lambda may also deliver it late: after its task timed out and the state machine entered the wait
+ * again, whose registration may have landed first. Each registration names the entry of the state it
+ * comes from (when the state machine entered it, and the attempt); one older than the wait the
+ * complaint registered last changes nothing, so a dead token never replaces the live one, nor releases a
+ * decision accepted on it.
  */
 export const createHandler = (deps: Deps) => async (event: unknown) => {
-  const { complaintId, taskToken, waitingFor, awaitSeconds, state } = eventSchema.parse(event);
+  const { complaintId, taskToken, waitingFor, awaitSeconds, state, enteredAt, retryCount } =
+    eventSchema.parse(event);
+  const entry = enteredAt === undefined ? undefined : waitEntryOf(enteredAt, retryCount);
   // A hint only: one this version cannot read (say, from an execution started before a deploy) is ignored.
   const known = knownComplaintSchema.safeParse(state?.known).data;
   const fromKnown = known
-    ? await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds })
+    ? await registerFromKnown(deps, complaintId, known, { taskToken, waitingFor, awaitSeconds, entry })
     : undefined;
   if (known && fromKnown?.saved) {
     deps.logger.info('waiting for a person', { complaintId, waitingFor, tier: known.tier });
@@ -90,6 +104,15 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     const complaint =
       (attempt === 0 ? fromKnown?.current : undefined) ?? (await loadComplaint(deps, complaintId));
     if (knownToken(complaint, taskToken)) return { complaintId };
+    if (staleWaitEntry(complaint, entry)) {
+      deps.logger.warn('wait registration from an earlier entry of its state ignored', {
+        complaintId,
+        waitingFor,
+        entry,
+        registered: complaint.waitEntry,
+      });
+      return { complaintId };
+    }
     const now = deps.clock();
     // A decision accepted for a token this run no longer has: released on the timeline, decided again.
     const stranded = decisionStrandedBy(complaint, waitingFor);
@@ -108,6 +131,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
         awaitSeconds,
         deps.settings.policy,
         now,
+        entry,
       );
       await deps.store.save(next, [audit]);
       if (stranded) {

@@ -151,9 +151,17 @@ export class ExecutionRun {
         return this.tokenSlot;
       },
     });
+    // `$$.State.EnteredTime` is read when a state's Parameters are, as the attempt starts: the time of
+    // the entry for a first attempt, later for each retry (where AWS keeps the entry's time and counts
+    // `RetryCount`), so a later attempt sorts after an earlier one here too. A resumed attempt keeps
+    // the parameters recorded before the restart.
+    const state = {};
+    Object.defineProperty(state, 'EnteredTime', { enumerable: true, get: () => new Date().toISOString() });
+    Object.defineProperty(state, 'RetryCount', { enumerable: true, get: () => 0 });
     return {
       Execution: { Id: record.executionArn, Name: record.name, RoleArn: env.roleArn },
       StateMachine: { Id: env.stateMachineArn, Name: env.stateMachineArn.split(':').at(-1) },
+      State: state,
       Task: task,
     };
   }
