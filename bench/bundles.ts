@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,67 +63,106 @@ async function importTimes(urls: string[], runs: number): Promise<{ wall: number
   return { wall: median(walls), cpu: median(cpus) };
 }
 
+/** The floor's entry: the DynamoDB client alone, built as the functions are. */
+const floorEntry = 'bench/bundleFloor.ts';
+
 /**
  * Each function built as the stack builds it (`buildLambdaFunction`: its folder, `index.mjs` and the
  * chunks of what it imports with `import()`), and the time a fresh Node process takes to import the
  * entry (the module-load part of a cold start), median of `runs`. Sizes: the entry file, what its
  * import loads (the entry and the chunks it imports statically), every file of the folder; and the
  * import of the entry followed by every chunk (what a cold start that takes every lazy path loads).
+ * First the floor every function stands on: the DynamoDB client alone (`bench/bundleFloor.ts`), and the
+ * Node built-ins its bundle imports, alone.
  */
 export async function measureBundles(runs = 5): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'complaints-bundles-'));
   const figures: Figure[] = [];
   const kb = (bytes: number) => Math.round(bytes / 1024);
+  const size = (fn: string, metric: string, bytes: number, conditions: string): Figure => ({
+    benchmark: 'bundle',
+    metric: `${fn}: ${metric}`,
+    value: kb(bytes),
+    unit: 'KB',
+    conditions,
+  });
+  const time = (fn: string, metric: string, ms: number, conditions: string): Figure => ({
+    benchmark: 'bundle',
+    metric: `${fn}: ${metric}`,
+    value: ms,
+    unit: 'ms',
+    conditions,
+  });
+  const importConditions = `of the entry, fresh Node ${process.version} process, median of ${runs}`;
+  // Wall time grows with whatever else runs on the machine; the CPU the import takes much less.
+  const cpuConditions = `user + system CPU of the same imports, median of ${runs}; goal <= ${goal.importMs} ms`;
   try {
+    progress('  bundling the floor (the DynamoDB client alone)');
+    const floorDir = join(dir, 'floor');
+    const floor = await buildLambdaFunction(floorEntry, floorDir);
+    const floorEntryFile = entryOf(floor.metafile.outputs);
+    const floorClosure = staticClosure(floor.metafile.outputs, floorEntryFile);
+    const floorImport = await importTimes([pathToFileURL(join(floorDir, lambdaEntryFile)).href], runs);
+    // The built-ins the floor's bundle imports statically, imported alone: what Node spends loading them.
+    const builtins = [...floorClosure].flatMap((file) =>
+      (floor.metafile.outputs[file]?.imports ?? [])
+        .filter((i) => i.external && i.kind === 'import-statement')
+        .map((i) => i.path),
+    );
+    const builtinsFile = join(dir, 'builtins.mjs');
+    await writeFile(
+      builtinsFile,
+      [...new Set(builtins)].map((b, i) => `import * as m${i} from '${b}';\nexport { m${i} };`).join('\n'),
+    );
+    const builtinsImport = await importTimes([pathToFileURL(builtinsFile).href], runs);
+    const floorName = 'floor (DynamoDB client alone)';
+    figures.push(
+      size(
+        floorName,
+        'cold import size',
+        bytesOf(floor.metafile.outputs, floorClosure),
+        'bench/bundleFloor.ts',
+      ),
+      time(floorName, 'import', floorImport.wall, importConditions),
+      time(floorName, 'import CPU', floorImport.cpu, cpuConditions),
+      time(
+        floorName,
+        'import CPU of its Node built-ins alone',
+        builtinsImport.cpu,
+        `${[...new Set(builtins)].join(', ')}; median of ${runs}`,
+      ),
+    );
     for (const [fn, entry] of Object.entries(handlerEntries)) {
       progress(`  bundling ${fn}`);
       const outdir = join(dir, fn);
       const { metafile } = await buildLambdaFunction(entry, outdir);
       const outputs = metafile.outputs;
       const code = Object.keys(outputs).filter((file) => !file.endsWith('.map'));
-      const entryFile = code.find((file) => file.endsWith(`/${lambdaEntryFile}`)) as string;
-      const bytesOf = (files: Iterable<string>) =>
-        [...files].reduce((sum, f) => sum + (outputs[f]?.bytes ?? 0), 0);
+      const entryFile = entryOf(outputs);
       const urlOf = (file: string) => pathToFileURL(join(outdir, basename(file))).href;
       const cold = await importTimes([urlOf(entryFile)], runs);
       const everything = await importTimes(
         [entryFile, ...code.filter((f) => f !== entryFile)].map(urlOf),
         runs,
       );
-      const size = (metric: string, bytes: number, conditions: string): Figure => ({
-        benchmark: 'bundle',
-        metric: `${fn}: ${metric}`,
-        value: kb(bytes),
-        unit: 'KB',
-        conditions,
-      });
-      const time = (metric: string, ms: number, conditions: string): Figure => ({
-        benchmark: 'bundle',
-        metric: `${fn}: ${metric}`,
-        value: ms,
-        unit: 'ms',
-        conditions,
-      });
       figures.push(
         size(
+          fn,
           'entry size',
           outputs[entryFile]?.bytes ?? 0,
           `${lambdaEntryFile}, minified, without source map`,
         ),
         size(
+          fn,
           'cold import size',
-          bytesOf(staticClosure(outputs, entryFile)),
+          bytesOf(outputs, staticClosure(outputs, entryFile)),
           `the entry and the chunks it imports statically; goal <= ${goal.kb} KB`,
         ),
-        size('size of all files', bytesOf(code), `entry and every chunk (${code.length} files)`),
-        time('import', cold.wall, `of the entry, fresh Node ${process.version} process, median of ${runs}`),
-        // Wall time grows with whatever else runs on the machine; the CPU the import takes much less.
+        size(fn, 'size of all files', bytesOf(outputs, code), `entry and every chunk (${code.length} files)`),
+        time(fn, 'import', cold.wall, importConditions),
+        time(fn, 'import CPU', cold.cpu, cpuConditions),
         time(
-          'import CPU',
-          cold.cpu,
-          `user + system CPU of the same imports, median of ${runs}; goal <= ${goal.importMs} ms`,
-        ),
-        time(
+          fn,
           'import CPU, every chunk',
           everything.cpu,
           `the entry, then every chunk it may import later, median of ${runs}`,
@@ -135,3 +174,10 @@ export async function measureBundles(runs = 5): Promise<Figure[]> {
   }
   return figures;
 }
+
+/** The output file of a build that Lambda loads. */
+const entryOf = (outputs: Metafile['outputs']) =>
+  Object.keys(outputs).find((file) => file.endsWith(`/${lambdaEntryFile}`)) as string;
+
+const bytesOf = (outputs: Metafile['outputs'], files: Iterable<string>) =>
+  [...files].reduce((sum, f) => sum + (outputs[f]?.bytes ?? 0), 0);

@@ -8,6 +8,7 @@ import {
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DynamoComplaintStore } from '../functions/adapters/complaintStore';
 import type { Complaint } from '../functions/core/complaint';
+import type { BusEvent } from '../scripts/local/eventBus/eventLog';
 import type { LocalStack } from '../scripts/local/localStack';
 import { api, mailbox, sendRawMail, waitFor } from '../scripts/local/localStackClient';
 import { awsListPrices, type ComplaintUsage, complaintCost } from './costModel';
@@ -108,6 +109,7 @@ export async function measureHappyPathUsage(
   const firstWait: UsageWindow[] = [];
   let transitions = 0;
   let mailsOut = 0;
+  const busEventBytes: number[] = [];
   const windows: UsageWindow[] = [];
   let traced: Figure[] = [];
 
@@ -135,6 +137,7 @@ export async function measureHappyPathUsage(
       .build();
     mailsInBytes.push(rawMail.length);
     const sentBefore = (await mailbox(endpoints.mailbox.url)).length;
+    const eventsBefore = (await busEvents(endpoints.events.endpoint, 0)).next;
     // Nothing of earlier work (a load run's backlog, the domain events it left) in this complaint's window.
     await meter.settled();
     const start = meter.snapshot();
@@ -189,6 +192,9 @@ export async function measureHappyPathUsage(
       traced = breakdown(meter.traced(), firstWaitAt);
     }
     transitions += await stateTransitions(sfn, executionArn(id));
+    await stack.drainEvents();
+    const { events } = await busEvents(endpoints.events.endpoint, eventsBefore);
+    for (const e of events) if (e.detail.complaintId === id) busEventBytes.push(putEventsEntryBytes(e));
     mailsOut += (await mailbox(endpoints.mailbox.url)).length - sentBefore;
   }
   raw.destroy();
@@ -223,6 +229,11 @@ export async function measureHappyPathUsage(
     mailsOut: mailsOut / count,
     mailsOutAttachmentBytes: 0,
     apiRequests: happyPath.lambda.api?.invocations ?? 0,
+    // As many events as a complaint put on the bus, each of the mean size.
+    busEventBytes: Array.from(
+      { length: Math.round(busEventBytes.length / count) },
+      () => busEventBytes.reduce((a, b) => a + b, 0) / Math.max(1, busEventBytes.length),
+    ),
   };
   const cost = complaintCost(usage);
   const invocations = Object.values(happyPath.lambda).reduce((n, u) => n + u.invocations, 0);
@@ -294,6 +305,32 @@ export async function measureHappyPathUsage(
   return { toFirstWait, happyPath, usage, figures };
 }
 
+/** The local bus's log from position `after` on (all of it: a complaint's events are a handful). */
+async function busEvents(endpoint: string, after: number): Promise<{ events: BusEvent[]; next: number }> {
+  const events: BusEvent[] = [];
+  for (let next = after; ; ) {
+    const page = (await (await fetch(`${endpoint}/events?after=${next}&limit=1000`)).json()) as {
+      events: BusEvent[];
+      next: number;
+    };
+    events.push(...page.events);
+    if (page.events.length === 0) return { events, next: page.next };
+    next = page.next;
+  }
+}
+
+/** An event's size as EventBridge bills a `PutEvents` entry: Time (14 bytes), Source, DetailType, Detail, Resources. */
+function putEventsEntryBytes(e: BusEvent): number {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  return (
+    14 +
+    bytes(e.source) +
+    bytes(e['detail-type']) +
+    bytes(JSON.stringify(e.detail)) +
+    e.resources.reduce((n, r) => n + bytes(r), 0)
+  );
+}
+
 function costConditions(service: string, u: ComplaintUsage): string {
   switch (service) {
     case 'stepFunctions':
@@ -306,6 +343,8 @@ function costConditions(service: string, u: ComplaintUsage): string {
       return `${u.mailsInBytes.length} in (256 KB chunks), ${Number(u.mailsOut.toFixed(1))} out`;
     case 'httpApi':
       return `${u.apiRequests} requests`;
+    case 'eventBridge':
+      return `${u.busEventBytes.length} domain events put on the bus, ${Math.round(u.busEventBytes[0] ?? 0)} B each`;
     default:
       return 'SES stores the raw mail, intake reads it';
   }

@@ -24,6 +24,11 @@ export const awsListPrices = {
   /** S3 Standard: per PUT and per GET (SES stores each received mail, intake reads it). */
   s3Put: 0.005 / 1000,
   s3Get: 0.0004 / 1000,
+  /**
+   * EventBridge: per custom event put on a bus, each started 64 KB of an entry billed as one (rules and
+   * their delivery to targets on the same bus are not billed).
+   */
+  eventBridgeEvent: 1 / 1_000_000,
 } as const;
 
 export type AwsPrices = Omit<typeof awsListPrices, 'checkedOn' | 'region'>;
@@ -47,6 +52,8 @@ export interface ComplaintUsage {
   /** Attachment bytes of the mails sent. */
   mailsOutAttachmentBytes: number;
   apiRequests: number;
+  /** Sizes in bytes of the domain events put on the bus (as EventBridge sizes a `PutEvents` entry). */
+  busEventBytes: number[];
 }
 
 export interface CostBreakdown {
@@ -56,6 +63,7 @@ export interface CostBreakdown {
   ses: number;
   httpApi: number;
   s3: number;
+  eventBridge: number;
 }
 
 export interface ComplaintCost {
@@ -65,6 +73,7 @@ export interface ComplaintCost {
 }
 
 const chunk256Kb = 256 * 1024;
+const chunk64Kb = 64 * 1024;
 
 /** Lambda bills duration in 1 ms steps (per invocation, rounded up) times the configured memory. */
 export function lambdaCost(usage: LambdaUsage, prices: AwsPrices = awsListPrices): number {
@@ -85,7 +94,8 @@ export function sesCost(usage: ComplaintUsage, prices: AwsPrices = awsListPrices
 
 /**
  * The AWS cost of one complaint from its counted usage at list prices, per service. S3 counts the PUT
- * by which SES stores each received mail and the GET by which intake reads it.
+ * by which SES stores each received mail and the GET by which intake reads it; EventBridge the domain
+ * events the stream's publisher puts on the bus.
  */
 export function complaintCost(usage: ComplaintUsage, prices: AwsPrices = awsListPrices): ComplaintCost {
   const breakdown: CostBreakdown = {
@@ -96,6 +106,9 @@ export function complaintCost(usage: ComplaintUsage, prices: AwsPrices = awsList
     ses: sesCost(usage, prices),
     httpApi: usage.apiRequests * prices.httpApiRequest,
     s3: usage.mailsInBytes.length * (prices.s3Put + prices.s3Get),
+    eventBridge:
+      usage.busEventBytes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0) *
+      prices.eventBridgeEvent,
   };
   const perComplaint = Object.values(breakdown).reduce((a, b) => a + b, 0);
   return { perComplaint, perThousand: perComplaint * 1000, breakdown };

@@ -47,6 +47,10 @@ export type DecisionAction = (typeof decisionActions)[number];
 /** Outcomes of a follow-up call or survey (RouteFollowUp, RouteSurvey). */
 export const followUpOutcomes = ['satisfied', 'unsatisfied', 'unreachable'] as const;
 
+// The schemas below are built on their first parse (`z.lazy`): every function imports this module and
+// each parses one or two of them (the API and intake none), while building all of them at import took
+// 3-6 ms of every cold start. esbuild cannot drop a schema a bundle never uses, since it does not carry
+// zod's `@__NO_SIDE_EFFECTS__` annotations across modules (evanw/esbuild#4369).
 const complaintId = z.string().check(z.minLength(1));
 
 const isoTime = z.string();
@@ -59,44 +63,46 @@ const isoTime = z.string();
  * version is still this one; when it is not (someone wrote meanwhile, or the change already landed and
  * this is its replay), nothing is written and the step reads and goes the usual way.
  */
-export const knownComplaintSchema = z.object({
-  version: z.number(),
-  status: z.enum(complaintStatuses),
-  tier: z.union([z.literal(1), z.literal(2), z.literal(3)]),
-  priority: z.enum(priorities),
-  category: z.optional(z.string()),
-  customerId: z.string(),
-  createdAt: isoTime,
-  riskSignals: z.optional(z.array(z.string())),
-  slaDueAt: z.optional(isoTime),
-  sla: z.optional(
-    z.object({
-      target: z.enum(['firstResponse', 'resolution', 'approval', 'followUpCall']),
-      startedAt: isoTime,
-      budgetSeconds: z.number(),
-      dueAt: isoTime,
-      warnAt: isoTime,
-      warnedAt: z.optional(isoTime),
-      pausedAt: z.optional(isoTime),
-      remainingSeconds: z.optional(z.number()),
-    }),
-  ),
-  firstResponseAt: z.optional(isoTime),
-  /** The agent the complaint is assigned to (their id, as events name agents). */
-  assignee: z.optional(z.string()),
-  /** The agent who owns the follow-up call (what states written before `followUp` carry). */
-  followUpAgentId: z.optional(z.string()),
-  /** The follow-up call as stored: its agent, times, attempts and outcomes. */
-  followUp: z.optional(
-    z.object({
-      agentId: z.string(),
-      scheduledFor: isoTime,
-      attempts: z.number(),
-      lastOutcome: z.optional(z.enum(followUpOutcomes)),
-      surveySentAt: z.optional(isoTime),
-    }),
-  ),
-});
+export const knownComplaintSchema = z.lazy(() =>
+  z.object({
+    version: z.number(),
+    status: z.enum(complaintStatuses),
+    tier: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+    priority: z.enum(priorities),
+    category: z.optional(z.string()),
+    customerId: z.string(),
+    createdAt: isoTime,
+    riskSignals: z.optional(z.array(z.string())),
+    slaDueAt: z.optional(isoTime),
+    sla: z.optional(
+      z.object({
+        target: z.enum(['firstResponse', 'resolution', 'approval', 'followUpCall']),
+        startedAt: isoTime,
+        budgetSeconds: z.number(),
+        dueAt: isoTime,
+        warnAt: isoTime,
+        warnedAt: z.optional(isoTime),
+        pausedAt: z.optional(isoTime),
+        remainingSeconds: z.optional(z.number()),
+      }),
+    ),
+    firstResponseAt: z.optional(isoTime),
+    /** The agent the complaint is assigned to (their id, as events name agents). */
+    assignee: z.optional(z.string()),
+    /** The agent who owns the follow-up call (what states written before `followUp` carry). */
+    followUpAgentId: z.optional(z.string()),
+    /** The follow-up call as stored: its agent, times, attempts and outcomes. */
+    followUp: z.optional(
+      z.object({
+        agentId: z.string(),
+        scheduledFor: isoTime,
+        attempts: z.number(),
+        lastOutcome: z.optional(z.enum(followUpOutcomes)),
+        surveySentAt: z.optional(isoTime),
+      }),
+    ),
+  }),
+);
 export type KnownComplaint = z.infer<typeof knownComplaintSchema>;
 
 /**
@@ -107,17 +113,19 @@ export type KnownComplaint = z.infer<typeof knownComplaintSchema>;
  * so the decision itself (the customer's address, free text) stays on the complaint in DynamoDB, keyed
  * by `decisionId`.
  */
-export const taskOutputSchema = z.object({
-  decisionId: z.string(),
-  action: z.enum(decisionActions),
-  outcome: z.optional(z.enum(followUpOutcomes)),
-  /** The wait the next callback task gets (approval SLA, time until the reminder). */
-  awaitSeconds: z.optional(z.number()),
-  /** The complaint as the decision left it (its version is the one the accepting write wrote). */
-  known: z.optional(knownComplaintSchema),
-  /** The agent who decided: their id and role. */
-  decidedBy: z.optional(z.object({ id: z.string(), role: z.optional(z.enum(agentRoles)) })),
-});
+export const taskOutputSchema = z.lazy(() =>
+  z.object({
+    decisionId: z.string(),
+    action: z.enum(decisionActions),
+    outcome: z.optional(z.enum(followUpOutcomes)),
+    /** The wait the next callback task gets (approval SLA, time until the reminder). */
+    awaitSeconds: z.optional(z.number()),
+    /** The complaint as the decision left it (its version is the one the accepting write wrote). */
+    known: z.optional(knownComplaintSchema),
+    /** The agent who decided: their id and role. */
+    decidedBy: z.optional(z.object({ id: z.string(), role: z.optional(z.enum(agentRoles)) })),
+  }),
+);
 export type TaskOutput = z.infer<typeof taskOutputSchema>;
 
 /**
@@ -145,17 +153,19 @@ export function taskOutputOf(
  * when the agent's wait wakes and whether that is the SLA warning mark (SlaWarningOrBreach) and, after
  * the investigation, whether risk signals escalate at once (RiskCheck).
  */
-export const workflowStateSchema = z.object({
-  complaintId,
-  tier: z.number(),
-  awaitSeconds: z.number(),
-  /** AwaitAgent's timeout: the SLA warning mark while the clock's warning is to be recorded, else the deadline. */
-  wakeSeconds: z.number(),
-  /** Whether AwaitAgent's timeout is the warning mark (RecordSlaWarning) rather than the breach. */
-  slaWarning: z.boolean(),
-  riskEscalation: z.optional(z.boolean()),
-  known: z.optional(knownComplaintSchema),
-});
+export const workflowStateSchema = z.lazy(() =>
+  z.object({
+    complaintId,
+    tier: z.number(),
+    awaitSeconds: z.number(),
+    /** AwaitAgent's timeout: the SLA warning mark while the clock's warning is to be recorded, else the deadline. */
+    wakeSeconds: z.number(),
+    /** Whether AwaitAgent's timeout is the warning mark (RecordSlaWarning) rather than the breach. */
+    slaWarning: z.boolean(),
+    riskEscalation: z.optional(z.boolean()),
+    known: z.optional(knownComplaintSchema),
+  }),
+);
 export type WorkflowState = z.infer<typeof workflowStateSchema>;
 
 /**
@@ -179,14 +189,18 @@ export const stepInputs = {
    * AcknowledgeAndInvestigate: the complaint id alone. AcknowledgementFailed: with the error the state
    * caught once the acknowledgement's retries were spent (`{ Error, Cause }`).
    */
-  acknowledge: z.object({
-    complaintId,
-    failure: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
-  }),
-  investigate: z.object({ complaintId }),
-  escalate: z.object({ complaintId, cause: z.enum(escalationCauses) }),
+  acknowledge: z.lazy(() =>
+    z.object({
+      complaintId,
+      failure: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
+    }),
+  ),
+  investigate: z.lazy(() => z.object({ complaintId })),
+  escalate: z.lazy(() => z.object({ complaintId, cause: z.enum(escalationCauses) })),
   /** With the decision it closes on (`$.decision`), when entered from one: a hint, see the close step. */
-  close: z.object({ complaintId, reason: z.enum(closeReasons), decision: z.optional(z.unknown()) }),
-  requeue: z.object({ complaintId, reason: z.enum(requeueReasons) }),
-  contactCustomer: z.object({ complaintId, kind: z.enum(contactKinds) }),
+  close: z.lazy(() =>
+    z.object({ complaintId, reason: z.enum(closeReasons), decision: z.optional(z.unknown()) }),
+  ),
+  requeue: z.lazy(() => z.object({ complaintId, reason: z.enum(requeueReasons) })),
+  contactCustomer: z.lazy(() => z.object({ complaintId, kind: z.enum(contactKinds) })),
 };

@@ -1,8 +1,12 @@
 import { paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type CounterUpdate, sumCounterUpdate } from '../core/reports/projection';
+import { cancellationCodes } from './complaintStore';
 import { TableRepository } from './dynamoDocuments';
 import type { CounterItem, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
+
+/** Attempts of one event's transaction while other projections write the same counters. */
+const maxAttempts = 4;
 
 /** How long an applied event's marker is kept: longer than the archive replays (365 days). */
 const markerDays = 400;
@@ -46,32 +50,37 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
         },
       };
     });
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  PK: `REPORT#EVENT#${eventId}`,
-                  SK: 'EVENT',
-                  at: now.toISOString(),
-                  [ttlAttribute]: expiresAt,
-                },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
+    const input = {
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              PK: `REPORT#EVENT#${eventId}`,
+              SK: 'EVENT',
+              at: now.toISOString(),
+              [ttlAttribute]: expiresAt,
             },
-            ...items,
-          ],
-        }),
-      );
-      return true;
-    } catch (e) {
-      // The marker exists: this event was counted before. (A TransactionConflict is thrown: retried.)
-      const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      throw e;
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        ...items,
+      ],
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand(input));
+        return true;
+      } catch (e) {
+        const codes = cancellationCodes(e);
+        // The marker exists: this event was counted before.
+        if (codes?.[0] === 'ConditionalCheckFailed') return false;
+        // Another projection was writing the same counter (a day's, a tier's: every event of a kind
+        // adds to a few shared items). Nothing of this one was written: try again after a short,
+        // random wait; past a few attempts the event's delivery retries it.
+        if (!codes?.includes('TransactionConflict') || attempt === maxAttempts) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Notifier } from '../adapters/notifier';
 import type {
   ComplaintStore,
+  EventPublisher,
   IntakeFunction,
   Mailer,
   MailLedger,
@@ -26,6 +27,8 @@ export interface Deps {
   /** The intake function (the API hands it released quarantined mail). */
   intake: IntakeFunction;
   notifier: Notifier;
+  /** The domain events' bus (the table stream's publisher). */
+  events: EventPublisher;
   /** The manager reports' counters. */
   reports: ReportStore;
   /** HMAC key of the survey links and the API's pagination cursors. */

@@ -26,6 +26,7 @@ export const settingNames = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   eventBusName: 'EVENT_BUS_NAME',
+  businessMetricsNamespace: 'BUSINESS_METRICS_NAMESPACE',
   digestRecipients: 'DIGEST_RECIPIENTS',
   intakeFunctionName: 'INTAKE_FUNCTION_NAME',
 } as const;
@@ -71,9 +72,14 @@ const envSchema = z.object({
   [n.logLevel]: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']), 'INFO'),
   /** The EventBridge bus the domain events are published on. */
   [n.eventBusName]: z.optional(nonEmpty),
-  /** Comma-separated product and business addresses of the weekly insights digest. */
+  /**
+   * The CloudWatch namespace of the business metrics (embedded metric format in the report projector's
+   * log); unset, none are written (the local stack has no CloudWatch).
+   */
+  [n.businessMetricsNamespace]: z.optional(nonEmpty),
   /** The intake function (name or ARN) the API hands released quarantined mail to. */
   [n.intakeFunctionName]: z.optional(nonEmpty),
+  /** Comma-separated product and business addresses of the weekly insights digest. */
   [n.digestRecipients]: z.pipe(
     z.pipe(
       z._default(z.string(), ''),
@@ -110,6 +116,7 @@ export interface Settings {
   serviceName: string;
   logLevel: z.infer<typeof envSchema>[typeof n.logLevel];
   eventBusName?: string;
+  businessMetricsNamespace?: string;
   digestRecipients: string[];
   intakeFunctionName?: string;
 }
@@ -159,6 +166,7 @@ export function settingsFromEnv(
     serviceName: e[n.serviceName],
     logLevel: e[n.logLevel],
     eventBusName: e[n.eventBusName],
+    businessMetricsNamespace: e[n.businessMetricsNamespace],
     digestRecipients: e[n.digestRecipients],
     intakeFunctionName: e[n.intakeFunctionName],
   };

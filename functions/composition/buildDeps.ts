@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
 import { DynamoMailLedger } from '../adapters/mailLedger';
 import type { Notifier } from '../adapters/notifier';
-import type { IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
+import type { EventPublisher, IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
 import { DynamoQuarantineStore } from '../adapters/quarantineStore';
 import { DynamoReportStore } from '../adapters/reportStore';
 import type { Deps } from '../application/deps';
@@ -21,6 +21,8 @@ export interface ServiceAdapters {
   workflow?: WorkflowClient;
   intake?: IntakeFunction;
   rawMail?: RawMailStore;
+  /** The domain events' bus (the table stream's publisher). */
+  events?: EventPublisher;
   /** HMAC key of the survey links and the API's pagination cursors. */
   signingKey?: () => Promise<Uint8Array>;
 }
@@ -57,6 +59,7 @@ export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
     workflow: parts.workflow ?? absent('workflow'),
     intake: parts.intake ?? absent('intake'),
     notifier: parts.notifier ?? absent('notifier'),
+    events: parts.events ?? absent('events'),
     signingKey: parts.signingKey ?? (() => Promise.reject(notGiven('signingKey'))),
     clock: () => new Date(),
     settings,

@@ -28,7 +28,14 @@ export interface Runtime {
   aws?: {
     region: string;
     credentials: { accessKeyId: string; secretAccessKey: string };
-    endpoints: { dynamodb: string; sesv2: string; sfn: string; lambda: string; sns: string };
+    endpoints: {
+      dynamodb: string;
+      sesv2: string;
+      sfn: string;
+      lambda: string;
+      sns: string;
+      eventbridge: string;
+    };
   };
   /** Raw mail and attachments in this folder (one subfolder per bucket) instead of S3. */
   rawMailDir?: string;

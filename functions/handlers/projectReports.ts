@@ -5,7 +5,7 @@ import type { Deps } from '../application/deps';
 import { projectEvent } from '../application/insights/reports';
 import { lambdaEntry } from '../composition/lambda';
 import { parseDomainEvent } from '../core/events/domainEvents';
-import { businessCounts, businessNamespace } from '../core/reports/businessMetrics';
+import { businessCounts } from '../core/reports/businessMetrics';
 
 /**
  * Bus rule target: counts each domain event into the manager reports and (when given a metrics sink)
@@ -25,11 +25,16 @@ export const createProjector =
     deps.metrics.publishStoredMetrics();
   };
 
-/** On AWS the counts are also CloudWatch metrics (embedded metric format, in the function's log). */
-export const createHandler = (deps: Deps) =>
-  createProjector({
+/**
+ * The counts are also CloudWatch metrics (embedded metric format, in the function's log) where the
+ * function is given their namespace (`BUSINESS_METRICS_NAMESPACE`: the stack sets it).
+ */
+export const createHandler = (deps: Deps) => {
+  const namespace = deps.settings.businessMetricsNamespace;
+  return createProjector({
     ...deps,
-    metrics: new Metrics({ namespace: businessNamespace, serviceName: deps.settings.serviceName }),
+    ...(namespace ? { metrics: new Metrics({ namespace, serviceName: deps.settings.serviceName }) } : {}),
   });
+};
 
 export const { handler, handlerFor } = lambdaEntry(createHandler);

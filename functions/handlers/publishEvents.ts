@@ -1,13 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { EventBridgePublisher } from '../adapters/eventBus';
 import type { EventPublisher } from '../adapters/ports';
-import { withoutCommandLog } from '../adapters/sdkClient';
 import type { Deps } from '../application/deps';
 import { type ChangeRecord, publishDomainEvents } from '../application/insights/publishDomainEvents';
-import { required } from '../application/settings';
+import { eventPublisher } from '../composition/factories/eventPublisher';
 import { lambdaEntry } from '../composition/lambda';
 
 /**
@@ -32,14 +29,9 @@ export const createPublisher =
     return { batchItemFailures: firstFailed ? [{ itemIdentifier: firstFailed }] : [] };
   };
 
-/** The publisher on AWS: the bus named in the function's settings. */
-export const createHandler = (deps: Deps) =>
-  createPublisher({
-    bus: new EventBridgePublisher(
-      required(deps.settings, 'eventBusName'),
-      withoutCommandLog(new EventBridgeClient({})),
-    ),
-    logger: deps.logger,
-  });
+/** The publisher in every runtime: the bus named in the function's settings. */
+export const createHandler = (deps: Deps) => createPublisher({ bus: deps.events, logger: deps.logger });
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, ['eventBusName']);
+export const { handler, handlerFor } = lambdaEntry(createHandler, ['eventBusName'], {
+  events: eventPublisher,
+});

@@ -11,6 +11,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { settingNames } from '../../functions/application/settings';
 import { eventSource } from '../../functions/core/events/domainEvents';
+import { businessNamespace } from '../../functions/core/reports/businessMetrics';
 import { handlerEntries } from '../bundling';
 import { accessOf } from '../functionAccess';
 import { HandlerFunction } from './HandlerFunction';
@@ -105,7 +106,7 @@ export class DomainEvents extends Construct {
       entry: handlerEntries.projectReports,
       description: 'Bus rule target: counts each domain event into the manager reports (once per event id)',
       access: accessOf('projectReports'),
-      environment: props.environment,
+      environment: { ...props.environment, [settingNames.businessMetricsNamespace]: businessNamespace },
     });
     new Rule(this, 'ToReports', {
       eventBus: this.bus,

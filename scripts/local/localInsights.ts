@@ -1,12 +1,7 @@
 import { join } from 'node:path';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EventBridgePublisher } from '../../functions/adapters/eventBus';
-import type { Deps } from '../../functions/application/deps';
-import { createProjector } from '../../functions/handlers/projectReports';
-import { createPublisher } from '../../functions/handlers/publishEvents';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
-import { localAwsConfig, withoutCommandLog } from './localAws';
 import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
 
@@ -19,28 +14,26 @@ export interface LocalInsightsOptions {
   tableName: string;
   /** DynamoDB Local, whose stream the publisher reads. */
   streamEndpoint: string;
-  /** The stack's dependencies (the report counters, clock and logger of the consumers). */
-  deps: Deps;
+  /** The report projector function (its bundle), as the stack's rule targets it. */
+  projector: LambdaHandler;
+  /** The stream's publisher function (its bundle), which puts the events on this bus. */
+  publisher: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
   targets: BusTarget[];
   retryDelaysMs?: number[];
-  /** Wraps the report projector (the benchmark times and attributes its invocations). */
-  wrapProjector?: (handler: LambdaHandler) => LambdaHandler;
 }
 
 /** The bus's name, locally and in the stack. */
 export const eventBusName = 'ComplaintEvents';
 
 /**
- * The domain-event path, locally: the table's stream (DynamoDB Local) read by the same publisher
- * handler Lambda runs on AWS, putting events with the real EventBridge client on a local bus
- * (`<dataDir>/events/`) that delivers to its targets: the report projector (as the stack's rule
- * targets it; no CloudWatch here, so no business metrics), then any others.
+ * The domain-event path, locally: the table's stream (DynamoDB Local) read by the publisher function,
+ * which puts the events with the real EventBridge client on a local bus (`<dataDir>/events/`) that
+ * delivers to its targets: the report projector function (as the stack's rule targets it), then any
+ * others. Both functions are the bundles that deploy; the bus listens before they exist (its endpoint
+ * is part of their runtime), so the handlers given here may wait for them.
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
-  const { deps } = options;
-  const projector = createProjector({ reports: deps.reports, clock: deps.clock }) as LambdaHandler;
-  const project = options.wrapProjector?.(projector) ?? projector;
   const bus = await startLocalEventBus({
     dir: join(options.dataDir, 'events'),
     busName: eventBusName,
@@ -48,24 +41,17 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     account: options.account,
     host: options.host,
     port: options.port,
-    targets: [{ name: 'reports', handler: (e) => project(e) }, ...options.targets],
+    targets: [{ name: 'reports', handler: (e) => options.projector(e) }, ...options.targets],
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     logger,
   });
   try {
-    const publish = createPublisher({
-      bus: new EventBridgePublisher(
-        eventBusName,
-        withoutCommandLog(new EventBridgeClient(localAwsConfig(bus.endpoint))),
-      ),
-      logger: deps.logger,
-    });
     const poller = await startStreamPoller({
       endpoint: options.streamEndpoint,
       region: options.region,
       tableName: options.tableName,
       checkpointFile: join(options.dataDir, 'events', 'stream-checkpoint.json'),
-      handler: publish,
+      handler: options.publisher,
       logger,
     });
     return {

@@ -6,11 +6,15 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  DynamoDBBatchResponse,
+  DynamoDBStreamEvent,
+} from 'aws-lambda';
 import { roleAttribute } from '../../functions/adapters/notifier';
 import { settingNames } from '../../functions/application/settings';
-import { allAdapters } from '../../functions/composition/factories/allAdapters';
-import { depsFor, type Runtime } from '../../functions/composition/lambda';
+import type { Runtime } from '../../functions/composition/lambda';
 import {
   type ReleaseSweepEvent,
   releaseSweepIntervalMinutes,
@@ -79,7 +83,7 @@ export interface LocalStackOptions {
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 /** The functions besides the workflow steps that the local stack invokes and a wrapper may time. */
-export type EntryHandlerName = 'intake' | 'api' | 'projectReports';
+export type EntryHandlerName = 'intake' | 'api' | 'projectReports' | 'publishEvents';
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -150,6 +154,8 @@ interface HandlerSet {
   intake: (event: unknown) => Promise<void>;
   api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
   mailFeedback: (event: unknown) => Promise<void>;
+  projectReports: LambdaHandler;
+  publishEvents: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
   steps: Record<WorkflowStep, LambdaHandler>;
   /** Ends the API's worker threads, if it has any. */
   close(): Promise<void>;
@@ -202,6 +208,8 @@ async function localHandlers(
       coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
     close: async () => apiPool?.close(),
     mailFeedback: coldStarting<unknown, void>('mailFeedback'),
+    projectReports: coldStarting<unknown, unknown>('projectReports'),
+    publishEvents: coldStarting<DynamoDBStreamEvent, DynamoDBBatchResponse>('publishEvents'),
     steps: Object.fromEntries(
       steps.map((step) => [step, coldStarting<unknown, unknown>(step)]),
     ) as HandlerSet['steps'],
@@ -332,7 +340,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The handlers are built once Step Functions is up (the workflow client needs its endpoint); until
     // then calls wait. Resumed executions run as soon as Step Functions starts.
     let ready: (handlers: HandlerSet) => void = () => undefined;
-    const built = { promise: new Promise<HandlerSet>((resolve) => (ready = resolve)) };
+    let notBuilt: (error: unknown) => void = () => undefined;
+    const built = {
+      promise: new Promise<HandlerSet>((resolve, reject) => {
+        ready = resolve;
+        notBuilt = reject;
+      }),
+    };
+    built.promise.catch(() => undefined);
+
+    // The domain events: the table's stream read by the publisher function, the bus delivering to the
+    // report projector function (both their bundles). The bus listens now: its endpoint is part of
+    // every function's runtime below.
+    const builtProjector: LambdaHandler = async (event) => (await built.promise).projectReports(event);
+    const builtPublisher: LambdaHandler = async (event) =>
+      (await built.promise).publishEvents(event as DynamoDBStreamEvent);
+    const { startLocalInsights } = await import('./localInsights');
+    const insights = await startLocalInsights({
+      dataDir,
+      host,
+      port: ports.events ?? 0,
+      region,
+      account,
+      tableName,
+      // Lambda's stream polling is no table request on AWS: past any front that counts them.
+      streamEndpoint: dynamo.endpoint,
+      projector: options.wrapEntryHandler?.('projectReports', builtProjector) ?? builtProjector,
+      publisher: (options.wrapEntryHandler?.('publishEvents', builtPublisher) ?? builtPublisher) as (
+        event: DynamoDBStreamEvent,
+      ) => Promise<DynamoDBBatchResponse>,
+      targets: options.eventTargets ?? [],
+      ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
+    });
+    closers.push(() => insights.close());
+    // A start that fails before the handlers exist first releases what waits for them (closers run in
+    // reverse order), so that closing the bus and the stream's reader does not wait for them forever.
+    closers.push(async () => notBuilt(new Error('the local stack stopped before its handlers were built')));
     // The configuration set's event destination: an SNS topic invoking the feedback function
     // asynchronously (spooled on disk, retried, dead-lettered); events spooled before a crash go now.
     const feedbackTopicArn = `arn:aws:sns:${region}:${account}:${configurationSet}`;
@@ -438,6 +481,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         [n.logLevel]: options.quiet ? 'ERROR' : 'INFO',
         [n.intakeFunctionName]: intakeFunctionName,
         [n.alertTopicArn]: teamTopicArn,
+        [n.eventBusName]: insights.busName,
       },
       aws: {
         region,
@@ -448,6 +492,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           sfn: sfn.endpoint,
           lambda: lambda.endpoint,
           sns: sns.endpoint,
+          eventbridge: insights.endpoint,
         },
       },
       rawMailDir,
@@ -455,27 +500,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const handlers = await localHandlers(runtime, log, options);
     closeApiWorkers = handlers.close;
-    // Local insights (stream poller, bus, report projection) run in this process on the same runtime.
-    const deps = depsFor(runtime, [], allAdapters);
     ready(handlers);
-    const { startLocalInsights } = await import('./localInsights');
-    const insights = await startLocalInsights({
-      dataDir,
-      host,
-      port: ports.events ?? 0,
-      region,
-      account,
-      tableName,
-      // Lambda's stream polling is no table request on AWS: past any front that counts them.
-      streamEndpoint: dynamo.endpoint,
-      deps,
-      targets: options.eventTargets ?? [],
-      ...(options.wrapEntryHandler
-        ? { wrapProjector: (h) => options.wrapEntryHandler?.('projectReports', h) ?? h }
-        : {}),
-      ...(options.eventRetryDelaysMs ? { retryDelaysMs: options.eventRetryDelaysMs } : {}),
-    });
-    closers.push(() => insights.close());
 
     const smtp = await startSmtpIntake({
       host,

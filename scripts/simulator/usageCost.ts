@@ -26,6 +26,11 @@ export const usageModel = {
   writeUnitsPerMailIn: 12,
   /** Size of a customer's mail as SES receives it. */
   mailInBytes: 8 * 1024,
+  /**
+   * A state change's domain event as the publisher puts it on the bus (ids, times, business fields:
+   * about 500 B in the bench's count).
+   */
+  busEventBytes: 512,
   lambdaMemoryMb: { intake: 1024, default: 512 } as Record<string, number>,
   meanDurationMs: { intake: 250, api: 60, acknowledge: 180, investigate: 120, default: 60 } as Record<
     string,
@@ -70,6 +75,7 @@ export function simulatedCost(r: SimulationResult): SimulatedCost {
     mailsOut: u.mailsOut / n,
     mailsOutAttachmentBytes: 0,
     apiRequests: u.apiRequests / n,
+    busEventBytes: Array.from({ length: Math.round(u.transitions / n) }, () => m.busEventBytes),
   };
   const cost = complaintCost(usage);
   const days = (Date.parse(r.end) - Date.parse(r.start)) / 86_400_000;

@@ -122,6 +122,17 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
     }
   });
 
+  it('are what the local stack runs: no module of the local stack imports a handler from source', () => {
+    const localDir = join(repoRoot, 'scripts', 'local');
+    const sources = readdirSync(localDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.(ts|mjs)$/.test(f),
+    );
+    expect(sources.length).toBeGreaterThan(10);
+    for (const file of sources) {
+      expect(readFileSync(join(localDir, file), 'utf8'), file).not.toMatch(/functions\/handlers\//);
+    }
+  });
+
   it('throws the error names the state machine matches (a missing complaint: NotFoundError)', async () => {
     const { handlerFor } = (await import(pathToFileURL(bundles.files.escalate).href)) as {
       handlerFor: (runtime: unknown) => (event: unknown) => Promise<unknown>;
@@ -137,7 +148,14 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
       aws: {
         region: 'us-east-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        endpoints: { dynamodb: endpoint, sesv2: endpoint, sfn: endpoint, lambda: endpoint, sns: endpoint },
+        endpoints: {
+          dynamodb: endpoint,
+          sesv2: endpoint,
+          sfn: endpoint,
+          lambda: endpoint,
+          sns: endpoint,
+          eventbridge: endpoint,
+        },
       },
       signingKey: 'unused',
     });

@@ -202,6 +202,11 @@ describe('Lambda functions', () => {
         POWERTOOLS_SERVICE_NAME: 'complaints',
       });
     }
+    // Business metrics (embedded metric format) come from the report projector alone.
+    const withMetrics = envs.filter(([, env]) => 'BUSINESS_METRICS_NAMESPACE' in env);
+    expect(
+      withMetrics.map(([id, env]) => [id.startsWith('ProjectReportsFn'), env.BUSINESS_METRICS_NAMESPACE]),
+    ).toEqual([[true, 'Complaints']]);
   });
 
   it('lets intake and the API start and stop executions and complete callback tasks', () => {

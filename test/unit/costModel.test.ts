@@ -19,6 +19,7 @@ const usage: ComplaintUsage = {
   mailsOut: 3,
   mailsOutAttachmentBytes: 0,
   apiRequests: 5,
+  busEventBytes: [900, 1_200],
 };
 
 describe('cost model', () => {
@@ -45,5 +46,13 @@ describe('cost model', () => {
     // 1 mail in (1 chunk) + 3 out
     expect(cost.breakdown.ses).toBeCloseTo(0.0001 + 0.00009 + 0.0003, 12);
     expect(cost.breakdown.dynamoDb).toBeCloseTo(10 * 0.125e-6 + 40 * 0.625e-6, 15);
+    expect(cost.breakdown.eventBridge).toBeCloseTo(2 * 1e-6, 15);
+  });
+
+  it('bills an event put on the bus per started 64 KB', () => {
+    const one = complaintCost({ ...usage, busEventBytes: [64 * 1024] }).breakdown.eventBridge;
+    const two = complaintCost({ ...usage, busEventBytes: [64 * 1024 + 1] }).breakdown.eventBridge;
+    expect(one).toBeCloseTo(awsListPrices.eventBridgeEvent, 15);
+    expect(two).toBeCloseTo(2 * awsListPrices.eventBridgeEvent, 15);
   });
 });

@@ -6,8 +6,8 @@ import { sesMailer } from './sesMailer';
 import { sfnWorkflow } from './sfnWorkflow';
 import { teamNotifier } from './teamNotifier';
 
-/** Every adapter: for a function that uses them all (the API) and the local stack's insights. */
-export const allAdapters: AdapterFactories = {
+/** Every adapter but the events' bus: for the function that uses them all (the API). */
+export const allAdapters: Omit<AdapterFactories, 'events'> = {
   mailer: sesMailer,
   notifier: teamNotifier,
   workflow: sfnWorkflow,
