@@ -185,14 +185,15 @@ export function withReplayedCeiling(
   measured: Figure,
   replay: ReplayResult,
   requestsPerUnit: number,
-  run: { inFlight: number; jvmCpuPerRequest: number },
+  run: { inFlight: number; jvmCpuPerRequest: number; jvmCompilingPerRequest: number },
 ): Figure[] {
   const ceiling = replay.rate / requestsPerUnit;
   const list = (counts: Record<string, number>) =>
     Object.entries(counts)
       .map(([type, n]) => `${n} ${type}`)
       .join(', ') || 'none';
-  const jvmCpu = `DynamoDB Local's CPU per request ${(replay.jvmCpuMs / replay.requests).toFixed(1)} ms (in the run: ${run.jvmCpuPerRequest.toFixed(1)} ms)`;
+  const perRequest = (ms: number) => (ms / replay.requests).toFixed(1);
+  const jvmCpu = `DynamoDB Local's CPU per request ${perRequest(replay.jvmCpuMs)} ms, ${perRequest(replay.jvmCompilingMs)} of it JIT compiling (in the run: ${run.jvmCpuPerRequest.toFixed(1)} ms, ${run.jvmCompilingPerRequest.toFixed(1)} compiling)`;
   // A replay that DynamoDB Local refused more often than the run, or that cost it much more CPU per
   // request, did not ask it for the same work (it overlapped writes to one item that the run did not).
   const refusals = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -251,7 +252,7 @@ export function cpuPerComplaint(
       metric: 'CPU per complaint: DynamoDB Local',
       value: cpu.jvm / count,
       unit: 'ms',
-      conditions,
+      conditions: `${conditions}; ${(cpu.jvmCompiling / count).toFixed(1)} ms of it its JIT compiler threads`,
     },
   ];
 }

@@ -107,6 +107,7 @@ export async function measureLifecycle(
     ...withReplayedCeiling(throughput, replay, requestsUnderLoad, {
       inFlight: meanInFlight(recorded),
       jvmCpuPerRequest: cpu.jvm / recorded.length,
+      jvmCompilingPerRequest: cpu.jvmCompiling / recorded.length,
     }),
     ...cpuPerComplaint('lifecycle', cpu, seconds, count),
     {

@@ -2,12 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time used so far (user + system, ms): this process without the thread counted apart, that thread
- * (the bench's counting proxy), and the JVMs it started (DynamoDB Local).
+ * (the bench's counting proxy), and the JVMs it started (DynamoDB Local), of which their JIT compiler
+ * threads (HotSpot's `C1 CompilerThread`/`C2 CompilerThread`, compiling hot code while a JVM warms up).
  */
 export interface CpuSnapshot {
   process: number;
   apart: number;
   jvm: number;
+  jvmCompiling: number;
 }
 
 let threadApart: (() => number) | undefined;
@@ -22,9 +24,9 @@ export function countApart(cpuMs: () => number): void {
 
 // /proc/<pid>/stat: the command sits in parentheses (it may hold spaces); after it come the state (3rd
 // field), the parent (4th) and, as the 14th and 15th, user and system time in clock ticks.
-function stat(pid: string): { command: string; parent: string; ticks: number } | undefined {
+function stat(path: string): { command: string; parent: string; ticks: number } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(`/proc/${path}/stat`, 'utf8');
     const close = text.lastIndexOf(')');
     const fields = text.slice(close + 2).split(' ');
     return {
@@ -35,6 +37,23 @@ function stat(pid: string): { command: string; parent: string; ticks: number } |
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The CPU time of a JVM's JIT compiler threads (ms), from its tasks' /proc entries. With two cores HotSpot
+ * runs one of each kind; a compiler thread that exits (more cores) takes its time with it.
+ */
+function compilingMs(pid: string): number {
+  let ticks = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const s = stat(`${pid}/task/${task}`);
+      if (s && /^C\d CompilerThre/.test(s.command)) ticks += s.ticks;
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * msPerTick;
 }
 
 /** Linux's USER_HZ: the clock ticks of /proc are hundredths of a second on every common kernel build. */
@@ -52,7 +71,7 @@ export function cpuSnapshot(): CpuSnapshot {
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return { process: own, apart, jvm: 0 };
+    return { process: own, apart, jvm: 0, jvmCompiling: 0 };
   }
   const stats = new Map(pids.map((p) => [p, stat(p)] as const));
   const descends = (pid: string): boolean => {
@@ -65,8 +84,13 @@ export function cpuSnapshot(): CpuSnapshot {
     return false;
   };
   let jvm = 0;
-  for (const [pid, s] of stats) if (s?.command === 'java' && descends(pid)) jvm += s.ticks * msPerTick;
-  return { process: own, apart, jvm };
+  let jvmCompiling = 0;
+  for (const [pid, s] of stats) {
+    if (s?.command !== 'java' || !descends(pid)) continue;
+    jvm += s.ticks * msPerTick;
+    jvmCompiling += compilingMs(pid);
+  }
+  return { process: own, apart, jvm, jvmCompiling };
 }
 
 /** CPU used between two snapshots, ms. */
@@ -74,4 +98,5 @@ export const cpuSince = (a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot => ({
   process: a.process - b.process,
   apart: a.apart - b.apart,
   jvm: a.jvm - b.jvm,
+  jvmCompiling: a.jvmCompiling - b.jvmCompiling,
 });

@@ -234,6 +234,8 @@ export interface ReplayResult {
   sharedQueries: number;
   /** CPU time DynamoDB Local's JVM used during the replay, ms (0 without /proc). */
   jvmCpuMs: number;
+  /** The part of it its JIT compiler threads used. */
+  jvmCompilingMs: number;
 }
 
 /**
@@ -288,13 +290,14 @@ export async function replayRequests(
     }
     const cpu = cpuSnapshot();
     const run = await send(endpoint, requests, concurrency);
-    const jvmCpuMs = cpuSince(cpuSnapshot(), cpu).jvm;
+    const { jvm: jvmCpuMs, jvmCompiling: jvmCompilingMs } = cpuSince(cpuSnapshot(), cpu);
     const refusedInRun: Record<string, number> = {};
     for (const r of recorded) if (r.refused) refusedInRun[r.refused] = (refusedInRun[r.refused] ?? 0) + 1;
     return {
       ...run,
       refusedInRun,
       jvmCpuMs,
+      jvmCompilingMs,
       concurrency,
       ids: ids.size,
       seeded,

@@ -21,7 +21,10 @@ export interface StreamPollerOptions {
   checkpointFile: string;
   /** The stream-triggered Lambda handler (with partial batch failure reporting). */
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+  /** The pause after a round that found nothing new. */
   intervalMs?: number;
+  /** The pause after a round that handled records (Lambda polls a shard 4 times a second). */
+  busyIntervalMs?: number;
   logger: { error(msg: string, extra?: object): void; warn?(msg: string, extra?: object): void };
 }
 
@@ -39,9 +42,15 @@ export interface StreamPoller {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** Records asked for per GetRecords (Lambda's default batch size for a DynamoDB stream: 100). */
+const batchSize = 100;
+
 /**
  * Lambda's DynamoDB Streams event source, locally: reads the table's stream shard by shard (parents
- * before children, as Lambda does) and hands each batch to the handler. The checkpoint moves only past
+ * before children, as Lambda does) and hands each batch to the handler. Like Lambda, which polls a
+ * shard 4 times a second, it reads a shard again at once only after a full batch: under load, a read
+ * straight after every partial batch found a few records or none each time, and each was a request
+ * for DynamoDB Local (about one for every six of the table's own while intake ran). The checkpoint moves only past
  * what the handler took, and is written durably before the next batch, so a crash repeats at most one
  * batch (same records, so the same event ids) and loses nothing. A partial batch failure resumes from
  * the record it names, after a pause.
@@ -112,7 +121,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         await save();
         return progressed;
       }
-      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
       const records = out.Records ?? [];
       if (records.length > 0) {
         const response = await options.handler(lambdaEvent(records, streamArn as string));
@@ -138,7 +147,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         await save();
         return progressed;
       }
-      if (records.length === 0) return progressed;
+      if (records.length < batchSize) return progressed;
     }
   }
 
@@ -194,7 +203,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     if (!progressed) {
       for (const resolve of idleWaiters.splice(0)) resolve();
     }
-    if (!closed) timer = setTimeout(loop, progressed ? 0 : (options.intervalMs ?? 500));
+    if (!closed)
+      timer = setTimeout(loop, progressed ? (options.busyIntervalMs ?? 250) : (options.intervalMs ?? 500));
   };
   timer = setTimeout(loop, 0);
 
