@@ -49,7 +49,9 @@ export async function measureLifecycle(
   // a time as the run, and the run measures the stack and the emulator warm. Before the escalated one
   // is opened: all of that one's requests are in the recording the replay rewrites and sends.
   const warmUp = Math.min(count, concurrency);
-  progress(`  lifecycle: ${warmUp} complaints through the happy path to warm the stack and DynamoDB Local up`);
+  progress(
+    `  lifecycle: ${warmUp} complaints through the happy path to warm the stack and DynamoDB Local up`,
+  );
   await inParallel(warmUp, concurrency, async (i) => {
     await resolveAndClose((await open(`warm-up-${i}`)).id);
   });
