@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { localAwsConfig } from '../scripts/local/localAws';
 import type { LocalStack } from '../scripts/local/localStack';
 import { api, sendMail, waitFor } from '../scripts/local/localStackClient';
@@ -71,6 +71,18 @@ export class ComplaintSeeder {
       GSI2PK: 'QUEUE#tier1',
       GSI2SK: `${due}#${id}`,
     };
+  }
+
+  /**
+   * One more clone, stored on its own, for a write route to act on (at the template's version): its
+   * timeline grows with the writes while the template's, which the detail route reads, stays as it is.
+   */
+  async spare(): Promise<string> {
+    if (!this.template) throw new Error('start() first');
+    const item = this.clone(this.stored);
+    await this.db.send(new PutCommand({ TableName: 'Complaints', Item: item }));
+    this.stored += 1;
+    return item.id as string;
   }
 
   /** Stores clones until `total` complaints are stored; progress on stderr. */

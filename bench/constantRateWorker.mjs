@@ -4,6 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { url, headers, rate, durationSeconds, method = 'GET', body } = workerData;
+// A body holding `{seq}` numbers each request (distinct writes instead of one write retried).
+const bodyOf = (i) => (body === undefined ? undefined : body.replaceAll('{seq}', String(i)));
 const latencies = [];
 let errors = 0;
 const total = Math.round(rate * durationSeconds);
@@ -18,7 +20,12 @@ for (let i = 0; i < total; i++) {
     (async () => {
       const t0 = performance.now();
       try {
-        const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(url, {
+          method,
+          headers,
+          body: bodyOf(i),
+          signal: AbortSignal.timeout(10_000),
+        });
         await res.arrayBuffer();
         if (res.status >= 400) errors++;
         else latencies.push(performance.now() - t0);

@@ -45,24 +45,39 @@ await runSuite(restingStack, async (stack) => {
     ExpressionAttributeValues: { ':pk': { S: `COMPLAINT#${templateId}` } },
     ConsistentRead: true,
   };
-  // The note's one-item batch write, on a partition of its own (the same size of item, one key).
+  // A note is written once per request: a marker of its id (conditional on there being none) and its
+  // timeline item in one transaction. Sent here on a partition of its own, numbered like the route's.
   const noteWrite = {
-    RequestItems: {
-      Complaints: [
-        {
-          PutRequest: {
-            Item: {
-              PK: { S: `BENCHFLOOR#${templateId}` },
-              SK: { S: 'TL#note' },
-              entity: { S: 'timeline' },
-              kind: { S: 'note' },
-              text: { S: 'Checked the courier tracking.' },
-              at: { S: new Date().toISOString() },
-            },
+    TransactItems: [
+      {
+        Put: {
+          TableName: 'Complaints',
+          Item: {
+            PK: { S: `BENCHFLOOR#${templateId}-note-{seq}` },
+            SK: { S: 'ENTRY' },
+            entity: { S: 'entryMarker' },
+            complaintId: { S: templateId },
+            at: { S: new Date().toISOString() },
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Put: {
+          TableName: 'Complaints',
+          Item: {
+            PK: { S: `BENCHFLOOR#${templateId}` },
+            SK: { S: `TL#${new Date().toISOString()}#note-{seq}` },
+            entity: { S: 'timeline' },
+            kind: { S: 'note' },
+            id: { S: 'note-{seq}' },
+            text: { S: 'Checked the courier tracking ({seq}).' },
+            at: { S: new Date().toISOString() },
           },
         },
-      ],
-    },
+      },
+    ],
   };
   const queueFloor = (size: number, at: number) =>
     measureEmulatorAtRate('the queue page query', dynamoDb, 'Query', queuePage, at, seconds).then((fs) =>
@@ -101,21 +116,29 @@ await runSuite(restingStack, async (stack) => {
       figures.push(...detail.map(withSize));
       figures.push(
         ...(
-          await measureEmulatorAtRate('the note write', dynamoDb, 'BatchWriteItem', noteWrite, rate, seconds)
+          await measureEmulatorAtRate(
+            'the note write',
+            dynamoDb,
+            'TransactWriteItems',
+            noteWrite,
+            rate,
+            seconds,
+          )
         ).map(withSize),
       );
-      // A write through the whole API path: the version check (If-Match), the tier rule, one append.
-      // The same note each time: its entry id is derived from the text and version, so it lands on
-      // one key instead of growing the timeline the detail route reads.
+      // A write through the whole API path: the version check (If-Match), the tier rule, the note's
+      // transaction. Each request another note (`{seq}`), on a complaint of its own: the template's
+      // timeline, which the detail route reads, does not grow.
+      const noteTarget = await seeder.spare();
       const note = await measureRoute(
         'POST /complaints/{id}/notes',
-        `${stack.endpoints.api.url}/complaints/${templateId}/notes`,
+        `${stack.endpoints.api.url}/complaints/${noteTarget}/notes`,
         stack.endpoints.tokens.tier1,
         rate,
         seconds,
         {
           method: 'POST',
-          body: { text: 'Checked the courier tracking.' },
+          body: { text: 'Checked the courier tracking ({seq}).' },
           headers: { 'if-match': `"${templateVersion}"` },
         },
       );

@@ -104,6 +104,9 @@ function fromItem(item: Item): Complaint {
   return copy as unknown as Complaint;
 }
 
+/** The marker that an entry added once (`appendOnce`) was added: its id and the time it was first stored. */
+const entryMarkerKey = (entryId: string) => ({ PK: `ENTRY#${entryId}`, SK: 'ENTRY' });
+
 export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }
@@ -427,6 +430,39 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
         const out = await this.db.send(new BatchWriteCommand({ RequestItems: requests }));
         requests = (out.UnprocessedItems ?? {}) as Record<string, Item[]>;
+      }
+    }
+  }
+
+  async appendOnce(complaintId: string, entry: TimelineEntry) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...entryMarkerKey(entry.id), entity: 'entryMarker', complaintId, at: entry.at },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
+            ],
+          }),
+        );
+        return { entry, added: true };
+      } catch (e) {
+        const codes = cancellationCodes(e);
+        if (codes?.[0] === 'ConditionalCheckFailed') {
+          const stored = isTransactionCancelled(e) ? e.CancellationReasons?.[0]?.Item : undefined;
+          const at = stored ? unmarshall(stored).at : undefined;
+          return { entry: typeof at === 'string' ? { ...entry, at } : entry, added: false };
+        }
+        // The same entry asked for twice at once (a double click): the retry meets the winner's marker.
+        if (!codes?.includes('TransactionConflict') || attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
       }
     }
   }

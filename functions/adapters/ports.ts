@@ -91,8 +91,18 @@ export interface ComplaintStore {
     next: Complaint,
     entries: TimelineEntry[],
   ): Promise<{ saved: true } | { saved: false; current: Complaint | undefined }>;
-  /** Adds entries that change nothing on the complaint (notes, messages); re-adding one is harmless. */
+  /**
+   * Adds entries that change nothing on the complaint (messages, links): re-adding one is harmless as
+   * long as the caller derives its time as well as its id from what it records (a timeline item's key is
+   * its time and id).
+   */
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
+  /**
+   * Adds an entry whose id names what it records but whose time is when it was first asked for (an
+   * agent's note: a retried request comes later). Once per id: the entry is written with a marker of its
+   * id in one transaction, and a second call writes nothing and answers the entry as first stored.
+   */
+  appendOnce(complaintId: string, entry: TimelineEntry): Promise<{ entry: TimelineEntry; added: boolean }>;
   /**
    * Overwrites existing timeline entries in place (same keys). The timeline is otherwise immutable:
    * only a GDPR erasure rewrites it, replacing personal data and keeping the audit events.

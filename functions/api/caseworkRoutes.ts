@@ -48,7 +48,10 @@ export const reply: RouteHandler = async (ctx) => {
   return json(201, { complaint: view(current), entryId }, etag(current));
 };
 
-/** An internal note: appended to the timeline only (the complaint itself does not change). */
+/**
+ * An internal note: appended to the timeline only (the complaint itself does not change), once per
+ * agent, version and text.
+ */
 export const addNote: RouteHandler = async (ctx) => {
   const { body, complaint, version } = await prepareWrite(ctx, noteRequestSchema);
   const note = noteEntry(
@@ -57,8 +60,9 @@ export const addNote: RouteHandler = async (ctx) => {
     body.text,
     ctx.now(),
   );
-  await ctx.services.store.append(complaint.id, [note]);
-  return json(201, { note }, etag(complaint));
+  // A retried request (the same text on the same version by the same agent) answers the note it added.
+  const added = await ctx.services.store.appendOnce(complaint.id, note);
+  return json(201, { note: added.entry }, etag(complaint));
 };
 
 /**

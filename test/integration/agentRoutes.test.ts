@@ -187,12 +187,32 @@ describe('agent case-work routes', () => {
     first = d.complaint;
   });
 
-  it('keeps internal notes on the timeline and never mails them', async () => {
+  it('keeps internal notes on the timeline once per request and never mails them', async () => {
     const text = `Internal: supplier batch ${Date.now()} is faulty.`;
-    const res = await post(first.id, 'notes', { body: { text }, version: first.version });
+    const res = await post<{ note: { id: string; at: string } }>(first.id, 'notes', {
+      body: { text },
+      version: first.version,
+    });
     expect(res.status).toBe(201);
+    // The same request retried later, and twice at once (a double click): the note first added, once.
+    const retries = await Promise.all(
+      [1, 2, 3].map(() =>
+        post<{ note: { id: string; at: string } }>(first.id, 'notes', {
+          body: { text },
+          version: first.version,
+        }),
+      ),
+    );
+    for (const retry of retries) {
+      expect(retry.status).toBe(201);
+      expect(retry.body.note).toEqual(res.body.note);
+    }
     const d = await detail(first.id);
-    expect(d.timeline).toContainEqual(expect.objectContaining({ kind: 'note', text }));
+    expect(d.timeline.filter((e) => e.kind === 'note' && 'text' in e && e.text === text)).toHaveLength(1);
+    // Another text is another note.
+    expect(
+      (await post(first.id, 'notes', { body: { text: `${text} Again.` }, version: first.version })).status,
+    ).toBe(201);
     expect(d.complaint.version).toBe(first.version);
     expect((await mailbox(stack.endpoints.mailbox.url)).some((m) => m.body.text?.includes(text))).toBe(false);
   });

@@ -38,6 +38,7 @@ function memoryStore(
     saveChange: unused,
     saveWithSentMail: unused,
     append: unused,
+    appendOnce: unused,
     rewriteTimeline: unused,
     timeline: unused,
     withTimeline: unused,
