@@ -44,7 +44,7 @@ export async function measureRoute(
 export async function measureEmulatorAtRate(
   name: string,
   dynamoDbEndpoint: string,
-  operation: 'Query' | 'GetItem' | 'BatchWriteItem' | 'TransactWriteItems',
+  operation: 'Query' | 'GetItem' | 'PutItem',
   input: Record<string, unknown>,
   rate: number,
   durationSeconds: number,

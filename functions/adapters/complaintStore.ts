@@ -435,36 +435,32 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   async appendOnce(complaintId: string, entry: TimelineEntry) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...entryMarkerKey(entry.id), entity: 'entryMarker', complaintId, at: entry.at },
-                  ConditionExpression: 'attribute_not_exists(PK)',
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
-              { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
-            ],
-          }),
-        );
-        return { entry, added: true };
-      } catch (e) {
-        const codes = cancellationCodes(e);
-        if (codes?.[0] === 'ConditionalCheckFailed') {
-          const stored = isTransactionCancelled(e) ? e.CancellationReasons?.[0]?.Item : undefined;
-          const at = stored ? unmarshall(stored).at : undefined;
-          return { entry: typeof at === 'string' ? { ...entry, at } : entry, added: false };
-        }
-        // The same entry asked for twice at once (a double click): the retry meets the winner's marker.
-        if (!codes?.includes('TransactionConflict') || attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
-      }
+    // Two single-item writes, not a transaction (DynamoDB Local serves a third as many two-item
+    // transactions): the marker first, conditional on there being none, then the item. A call that
+    // finds the marker puts the item again at the time the marker holds: harmless if it is there, and
+    // it completes a first call that died between the two writes.
+    let stored = entry;
+    let added = true;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...entryMarkerKey(entry.id), entity: 'entryMarker', complaintId, at: entry.at },
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const old = (e as ConditionalCheckFailedException).Item;
+      const at = old ? unmarshall(old).at : undefined;
+      if (typeof at === 'string') stored = { ...entry, at };
+      added = false;
     }
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: timelineItem(complaintId, stored) }),
+    );
+    return { entry: stored, added };
   }
 
   async rewriteTimeline(complaintId: string, entries: TimelineEntry[]) {

@@ -99,8 +99,8 @@ export interface ComplaintStore {
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
    * Adds an entry whose id names what it records but whose time is when it was first asked for (an
-   * agent's note: a retried request comes later). Once per id: the entry is written with a marker of its
-   * id in one transaction, and a second call writes nothing and answers the entry as first stored.
+   * agent's note: a retried request comes later). Once per id: a marker of the id holds the time it was
+   * first stored, and a second call answers the entry as first stored, adding no other.
    */
   appendOnce(complaintId: string, entry: TimelineEntry): Promise<{ entry: TimelineEntry; added: boolean }>;
   /**

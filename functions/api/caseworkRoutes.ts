@@ -11,9 +11,18 @@ import {
 } from '../core/casework';
 import type { Complaint } from '../core/complaint';
 import { closeByAgent } from '../core/decisions';
-import { NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError } from '../core/errors';
 import { agentReplyMail } from '../core/mail/templates';
-import { etag, prepareWrite, type RouteContext, type RouteHandler, view } from './complaintRoutes';
+import {
+  etag,
+  expectedVersion,
+  loadComplaint,
+  parseBody,
+  prepareWrite,
+  type RouteContext,
+  type RouteHandler,
+  view,
+} from './complaintRoutes';
 import { json } from './problem';
 import { claimRequestSchema, mergeRequestSchema, noteRequestSchema, replyRequestSchema } from './schemas';
 
@@ -79,10 +88,21 @@ export async function loadMergeTarget(ctx: RouteContext, source: Complaint, targ
 
 /**
  * Merges a duplicate into another complaint: the duplicate is closed through the workflow (reason
- * `duplicate`, `mergedInto`), then the target's timeline gets a note naming it.
+ * `duplicate`, `mergedInto`), then the target's timeline gets a note naming it (once: `appendOnce`).
+ * The same request again, on the version it acted on, after the merge went through (its answer was
+ * lost, or the process died before the note): 202 as the first time, and the note is added if it is
+ * missing. On the current version, a merged complaint is a 409 like any closed one.
  */
 export const merge: RouteHandler = async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, mergeRequestSchema);
+  let prepared: Awaited<ReturnType<typeof prepareWrite<{ into: string; version?: number | undefined }>>>;
+  try {
+    prepared = await prepareWrite(ctx, mergeRequestSchema);
+  } catch (e) {
+    const replayed = e instanceof ConflictError ? await mergedAlready(ctx) : undefined;
+    if (!replayed) throw e;
+    return replayed;
+  }
+  const { body, complaint } = prepared;
   const target = await loadMergeTarget(ctx, complaint, body.into);
   const closing = await handOver(
     ctx.services,
@@ -92,6 +112,19 @@ export const merge: RouteHandler = async (ctx) => {
     'agent',
     closeByAgent(ctx.actor, 'duplicate', target.id),
   );
-  await ctx.services.store.append(target.id, [mergeNote(complaint, target, ctx.actor, ctx.now())]);
+  await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
   return json(202, { complaint: view(closing), mergedInto: target.id }, etag(closing));
 };
+
+/** The answer to a merge asked again after it went through (see `merge`), else undefined. */
+async function mergedAlready(ctx: RouteContext) {
+  const body = mergeRequestSchema.parse(parseBody(ctx));
+  const complaint = await loadComplaint(ctx);
+  const decision = complaint.pendingDecision;
+  const into =
+    complaint.closure?.mergedInto ?? (decision?.action === 'close' ? decision.mergedInto : undefined);
+  if (into !== body.into || expectedVersion(ctx, body.version) >= complaint.version) return undefined;
+  const target = await loadMergeTarget(ctx, complaint, into);
+  await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+  return json(202, { complaint: view(complaint), mergedInto: target.id }, etag(complaint));
+}

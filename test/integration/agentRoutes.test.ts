@@ -243,9 +243,16 @@ describe('agent case-work routes', () => {
       return d.complaint.status === 'closed' ? d : undefined;
     }, 'the duplicate to close');
     expect(closed.complaint.closure).toMatchObject({ reason: 'duplicate', mergedInto: first.id });
-    expect((await detail(first.id)).timeline).toContainEqual(
-      expect.objectContaining({ kind: 'note', text: expect.stringContaining(duplicate.id) }),
+    // The same request again (its answer lost): 202 as the first time, and still one note on the target.
+    const retried = await post<{ mergedInto: string }>(duplicate.id, 'merge', {
+      body: { into: first.id, version },
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.body.mergedInto).toBe(first.id);
+    const mergeNotes = (await detail(first.id)).timeline.filter(
+      (e) => e.kind === 'note' && 'text' in e && String(e.text).includes(duplicate.id),
     );
+    expect(mergeNotes).toHaveLength(1);
     const again = await post(duplicate.id, 'merge', {
       body: { into: first.id, version: closed.complaint.version },
     });

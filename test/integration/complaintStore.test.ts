@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
@@ -201,6 +201,54 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await store.reserveReference('CMP-AAAAAA', 't1')).toBe(true);
     expect(await store.reserveReference('CMP-AAAAAA', 'other')).toBe(false);
     expect(await store.findIdByReference('CMP-AAAAAA')).toBe('t1');
+  });
+
+  it('adds an entry once per id at the time first asked for, and completes one whose first call died after its marker', async () => {
+    await store.create(complaint('n1'), []);
+    const note = (at: string) =>
+      ({
+        kind: 'note',
+        id: 'n1-note-a',
+        at,
+        author: { kind: 'agent', id: 'a1', role: 'tier1' },
+        text: 'x',
+      }) as const;
+    expect(await store.appendOnce('n1', note('2026-11-23T09:00:05.000Z'))).toEqual({
+      entry: note('2026-11-23T09:00:05.000Z'),
+      added: true,
+    });
+    // Asked again later, and twice at once: the first one's time, and one entry.
+    const again = await Promise.all([
+      store.appendOnce('n1', note('2026-11-23T09:07:00.000Z')),
+      store.appendOnce('n1', note('2026-11-23T09:07:00.001Z')),
+    ]);
+    expect(again).toEqual([
+      { entry: note('2026-11-23T09:00:05.000Z'), added: false },
+      { entry: note('2026-11-23T09:00:05.000Z'), added: false },
+    ]);
+    expect(await store.timeline('n1')).toEqual([note('2026-11-23T09:00:05.000Z')]);
+    // A first call that died between its two writes left the marker alone: the next one adds the entry.
+    await table.client.send(
+      new PutItemCommand({
+        TableName: 'Complaints',
+        Item: {
+          PK: { S: 'ENTRY#n1-note-b' },
+          SK: { S: 'ENTRY' },
+          entity: { S: 'entryMarker' },
+          complaintId: { S: 'n1' },
+          at: { S: '2026-11-23T09:01:00.000Z' },
+        },
+      }),
+    );
+    const b = { ...note('2026-11-23T09:09:00.000Z'), id: 'n1-note-b' };
+    expect(await store.appendOnce('n1', b)).toEqual({
+      entry: { ...b, at: '2026-11-23T09:01:00.000Z' },
+      added: false,
+    });
+    expect((await store.timeline('n1')).map((e) => [e.id, e.at])).toEqual([
+      ['n1-note-a', '2026-11-23T09:00:05.000Z'],
+      ['n1-note-b', '2026-11-23T09:01:00.000Z'],
+    ]);
   });
 
   it('opens a complaint from a mail with its claim and reference in one transaction, or writes nothing', async () => {
