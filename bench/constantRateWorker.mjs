@@ -3,9 +3,9 @@
 // share an event loop with the system under test. Plain JavaScript: loadable without a TS loader.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { url, headers, rate, durationSeconds, method = 'GET', body } = workerData;
+const { url, headers, rate, durationSeconds, method = 'GET', body, firstSeq = 0 } = workerData;
 // A body holding `{seq}` numbers each request (distinct writes instead of one write retried).
-const bodyOf = (i) => (body === undefined ? undefined : body.replaceAll('{seq}', String(i)));
+const bodyOf = (i) => (body === undefined ? undefined : body.replaceAll('{seq}', String(firstSeq + i)));
 const latencies = [];
 let errors = 0;
 const total = Math.round(rate * durationSeconds);

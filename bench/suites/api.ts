@@ -102,6 +102,7 @@ await runSuite(restingStack, async (stack) => {
       // A write through the whole API path: the version check (If-Match), the tier rule, the note's
       // two writes. Each request another note (`{seq}`), on a complaint of its own: the template's
       // timeline, which the detail route reads, does not grow.
+      await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
       const noteTarget = await seeder.spare();
       const note = await measureRoute(
         'POST /complaints/{id}/notes',
