@@ -42,19 +42,15 @@ export async function measureLifecycle(
   const { open, resolveAndClose, watcher } = driver;
 
   // Each function's first invocation imports its bundle (its cold start, which the bundles suite
-  // measures): in a run of 60 complaints those imports were about a tenth of the stack's CPU. And
-  // DynamoDB Local's JVM compiles its hot code during its first load: after one warm-up complaint its
-  // JIT compiler threads took 44-46% of its CPU in the run, while the replay that the run is compared
-  // with meets a compiled JVM. So a batch of complaints goes through the happy path first, as many at
-  // a time as the run, and the run measures the stack and the emulator warm. Before the escalated one
-  // is opened: all of that one's requests are in the recording the replay rewrites and sends.
-  const warmUp = Math.min(count, concurrency);
-  progress(
-    `  lifecycle: ${warmUp} complaints through the happy path to warm the stack and DynamoDB Local up`,
-  );
-  await inParallel(warmUp, concurrency, async (i) => {
-    await resolveAndClose((await open(`warm-up-${i}`)).id);
-  });
+  // measures): in a run of 60 complaints those imports were about a tenth of the stack's CPU. One
+  // complaint through the happy path first, so the run measures the stack warm. Before the escalated
+  // one is opened: all of that one's requests are in the recording the replay rewrites and sends.
+  // A batch of 20 warm-up complaints was tried (2026-12-01): the run went faster (3.40 and 4.21
+  // complaints/s against 2.78; DynamoDB Local's JIT compiling 100-122 ms per complaint against 183),
+  // but its replay then served 12-13 requests a second at 76 ms of the JVM's CPU each (15 in the run),
+  // a ceiling below the run itself; why is not found yet, so the run keeps one warm-up complaint.
+  progress('  lifecycle: one complaint through the happy path to warm the functions up');
+  await resolveAndClose((await open('warm-up')).id);
   await meter.settled();
 
   const escalated = (async () => {
