@@ -98,6 +98,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   let flushing: Promise<void> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   const flush = (): Promise<void> => {
+    if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
     if (!dirty) return Promise.resolve();
     if (flushing) return flushing.then(flush);
@@ -243,22 +244,24 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   timer = setTimeout(loop, 0);
 
   return {
-    drain: () =>
-      new Promise<void>((resolve) => {
+    drain: async () => {
+      await new Promise<void>((resolve) => {
         // Two idle rounds: the first may have started before the caller's last write.
         let rounds = 0;
         const wait = () => {
           idleWaiters.push(() => (++rounds >= 2 ? resolve() : wait()));
         };
         wait();
-      }),
+      });
+      // Drained includes the checkpoint on disk: nothing of the poller's is left to write.
+      await flush();
+    },
     close: async () => {
       closed = true;
       if (timer) clearTimeout(timer);
       await current;
       for (const resolve of idleWaiters.splice(0)) resolve();
       idleWaiters = [];
-      if (flushTimer) clearTimeout(flushTimer);
       await flush();
       streams.destroy();
     },

@@ -45,6 +45,8 @@ describe('one stack per data folder', () => {
       const items = (await store.byCustomer('lock@example.org')).items;
       return items[0]?.status === 'awaiting_agent' ? items : undefined;
     }, 'the complaint to wait for an agent');
+    // And its events published, with the stream reader's checkpoint on disk (written within a second).
+    await stack.drainEvents();
     await new Promise((r) => setTimeout(r, 500));
     const files = await snapshot(dataDir);
 
