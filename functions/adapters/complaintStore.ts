@@ -104,12 +104,15 @@ function fromItem(item: Item): Complaint {
   return copy as unknown as Complaint;
 }
 
-/** The marker that an entry added once (`appendOnce`) was added: its id and the time it was first stored. */
-const entryMarkerKey = (entryId: string) => ({ PK: `ENTRY#${entryId}`, SK: 'ENTRY' });
-
 export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }
+
+/**
+ * The key of an entry added once (`appendOnce`): its id alone, no time (its time is when it was first
+ * asked for, which a retry cannot know). `TL!` sorts before `TL#`: readers put these in time order.
+ */
+const onceSortKey = (entryId: string) => `TL!${entryId}`;
 
 export const encodeCursor = (key: Item | undefined) =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
@@ -419,13 +422,15 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   async append(complaintId: string, entries: TimelineEntry[]) {
-    for (let i = 0; i < entries.length; i += 25) {
+    await this.putItems(entries.map((e) => timelineItem(complaintId, e)));
+  }
+
+  /** Puts items 25 to a BatchWriteItem, resending what DynamoDB leaves unprocessed (with backoff). */
+  private async putItems(items: Item[]) {
+    for (let i = 0; i < items.length; i += 25) {
       let requests: Record<string, Item[]> = {
-        [this.tableName]: entries
-          .slice(i, i + 25)
-          .map((e) => ({ PutRequest: { Item: timelineItem(complaintId, e) } })),
+        [this.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
       };
-      // BatchWrite may leave items unprocessed under throttling: resend them with backoff.
       for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
         const out = await this.db.send(new BatchWriteCommand({ RequestItems: requests }));
@@ -435,37 +440,54 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   async appendOnce(complaintId: string, entry: TimelineEntry) {
-    // Two single-item writes, not a transaction (DynamoDB Local serves a third as many two-item
-    // transactions): the marker first, conditional on there being none, then the item. A call that
-    // finds the marker puts the item again at the time the marker holds: harmless if it is there, and
-    // it completes a first call that died between the two writes.
-    let stored = entry;
-    let added = true;
+    // One conditional put on a key without the time: a second call finds the first one's item, which
+    // the failed condition returns, and writes nothing.
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...entryMarkerKey(entry.id), entity: 'entryMarker', complaintId, at: entry.at },
+          Item: { ...timelineItem(complaintId, entry), SK: onceSortKey(entry.id) },
           ConditionExpression: 'attribute_not_exists(PK)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return { entry, added: true };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const old = (e as ConditionalCheckFailedException).Item;
-      const at = old ? unmarshall(old).at : undefined;
-      if (typeof at === 'string') stored = { ...entry, at };
-      added = false;
+      if (!old) return { entry, added: false };
+      const { PK: _pk, SK: _sk, entity: _e, ...stored } = unmarshall(old);
+      return { entry: stored as TimelineEntry, added: false };
     }
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: timelineItem(complaintId, stored) }),
-    );
-    return { entry: stored, added };
   }
 
   async rewriteTimeline(complaintId: string, entries: TimelineEntry[]) {
-    // A timeline item's key is derived from the entry (at + id): a put on the same key replaces it.
-    await this.append(complaintId, entries);
+    // In place: each entry under every key its id is stored under (`TL#<at>#<id>`, `TL!<id>` for one
+    // added once, and any copy an earlier version wrote twice), so nothing of the old text is left.
+    const keys = new Map<string, string[]>();
+    let cursor: Item | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :tl)',
+          ExpressionAttributeValues: { ':pk': `COMPLAINT#${complaintId}`, ':tl': 'TL' },
+          ProjectionExpression: 'SK, id',
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        keys.set(item.id as string, [...(keys.get(item.id as string) ?? []), item.SK as string]);
+      }
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    await this.putItems(
+      entries.flatMap((e) => {
+        const item = timelineItem(complaintId, e);
+        return (keys.get(e.id) ?? [item.SK as string]).map((SK) => ({ ...item, SK }));
+      }),
+    );
   }
 
   async timeline(complaintId: string) {
@@ -478,12 +500,13 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   /**
-   * The complaint's partition in order: `META` sorts before the `TL#` entries, so one query (strongly
-   * consistent, like `get`) reads the complaint and its whole timeline.
+   * The complaint's partition in order: `META` sorts before the `TL!` and `TL#` entries, so one query
+   * (strongly consistent, like `get`) reads the complaint and its whole timeline.
    */
   private async readPartition(complaintId: string, timelineOnly: boolean) {
     let complaint: Complaint | undefined;
     const timeline: TimelineEntry[] = [];
+    let addedOnce = false;
     let cursor: Item | undefined;
     do {
       const out = await this.db.send(
@@ -492,7 +515,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
           KeyConditionExpression: timelineOnly ? 'PK = :pk AND begins_with(SK, :tl)' : 'PK = :pk',
           ExpressionAttributeValues: {
             ':pk': `COMPLAINT#${complaintId}`,
-            ...(timelineOnly ? { ':tl': 'TL#' } : {}),
+            ...(timelineOnly ? { ':tl': 'TL' } : {}),
           },
           ExclusiveStartKey: cursor,
           ConsistentRead: true,
@@ -503,11 +526,15 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
           complaint = fromItem(item);
           continue;
         }
-        const { PK: _pk, SK: _sk, entity: _e, ...entry } = item;
+        const { PK: _pk, SK: sk, entity: _e, ...entry } = item;
+        if ((sk as string).startsWith('TL!')) addedOnce = true;
         timeline.push(entry as TimelineEntry);
       }
       cursor = out.LastEvaluatedKey;
     } while (cursor);
+    // Entries added once (`TL!<id>`) come first in key order: in time order with the rest. The sort is
+    // stable, so the `TL#` entries keep their order.
+    if (addedOnce) timeline.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
     return { complaint, timeline };
   }
 

@@ -99,13 +99,14 @@ export interface ComplaintStore {
   append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   /**
    * Adds an entry whose id names what it records but whose time is when it was first asked for (an
-   * agent's note: a retried request comes later). Once per id: a marker of the id holds the time it was
-   * first stored, and a second call answers the entry as first stored, adding no other.
+   * agent's note: a retried request comes later). Once per id: stored under its id alone, so a second
+   * call writes nothing and answers the entry as first stored.
    */
   appendOnce(complaintId: string, entry: TimelineEntry): Promise<{ entry: TimelineEntry; added: boolean }>;
   /**
-   * Overwrites existing timeline entries in place (same keys). The timeline is otherwise immutable:
-   * only a GDPR erasure rewrites it, replacing personal data and keeping the audit events.
+   * Overwrites existing timeline entries in place (under the keys their ids are stored under). The
+   * timeline is otherwise immutable: only a GDPR erasure rewrites it, replacing personal data and
+   * keeping the audit events.
    */
   rewriteTimeline(complaintId: string, entries: TimelineEntry[]): Promise<void>;
   timeline(complaintId: string): Promise<TimelineEntry[]>;

@@ -3,6 +3,7 @@
  * cannot drift. Items:
  * - complaint      PK=COMPLAINT#<id>          SK=META
  * - timeline entry PK=COMPLAINT#<id>          SK=TL#<at>#<entryId>   (messages and audit events, in order)
+ * - entry added once PK=COMPLAINT#<id>         SK=TL!<entryId>        (agents' notes: read in time order)
  * - reference      PK=REF#<CMP-XXXXXX>        SK=REF                 (unique: conditional put)
  * - thread token   PK=THREAD#<token>          SK=THREAD
  * - inbound claim  PK=INMAIL#<hash of Message-ID> SK=CLAIM#<hash of dedupe key> (exactly-once intake;

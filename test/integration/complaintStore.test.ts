@@ -1,4 +1,4 @@
-import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
@@ -203,16 +203,10 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect(await store.findIdByReference('CMP-AAAAAA')).toBe('t1');
   });
 
-  it('adds an entry once per id at the time first asked for, and completes one whose first call died after its marker', async () => {
-    await store.create(complaint('n1'), []);
-    const note = (at: string) =>
-      ({
-        kind: 'note',
-        id: 'n1-note-a',
-        at,
-        author: { kind: 'agent', id: 'a1', role: 'tier1' },
-        text: 'x',
-      }) as const;
+  it('adds an entry once per id at the time first asked for, in time order with the rest, and rewrites it in place', async () => {
+    await store.create(complaint('n1'), [audit('n1', 1, '2026-11-23T09:00:00.000Z')]);
+    const note = (at: string, id = 'n1-note-a', text = 'x') =>
+      ({ kind: 'note', id, at, author: { kind: 'agent', id: 'a1', role: 'tier1' }, text }) as const;
     expect(await store.appendOnce('n1', note('2026-11-23T09:00:05.000Z'))).toEqual({
       entry: note('2026-11-23T09:00:05.000Z'),
       added: true,
@@ -226,28 +220,26 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
       { entry: note('2026-11-23T09:00:05.000Z'), added: false },
       { entry: note('2026-11-23T09:00:05.000Z'), added: false },
     ]);
-    expect(await store.timeline('n1')).toEqual([note('2026-11-23T09:00:05.000Z')]);
-    // A first call that died between its two writes left the marker alone: the next one adds the entry.
-    await table.client.send(
-      new PutItemCommand({
-        TableName: 'Complaints',
-        Item: {
-          PK: { S: 'ENTRY#n1-note-b' },
-          SK: { S: 'ENTRY' },
-          entity: { S: 'entryMarker' },
-          complaintId: { S: 'n1' },
-          at: { S: '2026-11-23T09:01:00.000Z' },
-        },
-      }),
+    // In time order among the entries keyed by time, whichever way the timeline is read.
+    await store.append('n1', [
+      audit('n1', 2, '2026-11-23T09:00:03.000Z'),
+      audit('n1', 3, '2026-11-23T09:00:09.000Z'),
+    ]);
+    await store.appendOnce('n1', note('2026-11-23T09:00:01.000Z', 'n1-note-b'));
+    const order = ['n1-v1', 'n1-note-b', 'n1-v2', 'n1-note-a', 'n1-v3'];
+    expect((await store.timeline('n1')).map((e) => e.id)).toEqual(order);
+    expect((await store.withTimeline('n1'))?.timeline.map((e) => e.id)).toEqual(order);
+    // An erasure's rewrite replaces it under its own key: still one entry, with the new text.
+    const timeline = await store.timeline('n1');
+    await store.rewriteTimeline(
+      'n1',
+      timeline.map((e) => (e.kind === 'note' ? { ...e, text: '[erased]' } : e)),
     );
-    const b = { ...note('2026-11-23T09:09:00.000Z'), id: 'n1-note-b' };
-    expect(await store.appendOnce('n1', b)).toEqual({
-      entry: { ...b, at: '2026-11-23T09:01:00.000Z' },
-      added: false,
-    });
-    expect((await store.timeline('n1')).map((e) => [e.id, e.at])).toEqual([
-      ['n1-note-a', '2026-11-23T09:00:05.000Z'],
-      ['n1-note-b', '2026-11-23T09:01:00.000Z'],
+    const rewritten = await store.timeline('n1');
+    expect(rewritten.map((e) => e.id)).toEqual(order);
+    expect(rewritten.filter((e) => e.kind === 'note').map((e) => 'text' in e && e.text)).toEqual([
+      '[erased]',
+      '[erased]',
     ]);
   });
 
