@@ -61,6 +61,9 @@ await runSuite(restingStack, async (stack) => {
     ConditionExpression: 'attribute_not_exists(PK)',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
+  // Until the stack answers the template's detail quickly again (the backlog of an overload is served).
+  const settleStack = () =>
+    settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
   const queueFloor = (size: number, at: number) =>
     measureEmulatorAtRate('the queue page query', dynamoDb, 'Query', queuePage, at, seconds).then((fs) =>
       fs.map((f) => ({ ...f, conditions: `${f.conditions}, ${size} complaints stored` })),
@@ -68,7 +71,7 @@ await runSuite(restingStack, async (stack) => {
   for (const size of sizes) {
     process.stderr.write(`  storing ${size} complaints...\n`);
     await seeder.fillTo(size);
-    await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
+    await settleStack();
     const withSize = (f: Figure) => ({ ...f, conditions: `${f.conditions}, ${size} complaints stored` });
     figures.push(
       ...(await measureQueueQueryCeiling(stack.endpoints.dynamodb.endpoint, 'Complaints', 50)).map(withSize),
@@ -104,7 +107,7 @@ await runSuite(restingStack, async (stack) => {
       // A write through the whole API path: the version check (If-Match), the tier rule, the note's
       // conditional put. Each request another note (`{seq}`), on a complaint of its own: the template's
       // timeline, which the detail route reads, does not grow.
-      await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
+      await settleStack();
       const noteTarget = await seeder.spare();
       const note = await measureRoute(
         'POST /complaints/{id}/notes',
@@ -120,13 +123,13 @@ await runSuite(restingStack, async (stack) => {
       );
       figures.push(...note.map(withSize));
       // Above this machine's capacity the notes leave a backlog the queue's floor must not inherit.
-      await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
+      await settleStack();
     }
     // Last: above this machine's capacity, it leaves a backlog the next size must not inherit.
     figures.push(...(await queueFloor(size, rate)));
-    await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
+    await settleStack();
     figures.push(...(await measureQueue(stack, size, rate, seconds)));
-    await settle(`${stack.endpoints.api.url}/complaints/${templateId}`, stack.endpoints.tokens.tier1);
+    await settleStack();
   }
   return figures;
 });

@@ -114,6 +114,12 @@ export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
  */
 const onceSortKey = (entryId: string) => `TL!${entryId}`;
 
+/** A timeline item as the entry it stores (without its keys). */
+function entryOf(item: Item): TimelineEntry {
+  const { PK: _pk, SK: _sk, entity: _e, ...entry } = item;
+  return entry as unknown as TimelineEntry;
+}
+
 export const encodeCursor = (key: Item | undefined) =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 
@@ -455,9 +461,7 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const old = (e as ConditionalCheckFailedException).Item;
-      if (!old) return { entry, added: false };
-      const { PK: _pk, SK: _sk, entity: _e, ...stored } = unmarshall(old);
-      return { entry: stored as TimelineEntry, added: false };
+      return { entry: old ? entryOf(unmarshall(old)) : entry, added: false };
     }
   }
 
@@ -465,23 +469,9 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     // In place: each entry under every key its id is stored under (`TL#<at>#<id>`, `TL!<id>` for one
     // added once, and any copy an earlier version wrote twice), so nothing of the old text is left.
     const keys = new Map<string, string[]>();
-    let cursor: Item | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :tl)',
-          ExpressionAttributeValues: { ':pk': `COMPLAINT#${complaintId}`, ':tl': 'TL' },
-          ProjectionExpression: 'SK, id',
-          ExclusiveStartKey: cursor,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        keys.set(item.id as string, [...(keys.get(item.id as string) ?? []), item.SK as string]);
-      }
-      cursor = out.LastEvaluatedKey;
-    } while (cursor);
+    await this.queryPartition(complaintId, { timelineOnly: true, keysOnly: true }, (item) => {
+      keys.set(item.id as string, [...(keys.get(item.id as string) ?? []), item.SK as string]);
+    });
     await this.putItems(
       entries.flatMap((e) => {
         const item = timelineItem(complaintId, e);
@@ -507,6 +497,28 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     let complaint: Complaint | undefined;
     const timeline: TimelineEntry[] = [];
     let addedOnce = false;
+    await this.queryPartition(complaintId, { timelineOnly }, (item) => {
+      if (item.SK === 'META') complaint = fromItem(item);
+      else {
+        if ((item.SK as string).startsWith('TL!')) addedOnce = true;
+        timeline.push(entryOf(item));
+      }
+    });
+    // Entries added once (`TL!<id>`) come first in key order: in time order with the rest. The sort is
+    // stable, so the `TL#` entries keep their order.
+    if (addedOnce) timeline.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+    return { complaint, timeline };
+  }
+
+  /**
+   * Every item of the complaint's partition in key order, page by page (strongly consistent): only the
+   * timeline's (`TL!`, `TL#`) with `timelineOnly`, only their `SK` and `id` with `keysOnly`.
+   */
+  private async queryPartition(
+    complaintId: string,
+    { timelineOnly = false, keysOnly = false }: { timelineOnly?: boolean; keysOnly?: boolean },
+    visit: (item: Item) => void,
+  ) {
     let cursor: Item | undefined;
     do {
       const out = await this.db.send(
@@ -517,25 +529,14 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
             ':pk': `COMPLAINT#${complaintId}`,
             ...(timelineOnly ? { ':tl': 'TL' } : {}),
           },
+          ...(keysOnly ? { ProjectionExpression: 'SK, id' } : {}),
           ExclusiveStartKey: cursor,
           ConsistentRead: true,
         }),
       );
-      for (const item of out.Items ?? []) {
-        if (item.SK === 'META') {
-          complaint = fromItem(item);
-          continue;
-        }
-        const { PK: _pk, SK: sk, entity: _e, ...entry } = item;
-        if ((sk as string).startsWith('TL!')) addedOnce = true;
-        timeline.push(entry as TimelineEntry);
-      }
+      for (const item of out.Items ?? []) visit(item);
       cursor = out.LastEvaluatedKey;
     } while (cursor);
-    // Entries added once (`TL!<id>`) come first in key order: in time order with the rest. The sort is
-    // stable, so the `TL#` entries keep their order.
-    if (addedOnce) timeline.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
-    return { complaint, timeline };
   }
 
   queue(queue: AgentRole, options: ListOptions = {}) {

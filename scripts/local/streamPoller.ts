@@ -88,7 +88,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   let idleWaiters: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
 
-  // The checkpoint is made durable at most once a second (and at close), not after every batch: each
+  // The checkpoint is made durable at most once a second (and when drained or closed), not after every batch: each
   // fsync also made the file system write out DynamoDB Local's own unsynced pages, and its writes
   // stalled meanwhile (a probe of conditional puts at 200/s with this poller reading: p50 from 4-6 ms to
   // 1-1.3 s in some runs, never with the checkpoint on tmpfs). A crash then reads again at most the last
