@@ -124,6 +124,12 @@ async function mergedAlready(ctx: RouteContext) {
   const into =
     complaint.closure?.mergedInto ?? (decision?.action === 'close' ? decision.mergedInto : undefined);
   if (into !== body.into || expectedVersion(ctx, body.version) >= complaint.version) return undefined;
+  // Only a caller who could have made it (the tier rule): anyone else keeps the 409, stale before forbidden.
+  try {
+    assertMayWrite(complaint, ctx.actor);
+  } catch {
+    return undefined;
+  }
   const target = await loadMergeTarget(ctx, complaint, into);
   await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
   return json(202, { complaint: view(complaint), mergedInto: target.id }, etag(complaint));
