@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -418,5 +418,82 @@ describe('quarantine', () => {
       token: stack.endpoints.tokens.manager,
     });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('mail beyond every size', () => {
+  /** Deliveries intake gave up on (retried, then dead-lettered: stored, but neither filed nor held). */
+  const deadLettered = () => readdir(join(dataDir, 'dead-letter')).catch(() => [] as string[]);
+
+  it('files a mail whose header values no mail system makes within the item limit: opened and acknowledged, nothing dead-lettered', async () => {
+    const from = 'outsized@example.org';
+    const raw = rawMail([
+      `From: "${'Ann '.repeat(900)}" <${from}>`,
+      `To: support@shop.example, ${Array.from({ length: 10_000 }, (_, i) => `r${i}@example.org`).join(', ')}`,
+      `Message-ID: <${'m'.repeat(300_000)}@example.org>`,
+      'Subject: Outsized',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'The parcel never came.',
+      '--b',
+      `Content-Type: application/pdf; name="${'label-'.repeat(20_000)}.pdf"`,
+      'Content-Disposition: attachment',
+      '',
+      'PDF',
+      '--b--',
+    ]);
+    await deliver(raw, from);
+    await stack.drainIntake();
+    const [complaint] = (await store.byCustomer(from)).items;
+    expect(complaint?.customerName).toMatch(/^Ann Ann .*…$/);
+    const id = complaint?.id as string;
+    await acknowledged(id);
+    expect(await acksTo(from)).toHaveLength(1);
+    const [inbound] = messagesOf(await timelineOf(id)).filter((m) => m.direction === 'inbound');
+    expect(inbound?.text).toContain('The parcel never came.');
+    expect(inbound?.to).toHaveLength(100);
+    expect(inbound?.messageId).toBeUndefined();
+    expect(inbound?.attachments?.[0]?.filename).toMatch(/^label-label-.*…\.pdf$/);
+    expect(await deadLettered()).toEqual([]);
+  });
+
+  it('holds an outsized mail that fails its verdicts within the item limit: 100 attachments listed, the rest counted', async () => {
+    const from = 'outsized.spam@example.org';
+    const raw = rawMail([
+      `From: ${from}`,
+      'To: support@shop.example',
+      `Subject: ${'Refund '.repeat(10_000)}`,
+      'Message-ID: <outsized-spam-1@example.org>',
+      'X-Local-Spam-Verdict: FAIL',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'Open the attachments.',
+      ...Array.from({ length: 150 }, (_, i) => [
+        '--b',
+        `Content-Type: application/octet-stream; name="${`${i}-`.repeat(400)}.exe"`,
+        'Content-Disposition: attachment',
+        '',
+        'MZ',
+      ]).flat(),
+      '--b--',
+    ]);
+    const sesMessageId = await deliver(raw, from);
+    await stack.drainIntake();
+    const list = await api<{ items: QuarantinedMail[] }>(stack.endpoints, 'GET', '/quarantine', {
+      token: stack.endpoints.tokens.manager,
+    });
+    const held = list.body.items.find((q) => q.delivery.sesMessageId === sesMessageId);
+    expect(held?.reasons).toEqual([expect.objectContaining({ code: 'spam' })]);
+    expect(held?.summary.subject.length).toBeLessThanOrEqual(500);
+    expect(held?.summary.attachments).toHaveLength(100);
+    expect(held?.summary.attachments.every((a) => (a.filename?.length ?? 0) <= 255)).toBe(true);
+    expect(held?.summary.preview).toContain('[50 more attachments are in the raw mail.]');
+    expect(await deadLettered()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { boundedValue, headerValueBounds } from '../../functions/core/mail/headerBounds';
 import { parseInboundMail, UnparseableMailError } from '../../functions/core/mail/inboundMail';
 import { repairMime } from '../../functions/core/mail/mimeRepair';
 import { corpusDir } from '../support/mailCorpus';
@@ -307,6 +308,64 @@ describe('parseInboundMail', () => {
     await expect(
       parseInboundMail(Buffer.from(crlf(['From: a@b.example', longHeader, '', 'x']))),
     ).rejects.toBeInstanceOf(UnparseableMailError);
+  });
+
+  it('keeps header values within what a mail system keeps, whatever the sender put there', async () => {
+    const longName = `${'Ann '.repeat(900)}Smith`;
+    const recipients = Array.from({ length: 10_000 }, (_, i) => `r${i}@shop.example`);
+    const raw = Buffer.from(
+      crlf([
+        `From: "${longName}" <ann@example.org>`,
+        `To: ${recipients.join(', ')}, ${'x'.repeat(300)}@example.org`,
+        `Message-ID: <${'m'.repeat(200_000)}@example.org>`,
+        `In-Reply-To: <${'r'.repeat(5_000)}@example.org>`,
+        `References: <first@example.org> <${'r'.repeat(5_000)}@example.org> <last@example.org>`,
+        'Subject: Broken',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'It broke.',
+        '--b',
+        `Content-Type: application/pdf; name="${'invoice-'.repeat(1_000)}.pdf"`,
+        'Content-Disposition: attachment',
+        '',
+        'PDF',
+        '--b',
+        `Content-Type: application/${'x'.repeat(300)}`,
+        'Content-Disposition: attachment; filename="a.bin"',
+        '',
+        'BIN',
+        '--b--',
+        '',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    // The sender is still the sender; the name is cut, marked so.
+    expect(mail.from?.address).toBe('ann@example.org');
+    expect(mail.from?.name).toHaveLength(headerValueBounds.name);
+    expect(mail.from?.name).toMatch(/^Ann Ann .*…$/);
+    // A Message-ID longer than a line is no id: absent, and the mail is known by its content.
+    expect(mail.messageId).toBeUndefined();
+    expect(mail.dedupeKey).toBe(`sha256:${mail.contentDigest}`);
+    expect(mail.inReplyTo).toBeUndefined();
+    expect(mail.references).toEqual(['first@example.org', 'last@example.org']);
+    expect(mail.to).toEqual(recipients.slice(0, headerValueBounds.addresses));
+    const [pdf, bin] = mail.attachments;
+    expect(pdf?.filename).toHaveLength(headerValueBounds.filename);
+    expect(pdf?.filename).toMatch(/^invoice-invoice-.*…\.pdf$/);
+    expect(bin).toMatchObject({ filename: 'a.bin', contentType: 'application/octet-stream' });
+    expect(boundedValue('😀😀', 2)).toBe('…');
+
+    // A From of hundreds of KB is not read at all (the address parser would take seconds): no sender.
+    const huge = await parseInboundMail(
+      Buffer.from(crlf([`From: "${'Ann '.repeat(100_000)}" <ann@example.org>`, 'Subject: x', '', 'x', ''])),
+    );
+    expect(huge.from).toBeUndefined();
+    expect(huge.senderInvalid).toMatch(
+      /^From header field of 400\d{3} characters, more than a mailbox takes/,
+    );
   });
 
   it('decodes a UTF-7 text part (RFC 2152), which TextDecoder does not know', async () => {

@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import emailAddresses from 'email-addresses';
+import { headerValueBounds } from './headerBounds';
 import type { InboundMail } from './inboundMail';
 
 /**
@@ -68,6 +69,12 @@ export function readFrom(values: string[]): FromReading {
   if (values.length === 0) return { kind: 'absent' };
   if (values.length > 1) return { kind: 'invalid', reason: `${values.length} From header fields` };
   const value = values[0] as string;
+  // The address parser takes seconds on a From of hundreds of KB (header fields may have 1 MiB).
+  if (value.length > headerValueBounds.fromField)
+    return {
+      kind: 'invalid',
+      reason: `From header field of ${value.length} characters, more than a mailbox takes (${headerValueBounds.fromField})`,
+    };
   const list = emailAddresses.parseAddressList({ input: value, rfc6532: true });
   const first = list?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };

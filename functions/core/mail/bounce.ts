@@ -1,3 +1,4 @@
+import { boundedValue, headerValueBounds } from './headerBounds';
 import type { InboundMail } from './inboundMail';
 
 /** What a delivery status notification says about the mail it returns. */
@@ -70,18 +71,21 @@ export function readBounce(
   for (const id of [mail.inReplyTo, ...mail.references]) if (id && !ids.includes(id)) ids.push(id);
 
   const all = sources.join('\n');
-  const field = (name: string) =>
-    new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t]+.*)*)`, 'im')
+  const field = (name: string) => {
+    const value = new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t]+.*)*)`, 'im')
       .exec(all)?.[1]
       ?.replace(/\r?\n[ \t]+/g, ' ')
       .trim();
+    return value === undefined ? undefined : boundedValue(value, headerValueBounds.reportField);
+  };
   const finalRecipient = field('Final-Recipient') ?? field('Original-Recipient');
   // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`.
-  const recipient = (
+  const named = (
     finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0]
   )
     ?.trim()
     .toLowerCase();
+  const recipient = named && named.length <= headerValueBounds.address ? named : undefined;
   const action = field('Action')?.toLowerCase();
   const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(field('Status') ?? '')?.[1];
   const diagnostic = field('Diagnostic-Code');

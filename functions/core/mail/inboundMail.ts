@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
+import { boundedValue, headerValueBounds } from './headerBounds';
 import { repairMime } from './mimeRepair';
 
 /** An attachment of an inbound mail, decoded. */
@@ -16,7 +17,7 @@ export interface InboundAttachment {
 
 /** What the complaint system needs from an inbound mail, independent of the MIME structure. */
 export interface InboundMail {
-  /** The Message-ID header without angle brackets. */
+  /** The Message-ID header without angle brackets (absent when longer than a header line may be). */
   messageId?: string;
   /** `mid:<messageId>|from:<sender>`, or `sha256:<contentDigest>` when the mail has no Message-ID. */
   dedupeKey: string;
@@ -29,7 +30,10 @@ export interface InboundMail {
   from: { address: string; name?: string } | undefined;
   /** Why the From header names no sender that may be written to (two From fields, an invalid address). */
   senderInvalid?: string;
-  /** Addresses (lower-cased) of the To headers, groups flattened. */
+  /**
+   * Addresses (lower-cased) of the To headers, groups flattened; the first 100 that can be addresses
+   * (see {@link headerValueBounds}, which bounds every value read from the headers).
+   */
   to: string[];
   cc: string[];
   /** First address (lower-cased) of the Reply-To header. */
@@ -102,7 +106,8 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
 
   const messageId = firstMessageId(headers['message-id']);
   const reading = readFrom(fields.filter((f) => f.name.toLowerCase() === 'from').map((f) => f.value));
-  const name = mailboxesOf(parsed.from)[0]?.name;
+  const fromName = mailboxesOf(parsed.from)[0]?.name;
+  const name = fromName ? boundedValue(fromName, headerValueBounds.name) : undefined;
   const from =
     reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;
   const digest = contentDigest(raw);
@@ -155,12 +160,23 @@ function inboundAttachment(attachment: Attachment): InboundAttachment {
     content = Buffer.from(lines.replaceAll('\n', '\r\n'), 'latin1');
   }
   return {
-    ...(attachment.filename ? { filename: attachment.filename } : {}),
-    contentType: attachment.mimeType,
+    ...(attachment.filename ? { filename: boundedFilename(attachment.filename) } : {}),
+    contentType:
+      attachment.mimeType.length <= headerValueBounds.contentType
+        ? attachment.mimeType
+        : 'application/octet-stream',
     size: content.length,
     checksum: createHash('sha256').update(content).digest('hex'),
     content,
   };
+}
+
+/** A file name cut to its bound before its extension, so that the kind of file still shows. */
+function boundedFilename(filename: string): string {
+  const max = headerValueBounds.filename;
+  if (filename.length <= max) return filename;
+  const extension = /\.[A-Za-z0-9]{1,10}$/.exec(filename)?.[0] ?? '';
+  return `${boundedValue(filename.slice(0, filename.length - extension.length), max - extension.length)}${extension}`;
 }
 
 /**
@@ -201,8 +217,8 @@ async function textOfHtml(html: string): Promise<string> {
 function messageIds(value: string | undefined): string[] {
   if (!value) return [];
   const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
-  if (bracketed.length > 0) return bracketed;
-  return value.split(/[\s,]+/).filter((id) => id.includes('@'));
+  const ids = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/).filter((id) => id.includes('@'));
+  return ids.filter((id) => id.length <= headerValueBounds.messageId);
 }
 
 function firstMessageId(value: string | undefined): string | undefined {
@@ -243,9 +259,10 @@ export function mailboxesOf(
     .flatMap((a) => (a.address ? [{ address: a.address, name: a.name }] : []));
 }
 
-function addressesOf(header: readonly Address[] | undefined): { address: string; name?: string }[] {
-  return mailboxesOf(header).map((a) => ({
-    address: a.address.toLowerCase(),
-    ...(a.name ? { name: a.name } : {}),
-  }));
+/** The addresses of a To, Cc or Reply-To header, lower-cased, within {@link headerValueBounds}. */
+function addressesOf(header: readonly Address[] | undefined): { address: string }[] {
+  return mailboxesOf(header)
+    .filter((a) => a.address.length <= headerValueBounds.address)
+    .slice(0, headerValueBounds.addresses)
+    .map((a) => ({ address: a.address.toLowerCase() }));
 }
