@@ -114,7 +114,8 @@ const mailIntake: readonly TableGrant[] = [
 const investigation: readonly TableGrant[] = [
   loadAndSave,
   timeline,
-  { actions: ['UpdateItem'], partitions: ['RECURRING'] },
+  // The window's set, and beyond it a customer's marker with the window's count in one transaction.
+  { actions: ['UpdateItem', 'PutItem'], partitions: ['RECURRING'] },
 ];
 
 /**
@@ -186,6 +187,8 @@ export const functionAccess = {
       // Quarantine release and hand-over; GDPR erasure rewrites claims and quarantined mail, pseudonymises
       // the recurring-issue windows and forgets the automatic-mail counters of the address.
       { actions: ['UpdateItem'], partitions: ['QUARANTINE', 'RECURRING'] },
+      // A customer counted beyond a window's set: their marker becomes the pseudonym's.
+      { actions: ['PutItem', 'DeleteItem'], partitions: ['RECURRING'] },
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
       // The manager reports read their counters.
       { actions: ['Query'], partitions: ['REPORT'] },

@@ -138,6 +138,18 @@ export const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException ||
   (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
+/**
+ * Customers a recurring-issue window lists in its item's set; each further one is counted by an item
+ * of their own under the window (`recordCategoryOccurrence`).
+ */
+export const recurringListedCustomers = 100;
+const recurringKey = (windowKey: string) => ({ PK: `RECURRING#${windowKey}`, SK: 'RECURRING' });
+const recurringCustomerSortKey = (customer: string) => `CUSTOMER#${customer}`;
+/** Distinct customers a window's item counts: those its set lists and those counted beyond it. */
+const distinctCustomers = (item: Record<string, unknown> | undefined) =>
+  ((item?.customers as Set<string> | undefined)?.size ?? 0) +
+  ((item?.furtherCustomers as number | undefined) ?? 0);
+
 /** TransactWriteItems takes at most 100 actions. */
 const maxTransactionItems = 100;
 
@@ -558,21 +570,73 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   async recordCategoryOccurrence(windowKey: string, customerEmail: string) {
-    const out = await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { PK: `RECURRING#${windowKey}`, SK: 'RECURRING' },
-        // A string set makes the count one per customer however often they write; single-item ADD is atomic.
-        UpdateExpression: 'ADD customers :c',
-        ExpressionAttributeValues: { ':c': new Set([customerEmail.toLowerCase()]) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return (out.Attributes?.customers as Set<string> | undefined)?.size ?? 1;
+    const Key = recurringKey(windowKey);
+    const address = customerEmail.toLowerCase();
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          // A string set makes the count one per customer however often they write; single-item ADD is
+          // atomic. The set stays small: DynamoDB rewrites (and on AWS bills) the whole item on every
+          // add, and an item holds 400 KB, some 15,000 addresses, which a busy day's outage reaches.
+          // Once it lists `recurringListedCustomers`, only the customers it lists are added (a no-op).
+          UpdateExpression: 'ADD customers :c',
+          ConditionExpression:
+            'attribute_not_exists(customers) OR size(customers) < :listed OR contains(customers, :a)',
+          ExpressionAttributeValues: {
+            ':c': new Set([address]),
+            ':listed': recurringListedCustomers,
+            ':a': address,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return distinctCustomers(out.Attributes);
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const old = (e as ConditionalCheckFailedException).Item;
+      // Each further customer gets an item of their own, created once, and is counted with it.
+      return (
+        distinctCustomers(old ? unmarshall(old) : undefined) + (await this.countFurtherCustomer(Key, address))
+      );
+    }
+  }
+
+  /** 1 when the customer was counted now, 0 when they were counted before (a marker of theirs exists). */
+  private async countFurtherCustomer(Key: { PK: string; SK: string }, address: string): Promise<number> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { PK: Key.PK, SK: recurringCustomerSortKey(address), entity: 'recurringCustomer' },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key,
+                UpdateExpression: 'ADD furtherCustomers :one',
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+      return 1;
+    } catch (e) {
+      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return 0;
+      throw e;
+    }
   }
 
   async pseudonymiseCategoryOccurrence(windowKey: string, customerEmail: string, pseudonym: string) {
-    const Key = { PK: `RECURRING#${windowKey}`, SK: 'RECURRING' };
+    const Key = recurringKey(windowKey);
     const address = customerEmail.toLowerCase();
     // One expression may not touch the set twice: add the pseudonym (only where the address is), then
     // delete the address. A failure in between leaves the count unchanged or one too high, never lower.
@@ -587,8 +651,8 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
         }),
       );
     } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
+      if (!isConditionFailure(e)) throw e;
+      return this.pseudonymiseFurtherCustomer(Key, address, pseudonym);
     }
     await this.db.send(
       new UpdateCommand({
@@ -599,6 +663,39 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
       }),
     );
     return true;
+  }
+
+  /** A customer counted beyond the set: their marker, keyed by the address, becomes the pseudonym's. */
+  private async pseudonymiseFurtherCustomer(
+    Key: { PK: string; SK: string },
+    address: string,
+    pseudonym: string,
+  ) {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: { PK: Key.PK, SK: recurringCustomerSortKey(address) },
+                ConditionExpression: 'attribute_exists(PK)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { PK: Key.PK, SK: recurringCustomerSortKey(pseudonym), entity: 'recurringCustomer' },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
   }
 
   async findIdByOutbound(sesMessageId: string) {

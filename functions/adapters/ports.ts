@@ -122,8 +122,9 @@ export interface ComplaintStore {
   /** Open complaints assigned to an agent ordered by due time. */
   byAssignee(agentId: string, options?: ListOptions): Promise<Page<Complaint>>;
   /**
-   * Counts a customer under a category's recurring-issue window (an atomic set add on one item) and
-   * returns how many distinct customers the window holds.
+   * Counts a customer under a category's recurring-issue window (an atomic set add on one item; beyond
+   * the set's first 100, a marker of the customer's with the window's count in one transaction) and
+   * returns how many distinct customers the window holds. Idempotent per customer.
    */
   recordCategoryOccurrence(windowKey: string, customerEmail: string): Promise<number>;
   /**

@@ -14,7 +14,10 @@
  * - auto-mail cap  PK=AUTOMAIL#<recipient>    SK=WINDOW#<epoch s>    (atomic counter, expires)
  * - undeliverable  PK=AUTOMAIL#<recipient>    SK=UNDELIVERABLE       (SES: hard bounce or complaint)
  * - quarantine     PK=QUARANTINE#<id>         SK=QUARANTINE          (GSI1 overloaded: QUARANTINE#<status>)
- * - recurring      PK=RECURRING#<category>#<window> SK=RECURRING      (string set of customer addresses)
+ * - recurring      PK=RECURRING#<category>#<window> SK=RECURRING      (string set of the first 100
+ *                  customer addresses, and the count of those beyond them)
+ * - further customer PK=RECURRING#<category>#<window> SK=CUSTOMER#<address> (a customer counted beyond
+ *                  the set, once)
  * - report counter PK=REPORT#<report>[#<group>]  SK=<day, week, customer, tier or agent> (atomic ADDs;
  *                  maintained from the domain events, reportStore.ts)
  * - counted event  PK=REPORT#EVENT#<event id>  SK=EVENT              (an event counted once; expires)

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { DynamoComplaintStore, recurringListedCustomers } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import type { Deps } from '../../functions/application/deps';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
@@ -746,5 +746,56 @@ describe('a decision starting from the complaint the API process just read', () 
     agent.calls.length = 0;
     expect((await agent.follow(c, c.version - 1)).status).toBe(409);
     expect(agent.calls).toEqual(['get']);
+  });
+});
+
+describe('the recurring-issue window', () => {
+  const partition = (windowKey: string) =>
+    table.client.send(
+      new QueryCommand({
+        TableName: 'Complaints',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `RECURRING#${windowKey}` } },
+        ConsistentRead: true,
+      }),
+    );
+
+  it('counts each customer once, beyond the set it lists too, and keeps its item small however many write', async () => {
+    const window = 'delivery#2026-11-30T00:00:00.000Z';
+    const customers = Array.from({ length: recurringListedCustomers + 30 }, (_, i) => `c${i}@example.org`);
+    const counts: number[] = [];
+    for (const c of customers) counts.push(await store.recordCategoryOccurrence(window, c));
+    expect(counts).toEqual(customers.map((_, i) => i + 1));
+    // Again, concurrently, in other letter case: nobody is counted twice, listed or beyond the set.
+    const again = await Promise.all(
+      [customers[0], customers[recurringListedCustomers + 5], customers.at(-1)].map((c) =>
+        store.recordCategoryOccurrence(window, (c as string).toUpperCase()),
+      ),
+    );
+    expect(again).toEqual([customers.length, customers.length, customers.length]);
+    const items = (await partition(window)).Items ?? [];
+    const windowItem = items.find((i) => i.SK?.S === 'RECURRING');
+    expect(windowItem?.customers?.SS).toHaveLength(recurringListedCustomers);
+    expect(windowItem?.furtherCustomers?.N).toBe('30');
+    expect(items).toHaveLength(31);
+  });
+
+  it('pseudonymises a customer whether the set lists them or a marker counts them: the count stays', async () => {
+    const window = 'billing#2026-11-30T00:00:00.000Z';
+    const customers = Array.from({ length: recurringListedCustomers + 2 }, (_, i) => `p${i}@example.org`);
+    for (const c of customers) await store.recordCategoryOccurrence(window, c);
+    const listed = customers[3] as string;
+    const further = customers.at(-1) as string;
+    expect(await store.pseudonymiseCategoryOccurrence(window, listed, 'erased-1')).toBe(true);
+    expect(await store.pseudonymiseCategoryOccurrence(window, further, 'erased-2')).toBe(true);
+    // Done already, or never counted here: left alone.
+    expect(await store.pseudonymiseCategoryOccurrence(window, further, 'erased-2')).toBe(false);
+    expect(await store.pseudonymiseCategoryOccurrence(window, 'stranger@example.org', 'erased-3')).toBe(
+      false,
+    );
+    const stored = JSON.stringify((await partition(window)).Items);
+    expect(stored).not.toContain(listed);
+    expect(stored).not.toContain(further);
+    expect(await store.recordCategoryOccurrence(window, customers[0] as string)).toBe(customers.length);
   });
 });
