@@ -9,7 +9,7 @@ import {
 import { totalRequests } from './dynamoDbCounter';
 import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { meanInFlight, replayAtRunConcurrency } from './requestReplay';
+import { meanInFlight, replayAtRunConcurrency, snapshotTable } from './requestReplay';
 import { sendPooled } from './smtpLoad';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
@@ -71,6 +71,8 @@ export async function measureIntake(
   await meter.settled();
 
   progress(`  intake: sending ${count} mails over ${connections} SMTP connections`);
+  // The table as the run finds it: the replay starts its shared items (counters, windows) from there.
+  const tableBefore = await snapshotTable(meter.rawDynamoDbEndpoint);
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);
@@ -94,6 +96,7 @@ export async function measureIntake(
     meter.rawDynamoDbEndpoint,
     recorded,
     filed.map((c) => c.id),
+    tableBefore,
   );
   // After the replay: its puts go to the stack's table, whose stream the stack reads (the replay's do not).
   progress(`  intake: measuring the emulator's raw request rate at ${connections} in flight`);

@@ -12,7 +12,7 @@ import { totalRequests } from './dynamoDbCounter';
 import { inParallel, lifecycleDriver } from './lifecycleDriver';
 import { cpuSince, cpuSnapshot } from './processCpu';
 import type { Figure } from './report';
-import { meanInFlight, replayAtRunConcurrency } from './requestReplay';
+import { meanInFlight, replayAtRunConcurrency, snapshotTable } from './requestReplay';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
@@ -62,6 +62,8 @@ export async function measureLifecycle(
   })();
 
   progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
+  // The table as the run finds it: the replay starts its shared items (counters, windows) from there.
+  const tableBefore = await snapshotTable(meter.rawDynamoDbEndpoint);
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);
@@ -88,10 +90,13 @@ export async function measureLifecycle(
   sfn.destroy();
   // Both ceilings are measured on an emulator the stack no longer sends anything to.
   await meter.settled();
-  const replay = await replayAtRunConcurrency('lifecycle', meter.rawDynamoDbEndpoint, recorded, [
-    ...ids,
-    escalatedId,
-  ]);
+  const replay = await replayAtRunConcurrency(
+    'lifecycle',
+    meter.rawDynamoDbEndpoint,
+    recorded,
+    [...ids, escalatedId],
+    tableBefore,
+  );
   // After the replay: its puts go to the stack's table, whose stream the stack reads (the replay's do not).
   progress(`  lifecycle: measuring the emulator's raw request rate at ${concurrency} in flight`);
   const rawRate = await measureRequestRate(endpoints.dynamodb.endpoint, 'Complaints', concurrency);

@@ -1,5 +1,11 @@
 import { Agent, request } from 'node:http';
-import { DeleteTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
 import { tableKeys } from '../functions/adapters/tableSchema';
 import { ensureTable } from '../scripts/local/createTable';
 import { localAwsConfig } from '../scripts/local/localAws';
@@ -248,18 +254,44 @@ export async function replayAtRunConcurrency(
   endpoint: string,
   recorded: RecordedRequest[],
   complaintIdsOfRun: Iterable<string>,
+  before?: TableSnapshot,
 ): Promise<ReplayResult> {
   const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
   progress(
     `  ${suite}: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
   );
-  return replayRequests(endpoint, 'Complaints', recorded, complaintIdsOfRun, inFlight);
+  return replayRequests(endpoint, 'Complaints', recorded, complaintIdsOfRun, inFlight, before);
+}
+
+/** A table's items by key (DynamoDB JSON), as a run found them. */
+export type TableSnapshot = Map<string, Wire>;
+
+const keyString = (key: Wire) => tableKeyNames.map((k) => JSON.stringify(key[k])).join('|');
+const tableKeyNames = [tableKeys.partitionKey, tableKeys.sortKey];
+
+/**
+ * Every item of the table, read (without the counting proxy) just before a run starts: the replay
+ * seeds the shared items from it, as the run found them. Seeded from the end of the run instead, a
+ * conditional write on a shared item (a recurring-issue window's set, full by then) is refused in the
+ * replay where the run's was not.
+ */
+export async function snapshotTable(endpoint: string, tableName = 'Complaints'): Promise<TableSnapshot> {
+  const client = new DynamoDBClient(localAwsConfig(endpoint));
+  const items: TableSnapshot = new Map();
+  try {
+    for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true }))
+      for (const item of page.Items ?? []) items.set(keyString(item as Wire), item as Wire);
+  } finally {
+    client.destroy();
+  }
+  return items;
 }
 
 /**
  * Replays the recorded requests of a run against the same DynamoDB Local, without the stack: into a
  * new table created as the stack's is (keys, indexes, stream), with every complaint id rewritten to a
- * fresh one and the shared items the requests name (counters, windows) copied over first. `concurrency`
+ * fresh one and the shared items the requests name (counters, windows) copied over first, as the run
+ * found them when `before` is given. `concurrency`
  * requests are in flight, taken in their recorded order; a request waits for the earlier ones on the
  * same complaint or shared item that the run had answered before it sent this one. The table is
  * dropped afterwards.
@@ -270,6 +302,8 @@ export async function replayRequests(
   recorded: RecordedRequest[],
   complaintIdsOfRun: Iterable<string>,
   concurrency: number,
+  /** The table as the run found it ({@link snapshotTable}); without it, shared items are copied as they are now. */
+  before?: TableSnapshot,
 ): Promise<ReplayResult> {
   const client = new DynamoDBClient(localAwsConfig(endpoint));
   const replayTable = `${tableName}Replay${Date.now().toString(36)}`;
@@ -281,11 +315,15 @@ export async function replayRequests(
     for (const r of requests) for (const k of r.sharedKeys) shared.set(JSON.stringify(k), k);
     let seeded = 0;
     for (const key of shared.values()) {
-      const { Item } = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: key as never, ConsistentRead: true }),
-      );
+      const Item = before
+        ? before.get(keyString(key))
+        : (
+            await client.send(
+              new GetItemCommand({ TableName: tableName, Key: key as never, ConsistentRead: true }),
+            )
+          ).Item;
       if (!Item) continue;
-      await client.send(new PutItemCommand({ TableName: replayTable, Item }));
+      await client.send(new PutItemCommand({ TableName: replayTable, Item: Item as never }));
       seeded++;
     }
     const cpu = cpuSnapshot();
