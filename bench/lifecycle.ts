@@ -23,7 +23,7 @@ const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secret
  * closed (resolution within authority, follow-up call, satisfied), driven `concurrency` at a time through
  * SMTP and the agent API; the driver watches the complaints with one poller (bench/complaintWatcher.ts).
  * The DynamoDB requests of the run are counted at the emulator and the implied ceiling printed beside
- * the figure, the functions warmed up by one complaint before. One more complaint is left unanswered
+ * the figure, the stack and the emulator warmed up by `warmUpCount` complaints before. One more complaint is left unanswered
  * until its SLA breaches, then resolved the same way,
  * to count the transitions of an escalated complaint. Then the happy path is counted one complaint at a
  * time, for the request economy and the cost model.
@@ -33,6 +33,7 @@ export async function measureLifecycle(
   meter: UsageMeter,
   count = 200,
   concurrency = 20,
+  warmUpCount = 20,
 ): Promise<Figure[]> {
   const { endpoints } = stack;
   const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, ...local });
@@ -42,17 +43,22 @@ export async function measureLifecycle(
   const { open, resolveAndClose, watcher } = driver;
 
   // Each function's first invocation imports its bundle (its cold start, which the bundles suite
-  // measures): in a run of 60 complaints those imports were about a tenth of the stack's CPU. One
-  // complaint through the happy path first, so the run measures the stack warm. Before the escalated
+  // measures): in a run of 60 complaints those imports were about a tenth of the stack's CPU, and
+  // DynamoDB Local's JVM compiles its hot code over its first thousands of requests (after one warm-up
+  // complaint its compiler threads took 44-46% of its CPU in the run). A batch of complaints through
+  // the happy path first, so the run measures the stack and the emulator warm. Before the escalated
   // one is opened: all of that one's requests are in the recording the replay rewrites and sends.
-  // A batch of 20 warm-up complaints was tried (2026-12-01): the run went faster (3.40 and 4.21
-  // complaints/s against 2.78; DynamoDB Local's JIT compiling 100-122 ms per complaint against 183),
-  // but its replay then served 12-13 requests a second at 76 ms of the JVM's CPU each (15 in the run),
-  // a ceiling below the run itself; why is not found yet, so the run keeps one warm-up complaint.
-  progress('  lifecycle: one complaint through the happy path to warm the functions up');
-  await resolveAndClose((await open('warm-up')).id);
+  progress(
+    `  lifecycle: ${warmUpCount} complaints through the happy path to warm the stack and the emulator up`,
+  );
+  await inParallel(warmUpCount, concurrency, async (i) => {
+    await resolveAndClose((await open(`warm-up-${i}`)).id);
+  });
   await meter.settled();
 
+  // The table as the run finds it: the replay starts its shared items (counters, windows) from there.
+  // Read before the escalated complaint is opened: the run records its requests from its first on.
+  const tableBefore = await snapshotTable(meter.rawDynamoDbEndpoint);
   const escalated = (async () => {
     const { id } = await open('escalated');
     // Left alone until the first-response target breaches and the workflow escalates it to tier 2.
@@ -62,8 +68,6 @@ export async function measureLifecycle(
   })();
 
   progress(`  lifecycle: ${count} complaints, ${concurrency} at a time`);
-  // The table as the run finds it: the replay starts its shared items (counters, windows) from there.
-  const tableBefore = await snapshotTable(meter.rawDynamoDbEndpoint);
   const before = meter.snapshot();
   // Every request of the run is recorded, to be replayed without the stack (the replayed-mix ceiling).
   meter.trace(true);

@@ -11,11 +11,15 @@ import { tableIndexes, tableKeys, tableStreamView } from '../../functions/adapte
 const tableStream = { StreamEnabled: true, StreamViewType: tableStreamView };
 
 /** Creates the complaints table with the same keys and indexes as the CDK table, if it does not exist. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  { stream = true }: { stream?: boolean } = {},
+): Promise<void> {
   try {
     const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
     // A table created before the stream was part of the layout gets it now.
-    if (!out.Table?.StreamSpecification?.StreamEnabled) {
+    if (stream && !out.Table?.StreamSpecification?.StreamEnabled) {
       await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: tableStream }));
     }
     return;
@@ -33,7 +37,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: tableStream,
+        ...(stream ? { StreamSpecification: tableStream } : {}),
         AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
