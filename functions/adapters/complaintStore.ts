@@ -7,6 +7,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -606,31 +607,35 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
 
   /** 1 when the customer was counted now, 0 when they were counted before (a marker of theirs exists). */
   private async countFurtherCustomer(Key: { PK: string; SK: string }, address: string): Promise<number> {
+    const counted = await this.writeUnlessFirstConditionFails([
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: Key.PK, SK: recurringCustomerSortKey(address), entity: 'recurringCustomer' },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'ADD furtherCustomers :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+    ]);
+    return counted ? 1 : 0;
+  }
+
+  /** One transaction; false (nothing written) when its first action's condition failed. */
+  private async writeUnlessFirstConditionFails(
+    TransactItems: NonNullable<TransactWriteCommandInput['TransactItems']>,
+  ): Promise<boolean> {
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: Key.PK, SK: recurringCustomerSortKey(address), entity: 'recurringCustomer' },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key,
-                UpdateExpression: 'ADD furtherCustomers :one',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-          ],
-        }),
-      );
-      return 1;
+      await this.db.send(new TransactWriteCommand({ TransactItems }));
+      return true;
     } catch (e) {
-      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return 0;
+      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return false;
       throw e;
     }
   }
@@ -666,36 +671,22 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
   }
 
   /** A customer counted beyond the set: their marker, keyed by the address, becomes the pseudonym's. */
-  private async pseudonymiseFurtherCustomer(
-    Key: { PK: string; SK: string },
-    address: string,
-    pseudonym: string,
-  ) {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: { PK: Key.PK, SK: recurringCustomerSortKey(address) },
-                ConditionExpression: 'attribute_exists(PK)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: Key.PK, SK: recurringCustomerSortKey(pseudonym), entity: 'recurringCustomer' },
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return false;
-      throw e;
-    }
+  private pseudonymiseFurtherCustomer(Key: { PK: string; SK: string }, address: string, pseudonym: string) {
+    return this.writeUnlessFirstConditionFails([
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: { PK: Key.PK, SK: recurringCustomerSortKey(address) },
+          ConditionExpression: 'attribute_exists(PK)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: Key.PK, SK: recurringCustomerSortKey(pseudonym), entity: 'recurringCustomer' },
+        },
+      },
+    ]);
   }
 
   async findIdByOutbound(sesMessageId: string) {
