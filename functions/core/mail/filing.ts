@@ -1,4 +1,5 @@
 import type { Actor } from '../complaint';
+import { headerValueBounds } from './headerBounds';
 import type { SesDmarcPolicy, SesReceiptRecord, SesVerdicts } from './sesReceipt';
 import type { QuarantineReason } from './verdicts';
 
@@ -24,7 +25,11 @@ export function deliveryOf(record: SesReceiptRecord, rawMailPrefix: string): Inb
     rawMailKey: `${rawMailPrefix}${mail.messageId}`,
     receivedAt: mail.timestamp,
     source: mail.source,
-    recipients: receipt.recipients,
+    // Within the bounds of the header addresses: the delivery is kept whole on a quarantined mail's
+    // record (one item), whatever number of our addresses the envelope named.
+    recipients: receipt.recipients
+      .filter((r) => r.length <= headerValueBounds.address)
+      .slice(0, headerValueBounds.addresses),
     verdicts: {
       spam: receipt.spamVerdict.status,
       virus: receipt.virusVerdict.status,

@@ -18,7 +18,7 @@ export const headerValueBounds = {
   name: 256,
   /** Addresses longer than RFC 5321's 254 octets cannot be delivered to: ignored. */
   address: 254,
-  /** Addresses listed of a To or Cc header (the envelope names every recipient SES delivered to). */
+  /** Addresses kept of a To or Cc header, and of a delivery's envelope recipients. */
   addresses: 100,
   /** Attachment file names (a file system's usual limit), cut before the extension. */
   filename: 255,
