@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -161,6 +162,30 @@ export const isTransactionCancelled = (e: unknown): e is TransactionCanceledExce
 /** The cancellation reason codes of a cancelled transaction, one per action in request order; else undefined. */
 export const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
   isTransactionCancelled(e) ? (e.CancellationReasons ?? []).map((r) => r.Code) : undefined;
+
+/**
+ * One transaction whose first action is conditional (a marker that it was done): false when that
+ * condition failed, so nothing was written. A conflict with another transaction on one of its items
+ * (`TransactionConflict`: a shared counter written at once) wrote nothing either: it is tried again
+ * after a short random wait, up to `attempts` times, then thrown.
+ */
+export async function writeUnlessFirstConditionFails(
+  db: DynamoDBDocumentClient,
+  input: TransactWriteCommandInput,
+  attempts = 4,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return true;
+    } catch (e) {
+      const codes = cancellationCodes(e);
+      if (codes?.[0] === 'ConditionalCheckFailed') return false;
+      if (!codes?.includes('TransactionConflict') || attempt === attempts) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+    }
+  }
+}
 
 /**
  * Whether a cancelled transaction lost a race on its first item (the complaint): its condition failed
@@ -607,37 +632,26 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
 
   /** 1 when the customer was counted now, 0 when they were counted before (a marker of theirs exists). */
   private async countFurtherCustomer(Key: { PK: string; SK: string }, address: string): Promise<number> {
-    const counted = await this.writeUnlessFirstConditionFails([
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: { PK: Key.PK, SK: recurringCustomerSortKey(address), entity: 'recurringCustomer' },
-          ConditionExpression: 'attribute_not_exists(PK)',
+    const counted = await writeUnlessFirstConditionFails(this.db, {
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { PK: Key.PK, SK: recurringCustomerSortKey(address), entity: 'recurringCustomer' },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
         },
-      },
-      {
-        Update: {
-          TableName: this.tableName,
-          Key,
-          UpdateExpression: 'ADD furtherCustomers :one',
-          ExpressionAttributeValues: { ':one': 1 },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'ADD furtherCustomers :one',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
         },
-      },
-    ]);
+      ],
+    });
     return counted ? 1 : 0;
-  }
-
-  /** One transaction; false (nothing written) when its first action's condition failed. */
-  private async writeUnlessFirstConditionFails(
-    TransactItems: NonNullable<TransactWriteCommandInput['TransactItems']>,
-  ): Promise<boolean> {
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems }));
-      return true;
-    } catch (e) {
-      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') return false;
-      throw e;
-    }
   }
 
   async pseudonymiseCategoryOccurrence(windowKey: string, customerEmail: string, pseudonym: string) {
@@ -672,21 +686,23 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
 
   /** A customer counted beyond the set: their marker, keyed by the address, becomes the pseudonym's. */
   private pseudonymiseFurtherCustomer(Key: { PK: string; SK: string }, address: string, pseudonym: string) {
-    return this.writeUnlessFirstConditionFails([
-      {
-        Delete: {
-          TableName: this.tableName,
-          Key: { PK: Key.PK, SK: recurringCustomerSortKey(address) },
-          ConditionExpression: 'attribute_exists(PK)',
+    return writeUnlessFirstConditionFails(this.db, {
+      TransactItems: [
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: { PK: Key.PK, SK: recurringCustomerSortKey(address) },
+            ConditionExpression: 'attribute_exists(PK)',
+          },
         },
-      },
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: { PK: Key.PK, SK: recurringCustomerSortKey(pseudonym), entity: 'recurringCustomer' },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { PK: Key.PK, SK: recurringCustomerSortKey(pseudonym), entity: 'recurringCustomer' },
+          },
         },
-      },
-    ]);
+      ],
+    });
   }
 
   async findIdByOutbound(sesMessageId: string) {

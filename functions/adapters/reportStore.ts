@@ -1,6 +1,6 @@
-import { paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { type CounterUpdate, sumCounterUpdate } from '../core/reports/projection';
-import { cancellationCodes } from './complaintStore';
+import { writeUnlessFirstConditionFails } from './complaintStore';
 import { TableRepository } from './dynamoDocuments';
 import type { CounterItem, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
@@ -67,21 +67,10 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
         ...items,
       ],
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand(input));
-        return true;
-      } catch (e) {
-        const codes = cancellationCodes(e);
-        // The marker exists: this event was counted before.
-        if (codes?.[0] === 'ConditionalCheckFailed') return false;
-        // Another projection was writing the same counter (a day's, a tier's: every event of a kind
-        // adds to a few shared items). Nothing of this one was written: try again after a short,
-        // random wait; past a few attempts the event's delivery retries it.
-        if (!codes?.includes('TransactionConflict') || attempt === maxAttempts) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
-      }
-    }
+    // The marker exists: this event was counted before (false). Another projection writing the same
+    // counter (a day's, a tier's: every event of a kind adds to a few shared items) is waited out a
+    // few times; past those the event's delivery retries it.
+    return writeUnlessFirstConditionFails(this.db, input, maxAttempts);
   }
 
   async counters(report: string, from?: string, to?: string): Promise<CounterItem[]> {

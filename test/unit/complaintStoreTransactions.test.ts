@@ -1,8 +1,18 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { DynamoComplaintStore, recurringListedCustomers } from '../../functions/adapters/complaintStore';
 import type { AuditEntry, Complaint } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
 
@@ -35,6 +45,34 @@ describe('DynamoComplaintStore transaction cancellations', () => {
   const mock = mockClient(DynamoDBDocumentClient);
   const store = new DynamoComplaintStore('Complaints', new DynamoDBClient({ region: 'us-east-1' }));
   afterEach(() => mock.reset());
+
+  const full = () =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      Item: marshall({
+        customers: new Set(Array.from({ length: recurringListedCustomers }, (_, i) => `c${i}@example.org`)),
+        furtherCustomers: 7,
+      }),
+    });
+
+  it('counts a further customer while other investigations add to the window: the conflict is tried again', async () => {
+    mock.on(UpdateCommand).rejects(full());
+    mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
+    await expect(store.recordCategoryOccurrence('delivery#w', 'new@example.org')).resolves.toBe(
+      recurringListedCustomers + 8,
+    );
+    expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('counts a further customer once: their marker exists, nothing is added', async () => {
+    mock.on(UpdateCommand).rejects(full());
+    mock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    await expect(store.recordCategoryOccurrence('delivery#w', 'again@example.org')).resolves.toBe(
+      recurringListedCustomers + 7,
+    );
+    expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
 
   it('turns a TransactionConflict on the complaint into a retryable ConflictError', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None'));
