@@ -354,4 +354,14 @@ export interface ReportStore {
   apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean>;
   /** A report's counter items, in key order (within `from`..`to` of the sort key when given). */
   counters(report: string, from?: string, to?: string): Promise<CounterItem[]>;
+  /**
+   * One page of a report's counter items within `from`..`to` of the sort key, in descending key order,
+   * and the cursor of the next page (none on the last).
+   */
+  counterPage(
+    report: string,
+    from: string,
+    to: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ items: CounterItem[]; cursor?: string | undefined }>;
 }

@@ -1,6 +1,11 @@
-import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type CounterUpdate, sumCounterUpdate } from '../core/reports/projection';
-import { writeUnlessFirstConditionFails } from './complaintStore';
+import {
+  cancellationCodes,
+  decodeCursor,
+  encodeCursor,
+  writeUnlessFirstConditionFails,
+} from './complaintStore';
 import { TableRepository } from './dynamoDocuments';
 import type { CounterItem, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
@@ -18,6 +23,18 @@ function merged(updates: CounterUpdate[]): CounterUpdate[] {
   return [...byKey.values()];
 }
 
+/** The update of a counter item whose listed sets are full: the event counted beyond them instead. */
+function beyondListed(u: CounterUpdate): CounterUpdate {
+  const { listedUpTo, addToSets, add, ...rest } = u;
+  const unlisted = Object.entries(listedUpTo ?? {});
+  const sets = Object.fromEntries(Object.entries(addToSets ?? {}).filter(([name]) => !listedUpTo?.[name]));
+  return {
+    ...rest,
+    add: { ...add, ...Object.fromEntries(unlisted.map(([, { unlisted: counter }]) => [counter, 1])) },
+    ...(Object.keys(sets).length > 0 ? { addToSets: sets } : {}),
+  };
+}
+
 /**
  * The report counters (items `REPORT#<report>...`): an event's updates commit together with a marker
  * item named after the event id, conditional on the marker not existing, so an event delivered again
@@ -26,51 +43,98 @@ function merged(updates: CounterUpdate[]): CounterUpdate[] {
 export class DynamoReportStore extends TableRepository implements ReportStore {
   async apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean> {
     const expiresAt = Math.floor(now.getTime() / 1000) + markerDays * 86_400;
-    const items = merged(updates).map((u) => {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = {};
-      const parts: string[] = [];
-      Object.entries(u.add ?? {}).forEach(([name, n], i) => {
-        names[`#n${i}`] = name;
-        values[`:n${i}`] = n;
-        parts.push(`#n${i} :n${i}`);
-      });
-      Object.entries(u.addToSets ?? {}).forEach(([name, set], i) => {
-        names[`#s${i}`] = name;
-        values[`:s${i}`] = new Set(set);
-        parts.push(`#s${i} :s${i}`);
-      });
-      return {
-        Update: {
-          TableName: this.tableName,
-          Key: { PK: `REPORT#${u.partition}`, SK: u.sort },
-          UpdateExpression: `ADD ${parts.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+    const marker = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          PK: `REPORT#EVENT#${eventId}`,
+          SK: 'EVENT',
+          at: now.toISOString(),
+          [ttlAttribute]: expiresAt,
         },
-      };
-    });
-    const input = {
-      TransactItems: [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: {
-              PK: `REPORT#EVENT#${eventId}`,
-              SK: 'EVENT',
-              at: now.toISOString(),
-              [ttlAttribute]: expiresAt,
-            },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        ...items,
-      ],
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
     };
-    // The marker exists: this event was counted before (false). Another projection writing the same
-    // counter (a day's, a tier's: every event of a kind adds to a few shared items) is waited out a
-    // few times; past those the event's delivery retries it.
-    return writeUnlessFirstConditionFails(this.db, input, maxAttempts);
+    let counters = merged(updates);
+    for (;;) {
+      const input = { TransactItems: [marker, ...counters.map((u) => this.counterUpdate(u))] };
+      try {
+        // The marker exists: this event was counted before (false). Another projection writing the
+        // same counter (a day's, a tier's: every event of a kind adds to a few shared items) is waited
+        // out a few times; past those the event's delivery retries it.
+        return await writeUnlessFirstConditionFails(this.db, input, maxAttempts);
+      } catch (e) {
+        // A listed set found full (its condition failed, so nothing was written): the event is
+        // counted beyond the listed members instead. Sets only grow, so it stays full.
+        const full = new Set(
+          (cancellationCodes(e) ?? []).flatMap((code, i) =>
+            code === 'ConditionalCheckFailed' ? [i - 1] : [],
+          ),
+        );
+        if (![...full].some((i) => counters[i]?.listedUpTo)) throw e;
+        counters = counters.map((u, i) => (full.has(i) ? beyondListed(u) : u));
+      }
+    }
+  }
+
+  /** One counter item's update: numbers and sets added, a listed set only while it has room. */
+  private counterUpdate(u: CounterUpdate) {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const parts: string[] = [];
+    const conditions: string[] = [];
+    Object.entries(u.add ?? {}).forEach(([name, n], i) => {
+      names[`#n${i}`] = name;
+      values[`:n${i}`] = n;
+      parts.push(`#n${i} :n${i}`);
+    });
+    Object.entries(u.addToSets ?? {}).forEach(([name, set], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = new Set(set);
+      parts.push(`#s${i} :s${i}`);
+      const listed = u.listedUpTo?.[name];
+      const [member] = set;
+      if (listed && member !== undefined) {
+        // Room for one more, or the member is listed already (another event of the same complaint).
+        values[`:l${i}`] = listed.limit;
+        values[`:m${i}`] = member;
+        conditions.push(
+          `(attribute_not_exists(#s${i}) OR size(#s${i}) < :l${i} OR contains(#s${i}, :m${i}))`,
+        );
+      }
+    });
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { PK: `REPORT#${u.partition}`, SK: u.sort },
+        UpdateExpression: `ADD ${parts.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+      },
+    };
+  }
+
+  async counterPage(
+    report: string,
+    from: string,
+    to: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ items: CounterItem[]; cursor?: string | undefined }> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `REPORT#${report}`, ':from': from, ':to': to },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: decodeCursor(page.cursor),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map(({ PK: _pk, SK, ...figures }) => ({ key: String(SK), figures })),
+      cursor: encodeCursor(out.LastEvaluatedKey),
+    };
   }
 
   async counters(report: string, from?: string, to?: string): Promise<CounterItem[]> {

@@ -1,5 +1,10 @@
 import * as z from '../core/schema';
-import { csatReportQuerySchema, recurringReportQuerySchema, slaReportQuerySchema } from './reportSchemas';
+import {
+  atRiskReportQuerySchema,
+  csatReportQuerySchema,
+  recurringReportQuerySchema,
+  slaReportQuerySchema,
+} from './reportSchemas';
 import {
   atRiskReportSchema,
   clearedMarkSchema,
@@ -57,7 +62,7 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
     listQuarantine: { query: quarantineListQuerySchema, response: quarantineListSchema },
     slaReport: { query: slaReportQuerySchema, response: slaReportSchema },
     recurringReport: { query: recurringReportQuerySchema, response: recurringReportSchema },
-    atRiskReport: { response: atRiskReportSchema },
+    atRiskReport: { query: atRiskReportQuerySchema, response: atRiskReportSchema },
     csatReport: { query: csatReportQuerySchema, response: csatReportSchema },
     workloadReport: { response: workloadReportSchema },
   };

@@ -7,8 +7,10 @@ import {
   workloadReport,
 } from '../application/insights/reports';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
+import { openCursor, signCursor } from './cursors';
 import { json } from './problem';
 import {
+  atRiskReportQuerySchema,
   csatReportQuerySchema,
   noQuerySchema,
   rangeOf,
@@ -66,10 +68,27 @@ export const getRecurringReport: RouteHandler = async (ctx) => {
   return answer(ctx, report, rows);
 };
 
-/** GET /reports/at-risk: customers with risk signals, unsatisfied follow-ups or reopened complaints. */
+/**
+ * GET /reports/at-risk: customers with risk signals, unsatisfied follow-ups or reopened complaints, a
+ * row per customer and ISO week of the range, newest week first, in pages. The next page's cursor is
+ * in the JSON, and in a `Link` header (rel="next") beside CSV.
+ */
 export const getAtRiskReport: RouteHandler = async (ctx) => {
-  noQuerySchema.parse(query(ctx));
-  return answer(ctx, await atRiskReport(ctx.services));
+  const q = atRiskReportQuerySchema.parse(query(ctx));
+  const range = rangeOf(q, ctx.now());
+  // A cursor pages the range it was issued for, and no other.
+  const scope = ['report', 'ATRISK', `${range.from}..${range.to}`] as const;
+  const cursor = await openCursor(ctx.services.signingKey, scope, q.cursor);
+  const report = await atRiskReport(ctx.services, { ...range, limit: q.limit, cursor });
+  const next = await signCursor(ctx.services.signingKey, scope, report.cursor);
+  const paged = { ...report, cursor: next };
+  const answered = answer(ctx, paged);
+  if (!next) return answered;
+  const params = new URLSearchParams({ ...range, limit: String(q.limit), cursor: next });
+  return {
+    ...answered,
+    headers: { ...answered.headers, link: `</reports/at-risk?${params}>; rel="next"` },
+  };
 };
 
 /** GET /reports/csat: satisfaction per week and over the range. */

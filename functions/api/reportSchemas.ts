@@ -1,5 +1,6 @@
 import { slaGroupings } from '../core/reports/projection';
 import * as z from '../core/schema';
+import { page } from './schemas';
 
 /** Longest range a report covers (a year and a day: a leap year's whole). */
 export const maxReportDays = 366;
@@ -32,6 +33,18 @@ export const recurringReportQuerySchema = z.strictObject({
     ._default(z.coerce.number().check(z.int(), z.gte(2), z.lte(52)), 8)
     .check(z.meta({ description: 'ISO weeks up to `to`' })),
 });
+/** Rows of the at-risk report per page by default, and at most. */
+export const atRiskPage = { default: 100, max: 500 };
+
+export const atRiskReportQuerySchema = z
+  .strictObject({
+    ...days,
+    limit: z
+      ._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(atRiskPage.max)), atRiskPage.default)
+      .check(z.meta({ description: 'Rows per page (a customer in a week)' })),
+    cursor: page.cursor,
+  })
+  .check(z.superRefine(checkRange));
 export const noQuerySchema = z.strictObject({});
 
 /** The range a query asked for, or the 30 days up to `now`. */

@@ -247,11 +247,25 @@ export const recurringReportSchema = z.object({
   ),
 });
 
-/** GET /reports/at-risk: customers with the reasons and the complaints (ids) that flagged them. */
+/**
+ * GET /reports/at-risk: per customer and ISO week, the reasons and the complaints (ids) that flagged
+ * them, newest week first, one page.
+ */
 export const atRiskReportSchema = z.object({
+  from: day,
+  to: day,
   rows: z.array(
-    z.looseObject({ customerId: z.string(), reasons: z.array(z.string()), complaints: z.array(z.string()) }),
+    z.looseObject({
+      week: day.check(z.meta({ description: 'The Monday of the ISO week' })),
+      customerId: z.string(),
+      reasons: z.array(z.string()),
+      complaints: z.array(z.string()).check(z.meta({ description: 'The first 100 complaints of the week' })),
+      unlistedFlags: z
+        .number()
+        .check(z.meta({ description: 'Flags that week of complaints beyond the listed ones' })),
+    }),
   ),
+  cursor: z.optional(z.string().check(z.meta({ description: 'The next page (absent on the last)' }))),
 });
 
 const verdicts = z.object({ satisfied: z.number(), unsatisfied: z.number() });

@@ -174,7 +174,7 @@ export const apiRoutes = {
     roles: ['manager'],
     csv: true,
     summary:
-      'Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints',
+      'Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints) per ISO week of the range, newest first, with the reasons and the complaints, in pages',
   },
   csatReport: {
     method: 'GET',

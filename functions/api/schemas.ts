@@ -91,7 +91,7 @@ const email = z.pipe(
 /** Query of GET /customers/{email}/complaints (path) and the `customer` filter. */
 export const customerEmailSchema = email;
 
-const page = {
+export const page = {
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   cursor: z.optional(
     z.string().check(

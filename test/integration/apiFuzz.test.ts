@@ -50,6 +50,7 @@ const lists = (): { path: string; query: Record<string, string>; scope: string }
   },
   { path: '/quarantine', query: {}, scope: 'quarantine quarantined' },
   { path: '/quarantine', query: { status: 'released' }, scope: 'quarantine released' },
+  { path: '/reports/at-risk', query: { from: '2026-01-01', to: '2026-12-31' }, scope: 'report at-risk' },
 ];
 type List = ReturnType<typeof lists>[number];
 

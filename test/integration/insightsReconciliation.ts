@@ -34,11 +34,23 @@ class RecountStore implements ReportStore {
         item.figures[name] = Number(item.figures[name] ?? 0) + n;
       }
       for (const [name, values] of Object.entries(u.addToSets ?? {})) {
-        item.figures[name] = new Set([...((item.figures[name] as Set<string>) ?? []), ...values]);
+        const set = (item.figures[name] as Set<string> | undefined) ?? new Set<string>();
+        const listed = u.listedUpTo?.[name];
+        const beyond = listed && values.some((v) => !set.has(v)) && set.size >= listed.limit;
+        if (listed && beyond) item.figures[listed.unlisted] = Number(item.figures[listed.unlisted] ?? 0) + 1;
+        else item.figures[name] = new Set([...set, ...values]);
       }
       this.items.set(key, item);
     }
     return true;
+  }
+
+  async counterPage(report: string, from: string, to: string, page: { limit: number; cursor?: string }) {
+    const all = (await this.counters(report, from, to)).reverse();
+    const start = page.cursor ? all.findIndex((i) => i.key < (page.cursor as string)) : 0;
+    const items = start === -1 ? [] : all.slice(start, start + page.limit);
+    const more = start !== -1 && start + page.limit < all.length;
+    return { items, cursor: more ? items.at(-1)?.key : undefined };
   }
 
   async counters(report: string, from?: string, to?: string) {
@@ -84,7 +96,7 @@ export async function loggedEvents(stack: LocalStack): Promise<DomainEvent[]> {
 const reportPaths = (from: string, to: string) => [
   ...['tier', 'priority', 'category'].map((by) => `/reports/sla?from=${from}&to=${to}&groupBy=${by}`),
   `/reports/recurring?to=${to}&weeks=4`,
-  '/reports/at-risk',
+  `/reports/at-risk?from=${from}&to=${to}&limit=500`,
   `/reports/csat?from=${from}&to=${to}`,
   '/reports/workload',
 ];
@@ -124,7 +136,7 @@ export async function reportsRecounted(events: DomainEvent[], from: string, to: 
     priority,
     category,
     await recurringReport(deps, { to, weeks: 4 }),
-    await atRiskReport(deps),
+    await atRiskReport(deps, { from, to, limit: 500 }),
     await csatReport(deps, { from, to }),
     await workloadReport(deps),
   ];

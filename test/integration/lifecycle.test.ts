@@ -720,7 +720,9 @@ describe('domain events and manager reports', () => {
     const total = (k: 'resolutions' | 'breaches') => byTier.rows.reduce((a, r) => a + r[k], 0);
     expect(total('resolutions')).toBe(committed.filter((e) => e.type === 'ResolutionApplied').length);
     expect(total('breaches')).toBe(committed.filter((e) => e.type === 'SlaBreached').length);
-    const atRisk = viaApi['/reports/at-risk'] as { rows: { reasons: string[] }[] };
+    const atRisk = viaApi[`/reports/at-risk?from=${from}&to=${to}&limit=500`] as {
+      rows: { reasons: string[] }[];
+    };
     expect(atRisk.rows.flatMap((r) => r.reasons)).toEqual(
       expect.arrayContaining(['legal_threat', 'reopened']),
     );
@@ -739,7 +741,10 @@ describe('domain events and manager reports', () => {
       '/reports/sla?from=2024-01-01&to=2026-01-01',
       '/reports/csat?from=yesterday&to=today',
       '/reports/recurring?weeks=500',
-      '/reports/at-risk?limit=5',
+      '/reports/at-risk?limit=0',
+      '/reports/at-risk?limit=501',
+      '/reports/at-risk?cursor=forged.cursor',
+      '/reports/at-risk?from=2026-01-01',
     ]) {
       const res = await get(bad);
       expect(res.status, bad).toBe(400);

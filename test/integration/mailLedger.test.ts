@@ -242,7 +242,11 @@ describe('bounce filing and undeliverable marks', () => {
 });
 
 describe('the weekly digest on the outbound ledger', () => {
-  const reports: ReportStore = { apply: async () => true, counters: async () => [] };
+  const reports: ReportStore = {
+    apply: async () => true,
+    counters: async () => [],
+    counterPage: async () => ({ items: [] }),
+  };
   const digestDeps = (fail = 0) => {
     const sent: OutboundMail[] = [];
     let calls = 0;

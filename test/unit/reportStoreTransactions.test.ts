@@ -45,6 +45,33 @@ describe('DynamoReportStore transaction cancellations', () => {
     expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
+  it('counts the event beyond a listed set that is full, and any other failed condition passes on', async () => {
+    const atRisk = {
+      partition: 'ATRISK',
+      sort: 'WEEK#2026-11-23#CUSTOMER#cus-1',
+      addToSets: { reasons: ['reopened'], complaints: ['c1'] },
+      listedUpTo: { complaints: { limit: 100, unlisted: 'unlistedFlags' } },
+    };
+    mock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'))
+      .resolves({});
+    await expect(store.apply('e1', [...updates, atRisk], now)).resolves.toBe(true);
+    const [first, second] = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems);
+    expect(first?.[2]?.Update?.ConditionExpression).toContain('size(');
+    expect(second?.[2]?.Update).toMatchObject({
+      UpdateExpression: 'ADD #n0 :n0, #s0 :s0',
+      ExpressionAttributeNames: { '#n0': 'unlistedFlags', '#s0': 'reasons' },
+    });
+    expect(second?.[2]?.Update?.ConditionExpression).toBeUndefined();
+
+    mock.reset();
+    mock.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
+    await expect(store.apply('e2', [...updates, atRisk], now)).rejects.toBeInstanceOf(
+      TransactionCanceledException,
+    );
+  });
+
   it('passes on any other refusal', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError'));
     await expect(store.apply('e1', updates, now)).rejects.toBeInstanceOf(TransactionCanceledException);

@@ -62,7 +62,7 @@ describe('report figures', () => {
     expect(mail.subject).toBe('Complaints insights, week of 2026-11-23');
     expect(mail.html).toContain('<svg');
     expect(mail.text).toContain('delivery / carrier_delay: 4 this week (baseline 0) SPIKE');
-    expect(mail.text).toContain('Customers at risk: 2');
+    expect(mail.text).toContain('Customers flagged at risk: 2');
     expect(mail.html).not.toMatch(/@/);
   });
 
@@ -93,9 +93,13 @@ describe('report figures', () => {
           return [{ key: 'WEEK#2026-11-23#delivery#carrier_delay', figures: { resolutions: 5 } }];
         }
         if (report === 'ATRISK')
-          return [{ key: 'CUSTOMER#cus-1', figures: { reasons: new Set(['reopened']) } }];
+          return [
+            { key: 'WEEK#2026-11-23#CUSTOMER#cus-1', figures: { reasons: new Set(['reopened']) } },
+            { key: 'WEEK#2026-11-23#CUSTOMER#cus-2', figures: { reasons: new Set(['legal_threat']) } },
+          ];
         return [];
       },
+      counterPage: async () => ({ items: [] }),
     };
     const sent: OutboundMail[] = [];
     const mailer = { send: async (m: OutboundMail) => (sent.push(m), 'ses-1') };
@@ -111,12 +115,14 @@ describe('report figures', () => {
     expect(digest.week).toBe('2026-11-23');
     expect(asked).toContain('SLA#tier#1 DAY#2026-11-23..DAY#2026-11-29');
     expect(asked).toContain('RECURRING WEEK#2026-10-05..WEEK#2026-11-23#~');
+    // Only the week that ended: the customers flagged in it.
+    expect(asked).toContain('ATRISK WEEK#2026-11-23#..WEEK#2026-11-23#~');
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({
       to: ['product@acme.test'],
       subject: 'Complaints insights, week of 2026-11-23',
     });
     expect(sent[0]?.text).toContain('delivery / carrier_delay: 5 this week');
-    expect(sent[0]?.text).toContain('Customers at risk: 1');
+    expect(sent[0]?.text).toContain('Customers flagged at risk: 2');
   });
 });

@@ -38,7 +38,7 @@ export function validateBody(name: RequestName, body: unknown): Record<string, s
 }
 
 /** Queries the console builds from a form (the report filters), by their component name. */
-export type QueryName = 'SlaReportQuery' | 'RecurringReportQuery' | 'CsatReportQuery';
+export type QueryName = 'SlaReportQuery' | 'RecurringReportQuery' | 'CsatReportQuery' | 'AtRiskReportQuery';
 
 /**
  * Checks a query with the schema the API publishes for it (generated from the zod schema it parses

@@ -51,6 +51,7 @@ function queriesOf(f: Filter) {
     SlaReportQuery: { ...range, groupBy: f.groupBy },
     RecurringReportQuery: { ...(f.to ? { to: f.to } : {}), weeks },
     CsatReportQuery: range,
+    AtRiskReportQuery: range,
   } satisfies Record<QueryName, Record<string, unknown>>;
 }
 
@@ -86,7 +87,7 @@ export function ReportsPage() {
       const [sla, recurring, atRisk, csat, workload] = await Promise.all([
         ok(api.GET('/reports/sla', { params: { query: q.SlaReportQuery } })),
         ok(api.GET('/reports/recurring', { params: { query: q.RecurringReportQuery } })),
-        ok(api.GET('/reports/at-risk')),
+        ok(api.GET('/reports/at-risk', { params: { query: q.AtRiskReportQuery } })),
         ok(api.GET('/reports/csat', { params: { query: q.CsatReportQuery } })),
         ok(api.GET('/reports/workload')),
       ]);
@@ -106,6 +107,46 @@ export function ReportsPage() {
     load(filter);
   }, []);
 
+  /**
+   * Every page of the at-risk report as one CSV: each page's rows without its header line after the
+   * first, following the `Link` header (rel="next") the API sends beside a page that has a next one.
+   */
+  const atRiskCsv = async (range: { from?: string; to?: string }) => {
+    const lines: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const answer = await api.GET('/reports/at-risk', {
+        params: { query: { ...range, limit: 500, ...(cursor ? { cursor } : {}) } },
+        headers: { accept: 'text/csv' },
+        parseAs: 'text',
+      });
+      const page = await ok<string>(Promise.resolve(answer));
+      const rows = page.split('\r\n').filter((line) => line !== '');
+      lines.push(...(lines.length === 0 ? rows : rows.slice(1)));
+      const next = /<([^>]*)>;\s*rel="next"/.exec(answer.response.headers.get('link') ?? '')?.[1];
+      cursor = next ? (new URLSearchParams(next.split('?')[1]).get('cursor') ?? undefined) : undefined;
+      if (!cursor) return { data: `${lines.join('\r\n')}\r\n`, response: answer.response };
+    }
+  };
+
+  /** The next page of the at-risk report, added below the rows shown. */
+  const moreAtRisk = async (shown: Filter, reports: Reports) => {
+    const cursor = reports.atRisk.cursor;
+    if (!cursor) return;
+    try {
+      const next = await ok(
+        api.GET('/reports/at-risk', { params: { query: { ...queriesOf(shown).AtRiskReportQuery, cursor } } }),
+      );
+      setPhase({
+        kind: 'ready',
+        filter: shown,
+        reports: { ...reports, atRisk: { ...next, rows: [...reports.atRisk.rows, ...next.rows] } },
+      });
+    } catch (e) {
+      setDownloadProblem(`More customers at risk could not be fetched: ${(e as Error).message}`);
+    }
+  };
+
   /** The shown report's rows as the API writes them in CSV (Accept: text/csv), saved as a file. */
   const download = async (name: keyof Reports, shown: Filter) => {
     setDownloadProblem(undefined);
@@ -119,7 +160,7 @@ export function ReportsPage() {
           : name === 'csat'
             ? api.GET('/reports/csat', { params: { query: q.CsatReportQuery }, ...csv })
             : name === 'atRisk'
-              ? api.GET('/reports/at-risk', csv)
+              ? atRiskCsv(q.AtRiskReportQuery)
               : api.GET('/reports/workload', csv),
     ).catch((e: Error) => setDownloadProblem(`The CSV could not be fetched: ${e.message}`));
     if (text === undefined) return;
@@ -203,7 +244,11 @@ export function ReportsPage() {
         </p>
       ) : null}
       {phase.kind === 'ready' ? (
-        <ReportSections reports={phase.reports} download={(name) => download(name, phase.filter)} />
+        <ReportSections
+          reports={phase.reports}
+          download={(name) => download(name, phase.filter)}
+          moreAtRisk={() => moreAtRisk(phase.filter, phase.reports)}
+        />
       ) : null}
     </section>
   );
@@ -241,9 +286,11 @@ const Empty = ({ cols, text }: { cols: number; text: string }) => (
 function ReportSections({
   reports: r,
   download,
+  moreAtRisk,
 }: {
   reports: Reports;
   download: (name: keyof Reports) => Promise<void>;
+  moreAtRisk: () => Promise<void>;
 }) {
   const tiers = r.workload.rows.filter((w) => w.kind === 'tier');
   return (
@@ -425,20 +472,30 @@ function ReportSections({
         </table>
       </Report>
 
-      <Report id="report-at-risk" title="Customers at risk" onDownload={() => download('atRisk')}>
+      <Report
+        id="report-at-risk"
+        title={`Customers at risk, weeks of ${r.atRisk.from} to ${r.atRisk.to}`}
+        onDownload={() => download('atRisk')}
+      >
         <table class="figures">
-          <caption class="visually-hidden">Customers at risk, why, and their complaints</caption>
+          <caption class="visually-hidden">
+            Customers at risk per week, newest first, why, and their complaints
+          </caption>
           <thead>
             <tr>
+              <th scope="col">Week of</th>
               <th scope="col">Customer</th>
               <th scope="col">Why</th>
               <th scope="col">Complaints</th>
             </tr>
           </thead>
           <tbody>
-            {r.atRisk.rows.length === 0 ? <Empty cols={3} text="No customer is at risk." /> : null}
+            {r.atRisk.rows.length === 0 ? (
+              <Empty cols={4} text="No customer was at risk in these weeks." />
+            ) : null}
             {r.atRisk.rows.map((c) => (
-              <tr key={c.customerId}>
+              <tr key={`${c.week} ${c.customerId}`}>
+                <td>{c.week}</td>
                 <th scope="row">{c.customerId}</th>
                 <td>{c.reasons.map((reason) => reason.replaceAll('_', ' ')).join(', ')}</td>
                 <td>
@@ -447,11 +504,17 @@ function ReportSections({
                       {id}
                     </a>
                   ))}
+                  {c.unlistedFlags > 0 ? ` and ${c.unlistedFlags} more flags` : null}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        {r.atRisk.cursor ? (
+          <button type="button" class="link" onClick={moreAtRisk}>
+            More customers at risk
+          </button>
+        ) : null}
       </Report>
     </>
   );

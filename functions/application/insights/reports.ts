@@ -3,7 +3,13 @@ import type { DomainEvent } from '../../core/events/domainEvents';
 import { complaintCategories } from '../../core/investigation/categories';
 import { priorities } from '../../core/policy';
 import { businessCounts } from '../../core/reports/businessMetrics';
-import { reportUpdates, type SlaGrouping, uncategorised, weekOf } from '../../core/reports/projection';
+import {
+  atRiskWeekKey,
+  reportUpdates,
+  type SlaGrouping,
+  uncategorised,
+  weekOf,
+} from '../../core/reports/projection';
 import { atRiskRows, csatRows, recurringRows, slaRows, workloadRows } from '../../core/reports/reports';
 
 /**
@@ -65,8 +71,32 @@ export async function recurringReport(deps: { reports: ReportStore }, query: { t
   return { weeks, rows: recurringRows(items, weeks) };
 }
 
-export async function atRiskReport(deps: { reports: ReportStore }) {
-  return { rows: atRiskRows(await deps.reports.counters('ATRISK')) };
+/** The at-risk counters' sort keys of the ISO weeks that overlap whole UTC days `from`..`to`. */
+function atRiskKeys(range: { from: string; to: string }) {
+  return {
+    from: atRiskWeekKey(weekOf(`${range.from}T00:00:00Z`)),
+    to: `${atRiskWeekKey(weekOf(`${range.to}T00:00:00Z`))}~`,
+  };
+}
+
+/**
+ * The customers flagged at risk in the ISO weeks overlapping `from`..`to`: a row per customer and week,
+ * newest week first, a page of `limit` rows at a time (`cursor`, the repository's, for the next).
+ */
+export async function atRiskReport(
+  deps: { reports: ReportStore },
+  query: { from: string; to: string; limit: number; cursor?: string | undefined },
+) {
+  const keys = atRiskKeys(query);
+  const page = await deps.reports.counterPage('ATRISK', keys.from, keys.to, query);
+  return { from: query.from, to: query.to, rows: atRiskRows(page.items), cursor: page.cursor };
+}
+
+/** How many customers were flagged at risk in the ISO weeks overlapping `from`..`to` (all pages). */
+export async function atRiskCustomers(deps: { reports: ReportStore }, range: { from: string; to: string }) {
+  const keys = atRiskKeys(range);
+  const rows = atRiskRows(await deps.reports.counters('ATRISK', keys.from, keys.to));
+  return new Set(rows.map((r) => r.customerId)).size;
 }
 
 /** Satisfaction per ISO week of the range. */

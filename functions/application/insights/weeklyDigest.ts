@@ -2,7 +2,7 @@ import type { Mailer, MailLedger, ReportStore } from '../../adapters/ports';
 import { type DigestMail, renderDigest } from '../../core/reports/digest';
 import { weekOf } from '../../core/reports/projection';
 import { OutboundMailInFlightError } from '../customerMail';
-import { atRiskReport, csatReport, recurringReport, slaReport, weeksUpTo } from './reports';
+import { atRiskCustomers, csatReport, recurringReport, slaReport, weeksUpTo } from './reports';
 
 export interface DigestDeps {
   reports: ReportStore;
@@ -50,7 +50,7 @@ export async function sendWeeklyDigest(deps: DigestDeps, now: Date): Promise<Dig
       to: day(thisWeek - 8 * 86_400_000),
       groupBy: 'tier',
     }),
-    atRiskReport(deps),
+    atRiskCustomers(deps, { from: week, to: weekEnd }),
     csatReport(deps, { from: weeks[0] as string, to: weekEnd }),
   ]);
   const mail = renderDigest({
@@ -59,7 +59,7 @@ export async function sendWeeklyDigest(deps: DigestDeps, now: Date): Promise<Dig
     recurring: recurring.rows,
     sla: sla.rows,
     slaWeekBefore: slaWeekBefore.rows,
-    atRiskCustomers: atRisk.rows.length,
+    atRiskCustomers: atRisk,
     csat: csat.rows,
   });
   const id = digestMailId(week);

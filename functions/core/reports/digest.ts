@@ -9,6 +9,7 @@ export interface DigestFigures {
   /** SLA by tier over the digest's week, and over the week before (for the trend). */
   sla: SlaRow[];
   slaWeekBefore: SlaRow[];
+  /** Distinct customers flagged at risk in the digest's week. */
   atRiskCustomers: number;
   csat: CsatRow[];
 }
@@ -102,7 +103,7 @@ export function renderDigest(f: DigestFigures): DigestMail {
     ...(top.length ? top.map((r) => `- ${issueLine(r)}`) : ['- none this period']),
     '',
     `SLA: resolutions within target ${percent(resolution)}${trendOf(resolution, resolutionBefore)} (week before ${percent(resolutionBefore)}), first responses within target ${percent(response)}, ${breaches} breaches`,
-    `Customers at risk: ${f.atRiskCustomers}`,
+    `Customers flagged at risk: ${f.atRiskCustomers}`,
     `CSAT: ${percent(csatWeek?.csat ?? null)} this week, ${percent(csatTrend)} over ${f.weeks.length} weeks`,
   ].join('\n');
   const cell = 'style="padding:4px 8px;border-bottom:1px solid #e5e7eb"';
@@ -116,7 +117,7 @@ export function renderDigest(f: DigestFigures): DigestMail {
     `<td style="padding:8px 16px 8px 0"><div style="font-size:12px;color:#6b7280">${label}</div><div style="font-size:22px;font-weight:600">${value}</div></td>`;
   const html = `<!doctype html><html lang="en"><body style="font-family:Arial,Helvetica,sans-serif;color:#111827;max-width:600px">
 <h2 style="margin-bottom:4px">${escapeXml(subject)}</h2>
-<table><tr>${figure('Resolved within SLA', `${percent(resolution)}${trendOf(resolution, resolutionBefore)}`)}${figure('First response within SLA', percent(response))}${figure('SLA breaches', String(breaches))}${figure('Customers at risk', String(f.atRiskCustomers))}${figure('CSAT this week', percent(csatWeek?.csat ?? null))}</tr></table>
+<table><tr>${figure('Resolved within SLA', `${percent(resolution)}${trendOf(resolution, resolutionBefore)}`)}${figure('First response within SLA', percent(response))}${figure('SLA breaches', String(breaches))}${figure('Customers flagged at risk', String(f.atRiskCustomers))}${figure('CSAT this week', percent(csatWeek?.csat ?? null))}</tr></table>
 <h3>Top recurring issues</h3>
 ${recurringChart(f.recurring, f.weeks)}
 <table style="border-collapse:collapse;font-size:13px"><tr><th ${cell} align="left">Category</th><th ${cell} align="left">Root cause</th><th ${cell}>This week</th><th ${cell}>Baseline</th><th ${cell}>Trend</th></tr>${rows || `<tr><td ${cell} colspan="5">No resolutions in this period.</td></tr>`}</table>

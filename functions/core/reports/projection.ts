@@ -42,7 +42,23 @@ export interface CounterUpdate {
   sort: string;
   add?: Record<string, number>;
   addToSets?: Record<string, string[]>;
+  /**
+   * Sets of `addToSets` that list only their first `limit` members. A member that would go beyond
+   * them is left out, and the event is counted in the number named `unlisted` instead, so the item
+   * stays far below DynamoDB's 400 KB however often it is added to. Such a set takes one member per
+   * event.
+   */
+  listedUpTo?: Record<string, ListedSet>;
 }
+
+/** How many members a set lists, and the counter of the events beyond them. */
+export interface ListedSet {
+  limit: number;
+  unlisted: string;
+}
+
+/** How many complaints a customer's week in the at-risk report lists; later flags are counted. */
+export const atRiskListedComplaints = 100;
 
 /** Adds `u` into the update of the same counter item in `totals` (numbers summed, sets united). */
 export function sumCounterUpdate(totals: Map<string, CounterUpdate>, u: CounterUpdate): void {
@@ -57,12 +73,16 @@ export function sumCounterUpdate(totals: Map<string, CounterUpdate>, u: CounterU
       [name]: [...new Set([...(into.addToSets?.[name] ?? []), ...values])],
     };
   }
+  if (u.listedUpTo) into.listedUpTo = { ...into.listedUpTo, ...u.listedUpTo };
   totals.set(key, into);
 }
 
 export const dayOf = (iso: string) => iso.slice(0, 10);
 
 /** The Monday (UTC) of an instant's ISO week, as a date. */
+/** The start of the at-risk counters' sort keys of the ISO week starting on Monday `week`. */
+export const atRiskWeekKey = (week: string) => `WEEK#${week}#`;
+
 export function weekOf(iso: string): string {
   const d = new Date(`${dayOf(iso)}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
@@ -153,10 +173,13 @@ export function reportUpdates(e: DomainEvent): CounterUpdate[] {
   }
   const reasons = atRiskReasons(e);
   if (reasons.length > 0) {
+    // One item per customer and ISO week: the report reads the weeks of its range, newest first, in
+    // pages, so neither an item nor a read grows with the customers flagged over the years.
     updates.push({
       partition: 'ATRISK',
-      sort: `CUSTOMER#${e.customerId}`,
+      sort: `${atRiskWeekKey(weekOf(e.occurredAt))}CUSTOMER#${e.customerId}`,
       addToSets: { reasons, complaints: [e.complaintId] },
+      listedUpTo: { complaints: { limit: atRiskListedComplaints, unlisted: 'unlistedFlags' } },
     });
   }
   if (e.type === 'FollowUpCompleted' || e.type === 'SurveyAnswered') {

@@ -107,17 +107,28 @@ export function recurringRows(items: readonly Counters[], weeks: readonly string
 }
 
 export interface AtRiskRow {
+  /** The Monday of the ISO week the customer was flagged in. */
+  week: string;
   customerId: string;
   reasons: string[];
+  /** The complaints that flagged the customer that week (the first 100: `atRiskListedComplaints`). */
   complaints: string[];
+  /** Flags that week of complaints beyond those listed. */
+  unlistedFlags: number;
 }
 
+/** A customer's week at risk, from its counter item (`WEEK#<monday>#CUSTOMER#<customer id>`). */
 export const atRiskRows = (items: readonly Counters[]): AtRiskRow[] =>
-  items.map((i) => ({
-    customerId: i.key.replace(/^CUSTOMER#/, ''),
-    reasons: strings(i.figures.reasons),
-    complaints: strings(i.figures.complaints),
-  }));
+  items.map((i) => {
+    const [, week = '', , ...customer] = i.key.split('#');
+    return {
+      week,
+      customerId: customer.join('#'),
+      reasons: strings(i.figures.reasons),
+      complaints: strings(i.figures.complaints),
+      unlistedFlags: num(i.figures, 'unlistedFlags'),
+    };
+  });
 
 export interface CsatRow {
   week: string;

@@ -146,7 +146,7 @@ export type paths = {
   };
   "/reports/at-risk": {
     /**
-     * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints
+     * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints) per ISO week of the range, newest first, with the reasons and the complaints, in pages
      * @description Roles: manager.
      */
     get: operations["atRiskReport"];
@@ -211,12 +211,42 @@ export type components = {
       version?: number;
     };
     AtRiskReport: {
+      /** @description The next page (absent on the last) */
+      cursor?: string;
+      /** @description A UTC date, YYYY-MM-DD */
+      from: string;
       rows: {
+          /** @description The first 100 complaints of the week */
           complaints: string[];
           customerId: string;
           reasons: string[];
+          /** @description Flags that week of complaints beyond the listed ones */
+          unlistedFlags: number;
+          /** @description The Monday of the ISO week */
+          week: string;
           [key: string]: unknown;
         }[];
+      /** @description A UTC date, YYYY-MM-DD */
+      to: string;
+    };
+    AtRiskReportQuery: {
+      /** @description The `cursor` of the previous page of the same list (opaque and signed: any other is a 400) */
+      cursor?: string;
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      from?: string;
+      /**
+       * @description Rows per page (a customer in a week)
+       * @default 100
+       */
+      limit?: number;
+      /**
+       * Format: date
+       * @description A UTC date, YYYY-MM-DD
+       */
+      to?: string;
     };
     ClaimComplaintRequest: {
       version?: number;
@@ -1769,10 +1799,18 @@ export type operations = {
     };
   };
   /**
-   * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints), each with the reasons and the complaints
+   * Customers at risk (risk signals, unsatisfied follow-ups, reopened complaints) per ISO week of the range, newest first, with the reasons and the complaints, in pages
    * @description Roles: manager.
    */
   atRiskReport: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+        limit?: number;
+        cursor?: string;
+      };
+    };
     responses: {
       /** @description Success */
       200: {
