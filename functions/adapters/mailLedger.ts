@@ -9,7 +9,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundClaim } from '../core/mail/filing';
-import { cancellationCodes, type Item, isConditionFailure, timelineItem } from './complaintStore';
+import {
+  cancellationCodes,
+  type Item,
+  isConditionFailure,
+  timelineItem,
+  writeUnlessFirstConditionFails,
+} from './complaintStore';
 import {
   claimKey,
   hashedKey,
@@ -209,30 +215,24 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     // The intent turns `sent` together with the SES MessageId -> mail record: SES events and replies name
     // the mail only by that id, so a sent mail is never without it. Its timeline entry joins them: one
     // request instead of two, and a sent mail is never missing from the timeline.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: markSent },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: outboundMailItem(sesMessageId, { complaintId, mailId: id }),
-                },
-              },
-              { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
-            ],
-          }),
-        );
-        return true;
-      } catch (e) {
-        const codes = cancellationCodes(e);
-        if (codes?.[0] === 'ConditionalCheckFailed') return false;
-        // A concurrent write on one of the items (a lease take-over being refused): try again.
-        if (!codes?.includes('TransactionConflict') || attempt === 3) throw e;
-      }
-    }
+    // A concurrent write on one of the items (a lease take-over being refused) is waited out and tried
+    // again; the lease lost (the first item's condition) is false.
+    return writeUnlessFirstConditionFails(
+      this.db,
+      {
+        TransactItems: [
+          { Update: markSent },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: outboundMailItem(sesMessageId, { complaintId, mailId: id }),
+            },
+          },
+          { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
+        ],
+      },
+      3,
+    );
   }
 
   async recordOutboundMail(sesMessageId: string, record: OutboundMailRecord) {
