@@ -283,6 +283,16 @@ describe('agent console in a browser', () => {
         ]);
         const csv = await readFile(await download.path(), 'utf8');
         expect(csv.split('\r\n')[0]).toMatch(/^group,firstResponses,/);
+        // The at-risk report covers the weeks of the range; its CSV (every page) has a row per customer-week.
+        await page.getByRole('heading', { name: /^Customers at risk, weeks of / }).waitFor();
+        const [atRiskDownload] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: /^Download CSV of Customers at risk/ }).click(),
+        ]);
+        const atRiskCsv = await readFile(await atRiskDownload.path(), 'utf8');
+        expect(atRiskCsv.split('\r\n')[0] ?? '').toMatch(
+          /^(week,customerId,reasons,complaints,unlistedFlags)?$/,
+        );
         log.step('range refused at the field by the API; by priority; CSV downloaded');
 
         await page.getByRole('link', { name: 'Quarantine' }).click();
