@@ -14,8 +14,13 @@ import { sendPooled } from './smtpLoad';
 import { progress } from './suite';
 import type { UsageMeter } from './usageMeter';
 
-/** Mails taken to their first wait before the measured run. */
-const warmUpCount = 50;
+/**
+ * Mails taken to their first wait before the measured run. DynamoDB Local's JIT compiler is still at
+ * work for thousands of requests, and the replayed ceiling is measured after the run, on a JVM that
+ * much warmer: with 50 warm-up mails the run's share of the ceiling was 43-52%, with 250 55-62%, with
+ * 600 no higher (round 9, docs/performance-history.md).
+ */
+const warmUpCount = 250;
 
 /**
  * The complaints of `mails` once each waits for an agent, read past the request counter. Polled every
@@ -61,7 +66,7 @@ export async function measureIntake(
   });
   const mails = Array.from({ length: count }, (_, i) => mailOf('customer', i));
   // Each function's first invocation imports its bundle (its cold start, which the bundles suite
-  // measures), and DynamoDB Local's JVM compiles its hot code over its first few hundred requests (its
+  // measures), and DynamoDB Local's JVM compiles its hot code over its first thousands of requests (its
   // compiler threads took half its CPU in a run of 50 mails started after one warm-up mail): a batch
   // of mails to their first wait first, so the run measures the stack and the emulator warm.
   const warmUpMails = Array.from({ length: Math.min(count, warmUpCount) }, (_, i) => mailOf('warm-up', i));
