@@ -18,8 +18,8 @@
  *                  customer addresses, and the count of those beyond them)
  * - further customer PK=RECURRING#<category>#<window> SK=CUSTOMER#<address> (a customer counted beyond
  *                  the set, once)
- * - report counter PK=REPORT#<report>[#<group>]  SK=<day, week, customer, tier or agent> (atomic ADDs;
- *                  maintained from the domain events, reportStore.ts)
+ * - report counter PK=REPORT#<report>[#<group>]  SK=<day, week, week and customer, tier or agent>
+ *                  (atomic ADDs; maintained from the domain events, reportStore.ts)
  * - counted event  PK=REPORT#EVENT#<event id>  SK=EVENT              (an event counted once; expires)
  * Inbound claims and quarantined mail overload GSI3 with their sender (SENDER#<address>), so a GDPR
  * erasure finds every mail record of an address; an erased record drops those keys.
