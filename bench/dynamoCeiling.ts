@@ -200,7 +200,10 @@ export function withReplayedCeiling(
   const faithful =
     refusals(replay.refused) <= refusals(replay.refusedInRun) + replay.requests / 100 &&
     replay.jvmCpuMs / replay.requests <= 1.5 * run.jvmCpuPerRequest;
-  const basis = `${faithful ? '' : 'NOT FAITHFUL (more refusals or JVM CPU per request than the run): '}${replay.rate.toFixed(0)} replayed req/s at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
+  const replays = replay.rates
+    ? ` (median of ${replay.rates.length} replays: ${replay.rates.map((r) => r.toFixed(0)).join(', ')})`
+    : '';
+  const basis = `${faithful ? '' : 'NOT FAITHFUL (more refusals or JVM CPU per request than the run): '}${replay.rate.toFixed(0)} replayed req/s${replays} at ${replay.concurrency} in flight / ${requestsPerUnit.toFixed(1)} requests each`;
   return [
     {
       ...measured,

@@ -238,6 +238,8 @@ export interface ReplayResult {
   seeded: number;
   /** Queries of a partition no complaint owns (kept as recorded). */
   sharedQueries: number;
+  /** The rates of every replay of the run, when it was replayed more than once (this is the median one). */
+  rates?: number[];
   /** CPU time DynamoDB Local's JVM used during the replay, ms (0 without /proc). */
   jvmCpuMs: number;
   /** The part of it its JIT compiler threads used. */
@@ -257,11 +259,23 @@ export async function replayAtRunConcurrency(
   before?: TableSnapshot,
 ): Promise<ReplayResult> {
   const inFlight = Math.max(1, Math.round(meanInFlight(recorded)));
-  progress(
-    `  ${suite}: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight`,
-  );
-  return replayRequests(endpoint, 'Complaints', recorded, complaintIdsOfRun, inFlight, before);
+  // A replay lasts seconds; on this shared machine one varied by a quarter from the next. The median
+  // of three, each into a table of its own, is the ceiling.
+  const results: ReplayResult[] = [];
+  const ids = [...complaintIdsOfRun];
+  for (let i = 1; i <= replays; i++) {
+    progress(
+      `  ${suite}: replaying the run's ${recorded.length} requests without the stack, ${inFlight} in flight (${i}/${replays})`,
+    );
+    results.push(await replayRequests(endpoint, 'Complaints', recorded, ids, inFlight, before));
+  }
+  const byRate = [...results].sort((a, b) => a.rate - b.rate);
+  const median = byRate[Math.floor(byRate.length / 2)] as ReplayResult;
+  return { ...median, rates: results.map((r) => r.rate) };
 }
+
+/** How many times a run is replayed for its ceiling (the median counts). */
+const replays = 3;
 
 /** A table's items by key (DynamoDB JSON), as a run found them. */
 export type TableSnapshot = Map<string, Wire>;
