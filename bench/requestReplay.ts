@@ -324,10 +324,10 @@ export async function replayRequests(
   const ids = complaintIds(recorded, complaintIdsOfRun);
   const requests = rewriteRequests(recorded, ids, tableName, replayTable);
   // Without a stream: DynamoDB Local keeps every table's stream records in one SQLite table without an
-  // index on the shard, and each write to a stream created after many records scans past all of them
-  // (put latency on a new table after 6,000 records elsewhere: 27-52 ms of the JVM's CPU with a
-  // stream, 2.6-2.9 without, 1.8-4.4 on the old table). The replay so leaves out the stream record
-  // each write of the run added (1-2 ms): its ceiling is a little higher, the share below it lower.
+  // index on the shard, and each write to a stream whose first record comes after many others scans
+  // past all of them (put latency on a new table after 6,000 records elsewhere: 22-52 ms of the JVM's
+  // CPU with a stream, 2.2-2.9 without, 1.6-2.1 on a table with a stream written from its start: the
+  // stream record itself costs nothing measurable per put, round 9).
   await ensureTable(client, replayTable, { stream: false });
   try {
     const shared = new Map<string, Wire>();

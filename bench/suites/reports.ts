@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoReportStore } from '../../functions/adapters/reportStore';
-import { weekOf } from '../../functions/core/reports/projection';
+import { atRiskPage } from '../../functions/api/reportSchemas';
+import { atRiskKeys } from '../../functions/application/insights/reports';
 import { localAwsConfig } from '../../scripts/local/localAws';
 import { measureRoute, settle } from '../apiLatency';
 import type { Figure } from '../report';
@@ -47,16 +48,24 @@ await runSuite(restingStack, async (stack) => {
     const withSize = (f: Figure) => ({ ...f, conditions: `${f.conditions}, ${size} complaints counted` });
     // Customer-weeks at risk in all, and in the weeks the route's range overlaps.
     const atRisk = (await reports.counters('ATRISK')).length;
-    const atRiskKeys = [
-      `WEEK#${weekOf(`${from}T00:00:00Z`)}#`,
-      `WEEK#${weekOf(`${to}T00:00:00Z`)}#~`,
-    ] as const;
-    const inRange = (await reports.counters('ATRISK', ...atRiskKeys)).length;
+    const keys = atRiskKeys({ from, to });
+    const inRange = (await reports.counters('ATRISK', keys.from, keys.to)).length;
     figures.push(
-      ...(await counterQueryCeiling(reports, 'SLA#category#delivery', `DAY#${from}`, `DAY#${to}`)).map(
-        withSize,
-      ),
-      ...(await atRiskPageCeiling(reports, ...atRiskKeys)).map((f) => ({
+      ...(
+        await counterQueryCeiling(
+          'REPORT#SLA#category#delivery over 30 days',
+          async () => (await reports.counters('SLA#category#delivery', `DAY#${from}`, `DAY#${to}`)).length,
+        )
+      ).map(withSize),
+      ...(
+        await counterQueryCeiling(
+          `a page of REPORT#ATRISK, ${keys.from}..${keys.to}`,
+          async () =>
+            (
+              await reports.counterPage('ATRISK', keys.from, keys.to, { limit: atRiskPage.default })
+            ).items.length,
+        )
+      ).map((f) => ({
         ...withSize(f),
         conditions: `${withSize(f).conditions} (${inRange} customer-weeks at risk in the range, ${atRisk} in all)`,
       })),
@@ -70,41 +79,25 @@ await runSuite(restingStack, async (stack) => {
   return figures;
 });
 
-/** The emulator's raw rate of one counter query (sequential, no API in between): the routes' ceiling. */
+/**
+ * The emulator's raw rate of one report's counter query (sequential, no API in between): the route's
+ * ceiling. `read` sends the query and answers the items it read.
+ */
 async function counterQueryCeiling(
-  reports: DynamoReportStore,
-  report: string,
-  from?: string,
-  to?: string,
+  what: string,
+  read: () => Promise<number>,
   count = 100,
 ): Promise<Figure[]> {
   const started = performance.now();
   let items = 0;
-  for (let i = 0; i < count; i++) items = (await reports.counters(report, from, to)).length;
+  for (let i = 0; i < count; i++) items = await read();
   return [
     {
       benchmark: 'DynamoDB Local ceiling',
       metric: 'report counter Query/s',
       value: count / ((performance.now() - started) / 1000),
       unit: 'ops/s',
-      conditions: `${count} sequential queries of REPORT#${report}${from ? ' over 30 days' : ''} (${items} items)`,
+      conditions: `${count} sequential queries of ${what} (${items} items)`,
     },
   ];
-}
-
-/** The emulator's raw rate of the at-risk report's read: the first page (100 rows) of its weeks. */
-async function atRiskPageCeiling(reports: DynamoReportStore, from: string, to: string, count = 100) {
-  const started = performance.now();
-  let items = 0;
-  for (let i = 0; i < count; i++)
-    items = (await reports.counterPage('ATRISK', from, to, { limit: 100 })).items.length;
-  return [
-    {
-      benchmark: 'DynamoDB Local ceiling',
-      metric: 'report counter Query/s',
-      value: count / ((performance.now() - started) / 1000),
-      unit: 'ops/s',
-      conditions: `${count} sequential queries of a page of REPORT#ATRISK, 5 weeks (${items} items)`,
-    },
-  ] satisfies Figure[];
 }

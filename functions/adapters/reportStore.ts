@@ -23,6 +23,12 @@ function merged(updates: CounterUpdate[]): CounterUpdate[] {
   return [...byKey.values()];
 }
 
+/** A counter item as stored: its sort key, and its figures (every attribute but the key). */
+const counterItem = ({ PK: _pk, SK, ...figures }: Record<string, unknown>): CounterItem => ({
+  key: String(SK),
+  figures,
+});
+
 /** The update of a counter item whose listed sets are full: the event counted beyond them instead. */
 function beyondListed(u: CounterUpdate): CounterUpdate {
   const { listedUpTo, addToSets, add, ...rest } = u;
@@ -132,7 +138,7 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
       }),
     );
     return {
-      items: (out.Items ?? []).map(({ PK: _pk, SK, ...figures }) => ({ key: String(SK), figures })),
+      items: (out.Items ?? []).map(counterItem),
       cursor: encodeCursor(out.LastEvaluatedKey),
     };
   }
@@ -151,12 +157,7 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
         },
       },
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const { PK: _pk, SK, ...figures } = item;
-        out.push({ key: String(SK), figures });
-      }
-    }
+    for await (const page of pages) out.push(...(page.Items ?? []).map(counterItem));
     return out;
   }
 }

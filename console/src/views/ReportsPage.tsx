@@ -33,6 +33,8 @@ interface Filter {
 
 // The groupings the API answers with, from its published schema.
 const groupings = components.schemas.SlaReport.properties.groupBy.enum as GroupBy[];
+// The most rows the API answers per page of the at-risk report (its CSV is fetched page by page).
+const atRiskPageMax = components.schemas.AtRiskReportQuery.properties.limit.maximum;
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const percent = (share: number) => `${Math.round(share * 100)}%`;
@@ -116,7 +118,7 @@ export function ReportsPage() {
     let cursor: string | undefined;
     for (;;) {
       const answer = await api.GET('/reports/at-risk', {
-        params: { query: { ...range, limit: 500, ...(cursor ? { cursor } : {}) } },
+        params: { query: { ...range, limit: atRiskPageMax, ...(cursor ? { cursor } : {}) } },
         headers: { accept: 'text/csv' },
         parseAs: 'text',
       });

@@ -72,7 +72,7 @@ export async function recurringReport(deps: { reports: ReportStore }, query: { t
 }
 
 /** The at-risk counters' sort keys of the ISO weeks that overlap whole UTC days `from`..`to`. */
-function atRiskKeys(range: { from: string; to: string }) {
+export function atRiskKeys(range: { from: string; to: string }) {
   return {
     from: atRiskWeekKey(weekOf(`${range.from}T00:00:00Z`)),
     to: `${atRiskWeekKey(weekOf(`${range.to}T00:00:00Z`))}~`,
