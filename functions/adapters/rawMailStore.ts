@@ -10,13 +10,14 @@ import {
 import { NotFoundError } from '../core/errors';
 import type { RawMailStore } from './ports';
 import { withoutCommandLog } from './sdkClient';
+import { Sha256 } from './sha256';
 
 /**
  * Reads the raw MIME that the SES receipt rule's S3 action wrote to `<prefix><SES messageId>`, and stores
  * the attachments intake extracts from it beside it.
  */
 export class S3RawMailStore implements RawMailStore {
-  constructor(private readonly s3: S3Client = withoutCommandLog(new S3Client({}))) {}
+  constructor(private readonly s3: S3Client = withoutCommandLog(new S3Client({ sha256: Sha256 }))) {}
 
   async get(bucket: string, key: string): Promise<Buffer> {
     try {

@@ -1,15 +1,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { withoutCommandLog } from '../adapters/sdkClient';
+import { Sha256 } from '../adapters/sha256';
 import type { Deps } from '../application/deps';
 import { type OptionalSetting, settingsFromEnv } from '../application/settings';
 import { holidaySpanProblem } from '../core/holidays';
 import type { AdapterFactories } from './awsAdapters';
 import { buildDeps, type ServiceAdapters } from './buildDeps';
 
-/** SDK client configuration: AWS's defaults, or the runtime's endpoint for `service`. */
+/**
+ * SDK client configuration: AWS's defaults, or the runtime's endpoint for `service`; either way the
+ * request signing hashes with {@link Sha256} (its HMAC keys made once, not on every request).
+ */
 export function clientConfig(runtime: Runtime, service: keyof NonNullable<Runtime['aws']>['endpoints']) {
   const { aws } = runtime;
-  return aws ? { region: aws.region, credentials: aws.credentials, endpoint: aws.endpoints[service] } : {};
+  return aws
+    ? { region: aws.region, credentials: aws.credentials, endpoint: aws.endpoints[service], sha256: Sha256 }
+    : { sha256: Sha256 };
 }
 
 /** A handler's logic, given its dependencies. */

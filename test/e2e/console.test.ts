@@ -48,7 +48,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  // Unset when the browser was missing: the one error is then that.
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 interface AxeResult {
