@@ -1,11 +1,16 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Settings } from '../application/settings';
 import type { ServiceAdapters } from './buildDeps';
 import type { Runtime } from './lambda';
 
-/** What an adapter is built from: the validated settings and the runtime (endpoints, folders, keys). */
+/**
+ * What an adapter is built from: the validated settings, the runtime (endpoints, folders, keys) and the
+ * table's client (for the table's repositories).
+ */
 export interface AdapterContext {
   settings: Settings;
   runtime: Runtime;
+  dynamodb: DynamoDBClient;
 }
 
 /**
@@ -15,7 +20,9 @@ export interface AdapterContext {
  * adapter's first call ({@link onFirstCall}): the bundler puts them in chunks outside what the function's
  * cold start loads, since many invocations never call them (most API routes, a step that alerts a team
  * only on some paths). One module per factory, because the bundler makes a chunk of every `import()` it
- * finds in the modules a function imports, used or not.
+ * finds in the modules a function imports, used or not. The table's repositories are the other way
+ * round: `buildDeps` builds each on its first call, and their factories (`mailLedger`, `reportStore`)
+ * put one in the cold start of a function that uses it on every invocation.
  */
 export type AdapterFactories = {
   [K in keyof ServiceAdapters]-?: (context: AdapterContext) => NonNullable<ServiceAdapters[K]>;

@@ -1,13 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
-import { DynamoMailLedger } from '../adapters/mailLedger';
 import type { Notifier } from '../adapters/notifier';
-import type { EventPublisher, IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
-import { DynamoQuarantineStore } from '../adapters/quarantineStore';
-import { DynamoReportStore } from '../adapters/reportStore';
+import type {
+  EventPublisher,
+  IntakeFunction,
+  Mailer,
+  MailLedger,
+  QuarantineStore,
+  RawMailStore,
+  ReportStore,
+  WorkflowClient,
+} from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import type { Settings } from '../application/settings';
+import { onFirstCall } from './awsAdapters';
 
 /**
  * The adapters a function reaches AWS through besides its table. Each function is given only those it
@@ -25,6 +32,16 @@ export interface ServiceAdapters {
   events?: EventPublisher;
   /** HMAC key of the survey links and the API's pagination cursors. */
   signingKey?: () => Promise<Uint8Array>;
+  /**
+   * The table's repositories besides the complaint store. Each is there for every function: one it was
+   * not given is built on its first call (its module imported then, from a chunk of its own), so that
+   * the cold start of a function that never or seldom uses it (the queue metrics, the stream publisher,
+   * most API routes) does not load it. A function that uses one on every invocation is given it
+   * (`factories/mailLedger.ts`, `factories/reportStore.ts`), in its cold start.
+   */
+  ledger?: MailLedger;
+  quarantine?: QuarantineStore;
+  reports?: ReportStore;
 }
 
 /** What differs between runtimes: the table's client and the other adapters. */
@@ -49,11 +66,22 @@ function absent<T extends object>(adapter: string): T {
  */
 export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
   const { dynamodb } = parts;
+  const table = settings.tableName;
   return {
-    store: new DynamoComplaintStore(settings.tableName, dynamodb),
-    ledger: new DynamoMailLedger(settings.tableName, dynamodb),
-    quarantine: new DynamoQuarantineStore(settings.tableName, dynamodb),
-    reports: new DynamoReportStore(settings.tableName, dynamodb),
+    store: new DynamoComplaintStore(table, dynamodb),
+    ledger:
+      parts.ledger ??
+      onFirstCall(async () => new (await import('../adapters/mailLedger')).DynamoMailLedger(table, dynamodb)),
+    quarantine:
+      parts.quarantine ??
+      onFirstCall(
+        async () => new (await import('../adapters/quarantineStore')).DynamoQuarantineStore(table, dynamodb),
+      ),
+    reports:
+      parts.reports ??
+      onFirstCall(
+        async () => new (await import('../adapters/reportStore')).DynamoReportStore(table, dynamodb),
+      ),
     rawMail: parts.rawMail ?? absent('rawMail'),
     mailer: parts.mailer ?? absent('mailer'),
     workflow: parts.workflow ?? absent('workflow'),

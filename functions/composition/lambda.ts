@@ -91,12 +91,10 @@ export function depsFor(
     ? holidaySpanProblem(new Date().getUTCFullYear())
     : undefined;
   if (outdated) throw new Error(`Invalid configuration: ${outdated}`);
-  const context = { settings, runtime };
+  const dynamodb = withoutCommandLog(new DynamoDBClient(clientConfig(runtime, 'dynamodb')));
+  const context = { settings, runtime, dynamodb };
   const built: ServiceAdapters = Object.fromEntries(
     Object.entries(adapters).map(([name, factory]) => [name, factory(context)]),
   );
-  return buildDeps(settings, {
-    dynamodb: withoutCommandLog(new DynamoDBClient(clientConfig(runtime, 'dynamodb'))),
-    ...built,
-  });
+  return buildDeps(settings, { dynamodb, ...built });
 }

@@ -1,5 +1,6 @@
 import type { Deps } from '../application/deps';
 import { fileMailFeedback } from '../application/mailFeedback';
+import { mailLedger } from '../composition/factories/mailLedger';
 import { lambdaEntry } from '../composition/lambda';
 import * as z from '../core/schema';
 
@@ -25,4 +26,4 @@ export const createHandler =
     }
   };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { ledger: mailLedger });

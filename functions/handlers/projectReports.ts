@@ -3,6 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { ReportStore } from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import { projectEvent } from '../application/insights/reports';
+import { reportStore } from '../composition/factories/reportStore';
 import { lambdaEntry } from '../composition/lambda';
 import { parseDomainEvent } from '../core/events/domainEvents';
 import { businessCounts } from '../core/reports/businessMetrics';
@@ -37,4 +38,4 @@ export const createHandler = (deps: Deps) => {
   });
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { reports: reportStore });

@@ -1,5 +1,6 @@
 import type { Deps } from '../application/deps';
 import { sendWeeklyDigest } from '../application/insights/weeklyDigest';
+import { mailLedger } from '../composition/factories/mailLedger';
 import { sesMailer } from '../composition/factories/sesMailer';
 import { lambdaEntry } from '../composition/lambda';
 
@@ -27,4 +28,7 @@ export const createHandler = (deps: Deps) => async (): Promise<{ week?: string; 
   return { week: run.week, status: run.status };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { mailer: sesMailer });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  mailer: sesMailer,
+  ledger: mailLedger,
+});

@@ -6,8 +6,11 @@ import { sesMailer } from './sesMailer';
 import { sfnWorkflow } from './sfnWorkflow';
 import { teamNotifier } from './teamNotifier';
 
-/** Every adapter but the events' bus: for the function that uses them all (the API). */
-export const allAdapters: Omit<AdapterFactories, 'events'> = {
+/**
+ * Every adapter but the events' bus: for the function that uses them all (the API). The table's
+ * repositories besides the complaint store are built on their first call (most routes use none).
+ */
+export const allAdapters: Omit<AdapterFactories, 'events' | 'ledger' | 'quarantine' | 'reports'> = {
   mailer: sesMailer,
   notifier: teamNotifier,
   workflow: sfnWorkflow,

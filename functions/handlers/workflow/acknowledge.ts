@@ -1,6 +1,7 @@
 import { stepInputs } from '../../../workflows/contract';
 import { acknowledgeAndInvestigate, recordAcknowledgementFailure } from '../../application/acknowledgement';
 import type { Deps } from '../../application/deps';
+import { mailLedger } from '../../composition/factories/mailLedger';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
@@ -24,4 +25,5 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
   mailer: sesMailer,
   notifier: teamNotifier,
+  ledger: mailLedger,
 });

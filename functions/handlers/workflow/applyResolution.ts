@@ -2,6 +2,7 @@ import type { SendLease } from '../../adapters/ports';
 import { sendLeaseOf } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSupport';
+import { mailLedger } from '../../composition/factories/mailLedger';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
@@ -78,4 +79,5 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
   mailer: sesMailer,
   notifier: teamNotifier,
+  ledger: mailLedger,
 });

@@ -3,6 +3,7 @@ import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { mailLedger } from '../../composition/factories/mailLedger';
 import { secretSigningKey } from '../../composition/factories/secretSigningKey';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
@@ -115,5 +116,5 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 export const { handler, handlerFor } = lambdaEntry(
   createHandler,
   ['surveyBaseUrl', 'surveySigningSecretArn'],
-  { mailer: sesMailer, notifier: teamNotifier, signingKey: secretSigningKey },
+  { mailer: sesMailer, notifier: teamNotifier, signingKey: secretSigningKey, ledger: mailLedger },
 );
