@@ -2,16 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoComplaintStore } from '../adapters/complaintStore';
 import type { Notifier } from '../adapters/notifier';
-import type {
-  EventPublisher,
-  IntakeFunction,
-  Mailer,
-  MailLedger,
-  QuarantineStore,
-  RawMailStore,
-  ReportStore,
-  WorkflowClient,
-} from '../adapters/ports';
+import type { EventPublisher, IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
 import type { Deps } from '../application/deps';
 import type { Settings } from '../application/settings';
 import { onFirstCall } from './awsAdapters';
@@ -39,9 +30,9 @@ export interface ServiceAdapters {
    * most API routes) does not load it. A function that uses one on every invocation is given it
    * (`factories/mailLedger.ts`, `factories/reportStore.ts`), in its cold start.
    */
-  ledger?: MailLedger;
-  quarantine?: QuarantineStore;
-  reports?: ReportStore;
+  ledger?: Deps['ledger'];
+  quarantine?: Deps['quarantine'];
+  reports?: Deps['reports'];
 }
 
 /** What differs between runtimes: the table's client and the other adapters. */
