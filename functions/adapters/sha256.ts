@@ -35,11 +35,12 @@ function keyObjectOf(secret: SourceData): KeyObject {
 /**
  * SHA-256 and HMAC-SHA256 for the AWS SDK's clients (their `sha256` option, which SigV4 signs every
  * request with), as the SDK's own Node implementation does them but with the HMAC's key handed to
- * `createHmac` as a KeyObject, made once per key. On Node 24, `createHmac` given a Buffer or a string
- * takes 20-30 µs a call on this project's machine, and 0.07-0.17 ms in the profile of a busy API
- * worker, against 3.5 µs for a KeyObject (docs/performance-history.md, round 10). Signing a
- * request makes two HMACs with keys that do not change (the day's signing key, cached by the SDK, and
- * the secret access key), and the four that derive a new signing key once a day.
+ * `createHmac` as a KeyObject, made once per key. On Node 24, `createHmac` given a Buffer checks
+ * whether it is a KeyObject by an exception: 20-35 µs a call on this project's machine, and 0.07-0.17
+ * ms in the profile of a busy API worker (a string key too, there), against 3.5 µs for a KeyObject
+ * (docs/performance-history.md, round 10). Signing a request makes two HMACs with keys that do not
+ * change (the day's signing key, cached by the SDK, and the secret access key), and the four that
+ * derive a new signing key once a day.
  *
  * A key is looked up by identity (a byte array: the SDK's cached signing key is the same object on every
  * request) or by value (a string). A byte array must not be changed once it signed: the SDK never does.

@@ -16,7 +16,7 @@ export type CursorScope = readonly [source: string, partition: string, status?: 
 export type SigningKey = () => Promise<Uint8Array>;
 
 // The cursors' key of each signing key (the same bytes for the life of an execution environment), made a
-// KeyObject once: on Node 24 `createHmac` takes 20-30 µs and more to check a Buffer key, every page.
+// KeyObject once: on Node 24 `createHmac` takes 20-35 µs and more to check a Buffer key, every page.
 const cursorKeys = new WeakMap<Uint8Array, KeyObject>();
 
 /** A key of its own for cursors, derived from the API's signing key (domain-separated by its label). */
