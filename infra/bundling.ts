@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
+import { type BuildOptions, type BuildResult, build } from 'esbuild';
 import { type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import { repoRoot } from './appContext';
+import { sdkBarrelImports } from './sdkBarrelImports';
 
 /**
  * How every handler is bundled: esbuild (no Docker), one build per function into a folder of its own
@@ -47,7 +49,11 @@ export const lambdaEsbuildOptions = {
   outExtension: { '.js': '.mjs' },
   metafile: true,
   logLevel: 'warning',
+  plugins: [sdkBarrelImports],
 } as const satisfies BuildOptions;
+
+/** The modules of the plugins in {@link lambdaEsbuildOptions} (relative to the project root). */
+export const bundlingPluginFiles = ['infra/sdkBarrelImports.ts'];
 
 /** The file of a function's folder that Lambda loads (`index.handler`). */
 export const lambdaEntryFile = 'index.mjs';
@@ -85,11 +91,20 @@ export async function buildLambdaFunction(entry: string, outdir: string): Promis
   return result;
 }
 
-/** {@link buildLambdaFunction}, synchronously: CDK's local bundling runs at synth and waits for nothing. */
-export function buildLambdaFunctionSync(entry: string, outdir: string): LambdaBuild {
-  const result = buildSync(lambdaBuildOptions(entry));
-  writeFunction(result, outdir);
-  return result;
+/**
+ * {@link buildLambdaFunction}, synchronously: CDK's local bundling runs at synth and waits for nothing.
+ * esbuild runs plugins ({@link sdkBarrelImports}) only in its asynchronous API, so the build runs in a
+ * child process (`infra/buildFunction.ts`, the same function) and this waits for it.
+ */
+export function buildLambdaFunctionSync(entry: string, outdir: string): void {
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'infra', 'buildFunction.ts'), entry, outdir],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
 }
 
 /** The module of every Lambda function, relative to the project root, by function. */

@@ -1,5 +1,5 @@
+import { mailCustomerOnce } from '../application/customerMail';
 import { handOver } from '../application/decisionHandOver';
-import { mailCustomerOnce } from '../application/workflowSupport';
 import {
   agentEntryId,
   assertMayWrite,

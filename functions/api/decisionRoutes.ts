@@ -1,5 +1,5 @@
+import { mailCustomerOnce } from '../application/customerMail';
 import { handOver as handOverDecision } from '../application/decisionHandOver';
-import { mailCustomerOnce } from '../application/workflowSupport';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,

@@ -1,9 +1,7 @@
-import type { Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
+import type { Complaint, TimelineEntry } from '../core/complaint';
 import { NotFoundError } from '../core/errors';
-import type { RenderedMail } from '../core/mail/templates';
 import { teamNotification } from '../core/mail/templates';
 import type { AgentRole } from '../core/policy';
-import { type CustomerMailOptions, mailCustomer } from './customerMail';
 import type { Deps } from './deps';
 
 export async function loadComplaint(deps: Pick<Deps, 'store'>, id: string): Promise<Complaint> {
@@ -20,43 +18,6 @@ export async function loadWithTimeline(
   const found = await deps.store.withTimeline(id);
   if (!found) throw new NotFoundError(`Complaint ${id} not found`);
   return found;
-}
-
-const firstInbound = (timeline: TimelineEntry[]) =>
-  timeline.find((e): e is MessageEntry => e.kind === 'message' && e.direction === 'inbound');
-
-/**
- * Mails the customer once per `entryId`: a workflow step retried after the mail went out finds the
- * entry on the timeline and does not send again. Threads under the customer's first mail. A caller
- * that has just read the timeline passes it (`timeline`), saving a read; any read from before the mail
- * was recorded will do, since the check is on the mail's own entry. `leased`: the caller took the
- * mail's send lease with the state change that calls for it (see `CustomerMailOptions.leased`).
- */
-export async function mailCustomerOnce(
-  deps: Pick<Deps, 'store' | 'mailer' | 'ledger' | 'settings'>,
-  complaint: Complaint,
-  mail: RenderedMail,
-  purpose: NonNullable<MessageEntry['purpose']>,
-  entryId: string,
-  now: Date,
-  automatic = true,
-  known?: TimelineEntry[],
-  leased?: CustomerMailOptions['leased'],
-): Promise<void> {
-  const timeline = known ?? (await deps.store.timeline(complaint.id));
-  if (timeline.some((e) => e.id === entryId)) return;
-  const { settings } = deps;
-  const first = firstInbound(timeline);
-  await mailCustomer(deps, complaint, mail, {
-    purpose,
-    automatic,
-    entryId,
-    now,
-    supportAddress: settings.supportAddress,
-    mailDomain: settings.mailDomain,
-    ...(first?.messageId ? { inReplyTo: first.messageId } : {}),
-    ...(leased ? { leased } : {}),
-  });
 }
 
 /**

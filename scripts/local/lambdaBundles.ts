@@ -5,6 +5,7 @@ import { version as esbuildVersion } from 'esbuild';
 import { repoRoot } from '../../infra/appContext';
 import {
   buildLambdaFunction,
+  bundlingPluginFiles,
   type HandlerName,
   handlerEntries,
   lambdaBuildOptions,
@@ -61,7 +62,11 @@ export async function buildLambdaBundles(): Promise<LambdaBundles> {
   const started = performance.now();
   // Every option of every function's build (entries, splitting, the nominal output folder...).
   const builds = Object.entries(handlerEntries).map(([name, entry]) => [name, lambdaBuildOptions(entry)]);
-  const key = sha256(JSON.stringify({ builds, esbuildVersion, lambdaEntryFile })).slice(0, 16);
+  // The plugins' code is not in the options' JSON: the key carries each plugin module's hash instead.
+  const plugins = await Promise.all(
+    bundlingPluginFiles.map((file) => readFile(join(repoRoot, file)).then(sha256)),
+  );
+  const key = sha256(JSON.stringify({ builds, esbuildVersion, lambdaEntryFile, plugins })).slice(0, 16);
   const dir = join(cacheRoot, key);
   const manifestFile = join(dir, 'manifest.json');
   const filesOf = (buildDir: string) =>

@@ -158,6 +158,21 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
     }
   });
 
+  it('loads at cold start none of the SDK code that only a client built on first call uses', () => {
+    // awaitPerson builds its DynamoDB client at cold start and its SNS client on the first alert: SNS's
+    // query protocol and XML parser are in the folder, and outside every chunk its entry imports.
+    const dir = dirname(bundles.files.awaitPerson);
+    const sourcesOf = (files: string[]) =>
+      files.flatMap(
+        (file) =>
+          (JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sources: string[] }).sources,
+      );
+    const queryProtocol = (source: string) => /protocols\/query\/|xml-builder/.test(source);
+    const everyChunk = readdirSync(dir).filter((file) => file.endsWith('.mjs'));
+    expect(sourcesOf(everyChunk).filter(queryProtocol).length).toBeGreaterThan(0);
+    expect(sourcesOf(staticImports(dir, lambdaEntryFile)).filter(queryProtocol)).toEqual([]);
+  });
+
   it('throws the error names the state machine matches (a missing complaint: NotFoundError)', async () => {
     const { handlerFor } = (await import(pathToFileURL(bundles.files.escalate).href)) as {
       handlerFor: (runtime: unknown) => (event: unknown) => Promise<unknown>;
@@ -221,3 +236,16 @@ describe('the asset CDK deploys (HandlerFunction)', () => {
     }
   }, 60_000);
 });
+
+/** `file` and every chunk it imports statically (not with `import()`), transitively: what a cold start loads. */
+function staticImports(dir: string, file: string, found = new Set<string>()): string[] {
+  found.add(file);
+  const text = readFileSync(join(dir, file), 'utf8');
+  for (const [, from, bare] of text.matchAll(
+    /\b(?:import|export)\b[^"'()]*?\bfrom\s*"(\.\/[^"]+)"|\bimport\s*"(\.\/[^"]+)"/g,
+  )) {
+    const chunk = (from ?? bare) as string;
+    if (!found.has(chunk.slice(2))) staticImports(dir, chunk.slice(2), found);
+  }
+  return [...found];
+}

@@ -1,7 +1,7 @@
 import type { SendLease } from '../../adapters/ports';
-import { sendLeaseOf } from '../../application/customerMail';
+import { mailCustomerOnce, sendLeaseOf } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
-import { loadWithTimeline, mailCustomerOnce } from '../../application/workflowSupport';
+import { loadWithTimeline } from '../../application/workflowSupport';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';

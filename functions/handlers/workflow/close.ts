@@ -1,6 +1,7 @@
 import { stepInputs, taskOutputSchema } from '../../../workflows/contract';
+import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
-import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { loadComplaint } from '../../application/workflowSupport';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';

@@ -1,8 +1,9 @@
 import { stepInputs } from '../../../workflows/contract';
+import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
-import { loadComplaint, mailCustomerOnce } from '../../application/workflowSupport';
+import { loadComplaint } from '../../application/workflowSupport';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { secretSigningKey } from '../../composition/factories/secretSigningKey';
 import { sesMailer } from '../../composition/factories/sesMailer';

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Plugin, PluginBuild } from 'esbuild';
+
+/**
+ * An esbuild plugin: inside the AWS SDK, a named import from one of its index modules (a "barrel" that
+ * re-exports many modules, e.g. `@aws-sdk/core/protocols` or `@smithy/core/serde`) is made an import
+ * from the module that declares the name.
+ *
+ * Why: with `splitting`, esbuild assigns every *file* to a chunk by the entry points and `import()`s
+ * that reach it through import statements, whether the names it exports are used or not. The SDK
+ * client every function builds at cold start (DynamoDB's) imports a few names from barrels that
+ * re-export every protocol and stream helper of the SDK. So the code that only a client loaded on first
+ * call needs (the XML and query protocols of S3 and SNS, the REST and stream helpers of SES and S3)
+ * landed in a chunk shared with the cold start, which then loaded it on every cold start. Imported
+ * from the declaring modules, those files are reached only from the chunks that use them.
+ *
+ * What it reads: the SDK's published ES modules, one statement per `import`/`export` as TypeScript
+ * emits them. A name it cannot trace to a declaration (a namespace re-export, a name the barrel
+ * declares itself) stays imported from the barrel, as before: the rewrite can only narrow what a file
+ * imports, never change what a name is.
+ */
+export const sdkBarrelImports: Plugin = {
+  name: 'sdk-barrel-imports',
+  setup(build) {
+    const trace = new ExportTracer(build);
+    build.onLoad({ filter: sdkModule }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      if (!barrelImportHint.test(source)) return undefined;
+      return { contents: await trace.rewriteImports(source, path), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+/** The SDK's ES modules (`dist-es`) of the AWS and Smithy packages. */
+const sdkModule = /[\\/]node_modules[\\/]@(?:aws-sdk|smithy)[\\/][^\\/]+[\\/]dist-es[\\/].*\.js$/;
+/** A cheap test before parsing: an import of a package (not a relative path) of the SDK. */
+const barrelImportHint = /\bfrom\s*"@(?:aws-sdk|smithy)\//;
+/** `import { a, b as c } from "@smithy/core/serde";` */
+const namedImport = /^import\s*\{([^}]*)\}\s*from\s*"(@(?:aws-sdk|smithy)\/[^"]+)";?[ \t]*$/gm;
+
+/** Where an exported name comes from: a module and the name it has there. */
+interface Origin {
+  file: string;
+  name: string;
+}
+
+/** What a module exports: each name's origin, or `'own'` for one it declares (or cannot be traced). */
+type ExportMap = Map<string, Origin | 'own'>;
+
+/** `a as b` → { imported: 'a', local: 'b' }. */
+function specifiers(list: string): { imported: string; local: string }[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const [imported, local = imported] = s.split(/\s+as\s+/) as [string, string?];
+      return { imported, local };
+    });
+}
+
+class ExportTracer {
+  private readonly exportMaps = new Map<string, Promise<ExportMap>>();
+  private readonly resolved = new Map<string, Promise<string | undefined>>();
+
+  constructor(private readonly build: PluginBuild) {}
+
+  /** The file `spec` names from `dir`, as the build resolves it (undefined: external or not found). */
+  private resolve(spec: string, dir: string): Promise<string | undefined> {
+    const key = `${dir}\0${spec}`;
+    let found = this.resolved.get(key);
+    if (!found) {
+      found = this.build
+        .resolve(spec, { resolveDir: dir, kind: 'import-statement' })
+        .then((r) => (r.errors.length === 0 && !r.external && r.namespace === 'file' ? r.path : undefined));
+      this.resolved.set(key, found);
+    }
+    return found;
+  }
+
+  /** What `file` exports; `reading`: the modules whose `export *` led here (a cycle reads as nothing). */
+  private exportsOf(file: string, reading: ReadonlySet<string> = new Set()): Promise<ExportMap> {
+    if (reading.has(file)) return Promise.resolve(new Map());
+    let map = this.exportMaps.get(file);
+    if (!map) {
+      map = this.readExports(file, new Set([...reading, file]));
+      this.exportMaps.set(file, map);
+    }
+    return map;
+  }
+
+  private async readExports(file: string, reading: ReadonlySet<string>): Promise<ExportMap> {
+    const source = await readFile(file, 'utf8');
+    const dir = dirname(file);
+    const map: ExportMap = new Map();
+    const imported = new Map<string, { spec: string; name: string }>();
+    for (const m of source.matchAll(/^import\s*\{([^}]*)\}\s*from\s*"([^"]+)"/gm)) {
+      for (const s of specifiers(m[1] as string))
+        imported.set(s.local, { spec: m[2] as string, name: s.imported });
+    }
+    for (const m of source.matchAll(/^export\s*\{([^}]*)\}\s*(?:from\s*"([^"]+)")?/gm)) {
+      const spec = m[2];
+      for (const s of specifiers(m[1] as string)) {
+        const via = spec ? { spec, name: s.imported } : imported.get(s.imported);
+        const target = via ? await this.resolve(via.spec, dir) : undefined;
+        map.set(s.local, target && via ? { file: target, name: via.name } : 'own');
+      }
+    }
+    for (const m of source.matchAll(/^export\s*\*\s*from\s*"([^"]+)"/gm)) {
+      const target = await this.resolve(m[1] as string, dir);
+      if (!target) continue;
+      for (const name of (await this.exportsOf(target, reading)).keys()) {
+        if (name !== 'default' && !map.has(name)) map.set(name, { file: target, name });
+      }
+    }
+    for (const m of source.matchAll(
+      /^export\s+(?:async\s+)?(?:function\s*\*?|class|const|let|var)\s*([A-Za-z_$][\w$]*)/gm,
+    )) {
+      map.set(m[1] as string, 'own');
+    }
+    if (/^export\s+default\b/m.test(source)) map.set('default', 'own');
+    // `export * as ns from` and anything else unparsed: those names are not in the map, so an import
+    // of them is left as it is.
+    return map;
+  }
+
+  /** The module that declares `name` as exported by `file`, following re-exports. */
+  private async origin(file: string, name: string, seen = new Set<string>()): Promise<Origin | undefined> {
+    const entry = (await this.exportsOf(file)).get(name);
+    if (entry === undefined) return undefined;
+    if (entry === 'own') return { file, name };
+    const key = `${entry.file}\0${entry.name}`;
+    if (seen.has(key)) return undefined;
+    seen.add(key);
+    return (await this.origin(entry.file, entry.name, seen)) ?? entry;
+  }
+
+  /** `source` (of `path`) with each named import from an SDK package split by declaring module. */
+  async rewriteImports(source: string, path: string): Promise<string> {
+    const dir = dirname(path);
+    const statements = [...source.matchAll(namedImport)];
+    const replacements = await Promise.all(
+      statements.map(async (m) => {
+        const spec = m[2] as string;
+        const barrel = await this.resolve(spec, dir);
+        if (!barrel) return m[0];
+        const byFile = new Map<string, string[]>();
+        for (const s of specifiers(m[1] as string)) {
+          const found = await this.origin(barrel, s.imported);
+          const from = found && found.file !== barrel ? JSON.stringify(found.file) : JSON.stringify(spec);
+          const name = found && found.file !== barrel ? found.name : s.imported;
+          byFile.set(from, [...(byFile.get(from) ?? []), name === s.local ? name : `${name} as ${s.local}`]);
+        }
+        return [...byFile].map(([from, names]) => `import { ${names.join(', ')} } from ${from};`).join(' ');
+      }),
+    );
+    let out = '';
+    let last = 0;
+    statements.forEach((m, i) => {
+      out += source.slice(last, m.index) + replacements[i];
+      last = (m.index as number) + m[0].length;
+    });
+    return out + source.slice(last);
+  }
+}
