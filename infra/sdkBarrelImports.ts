@@ -24,13 +24,48 @@ export const sdkBarrelImports: Plugin = {
   name: 'sdk-barrel-imports',
   setup(build) {
     const trace = new ExportTracer(build);
-    build.onLoad({ filter: sdkModule }, async ({ path }) => {
+    build.onLoad({ filter: sdkModule, namespace: 'file' }, async ({ path }) => {
       const source = await readFile(path, 'utf8');
+      const split = splitOwnPart(source);
+      if (split) return { contents: split.barrel(path), loader: 'js', resolveDir: dirname(path) };
       if (!barrelImportHint.test(source)) return undefined;
       return { contents: await trace.rewriteImports(source, path), loader: 'js', resolveDir: dirname(path) };
     });
+    build.onResolve({ filter: ownPartSuffix }, ({ path }) => ({
+      path: path.replace(ownPartSuffix, ''),
+      namespace: ownPartNamespace,
+    }));
+    build.onLoad({ filter: /.*/, namespace: ownPartNamespace }, async ({ path }) => {
+      const split = splitOwnPart(await readFile(path, 'utf8'));
+      const own = split?.own ?? '';
+      return { contents: await trace.rewriteImports(own, path), loader: 'js', resolveDir: dirname(path) };
+    });
   },
 };
+
+/**
+ * A module that both re-exports other modules (`export ... from`) and declares exports of its own
+ * (`@smithy/core/serde` declares the idempotency token beside 30 re-exports) is loaded as two: its own
+ * part (everything but the re-exports), which an import of one of its own names reaches alone, and the
+ * module itself, which re-exports its own part and the rest as before, for every other importer. One
+ * instance of each declaration either way.
+ */
+const ownPartSuffix = /\?sdk-own-part$/;
+const ownPartNamespace = 'sdk-own-part';
+const reExport = /^export\s*(?:\*(?:\s*as\s+[\w$]+)?|\{[^}]*\})\s*from\s*"[^"]+";?[ \t]*$/gm;
+const ownExport = /^export\s+(?:(?:async\s+)?(?:function|class|const|let|var)\b|\{[^}]*\}\s*;?[ \t]*$)/m;
+
+function splitOwnPart(source: string): { own: string; barrel: (path: string) => string } | undefined {
+  const reExports = source.match(reExport);
+  if (!reExports) return undefined;
+  const own = source.replace(reExport, '');
+  // `export *` passes on no default export: a module with one is left whole.
+  if (!ownExport.test(own) || /^export\s+default\b/m.test(own)) return undefined;
+  return {
+    own,
+    barrel: (path) => `export * from ${JSON.stringify(`${path}?sdk-own-part`)};\n${reExports.join('\n')}\n`,
+  };
+}
 
 /** The SDK's ES modules (`dist-es`) of the AWS and Smithy packages. */
 const sdkModule = /[\\/]node_modules[\\/]@(?:aws-sdk|smithy)[\\/][^\\/]+[\\/]dist-es[\\/].*\.js$/;
@@ -63,6 +98,8 @@ function specifiers(list: string): { imported: string; local: string }[] {
 class ExportTracer {
   private readonly exportMaps = new Map<string, Promise<ExportMap>>();
   private readonly resolved = new Map<string, Promise<string | undefined>>();
+  /** Whether a module is loaded as two (its own part, its re-exports), by file. */
+  private readonly splits = new Map<string, Promise<boolean>>();
 
   constructor(private readonly build: PluginBuild) {}
 
@@ -136,6 +173,16 @@ class ExportTracer {
     return (await this.origin(entry.file, entry.name, seen)) ?? entry;
   }
 
+  /** Where to import a declaration from: its module, or that module's own part when it also re-exports. */
+  private async moduleOf(origin: Origin): Promise<string> {
+    let split = this.splits.get(origin.file);
+    if (!split) {
+      split = readFile(origin.file, 'utf8').then((source) => splitOwnPart(source) !== undefined);
+      this.splits.set(origin.file, split);
+    }
+    return (await split) ? `${origin.file}?sdk-own-part` : origin.file;
+  }
+
   /** `source` (of `path`) with each named import from an SDK package split by declaring module. */
   async rewriteImports(source: string, path: string): Promise<string> {
     const dir = dirname(path);
@@ -148,8 +195,8 @@ class ExportTracer {
         const byFile = new Map<string, string[]>();
         for (const s of specifiers(m[1] as string)) {
           const found = await this.origin(barrel, s.imported);
-          const from = found && found.file !== barrel ? JSON.stringify(found.file) : JSON.stringify(spec);
-          const name = found && found.file !== barrel ? found.name : s.imported;
+          const from = JSON.stringify(found ? await this.moduleOf(found) : spec);
+          const name = found ? found.name : s.imported;
           byFile.set(from, [...(byFile.get(from) ?? []), name === s.local ? name : `${name} as ${s.local}`]);
         }
         return [...byFile].map(([from, names]) => `import { ${names.join(', ')} } from ${from};`).join(' ');

@@ -1,0 +1,128 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkBarrelImports } from '../../infra/sdkBarrelImports';
+
+// Two packages laid out as the SDK publishes them (ES modules under dist-es): a barrel that re-exports
+// (by name, renamed, `export *`) and declares names of its own, a client the entry imports, and a
+// client only an `import()` reaches, which needs a name no other module uses.
+const files: Record<string, string> = {
+  'node_modules/@smithy/fake/package.json': JSON.stringify({
+    name: '@smithy/fake',
+    module: './dist-es/index.js',
+    sideEffects: false,
+  }),
+  'node_modules/@smithy/fake/dist-es/index.js': [
+    'import { make } from "./make";',
+    'export { Leaf } from "./leaf";',
+    'export * from "./star";',
+    'export { renamed as alias } from "./renamed";',
+    'export { lazyOnly } from "./lazyOnly";',
+    'export class Own { constructor() { this.tag = make(); } }',
+    'export { make };',
+  ].join('\n'),
+  'node_modules/@smithy/fake/dist-es/make.js': 'export const make = () => "made";',
+  'node_modules/@smithy/fake/dist-es/leaf.js': 'export class Leaf {}',
+  'node_modules/@smithy/fake/dist-es/star.js': 'export const star = "star";',
+  'node_modules/@smithy/fake/dist-es/renamed.js': 'export const renamed = "renamed";',
+  'node_modules/@smithy/fake/dist-es/lazyOnly.js': 'export const lazyOnly = "LAZY_ONLY_MARKER";',
+  'node_modules/@aws-sdk/client-eager/package.json': JSON.stringify({
+    name: '@aws-sdk/client-eager',
+    module: './dist-es/index.js',
+  }),
+  'node_modules/@aws-sdk/client-eager/dist-es/index.js': [
+    'import { Leaf, star, alias as renamedValue, Own, make } from "@smithy/fake";',
+    'import * as everything from "@smithy/fake";',
+    'export const check = () => ({',
+    '  leafIsOne: new Leaf() instanceof everything.Leaf,',
+    '  ownIsOne: new Own() instanceof everything.Own,',
+    '  star, renamedValue, made: make(), tag: new Own().tag,',
+    '});',
+  ].join('\n'),
+  'node_modules/@aws-sdk/client-lazy/package.json': JSON.stringify({
+    name: '@aws-sdk/client-lazy',
+    module: './dist-es/index.js',
+  }),
+  'node_modules/@aws-sdk/client-lazy/dist-es/index.js':
+    'import { lazyOnly } from "@smithy/fake";\nexport const value = lazyOnly;',
+  'entry.js': [
+    'import { check } from "@aws-sdk/client-eager";',
+    'export const run = async () => ({ ...check(), lazy: (await import("@aws-sdk/client-lazy")).value });',
+  ].join('\n'),
+};
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sdk-barrel-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Builds the entry as the functions are built (ESM, split); the text of what its cold start loads. */
+async function bundle(name: string, withPlugin: boolean) {
+  const outdir = join(dir, name);
+  await build({
+    absWorkingDir: dir,
+    entryPoints: { index: 'entry.js' },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'silent',
+    plugins: withPlugin ? [sdkBarrelImports] : [],
+  });
+  const cold = new Set<string>();
+  const visit = (file: string) => {
+    if (cold.has(file)) return;
+    cold.add(file);
+    const text = readFileSync(join(outdir, file), 'utf8');
+    for (const [, chunk] of text.matchAll(/\bimport\b[^"'()]*?\bfrom\s*"\.\/([^"]+)"/g))
+      visit(chunk as string);
+  };
+  visit('index.mjs');
+  const text = (files: Iterable<string>) =>
+    [...files].map((f) => readFileSync(join(outdir, f), 'utf8')).join('\n');
+  return {
+    cold: text(cold),
+    all: text(readdirSync(outdir).filter((f) => f.endsWith('.mjs'))),
+    module: (await import(pathToFileURL(join(outdir, 'index.mjs')).href)) as { run: () => Promise<unknown> },
+  };
+}
+
+describe('sdkBarrelImports (esbuild plugin)', () => {
+  it('keeps what only a lazily imported client uses out of the chunks a cold start loads', async () => {
+    const without = await bundle('without', false);
+    // esbuild alone: the barrel is reached from the entry, so is every module it re-exports.
+    expect(without.cold).toContain('LAZY_ONLY_MARKER');
+    const withPlugin = await bundle('with', true);
+    expect(withPlugin.cold).not.toContain('LAZY_ONLY_MARKER');
+    expect(withPlugin.all).toContain('LAZY_ONLY_MARKER');
+  });
+
+  it('changes no value: renamed and `export *` names, own declarations, one instance of each class', async () => {
+    const expected = {
+      leafIsOne: true,
+      ownIsOne: true,
+      star: 'star',
+      renamedValue: 'renamed',
+      made: 'made',
+      tag: 'made',
+      lazy: 'LAZY_ONLY_MARKER',
+    };
+    expect(await (await bundle('values-without', false)).module.run()).toEqual(expected);
+    expect(await (await bundle('values-with', true)).module.run()).toEqual(expected);
+  });
+});
