@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, type BuildResult, build } from 'esbuild';
 import { type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
@@ -91,20 +91,29 @@ export async function buildLambdaFunction(entry: string, outdir: string): Promis
   return result;
 }
 
+/** Every function's built folder by entry, once per process (`buildLambdaFunctionSync`). */
+let builtFolders: Record<string, string> | undefined;
+
 /**
- * {@link buildLambdaFunction}, synchronously: CDK's local bundling runs at synth and waits for nothing.
- * esbuild runs plugins ({@link sdkBarrelImports}) only in its asynchronous API, so the build runs in a
- * child process (`infra/buildFunction.ts`, the same function) and this waits for it.
+ * {@link buildLambdaFunction}'s output for CDK's local bundling, which is synchronous: esbuild runs
+ * plugins ({@link sdkBarrelImports}) only in its asynchronous API. The first call runs
+ * `infra/buildFunctions.ts` in a child process, which builds every function with
+ * {@link buildLambdaFunction} into the local stack's cache (`scripts/local/lambdaBundles.ts`, reused
+ * while no input changed) and names each folder; each call copies its function's folder. So the asset
+ * is the folder the local stack runs and the tests ran, byte for byte.
  */
 export function buildLambdaFunctionSync(entry: string, outdir: string): void {
-  execFileSync(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'infra', 'buildFunction.ts'), entry, outdir],
-    {
+  builtFolders ??= JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'infra', 'buildFunctions.ts')], {
       cwd: repoRoot,
-      stdio: 'inherit',
-    },
-  );
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1024 * 1024,
+    }),
+  ) as Record<string, string>;
+  const folder = builtFolders[entry];
+  if (!folder) throw new Error(`${entry} is not the entry of a function (handlerEntries)`);
+  cpSync(folder, outdir, { recursive: true });
 }
 
 /** The module of every Lambda function, relative to the project root, by function. */

@@ -86,9 +86,9 @@ export class HandlerFunction extends LambdaFunction {
 }
 
 /**
- * Builds a function at synth with the project's esbuild (CDK local bundling: no Docker) into the asset's
- * output folder, as the local stack builds it. Its fields are part of CDK's asset cache key, so each
- * entry gets an asset of its own.
+ * Puts a function's folder, built at synth with the project's esbuild (CDK local bundling: no Docker),
+ * into the asset's output folder: the folder the local stack runs ({@link buildLambdaFunctionSync}). Its
+ * fields are part of CDK's asset cache key, so each entry gets an asset of its own.
  */
 class EsbuildBundling implements ILocalBundling {
   constructor(readonly entry: string) {}
