@@ -78,6 +78,8 @@ const namedImport = /^import\s*\{([^}]*)\}\s*from\s*"(@(?:aws-sdk|smithy)\/[^"]+
 interface Origin {
   file: string;
   name: string;
+  /** Whether `file` declares it (false: `file` re-exports it in a form not traced further). */
+  declared?: boolean;
 }
 
 /** What a module exports: each name's origin, or `'own'` for one it declares (or cannot be traced). */
@@ -166,15 +168,16 @@ class ExportTracer {
   private async origin(file: string, name: string, seen = new Set<string>()): Promise<Origin | undefined> {
     const entry = (await this.exportsOf(file)).get(name);
     if (entry === undefined) return undefined;
-    if (entry === 'own') return { file, name };
+    if (entry === 'own') return { file, name, declared: true };
     const key = `${entry.file}\0${entry.name}`;
     if (seen.has(key)) return undefined;
     seen.add(key);
     return (await this.origin(entry.file, entry.name, seen)) ?? entry;
   }
 
-  /** Where to import a declaration from: its module, or that module's own part when it also re-exports. */
+  /** Where to import a name from: its module, or that module's own part when it declares the name and also re-exports. */
   private async moduleOf(origin: Origin): Promise<string> {
+    if (!origin.declared) return origin.file;
     let split = this.splits.get(origin.file);
     if (!split) {
       split = readFile(origin.file, 'utf8').then((source) => splitOwnPart(source) !== undefined);

@@ -21,10 +21,14 @@ const files: Record<string, string> = {
     'export * from "./star";',
     'export { renamed as alias } from "./renamed";',
     'export { lazyOnly } from "./lazyOnly";',
+    'export { nsAll } from "./mid";',
     'export class Own { constructor() { this.tag = make(); } }',
     'export { make };',
   ].join('\n'),
   'node_modules/@smithy/fake/dist-es/make.js': 'export const make = () => "made";',
+  // Re-exports a namespace (a form not traced) and declares a name of its own.
+  'node_modules/@smithy/fake/dist-es/mid.js':
+    'export * as nsAll from "./star";\nexport const midOwn = "mid";',
   'node_modules/@smithy/fake/dist-es/leaf.js': 'export class Leaf {}',
   'node_modules/@smithy/fake/dist-es/star.js': 'export const star = "star";',
   'node_modules/@smithy/fake/dist-es/renamed.js': 'export const renamed = "renamed";',
@@ -34,12 +38,10 @@ const files: Record<string, string> = {
     module: './dist-es/index.js',
   }),
   'node_modules/@aws-sdk/client-eager/dist-es/index.js': [
-    'import { Leaf, star, alias as renamedValue, Own, make } from "@smithy/fake";',
-    'import * as everything from "@smithy/fake";',
+    'import { Leaf, star, alias as renamedValue, Own, make, nsAll } from "@smithy/fake";',
     'export const check = () => ({',
-    '  leafIsOne: new Leaf() instanceof everything.Leaf,',
-    '  ownIsOne: new Own() instanceof everything.Own,',
-    '  star, renamedValue, made: make(), tag: new Own().tag,',
+    '  leaf: new Leaf(), own: new Own(),',
+    '  star, renamedValue, made: make(), tag: new Own().tag, namespaced: nsAll.star,',
     '});',
   ].join('\n'),
   'node_modules/@aws-sdk/client-lazy/package.json': JSON.stringify({
@@ -51,6 +53,16 @@ const files: Record<string, string> = {
   'entry.js': [
     'import { check } from "@aws-sdk/client-eager";',
     'export const run = async () => ({ ...check(), lazy: (await import("@aws-sdk/client-lazy")).value });',
+  ].join('\n'),
+  // Also imports the barrel itself (as code outside the SDK does): the classes must be the same.
+  'entryValues.js': [
+    'import * as everything from "@smithy/fake";',
+    'import { check } from "@aws-sdk/client-eager";',
+    'export const run = async () => {',
+    '  const { leaf, own, ...values } = check();',
+    '  const lazy = (await import("@aws-sdk/client-lazy")).value;',
+    '  return { ...values, leafIsOne: leaf instanceof everything.Leaf, ownIsOne: own instanceof everything.Own, lazy };',
+    '};',
   ].join('\n'),
 };
 
@@ -69,11 +81,11 @@ afterAll(() => {
 });
 
 /** Builds the entry as the functions are built (ESM, split); the text of what its cold start loads. */
-async function bundle(name: string, withPlugin: boolean) {
+async function bundle(name: string, withPlugin: boolean, entry = 'entry.js') {
   const outdir = join(dir, name);
   await build({
     absWorkingDir: dir,
-    entryPoints: { index: 'entry.js' },
+    entryPoints: { index: entry },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -112,7 +124,7 @@ describe('sdkBarrelImports (esbuild plugin)', () => {
     expect(withPlugin.all).toContain('LAZY_ONLY_MARKER');
   });
 
-  it('changes no value: renamed and `export *` names, own declarations, one instance of each class', async () => {
+  it('changes no value: renamed, `export *` and namespace re-exports, own declarations, one instance of each class', async () => {
     const expected = {
       leafIsOne: true,
       ownIsOne: true,
@@ -120,9 +132,10 @@ describe('sdkBarrelImports (esbuild plugin)', () => {
       renamedValue: 'renamed',
       made: 'made',
       tag: 'made',
+      namespaced: 'star',
       lazy: 'LAZY_ONLY_MARKER',
     };
-    expect(await (await bundle('values-without', false)).module.run()).toEqual(expected);
-    expect(await (await bundle('values-with', true)).module.run()).toEqual(expected);
+    expect(await (await bundle('values-without', false, 'entryValues.js')).module.run()).toEqual(expected);
+    expect(await (await bundle('values-with', true, 'entryValues.js')).module.run()).toEqual(expected);
   });
 });
