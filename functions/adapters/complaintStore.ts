@@ -1,27 +1,33 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Complaint, queuedStatuses, queueOf, type TimelineEntry } from '../core/complaint';
-import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
+import { ConflictError, StaleWriteError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 import {
+  cancellationCodes,
+  decodeCursor,
+  encodeCursor,
+  type Item,
   inboundClaimItem,
+  isConditionFailure,
+  isTransactionCancelled,
   markSentUpdate,
   outboundIntentItem,
   outboundMailItem,
   TableRepository,
+  timelineItem,
+  writeUnlessFirstConditionFails,
 } from './dynamoDocuments';
 import type {
   ComplaintStore,
@@ -33,8 +39,6 @@ import type {
   SentMail,
 } from './ports';
 import { tableIndexes } from './tableSchema';
-
-export type Item = Record<string, unknown>;
 
 const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
@@ -106,10 +110,6 @@ function fromItem(item: Item): Complaint {
   return copy as unknown as Complaint;
 }
 
-export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
-  return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
-}
-
 /**
  * The key of an entry added once (`appendOnce`): its id alone, no time (its time is when it was first
  * asked for, which a retry cannot know). `TL!` sorts before `TL#`: readers put these in time order.
@@ -121,24 +121,6 @@ function entryOf(item: Item): TimelineEntry {
   const { PK: _pk, SK: _sk, entity: _e, ...entry } = item;
   return entry as unknown as TimelineEntry;
 }
-
-export const encodeCursor = (key: Item | undefined) =>
-  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-
-export function decodeCursor(cursor: string | undefined): Item | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
-  } catch {
-    // fall through: a cursor we did not issue
-  }
-  throw new ValidationError('Invalid pagination cursor');
-}
-
-export const isConditionFailure = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException ||
-  (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /**
  * Customers a recurring-issue window lists in its item's set; each further one is counted by an item
@@ -154,38 +136,6 @@ const distinctCustomers = (item: Record<string, unknown> | undefined) =>
 
 /** TransactWriteItems takes at most 100 actions. */
 const maxTransactionItems = 100;
-
-export const isTransactionCancelled = (e: unknown): e is TransactionCanceledException =>
-  e instanceof TransactionCanceledException ||
-  (e as { name?: string })?.name === 'TransactionCanceledException';
-
-/** The cancellation reason codes of a cancelled transaction, one per action in request order; else undefined. */
-export const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
-  isTransactionCancelled(e) ? (e.CancellationReasons ?? []).map((r) => r.Code) : undefined;
-
-/**
- * One transaction whose first action is conditional (a marker that it was done): false when that
- * condition failed, so nothing was written. A conflict with another transaction on one of its items
- * (`TransactionConflict`: a shared counter written at once) wrote nothing either: it is tried again
- * after a short random wait, up to `attempts` times, then thrown.
- */
-export async function writeUnlessFirstConditionFails(
-  db: DynamoDBDocumentClient,
-  input: TransactWriteCommandInput,
-  attempts = 4,
-): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.send(new TransactWriteCommand(input));
-      return true;
-    } catch (e) {
-      const codes = cancellationCodes(e);
-      if (codes?.[0] === 'ConditionalCheckFailed') return false;
-      if (!codes?.includes('TransactionConflict') || attempt === attempts) throw e;
-      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
-    }
-  }
-}
 
 /**
  * Whether a cancelled transaction lost a race on its first item (the complaint): its condition failed

@@ -1,11 +1,78 @@
 import { createHash } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  paginateQuery,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { TimelineEntry } from '../core/complaint';
+import { ValidationError } from '../core/errors';
 import type { InboundClaim } from '../core/mail/filing';
-import type { Item } from './complaintStore';
 import type { OutboundMailRecord, SendLease } from './ports';
 import { withoutCommandLog } from './sdkClient';
 import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
+
+/** An item of the table as the document client reads and writes it. */
+export type Item = Record<string, unknown>;
+
+export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
+  return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
+}
+
+export const encodeCursor = (key: Item | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+export function decodeCursor(cursor: string | undefined): Item | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
+  } catch {
+    // fall through: a cursor we did not issue
+  }
+  throw new ValidationError('Invalid pagination cursor');
+}
+
+export const isConditionFailure = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException ||
+  (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export const isTransactionCancelled = (e: unknown): e is TransactionCanceledException =>
+  e instanceof TransactionCanceledException ||
+  (e as { name?: string })?.name === 'TransactionCanceledException';
+
+/** The cancellation reason codes of a cancelled transaction, one per action in request order; else undefined. */
+export const cancellationCodes = (e: unknown): (string | undefined)[] | undefined =>
+  isTransactionCancelled(e) ? (e.CancellationReasons ?? []).map((r) => r.Code) : undefined;
+
+/**
+ * One transaction whose first action is conditional (a marker that it was done): false when that
+ * condition failed, so nothing was written. A conflict with another transaction on one of its items
+ * (`TransactionConflict`: a shared counter written at once) wrote nothing either: it is tried again
+ * after a short random wait, up to `attempts` times, then thrown.
+ */
+export async function writeUnlessFirstConditionFails(
+  db: DynamoDBDocumentClient,
+  input: TransactWriteCommandInput,
+  attempts = 4,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return true;
+    } catch (e) {
+      const codes = cancellationCodes(e);
+      if (codes?.[0] === 'ConditionalCheckFailed') return false;
+      if (!codes?.includes('TransactionConflict') || attempt === attempts) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+    }
+  }
+}
 
 /** Base of the repositories on the complaints table: its name and a document client. */
 export abstract class TableRepository {

@@ -11,22 +11,20 @@ import {
 import type { InboundClaim } from '../core/mail/filing';
 import {
   cancellationCodes,
-  type Item,
-  isConditionFailure,
-  timelineItem,
-  writeUnlessFirstConditionFails,
-} from './complaintStore';
-import {
   claimKey,
   hashedKey,
+  type Item,
   inboundClaimItem,
+  isConditionFailure,
   markSentUpdate,
   outboundIntentItem,
   outboundIntentKey,
   outboundMailItem,
   outboundMailKey,
   TableRepository,
+  timelineItem,
   withoutKeys,
+  writeUnlessFirstConditionFails,
 } from './dynamoDocuments';
 import type { AddressMark, MailLedger, OutboundIntent, OutboundMailRecord } from './ports';
 import { senderIndexAttributes, ttlAttribute } from './tableSchema';

@@ -13,8 +13,9 @@ import {
   type Item,
   isConditionFailure,
   isTransactionCancelled,
-} from './complaintStore';
-import { TableRepository, withoutKeys } from './dynamoDocuments';
+  TableRepository,
+  withoutKeys,
+} from './dynamoDocuments';
 import type { Page, PendingRelease, QuarantineStore } from './ports';
 import { senderIndexAttributes, senderIndexKeys, tableIndexes } from './tableSchema';
 

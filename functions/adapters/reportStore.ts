@@ -4,9 +4,9 @@ import {
   cancellationCodes,
   decodeCursor,
   encodeCursor,
+  TableRepository,
   writeUnlessFirstConditionFails,
-} from './complaintStore';
-import { TableRepository } from './dynamoDocuments';
+} from './dynamoDocuments';
 import type { CounterItem, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
 

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoComplaintStore } from '../adapters/complaintStore';
 import type { Notifier } from '../adapters/notifier';
 import type { EventPublisher, IntakeFunction, Mailer, RawMailStore, WorkflowClient } from '../adapters/ports';
 import type { Deps } from '../application/deps';
@@ -24,12 +23,14 @@ export interface ServiceAdapters {
   /** HMAC key of the survey links and the API's pagination cursors. */
   signingKey?: () => Promise<Uint8Array>;
   /**
-   * The table's repositories besides the complaint store. Each is there for every function: one it was
+   * The table's repositories. Each is there for every function: one it was
    * not given is built on its first call (its module imported then, from a chunk of its own), so that
    * the cold start of a function that never or seldom uses it (the queue metrics, the stream publisher,
    * most API routes) does not load it. A function that uses one on every invocation is given it
-   * (`factories/mailLedger.ts`, `factories/reportStore.ts`), in its cold start.
+   * (`factories/complaintStore.ts`, `factories/mailLedger.ts`, `factories/reportStore.ts`), in its cold
+   * start.
    */
+  store?: Deps['store'];
   ledger?: Deps['ledger'];
   quarantine?: Deps['quarantine'];
   reports?: Deps['reports'];
@@ -59,7 +60,11 @@ export function buildDeps(settings: Settings, parts: RuntimeParts): Deps {
   const { dynamodb } = parts;
   const table = settings.tableName;
   return {
-    store: new DynamoComplaintStore(table, dynamodb),
+    store:
+      parts.store ??
+      onFirstCall(
+        async () => new (await import('../adapters/complaintStore')).DynamoComplaintStore(table, dynamodb),
+      ),
     ledger:
       parts.ledger ??
       onFirstCall(async () => new (await import('../adapters/mailLedger')).DynamoMailLedger(table, dynamodb)),

@@ -2,6 +2,7 @@ import type { Deps } from '../application/deps';
 import { fileReleasedMail } from '../application/intake/fileReleasedMail';
 import { receiveMail } from '../application/intake/receiveMail';
 import { sweepReleasedMail } from '../application/intake/sweepReleases';
+import { complaintStore } from '../composition/factories/complaintStore';
 import { mailLedger } from '../composition/factories/mailLedger';
 import { rawMailStore } from '../composition/factories/rawMailStore';
 import { sfnWorkflow } from '../composition/factories/sfnWorkflow';
@@ -41,6 +42,7 @@ export const createHandler =
   };
 
 export const { handler, handlerFor } = lambdaEntry(createHandler, ['stateMachineArn', 'rawMailBucket'], {
+  store: complaintStore,
   rawMail: rawMailStore,
   workflow: sfnWorkflow,
   ledger: mailLedger,

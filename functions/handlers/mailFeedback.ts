@@ -1,5 +1,6 @@
 import type { Deps } from '../application/deps';
 import { fileMailFeedback } from '../application/mailFeedback';
+import { complaintStore } from '../composition/factories/complaintStore';
 import { mailLedger } from '../composition/factories/mailLedger';
 import { lambdaEntry } from '../composition/lambda';
 import * as z from '../core/schema';
@@ -26,4 +27,7 @@ export const createHandler =
     }
   };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { ledger: mailLedger });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
+  ledger: mailLedger,
+});

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Deps } from '../application/deps';
 import { measureQueues } from '../application/insights/queueMetrics';
+import { complaintStore } from '../composition/factories/complaintStore';
 import { lambdaEntry } from '../composition/lambda';
 import { businessNamespace } from '../core/reports/businessMetrics';
 
@@ -20,4 +21,4 @@ export const createHandler = (deps: Deps) => {
   };
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { store: complaintStore });

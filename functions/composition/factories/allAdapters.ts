@@ -1,4 +1,5 @@
 import type { AdapterFactories } from '../awsAdapters';
+import { complaintStore } from './complaintStore';
 import { intakeFunction } from './intakeFunction';
 import { rawMailStore } from './rawMailStore';
 import { secretSigningKey } from './secretSigningKey';
@@ -11,6 +12,7 @@ import { teamNotifier } from './teamNotifier';
  * repositories besides the complaint store are built on their first call (most routes use none).
  */
 export const allAdapters: Omit<AdapterFactories, 'events' | 'ledger' | 'quarantine' | 'reports'> = {
+  store: complaintStore,
   mailer: sesMailer,
   notifier: teamNotifier,
   workflow: sfnWorkflow,

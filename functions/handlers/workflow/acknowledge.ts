@@ -1,6 +1,7 @@
 import { stepInputs } from '../../../workflows/contract';
 import { acknowledgeAndInvestigate, recordAcknowledgementFailure } from '../../application/acknowledgement';
 import type { Deps } from '../../application/deps';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
@@ -23,6 +24,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 };
 
 export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
   mailer: sesMailer,
   notifier: teamNotifier,
   ledger: mailLedger,

@@ -2,6 +2,7 @@ import type { SendLease } from '../../adapters/ports';
 import { mailCustomerOnce, sendLeaseOf } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadWithTimeline } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
@@ -77,6 +78,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 };
 
 export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
   mailer: sesMailer,
   notifier: teamNotifier,
   ledger: mailLedger,

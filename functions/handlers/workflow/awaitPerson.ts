@@ -1,6 +1,7 @@
 import { type KnownComplaint, knownComplaintSchema } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import {
@@ -157,4 +158,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   }
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
+  notifier: teamNotifier,
+});

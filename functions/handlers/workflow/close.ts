@@ -2,6 +2,7 @@ import { stepInputs, taskOutputSchema } from '../../../workflows/contract';
 import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
@@ -87,6 +88,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 };
 
 export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
   mailer: sesMailer,
   notifier: teamNotifier,
 });

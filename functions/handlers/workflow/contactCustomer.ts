@@ -4,6 +4,7 @@ import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
 import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { secretSigningKey } from '../../composition/factories/secretSigningKey';
 import { sesMailer } from '../../composition/factories/sesMailer';
@@ -117,5 +118,11 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
 export const { handler, handlerFor } = lambdaEntry(
   createHandler,
   ['surveyBaseUrl', 'surveySigningSecretArn'],
-  { mailer: sesMailer, notifier: teamNotifier, signingKey: secretSigningKey, ledger: mailLedger },
+  {
+    store: complaintStore,
+    mailer: sesMailer,
+    notifier: teamNotifier,
+    signingKey: secretSigningKey,
+    ledger: mailLedger,
+  },
 );

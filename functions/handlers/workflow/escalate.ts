@@ -1,6 +1,7 @@
 import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import { escalate, escalationDone, workflowState } from '../../core/lifecycle';
@@ -45,4 +46,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
+  notifier: teamNotifier,
+});

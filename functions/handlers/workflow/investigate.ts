@@ -2,6 +2,7 @@ import { stepInputs } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
 import { investigateOnce } from '../../application/investigation';
 import { loadWithTimeline } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 
@@ -16,4 +17,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return investigateOnce(deps, complaint, timeline, deps.clock());
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
+  notifier: teamNotifier,
+});

@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint, notifyTeam } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import { failureRecorded, recordFailure, workflowState } from '../../core/lifecycle';
@@ -39,4 +40,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(next, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler, [], { notifier: teamNotifier });
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], {
+  store: complaintStore,
+  notifier: teamNotifier,
+});

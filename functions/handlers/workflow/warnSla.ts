@@ -1,5 +1,6 @@
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
+import { complaintStore } from '../../composition/factories/complaintStore';
 import { lambdaEntry } from '../../composition/lambda';
 import { slaWarningDone, warnSla, workflowState } from '../../core/lifecycle';
 import * as z from '../../core/schema';
@@ -28,4 +29,4 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   return workflowState(result.complaint, now);
 };
 
-export const { handler, handlerFor } = lambdaEntry(createHandler);
+export const { handler, handlerFor } = lambdaEntry(createHandler, [], { store: complaintStore });
