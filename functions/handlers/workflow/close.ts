@@ -1,5 +1,4 @@
 import { stepInputs, taskOutputSchema } from '../../../workflows/contract';
-import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { loadComplaint } from '../../application/workflowSupport';
 import { complaintStore } from '../../composition/factories/complaintStore';
@@ -70,6 +69,9 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   let complaint = fromKnown.current ?? (await loadComplaint(deps, complaintId));
   if (due(complaint, reason, now)) {
     if (reason === 'abandoned') {
+      // The one close that mails (a customer who never answered): its mail code is imported here, on
+      // the first such close, from a chunk of its own outside the step's cold start.
+      const { mailCustomerOnce } = await import('../../application/customerMail');
       await mailCustomerOnce(
         deps,
         complaint,
