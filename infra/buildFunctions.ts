@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { buildLambdaBundles } from '../scripts/local/lambdaBundles';
 import { handlerEntries } from './bundling';
 
@@ -7,9 +8,6 @@ import { handlerEntries } from './bundling';
 // `buildLambdaFunctionSync` runs this in a child process once per synth and copies each folder.
 const { files } = await buildLambdaBundles();
 const folders = Object.fromEntries(
-  Object.entries(handlerEntries).map(([name, entry]) => [
-    entry,
-    files[name as keyof typeof files].replace(/[\\/][^\\/]+$/, ''),
-  ]),
+  Object.entries(handlerEntries).map(([name, entry]) => [entry, dirname(files[name as keyof typeof files])]),
 );
 process.stdout.write(JSON.stringify(folders));

@@ -25,9 +25,9 @@ export const sdkBarrelImports: Plugin = {
   setup(build) {
     const trace = new ExportTracer(build);
     build.onLoad({ filter: sdkModule, namespace: 'file' }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      const split = splitOwnPart(source);
+      const split = await trace.split(path);
       if (split) return { contents: split.barrel(path), loader: 'js', resolveDir: dirname(path) };
+      const source = await trace.source(path);
       if (!barrelImportHint.test(source)) return undefined;
       return { contents: await trace.rewriteImports(source, path), loader: 'js', resolveDir: dirname(path) };
     });
@@ -36,8 +36,7 @@ export const sdkBarrelImports: Plugin = {
       namespace: ownPartNamespace,
     }));
     build.onLoad({ filter: /.*/, namespace: ownPartNamespace }, async ({ path }) => {
-      const split = splitOwnPart(await readFile(path, 'utf8'));
-      const own = split?.own ?? '';
+      const own = (await trace.split(path))?.own ?? '';
       return { contents: await trace.rewriteImports(own, path), loader: 'js', resolveDir: dirname(path) };
     });
   },
@@ -50,6 +49,7 @@ export const sdkBarrelImports: Plugin = {
  * module itself, which re-exports its own part and the rest as before, for every other importer. One
  * instance of each declaration either way.
  */
+const ownPartQuery = '?sdk-own-part';
 const ownPartSuffix = /\?sdk-own-part$/;
 const ownPartNamespace = 'sdk-own-part';
 const reExport = /^export\s*(?:\*(?:\s*as\s+[\w$]+)?|\{[^}]*\})\s*from\s*"[^"]+";?[ \t]*$/gm;
@@ -63,7 +63,7 @@ function splitOwnPart(source: string): { own: string; barrel: (path: string) => 
   if (!ownExport.test(own) || /^export\s+default\b/m.test(own)) return undefined;
   return {
     own,
-    barrel: (path) => `export * from ${JSON.stringify(`${path}?sdk-own-part`)};\n${reExports.join('\n')}\n`,
+    barrel: (path) => `export * from ${JSON.stringify(path + ownPartQuery)};\n${reExports.join('\n')}\n`,
   };
 }
 
@@ -100,10 +100,30 @@ function specifiers(list: string): { imported: string; local: string }[] {
 class ExportTracer {
   private readonly exportMaps = new Map<string, Promise<ExportMap>>();
   private readonly resolved = new Map<string, Promise<string | undefined>>();
-  /** Whether a module is loaded as two (its own part, its re-exports), by file. */
-  private readonly splits = new Map<string, Promise<boolean>>();
+  private readonly sources = new Map<string, Promise<string>>();
+  private readonly splits = new Map<string, Promise<ReturnType<typeof splitOwnPart>>>();
 
   constructor(private readonly build: PluginBuild) {}
+
+  /** A module's source, read once per build. */
+  source(file: string): Promise<string> {
+    let source = this.sources.get(file);
+    if (!source) {
+      source = readFile(file, 'utf8');
+      this.sources.set(file, source);
+    }
+    return source;
+  }
+
+  /** A module's own part and re-exports when it is loaded as two ({@link splitOwnPart}), once per build. */
+  split(file: string): Promise<ReturnType<typeof splitOwnPart>> {
+    let split = this.splits.get(file);
+    if (!split) {
+      split = this.source(file).then(splitOwnPart);
+      this.splits.set(file, split);
+    }
+    return split;
+  }
 
   /** The file `spec` names from `dir`, as the build resolves it (undefined: external or not found). */
   private resolve(spec: string, dir: string): Promise<string | undefined> {
@@ -130,7 +150,7 @@ class ExportTracer {
   }
 
   private async readExports(file: string, reading: ReadonlySet<string>): Promise<ExportMap> {
-    const source = await readFile(file, 'utf8');
+    const source = await this.source(file);
     const dir = dirname(file);
     const map: ExportMap = new Map();
     const imported = new Map<string, { spec: string; name: string }>();
@@ -178,12 +198,7 @@ class ExportTracer {
   /** Where to import a name from: its module, or that module's own part when it declares the name and also re-exports. */
   private async moduleOf(origin: Origin): Promise<string> {
     if (!origin.declared) return origin.file;
-    let split = this.splits.get(origin.file);
-    if (!split) {
-      split = readFile(origin.file, 'utf8').then((source) => splitOwnPart(source) !== undefined);
-      this.splits.set(origin.file, split);
-    }
-    return (await split) ? `${origin.file}?sdk-own-part` : origin.file;
+    return (await this.split(origin.file)) ? origin.file + ownPartQuery : origin.file;
   }
 
   /** `source` (of `path`) with each named import from an SDK package split by declaring module. */
