@@ -14,6 +14,7 @@ import { repoRoot } from '../../infra/appContext';
 import { handlerEntries, lambdaEntryFile, lambdaEsbuildOptions } from '../../infra/bundling';
 import { HandlerFunction } from '../../infra/constructs/HandlerFunction';
 import { buildLambdaBundles, type LambdaBundles } from '../../scripts/local/lambdaBundles';
+import { staticImports } from '../support/staticImports';
 
 // Verifies what the deployed bundles do with names and holidays: the state machine retries and
 // catches errors by their `name`, and a minifier that renames classes silently breaks that on AWS
@@ -236,16 +237,3 @@ describe('the asset CDK deploys (HandlerFunction)', () => {
     }
   }, 60_000);
 });
-
-/** `file` and every chunk it imports statically (not with `import()`), transitively: what a cold start loads. */
-function staticImports(dir: string, file: string, found = new Set<string>()): string[] {
-  found.add(file);
-  const text = readFileSync(join(dir, file), 'utf8');
-  for (const [, from, bare] of text.matchAll(
-    /\b(?:import|export)\b[^"'()]*?\bfrom\s*"(\.\/[^"]+)"|\bimport\s*"(\.\/[^"]+)"/g,
-  )) {
-    const chunk = (from ?? bare) as string;
-    if (!found.has(chunk.slice(2))) staticImports(dir, chunk.slice(2), found);
-  }
-  return [...found];
-}

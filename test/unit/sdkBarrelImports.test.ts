@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkBarrelImports } from '../../infra/sdkBarrelImports';
+import { staticImports } from '../support/staticImports';
 
 // Two packages laid out as the SDK publishes them (ES modules under dist-es): a barrel that re-exports
 // (by name, renamed, `export *`) and declares names of its own, a client the entry imports, and a
@@ -96,19 +97,10 @@ async function bundle(name: string, withPlugin: boolean, entry = 'entry.js') {
     logLevel: 'silent',
     plugins: withPlugin ? [sdkBarrelImports] : [],
   });
-  const cold = new Set<string>();
-  const visit = (file: string) => {
-    if (cold.has(file)) return;
-    cold.add(file);
-    const text = readFileSync(join(outdir, file), 'utf8');
-    for (const [, chunk] of text.matchAll(/\bimport\b[^"'()]*?\bfrom\s*"\.\/([^"]+)"/g))
-      visit(chunk as string);
-  };
-  visit('index.mjs');
   const text = (files: Iterable<string>) =>
     [...files].map((f) => readFileSync(join(outdir, f), 'utf8')).join('\n');
   return {
-    cold: text(cold),
+    cold: text(staticImports(outdir, 'index.mjs')),
     all: text(readdirSync(outdir).filter((f) => f.endsWith('.mjs'))),
     module: (await import(pathToFileURL(join(outdir, 'index.mjs')).href)) as { run: () => Promise<unknown> },
   };
