@@ -6,10 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
 import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
-import { filedSender, isValidAddress } from '../../functions/core/mail/addresses';
+import { isValidAddress } from '../../functions/core/mail/addresses';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
 import { maxHeaderValueLength } from '../../functions/core/mail/outboundHeaders';
+import { filedSender } from '../../functions/core/mail/sender';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, type SentMail, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
 import {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { customerEmailSchema } from '../../functions/api/schemas';
-import { filedSender, isValidAddress, normalizeAddress, readFrom } from '../../functions/core/mail/addresses';
+import { isValidAddress, normalizeAddress } from '../../functions/core/mail/addresses';
+import { filedSender, readFrom } from '../../functions/core/mail/sender';
 
 describe('normalizeAddress', () => {
   it.each([

@@ -1,8 +1,9 @@
-import { filedSender, normalizeAddress } from '../../core/mail/addresses';
+import { normalizeAddress } from '../../core/mail/addresses';
 import { contentDigest, divergentDedupeKey } from '../../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome } from '../../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../../core/mail/inboundMail';
 import { automatedMailReasons } from '../../core/mail/loopGuard';
+import { filedSender } from '../../core/mail/sender';
 import { verdictQuarantineReasons } from '../../core/mail/verdicts';
 import type { Deps } from '../deps';
 import { required } from '../settings';

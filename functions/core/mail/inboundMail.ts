@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
-import { readFrom } from './addresses';
 import { contentDigest, dedupeKeyFor } from './dedupe';
 import { boundedValue, headerValueBounds } from './headerBounds';
 import { repairMime } from './mimeRepair';
+import { readFrom } from './sender';
 
 /** An attachment of an inbound mail, decoded. */
 export interface InboundAttachment {

@@ -1,0 +1,70 @@
+import emailAddresses from 'email-addresses';
+import { dotAtom, normalizeAddress } from './addresses';
+import { headerValueBounds } from './headerBounds';
+import type { InboundMail } from './inboundMail';
+
+/*
+ * Who sent a mail, read from its From header field with an RFC 5322 parser (email-addresses). Only
+ * intake reads senders; the functions that validate or send to an address need `addresses.ts` alone,
+ * and so do not load the parser.
+ */
+
+/** The parser gives a quoted local part unquoted (`john doe`); it is quoted again to stay one address. */
+const quotedIfNeeded = (local: string) =>
+  dotAtom.test(local) ? local : `"${local.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+/** The sender of a mail as read from its From header fields. */
+export type FromReading =
+  | { kind: 'mailbox'; address: string }
+  | { kind: 'absent' }
+  | { kind: 'invalid'; reason: string };
+
+/**
+ * Reads the sender from the From header field values (raw, unfolded). Exactly one field with a
+ * mailbox whose address is valid gives the sender; the first mailbox counts when the field lists
+ * several (RFC 5322 §3.6.2 then wants a Sender, which names the transmitter, not the author).
+ *
+ * Nothing is guessed: RFC 5322 §3.6 allows one From field, so two are ambiguous (which one is the
+ * customer?), and a value that is no RFC 5322 address (`<power quadrant system@example.com>`, where a
+ * lenient reader keeps only the last word) is invalid, not repaired.
+ */
+export function readFrom(values: string[]): FromReading {
+  if (values.length === 0) return { kind: 'absent' };
+  if (values.length > 1) return { kind: 'invalid', reason: `${values.length} From header fields` };
+  const value = values[0] as string;
+  // The address parser takes seconds on a From of hundreds of KB (header fields may have 1 MiB).
+  if (value.length > headerValueBounds.fromField)
+    return {
+      kind: 'invalid',
+      reason: `From header field of ${value.length} characters, more than a mailbox takes (${headerValueBounds.fromField})`,
+    };
+  const list = emailAddresses.parseAddressList({ input: value, rfc6532: true });
+  const first = list?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
+  if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
+  const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
+  return address
+    ? { kind: 'mailbox', address }
+    : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
+}
+
+/**
+ * The address a mail is filed under: the From mailbox; the envelope sender only when there is no From
+ * at all (the SMTP MAIL FROM is then the one address the mail names). A mail whose sender is invalid
+ * or ambiguous is filed under a placeholder that is no address (no `@`), so nothing is ever sent to a
+ * guess; the placeholder is unique per mail (its content digest), so such mails never add up to one
+ * customer. `senderInvalid` says why, for the agent.
+ */
+export function filedSender(
+  mail: Pick<InboundMail, 'from' | 'senderInvalid' | 'contentDigest'>,
+  envelopeSender: string,
+): { sender: string; senderInvalid?: string } {
+  if (mail.from) return { sender: mail.from.address };
+  const envelope = mail.senderInvalid === undefined ? normalizeAddress(envelopeSender) : undefined;
+  if (envelope) return { sender: envelope };
+  const senderInvalid =
+    mail.senderInvalid ??
+    (envelopeSender === ''
+      ? 'No From header field and a null envelope sender'
+      : `No From header field and the envelope sender is not deliverable: ${envelopeSender.slice(0, 200)}`);
+  return { sender: `unknown-sender-${mail.contentDigest.slice(0, 16)}`, senderInvalid };
+}
