@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import LRUCache from 'mnemonist/lru-cache.js';
 import type { Complaint } from '../core/complaint';
 
 export interface RecentComplaintsOptions {
@@ -25,37 +25,40 @@ export interface RecentComplaintsOptions {
  * to its complaint changes the kept one.
  */
 export class RecentComplaints {
-  private readonly kept: LRUCache<string, Complaint>;
+  /** A complaint with the time it was kept; `null` once forgotten (this cache has no delete). */
+  private readonly kept: LRUCache<string, { complaint: Complaint; keptAt: number } | null>;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
 
   constructor({ max = 500, maxAgeMs = 60_000, now = Date.now }: RecentComplaintsOptions = {}) {
-    this.kept = new LRUCache<string, Complaint>({
-      max,
-      ttl: maxAgeMs,
-      // The age counts from the read or write that stored it, not from the last use.
-      updateAgeOnGet: false,
-      perf: { now },
-      // Read the clock on each use (by default it is read once a millisecond, on a timer).
-      ttlResolution: 0,
-    });
+    this.kept = new LRUCache(max);
+    this.maxAgeMs = maxAgeMs;
+    this.now = now;
   }
 
   /** The kept complaint, only if it is at `version`. */
   at(id: string, version: number): Complaint | undefined {
-    const complaint = this.kept.get(id);
-    return complaint?.version === version ? structuredClone(complaint) : undefined;
+    const held = this.fresh(this.kept.get(id));
+    return held?.version === version ? structuredClone(held) : undefined;
   }
 
   /** Keeps the complaint as read or written; an older version never replaces a newer one. */
   keep(complaint: Complaint): void {
-    const held = this.kept.peek(complaint.id);
+    const held = this.fresh(this.kept.peek(complaint.id));
     if (held && held.version > complaint.version) return;
-    this.kept.set(complaint.id, structuredClone(complaint));
+    this.kept.set(complaint.id, { complaint: structuredClone(complaint), keptAt: this.now() });
+  }
+
+  /** A kept complaint younger than the maximum age: the age counts from its keeping, not its last use. */
+  private fresh(entry: { complaint: Complaint; keptAt: number } | null | undefined) {
+    return entry && this.now() - entry.keptAt < this.maxAgeMs ? entry.complaint : undefined;
   }
 
   forget(id: string): void {
-    this.kept.delete(id);
+    if (this.kept.has(id)) this.kept.set(id, null);
   }
 
+  /** Complaints kept (forgotten and expired ones included until they are evicted). */
   get size(): number {
     return this.kept.size;
   }
