@@ -2,7 +2,6 @@ import { stepInputs } from '../../../workflows/contract';
 import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
-import { signSurveyToken, surveyLinks } from '../../application/surveyLinks';
 import { loadComplaint } from '../../application/workflowSupport';
 import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
@@ -102,6 +101,8 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   }
   const sentAt = complaint.followUp?.surveySentAt ?? now.toISOString();
   const expiresAt = surveyExpiry(sentAt, policy);
+  // The survey's signing code (jose) only in the kind that signs: a chunk of its own, on first use.
+  const { signSurveyToken, surveyLinks } = await import('../../application/surveyLinks');
   const token = await signSurveyToken(await deps.signingKey(), complaintId, new Date(expiresAt));
   const links = surveyLinks(required(cfg, 'surveyBaseUrl'), token);
   await mailCustomerOnce(
