@@ -21,8 +21,11 @@ import { projectWorkflow, storedWorkflowGraph } from '../../scripts/simulator/wo
  * the agent API with dev tokens) with the same inputs at each wait: the same mail, the same agent's
  * decision by the same role, the customer's answer, or no answer until the wait times out. The states
  * each complaint entered must be the same, so the counts per path are too. Times are not compared (the
- * fast profile runs on a loaded machine's wall clock); complaints whose simulated path waits out more
- * than one person's timeout are left out to keep the replay short.
+ * fast profile runs on a loaded machine's wall clock), but the replay must act inside the same windows:
+ * the scenario's SLA budgets (60 s to the first response, 120 s to resolution, the warning at 80%) leave
+ * it 12 s between an SLA warning and the breach (with 30 and 60 s, 6 s were once too few on a slow
+ * machine: the agent's resolution came after the breach, a 409). Complaints whose simulated path waits
+ * out more than one person's timeout are left out to keep the replay short.
  */
 const scenario = parseScenario(
   JSON.parse(
@@ -102,7 +105,7 @@ const personTimeouts = (t: ComplaintTrace) =>
  * complaints cover every path the run took.
  */
 function tracesToReplay(): ComplaintTrace[] {
-  const result = simulate(scenario, { trace: true, maxComplaints: 80 });
+  const result = simulate(scenario, { trace: true, maxComplaints: 150 });
   const candidates = (result.traces ?? [])
     .filter((t) => t.states.at(-1) === 'Closed' && personTimeouts(t) <= 1)
     .sort((a, b) => a.inputs.length - b.inputs.length || a.index - b.index);
@@ -124,12 +127,25 @@ function tracesToReplay(): ComplaintTrace[] {
   return chosen;
 }
 
-/** The replayed paths cover approvals, rejections, requests for information, risk, breaches, surveys. */
+/**
+ * The replayed paths cover approvals and rejections, requests for information answered and abandoned,
+ * risk and requested escalations, SLA warnings, unreachable and overdue calls, reopening, surveys
+ * answered and unanswered, and an agent's close (eleven complaints of the first 150 simulated).
+ */
 const mustCover = [
   'ApprovalDeadline',
+  'ReturnToAgent',
   'EscalateOnRisk',
+  'EscalateOnRequest',
   'AwaitCustomer',
+  'ResumeAfterCustomer',
+  'CloseAbandoned',
+  'SlaWarningOrBreach',
   'RecordUnreachable',
+  'FollowUpOverdue',
+  'ReopenUnsatisfied',
+  'RouteSurvey',
+  'CloseNoResponse',
   'CloseByAgent',
 ];
 
