@@ -97,6 +97,16 @@ function specifiers(list: string): { imported: string; local: string }[] {
     });
 }
 
+/** The value `cache` holds for `key`, made (and kept) on the first call: one read or resolve per build. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = make();
+    cache.set(key, value);
+  }
+  return value;
+}
+
 class ExportTracer {
   private readonly exportMaps = new Map<string, Promise<ExportMap>>();
   private readonly resolved = new Map<string, Promise<string | undefined>>();
@@ -107,46 +117,27 @@ class ExportTracer {
 
   /** A module's source, read once per build. */
   source(file: string): Promise<string> {
-    let source = this.sources.get(file);
-    if (!source) {
-      source = readFile(file, 'utf8');
-      this.sources.set(file, source);
-    }
-    return source;
+    return once(this.sources, file, () => readFile(file, 'utf8'));
   }
 
   /** A module's own part and re-exports when it is loaded as two ({@link splitOwnPart}), once per build. */
   split(file: string): Promise<ReturnType<typeof splitOwnPart>> {
-    let split = this.splits.get(file);
-    if (!split) {
-      split = this.source(file).then(splitOwnPart);
-      this.splits.set(file, split);
-    }
-    return split;
+    return once(this.splits, file, () => this.source(file).then(splitOwnPart));
   }
 
   /** The file `spec` names from `dir`, as the build resolves it (undefined: external or not found). */
   private resolve(spec: string, dir: string): Promise<string | undefined> {
-    const key = `${dir}\0${spec}`;
-    let found = this.resolved.get(key);
-    if (!found) {
-      found = this.build
+    return once(this.resolved, `${dir}\0${spec}`, () =>
+      this.build
         .resolve(spec, { resolveDir: dir, kind: 'import-statement' })
-        .then((r) => (r.errors.length === 0 && !r.external && r.namespace === 'file' ? r.path : undefined));
-      this.resolved.set(key, found);
-    }
-    return found;
+        .then((r) => (r.errors.length === 0 && !r.external && r.namespace === 'file' ? r.path : undefined)),
+    );
   }
 
   /** What `file` exports; `reading`: the modules whose `export *` led here (a cycle reads as nothing). */
   private exportsOf(file: string, reading: ReadonlySet<string> = new Set()): Promise<ExportMap> {
     if (reading.has(file)) return Promise.resolve(new Map());
-    let map = this.exportMaps.get(file);
-    if (!map) {
-      map = this.readExports(file, new Set([...reading, file]));
-      this.exportMaps.set(file, map);
-    }
-    return map;
+    return once(this.exportMaps, file, () => this.readExports(file, new Set([...reading, file])));
   }
 
   private async readExports(file: string, reading: ReadonlySet<string>): Promise<ExportMap> {

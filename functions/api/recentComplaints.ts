@@ -24,9 +24,15 @@ export interface RecentComplaintsOptions {
  * share nothing), locally each API worker thread has one. Copies go in and out, so nothing a route does
  * to its complaint changes the kept one.
  */
+/** A complaint with the time it was kept. */
+interface Kept {
+  complaint: Complaint;
+  keptAt: number;
+}
+
 export class RecentComplaints {
-  /** A complaint with the time it was kept; `null` once forgotten (this cache has no delete). */
-  private readonly kept: LRUCache<string, { complaint: Complaint; keptAt: number } | null>;
+  /** By complaint id; `null` once forgotten (this cache has no delete). */
+  private readonly kept: LRUCache<string, Kept | null>;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
@@ -50,7 +56,7 @@ export class RecentComplaints {
   }
 
   /** A kept complaint younger than the maximum age: the age counts from its keeping, not its last use. */
-  private fresh(entry: { complaint: Complaint; keptAt: number } | null | undefined) {
+  private fresh(entry: Kept | null | undefined) {
     return entry && this.now() - entry.keptAt < this.maxAgeMs ? entry.complaint : undefined;
   }
 

@@ -21,8 +21,8 @@ export interface AdapterContext {
  * cold start loads, since many invocations never call them (most API routes, a step that alerts a team
  * only on some paths). One module per factory, because the bundler makes a chunk of every `import()` it
  * finds in the modules a function imports, used or not. The table's repositories are the other way
- * round: `buildDeps` builds each on its first call, and their factories (`complaintStore`, `mailLedger`, `reportStore`)
- * put one in the cold start of a function that uses it on every invocation.
+ * round: `buildDeps` builds each on its first call, and their factories (`complaintStore`,
+ * `mailLedger`, `reportStore`) put one in the cold start of a function that uses it on every invocation.
  */
 export type AdapterFactories = {
   [K in keyof ServiceAdapters]-?: (context: AdapterContext) => NonNullable<ServiceAdapters[K]>;
