@@ -272,13 +272,20 @@ async function answer(
   }
 }
 
-/** The states an execution entered, in order. */
+/**
+ * The states an execution entered, in order, once it ended: the complaint reads `closed` when the
+ * close step wrote it, a moment before the execution enters its final state.
+ */
 async function statesEntered(executionName: string): Promise<string[]> {
-  const list = await sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn }),
-  );
-  const execution = list.executions?.find((e) => e.name === executionName);
-  if (!execution?.executionArn) throw new Error(`No execution ${executionName}`);
+  const execution = await poll(async () => {
+    const list = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn }),
+    );
+    const found = list.executions?.find((e) => e.name === executionName);
+    if (!found?.executionArn) throw new Error(`No execution ${executionName}`);
+    return found.status === 'RUNNING' ? undefined : found;
+  }, `execution ${executionName} ended`);
+  if (!execution.executionArn) throw new Error(`No execution ${executionName}`);
   const history = await sfn.send(
     new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }),
   );
