@@ -560,10 +560,13 @@ describe('local Step Functions endpoint parking waiting executions', () => {
     // A crash between a close's two steps (closed file written, open file not yet removed): the
     // closed file wins.
     const closed = JSON.parse(readFileSync(join(dataDir, 'closed', 'park-restart.json'), 'utf8'));
-    writeFileSync(join(dataDir, 'park-restart.json'), JSON.stringify({ ...closed, status: 'RUNNING' }));
+    writeFileSync(
+      join(dataDir, 'park-restart.jsonl'),
+      `${JSON.stringify({ record: { ...closed, status: 'RUNNING' } })}\n`,
+    );
 
     await withEndpoint(testLambdas().lambdas, async (_, sfn) => {
-      expect(existsSync(join(dataDir, 'park-restart.json'))).toBe(false);
+      expect(existsSync(join(dataDir, 'park-restart.jsonl'))).toBe(false);
       await expect(
         start(sfn, 'park-restart', { orderId: 'p4', mode: 'callback', awaitSeconds: 600 }),
       ).rejects.toBeInstanceOf(ExecutionAlreadyExists);

@@ -329,7 +329,7 @@ export class Executions {
     await Promise.allSettled(this.waking.values());
     for (const run of this.runs.values()) run.stop('replaced');
     this.runs.clear();
-    await this.store.flush();
+    await this.store.close();
   }
 
   /**

@@ -4,8 +4,8 @@
  * StopExecution, SendTaskSuccess/Failure/Heartbeat, DescribeStateMachine) and running the definition with
  * aws-local-stepfunctions, its Lambda tasks on in-process handlers.
  *
- * Persisted (one JSON file per execution in `dataDir`, under `closed/` once it has closed, replaced
- * durably: see `ExecutionStore`): name,
+ * Persisted (a log per open execution in `dataDir`, appended to durably, and one JSON file per closed
+ * one under `closed/`: see `ExecutionStore`): name,
  * ARN, status, input, output, error/cause, start/stop dates, the full GetExecutionHistory, the task tokens
  * handed out, and the top-level state the execution is in, with its input and progress (a Wait's end, a
  * Task's current attempt with token, deadlines and outcome, the retries used). Every call that changes an
