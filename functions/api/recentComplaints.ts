@@ -10,6 +10,12 @@ export interface RecentComplaintsOptions {
   now?: () => number;
 }
 
+/** A complaint with the time it was kept. */
+interface Kept {
+  complaint: Complaint;
+  keptAt: number;
+}
+
 /**
  * The complaints this API process read or wrote last, so that a write can start from the complaint
  * the agent just fetched (GET /complaints/{id}, then the decision) instead of reading it again.
@@ -24,12 +30,6 @@ export interface RecentComplaintsOptions {
  * share nothing), locally each API worker thread has one. Copies go in and out, so nothing a route does
  * to its complaint changes the kept one.
  */
-/** A complaint with the time it was kept. */
-interface Kept {
-  complaint: Complaint;
-  keptAt: number;
-}
-
 export class RecentComplaints {
   /** By complaint id; `null` once forgotten (this cache has no delete). */
   private readonly kept: LRUCache<string, Kept | null>;

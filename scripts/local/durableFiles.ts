@@ -58,12 +58,17 @@ export function isTemporaryFile(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }
 
-/** The complete JSON records (`*.json`, no leftover of an interrupted write) in `dir`; none if it is absent. */
-export async function readJsonRecords<T>(dir: string): Promise<T[]> {
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
+/** What `operation` gives, or `missing` when it fails because its file or folder does not exist. */
+export function unlessMissing<T, M>(operation: Promise<T>, missing: M): Promise<T | M> {
+  return operation.catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return missing;
     throw error;
   });
+}
+
+/** The complete JSON records (`*.json`, no leftover of an interrupted write) in `dir`; none if it is absent. */
+export async function readJsonRecords<T>(dir: string): Promise<T[]> {
+  const names = await unlessMissing(readdir(dir), []);
   return Promise.all(
     names
       .filter((name) => name.endsWith('.json') && !isTemporaryFile(name))

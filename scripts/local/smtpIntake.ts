@@ -15,7 +15,14 @@ import {
   sesVerdictStatusSchema,
 } from '../../functions/core/mail/sesReceipt';
 import { crashPoint } from './crashPoints';
-import { isTemporaryFile, moveDurably, readJsonRecords, removeDurably, writeDurably } from './durableFiles';
+import {
+  isTemporaryFile,
+  moveDurably,
+  readJsonRecords,
+  removeDurably,
+  unlessMissing,
+  writeDurably,
+} from './durableFiles';
 
 /** The subset of a logger (console, Powertools Logger) the intake writes to. */
 export interface IntakeLogger {
@@ -342,10 +349,7 @@ export function intakeFolders(dataDir: string): { spoolDir: string; deadLetterDi
  * dead-letter queue); the intake delivers them when it next starts. Returns the message ids moved.
  */
 export async function redriveMail(deadLetterDir: string, spoolDir: string): Promise<string[]> {
-  const names = await readdir(deadLetterDir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
+  const names = await unlessMissing(readdir(deadLetterDir), []);
   const moved: string[] = [];
   for (const name of names.filter((n) => n.endsWith('.json') && !isTemporaryFile(n))) {
     await moveDurably(join(deadLetterDir, name), join(spoolDir, name));

@@ -277,18 +277,15 @@ async function answer(
  * close step wrote it, a moment before the execution enters its final state.
  */
 async function statesEntered(executionName: string): Promise<string[]> {
-  const execution = await poll(async () => {
+  const executionArn = await poll(async () => {
     const list = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn: stack.endpoints.stepfunctions.stateMachineArn }),
     );
     const found = list.executions?.find((e) => e.name === executionName);
     if (!found?.executionArn) throw new Error(`No execution ${executionName}`);
-    return found.status === 'RUNNING' ? undefined : found;
+    return found.status === 'RUNNING' ? undefined : found.executionArn;
   }, `execution ${executionName} ended`);
-  if (!execution.executionArn) throw new Error(`No execution ${executionName}`);
-  const history = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }),
-  );
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   return (history.events ?? []).flatMap((e) =>
     e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails.name] : [],
   );

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTemporaryFile, removeDurably, writeDurably } from '../durableFiles';
+import { isTemporaryFile, removeDurably, unlessMissing, writeDurably } from '../durableFiles';
 import type { HistoryEvent } from './executionHistory';
 import type { TaskOutcome } from './taskInvocation';
 import type { ClosedTokenReason } from './taskTokens';
@@ -322,8 +322,7 @@ export class ExecutionStore {
 }
 
 function changingFieldsOf(record: ExecutionRecord): Changing {
-  const { status, output, error, cause, stopDate, resumeFrom, taskTokens } = record;
-  return { status, output, error, cause, stopDate, resumeFrom, taskTokens };
+  return Object.fromEntries(changingFields.map((field) => [field, record[field]])) as Changing;
 }
 
 /**
@@ -332,7 +331,7 @@ function changingFieldsOf(record: ExecutionRecord): Changing {
  * JSON text never contains otherwise; a complete line that does not parse is damage, not a crash, and
  * throws.
  */
-export function replayLog(text: string, path: string): { record: ExecutionRecord; torn: boolean } {
+function replayLog(text: string, path: string): { record: ExecutionRecord; torn: boolean } {
   const lines = text.split('\n');
   const torn = lines.pop() !== '';
   let record: ExecutionRecord | undefined;
@@ -363,33 +362,21 @@ export function replayLog(text: string, path: string): { record: ExecutionRecord
 }
 
 /** The file opened for appending; `undefined` if there is none (it is not created: a log begins with its record). */
-async function openToAppend(path: string): Promise<FileHandle | undefined> {
-  return open(path, constants.O_WRONLY | constants.O_APPEND).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
+function openToAppend(path: string): Promise<FileHandle | undefined> {
+  return unlessMissing(open(path, constants.O_WRONLY | constants.O_APPEND), undefined);
 }
 
-async function namesIn(dir: string): Promise<string[]> {
-  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
+function namesIn(dir: string): Promise<string[]> {
+  return unlessMissing(readdir(dir), []);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
+function exists(path: string): Promise<boolean> {
+  return unlessMissing(
+    stat(path).then(() => true),
+    false,
   );
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
+function readIfPresent(path: string): Promise<string | undefined> {
+  return unlessMissing(readFile(path, 'utf8'), undefined);
 }
