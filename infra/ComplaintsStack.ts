@@ -87,6 +87,8 @@ export class ComplaintsStack extends Stack {
   readonly rawMail: RawMailStorage;
   readonly intake: HandlerFunction;
   readonly apiHandler: HandlerFunction;
+  /** Serves the API's OpenAPI document (`GET /openapi.json`), and holds nothing else. */
+  readonly apiDocsHandler: HandlerFunction;
   readonly mailFeedbackHandler: HandlerFunction;
   readonly workflowFunctions: Record<WorkflowStep, IFunction>;
   readonly workflow: ComplaintWorkflow;
@@ -210,6 +212,13 @@ export class ComplaintsStack extends Stack {
       access: accessOf('api'),
       environment,
     });
+    this.apiDocsHandler = new HandlerFunction(this, 'ApiDocsFn', {
+      entry: handlerEntries.apiDocs,
+      description: 'The agent API as an OpenAPI 3.1 document (GET /openapi.json)',
+      timeout: Duration.seconds(5),
+      access: accessOf('apiDocs'),
+      environment: {},
+    });
     // SNS invokes the feedback function asynchronously (two retries); what still fails, and what SNS
     // could not deliver to it at all, lands here.
     const feedbackFailures = new Queue(this, 'MailFeedbackFailures', {
@@ -234,6 +243,7 @@ export class ComplaintsStack extends Stack {
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,
+      this.apiDocsHandler,
       this.mailFeedbackHandler,
       ...Object.values(workflowFunctions),
       domainEvents.publisher,
@@ -246,7 +256,7 @@ export class ComplaintsStack extends Stack {
     this.agentConsole = new AgentConsole(this, 'AgentConsole', { accessLogsBucket: this.rawMail.accessLogs });
     const consoleUrl = this.agentConsole.url;
     this.agentApi = new AgentApi(this, 'AgentApi', {
-      handler: this.apiHandler,
+      handlers: { api: this.apiHandler, apiDocs: this.apiDocsHandler },
       callbackUrls: [`${consoleUrl}/callback`, ...props.authCallbackUrls],
       logoutUrls: [`${consoleUrl}/signed-out`, ...props.authCallbackUrls],
       corsOrigins: [consoleUrl],

@@ -120,6 +120,7 @@ export function buildLambdaFunctionSync(entry: string, outdir: string): void {
 export const handlerEntries = {
   intake: 'functions/handlers/intake.ts',
   api: 'functions/handlers/api.ts',
+  apiDocs: 'functions/handlers/apiDocs.ts',
   mailFeedback: 'functions/handlers/mailFeedback.ts',
   publishEvents: 'functions/handlers/publishEvents.ts',
   projectReports: 'functions/handlers/projectReports.ts',

@@ -181,6 +181,8 @@ export const functionAccess = {
     ],
     sendsMail: true,
   },
+  // The OpenAPI document: generated from code, it needs nothing.
+  apiDocs: { table: [] },
   api: {
     table: [
       ...mailIntake,

@@ -17,7 +17,20 @@ export interface RouteSpec {
   summary: string;
   /** Also answers `text/csv` (the report's rows) when the client accepts it. */
   csv?: true;
+  /** The Lambda function behind the route: the agent API's router unless named. */
+  servedBy?: ApiFunction;
 }
+
+/**
+ * The functions behind the HTTP API: `api`, the router of every agent and survey route, and `apiDocs`,
+ * which serves the OpenAPI document alone (no table, no secret: a public route that needs neither, and
+ * the document's generator stays out of the router's cold start).
+ */
+export const apiFunctions = ['api', 'apiDocs'] as const;
+export type ApiFunction = (typeof apiFunctions)[number];
+
+/** The function behind a route. */
+export const functionOf = (route: RouteSpec): ApiFunction => route.servedBy ?? 'api';
 
 const agents = ['tier1', 'tier2', 'tier3', 'manager'] as const;
 const approvers = ['tier2', 'tier3', 'manager'] as const;
@@ -197,6 +210,7 @@ export const apiRoutes = {
     roles: [],
     public: true,
     publicBecause: 'The OpenAPI document describes the API; it holds no data and changes nothing.',
+    servedBy: 'apiDocs',
     summary: 'This API as an OpenAPI 3.1 document, generated from the route table and the zod schemas',
   },
 } as const satisfies Record<string, RouteSpec>;

@@ -18,20 +18,22 @@ import {
   requestInfo,
 } from '../api/decisionRoutes';
 import { getMe } from '../api/meRoute';
-import { errorResponse, json, problem } from '../api/problem';
+import { errorResponse, problem } from '../api/problem';
 import { RecentComplaints } from '../api/recentComplaints';
-import { apiRoutes, type RouteName } from '../api/routes';
+import { apiRoutes, functionOf, type RouteName } from '../api/routes';
 import type { Deps } from '../application/deps';
 import { allAdapters } from '../composition/factories/allAdapters';
 import { lambdaEntry } from '../composition/lambda';
 import { ForbiddenError } from '../core/errors';
 
-type AgentRouteName = Exclude<RouteName, 'showSurvey' | 'answerSurvey' | 'openApi'>;
+/** The routes this function serves: `openApi` has a function of its own (`apiDocs.ts`). */
+type RouterRouteName = Exclude<RouteName, 'openApi'>;
+type AgentRouteName = Exclude<RouterRouteName, 'showSurvey' | 'answerSurvey'>;
 type RouteHandler = (ctx: RouteContext) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
  * A route whose module is imported on its first request (a chunk of its own in the bundle): routes few
- * requests take (manager reports, quarantine, the survey, the OpenAPI document) stay out of what every
+ * requests take (manager reports, quarantine, the survey) stay out of what every
  * cold start loads, and the first request that takes one pays its import once.
  */
 const onFirstRequest =
@@ -69,10 +71,9 @@ const routeHandlers: Record<AgentRouteName, RouteHandler> = {
 };
 
 const byRouteKey = new Map(
-  (Object.keys(apiRoutes) as RouteName[]).map((name) => [
-    `${apiRoutes[name].method} ${apiRoutes[name].path}`,
-    name,
-  ]),
+  (Object.keys(apiRoutes) as RouteName[])
+    .filter((name): name is RouterRouteName => functionOf(apiRoutes[name]) === 'api')
+    .map((name) => [`${apiRoutes[name].method} ${apiRoutes[name].path}`, name]),
 );
 
 /** The agent API: one Lambda behind the HTTP API; API Gateway has matched the route and verified the JWT. */
@@ -90,7 +91,6 @@ export const createHandler = (deps: Deps) => {
       if (name === 'answerSurvey') {
         return await (await import('../api/surveyRoute')).answerSurvey(event, deps, deps.clock);
       }
-      if (name === 'openApi') return json(200, (await import('../api/openapi')).openApiDocument());
       const actor = actorFromClaims(event.requestContext.authorizer?.jwt?.claims);
       if (!(apiRoutes[name].roles as readonly string[]).includes(actor.role)) {
         throw new ForbiddenError(`The ${actor.role} role may not call ${event.routeKey}`);

@@ -24,12 +24,19 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { apiRoutes, apiScope, corsAllowHeaders, type RouteSpec } from '../../functions/api/routes';
+import {
+  type ApiFunction,
+  apiRoutes,
+  apiScope,
+  corsAllowHeaders,
+  functionOf,
+  type RouteSpec,
+} from '../../functions/api/routes';
 import { agentRoles } from '../../functions/core/policy';
 
 export interface AgentApiProps {
-  /** The Lambda router behind every route. */
-  handler: IFunction;
+  /** The Lambda functions behind the routes (each route's `servedBy`, the router by default). */
+  handlers: Record<ApiFunction, IFunction>;
   /** OAuth redirect URLs of the agent client (authorization code flow). */
   callbackUrls: string[];
   /** Where the hosted UI may send the agent after signing out; defaults to the callback URLs. */
@@ -116,7 +123,10 @@ export class AgentApi extends Construct {
     const authorizer = new HttpJwtAuthorizer('AgentJwt', this.userPool.userPoolProviderUrl, {
       jwtAudience: [this.client.userPoolClientId],
     });
-    const integration = new HttpLambdaIntegration('Router', props.handler);
+    const integrations: Record<ApiFunction, HttpLambdaIntegration> = {
+      api: new HttpLambdaIntegration('Router', props.handlers.api),
+      apiDocs: new HttpLambdaIntegration('Docs', props.handlers.apiDocs),
+    };
 
     this.api = new HttpApi(this, 'HttpApi', {
       description: 'Complaint resolution: agent API',
@@ -136,6 +146,7 @@ export class AgentApi extends Construct {
         : {}),
     });
     for (const route of Object.values(apiRoutes) as RouteSpec[]) {
+      const integration = integrations[functionOf(route)];
       if (route.public) {
         const [publicRoute] = this.api.addRoutes({
           path: route.path,

@@ -3,7 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
-import { apiRoutes, apiScope, corsAllowHeaders, type RouteSpec } from '../../functions/api/routes';
+import {
+  type ApiFunction,
+  apiRoutes,
+  apiScope,
+  corsAllowHeaders,
+  functionOf,
+  type RouteSpec,
+} from '../../functions/api/routes';
 import { crashPoint } from './crashPoints';
 import type { DevIdentityProvider } from './devTokens';
 
@@ -12,7 +19,8 @@ export type ApiHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface LocalApiGatewayOptions {
-  handler: ApiHandler;
+  /** The functions behind the routes, by name (each route's `servedBy`, as the HTTP API integrates them). */
+  handlers: Record<ApiFunction, ApiHandler>;
   identity: DevIdentityProvider;
   host?: string;
   port?: number;
@@ -28,6 +36,7 @@ const maxBodyBytes = 10 * 1024 * 1024;
 const compiled = (Object.values(apiRoutes) as RouteSpec[]).map((r) => ({
   method: r.method,
   public: r.public === true,
+  servedBy: functionOf(r),
   routeKey: `${r.method} ${r.path}`,
   names: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
   pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}/?$`),
@@ -47,7 +56,7 @@ function matchRoute(method: string, path: string) {
       // Malformed percent-encoding: API Gateway rejects the request before any integration runs.
       return 'malformed' as const;
     }
-    return { routeKey: route.routeKey, pathParameters, public: route.public };
+    return { routeKey: route.routeKey, pathParameters, public: route.public, servedBy: route.servedBy };
   }
   return undefined;
 }
@@ -172,7 +181,7 @@ export async function startLocalApiGateway(
         ...(raw.length > 0 ? { body: isText ? raw.toString('utf8') : raw.toString('base64') } : {}),
         isBase64Encoded: !isText,
       };
-      const result = await options.handler(event);
+      const result = await options.handlers[route.servedBy](event);
       const body = result.body ?? '';
       res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
       // The fault harness can kill the stack right after a write was answered 2xx.

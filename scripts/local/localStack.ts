@@ -13,6 +13,7 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import { roleAttribute } from '../../functions/adapters/notifier';
+import { type ApiFunction, apiFunctions } from '../../functions/api/routes';
 import { settingNames } from '../../functions/application/settings';
 import type { Runtime } from '../../functions/composition/lambda';
 import {
@@ -23,6 +24,7 @@ import { type AgentRole, agentRoles } from '../../functions/core/policy';
 import type { HandlerName } from '../../infra/bundling';
 import { teamSubscriptions } from '../../infra/teamSubscriptions';
 import { type WorkflowStep, workflowSteps } from '../../workflows/ComplaintWorkflow';
+import type { ApiHandler } from './apiGateway';
 import { lockDataDir } from './dataDirLock';
 import type { BusTarget } from './eventBus/targetDelivery';
 import { buildLambdaBundles } from './lambdaBundles';
@@ -83,7 +85,7 @@ export interface LocalStackOptions {
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 /** The functions besides the workflow steps that the local stack invokes and a wrapper may time. */
-export type EntryHandlerName = 'intake' | 'api' | 'projectReports' | 'publishEvents';
+export type EntryHandlerName = 'intake' | 'api' | 'apiDocs' | 'projectReports' | 'publishEvents';
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -152,7 +154,8 @@ const intakeFunctionName = 'IntakeFn';
 /** The handlers of one local stack, from the bundles that deploy. */
 interface HandlerSet {
   intake: (event: unknown) => Promise<void>;
-  api: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+  api: ApiHandler;
+  apiDocs: ApiHandler;
   mailFeedback: (event: unknown) => Promise<void>;
   projectReports: LambdaHandler;
   publishEvents: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -206,6 +209,9 @@ async function localHandlers(
     api:
       apiPool?.invoke ??
       coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>('api'),
+    apiDocs: coldStarting<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>(
+      'apiDocs',
+    ),
     close: async () => apiPool?.close(),
     mailFeedback: coldStarting<unknown, void>('mailFeedback'),
     projectReports: coldStarting<unknown, unknown>('projectReports'),
@@ -417,8 +423,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
     const identity = await devIdentityProvider(join(dataDir, 'dev-idp.json'));
-    const builtApi: LambdaHandler = async (event) => (await built.promise).api(event as never);
-    const apiHandler = (options.wrapEntryHandler?.('api', builtApi) ?? builtApi) as HandlerSet['api'];
+    const apiHandlers = Object.fromEntries(
+      apiFunctions.map((name) => {
+        const builtHandler: LambdaHandler = async (event) => (await built.promise)[name](event as never);
+        return [name, (options.wrapEntryHandler?.(name, builtHandler) ?? builtHandler) as ApiHandler];
+      }),
+    ) as Record<ApiFunction, ApiHandler>;
     // Built here when missing or stale (content-hashed), so a fresh clone's `npm start` serves it.
     const consoleBuild = await buildConsole();
     let apiUrl = '';
@@ -438,7 +448,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The console calls the API cross-origin, as on AWS (CloudFront and the HTTP API are two origins).
     const consoleOrigins = [agentConsole.url, agentConsole.url.replace('127.0.0.1', 'localhost')];
     const gateway = await startLocalApiGateway({
-      handler: apiHandler,
+      handlers: apiHandlers,
       identity,
       corsOrigins: consoleOrigins,
       extraRoutes: { 'GET /docs': serveApiDocs },

@@ -174,6 +174,20 @@ describe('the bundles the local stack runs (buildLambdaBundles)', () => {
     expect(sourcesOf(staticImports(dir, lambdaEntryFile)).filter(queryProtocol)).toEqual([]);
   });
 
+  it('keeps the OpenAPI generator out of the API router: its own function serves the document', () => {
+    const sourcesIn = (name: 'api' | 'apiDocs') => {
+      const dir = dirname(bundles.files[name]);
+      return readdirSync(dir)
+        .filter((file) => file.endsWith('.mjs.map'))
+        .flatMap(
+          (file) => (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { sources: string[] }).sources,
+        );
+    };
+    const generator = (source: string) => /to-json-schema|functions\/api\/openapi\.ts/.test(source);
+    expect(sourcesIn('apiDocs').filter(generator).length).toBeGreaterThan(0);
+    expect(sourcesIn('api').filter(generator)).toEqual([]);
+  });
+
   it('throws the error names the state machine matches (a missing complaint: NotFoundError)', async () => {
     const { handlerFor } = (await import(pathToFileURL(bundles.files.escalate).href)) as {
       handlerFor: (runtime: unknown) => (event: unknown) => Promise<unknown>;

@@ -72,6 +72,8 @@ const expectedActions: Record<string, string[]> = {
   ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
   WeeklyDigestFn: [...dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'), ...sendMail],
   QueueMetricsFn: [...dynamo('Query')],
+  // The OpenAPI document: logs and traces, nothing else.
+  ApiDocsFn: [],
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
@@ -103,6 +105,7 @@ const expectedPartitions: Record<string, string[]> = {
   ProjectReportsFn: ['REPORT'],
   WeeklyDigestFn: ['OUTMAIL', 'REPORT'],
   QueueMetricsFn: [],
+  ApiDocsFn: [],
   ApiFn: [
     'AUTOMAIL',
     'COMPLAINT',
@@ -272,13 +275,14 @@ describe('function roles', () => {
 });
 
 describe('functionAccess', () => {
-  it('declares every workflow step, intake, the SES feedback function, the API and the event functions', () => {
+  it('declares every workflow step, intake, the SES feedback function, the API, its docs and the event functions', () => {
     expect(Object.keys(functionAccess).sort()).toEqual(
       [
         ...Object.keys(workflowSteps),
         'intake',
         'mailFeedback',
         'api',
+        'apiDocs',
         'publishEvents',
         'projectReports',
         'weeklyDigest',

@@ -18,6 +18,7 @@ let logicalIds: {
   accessLogBucket: string;
   intake: string;
   api: string;
+  apiDocs: string;
 };
 
 beforeAll(() => {
@@ -31,6 +32,7 @@ beforeAll(() => {
     accessLogBucket: logicalId(stack.rawMail.accessLogs),
     intake: logicalId(stack.intake),
     api: logicalId(stack.apiHandler),
+    apiDocs: logicalId(stack.apiDocsHandler),
   };
 });
 
@@ -165,9 +167,9 @@ describe('S3 buckets', () => {
 describe('Lambda functions', () => {
   it('run nodejs24.x on arm64 with active tracing and their own log group, for every handler', () => {
     const functions = handlerFunctions();
-    // intake, api, SES feedback, the event publisher, the report projector, the digest, the queue
-    // metrics and one per workflow step
-    expect(functions).toHaveLength(7 + Object.keys(workflowSteps).length);
+    // intake, api, the API's docs, SES feedback, the event publisher, the report projector, the digest,
+    // the queue metrics and one per workflow step
+    expect(functions).toHaveLength(8 + Object.keys(workflowSteps).length);
     for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -192,7 +194,12 @@ describe('Lambda functions', () => {
     expect(withStateMachine).toHaveLength(2);
     const withBucket = envs.filter(([, env]) => 'RAW_MAIL_BUCKET' in env).map(([id]) => id);
     expect(withBucket.sort()).toEqual([logicalIds.intake, logicalIds.api].sort());
-    for (const [, env] of envs) {
+    // The OpenAPI document is generated from code: its function is given no setting at all.
+    expect(envs.find(([id]) => id === logicalIds.apiDocs)?.[1]).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    for (const [id, env] of envs) {
+      if (id === logicalIds.apiDocs) continue;
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: logicalIds.table },
         SUPPORT_ADDRESS: 'support@example.com',
@@ -319,6 +326,31 @@ describe('Agent HTTP API', () => {
         AuthorizationScopes: [apiScope],
         AuthorizerId: { Ref: Match.anyValue() },
       });
+    }
+  });
+
+  it('sends /openapi.json to the docs function and every other route to the router', () => {
+    const integrations = new Map(
+      resourcesOf('AWS::ApiGatewayV2::Integration').map(([id, integration]) => [
+        id,
+        JSON.stringify(
+          (integration as { Properties: { IntegrationUri: unknown } }).Properties.IntegrationUri,
+        ),
+      ]),
+    );
+    const functionOfRoute = Object.fromEntries(
+      resourcesOf('AWS::ApiGatewayV2::Route').map(([, route]) => {
+        const { RouteKey, Target } = (route as { Properties: { RouteKey: string; Target: unknown } })
+          .Properties;
+        const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(Target))?.[1] ?? '';
+        return [RouteKey, integrations.get(integrationId)];
+      }),
+    );
+    const uriOf = (id: string) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+    for (const route of Object.values(apiRoutes) as RouteSpec[]) {
+      expect(functionOfRoute[`${route.method} ${route.path}`], route.path).toBe(
+        uriOf(route.path === '/openapi.json' ? logicalIds.apiDocs : logicalIds.api),
+      );
     }
   });
 
