@@ -2,7 +2,9 @@ import { mailCustomerOnce } from '../application/customerMail';
 import { handOver } from '../application/decisionHandOver';
 import {
   agentEntryId,
+  assertMailable,
   assertMayWrite,
+  assertMergeable,
   assertMergeTarget,
   claimComplaint,
   mergeNote,
@@ -40,6 +42,7 @@ export const claim: RouteHandler = async (ctx) => {
 /** A public reply: recorded as an outbound message and mailed once per identical request. */
 export const reply: RouteHandler = async (ctx) => {
   const { body, complaint, version } = await prepareWrite(ctx, replyRequestSchema);
+  assertMailable(complaint);
   const now = ctx.now();
   const firstResponse = recordReply(complaint, ctx.actor, now);
   if (firstResponse) await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
@@ -75,10 +78,18 @@ export const addNote: RouteHandler = async (ctx) => {
 };
 
 /**
- * The complaint a duplicate is merged into: another one (400 for itself) that exists (404) and that the
- * caller may write to (403 below its tier: the merge notes the duplicate on its timeline).
+ * The complaint a duplicate is merged into: another one (400 for itself) that exists (404), that the
+ * caller may write to (403 below its tier: the merge notes the duplicate on its timeline) and that is
+ * the same customer's and still open (409, `assertMergeable`).
  */
 export async function loadMergeTarget(ctx: RouteContext, source: Complaint, targetId: string) {
+  const target = await loadWritableTarget(ctx, source, targetId);
+  assertMergeable(source, target);
+  return target;
+}
+
+/** The merge target as {@link loadMergeTarget} checks it, but whatever became of it since. */
+async function loadWritableTarget(ctx: RouteContext, source: Complaint, targetId: string) {
   assertMergeTarget(source, targetId);
   const target = await ctx.services.store.get(targetId);
   if (!target) throw new NotFoundError(`No complaint with id "${targetId}" to merge into`);
@@ -130,7 +141,8 @@ async function mergedAlready(ctx: RouteContext) {
   } catch {
     return undefined;
   }
-  const target = await loadMergeTarget(ctx, complaint, into);
+  // The merge was checked when it was made: its target may have closed since.
+  const target = await loadWritableTarget(ctx, complaint, into);
   await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
   return json(202, { complaint: view(complaint), mergedInto: target.id }, etag(complaint));
 }

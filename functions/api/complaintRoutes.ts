@@ -113,7 +113,9 @@ export function parseBody(ctx: RouteContext): unknown {
 
 /**
  * The version the caller acted on: the If-Match header (ETag) or a `version` body field. Every write
- * must carry one (428 otherwise), so that an agent never acts on a complaint they have not seen.
+ * must carry one (428 otherwise), so that an agent never acts on a complaint they have not seen. A
+ * request may carry both, but then they must name the same version: which of two versions the agent
+ * acted on cannot be told, and taking either one could apply a decision made on another version.
  */
 export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefined): number {
   const header = ctx.event.headers?.['if-match'];
@@ -123,7 +125,12 @@ export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefin
       'Send the complaint version you acted on: the If-Match header with the ETag of GET /complaints/{id} (e.g. If-Match: "3") or a "version" field in the body',
     );
   }
-  return versionOfIfMatch(header);
+  const version = versionOfIfMatch(header);
+  if (bodyVersion !== undefined && bodyVersion !== version) {
+    const message = `If-Match names version ${version} and the body version ${bodyVersion}: send one version, or the same in both`;
+    throw new ValidationError(message, { issues: [{ path: 'version', message, code: 'version_mismatch' }] });
+  }
+  return version;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { mailCustomerOnce } from '../application/customerMail';
 import { handOver as handOverDecision } from '../application/decisionHandOver';
+import { assertMailable } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
@@ -108,6 +109,7 @@ export const decideApprovalRoute: RouteHandler = startingFromRecent(async (ctx) 
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
 export const requestInfo: RouteHandler = startingFromRecent(async (ctx) => {
   const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
+  assertMailable(complaint);
   const next = await handOver(
     ctx,
     complaint,

@@ -5,7 +5,23 @@ import { page } from './schemas';
 /** Longest range a report covers (a year and a day: a leap year's whole). */
 export const maxReportDays = 366;
 
-const day = z.iso.date().check(z.meta({ description: 'A UTC date, YYYY-MM-DD' }));
+/**
+ * The days a report can be asked for. Its day and week keys and labels are YYYY-MM-DD dates, and a
+ * report reaches back before the days asked for (to the Monday of `from`'s week, and up to 52 weeks
+ * before `to`): near the year 0 that lands before it, where `Date` writes signed six-digit years
+ * (`-000001-12-27`), neither a week a report can show nor a key that sorts with the others. Nothing this
+ * system records predates 1970 (its clocks count from then), so reports start there; the last day is
+ * the last with a four-digit year.
+ */
+export const reportDays = { first: '1970-01-01', last: '9999-12-31' };
+
+// A malformed date gets the format's issue alone, not a range issue besides.
+const day = z.iso.date({ abort: true }).check(
+  z.refine((d) => d >= reportDays.first && d <= reportDays.last, {
+    message: `out of the range reports cover (${reportDays.first} to ${reportDays.last})`,
+  }),
+  z.meta({ description: `A UTC date, YYYY-MM-DD, from ${reportDays.first} to ${reportDays.last}` }),
+);
 
 const days = { from: z.optional(day), to: z.optional(day) };
 

@@ -90,14 +90,21 @@ export async function showSurvey(
   );
 }
 
-/** The form body of the confirmation page (`application/x-www-form-urlencoded`). */
-function formBody(event: APIGatewayProxyEventV2): Record<string, string> {
+/**
+ * The form body of the confirmation page (`application/x-www-form-urlencoded`), or undefined when a
+ * field comes more than once. The page sends each field once; a repeated one (two answers) cannot say
+ * which the customer meant, and taking the first or the last would let the order of the fields decide
+ * whether the case is reopened.
+ */
+function formBody(event: APIGatewayProxyEventV2): Record<string, string> | undefined {
   const raw = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
       : event.body
     : '';
-  return Object.fromEntries(new URLSearchParams(raw));
+  const fields = new URLSearchParams(raw);
+  const names = [...fields.keys()];
+  return new Set(names).size === names.length ? Object.fromEntries(fields) : undefined;
 }
 
 /**
@@ -111,8 +118,9 @@ export async function answerSurvey(
   services: Deps,
   now: () => Date,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const parsed = surveyQuerySchema.safeParse(formBody(event));
-  if (!parsed.success)
+  const form = formBody(event);
+  const parsed = form ? surveyQuerySchema.safeParse(form) : undefined;
+  if (!parsed?.success)
     return text(400, 'Invalid answer', 'Please use the buttons on the page from our email link.');
   const linked = await linkedComplaint(event, services);
   if ('response' in linked) return linked.response;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ComplaintStore, MailLedger, SendLease, SentMail } from '../adapters/ports';
 import type { AuditEntry, Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
 import { isValidAddress } from '../core/mail/addresses';
-import { automaticMailBlockedFor, automaticMailWindow } from '../core/mail/loopGuard';
+import { automaticMailBlockedFor, automaticMailWindow, ownMailOf } from '../core/mail/loopGuard';
 import { complaintTag, mailTag } from '../core/mail/messageTags';
 import { outboundHeaders } from '../core/mail/outboundHeaders';
 import type { RenderedMail } from '../core/mail/templates';
@@ -185,7 +185,7 @@ async function beginCountedAutomaticMail(
     !options.automatic ||
     !isValidAddress(recipient) ||
     options.answersAutomatedMail?.length ||
-    automaticMailBlockedFor(recipient) ||
+    automaticMailBlockedFor(recipient, ownMailOf(settings)) ||
     complaint.undeliverable
   )
     return undefined;
@@ -207,7 +207,7 @@ async function automaticMailSuppression(
   const recipient = complaint.customerEmail;
   if (options.answersAutomatedMail?.length)
     return `loop guard: the mail answered is automated (${options.answersAutomatedMail.join('; ')})`;
-  const blocked = automaticMailBlockedFor(recipient);
+  const blocked = automaticMailBlockedFor(recipient, ownMailOf(settings));
   if (blocked) return `loop guard: ${blocked}`;
   // SES reported the address dead or complaining (this complaint's mail, or any earlier one's).
   const undeliverable = complaint.undeliverable ?? (await ledger.findUndeliverable(recipient));

@@ -7,10 +7,10 @@ import {
   recurringWindow,
 } from '../core/investigation';
 import { investigate, needsRiskEscalation, workflowState } from '../core/lifecycle';
-import { automaticMailBlockedFor } from '../core/mail/loopGuard';
+import { automaticMailBlockedFor, type OwnMail, ownMailOf } from '../core/mail/loopGuard';
 import type { Deps } from './deps';
 
-const pastComplaint = (c: Complaint): PastComplaint => ({
+const pastComplaint = (c: Complaint, own: OwnMail): PastComplaint => ({
   id: c.id,
   createdAt: c.createdAt,
   status: c.status,
@@ -19,12 +19,15 @@ const pastComplaint = (c: Complaint): PastComplaint => ({
   ...(c.followUp?.lastOutcome && c.followUp.lastOutcome !== 'unreachable'
     ? { csat: c.followUp.lastOutcome }
     : {}),
-  ...(isAutomatedComplaint(c) ? { automated: true } : {}),
+  ...(isAutomatedComplaint(c, own) ? { automated: true } : {}),
 });
 
-/** Opened by automated mail, or from a robot address (noreply, mailer-daemon) whatever its headers. */
-const isAutomatedComplaint = (c: Complaint) =>
-  c.automated === true || automaticMailBlockedFor(c.customerEmail) !== undefined;
+/**
+ * Opened by automated mail, or from a robot address (noreply, mailer-daemon) or one of this system's
+ * own, whatever its headers.
+ */
+const isAutomatedComplaint = (c: Complaint, own: OwnMail) =>
+  c.automated === true || automaticMailBlockedFor(c.customerEmail, own) !== undefined;
 
 /** A complaint's investigation, worked out and not yet saved (see {@link investigationOf}). */
 export interface Investigation {
@@ -50,6 +53,7 @@ export async function investigationOf(
 ): Promise<Investigation> {
   const { store } = deps;
   const policy = deps.settings.policy;
+  const own = ownMailOf(deps.settings);
   if (complaint.status !== 'received' && complaint.status !== 'reopened') {
     return { state: workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) }) };
   }
@@ -65,8 +69,8 @@ export async function investigationOf(
     text,
     createdAt: complaint.createdAt,
     now,
-    history: history.items.map(pastComplaint),
-    automated: isAutomatedComplaint(complaint),
+    history: history.items.map((c) => pastComplaint(c, own)),
+    automated: isAutomatedComplaint(complaint, own),
     policy,
   });
   const window = recurringWindow(found.category, new Date(complaint.createdAt), policy);

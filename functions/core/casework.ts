@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Complaint, NoteEntry, TransitionResult } from './complaint';
 import { transition } from './complaint';
 import type { Agent } from './decisions';
-import { ConflictError, ForbiddenError, ValidationError } from './errors';
+import { ConflictError, ForbiddenError, InvalidTransitionError, ValidationError } from './errors';
 import { roleOfTier } from './lifecycle';
+import { isValidAddress } from './mail/addresses';
 import { type AgentRole, agentRoles } from './policy';
 
 const rank = (role: AgentRole) => agentRoles.indexOf(role);
@@ -96,6 +97,43 @@ export function noteEntry(id: string, author: NoteEntry['author'], text: string,
 /** A duplicate is merged into another complaint, never into itself. */
 export function assertMergeTarget(source: Pick<Complaint, 'id'>, targetId: string) {
   if (source.id === targetId) throw new ValidationError('A complaint cannot be merged into itself');
+}
+
+/**
+ * A duplicate goes into a live complaint of the same customer. The customer's later mail on the
+ * duplicate follows the merge (intake files it on the target), so another customer's target would get
+ * one customer's words on another's case, and a closed target (or one closing, or merged itself: two
+ * complaints merged into each other would both close) would leave that mail on no live complaint. 409.
+ */
+export function assertMergeable(
+  source: Pick<Complaint, 'customerEmail'>,
+  target: Pick<Complaint, 'reference' | 'customerEmail' | 'status' | 'pendingDecision'>,
+) {
+  if (target.customerEmail !== source.customerEmail) {
+    throw new InvalidTransitionError(
+      `${target.reference} is another customer's complaint: a merge would file this customer's replies on it. ` +
+        'Close this one as resolved_elsewhere instead',
+    );
+  }
+  if (target.status === 'closed' || target.pendingDecision?.action === 'close') {
+    throw new InvalidTransitionError(
+      `${target.reference} is closed or closing: merge into a complaint that is still open`,
+    );
+  }
+}
+
+/**
+ * Mail to the customer needs an address: a complaint whose sender could not be read (`senderInvalid`)
+ * has none, so a reply would go nowhere and a question would wait for an answer that cannot come (and
+ * then close the complaint as abandoned). 409, saying what to do instead.
+ */
+export function assertMailable(complaint: Pick<Complaint, 'customerEmail' | 'senderInvalid'>) {
+  if (!isValidAddress(complaint.customerEmail)) {
+    throw new InvalidTransitionError(
+      `The complaint has no address to mail (${complaint.senderInvalid ?? 'no sender address'}): ` +
+        'note what the customer was told another way, resolve or close it',
+    );
+  }
 }
 
 /** The note the merge leaves on the complaint that absorbs a duplicate. */

@@ -14,7 +14,14 @@ import type { AgentRole } from '../../functions/core/policy';
 import { devIdentityProvider } from '../../scripts/local/devTokens';
 import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
+import {
+  api,
+  mailbox,
+  sendMail,
+  sendRawMail,
+  waitFor,
+  waitForMail,
+} from '../../scripts/local/localStackClient';
 
 /**
  * The agent's case-work routes through the local stack (issue 5): the version every write carries
@@ -132,7 +139,7 @@ describe('agent case-work routes', () => {
     [first, duplicate] = await Promise.all([openCase('Broken kettle'), openCase('Kettle again')]);
   });
 
-  it('requires the version on every write: 428 without, 409 with the current version when stale', async () => {
+  it('requires the version on every write: 428 without, 409 when stale, 400 when If-Match and body disagree', async () => {
     const missing = await post<{ status: number; detail: string }>(first.id, 'notes', {
       body: { text: 'x' },
     });
@@ -144,6 +151,25 @@ describe('agent case-work routes', () => {
     expect(stale.body.currentVersion).toBe(first.version);
     const resolution = { type: 'apology', summary: 'Sorry.', rootCause: 'other' };
     expect((await post(first.id, 'resolution', { body: resolution })).status).toBe(428);
+    // Which of two versions the agent acted on cannot be told: neither the header nor the body wins.
+    for (const [header, body] of [
+      [first.version, first.version - 1],
+      [first.version - 1, first.version],
+    ]) {
+      const disagreeing = await post<{ issues: { path: string }[] }>(first.id, 'claim', {
+        body: { version: body },
+        version: header,
+      });
+      expect(disagreeing.status, `If-Match ${header}, body ${body}`).toBe(400);
+      expect(disagreeing.headers.get('content-type')).toContain('application/problem+json');
+      expect(disagreeing.body.issues.map((i) => i.path)).toEqual(['version']);
+    }
+    const agreeing = await post(first.id, 'claim', {
+      body: { version: first.version - 1 },
+      version: first.version - 1,
+    });
+    expect(agreeing.status).toBe(409);
+    expect((await detail(first.id)).complaint.version).toBe(first.version);
   });
 
   it('claims: a peer gets 409, a higher tier takes over, the assignee filter follows', async () => {
@@ -257,6 +283,39 @@ describe('agent case-work routes', () => {
       body: { into: first.id, version: closed.complaint.version },
     });
     expect(again.status).toBe(409);
+  });
+
+  it('refuses a reply or a question to a complaint whose sender could not be read: 409, nothing pending', async () => {
+    const subject = `Form without an address ${Date.now().toString(36)}`;
+    const raw = [
+      'From: "Contact form" <>',
+      `To: ${stack.endpoints.supportAddress}`,
+      `Subject: ${subject}`,
+      `Message-ID: <form-${Date.now().toString(36)}@webform.example>`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'My voucher is refused at checkout.',
+      '',
+    ].join('\r\n');
+    await sendRawMail(stack.endpoints, Buffer.from(raw), { from: 'forms@webform.example' });
+    const unreadable = await waitFor(async () => {
+      const page = await list('/complaints?queue=tier1&limit=100');
+      const found = page.body.items.find((c) => (c as View & { subject?: string }).subject === subject);
+      return found?.status === 'awaiting_agent' ? found : undefined;
+    }, 'the complaint without a sender address');
+    for (const [path, body] of [
+      ['replies', { text: 'Which voucher code did you use?' }],
+      ['info-requests', { question: 'Which voucher code did you use?' }],
+    ] as const) {
+      const res = await post(unreadable.id, path, { body, version: unreadable.version });
+      expect(res.status, path).toBe(409);
+      expect(JSON.stringify(res.body), path).toContain('no address to mail');
+    }
+    // Nothing changed: still waiting for an agent, on the version the refused writes named.
+    expect((await detail(unreadable.id)).complaint).toMatchObject({
+      status: 'awaiting_agent',
+      version: unreadable.version,
+    });
   });
 
   it('erases the customer’s personal data (managers only), keeps the audit trail, and is idempotent', async () => {

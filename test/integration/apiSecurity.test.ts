@@ -167,17 +167,19 @@ describe('tier rule on every complaint write', () => {
       subject: 'Final warning',
       text: 'My lawyer will take legal action unless you refund me this week.',
     };
-    const tier3 = await openComplaints(t.stack, 7, 45_000, legal);
+    // A duplicate goes into a complaint of the same customer: one customer writes twice.
+    const run = `${process.pid}.${Date.now().toString(36)}`;
+    const twice = `twice.${run}@example.org`;
+    const senders = [...[1, 2, 3, 4, 5].map((i) => `tier3-${i}.${run}@example.org`), twice, twice];
+    const tier3 = await openComplaints(t.stack, 7, 45_000, legal, senders);
     expect(tier3.map((c) => c.tier)).toEqual([3, 3, 3, 3, 3, 3, 3]);
-    const [a, target, approval, info, escalation, merged, closed] = tier3.map((c) => c.id) as [
-      string,
-      string,
-      string,
-      string,
-      string,
+    const [target, merged] = tier3.filter((c) => c.customerEmail === twice).map((c) => c.id) as [
       string,
       string,
     ];
+    const [a, approval, info, escalation, closed] = tier3
+      .filter((c) => c.customerEmail !== twice)
+      .map((c) => c.id) as [string, string, string, string, string];
     const refund = (amount: number) => ({
       type: 'refund',
       amount,

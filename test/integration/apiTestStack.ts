@@ -89,9 +89,11 @@ export async function openComplaints(
   count: number,
   timeoutMs = 30_000,
   mail = { subject: 'Order question', text: 'My order arrived late.' },
+  /** The senders, one per complaint (the same one twice: two complaints of one customer). */
+  senders?: string[],
 ) {
   const run = `${process.pid}.${Date.now().toString(36)}`;
-  const customers = Array.from({ length: count }, () => `customer${++opened}.${run}@example.org`);
+  const customers = senders ?? Array.from({ length: count }, () => `customer${++opened}.${run}@example.org`);
   for (let i = 0; i < customers.length; i += 10) {
     await Promise.all(customers.slice(i, i + 10).map((from) => sendMail(stack.endpoints, { from, ...mail })));
   }

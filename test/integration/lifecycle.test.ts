@@ -199,11 +199,15 @@ const waitingFor = (id: string, kind: string, timeoutMs?: number) =>
 const audits = (d: Detail, action: string) =>
   d.timeline.filter((e) => e.kind === 'audit' && e.action === action);
 
-/** A customer writes in; returns the complaint once it waits for a tier-1 agent. */
-async function openCase(subject: string, text: string) {
-  const customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`;
+/** A customer writes in (a new one, or `customer`): the complaint, once acknowledged (found by the subject). */
+async function openCase(
+  subject: string,
+  text: string,
+  customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`,
+) {
   await sendMail(stack.endpoints, { from: customer, subject, text });
-  const ack = await waitForMail(stack.endpoints, customer, /CMP-[0-9A-Z]{6}/);
+  const escaped = subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ack = await waitForMail(stack.endpoints, customer, new RegExp(`${escaped} \\[CMP-[0-9A-Z]{6}\\]`));
   const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
   const found = await api<{ items: { id: string }[] }>(
     stack.endpoints,
@@ -321,14 +325,25 @@ describe.concurrent('lifecycle paths', { timeout: 90_000 }, () => {
     expect(audits(d, 'escalate')[0]?.details).toMatchObject({ cause: 'risk_signal', fromTier: 1 });
   });
 
-  it('an agent closes a duplicate into the original', async () => {
+  it('an agent closes a duplicate into the original, of the same customer and still open only', async () => {
     const first = await openCase('Double charge', 'I was charged twice for order 77.');
-    const second = await openCase('Double charge again', 'Charged twice for order 77!');
+    const second = await openCase('Double charge again', 'Charged twice for order 77!', first.customer);
+    const stranger = await openCase('Charged twice', 'Order 78 was charged twice.');
+    await waitingFor(stranger.id, 'agent');
+    // Another customer's complaint: their later mail would be filed on the other customer's case.
+    const crossed = await post(stranger.id, 'close', { reason: 'duplicate', mergedInto: first.id });
+    expect(crossed.status).toBe(409);
+    expect(JSON.stringify(crossed.body)).toContain('another customer');
     await waitingFor(second.id, 'agent');
     expect((await post(second.id, 'close', { reason: 'duplicate' })).status).toBe(400);
     expect((await post(second.id, 'close', { reason: 'duplicate', mergedInto: first.id })).status).toBe(202);
     const closed = await until(second.id, (d) => d.complaint.status === 'closed', 'closed');
     expect(closed.complaint.closure).toMatchObject({ reason: 'duplicate', mergedInto: first.id });
+    // Back into the one just merged: closed, so it would leave both complaints closed.
+    await waitingFor(first.id, 'agent');
+    const cycle = await post(first.id, 'close', { reason: 'duplicate', mergedInto: second.id });
+    expect(cycle.status).toBe(409);
+    expect(JSON.stringify(cycle.body)).toContain('closed or closing');
   });
 
   it('a customer mail after the resolution reopens the complaint under a new execution', async () => {
@@ -509,6 +524,15 @@ describe('lifecycle paths that wait on time (virtual clock)', { timeout: 90_000 
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'answer=unsatisfied',
       });
+    // A form giving the answer twice cannot say which the customer meant: refused, the case still waits.
+    const twice = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'answer=unsatisfied&answer=satisfied',
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.headers.get('content-type')).toMatch(/^text\/html/);
+    expect((await detail(id)).complaint.waitingFor).toBe('survey');
     const answered = await confirm();
     expect(answered.status).toBe(200);
     expect(await answered.text()).toContain('reopened');
@@ -741,6 +765,9 @@ describe('domain events and manager reports', () => {
       '/reports/sla?from=2024-01-01&to=2026-01-01',
       '/reports/csat?from=yesterday&to=today',
       '/reports/recurring?weeks=500',
+      '/reports/recurring?to=0000-01-01',
+      '/reports/csat?from=1969-12-01&to=1969-12-31',
+      '/reports/at-risk?from=9999-12-31&to=10000-01-01',
       '/reports/at-risk?limit=0',
       '/reports/at-risk?limit=501',
       '/reports/at-risk?cursor=forged.cursor',

@@ -206,6 +206,8 @@ describe('the mail corpus through the SMTP intake', () => {
       });
       const held = list.body.items.find((q) => q.delivery.sesMessageId === sesMessageId);
       expect(held?.reasons.map((r) => r.code)).toContain(expected.reason);
+      if (expected.detail)
+        expect(held?.reasons.find((r) => r.code === expected.reason)?.detail).toContain(expected.detail);
       expect(held?.delivery.rawMailKey).toBe(`inbound/${sesMessageId}`);
     } else if (expected.outcome === 'new') {
       if (!claim) throw new Error('no claim was recorded');

@@ -22,7 +22,11 @@ export type ExpectedOutcome =
     }
   | { outcome: 'reply' | 'automated'; into: string }
   | { outcome: 'bounce'; into: string; status?: string }
-  | { outcome: 'quarantined'; reason: string };
+  | {
+      outcome: 'quarantined';
+      reason: string /** Part of the reason's detail, when given. */;
+      detail?: string;
+    };
 
 export interface CorpusMessage {
   file: string;

@@ -63,7 +63,21 @@ describe('readFrom', () => {
   });
 
   it.each([
+    ['Doe, John <John.Doe@Example.org>', 'john.doe@example.org'],
+    ['john@example.org <john@example.org>', 'john@example.org'],
+    ['"Doe" Jane <jane@example.org>', 'jane@example.org'],
+    ['=?utf-8?Q?M=C3=BCller=2C_Jan?= <jan@example.de>', 'jan@example.de'],
+    // The name is cosmetic, whichever address it shows, as in its quoted form.
+    ['boss@bank.example <someone@else.example>', 'someone@else.example'],
+  ])('reads the angle address of %j, whose display name the client left unquoted', (value, address) => {
+    expect(readFrom([value])).toEqual({ kind: 'mailbox', address });
+  });
+
+  it.each([
     ['spaces in the local part', '"x" <power quadrant system@example.com>'],
+    ['spaces in the local part, a bare name', 'Doe, Jo <power quadrant system@example.com>'],
+    ['two angle addresses', 'Doe, Jo <jo@example.org> <al@example.org>'],
+    ['a bracket in the name', 'Doe <x> Jo <jo@example.org>'],
     ['a > inside the address', '"Jane Doe" <jane.doe>@mail.example>'],
     ['a trailing dot', 'Ann <name@yahoo.com.>'],
     ['a single-label domain', 'redacted@redacted'],

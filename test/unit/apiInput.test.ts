@@ -1,13 +1,26 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { versionOfIfMatch } from '../../functions/api/complaintRoutes';
+import { expectedVersion, type RouteContext, versionOfIfMatch } from '../../functions/api/complaintRoutes';
 import { type CursorScope, openCursor, signCursor } from '../../functions/api/cursors';
 import { problem } from '../../functions/api/problem';
+import {
+  atRiskReportQuerySchema,
+  csatReportQuerySchema,
+  recurringReportQuerySchema,
+  slaReportQuerySchema,
+} from '../../functions/api/reportSchemas';
 import {
   approvalRequestSchema,
   listQuerySchema,
   quarantineListQuerySchema,
   resolutionRequestSchema,
 } from '../../functions/api/schemas';
+import { answerSurvey } from '../../functions/api/surveyRoute';
+import type { Deps } from '../../functions/application/deps';
+import { weeksUpTo } from '../../functions/application/insights/reports';
+import { signSurveyToken } from '../../functions/application/surveyLinks';
+import type { Complaint } from '../../functions/core/complaint';
+import { weekOf } from '../../functions/core/reports/projection';
 
 const key = async () => new TextEncoder().encode('unit-test-signing-key');
 
@@ -85,6 +98,35 @@ describe('If-Match', () => {
       );
     }
   });
+
+  const writeWith = (ifMatch?: string) =>
+    ({ event: { headers: ifMatch === undefined ? {} : { 'if-match': ifMatch } } }) as unknown as RouteContext;
+
+  it('takes the version from If-Match or the body, or from both when they name the same one', () => {
+    expect(expectedVersion(writeWith('"3"'), undefined)).toBe(3);
+    expect(expectedVersion(writeWith(), 3)).toBe(3);
+    expect(expectedVersion(writeWith('"3"'), 3)).toBe(3);
+    expect(expectedVersion(writeWith('"0"'), 0)).toBe(0);
+    expect(() => expectedVersion(writeWith(), undefined)).toThrow(
+      expect.objectContaining({ name: 'PreconditionRequiredError' }),
+    );
+  });
+
+  it('refuses an If-Match and a body version that name different versions (400), whichever is newer', () => {
+    for (const [header, body] of [
+      ['"3"', 8],
+      ['"8"', 3],
+      ['"0"', 1],
+      [`"${Number.MAX_SAFE_INTEGER}"`, 0],
+    ] as const) {
+      expect(() => expectedVersion(writeWith(header), body), `${header} and ${body}`).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          details: { issues: [expect.objectContaining({ path: 'version', code: 'version_mismatch' })] },
+        }),
+      );
+    }
+  });
 });
 
 describe('numbers in bodies and queries', () => {
@@ -119,6 +161,105 @@ describe('numbers in bodies and queries', () => {
     for (const tier of ['0', '4', '1e400', '2.5'])
       expect(listQuerySchema.safeParse({ tier }).success).toBe(false);
     expect(listQuerySchema.safeParse({ limit: '100', tier: '3' }).success).toBe(true);
+  });
+});
+
+describe('report days', () => {
+  // Well-formed dates before the first day reports take, and years Date writes in six signed digits.
+  const early = ['0000-01-01', '0001-01-01', '1969-12-31'];
+  const malformed = ['-000001-01-01', '+010000-01-01', '10000-01-01'];
+  const queries = {
+    sla: (day: string) => slaReportQuerySchema.safeParse({ from: day, to: day }),
+    csat: (day: string) => csatReportQuerySchema.safeParse({ from: day, to: day }),
+    atRisk: (day: string) => atRiskReportQuerySchema.safeParse({ from: day, to: day }),
+    recurring: (day: string) => recurringReportQuerySchema.safeParse({ to: day }),
+  };
+
+  it('refuse days outside 1970-01-01..9999-12-31 in every report, saying which days are taken', () => {
+    for (const [report, parse] of Object.entries(queries)) {
+      for (const day of [...early, ...malformed]) {
+        const issues = parse(day).error?.issues ?? [];
+        expect(
+          issues.map((i) => i.path.join('.')),
+          `${report} ${day}`,
+        ).toContain('to');
+        if (early.includes(day)) {
+          expect(issues[0]?.message, `${report} ${day}`).toMatch(/1970-01-01 to 9999-12-31/);
+        }
+      }
+      expect(parse('1970-01-01').success, report).toBe(true);
+      expect(parse('9999-12-31').success, report).toBe(true);
+    }
+    expect(slaReportQuerySchema.safeParse({ from: '1969-12-31', to: '1970-01-01' }).error?.issues).toEqual([
+      expect.objectContaining({ path: ['from'] }),
+    ]);
+  });
+
+  it('give YYYY-MM-DD weeks however far back a report reaches from the first or last day taken', () => {
+    for (const day of ['1970-01-01', '9999-12-31']) {
+      for (const week of [...weeksUpTo(day, 52), weekOf(`${day}T00:00:00Z`)]) {
+        expect(week, day).toMatch(/^\d{4}-\d\d-\d\d$/);
+      }
+    }
+  });
+});
+
+describe('the survey form', () => {
+  const signingKey = new TextEncoder().encode('unit-test-signing-key');
+  const now = new Date('2026-11-23T09:00:00Z');
+  const waiting: Complaint = {
+    id: '0'.repeat(26),
+    reference: 'CMP-4F7K2Q',
+    status: 'awaiting_follow_up',
+    tier: 1,
+    priority: 'normal',
+    customerEmail: 'ann@example.org',
+    subject: 'Late parcel',
+    threadToken: 'tok',
+    taskToken: 'survey-task',
+    waitingFor: 'survey',
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    version: 7,
+  };
+
+  /** Posts a form body to the complaint's survey link; `answered` holds the answers that reached the workflow. */
+  async function post(body: string) {
+    const answered: unknown[] = [];
+    const services = {
+      signingKey: async () => signingKey,
+      store: { get: async () => structuredClone(waiting), save: async () => undefined },
+      workflow: { succeed: async (_token: string, output: unknown) => void answered.push(output) },
+    } as unknown as Deps;
+    const token = await signSurveyToken(signingKey, waiting.id, new Date(Date.now() + 86_400_000));
+    const event = {
+      pathParameters: { token },
+      body,
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    return { res: await answerSurvey(event, services, () => now), answered };
+  }
+
+  it('records the one answer the confirmation page posts', async () => {
+    const { res, answered } = await post('answer=unsatisfied');
+    expect(res.statusCode).toBe(200);
+    expect(answered).toHaveLength(1);
+  });
+
+  it('refuses a form that gives any field more than once (400), recording nothing', async () => {
+    for (const body of [
+      'answer=satisfied&answer=unsatisfied',
+      'answer=unsatisfied&answer=satisfied',
+      'answer=satisfied&answer=satisfied',
+      'answer=satisfied&answer=',
+      'answer=satisfied&note=a&note=b',
+    ]) {
+      const { res, answered } = await post(body);
+      expect(res.statusCode, body).toBe(400);
+      expect(res.headers?.['content-type'], body).toMatch(/^text\/html/);
+      expect(res.body, body).toContain('Invalid answer');
+      expect(answered, body).toEqual([]);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import {
   automatedMailReasons,
   automaticMailBlockedFor,
   automaticMailWindow,
+  ownMailOf,
 } from '../../functions/core/mail/loopGuard';
 import { verdictQuarantineReasons } from '../../functions/core/mail/verdicts';
 
@@ -81,6 +82,41 @@ describe('automaticMailBlockedFor', () => {
     for (const address of ['ann@example.org', 'norbert.reply@example.org', 'replies@example.org'])
       expect(automaticMailBlockedFor(address)).toBeUndefined();
     expect(automaticMailBlockedFor('')).toBe('no recipient address');
+  });
+});
+
+describe("this system's own addresses", () => {
+  // Receives for support.shop.example; sends as news@shop.example (another domain: only that address).
+  const own = ownMailOf({
+    mailDomain: 'Support.Shop.example',
+    supportAddress: 'help@support.shop.example',
+    senderAddress: 'News@shop.example',
+  });
+
+  it.each([
+    'help@support.shop.example',
+    'HELP@Support.Shop.Example',
+    'help+tok123@support.shop.example',
+    'tier1@support.shop.example',
+    'news@shop.example',
+    'news+x@SHOP.example',
+  ])('treats mail from %s as automated, and never auto-mails it', (address) => {
+    expect(automatedMailReasons({ headers: person, from: address, own })).toEqual([
+      `Sender ${address} is this system's own address`,
+    ]);
+    expect(automaticMailBlockedFor(address, own)).toMatch(/this system's own address/);
+  });
+
+  it('lets the rest of the sending domain, other subdomains and look-alikes through', () => {
+    for (const address of [
+      'ann@shop.example',
+      'help@mx.support.shop.example',
+      'help@support.shop.example.evil',
+      'help.support.shop.example@example.org',
+    ]) {
+      expect(automatedMailReasons({ headers: person, from: address, own }), address).toEqual([]);
+      expect(automaticMailBlockedFor(address, own), address).toBeUndefined();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { normalizeAddress } from '../../core/mail/addresses';
 import { contentDigest, divergentDedupeKey } from '../../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome } from '../../core/mail/filing';
 import { type InboundMail, parseInboundMail, UnparseableMailError } from '../../core/mail/inboundMail';
-import { automatedMailReasons } from '../../core/mail/loopGuard';
+import { automatedMailReasons, ownMailOf } from '../../core/mail/loopGuard';
 import { filedSender } from '../../core/mail/sender';
 import { verdictQuarantineReasons } from '../../core/mail/verdicts';
 import type { Deps } from '../deps';
@@ -29,15 +29,18 @@ export async function receiveMail(
 ): Promise<IntakeOutcome> {
   const bucket = required(deps.settings, 'rawMailBucket');
   const raw = await deps.rawMail.get(bucket, delivery.rawMailKey);
+  let beyondLimits: UnparseableMailError | undefined;
   const parsed = await parseInboundMail(raw).catch((e: unknown) => {
-    if (e instanceof UnparseableMailError) return undefined;
-    throw e;
+    if (!(e instanceof UnparseableMailError)) throw e;
+    beyondLimits = e;
+    return undefined;
   });
   const readable = parsed && !isUnreadable(parsed);
   if (!readable && !options.release) {
+    // The limit the mail went past, as the parser names it (too many parts, nesting, header size).
     const reason = parsed
       ? 'No sender, text or attachments could be read from the MIME structure'
-      : 'Beyond the MIME parser’s limits (headers over 1 MiB or more than 1000 parts)';
+      : `Beyond the MIME parser’s limits: ${beyondLimits?.message}`;
     return quarantineMail(deps, delivery, placeholderFor(raw, delivery), [
       { code: 'unreadable', detail: reason },
     ]);
@@ -47,6 +50,7 @@ export async function receiveMail(
     headers: mail.headers,
     from: mail.from?.address,
     envelopeSender: delivery.source,
+    own: ownMailOf(deps.settings),
   });
 
   const claimed = await claimMail(deps, delivery, mail, automated, options.release === true);

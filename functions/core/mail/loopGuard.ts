@@ -8,6 +8,37 @@ export interface LoopGuardInput {
   from?: string;
   /** Envelope MAIL FROM of the receipt ('' for the null sender), when known. */
   envelopeSender?: string;
+  /** This system's own mail ({@link ownMailOf}): mail From it is never a customer's. */
+  own?: OwnMail;
+}
+
+/**
+ * The mail this system sends and receives as: the domain it receives mail for (every address there,
+ * the support address and its `+token` reply addresses included) and the addresses it sends from and
+ * receives at, wherever their domains are.
+ */
+export interface OwnMail {
+  domains: readonly string[];
+  addresses: readonly string[];
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/** The own mail of a deployment, from its settings. */
+export function ownMailOf(settings: { mailDomain: string; supportAddress: string; senderAddress: string }) {
+  return {
+    domains: [settings.mailDomain.toLowerCase()],
+    addresses: [settings.supportAddress, settings.senderAddress].map(
+      (address) => `${localPart(address)}@${domainOf(address)}`,
+    ),
+  } satisfies OwnMail;
+}
+
+/** Whether `address` is this system's own (tags count as the bare address, case does not count). */
+function isOwnAddress(address: string, own: OwnMail): boolean {
+  if (!address.includes('@')) return false;
+  const domain = domainOf(address);
+  return own.domains.includes(domain) || own.addresses.includes(`${localPart(address)}@${domain}`);
 }
 
 // RFC 3834 §5: Precedence is not standard, but these values mark mail no person expects an answer to.
@@ -60,17 +91,23 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   if (contentType && firstToken(contentType) === 'multipart/report')
     reasons.push('Content-Type: multipart/report');
   if (headers[loopHeaderName.toLowerCase()] !== undefined) reasons.push(`Our own ${loopHeaderName} header`);
+  // Mail from the support address, a reply address or anyone at the domain the system receives for is
+  // the system's own (a forwarding rule, a misrouted copy, a spoofed sender): answering it mails ourselves.
+  if (input.from && input.own && isOwnAddress(input.from, input.own))
+    reasons.push(`Sender ${input.from} is this system's own address`);
   return reasons;
 }
 
 /**
  * Why no automatic mail may go to an address, or undefined when it may: role addresses of robots
  * (noreply, do-not-reply, mailer-daemon, postmaster) never read an answer, and answering them is how
- * bounce loops start. Tags (`noreply+x@`) count as the bare local part.
+ * bounce loops start; nor may this system's own addresses (`own`), which would mail themselves. Tags
+ * (`noreply+x@`) count as the bare local part.
  */
-export function automaticMailBlockedFor(address: string): string | undefined {
+export function automaticMailBlockedFor(address: string, own?: OwnMail): string | undefined {
   if (!address.includes('@')) return 'no recipient address';
-  return noAutoMailLocalPart.test(localPart(address)) ? `${address} is a robot address` : undefined;
+  if (noAutoMailLocalPart.test(localPart(address))) return `${address} is a robot address`;
+  return own && isOwnAddress(address, own) ? `${address} is this system's own address` : undefined;
 }
 
 /**

@@ -38,13 +38,34 @@ export function readFrom(values: string[]): FromReading {
       kind: 'invalid',
       reason: `From header field of ${value.length} characters, more than a mailbox takes (${headerValueBounds.fromField})`,
     };
-  const list = emailAddresses.parseAddressList({ input: value, rfc6532: true });
-  const first = list?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
+  const first = firstMailbox(value) ?? firstMailbox(withQuotedName(value));
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
   const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
   return address
     ? { kind: 'mailbox', address }
     : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
+}
+
+const firstMailbox = (value: string | undefined) =>
+  value === undefined
+    ? undefined
+    : emailAddresses
+        .parseAddressList({ input: value, rfc6532: true })
+        ?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
+
+/**
+ * A From value with one angle address at its end and a display name that RFC 5322 wants quoted but the
+ * sending client left bare, with the name quoted: `Doe, John <john@example.org>` (the comma would split
+ * it into two mailboxes) and `john@example.org <john@example.org>` (an `@` in a bare name) are common in
+ * real mail, and the address in the angle brackets is as unambiguous as in `"Doe, John" <...>`. The
+ * address itself is parsed as strictly as ever; anything else (two angle addresses, a bracket inside the
+ * name or the address) gives undefined.
+ */
+function withQuotedName(value: string): string | undefined {
+  const match = /^([^<>]*)<([^<>]*)>\s*$/.exec(value);
+  const name = match?.[1]?.trim();
+  if (!match || !name) return undefined;
+  return `"${name.replace(/^"|"$/g, '').replace(/["\\]/g, (c) => `\\${c}`)}" <${match[2]}>`;
 }
 
 /**

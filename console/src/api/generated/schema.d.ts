@@ -234,7 +234,7 @@ export type components = {
       cursor?: string;
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       from?: string;
       /**
@@ -244,7 +244,7 @@ export type components = {
       limit?: number;
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       to?: string;
     };
@@ -429,12 +429,12 @@ export type components = {
     CsatReportQuery: {
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       from?: string;
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       to?: string;
     };
@@ -583,7 +583,7 @@ export type components = {
     RecurringReportQuery: {
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       to?: string;
       /**
@@ -628,7 +628,7 @@ export type components = {
     SlaReportQuery: {
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       from?: string;
       /**
@@ -638,7 +638,7 @@ export type components = {
       groupBy?: "tier" | "priority" | "category";
       /**
        * Format: date
-       * @description A UTC date, YYYY-MM-DD
+       * @description A UTC date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31
        */
       to?: string;
     };
