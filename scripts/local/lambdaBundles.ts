@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { version as esbuildVersion } from 'esbuild';
 import { repoRoot } from '../../infra/appContext';
@@ -55,8 +55,9 @@ async function inputsUnchanged(inputs: Record<string, string>): Promise<boolean>
  * Builds every Lambda function's folder as CDK builds its asset ( one esbuild build
  * per function, `buildLambdaFunction`), or reuses the last build when no input changed: the cache is keyed by the options and
  * esbuild's version, and a build is reused only while every file it read has the same content hash.
- * Builds land in a folder of their own and the manifest naming the current one is replaced atomically,
- * so concurrent test files never read a half-written function.
+ * Builds land in a folder of their own, marked complete once every function is in it, and the manifest
+ * naming the current one is replaced atomically, so concurrent test files never read a half-written
+ * function; a manifest naming a folder without the mark (a build cut short) is built again.
  */
 export async function buildLambdaBundles(): Promise<LambdaBundles> {
   const started = performance.now();
@@ -74,10 +75,12 @@ export async function buildLambdaBundles(): Promise<LambdaBundles> {
       Object.keys(handlerEntries).map((name) => [name, join(dir, buildDir, name, lambdaEntryFile)]),
     ) as Record<HandlerName, string>;
 
-  const cached = await readFile(manifestFile, 'utf8')
-    .then((text) => JSON.parse(text) as Manifest)
-    .catch(() => undefined);
-  if (cached && (await inputsUnchanged(cached.inputs))) {
+  const readManifest = () =>
+    readFile(manifestFile, 'utf8')
+      .then((text) => JSON.parse(text) as Manifest)
+      .catch(() => undefined);
+  const cached = await readManifest();
+  if (cached && (await isComplete(join(dir, cached.build))) && (await inputsUnchanged(cached.inputs))) {
     return { files: filesOf(cached.build), built: false, ms: performance.now() - started };
   }
 
@@ -92,18 +95,38 @@ export async function buildLambdaBundles(): Promise<LambdaBundles> {
   const paths = [...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))];
   const digests = await digestsOf(paths);
   const inputs = Object.fromEntries(paths.map((path, i) => [path, digests[i] as string]));
+  await writeFile(join(dir, buildDir, completeMarker), '');
+  // Another process may have finished a build meanwhile (two test files that found the sources
+  // changed): the build the manifest names now is kept as well, since a stack may be running it.
+  const replaced = await readManifest();
   const temp = `${manifestFile}.${buildDir}`;
   await writeFile(temp, JSON.stringify({ build: buildDir, inputs } satisfies Manifest));
   await rename(temp, manifestFile);
-  // The build it replaced is kept for a reader that is importing it right now; older ones go.
-  if (cached) await pruneBuilds(dir, [buildDir, cached.build]);
+  // The builds it replaced are kept for a reader that is importing them right now; older ones go.
+  await pruneBuilds(dir, [buildDir, cached?.build, replaced?.build]);
   return { files: filesOf(buildDir), built: true, ms: performance.now() - started };
 }
 
-async function pruneBuilds(dir: string, keep: string[]): Promise<void> {
+/** Written into a build's folder once every function in it is: a folder without it is being written. */
+const completeMarker = 'complete';
+/** A folder without the marker that is older than this was left by a build that died. */
+const abandonedBuildMs = 10 * 60_000;
+
+const isComplete = (buildDir: string) =>
+  access(join(buildDir, completeMarker)).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Removes the builds other than `keep`, but never one still being written (by another process: its
+ * folder has no marker yet), unless that was long enough ago for its writer to have died.
+ */
+async function pruneBuilds(dir: string, keep: (string | undefined)[]): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && !keep.includes(entry.name)) {
-      await rm(join(dir, entry.name), { recursive: true, force: true });
-    }
+    if (!entry.isDirectory() || keep.includes(entry.name)) continue;
+    const path = join(dir, entry.name);
+    const abandoned = Date.now() - (await stat(path)).mtimeMs > abandonedBuildMs;
+    if (abandoned || (await isComplete(path))) await rm(path, { recursive: true, force: true });
   }
 }
