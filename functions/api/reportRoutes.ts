@@ -20,12 +20,19 @@ import {
 
 const query = (ctx: RouteContext) => ctx.event.queryStringParameters ?? {};
 
-/** RFC 4180 CSV: a header of the rows' keys, fields quoted when they hold a comma, quote or line break. */
+/**
+ * RFC 4180 CSV: a header of the rows' keys, fields quoted when they hold a comma, quote or line break.
+ * A text field that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return) gets a leading `'`, as OWASP advises against CSV injection: the managers open these
+ * files in spreadsheets, and a value that reaches a report (a configured category, a root cause, an
+ * agent's id) must not run there. Numbers stay numbers.
+ */
 export function toCsv(rows: readonly Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const field = (value: unknown) => {
-    const text =
+    const raw =
       value === null || value === undefined ? '' : Array.isArray(value) ? value.join(';') : String(value);
+    const text = typeof value !== 'number' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   return (
