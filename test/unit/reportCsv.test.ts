@@ -3,9 +3,12 @@ import { toCsv } from '../../functions/api/reportRoutes';
 
 describe('report CSV (toCsv)', () => {
   it('writes RFC 4180: a header of the keys, fields quoted when they hold a comma, quote or line break', () => {
-    expect(toCsv([{ group: 'a,b', count: 3 }, { group: 'say "hi"\nthere', count: 0 }])).toBe(
-      'group,count\r\n"a,b",3\r\n"say ""hi""\nthere",0\r\n',
-    );
+    expect(
+      toCsv([
+        { group: 'a,b', count: 3 },
+        { group: 'say "hi"\nthere', count: 0 },
+      ]),
+    ).toBe('group,count\r\n"a,b",3\r\n"say ""hi""\nthere",0\r\n');
   });
 
   it('defuses text a spreadsheet would run as a formula, and leaves numbers as they are', () => {
