@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { mailCustomerOnce } from '../application/customerMail';
-import { handOver as handOverDecision } from '../application/decisionHandOver';
+import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { assertMailable } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
@@ -11,12 +12,15 @@ import {
   proposeResolution as propose,
   requestEscalation,
 } from '../core/decisions';
-import { ValidationError } from '../core/errors';
+import { ConflictError, InvalidTransitionError, ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
 import { assertAmountInCurrency } from '../core/money';
 import { loadMergeTarget } from './caseworkRoutes';
 import {
   etag,
+  expectedVersion,
+  loadComplaint,
+  parseBody,
   prepareWrite,
   type RouteContext,
   type RouteHandler,
@@ -51,12 +55,48 @@ const handOver = (
     complaint,
     waitingFor,
     decision,
-    undefined,
+    decisionIdOf(ctx, complaint.version),
     (written) => {
       if (ctx.start) ctx.start.accepted = true;
       ctx.recent?.keep(written);
     },
   );
+
+/**
+ * The decision's idempotency key, from the request: the route, the caller, the version acted on and the
+ * body. The same request again names the same decision.
+ */
+export const decisionIdOf = (
+  ctx: Pick<RouteContext, 'actor'> & { event: Pick<RouteContext['event'], 'routeKey' | 'body'> },
+  version: number,
+) =>
+  createHash('sha256')
+    .update(JSON.stringify([ctx.event.routeKey, ctx.actor.id, version, ctx.event.body ?? '']))
+    .digest('hex')
+    .slice(0, 32);
+
+/**
+ * A decision asked again after its accepting write committed, and found `deciding` with the decision
+ * this request names: its hand-over is completed now (202, as the first time), instead of the retry
+ * being refused as stale. A process that died between that write and the hand-over (or an answer lost
+ * on the way, which the client retries) would otherwise leave the complaint waiting until its wait
+ * timed out, hours on a business calendar. Any other refusal stands.
+ */
+const orDeliveredAgain =
+  (route: RouteHandler): RouteHandler =>
+  async (ctx) => {
+    try {
+      return await route(ctx);
+    } catch (e) {
+      if (!(e instanceof ConflictError || e instanceof InvalidTransitionError)) throw e;
+      const complaint = await loadComplaint(ctx);
+      if (complaint.status !== 'deciding') throw e;
+      const body = parseBody(ctx) as { version?: unknown };
+      const version = expectedVersion(ctx, typeof body.version === 'number' ? body.version : undefined);
+      if (complaint.pendingDecision?.decisionId !== decisionIdOf(ctx, version)) throw e;
+      return accepted(await deliverAgain(ctx.services, complaint));
+    }
+  };
 
 /** Where an agent's decision is taken: at the agent's wait, and at the manager's after a failed step. */
 const agentDecides = ['agent', 'attention'] as const;
@@ -68,83 +108,95 @@ const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
  * goes to the lowest role that may approve it. The check runs here on the role from the verified token
  * and again when the workflow applies it.
  */
-export const proposeResolution: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, resolutionRequestSchema);
-  const currency = body.amount !== undefined ? (body.currency ?? ctx.policy.currency) : undefined;
-  if (currency !== undefined && currency !== ctx.policy.currency) {
-    throw new ValidationError(`Amounts must be in the account currency ${ctx.policy.currency}`, {
-      issues: [{ path: 'currency', message: `expected ${ctx.policy.currency}` }],
-    });
-  }
-  if (body.amount !== undefined && currency !== undefined) assertAmountInCurrency(body.amount, currency);
-  const decision = propose(
-    ctx.actor,
-    {
-      type: body.type,
-      ...(body.amount !== undefined ? { amount: body.amount, currency } : {}),
-      summary: body.summary,
-      rootCause: body.rootCause,
-    },
-    ctx.policy,
-    ctx.now(),
-  );
-  return accepted(await handOver(ctx, complaint, agentDecides, decision));
-});
+export const proposeResolution: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, resolutionRequestSchema);
+    const currency = body.amount !== undefined ? (body.currency ?? ctx.policy.currency) : undefined;
+    if (currency !== undefined && currency !== ctx.policy.currency) {
+      throw new ValidationError(`Amounts must be in the account currency ${ctx.policy.currency}`, {
+        issues: [{ path: 'currency', message: `expected ${ctx.policy.currency}` }],
+      });
+    }
+    if (body.amount !== undefined && currency !== undefined) assertAmountInCurrency(body.amount, currency);
+    const decision = propose(
+      ctx.actor,
+      {
+        type: body.type,
+        ...(body.amount !== undefined ? { amount: body.amount, currency } : {}),
+        summary: body.summary,
+        rootCause: body.rootCause,
+      },
+      ctx.policy,
+      ctx.now(),
+    );
+    return accepted(await handOver(ctx, complaint, agentDecides, decision));
+  }),
+);
 
 /**
  * An approver decides on a proposal: the tier rule of every write (prepareWrite) and the approval's own
  * role rule (the role the proposal waits for or above, never the proposer) both apply.
  */
-export const decideApprovalRoute: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, approvalRequestSchema);
-  assertWaitingFor(complaint, 'approval');
-  const verdict =
-    body.decision === 'approve'
-      ? ({ approve: true } as const)
-      : { approve: false as const, reason: body.reason };
-  const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
-  return accepted(await handOver(ctx, complaint, 'approval', decision));
-});
+export const decideApprovalRoute: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, approvalRequestSchema);
+    assertWaitingFor(complaint, 'approval');
+    const verdict =
+      body.decision === 'approve'
+        ? ({ approve: true } as const)
+        : { approve: false as const, reason: body.reason };
+    const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
+    return accepted(await handOver(ctx, complaint, 'approval', decision));
+  }),
+);
 
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
-export const requestInfo: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
-  assertMailable(complaint);
-  const next = await handOver(
-    ctx,
-    complaint,
-    agentDecides,
-    askCustomer(ctx.actor, body.question, ctx.policy),
-  );
-  const now = ctx.now();
-  await mailCustomerOnce(
-    ctx.services,
-    next,
-    infoRequestMail(next, body.question),
-    'info_request',
-    `${next.id}-info-request-v${next.version}`,
-    now,
-    false,
-  );
-  return accepted(next);
-});
+export const requestInfo: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
+    assertMailable(complaint);
+    const next = await handOver(
+      ctx,
+      complaint,
+      agentDecides,
+      askCustomer(ctx.actor, body.question, ctx.policy),
+    );
+    const now = ctx.now();
+    await mailCustomerOnce(
+      ctx.services,
+      next,
+      infoRequestMail(next, body.question),
+      'info_request',
+      `${next.id}-info-request-v${next.version}`,
+      now,
+      false,
+    );
+    return accepted(next);
+  }),
+);
 
-export const escalate: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, escalationRequestSchema);
-  return accepted(await handOver(ctx, complaint, agentDecides, requestEscalation(ctx.actor, body.reason)));
-});
+export const escalate: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, escalationRequestSchema);
+    return accepted(await handOver(ctx, complaint, agentDecides, requestEscalation(ctx.actor, body.reason)));
+  }),
+);
 
-export const recordFollowUp: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, followUpRequestSchema);
-  return accepted(
-    await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)),
-  );
-});
+export const recordFollowUp: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, followUpRequestSchema);
+    return accepted(
+      await handOver(ctx, complaint, 'follow_up', followUpOutcome(ctx.actor, body.outcome, body.note)),
+    );
+  }),
+);
 
-export const closeComplaint: RouteHandler = startingFromRecent(async (ctx) => {
-  const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
-  if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
-  return accepted(
-    await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
-  );
-});
+export const closeComplaint: RouteHandler = orDeliveredAgain(
+  startingFromRecent(async (ctx) => {
+    const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
+    if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
+    return accepted(
+      await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
+    );
+  }),
+);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { taskOutputOf } from '../../workflows/contract';
-import type { AcceptedDecision, Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
+import type { Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
 import { acceptDecision, knownOf, releaseDecision } from '../core/lifecycle';
@@ -29,9 +29,8 @@ export async function handOver(
   /** Told of the accepting write as soon as it committed (before the task is completed). */
   onAccepted?: (accepted: Complaint) => void,
 ): Promise<Complaint> {
-  const pending = complaint.pendingDecision;
-  if (complaint.status === 'deciding' && pending?.decisionId === decisionId) {
-    return redeliver(services, complaint, pending);
+  if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
+    return deliverAgain(services, complaint);
   }
   const token = assertWaitingFor(complaint, waitingFor);
   const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
@@ -58,18 +57,18 @@ export async function handOver(
 }
 
 /**
- * The same decision again, already accepted: completes the task with the token it consumed (the
- * newest spent one). A task that is no longer open either received it the first time or timed out, in
- * which case the escalation step releases the decision: either way it is accepted and nothing is left
- * to do here.
+ * The same decision again, already accepted (the complaint is `deciding` with it): completes the task
+ * with the token it consumed (the newest spent one). A task that is no longer open either received it
+ * the first time or timed out, in which case the escalation step releases the decision: either way it
+ * is accepted and nothing is left to do here.
  */
-async function redeliver(
+export async function deliverAgain(
   services: Pick<Deps, 'workflow'>,
   complaint: Complaint,
-  pending: AcceptedDecision,
 ): Promise<Complaint> {
+  const pending = complaint.pendingDecision;
   const token = complaint.spentTokens?.at(-1);
-  if (!token) return complaint;
+  if (complaint.status !== 'deciding' || !pending || !token) return complaint;
   try {
     await services.workflow.succeed(token, taskOutputOf(pending));
   } catch (e) {

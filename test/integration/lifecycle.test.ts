@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
+import { decisionIdOf } from '../../functions/api/decisionRoutes';
 import type { Complaint } from '../../functions/core/complaint';
 import { abandonedDecisionSeconds, acceptDecision } from '../../functions/core/lifecycle';
 import { type AgentRole, agentRoles, policyProfiles } from '../../functions/core/policy';
@@ -612,6 +613,41 @@ describe('lifecycle paths that wait on time (virtual clock)', { timeout: 90_000 
     });
     expect(up.complaint).toMatchObject({ status: 'awaiting_agent', tier: 2 });
     expect(up.complaint.resolution).toBeUndefined();
+  });
+
+  it('a decision asked again after its hand-over died is completed by the retry (202), not left waiting', async () => {
+    const { id } = await openCase('Retried decision', 'My refund decision got lost.');
+    await waitingFor(id, 'agent');
+    const waiting = (await store.get(id)) as Complaint;
+    // What the API's accepting write leaves when its process dies before SendTaskSuccess: the decision
+    // under the id the request names (route, caller, version, body).
+    const body = JSON.stringify(refund(40));
+    const agent = { kind: 'agent' as const, id: 'dev-tier1', role: 'tier1' as const };
+    const routeKey = 'POST /complaints/{id}/resolution';
+    const decisionId = decisionIdOf({ actor: agent, event: { routeKey, body } }, waiting.version);
+    const resolution = { ...refund(40), type: 'refund' as const, appliedBy: agent, authorityLimit: 100 };
+    const accepted = acceptDecision(
+      waiting,
+      { action: 'resolve', resolution, decisionId },
+      agent,
+      new Date(),
+    );
+    await store.save(accepted.complaint, [accepted.audit], { taskToken: waiting.taskToken as string });
+    const send = (text: string, version: number) =>
+      api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
+        token: token('tier1'),
+        body: text,
+        headers: { 'if-match': `"${version}"` },
+      });
+    // Another request is refused as before: another body, or the version the decision wrote.
+    expect((await send(JSON.stringify(refund(41)), waiting.version)).status).toBe(409);
+    expect((await send(body, accepted.complaint.version)).status).toBe(409);
+    // The client's retry of the same request completes the hand-over, and again changes nothing more.
+    expect((await send(body, waiting.version)).status).toBe(202);
+    const applied = await until(id, (d) => d.complaint.resolution !== undefined, 'the resolution applied');
+    expect(applied.complaint.resolution).toMatchObject({ type: 'refund', amount: 40 });
+    expect(audits(applied, 'releaseDecision')).toEqual([]);
+    expect((await send(body, waiting.version)).status).toBe(409);
   });
 
   it('a Lambda step failing for good is caught and recorded with the state name', async () => {

@@ -11,6 +11,17 @@ const crlf = (lines: string[]) => lines.join('\r\n');
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 describe('parseInboundMail', () => {
+  it('keeps the display name on one line, whatever its encoded-word decodes to', async () => {
+    const encoded = Buffer.from('Ann\r\nBcc: victim@evil.example\u202e').toString('base64');
+    const raw = Buffer.from(
+      `From: =?UTF-8?B?${encoded}?= <ann@example.org>\r\nSubject: Late\r\n\r\nWhere is it?\r\n`,
+    );
+    expect((await parseInboundMail(raw)).from).toEqual({
+      address: 'ann@example.org',
+      name: 'Ann Bcc: victim@evil.example',
+    });
+  });
+
   it('reads a plain-text mail: sender lower-cased, Message-ID without brackets, ISO date', async () => {
     const raw = Buffer.from(
       crlf([
@@ -125,6 +136,15 @@ describe('parseInboundMail', () => {
         content,
       },
     ]);
+  });
+
+  it('reads a bare Message-ID, but no piece of a bracketed one that holds spaces', async () => {
+    const idOf = async (value: string) =>
+      (await parseInboundMail(Buffer.from(crlf(['From: a@b.example', `Message-ID: ${value}`, '', 'body']))))
+        .messageId;
+    expect(await idOf('abc.123@host.example')).toBe('abc.123@host.example');
+    expect(await idOf('<abc.123@host.example>')).toBe('abc.123@host.example');
+    expect(await idOf('<a b c@host.example>')).toBeUndefined();
   });
 
   it('dedupes on the content digest when there is no Message-ID, ignoring trace fields added on receipt', async () => {

@@ -118,6 +118,17 @@ describe('outbound headers SES v2 accepts', () => {
     );
   });
 
+  it('greets by a name of one line, without the invisible characters that reorder or hide text', () => {
+    const name = '\u202eAnn\r\nBcc: victim@evil.example\r\n\r\nYour refund is approved\u200b';
+    const ack = acknowledgementMail({ ...complaint, customerName: name });
+    expect(ack.text).toContain('Dear Ann Bcc: victim@evil.example Your refund is approved,');
+    expect(ack.text).not.toMatch(/[\u200b\u202e]/);
+    expect(
+      taggedSubject({ ...complaint, subject: 'Invoice \u202etxt.exe\u2066 \u{1F468}\u200d\u{1F469}' }),
+    ).toBe('Re: Invoice txt.exe \u{1F468}\u200d\u{1F469} [CMP-4F7K2Q]');
+    expect(acknowledgementMail({ ...complaint, customerName: '\u200b \r\n' }).text).toContain('Hello,');
+  });
+
   it('subjects are one line whatever the inbound subject held', () => {
     expect(taggedSubject({ ...complaint, subject: 'Broken\r\nBcc: victim@example.org' })).toBe(
       'Re: Broken Bcc: victim@example.org [CMP-4F7K2Q]',

@@ -4,6 +4,7 @@ import { contentDigest, dedupeKeyFor } from './dedupe';
 import { boundedValue, headerValueBounds } from './headerBounds';
 import { repairMime } from './mimeRepair';
 import { readFrom } from './sender';
+import { singleLine } from './templates';
 
 /** An attachment of an inbound mail, decoded. */
 export interface InboundAttachment {
@@ -106,7 +107,8 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
 
   const messageId = firstMessageId(headers['message-id']);
   const reading = readFrom(fields.filter((f) => f.name.toLowerCase() === 'from').map((f) => f.value));
-  const fromName = mailboxesOf(parsed.from)[0]?.name;
+  // The display name is what we greet the customer by: one line, whatever an encoded-word decoded to.
+  const fromName = singleLine(mailboxesOf(parsed.from)[0]?.name ?? '');
   const name = fromName ? boundedValue(fromName, headerValueBounds.name) : undefined;
   const from =
     reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;
@@ -217,7 +219,12 @@ async function textOfHtml(html: string): Promise<string> {
 function messageIds(value: string | undefined): string[] {
   if (!value) return [];
   const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
-  const ids = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/).filter((id) => id.includes('@'));
+  // Bare ids (`abc@host`, as some broken clients send them) are read too, but not a piece of a
+  // bracketed one that holds spaces (`<a b c@host>` is no id; `c@host` would name another mail).
+  const ids =
+    bracketed.length > 0
+      ? bracketed
+      : value.split(/[\s,]+/).filter((id) => id.includes('@') && !/[<>]/.test(id));
   return ids.filter((id) => id.length <= headerValueBounds.messageId);
 }
 

@@ -16,12 +16,22 @@ const escapeHtml = (s: string) =>
 const maxSubjectBase = 200;
 
 /**
- * A subject line: control characters (CR/LF from an encoded-word of the inbound Subject would start a
- * new header field) become spaces, whitespace collapses. Non-ASCII stays: SES v2 `Simple` content
- * encodes the Subject in the given Charset (RFC 2047) itself.
+ * Invisible characters that change what a reader sees: the bidirectional embedding, override and
+ * isolate controls (a right-to-left override makes `exe.pdf` read `fdp.exe`), the zero-width space and
+ * the byte order mark. The joiners (U+200C, U+200D) stay: emoji sequences and several scripts need them.
  */
-export function singleLineSubject(subject: string): string {
-  return subject
+const deceptiveInvisibles = /[\u200B\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+/**
+ * One line of customer text for a subject or a greeting: control characters (CR/LF from an
+ * encoded-word of the inbound Subject or From would start a new header field, or a new paragraph of
+ * the mail we send) become spaces, whitespace collapses, and the invisible characters that reorder or
+ * hide text go. Non-ASCII stays: SES v2 `Simple` content encodes the Subject in the given Charset
+ * (RFC 2047) itself.
+ */
+export function singleLine(text: string): string {
+  return text
+    .replace(deceptiveInvisibles, '')
     .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim();
@@ -30,7 +40,7 @@ export function singleLineSubject(subject: string): string {
 /** Subject with the reference tag, so replies thread even when headers are lost. */
 export function taggedSubject(complaint: Pick<Complaint, 'reference' | 'subject'>): string {
   const tag = `[${complaint.reference}]`;
-  const base = [...singleLineSubject(complaint.subject).replace(/^(re|aw|sv|fw|fwd):\s*/i, '')]
+  const base = [...singleLine(complaint.subject).replace(/^(re|aw|sv|fw|fwd):\s*/i, '')]
     .slice(0, maxSubjectBase)
     .join('');
   return base.includes(tag) ? `Re: ${base}` : `Re: ${base} ${tag}`;
@@ -44,8 +54,11 @@ function render(paragraphs: string[], subject: string): RenderedMail {
   };
 }
 
-const greeting = (c: Pick<Complaint, 'customerName'>) =>
-  c.customerName ? `Dear ${c.customerName},` : 'Hello,';
+/** The customer's name as their mail gave it, on one line (a name is no place for a paragraph of its own). */
+const greeting = (c: Pick<Complaint, 'customerName'>) => {
+  const name = c.customerName ? singleLine(c.customerName) : '';
+  return name ? `Dear ${name},` : 'Hello,';
+};
 
 /**
  * Acknowledgement sent within seconds of a new complaint, carrying its reference; `continues` names the
@@ -166,7 +179,7 @@ export function teamNotification(
   details: string[],
 ): { subject: string; text: string } {
   return {
-    subject: singleLineSubject(`[${c.reference}] ${headline}`),
+    subject: singleLine(`[${c.reference}] ${headline}`),
     text: [
       headline,
       '',

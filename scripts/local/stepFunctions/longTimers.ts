@@ -16,7 +16,8 @@ type ClearTimeout = (handle: NodeJS.Timeout | string | number | undefined) => vo
 
 /**
  * Makes `setTimeout` honour delays above 2^31-1 ms by chaining shorter timers, with `clearTimeout` still
- * cancelling the whole chain. Idempotent: installs once per process.
+ * cancelling the whole chain, and run a negative delay at once without Node's warning. Idempotent:
+ * installs once per process.
  */
 export function installLongTimers(): void {
   const global = globalThis as unknown as Record<symbol, boolean> & {
@@ -31,6 +32,9 @@ export function installLongTimers(): void {
   const currentLink = new WeakMap<NodeJS.Timeout, NodeJS.Timeout>();
 
   const longSetTimeout: SetTimeout = (callback, delay, ...args) => {
+    // A Wait state whose timestamp has passed (a follow-up due before its wait began) asks for a delay
+    // below zero: Node runs it at once as asked, but warns each time (TimeoutNegativeWarning).
+    if (typeof delay === 'number' && delay < 0) return nodeSetTimeout(callback, 0, ...args);
     if (!(typeof delay === 'number' && delay > maxDelayMs)) return nodeSetTimeout(callback, delay, ...args);
     const deadline = Date.now() + delay;
     const next = () => {
