@@ -14,6 +14,8 @@ type ListQuery = NonNullable<paths['/complaints']['get']['parameters']['query']>
 export function QueuePage({ title, query }: { title: string; query: ListQuery }) {
   const { api } = useApp();
   const [items, setItems] = useState<Complaint[] | undefined>();
+  // The list's first page is shown (the most urgent first); whether more wait behind it is said.
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
   const [reference, setReference] = useState('');
@@ -24,6 +26,7 @@ export function QueuePage({ title, query }: { title: string; query: ListQuery })
     try {
       const page = await ok(api.GET('/complaints', { params: { query: { ...query, limit: 100 } } }));
       setItems(page.items);
+      setMore(page.cursor !== undefined);
       setError(undefined);
     } catch (e) {
       setError((e as Error).message);
@@ -145,6 +148,12 @@ export function QueuePage({ title, query }: { title: string; query: ListQuery })
           </tbody>
         </table>
       )}
+      {items?.length && more ? (
+        <p class="hint">
+          The {items.length} most urgent are shown; more are waiting behind them. Find one by its reference
+          above.
+        </p>
+      ) : null}
     </section>
   );
 }
