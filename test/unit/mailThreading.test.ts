@@ -144,6 +144,13 @@ describe('threading signals', () => {
     ).toEqual(['CMP-4F7K2Q']);
     expect(subjectTagReferences('[CMP-4F7K2Q] / [CMP-0000AA]')).toEqual(['CMP-4F7K2Q', 'CMP-0000AA']);
   });
+
+  it('reads the tag in brackets with spaces or in parentheses, never bare or broken', () => {
+    expect(subjectTagReferences('[ CMP-4F7K2Q ] more info')).toEqual(['CMP-4F7K2Q']);
+    expect(subjectTagReferences('Re: late (cmp-4f7k2q)')).toEqual(['CMP-4F7K2Q']);
+    expect(subjectTagReferences('CMP-4F7K2Q more info')).toEqual([]);
+    expect(subjectTagReferences('[CMP4F7K2Q] [CMP-4F7K2Q) (CMP-4F7K2QX)')).toEqual([]);
+  });
 });
 
 describe('routeThreadedMail', () => {

@@ -72,11 +72,15 @@ export function sesMessageIdOf(messageId: string): string | undefined {
   return messageId.includes('@') ? undefined : messageId;
 }
 
-/** References named by `[CMP-XXXXXX]` tags in a subject, upper-cased, in order. */
+/**
+ * References named by `[CMP-XXXXXX]` tags in a subject, upper-cased, in order. Clients and people keep
+ * the tag in other brackets too: spaces inside it (`[ CMP-XXXXXX ]`) and parentheses (`(CMP-XXXXXX)`)
+ * count; a bare reference does not (a subject may name another complaint without being about it).
+ */
 export function subjectTagReferences(subject: string): string[] {
-  const tags = [...subject.matchAll(/\[(CMP-[0-9A-HJKMNP-TV-Z]{6})\]/gi)].map((m) =>
-    (m[1] as string).toUpperCase(),
-  );
+  const tags = [
+    ...subject.matchAll(/\[\s*(CMP-[0-9A-HJKMNP-TV-Z]{6})\s*\]|\(\s*(CMP-[0-9A-HJKMNP-TV-Z]{6})\s*\)/gi),
+  ].map((m) => ((m[1] ?? m[2]) as string).toUpperCase());
   return [...new Set(tags)];
 }
 
