@@ -12,7 +12,7 @@ import {
   proposeResolution as propose,
   requestEscalation,
 } from '../core/decisions';
-import { ConflictError, InvalidTransitionError, ValidationError } from '../core/errors';
+import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
 import { infoRequestMail } from '../core/mail/templates';
 import { assertAmountInCurrency } from '../core/money';
 import { loadMergeTarget } from './caseworkRoutes';
@@ -88,12 +88,20 @@ const orDeliveredAgain =
     try {
       return await route(ctx);
     } catch (e) {
-      if (!(e instanceof ConflictError || e instanceof InvalidTransitionError)) throw e;
-      const complaint = await loadComplaint(ctx);
-      if (complaint.status !== 'deciding') throw e;
+      // Only a stale version can be the retry (the request names the version it read before the
+      // accepting write), and only while the complaint is deciding: the refusal says both, so any
+      // other 409 is answered without another read.
+      if (!(e instanceof ConflictError)) throw e;
+      const stored = e instanceof StaleWriteError ? e.current : undefined;
+      if ((stored?.status ?? e.details?.complaintStatus) !== 'deciding') throw e;
+      const complaint = stored ?? (await loadComplaint(ctx));
       const body = parseBody(ctx) as { version?: unknown };
       const version = expectedVersion(ctx, typeof body.version === 'number' ? body.version : undefined);
-      if (complaint.pendingDecision?.decisionId !== decisionIdOf(ctx, version)) throw e;
+      if (
+        complaint.status !== 'deciding' ||
+        complaint.pendingDecision?.decisionId !== decisionIdOf(ctx, version)
+      )
+        throw e;
       return accepted(await deliverAgain(ctx.services, complaint));
     }
   };
