@@ -53,10 +53,10 @@ export async function investigationOf(
 ): Promise<Investigation> {
   const { store } = deps;
   const policy = deps.settings.policy;
-  const own = ownMailOf(deps.settings);
   if (complaint.status !== 'received' && complaint.status !== 'reopened') {
     return { state: workflowState(complaint, now, { riskEscalation: needsRiskEscalation(complaint) }) };
   }
+  const own = ownMailOf(deps.settings);
   const history = await store.byCustomer(complaint.customerEmail, { limit: 100 });
   const text = timeline
     // Automated mail on the timeline (an out-of-office, a bounce) is not the customer's words.

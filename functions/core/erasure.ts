@@ -2,6 +2,7 @@ import type { Actor, Complaint, TimelineEntry, TransitionResult } from './compla
 import { transition } from './complaint';
 import { addressDigest } from './customerId';
 import type { InboundClaim, QuarantinedMail } from './mail/filing';
+import { escapeRegExp } from './text';
 
 /** What replaces erased free text (message texts and subjects, notes, the complaint subject). */
 export const erasedText = '[erased]';
@@ -17,8 +18,7 @@ export function pseudonymFor(email: string): string {
 
 /** Replaces every occurrence of the address (any case) in a string. */
 function scrub(value: string, email: string, pseudonym: string): string {
-  const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return value.replace(new RegExp(escaped, 'gi'), pseudonym);
+  return value.replace(new RegExp(escapeRegExp(email), 'gi'), pseudonym);
 }
 
 /** A JSON value with the address replaced everywhere (actors, recipients, details). */

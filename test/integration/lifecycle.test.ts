@@ -14,6 +14,7 @@ import { decisionIdOf } from '../../functions/api/decisionRoutes';
 import type { Complaint } from '../../functions/core/complaint';
 import { abandonedDecisionSeconds, acceptDecision } from '../../functions/core/lifecycle';
 import { type AgentRole, agentRoles, policyProfiles } from '../../functions/core/policy';
+import { escapeRegExp } from '../../functions/core/text';
 import { type LambdaHandler, type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendMail, waitFor, waitForMail } from '../../scripts/local/localStackClient';
 import { synthesizeWorkflow } from '../../scripts/local/synthesizedWorkflow';
@@ -207,8 +208,11 @@ async function openCase(
   customer = `customer${++sequence}.${Date.now().toString(36)}@example.org`,
 ) {
   await sendMail(stack.endpoints, { from: customer, subject, text });
-  const escaped = subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const ack = await waitForMail(stack.endpoints, customer, new RegExp(`${escaped} \\[CMP-[0-9A-Z]{6}\\]`));
+  const ack = await waitForMail(
+    stack.endpoints,
+    customer,
+    new RegExp(`${escapeRegExp(subject)} \\[CMP-[0-9A-Z]{6}\\]`),
+  );
   const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
   const found = await api<{ items: { id: string }[] }>(
     stack.endpoints,

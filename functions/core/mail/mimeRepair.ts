@@ -1,3 +1,5 @@
+import { escapeRegExp } from '../text';
+
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
  * mail itself is stored unchanged; only the parser sees the repaired bytes.
@@ -220,5 +222,3 @@ function decodeUtf7(text: string): string {
     return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
   });
 }
-
-const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

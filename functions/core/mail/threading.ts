@@ -1,4 +1,5 @@
 import type { Complaint } from '../complaint';
+import { referencePattern } from '../reference';
 
 /**
  * A complaint an inbound mail may belong to, and the evidence for it. Strongest first:
@@ -72,15 +73,17 @@ export function sesMessageIdOf(messageId: string): string | undefined {
   return messageId.includes('@') ? undefined : messageId;
 }
 
+const reference = referencePattern.source;
+/** A reference in brackets or parentheses, spaces inside allowed. */
+const subjectTag = new RegExp(`\\[\\s*(${reference})\\s*\\]|\\(\\s*(${reference})\\s*\\)`, 'gi');
+
 /**
  * References named by `[CMP-XXXXXX]` tags in a subject, upper-cased, in order. Clients and people keep
  * the tag in other brackets too: spaces inside it (`[ CMP-XXXXXX ]`) and parentheses (`(CMP-XXXXXX)`)
  * count; a bare reference does not (a subject may name another complaint without being about it).
  */
 export function subjectTagReferences(subject: string): string[] {
-  const tags = [
-    ...subject.matchAll(/\[\s*(CMP-[0-9A-HJKMNP-TV-Z]{6})\s*\]|\(\s*(CMP-[0-9A-HJKMNP-TV-Z]{6})\s*\)/gi),
-  ].map((m) => ((m[1] ?? m[2]) as string).toUpperCase());
+  const tags = [...subject.matchAll(subjectTag)].map((m) => ((m[1] ?? m[2]) as string).toUpperCase());
   return [...new Set(tags)];
 }
 
