@@ -11,7 +11,7 @@ import type { Complaint } from '../functions/core/complaint';
 import type { BusEvent } from '../scripts/local/eventBus/eventLog';
 import type { LocalStack } from '../scripts/local/localStack';
 import { api, mailbox, sendRawMail, waitFor } from '../scripts/local/localStackClient';
-import { awsListPrices, type ComplaintUsage, complaintCost } from './costModel';
+import { awsListPrices, type ComplaintUsage, complaintCost, sqsRequests } from './costModel';
 import { type DynamoDbUsage, type TracedRequest, totalRequests } from './dynamoDbCounter';
 import type { Figure } from './report';
 import { progress } from './suite';
@@ -139,6 +139,7 @@ export async function measureHappyPathUsage(
     const sentBefore = (await mailbox(endpoints.mailbox.url)).length;
     const eventsBefore = (await busEvents(endpoints.events.endpoint, 0)).next;
     // Nothing of earlier work (a load run's backlog, the domain events it left) in this complaint's window.
+    await stack.drainEvents();
     await meter.settled();
     const start = meter.snapshot();
     // The first complaint's requests are recorded one by one: the breakdown per invocation.
@@ -151,6 +152,8 @@ export async function measureHappyPathUsage(
       60_000,
     );
     await complaint(id, (c) => c.waitingFor === 'agent' && c.taskToken !== undefined);
+    // The report projector's batch of this complaint's first event, without waiting out its window.
+    await stack.drainEvents();
     await meter.settled();
     firstWait.push(meter.since(start));
     const firstWaitAt = meter.traced().length;
@@ -185,6 +188,7 @@ export async function measureHappyPathUsage(
       `the execution of ${id} to end`,
       60_000,
     );
+    await stack.drainEvents();
     await meter.settled();
     windows.push(meter.since(start));
     if (i === 0) {
@@ -192,7 +196,6 @@ export async function measureHappyPathUsage(
       traced = breakdown(meter.traced(), firstWaitAt);
     }
     transitions += await stateTransitions(sfn, executionArn(id));
-    await stack.drainEvents();
     const { events } = await busEvents(endpoints.events.endpoint, eventsBefore);
     for (const e of events) if (e.detail.complaintId === id) busEventBytes.push(putEventsEntryBytes(e));
     mailsOut += (await mailbox(endpoints.mailbox.url)).length - sentBefore;
@@ -234,6 +237,7 @@ export async function measureHappyPathUsage(
       { length: Math.round(busEventBytes.length / count) },
       () => busEventBytes.reduce((a, b) => a + b, 0) / Math.max(1, busEventBytes.length),
     ),
+    projectorBatches: happyPath.lambda.projectReports?.invocations ?? 0,
   };
   const cost = complaintCost(usage);
   const invocations = Object.values(happyPath.lambda).reduce((n, u) => n + u.invocations, 0);
@@ -345,6 +349,8 @@ function costConditions(service: string, u: ComplaintUsage): string {
       return `${u.apiRequests} requests`;
     case 'eventBridge':
       return `${u.busEventBytes.length} domain events put on the bus, ${Math.round(u.busEventBytes[0] ?? 0)} B each`;
+    case 'sqs':
+      return `${Number(sqsRequests(u).toFixed(1))} requests: the events to the report projector's queue, ${Number(u.projectorBatches.toFixed(1))} batches received and deleted`;
     default:
       return 'SES stores the raw mail, intake reads it';
   }

@@ -29,6 +29,8 @@ export const awsListPrices = {
    * their delivery to targets on the same bus are not billed).
    */
   eventBridgeEvent: 1 / 1_000_000,
+  /** SQS standard queue: per request, each started 64 KB of its payload billed as one. */
+  sqsRequest: 0.4 / 1_000_000,
 } as const;
 
 export type AwsPrices = Omit<typeof awsListPrices, 'checkedOn' | 'region'>;
@@ -54,6 +56,11 @@ export interface ComplaintUsage {
   apiRequests: number;
   /** Sizes in bytes of the domain events put on the bus (as EventBridge sizes a `PutEvents` entry). */
   busEventBytes: number[];
+  /**
+   * Batches the report projector took from its queue (its invocations). The rule sends every bus
+   * event to that queue; the event source receives a batch's messages and deletes them, ten at a time.
+   */
+  projectorBatches: number;
 }
 
 export interface CostBreakdown {
@@ -64,6 +71,7 @@ export interface CostBreakdown {
   httpApi: number;
   s3: number;
   eventBridge: number;
+  sqs: number;
 }
 
 export interface ComplaintCost {
@@ -93,9 +101,20 @@ export function sesCost(usage: ComplaintUsage, prices: AwsPrices = awsListPrices
 }
 
 /**
+ * The SQS requests of the report projection queue: a send per event (per started 64 KB), and per batch
+ * the receives and deletes of its messages, up to ten per request. The event source's empty polls of an
+ * idle queue cost the same whatever the traffic: they are no complaint's.
+ */
+export function sqsRequests(usage: ComplaintUsage): number {
+  const sends = usage.busEventBytes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0);
+  const perBatch = Math.ceil(usage.busEventBytes.length / Math.max(1, usage.projectorBatches) / 10);
+  return sends + 2 * perBatch * usage.projectorBatches;
+}
+
+/**
  * The AWS cost of one complaint from its counted usage at list prices, per service. S3 counts the PUT
  * by which SES stores each received mail and the GET by which intake reads it; EventBridge the domain
- * events the stream's publisher puts on the bus.
+ * events the stream's publisher puts on the bus; SQS their way to the report projector.
  */
 export function complaintCost(usage: ComplaintUsage, prices: AwsPrices = awsListPrices): ComplaintCost {
   const breakdown: CostBreakdown = {
@@ -109,6 +128,7 @@ export function complaintCost(usage: ComplaintUsage, prices: AwsPrices = awsList
     eventBridge:
       usage.busEventBytes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0) *
       prices.eventBridgeEvent,
+    sqs: sqsRequests(usage) * prices.sqsRequest,
   };
   const perComplaint = Object.values(breakdown).reduce((a, b) => a + b, 0);
   return { perComplaint, perThousand: perComplaint * 1000, breakdown };

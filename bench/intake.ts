@@ -90,6 +90,9 @@ export async function measureIntake(
   // Every complaint at its first wait, then quiet: a pause without requests (a function's first,
   // cold invocation loading its bundle on a busy machine) is no end of the work.
   const filed = await untilFirstWait(meter, mails);
+  // The report projector's last batch (of the events of the run's last complaints), without waiting
+  // out its window: a new complaint's requests to its first wait include its opening's projection.
+  await stack.drainEvents();
   const lastRequest = await meter.settled();
   const used = meter.since(before);
   const cpu = cpuSince(cpuSnapshot(), cpuBefore);

@@ -95,6 +95,8 @@ export class ComplaintsStack extends Stack {
   readonly agentApi: AgentApi;
   readonly agentConsole: AgentConsole;
   readonly receiptRuleSet: ReceiptRuleSet;
+  /** The table's stream to the bus, and the bus's consumers (the report projector among them). */
+  readonly domainEvents: DomainEvents;
 
   constructor(scope: Construct, id: string, props: ComplaintsStackProps) {
     super(scope, id, props);
@@ -240,6 +242,7 @@ export class ComplaintsStack extends Stack {
         ? props.digestRecipients
         : (props.notifications.manager ?? []),
     });
+    this.domainEvents = domainEvents;
     const allFunctions: HandlerFunction[] = [
       this.intake,
       this.apiHandler,

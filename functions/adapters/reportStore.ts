@@ -1,4 +1,4 @@
-import { paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type CounterUpdate, sumCounterUpdate } from '../core/reports/projection';
 import {
   cancellationCodes,
@@ -7,7 +7,7 @@ import {
   TableRepository,
   writeUnlessFirstConditionFails,
 } from './dynamoDocuments';
-import type { CounterItem, ReportStore } from './ports';
+import type { ApplyOutcome, CounterItem, EventUpdates, ReportStore } from './ports';
 import { ttlAttribute } from './tableSchema';
 
 /** Attempts of one event's transaction while other projections write the same counters. */
@@ -21,6 +21,40 @@ function merged(updates: CounterUpdate[]): CounterUpdate[] {
   const byKey = new Map<string, CounterUpdate>();
   for (const u of updates) sumCounterUpdate(byKey, u);
   return [...byKey.values()];
+}
+
+/** DynamoDB's limit of actions in one transaction. */
+const maxTransactionItems = 100;
+
+const counterKey = (u: CounterUpdate) => `${u.partition}\n${u.sort}`;
+
+/**
+ * Events split into transactions of at most {@link maxTransactionItems} actions (a marker per event,
+ * one update per counter item they add to). A listed set's condition holds for one more member, so two
+ * events adding to the same listed set never share a transaction.
+ */
+export function transactionGroups(events: EventUpdates[]): EventUpdates[][] {
+  const groups: EventUpdates[][] = [];
+  let group: EventUpdates[] = [];
+  let counters = new Set<string>();
+  let listed = new Set<string>();
+  for (const e of events) {
+    const keys = e.updates.map(counterKey);
+    const listedKeys = e.updates.filter((u) => u.listedUpTo).map(counterKey);
+    const added = new Set(keys.filter((k) => !counters.has(k))).size;
+    const full = group.length + 1 + counters.size + added > maxTransactionItems;
+    if (group.length > 0 && (full || listedKeys.some((k) => listed.has(k)))) {
+      groups.push(group);
+      group = [];
+      counters = new Set();
+      listed = new Set();
+    }
+    group.push(e);
+    for (const k of keys) counters.add(k);
+    for (const k of listedKeys) listed.add(k);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** A counter item as stored: its sort key, and its figures (every attribute but the key). */
@@ -47,20 +81,24 @@ function beyondListed(u: CounterUpdate): CounterUpdate {
  * (EventBridge and the local bus deliver at least once; an archive replay) adds nothing.
  */
 export class DynamoReportStore extends TableRepository implements ReportStore {
-  async apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean> {
-    const expiresAt = Math.floor(now.getTime() / 1000) + markerDays * 86_400;
-    const marker = {
+  /** The item that says an event was counted: written with its counters, only if it does not exist. */
+  private marker(eventId: string, now: Date) {
+    return {
       Put: {
         TableName: this.tableName,
         Item: {
           PK: `REPORT#EVENT#${eventId}`,
           SK: 'EVENT',
           at: now.toISOString(),
-          [ttlAttribute]: expiresAt,
+          [ttlAttribute]: Math.floor(now.getTime() / 1000) + markerDays * 86_400,
         },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     };
+  }
+
+  async apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean> {
+    const marker = this.marker(eventId, now);
     let counters = merged(updates);
     for (;;) {
       const input = { TransactItems: [marker, ...counters.map((u) => this.counterUpdate(u))] };
@@ -79,6 +117,62 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
         );
         if (![...full].some((i) => counters[i]?.listedUpTo)) throw e;
         counters = counters.map((u, i) => (full.has(i) ? beyondListed(u) : u));
+      }
+    }
+  }
+
+  /**
+   * Applies several events (a delivered batch) in as few transactions as hold them: each transaction
+   * writes the events' markers and the sum of their updates, so a counter that many of them add to
+   * (a day's SLA figures, a tier's workload) is written once. A marker found (an event counted before:
+   * a redelivery) takes its event out, and the rest is written again. A listed set found full, or
+   * conflicts that outlast the waits, send each event of that transaction through {@link apply}, alone.
+   * Any other failure is that transaction's events' outcome, for their delivery to retry.
+   */
+  async applyAll(events: EventUpdates[], now: Date): Promise<ApplyOutcome[]> {
+    const outcomes = new Map<string, ApplyOutcome>();
+    for (const group of transactionGroups(
+      events.filter((e, i) => events.findIndex((f) => f.eventId === e.eventId) === i),
+    )) {
+      await this.applyGroup(group, now, outcomes);
+    }
+    return events.map((e) => outcomes.get(e.eventId) as ApplyOutcome);
+  }
+
+  private async applyGroup(group: EventUpdates[], now: Date, outcomes: Map<string, ApplyOutcome>) {
+    let pending = group;
+    for (let attempt = 1; pending.length > 1; ) {
+      const counters = merged(pending.flatMap((e) => e.updates));
+      const TransactItems = [
+        ...pending.map((e) => this.marker(e.eventId, now)),
+        ...counters.map((u) => this.counterUpdate(u)),
+      ];
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems }));
+        for (const e of pending) outcomes.set(e.eventId, { counted: true });
+        return;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (!codes) {
+          for (const e of pending) outcomes.set(e.eventId, { error });
+          return;
+        }
+        const before = new Set(pending.filter((_, i) => codes[i] === 'ConditionalCheckFailed'));
+        if (before.size > 0) {
+          for (const e of before) outcomes.set(e.eventId, { counted: false });
+          pending = pending.filter((e) => !before.has(e));
+          continue;
+        }
+        if (!codes.includes('TransactionConflict') || attempt === maxAttempts) break;
+        attempt += 1;
+        await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+      }
+    }
+    for (const e of pending) {
+      try {
+        outcomes.set(e.eventId, { counted: await this.apply(e.eventId, e.updates, now) });
+      } catch (error) {
+        outcomes.set(e.eventId, { error });
       }
     }
   }

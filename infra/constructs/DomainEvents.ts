@@ -1,10 +1,10 @@
 import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -15,6 +15,15 @@ import { businessNamespace } from '../../functions/core/reports/businessMetrics'
 import { handlerEntries } from '../bundling';
 import { accessOf } from '../functionAccess';
 import { HandlerFunction } from './HandlerFunction';
+
+/**
+ * How the report projector takes its queue: up to `size` events, gathered for up to `windowSeconds`
+ * (a batch of a busy minute is large, a quiet complaint's events wait that long at most).
+ */
+const projectionBatch = { size: 100, windowSeconds: 2 } as const;
+
+/** Receives of one event by the projector before it moves to the dead-letter queue (about an hour). */
+const projectionReceives = 20;
 
 export interface DomainEventsProps {
   /** The complaints table, with its stream enabled. */
@@ -36,7 +45,9 @@ export class DomainEvents extends Construct {
   readonly publishFailures: Queue;
   /** Counts every event into the manager reports. */
   readonly reportProjector: HandlerFunction;
-  /** Events the report projector failed on after EventBridge's retries: must stay empty. */
+  /** The events the report projector takes, in batches. */
+  readonly projectionQueue: Queue;
+  /** Events the report projector failed on after its receives, or the rule could not queue: must stay empty. */
   readonly projectionFailures: Queue;
   /** Mails the weekly insights digest, on a schedule. */
   readonly weeklyDigest: HandlerFunction;
@@ -98,27 +109,46 @@ export class DomainEvents extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.projectionFailures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'It is itself the dead-letter queue of the report projector rule target.',
-    });
     this.reportProjector = new HandlerFunction(scope, 'ProjectReportsFn', {
       entry: handlerEntries.projectReports,
-      description: 'Bus rule target: counts each domain event into the manager reports (once per event id)',
+      description:
+        'Counts the domain events into the manager reports, in batches from a queue (once per event id)',
       access: accessOf('projectReports'),
       environment: { ...props.environment, [settingNames.businessMetricsNamespace]: businessNamespace },
+    });
+    // The events reach the projector through a queue, in batches: one transaction counts a batch, and
+    // a counter that many events add to (a day's SLA figures, a tier's workload) is written once per
+    // batch instead of once per event, so fewer writes contend for it. A batch failing in part comes
+    // back for the events that failed; each message has `projectionReceives` receives, a visibility
+    // timeout apart, before it moves to the dead-letter queue.
+    this.projectionQueue = new Queue(this, 'ProjectionQueue', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      // Six times the function's timeout, as Lambda's SQS event source advises.
+      visibilityTimeout: Duration.seconds(6 * (this.reportProjector.timeout?.toSeconds() ?? 30)),
+      deadLetterQueue: { queue: this.projectionFailures, maxReceiveCount: projectionReceives },
     });
     new Rule(this, 'ToReports', {
       eventBus: this.bus,
       eventPattern: { source: [eventSource] },
       targets: [
-        new LambdaFunction(this.reportProjector, {
+        new SqsQueue(this.projectionQueue, {
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
           deadLetterQueue: this.projectionFailures,
         }),
       ],
     });
+    this.reportProjector.addEventSource(
+      new SqsEventSource(this.projectionQueue, {
+        batchSize: projectionBatch.size,
+        maxBatchingWindow: Duration.seconds(projectionBatch.windowSeconds),
+        reportBatchItemFailures: true,
+        // Two batches at a time at most: the batches add to the same few counters.
+        maxConcurrency: 2,
+      }),
+    );
 
     this.weeklyDigest = new HandlerFunction(scope, 'WeeklyDigestFn', {
       entry: handlerEntries.weeklyDigest,

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { BusEvent } from './eventBus/eventLog';
 import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
 import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
+import type { QueueBatching } from './synthesizedWorkflow';
 
 export interface LocalInsightsOptions {
   dataDir: string;
@@ -14,12 +17,46 @@ export interface LocalInsightsOptions {
   tableName: string;
   /** DynamoDB Local, whose stream the publisher reads. */
   streamEndpoint: string;
-  /** The report projector function (its bundle), as the stack's rule targets it. */
+  /** The report projector function (its bundle), which the stack's rule reaches through a queue. */
   projector: LambdaHandler;
+  /** How the projector's event source takes that queue (from the synthesized stack). */
+  projectorBatching: QueueBatching;
   /** The stream's publisher function (its bundle), which puts the events on this bus. */
   publisher: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
   targets: BusTarget[];
   retryDelaysMs?: number[];
+}
+
+/**
+ * The events as Lambda's SQS event source hands them over when the rule puts them on a queue: one
+ * record per event, its body the EventBridge event, its message id the event's (unique per put).
+ */
+export function sqsEventOf(
+  events: BusEvent[],
+  attempt: number,
+  where: { region: string; account: string },
+): SQSEvent {
+  return {
+    Records: events.map((event) => {
+      const body = JSON.stringify(event);
+      return {
+        messageId: event.id,
+        receiptHandle: `${event.id}#${attempt}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: String(attempt),
+          SentTimestamp: String(Date.parse(event.time)),
+          SenderId: 'events.amazonaws.com',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: createHash('md5').update(body).digest('hex'),
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${where.region}:${where.account}:ProjectionQueue`,
+        awsRegion: where.region,
+      };
+    }),
+  };
 }
 
 /** The bus's name, locally and in the stack. */
@@ -28,8 +65,8 @@ export const eventBusName = 'ComplaintEvents';
 /**
  * The domain-event path, locally: the table's stream (DynamoDB Local) read by the publisher function,
  * which puts the events with the real EventBridge client on a local bus (`<dataDir>/events/`) that
- * delivers to its targets: the report projector function (as the stack's rule targets it), then any
- * others. Both functions are the bundles that deploy; the bus listens before they exist (its endpoint
+ * delivers to its targets: the report projector function (in batches, as the stack's queue and its
+ * event source hand them over), then any others. Both functions are the bundles that deploy; the bus listens before they exist (its endpoint
  * is part of their runtime), so the handlers given here may wait for them.
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
@@ -41,7 +78,22 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     account: options.account,
     host: options.host,
     port: options.port,
-    targets: [{ name: 'reports', handler: (e) => options.projector(e) }, ...options.targets],
+    targets: [
+      {
+        name: 'reports',
+        batch: {
+          size: options.projectorBatching.batchSize,
+          windowMs: options.projectorBatching.windowMs,
+          handler: async (events, attempt) => {
+            const response = (await options.projector(sqsEventOf(events, attempt, options))) as
+              | SQSBatchResponse
+              | undefined;
+            return { failed: (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier) };
+          },
+        },
+      },
+      ...options.targets,
+    ],
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     logger,
   });

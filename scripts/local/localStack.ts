@@ -338,7 +338,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sns.close());
     const teamTopicArn = sns.topicArns[teamTopic] as string;
 
-    const { definition, stateMachineName, functionArns } = synthesizeWorkflow({ policyProfile: profile });
+    const { definition, stateMachineName, functionArns, projectorBatching } = synthesizeWorkflow({
+      policyProfile: profile,
+    });
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
 
     await ensureTable(new DynamoDBClient(localAwsConfig(dynamoEndpoint)), tableName);
@@ -372,6 +374,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Lambda's stream polling is no table request on AWS: past any front that counts them.
       streamEndpoint: dynamo.endpoint,
       projector: options.wrapEntryHandler?.('projectReports', builtProjector) ?? builtProjector,
+      projectorBatching,
       publisher: (options.wrapEntryHandler?.('publishEvents', builtPublisher) ?? builtPublisher) as (
         event: DynamoDBStreamEvent,
       ) => Promise<DynamoDBBatchResponse>,

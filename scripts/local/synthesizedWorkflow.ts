@@ -106,16 +106,40 @@ export function workflowDefinitionOf(template: CfnTemplate): {
   return { logicalId, definition: JSON.parse(asl) as Record<string, unknown> };
 }
 
+/** How Lambda's event source hands a queue's messages to a function: batch size and window. */
+export interface QueueBatching {
+  batchSize: number;
+  windowMs: number;
+}
+
+/** The batching of the one event source mapping that invokes function `logicalId` (a queue's). */
+export function queueBatchingOf(template: CfnTemplate, logicalId: string): QueueBatching {
+  const mappings = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: logicalId }),
+  );
+  const [mapping, ...others] = mappings;
+  if (!mapping || others.length > 0) {
+    throw new Error(`Expected one event source mapping of ${logicalId}, found ${mappings.length}`);
+  }
+  const { BatchSize, MaximumBatchingWindowInSeconds } = mapping.Properties ?? {};
+  return { batchSize: Number(BatchSize ?? 10), windowMs: Number(MaximumBatchingWindowInSeconds ?? 0) * 1000 };
+}
+
 /**
  * Synthesizes the deployable `ComplaintsStack` in-process (no asset bundling, no CloudFormation validation:
  * about a second) and returns its state machine definition for the local Step Functions endpoint, so the
- * local stack executes exactly the ASL that CDK deploys. `functionArns` gives the fake ARN each workflow
- * step's Lambda has in that definition.
+ * local stack executes exactly the ASL that CDK deploys (and the report projector's queue batching, as
+ * its event source mapping has it). `functionArns` gives the fake ARN each workflow step's Lambda has
+ * in that definition.
  */
 export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
   definition: Record<string, unknown>;
   stateMachineName: string;
   functionArns: Record<WorkflowStep, string>;
+  /** How the report projector takes its queue's events. */
+  projectorBatching: QueueBatching;
 } {
   const outdir = mkdtempSync(join(tmpdir(), 'complaints-synth-'));
   try {
@@ -138,7 +162,12 @@ export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
         localFunctionArn(Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)),
       ]),
     ) as Record<WorkflowStep, string>;
-    return { definition, stateMachineName: logicalId, functionArns };
+    const projector = stack.domainEvents.reportProjector;
+    const projectorBatching = queueBatchingOf(
+      template,
+      Stack.of(projector).getLogicalId(projector.node.defaultChild as CfnElement),
+    );
+    return { definition, stateMachineName: logicalId, functionArns, projectorBatching };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -45,6 +45,15 @@ export interface SimulatedCost {
   breakdownPerComplaint: CostBreakdown;
 }
 
+/**
+ * Batches per event of the report projector's queue at `rate` events a second: a batch gathers for
+ * its window (2 s) from its first event, so at rate λ a batch begins every 1/λ + 2 s on average and
+ * holds 1 + 2λ events, up to the batch size (100).
+ */
+export function eventsPerBatchShare(rate: number): number {
+  return 1 / Math.min(100, 1 + 2 * rate);
+}
+
 export function simulatedCost(r: SimulationResult): SimulatedCost {
   const n = Math.max(1, r.complaints);
   const u = r.usage;
@@ -61,6 +70,7 @@ export function simulatedCost(r: SimulationResult): SimulatedCost {
       },
     ]),
   );
+  const days = (Date.parse(r.end) - Date.parse(r.start)) / 86_400_000;
   const usage: ComplaintUsage = {
     stateTransitions: u.stateTransitions / n,
     lambda,
@@ -76,9 +86,9 @@ export function simulatedCost(r: SimulationResult): SimulatedCost {
     mailsOutAttachmentBytes: 0,
     apiRequests: u.apiRequests / n,
     busEventBytes: Array.from({ length: Math.round(u.transitions / n) }, () => m.busEventBytes),
+    projectorBatches: (u.transitions / n) * eventsPerBatchShare(u.transitions / (days * 86_400)),
   };
   const cost = complaintCost(usage);
-  const days = (Date.parse(r.end) - Date.parse(r.start)) / 86_400_000;
   return {
     perComplaint: cost.perComplaint,
     perMonth: cost.perComplaint * (r.complaints / days) * 30,

@@ -69,7 +69,15 @@ const expectedActions: Record<string, string[]> = {
     'sqs:GetQueueUrl',
     'sqs:SendMessage',
   ],
-  ProjectReportsFn: [...dynamo('PutItem', 'UpdateItem')],
+  // The queue of domain events it takes in batches (its event source mapping).
+  ProjectReportsFn: [
+    ...dynamo('PutItem', 'UpdateItem'),
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ],
   WeeklyDigestFn: [...dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'), ...sendMail],
   QueueMetricsFn: [...dynamo('Query')],
   // The OpenAPI document: logs and traces, nothing else.

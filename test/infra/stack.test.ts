@@ -19,6 +19,9 @@ let logicalIds: {
   intake: string;
   api: string;
   apiDocs: string;
+  projector: string;
+  projectionQueue: string;
+  projectionFailures: string;
 };
 
 beforeAll(() => {
@@ -33,6 +36,9 @@ beforeAll(() => {
     intake: logicalId(stack.intake),
     api: logicalId(stack.apiHandler),
     apiDocs: logicalId(stack.apiDocsHandler),
+    projector: logicalId(stack.domainEvents.reportProjector),
+    projectionQueue: logicalId(stack.domainEvents.projectionQueue),
+    projectionFailures: logicalId(stack.domainEvents.projectionFailures),
   };
 });
 
@@ -294,6 +300,34 @@ describe('Mail feedback', () => {
         AlarmActions: Match.anyValue(),
       });
     }
+  });
+});
+
+describe('Domain events', () => {
+  it('reach the report projector through a queue, in batches, failures redriven to a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIds.projectionQueue, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIds.projectionFailures, 'Arn'] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalIds.projectionFailures, 'Arn'] },
+        maxReceiveCount: 20,
+      },
+      VisibilityTimeout: 180,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIds.projector },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIds.projectionQueue, 'Arn'] },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
   });
 });
 

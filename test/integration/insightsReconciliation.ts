@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { CounterItem, ReportStore } from '../../functions/adapters/ports';
+import type { CounterItem, EventUpdates, ReportStore } from '../../functions/adapters/ports';
 import {
   atRiskReportSchema,
   csatReportSchema,
@@ -43,6 +43,11 @@ class RecountStore implements ReportStore {
       this.items.set(key, item);
     }
     return true;
+  }
+
+  async applyAll(events: EventUpdates[]) {
+    for (const e of events) await this.apply(e.eventId, e.updates);
+    return events.map(() => ({ counted: true }));
   }
 
   async counterPage(report: string, from: string, to: string, page: { limit: number; cursor?: string }) {

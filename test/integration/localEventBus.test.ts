@@ -113,6 +113,50 @@ describe('local event bus', () => {
     await bus.close();
   });
 
+  it('hands a queue target its events in batches, and tries again only the events a batch failed on', async () => {
+    const batches: { ids: string[]; attempt: number }[] = [];
+    const bus = await startLocalEventBus({
+      ...busOptions([
+        {
+          name: 'queue',
+          batch: {
+            size: 3,
+            windowMs: 60_000,
+            handler: async (events, attempt) => {
+              batches.push({ ids: events.map((e) => String(e.detail.eventId)), attempt });
+              // b2 fails once; b5 always (its receives spent, it is dead-lettered).
+              const failing = events.filter(
+                (e) => e.detail.eventId === 'b5' || (e.detail.eventId === 'b2' && attempt === 1),
+              );
+              return { failed: failing.map((e) => e.id) };
+            },
+          },
+        },
+      ]),
+      dir: join(dir, 'batches'),
+    });
+    await put(bus, ['b1', 'b2', 'b3', 'b4']);
+    // A full batch goes at once; the one left waits for its window.
+    await waitFor(async () => (batches.length === 2 ? true : undefined), 'the full batch and its retry');
+    expect(batches).toEqual([
+      { ids: ['b1', 'b2', 'b3'], attempt: 1 },
+      { ids: ['b2'], attempt: 2 },
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(batches).toHaveLength(2);
+    // A drain does not wait for the window.
+    await put(bus, ['b5']);
+    await bus.drain();
+    expect(batches.slice(2)).toEqual([
+      { ids: ['b4', 'b5'], attempt: 1 },
+      { ids: ['b5'], attempt: 2 },
+      { ids: ['b5'], attempt: 3 },
+    ]);
+    const dead = await readdir(join(dir, 'batches', 'targets', 'queue', 'dead-letter'));
+    expect(dead).toHaveLength(1);
+    await bus.close();
+  });
+
   it('refuses entries for another bus or with a malformed detail, entry by entry', async () => {
     const bus = await startLocalEventBus(busOptions([]));
     const out = await client(bus).send(

@@ -244,6 +244,7 @@ describe('bounce filing and undeliverable marks', () => {
 describe('the weekly digest on the outbound ledger', () => {
   const reports: ReportStore = {
     apply: async () => true,
+    applyAll: async (events) => events.map(() => ({ counted: true })),
     counters: async () => [],
     counterPage: async () => ({ items: [] }),
   };

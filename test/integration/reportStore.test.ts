@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReportStore } from '../../functions/adapters/reportStore';
 import type { Deps } from '../../functions/application/deps';
@@ -6,6 +6,7 @@ import { atRiskReport, projectEvent } from '../../functions/application/insights
 import { type DomainEvent, parseDomainEvent } from '../../functions/core/events/domainEvents';
 import { atRiskListedComplaints } from '../../functions/core/reports/projection';
 import { createHandler as createApi } from '../../functions/handlers/api';
+import { createProjector } from '../../functions/handlers/projectReports';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 import { testSettings } from '../support/settings';
 
@@ -100,6 +101,44 @@ describe('the at-risk counters (DynamoDB Local)', () => {
       [...weeks].reverse().flatMap((week) => ['cus-2', 'cus-1', 'cus-0'].map((c) => `${week} ${c}`)),
     );
     expect(pages).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('the report projector’s batches (DynamoDB Local)', () => {
+  const record = (event: DomainEvent | string, n: number) => ({
+    messageId: `m-${n}`,
+    body: typeof event === 'string' ? event : JSON.stringify({ 'detail-type': event.type, detail: event }),
+  });
+  const project = (records: { messageId: string; body: string }[]) =>
+    createProjector({ reports, clock: () => now, logger: { error: () => undefined } })({
+      Records: records,
+    } as unknown as SQSEvent);
+  const figures = async (report: string, key: string) =>
+    (await reports.counters(report)).find((c) => c.key === key)?.figures ?? {};
+
+  it('count each event once as one by one would, and name the records that failed', async () => {
+    const week = '2026-12-08T10:00:00.000Z';
+    // 150 customers reopening once (their at-risk item and the tier's workload), and one customer
+    // reopening three complaints: its listed set never shares a transaction.
+    const events = [
+      ...Array.from({ length: 150 }, (_, n) => reopened(5000 + n, `cus-b${n}`, week)),
+      ...[1, 2, 3].map((n) => reopened(6000 + n, 'cus-many', week)),
+    ];
+    const openBefore = Number((await figures('WORKLOAD', 'TIER#1')).open ?? 0);
+    const records = events.map(record);
+    const out = await project([...records, records[7] as (typeof records)[number], record('not json', 999)]);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-999' }]);
+    expect(Number((await figures('WORKLOAD', 'TIER#1')).open)).toBe(openBefore + events.length);
+    expect(await figures('ATRISK', 'WEEK#2026-12-07#CUSTOMER#cus-b149')).toMatchObject({
+      complaints: new Set(['c5149']),
+    });
+    expect((await figures('ATRISK', 'WEEK#2026-12-07#CUSTOMER#cus-many')).complaints).toEqual(
+      new Set(['c6001', 'c6002', 'c6003']),
+    );
+    // Delivered again (the queue delivers at least once), in another split: nothing added.
+    const again = await project([...records].reverse().slice(0, 120));
+    expect(again.batchItemFailures).toEqual([]);
+    expect(Number((await figures('WORKLOAD', 'TIER#1')).open)).toBe(openBefore + events.length);
   });
 });
 

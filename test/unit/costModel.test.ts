@@ -20,6 +20,7 @@ const usage: ComplaintUsage = {
   mailsOutAttachmentBytes: 0,
   apiRequests: 5,
   busEventBytes: [900, 1_200],
+  projectorBatches: 1,
 };
 
 describe('cost model', () => {
@@ -47,6 +48,8 @@ describe('cost model', () => {
     expect(cost.breakdown.ses).toBeCloseTo(0.0001 + 0.00009 + 0.0003, 12);
     expect(cost.breakdown.dynamoDb).toBeCloseTo(10 * 0.125e-6 + 40 * 0.625e-6, 15);
     expect(cost.breakdown.eventBridge).toBeCloseTo(2 * 1e-6, 15);
+    // The two events sent to the projector's queue, received and deleted in one batch.
+    expect(cost.breakdown.sqs).toBeCloseTo(4 * 0.4e-6, 15);
   });
 
   it('bills an event put on the bus per started 64 KB', () => {

@@ -87,6 +87,7 @@ describe('report figures', () => {
     const asked: string[] = [];
     const reports: ReportStore = {
       apply: async () => true,
+      applyAll: async (events) => events.map(() => ({ counted: true })),
       counters: async (report, from, to) => {
         asked.push(`${report} ${from ?? ''}..${to ?? ''}`);
         if (report === 'RECURRING') {

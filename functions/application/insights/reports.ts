@@ -1,4 +1,4 @@
-import type { ReportStore } from '../../adapters/ports';
+import type { ApplyOutcome, ReportStore } from '../../adapters/ports';
 import type { DomainEvent } from '../../core/events/domainEvents';
 import { complaintCategories } from '../../core/investigation/categories';
 import { priorities } from '../../core/policy';
@@ -12,11 +12,15 @@ import {
 } from '../../core/reports/projection';
 import { atRiskRows, csatRows, recurringRows, slaRows, workloadRows } from '../../core/reports/reports';
 
+/** Whether an event counts anywhere: a report counter or a business metric. */
+const countsSomewhere = (event: DomainEvent, updates: unknown[]) =>
+  updates.length > 0 || Object.keys(businessCounts(event)).length > 0;
+
 /**
- * Counts one domain event into the reports (the bus consumer): its few counter updates, applied once
- * per event id. Returns false for an event counted before (a redelivery or a replay), and for an event
- * that counts nowhere (no report counter, no business metric: an SLA warning, a proposal), which is
- * not written at all: with nothing to add, a redelivery has nothing to add twice.
+ * Counts one domain event into the reports: its few counter updates, applied once per event id.
+ * Returns false for an event counted before (a redelivery or a replay), and for an event that counts
+ * nowhere (no report counter, no business metric: an SLA warning, a proposal), which is not written
+ * at all: with nothing to add, a redelivery has nothing to add twice.
  */
 export async function projectEvent(
   deps: { reports: ReportStore },
@@ -24,8 +28,29 @@ export async function projectEvent(
   now: Date,
 ): Promise<boolean> {
   const updates = reportUpdates(event);
-  if (updates.length === 0 && Object.keys(businessCounts(event)).length === 0) return false;
+  if (!countsSomewhere(event, updates)) return false;
   return deps.reports.apply(event.eventId, updates, now);
+}
+
+/**
+ * Counts a delivered batch of domain events into the reports (the projector), each once, several per
+ * write (`ReportStore.applyAll`). An outcome per event, in order: counted now, not counted (before, or
+ * nowhere to count, as {@link projectEvent}), or the error that left it unwritten.
+ */
+export async function projectEvents(
+  deps: { reports: ReportStore },
+  events: DomainEvent[],
+  now: Date,
+): Promise<ApplyOutcome[]> {
+  const counting = events
+    .map((event) => ({ eventId: event.eventId, updates: reportUpdates(event), event }))
+    .filter(({ event, updates }) => countsSomewhere(event, updates));
+  const outcomes = await deps.reports.applyAll(
+    counting.map(({ eventId, updates }) => ({ eventId, updates })),
+    now,
+  );
+  const byEvent = new Map(counting.map(({ event }, i) => [event, outcomes[i] as ApplyOutcome]));
+  return events.map((event) => byEvent.get(event) ?? { counted: false });
 }
 
 /** The values each SLA grouping can take (each one partition of counters). */

@@ -10,6 +10,16 @@ export interface BusTarget {
   /** An HTTP endpoint (POST, the event as JSON, any 2xx is delivered) or an in-process Lambda handler. */
   url?: string;
   handler?: (event: BusEvent) => Promise<unknown>;
+  /**
+   * A queue between the rule and a function, as Lambda's SQS event source takes it: up to `size`
+   * events, gathered for up to `windowMs`, in one call that answers the ids of the events that failed
+   * (a partial batch failure: those alone are tried again). Instead of `url` and `handler`.
+   */
+  batch?: {
+    size: number;
+    windowMs: number;
+    handler: (events: BusEvent[], attempt: number) => Promise<{ failed: string[] }>;
+  };
 }
 
 export interface DeliveryOptions {
@@ -32,6 +42,9 @@ export class TargetDelivery {
   private wake = false;
   private closed = false;
   private timer?: { cancel(): void };
+  /** A batch's window while it gathers events, cut short by `drain`. */
+  private gathering?: { cancel(): void };
+  private draining = 0;
 
   constructor(
     private readonly target: BusTarget,
@@ -62,8 +75,18 @@ export class TargetDelivery {
     });
   }
 
-  /** Resolves once every logged event has been delivered or dead-lettered. */
+  /** Resolves once every logged event has been delivered or dead-lettered (a batch goes at once). */
   async drain() {
+    this.draining += 1;
+    this.gathering?.cancel();
+    try {
+      await this.drained();
+    } finally {
+      this.draining -= 1;
+    }
+  }
+
+  private async drained() {
     while (this.running || this.cursor < this.log.count) {
       if (!this.running) this.notify();
       await this.running;
@@ -73,11 +96,13 @@ export class TargetDelivery {
   async close() {
     this.closed = true;
     this.timer?.cancel();
+    this.gathering?.cancel();
     await this.running?.catch(() => undefined);
   }
 
   private async run() {
     this.wake = false;
+    if (this.target.batch) return this.runBatches(this.target.batch);
     let saved = this.cursor;
     while (!this.closed && this.cursor < this.log.count) {
       for (const event of await this.log.read(this.cursor, 100)) {
@@ -91,6 +116,64 @@ export class TargetDelivery {
       }
     }
     if (this.cursor !== saved) await this.saveCursor();
+  }
+
+  /**
+   * The queue's way: wait out the batching window unless a full batch is waiting (or a drain asks),
+   * hand over the wanted events of up to `size` logged ones, try the failed ones again, and save the
+   * cursor after each batch (a crash repeats at most that batch).
+   */
+  private async runBatches(batch: NonNullable<BusTarget['batch']>) {
+    while (!this.closed && this.cursor < this.log.count) {
+      if (this.log.count - this.cursor < batch.size && this.draining === 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, batch.windowMs);
+          this.gathering = {
+            cancel: () => {
+              clearTimeout(t);
+              resolve();
+            },
+          };
+        });
+        this.gathering = undefined;
+        if (this.closed) return;
+      }
+      const events = await this.log.read(this.cursor, batch.size);
+      const wanted = events.filter(
+        (e) => !this.target.detailTypes?.length || this.target.detailTypes.includes(e['detail-type']),
+      );
+      if (wanted.length > 0) await this.deliverBatchWithRetries(batch, wanted);
+      if (this.closed) return;
+      this.cursor += events.length;
+      await this.saveCursor();
+    }
+  }
+
+  private async deliverBatchWithRetries(batch: NonNullable<BusTarget['batch']>, events: BusEvent[]) {
+    const { retryDelaysMs } = this.options;
+    let pending = events;
+    let error = '';
+    for (let attempt = 0; attempt <= retryDelaysMs.length && pending.length > 0; attempt++) {
+      if (attempt > 0) await this.sleep(retryDelaysMs[attempt - 1] ?? 0);
+      if (this.closed) return;
+      try {
+        const failed = new Set((await batch.handler(pending, attempt + 1)).failed);
+        pending = pending.filter((e) => failed.has(e.id));
+        error = 'reported as a batch item failure';
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+    }
+    for (const event of pending) await this.deadLetter(event, error);
+  }
+
+  private async deadLetter(event: BusEvent, error: string) {
+    const { retryDelaysMs } = this.options;
+    await writeDurably(
+      join(this.options.dir, this.target.name, 'dead-letter', `${event.id}.json`),
+      `${JSON.stringify({ target: this.target.name, attempts: retryDelaysMs.length + 1, error, event }, null, 2)}\n`,
+    );
+    this.options.logger.error('event dead-lettered', { target: this.target.name, eventId: event.id, error });
   }
 
   private async saveCursor() {
@@ -111,12 +194,7 @@ export class TargetDelivery {
         lastError = e;
       }
     }
-    const error = lastError instanceof Error ? lastError.message : String(lastError);
-    await writeDurably(
-      join(this.options.dir, this.target.name, 'dead-letter', `${event.id}.json`),
-      `${JSON.stringify({ target: this.target.name, attempts: retryDelaysMs.length + 1, error, event }, null, 2)}\n`,
-    );
-    this.options.logger.error('event dead-lettered', { target: this.target.name, eventId: event.id, error });
+    await this.deadLetter(event, lastError instanceof Error ? lastError.message : String(lastError));
   }
 
   private async deliver(event: BusEvent) {
