@@ -6,6 +6,7 @@ import {
   slaReport,
   workloadReport,
 } from '../application/insights/reports';
+import type { AtRiskRow, CsatRow, RecurringRow, SlaRow, WorkloadRow } from '../core/reports/reports';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { openCursor, signCursor } from './cursors';
 import { json } from './problem';
@@ -21,14 +22,14 @@ import {
 const query = (ctx: RouteContext) => ctx.event.queryStringParameters ?? {};
 
 /**
- * RFC 4180 CSV: a header of the rows' keys, fields quoted when they hold a comma, quote or line break.
+ * RFC 4180 CSV: a header of the report's columns (an empty report is its header alone), then a line per
+ * row, fields quoted when they hold a comma, quote or line break.
  * A text field that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
  * carriage return) gets a leading `'`, as OWASP advises against CSV injection: the managers open these
  * files in spreadsheets, and a value that reaches a report (a configured category, a root cause, an
  * agent's id) must not run there. Numbers stay numbers.
  */
-export function toCsv(rows: readonly Record<string, unknown>[]): string {
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+export function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
   const field = (value: unknown) => {
     const raw =
       value === null || value === undefined ? '' : Array.isArray(value) ? value.join(';') : String(value);
@@ -42,14 +43,52 @@ export function toCsv(rows: readonly Record<string, unknown>[]): string {
   );
 }
 
-/** The report as JSON, or its rows as CSV when the client accepts `text/csv` (and not JSON first). */
-function answer(ctx: RouteContext, report: { rows: readonly object[] }, csvRows?: Record<string, unknown>[]) {
+/** A report's CSV columns: names of its row's fields (checked), in their order. */
+const columnsOf =
+  <Row>() =>
+  <const K extends readonly (keyof Row & string)[]>(...keys: K) =>
+    keys;
+
+const slaColumns = columnsOf<SlaRow>()(
+  'group',
+  'firstResponses',
+  'firstResponsesMet',
+  'firstResponseCompliance',
+  'medianFirstResponseSeconds',
+  'resolutions',
+  'resolutionsMet',
+  'resolutionCompliance',
+  'medianResolutionSeconds',
+  'breaches',
+);
+const recurringColumns = columnsOf<RecurringRow>()(
+  'category',
+  'rootCause',
+  'total',
+  'lastWeek',
+  'baseline',
+  'spike',
+);
+const atRiskColumns = columnsOf<AtRiskRow>()('week', 'customerId', 'reasons', 'complaints', 'unlistedFlags');
+const csatColumns = columnsOf<CsatRow>()('week', 'satisfied', 'unsatisfied', 'csat');
+const workloadColumns = columnsOf<WorkloadRow>()('kind', 'id', 'open', 'resolved', 'averageHandlingSeconds');
+
+/**
+ * The report as JSON, or its rows as CSV in `columns` when the client accepts `text/csv` (and not JSON
+ * first).
+ */
+function answer(
+  ctx: RouteContext,
+  report: { rows: readonly object[] },
+  columns: readonly string[],
+  csvRows?: Record<string, unknown>[],
+) {
   const accept = ctx.event.headers?.accept ?? '';
   if (/\btext\/csv\b/.test(accept) && !/application\/json/.test(accept.split('text/csv')[0] ?? '')) {
     return {
       statusCode: 200,
       headers: { 'content-type': 'text/csv; charset=utf-8' },
-      body: toCsv(csvRows ?? (report.rows as Record<string, unknown>[])),
+      body: toCsv(columns, csvRows ?? (report.rows as Record<string, unknown>[])),
     } satisfies APIGatewayProxyStructuredResultV2;
   }
   return json(200, report);
@@ -58,7 +97,11 @@ function answer(ctx: RouteContext, report: { rows: readonly object[] }, csvRows?
 /** GET /reports/sla: first-response and resolution compliance, medians and breaches per group. */
 export const getSlaReport: RouteHandler = async (ctx) => {
   const q = slaReportQuerySchema.parse(query(ctx));
-  return answer(ctx, await slaReport(ctx.services, { ...rangeOf(q, ctx.now()), groupBy: q.groupBy }));
+  return answer(
+    ctx,
+    await slaReport(ctx.services, { ...rangeOf(q, ctx.now()), groupBy: q.groupBy }),
+    slaColumns,
+  );
 };
 
 /** GET /reports/recurring: category × root cause per week, spikes flagged. */
@@ -72,7 +115,8 @@ export const getRecurringReport: RouteHandler = async (ctx) => {
     ...row,
     ...Object.fromEntries(weeks.map((w) => [w.week, w.resolutions])),
   }));
-  return answer(ctx, report, rows);
+  // A column per week of the range, oldest first, after the totals.
+  return answer(ctx, report, [...recurringColumns, ...report.weeks], rows);
 };
 
 /**
@@ -89,7 +133,7 @@ export const getAtRiskReport: RouteHandler = async (ctx) => {
   const report = await atRiskReport(ctx.services, { ...range, limit: q.limit, cursor });
   const next = await signCursor(ctx.services.signingKey, scope, report.cursor);
   const paged = { ...report, cursor: next };
-  const answered = answer(ctx, paged);
+  const answered = answer(ctx, paged, atRiskColumns);
   if (!next) return answered;
   const params = new URLSearchParams({ ...range, limit: String(q.limit), cursor: next });
   return {
@@ -105,6 +149,7 @@ export const getCsatReport: RouteHandler = async (ctx) => {
   return answer(
     ctx,
     report,
+    csatColumns,
     report.rows.map(({ byChannel: _c, ...row }) => row),
   );
 };
@@ -112,5 +157,5 @@ export const getCsatReport: RouteHandler = async (ctx) => {
 /** GET /reports/workload: open complaints per tier, resolutions and handling time per tier and agent. */
 export const getWorkloadReport: RouteHandler = async (ctx) => {
   noQuerySchema.parse(query(ctx));
-  return answer(ctx, await workloadReport(ctx.services));
+  return answer(ctx, await workloadReport(ctx.services), workloadColumns);
 };

@@ -186,5 +186,8 @@ describe('GET /reports/at-risk', () => {
     );
     const last = await get({ ...range, limit: '100' }, 'text/csv');
     expect(last.headers?.link).toBeUndefined();
+    // A range without rows: the header alone, so a spreadsheet still names the columns.
+    const empty = await get({ from: '2020-01-01', to: '2020-01-31' }, 'text/csv');
+    expect(empty.text).toBe('week,customerId,reasons,complaints,unlistedFlags\r\n');
   });
 });

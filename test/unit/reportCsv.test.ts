@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../functions/api/reportRoutes';
 
 describe('report CSV (toCsv)', () => {
-  it('writes RFC 4180: a header of the keys, fields quoted when they hold a comma, quote or line break', () => {
+  it('writes RFC 4180: a header of the columns, fields quoted when they hold a comma, quote or line break', () => {
     expect(
-      toCsv([
-        { group: 'a,b', count: 3 },
-        { group: 'say "hi"\nthere', count: 0 },
-      ]),
-    ).toBe('group,count\r\n"a,b",3\r\n"say ""hi""\nthere",0\r\n');
+      toCsv(
+        ['group', 'count', 'open'],
+        [
+          { group: 'a,b', count: 3 },
+          { group: 'say "hi"\nthere', count: 0, open: 2 },
+        ],
+      ),
+    ).toBe('group,count,open\r\n"a,b",3,\r\n"say ""hi""\nthere",0,2\r\n');
+  });
+
+  it('writes the header alone for a report without rows', () => {
+    expect(toCsv(['week', 'csat'], [])).toBe('week,csat\r\n');
   });
 
   it('defuses text a spreadsheet would run as a formula, and leaves numbers as they are', () => {
@@ -20,7 +27,7 @@ describe('report CSV (toCsv)', () => {
       { name: '\tindented', delta: 2 },
       { name: 'plain-text with = inside', delta: 3 },
     ];
-    expect(toCsv(rows).split('\r\n')).toEqual([
+    expect(toCsv(['name', 'delta'], rows).split('\r\n')).toEqual([
       'name,delta',
       `"'=HYPERLINK(""http://evil.example"",""x"")",-4`,
       `"'+1+cmd|"" /C calc""!A0",0`,
