@@ -421,6 +421,23 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect(mail.text).not.toContain('\uFFFD');
   });
 
+  it('decodes raw ISO-2022-JP header lines, and characters split across base64 encoded-words', async () => {
+    const japanese = await parseInboundMail(fixture('iso-2022-jp-raw-subject.eml'));
+    expect(japanese.subject).toBe('注文した商品が届きません');
+    expect(japanese.from).toEqual({ address: 'hanako.yamada@example.jp', name: '山田花子' });
+    expect(japanese.text).toContain('注文番号 73310 の商品がまだ届いておりません。');
+
+    const split = await parseInboundMail(fixture('base64-word-split-character.eml'));
+    expect(split.subject).toBe('Lieferung beschädigt – Bestellung 48812 😞');
+    expect(split.from).toEqual({ address: 'juergen.mueller@example.de', name: 'Jürgen Müller' });
+    // Words split at character boundaries (as most mailers split a long subject) stay as they are.
+    const whole = (s: string) => `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=`;
+    const raw = `From: a@example.org\r\nSubject: ${whole('Grüße, ')}\r\n ${whole('Bestellung 1')}\r\n\r\nx\r\n`;
+    const mail = await parseInboundMail(Buffer.from(raw));
+    expect(mail.subject).toBe('Grüße, Bestellung 1');
+    expect(mail.headers.subject).toBe(`${whole('Grüße, ')} ${whole('Bestellung 1')}`);
+  });
+
   it('keeps the digest of the original bytes, not of the repaired ones', async () => {
     const raw = fixture('shift-jis-undeclared.eml');
     const mail = await parseInboundMail(raw);

@@ -12,6 +12,10 @@ import { escapeRegExp } from '../text';
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
  * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
+ * - Header lines in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
+ *   clients) are transcoded to UTF-8.
+ * - Adjacent base64 encoded-words of one charset are joined into one (RFC 2047 §6.2 concatenates
+ *   them anyway), so a character some mailers split across two words decodes whole.
  */
 export async function repairMime(raw: Buffer): Promise<Buffer> {
   // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
@@ -38,6 +42,7 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, detect: Ch
   const { body } = split;
   let { header } = split;
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
+  header = joinEncodedWords(decodeIso2022Lines(header));
 
   const contentType = headerValue(header, 'content-type');
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
@@ -209,6 +214,47 @@ function transcodeHeader(header: Buffer, candidates: string[]): Buffer {
     lines.map((l) => (/[\x80-\xff]/.test(l) ? decoder.decode(Buffer.from(l, 'latin1')) : l)).join(''),
     'utf8',
   );
+}
+
+/** An ISO-2022 escape sequence of the JIS sets (ESC $ @, ESC $ B, ESC ( B, ESC ( J, ESC $ ( D). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
+const iso2022Escape = /\x1b(?:\$[@B]|\([BJI]|\$\(D)/;
+
+/** Transcodes the header lines holding ISO-2022-JP escape sequences to UTF-8. */
+function decodeIso2022Lines(header: Buffer): Buffer {
+  const text = header.toString('latin1');
+  if (!iso2022Escape.test(text)) return header;
+  const decoder = new TextDecoder('iso-2022-jp');
+  const lines = text.split(/(\r?\n)/);
+  return Buffer.from(
+    lines.map((l) => (iso2022Escape.test(l) ? decoder.decode(Buffer.from(l, 'latin1')) : l)).join(''),
+    'utf8',
+  );
+}
+
+/** Two or more base64 encoded-words of one charset, apart by white space (folding included). */
+const encodedWordRun =
+  /=\?([^?\s]+)\?[Bb]\?[A-Za-z0-9+/=]*\?=(?:(?:\r?\n)?[ \t]+=\?\1\?[Bb]\?[A-Za-z0-9+/=]*\?=)+/g;
+
+/**
+ * Joins each run of adjacent base64 encoded-words of one charset into one word of their bytes, where a
+ * word does not decode alone (a character split between two words) and the joined bytes do. Other
+ * runs (a long subject split at character boundaries, as most mailers split it) stay as they are.
+ */
+function joinEncodedWords(header: Buffer): Buffer {
+  const text = header.toString('latin1');
+  if (!text.includes('=?')) return header;
+  const joined = text.replace(encodedWordRun, (run, charset: string) => {
+    const label = charset.split('*')[0] as string;
+    const words = [...run.matchAll(/\?[Bb]\?([A-Za-z0-9+/=]*)\?=/g)].map((w) =>
+      Buffer.from(w[1] as string, 'base64'),
+    );
+    const bytes = Buffer.concat(words);
+    if (!supported(label) || !firstDecoding(bytes, [label])) return run;
+    if (words.every((w) => firstDecoding(w, [label]))) return run;
+    return `=?${charset}?B?${bytes.toString('base64')}?=`;
+  });
+  return joined === text ? header : Buffer.from(joined, 'latin1');
 }
 
 const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);
