@@ -5,6 +5,7 @@ import { type BuildOptions, type BuildResult, build } from 'esbuild';
 import { type WorkflowStep, workflowSteps } from '../workflows/ComplaintWorkflow';
 import { repoRoot } from './appContext';
 import { sdkBarrelImports } from './sdkBarrelImports';
+import { sdkPackageVersion } from './sdkPackageVersion';
 
 /**
  * How every handler is bundled: esbuild (no Docker), one build per function into a folder of its own
@@ -49,11 +50,11 @@ export const lambdaEsbuildOptions = {
   outExtension: { '.js': '.mjs' },
   metafile: true,
   logLevel: 'warning',
-  plugins: [sdkBarrelImports],
+  plugins: [sdkBarrelImports, sdkPackageVersion],
 } as const satisfies BuildOptions;
 
 /** The modules of the plugins in {@link lambdaEsbuildOptions} (relative to the project root). */
-export const bundlingPluginFiles = ['infra/sdkBarrelImports.ts'];
+export const bundlingPluginFiles = ['infra/sdkBarrelImports.ts', 'infra/sdkPackageVersion.ts'];
 
 /** The file of a function's folder that Lambda loads (`index.handler`). */
 export const lambdaEntryFile = 'index.mjs';
