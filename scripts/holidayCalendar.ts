@@ -7,6 +7,7 @@ import {
   type HolidayArea,
   type HolidayCalendarData,
   type HolidayEntries,
+  holidayEntries,
 } from '../functions/core/holidays';
 
 const MINUTES_PER_DAY = 1440;
@@ -69,8 +70,42 @@ function entriesOf(path: string[], type: ClosingHolidayType, years: HolidayCalen
     .map(([date, minute]) => (minute === 0 ? date : `${date} ${clock(minute)}`));
 }
 
+/** An area's closures by type, as entries (`YYYY-MM-DD`, `YYYY-MM-DD HH:mm`) in date order. */
+type ClosureEntries = Partial<Record<ClosingHolidayType, string[]>>;
+
+/**
+ * Entries as the year groups the calendar holds ({@link HolidayEntries}): a day closed alike in every
+ * year of the span once, under `*`, every other under its year. Read back, they must give the same
+ * entries in the same order, or nothing is written.
+ */
+function yearGroups(entries: string[], years: HolidayCalendarData['years']): string[] {
+  const dayOf = (entry: string) =>
+    entry.slice(5, 7) + entry.slice(8, 10) + (entry.length > 10 ? `@${entry.slice(11)}` : '');
+  const yearsOf = new Map<string, number>();
+  for (const entry of entries) yearsOf.set(dayOf(entry), (yearsOf.get(dayOf(entry)) ?? 0) + 1);
+  // An area closes a day at most once a year: a day listed as often as the span has years recurs.
+  const yearly = (day: string) => yearsOf.get(day) === years.to - years.from + 1;
+  const everyYear = [...yearsOf.keys()].filter(yearly).sort();
+  const byYear = new Map<string, string[]>();
+  for (const entry of entries) {
+    const day = dayOf(entry);
+    if (!yearly(day)) byYear.set(entry.slice(0, 4), [...(byYear.get(entry.slice(0, 4)) ?? []), day]);
+  }
+  const groups = [
+    ...(everyYear.length > 0 ? [`* ${everyYear.join(' ')}`] : []),
+    ...[...byYear].map(([year, days]) => `${year} ${days.join(' ')}`),
+  ];
+  if (holidayEntries(groups, years).join('\n') !== entries.join('\n'))
+    throw new Error(`The year groups ${JSON.stringify(groups)} do not read back as ${entries.join(', ')}`);
+  return groups;
+}
+
 /** The entries a child area adds to and removes from its parent's, per type (absent when none). */
-function difference(parent: HolidayEntries, child: HolidayEntries): Pick<HolidayArea, 'added' | 'removed'> {
+function difference(
+  parent: ClosureEntries,
+  child: ClosureEntries,
+  years: HolidayCalendarData['years'],
+): Pick<HolidayArea, 'added' | 'removed'> {
   const added: HolidayEntries = {};
   const removed: HolidayEntries = {};
   for (const type of closingHolidayTypes) {
@@ -78,8 +113,8 @@ function difference(parent: HolidayEntries, child: HolidayEntries): Pick<Holiday
     const inChild = new Set(child[type] ?? []);
     const more = [...inChild].filter((e) => !inParent.has(e));
     const fewer = [...inParent].filter((e) => !inChild.has(e));
-    if (more.length > 0) added[type] = more;
-    if (fewer.length > 0) removed[type] = fewer;
+    if (more.length > 0) added[type] = yearGroups(more, years);
+    if (fewer.length > 0) removed[type] = yearGroups(fewer, years);
   }
   return {
     ...(Object.keys(added).length > 0 ? { added } : {}),
@@ -89,18 +124,18 @@ function difference(parent: HolidayEntries, child: HolidayEntries): Pick<Holiday
 
 function areaOf(
   path: string[],
-  parent: HolidayEntries,
+  parent: ClosureEntries,
   years: HolidayCalendarData['years'],
   subAreas: (path: string[]) => string[],
 ): HolidayArea {
-  const own: HolidayEntries = {};
+  const own: ClosureEntries = {};
   for (const type of closingHolidayTypes) {
     const entries = entriesOf(path, type, years);
     if (entries.length > 0) own[type] = entries;
   }
   const children = subAreas(path);
   return {
-    ...difference(parent, own),
+    ...difference(parent, own, years),
     ...(children.length > 0
       ? {
           areas: Object.fromEntries(
@@ -119,7 +154,7 @@ const dateHolidaysVersion = (
  * The public and bank holiday closures of `countries` (with every state and region date-holidays knows)
  * for `years`, as the data `functions/core/holidayCalendar.json` holds: each area lists the entries it
  * adds to or removes from its parent's (a state's from its country's), so the national holidays are
- * written once.
+ * written once, each type's as year groups ({@link HolidayEntries}).
  */
 export function resolveHolidayCalendar(
   countries: string[],

@@ -30,7 +30,13 @@ export interface HolidaySource {
   types: readonly ClosingHolidayType[];
 }
 
-/** Closures by holiday type: `YYYY-MM-DD` closed all day, `YYYY-MM-DD HH:mm` closed from then on. */
+/**
+ * Closures by holiday type, each type's as year groups: `"2027 0326 0329"` closes 26 and 29 March 2027
+ * all day, `"2027 1224@14:00"` closes 24 December 2027 from 14:00, and `"* 0101 1003"` closes 1 January
+ * and 3 October in every year of the calendar's span. Why not full dates: the calendar is in every
+ * bundle's cold start, and written so (a date that recurs every year once, the others under their year)
+ * it is 3.4 KB instead of 8.2 for Germany. {@link holidayEntries} reads a type's groups back as full dates.
+ */
 export type HolidayEntries = Partial<Record<ClosingHolidayType, string[]>>;
 
 /** A country, state or region: the closures it adds to and removes from its parent's, and its sub-areas. */
@@ -112,6 +118,30 @@ export function holidaySourceProblems(source: HolidaySource): [key: keyof Holida
       ];
 }
 
+/**
+ * The closures that year groups ({@link HolidayEntries}) stand for, in date order, as entries:
+ * `YYYY-MM-DD` (closed all day) or `YYYY-MM-DD HH:mm` (closed from then on).
+ */
+export function holidayEntries(groups: readonly string[], years: HolidayCalendarData['years']): string[] {
+  const every: string[] = [];
+  const byYear = new Map<number, string[]>();
+  for (const group of groups) {
+    const [year, ...days] = group.split(' ') as [string, ...string[]];
+    if (year === '*') every.push(...days);
+    else byYear.set(Number(year), [...(byYear.get(Number(year)) ?? []), ...days]);
+  }
+  const entries: string[] = [];
+  for (let year = years.from; year <= years.to; year++) {
+    const days = [...every, ...(byYear.get(year) ?? [])].sort();
+    for (const day of days) {
+      const [monthDay, closesAt] = day.split('@') as [string, string?];
+      const date = `${year}-${monthDay.slice(0, 2)}-${monthDay.slice(2)}`;
+      entries.push(closesAt === undefined ? date : `${date} ${closesAt}`);
+    }
+  }
+  return entries;
+}
+
 /** The closure entries of an area of the given types: its parents' with its own added and removed. */
 function entriesOf(source: HolidaySource): string[] {
   const { country, state, region } = source;
@@ -119,10 +149,11 @@ function entriesOf(source: HolidaySource): string[] {
   const stateArea = state === undefined ? undefined : countryArea?.areas?.[state];
   const regionArea = region === undefined ? undefined : stateArea?.areas?.[region];
   const entries = new Set<string>();
+  const listed = (groups: string[] | undefined) => holidayEntries(groups ?? [], holidayYears);
   for (const area of [countryArea, stateArea, regionArea]) {
     for (const type of source.types) {
-      for (const entry of area?.removed?.[type] ?? []) entries.delete(`${type} ${entry}`);
-      for (const entry of area?.added?.[type] ?? []) entries.add(`${type} ${entry}`);
+      for (const entry of listed(area?.removed?.[type])) entries.delete(`${type} ${entry}`);
+      for (const entry of listed(area?.added?.[type])) entries.add(`${type} ${entry}`);
     }
   }
   return [...entries].map((entry) => entry.slice(entry.indexOf(' ') + 1));

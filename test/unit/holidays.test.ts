@@ -11,6 +11,7 @@ import {
 import holidayCalendar from '../../functions/core/holidayCalendar.json';
 import {
   bundledHolidayCountries,
+  holidayEntries,
   holidaySpanProblem,
   holidayYears,
   publicHolidayResolver,
@@ -110,6 +111,17 @@ describe('public holidays from date-holidays', () => {
         }
       }
     }
+  });
+
+  it('reads the year groups of the calendar back as dates, in date order', () => {
+    expect(holidayEntries(['* 0101 1003', '2026 0403 1224@14:00'], { from: 2025, to: 2026 })).toEqual([
+      '2025-01-01',
+      '2025-10-03',
+      '2026-01-01',
+      '2026-04-03',
+      '2026-10-03',
+      '2026-12-24 14:00',
+    ]);
   });
 
   it('carries exactly the data `npm run holidays:data` generates from the installed date-holidays', () => {
