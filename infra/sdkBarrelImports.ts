@@ -13,7 +13,10 @@ import type { Plugin, PluginBuild } from 'esbuild';
  * re-export every protocol and stream helper of the SDK. So the code that only a client loaded on first
  * call needs (the XML and query protocols of S3 and SNS, the REST and stream helpers of SES and S3)
  * landed in a chunk shared with the cold start, which then loaded it on every cold start. Imported
- * from the declaring modules, those files are reached only from the chunks that use them.
+ * from the declaring modules, those files are reached only from the chunks that use them. The same
+ * holds for an SDK module's relative import of a barrel of its own package: `@aws-sdk/core`'s
+ * `resolveAwsSdkSigV4Config` imports one name from `./aws_sdk`, whose index re-exports the SigV4a signer
+ * and its configuration too, which only SES's client (loaded on first call) needs.
  *
  * What it reads: the SDK's published ES modules, one statement per `import`/`export` as TypeScript
  * emits them. A name it cannot trace to a declaration (a namespace re-export, a name the barrel
@@ -69,10 +72,10 @@ function splitOwnPart(source: string): { own: string; barrel: (path: string) => 
 
 /** The SDK's ES modules (`dist-es`) of the AWS and Smithy packages. */
 const sdkModule = /[\\/]node_modules[\\/]@(?:aws-sdk|smithy)[\\/][^\\/]+[\\/]dist-es[\\/].*\.js$/;
-/** A cheap test before parsing: an import of a package (not a relative path) of the SDK. */
-const barrelImportHint = /\bfrom\s*"@(?:aws-sdk|smithy)\//;
-/** `import { a, b as c } from "@smithy/core/serde";` */
-const namedImport = /^import\s*\{([^}]*)\}\s*from\s*"(@(?:aws-sdk|smithy)\/[^"]+)";?[ \t]*$/gm;
+/** A cheap test before parsing: an import of a package of the SDK, or a relative one. */
+const barrelImportHint = /\bfrom\s*"(?:@(?:aws-sdk|smithy)\/|\.)/;
+/** `import { a, b as c } from "@smithy/core/serde";`, `import { a } from "./aws_sdk";` */
+const namedImport = /^import\s*\{([^}]*)\}\s*from\s*"((?:@(?:aws-sdk|smithy)\/|\.)[^"]+)";?[ \t]*$/gm;
 
 /** Where an exported name comes from: a module and the name it has there. */
 interface Origin {
@@ -192,7 +195,11 @@ class ExportTracer {
     return (await this.split(origin.file)) ? origin.file + ownPartQuery : origin.file;
   }
 
-  /** `source` (of `path`) with each named import from an SDK package split by declaring module. */
+  /**
+   * `source` (of `path`) with each named import from an SDK package or a relative path split by
+   * declaring module. A statement whose names all come from the module it names (no barrel) is left
+   * as written.
+   */
   async rewriteImports(source: string, path: string): Promise<string> {
     const dir = dirname(path);
     const statements = [...source.matchAll(namedImport)];
@@ -202,12 +209,16 @@ class ExportTracer {
         const barrel = await this.resolve(spec, dir);
         if (!barrel) return m[0];
         const byFile = new Map<string, string[]>();
+        let narrowed = false;
         for (const s of specifiers(m[1] as string)) {
           const found = await this.origin(barrel, s.imported);
-          const from = JSON.stringify(found ? await this.moduleOf(found) : spec);
+          const module = found ? await this.moduleOf(found) : undefined;
+          if (module !== undefined && module !== barrel) narrowed = true;
+          const from = JSON.stringify(module ?? spec);
           const name = found ? found.name : s.imported;
           byFile.set(from, [...(byFile.get(from) ?? []), name === s.local ? name : `${name} as ${s.local}`]);
         }
+        if (!narrowed) return m[0];
         return [...byFile].map(([from, names]) => `import { ${names.join(', ')} } from ${from};`).join(' ');
       }),
     );

@@ -9,7 +9,8 @@ import { staticImports } from '../support/staticImports';
 
 // Two packages laid out as the SDK publishes them (ES modules under dist-es): a barrel that re-exports
 // (by name, renamed, `export *`) and declares names of its own, a client the entry imports, and a
-// client only an `import()` reaches, which needs a name no other module uses.
+// client only an `import()` reaches, which needs a name no other module uses. One module of the barrel's
+// package imports from a barrel of its own by a relative path (as `@aws-sdk/core` does).
 const files: Record<string, string> = {
   'node_modules/@smithy/fake/package.json': JSON.stringify({
     name: '@smithy/fake',
@@ -23,6 +24,8 @@ const files: Record<string, string> = {
     'export { renamed as alias } from "./renamed";',
     'export { lazyOnly } from "./lazyOnly";',
     'export { nsAll } from "./mid";',
+    'export { viaSub } from "./viaSub";',
+    'export { subLazy } from "./sub";',
     'export class Own { constructor() { this.tag = make(); } }',
     'export { make };',
   ].join('\n'),
@@ -34,15 +37,21 @@ const files: Record<string, string> = {
   'node_modules/@smithy/fake/dist-es/star.js': 'export const star = "star";',
   'node_modules/@smithy/fake/dist-es/renamed.js': 'export const renamed = "renamed";',
   'node_modules/@smithy/fake/dist-es/lazyOnly.js': 'export const lazyOnly = "LAZY_ONLY_MARKER";',
+  'node_modules/@smithy/fake/dist-es/viaSub.js':
+    'import { subUsed } from "./sub";\nexport const viaSub = () => subUsed;',
+  'node_modules/@smithy/fake/dist-es/sub/index.js':
+    'export { subUsed } from "./used";\nexport { subLazy } from "./lazy";',
+  'node_modules/@smithy/fake/dist-es/sub/used.js': 'export const subUsed = "sub-used";',
+  'node_modules/@smithy/fake/dist-es/sub/lazy.js': 'export const subLazy = "SUB_LAZY_MARKER";',
   'node_modules/@aws-sdk/client-eager/package.json': JSON.stringify({
     name: '@aws-sdk/client-eager',
     module: './dist-es/index.js',
   }),
   'node_modules/@aws-sdk/client-eager/dist-es/index.js': [
-    'import { Leaf, star, alias as renamedValue, Own, make, nsAll } from "@smithy/fake";',
+    'import { Leaf, star, alias as renamedValue, Own, make, nsAll, viaSub } from "@smithy/fake";',
     'export const check = () => ({',
     '  leaf: new Leaf(), own: new Own(),',
-    '  star, renamedValue, made: make(), tag: new Own().tag, namespaced: nsAll.star,',
+    '  star, renamedValue, made: make(), tag: new Own().tag, namespaced: nsAll.star, sub: viaSub(),',
     '});',
   ].join('\n'),
   'node_modules/@aws-sdk/client-lazy/package.json': JSON.stringify({
@@ -50,7 +59,7 @@ const files: Record<string, string> = {
     module: './dist-es/index.js',
   }),
   'node_modules/@aws-sdk/client-lazy/dist-es/index.js':
-    'import { lazyOnly } from "@smithy/fake";\nexport const value = lazyOnly;',
+    'import { lazyOnly, subLazy } from "@smithy/fake";\nexport const value = lazyOnly;\nexport const subValue = subLazy;',
   'entry.js': [
     'import { check } from "@aws-sdk/client-eager";',
     'export const run = async () => ({ ...check(), lazy: (await import("@aws-sdk/client-lazy")).value });',
@@ -116,6 +125,14 @@ describe('sdkBarrelImports (esbuild plugin)', () => {
     expect(withPlugin.all).toContain('LAZY_ONLY_MARKER');
   });
 
+  it("does the same for an SDK module's relative import of a barrel of its own package", async () => {
+    // esbuild alone: viaSub.js imports the sub-barrel, which reaches the lazily needed module too.
+    expect((await bundle('sub-without', false)).cold).toContain('SUB_LAZY_MARKER');
+    const withPlugin = await bundle('sub-with', true);
+    expect(withPlugin.cold).not.toContain('SUB_LAZY_MARKER');
+    expect(withPlugin.all).toContain('SUB_LAZY_MARKER');
+  });
+
   it('changes no value: renamed, `export *` and namespace re-exports, own declarations, one instance of each class', async () => {
     const expected = {
       leafIsOne: true,
@@ -125,6 +142,7 @@ describe('sdkBarrelImports (esbuild plugin)', () => {
       made: 'made',
       tag: 'made',
       namespaced: 'star',
+      sub: 'sub-used',
       lazy: 'LAZY_ONLY_MARKER',
     };
     expect(await (await bundle('values-without', false, 'entryValues.js')).module.run()).toEqual(expected);
