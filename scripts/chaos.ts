@@ -171,6 +171,7 @@ console.log(
       summary.redriven
     }; events: ${totals.eventsExpected} committed changes, ${totals.eventsMissing} missing, ` +
     `${totals.eventsDuplicated} duplicated, ${totals.eventsWithoutChange} without a change, ` +
+    `${totals.eventsUncounted} not counted in the reports, ` +
     `${totals.eventsInFlight} in flight (oldest ${Math.round(totals.oldestInFlightMs / 1000)} s) (report: ${values.report})`,
 );
 process.exit(ok ? 0 : 1);
@@ -242,6 +243,7 @@ function printRow(r: RoundRow) {
         'redriven',
         'events missing',
         'events doubled',
+        'events uncounted',
         'events in flight (oldest s)',
         'restart ms',
         'settle ms',
@@ -264,6 +266,7 @@ function printRow(r: RoundRow) {
       r.redriven,
       `${r.eventsMissing + r.eventsWithoutChange} of ${r.eventsExpected}`,
       r.eventsDuplicated,
+      r.eventsUncounted,
       `${r.eventsInFlight} (${Math.round(r.oldestInFlightMs / 1000)})`,
       r.restartMs,
       r.settleMs,
