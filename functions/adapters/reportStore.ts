@@ -131,12 +131,17 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
    */
   async applyAll(events: EventUpdates[], now: Date): Promise<ApplyOutcome[]> {
     const outcomes = new Map<string, ApplyOutcome>();
-    for (const group of transactionGroups(
-      events.filter((e, i) => events.findIndex((f) => f.eventId === e.eventId) === i),
-    )) {
-      await this.applyGroup(group, now, outcomes);
-    }
-    return events.map((e) => outcomes.get(e.eventId) as ApplyOutcome);
+    const byId = new Map<string, EventUpdates>();
+    for (const e of events) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
+    for (const group of transactionGroups([...byId.values()])) await this.applyGroup(group, now, outcomes);
+    // An event delivered twice in one batch is counted once: its second copy was counted before.
+    const seen = new Set<string>();
+    return events.map((e) => {
+      const outcome = outcomes.get(e.eventId) as ApplyOutcome;
+      if (seen.has(e.eventId) && 'counted' in outcome) return { counted: false };
+      seen.add(e.eventId);
+      return outcome;
+    });
   }
 
   private async applyGroup(group: EventUpdates[], now: Date, outcomes: Map<string, ApplyOutcome>) {
