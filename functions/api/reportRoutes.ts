@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import Negotiator from 'negotiator';
 import {
   atRiskReport,
   csatReport,
@@ -73,18 +74,21 @@ const atRiskColumns = columnsOf<AtRiskRow>()('week', 'customerId', 'reasons', 'c
 const csatColumns = columnsOf<CsatRow>()('week', 'satisfied', 'unsatisfied', 'csat');
 const workloadColumns = columnsOf<WorkloadRow>()('kind', 'id', 'open', 'resolved', 'averageHandlingSeconds');
 
-/**
- * The report as JSON, or its rows as CSV in `columns` when the client accepts `text/csv` (and not JSON
- * first).
- */
+/** The report as JSON, or its rows as CSV in `columns` when the client prefers `text/csv`. */
 function answer(
   ctx: RouteContext,
   report: { rows: readonly object[] },
   columns: readonly string[],
   csvRows?: Record<string, unknown>[],
 ) {
-  const accept = ctx.event.headers?.accept ?? '';
-  if (/\btext\/csv\b/.test(accept) && !/application\/json/.test(accept.split('text/csv')[0] ?? '')) {
+  // The client's preference by the Accept header's rules (q-values, case, wildcards); JSON when it
+  // names neither.
+  const accept = ctx.event.headers?.accept;
+  const preferred = new Negotiator({ headers: accept ? { accept } : {} }).mediaType([
+    'application/json',
+    'text/csv',
+  ]);
+  if (preferred === 'text/csv') {
     return {
       statusCode: 200,
       headers: { 'content-type': 'text/csv; charset=utf-8' },

@@ -186,6 +186,18 @@ describe('GET /reports/at-risk', () => {
     );
     const last = await get({ ...range, limit: '100' }, 'text/csv');
     expect(last.headers?.link).toBeUndefined();
+    // The Accept header by its rules: media types in any case, q-values, JSON when CSV is refused.
+    for (const [accept, type] of [
+      ['TEXT/CSV', 'text/csv'],
+      ['application/json;q=0.1, text/csv', 'text/csv'],
+      ['text/csv;q=0, application/json', 'application/json'],
+      ['application/json, text/csv', 'application/json'],
+      ['*/*', 'application/json'],
+      ['text/html', 'application/json'],
+    ]) {
+      const answer = await get(range, accept);
+      expect(String(answer.headers?.['content-type']), accept).toContain(type);
+    }
     // A range without rows: the header alone, so a spreadsheet still names the columns.
     const empty = await get({ from: '2020-01-01', to: '2020-01-31' }, 'text/csv');
     expect(empty.text).toBe('week,customerId,reasons,complaints,unlistedFlags\r\n');

@@ -52,10 +52,11 @@ describe('readFrom', () => {
     expect(readFrom(['"Doe, Jane" <Jane.Doe@Example.COM>'])).toEqual({
       kind: 'mailbox',
       address: 'jane.doe@example.com',
+      name: 'Doe, Jane',
     });
     expect(readFrom(['MAILER-DAEMON@mx.example (Mail Delivery System)'])).toMatchObject({ kind: 'mailbox' });
     // The parser unquotes a quoted local part; the address keeps its quotes, as the API normalises it.
-    expect(readFrom(['"Doe, John" <"John Doe"@Example.org>'])).toEqual({
+    expect(readFrom(['"Doe, John" <"John Doe"@Example.org>'])).toMatchObject({
       kind: 'mailbox',
       address: '"john doe"@example.org',
     });
@@ -70,7 +71,7 @@ describe('readFrom', () => {
     // The name is cosmetic, whichever address it shows, as in its quoted form.
     ['boss@bank.example <someone@else.example>', 'someone@else.example'],
   ])('reads the angle address of %j, whose display name the client left unquoted', (value, address) => {
-    expect(readFrom([value])).toEqual({ kind: 'mailbox', address });
+    expect(readFrom([value])).toMatchObject({ kind: 'mailbox', address });
   });
 
   it.each([

@@ -438,6 +438,53 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect(mail.headers.subject).toBe(`${whole('Grüße, ')} ${whole('Bestellung 1')}`);
   });
 
+  it('decodes ISO-2022-JP only where it cannot move an address, and leaves other header bytes as they are', async () => {
+    const esc = '\x1b';
+    const mail = (header: string) =>
+      parseInboundMail(Buffer.from(`${header}To: support@shop.example\r\n\r\nhello\r\n`, 'latin1'));
+    // A segment that holds an address must not make the address after it the sender.
+    for (const from of [
+      `"x ${esc}$B" <attacker@evil.example> ${esc}(B" <victim@example.org>`,
+      `"x${esc}$B"<attacker@evil.example>${esc}(B" <victim@example.org>`,
+    ]) {
+      expect((await mail(`From: ${from}\r\n`)).from?.address, from).not.toBe('victim@example.org');
+    }
+    // An escape never closed: the address is read as before.
+    expect((await mail(`From: ${esc}$BF|K\\ <u2@probe.example>\r\n`)).from?.address).toBe('u2@probe.example');
+    const unclosed = await mail(`From: a@example.org\r\nSubject: hello ${esc}$B world and more text\r\n`);
+    expect(unclosed.subject).toContain('world and more text');
+    // A raw UTF-8 Subject beside a JIS display name keeps its bytes.
+    const name = Buffer.from([0x1b, 0x24, 0x42, 0x46, 0x7c, 0x4b, 0x5c, 0x1b, 0x28, 0x42]).toString('latin1');
+    const utf8Subject = Buffer.from('Café crème – naïve').toString('latin1');
+    const mixed = await mail(`From: ${name} <u1@probe.example>\r\nSubject: ${utf8Subject}\r\n`);
+    expect(mixed.subject).toBe('Café crème – naïve');
+    expect(mixed.from).toEqual({ address: 'u1@probe.example', name: '日本' });
+    // A boundary that looks like encoded-words is a boundary: only Subject and address fields are joined.
+    const boundary = '=?utf-8?B?4g==?= =?utf-8?B?gqw=?=';
+    const multipart = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: a@example.org',
+          `Content-Type: multipart/mixed; boundary="${boundary}"`,
+          '',
+          `--${boundary}`,
+          'Content-Type: text/plain',
+          '',
+          'Real text',
+          `--${boundary}`,
+          'Content-Type: application/octet-stream; name="a.bin"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          'AAEC',
+          `--${boundary}--`,
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(multipart.text.trim()).toBe('Real text');
+    expect(multipart.attachments).toHaveLength(1);
+  });
+
   it('keeps the digest of the original bytes, not of the repaired ones', async () => {
     const raw = fixture('shift-jis-undeclared.eml');
     const mail = await parseInboundMail(raw);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { contentDigest, dedupeKeyFor } from './dedupe';
 import { boundedValue, headerValueBounds } from './headerBounds';
-import { repairMime } from './mimeRepair';
+import { decodeJisSegments, repairMime } from './mimeRepair';
 import { readFrom } from './sender';
 import { singleLine } from './templates';
 
@@ -108,7 +108,12 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   const messageId = firstMessageId(headers['message-id']);
   const reading = readFrom(fields.filter((f) => f.name.toLowerCase() === 'from').map((f) => f.value));
   // The display name is what we greet the customer by: one line, whatever an encoded-word decoded to.
-  const fromName = singleLine(mailboxesOf(parsed.from)[0]?.name ?? '');
+  // A name in raw ISO-2022-JP (old Japanese clients) is decoded from the name the address was read
+  // with: the parser drops the escapes, and decoding the field before reading it could move the address.
+  const jisName = reading.kind === 'mailbox' && reading.name?.includes('\x1b') ? reading.name : undefined;
+  const fromName = singleLine(
+    jisName ? decodeJisSegments(jisName) : (mailboxesOf(parsed.from)[0]?.name ?? ''),
+  );
   const name = fromName ? boundedValue(fromName, headerValueBounds.name) : undefined;
   const from =
     reading.kind === 'mailbox' ? { address: reading.address, ...(name ? { name } : {}) } : undefined;

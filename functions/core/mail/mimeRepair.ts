@@ -12,10 +12,10 @@ import { escapeRegExp } from '../text';
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
  * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
- * - Header lines in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
- *   clients) are transcoded to UTF-8.
- * - Adjacent base64 encoded-words of one charset are joined into one (RFC 2047 §6.2 concatenates
- *   them anyway), so a character some mailers split across two words decodes whole.
+ * - A Subject in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
+ *   clients) is transcoded to UTF-8, segment by segment.
+ * - Adjacent base64 encoded-words of one charset in the Subject and the address fields are joined
+ *   into one (RFC 2047 §6.2 concatenates them anyway) where a character was split between them.
  */
 export async function repairMime(raw: Buffer): Promise<Buffer> {
   // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
@@ -42,7 +42,7 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, detect: Ch
   const { body } = split;
   let { header } = split;
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
-  header = joinEncodedWords(decodeIso2022Lines(header));
+  header = repairHeaderFields(header);
 
   const contentType = headerValue(header, 'content-type');
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
@@ -216,20 +216,48 @@ function transcodeHeader(header: Buffer, candidates: string[]): Buffer {
   );
 }
 
-/** An ISO-2022 escape sequence of the JIS sets (ESC $ @, ESC $ B, ESC ( B, ESC ( J, ESC $ ( D). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
-const iso2022Escape = /\x1b(?:\$[@B]|\([BJI]|\$\(D)/;
+const jisSegment = /\x1b\$[@B](?:[\x21-\x7e]{2})*\x1b\([BJ]/g;
 
-/** Transcodes the header lines holding ISO-2022-JP escape sequences to UTF-8. */
-function decodeIso2022Lines(header: Buffer): Buffer {
-  const text = header.toString('latin1');
-  if (!iso2022Escape.test(text)) return header;
-  const decoder = new TextDecoder('iso-2022-jp');
-  const lines = text.split(/(\r?\n)/);
-  return Buffer.from(
-    lines.map((l) => (iso2022Escape.test(l) ? decoder.decode(Buffer.from(l, 'latin1')) : l)).join(''),
-    'utf8',
+/**
+ * The text with each closed ISO-2022-JP segment (`ESC $ B` two-byte characters `ESC ( B`) decoded; the
+ * characters around them (one per byte) and an unclosed escape stay as they are.
+ */
+export function decodeJisSegments(text: string): string {
+  return text.replace(jisSegment, (segment) =>
+    new TextDecoder('iso-2022-jp').decode(Buffer.from(segment, 'latin1')),
   );
+}
+
+/** Header fields whose encoded-words adjacent runs may be joined (RFC 2047 text and phrases). */
+const encodedWordFields = new Set(['subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
+
+/**
+ * Field by field (a field with its folded lines; other fields keep their bytes): the Subject's raw
+ * ISO-2022-JP segments as UTF-8, and in the fields that may hold encoded-words, runs split inside a
+ * character joined. ISO-2022-JP is decoded in the Subject alone: in an address field its escapes could
+ * swallow the structure around them (a segment holding `" <attacker@example> `), so the address
+ * would not be the one other readers of the same bytes see; a display name is decoded after the
+ * address is read (`readFrom`).
+ */
+function repairHeaderFields(header: Buffer): Buffer {
+  const text = header.toString('latin1');
+  if (!text.includes('=?') && !text.includes('\x1b')) return header;
+  const fields = text.match(/[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?/g) ?? [];
+  const repaired = fields
+    .map((field) => {
+      const name = /^([!-9;-~]+)[ \t]*:/.exec(field)?.[1]?.toLowerCase() ?? '';
+      let out = field;
+      if (name === 'subject') {
+        out = out.replace(jisSegment, (segment) =>
+          Buffer.from(decodeJisSegments(segment), 'utf8').toString('latin1'),
+        );
+      }
+      if (encodedWordFields.has(name)) out = joinEncodedWords(out);
+      return out;
+    })
+    .join('');
+  return repaired === text ? header : Buffer.from(repaired, 'latin1');
 }
 
 /** Two or more base64 encoded-words of one charset, apart by white space (folding included). */
@@ -240,11 +268,11 @@ const encodedWordRun =
  * Joins each run of adjacent base64 encoded-words of one charset into one word of their bytes, where a
  * word does not decode alone (a character split between two words) and the joined bytes do. Other
  * runs (a long subject split at character boundaries, as most mailers split it) stay as they are.
+ * `field` is a header field as latin1 text (one character per byte).
  */
-function joinEncodedWords(header: Buffer): Buffer {
-  const text = header.toString('latin1');
-  if (!text.includes('=?')) return header;
-  const joined = text.replace(encodedWordRun, (run, charset: string) => {
+function joinEncodedWords(field: string): string {
+  if (!field.includes('=?')) return field;
+  return field.replace(encodedWordRun, (run, charset: string) => {
     const label = charset.split('*')[0] as string;
     const words = [...run.matchAll(/\?[Bb]\?([A-Za-z0-9+/=]*)\?=/g)].map((w) =>
       Buffer.from(w[1] as string, 'base64'),
@@ -254,7 +282,6 @@ function joinEncodedWords(header: Buffer): Buffer {
     if (words.every((w) => firstDecoding(w, [label]))) return run;
     return `=?${charset}?B?${bytes.toString('base64')}?=`;
   });
-  return joined === text ? header : Buffer.from(joined, 'latin1');
 }
 
 const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);

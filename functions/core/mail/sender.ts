@@ -15,7 +15,12 @@ const quotedIfNeeded = (local: string) =>
 
 /** The sender of a mail as read from its From header fields. */
 export type FromReading =
-  | { kind: 'mailbox'; address: string }
+  | {
+      kind: 'mailbox';
+      address: string;
+      /** The display name as written (RFC 2047 words not decoded), when there is one. */
+      name?: string;
+    }
   | { kind: 'absent' }
   | { kind: 'invalid'; reason: string };
 
@@ -42,7 +47,7 @@ export function readFrom(values: string[]): FromReading {
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
   const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
   return address
-    ? { kind: 'mailbox', address }
+    ? { kind: 'mailbox', address, ...(first.name ? { name: first.name } : {}) }
     : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
 }
 
