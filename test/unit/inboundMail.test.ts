@@ -430,6 +430,14 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     const split = await parseInboundMail(fixture('base64-word-split-character.eml'));
     expect(split.subject).toBe('Lieferung beschädigt – Bestellung 48812 😞');
     expect(split.from).toEqual({ address: 'juergen.mueller@example.de', name: 'Jürgen Müller' });
+    // The charset's name in another case is the same charset.
+    const bytes = Buffer.from('Lieferung beschädigt');
+    const cut = bytes.indexOf(Buffer.from('ä')) + 1;
+    const mixedCase = `=?UTF-8?B?${bytes.subarray(0, cut).toString('base64')}?= =?utf-8?b?${bytes.subarray(cut).toString('base64')}?=`;
+    const cased = await parseInboundMail(
+      Buffer.from(`From: a@example.org\r\nSubject: ${mixedCase}\r\n\r\nx\r\n`),
+    );
+    expect(cased.subject).toBe('Lieferung beschädigt');
     // Words split at character boundaries (as most mailers split a long subject) stay as they are.
     const whole = (s: string) => `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=`;
     const raw = `From: a@example.org\r\nSubject: ${whole('Grüße, ')}\r\n ${whole('Bestellung 1')}\r\n\r\nx\r\n`;

@@ -260,9 +260,11 @@ function repairHeaderFields(header: Buffer): Buffer {
   return repaired === text ? header : Buffer.from(repaired, 'latin1');
 }
 
-/** Two or more base64 encoded-words of one charset, apart by white space (folding included). */
-const encodedWordRun =
-  /=\?([^?\s]+)\?[Bb]\?[A-Za-z0-9+/=]*\?=(?:(?:\r?\n)?[ \t]+=\?\1\?[Bb]\?[A-Za-z0-9+/=]*\?=)+/g;
+/**
+ * Two or more base64 encoded-words of one charset (its name in any case, as charset names are),
+ * apart by white space (folding included).
+ */
+const encodedWordRun = /=\?([^?\s]+)\?B\?[A-Z0-9+/=]*\?=(?:(?:\r?\n)?[ \t]+=\?\1\?B\?[A-Z0-9+/=]*\?=)+/gi;
 
 /**
  * Joins each run of adjacent base64 encoded-words of one charset into one word of their bytes, where a
