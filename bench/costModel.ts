@@ -83,6 +83,10 @@ export interface ComplaintCost {
 const chunk256Kb = 256 * 1024;
 const chunk64Kb = 64 * 1024;
 
+/** Each payload billed per started 64 KB (an EventBridge entry, an SQS request). */
+const started64Kb = (sizes: number[]) =>
+  sizes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0);
+
 /** Lambda bills duration in 1 ms steps (per invocation, rounded up) times the configured memory. */
 export function lambdaCost(usage: LambdaUsage, prices: AwsPrices = awsListPrices): number {
   const gbSeconds = usage.invocations * (Math.ceil(usage.meanDurationMs) / 1000) * (usage.memoryMb / 1024);
@@ -106,7 +110,7 @@ export function sesCost(usage: ComplaintUsage, prices: AwsPrices = awsListPrices
  * idle queue cost the same whatever the traffic: they are no complaint's.
  */
 export function sqsRequests(usage: ComplaintUsage): number {
-  const sends = usage.busEventBytes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0);
+  const sends = started64Kb(usage.busEventBytes);
   const perBatch = Math.ceil(usage.busEventBytes.length / Math.max(1, usage.projectorBatches) / 10);
   return sends + 2 * perBatch * usage.projectorBatches;
 }
@@ -125,9 +129,7 @@ export function complaintCost(usage: ComplaintUsage, prices: AwsPrices = awsList
     ses: sesCost(usage, prices),
     httpApi: usage.apiRequests * prices.httpApiRequest,
     s3: usage.mailsInBytes.length * (prices.s3Put + prices.s3Get),
-    eventBridge:
-      usage.busEventBytes.reduce((n, bytes) => n + Math.max(1, Math.ceil(bytes / chunk64Kb)), 0) *
-      prices.eventBridgeEvent,
+    eventBridge: started64Kb(usage.busEventBytes) * prices.eventBridgeEvent,
     sqs: sqsRequests(usage) * prices.sqsRequest,
   };
   const perComplaint = Object.values(breakdown).reduce((a, b) => a + b, 0);

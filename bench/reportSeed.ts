@@ -1,4 +1,4 @@
-import type { ReportStore } from '../functions/adapters/ports';
+import type { DynamoReportStore } from '../functions/adapters/reportStore';
 import { type DomainEvent, parseDomainEvent } from '../functions/core/events/domainEvents';
 import { complaintCategories } from '../functions/core/investigation';
 import { type CounterUpdate, reportUpdates, sumCounterUpdate } from '../functions/core/reports/projection';
@@ -123,14 +123,14 @@ export function complaintEvents(n: number, now: Date, days = 84): DomainEvent[] 
 
 /**
  * Counts the events of complaints `from`..`to - 1` into the report counters with the projection the
- * report consumer runs (`reportUpdates`) and the store it writes with (`ReportStore.apply`). To seed
+ * report consumer runs (`reportUpdates`) and the store it writes with (`DynamoReportStore.apply`, one event's write). To seed
  * 100,000 complaints in minutes instead of hours (DynamoDB Local updates a few hundred items a second),
  * the updates of all of them are summed per counter item and applied 99 items per transaction (each
  * with one marker): the counters hold what the consumer would have counted event by event. Returns
  * the number of events counted and of counter items written.
  */
 export async function seedReports(
-  reports: ReportStore,
+  reports: DynamoReportStore,
   from: number,
   to: number,
   now: Date,

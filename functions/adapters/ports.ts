@@ -359,8 +359,6 @@ export type ApplyOutcome = { counted: boolean } | { error: unknown };
 
 /** The report counters, maintained from the domain events. */
 export interface ReportStore {
-  /** Applies an event's counter updates once: false when this event id was applied before. */
-  apply(eventId: string, updates: CounterUpdate[], now: Date): Promise<boolean>;
   /** Applies each event's updates once, several events per write; an outcome per event, in order. */
   applyAll(events: EventUpdates[], now: Date): Promise<ApplyOutcome[]>;
   /** A report's counter items, in key order (within `from`..`to` of the sort key when given). */

@@ -23,6 +23,9 @@ function merged(updates: CounterUpdate[]): CounterUpdate[] {
   return [...byKey.values()];
 }
 
+/** The partition key prefix of the item that says an event was counted (`<prefix><event id>`). */
+export const reportMarkerPrefix = 'REPORT#EVENT#';
+
 /** DynamoDB's limit of actions in one transaction. */
 const maxTransactionItems = 100;
 
@@ -87,7 +90,7 @@ export class DynamoReportStore extends TableRepository implements ReportStore {
       Put: {
         TableName: this.tableName,
         Item: {
-          PK: `REPORT#EVENT#${eventId}`,
+          PK: `${reportMarkerPrefix}${eventId}`,
           SK: 'EVENT',
           at: now.toISOString(),
           [ttlAttribute]: Math.floor(now.getTime() / 1000) + markerDays * 86_400,

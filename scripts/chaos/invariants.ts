@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { reportMarkerPrefix } from '../../functions/adapters/reportStore';
 import { eventOfRecord } from '../../functions/application/insights/publishDomainEvents';
+import { countsInReports } from '../../functions/application/insights/reports';
 import { parseDomainEvent } from '../../functions/core/events/domainEvents';
-import { businessCounts } from '../../functions/core/reports/businessMetrics';
-import { reportUpdates } from '../../functions/core/reports/projection';
 import type { LocalEndpoints } from '../local/localStack';
 import type { AcceptedMail, AnsweredWrite } from './load';
 
@@ -302,11 +302,13 @@ async function checkEvents(endpoints: LocalEndpoints, items: Entry[], scannedFro
   ];
   // Every logged event that counts in the reports has its marker, once the projector has had time.
   const markers = new Set(
-    items.filter((i) => i.PK.startsWith(reportMarker)).map((i) => i.PK.slice(reportMarker.length)),
+    items
+      .filter((i) => i.PK.startsWith(reportMarkerPrefix))
+      .map((i) => i.PK.slice(reportMarkerPrefix.length)),
   );
   const uncounted: string[] = [];
   for (const e of logged) {
-    if (markers.has(e.eventId) || !countsInReports(e)) continue;
+    if (markers.has(e.eventId) || !countedByProjector(e)) continue;
     const at = Date.parse(e.occurredAt);
     if (at < scannedFrom - publishSlackMs) uncounted.push(e.eventId);
     else inFlight.push(at);
@@ -329,14 +331,10 @@ async function checkEvents(endpoints: LocalEndpoints, items: Entry[], scannedFro
   };
 }
 
-/** The partition prefix of the item that says an event was counted in the reports. */
-const reportMarker = 'REPORT#EVENT#';
-
-/** Whether the report projector writes for an event (a counter or a business metric); unreadable: yes. */
-function countsInReports(detail: unknown): boolean {
+/** Whether the report projector writes for a logged event (an unreadable one: it should, and fails). */
+function countedByProjector(detail: unknown): boolean {
   try {
-    const event = parseDomainEvent(detail);
-    return reportUpdates(event).length > 0 || Object.keys(businessCounts(event)).length > 0;
+    return countsInReports(parseDomainEvent(detail));
   } catch {
     return true;
   }

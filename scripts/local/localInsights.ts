@@ -66,8 +66,9 @@ export const eventBusName = 'ComplaintEvents';
  * The domain-event path, locally: the table's stream (DynamoDB Local) read by the publisher function,
  * which puts the events with the real EventBridge client on a local bus (`<dataDir>/events/`) that
  * delivers to its targets: the report projector function (in batches, as the stack's queue and its
- * event source hand them over), then any others. Both functions are the bundles that deploy; the bus listens before they exist (its endpoint
- * is part of their runtime), so the handlers given here may wait for them.
+ * event source hand them over), then any others. Both functions are the bundles that deploy; the bus
+ * listens before they exist (its endpoint is part of their runtime), so the handlers given here may
+ * wait for them.
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };

@@ -50,7 +50,7 @@ export interface SimulatedCost {
  * its window (2 s) from its first event, so at rate λ a batch begins every 1/λ + 2 s on average and
  * holds 1 + 2λ events, up to the batch size (100).
  */
-export function eventsPerBatchShare(rate: number): number {
+function eventsPerBatchShare(rate: number): number {
   return 1 / Math.min(100, 1 + 2 * rate);
 }
 

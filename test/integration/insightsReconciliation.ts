@@ -12,7 +12,7 @@ import { eventOfRecord } from '../../functions/application/insights/publishDomai
 import {
   atRiskReport,
   csatReport,
-  projectEvent,
+  projectEvents,
   recurringReport,
   slaReport,
   workloadReport,
@@ -26,7 +26,7 @@ import { api } from '../../scripts/local/localStackClient';
 class RecountStore implements ReportStore {
   private readonly items = new Map<string, CounterItem>();
 
-  async apply(_eventId: string, updates: CounterUpdate[]) {
+  private async apply(_eventId: string, updates: CounterUpdate[]) {
     for (const u of updates) {
       const key = `${u.partition}\n${u.sort}`;
       const item = this.items.get(key) ?? { key: u.sort, figures: {} };
@@ -132,7 +132,7 @@ export async function reportsViaApi(stack: LocalStack, from: string, to: string)
 /** The same reports recounted in memory from the given events (sets as sorted arrays, as JSON has them). */
 export async function reportsRecounted(events: DomainEvent[], from: string, to: string) {
   const deps = { reports: new RecountStore() };
-  for (const e of events) await projectEvent(deps, e, new Date());
+  await projectEvents(deps, events, new Date());
   const [tier, priority, category] = await Promise.all(
     (['tier', 'priority', 'category'] as const).map((groupBy) => slaReport(deps, { from, to, groupBy })),
   );

@@ -243,7 +243,6 @@ describe('bounce filing and undeliverable marks', () => {
 
 describe('the weekly digest on the outbound ledger', () => {
   const reports: ReportStore = {
-    apply: async () => true,
     applyAll: async (events) => events.map(() => ({ counted: true })),
     counters: async () => [],
     counterPage: async () => ({ items: [] }),

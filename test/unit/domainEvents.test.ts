@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { EventPublisher, ReportStore } from '../../functions/adapters/ports';
+import type { EventPublisher, EventUpdates, ReportStore } from '../../functions/adapters/ports';
 import {
   type ChangeRecord,
   eventOfRecord,
   publishDomainEvents,
 } from '../../functions/application/insights/publishDomainEvents';
-import { projectEvent } from '../../functions/application/insights/reports';
+import { projectEvents } from '../../functions/application/insights/reports';
 import type { AcceptedDecision, AuditEntry, Complaint, Decision } from '../../functions/core/complaint';
 import { customerIdOf } from '../../functions/core/customerId';
 import type { DomainEvent } from '../../functions/core/events/domainEvents';
@@ -175,14 +175,18 @@ describe('domain events', () => {
   it('are counted into the reports once each, and those that count nowhere are not written at all', async () => {
     const applied: string[] = [];
     const reports = {
-      apply: async (eventId: string) => {
-        const first = !applied.includes(eventId);
-        applied.push(eventId);
-        return first;
-      },
+      applyAll: async (batch: EventUpdates[]) =>
+        batch.map(({ eventId }) => {
+          const first = !applied.includes(eventId);
+          applied.push(eventId);
+          return { counted: first };
+        }),
     } as unknown as ReportStore;
     const counted = [];
-    for (const e of [...events, ...events]) counted.push(await projectEvent({ reports }, e, t0));
+    for (const e of [...events, ...events]) {
+      const [outcome] = await projectEvents({ reports }, [e], t0);
+      counted.push(outcome && 'counted' in outcome && outcome.counted);
+    }
     const written = events.filter((e) => !['ResolutionProposed', 'ResolutionApproved'].includes(e.type));
     expect(applied).toEqual([...written, ...written].map((e) => e.eventId));
     expect(counted.filter(Boolean)).toHaveLength(written.length);

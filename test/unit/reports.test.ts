@@ -86,7 +86,6 @@ describe('report figures', () => {
   it('mail the digest of the week that ended, read from the counters of its range', async () => {
     const asked: string[] = [];
     const reports: ReportStore = {
-      apply: async () => true,
       applyAll: async (events) => events.map(() => ({ counted: true })),
       counters: async (report, from, to) => {
         asked.push(`${report} ${from ?? ''}..${to ?? ''}`);

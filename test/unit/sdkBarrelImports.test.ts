@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sdkBarrelImports } from '../../infra/sdkBarrelImports';
+import { fileTree } from '../support/fileTree';
 import { staticImports } from '../support/staticImports';
 
 // Two packages laid out as the SDK publishes them (ES modules under dist-es): a barrel that re-exports
@@ -76,22 +76,11 @@ const files: Record<string, string> = {
   ].join('\n'),
 };
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sdk-barrel-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-});
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const tree = fileTree('sdk-barrel-', files);
 
 /** Builds the entry as the functions are built (ESM, split); the text of what its cold start loads. */
 async function bundle(name: string, withPlugin: boolean, entry = 'entry.js') {
+  const dir = tree();
   const outdir = join(dir, name);
   await build({
     absWorkingDir: dir,

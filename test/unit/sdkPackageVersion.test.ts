@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sdkPackageVersion } from '../../infra/sdkPackageVersion';
+import { fileTree } from '../support/fileTree';
 
 // Clients laid out as the SDK publishes them: one whose runtime config reads only its manifest's
 // version (as every client does), one that reads another field too, and a module outside the SDK
@@ -34,21 +34,10 @@ const files: Record<string, string> = {
   'entryVersion.js': 'export { agent } from "@aws-sdk/client-version";',
 };
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sdk-package-version-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-});
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const tree = fileTree('sdk-package-version-', files);
 
 async function bundle(name: string, entry: string) {
+  const dir = tree();
   const outdir = join(dir, name);
   await build({
     absWorkingDir: dir,

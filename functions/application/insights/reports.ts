@@ -12,44 +12,31 @@ import {
 } from '../../core/reports/projection';
 import { atRiskRows, csatRows, recurringRows, slaRows, workloadRows } from '../../core/reports/reports';
 
-/** Whether an event counts anywhere: a report counter or a business metric. */
-const countsSomewhere = (event: DomainEvent, updates: unknown[]) =>
-  updates.length > 0 || Object.keys(businessCounts(event)).length > 0;
-
 /**
- * Counts one domain event into the reports: its few counter updates, applied once per event id.
- * Returns false for an event counted before (a redelivery or a replay), and for an event that counts
- * nowhere (no report counter, no business metric: an SLA warning, a proposal), which is not written
- * at all: with nothing to add, a redelivery has nothing to add twice.
+ * Whether the projector writes anything for an event: a report counter or a business metric. One that
+ * counts nowhere (an SLA warning, a proposal) is not written at all: with nothing to add, a redelivery
+ * has nothing to add twice.
  */
-export async function projectEvent(
-  deps: { reports: ReportStore },
-  event: DomainEvent,
-  now: Date,
-): Promise<boolean> {
-  const updates = reportUpdates(event);
-  if (!countsSomewhere(event, updates)) return false;
-  return deps.reports.apply(event.eventId, updates, now);
-}
+export const countsInReports = (event: DomainEvent) =>
+  reportUpdates(event).length > 0 || Object.keys(businessCounts(event)).length > 0;
 
 /**
- * Counts a delivered batch of domain events into the reports (the projector), each once, several per
- * write (`ReportStore.applyAll`). An outcome per event, in order: counted now, not counted (before, or
- * nowhere to count, as {@link projectEvent}), or the error that left it unwritten.
+ * Counts a delivered batch of domain events into the reports (the projector), each once per event id,
+ * several per write (`ReportStore.applyAll`). An outcome per event, in order: counted now, not counted
+ * (before: a redelivery or a replay; or nowhere to count, see {@link countsInReports}), or the error
+ * that left it unwritten.
  */
 export async function projectEvents(
   deps: { reports: ReportStore },
   events: DomainEvent[],
   now: Date,
 ): Promise<ApplyOutcome[]> {
-  const counting = events
-    .map((event) => ({ eventId: event.eventId, updates: reportUpdates(event), event }))
-    .filter(({ event, updates }) => countsSomewhere(event, updates));
+  const counting = events.filter(countsInReports);
   const outcomes = await deps.reports.applyAll(
-    counting.map(({ eventId, updates }) => ({ eventId, updates })),
+    counting.map((event) => ({ eventId: event.eventId, updates: reportUpdates(event) })),
     now,
   );
-  const byEvent = new Map(counting.map(({ event }, i) => [event, outcomes[i] as ApplyOutcome]));
+  const byEvent = new Map(counting.map((event, i) => [event, outcomes[i] as ApplyOutcome]));
   return events.map((event) => byEvent.get(event) ?? { counted: false });
 }
 

@@ -224,10 +224,11 @@ const jisSegment = /\x1b\$[@B](?:[\x21-\x7e]{2})*\x1b\([BJ]/g;
  * characters around them (one per byte) and an unclosed escape stay as they are.
  */
 export function decodeJisSegments(text: string): string {
-  return text.replace(jisSegment, (segment) =>
-    new TextDecoder('iso-2022-jp').decode(Buffer.from(segment, 'latin1')),
-  );
+  return text.replace(jisSegment, decodeJisSegment);
 }
+
+const decodeJisSegment = (segment: string) =>
+  new TextDecoder('iso-2022-jp').decode(Buffer.from(segment, 'latin1'));
 
 /** Header fields whose encoded-words adjacent runs may be joined (RFC 2047 text and phrases). */
 const encodedWordFields = new Set(['subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
@@ -250,7 +251,7 @@ function repairHeaderFields(header: Buffer): Buffer {
       let out = field;
       if (name === 'subject') {
         out = out.replace(jisSegment, (segment) =>
-          Buffer.from(decodeJisSegments(segment), 'utf8').toString('latin1'),
+          Buffer.from(decodeJisSegment(segment), 'utf8').toString('latin1'),
         );
       }
       if (encodedWordFields.has(name)) out = joinEncodedWords(out);

@@ -126,15 +126,7 @@ export class TargetDelivery {
   private async runBatches(batch: NonNullable<BusTarget['batch']>) {
     while (!this.closed && this.cursor < this.log.count) {
       if (this.log.count - this.cursor < batch.size && this.draining === 0) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, batch.windowMs);
-          this.gathering = {
-            cancel: () => {
-              clearTimeout(t);
-              resolve();
-            },
-          };
-        });
+        await this.sleep(batch.windowMs, 'gathering');
         this.gathering = undefined;
         if (this.closed) return;
       }
@@ -212,10 +204,11 @@ export class TargetDelivery {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   }
 
-  private sleep(ms: number) {
+  /** Waits `ms`, or until the wait kept in `slot` is cancelled (a retry's by `close`, a batch's window by `drain` too). */
+  private sleep(ms: number, slot: 'timer' | 'gathering' = 'timer') {
     return new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.timer = {
+      this[slot] = {
         cancel: () => {
           clearTimeout(t);
           resolve();
