@@ -205,7 +205,7 @@ export const listComplaints: RouteHandler = async (ctx) => {
   const query = listQuerySchema.parse(ctx.event.queryStringParameters ?? {});
   const { store } = ctx.services;
   if (query.reference) {
-    const id = await store.findIdByReference(query.reference.toUpperCase());
+    const id = await store.findIdByReference(query.reference);
     const complaint = id ? await store.get(id) : undefined;
     return json(200, { items: complaint ? [view(complaint)] : [] });
   }

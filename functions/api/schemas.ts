@@ -1,6 +1,7 @@
 import { complaintStatuses, queuedStatuses, resolutionTypes } from '../core/complaint';
 import { normalizeAddress } from '../core/mail/addresses';
 import { agentRoles } from '../core/policy';
+import { canonicalReference, typedReferencePattern } from '../core/reference';
 import * as z from '../core/schema';
 
 // Each request schema is built on its first parse (`z.lazy`): a cold start of the API serves one route
@@ -88,6 +89,18 @@ const email = z.pipe(
   }),
 );
 
+// A reference as an agent types what a customer reads out over the phone (canonicalReference): `cmp
+// 4f7k2q`, `CMP4F7K2Q` and `CMP-4F7K2Q` find one complaint, as do an O for a 0 and an I or L for a 1.
+const reference = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(typedReferencePattern, 'a reference such as CMP-4F7K2Q'),
+      z.meta({ description: 'CMP-XXXXXX in any case, the hyphen optional; O reads as 0, I and L as 1' }),
+    ),
+  z.transform((value: string) => canonicalReference(value) as string),
+);
+
 /** Query of GET /customers/{email}/complaints (path) and the `customer` filter. */
 export const customerEmailSchema = email;
 
@@ -113,9 +126,7 @@ export const page = {
 export const listQuerySchema = z.lazy(() =>
   z
     .strictObject({
-      reference: z.optional(
-        z.string().check(z.regex(/^CMP-[0-9A-HJKMNP-TV-Z]{6}$/i, 'a reference such as CMP-4F7K2Q')),
-      ),
+      reference: z.optional(reference),
       queue: z.optional(z.enum(agentRoles)),
       tier: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(3))),
       status: z.optional(z.enum(complaintStatuses)),

@@ -28,3 +28,25 @@ export function referenceFor(complaintId: string, attempt = 0): string {
 
 /** Matches a reference in free text such as a subject tag `[CMP-4F7K2Q]`. */
 export const referencePattern = /\bCMP-[0-9A-HJKMNP-TV-Z]{6}\b/;
+
+/**
+ * A reference as people type it (see {@link canonicalReference}). Both cases are spelled out, without
+ * the `i` flag: the API's OpenAPI document states this pattern, and JSON Schema has no flags.
+ */
+export const typedReferencePattern = /^\s*[Cc][Mm][Pp][-\s]?([0-9A-TV-Za-tv-z]{6})\s*$/;
+
+// Crockford's decoding: the letters a reader may take for digits are read as those digits.
+const lookalikes: Record<string, string> = { I: '1', L: '1', O: '0' };
+
+/**
+ * The reference a person typed, as it is stored: any case, the hyphen left out or a space in its place,
+ * and the letters Crockford's alphabet leaves out read as the digits they look like (I and L as 1, O
+ * as 0), so what an agent heard over the phone finds the complaint. Undefined for anything else (a U,
+ * a character too many or too few).
+ */
+export function canonicalReference(typed: string): string | undefined {
+  const match = typedReferencePattern.exec(typed);
+  if (!match) return undefined;
+  const code = [...(match[1] as string).toUpperCase()].map((c) => lookalikes[c] ?? c).join('');
+  return `CMP-${code}`;
+}

@@ -128,6 +128,11 @@ async function openCase(subject: string) {
   const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
   const found = await list(`/complaints?reference=${reference}`);
   const id = found.body.items[0]?.id as string;
+  // As an agent types what the customer reads out: lower case, a space for the hyphen.
+  const typed = await list(
+    `/complaints?reference=${encodeURIComponent(reference.toLowerCase().replace('-', ' '))}`,
+  );
+  expect(typed.body.items.map((c) => c.id)).toEqual([id]);
   return (await waitingForAgent(id)).complaint;
 }
 

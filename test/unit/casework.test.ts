@@ -143,6 +143,16 @@ describe('GET /complaints query', () => {
     expect(parse({ customer: 'Ann@Example.org' }).data?.customer).toBe('ann@example.org');
     expect(parse({ queue: 'tier2', status: 'awaiting_approval', limit: '10' }).success).toBe(true);
   });
+  it('reads a reference as people type it', () => {
+    for (const typed of ['CMP-4F7K2Q', 'cmp-4f7k2q', 'CMP4F7K2Q', 'cmp 4f7k2q', ' CMP-4F7K2Q ']) {
+      expect(parse({ reference: typed }).data?.reference).toBe('CMP-4F7K2Q');
+    }
+    // Crockford's alphabet has no I, L or O: they are the 1 and 0 a reader took them for.
+    expect(parse({ reference: 'CMP-O1LKIQ' }).data?.reference).toBe('CMP-011K1Q');
+    for (const wrong of ['CMP-4F7K2U', 'CMP-4F7K2', 'CMP-4F7K2QQ', 'CMP--4F7K2Q', 'XCMP-4F7K2Q', '4F7K2Q']) {
+      expect(parse({ reference: wrong }).success, wrong).toBe(false);
+    }
+  });
   it('rejects conflicting filters and statuses a queue never holds', () => {
     expect(parse({ queue: 'tier1', assignee: 'me' }).success).toBe(false);
     expect(parse({ customer: 'ann@example.org', reference: 'CMP-4F7K2Q' }).success).toBe(false);

@@ -367,9 +367,9 @@ function MergeForm({ complaint, onChanged, onConflict }: Props) {
     e.preventDefault();
     setLookup(undefined);
     let into = target.trim();
-    // Agents know references; the API takes the id.
-    if (/^CMP-/i.test(into)) {
-      const found = await api.GET('/complaints', { params: { query: { reference: into.toUpperCase() } } });
+    // Agents know references (the API reads them as typed, CMP4F7K2Q too); the merge takes the id.
+    if (/^CMP/i.test(into)) {
+      const found = await api.GET('/complaints', { params: { query: { reference: into } } });
       const id = found.data?.items[0]?.id;
       if (!id) return setLookup(`No complaint ${into}`);
       into = id;

@@ -461,6 +461,7 @@ export type components = {
       limit?: number;
       /** @enum {string} */
       queue?: "tier1" | "tier2" | "tier3" | "manager";
+      /** @description CMP-XXXXXX in any case, the hyphen optional; O reads as 0, I and L as 1 */
       reference?: string;
       /** @enum {string} */
       status?: "received" | "investigating" | "awaiting_agent" | "deciding" | "awaiting_customer" | "awaiting_approval" | "resolved" | "awaiting_follow_up" | "closed" | "reopened" | "needs_attention";
