@@ -26,14 +26,15 @@ export function referenceFor(complaintId: string, attempt = 0): string {
   return `CMP-${out}`;
 }
 
-/** Matches a reference in free text such as a subject tag `[CMP-4F7K2Q]`. */
-export const referencePattern = /\bCMP-[0-9A-HJKMNP-TV-Z]{6}\b/;
-
 /**
- * A reference as people type it (see {@link canonicalReference}). Both cases are spelled out, without
- * the `i` flag: the API's OpenAPI document states this pattern, and JSON Schema has no flags.
+ * The characters of a reference as people type it (see {@link canonicalReference}), to build patterns
+ * with. Both cases are spelled out, without the `i` flag: the API's OpenAPI document states a pattern
+ * built from it, and JSON Schema has no flags.
  */
-export const typedReferencePattern = /^\s*[Cc][Mm][Pp][-\s]?([0-9A-TV-Za-tv-z]{6})\s*$/;
+export const typedReferenceSource = '[Cc][Mm][Pp][-\\s]?[0-9A-TV-Za-tv-z]{6}';
+
+/** A whole value that is a reference as people type it, spaces around allowed. */
+export const typedReferencePattern = new RegExp(`^\\s*${typedReferenceSource}\\s*$`);
 
 // Crockford's decoding: the letters a reader may take for digits are read as those digits.
 const lookalikes: Record<string, string> = { I: '1', L: '1', O: '0' };
@@ -45,8 +46,7 @@ const lookalikes: Record<string, string> = { I: '1', L: '1', O: '0' };
  * a character too many or too few).
  */
 export function canonicalReference(typed: string): string | undefined {
-  const match = typedReferencePattern.exec(typed);
-  if (!match) return undefined;
-  const code = [...(match[1] as string).toUpperCase()].map((c) => lookalikes[c] ?? c).join('');
+  if (!typedReferencePattern.test(typed)) return undefined;
+  const code = [...typed.trim().slice(-6).toUpperCase()].map((c) => lookalikes[c] ?? c).join('');
   return `CMP-${code}`;
 }

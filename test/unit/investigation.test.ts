@@ -331,6 +331,7 @@ describe('possible duplicates', () => {
 
   it('normalises subjects to meaningful words', () => {
     expect([...subjectWords('Re: Fwd: [CMP-4F7K2Q] My parcel is STILL late!')]).toEqual(['parcel', 'late']);
+    expect([...subjectWords('Re: (cmp 4f7k2q) parcel late')]).toEqual(['parcel', 'late']);
   });
 });
 

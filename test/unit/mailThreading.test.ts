@@ -149,7 +149,14 @@ describe('threading signals', () => {
     expect(subjectTagReferences('[ CMP-4F7K2Q ] more info')).toEqual(['CMP-4F7K2Q']);
     expect(subjectTagReferences('Re: late (cmp-4f7k2q)')).toEqual(['CMP-4F7K2Q']);
     expect(subjectTagReferences('CMP-4F7K2Q more info')).toEqual([]);
-    expect(subjectTagReferences('[CMP4F7K2Q] [CMP-4F7K2Q) (CMP-4F7K2QX)')).toEqual([]);
+    expect(subjectTagReferences('[CMP-4F7K2Q) (CMP-4F7K2QX) [CMP-4F7K2] [CMPX4F7K2Q]')).toEqual([]);
+  });
+
+  it('reads a tag as a customer types it from a letter or a call', () => {
+    expect(subjectTagReferences('my complaint [CMP4F7K2Q]')).toEqual(['CMP-4F7K2Q']);
+    expect(subjectTagReferences('(cmp 4f7k2q) again')).toEqual(['CMP-4F7K2Q']);
+    // No I, L, O or U in a reference: O and I, L are the 0 and 1 a reader took them for; U is none.
+    expect(subjectTagReferences('[CMP-O1LKIQ] [CMP-4F7K2U]')).toEqual(['CMP-011K1Q']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Policy } from '../policy';
-import { referencePattern } from '../reference';
+import { typedReferenceSource } from '../reference';
 import { createdWithin, isOpenComplaint, type PastComplaint } from './customerHistory';
 
 // Words that say nothing about what went wrong, including complaint filler ("Complaint", "Issue"),
@@ -88,7 +88,7 @@ const stopWords: ReadonlySet<string> = new Set([
 // Reply/forward prefixes in the languages our customers write ("AW:" and "WG:" from German Outlook),
 // possibly stacked or counted ("RE[2]:").
 const replyPrefixes = /^(?:\s*(?:re|fwd?|aw|wg|antw|tr|sv|ref)\s*(?:\[\d+\])?\s*:)+/iu;
-const referenceTags = new RegExp(`\\[?${referencePattern.source}\\]?`, 'giu');
+const referenceTags = new RegExp(`[[(]?\\b${typedReferenceSource}\\b[\\])]?`, 'gu');
 
 /**
  * The words of a subject that carry meaning: reply/forward prefixes and `[CMP-XXXXXX]` reference tags

@@ -1,5 +1,5 @@
 import type { Complaint } from '../complaint';
-import { referencePattern } from '../reference';
+import { canonicalReference, typedReferenceSource } from '../reference';
 
 /**
  * A complaint an inbound mail may belong to, and the evidence for it. Strongest first:
@@ -73,18 +73,20 @@ export function sesMessageIdOf(messageId: string): string | undefined {
   return messageId.includes('@') ? undefined : messageId;
 }
 
-const reference = referencePattern.source;
+const reference = typedReferenceSource;
 /** A reference in brackets or parentheses, spaces inside allowed. */
-const subjectTag = new RegExp(`\\[\\s*(${reference})\\s*\\]|\\(\\s*(${reference})\\s*\\)`, 'gi');
+const subjectTag = new RegExp(`\\[\\s*(${reference})\\s*\\]|\\(\\s*(${reference})\\s*\\)`, 'g');
 
 /**
- * References named by `[CMP-XXXXXX]` tags in a subject, upper-cased, in order. Clients and people keep
+ * References named by `[CMP-XXXXXX]` tags in a subject, as stored, in order. Clients and people keep
  * the tag in other brackets too: spaces inside it (`[ CMP-XXXXXX ]`) and parentheses (`(CMP-XXXXXX)`)
- * count; a bare reference does not (a subject may name another complaint without being about it).
+ * count, and so does a reference as a customer types it from a letter or a call (`[cmp 4f7k2q]`, an O
+ * for a 0: `canonicalReference`); a bare reference does not (a subject may name another complaint
+ * without being about it).
  */
 export function subjectTagReferences(subject: string): string[] {
-  const tags = [...subject.matchAll(subjectTag)].map((m) => ((m[1] ?? m[2]) as string).toUpperCase());
-  return [...new Set(tags)];
+  const tags = [...subject.matchAll(subjectTag)].map((m) => canonicalReference((m[1] ?? m[2]) as string));
+  return [...new Set(tags.filter((t) => t !== undefined))];
 }
 
 /** What a mail that threaded into a complaint does there. */
