@@ -5,6 +5,7 @@ import { assertMailable } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
+  assertMayDecide,
   assertWaitingFor,
   closeByAgent,
   decideApproval,
@@ -38,17 +39,21 @@ import {
 } from './schemas';
 
 /**
- * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). Its accepting
- * write is the route's first: once it committed, the route never runs again (`startingFromRecent`), and
- * the complaint it wrote is kept for the next decision.
+ * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver), once the caller
+ * may decide at its wait (the manager's after a failed step: `assertMayDecide`). Its accepting write is
+ * the route's first: once it committed, the route never runs again (`startingFromRecent`), and the
+ * complaint it wrote is kept for the next decision.
  */
 const handOver = (
   ctx: RouteContext,
   complaint: Complaint,
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
-) =>
-  handOverDecision(
+) => {
+  // At a wait the route does not decide, the hand-over's 409 says so.
+  const waits: readonly WaitingFor[] = [waitingFor].flat();
+  if (complaint.waitingFor && waits.includes(complaint.waitingFor)) assertMayDecide(complaint, ctx.actor);
+  return handOverDecision(
     ctx.services,
     ctx.actor,
     ctx.now,
@@ -61,6 +66,7 @@ const handOver = (
       ctx.recent?.keep(written);
     },
   );
+};
 
 /**
  * The decision's idempotency key, from the request: the route, the caller, the version acted on and the

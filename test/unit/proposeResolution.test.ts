@@ -121,3 +121,50 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     sfnMock.restore();
   });
 });
+
+describe('POST /complaints/{id}/resolution on a complaint whose workflow step failed', () => {
+  // AwaitAttention waits for the manager: the tier rule alone would let the complaint's tier decide.
+  const attention: Complaint = { ...waiting, status: 'needs_attention', waitingFor: 'attention' };
+  const resolve = (role: 'tier1' | 'manager') => {
+    const sfnMock = mockClient(SFNClient);
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const store = memoryStore(attention);
+    const workflow = new SfnWorkflowClient(
+      'arn:aws:states:us-east-1:000000000000:stateMachine:X',
+      new SFNClient({}),
+    );
+    const event = {
+      pathParameters: { id },
+      headers: {},
+      body: JSON.stringify({ type: 'apology', summary: 'Sorry', rootCause: 'other', version: 3 }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const result = proposeResolution({
+      event,
+      actor: { kind: 'agent', id: `dev-${role}`, role },
+      services: { store, workflow } as unknown as Deps,
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    return { result, store, sfnMock };
+  };
+
+  it('refuses a tier agent (403, the manager required) and hands nothing over', async () => {
+    const { result, store, sfnMock } = resolve('tier1');
+    await expect(result).rejects.toMatchObject({
+      name: 'ForbiddenError',
+      details: { requiredRole: 'manager' },
+    });
+    expect(store.current()).toEqual(attention);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    sfnMock.restore();
+  });
+
+  it('takes the manager’s decision', async () => {
+    const { result, store, sfnMock } = resolve('manager');
+    expect((await result).statusCode).toBe(202);
+    expect(store.current()).toMatchObject({ status: 'deciding', decidingFrom: 'needs_attention' });
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    sfnMock.restore();
+  });
+});
