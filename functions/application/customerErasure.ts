@@ -59,22 +59,24 @@ export async function eraseCustomer(
     summary.objectsDeleted += keys.length;
   };
   for (const found of await complaintsOf(deps.store, email)) {
-    const timeline = await deps.store.timeline(found.id);
-    for (const window of recurringWindowsOf(timeline)) {
-      await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
-    }
-    const keys = storedObjectKeys(timeline);
-    await deleteObjects(keys);
-    const erased = timeline
-      .map((e) => eraseEntry(e, email, pseudonym))
-      .filter((e): e is TimelineEntry => e !== undefined);
-    await deps.store.rewriteTimeline(found.id, erased);
-    const counts = {
-      messagesErased: erased.filter((e) => e.kind === 'message').length,
-      objectsDeleted: keys.length,
-    };
-    // The workflow may write the complaint meanwhile: re-read and erase again on a version conflict.
+    const counts = { messagesErased: 0, objectsDeleted: 0 };
+    // The workflow may write the complaint meanwhile, and its write adds timeline entries in the same
+    // transaction (the resolution mail it sent, a customer's reply): on a version conflict the timeline
+    // is erased again before the re-read complaint, or those entries would keep the address and the text
+    // after the erasure answered.
     for (let attempt = 0, complaint = found; ; attempt++) {
+      const timeline = await deps.store.timeline(found.id);
+      for (const window of recurringWindowsOf(timeline)) {
+        await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
+      }
+      const keys = storedObjectKeys(timeline);
+      await deleteObjects(keys);
+      const erased = timeline
+        .map((e) => eraseEntry(e, email, pseudonym))
+        .filter((e): e is TimelineEntry => e !== undefined);
+      await deps.store.rewriteTimeline(found.id, erased);
+      counts.messagesErased += erased.filter((e) => e.kind === 'message').length;
+      counts.objectsDeleted += keys.length;
       const next = eraseComplaint(complaint, email, actor, now, counts);
       try {
         await deps.store.save(next.complaint, [next.audit]);

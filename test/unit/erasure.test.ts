@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type ErasureDeps, eraseCustomer } from '../../functions/application/customerErasure';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import {
   eraseComplaint,
@@ -9,6 +10,7 @@ import {
   recurringWindowsOf,
   storedObjectKeys,
 } from '../../functions/core/erasure';
+import { ConflictError } from '../../functions/core/errors';
 import type { QuarantinedMail } from '../../functions/core/mail/filing';
 
 const email = 'Ann.Lee@example.org';
@@ -178,5 +180,75 @@ describe('GDPR erasure rules', () => {
     expect(
       recurringWindowsOf([audit, investigated('delivery#2026-11-23'), investigated('delivery#2026-11-23')]),
     ).toEqual(['delivery#2026-11-23']);
+  });
+});
+
+describe('eraseCustomer', () => {
+  it('erases the timeline again when the workflow wrote the complaint meanwhile: nothing it added keeps the address', async () => {
+    const complaint = {
+      id: 'c'.repeat(26),
+      reference: 'CMP-4F7K2Q',
+      status: 'deciding',
+      tier: 1,
+      priority: 'normal',
+      customerEmail: 'ann.lee@example.org',
+      subject: 'My order 1234',
+      threadToken: 't',
+      createdAt: at,
+      updatedAt: at,
+      version: 4,
+    } satisfies Complaint;
+    // The resolution mail ApplyResolution records with the resolved complaint, in one transaction.
+    const resolutionMail: TimelineEntry = {
+      ...inbound,
+      id: 'm2',
+      direction: 'outbound',
+      from: 'support@example.com',
+      to: ['ann.lee@example.org'],
+      subject: 'Re: My order 1234 [CMP-4F7K2Q]',
+      text: 'Dear Ann Lee, we refunded order 1234.',
+      rawMailKey: undefined,
+      attachments: undefined,
+    };
+    let current: Complaint = complaint;
+    const timeline = new Map<string, TimelineEntry>([[inbound.id, inbound]]);
+    let workflowWrote = false;
+    const store = {
+      byCustomer: async () => ({ items: [complaint] }),
+      timeline: async () => [...timeline.values()],
+      rewriteTimeline: async (_id: string, entries: TimelineEntry[]) => {
+        for (const e of entries) timeline.set(e.id, e);
+        // Between the rewrite and the erasure's write of the complaint, the workflow resolves it.
+        if (!workflowWrote) {
+          workflowWrote = true;
+          current = { ...current, status: 'resolved', version: 5 };
+          timeline.set(resolutionMail.id, resolutionMail);
+        }
+      },
+      pseudonymiseCategoryOccurrence: async () => undefined,
+      get: async () => current,
+      save: async (next: Complaint) => {
+        if (next.version !== current.version + 1) throw new ConflictError('stale');
+        current = next;
+      },
+    };
+    const deps = {
+      store,
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    } as unknown as ErasureDeps;
+    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+
+    const summary = await eraseCustomer(deps, email, manager, new Date(at));
+
+    expect(current).toMatchObject({ customerEmail: pseudonym, status: 'resolved', version: 6 });
+    expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|order 1234/i);
+    expect(summary).toMatchObject({ complaints: 1, messagesErased: 2 });
   });
 });
