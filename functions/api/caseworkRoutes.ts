@@ -115,6 +115,7 @@ export const merge: RouteHandler = async (ctx) => {
   }
   const { body, complaint } = prepared;
   const target = await loadMergeTarget(ctx, complaint, body.into);
+  // On the target as checked: a target merged meanwhile (into this one, say) is a 409, not a second close.
   const closing = await handOver(
     ctx.services,
     ctx.actor,
@@ -122,6 +123,9 @@ export const merge: RouteHandler = async (ctx) => {
     complaint,
     'agent',
     closeByAgent(ctx.actor, 'duplicate', target.id),
+    undefined,
+    undefined,
+    { id: target.id, version: target.version },
   );
   await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
   return json(202, { complaint: view(closing), mergedInto: target.id }, etag(closing));

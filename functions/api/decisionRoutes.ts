@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SaveCondition } from '../adapters/ports';
 import { mailCustomerOnce } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { assertMailable } from '../core/casework';
@@ -49,6 +50,7 @@ const handOver = (
   complaint: Complaint,
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
+  unchanged?: SaveCondition['unchanged'],
 ) => {
   // At a wait the route does not decide, the hand-over's 409 says so.
   const waits: readonly WaitingFor[] = [waitingFor].flat();
@@ -65,6 +67,7 @@ const handOver = (
       if (ctx.start) ctx.start.accepted = true;
       ctx.recent?.keep(written);
     },
+    unchanged,
   );
 };
 
@@ -208,9 +211,16 @@ export const recordFollowUp: RouteHandler = orDeliveredAgain(
 export const closeComplaint: RouteHandler = orDeliveredAgain(
   startingFromRecent(async (ctx) => {
     const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
-    if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
+    // A duplicate closes on its target as checked (see `merge`).
+    const target = body.mergedInto ? await loadMergeTarget(ctx, complaint, body.mergedInto) : undefined;
     return accepted(
-      await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
+      await handOver(
+        ctx,
+        complaint,
+        agentDecides,
+        closeByAgent(ctx.actor, body.reason, body.mergedInto),
+        target && { id: target.id, version: target.version },
+      ),
     );
   }),
 );
