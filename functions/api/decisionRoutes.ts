@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SaveCondition } from '../adapters/ports';
 import { mailCustomerOnce } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
-import { assertMailable } from '../core/casework';
+import { assertMailable, mergeNote } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
@@ -213,14 +213,17 @@ export const closeComplaint: RouteHandler = orDeliveredAgain(
     const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
     // A duplicate closes on its target as checked (see `merge`).
     const target = body.mergedInto ? await loadMergeTarget(ctx, complaint, body.mergedInto) : undefined;
-    return accepted(
-      await handOver(
-        ctx,
-        complaint,
-        agentDecides,
-        closeByAgent(ctx.actor, body.reason, body.mergedInto),
-        target && { id: target.id, version: target.version },
-      ),
+    const closing = await handOver(
+      ctx,
+      complaint,
+      agentDecides,
+      closeByAgent(ctx.actor, body.reason, body.mergedInto),
+      target && { id: target.id, version: target.version },
     );
+    // As a merge does: the target's timeline says which duplicate went into it (once: the note's id
+    // names both).
+    if (target)
+      await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+    return accepted(closing);
   }),
 );
