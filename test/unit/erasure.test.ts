@@ -251,4 +251,53 @@ describe('eraseCustomer', () => {
     expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|order 1234/i);
     expect(summary).toMatchObject({ complaints: 1, messagesErased: 2 });
   });
+
+  it('leaves a complaint a concurrent erasure of the address wrote to that erasure: one erase audit, counted once', async () => {
+    const complaint = {
+      id: 'c'.repeat(26),
+      reference: 'CMP-4F7K2Q',
+      status: 'awaiting_agent',
+      tier: 1,
+      priority: 'normal',
+      customerEmail: 'ann.lee@example.org',
+      subject: 'My order 1234',
+      threadToken: 't',
+      createdAt: at,
+      updatedAt: at,
+      version: 4,
+    } satisfies Complaint;
+    // The other request's erasure committed between this one's read and its write.
+    const erasedByOther: Complaint = {
+      ...complaint,
+      customerEmail: pseudonym,
+      subject: '[erased]',
+      version: 5,
+    };
+    const saved: Complaint[] = [];
+    const deps = {
+      store: {
+        byCustomer: async () => ({ items: [complaint] }),
+        timeline: async () => [],
+        rewriteTimeline: async () => undefined,
+        pseudonymiseCategoryOccurrence: async () => undefined,
+        get: async () => erasedByOther,
+        save: async (next: Complaint) => {
+          if (next.version !== erasedByOther.version + 1) throw new ConflictError('stale');
+          saved.push(next);
+        },
+      },
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    } as unknown as ErasureDeps;
+    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+
+    expect(await eraseCustomer(deps, email, manager, new Date(at))).toMatchObject({ complaints: 0 });
+    expect(saved).toEqual([]);
+  });
 });
