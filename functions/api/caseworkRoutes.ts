@@ -41,7 +41,15 @@ export const claim: RouteHandler = async (ctx) => {
 
 /** A public reply: recorded as an outbound message and mailed once per identical request. */
 export const reply: RouteHandler = async (ctx) => {
-  const { body, complaint, version } = await prepareWrite(ctx, replyRequestSchema);
+  let prepared: Awaited<ReturnType<typeof prepareWrite<{ text: string; version?: number | undefined }>>>;
+  try {
+    prepared = await prepareWrite(ctx, replyRequestSchema);
+  } catch (e) {
+    const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
+    if (!again) throw e;
+    prepared = again;
+  }
+  const { body, complaint, version } = prepared;
   assertMailable(complaint);
   const now = ctx.now();
   const firstResponse = recordReply(complaint, ctx.actor, now);
@@ -59,6 +67,31 @@ export const reply: RouteHandler = async (ctx) => {
   );
   return json(201, { complaint: view(current), entryId }, etag(current));
 };
+
+/**
+ * A first reply asked again (a double click, a retry after a lost answer): its first-response write
+ * moved the version the request names, and nothing else has since (the stored version is the next one,
+ * written by this agent's `recordReply`). It goes on as the first time, from the stored complaint under
+ * the request's version, so the reply keeps its entry id and is mailed once (or now, if the first
+ * request died before mailing); anything else keeps the 409.
+ */
+async function afterOwnFirstResponse(ctx: RouteContext) {
+  const body = replyRequestSchema.parse(parseBody(ctx));
+  const version = expectedVersion(ctx, body.version);
+  const found = await ctx.services.store.withTimeline(ctx.event.pathParameters?.id ?? '');
+  if (!found || found.complaint.version !== version + 1) return undefined;
+  const { complaint, timeline } = found;
+  const ownFirstResponse = timeline.some(
+    (e) =>
+      e.kind === 'audit' &&
+      e.action === 'recordReply' &&
+      e.version === complaint.version &&
+      e.actor.id === ctx.actor.id,
+  );
+  if (!ownFirstResponse) return undefined;
+  assertMayWrite(complaint, ctx.actor);
+  return { body, complaint, version };
+}
 
 /**
  * An internal note: appended to the timeline only (the complaint itself does not change), once per

@@ -201,8 +201,24 @@ describe('agent case-work routes', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.complaint.firstResponseAt).toBeDefined();
+    // The same request again, twice at once (a double click, a retry after a lost answer): its own
+    // first-response write moved the version it names, yet it is the reply already sent, not a 409.
+    const retries = await Promise.all(
+      [1, 2].map(() =>
+        post<{ entryId: string }>(first.id, 'replies', {
+          body: { text, version: first.version },
+          token: token('tier2'),
+        }),
+      ),
+    );
+    expect(retries.map((r) => r.status)).toEqual([201, 201]);
+    // Another agent on that version is stale.
+    expect((await post(first.id, 'replies', { body: { text, version: first.version } })).status).toBe(409);
     const mail = await waitForMail(stack.endpoints, customer, /new kettle today/);
     expect(mail.replyTo[0]).toMatch(/^support\+/);
+    expect(
+      (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.body.text?.includes(text)),
+    ).toHaveLength(1);
     const d = await detail(first.id);
     expect(d.timeline).toEqual(
       expect.arrayContaining([
