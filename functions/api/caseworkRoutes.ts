@@ -53,8 +53,17 @@ export const reply: RouteHandler = async (ctx) => {
   assertMailable(complaint);
   const now = ctx.now();
   const firstResponse = recordReply(complaint, ctx.actor, now);
-  if (firstResponse) await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
-  const current = firstResponse?.complaint ?? complaint;
+  let current = firstResponse?.complaint ?? complaint;
+  if (firstResponse) {
+    try {
+      await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
+    } catch (e) {
+      // Its twin (the same request at once) wrote the first response first.
+      const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
+      if (!again) throw e;
+      current = again.complaint;
+    }
+  }
   const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
   await mailCustomerOnce(
     ctx.services,
