@@ -61,10 +61,10 @@ export async function eraseCustomer(
   for (const found of await complaintsOf(deps.store, email)) {
     const counts = { messagesErased: 0, objectsDeleted: 0 };
     let erasedElsewhere = false;
-    // The workflow may write the complaint meanwhile, and its write adds timeline entries in the same
-    // transaction (the resolution mail it sent, a customer's reply): on a version conflict the timeline
-    // is erased again before the re-read complaint, or those entries would keep the address and the text
-    // after the erasure answered.
+    // The complaint may be written meanwhile, with timeline entries in the same transaction that name
+    // the customer (their reply taken as a decision, an SES event with the mark it sets): on a version
+    // conflict the timeline is erased again before the re-read complaint, or those entries would keep
+    // the address after the erasure answered.
     for (let attempt = 0, complaint = found; ; attempt++) {
       const timeline = await deps.store.timeline(found.id);
       for (const window of recurringWindowsOf(timeline)) {

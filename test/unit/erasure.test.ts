@@ -184,7 +184,7 @@ describe('GDPR erasure rules', () => {
 });
 
 describe('eraseCustomer', () => {
-  it('erases the timeline again when the workflow wrote the complaint meanwhile: nothing it added keeps the address', async () => {
+  it('erases the timeline again when the complaint was written meanwhile: nothing that write added keeps the address', async () => {
     const complaint = {
       id: 'c'.repeat(26),
       reference: 'CMP-4F7K2Q',
@@ -198,17 +198,15 @@ describe('eraseCustomer', () => {
       updatedAt: at,
       version: 4,
     } satisfies Complaint;
-    // The resolution mail ApplyResolution records with the resolved complaint, in one transaction.
-    const resolutionMail: TimelineEntry = {
-      ...inbound,
-      id: 'm2',
-      direction: 'outbound',
-      from: 'support@example.com',
-      to: ['ann.lee@example.org'],
-      subject: 'Re: My order 1234 [CMP-4F7K2Q]',
-      text: 'Dear Ann Lee, we refunded order 1234.',
-      rawMailKey: undefined,
-      attachments: undefined,
+    // The customer's reply taken as their decision: its audit names them, and is written with the
+    // complaint in one transaction.
+    const customerDecision: TimelineEntry = {
+      ...audit,
+      id: 'a2',
+      action: 'acceptDecision',
+      actor: { kind: 'customer', id: 'ann.lee@example.org', email: 'ann.lee@example.org' },
+      toStatus: 'deciding',
+      version: 5,
     };
     let current: Complaint = complaint;
     const timeline = new Map<string, TimelineEntry>([[inbound.id, inbound]]);
@@ -218,11 +216,11 @@ describe('eraseCustomer', () => {
       timeline: async () => [...timeline.values()],
       rewriteTimeline: async (_id: string, entries: TimelineEntry[]) => {
         for (const e of entries) timeline.set(e.id, e);
-        // Between the rewrite and the erasure's write of the complaint, the workflow resolves it.
+        // Between the rewrite and the erasure's write of the complaint, the customer's reply is taken.
         if (!workflowWrote) {
           workflowWrote = true;
-          current = { ...current, status: 'resolved', version: 5 };
-          timeline.set(resolutionMail.id, resolutionMail);
+          current = { ...current, status: 'deciding', version: 5 };
+          timeline.set(customerDecision.id, customerDecision);
         }
       },
       pseudonymiseCategoryOccurrence: async () => undefined,
@@ -247,9 +245,10 @@ describe('eraseCustomer', () => {
 
     const summary = await eraseCustomer(deps, email, manager, new Date(at));
 
-    expect(current).toMatchObject({ customerEmail: pseudonym, status: 'resolved', version: 6 });
-    expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|order 1234/i);
-    expect(summary).toMatchObject({ complaints: 1, messagesErased: 2 });
+    expect(current).toMatchObject({ customerEmail: pseudonym, status: 'deciding', version: 6 });
+    expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|1 Main Street/i);
+    expect(timeline.get(customerDecision.id)).toMatchObject({ actor: { id: pseudonym, email: pseudonym } });
+    expect(summary).toMatchObject({ complaints: 1, messagesErased: 1 });
   });
 
   it('leaves a complaint a concurrent erasure of the address wrote to that erasure: one erase audit, counted once', async () => {
