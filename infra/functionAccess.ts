@@ -194,6 +194,8 @@ export const functionAccess = {
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
       // The manager reports read their counters.
       { actions: ['Query'], partitions: ['REPORT'] },
+      // A merge closes the duplicate on the condition that its target is still as the merge read it.
+      { actions: ['ConditionCheckItem'], partitions: ['COMPLAINT'] },
     ],
     // Agent queues (queue), assignee lists and a sender's mail records (byAssignee), a customer's
     // complaints and the quarantine lists (byCustomer).

@@ -322,7 +322,8 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     condition: SaveCondition = {},
     sendLease?: SendLease,
   ) {
-    assertFitsOneTransaction(next.id, entries.length + (sendLease ? 2 : 1));
+    const { unchanged } = condition;
+    assertFitsOneTransaction(next.id, entries.length + (sendLease ? 2 : 1) + (unchanged ? 1 : 0));
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -340,10 +341,34 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
                   },
                 ]
               : []),
+            // Last, so that its reason is the last one.
+            ...(unchanged
+              ? [
+                  {
+                    ConditionCheck: {
+                      TableName: this.tableName,
+                      Key: complaintKey(unchanged.id),
+                      ConditionExpression: '#v = :v',
+                      ExpressionAttributeNames: { '#v': 'version' },
+                      ExpressionAttributeValues: { ':v': unchanged.version },
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );
     } catch (e) {
+      const codes = cancellationCodes(e);
+      if (
+        unchanged &&
+        codes?.[0] !== 'ConditionalCheckFailed' &&
+        codes?.at(-1) === 'ConditionalCheckFailed'
+      ) {
+        throw new ConflictError(`Complaint ${unchanged.id} changed since it was read: read it again`, {
+          changedComplaint: unchanged.id,
+        });
+      }
       if (!lostOnFirstItem(e)) throw e;
       const current = currentOnFirstItem(e) ?? (await this.get(next.id));
       throw new StaleWriteError(

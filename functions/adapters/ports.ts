@@ -146,6 +146,13 @@ export interface ComplaintStore {
 /** Extra conditions on a save, e.g. that the live task token is the one being consumed. */
 export interface SaveCondition {
   taskToken?: string;
+  /**
+   * Another complaint that must still be at this version, checked in the same transaction: a merge's
+   * target as the merge checked it (open, not closing). Two complaints merged into each other at once
+   * would otherwise both close, each having read the other still open. A failed check is a
+   * ConflictError naming that complaint, nothing written.
+   */
+  unchanged?: { id: string; version: number };
 }
 
 /** A send lease of the mail with send-once id `id`, held until `leaseUntil` (epoch milliseconds). */

@@ -41,12 +41,29 @@ export const claim: RouteHandler = async (ctx) => {
 
 /** A public reply: recorded as an outbound message and mailed once per identical request. */
 export const reply: RouteHandler = async (ctx) => {
-  const { body, complaint, version } = await prepareWrite(ctx, replyRequestSchema);
+  let prepared: Awaited<ReturnType<typeof prepareWrite<{ text: string; version?: number | undefined }>>>;
+  try {
+    prepared = await prepareWrite(ctx, replyRequestSchema);
+  } catch (e) {
+    const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
+    if (!again) throw e;
+    prepared = again;
+  }
+  const { body, complaint, version } = prepared;
   assertMailable(complaint);
   const now = ctx.now();
   const firstResponse = recordReply(complaint, ctx.actor, now);
-  if (firstResponse) await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
-  const current = firstResponse?.complaint ?? complaint;
+  let current = firstResponse?.complaint ?? complaint;
+  if (firstResponse) {
+    try {
+      await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
+    } catch (e) {
+      // Its twin (the same request at once) wrote the first response first.
+      const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
+      if (!again) throw e;
+      current = again.complaint;
+    }
+  }
   const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
   await mailCustomerOnce(
     ctx.services,
@@ -59,6 +76,31 @@ export const reply: RouteHandler = async (ctx) => {
   );
   return json(201, { complaint: view(current), entryId }, etag(current));
 };
+
+/**
+ * A first reply asked again (a double click, a retry after a lost answer): its first-response write
+ * moved the version the request names, and nothing else has since (the stored version is the next one,
+ * written by this agent's `recordReply`). It goes on as the first time, from the stored complaint under
+ * the request's version, so the reply keeps its entry id and is mailed once (or now, if the first
+ * request died before mailing); anything else keeps the 409.
+ */
+async function afterOwnFirstResponse(ctx: RouteContext) {
+  const body = replyRequestSchema.parse(parseBody(ctx));
+  const version = expectedVersion(ctx, body.version);
+  const found = await ctx.services.store.withTimeline(ctx.event.pathParameters?.id ?? '');
+  if (!found || found.complaint.version !== version + 1) return undefined;
+  const { complaint, timeline } = found;
+  const ownFirstResponse = timeline.some(
+    (e) =>
+      e.kind === 'audit' &&
+      e.action === 'recordReply' &&
+      e.version === complaint.version &&
+      e.actor.id === ctx.actor.id,
+  );
+  if (!ownFirstResponse) return undefined;
+  assertMayWrite(complaint, ctx.actor);
+  return { body, complaint, version };
+}
 
 /**
  * An internal note: appended to the timeline only (the complaint itself does not change), once per
@@ -115,6 +157,7 @@ export const merge: RouteHandler = async (ctx) => {
   }
   const { body, complaint } = prepared;
   const target = await loadMergeTarget(ctx, complaint, body.into);
+  // On the target as checked: a target merged meanwhile (into this one, say) is a 409, not a second close.
   const closing = await handOver(
     ctx.services,
     ctx.actor,
@@ -122,6 +165,9 @@ export const merge: RouteHandler = async (ctx) => {
     complaint,
     'agent',
     closeByAgent(ctx.actor, 'duplicate', target.id),
+    undefined,
+    undefined,
+    { id: target.id, version: target.version },
   );
   await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
   return json(202, { complaint: view(closing), mergedInto: target.id }, etag(closing));

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { SaveCondition } from '../adapters/ports';
 import { mailCustomerOnce } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
-import { assertMailable } from '../core/casework';
+import { assertMailable, mergeNote } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
+  assertMayDecide,
   assertWaitingFor,
   closeByAgent,
   decideApproval,
@@ -38,17 +40,22 @@ import {
 } from './schemas';
 
 /**
- * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver). Its accepting
- * write is the route's first: once it committed, the route never runs again (`startingFromRecent`), and
- * the complaint it wrote is kept for the next decision.
+ * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver), once the caller
+ * may decide at its wait (the manager's after a failed step: `assertMayDecide`). Its accepting write is
+ * the route's first: once it committed, the route never runs again (`startingFromRecent`), and the
+ * complaint it wrote is kept for the next decision.
  */
 const handOver = (
   ctx: RouteContext,
   complaint: Complaint,
   waitingFor: WaitingFor | readonly WaitingFor[],
   decision: Decision,
-) =>
-  handOverDecision(
+  unchanged?: SaveCondition['unchanged'],
+) => {
+  // At a wait the route does not decide, the hand-over's 409 says so.
+  const waits: readonly WaitingFor[] = [waitingFor].flat();
+  if (complaint.waitingFor && waits.includes(complaint.waitingFor)) assertMayDecide(complaint, ctx.actor);
+  return handOverDecision(
     ctx.services,
     ctx.actor,
     ctx.now,
@@ -60,7 +67,9 @@ const handOver = (
       if (ctx.start) ctx.start.accepted = true;
       ctx.recent?.keep(written);
     },
+    unchanged,
   );
+};
 
 /**
  * The decision's idempotency key, from the request: the route, the caller, the version acted on and the
@@ -202,9 +211,19 @@ export const recordFollowUp: RouteHandler = orDeliveredAgain(
 export const closeComplaint: RouteHandler = orDeliveredAgain(
   startingFromRecent(async (ctx) => {
     const { body, complaint } = await prepareWrite(ctx, closeRequestSchema);
-    if (body.mergedInto) await loadMergeTarget(ctx, complaint, body.mergedInto);
-    return accepted(
-      await handOver(ctx, complaint, agentDecides, closeByAgent(ctx.actor, body.reason, body.mergedInto)),
+    // A duplicate closes on its target as checked (see `merge`).
+    const target = body.mergedInto ? await loadMergeTarget(ctx, complaint, body.mergedInto) : undefined;
+    const closing = await handOver(
+      ctx,
+      complaint,
+      agentDecides,
+      closeByAgent(ctx.actor, body.reason, body.mergedInto),
+      target && { id: target.id, version: target.version },
     );
+    // As a merge does: the target's timeline says which duplicate went into it (once: the note's id
+    // names both).
+    if (target)
+      await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+    return accepted(closing);
   }),
 );

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { $ZodError } from 'zod/v4/core';
+import { OutboundMailInFlightError } from '../application/customerMail';
 import {
   ConflictError,
   DomainError,
@@ -78,6 +79,18 @@ export function errorResponse(error: unknown): {
     const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
     return {
       response: problem(400, 'Invalid request', 'The request did not pass validation', { issues }),
+      unexpected: false,
+    };
+  }
+  // The same reply or question asked twice at once (a double click): the other request holds the
+  // mail's send lease and sends it, once. A conflict of the client's making, not a fault of ours.
+  if (error instanceof OutboundMailInFlightError) {
+    return {
+      response: problem(
+        409,
+        'Conflict',
+        'The same mail is being sent by another request (this one came twice): it goes out once. Read the complaint again',
+      ),
       unexpected: false,
     };
   }

@@ -217,6 +217,12 @@ export const closeRequestSchema = z.lazy(() =>
         path: ['mergedInto'],
         message: 'a duplicate names the complaint it duplicates',
       }),
+      // Only a duplicate is merged: a withdrawn complaint naming another would close with `mergedInto`,
+      // and the customer's later mail would follow it there (intake follows merges) unnoted.
+      z.refine((b) => b.reason === 'duplicate' || !b.mergedInto, {
+        path: ['mergedInto'],
+        message: 'only a duplicate names the complaint it was merged into',
+      }),
     ),
 );
 

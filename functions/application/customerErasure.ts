@@ -59,22 +59,25 @@ export async function eraseCustomer(
     summary.objectsDeleted += keys.length;
   };
   for (const found of await complaintsOf(deps.store, email)) {
-    const timeline = await deps.store.timeline(found.id);
-    for (const window of recurringWindowsOf(timeline)) {
-      await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
-    }
-    const keys = storedObjectKeys(timeline);
-    await deleteObjects(keys);
-    const erased = timeline
-      .map((e) => eraseEntry(e, email, pseudonym))
-      .filter((e): e is TimelineEntry => e !== undefined);
-    await deps.store.rewriteTimeline(found.id, erased);
-    const counts = {
-      messagesErased: erased.filter((e) => e.kind === 'message').length,
-      objectsDeleted: keys.length,
-    };
-    // The workflow may write the complaint meanwhile: re-read and erase again on a version conflict.
+    const counts = { messagesErased: 0, objectsDeleted: 0 };
+    let erasedElsewhere = false;
+    // The complaint may be written meanwhile, with timeline entries in the same transaction that name
+    // the customer (their reply taken as a decision, an SES event with the mark it sets): on a version
+    // conflict the timeline is erased again before the re-read complaint, or those entries would keep
+    // the address after the erasure answered.
     for (let attempt = 0, complaint = found; ; attempt++) {
+      const timeline = await deps.store.timeline(found.id);
+      for (const window of recurringWindowsOf(timeline)) {
+        await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
+      }
+      const keys = storedObjectKeys(timeline);
+      await deleteObjects(keys);
+      const erased = timeline
+        .map((e) => eraseEntry(e, email, pseudonym))
+        .filter((e): e is TimelineEntry => e !== undefined);
+      await deps.store.rewriteTimeline(found.id, erased);
+      counts.messagesErased += erased.filter((e) => e.kind === 'message').length;
+      counts.objectsDeleted += keys.length;
       const next = eraseComplaint(complaint, email, actor, now, counts);
       try {
         await deps.store.save(next.complaint, [next.audit]);
@@ -85,7 +88,12 @@ export async function eraseCustomer(
         if (!current) throw e;
         complaint = current;
       }
+      // Erased by a concurrent erasure of the address (a repeated request): that one recorded and counts
+      // it, as a second erasure after it would find nothing.
+      erasedElsewhere = complaint.customerEmail === pseudonym;
+      if (erasedElsewhere) break;
     }
+    if (erasedElsewhere) continue;
     summary.complaints += 1;
     summary.messagesErased += counts.messagesErased;
   }

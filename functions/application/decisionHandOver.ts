@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { taskOutputOf } from '../../workflows/contract';
+import type { SaveCondition } from '../adapters/ports';
 import type { Actor, Complaint, Decision, WaitingFor } from '../core/complaint';
 import { assertWaitingFor } from '../core/decisions';
 import { ConflictError } from '../core/errors';
@@ -28,13 +29,18 @@ export async function handOver(
   decisionId: string = randomUUID(),
   /** Told of the accepting write as soon as it committed (before the task is completed). */
   onAccepted?: (accepted: Complaint) => void,
+  /** Another complaint the decision was checked against, which must still be as read (a merge's target). */
+  unchanged?: SaveCondition['unchanged'],
 ): Promise<Complaint> {
   if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
     return deliverAgain(services, complaint);
   }
   const token = assertWaitingFor(complaint, waitingFor);
   const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
-  await services.store.save(accepted.complaint, [accepted.audit], { taskToken: token });
+  await services.store.save(accepted.complaint, [accepted.audit], {
+    taskToken: token,
+    ...(unchanged ? { unchanged } : {}),
+  });
   onAccepted?.(accepted.complaint);
   try {
     await services.workflow.succeed(

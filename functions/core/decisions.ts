@@ -32,6 +32,21 @@ export function assertWaitingFor(c: Complaint, expected: WaitingFor | readonly W
 }
 
 /**
+ * Who may decide at the complaint's wait: at an agent's, whoever the tier rule lets write; at the
+ * manager's after a failed step (`needs_attention`, AwaitAttention), the manager alone. That wait is the
+ * manager's queue and alert, not the tier's: a tier agent deciding there would settle a failure that
+ * was sent above them. 403 with the role it needs, like the tier rule.
+ */
+export function assertMayDecide(c: Pick<Complaint, 'waitingFor'>, agent: Pick<Agent, 'role'>) {
+  if (c.waitingFor === 'attention' && agent.role !== 'manager') {
+    throw new ForbiddenError(
+      `A complaint whose workflow step failed is decided by the manager, not by ${agent.role}`,
+      { requiredRole: 'manager' },
+    );
+  }
+}
+
+/**
  * An agent proposes a resolution. Within the agent's authority it is applied; above it, it becomes a
  * proposal for the lowest role whose limit covers it, with the approval SLA computed from policy.
  */

@@ -144,8 +144,10 @@ export async function startLocalApiGateway(
       for (const [k, v] of Object.entries(req.headers)) {
         if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
       }
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+      // No prototype: a parameter named `__proto__` or `constructor` is a key of its own, as in the JSON
+      // API Gateway hands the Lambda (an object literal drops `__proto__` and finds `constructor` set).
+      const query: Record<string, string> = Object.create(null);
+      for (const [k, v] of url.searchParams) query[k] = Object.hasOwn(query, k) ? `${query[k]},${v}` : v;
       const now = new Date();
       const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
         version: '2.0',

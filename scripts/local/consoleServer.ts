@@ -194,7 +194,14 @@ ${agentRoles.map((r) => `<button type="submit" name="role" value="${r}">${r} (de
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, '', {});
 
     // Files of the build; any other path is an app route (CloudFront answers those with index.html too).
-    const path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      // A malformed percent-encoding is the client's mistake, not a fault of the server (it was a 500).
+      return send(res, 400, 'Bad Request', { 'content-type': 'text/plain' });
+    }
+    const path = normalize(decoded).replace(/^(\.\.[/\\])+/, '');
     const file = join(options.dir, path);
     const isFile = file.startsWith(options.dir) && (await stat(file).catch(() => undefined))?.isFile();
     if (isFile && !path.startsWith('/.')) {

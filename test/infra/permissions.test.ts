@@ -85,6 +85,8 @@ const expectedActions: Record<string, string[]> = {
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
+    // A merge's condition on its target.
+    'dynamodb:ConditionCheckItem',
     ...sendMail,
     ...surveyKey,
     // GDPR erasure; the mail it releases from quarantine is read and filed by the intake function.

@@ -200,14 +200,40 @@ describe('agent case-work routes', () => {
 
   it('replies to the customer by email and records the first response', async () => {
     const text = 'We are sending a new kettle today.';
-    const res = await post<{ complaint: View }>(first.id, 'replies', {
-      body: { text, version: first.version },
-      token: token('tier2'),
-    });
-    expect(res.status).toBe(201);
+    // Sent as a double click: each request is the one reply, answered 201 (or 409 while its twin is
+    // sending the mail), never a stale version because its twin wrote the first response.
+    const clicks = await Promise.all(
+      [1, 2, 3].map(() =>
+        post<{ complaint: View; title?: string }>(first.id, 'replies', {
+          body: { text, version: first.version },
+          token: token('tier2'),
+        }),
+      ),
+    );
+    const res = clicks.find((r) => r.status === 201) as (typeof clicks)[number];
+    expect(res).toBeDefined();
+    for (const click of clicks) {
+      if (click.status !== 201) expect(JSON.stringify(click.body)).toMatch(/being sent by another request/);
+    }
     expect(res.body.complaint.firstResponseAt).toBeDefined();
+    // The same request again, twice at once (a double click, a retry after a lost answer): its own
+    // first-response write moved the version it names, yet it is the reply already sent, not a 409.
+    const retries = await Promise.all(
+      [1, 2].map(() =>
+        post<{ entryId: string }>(first.id, 'replies', {
+          body: { text, version: first.version },
+          token: token('tier2'),
+        }),
+      ),
+    );
+    expect(retries.map((r) => r.status)).toEqual([201, 201]);
+    // Another agent on that version is stale.
+    expect((await post(first.id, 'replies', { body: { text, version: first.version } })).status).toBe(409);
     const mail = await waitForMail(stack.endpoints, customer, /new kettle today/);
     expect(mail.replyTo[0]).toMatch(/^support\+/);
+    expect(
+      (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.body.text?.includes(text)),
+    ).toHaveLength(1);
     const d = await detail(first.id);
     expect(d.timeline).toEqual(
       expect.arrayContaining([

@@ -151,6 +151,31 @@ describe('DynamoComplaintStore on DynamoDB Local', () => {
     expect((await store.get('r1'))?.subject).toBe(won[0]);
   });
 
+  it('saves only while another complaint is still at the version read (a merge target): of two complaints merged into each other, one closes', async () => {
+    const closingInto = (id: string, target: string) =>
+      store.save(
+        { ...complaint(id), version: 2, status: 'deciding' },
+        [audit(`${id}-merge`, 2, '2026-11-23T09:00:02.000Z')],
+        { unchanged: { id: target, version: 1 } },
+      );
+    await store.create(complaint('m1'), []);
+    await store.create(complaint('m2'), []);
+    await closingInto('m1', 'm2');
+    // m2 read m1 open (version 1) before m1's merge committed: its own merge into m1 must not commit.
+    await expect(closingInto('m2', 'm1')).rejects.toMatchObject({
+      name: 'ConflictError',
+      details: { changedComplaint: 'm1' },
+    });
+    expect(await store.get('m2')).toMatchObject({ version: 1, status: 'awaiting_agent' });
+    expect(await store.timeline('m2')).toEqual([]);
+    // At once: never both.
+    await store.create(complaint('m3'), []);
+    await store.create(complaint('m4'), []);
+    const results = await Promise.allSettled([closingInto('m3', 'm4'), closingInto('m4', 'm3')]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+  });
+
   it('creates atomically: an existing complaint keeps its timeline, thread token and content', async () => {
     await store.create(complaint('c1'), [audit('c1', 1, '2026-11-23T09:00:00.000Z')]);
     const again = await store.create(complaint('c1', { subject: 'other', threadToken: 't-c1-other' }), [

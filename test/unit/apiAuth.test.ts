@@ -1,7 +1,11 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type ZodError, z } from 'zod';
 import { actorFromClaims } from '../../functions/api/auth';
+import { reply } from '../../functions/api/caseworkRoutes';
 import { errorResponse, UnauthorizedError } from '../../functions/api/problem';
+import type { Deps } from '../../functions/application/deps';
+import type { Complaint } from '../../functions/core/complaint';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../functions/core/errors';
 import { loadPolicy } from '../../functions/core/policy';
 
@@ -41,6 +45,45 @@ describe('errorResponse', () => {
       unexpected: true,
       response: { statusCode: 500 },
     });
+  });
+});
+
+describe('a reply sent twice at once', () => {
+  it('answers the request that finds the other holding the mail’s send lease 409, not 500', async () => {
+    const complaint: Complaint = {
+      id: 'a'.repeat(26),
+      reference: 'CMP-4F7K2Q',
+      status: 'awaiting_agent',
+      tier: 1,
+      priority: 'normal',
+      customerEmail: 'ann@example.org',
+      subject: 'Late parcel',
+      threadToken: 'tok',
+      firstResponseAt: '2026-11-23T09:30:00Z',
+      createdAt: '2026-11-23T09:00:00Z',
+      updatedAt: '2026-11-23T09:30:00Z',
+      version: 4,
+    };
+    const services = {
+      store: { get: async () => complaint, timeline: async () => [] },
+      // The double click's other request took the lease and is sending the same reply.
+      ledger: { beginOutbound: async () => ({ state: 'busy' }) },
+      settings: { supportAddress: 'support@example.com', mailDomain: 'example.com' },
+    } as unknown as Deps;
+    const event = {
+      pathParameters: { id: complaint.id },
+      headers: { 'if-match': '"4"' },
+      body: JSON.stringify({ text: 'Your parcel left today.' }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const error = await reply({
+      event,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services,
+      policy: loadPolicy('standard'),
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    }).catch((e: unknown) => e);
+    expect(errorResponse(error)).toMatchObject({ unexpected: false, response: { statusCode: 409 } });
   });
 });
 

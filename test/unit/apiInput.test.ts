@@ -11,6 +11,7 @@ import {
 } from '../../functions/api/reportSchemas';
 import {
   approvalRequestSchema,
+  closeRequestSchema,
   listQuerySchema,
   quarantineListQuerySchema,
   resolutionRequestSchema,
@@ -151,6 +152,18 @@ describe('numbers in bodies and queries', () => {
       );
     }
     expect(approvalRequestSchema.safeParse({ decision: 'approve', version: 0 }).success).toBe(true);
+  });
+
+  it('takes a merge target on a close only for a duplicate, and requires it there', () => {
+    const into = 'f'.repeat(26);
+    expect(closeRequestSchema.safeParse({ reason: 'duplicate', mergedInto: into }).success).toBe(true);
+    expect(closeRequestSchema.safeParse({ reason: 'duplicate' }).success).toBe(false);
+    for (const reason of ['withdrawn', 'resolved_elsewhere']) {
+      expect(closeRequestSchema.safeParse({ reason }).success, reason).toBe(true);
+      expect(closeRequestSchema.safeParse({ reason, mergedInto: into }).error?.issues, reason).toMatchObject([
+        { path: ['mergedInto'] },
+      ]);
+    }
   });
 
   it('bounds limits and tiers in queries', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type ErasureDeps, eraseCustomer } from '../../functions/application/customerErasure';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import {
   eraseComplaint,
@@ -9,6 +10,7 @@ import {
   recurringWindowsOf,
   storedObjectKeys,
 } from '../../functions/core/erasure';
+import { ConflictError } from '../../functions/core/errors';
 import type { QuarantinedMail } from '../../functions/core/mail/filing';
 
 const email = 'Ann.Lee@example.org';
@@ -178,5 +180,123 @@ describe('GDPR erasure rules', () => {
     expect(
       recurringWindowsOf([audit, investigated('delivery#2026-11-23'), investigated('delivery#2026-11-23')]),
     ).toEqual(['delivery#2026-11-23']);
+  });
+});
+
+describe('eraseCustomer', () => {
+  it('erases the timeline again when the complaint was written meanwhile: nothing that write added keeps the address', async () => {
+    const complaint = {
+      id: 'c'.repeat(26),
+      reference: 'CMP-4F7K2Q',
+      status: 'deciding',
+      tier: 1,
+      priority: 'normal',
+      customerEmail: 'ann.lee@example.org',
+      subject: 'My order 1234',
+      threadToken: 't',
+      createdAt: at,
+      updatedAt: at,
+      version: 4,
+    } satisfies Complaint;
+    // The customer's reply taken as their decision: its audit names them, and is written with the
+    // complaint in one transaction.
+    const customerDecision: TimelineEntry = {
+      ...audit,
+      id: 'a2',
+      action: 'acceptDecision',
+      actor: { kind: 'customer', id: 'ann.lee@example.org', email: 'ann.lee@example.org' },
+      toStatus: 'deciding',
+      version: 5,
+    };
+    let current: Complaint = complaint;
+    const timeline = new Map<string, TimelineEntry>([[inbound.id, inbound]]);
+    let workflowWrote = false;
+    const store = {
+      byCustomer: async () => ({ items: [complaint] }),
+      timeline: async () => [...timeline.values()],
+      rewriteTimeline: async (_id: string, entries: TimelineEntry[]) => {
+        for (const e of entries) timeline.set(e.id, e);
+        // Between the rewrite and the erasure's write of the complaint, the customer's reply is taken.
+        if (!workflowWrote) {
+          workflowWrote = true;
+          current = { ...current, status: 'deciding', version: 5 };
+          timeline.set(customerDecision.id, customerDecision);
+        }
+      },
+      pseudonymiseCategoryOccurrence: async () => undefined,
+      get: async () => current,
+      save: async (next: Complaint) => {
+        if (next.version !== current.version + 1) throw new ConflictError('stale');
+        current = next;
+      },
+    };
+    const deps = {
+      store,
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    } as unknown as ErasureDeps;
+    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+
+    const summary = await eraseCustomer(deps, email, manager, new Date(at));
+
+    expect(current).toMatchObject({ customerEmail: pseudonym, status: 'deciding', version: 6 });
+    expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|1 Main Street/i);
+    expect(timeline.get(customerDecision.id)).toMatchObject({ actor: { id: pseudonym, email: pseudonym } });
+    expect(summary).toMatchObject({ complaints: 1, messagesErased: 1 });
+  });
+
+  it('leaves a complaint a concurrent erasure of the address wrote to that erasure: one erase audit, counted once', async () => {
+    const complaint = {
+      id: 'c'.repeat(26),
+      reference: 'CMP-4F7K2Q',
+      status: 'awaiting_agent',
+      tier: 1,
+      priority: 'normal',
+      customerEmail: 'ann.lee@example.org',
+      subject: 'My order 1234',
+      threadToken: 't',
+      createdAt: at,
+      updatedAt: at,
+      version: 4,
+    } satisfies Complaint;
+    // The other request's erasure committed between this one's read and its write.
+    const erasedByOther: Complaint = {
+      ...complaint,
+      customerEmail: pseudonym,
+      subject: '[erased]',
+      version: 5,
+    };
+    const saved: Complaint[] = [];
+    const deps = {
+      store: {
+        byCustomer: async () => ({ items: [complaint] }),
+        timeline: async () => [],
+        rewriteTimeline: async () => undefined,
+        pseudonymiseCategoryOccurrence: async () => undefined,
+        get: async () => erasedByOther,
+        save: async (next: Complaint) => {
+          if (next.version !== erasedByOther.version + 1) throw new ConflictError('stale');
+          saved.push(next);
+        },
+      },
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    } as unknown as ErasureDeps;
+    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+
+    expect(await eraseCustomer(deps, email, manager, new Date(at))).toMatchObject({ complaints: 0 });
+    expect(saved).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
 import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
-import { proposeResolution } from '../../functions/api/decisionRoutes';
+import { closeComplaint, proposeResolution } from '../../functions/api/decisionRoutes';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
@@ -117,6 +117,105 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     expect(store.entries.map((e) => (e.kind === 'audit' ? e.action : e.kind))).toEqual([
       'acceptDecision',
       'releaseDecision',
+    ]);
+    sfnMock.restore();
+  });
+});
+
+describe('POST /complaints/{id}/resolution on a complaint whose workflow step failed', () => {
+  // AwaitAttention waits for the manager: the tier rule alone would let the complaint's tier decide.
+  const attention: Complaint = { ...waiting, status: 'needs_attention', waitingFor: 'attention' };
+  const resolve = (role: 'tier1' | 'manager') => {
+    const sfnMock = mockClient(SFNClient);
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const store = memoryStore(attention);
+    const workflow = new SfnWorkflowClient(
+      'arn:aws:states:us-east-1:000000000000:stateMachine:X',
+      new SFNClient({}),
+    );
+    const event = {
+      pathParameters: { id },
+      headers: {},
+      body: JSON.stringify({ type: 'apology', summary: 'Sorry', rootCause: 'other', version: 3 }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const result = proposeResolution({
+      event,
+      actor: { kind: 'agent', id: `dev-${role}`, role },
+      services: { store, workflow } as unknown as Deps,
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    return { result, store, sfnMock };
+  };
+
+  it('refuses a tier agent (403, the manager required) and hands nothing over', async () => {
+    const { result, store, sfnMock } = resolve('tier1');
+    await expect(result).rejects.toMatchObject({
+      name: 'ForbiddenError',
+      details: { requiredRole: 'manager' },
+    });
+    expect(store.current()).toEqual(attention);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    sfnMock.restore();
+  });
+
+  it('takes the manager’s decision', async () => {
+    const { result, store, sfnMock } = resolve('manager');
+    expect((await result).statusCode).toBe(202);
+    expect(store.current()).toMatchObject({ status: 'deciding', decidingFrom: 'needs_attention' });
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    sfnMock.restore();
+  });
+});
+
+describe('POST /complaints/{id}/close as a duplicate', () => {
+  it('notes the duplicate on its target, as a merge does, and closes on the target as read', async () => {
+    const sfnMock = mockClient(SFNClient);
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const target: Complaint = { ...waiting, id: 'b'.repeat(26), reference: 'CMP-4F7K2R', version: 7 };
+    const source = memoryStore(waiting);
+    const notes: { complaintId: string; entry: TimelineEntry }[] = [];
+    const conditions: unknown[] = [];
+    const store = {
+      ...source,
+      get: async (id: string) => (id === target.id ? target : source.get(id)),
+      save: async (...args: Parameters<ComplaintStore['save']>) => {
+        conditions.push(args[2]);
+        return source.save(...args);
+      },
+      appendOnce: async (complaintId: string, entry: TimelineEntry) => {
+        notes.push({ complaintId, entry });
+        return { entry, added: true };
+      },
+    };
+    const event = {
+      routeKey: 'POST /complaints/{id}/close',
+      pathParameters: { id },
+      headers: {},
+      body: JSON.stringify({ reason: 'duplicate', mergedInto: target.id, version: 3 }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const result = await closeComplaint({
+      event,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services: {
+        store,
+        workflow: new SfnWorkflowClient(
+          'arn:aws:states:us-east-1:000000000000:stateMachine:X',
+          new SFNClient({}),
+        ),
+      } as unknown as Deps,
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    expect(result.statusCode).toBe(202);
+    expect(conditions).toEqual([{ taskToken: 'token-1', unchanged: { id: target.id, version: 7 } }]);
+    expect(notes).toEqual([
+      {
+        complaintId: target.id,
+        entry: expect.objectContaining({ id: `${target.id}-merged-${id}`, kind: 'note' }),
+      },
     ]);
     sfnMock.restore();
   });

@@ -23,7 +23,8 @@ const closeReasons = components.schemas.CloseComplaintRequest.properties.reason.
 export function ActionsPanel(props: Props) {
   const { me } = useApp();
   const c = props.complaint;
-  const deciding = c.waitingFor === 'agent' || c.waitingFor === 'attention';
+  // A failed step waits for the manager alone (the API answers anyone else 403).
+  const deciding = c.waitingFor === 'agent' || (c.waitingFor === 'attention' && me.role === 'manager');
   return (
     <section class="actions" aria-labelledby="actions-title">
       <h2 id="actions-title">Actions</h2>
