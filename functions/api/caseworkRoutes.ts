@@ -39,15 +39,28 @@ export const claim: RouteHandler = async (ctx) => {
   return ok(claimed.complaint);
 };
 
-/** A public reply: recorded as an outbound message and mailed once per identical request. */
+/**
+ * A public reply: recorded as an outbound message and mailed once per identical request. The first one
+ * records the first response before the mail goes out; the same request again after that write (the
+ * process died, or the send failed, before the mail was recorded) mails the reply and answers 201 as
+ * the first time, where the version it names would otherwise be refused as stale.
+ */
 export const reply: RouteHandler = async (ctx) => {
-  const { body, complaint, version } = await prepareWrite(ctx, replyRequestSchema);
+  let prepared: Awaited<ReturnType<typeof prepareWrite<{ text: string; version?: number | undefined }>>>;
+  try {
+    prepared = await prepareWrite(ctx, replyRequestSchema);
+  } catch (e) {
+    const replayed = e instanceof ConflictError ? await firstReplyOwed(ctx) : undefined;
+    if (!replayed) throw e;
+    return replayed;
+  }
+  const { body, complaint, version } = prepared;
   assertMailable(complaint);
   const now = ctx.now();
-  const firstResponse = recordReply(complaint, ctx.actor, now);
+  const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
+  const firstResponse = recordReply(complaint, ctx.actor, now, entryId);
   if (firstResponse) await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
   const current = firstResponse?.complaint ?? complaint;
-  const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
   await mailCustomerOnce(
     ctx.services,
     current,
@@ -59,6 +72,32 @@ export const reply: RouteHandler = async (ctx) => {
   );
   return json(201, { complaint: view(current), entryId }, etag(current));
 };
+
+/**
+ * The answer to a first reply asked again after its first response was recorded (see `reply`): its
+ * mail, sent now unless it went out, else undefined. The first response names the reply it records.
+ */
+async function firstReplyOwed(ctx: RouteContext) {
+  const body = replyRequestSchema.parse(parseBody(ctx));
+  const complaint = await loadComplaint(ctx);
+  const entryId = agentEntryId(complaint, 'reply', ctx.actor, expectedVersion(ctx, body.version), body.text);
+  const timeline = await ctx.services.store.timeline(complaint.id);
+  const owed = timeline.some(
+    (t) => t.kind === 'audit' && t.action === 'recordReply' && t.details?.entryId === entryId,
+  );
+  if (!owed) return undefined;
+  await mailCustomerOnce(
+    ctx.services,
+    complaint,
+    agentReplyMail(complaint, body.text),
+    'reply',
+    entryId,
+    ctx.now(),
+    false,
+    timeline,
+  );
+  return json(201, { complaint: view(complaint), entryId }, etag(complaint));
+}
 
 /**
  * An internal note: appended to the timeline only (the complaint itself does not change), once per

@@ -8,6 +8,7 @@ import type {
   OutboundMail,
   WorkflowClient,
 } from '../../functions/adapters/ports';
+import { reply } from '../../functions/api/caseworkRoutes';
 import type { RouteContext } from '../../functions/api/complaintRoutes';
 import { requestInfo } from '../../functions/api/decisionRoutes';
 import type { Deps } from '../../functions/application/deps';
@@ -18,10 +19,11 @@ import { policyProfiles } from '../../functions/core/policy';
 import { testSettings } from '../support/settings';
 
 /**
- * POST /complaints/{id}/info-requests, retried after the first attempt died between accepting the
- * decision and mailing the question (a process killed, a send that failed): the question goes out
- * after the hand-over, so the retry must send it, once, or the customer is never asked and the
- * complaint is closed as abandoned after the reminder.
+ * Agent writes that change the complaint and then mail the customer, retried after the first attempt
+ * died in between (a process killed, a send that failed): the retry must send the mail, once. An info
+ * request's question goes out after the hand-over (else the customer is never asked and the complaint
+ * is closed as abandoned after the reminder); the first public reply records the first response first
+ * (else the first-response target counts as met by a reply the customer never got).
  */
 const policy = policyProfiles.standard;
 const id = 'a'.repeat(26);
@@ -111,6 +113,24 @@ function harness(faults: { succeed?: number; send?: number }) {
     fail: unused,
   } as unknown as WorkflowClient;
   const services = { store, ledger, mailer, workflow, settings: testSettings() } as unknown as Deps;
+  const event = (routeKey: string, body: Record<string, unknown>) =>
+    ({
+      pathParameters: { id },
+      headers: {},
+      routeKey,
+      body: JSON.stringify(body),
+      isBase64Encoded: false,
+    }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  const context = (e: APIGatewayProxyEventV2WithJWTAuthorizer) =>
+    ({
+      event: e,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services,
+      policy,
+      now,
+    }) as RouteContext;
+  const replyWith = (text: string) =>
+    reply(context(event('POST /complaints/{id}/replies', { text, version: 3 })));
   const request = (asked = question) =>
     requestInfo({
       event: {
@@ -125,7 +145,7 @@ function harness(faults: { succeed?: number; send?: number }) {
       policy,
       now,
     } as RouteContext);
-  return { request, sent, current: () => current };
+  return { request, replyWith, sent, current: () => current };
 }
 
 describe('POST /complaints/{id}/info-requests retried after the first attempt died', () => {
@@ -162,6 +182,32 @@ describe('POST /complaints/{id}/info-requests retried after the first attempt di
     const h = harness({ send: 1 });
     await expect(h.request()).rejects.toThrow('socket hang up');
     await expect(h.request('Another question?')).rejects.toBeInstanceOf(ConflictError);
+    expect(h.sent).toHaveLength(0);
+  });
+});
+
+describe('POST /complaints/{id}/replies (the first response) retried after the first attempt died', () => {
+  const text = 'We have refunded the voucher.';
+
+  it('mails the reply when the first attempt died after recording the first response', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
+    // The first-response target counts as met, by a reply nobody has sent.
+    expect(h.current().firstResponseAt).toBeDefined();
+    expect(h.sent).toHaveLength(0);
+
+    const retried = await h.replyWith(text);
+    expect(retried.statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.text).toContain(text);
+    expect((await h.replyWith(text)).statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('still refuses another text on the version the first one acted on', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
+    await expect(h.replyWith('Something else.')).rejects.toBeInstanceOf(ConflictError);
     expect(h.sent).toHaveLength(0);
   });
 });
