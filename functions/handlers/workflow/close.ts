@@ -6,7 +6,15 @@ import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
-import { type CloseReason, close, closesFromKnown, pendingFor, waitTimedOut } from '../../core/lifecycle';
+import { ComplaintBusyError, InvalidTransitionError } from '../../core/errors';
+import {
+  type CloseReason,
+  close,
+  closesFromKnown,
+  decisionAbandoned,
+  pendingFor,
+  waitTimedOut,
+} from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 
 const eventSchema = stepInputs.close;
@@ -26,6 +34,29 @@ function due(c: Complaint, reason: CloseReason, now: Date): boolean {
     case 'no_response':
       return c.status === 'awaiting_follow_up' && waitTimedOut(c, 'survey', now);
   }
+}
+
+/**
+ * The close that an answer left on the complaint calls for, when the survey wait timed out into
+ * CloseNoResponse with the complaint still `deciding` on the customer's answer: its hand-over died
+ * between the accepting write and SendTaskSuccess (the customer who posts again is told it is recorded),
+ * and once this last step has run no execution would ever move the complaint again. An answer still
+ * being handed over is waited out (the step retries ComplaintBusyError). An abandoned one is taken as
+ * what it was: satisfied closes as satisfied; anything else fails the step, so that RecordFailure puts
+ * the complaint with the answer in the manager's queue (it would have reopened the complaint, which a
+ * close cannot do). Undefined when no answer is pending.
+ */
+function strandedAnswerClose(c: Complaint, reason: CloseReason, now: Date): CloseReason | undefined {
+  const answer = reason === 'no_response' ? pendingFor(c, ['follow_up']) : undefined;
+  if (answer?.action !== 'follow_up') return undefined;
+  if (!decisionAbandoned(c, now)) {
+    throw new ComplaintBusyError('A survey answer is being handed over', { complaintId: c.id });
+  }
+  if (answer.outcome === 'satisfied') return 'satisfied';
+  throw new InvalidTransitionError(
+    `The customer's ${answer.outcome} answer never reached the workflow before the survey expired`,
+    { complaintId: c.id, decisionId: answer.decisionId },
+  );
 }
 
 /**
@@ -67,7 +98,12 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     return { complaintId, status: fromKnown.closed.status, reason: fromKnown.closed.closure?.reason };
   }
   let complaint = fromKnown.current ?? (await loadComplaint(deps, complaintId));
-  if (due(complaint, reason, now)) {
+  const stranded = strandedAnswerClose(complaint, reason, now);
+  if (stranded) {
+    const { complaint: next, audit } = close(complaint, stranded, now);
+    await deps.store.save(next, [audit]);
+    complaint = next;
+  } else if (due(complaint, reason, now)) {
     if (reason === 'abandoned') {
       // The one close that mails (a customer who never answered): its mail code is imported here, on
       // the first such close, from a chunk of its own outside the step's cold start.
