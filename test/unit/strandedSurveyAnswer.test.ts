@@ -6,7 +6,7 @@ import type { Deps } from '../../functions/application/deps';
 import { signSurveyToken } from '../../functions/application/surveyLinks';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { ConflictError } from '../../functions/core/errors';
-import { acceptDecision } from '../../functions/core/lifecycle';
+import { acceptDecision, releaseDecision } from '../../functions/core/lifecycle';
 import { createHandler as createClose } from '../../functions/handlers/workflow/close';
 import { testSettings } from '../support/settings';
 
@@ -48,7 +48,7 @@ function stranded(outcome: 'satisfied' | 'unsatisfied'): Complaint {
   ).complaint;
 }
 
-function closeStep(initial: Complaint) {
+function closeStep(initial: Complaint, reason: 'no_response' | 'abandoned' = 'no_response') {
   let current = initial;
   const entries: TimelineEntry[] = [];
   const store = {
@@ -66,7 +66,7 @@ function closeStep(initial: Complaint) {
     clock: () => expired,
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   } as unknown as Deps;
-  const run = () => createClose(deps)({ complaintId: id, reason: 'no_response' });
+  const run = () => createClose(deps)({ complaintId: id, reason });
   return { run, current: () => current, entries };
 }
 
@@ -109,6 +109,46 @@ describe('CloseNoResponse meeting a survey answer whose hand-over died', () => {
       new Date(expired.getTime() - 5_000),
     ).complaint;
     await expect(closeStep(answered).run()).rejects.toMatchObject({ name: 'ComplaintBusyError' });
+  });
+});
+
+describe('a timeout close meeting the answer its wait was released from', () => {
+  // The answer was accepted as the wait timed out: SendTaskSuccess failed (TaskTimedOut), the API (or
+  // intake) released the answer, and the complaint waits with no live token for an execution that ends.
+  const customer = { kind: 'customer' as const, id: surveyed.customerEmail, email: surveyed.customerEmail };
+  const at = new Date(expired.getTime() - 2_000);
+
+  it('fails CloseNoResponse into RecordFailure rather than end with the complaint waiting for nothing', async () => {
+    const accepted = acceptDecision(
+      surveyed,
+      { action: 'follow_up', outcome: 'unsatisfied', by: customer, via: 'survey', decisionId: 'a1' },
+      customer,
+      at,
+    ).complaint;
+    const released = releaseDecision(accepted, customer, at).complaint;
+    expect(released).toMatchObject({ status: 'awaiting_follow_up', taskToken: undefined });
+    await expect(closeStep(released).run()).rejects.toMatchObject({ name: 'InvalidTransitionError' });
+  });
+
+  it('fails CloseAbandoned into RecordFailure when the customer’s reply was released', async () => {
+    const waitingForCustomer: Complaint = {
+      ...surveyed,
+      status: 'awaiting_customer',
+      waitingFor: 'customer',
+      taskToken: 'customer-token',
+      followUp: undefined,
+    };
+    const accepted = acceptDecision(
+      waitingForCustomer,
+      { action: 'customer_replied', decisionId: 'reply-m1' },
+      customer,
+      at,
+    ).complaint;
+    const released = releaseDecision(accepted, customer, at).complaint;
+    expect(released).toMatchObject({ status: 'awaiting_customer', taskToken: undefined });
+    await expect(closeStep(released, 'abandoned').run()).rejects.toMatchObject({
+      name: 'InvalidTransitionError',
+    });
   });
 });
 

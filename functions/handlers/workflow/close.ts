@@ -36,27 +36,44 @@ function due(c: Complaint, reason: CloseReason, now: Date): boolean {
   }
 }
 
+/** The status the wait a timeout close follows keeps the complaint in. */
+const timedOutWaitStatus: Partial<Record<CloseReason, Complaint['status']>> = {
+  abandoned: 'awaiting_customer',
+  no_response: 'awaiting_follow_up',
+};
+
 /**
- * The close that an answer left on the complaint calls for, when the survey wait timed out into
- * CloseNoResponse with the complaint still `deciding` on the customer's answer: its hand-over died
- * between the accepting write and SendTaskSuccess (the customer who posts again is told it is recorded),
- * and once this last step has run no execution would ever move the complaint again. An answer still
- * being handed over is waited out (the step retries ComplaintBusyError). An abandoned one is taken as
- * what it was: satisfied closes as satisfied; anything else fails the step, so that RecordFailure puts
- * the complaint with the answer in the manager's queue (it would have reopened the complaint, which a
- * close cannot do). Undefined when no answer is pending.
+ * What a timeout close does when an answer came in on the wait that timed out: the customer's reply
+ * (CloseAbandoned) or survey answer (CloseNoResponse) was accepted, but its hand-over died before
+ * SendTaskSuccess (the complaint is still `deciding` with it) or came too late (TaskTimedOut: it was
+ * released, and the complaint waits with no live token). This close is the execution's last step: were
+ * it to do nothing, no execution would ever move the complaint again. An answer still being handed
+ * over is waited out (the step retries ComplaintBusyError); an abandoned satisfied survey answer closes
+ * as satisfied, what it leads to anyway; any other answer fails the step, so that RecordFailure puts the
+ * complaint, with the answer, in the manager's queue (it would have resumed or reopened the complaint,
+ * which a close cannot do). Undefined when no answer came in: the close is due, or a replay.
  */
-function strandedAnswerClose(c: Complaint, reason: CloseReason, now: Date): CloseReason | undefined {
-  const answer = reason === 'no_response' ? pendingFor(c, ['follow_up']) : undefined;
-  if (answer?.action !== 'follow_up') return undefined;
-  if (!decisionAbandoned(c, now)) {
-    throw new ComplaintBusyError('A survey answer is being handed over', { complaintId: c.id });
+function answeredAsItTimedOut(c: Complaint, reason: CloseReason, now: Date): CloseReason | undefined {
+  const waiting = timedOutWaitStatus[reason];
+  if (!waiting) return undefined;
+  const answer = c.status === 'deciding' && c.decidingFrom === waiting ? c.pendingDecision : undefined;
+  if (answer) {
+    if (!decisionAbandoned(c, now)) {
+      throw new ComplaintBusyError('An answer is being handed over', { complaintId: c.id });
+    }
+    if (answer.action === 'follow_up' && answer.outcome === 'satisfied') return 'satisfied';
+    throw new InvalidTransitionError('An answer accepted as the wait timed out never reached the workflow', {
+      complaintId: c.id,
+      decision: answer.action,
+      decisionId: answer.decisionId,
+    });
   }
-  if (answer.outcome === 'satisfied') return 'satisfied';
-  throw new InvalidTransitionError(
-    `The customer's ${answer.outcome} answer never reached the workflow before the survey expired`,
-    { complaintId: c.id, decisionId: answer.decisionId },
-  );
+  if (c.status === waiting && !c.taskToken) {
+    throw new InvalidTransitionError('An answer that came in as the wait timed out was released', {
+      complaintId: c.id,
+    });
+  }
+  return undefined;
 }
 
 /**
@@ -98,7 +115,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     return { complaintId, status: fromKnown.closed.status, reason: fromKnown.closed.closure?.reason };
   }
   let complaint = fromKnown.current ?? (await loadComplaint(deps, complaintId));
-  const stranded = strandedAnswerClose(complaint, reason, now);
+  const stranded = answeredAsItTimedOut(complaint, reason, now);
   if (stranded) {
     const { complaint: next, audit } = close(complaint, stranded, now);
     await deps.store.save(next, [audit]);
