@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mailCustomerOnce } from '../application/customerMail';
+import { mailCustomerOnce, OutboundMailInFlightError } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { assertMailable } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
@@ -140,16 +140,21 @@ const orQuestionAskedAgain =
       } else if (complaint.status !== 'awaiting_customer') {
         throw e;
       }
-      await mailCustomerOnce(
-        ctx.services,
-        complaint,
-        infoRequestMail(complaint, body.question),
-        'info_request',
-        infoRequestMailId(complaint.id, accepting.version),
-        ctx.now(),
-        false,
-        timeline,
-      );
+      try {
+        await mailCustomerOnce(
+          ctx.services,
+          complaint,
+          infoRequestMail(complaint, body.question),
+          'info_request',
+          infoRequestMailId(complaint.id, accepting.version),
+          ctx.now(),
+          false,
+          timeline,
+        );
+      } catch (sending) {
+        // The same request at once (a double click): the first is sending the question right now.
+        if (!(sending instanceof OutboundMailInFlightError)) throw sending;
+      }
       return accepted(complaint);
     }
   };

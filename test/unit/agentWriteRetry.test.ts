@@ -13,7 +13,7 @@ import type { RouteContext } from '../../functions/api/complaintRoutes';
 import { requestInfo } from '../../functions/api/decisionRoutes';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
-import { ConflictError } from '../../functions/core/errors';
+import { ConflictError, StaleWriteError } from '../../functions/core/errors';
 import { awaitPerson } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
 import { testSettings } from '../support/settings';
@@ -49,7 +49,7 @@ const waiting: Complaint = {
  * The complaint, its timeline and the mail ledger in memory, with the store's version and token
  * conditions; the workflow registers its wait for the customer as soon as it receives the decision.
  */
-function harness(faults: { succeed?: number; send?: number }) {
+function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }) {
   let current = waiting;
   const entries: TimelineEntry[] = [];
   const intents = new Map<string, { state: string; lease: string; sesMessageId?: string }>();
@@ -62,9 +62,12 @@ function harness(faults: { succeed?: number; send?: number }) {
   const store = {
     get: async (wanted: string) => (wanted === id ? current : undefined),
     save: async (next: Complaint, added: TimelineEntry[], condition?: { taskToken?: string }) => {
-      if (next.version - 1 !== current.version) throw new ConflictError('stale');
-      if (condition?.taskToken !== undefined && condition.taskToken !== current.taskToken)
-        throw new ConflictError('token');
+      // As the DynamoDB store: a failed condition returns the stored complaint.
+      if (
+        next.version - 1 !== current.version ||
+        (condition?.taskToken !== undefined && condition.taskToken !== current.taskToken)
+      )
+        throw new StaleWriteError('stale', { complaintStatus: current.status }, { current });
       current = next;
       entries.push(...added);
     },
@@ -78,6 +81,8 @@ function harness(faults: { succeed?: number; send?: number }) {
       const intent = intents.get(mailId);
       if (intent?.state === 'sent')
         return { state: 'sent', sesMessageId: intent.sesMessageId as string, at: at.toISOString() };
+      // A live lease (another request is sending); a failed send gives it back (abandonOutbound).
+      if (intent?.state === 'sending') return { state: 'busy' };
       const lease = `lease-${++leases}`;
       intents.set(mailId, { state: 'sending', lease });
       return { state: 'acquired', lease, at: at.toISOString() };
@@ -89,13 +94,17 @@ function harness(faults: { succeed?: number; send?: number }) {
       if (result.entry) entries.push(result.entry);
       return true;
     },
-    async abandonOutbound() {},
+    async abandonOutbound(mailId: string) {
+      intents.delete(mailId);
+    },
     findUndeliverable: async () => undefined,
   } as Partial<MailLedger> as MailLedger;
   let sendFaults = faults.send ?? 0;
   const mailer: Mailer = {
     send: async (mail) => {
       if (sendFaults-- > 0) throw new Error('socket hang up');
+      // SES taking its time: a second request meets the first one's live lease.
+      if (faults.slowSend) await new Promise((r) => setTimeout(r, 20));
       sent.push(mail);
       return `ses-${sent.length}`;
     },
@@ -176,6 +185,13 @@ describe('POST /complaints/{id}/info-requests retried after the first attempt di
     expect(h.current()).toMatchObject({ status: 'awaiting_customer' });
     expect(h.sent).toHaveLength(1);
     expect(h.sent[0]?.text).toContain(question);
+  });
+
+  it('answers the same request sent twice at once 202 both times, and asks once', async () => {
+    const h = harness({ slowSend: true });
+    const both = await Promise.all([h.request(), h.request()]);
+    expect(both.map((r) => r.statusCode)).toEqual([202, 202]);
+    expect(h.sent).toHaveLength(1);
   });
 
   it('still refuses a different question on the version the first one acted on', async () => {
