@@ -39,32 +39,37 @@ export const claim: RouteHandler = async (ctx) => {
   return ok(claimed.complaint);
 };
 
-/** A public reply: recorded as an outbound message and mailed once per identical request. */
+/**
+ * A public reply: recorded as an outbound message and mailed once per identical request. The first one
+ * records the first response before the mail goes out; the same request again after that write (the
+ * process died, or the send failed, before the mail was recorded) mails the reply and answers 201 as
+ * the first time, where the version it names would otherwise be refused as stale.
+ */
 export const reply: RouteHandler = async (ctx) => {
   let prepared: Awaited<ReturnType<typeof prepareWrite<{ text: string; version?: number | undefined }>>>;
   try {
     prepared = await prepareWrite(ctx, replyRequestSchema);
   } catch (e) {
-    const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
-    if (!again) throw e;
-    prepared = again;
+    const replayed = e instanceof ConflictError ? await firstReplyOwed(ctx) : undefined;
+    if (!replayed) throw e;
+    return replayed;
   }
   const { body, complaint, version } = prepared;
   assertMailable(complaint);
   const now = ctx.now();
-  const firstResponse = recordReply(complaint, ctx.actor, now);
-  let current = firstResponse?.complaint ?? complaint;
+  const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
+  const firstResponse = recordReply(complaint, ctx.actor, now, entryId);
   if (firstResponse) {
     try {
       await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
     } catch (e) {
-      // Its twin (the same request at once) wrote the first response first.
-      const again = e instanceof ConflictError ? await afterOwnFirstResponse(ctx) : undefined;
-      if (!again) throw e;
-      current = again.complaint;
+      // Its twin (the same request at once) wrote the first response first: the reply it names is this.
+      const replayed = e instanceof ConflictError ? await firstReplyOwed(ctx) : undefined;
+      if (!replayed) throw e;
+      return replayed;
     }
   }
-  const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
+  const current = firstResponse?.complaint ?? complaint;
   await mailCustomerOnce(
     ctx.services,
     current,
@@ -78,28 +83,30 @@ export const reply: RouteHandler = async (ctx) => {
 };
 
 /**
- * A first reply asked again (a double click, a retry after a lost answer): its first-response write
- * moved the version the request names, and nothing else has since (the stored version is the next one,
- * written by this agent's `recordReply`). It goes on as the first time, from the stored complaint under
- * the request's version, so the reply keeps its entry id and is mailed once (or now, if the first
- * request died before mailing); anything else keeps the 409.
+ * The answer to a first reply asked again after its first response was recorded (see `reply`), by its
+ * twin at once or after an attempt that died: its mail, sent now unless it went out (while the twin is
+ * still sending it, a 409), else undefined. The first response names the reply it records.
  */
-async function afterOwnFirstResponse(ctx: RouteContext) {
+async function firstReplyOwed(ctx: RouteContext) {
   const body = replyRequestSchema.parse(parseBody(ctx));
-  const version = expectedVersion(ctx, body.version);
-  const found = await ctx.services.store.withTimeline(ctx.event.pathParameters?.id ?? '');
-  if (!found || found.complaint.version !== version + 1) return undefined;
-  const { complaint, timeline } = found;
-  const ownFirstResponse = timeline.some(
-    (e) =>
-      e.kind === 'audit' &&
-      e.action === 'recordReply' &&
-      e.version === complaint.version &&
-      e.actor.id === ctx.actor.id,
+  const complaint = await loadComplaint(ctx);
+  const entryId = agentEntryId(complaint, 'reply', ctx.actor, expectedVersion(ctx, body.version), body.text);
+  const timeline = await ctx.services.store.timeline(complaint.id);
+  const owed = timeline.some(
+    (t) => t.kind === 'audit' && t.action === 'recordReply' && t.details?.entryId === entryId,
   );
-  if (!ownFirstResponse) return undefined;
-  assertMayWrite(complaint, ctx.actor);
-  return { body, complaint, version };
+  if (!owed) return undefined;
+  await mailCustomerOnce(
+    ctx.services,
+    complaint,
+    agentReplyMail(complaint, body.text),
+    'reply',
+    entryId,
+    ctx.now(),
+    false,
+    timeline,
+  );
+  return json(201, { complaint: view(complaint), entryId }, etag(complaint));
 }
 
 /**

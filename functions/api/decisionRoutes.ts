@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SaveCondition } from '../adapters/ports';
-import { mailCustomerOnce } from '../application/customerMail';
+import { mailCustomerOnce, OutboundMailInFlightError } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { assertMailable, mergeNote } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
@@ -115,6 +115,63 @@ const orDeliveredAgain =
     }
   };
 
+/**
+ * A request for information asked again after its decision was accepted. Its question goes out only
+ * after the hand-over (the customer is asked only what the workflow will wait for), so a process that
+ * died in between, or a send that failed, left the workflow waiting for the answer to a question nobody
+ * sent: the reminder asked for an answer without it and the complaint was closed as abandoned. The same
+ * request again (the same decision, named on the timeline by its accepting entry, the newest one)
+ * completes what is left: the hand-over while the complaint is still deciding, then the question under
+ * the send-once key of the first attempt, and is answered 202 as the first attempt would have been.
+ * Once the customer answered (or anything else was decided since) the refusal stands.
+ */
+const orQuestionAskedAgain =
+  (route: RouteHandler): RouteHandler =>
+  async (ctx) => {
+    try {
+      return await route(ctx);
+    } catch (e) {
+      // Only a stale version can be the retry, and only while the complaint is deciding or waiting for
+      // the customer: any other 409 is answered without another read.
+      if (!(e instanceof ConflictError)) throw e;
+      const status =
+        (e instanceof StaleWriteError ? e.current : undefined)?.status ?? e.details?.complaintStatus;
+      if (status !== 'deciding' && status !== 'awaiting_customer') throw e;
+      const body = infoRequestSchema.parse(parseBody(ctx));
+      const decisionId = decisionIdOf(ctx, expectedVersion(ctx, body.version));
+      // Read again: the workflow may have moved on since the refused write.
+      let complaint = await loadComplaint(ctx);
+      const timeline = await ctx.services.store.timeline(complaint.id);
+      const accepting = timeline.filter((t) => t.kind === 'audit' && t.action === 'acceptDecision').pop();
+      if (accepting?.kind !== 'audit' || accepting.details?.decisionId !== decisionId) throw e;
+      if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
+        complaint = await deliverAgain(ctx.services, complaint);
+      } else if (complaint.status !== 'awaiting_customer') {
+        throw e;
+      }
+      try {
+        await mailCustomerOnce(
+          ctx.services,
+          complaint,
+          infoRequestMail(complaint, body.question),
+          'info_request',
+          infoRequestMailId(complaint.id, accepting.version),
+          ctx.now(),
+          false,
+          timeline,
+        );
+      } catch (sending) {
+        // The same request at once (a double click): the first is sending the question right now.
+        if (!(sending instanceof OutboundMailInFlightError)) throw sending;
+      }
+      return accepted(complaint);
+    }
+  };
+
+/** Send-once key of the question of a request for information, by the version that accepted it. */
+const infoRequestMailId = (complaintId: string, acceptedVersion: number) =>
+  `${complaintId}-info-request-v${acceptedVersion}`;
+
 /** Where an agent's decision is taken: at the agent's wait, and at the manager's after a failed step. */
 const agentDecides = ['agent', 'attention'] as const;
 
@@ -168,7 +225,7 @@ export const decideApprovalRoute: RouteHandler = orDeliveredAgain(
 );
 
 /** Asks the customer; the question goes out once the workflow has accepted the request. */
-export const requestInfo: RouteHandler = orDeliveredAgain(
+export const requestInfo: RouteHandler = orQuestionAskedAgain(
   startingFromRecent(async (ctx) => {
     const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
     assertMailable(complaint);
@@ -184,7 +241,7 @@ export const requestInfo: RouteHandler = orDeliveredAgain(
       next,
       infoRequestMail(next, body.question),
       'info_request',
-      `${next.id}-info-request-v${next.version}`,
+      infoRequestMailId(next.id, next.version),
       now,
       false,
     );

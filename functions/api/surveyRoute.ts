@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handOver } from '../application/decisionHandOver';
 import type { Deps } from '../application/deps';
@@ -108,10 +109,25 @@ function formBody(event: APIGatewayProxyEventV2): Record<string, string> | undef
 }
 
 /**
+ * The idempotency key of an answer: the wait it answers (its token: live while the wait is open, the
+ * newest spent one once an answer consumed it) and the answer. The same answer posted again after a
+ * post that died between its accepting write and the hand-over names the same decision, and completes
+ * that hand-over (else the answer stayed pending on the complaint, the customer was told it is recorded,
+ * and the survey's wait timed out without it).
+ */
+function answerIdOf(complaint: Complaint, answer: SurveyAnswer): string {
+  const wait = complaint.status === 'deciding' ? complaint.spentTokens?.at(-1) : complaint.taskToken;
+  return createHash('sha256')
+    .update(JSON.stringify(['survey', wait ?? '', answer]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
  * The customer's confirmed answer, posted from the confirmation page. The link's HMAC-signed, expiring
  * token names the complaint; the answer completes the survey (or a still-open follow-up call) task. A
  * negative answer reopens the complaint. Idempotent: a repeated post finds nothing waiting and answers
- * that the answer is already recorded.
+ * that the answer is already recorded; the same answer again while its hand-over is unfinished completes it.
  */
 export async function answerSurvey(
   event: APIGatewayProxyEventV2,
@@ -132,12 +148,16 @@ export async function answerSurvey(
     by: customer,
     via: 'survey',
   };
+  const answerId = answerIdOf(complaint, parsed.data.answer);
+  const recorded = text(200, 'Thank you', 'We already have your answer for this case.');
   try {
-    await handOver(services, customer, now, complaint, ['survey', 'follow_up'], decision);
+    await handOver(services, customer, now, complaint, ['survey', 'follow_up'], decision, answerId);
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
-    return text(200, 'Thank you', 'We already have your answer for this case.');
+    return recorded;
   }
+  // The same answer again, accepted before: its hand-over is complete now, and the answer was not new.
+  if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === answerId) return recorded;
   return parsed.data.answer === 'satisfied'
     ? text(200, 'Thank you', 'We are glad the matter is settled.')
     : text(200, 'Thank you', 'We are sorry. Your case has been reopened and an agent will contact you.');

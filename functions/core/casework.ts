@@ -64,13 +64,26 @@ export function claimComplaint(c: Complaint, agent: Agent, now: Date): Transitio
  * An agent's public reply to the customer. The first one meets the first-response target
  * (`firstResponseAt`); later replies change nothing on the complaint (undefined) — the mail itself is
  * the record on the timeline. Replies are taken only while the workflow waits (see `recordReply` in
- * the transition table); a closed complaint takes none (the customer's mail reopens it).
+ * the transition table); a closed complaint takes none (the customer's mail reopens it). The first
+ * response names its reply (`entryId`, the mail's send-once key): the change is written before the mail
+ * goes out, and the same request again finds by it that its mail is still owed.
  */
-export function recordReply(c: Complaint, agent: Agent, now: Date): TransitionResult | undefined {
+export function recordReply(
+  c: Complaint,
+  agent: Agent,
+  now: Date,
+  entryId: string,
+): TransitionResult | undefined {
   // The transition checks the status even when there is nothing to change.
-  const result = transition(c, 'recordReply', c.status, agent, now, {
-    firstResponseAt: c.firstResponseAt ?? now.toISOString(),
-  });
+  const result = transition(
+    c,
+    'recordReply',
+    c.status,
+    agent,
+    now,
+    { firstResponseAt: c.firstResponseAt ?? now.toISOString() },
+    { entryId },
+  );
   return c.firstResponseAt ? undefined : result;
 }
 

@@ -105,13 +105,17 @@ describe('assertMayWrite (the tier rule of every write)', () => {
 
 describe('recordReply', () => {
   it('sets the first response once and refuses closed complaints', () => {
-    const first = recordReply(complaint(), agent('ann', 'tier1'), now);
+    const first = recordReply(complaint(), agent('ann', 'tier1'), now, 'c1-reply-1');
     expect(first?.complaint.firstResponseAt).toBe(now.toISOString());
     expect(first?.audit.action).toBe('recordReply');
-    expect(recordReply(first?.complaint as Complaint, agent('ann', 'tier1'), now)).toBeUndefined();
-    expect(() => recordReply(complaint({ status: 'closed' }), agent('ann', 'tier1'), now)).toThrow(
-      expect.objectContaining({ name: 'InvalidTransitionError' }),
-    );
+    // It names the reply it records: a retry after the change finds its mail still owed.
+    expect(first?.audit.details).toEqual({ entryId: 'c1-reply-1' });
+    expect(
+      recordReply(first?.complaint as Complaint, agent('ann', 'tier1'), now, 'c1-reply-2'),
+    ).toBeUndefined();
+    expect(() =>
+      recordReply(complaint({ status: 'closed' }), agent('ann', 'tier1'), now, 'c1-reply-3'),
+    ).toThrow(expect.objectContaining({ name: 'InvalidTransitionError' }));
   });
 });
 

@@ -10,7 +10,9 @@ import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
+import { ComplaintBusyError, InvalidTransitionError } from '../../core/errors';
 import {
+  decisionAbandoned,
   knownOf,
   pendingFor,
   recordUnreachable,
@@ -41,6 +43,38 @@ async function versionOfLast(deps: Deps, c: Complaint, action: string): Promise<
 }
 
 /**
+ * The customer's reply came in on the wait that timed out into this reminder: intake accepted it, but its
+ * hand-over is unfinished (the complaint is still `deciding` with it) or came too late (TaskTimedOut:
+ * it was released: the change at the complaint's version). A reminder would ask for an answer the customer
+ * gave, and the wait after it would close the complaint as abandoned. A reply being handed over is
+ * waited out (the step retries ComplaintBusyError); a stranded or released one fails the step, so that
+ * RecordFailure puts the complaint, with the reply, in the manager's queue. A replay of this step after
+ * its own change (the token spent by `remindCustomer`, no release at the current version) passes.
+ */
+async function refuseIfAnswered(deps: Deps, c: Complaint, now: Date): Promise<void> {
+  if (c.status === 'deciding' && c.decidingFrom === 'awaiting_customer') {
+    if (!decisionAbandoned(c, now)) {
+      throw new ComplaintBusyError('A customer reply is being handed over', { complaintId: c.id });
+    }
+    throw new InvalidTransitionError(
+      'A customer reply accepted as the wait timed out never reached the workflow',
+      {
+        complaintId: c.id,
+        decisionId: c.pendingDecision?.decisionId,
+      },
+    );
+  }
+  if (c.status !== 'awaiting_customer' || c.taskToken) return;
+  // The change that left the complaint as it is (its version) was the release of the reply.
+  const timeline = await deps.store.timeline(c.id);
+  if (timeline.some((e) => e.kind === 'audit' && e.action === 'releaseDecision' && e.version === c.version)) {
+    throw new InvalidTransitionError('A customer reply that came in as the wait timed out was released', {
+      complaintId: c.id,
+    });
+  }
+}
+
+/**
  * Customer-facing steps without a person: the reminder after an unanswered request for information,
  * the bookkeeping of an unreachable follow-up call, and the satisfaction survey after the last attempt.
  * Replay keys: the reminder consumes the live token of the wait that timed out (`waitTimedOut`), the unreachable count
@@ -59,6 +93,8 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
       const { complaint: next, audit } = remindCustomer(complaint, policy, now);
       await deps.store.save(next, [audit]);
       complaint = next;
+    } else {
+      await refuseIfAnswered(deps, complaint, now);
     }
     const question = await openQuestion(deps, complaint);
     const version = await versionOfLast(deps, complaint, 'remindCustomer');

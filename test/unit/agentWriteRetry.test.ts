@@ -1,0 +1,229 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type {
+  ComplaintStore,
+  Mailer,
+  MailLedger,
+  OutboundIntent,
+  OutboundMail,
+  WorkflowClient,
+} from '../../functions/adapters/ports';
+import { reply } from '../../functions/api/caseworkRoutes';
+import type { RouteContext } from '../../functions/api/complaintRoutes';
+import { requestInfo } from '../../functions/api/decisionRoutes';
+import type { Deps } from '../../functions/application/deps';
+import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import { ConflictError, StaleWriteError } from '../../functions/core/errors';
+import { awaitPerson } from '../../functions/core/lifecycle';
+import { policyProfiles } from '../../functions/core/policy';
+import { testSettings } from '../support/settings';
+
+/**
+ * Agent writes that change the complaint and then mail the customer, retried after the first attempt
+ * died in between (a process killed, a send that failed): the retry must send the mail, once. An info
+ * request's question goes out after the hand-over (else the customer is never asked and the complaint
+ * is closed as abandoned after the reminder); the first public reply records the first response first
+ * (else the first-response target counts as met by a reply the customer never got).
+ */
+const policy = policyProfiles.standard;
+const id = 'a'.repeat(26);
+const question = 'Which voucher code did you use?';
+const waiting: Complaint = {
+  id,
+  reference: 'CMP-4F7K2Q',
+  status: 'awaiting_agent',
+  tier: 1,
+  priority: 'normal',
+  customerEmail: 'ann@example.org',
+  subject: 's',
+  threadToken: 't',
+  taskToken: 'token-1',
+  waitingFor: 'agent',
+  assignee: 'agent-1',
+  createdAt: '2026-11-23T09:00:00Z',
+  updatedAt: '2026-11-23T09:00:00Z',
+  version: 3,
+};
+
+/**
+ * The complaint, its timeline and the mail ledger in memory, with the store's version and token
+ * conditions; the workflow registers its wait for the customer as soon as it receives the decision.
+ */
+function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }) {
+  let current = waiting;
+  const entries: TimelineEntry[] = [];
+  const intents = new Map<string, { state: string; lease: string; sesMessageId?: string }>();
+  const sent: OutboundMail[] = [];
+  const now = () => new Date('2026-11-23T10:00:00Z');
+  let leases = 0;
+  const unused = () => {
+    throw new Error('not used here');
+  };
+  const store = {
+    get: async (wanted: string) => (wanted === id ? current : undefined),
+    save: async (next: Complaint, added: TimelineEntry[], condition?: { taskToken?: string }) => {
+      // As the DynamoDB store: a failed condition returns the stored complaint.
+      if (
+        next.version - 1 !== current.version ||
+        (condition?.taskToken !== undefined && condition.taskToken !== current.taskToken)
+      )
+        throw new StaleWriteError('stale', { complaintStatus: current.status }, { current });
+      current = next;
+      entries.push(...added);
+    },
+    timeline: async () => [...entries],
+    append: async (_id: string, added: TimelineEntry[]) => {
+      for (const e of added) if (!entries.some((x) => x.id === e.id)) entries.push(e);
+    },
+  } as unknown as ComplaintStore;
+  const ledger = {
+    async beginOutbound(mailId: string, at: Date): Promise<OutboundIntent> {
+      const intent = intents.get(mailId);
+      if (intent?.state === 'sent')
+        return { state: 'sent', sesMessageId: intent.sesMessageId as string, at: at.toISOString() };
+      // A live lease (another request is sending); a failed send gives it back (abandonOutbound).
+      if (intent?.state === 'sending') return { state: 'busy' };
+      const lease = `lease-${++leases}`;
+      intents.set(mailId, { state: 'sending', lease });
+      return { state: 'acquired', lease, at: at.toISOString() };
+    },
+    async completeOutbound(mailId, lease, result) {
+      const intent = intents.get(mailId);
+      if (intent?.lease !== lease || !('sesMessageId' in result)) return false;
+      Object.assign(intent, { state: 'sent', sesMessageId: result.sesMessageId });
+      if (result.entry) entries.push(result.entry);
+      return true;
+    },
+    async abandonOutbound(mailId: string) {
+      intents.delete(mailId);
+    },
+    findUndeliverable: async () => undefined,
+  } as Partial<MailLedger> as MailLedger;
+  let sendFaults = faults.send ?? 0;
+  const mailer: Mailer = {
+    send: async (mail) => {
+      if (sendFaults-- > 0) throw new Error('socket hang up');
+      // SES taking its time: a second request meets the first one's live lease.
+      if (faults.slowSend) await new Promise((r) => setTimeout(r, 20));
+      sent.push(mail);
+      return `ses-${sent.length}`;
+    },
+  };
+  let succeedFaults = faults.succeed ?? 0;
+  const workflow = {
+    succeed: async (token: string) => {
+      if (succeedFaults-- > 0) throw new Error('socket hang up');
+      if (!current.spentTokens?.includes(token) || current.status !== 'deciding') return;
+      // The workflow moves on at once: it waits for the customer's answer.
+      const { complaint, audit } = awaitPerson(current, 'token-2', 'customer', 3600, policy, now());
+      await store.save(complaint, [audit]);
+    },
+    start: unused,
+    fail: unused,
+  } as unknown as WorkflowClient;
+  const services = { store, ledger, mailer, workflow, settings: testSettings() } as unknown as Deps;
+  const event = (routeKey: string, body: Record<string, unknown>) =>
+    ({
+      pathParameters: { id },
+      headers: {},
+      routeKey,
+      body: JSON.stringify(body),
+      isBase64Encoded: false,
+    }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  const context = (e: APIGatewayProxyEventV2WithJWTAuthorizer) =>
+    ({
+      event: e,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services,
+      policy,
+      now,
+    }) as RouteContext;
+  const replyWith = (text: string) =>
+    reply(context(event('POST /complaints/{id}/replies', { text, version: 3 })));
+  const request = (asked = question) =>
+    requestInfo({
+      event: {
+        pathParameters: { id },
+        headers: {},
+        routeKey: 'POST /complaints/{id}/info-requests',
+        body: JSON.stringify({ question: asked, version: 3 }),
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services,
+      policy,
+      now,
+    } as RouteContext);
+  return { request, replyWith, sent, current: () => current };
+}
+
+describe('POST /complaints/{id}/info-requests retried after the first attempt died', () => {
+  it('sends the question when the first attempt died after the hand-over, before the mail went out', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.request()).rejects.toThrow('socket hang up');
+    // The workflow waits for an answer to a question nobody has sent yet.
+    expect(h.current()).toMatchObject({ status: 'awaiting_customer', waitingFor: 'customer' });
+    expect(h.sent).toHaveLength(0);
+
+    const retried = await h.request();
+    expect(retried.statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.text).toContain(question);
+
+    // Once sent, the same request again sends nothing more.
+    expect((await h.request()).statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('sends the question when the first attempt died before the hand-over', async () => {
+    const h = harness({ succeed: 1 });
+    await expect(h.request()).rejects.toThrow('socket hang up');
+    expect(h.current()).toMatchObject({ status: 'deciding' });
+
+    const retried = await h.request();
+    expect(retried.statusCode).toBe(202);
+    expect(h.current()).toMatchObject({ status: 'awaiting_customer' });
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.text).toContain(question);
+  });
+
+  it('answers the same request sent twice at once 202 both times, and asks once', async () => {
+    const h = harness({ slowSend: true });
+    const both = await Promise.all([h.request(), h.request()]);
+    expect(both.map((r) => r.statusCode)).toEqual([202, 202]);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('still refuses a different question on the version the first one acted on', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.request()).rejects.toThrow('socket hang up');
+    await expect(h.request('Another question?')).rejects.toBeInstanceOf(ConflictError);
+    expect(h.sent).toHaveLength(0);
+  });
+});
+
+describe('POST /complaints/{id}/replies (the first response) retried after the first attempt died', () => {
+  const text = 'We have refunded the voucher.';
+
+  it('mails the reply when the first attempt died after recording the first response', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
+    // The first-response target counts as met, by a reply nobody has sent.
+    expect(h.current().firstResponseAt).toBeDefined();
+    expect(h.sent).toHaveLength(0);
+
+    const retried = await h.replyWith(text);
+    expect(retried.statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.text).toContain(text);
+    expect((await h.replyWith(text)).statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('still refuses another text on the version the first one acted on', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
+    await expect(h.replyWith('Something else.')).rejects.toBeInstanceOf(ConflictError);
+    expect(h.sent).toHaveLength(0);
+  });
+});
