@@ -365,10 +365,14 @@ export class ComplaintWorkflow extends Construct {
     );
 
     // Request for information.
-    const customerDeadline = new Pass(this, 'CustomerDeadline', {
-      comment: 'When to remind the customer (the SLA clock is paused meanwhile).',
-      parameters: { complaintId, 'tier.$': '$.tier', 'awaitSeconds.$': '$.decision.awaitSeconds' },
-    });
+    // The question goes out from here, not from the API that accepted it: once the decision is accepted,
+    // the workflow owns its mail, whatever became of the agent's request after that.
+    const askCustomer = step(
+      'AskCustomer',
+      fns.contactCustomer,
+      'Mails the agent’s question (once); the SLA clock is paused until the customer answers or the reminder is due.',
+      { kind: 'question' satisfies ContactKind },
+    );
     const remindCustomer = step('RemindCustomer', fns.contactCustomer, 'No answer yet: one reminder.', {
       kind: 'reminder' satisfies ContactKind,
     });
@@ -488,7 +492,7 @@ export class ComplaintWorkflow extends Construct {
     })
       .when(decided('resolve'), applyResolution)
       .when(decided('request_approval'), approvalDeadline)
-      .when(decided('request_info'), customerDeadline)
+      .when(decided('request_info'), askCustomer)
       .when(decided('escalate'), escalateOnRequest)
       .when(
         decided('close'),
@@ -508,7 +512,7 @@ export class ComplaintWorkflow extends Construct {
     );
     returnToAgent.next(awaitAgent);
 
-    customerDeadline.next(awaitCustomer);
+    askCustomer.next(awaitCustomer);
     remindCustomer.next(awaitCustomerAfterReminder);
     awaitCustomer.next(resumeAfterCustomer);
     awaitCustomerAfterReminder.next(resumeAfterCustomer);

@@ -26,8 +26,11 @@ export type CloseReason = (typeof closeReasons)[number];
 export const requeueReasons = ['customer_replied', 'approval_rejected', 'unsatisfied'] as const;
 export type RequeueReason = (typeof requeueReasons)[number];
 
-/** What the customer-facing step without a person does (RemindCustomer, RecordUnreachable, SendSurvey). */
-export const contactKinds = ['reminder', 'unreachable', 'survey'] as const;
+/**
+ * What the customer-facing step without a person does (AskCustomer, RemindCustomer, RecordUnreachable,
+ * SendSurvey).
+ */
+export const contactKinds = ['question', 'reminder', 'unreachable', 'survey'] as const;
 export type ContactKind = (typeof contactKinds)[number];
 
 /** The decisions the Route* choices tell apart. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { SaveCondition } from '../adapters/ports';
-import { mailCustomerOnce, OutboundMailInFlightError } from '../application/customerMail';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { assertMailable, mergeNote } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
@@ -15,7 +14,6 @@ import {
   requestEscalation,
 } from '../core/decisions';
 import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
-import { infoRequestMail } from '../core/mail/templates';
 import { assertAmountInCurrency } from '../core/money';
 import { loadMergeTarget } from './caseworkRoutes';
 import {
@@ -116,14 +114,12 @@ const orDeliveredAgain =
   };
 
 /**
- * A request for information asked again after its decision was accepted. Its question goes out only
- * after the hand-over (the customer is asked only what the workflow will wait for), so a process that
- * died in between, or a send that failed, left the workflow waiting for the answer to a question nobody
- * sent: the reminder asked for an answer without it and the complaint was closed as abandoned. The same
- * request again (the same decision, named on the timeline by its accepting entry, the newest one)
- * completes what is left: the hand-over while the complaint is still deciding, then the question under
- * the send-once key of the first attempt, and is answered 202 as the first attempt would have been.
- * Once the customer answered (or anything else was decided since) the refusal stands.
+ * A request for information asked again after its decision was accepted (its answer lost, or the
+ * process died after the accepting write). The workflow mails the question once it has the decision
+ * (AskCustomer), so what is left to do is at most the hand-over: completed while the complaint is still
+ * deciding with it, and answered 202 as the first attempt would have been, also once the workflow waits
+ * for the customer's answer to it (the newest accepted decision on the timeline is this one). Once the
+ * customer answered (or anything else was decided since) the refusal stands.
  */
 const orQuestionAskedAgain =
   (route: RouteHandler): RouteHandler =>
@@ -140,37 +136,17 @@ const orQuestionAskedAgain =
       const body = infoRequestSchema.parse(parseBody(ctx));
       const decisionId = decisionIdOf(ctx, expectedVersion(ctx, body.version));
       // Read again: the workflow may have moved on since the refused write.
-      let complaint = await loadComplaint(ctx);
-      const timeline = await ctx.services.store.timeline(complaint.id);
-      const accepting = timeline.filter((t) => t.kind === 'audit' && t.action === 'acceptDecision').pop();
-      if (accepting?.kind !== 'audit' || accepting.details?.decisionId !== decisionId) throw e;
+      const complaint = await loadComplaint(ctx);
       if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
-        complaint = await deliverAgain(ctx.services, complaint);
-      } else if (complaint.status !== 'awaiting_customer') {
-        throw e;
+        return accepted(await deliverAgain(ctx.services, complaint));
       }
-      try {
-        await mailCustomerOnce(
-          ctx.services,
-          complaint,
-          infoRequestMail(complaint, body.question),
-          'info_request',
-          infoRequestMailId(complaint.id, accepting.version),
-          ctx.now(),
-          false,
-          timeline,
-        );
-      } catch (sending) {
-        // The same request at once (a double click): the first is sending the question right now.
-        if (!(sending instanceof OutboundMailInFlightError)) throw sending;
-      }
+      if (complaint.status !== 'awaiting_customer') throw e;
+      const timeline = await ctx.services.store.timeline(complaint.id);
+      const accepting = timeline.findLast((t) => t.kind === 'audit' && t.action === 'acceptDecision');
+      if (accepting?.kind !== 'audit' || accepting.details?.decisionId !== decisionId) throw e;
       return accepted(complaint);
     }
   };
-
-/** Send-once key of the question of a request for information, by the version that accepted it. */
-const infoRequestMailId = (complaintId: string, acceptedVersion: number) =>
-  `${complaintId}-info-request-v${acceptedVersion}`;
 
 /** Where an agent's decision is taken: at the agent's wait, and at the manager's after a failed step. */
 const agentDecides = ['agent', 'attention'] as const;
@@ -224,28 +200,17 @@ export const decideApprovalRoute: RouteHandler = orDeliveredAgain(
   }),
 );
 
-/** Asks the customer; the question goes out once the workflow has accepted the request. */
+/**
+ * Asks the customer: the question goes out from the workflow once it has the decision (AskCustomer), so
+ * an accepted request is asked whatever becomes of this one.
+ */
 export const requestInfo: RouteHandler = orQuestionAskedAgain(
   startingFromRecent(async (ctx) => {
     const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
     assertMailable(complaint);
-    const next = await handOver(
-      ctx,
-      complaint,
-      agentDecides,
-      askCustomer(ctx.actor, body.question, ctx.policy),
+    return accepted(
+      await handOver(ctx, complaint, agentDecides, askCustomer(ctx.actor, body.question, ctx.policy)),
     );
-    const now = ctx.now();
-    await mailCustomerOnce(
-      ctx.services,
-      next,
-      infoRequestMail(next, body.question),
-      'info_request',
-      infoRequestMailId(next.id, next.version),
-      now,
-      false,
-    );
-    return accepted(next);
   }),
 );
 

@@ -747,6 +747,14 @@ class Simulation {
     save: (c: Complaint) => void,
   ): Record<string, unknown> {
     const policy = this.policy;
+    if (kind === 'question') {
+      const decision = sc.c.status === 'deciding' ? sc.c.pendingDecision : undefined;
+      const asked = decision?.action === 'request_info' ? decision : undefined;
+      if (asked) this.usage.mailsOut++;
+      return workflowState(sc.c, now, {
+        awaitSeconds: asked?.awaitSeconds ?? policy.infoRequest.reminderAfterSeconds,
+      });
+    }
     if (kind === 'reminder') {
       if (waitTimedOut(sc.c, 'customer', now)) save(remindCustomer(sc.c, policy, now).complaint);
       this.usage.mailsOut++;
@@ -957,7 +965,7 @@ class Simulation {
     }
     if (sc.needsInformation) {
       sc.needsInformation = false;
-      this.usage.mailsOut++;
+      // Its question is mailed by AskCustomer, the step the decision leads to.
       return this.deliver(sc, requestInfo(agent, 'Could you tell us more?', this.policy), agent);
     }
     const proposal = proposeResolution(

@@ -95,7 +95,7 @@ export function summarise(r: SimulationResult): Summary {
       closedNoResponse: p('closed:no_response'),
     },
     infoRequests: {
-      asked: p('state:CustomerDeadline'),
+      asked: p('state:AskCustomer'),
       reminders: p('reminders'),
       abandoned: p('closed:abandoned'),
     },

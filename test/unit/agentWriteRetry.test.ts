@@ -16,14 +16,16 @@ import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { ConflictError, StaleWriteError } from '../../functions/core/errors';
 import { awaitPerson } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
+import { createHandler as createContactCustomer } from '../../functions/handlers/workflow/contactCustomer';
 import { testSettings } from '../support/settings';
 
 /**
  * Agent writes that change the complaint and then mail the customer, retried after the first attempt
- * died in between (a process killed, a send that failed): the retry must send the mail, once. An info
- * request's question goes out after the hand-over (else the customer is never asked and the complaint
- * is closed as abandoned after the reminder); the first public reply records the first response first
- * (else the first-response target counts as met by a reply the customer never got).
+ * died in between (a process killed, a send that failed): the mail goes out once. An info request's
+ * question is mailed by the workflow's AskCustomer step once it has the decision, whatever becomes of
+ * the API call (else the customer is never asked and the complaint is closed as abandoned after the
+ * reminder); the first public reply records the first response first (else the first-response target
+ * counts as met by a reply the customer never got).
  */
 const policy = policyProfiles.standard;
 const id = 'a'.repeat(26);
@@ -72,6 +74,8 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
       entries.push(...added);
     },
     timeline: async () => [...entries],
+    withTimeline: async (wanted: string) =>
+      wanted === id ? { complaint: current, timeline: [...entries] } : undefined,
     append: async (_id: string, added: TimelineEntry[]) => {
       for (const e of added) if (!entries.some((x) => x.id === e.id)) entries.push(e);
     },
@@ -110,18 +114,27 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
     },
   };
   let succeedFaults = faults.succeed ?? 0;
+  const logger = { info: () => {}, warn: () => {}, error: () => {} };
+  const services = { store, ledger, mailer, settings: testSettings(), logger, clock: now } as unknown as Deps;
+  const askCustomer = createContactCustomer(services);
+  /** AskCustomer, then AwaitCustomer: the wait registers once the question step succeeded. */
+  const workflowRuns = async () => {
+    const state = await askCustomer({ complaintId: id, kind: 'question' });
+    const { complaint, audit } = awaitPerson(current, 'token-2', 'customer', 3600, policy, now());
+    await store.save(complaint, [audit]);
+    return state;
+  };
   const workflow = {
     succeed: async (token: string) => {
       if (succeedFaults-- > 0) throw new Error('socket hang up');
       if (!current.spentTokens?.includes(token) || current.status !== 'deciding') return;
-      // The workflow moves on at once: it waits for the customer's answer.
-      const { complaint, audit } = awaitPerson(current, 'token-2', 'customer', 3600, policy, now());
-      await store.save(complaint, [audit]);
+      // The workflow moves on at once; a failed step is retried by the state machine, not the API.
+      await workflowRuns().catch(() => {});
     },
     start: unused,
     fail: unused,
   } as unknown as WorkflowClient;
-  const services = { store, ledger, mailer, workflow, settings: testSettings() } as unknown as Deps;
+  services.workflow = workflow;
   const event = (routeKey: string, body: Record<string, unknown>) =>
     ({
       pathParameters: { id },
@@ -154,37 +167,46 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
       policy,
       now,
     } as RouteContext);
-  return { request, replyWith, sent, current: () => current };
+  return { request, replyWith, sent, current: () => current, askCustomer, workflowRuns };
 }
 
-describe('POST /complaints/{id}/info-requests retried after the first attempt died', () => {
-  it('sends the question when the first attempt died after the hand-over, before the mail went out', async () => {
-    const h = harness({ send: 1 });
-    await expect(h.request()).rejects.toThrow('socket hang up');
-    // The workflow waits for an answer to a question nobody has sent yet.
+describe('POST /complaints/{id}/info-requests: the workflow asks, whatever becomes of the request', () => {
+  it('asks once the workflow has the decision; the API mails nothing itself', async () => {
+    const h = harness({});
+    expect((await h.request()).statusCode).toBe(202);
     expect(h.current()).toMatchObject({ status: 'awaiting_customer', waitingFor: 'customer' });
-    expect(h.sent).toHaveLength(0);
-
-    const retried = await h.request();
-    expect(retried.statusCode).toBe(202);
     expect(h.sent).toHaveLength(1);
     expect(h.sent[0]?.text).toContain(question);
-
-    // Once sent, the same request again sends nothing more.
+    // The same request again (its answer lost) is the decision already made: 202, asked once.
     expect((await h.request()).statusCode).toBe(202);
     expect(h.sent).toHaveLength(1);
   });
 
-  it('sends the question when the first attempt died before the hand-over', async () => {
+  it('asks when the first attempt died after the accepting write, before the hand-over', async () => {
     const h = harness({ succeed: 1 });
     await expect(h.request()).rejects.toThrow('socket hang up');
     expect(h.current()).toMatchObject({ status: 'deciding' });
+    expect(h.sent).toHaveLength(0);
 
     const retried = await h.request();
     expect(retried.statusCode).toBe(202);
     expect(h.current()).toMatchObject({ status: 'awaiting_customer' });
     expect(h.sent).toHaveLength(1);
     expect(h.sent[0]?.text).toContain(question);
+  });
+
+  it('retries a failed send in the workflow, and a replayed step asks once', async () => {
+    const h = harness({ send: 1 });
+    // The API's request is done once the workflow has the decision: the send is the step's to retry.
+    expect((await h.request()).statusCode).toBe(202);
+    expect(h.current()).toMatchObject({ status: 'deciding' });
+    expect(h.sent).toHaveLength(0);
+    const state = await h.workflowRuns();
+    expect(state).toMatchObject({ complaintId: id, awaitSeconds: policy.infoRequest.reminderAfterSeconds });
+    expect(h.sent).toHaveLength(1);
+    // A replay of AskCustomer (Step Functions runs a task at least once) finds the question sent.
+    await h.askCustomer({ complaintId: id, kind: 'question' });
+    expect(h.sent).toHaveLength(1);
   });
 
   it('answers the same request sent twice at once 202 both times, and asks once', async () => {
@@ -195,7 +217,7 @@ describe('POST /complaints/{id}/info-requests retried after the first attempt di
   });
 
   it('still refuses a different question on the version the first one acted on', async () => {
-    const h = harness({ send: 1 });
+    const h = harness({ succeed: 1 });
     await expect(h.request()).rejects.toThrow('socket hang up');
     await expect(h.request('Another question?')).rejects.toBeInstanceOf(ConflictError);
     expect(h.sent).toHaveLength(0);

@@ -2,7 +2,7 @@ import { stepInputs } from '../../../workflows/contract';
 import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
-import { loadComplaint } from '../../application/workflowSupport';
+import { loadComplaint, loadWithTimeline } from '../../application/workflowSupport';
 import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { secretSigningKey } from '../../composition/factories/secretSigningKey';
@@ -23,7 +23,7 @@ import {
   waitTimedOut,
   workflowState,
 } from '../../core/lifecycle';
-import { reminderMail, surveyMail } from '../../core/mail/templates';
+import { infoRequestMail, reminderMail, surveyMail } from '../../core/mail/templates';
 import { addBusinessDelay, secondsUntil } from '../../core/sla';
 
 const eventSchema = stepInputs.contactCustomer;
@@ -75,7 +75,43 @@ async function refuseIfAnswered(deps: Deps, c: Complaint, now: Date): Promise<vo
 }
 
 /**
- * Customer-facing steps without a person: the reminder after an unanswered request for information,
+ * The agent's question (AskCustomer, the step after a request for information is accepted). The API that
+ * accepted it does not mail it: a request that died after its hand-over would have left the workflow
+ * waiting for the answer to a question nobody sent. The question is the accepted decision's (the
+ * complaint is `deciding` with it until AwaitCustomer registers the wait), mailed once under the
+ * version that accepted it (its `acceptDecision` entry), which nothing written since moves. A complaint
+ * no longer deciding on a question (none is known of: the wait registers as it would) has nothing to
+ * send.
+ */
+async function askQuestion(deps: Deps, complaintId: string, now: Date) {
+  const { complaint, timeline } = await loadWithTimeline(deps, complaintId);
+  const decision = complaint.status === 'deciding' ? complaint.pendingDecision : undefined;
+  if (decision?.action !== 'request_info') {
+    deps.logger.warn('no question to ask', { complaintId, status: complaint.status });
+    return workflowState(complaint, now, {
+      awaitSeconds: deps.settings.policy.infoRequest.reminderAfterSeconds,
+    });
+  }
+  const accepting = timeline.findLast(
+    (e) =>
+      e.kind === 'audit' && e.action === 'acceptDecision' && e.details?.decisionId === decision.decisionId,
+  );
+  const version = accepting?.kind === 'audit' ? accepting.version : complaint.version;
+  await mailCustomerOnce(
+    deps,
+    complaint,
+    infoRequestMail(complaint, decision.question),
+    'info_request',
+    `${complaintId}-info-request-v${version}`,
+    now,
+    false,
+    timeline,
+  );
+  return workflowState(complaint, now, { awaitSeconds: decision.awaitSeconds });
+}
+
+/**
+ * Customer-facing steps without a person: the agent's question, the reminder after an unanswered request for information,
  * the bookkeeping of an unreachable follow-up call, and the satisfaction survey after the last attempt.
  * Replay keys: the reminder consumes the live token of the wait that timed out (`waitTimedOut`), the unreachable count
  * consumes the agent's pending outcome, the survey is sent once per follow-up (`surveySentAt`); a replay
@@ -86,6 +122,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const cfg = deps.settings;
   const { policy } = cfg;
   const now = deps.clock();
+  if (kind === 'question') return askQuestion(deps, complaintId, now);
   let complaint = await loadComplaint(deps, complaintId);
 
   if (kind === 'reminder') {
