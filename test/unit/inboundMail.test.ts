@@ -78,6 +78,36 @@ describe('parseInboundMail', () => {
     );
   });
 
+  it('reads the text of HTML nesting thousands of elements instead of overflowing the stack', async () => {
+    // A client that left a long thread's addresses unescaped: every `<ann@…>` opens an element, none closes.
+    const thread = Array.from({ length: 5000 }, (_, i) => `From: "Ann ${i}" <ann${i}@example.org>`).join(
+      '<br>',
+    );
+    const html = `<html><head><style>p{}</style></head><body><p>Refund &amp; apology, please.</p>${thread}<p>Order 4711</p></body></html>`;
+    const raw = Buffer.from(
+      crlf(['From: a@b.example', 'Subject: html', 'Content-Type: text/html', '', html]),
+    );
+    const started = Date.now();
+    const mail = await parseInboundMail(raw);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const lines = mail.text.split('\n');
+    expect(lines[0]).toBe('Refund & apology, please.');
+    expect(lines).toContain('From: "Ann 4999"');
+    expect(lines.at(-1)).toBe('Order 4711');
+    expect(mail.text).not.toMatch(/p\{\}|<br>/);
+    // A bomb of 200,000 nested elements (2 MB) is read in one pass, not in the converter's minutes.
+    const bomb = Buffer.from(
+      crlf([
+        'From: a@b.example',
+        'Subject: bomb',
+        'Content-Type: text/html',
+        '',
+        `<p>Hello</p>${'<div>'.repeat(200_000)}x`,
+      ]),
+    );
+    expect((await parseInboundMail(bomb)).text).toBe('Hello\n\nx');
+  });
+
   it('decodes iso-8859-1 and windows-1252 bodies and an encoded-word subject', async () => {
     const latin1 = Buffer.from(
       crlf([
