@@ -428,6 +428,53 @@ describe('parseInboundMail', () => {
 
 describe('parseInboundMail keeps the text of every readable mail', () => {
   const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it('begins the body where header fields end without the blank line (a script writing its text after the Subject)', async () => {
+    // Python's email test suite, msg_35.txt: a mail reader shows that line as the text.
+    const raw = Buffer.from(
+      [
+        'From: aperson@dom.ain',
+        'To: bperson@dom.ain',
+        "Subject: here's something interesting",
+        "counter to RFC 5322, there's no separating newline here",
+        '',
+      ].join('\n'),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.subject).toBe("here's something interesting");
+    expect(mail.text.trim()).toBe("counter to RFC 5322, there's no separating newline here");
+    // The same in a part, and text of several paragraphs.
+    const part = await parseInboundMail(
+      Buffer.from(
+        crlf([
+          'From: a@b.example',
+          'Content-Type: multipart/mixed; boundary=b',
+          '',
+          '--b',
+          'Content-Type: text/plain; charset=utf-8',
+          'Grüße,',
+          '',
+          'das Paket fehlt.',
+          '--b--',
+        ]),
+      ),
+    );
+    expect(part.text.trim()).toBe('Grüße,\n\ndas Paket fehlt.');
+    // A line broken out of a header field's value, with fields after it, is no body: the sender stays read.
+    const broken = await parseInboundMail(
+      Buffer.from(crlf(['Subject: Hello', 'World', 'From: a@b.example', '', 'Text'])),
+    );
+    expect(broken.from?.address).toBe('a@b.example');
+    expect(broken.text.trim()).toBe('Text');
+    // Bytes that are no mail behind the trace fields the receiving hops prepend stay no mail (quarantined).
+    const garbage = await parseInboundMail(
+      Buffer.concat([
+        Buffer.from(crlf(['Return-Path: <x@garbage.example>', 'Received: from mx.example', ''])),
+        Buffer.from([0x8d, 0xfc, 0xeb, 0xda, 0xc9, 0xb8, 0x0d, 0x0a, 0xe7, 0xd6, 0xc5, 0xb4]),
+      ]),
+    );
+    expect({ from: garbage.from, text: garbage.text }).toEqual({ from: undefined, text: '' });
+  });
+
   it.each([
     [
       'lotus-notes-html-related.eml',

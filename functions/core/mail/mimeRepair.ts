@@ -1,4 +1,5 @@
 import { escapeRegExp } from '../text';
+import { isTraceField } from './dedupe';
 
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
@@ -37,7 +38,7 @@ const maxDepth = 20;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function repairEntity(entity: Buffer, hints: string[], depth: number, detect: CharsetDetector): Buffer {
-  const split = splitHeader(entity);
+  const split = splitHeader(withHeaderEnd(entity));
   if (!split || depth > maxDepth) return entity;
   const { body } = split;
   let { header } = split;
@@ -101,6 +102,39 @@ function repairParts(
   const rest = body.subarray(last);
   out.push(inPart ? repairEntity(rest, hints, depth + 1, detect) : rest);
   return Buffer.concat(out);
+}
+
+/** A header field's first line (RFC 5322 §2.2: a name of printable ASCII but the colon, then the colon). */
+const fieldLine = /^([!-9;-~]+)[ \t]*:/;
+
+/**
+ * The entity with the blank line that ends its header section where the sender left it out: header
+ * fields followed directly by lines that are no header field and no continuation of one, with no header
+ * field after them (a script writing `Subject: …` and then its text, RFC 5322 §2.1 notwithstanding).
+ * The parser would read those lines as malformed header fields and drop them, and the mail its text;
+ * mail readers (and Python's email package) begin the body there. A line that is no field between
+ * header fields (a value broken by a bare line break) is left as it is: what follows it are headers.
+ * So are bytes after trace fields alone (`Return-Path`, `Received`, `X-SES-…`): the receiving hops
+ * prepend those to whatever they take, garbage that is no mail at all included.
+ */
+function withHeaderEnd(entity: Buffer): Buffer {
+  const text = entity.toString('latin1');
+  if (/^\r?\n/.test(text)) return entity;
+  const end = /\r?\n\r?\n/.exec(text)?.index ?? text.length;
+  const lines = text.slice(0, end).split(/(?<=\n)/);
+  let offset = 0;
+  let fields = 0;
+  for (const [i, line] of lines.entries()) {
+    const name = fieldLine.exec(line)?.[1];
+    if (name !== undefined) fields += isTraceField(name.toLowerCase()) ? 0 : 1;
+    else if (!/^[ \t]/.test(line)) {
+      if (fields === 0 || lines.slice(i + 1).some((l) => fieldLine.test(l))) return entity;
+      const lineBreak = /\r\n$/.test(lines[i - 1] ?? '') ? '\r\n' : '\n';
+      return Buffer.concat([entity.subarray(0, offset), Buffer.from(lineBreak), entity.subarray(offset)]);
+    }
+    offset += line.length;
+  }
+  return entity;
 }
 
 function splitHeader(entity: Buffer): { header: Buffer; separator: Buffer; body: Buffer } | undefined {
