@@ -31,6 +31,8 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
     [{ 'x-auto-response-suppress': 'All' }, 'X-Auto-Response-Suppress: All'],
     [{ 'x-autoreply': 'yes' }, 'x-autoreply: yes'],
     [{ 'x-autorespond': 'On vacation' }, 'x-autorespond'],
+    [{ 'x-loop': 'yes' }, 'X-Loop: yes'],
+    [{ 'x-loop': 'servicedesk@corp.example' }, 'X-Loop: servicedesk@corp.example'],
     [{ 'list-unsubscribe': '<mailto:u@l.example>' }, 'List-Unsubscribe'],
     [{ 'list-id': '<deals.example>' }, 'List-Id'],
     [{ 'return-path': '<>' }, 'Null Return-Path'],

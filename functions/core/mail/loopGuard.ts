@@ -80,6 +80,11 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
     reasons.push(`X-Auto-Response-Suppress: ${headers['x-auto-response-suppress']}`);
   for (const name of autoreplyHeaders)
     if (headers[name] !== undefined) reasons.push(`${name}: ${headers[name]}`);
+  // X-Loop is the loop marker of the robots that predate RFC 3834 and of helpdesks: procmail and
+  // Majordomo put their address there, OTRS/Znuny and Zammad `yes` on their auto-responses (OTRS's
+  // carries nothing else a person's mail lacks: an acknowledgement to it opens their next ticket, whose
+  // acknowledgement opens our next complaint). No mail client adds it.
+  if (headers['x-loop'] !== undefined) reasons.push(`X-Loop: ${headers['x-loop']}`);
   // RFC 2369 list headers: mailing-list and newsletter traffic.
   if (headers['list-unsubscribe'] !== undefined) reasons.push('List-Unsubscribe present');
   if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${headers['list-id']}`);
