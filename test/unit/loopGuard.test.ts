@@ -64,6 +64,22 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
       }),
     ).toHaveLength(5);
   });
+
+  it('quotes a header value within a line, so the reasons fit the timeline entry that keeps them', () => {
+    // A 450 KB X-Autoreply made the entry exceed DynamoDB's 400 KB: the mail was dead-lettered, not filed.
+    const big = 'y'.repeat(450_000);
+    const reasons = automatedMailReasons({
+      headers: {
+        'auto-submitted': `auto-replied ${big}`,
+        'x-autoreply': big,
+        'list-id': `<${big}>`,
+        'x-loop': big,
+      },
+    });
+    expect(reasons).toHaveLength(4);
+    for (const reason of reasons) expect(reason.length).toBeLessThan(1100);
+    expect(reasons[1]).toMatch(/^x-autoreply: y+…$/);
+  });
 });
 
 describe('automaticMailBlockedFor', () => {
