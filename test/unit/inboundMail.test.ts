@@ -106,6 +106,12 @@ describe('parseInboundMail', () => {
       ]),
     );
     expect((await parseInboundMail(bomb)).text).toBe('Hello\n\nx');
+    // Thousands of paragraphs left unclosed do not nest (each <p> ends the one before): converted as ever.
+    const paragraphs = Array.from({ length: 3000 }, (_, i) => `<p>Paragraph ${i}`).join('');
+    const old = Buffer.from(
+      crlf(['From: a@b.example', 'Subject: p', 'Content-Type: text/html', '', paragraphs]),
+    );
+    expect((await parseInboundMail(old)).text).toMatch(/^Paragraph 0\n\nParagraph 1\n\n/);
   });
 
   it('decodes iso-8859-1 and windows-1252 bodies and an encoded-word subject', async () => {

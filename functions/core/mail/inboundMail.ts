@@ -287,12 +287,21 @@ function* htmlTokens(html: string): Generator<HtmlToken> {
   }
 }
 
-/** How deep the elements of an HTML document nest at most, counting every start tag not yet ended. */
+/**
+ * Elements whose end tag HTML lets the next one imply (`<p>a<p>b`, `<li>`, table cells): the parser
+ * closes them, so a page of thousands of unclosed paragraphs does not nest.
+ */
+const impliedEndElements = /^(p|li|dt|dd|tr|td|th|option|optgroup|thead|tbody|tfoot|colgroup|rb|rt|rtc|rp)$/;
+
+/**
+ * How deep the elements of an HTML document nest at most, counting every start tag not yet ended
+ * (but void elements and those whose end the next one implies).
+ */
 function htmlNesting(html: string): number {
   let depth = 0;
   let max = 0;
   for (const { tag } of htmlTokens(html)) {
-    if (!tag || tag.selfClosing || voidElements.test(tag.name)) continue;
+    if (!tag || tag.selfClosing || voidElements.test(tag.name) || impliedEndElements.test(tag.name)) continue;
     depth = tag.closing ? Math.max(0, depth - 1) : depth + 1;
     max = Math.max(max, depth);
   }
