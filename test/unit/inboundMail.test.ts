@@ -434,6 +434,31 @@ describe('parseInboundMail', () => {
 
 describe('parseInboundMail keeps the text of every readable mail', () => {
   const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it('folds a boundary parameter the sender left unfolded on the line after the Content-Type', async () => {
+    // Apache James (sisimai's email-apachejames-01.eml): the nested part's boundary lost, the text
+    // came out as its delimiter lines.
+    const raw = Buffer.from(
+      [
+        'From: post_master@vtext.example.com',
+        'Subject: Re:Test message',
+        'Content-Type: multipart/mixed; boundary="outer"',
+        '',
+        '--outer',
+        'Content-Type: multipart/alternative;',
+        'boundary="inner"',
+        '',
+        '--inner',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        'Error: Invalid user address',
+        '--inner--',
+        '--outer--',
+        '',
+      ].join('\n'),
+    );
+    expect((await parseInboundMail(raw)).text.trim()).toBe('Error: Invalid user address');
+  });
+
   it('begins the body where header fields end without the blank line (a script writing its text after the Subject)', async () => {
     // Python's email test suite, msg_35.txt: a mail reader shows that line as the text.
     const raw = Buffer.from(
