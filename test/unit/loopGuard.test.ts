@@ -52,6 +52,9 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
     expect(automatedMailReasons({ headers: person, from: 'postmaster@outlook.com' })[0]).toMatch(
       /System sender/,
     );
+    expect(automatedMailReasons({ headers: person, from: 'post_master@vtext.example.com' })[0]).toMatch(
+      /System sender/,
+    );
     expect(automatedMailReasons({ headers: person, from: 'postmaster.jones@example.org' })).toEqual([]);
   });
 

@@ -52,8 +52,9 @@ const autoreplyHeaders = [
   'x-autoreply-from',
   'x-mail-autoreply',
 ];
-const systemLocalPart = /^(mailer[-_.]?daemon|postmaster)$/;
-const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster)$/;
+// `post_master` too: Apache James sends its bounces from it (sisimai's email-apachejames-01.eml).
+const systemLocalPart = /^(mailer[-_.]?daemon|post[-_.]?master)$/;
+const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|post[-_.]?master)$/;
 
 const localPart = (address: string) => {
   const at = address.lastIndexOf('@');
