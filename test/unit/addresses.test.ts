@@ -88,6 +88,17 @@ describe('readFrom', () => {
     expect(reading.kind).toBe('invalid');
   });
 
+  it('reads no sender from comments nested deeper than mail clients write (the parser recursed into each)', () => {
+    // 2,000 levels (4,000 characters, within the field's bound) overflowed the parser's stack in intake.
+    expect(readFrom([`a@example.org ${'('.repeat(2000)}${')'.repeat(2000)}`])).toEqual({
+      kind: 'invalid',
+      reason: 'From header field with comments nested 2000 deep',
+    });
+    // Parentheses in a quoted name or escaped do not nest; 50 levels are still read.
+    const value = `"((((" <a@example.org> (Ann \\( (at home)) ${'('.repeat(50)}${')'.repeat(50)}`;
+    expect(readFrom([value])).toMatchObject({ kind: 'mailbox', address: 'a@example.org' });
+  });
+
   it('two From fields name no sender', () => {
     expect(readFrom(['a@example.com', 'b@example.com'])).toEqual({
       kind: 'invalid',

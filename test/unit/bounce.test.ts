@@ -62,6 +62,28 @@ describe('bounces in the corpus', () => {
     });
   });
 
+  it('takes a plain-text bounce from post_master (Apache James) for a bounce, its original threaded', async () => {
+    // sisimai's email-apachejames-01.eml: multipart/mixed, no DSN part, In-Reply-To the original.
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: post_master@vtext.example.com',
+          'Subject: Re:Test message',
+          'In-Reply-To: <0100018c2f3e4d5a-orig@email.amazonses.com>',
+          '',
+          'Error: Invalid user address',
+          '550 - Requested action not taken: no such user here',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(isBounce(mail)).toBe(true);
+    expect(readBounce(mail)).toMatchObject({
+      originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
+      failed: true,
+    });
+  });
+
   it('reads a delay warning as not failed', async () => {
     const report = readBounce(await parseInboundMail(render('postfix-delayed-dsn.eml')));
     expect(report).toMatchObject({ action: 'delayed', status: '4.4.1', failed: false });

@@ -31,6 +31,8 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
     [{ 'x-auto-response-suppress': 'All' }, 'X-Auto-Response-Suppress: All'],
     [{ 'x-autoreply': 'yes' }, 'x-autoreply: yes'],
     [{ 'x-autorespond': 'On vacation' }, 'x-autorespond'],
+    [{ 'x-loop': 'yes' }, 'X-Loop: yes'],
+    [{ 'x-loop': 'servicedesk@corp.example' }, 'X-Loop: servicedesk@corp.example'],
     [{ 'list-unsubscribe': '<mailto:u@l.example>' }, 'List-Unsubscribe'],
     [{ 'list-id': '<deals.example>' }, 'List-Id'],
     [{ 'return-path': '<>' }, 'Null Return-Path'],
@@ -50,6 +52,9 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
     expect(automatedMailReasons({ headers: person, from: 'postmaster@outlook.com' })[0]).toMatch(
       /System sender/,
     );
+    expect(automatedMailReasons({ headers: person, from: 'post_master@vtext.example.com' })[0]).toMatch(
+      /System sender/,
+    );
     expect(automatedMailReasons({ headers: person, from: 'postmaster.jones@example.org' })).toEqual([]);
   });
 
@@ -61,6 +66,22 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
         envelopeSender: '',
       }),
     ).toHaveLength(5);
+  });
+
+  it('quotes a header value within a line, so the reasons fit the timeline entry that keeps them', () => {
+    // A 450 KB X-Autoreply made the entry exceed DynamoDB's 400 KB: the mail was dead-lettered, not filed.
+    const big = 'y'.repeat(450_000);
+    const reasons = automatedMailReasons({
+      headers: {
+        'auto-submitted': `auto-replied ${big}`,
+        'x-autoreply': big,
+        'list-id': `<${big}>`,
+        'x-loop': big,
+      },
+    });
+    expect(reasons).toHaveLength(4);
+    for (const reason of reasons) expect(reason.length).toBeLessThan(1100);
+    expect(reasons[1]).toMatch(/^x-autoreply: y+…$/);
   });
 });
 

@@ -30,7 +30,7 @@ const reportPartTypes = new Set([
   'message/global-delivery-status',
 ]);
 
-const systemSender = /^(mailer[-_.]?daemon|postmaster)@/i;
+const systemSender = /^(mailer[-_.]?daemon|post[-_.]?master)@/i;
 
 /**
  * A delivery status notification: `multipart/report` with `report-type=delivery-status` (RFC 6522 /

@@ -17,7 +17,8 @@ const traceFields = new Set([
   'x-original-to',
   'x-received',
 ]);
-const isTraceField = (name: string) => traceFields.has(name) || name.startsWith('x-ses-');
+/** Whether a header field (its lower-cased name) is one a receiving hop added, not the sender. */
+export const isTraceField = (name: string) => traceFields.has(name) || name.startsWith('x-ses-');
 
 /** Offset of the body: after the first empty line (CRLF or bare LF), or the end when there is none. */
 function bodyOffset(raw: Buffer): number {

@@ -9,6 +9,8 @@ export const headerValueBounds = {
   messageId: 998,
   /** A field of a delivery status report (RFC 3464: Diagnostic-Code, Action), cut at a line's length. */
   reportField: 998,
+  /** A header value quoted in a loop-guard reason (List-Id, X-Autoreply…), cut at a line's length. */
+  reasonValue: 998,
   /**
    * A From field longer than this is read as no sender (filed under a placeholder, never answered): one
    * mailbox, its display name RFC 2047-encoded, takes far less.

@@ -207,16 +207,131 @@ function mimePartCount(raw: Buffer): number {
 /**
  * Plain text of an HTML body: links keep their URL, images and inline styles are dropped. The converter
  * is imported here, on the first HTML-only mail, outside what intake's cold start loads.
+ *
+ * The converter builds the document tree and walks it recursively: a body nesting a few thousand
+ * elements overflows the stack (`RangeError`), and building the tree takes time quadratic in the depth
+ * (minutes for a 2 MB body). A client that leaves a long thread's `"Ann" <ann@example.org>` unescaped
+ * opens a tag per address and closes none, and a crafted mail can do the same on purpose: such a mail
+ * failed intake on every retry and was dead-lettered instead of filed. Its text is read flat instead
+ * ({@link flatTextOfHtml}), when its tags nest deeper than {@link maxHtmlDepth} or the converter fails so.
  */
 async function textOfHtml(html: string): Promise<string> {
+  if (htmlNesting(html) > maxHtmlDepth) return flatTextOfHtml(html);
   const { convert } = await import('html-to-text');
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-    ],
-  }).trim();
+  try {
+    return convert(html, {
+      wordwrap: false,
+      selectors: [
+        { selector: 'img', format: 'skip' },
+        { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      ],
+    }).trim();
+  } catch (cause) {
+    if (!(cause instanceof RangeError)) throw cause;
+    return flatTextOfHtml(html);
+  }
+}
+
+/** Nesting the converter handles quickly (it overflows the stack at about 2,500 levels). */
+const maxHtmlDepth = 1000;
+/** Elements without content or end tag (HTML's void elements). */
+const voidElements =
+  /^(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr|basefont|bgsound|frame|keygen)$/;
+/** Elements whose content is no text a reader sees. */
+const hiddenElements = /^(head|script|style|template|title)$/;
+/** Elements that start and end a line of their own. */
+const blockElements =
+  /^(address|article|aside|blockquote|br|dd|div|dl|dt|footer|h[1-6]|header|hr|li|ol|p|pre|section|table|td|th|tr|ul)$/;
+
+interface HtmlToken {
+  /** Text between tags, entities not decoded. */
+  text?: string;
+  tag?: { name: string; closing: boolean; selfClosing: boolean };
+}
+
+/**
+ * The tags and texts of an HTML document in order, in one pass (each step moves past what it read, so
+ * the time is linear in the length whatever the nesting): a `<` that opens no tag, or has no `>` after
+ * it, is text; comments, doctypes and processing instructions are skipped.
+ */
+function* htmlTokens(html: string): Generator<HtmlToken> {
+  let i = 0;
+  // The next `>`, searched for again only once passed (a run of `<` without one is read once).
+  let gt = -1;
+  while (i < html.length) {
+    const lt = html.indexOf('<', i);
+    if (lt < 0) {
+      yield { text: html.slice(i) };
+      return;
+    }
+    if (lt > i) yield { text: html.slice(i, lt) };
+    const comment = html.startsWith('<!--', lt);
+    if (gt <= lt) gt = html.indexOf('>', lt + 1);
+    const close = comment ? html.indexOf('-->', lt + 4) : gt;
+    if (close < 0) {
+      yield { text: html.slice(lt) };
+      return;
+    }
+    const end = close + (comment ? 3 : 1);
+    const tag = /^<(\/?)([A-Za-z][^\s/>]*)/.exec(html.slice(lt, Math.min(end, lt + 100)));
+    if (tag) {
+      const name = (tag[2] as string).toLowerCase();
+      yield { tag: { name, closing: tag[1] === '/', selfClosing: html[close - 1] === '/' } };
+      i = end;
+    } else if (/^<[!?/]/.test(html.slice(lt, lt + 2))) {
+      i = end;
+    } else {
+      yield { text: '<' };
+      i = lt + 1;
+    }
+  }
+}
+
+/**
+ * Elements whose end tag HTML lets the next one imply (`<p>a<p>b`, `<li>`, table cells): the parser
+ * closes them, so a page of thousands of unclosed paragraphs does not nest.
+ */
+const impliedEndElements = /^(p|li|dt|dd|tr|td|th|option|optgroup|thead|tbody|tfoot|colgroup|rb|rt|rtc|rp)$/;
+
+/**
+ * How deep the elements of an HTML document nest at most, counting every start tag not yet ended
+ * (but void elements and those whose end the next one implies).
+ */
+function htmlNesting(html: string): number {
+  let depth = 0;
+  let max = 0;
+  for (const { tag } of htmlTokens(html)) {
+    if (!tag || tag.selfClosing || voidElements.test(tag.name) || impliedEndElements.test(tag.name)) continue;
+    depth = tag.closing ? Math.max(0, depth - 1) : depth + 1;
+    max = Math.max(max, depth);
+  }
+  return max;
+}
+
+/**
+ * The text of an HTML body read flat, in one pass ({@link htmlTokens}): every text in document order
+ * with its entities decoded, a line break around block elements, nothing of hidden ones.
+ */
+async function flatTextOfHtml(html: string): Promise<string> {
+  const { decodeHTML } = await import('entities');
+  const chunks: string[] = [];
+  /** The hidden element being skipped, until its end tag. */
+  let hidden: string | undefined;
+  for (const { text, tag } of htmlTokens(html)) {
+    if (tag && hidden) {
+      if (tag.closing && tag.name === hidden) hidden = undefined;
+    } else if (tag) {
+      if (hiddenElements.test(tag.name) && !tag.closing && !tag.selfClosing) hidden = tag.name;
+      else if (blockElements.test(tag.name)) chunks.push('\n');
+    } else if (!hidden) chunks.push(decodeHTML(text as string));
+  }
+  return chunks
+    .join('')
+    .split('\n')
+    .map((line) => line.replace(/\s+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 // RFC 5322 §3.6.4 msg-id is `<id-left@id-right>`; ids without brackets (seen from broken clients) count

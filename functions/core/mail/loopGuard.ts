@@ -1,3 +1,4 @@
+import { boundedValue, headerValueBounds } from './headerBounds';
 import { loopHeaderName } from './outboundHeaders';
 
 /** What the loop guard reads of an inbound mail. */
@@ -51,14 +52,21 @@ const autoreplyHeaders = [
   'x-autoreply-from',
   'x-mail-autoreply',
 ];
-const systemLocalPart = /^(mailer[-_.]?daemon|postmaster)$/;
-const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster)$/;
+// `post_master` too: Apache James sends its bounces from it (sisimai's email-apachejames-01.eml).
+const systemLocalPart = /^(mailer[-_.]?daemon|post[-_.]?master)$/;
+const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|post[-_.]?master)$/;
 
 const localPart = (address: string) => {
   const at = address.lastIndexOf('@');
   return (at < 0 ? address : address.slice(0, at)).toLowerCase().split('+')[0] ?? '';
 };
 const firstToken = (value: string) => value.split(';')[0]?.trim().toLowerCase() ?? '';
+/**
+ * A header value as a reason quotes it: reasons are stored on the timeline and in the audit of the
+ * suppressed answer, and a value of 450 KB (header fields may have 1 MiB) made that write exceed
+ * DynamoDB's item limit, so that the mail was retried and dead-lettered instead of filed.
+ */
+const quoted = (value: string) => boundedValue(value, headerValueBounds.reasonValue);
 
 /**
  * Why an inbound mail was written by a machine, one reason per finding (e.g. `Auto-Submitted:
@@ -71,18 +79,23 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   // RFC 3834 §5.1: any value but "no" means the mail was sent automatically.
   const autoSubmitted = headers['auto-submitted'];
   if (autoSubmitted !== undefined && firstToken(autoSubmitted) !== 'no')
-    reasons.push(`Auto-Submitted: ${autoSubmitted}`);
+    reasons.push(`Auto-Submitted: ${quoted(autoSubmitted)}`);
   const precedence = headers.precedence;
   if (precedence !== undefined && automatedPrecedence.has(firstToken(precedence)))
-    reasons.push(`Precedence: ${precedence}`);
+    reasons.push(`Precedence: ${quoted(precedence)}`);
   // Exchange/Outlook: the sender asks that no auto-response be sent (set on OOF and other robot mail).
   if (headers['x-auto-response-suppress']?.trim())
-    reasons.push(`X-Auto-Response-Suppress: ${headers['x-auto-response-suppress']}`);
+    reasons.push(`X-Auto-Response-Suppress: ${quoted(headers['x-auto-response-suppress'])}`);
   for (const name of autoreplyHeaders)
-    if (headers[name] !== undefined) reasons.push(`${name}: ${headers[name]}`);
+    if (headers[name] !== undefined) reasons.push(`${name}: ${quoted(headers[name])}`);
+  // X-Loop is the loop marker of the robots that predate RFC 3834 and of helpdesks: procmail and
+  // Majordomo put their address there, OTRS/Znuny and Zammad `yes` on their auto-responses (OTRS's
+  // carries nothing else a person's mail lacks: an acknowledgement to it opens their next ticket, whose
+  // acknowledgement opens our next complaint). No mail client adds it.
+  if (headers['x-loop'] !== undefined) reasons.push(`X-Loop: ${quoted(headers['x-loop'])}`);
   // RFC 2369 list headers: mailing-list and newsletter traffic.
   if (headers['list-unsubscribe'] !== undefined) reasons.push('List-Unsubscribe present');
-  if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${headers['list-id']}`);
+  if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${quoted(headers['list-id'])}`);
   // RFC 5321 §4.5.5: the null reverse-path marks delivery status notifications and other robot mail.
   const returnPath = headers['return-path']?.trim();
   if (returnPath === '<>' || input.envelopeSender === '') reasons.push('Null Return-Path (<>)');

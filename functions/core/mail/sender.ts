@@ -43,6 +43,9 @@ export function readFrom(values: string[]): FromReading {
       kind: 'invalid',
       reason: `From header field of ${value.length} characters, more than a mailbox takes (${headerValueBounds.fromField})`,
     };
+  const nesting = commentNesting(value);
+  if (nesting > maxCommentNesting)
+    return { kind: 'invalid', reason: `From header field with comments nested ${nesting} deep` };
   const first = firstMailbox(value) ?? firstMailbox(withQuotedName(value));
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
   const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
@@ -51,12 +54,44 @@ export function readFrom(values: string[]): FromReading {
     : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
 }
 
-const firstMailbox = (value: string | undefined) =>
-  value === undefined
-    ? undefined
-    : emailAddresses
-        .parseAddressList({ input: value, rfc6532: true })
-        ?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
+/**
+ * Comments (RFC 5322 §3.2.2) nest; mail clients write one level at most (`(Mail Delivery System)`). The
+ * address parser descends recursively into each level, and a From of some 2,000 nested `(` (within the
+ * field's bound) overflowed its stack: the mail failed intake on every retry instead of being filed.
+ */
+const maxCommentNesting = 50;
+
+/** How deep the comments of a header field value nest (outside quoted strings; escapes skipped). */
+function commentNesting(value: string): number {
+  let depth = 0;
+  let max = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') i++;
+    else if (c === '"' && depth === 0) quoted = !quoted;
+    else if (!quoted && c === '(') max = Math.max(max, ++depth);
+    else if (!quoted && c === ')' && depth > 0) depth--;
+  }
+  return max;
+}
+
+/**
+ * The first mailbox of an address list, groups flattened; undefined for a value the parser refuses,
+ * and for one it cannot read within the stack it has (a runtime's stack may be smaller than the one
+ * {@link maxCommentNesting} was measured in).
+ */
+function firstMailbox(value: string | undefined) {
+  if (value === undefined) return undefined;
+  try {
+    return emailAddresses
+      .parseAddressList({ input: value, rfc6532: true })
+      ?.flatMap((a) => (a.type === 'group' ? a.addresses : [a]))[0];
+  } catch (cause) {
+    if (cause instanceof RangeError) return undefined;
+    throw cause;
+  }
+}
 
 /**
  * A From value with one angle address at its end and a display name that RFC 5322 wants quoted but the
