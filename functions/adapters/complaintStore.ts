@@ -16,6 +16,7 @@ import type { InboundClaim } from '../core/mail/filing';
 import type { AgentRole } from '../core/policy';
 import {
   cancellationCodes,
+  complaintKey,
   decodeCursor,
   encodeCursor,
   type Item,
@@ -40,7 +41,6 @@ import type {
 } from './ports';
 import { tableIndexes } from './tableSchema';
 
-const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 const keyAttributes = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'entity'];
 
 /** The keys of the queue (GSI2) and assignee (GSI3) indexes the complaint's current state calls for. */

@@ -20,6 +20,9 @@ import { senderIndexKeys, senderPartition, tableIndexes } from './tableSchema';
 /** An item of the table as the document client reads and writes it. */
 export type Item = Record<string, unknown>;
 
+/** The key of a complaint's item. */
+export const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
+
 export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }

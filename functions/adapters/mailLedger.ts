@@ -8,10 +8,12 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { TimelineEntry } from '../core/complaint';
 import type { InboundClaim } from '../core/mail/filing';
 import {
   cancellationCodes,
   claimKey,
+  complaintKey,
   hashedKey,
   type Item,
   inboundClaimItem,
@@ -198,7 +200,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
         throw e;
       }
     }
-    const { sesMessageId, complaintId, entry } = result;
+    const { sesMessageId, complaintId, entry, customerEmail } = result;
     const markSent = markSentUpdate(this.tableName, id, lease, sesMessageId);
     // Mail no complaint sent (the weekly digest) has no record to map its SES id to, nor a timeline.
     if (complaintId === undefined || entry === undefined) {
@@ -215,22 +217,45 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     // request instead of two, and a sent mail is never missing from the timeline.
     // A concurrent write on one of the items (a lease take-over being refused) is waited out and tried
     // again; the lease lost (the first item's condition) is false.
-    return writeUnlessFirstConditionFails(
-      this.db,
-      {
-        TransactItems: [
-          { Update: markSent },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: outboundMailItem(sesMessageId, { complaintId, mailId: id }),
+    const record = (recorded: TimelineEntry, unerased?: { address: string }) =>
+      writeUnlessFirstConditionFails(
+        this.db,
+        {
+          TransactItems: [
+            { Update: markSent },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: outboundMailItem(sesMessageId, { complaintId, mailId: id }),
+              },
             },
-          },
-          { Put: { TableName: this.tableName, Item: timelineItem(complaintId, entry) } },
-        ],
-      },
-      3,
-    );
+            { Put: { TableName: this.tableName, Item: timelineItem(complaintId, recorded) } },
+            // The complaint still has the address the mail was made for (the last item: see below).
+            ...(unerased
+              ? [
+                  {
+                    ConditionCheck: {
+                      TableName: this.tableName,
+                      Key: complaintKey(complaintId),
+                      ConditionExpression: 'customerEmail = :address',
+                      ExpressionAttributeValues: { ':address': unerased.address },
+                    },
+                  },
+                ]
+              : []),
+          ],
+        },
+        3,
+      );
+    try {
+      return await record(entry, { address: customerEmail });
+    } catch (e) {
+      // The customer was erased while SES took the mail: the erasure has answered and will not come
+      // back for this entry, so it is written as the erasure would have left it. (Its code only here.)
+      if (cancellationCodes(e)?.[3] !== 'ConditionalCheckFailed') throw e;
+      const { eraseEntry, pseudonymFor } = await import('../core/erasure');
+      return record(eraseEntry(entry, customerEmail, pseudonymFor(customerEmail)) ?? entry);
+    }
   }
 
   async recordOutboundMail(sesMessageId: string, record: OutboundMailRecord) {

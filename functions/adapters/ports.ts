@@ -169,6 +169,8 @@ export interface SentMail {
   lease: string;
   sesMessageId: string;
   complaintId: string;
+  /** The complaint's address when the mail was made (see `MailLedger.completeOutbound`). */
+  customerEmail: string;
   /** Its timeline entry. */
   entry: TimelineEntry;
 }
@@ -275,8 +277,16 @@ export interface MailLedger {
     id: string,
     lease: string,
     result:
-      | ({ sesMessageId: string; entry: TimelineEntry } & Pick<OutboundMailRecord, 'complaintId'>)
-      | { sesMessageId: string; entry?: undefined; complaintId?: undefined }
+      | ({
+          sesMessageId: string;
+          entry: TimelineEntry;
+          /**
+           * The complaint's address when the mail was made: an erasure that changed it since (while
+           * SES took the mail) has the entry written erased, not with the address and text it erased.
+           */
+          customerEmail: string;
+        } & Pick<OutboundMailRecord, 'complaintId'>)
+      | { sesMessageId: string; entry?: undefined; complaintId?: undefined; customerEmail?: undefined }
       | { suppressed: string },
   ): Promise<boolean>;
   /** Maps the SES MessageId of a mail sent without the lease (a duplicate) to its complaint and mail. */

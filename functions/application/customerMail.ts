@@ -41,6 +41,7 @@ export const recordSentAlone = (ledger: Pick<MailLedger, 'completeOutbound'>, se
   ledger.completeOutbound(sent.id, sent.lease, {
     sesMessageId: sent.sesMessageId,
     complaintId: sent.complaintId,
+    customerEmail: sent.customerEmail,
     entry: sent.entry,
   });
 
@@ -158,6 +159,7 @@ export async function mailCustomer(
     lease: intent.lease,
     sesMessageId,
     complaintId: complaint.id,
+    customerEmail: complaint.customerEmail,
     entry: sentEntry(complaint, mail, options, sesMessageId, intent.at),
   };
   const ours = options.recordSent ? await options.recordSent(sent) : await recordSentAlone(ledger, sent);

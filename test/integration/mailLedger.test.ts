@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoComplaintStore } from '../../functions/adapters/complaintStore';
 import { DynamoMailLedger } from '../../functions/adapters/mailLedger';
@@ -6,6 +7,7 @@ import { DynamoQuarantineStore } from '../../functions/adapters/quarantineStore'
 import { OutboundMailInFlightError } from '../../functions/application/customerMail';
 import { digestMailId, sendWeeklyDigest } from '../../functions/application/insights/weeklyDigest';
 import type { MessageEntry } from '../../functions/core/complaint';
+import { erasedText, pseudonymFor } from '../../functions/core/erasure';
 import type { InboundClaim, QuarantinedMail } from '../../functions/core/mail/filing';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 
@@ -18,6 +20,17 @@ beforeAll(async () => {
   table = await startDynamoDbLocalTable();
   ledger = new DynamoMailLedger('Complaints', table.client);
   quarantine = new DynamoQuarantineStore('Complaints', table.client);
+  // The complaints the mails below are recorded on (the record checks the address it was made for).
+  for (const [id, customerEmail] of [
+    ['c-1', 'ann@example.org'],
+    ['c-erased', pseudonymFor('ann@example.org')],
+  ] as const)
+    await table.client.send(
+      new PutItemCommand({
+        TableName: 'Complaints',
+        Item: { PK: { S: `COMPLAINT#${id}` }, SK: { S: 'META' }, customerEmail: { S: customerEmail } },
+      }),
+    );
 });
 afterAll(() => table.close());
 
@@ -101,6 +114,7 @@ describe('DynamoMailLedger', () => {
       await ledger.completeOutbound('c-1-ack', (first as { lease: string }).lease, {
         sesMessageId: 'ses-old',
         complaintId: 'c-1',
+        customerEmail: 'ann@example.org',
         entry: sentMail('c-1-ack', 'ses-old'),
       }),
     ).toBe(false);
@@ -109,6 +123,7 @@ describe('DynamoMailLedger', () => {
       await ledger.completeOutbound('c-1-ack', taker.lease, {
         sesMessageId: 'ses-new',
         complaintId: 'c-1',
+        customerEmail: 'ann@example.org',
         entry: sentMail('c-1-ack', 'ses-new'),
       }),
     ).toBe(true);
@@ -122,6 +137,34 @@ describe('DynamoMailLedger', () => {
     expect(await new DynamoComplaintStore('Complaints', table.client).timeline('c-1')).toMatchObject([
       { id: 'c-1-ack', messageId: 'ses-new' },
     ]);
+  });
+
+  it('records a mail the customer was erased from while SES took it as the erasure leaves entries', async () => {
+    const t0 = new Date('2026-11-24T10:00:00.000Z');
+    const intent = await ledger.beginOutbound('c-erased-reply', t0, 45);
+    expect(intent.state).toBe('acquired');
+    const entry = { ...sentMail('c-erased-reply', 'ses-erased'), to: ['ann@example.org'] };
+    expect(
+      await ledger.completeOutbound('c-erased-reply', (intent as { lease: string }).lease, {
+        sesMessageId: 'ses-erased',
+        complaintId: 'c-erased',
+        customerEmail: 'ann@example.org',
+        entry,
+      }),
+    ).toBe(true);
+    const [recorded] = await new DynamoComplaintStore('Complaints', table.client).timeline('c-erased');
+    expect(recorded).toMatchObject({
+      id: 'c-erased-reply',
+      messageId: 'ses-erased',
+      subject: erasedText,
+      text: erasedText,
+      to: [pseudonymFor('ann@example.org')],
+    });
+    expect(JSON.stringify(recorded)).not.toContain('ann@example.org');
+    expect(await ledger.findOutboundMail('ses-erased')).toEqual({
+      complaintId: 'c-erased',
+      mailId: 'c-erased-reply',
+    });
   });
 
   it('releases a lease after a failed send, and remembers a suppression', async () => {

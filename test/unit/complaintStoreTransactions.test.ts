@@ -93,6 +93,7 @@ describe('DynamoComplaintStore transaction cancellations', () => {
       lease: 'lease-1',
       sesMessageId: 'ses-1',
       complaintId: 'k1',
+      customerEmail: 'ann@example.org',
       entry: { ...entry, id: 'k1-ack' },
     };
     // One reason per action: the complaint, its entry, the mail's intent, its SES id record, its entry.
