@@ -7,6 +7,7 @@ import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '../core/errors';
 import type { AgentRole, Policy } from '../core/policy';
+import { complaintIdPattern } from '../core/reference';
 import { type CursorScope, openCursor, signCursor } from './cursors';
 import { json, PreconditionRequiredError } from './problem';
 import type { RecentComplaints } from './recentComplaints';
@@ -51,7 +52,7 @@ export function view(c: Complaint) {
 
 export async function loadComplaint(ctx: RouteContext): Promise<Complaint> {
   const id = ctx.event.pathParameters?.id ?? '';
-  const complaint = /^[0-9a-f]{26}$/.test(id) ? await ctx.services.store.get(id) : undefined;
+  const complaint = complaintIdPattern.test(id) ? await ctx.services.store.get(id) : undefined;
   if (!complaint) throw new NotFoundError(`No complaint with id "${id}"`);
   ctx.recent?.keep(complaint);
   return complaint;
@@ -251,7 +252,7 @@ export const listCustomerComplaints: RouteHandler = async (ctx) => {
 
 export const getComplaint: RouteHandler = async (ctx) => {
   const id = ctx.event.pathParameters?.id ?? '';
-  const found = /^[0-9a-f]{26}$/.test(id) ? await ctx.services.store.withTimeline(id) : undefined;
+  const found = complaintIdPattern.test(id) ? await ctx.services.store.withTimeline(id) : undefined;
   if (!found) throw new NotFoundError(`No complaint with id "${id}"`);
   const { complaint, timeline } = found;
   // What an agent reads right before deciding: the decision can start from it (`startingFromRecent`).

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from '../core/errors';
+import { complaintIdPattern } from '../core/reference';
 import type { RouteContext, RouteHandler } from './complaintRoutes';
 import { openCursor, signCursor } from './cursors';
 import { json } from './problem';
@@ -6,7 +7,7 @@ import { quarantineListQuerySchema } from './schemas';
 
 const quarantineId = (ctx: RouteContext) => {
   const id = ctx.event.pathParameters?.id ?? '';
-  if (!/^[0-9a-f]{26}$/.test(id)) throw new NotFoundError(`No quarantined mail with id "${id}"`);
+  if (!complaintIdPattern.test(id)) throw new NotFoundError(`No quarantined mail with id "${id}"`);
   return id;
 };
 

@@ -1,7 +1,7 @@
 import { complaintStatuses, queuedStatuses, resolutionTypes } from '../core/complaint';
 import { normalizeAddress } from '../core/mail/addresses';
 import { agentRoles } from '../core/policy';
-import { canonicalReference, typedReferencePattern } from '../core/reference';
+import { canonicalReference, complaintIdPattern, typedReferencePattern } from '../core/reference';
 import * as z from '../core/schema';
 
 // Each request schema is built on its first parse (`z.lazy`): a cold start of the API serves one route
@@ -44,7 +44,7 @@ const money = storableNumber.check(
 /** Trimmed, not empty, at most `max` characters. */
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
-const complaintId = z.string().check(z.regex(/^[0-9a-f]{26}$/, 'a complaint id'));
+const complaintId = z.string().check(z.regex(complaintIdPattern, 'a complaint id'));
 
 const version = z.optional(z.number().check(z.int(), z.nonnegative()));
 

@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { ValidationError } from '../core/errors';
+import { complaintIdPattern } from '../core/reference';
 
 export type SurveyAnswer = 'satisfied' | 'unsatisfied';
 
@@ -30,7 +31,9 @@ export function surveyLinks(baseUrl: string, token: string): Record<SurveyAnswer
 export async function verifySurveyToken(key: Uint8Array, token: string): Promise<string | 'expired'> {
   try {
     const { payload } = await jwtVerify(token, key, { audience, algorithms: ['HS256'] });
-    if (!payload.sub) throw new ValidationError('The survey link is invalid');
+    // Signed by us, so only a leaked key makes another; its subject is still checked before any read.
+    if (!payload.sub || !complaintIdPattern.test(payload.sub))
+      throw new ValidationError('The survey link is invalid');
     return payload.sub;
   } catch (e) {
     if (e instanceof errors.JWTExpired) return 'expired';

@@ -11,6 +11,9 @@ export function complaintIdFor(mailIdentity: string): string {
   return createHash('sha256').update(mailIdentity).digest('hex').slice(0, 26);
 }
 
+/** The shape of every id {@link complaintIdFor} makes (complaints' and quarantined mails'). */
+export const complaintIdPattern = /^[0-9a-f]{26}$/;
+
 /**
  * Human reference `CMP-XXXXXX` (6 Crockford base32 characters, ~1e9 values). `attempt` picks another
  * candidate deterministically when the first is taken (uniqueness is enforced by a conditional write).

@@ -259,6 +259,21 @@ describe('the survey form', () => {
     expect(answered).toHaveLength(1);
   });
 
+  it('refuses a signed link whose subject is no complaint id (400), reading nothing', async () => {
+    const token = await signSurveyToken(signingKey, 'a'.repeat(3000), new Date(Date.now() + 86_400_000));
+    const event = { pathParameters: { token }, body: 'answer=satisfied', isBase64Encoded: false };
+    const services = {
+      signingKey: async () => signingKey,
+      store: {
+        get: async () => {
+          throw new Error('read');
+        },
+      },
+    } as unknown as Deps;
+    const res = await answerSurvey(event as unknown as APIGatewayProxyEventV2, services, () => now);
+    expect(res.statusCode).toBe(400);
+  });
+
   it('refuses a form that gives any field more than once (400), recording nothing', async () => {
     for (const body of [
       'answer=satisfied&answer=unsatisfied',

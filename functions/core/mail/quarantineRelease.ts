@@ -1,3 +1,4 @@
+import { complaintIdPattern } from '../reference';
 import * as z from '../schema';
 
 /**
@@ -5,7 +6,7 @@ import * as z from '../schema';
  * id, nothing else (intake reads the record, so a stale or repeated event files nothing twice).
  */
 export const quarantineReleaseEventSchema = z.strictObject({
-  quarantineRelease: z.strictObject({ id: z.string().check(z.regex(/^[0-9a-f]{26}$/)) }),
+  quarantineRelease: z.strictObject({ id: z.string().check(z.regex(complaintIdPattern)) }),
 });
 export type QuarantineReleaseEvent = z.infer<typeof quarantineReleaseEventSchema>;
 
