@@ -52,6 +52,10 @@ const autoreplyHeaders = [
   'x-autoreply-from',
   'x-mail-autoreply',
 ];
+// The list headers of the managers that predate RFC 2369 or never adopted it: ezmlm (`Mailing-List`),
+// SmartList and vger (`X-Mailing-List`), FML, which runs many Japanese lists (`X-ML-Name`, `X-MLServer`;
+// its list alerts carry no Precedence or List-Id).
+const listManagerHeaders = ['mailing-list', 'x-mailing-list', 'x-ml-name', 'x-mlserver'];
 // `post_master` too: Apache James sends its bounces from it (sisimai's email-apachejames-01.eml).
 const systemLocalPart = /^(mailer[-_.]?daemon|post[-_.]?master)$/;
 const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|post[-_.]?master)$/;
@@ -96,6 +100,8 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   // RFC 2369 list headers: mailing-list and newsletter traffic.
   if (headers['list-unsubscribe'] !== undefined) reasons.push('List-Unsubscribe present');
   if (headers['list-id'] !== undefined) reasons.push(`List-Id: ${quoted(headers['list-id'])}`);
+  for (const name of listManagerHeaders)
+    if (headers[name] !== undefined) reasons.push(`${name}: ${quoted(headers[name])}`);
   // RFC 5321 §4.5.5: the null reverse-path marks delivery status notifications and other robot mail.
   const returnPath = headers['return-path']?.trim();
   if (returnPath === '<>' || input.envelopeSender === '') reasons.push('Null Return-Path (<>)');
