@@ -152,7 +152,7 @@ const summary = {
   writesAnswered: record.writes.length,
   redriven: rows.reduce((n, r) => n + r.redriven, 0),
   writesByKind: Object.fromEntries(
-    ['claim', 'resolve', 'request_approval', 'approve', 'follow_up'].map((k) => [
+    ['claim', 'resolve', 'request_approval', 'request_info', 'approve', 'follow_up'].map((k) => [
       k,
       record.writes.filter((w) => w.action === k).length,
     ]),
@@ -165,8 +165,8 @@ await mkdir(dirname(values.report as string), { recursive: true });
 await writeFile(values.report as string, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(
   `\n${ok ? 'OK' : 'BROKEN'}: ${record.mails.length} mails accepted, ${record.writes.length} writes answered 2xx ` +
-    `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost}, doubled ${
-      totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled
+    `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost + totals.questionsUnasked}, doubled ${
+      totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled + totals.questionsDoubled
     }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions}, dead-lettered and redriven ${
       summary.redriven
     }; events: ${totals.eventsExpected} committed changes, ${totals.eventsMissing} missing, ` +
@@ -238,6 +238,7 @@ function printRow(r: RoundRow) {
         'writes lost',
         'writes doubled',
         'refunds doubled',
+        'questions unasked / doubled',
         'stuck',
         'failed exec',
         'redriven',
@@ -261,6 +262,7 @@ function printRow(r: RoundRow) {
       r.writesLost,
       r.writesDoubled,
       r.refundsDoubled,
+      `${r.questionsUnasked} / ${r.questionsDoubled}`,
       r.stuck,
       r.failedExecutions,
       r.redriven,

@@ -27,6 +27,13 @@ export interface InvariantReport {
   writesDoubled: number;
   /** Resolutions (refunds) applied more than once for the same decision. */
   refundsDoubled: number;
+  /**
+   * Requests for information the workflow accepted (answered or not: the API may have died after the
+   * accepting write), made well before the scan, whose question no mail on the timeline asks.
+   */
+  questionsUnasked: number;
+  /** Accepted questions mailed more than once. */
+  questionsDoubled: number;
   /** Complaints not closed, in no queue and with no running execution. */
   stuck: number;
   failedExecutions: number;
@@ -68,6 +75,8 @@ interface Entry {
   messageId?: string;
   action?: string;
   details?: Record<string, unknown>;
+  purpose?: string;
+  at?: string;
   status?: string;
   toStatus?: string;
   summary?: { messageId?: string };
@@ -100,11 +109,19 @@ export async function checkInvariants(
     if (id) filings.set(bare(id), (filings.get(bare(id)) ?? 0) + 1);
   };
   const audits = new Map<string, Entry[]>();
+  const questions = new Map<string, number>();
   const complaints: Entry[] = [];
   for (const item of items) {
     if (item.PK.startsWith('COMPLAINT#') && item.SK === 'META') complaints.push(item);
     else if (item.PK.startsWith('COMPLAINT#') && item.kind === 'message' && item.direction === 'inbound') {
       count(item.messageId);
+    } else if (
+      item.PK.startsWith('COMPLAINT#') &&
+      item.kind === 'message' &&
+      item.purpose === 'info_request'
+    ) {
+      const id = item.PK.slice('COMPLAINT#'.length);
+      questions.set(id, (questions.get(id) ?? 0) + 1);
     } else if (item.PK.startsWith('COMPLAINT#') && item.kind === 'audit') {
       const id = item.PK.slice('COMPLAINT#'.length);
       audits.set(id, [...(audits.get(id) ?? []), item]);
@@ -155,6 +172,7 @@ export async function checkInvariants(
         (a) => a.action === 'awaitPerson' && a.details?.waitingFor === 'approval',
       ).length,
       follow_up: actions(id, 'close').filter((a) => a.toStatus === 'closed').length,
+      request_info: questions.get(id) ?? 0,
     };
     for (const kind of Object.keys(effects) as AnsweredWrite['action'][]) {
       // Resolving and approving both end in one applied resolution: a complaint reopened by its customer
@@ -187,6 +205,25 @@ export async function checkInvariants(
     }
   }
 
+  // Every request for information the workflow accepted is asked, once (AskCustomer), whatever became
+  // of the API call that made it; one accepted in the last moments before the scan may be on its way.
+  let questionsUnasked = 0;
+  let questionsDoubled = 0;
+  for (const [id, entries] of audits) {
+    const accepted = entries.filter(
+      (a) => a.action === 'acceptDecision' && a.details?.decision === 'request_info',
+    );
+    const settled = accepted.filter((a) => scannedFrom - Date.parse(a.at ?? '') > publishSlackMs).length;
+    const asked = questions.get(id) ?? 0;
+    if (asked < settled) {
+      questionsUnasked += settled - asked;
+      note('questionsUnasked', id);
+    } else if (asked > accepted.length) {
+      questionsDoubled += asked - accepted.length;
+      note('questionsDoubled', id);
+    }
+  }
+
   const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, region, credentials });
   const running = new Set(await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'RUNNING'));
   const failed = await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'FAILED');
@@ -212,6 +249,8 @@ export async function checkInvariants(
     writesLost,
     writesDoubled,
     refundsDoubled,
+    questionsUnasked,
+    questionsDoubled,
     stuck,
     failedExecutions: failed.length,
     examples,
@@ -229,6 +268,8 @@ export const invariantsHold = (r: InvariantReport, inFlightMs = 0) =>
     r.writesLost +
     r.writesDoubled +
     r.refundsDoubled +
+    r.questionsUnasked +
+    r.questionsDoubled +
     r.stuck +
     r.failedExecutions +
     r.eventsMissing +

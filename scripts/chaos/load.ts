@@ -13,7 +13,7 @@ export interface AcceptedMail {
 /** A complaint write the API answered 2xx: it must take effect exactly once. */
 export interface AnsweredWrite {
   complaintId: string;
-  action: 'claim' | 'resolve' | 'request_approval' | 'approve' | 'follow_up';
+  action: 'claim' | 'resolve' | 'request_approval' | 'request_info' | 'approve' | 'follow_up';
   status: number;
   amount?: number;
 }
@@ -158,6 +158,12 @@ async function actOn(
   };
   if (item.status === 'awaiting_agent') {
     if (!(await write('/claim', 'claim', {}))) return;
+    // Some complaints need the customer first: the workflow mails the question (nobody answers it here,
+    // so the complaint is reminded, then closed as abandoned).
+    if (random() < 0.15) {
+      await write('/info-requests', 'request_info', { question: 'Which order number is it?' });
+      return;
+    }
     // Tier 1 may apply 100 EUR alone: 150 goes to a tier-2 approval.
     const amount = tier === 'tier1' && random() < 0.3 ? 150 : 40;
     await write(
