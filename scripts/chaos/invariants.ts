@@ -205,13 +205,20 @@ export async function checkInvariants(
     }
   }
 
-  // Every request for information the workflow accepted is asked, once (AskCustomer), whatever became
+  // Every request for information the workflow was handed is asked, once (AskCustomer), whatever became
   // of the API call that made it; one accepted in the last moments before the scan may be on its way.
   let questionsUnasked = 0;
   let questionsDoubled = 0;
   for (const [id, entries] of audits) {
+    // A decision released (its hand-over failed: the workflow never had it) is asked by nobody.
+    const released = new Set(
+      entries.filter((a) => a.action === 'releaseDecision').map((a) => a.details?.decisionId),
+    );
     const accepted = entries.filter(
-      (a) => a.action === 'acceptDecision' && a.details?.decision === 'request_info',
+      (a) =>
+        a.action === 'acceptDecision' &&
+        a.details?.decision === 'request_info' &&
+        !released.has(a.details?.decisionId),
     );
     const settled = accepted.filter((a) => scannedFrom - Date.parse(a.at ?? '') > publishSlackMs).length;
     const asked = questions.get(id) ?? 0;
