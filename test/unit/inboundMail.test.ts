@@ -22,6 +22,19 @@ describe('parseInboundMail', () => {
     });
   });
 
+  it('keeps a display name whose comma the client left unquoted, encoded-words decoded', async () => {
+    const from = async (value: string) =>
+      (await parseInboundMail(Buffer.from(`From: ${value}\r\nSubject: Late\r\n\r\nWhere is it?\r\n`))).from;
+    expect(await from('Kowalski, Anna <anna.kowalski@poczta.example>')).toEqual({
+      address: 'anna.kowalski@poczta.example',
+      name: 'Kowalski, Anna',
+    });
+    expect(await from('=?UTF-8?Q?M=C3=BCller?=, Hans <hans@example.de>')).toEqual({
+      address: 'hans@example.de',
+      name: 'Müller, Hans',
+    });
+  });
+
   it('reads a plain-text mail: sender lower-cased, Message-ID without brackets, ISO date', async () => {
     const raw = Buffer.from(
       crlf([

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import PostalMime, { type Address, type Attachment } from 'postal-mime';
+import PostalMime, { type Address, type Attachment, decodeWords } from 'postal-mime';
 import { contentDigest, dedupeKeyFor } from './dedupe';
 import { boundedValue, headerValueBounds } from './headerBounds';
 import { decodeJisSegments, repairMime } from './mimeRepair';
@@ -111,8 +111,11 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   // A name in raw ISO-2022-JP (old Japanese clients) is decoded from the name the address was read
   // with: the parser drops the escapes, and decoding the field before reading it could move the address.
   const jisName = reading.kind === 'mailbox' && reading.name?.includes('\x1b') ? reading.name : undefined;
+  // A name with a comma the sender's client left unquoted (`Kowalski, Anna <…>`) is two entries to the
+  // MIME parser, the first without an address: the name is then the one the sender was read with.
+  const readName = reading.kind === 'mailbox' && reading.name ? decodeWords(reading.name) : undefined;
   const fromName = singleLine(
-    jisName ? decodeJisSegments(jisName) : (mailboxesOf(parsed.from)[0]?.name ?? ''),
+    jisName ? decodeJisSegments(jisName) : (mailboxesOf(parsed.from)[0]?.name ?? readName ?? ''),
   );
   const name = fromName ? boundedValue(fromName, headerValueBounds.name) : undefined;
   const from =
