@@ -87,60 +87,31 @@ export const decisionIdOf = (
  * this request names: its hand-over is completed now (202, as the first time), instead of the retry
  * being refused as stale. A process that died between that write and the hand-over (or an answer lost
  * on the way, which the client retries) would otherwise leave the complaint waiting until its wait
- * timed out, hours on a business calendar. Any other refusal stands.
+ * timed out, hours on a business calendar. `then` is the status the workflow moves the complaint to
+ * at once with such a decision (an info request's: waiting for the customer's answer, its question
+ * mailed by AskCustomer): there the same request is answered 202 too while the newest accepted decision
+ * on the timeline is this one. Any other refusal stands.
  */
 const orDeliveredAgain =
-  (route: RouteHandler): RouteHandler =>
+  (route: RouteHandler, then?: Complaint['status']): RouteHandler =>
   async (ctx) => {
     try {
       return await route(ctx);
     } catch (e) {
       // Only a stale version can be the retry (the request names the version it read before the
-      // accepting write), and only while the complaint is deciding: the refusal says both, so any
-      // other 409 is answered without another read.
+      // accepting write), and only while the complaint is deciding (or `then`): the refusal says both,
+      // so any other 409 is answered without another read.
       if (!(e instanceof ConflictError)) throw e;
       const stored = e instanceof StaleWriteError ? e.current : undefined;
-      if ((stored?.status ?? e.details?.complaintStatus) !== 'deciding') throw e;
+      const status = stored?.status ?? e.details?.complaintStatus;
+      if (status !== 'deciding' && (then === undefined || status !== then)) throw e;
       const complaint = stored ?? (await loadComplaint(ctx));
       const body = parseBody(ctx) as { version?: unknown };
       const version = expectedVersion(ctx, typeof body.version === 'number' ? body.version : undefined);
-      if (
-        complaint.status !== 'deciding' ||
-        complaint.pendingDecision?.decisionId !== decisionIdOf(ctx, version)
-      )
-        throw e;
-      return accepted(await deliverAgain(ctx.services, complaint));
-    }
-  };
-
-/**
- * A request for information asked again after its decision was accepted (its answer lost, or the
- * process died after the accepting write). The workflow mails the question once it has the decision
- * (AskCustomer), so what is left to do is at most the hand-over: completed while the complaint is still
- * deciding with it, and answered 202 as the first attempt would have been, also once the workflow waits
- * for the customer's answer to it (the newest accepted decision on the timeline is this one). Once the
- * customer answered (or anything else was decided since) the refusal stands.
- */
-const orQuestionAskedAgain =
-  (route: RouteHandler): RouteHandler =>
-  async (ctx) => {
-    try {
-      return await route(ctx);
-    } catch (e) {
-      // Only a stale version can be the retry, and only while the complaint is deciding or waiting for
-      // the customer: any other 409 is answered without another read.
-      if (!(e instanceof ConflictError)) throw e;
-      const status =
-        (e instanceof StaleWriteError ? e.current : undefined)?.status ?? e.details?.complaintStatus;
-      if (status !== 'deciding' && status !== 'awaiting_customer') throw e;
-      const body = infoRequestSchema.parse(parseBody(ctx));
-      const decisionId = decisionIdOf(ctx, expectedVersion(ctx, body.version));
-      // Read again: the workflow may have moved on since the refused write.
-      const complaint = await loadComplaint(ctx);
-      if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
+      const decisionId = decisionIdOf(ctx, version);
+      if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId)
         return accepted(await deliverAgain(ctx.services, complaint));
-      }
-      if (complaint.status !== 'awaiting_customer') throw e;
+      if (then === undefined || complaint.status !== then) throw e;
       const timeline = await ctx.services.store.timeline(complaint.id);
       const accepting = timeline.findLast((t) => t.kind === 'audit' && t.action === 'acceptDecision');
       if (accepting?.kind !== 'audit' || accepting.details?.decisionId !== decisionId) throw e;
@@ -204,7 +175,7 @@ export const decideApprovalRoute: RouteHandler = orDeliveredAgain(
  * Asks the customer: the question goes out from the workflow once it has the decision (AskCustomer), so
  * an accepted request is asked whatever becomes of this one.
  */
-export const requestInfo: RouteHandler = orQuestionAskedAgain(
+export const requestInfo: RouteHandler = orDeliveredAgain(
   startingFromRecent(async (ctx) => {
     const { body, complaint } = await prepareWrite(ctx, infoRequestSchema);
     assertMailable(complaint);
@@ -212,6 +183,7 @@ export const requestInfo: RouteHandler = orQuestionAskedAgain(
       await handOver(ctx, complaint, agentDecides, askCustomer(ctx.actor, body.question, ctx.policy)),
     );
   }),
+  'awaiting_customer',
 );
 
 export const escalate: RouteHandler = orDeliveredAgain(

@@ -184,20 +184,23 @@ describe('GDPR erasure rules', () => {
 });
 
 describe('eraseCustomer', () => {
+  /** Ann's complaint at version 4, in the status a test needs. */
+  const annsComplaint = (status: Complaint['status']): Complaint => ({
+    id: 'c'.repeat(26),
+    reference: 'CMP-4F7K2Q',
+    status,
+    tier: 1,
+    priority: 'normal',
+    customerEmail: 'ann.lee@example.org',
+    subject: 'My order 1234',
+    threadToken: 't',
+    createdAt: at,
+    updatedAt: at,
+    version: 4,
+  });
+
   it('erases the timeline again when the complaint was written meanwhile: nothing that write added keeps the address', async () => {
-    const complaint = {
-      id: 'c'.repeat(26),
-      reference: 'CMP-4F7K2Q',
-      status: 'deciding',
-      tier: 1,
-      priority: 'normal',
-      customerEmail: 'ann.lee@example.org',
-      subject: 'My order 1234',
-      threadToken: 't',
-      createdAt: at,
-      updatedAt: at,
-      version: 4,
-    } satisfies Complaint;
+    const complaint = annsComplaint('deciding');
     // The customer's reply taken as their decision: its audit names them, and is written with the
     // complaint in one transaction.
     const customerDecision: TimelineEntry = {
@@ -252,19 +255,7 @@ describe('eraseCustomer', () => {
   });
 
   it('leaves a complaint a concurrent erasure of the address wrote to that erasure: one erase audit, counted once', async () => {
-    const complaint = {
-      id: 'c'.repeat(26),
-      reference: 'CMP-4F7K2Q',
-      status: 'awaiting_agent',
-      tier: 1,
-      priority: 'normal',
-      customerEmail: 'ann.lee@example.org',
-      subject: 'My order 1234',
-      threadToken: 't',
-      createdAt: at,
-      updatedAt: at,
-      version: 4,
-    } satisfies Complaint;
+    const complaint = annsComplaint('awaiting_agent');
     // The other request's erasure committed between this one's read and its write.
     const erasedByOther: Complaint = {
       ...complaint,
