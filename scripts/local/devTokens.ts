@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { apiScope } from '../../functions/api/routes';
 import type { AgentRole } from '../../functions/core/policy';
 import { RecentMap } from './recentMap';
@@ -19,6 +28,9 @@ export interface DevIdentityProvider {
 }
 
 const alg = 'ES256';
+// The key's id in the provider's key set: API Gateway takes a token's key from the issuer's JWKS by
+// its `kid`, so a token naming another key, or none, is refused as there.
+const kid = 'local';
 
 export async function devIdentityProvider(
   keyFile: string,
@@ -38,7 +50,7 @@ export async function devIdentityProvider(
     await writeFile(keyFile, JSON.stringify(stored), { mode: 0o600 });
   }
   const privateKey = await importJWK(stored.privateJwk, alg);
-  const publicKey = await importJWK(stored.publicJwk, alg);
+  const keySet = createLocalJWKSet({ keys: [{ ...stored.publicJwk, kid, alg }] });
   const { clientId } = stored;
   // A token is the same bytes on every request of a session: its signature (an ECDSA verification,
   // about a millisecond of the gateway's CPU) is checked once, its time claims on every request.
@@ -55,7 +67,7 @@ export async function devIdentityProvider(
         username: sub,
         ...(email ? { email } : {}),
       })
-        .setProtectedHeader({ alg, kid: 'local' })
+        .setProtectedHeader({ alg, kid })
         .setSubject(sub)
         .setIssuer(issuer)
         .setIssuedAt()
@@ -65,7 +77,8 @@ export async function devIdentityProvider(
     async verify(token) {
       const known = verified.get(token);
       if (known) return stillValid(known);
-      const { payload } = await jwtVerify(token, publicKey, { issuer, algorithms: [alg] });
+      const { payload, protectedHeader } = await jwtVerify(token, keySet, { issuer, algorithms: [alg] });
+      if (protectedHeader.kid !== kid) throw new Error('token names no key of the issuer');
       // API Gateway accepts a token whose `aud` or (for access tokens) `client_id` is a configured audience.
       const audiences = [payload.aud, payload.client_id].flat().filter(Boolean);
       if (!audiences.includes(clientId)) throw new Error('token audience does not match');

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { importJWK, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DevIdentityProvider, devIdentityProvider } from '../../scripts/local/devTokens';
 
@@ -23,6 +24,24 @@ describe('devIdentityProvider.verify', () => {
     await expect(idp.verify(token)).resolves.toMatchObject({ sub: 'dev-tier1' });
     vi.setSystemTime(Date.now() + 61_000);
     await expect(idp.verify(token)).rejects.toThrow();
+  });
+
+  it('takes the key by the kid of the token, as API Gateway does from the key set of the issuer', async () => {
+    // Signed with the provider's own key, but naming another key or none: refused, as on AWS.
+    const { privateJwk } = JSON.parse(await readFile(join(dir, 'dev-idp.json'), 'utf8'));
+    const key = await importJWK(privateJwk, 'ES256');
+    const signed = (header: { alg: string; kid?: string }) =>
+      new SignJWT({ client_id: idp.clientId, scope: 'x' })
+        .setProtectedHeader(header)
+        .setSubject('dev-tier1')
+        .setIssuer(idp.issuer)
+        .setExpirationTime('1h')
+        .sign(key);
+    await expect(idp.verify(await signed({ alg: 'ES256', kid: 'local' }))).resolves.toMatchObject({
+      sub: 'dev-tier1',
+    });
+    await expect(idp.verify(await signed({ alg: 'ES256', kid: 'other' }))).rejects.toThrow();
+    await expect(idp.verify(await signed({ alg: 'ES256' }))).rejects.toThrow();
   });
 
   it('checks the signature of a token that differs from an accepted one', async () => {
