@@ -9,14 +9,15 @@ const rank = (r: AgentRole) => agentRoles.indexOf(r);
 
 /**
  * Cognito puts group membership in `cognito:groups`; API Gateway's JWT authorizer hands array claims
- * to the Lambda flattened as a string like "[tier1 manager]". Accept both forms.
+ * to the Lambda flattened as a string like "[tier1 manager]". Accept both forms. Split on spaces only:
+ * a Cognito group name has none, but may have a comma (a group `x,manager` is no manager).
  */
 function groupsOf(value: Claims[string]): string[] {
   if (Array.isArray(value)) return value;
   if (typeof value !== 'string') return [];
   return value
     .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
+    .split(/\s+/)
     .filter(Boolean);
 }
 

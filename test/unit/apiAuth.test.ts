@@ -23,6 +23,9 @@ describe('actorFromClaims', () => {
   it('rejects missing subjects (401) and tokens without an agent group (403)', () => {
     expect(() => actorFromClaims(undefined)).toThrow(UnauthorizedError);
     expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[customers]' })).toThrow(ForbiddenError);
+    // A group name may hold a comma (never a space): `x,manager` is one group, and no agent group.
+    expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager]' })).toThrow(ForbiddenError);
+    expect(actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager tier1]' }).role).toBe('tier1');
   });
 });
 
