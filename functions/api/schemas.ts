@@ -37,15 +37,25 @@ const money = storableNumber.check(
   z.meta({ description: 'At most 1,000,000, with no more decimals than the currency has (EUR 2, JPY 0)' }),
 );
 
+// Something a reader sees: a text of spaces and invisible format characters (zero-width spaces and
+// joiners, direction marks, which trimming keeps) says nothing to the customer or the next agent.
+const visible = /[^\s\p{Cf}]/u;
+
+/** Trimmed, with something visible in it, at most `max` characters. */
+const text = (max: number) =>
+  z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(max),
+    z.refine((value) => visible.test(value), 'nothing visible: write the text'),
+  );
+
+const complaintId = z.string().check(z.regex(complaintIdPattern, 'a complaint id'));
+
 /**
  * The complaint version the agent acted on (alternative to the If-Match header): a safe non-negative
  * integer (zod's int stops at 2^53 - 1, beyond which two versions would read as one).
  */
-/** Trimmed, not empty, at most `max` characters. */
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
-
-const complaintId = z.string().check(z.regex(complaintIdPattern, 'a complaint id'));
-
 const version = z.optional(z.number().check(z.int(), z.nonnegative()));
 
 /** Body of POST /complaints/{id}/resolution. */

@@ -13,6 +13,7 @@ import {
   approvalRequestSchema,
   closeRequestSchema,
   listQuerySchema,
+  noteRequestSchema,
   quarantineListQuerySchema,
   resolutionRequestSchema,
 } from '../../functions/api/schemas';
@@ -126,6 +127,17 @@ describe('If-Match', () => {
           details: { issues: [expect.objectContaining({ path: 'version', code: 'version_mismatch' })] },
         }),
       );
+    }
+  });
+});
+
+describe('texts in bodies', () => {
+  it('refuses a text with nothing visible in it: spaces, zero-width characters, direction marks', () => {
+    for (const text of [' ', '\u200b', '\u200b\u200d\ufeff', '\u202e \u200e', '\t\n']) {
+      expect(noteRequestSchema.safeParse({ text }).success, JSON.stringify(text)).toBe(false);
+    }
+    for (const text of ['ok', '\u200bok', '👍', 'ß']) {
+      expect(noteRequestSchema.safeParse({ text }).success, JSON.stringify(text)).toBe(true);
     }
   });
 });
