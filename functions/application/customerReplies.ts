@@ -1,5 +1,5 @@
 import type { Actor, Complaint, MessageEntry } from '../core/complaint';
-import { ConflictError } from '../core/errors';
+import { ComplaintBusyError, ConflictError } from '../core/errors';
 import { executionNameOf, reopen } from '../core/lifecycle';
 import type { Policy } from '../core/policy';
 import { handOver } from './decisionHandOver';
@@ -20,6 +20,10 @@ export function withinReopenWindow(c: Complaint, now: Date, policy: Policy): boo
  * - during the follow-up call or survey: it counts as an unsatisfied answer and reopens the case;
  * - resolved (waiting for the follow-up) or closed within the reopen window: the complaint reopens at
  *   priority + 1 under a new execution `<id>-r<n>` (the old one is stopped);
+ * - the agent's question on its way (the workflow has the request for information, AwaitCustomer has
+ *   not registered the wait for its answer yet): ComplaintBusyError, so that intake retries and the
+ *   reply resumes the wait once it is registered (attached now, the answer would be left for a
+ *   reminder, then the close as abandoned);
  * - otherwise the mail is attached for the agent.
  * Called by intake once threading has identified the complaint.
  */
@@ -87,6 +91,9 @@ async function react(
       decisionId,
     );
     return 'reopened';
+  }
+  if (c.status === 'deciding' && c.pendingDecision?.action === 'request_info') {
+    throw new ComplaintBusyError('The question to the customer is on its way: retry', { complaintId: c.id });
   }
   if (c.status === 'reopened' && c.executionName) {
     // A redelivery of the mail whose first delivery died between the reopen and its StartExecution:
