@@ -111,10 +111,10 @@ export async function mailCustomer(
       await recordSuppressed(deps.store, complaint, options, intent.reason, intent.at);
       return { status: 'suppressed', reason: intent.reason };
     case 'sent':
-      // A retry after the mail was recorded sent (its entry with it): re-adding the entry is harmless.
-      await deps.store.append(complaint.id, [
-        sentEntry(complaint, mail, options, intent.sesMessageId, intent.at),
-      ]);
+      // A retry after the mail was recorded sent: its entry was written with the mark, in one
+      // transaction (`MailLedger.completeOutbound`, `ComplaintStore.saveWithSentMail`), and is left as
+      // it is. Written again from this caller's complaint, read before the record, it would put back
+      // the address, subject and text an erasure since removed (the entry's key is the same).
       return { status: 'sent', sesMessageId: intent.sesMessageId };
   }
   // Only to an address that was read, never to a guess or a placeholder (see filedSender).

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ComplaintStore } from '../adapters/ports';
-import { type Actor, type Complaint, transition } from '../core/complaint';
+import { type Actor, type AuditEntry, type Complaint, transition } from '../core/complaint';
+import { eraseEntry, pseudonymFor } from '../core/erasure';
 import { ConflictError } from '../core/errors';
 import type { QuarantinedMail } from '../core/mail/filing';
 import {
@@ -65,9 +66,17 @@ export async function fileMailFeedback(
       event: parsed.data,
     });
   }
+  // The customer may have been erased since the mail went out (SES reports within seconds, a delayed
+  // bounce days later): the event is recorded as the erasure leaves entries, with the address's
+  // pseudonym, and leaves no mark on the address (the erasure forgot its marks; nothing is mailed to
+  // the pseudonym).
+  const erased = feedback.recipients.filter((a) => pseudonymFor(a) === complaint.customerEmail);
+  const asErased = (entry: AuditEntry) =>
+    erased.reduce((e, a) => (eraseEntry(e, a, pseudonymFor(a)) as AuditEntry | undefined) ?? e, entry);
   const mark = undeliverableOf(feedback);
   if (mark) {
     for (const address of feedback.recipients) {
+      if (erased.includes(address)) continue;
       await deps.ledger.markUndeliverable(address, { ...mark, complaintId: complaint.id });
     }
   }
@@ -78,7 +87,16 @@ export async function fileMailFeedback(
   const file =
     feedback.eventType !== 'Bounce' ||
     (await deps.ledger.claimBounceFiling(feedback.sesMessageId, feedbackEntryId(feedback)));
-  await recordOnComplaint(deps.store, complaint, feedback, mailId, flag ? mark : undefined, now, file);
+  await recordOnComplaint(
+    deps.store,
+    complaint,
+    feedback,
+    mailId,
+    flag ? mark : undefined,
+    now,
+    file,
+    asErased,
+  );
   return {
     filed: 'complaint',
     complaintId: complaint.id,
@@ -100,12 +118,13 @@ async function recordOnComplaint(
   mark: Complaint['undeliverable'],
   now: Date,
   file: boolean,
+  asErased: (entry: AuditEntry) => AuditEntry,
 ) {
   let complaint = first;
   for (let attempt = 1; ; attempt++) {
     const filed =
       !file || (await store.timeline(complaint.id)).some((e) => e.id === feedbackEntryId(feedback));
-    const entries = filed ? [] : [feedbackEntry(complaint, feedback, mailId)];
+    const entries = filed ? [] : [asErased(feedbackEntry(complaint, feedback, mailId))];
     if (!mark || complaint.undeliverable) {
       if (entries.length > 0) await store.append(complaint.id, entries);
       return;

@@ -194,6 +194,37 @@ describe('mailCustomer', () => {
     expect(h.entries.map((e) => e.id)).toEqual(['c1-res']);
   });
 
+  it('leaves the entry of a mail found sent as it is: an erasure since is not undone by a caller that read before it', async () => {
+    const h = harness(async () => 'ses-erased');
+    await mailCustomer(h.deps, complaint(), rendered, options('c1-reply', { automatic: false }));
+    // The customer is erased: the recorded entry is rewritten in place (the store's append puts the
+    // entry under its key, as `rewriteTimeline` does).
+    const erased = { ...(h.entries[0] as TimelineEntry), to: ['erased-x@invalid'], text: '[erased]' };
+    h.entries.splice(0, 1, erased as TimelineEntry);
+    const store = {
+      append: async (_id: string, added: TimelineEntry[]) => {
+        for (const e of added)
+          h.entries.splice(
+            h.entries.findIndex((x) => x.id === e.id && x.at === e.at),
+            1,
+            e,
+          );
+      },
+    } as unknown as ComplaintStore;
+    // A caller that read the complaint (and a timeline without the entry) before the mail was recorded
+    // and the erasure ran finds it sent.
+    expect(
+      await mailCustomer(
+        { ...h.deps, store },
+        complaint(),
+        rendered,
+        options('c1-reply', { automatic: false }),
+      ),
+    ).toMatchObject({ status: 'sent', sesMessageId: 'ses-erased' });
+    expect(h.sent).toHaveLength(1);
+    expect(h.entries).toEqual([erased]);
+  });
+
   it('takes over the lease of a caller that died mid-send, once it expired (at-least-once)', async () => {
     const h = harness(async () => 'ses-3');
     const t0 = new Date('2026-11-24T10:00:00Z');

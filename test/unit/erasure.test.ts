@@ -254,6 +254,60 @@ describe('eraseCustomer', () => {
     expect(summary).toMatchObject({ complaints: 1, messagesErased: 1 });
   });
 
+  it('erases a mail recorded while the erasure ran, whose check found the complaint not yet erased', async () => {
+    const complaint = annsComplaint('awaiting_agent');
+    // The agent's reply: SES took it as the erasure began, and its record (MailLedger.completeOutbound)
+    // committed between the erasure's timeline pass and its write of the complaint, which still had
+    // the address: its check passed, and it writes no complaint version the erasure's save could fail on.
+    const reply: TimelineEntry = {
+      kind: 'message',
+      id: 'reply-1',
+      at,
+      direction: 'outbound',
+      from: 'support@example.com',
+      to: ['ann.lee@example.org'],
+      subject: 'Re: My order 1234',
+      text: 'Dear Ann Lee, we will call you at 1 Main Street.',
+      purpose: 'reply',
+    };
+    let current: Complaint = complaint;
+    const timeline = new Map<string, TimelineEntry>([[inbound.id, inbound]]);
+    const store = {
+      byCustomer: async () => ({ items: [complaint] }),
+      timeline: async () => [...timeline.values()],
+      rewriteTimeline: async (_id: string, entries: TimelineEntry[]) => {
+        for (const e of entries) timeline.set(e.id, e);
+        if (!timeline.has(reply.id) && current.customerEmail === complaint.customerEmail)
+          timeline.set(reply.id, reply);
+      },
+      pseudonymiseCategoryOccurrence: async () => undefined,
+      get: async () => current,
+      save: async (next: Complaint) => {
+        if (next.version !== current.version + 1) throw new ConflictError('stale');
+        current = next;
+      },
+    };
+    const deps = {
+      store,
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    } as unknown as ErasureDeps;
+    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+
+    const summary = await eraseCustomer(deps, email, manager, new Date(at));
+
+    expect(current).toMatchObject({ customerEmail: pseudonym, version: 5 });
+    expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|1 Main Street/i);
+    expect(timeline.get(reply.id)).toMatchObject({ to: [pseudonym], text: '[erased]' });
+    expect(summary).toMatchObject({ complaints: 1, messagesErased: 2 });
+  });
+
   it('leaves a complaint a concurrent erasure of the address wrote to that erasure: one erase audit, counted once', async () => {
     const complaint = annsComplaint('awaiting_agent');
     // The other request's erasure committed between this one's read and its write.

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fileMailFeedback } from '../../functions/application/mailFeedback';
+import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import { pseudonymFor } from '../../functions/core/erasure';
 import { isValidAddress } from '../../functions/core/mail/addresses';
 import { automaticMailBlockedFor } from '../../functions/core/mail/loopGuard';
 import {
@@ -126,5 +129,48 @@ describe('SES events', () => {
       expect(isValidAddress(address), address).toBe(true);
       expect(automaticMailBlockedFor(address), address).toBeUndefined();
     }
+  });
+});
+
+describe('fileMailFeedback', () => {
+  it('files an event that comes in after the customer was erased as the erasure leaves entries', async () => {
+    const customer = 'ann.lee@example.org';
+    // The resolution mail went out as the customer was erased; SES reports its bounce after the
+    // erasure answered (within seconds, or days for a delayed bounce).
+    const [event] = mailboxSimulatorEvents(send('bounce@simulator.amazonses.com'));
+    const message = JSON.stringify(event).replaceAll('bounce@simulator.amazonses.com', customer);
+    const erased = {
+      id: 'c1',
+      status: 'resolved',
+      version: 7,
+      customerEmail: pseudonymFor(customer),
+    } as Complaint;
+    const appended: TimelineEntry[] = [];
+    const saved: TimelineEntry[] = [];
+    const marked: string[] = [];
+    const deps = {
+      clock: () => new Date('2026-11-24T10:00:05.000Z'),
+      store: {
+        get: async () => erased,
+        timeline: async () => [],
+        append: async (_id: string, entries: TimelineEntry[]) => void appended.push(...entries),
+        save: async (_next: Complaint, entries: TimelineEntry[]) => void saved.push(...entries),
+      },
+      ledger: {
+        findOutboundMail: async () => ({ complaintId: 'c1', mailId: 'c1-resolution-v6' }),
+        markUndeliverable: async (address: string) => void marked.push(address),
+        claimBounceFiling: async () => true,
+      },
+      quarantine: {},
+    } as unknown as Parameters<typeof fileMailFeedback>[0];
+
+    expect(await fileMailFeedback(deps, { id: 'sns-1', message })).toMatchObject({
+      filed: 'complaint',
+      undeliverable: false,
+    });
+    expect(appended.map((e) => e.id)).toEqual(['ses-bounce-ses-1']);
+    expect(JSON.stringify([...appended, ...saved])).not.toContain(customer);
+    // The erasure forgot the address's marks: none is made again for it.
+    expect(marked).toEqual([]);
   });
 });
