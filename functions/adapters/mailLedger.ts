@@ -245,13 +245,15 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
               : []),
           ],
         },
-        3,
+        // SES has taken the mail: a record given up on is a lease taken over later, and a second copy.
+        // The check reads the complaint item, which the workflow's own writes may hold a moment.
+        6,
       );
     try {
       return await record(entry, { address: customerEmail });
     } catch (e) {
-      // The customer was erased while SES took the mail: the erasure has answered and will not come
-      // back for this entry, so it is written as the erasure would have left it. (Its code only here.)
+      // The customer was erased while SES took the mail: the erasure's last pass over the timeline may
+      // be over, so the entry is written as the erasure would have left it. (Its code only here.)
       if (cancellationCodes(e)?.[3] !== 'ConditionalCheckFailed') throw e;
       const { eraseEntry, pseudonymFor } = await import('../core/erasure');
       return record(eraseEntry(entry, customerEmail, pseudonymFor(customerEmail)) ?? entry);
