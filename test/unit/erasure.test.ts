@@ -184,6 +184,20 @@ describe('GDPR erasure rules', () => {
 });
 
 describe('eraseCustomer', () => {
+  const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+  /** The erasure's dependencies around a complaint store: no claims, quarantined mail or raw mail. */
+  const withStore = (store: object) =>
+    ({
+      store,
+      ledger: {
+        claimsFromSender: async () => [],
+        replaceErasedClaim: async () => undefined,
+        forgetAutomaticMail: async () => undefined,
+      },
+      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
+      rawMail: { delete: async () => undefined },
+      settings: { rawMailBucket: 'raw' },
+    }) as unknown as ErasureDeps;
   /** Ann's complaint at version 4, in the status a test needs. */
   const annsComplaint = (status: Complaint['status']): Complaint => ({
     id: 'c'.repeat(26),
@@ -233,20 +247,8 @@ describe('eraseCustomer', () => {
         current = next;
       },
     };
-    const deps = {
-      store,
-      ledger: {
-        claimsFromSender: async () => [],
-        replaceErasedClaim: async () => undefined,
-        forgetAutomaticMail: async () => undefined,
-      },
-      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
-      rawMail: { delete: async () => undefined },
-      settings: { rawMailBucket: 'raw' },
-    } as unknown as ErasureDeps;
-    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
 
-    const summary = await eraseCustomer(deps, email, manager, new Date(at));
+    const summary = await eraseCustomer(withStore(store), email, manager, new Date(at));
 
     expect(current).toMatchObject({ customerEmail: pseudonym, status: 'deciding', version: 6 });
     expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|1 Main Street/i);
@@ -287,20 +289,8 @@ describe('eraseCustomer', () => {
         current = next;
       },
     };
-    const deps = {
-      store,
-      ledger: {
-        claimsFromSender: async () => [],
-        replaceErasedClaim: async () => undefined,
-        forgetAutomaticMail: async () => undefined,
-      },
-      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
-      rawMail: { delete: async () => undefined },
-      settings: { rawMailBucket: 'raw' },
-    } as unknown as ErasureDeps;
-    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
 
-    const summary = await eraseCustomer(deps, email, manager, new Date(at));
+    const summary = await eraseCustomer(withStore(store), email, manager, new Date(at));
 
     expect(current).toMatchObject({ customerEmail: pseudonym, version: 5 });
     expect(JSON.stringify([...timeline.values()])).not.toMatch(/ann\.lee@|1 Main Street/i);
@@ -318,28 +308,17 @@ describe('eraseCustomer', () => {
       version: 5,
     };
     const saved: Complaint[] = [];
-    const deps = {
-      store: {
-        byCustomer: async () => ({ items: [complaint] }),
-        timeline: async () => [],
-        rewriteTimeline: async () => undefined,
-        pseudonymiseCategoryOccurrence: async () => undefined,
-        get: async () => erasedByOther,
-        save: async (next: Complaint) => {
-          if (next.version !== erasedByOther.version + 1) throw new ConflictError('stale');
-          saved.push(next);
-        },
+    const deps = withStore({
+      byCustomer: async () => ({ items: [complaint] }),
+      timeline: async () => [],
+      rewriteTimeline: async () => undefined,
+      pseudonymiseCategoryOccurrence: async () => undefined,
+      get: async () => erasedByOther,
+      save: async (next: Complaint) => {
+        if (next.version !== erasedByOther.version + 1) throw new ConflictError('stale');
+        saved.push(next);
       },
-      ledger: {
-        claimsFromSender: async () => [],
-        replaceErasedClaim: async () => undefined,
-        forgetAutomaticMail: async () => undefined,
-      },
-      quarantine: { fromSender: async () => [], replaceErased: async () => undefined },
-      rawMail: { delete: async () => undefined },
-      settings: { rawMailBucket: 'raw' },
-    } as unknown as ErasureDeps;
-    const manager = { kind: 'agent' as const, id: 'boss', role: 'manager' as const };
+    });
 
     expect(await eraseCustomer(deps, email, manager, new Date(at))).toMatchObject({ complaints: 0 });
     expect(saved).toEqual([]);
