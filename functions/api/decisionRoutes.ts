@@ -38,7 +38,7 @@ import {
 } from './schemas';
 
 /**
- * Hands the caller's decision to the waiting workflow task (see shared/decisionHandOver), once the caller
+ * Hands the caller's decision to the waiting workflow task (see `application/decisionHandOver.ts`), once the caller
  * may decide at its wait (the manager's after a failed step: `assertMayDecide`). Its accepting write is
  * the route's first: once it committed, the route never runs again (`startingFromRecent`), and the
  * complaint it wrote is kept for the next decision.
