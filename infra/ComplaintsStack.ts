@@ -570,14 +570,16 @@ export class ComplaintsStack extends Stack {
     }
     if (access.drivesWorkflow) {
       // Intake files mail and the API releases quarantined mail (start; stop and restart when a reply
-      // reopens a resolved complaint); agents' decisions and customers' replies complete callback tasks.
+      // reopens a resolved complaint); agents' decisions and customers' replies complete callback tasks,
+      // and read an execution's history when a callback is refused (did the decision reach it?).
       stateMachine.grantStartExecution(fn);
-      stateMachine.grantExecution(fn, 'states:StopExecution');
+      stateMachine.grantExecution(fn, 'states:StopExecution', 'states:GetExecutionHistory');
       stateMachine.grantTaskResponse(fn);
       fn.addEnvironment(settingNames.stateMachineArn, stateMachine.stateMachineArn);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${this.getLogicalId(stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
-        reason: 'Stops only executions of this state machine (named after complaints, unknown in advance).',
+        reason:
+          'Stops and reads only executions of this state machine (named after complaints, unknown in advance).',
       });
     }
     if (access.invokesIntake) {

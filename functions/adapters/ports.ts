@@ -203,6 +203,13 @@ export interface WorkflowClient {
   /** Completes a callback task. Throws ConflictError when the token has timed out or is unknown. */
   succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+  /**
+   * Whether a callback task of the execution succeeded with the decision `decisionId` at or after
+   * `since` (read from its history, newest first). Step Functions answers `TaskTimedOut` both to a
+   * callback for a task whose timeout fired and to one for a task completed already: this tells the
+   * two apart when the same decision may have been delivered by another request.
+   */
+  received(executionName: string, decisionId: string, since: Date): Promise<boolean>;
 }
 
 /** The intake function, as the other functions hand it work. */

@@ -1,6 +1,7 @@
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -65,6 +66,34 @@ export class SfnWorkflowClient implements WorkflowClient {
     await this.complete(() => this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause })));
   }
 
+  async received(executionName: string, decisionId: string, since: Date) {
+    // The clocks of the caller and of Step Functions may differ a little: a minute earlier is searched too.
+    const earliest = since.getTime() - 60_000;
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await this.sfn.send(
+          new GetExecutionHistoryCommand({
+            executionArn: this.executionArnFor(executionName),
+            reverseOrder: true,
+            maxResults: 100,
+            nextToken,
+          }),
+        );
+        for (const event of page.events ?? []) {
+          if ((event.timestamp?.getTime() ?? 0) < earliest) return false;
+          const output = event.type === 'TaskSucceeded' ? event.taskSucceededEventDetails?.output : undefined;
+          if (output !== undefined && decisionIdIn(output) === decisionId) return true;
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+    } catch (e) {
+      if (e instanceof ExecutionDoesNotExist) return false;
+      throw e;
+    }
+    return false;
+  }
+
   private executionArnFor(name: string) {
     return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
@@ -80,5 +109,14 @@ export class SfnWorkflowClient implements WorkflowClient {
       }
       throw e;
     }
+  }
+}
+
+/** The decision id a callback's output names (see `taskOutputOf`), if it names one. */
+function decisionIdIn(output: string): unknown {
+  try {
+    return (JSON.parse(output) as { decisionId?: unknown } | null)?.decisionId;
+  } catch {
+    return undefined;
   }
 }

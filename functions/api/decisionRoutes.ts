@@ -84,8 +84,8 @@ export const decisionIdOf = (
 
 /**
  * A decision asked again after its accepting write committed, and found `deciding` with the decision
- * this request names: its hand-over is completed now (202, as the first time), instead of the retry
- * being refused as stale. A process that died between that write and the hand-over (or an answer lost
+ * this request names: its hand-over is completed now (202, as the first time; a 409 if its wait timed
+ * out before the decision reached the workflow), instead of the retry being refused as stale. A process that died between that write and the hand-over (or an answer lost
  * on the way, which the client retries) would otherwise leave the complaint waiting until its wait
  * timed out, hours on a business calendar. `then` is the status the workflow moves the complaint to
  * at once with such a decision (an info request's: waiting for the customer's answer, its question
@@ -110,7 +110,7 @@ const orDeliveredAgain =
       const version = expectedVersion(ctx, typeof body.version === 'number' ? body.version : undefined);
       const decisionId = decisionIdOf(ctx, version);
       if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId)
-        return accepted(await deliverAgain(ctx.services, complaint));
+        return accepted(await deliverAgain(ctx.services, ctx.actor, ctx.now, complaint));
       if (then === undefined || complaint.status !== then) throw e;
       const timeline = await ctx.services.store.timeline(complaint.id);
       const accepting = timeline.findLast((t) => t.kind === 'audit' && t.action === 'acceptDecision');

@@ -10,14 +10,20 @@ import type { Deps } from './deps';
 /**
  * Hands a person's decision (agent, approver, customer) to the waiting workflow task. The decision
  * consumes the live task token with a conditional write on version and token — of two people acting at
- * once exactly one wins — then completes the task. If the task had already timed out (`TaskTimedOut`:
- * the complaint was escalated meanwhile) the claim is released and a ConflictError (409) says so.
+ * once exactly one wins — then completes the task. If the task had already timed out (the complaint was
+ * escalated meanwhile) the claim is released and a ConflictError (409) says so.
  *
  * `decisionId` is the decision's idempotency key (generated when the caller has none). A process that
  * dies between the accepting write and SendTaskSuccess leaves the complaint `deciding`; delivering the
  * same decision again (same id) completes the hand-over instead of being refused. Should nobody
  * deliver it again, the workflow's next step meets the stale decision and resolves it (see
  * `decisionStrandedBy` and `decisionAbandoned` in the lifecycle core).
+ *
+ * Step Functions answers `TaskTimedOut` both to a callback for a task whose timeout fired and to one for
+ * a task completed already, which the same decision delivered by another request at once (a retry, a
+ * double click) may have done. So a refused callback asks the execution whether the decision reached
+ * it: if it did, the decision is accepted (202) whichever request delivered it; if not, it never will,
+ * and it is released (409).
  */
 export async function handOver(
   services: Pick<Deps, 'store' | 'workflow'>,
@@ -33,7 +39,7 @@ export async function handOver(
   unchanged?: SaveCondition['unchanged'],
 ): Promise<Complaint> {
   if (complaint.status === 'deciding' && complaint.pendingDecision?.decisionId === decisionId) {
-    return deliverAgain(services, complaint);
+    return deliverAgain(services, actor, now, complaint);
   }
   const token = assertWaitingFor(complaint, waitingFor);
   const accepted = acceptDecision(complaint, { ...decision, decisionId }, actor, now());
@@ -42,43 +48,57 @@ export async function handOver(
     ...(unchanged ? { unchanged } : {}),
   });
   onAccepted?.(accepted.complaint);
-  try {
-    await services.workflow.succeed(
-      token,
-      taskOutputOf(accepted.complaint.pendingDecision ?? { ...decision, decisionId }, {
-        known: knownOf(accepted.complaint),
-        actor,
-      }),
-    );
-  } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
-    const released = releaseDecision(accepted.complaint, actor, now());
-    await services.store.save(released.complaint, [released.audit]);
-    throw new ConflictError('The complaint moved on (e.g. it was escalated) before the decision reached it', {
-      currentVersion: released.complaint.version,
-      complaintStatus: released.complaint.status,
-    });
-  }
+  const pending = accepted.complaint.pendingDecision ?? { ...decision, decisionId };
+  await deliver(services, actor, now, accepted.complaint, token, () =>
+    taskOutputOf(pending, { known: knownOf(accepted.complaint), actor }),
+  );
   return accepted.complaint;
 }
 
 /**
  * The same decision again, already accepted (the complaint is `deciding` with it): completes the task
  * with the token it consumed (the newest spent one). A task that is no longer open either received it
- * the first time or timed out, in which case the escalation step releases the decision: either way it
- * is accepted and nothing is left to do here.
+ * (from the first hand-over, or a twin of this request) or timed out: the first is accepted as it
+ * stands, the second released with a 409, as the first hand-over would have.
  */
 export async function deliverAgain(
-  services: Pick<Deps, 'workflow'>,
+  services: Pick<Deps, 'store' | 'workflow'>,
+  actor: Actor,
+  now: () => Date,
   complaint: Complaint,
 ): Promise<Complaint> {
   const pending = complaint.pendingDecision;
   const token = complaint.spentTokens?.at(-1);
   if (complaint.status !== 'deciding' || !pending || !token) return complaint;
-  try {
-    await services.workflow.succeed(token, taskOutputOf(pending));
-  } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
-  }
+  await deliver(services, actor, now, complaint, token, () => taskOutputOf(pending));
   return complaint;
+}
+
+/**
+ * SendTaskSuccess of the decision the complaint is `deciding` with. Refused (the task is over): accepted
+ * all the same when the execution received it, else released, and the refusal passed on as a 409.
+ */
+async function deliver(
+  services: Pick<Deps, 'store' | 'workflow'>,
+  actor: Actor,
+  now: () => Date,
+  deciding: Complaint,
+  token: string,
+  output: () => Record<string, unknown>,
+): Promise<void> {
+  const decisionId = deciding.pendingDecision?.decisionId;
+  try {
+    await services.workflow.succeed(token, output());
+    return;
+  } catch (e) {
+    if (!(e instanceof ConflictError) || !decisionId) throw e;
+  }
+  const since = new Date(deciding.decidingSince ?? deciding.updatedAt);
+  if (await services.workflow.received(deciding.executionName ?? deciding.id, decisionId, since)) return;
+  const released = releaseDecision(deciding, actor, now());
+  await services.store.save(released.complaint, [released.audit]);
+  throw new ConflictError('The complaint moved on (e.g. it was escalated) before the decision reached it', {
+    currentVersion: released.complaint.version,
+    complaintStatus: released.complaint.status,
+  });
 }

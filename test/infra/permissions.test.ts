@@ -23,6 +23,7 @@ const sendMail = ['ses:SendEmail'];
 const publish = ['kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish'];
 const surveyKey = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const workflow = [
+  'states:GetExecutionHistory',
   'states:SendTaskFailure',
   'states:SendTaskHeartbeat',
   'states:SendTaskSuccess',

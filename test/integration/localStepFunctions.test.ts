@@ -21,6 +21,8 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
+import { ConflictError } from '../../functions/core/errors';
 import {
   type LocalLambdaHandler,
   type LocalStepFunctions,
@@ -280,6 +282,25 @@ describe('local Step Functions endpoint', () => {
     await expect(
       sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) })),
     ).rejects.toBeInstanceOf(TaskTimedOut);
+  });
+
+  it("tells a task another callback completed from one that timed out, both answered TaskTimedOut (the workflow client's received)", async () => {
+    const workflow = new SfnWorkflowClient(stateMachineArn, sfn);
+    const since = new Date();
+    const { executionArn } = await start('twin-1', { orderId: 'o9', mode: 'callback', awaitSeconds: 60 });
+    const token = await tokenFor('o9');
+    await workflow.succeed(token, { approved: true, decisionId: 'decision-1' });
+    // The twin's callback is refused as a timed-out one would be: the history says which it was.
+    await expect(workflow.succeed(token, { approved: true, decisionId: 'decision-1' })).rejects.toThrow(
+      ConflictError,
+    );
+    await untilStatus(executionArn as string, 'SUCCEEDED');
+    expect(await workflow.received('twin-1', 'decision-1', since)).toBe(true);
+    expect(await workflow.received('twin-1', 'decision-2', since)).toBe(false);
+    // Only what happened since the decision was accepted counts.
+    expect(await workflow.received('twin-1', 'decision-1', new Date(Date.now() + 120_000))).toBe(false);
+    expect(await workflow.received('timeout-1', 'decision-1', since)).toBe(false);
+    expect(await workflow.received('never-started', 'decision-1', since)).toBe(false);
   });
 
   it('retries a named error thrown by a handler, then catches it', async () => {

@@ -1,4 +1,10 @@
-import { SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandOutput,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
@@ -69,30 +75,31 @@ const waiting: Complaint = {
 };
 
 describe('POST /complaints/{id}/resolution when the callback has already timed out', () => {
-  it('maps TaskTimedOut to 409, releases the claim and leaves no decision pending', async () => {
-    // Fault injection: Step Functions answers TaskTimedOut (the SLA timeout fired a moment earlier).
+  /**
+   * A tier-1 refund of 40 on version 3 whose SendTaskSuccess Step Functions refuses with TaskTimedOut
+   * (the SLA timeout fired a moment earlier, or a twin of the request completed the task first), with
+   * the execution's history, newest first, as `history` gives it for the stored complaint.
+   */
+  const resolveRefused = (
+    store: ReturnType<typeof memoryStore>,
+    history: () => NonNullable<GetExecutionHistoryCommandOutput['events']>,
+  ) => {
     const sfnMock = mockClient(SFNClient);
     sfnMock
       .on(SendTaskSuccessCommand)
       .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
-    const store = memoryStore(waiting);
+    sfnMock.on(GetExecutionHistoryCommand).callsFake(async () => ({ events: history() }));
     const workflow = new SfnWorkflowClient(
       'arn:aws:states:us-east-1:000000000000:stateMachine:X',
       new SFNClient({}),
     );
+    const body = { type: 'refund', amount: 40, summary: 'Refund', rootCause: 'carrier_delay', version: 3 };
     const event = {
       pathParameters: { id },
       headers: {},
-      body: JSON.stringify({
-        type: 'refund',
-        amount: 40,
-        summary: 'Refund',
-        rootCause: 'carrier_delay',
-        version: 3,
-      }),
+      body: JSON.stringify(body),
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-
     const result = proposeResolution({
       event,
       actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
@@ -105,6 +112,16 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
       policy: policyProfiles.standard,
       now: () => new Date('2026-11-23T10:00:00Z'),
     });
+    return { result, sfnMock };
+  };
+
+  it('maps TaskTimedOut to 409, releases the claim and leaves no decision pending', async () => {
+    const store = memoryStore(waiting);
+    // The wait's timeout, and nothing since that names the decision.
+    const { result, sfnMock } = resolveRefused(store, () => [
+      { id: 12, type: 'TaskTimedOut', timestamp: new Date('2026-11-23T09:59:58Z') },
+      { id: 11, type: 'TaskStarted', timestamp: new Date('2026-11-23T09:00:00Z') },
+    ]);
     await expect(result).rejects.toMatchObject({
       name: 'ConflictError',
       details: { complaintStatus: 'awaiting_agent' },
@@ -118,6 +135,36 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
       'acceptDecision',
       'releaseDecision',
     ]);
+    // The history was read for this execution, newest first, and no further than the acceptance.
+    expect(sfnMock.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        executionArn: `arn:aws:states:us-east-1:000000000000:execution:X:${id}`,
+        reverseOrder: true,
+        maxResults: 100,
+      },
+    ]);
+    sfnMock.restore();
+  });
+
+  it('answers 202 when the task was completed already by a twin of the request (TaskTimedOut, but the decision is in the history)', async () => {
+    const store = memoryStore(waiting);
+    const { result, sfnMock } = resolveRefused(store, () => [
+      {
+        id: 12,
+        type: 'TaskSucceeded',
+        timestamp: new Date('2026-11-23T10:00:00Z'),
+        taskSucceededEventDetails: {
+          resource: 'invoke.waitForTaskToken',
+          resourceType: 'lambda',
+          output: JSON.stringify({
+            action: 'resolve',
+            decisionId: store.current().pendingDecision?.decisionId,
+          }),
+        },
+      },
+    ]);
+    expect((await result).statusCode).toBe(202);
+    expect(store.current()).toMatchObject({ status: 'deciding', version: 4 });
     sfnMock.restore();
   });
 });

@@ -6,7 +6,14 @@ import { clientConfig } from '../lambda';
 /** Executions of the complaint state machine (`STATE_MACHINE_ARN`). */
 export const sfnWorkflow = ({ settings, runtime }: AdapterContext): WorkflowClient => {
   const { stateMachineArn } = settings;
-  if (!stateMachineArn) return { start: noWorkflow, stop: noWorkflow, succeed: noWorkflow, fail: noWorkflow };
+  if (!stateMachineArn)
+    return {
+      start: noWorkflow,
+      stop: noWorkflow,
+      succeed: noWorkflow,
+      fail: noWorkflow,
+      received: noWorkflow,
+    };
   return onFirstCall(async () =>
     (await import('../../adapters/workflowClient')).sfnWorkflowClientWith(
       stateMachineArn,
