@@ -151,7 +151,8 @@ export const functionAccess = {
     // release's pending mark; the scheduled sweep reads the pending marks (and drops an erased mail's).
     table: [...mailIntake, { actions: ['UpdateItem', 'DeleteItem', 'Query'], partitions: ['QUARANTINE'] }],
     sendsMail: true,
-    rawMail: { read: ['inbound'], write: ['attachments'] },
+    // Mail threaded into an erased customer's complaint is recorded without it: its raw mail is deleted.
+    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound'] },
     drivesWorkflow: true,
   },
   // SES events: the mail by its SES message id, the complaint's timeline and flag, the address's

@@ -15,6 +15,7 @@ import {
   clearUndeliverableRequestSchema,
   customerComplaintsQuerySchema,
   customerEmailSchema,
+  decimalIntegerPattern,
   listQuerySchema,
 } from './schemas';
 
@@ -102,14 +103,35 @@ export const startingFromRecent =
     }
   };
 
+/** How the version of a write must be written, in If-Match and in the body alike. */
+const versionFormat = 'a non-negative decimal integer without leading zeros, such as 3';
+
 export function parseBody(ctx: RouteContext): unknown {
   const { body, isBase64Encoded } = ctx.event;
   if (!body) throw new ValidationError('A JSON body is required');
+  // The source text of each number named `version`, by the object holding it: JSON reads `3.0`, `3e0`
+  // and `-0` as the numbers 3 and 0, which a version written as If-Match takes would not be.
+  const versionSources = new Map<unknown, string>();
+  let parsed: unknown;
   try {
-    return JSON.parse(isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body);
+    parsed = JSON.parse(
+      isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+      function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+        if (key === 'version' && typeof value === 'number' && context?.source !== undefined) {
+          versionSources.set(this, context.source);
+        }
+        return value;
+      },
+    );
   } catch {
     throw new ValidationError('The body is not valid JSON');
   }
+  const source = versionSources.get(parsed);
+  if (source !== undefined && !decimalIntegerPattern.test(source)) {
+    const message = `The body version ${source} must be ${versionFormat}`;
+    throw new ValidationError(message, { issues: [{ path: 'version', message, code: 'invalid_version' }] });
+  }
+  return parsed;
 }
 
 /**
@@ -136,15 +158,16 @@ export function expectedVersion(ctx: RouteContext, bodyVersion: number | undefin
 
 /**
  * The version an If-Match header names. Versions are safe non-negative integers and the ETag is strong,
- * so only one quoted whole number is taken: a weak tag (`W/"3"`), a list, `*` (which would act on any
- * version) or a number past 2^53 (which would read as another one) is a 400, never a stale-version 409.
+ * so only one quoted decimal integer as the ETag writes it is taken: a weak tag (`W/"3"`), a list, `*`
+ * (which would act on any version), leading zeros (`"0003"`, no ETag this API gives) or a number past
+ * 2^53 (which would read as another one) is a 400, never a stale-version 409.
  */
 export function versionOfIfMatch(header: string): number {
-  const match = /^"(\d+)"$/.exec(header.trim());
-  const version = match ? Number(match[1]) : Number.NaN;
+  const match = /^"([^"]*)"$/.exec(header.trim());
+  const digits = match?.[1];
+  const version = digits !== undefined && decimalIntegerPattern.test(digits) ? Number(digits) : Number.NaN;
   if (!Number.isSafeInteger(version)) {
-    const message =
-      'If-Match must be the ETag of GET /complaints/{id}: one quoted version number such as "3" (no weak tag, list or *)';
+    const message = `If-Match must be the ETag of GET /complaints/{id}: one quoted version, ${versionFormat} ("3"; no weak tag, list or *)`;
     throw new ValidationError(message, { issues: [{ path: 'If-Match', message, code: 'invalid_if_match' }] });
   }
   return version;

@@ -68,10 +68,17 @@ export const routeSchemas: Partial<Record<RouteName, { body?: Schema; query?: Sc
   };
 
 const jsonSchema = (schema: Schema) =>
-  z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<
-    string,
-    unknown
-  >;
+  z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    io: 'input',
+    // zod leaves the default of a value it transforms out of the input's schema (an integer query
+    // parameter is read from its text: `queryInteger`); it is what a request without it gets.
+    override: ({ zodSchema, jsonSchema }) => {
+      const def = zodSchema._zod.def;
+      if (def.type === 'default' && jsonSchema.default === undefined) jsonSchema.default = def.defaultValue;
+    },
+  }) as Record<string, unknown>;
 
 /** The registered response schemas as components (without the `$id`/`$schema` zod adds to each). */
 const responseComponents = () =>

@@ -1,6 +1,6 @@
 import { slaGroupings } from '../core/reports/projection';
 import * as z from '../core/schema';
-import { page } from './schemas';
+import { page, queryInteger } from './schemas';
 
 /** Longest range a report covers (a year and a day: a leap year's whole). */
 export const maxReportDays = 366;
@@ -45,9 +45,10 @@ export const slaReportQuerySchema = z
 export const csatReportQuerySchema = z.strictObject(days).check(z.superRefine(checkRange));
 export const recurringReportQuerySchema = z.strictObject({
   to: z.optional(day),
+  // The default is given again for the document: zod leaves a transformed parameter's default out of it.
   weeks: z
-    ._default(z.coerce.number().check(z.int(), z.gte(2), z.lte(52)), 8)
-    .check(z.meta({ description: 'ISO weeks up to `to`' })),
+    ._default(queryInteger(2, 52), 8)
+    .check(z.meta({ description: 'ISO weeks up to `to`', default: 8 })),
 });
 /** Rows of the at-risk report per page by default, and at most. */
 export const atRiskPage = { default: 100, max: 500 };
@@ -56,7 +57,7 @@ export const atRiskReportQuerySchema = z
   .strictObject({
     ...days,
     limit: z
-      ._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(atRiskPage.max)), atRiskPage.default)
+      ._default(queryInteger(1, atRiskPage.max), atRiskPage.default)
       .check(z.meta({ description: 'Rows per page (a customer in a week)' })),
     cursor: page.cursor,
   })

@@ -53,6 +53,36 @@ const text = (max: number) =>
 const complaintId = z.string().check(z.regex(complaintIdPattern, 'a complaint id'));
 
 /**
+ * A non-negative decimal integer as the API takes one written out (a query parameter, an If-Match
+ * version, a body's `version` in its JSON source): digits only, without a leading zero.
+ */
+export const decimalIntegerPattern = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * An integer query parameter, `min`..`max`. The text must be a plain decimal integer: `Number()` (as
+ * zod's coercion did) also reads `0x2`, `1e0`, ` 2`, `2.0` and `` (as 0), which are a 400 naming the
+ * parameter.
+ * The OpenAPI document gives the integer a client sends (its decimal digits on the wire).
+ */
+export const queryInteger = (min: number, max: number) =>
+  z
+    .pipe(
+      z
+        .string()
+        .check(
+          z.refine(
+            (value) => decimalIntegerPattern.test(value),
+            'a decimal integer: digits only, without sign, spaces, point, exponent or leading zero',
+          ),
+        ),
+      z.pipe(
+        z.transform((value: string) => Number(value)),
+        z.number().check(z.int(), z.gte(min), z.lte(max)),
+      ),
+    )
+    .check(z.meta({ type: 'integer', minimum: min, maximum: max }));
+
+/**
  * The complaint version the agent acted on (alternative to the If-Match header): a safe non-negative
  * integer (zod's int stops at 2^53 - 1, beyond which two versions would read as one).
  */
@@ -115,7 +145,7 @@ const reference = z.pipe(
 export const customerEmailSchema = email;
 
 export const page = {
-  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
+  limit: z.optional(queryInteger(1, 100)),
   cursor: z.optional(
     z.string().check(
       z.minLength(1),
@@ -138,7 +168,7 @@ export const listQuerySchema = z.lazy(() =>
     .strictObject({
       reference: z.optional(reference),
       queue: z.optional(z.enum(agentRoles)),
-      tier: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(3))),
+      tier: z.optional(queryInteger(1, 3)),
       status: z.optional(z.enum(complaintStatuses)),
       assignee: z.optional(z.string().check(z.regex(/^[\w.@:-]{1,128}$/, 'an agent id, or "me"'))),
       customer: z.optional(email),

@@ -1,4 +1,4 @@
-import type { Actor, Complaint, TimelineEntry, TransitionResult } from './complaint';
+import type { Actor, Complaint, MessageEntry, TimelineEntry, TransitionResult } from './complaint';
 import { transition } from './complaint';
 import { addressDigest } from './customerId';
 import type { InboundClaim, QuarantinedMail } from './mail/filing';
@@ -15,6 +15,14 @@ export const erasedText = '[erased]';
 export function pseudonymFor(email: string): string {
   return `erased-${addressDigest(email)}@invalid`;
 }
+
+const pseudonymPattern = /^erased-[0-9a-f]{16}@invalid$/;
+
+/** Whether an address is an erasure's pseudonym (no address a customer can have: `.invalid`, one label). */
+export const isPseudonym = (address: string) => pseudonymPattern.test(address);
+
+/** Whether the complaint's customer was erased: the erasure gave its address the pseudonym. */
+export const isErased = (complaint: Pick<Complaint, 'customerEmail'>) => isPseudonym(complaint.customerEmail);
 
 /** Replaces every occurrence of the address (any case) in a string. */
 function scrub(value: string, email: string, pseudonym: string): string {
@@ -121,3 +129,58 @@ export function eraseQuarantinedMail(
 /** An inbound claim with the sender's address pseudonymised (sender and dedupe key). */
 export const eraseInboundClaim = (claim: InboundClaim, email: string): InboundClaim =>
   scrubAll(claim, email, pseudonymFor(email));
+
+/** An address within free text (a diagnostic code, a loop-guard reason quoting a header). */
+const addressInText = /[\w.!#$%&'*+/=?^`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
+
+/**
+ * An inbound mail that threads into an erased complaint (a bounce of a mail sent to the customer, their
+ * out-of-office, a reply on the thread), recorded as the erasure leaves a message: that it arrived, when,
+ * its Message-ID and what it was (a bounce with the delivery status, automated mail with the loop guard's
+ * findings), with subject and text `[erased]`, without raw mail or attachments (the caller keeps neither),
+ * and every address replaced by its pseudonym (the erased customer's is the complaint's) except those
+ * `keep` names: the system's own and robots' (MAILER-DAEMON), which name no person. The addresses
+ * replaced are also scrubbed from the Message-ID, as the erasure scrubs the customer's.
+ */
+export function erasedArrival(message: MessageEntry, keep: (address: string) => boolean): MessageEntry {
+  const replaced = new Set<string>();
+  const pseudonymise = (text: string) =>
+    text.replace(addressInText, (address) => {
+      if (keep(address)) return address;
+      replaced.add(address);
+      return pseudonymFor(address);
+    });
+  const {
+    rawMailKey: _raw,
+    attachments: _files,
+    messageId,
+    automated,
+    senderInvalid,
+    deliveryFailure,
+    ...rest
+  } = message;
+  const entry: MessageEntry = {
+    ...rest,
+    from: pseudonymise(rest.from),
+    to: rest.to.map(pseudonymise),
+    subject: erasedText,
+    text: erasedText,
+    ...(automated ? { automated: automated.map(pseudonymise) } : {}),
+    ...(senderInvalid ? { senderInvalid: pseudonymise(senderInvalid) } : {}),
+    ...(deliveryFailure
+      ? {
+          deliveryFailure: {
+            ...deliveryFailure,
+            ...(deliveryFailure.recipient ? { recipient: pseudonymise(deliveryFailure.recipient) } : {}),
+            ...(deliveryFailure.diagnostic ? { diagnostic: pseudonymise(deliveryFailure.diagnostic) } : {}),
+          },
+        }
+      : {}),
+  };
+  if (!messageId) return entry;
+  const scrubbed = [...replaced].reduce(
+    (id, address) => scrub(id, address, pseudonymFor(address)),
+    messageId,
+  );
+  return { ...entry, messageId: scrubbed };
+}

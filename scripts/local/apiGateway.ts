@@ -39,7 +39,9 @@ const compiled = (Object.values(apiRoutes) as RouteSpec[]).map((r) => ({
   servedBy: functionOf(r),
   routeKey: `${r.method} ${r.path}`,
   names: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
-  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}/?$`),
+  // HTTP API matches a route's path exactly (no greedy variable here): `/complaints/` is no
+  // `GET /complaints` and answers `{"message":"Not Found"}` (404), as does any path no route names.
+  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
 }));
 
 function matchRoute(method: string, path: string) {

@@ -51,6 +51,7 @@ export async function sendMail(
     to?: string;
     headers?: Record<string, string>;
     messageId?: string;
+    attachments?: { filename: string; content: string }[];
   },
 ) {
   return withSmtp(endpoints, (transport) => transport.sendMail({ to: endpoints.supportAddress, ...mail }));

@@ -54,6 +54,8 @@ const expectedActions: Record<string, string[]> = {
     ...sendMail,
     's3:GetObject',
     's3:PutObject',
+    // The raw mail of mail threaded into an erased customer's complaint (inbound/ only).
+    's3:DeleteObject',
     'sqs:SendMessage',
     ...workflow,
   ],
@@ -253,6 +255,19 @@ describe('function roles', () => {
       expect(partitionsAllowing(action), action).toContain('QUARANTINE#*');
     }
     expect(partitionsAllowing('DeleteItem')).toEqual(['QUARANTINE#*']);
+  });
+
+  it('let intake read raw mail and delete it (mail on an erased complaint) under inbound/ only, and write attachments only', () => {
+    const prefixesAllowing = (id: string, action: string) =>
+      (statementsByFunction.get(id) ?? [])
+        .filter((s) => actionsOf([s]).includes(action))
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+        .map((resource) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource));
+    expect(prefixesAllowing('IntakeFn', 's3:GetObject')).toEqual(['inbound/']);
+    expect(prefixesAllowing('IntakeFn', 's3:DeleteObject')).toEqual(['inbound/']);
+    expect(prefixesAllowing('IntakeFn', 's3:PutObject')).toEqual(['attachments/']);
+    // The erasure deletes a customer's raw mail and attachments.
+    expect(prefixesAllowing('ApiFn', 's3:DeleteObject').sort()).toEqual(['attachments/', 'inbound/']);
   });
 
   it('schedule the sweep of released mail: the scheduler may invoke intake and nothing else', () => {

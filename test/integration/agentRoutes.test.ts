@@ -55,6 +55,7 @@ afterAll(async () => {
 
 interface View {
   id: string;
+  reference: string;
   status: string;
   version: number;
   assignee?: string;
@@ -65,7 +66,19 @@ interface View {
 }
 interface Detail {
   complaint: View;
-  timeline: { kind: string; action?: string; purpose?: string; direction?: string; text?: string }[];
+  timeline: {
+    kind: string;
+    id: string;
+    action?: string;
+    purpose?: string;
+    direction?: string;
+    text?: string;
+    messageId?: string;
+    rawMailKey?: string;
+    from?: string;
+    automated?: string[];
+    deliveryFailure?: { sesMessageId: string; recipient?: string; status?: string };
+  }[];
 }
 
 const token = (role: AgentRole) => stack.endpoints.tokens[role];
@@ -396,6 +409,120 @@ describe('agent case-work routes', () => {
     // Nothing we store mentions the address any more: not one table item, not one stored object.
     expect(await itemsMentioning(customer)).toEqual([]);
     expect(await filesMentioning(join(dataDir, 'raw-mail'), customer)).toEqual([]);
+  });
+
+  it('records mail on an erased customer’s thread without personal data: a bounce, an out-of-office, a reply; a new mail is a new complaint', async () => {
+    // Run after the erasure above: its complaints are erased, the duplicate merged into the first.
+    const before = await detail(first.id);
+    const ackOf = async (id: string) =>
+      (await detail(id)).timeline.find((e) => e.kind === 'message' && e.purpose === 'acknowledgement')
+        ?.messageId as string;
+    const [firstAck, duplicateAck] = [await ackOf(first.id), await ackOf(duplicate.id)];
+    expect(firstAck && duplicateAck).toBeTruthy();
+    const replyTo = (await mailbox(stack.endpoints.mailbox.url)).find((m) =>
+      m.destination.to.includes(customer),
+    )?.replyTo[0] as string;
+    const mailsToCustomer = async () =>
+      (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(customer)).length;
+    const sentBefore = await mailsToCustomer();
+    const tag = Date.now().toString(36);
+    const bounce = [
+      'From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>',
+      `To: ${stack.endpoints.supportAddress}`,
+      'Subject: Delivery Status Notification (Failure)',
+      `Message-ID: <dsn-${tag}@mx.receiver.example>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `Your message to ${customer} could not be delivered.`,
+      '',
+      '--b1',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.receiver.example',
+      '',
+      `Final-Recipient: rfc822; ${customer}`,
+      'Action: failed',
+      'Status: 5.1.1',
+      `Diagnostic-Code: smtp; 550 5.1.1 <${customer}>: user unknown`,
+      '',
+      '--b1',
+      'Content-Type: text/rfc822-headers',
+      '',
+      `From: ${stack.endpoints.supportAddress}`,
+      `To: ${customer}`,
+      `Message-ID: <${firstAck}@email.amazonses.com>`,
+      '',
+      '--b1--',
+      '',
+    ].join('\r\n');
+    await sendRawMail(stack.endpoints, Buffer.from(bounce), { from: '' });
+    // Their out-of-office answering the duplicate's acknowledgement (merged into the first), with an
+    // attachment, and a reply of theirs to the reply-to address of the thread.
+    await sendMail(stack.endpoints, {
+      from: customer,
+      subject: 'Out of office: Kettle again',
+      text: `Away until Monday. Call Ann Lee on +49 30 1234567 or write to ${customer}.`,
+      headers: { 'Auto-Submitted': 'auto-replied', 'In-Reply-To': `<${duplicateAck}@email.amazonses.com>` },
+      attachments: [{ filename: 'ann-lee-card.vcf', content: `EMAIL:${customer}` }],
+    });
+    await sendMail(stack.endpoints, {
+      from: customer,
+      to: replyTo,
+      subject: 'Re: Broken kettle',
+      text: 'It broke again.',
+    });
+    await stack.drainIntake();
+
+    const after = await waitFor(async () => {
+      const d = await detail(first.id);
+      return d.timeline.length >= before.timeline.length + 3 ? d : undefined;
+    }, 'three mails recorded on the erased complaint');
+    const arrived = after.timeline.filter((e) => !before.timeline.some((b) => b.id === e.id));
+    expect(arrived).toHaveLength(3);
+    for (const entry of arrived) {
+      expect(entry).toMatchObject({ kind: 'message', direction: 'inbound', text: '[erased]' });
+      expect(entry).not.toHaveProperty('rawMailKey');
+      expect(entry).not.toHaveProperty('attachments');
+    }
+    expect(arrived.find((e) => e.purpose === 'bounce')).toMatchObject({
+      from: 'mailer-daemon@mx.receiver.example',
+      deliveryFailure: { sesMessageId: firstAck, recipient: before.complaint.customerEmail, status: '5.1.1' },
+    });
+    expect(arrived.filter((e) => e.from === before.complaint.customerEmail)).toHaveLength(2);
+    expect(arrived.filter((e) => e.automated)).toHaveLength(2);
+    // Nothing reopened, resumed or answered; nothing names the address, in the table or the raw mail.
+    expect(after.complaint).toMatchObject({
+      status: before.complaint.status,
+      version: before.complaint.version,
+    });
+    expect(await mailsToCustomer()).toBe(sentBefore);
+    expect((await list(`/customers/${encodeURIComponent(customer)}/complaints`)).body.items).toEqual([]);
+    expect(await itemsMentioning(customer)).toEqual([]);
+    expect(await filesMentioning(join(dataDir, 'raw-mail'), customer)).toEqual([]);
+    expect(await filesMentioning(join(dataDir, 'raw-mail'), 'Call Ann Lee')).toEqual([]);
+
+    // The same person writing anew (even naming the erased reference) is a new contact, acknowledged.
+    const reference = after.complaint.reference;
+    await sendMail(stack.endpoints, {
+      from: customer,
+      subject: `New kettle broken [${reference}]`,
+      text: 'Again.',
+    });
+    await waitForMail(
+      stack.endpoints,
+      customer,
+      /CMP-[0-9A-Z]{6}.*New kettle broken|New kettle broken.*CMP-/,
+    );
+    const renewed = await waitFor(async () => {
+      const found = (await list(`/customers/${encodeURIComponent(customer)}/complaints`)).body.items;
+      return found.length > 0 ? found : undefined;
+    }, 'the new complaint under the address');
+    expect(renewed.map((c) => c.id)).not.toContain(first.id);
+    expect(renewed).toHaveLength(1);
   });
 
   it('serves the OpenAPI document without a token and the docs page locally', async () => {

@@ -351,6 +351,8 @@ const parsed = (literal: string): unknown => JSON.parse(literal);
 const validAmount = (v: unknown) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1_000_000 && Math.round(v * 100) / 100 === v;
 const validVersion = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** How a version (in JSON or If-Match) and a number in a query are written: a plain decimal integer. */
+const decimalInteger = /^(0|[1-9][0-9]*)$/;
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${t.stack.endpoints.api.url}/complaints/${complaint.id}/${path}`, {
@@ -379,7 +381,8 @@ describe('extreme numbers and versions', () => {
             expected = 409;
           } else if (field === 'version') {
             // An approval on a complaint waiting for an agent: any well-formed version is a 409.
-            valid = validVersion(parsed(literal));
+            // Written as a plain decimal integer too: `3.0`, `3e0` and `-0` are numbers JSON reads as one.
+            valid = validVersion(parsed(literal)) && decimalInteger.test(literal);
             res = await post('approval', `{"decision":"approve","version":${literal}}`);
             expected = 409;
           } else {
@@ -395,7 +398,8 @@ describe('extreme numbers and versions', () => {
                     ? [`/customers/${encodeURIComponent(customers[0])}/complaints`, 100]
                     : ['/complaints', 100];
             const param = field === 'tier' ? 'tier' : 'limit';
-            valid = text.trim() !== '' && Number.isSafeInteger(n) && n >= 1 && n <= max;
+            // Only a plain decimal integer: not whatever `Number()` reads (`0x2`, `1e0`, ` 2`, `2.0`).
+            valid = decimalInteger.test(text) && n >= 1 && n <= max;
             res = await fetch(
               `${t.stack.endpoints.api.url}${path}?${new URLSearchParams({ [param]: text })}`,
               {
@@ -415,7 +419,7 @@ describe('extreme numbers and versions', () => {
     expect((await read(complaint.id)).body.complaint.version).toBe(complaint.version);
   }, 60_000);
 
-  it('an If-Match that is not one quoted safe integer is a 400; a well-formed one a 409 (200 runs)', async () => {
+  it('an If-Match that is not one quoted safe decimal integer is a 400; a well-formed one a 409 (200 runs)', async () => {
     const header = fc.oneof(
       fc.constantFrom(
         '"999999999999999999999999999999"',
@@ -435,6 +439,8 @@ describe('extreme numbers and versions', () => {
         '"NaN"',
         '"0x10"',
         '" 1"',
+        '"0003"',
+        '"00"',
       ),
       fc.bigInt({ min: 0n, max: 10n ** 30n }).map((n) => `"${n}"`),
       fc.string({ maxLength: 40 }),
@@ -447,7 +453,9 @@ describe('extreme numbers and versions', () => {
         const res = await post('approval', '{"decision":"approve"}', { 'if-match': h });
         await assertProblemContract(res, `If-Match ${h}`);
         const digits = /^"(\d+)"$/.exec(h.trim())?.[1];
-        const wellFormed = digits !== undefined && Number.isSafeInteger(Number(digits));
+        // Written as the ETag gives it: no leading zeros (`"0003"`).
+        const wellFormed =
+          digits !== undefined && decimalInteger.test(digits) && Number.isSafeInteger(Number(digits));
         expect(res.status, `If-Match ${h}`).toBe(wellFormed ? 409 : 400);
       }),
       { numRuns: 200, seed: Number(process.env.FUZZ_SEED ?? 20261123) },

@@ -40,4 +40,39 @@ describe('the local API gateway', () => {
     expect(Object.getOwnPropertyDescriptor(query, '__proto__')?.value).toBe('x');
     expect(query).toMatchObject({ constructor: 'y', limit: '1,2' });
   });
+
+  it('matches a route’s path exactly, as HTTP API does: a trailing slash is no route (404 Not Found)', async () => {
+    const get = (path: string) =>
+      fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const before = seen.length;
+    for (const path of [
+      '/complaints/',
+      '/me/',
+      '/complaints/abc/',
+      '/openapi.json/',
+      '/complaints//',
+      '//complaints',
+    ]) {
+      const answer = await get(path);
+      expect(answer.status, path).toBe(404);
+      expect(await answer.json(), path).toEqual({ message: 'Not Found' });
+    }
+    const posted = await fetch(`${gateway.url}/complaints/abc/notes/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"text":"x","version":1}',
+    });
+    expect(posted.status).toBe(404);
+    // Nothing reached the function; the same paths without the slash do.
+    expect(seen.length).toBe(before);
+    for (const path of ['/complaints', '/me', '/complaints/abc', '/openapi.json']) {
+      expect((await get(path)).status, path).toBe(200);
+    }
+    expect(seen.map((e) => e.routeKey).slice(before)).toEqual([
+      'GET /complaints',
+      'GET /me',
+      'GET /complaints/{id}',
+      'GET /openapi.json',
+    ]);
+  });
 });

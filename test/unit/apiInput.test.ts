@@ -1,6 +1,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { expectedVersion, type RouteContext, versionOfIfMatch } from '../../functions/api/complaintRoutes';
+import {
+  expectedVersion,
+  parseBody,
+  type RouteContext,
+  versionOfIfMatch,
+} from '../../functions/api/complaintRoutes';
 import { type CursorScope, openCursor, signCursor } from '../../functions/api/cursors';
 import { problem } from '../../functions/api/problem';
 import {
@@ -12,6 +17,7 @@ import {
 import {
   approvalRequestSchema,
   closeRequestSchema,
+  customerComplaintsQuerySchema,
   listQuerySchema,
   noteRequestSchema,
   quarantineListQuerySchema,
@@ -87,6 +93,13 @@ describe('If-Match', () => {
       '"-1"',
       '"1e3"',
       '"3.0"',
+      '"0003"',
+      '"03"',
+      '"00"',
+      '" 3"',
+      '"+3"',
+      '"0x3"',
+      '"٣"',
       '""',
       '',
       `"${'9'.repeat(400)}"`,
@@ -103,6 +116,26 @@ describe('If-Match', () => {
 
   const writeWith = (ifMatch?: string) =>
     ({ event: { headers: ifMatch === undefined ? {} : { 'if-match': ifMatch } } }) as unknown as RouteContext;
+
+  const bodyOf = (body: string) => ({ event: { body, headers: {} } }) as unknown as RouteContext;
+
+  it('takes a body version only as a JSON integer written as If-Match takes it: no fraction, exponent or -0', () => {
+    expect(parseBody(bodyOf('{"version": 3}'))).toEqual({ version: 3 });
+    expect(parseBody(bodyOf('{"version": 0, "text": "x"}'))).toEqual({ version: 0, text: 'x' });
+    // Another field of that name deeper in the body is not the write's version; a string is the schema's.
+    expect(parseBody(bodyOf('{"x": {"version": 3.0}, "version": "3"}'))).toEqual({
+      x: { version: 3 },
+      version: '3',
+    });
+    for (const version of ['3.0', '3e0', '30e-1', '-0', '0.0', '1E0']) {
+      expect(() => parseBody(bodyOf(`{"version": ${version}}`)), version).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          details: { issues: [expect.objectContaining({ path: 'version', code: 'invalid_version' })] },
+        }),
+      );
+    }
+  });
 
   it('takes the version from If-Match or the body, or from both when they name the same one', () => {
     expect(expectedVersion(writeWith('"3"'), undefined)).toBe(3);
@@ -186,6 +219,30 @@ describe('numbers in bodies and queries', () => {
     for (const tier of ['0', '4', '1e400', '2.5'])
       expect(listQuerySchema.safeParse({ tier }).success).toBe(false);
     expect(listQuerySchema.safeParse({ limit: '100', tier: '3' }).success).toBe(true);
+  });
+
+  it('take numbers in queries only as plain decimal integers: 0x2, 1e0, " 2", 2.0 are a 400 naming the parameter', () => {
+    const notDecimal = ['0x2', '1e0', ' 2', '2 ', '2.0', '02', '+2', '-1', '', '0b1', '2,3', 'Infinity', '٢'];
+    const schemas = [
+      ['tier', listQuerySchema],
+      ['limit', listQuerySchema],
+      ['limit', customerComplaintsQuerySchema],
+      ['limit', quarantineListQuerySchema],
+      ['limit', atRiskReportQuerySchema],
+      ['weeks', recurringReportQuerySchema],
+    ] as const;
+    for (const [name, schema] of schemas) {
+      for (const value of notDecimal) {
+        const issues = schema.safeParse({ [name]: value }).error?.issues;
+        expect(issues, `${name}=${JSON.stringify(value)}`).toEqual([
+          expect.objectContaining({ path: [name], message: expect.stringMatching(/^a decimal integer/) }),
+        ]);
+      }
+      expect(schema.safeParse({ [name]: '2' }).data, name).toMatchObject({ [name]: 2 });
+    }
+    expect(listQuerySchema.safeParse({ tier: '4' }).error?.issues).toEqual([
+      expect.objectContaining({ path: ['tier'], code: 'too_big' }),
+    ]);
   });
 });
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type ErasureDeps, eraseCustomer } from '../../functions/application/customerErasure';
-import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import type { Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
 import {
   eraseComplaint,
+  erasedArrival,
   eraseEntry,
   eraseInboundClaim,
   eraseQuarantinedMail,
+  isErased,
+  isPseudonym,
   pseudonymFor,
   recurringWindowsOf,
   storedObjectKeys,
@@ -180,6 +183,100 @@ describe('GDPR erasure rules', () => {
     expect(
       recurringWindowsOf([audit, investigated('delivery#2026-11-23'), investigated('delivery#2026-11-23')]),
     ).toEqual(['delivery#2026-11-23']);
+  });
+});
+
+describe('mail arriving on an erased complaint', () => {
+  const robots = (address: string) => /^(mailer-daemon|support)@/i.test(address);
+
+  it('tells an erased complaint by its pseudonym', () => {
+    expect(isErased({ customerEmail: pseudonym })).toBe(true);
+    expect(isErased({ customerEmail: 'ann.lee@example.org' })).toBe(false);
+    expect(isPseudonym('erased-123@invalid')).toBe(false);
+  });
+
+  it('records a bounce as the erasure leaves a message: kind, time, delivery status; no text, raw mail or address', () => {
+    const bounce: MessageEntry = {
+      kind: 'message',
+      id: 'c1-in-1',
+      at,
+      direction: 'inbound',
+      messageId: 'dsn-1@mx.receiver.example',
+      from: 'mailer-daemon@mx.receiver.example',
+      to: ['support@example.com'],
+      subject: 'Undeliverable: My order 1234',
+      text: `Your message to ${email} (Ann Lee) could not be delivered.`,
+      rawMailKey: 'inbound/dsn',
+      purpose: 'bounce',
+      attachments: [
+        { contentType: 'message/delivery-status', size: 90, checksum: 'x', key: 'attachments/dsn/1' },
+      ],
+      automated: [
+        'Null Return-Path (<>)',
+        'System sender mailer-daemon@mx.receiver.example',
+        `X-Loop: ${email}`,
+      ],
+      deliveryFailure: {
+        sesMessageId: 'ses-1',
+        recipient: email.toLowerCase(),
+        status: '5.1.1',
+        diagnostic: `smtp; 550 5.1.1 <${email}>: user unknown`,
+      },
+    };
+    const entry = erasedArrival(bounce, robots);
+    expect(entry).toEqual({
+      kind: 'message',
+      id: 'c1-in-1',
+      at,
+      direction: 'inbound',
+      messageId: 'dsn-1@mx.receiver.example',
+      from: 'mailer-daemon@mx.receiver.example',
+      to: ['support@example.com'],
+      subject: '[erased]',
+      text: '[erased]',
+      purpose: 'bounce',
+      automated: [
+        'Null Return-Path (<>)',
+        'System sender mailer-daemon@mx.receiver.example',
+        `X-Loop: ${pseudonym}`,
+      ],
+      deliveryFailure: {
+        sesMessageId: 'ses-1',
+        recipient: pseudonym,
+        status: '5.1.1',
+        diagnostic: `smtp; 550 5.1.1 <${pseudonym}>: user unknown`,
+      },
+    });
+    // What the erasure would do to it finds nothing more.
+    expect(eraseEntry(entry, email, pseudonym)).toBeUndefined();
+  });
+
+  it('pseudonymises the customer’s out-of-office: sender, other people on it, the address in its Message-ID', () => {
+    const outOfOffice: MessageEntry = {
+      kind: 'message',
+      id: 'c1-in-2',
+      at,
+      direction: 'inbound',
+      messageId: `1700000000.${email}`,
+      from: email.toLowerCase(),
+      to: ['support@example.com', 'Bob.Lee@example.org'],
+      subject: 'Out of office',
+      text: 'Away until Monday.',
+      rawMailKey: 'inbound/ooo',
+      purpose: 'customer',
+      automated: ['Auto-Submitted: auto-replied'],
+    };
+    const entry = erasedArrival(outOfOffice, robots);
+    expect(entry).toMatchObject({
+      from: pseudonym,
+      to: ['support@example.com', pseudonymFor('bob.lee@example.org')],
+      messageId: `1700000000.${pseudonym}`,
+      subject: '[erased]',
+      text: '[erased]',
+      automated: ['Auto-Submitted: auto-replied'],
+    });
+    expect(entry).not.toHaveProperty('rawMailKey');
+    expect(JSON.stringify(entry)).not.toMatch(/lee@example/i);
   });
 });
 

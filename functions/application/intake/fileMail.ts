@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { OpenedFromMail } from '../../adapters/ports';
-import type { MessageAttachment } from '../../core/complaint';
+import type { MessageAttachment, MessageEntry } from '../../core/complaint';
+import { erasedArrival, eraseInboundClaim, isErased, isPseudonym } from '../../core/erasure';
 import { inboundMessage } from '../../core/intake';
 import { readBounce } from '../../core/mail/bounce';
 import type { InboundClaim, InboundDelivery } from '../../core/mail/filing';
 import type { InboundMail } from '../../core/mail/inboundMail';
+import { automaticMailBlockedFor, ownMailOf } from '../../core/mail/loopGuard';
 import { handleCustomerReply } from '../customerReplies';
 import type { Deps } from '../deps';
 import { required } from '../settings';
@@ -31,8 +33,13 @@ export async function fileMail(
 ): Promise<'filed' | Exclude<OpenedFromMail, 'opened'>> {
   const { claim, mail, automated } = filing;
   const { store } = deps;
-  const attachments = await storeAttachments(deps, claim, mail);
   const isNew = claim.disposition === 'new' || claim.disposition === 'linked';
+  // Mail threaded into a complaint reads it: its customer may have been erased since the mail was claimed
+  // (a redelivery of a mail filed before the erasure), and then it is filed the erased way too.
+  const threaded = isNew || claim.disposition === 'erased' ? undefined : await store.get(claim.complaintId);
+  const erased = claim.disposition === 'erased' || (threaded !== undefined && isErased(threaded));
+  // An erased complaint keeps no attachments of its mail: they are not stored.
+  const attachments = erased ? [] : await storeAttachments(deps, claim, mail);
   const message = inboundMessage({
     id: isNew ? `${claim.complaintId}-m0` : `${claim.complaintId}-in-${shortHash(claim.dedupeKey)}`,
     mail,
@@ -44,10 +51,14 @@ export async function fileMail(
     attachments,
     automated,
     maxTextBytes: deps.settings.maxTextBytes,
-    ...(claim.disposition === 'bounce' && claim.failedSesMessageId
+    ...(claim.failedSesMessageId
       ? { deliveryFailure: deliveryFailureOf(mail, claim.failedSesMessageId) }
       : {}),
   });
+  if (erased) {
+    await fileErased(deps, filing, message);
+    return 'filed';
+  }
   switch (claim.disposition) {
     case 'new':
     case 'linked': {
@@ -55,7 +66,7 @@ export async function fileMail(
       return opened === 'opened' ? 'filed' : opened;
     }
     case 'reply': {
-      const complaint = await store.get(claim.complaintId);
+      const complaint = threaded;
       if (!complaint) throw new Error(`Complaint ${claim.complaintId} not found`);
       // The first delivery (and its retries) hands the reply over; a duplicate delivery only does when
       // the reply is not even on the timeline yet, so the lifecycle sees one reply, not five.
@@ -86,7 +97,40 @@ export async function fileMail(
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
       await store.append(claim.complaintId, [message]);
       return 'filed';
+    case 'erased':
+      // Filed above.
+      return 'filed';
   }
+}
+
+/**
+ * Mail threaded into a complaint whose customer was erased (a bounce of the acknowledgement, their
+ * out-of-office, a reply on the thread): recorded as the erasure leaves a message (that it arrived, when,
+ * what it was; no subject, text, attachment or address: `erasedArrival`), its claim pseudonymised, its
+ * raw mail deleted. Nothing is handed to the lifecycle: no resume, reopening or acknowledgement.
+ * Each step lands on the same keys again on a redelivery; the raw mail goes last, so a delivery that
+ * fails before is retried with it.
+ */
+async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
+  const { claim, delivery } = filing;
+  const own = ownMailOf(deps.settings);
+  // The system's own addresses and robots' (MAILER-DAEMON, postmaster, noreply) name no person.
+  const keep = (address: string) => automaticMailBlockedFor(address, own) !== undefined;
+  // A bounce is filed once with its SES event, which the erased complaint records erased as well.
+  const file =
+    !claim.failedSesMessageId || (await deps.ledger.claimBounceFiling(claim.failedSesMessageId, message.id));
+  if (file) await deps.store.append(claim.complaintId, [erasedArrival(message, keep)]);
+  // The claim stays under the mail's dedupe key (a redelivery finds it), its sender pseudonymised as an
+  // erasure leaves claims; once only, since the erased claim's dedupe key no longer names its key.
+  if (claim.sender.includes('@') && !isPseudonym(claim.sender) && !keep(claim.sender)) {
+    await deps.ledger.replaceErasedClaim(claim, eraseInboundClaim(claim, claim.sender));
+  }
+  const bucket = required(deps.settings, 'rawMailBucket');
+  for (const key of new Set([delivery.rawMailKey, claim.rawMailKey])) await deps.rawMail.delete(bucket, key);
+  deps.logger.info('mail on an erased complaint recorded without personal data', {
+    complaintId: claim.complaintId,
+    sesMessageId: delivery.sesMessageId,
+  });
 }
 
 function deliveryFailureOf(mail: InboundMail, sesMessageId: string) {

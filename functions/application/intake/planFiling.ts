@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ComplaintStore } from '../../adapters/ports';
 import type { Complaint } from '../../core/complaint';
+import { isErased } from '../../core/erasure';
 import { isBounce, isDelayWarning, readBounce } from '../../core/mail/bounce';
 import type { InboundClaim } from '../../core/mail/filing';
 import type { InboundMail } from '../../core/mail/inboundMail';
@@ -42,9 +43,13 @@ export async function planFiling(
       const sesMessageId = sesMessageIdOf(id);
       const complaintId = sesMessageId ? await store.findIdByOutbound(sesMessageId) : undefined;
       if (!complaintId || !sesMessageId) continue;
+      const failed = report.failed ? { failedSesMessageId: sesMessageId } : {};
+      // The mail went to a customer who has since been erased: the bounce names them.
+      const complaint = await store.get(complaintId);
+      if (complaint && isErased(complaint)) return { ...base, complaintId, disposition: 'erased', ...failed };
       // A delay warning is stored like any automated mail; only a failure marks the delivery failed.
       return report.failed
-        ? { ...base, complaintId, disposition: 'bounce', failedSesMessageId: sesMessageId }
+        ? { ...base, complaintId, disposition: 'bounce', ...failed }
         : { ...base, complaintId, disposition: 'automated' };
     }
     if (!released && !isDelayWarning(report)) return undefined;
@@ -58,6 +63,11 @@ export async function planFiling(
   };
   if (!decision.thread) return { ...newComplaint, disposition: 'new' };
   const complaint = await followMerges(store, decision.complaintId);
+  // Mail on an erased customer's thread (a reply token, In-Reply-To): recorded without personal data,
+  // never a reply, a reopening or a new complaint acknowledged on its behalf. A subject tag threads only
+  // mail from the complaint's customer, whom the pseudonym names no more: the same person writing anew
+  // is a new contact.
+  if (isErased(complaint)) return { ...base, complaintId: complaint.id, disposition: 'erased' };
   const route = routeThreadedMail(complaint, {
     automated: automated.length > 0,
     withinReopenWindow: withinReopenWindow(complaint, new Date(base.receivedAt), deps.settings.policy),

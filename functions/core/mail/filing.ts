@@ -52,7 +52,12 @@ export type InboundDisposition =
   /** Automated mail that threaded: stored on the timeline only. */
   | 'automated'
   /** A bounce of one of our mails, filed on its complaint. */
-  | 'bounce';
+  | 'bounce'
+  /**
+   * Threaded into a complaint whose customer was erased (GDPR): recorded without personal data, its raw
+   * mail deleted; nothing resumed, reopened or answered.
+   */
+  | 'erased';
 
 /**
  * The first delivery's decision about an inbound mail, recorded with a conditional write on its dedupe
@@ -80,7 +85,7 @@ export interface InboundClaim {
   threadToken?: string;
   /** For `linked`: the closed complaint it continues. */
   linkedTo?: string;
-  /** For `bounce`: the SES MessageId of the outbound mail that bounced. */
+  /** For `bounce` (and `erased`, of a bounce): the SES MessageId of the outbound mail that bounced. */
   failedSesMessageId?: string;
 }
 
