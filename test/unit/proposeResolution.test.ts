@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
 import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
+import { getComplaint } from '../../functions/api/complaintRoutes';
 import { closeComplaint, proposeResolution } from '../../functions/api/decisionRoutes';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
@@ -333,5 +334,37 @@ describe('POST /complaints/{id}/resolution on a complaint the customer reopened'
     expect(store.current()).toEqual(paid);
     expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     sfnMock.restore();
+  });
+});
+
+describe('GET /complaints/{id} shows what the complaint has cost so far', () => {
+  const get = async (complaint: Complaint, timeline: TimelineEntry[]) => {
+    const answer = await getComplaint({
+      event: { pathParameters: { id }, headers: {} } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services: { store: { withTimeline: async () => ({ complaint, timeline }) } } as unknown as Deps,
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    return JSON.parse(answer.body as string).complaint;
+  };
+
+  it('answers the stored total, 0 before any resolution, and derives it for a complaint stored before', async () => {
+    expect(await get({ ...waiting, appliedTotal: 140 }, [])).toMatchObject({ appliedTotal: 140 });
+    expect(await get(waiting, [])).toMatchObject({ appliedTotal: 0 });
+    const applied = (decisionId: string, amount: number): TimelineEntry => ({
+      kind: 'audit',
+      id: `${id}-${decisionId}`,
+      at: '2026-11-16T10:00:00Z',
+      action: 'applyResolution',
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      toStatus: 'resolved',
+      version: 2,
+      details: { decisionId, type: 'refund', amount, currency: 'EUR' },
+    });
+    const legacy = { ...waiting, appliedDecisions: ['d1', 'd2'] };
+    expect(await get(legacy, [applied('d1', 100), applied('d2', 40.5)])).toMatchObject({
+      appliedTotal: 140.5,
+    });
   });
 });
