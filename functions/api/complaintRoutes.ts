@@ -3,6 +3,7 @@ import type { ListOptions, Page } from '../adapters/ports';
 import { eraseCustomer } from '../application/customerErasure';
 import { clearUndeliverable } from '../application/deliverability';
 import type { Deps } from '../application/deps';
+import { appliedSoFar } from '../core/authority';
 import { assertMayWrite } from '../core/casework';
 import type { Actor, Complaint } from '../core/complaint';
 import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '../core/errors';
@@ -280,5 +281,8 @@ export const getComplaint: RouteHandler = async (ctx) => {
   const { complaint, timeline } = found;
   // What an agent reads right before deciding: the decision can start from it (`startingFromRecent`).
   ctx.recent?.keep(complaint);
-  return json(200, { complaint: view(complaint), timeline }, etag(complaint));
+  // What the complaint has cost so far, which a resolution's authority check adds to: stored, or for a
+  // complaint resolved before the total was kept, from its timeline (read here anyway).
+  const appliedTotal = appliedSoFar(complaint, timeline, ctx.policy.currency);
+  return json(200, { complaint: { ...view(complaint), appliedTotal }, timeline }, etag(complaint));
 };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SaveCondition } from '../adapters/ports';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
+import { appliedSoFar, appliedTotalFrom } from '../core/authority';
 import { assertMailable, mergeNote } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
@@ -125,9 +126,18 @@ const agentDecides = ['agent', 'attention'] as const;
 const accepted = (c: Complaint) => json(202, { complaint: view(c) }, etag(c));
 
 /**
+ * The refunds and credits applied to the complaint so far, which its authority check adds to: stored on
+ * the complaint, else (resolved before the total was kept) read from its timeline.
+ */
+const alreadyAppliedTo = async (ctx: RouteContext, c: Complaint) =>
+  appliedSoFar(c, undefined, ctx.policy.currency) ??
+  appliedTotalFrom(c, await ctx.services.store.timeline(c.id), ctx.policy.currency);
+
+/**
  * An agent resolves a complaint waiting for them: within their authority it is applied; above it, it
  * goes to the lowest role that may approve it. The check runs here on the role from the verified token
- * and again when the workflow applies it.
+ * and again when the workflow applies it, both times on the complaint's total (what its earlier
+ * resolutions paid plus this amount).
  */
 export const proposeResolution: RouteHandler = orDeliveredAgain(
   startingFromRecent(async (ctx) => {
@@ -149,6 +159,7 @@ export const proposeResolution: RouteHandler = orDeliveredAgain(
       },
       ctx.policy,
       ctx.now(),
+      await alreadyAppliedTo(ctx, complaint),
     );
     return accepted(await handOver(ctx, complaint, agentDecides, decision));
   }),
@@ -166,7 +177,14 @@ export const decideApprovalRoute: RouteHandler = orDeliveredAgain(
       body.decision === 'approve'
         ? ({ approve: true } as const)
         : { approve: false as const, reason: body.reason };
-    const decision = decideApproval(complaint, ctx.actor, verdict, ctx.policy, ctx.now());
+    const decision = decideApproval(
+      complaint,
+      ctx.actor,
+      verdict,
+      ctx.policy,
+      ctx.now(),
+      await alreadyAppliedTo(ctx, complaint),
+    );
     return accepted(await handOver(ctx, complaint, 'approval', decision));
   }),
 );

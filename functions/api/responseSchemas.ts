@@ -74,6 +74,14 @@ export const complaintViewSchema = z.looseObject({
       proposedAt: z.string(),
       proposerLimit: z.nullable(z.number()),
       approverRole: z.enum(agentRoles),
+      alreadyApplied: z.optional(
+        z.number().check(
+          z.meta({
+            description:
+              'Refunds and credits applied to the complaint before this proposal: the approver role covers them plus its amount',
+          }),
+        ),
+      ),
     }),
   ),
   lastRejection: z.optional(z.looseObject({ by: actor, reason: z.string(), at: z.string() })),
@@ -83,6 +91,14 @@ export const complaintViewSchema = z.looseObject({
       authorityLimit: z.nullable(z.number()),
       appliedAt: z.optional(z.string()),
     }),
+  ),
+  appliedTotal: z.optional(
+    z.number().check(
+      z.meta({
+        description:
+          'Refunds and credits applied to the complaint so far, over all its resolutions (reopens included), in the account currency. An authority limit covers this total plus the next amount. Always in GET /complaints/{id}',
+      }),
+    ),
   ),
   followUp: z.optional(
     z.looseObject({

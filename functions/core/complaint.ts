@@ -75,6 +75,11 @@ export interface Proposal {
   proposedAt: string;
   /** The proposer's own limit, for the audit trail. */
   proposerLimit: number | null;
+  /**
+   * Refunds and credits applied to the complaint before this proposal: the approver role's limit covers
+   * them plus this amount (why a small refund on a reopened complaint may need approval).
+   */
+  alreadyApplied?: number;
   /** Lowest role whose limit covers the value; raised one step each time the approval SLA is missed. */
   approverRole: AgentRole;
 }
@@ -171,6 +176,14 @@ export interface Complaint {
   decidingSince?: string;
   /** Ids of the decisions applied as resolutions: the same decision is never applied twice. */
   appliedDecisions?: string[];
+  /**
+   * The refunds and credits applied to the complaint so far, over all its resolutions (a reopened
+   * complaint is resolved again), in the account currency: the authority check of the next resolution
+   * adds its amount to this. Written with `appliedDecisions`, in the same write, so a decision counts
+   * exactly when it is recorded as applied. Absent on a complaint never resolved, and on one resolved
+   * before the total was kept (`appliedSoFar` in `authority.ts` reads its timeline then).
+   */
+  appliedTotal?: number;
   /** The step failure that put the complaint in the manager's queue (status `needs_attention`). */
   failure?: StepFailure;
   /** True once an agent has answered the customer (first-response target met). */

@@ -1,4 +1,4 @@
-import { assessAuthority } from './authority';
+import { type AuthorityAssessment, assessAuthority, authorityDetails } from './authority';
 import type {
   Actor,
   AgentDecision,
@@ -47,16 +47,28 @@ export function assertMayDecide(c: Pick<Complaint, 'waitingFor'>, agent: Pick<Ag
 }
 
 /**
+ * What a refusal says of the amount checked: the resolution's own, and what the complaint had cost
+ * before it when that is part of the value (the agent sees why a small refund is refused).
+ */
+export function valueChecked(type: Resolution['type'], a: AuthorityAssessment): string {
+  const of = `a ${type} of ${a.amount}`;
+  return a.alreadyApplied > 0 ? `${of} after ${a.alreadyApplied} already applied (${a.value} in all)` : of;
+}
+
+/**
  * An agent proposes a resolution. Within the agent's authority it is applied; above it, it becomes a
  * proposal for the lowest role whose limit covers it, with the approval SLA computed from policy.
+ * `alreadyApplied` is what the complaint's earlier resolutions paid (`appliedSoFar`): the authority is
+ * on the complaint's total, so a reopened complaint does not get a fresh limit.
  */
 export function proposeResolution(
   agent: Agent,
   resolution: Omit<Resolution, 'appliedBy' | 'authorityLimit' | 'appliedAt'>,
   policy: Policy,
   now: Date,
+  alreadyApplied: number,
 ): AgentDecision {
-  const assessment = assessAuthority(agent.role, resolution, policy);
+  const assessment = assessAuthority(agent.role, resolution, policy, alreadyApplied);
   if (assessment.withinAuthority) {
     return {
       action: 'resolve',
@@ -64,10 +76,10 @@ export function proposeResolution(
     };
   }
   if (!assessment.approverRole) {
-    throw new OverAuthorityError(`No role may approve a ${resolution.type} of ${assessment.value}`, {
-      value: assessment.value,
-      limit: assessment.limit,
-    });
+    throw new OverAuthorityError(
+      `No role may approve ${valueChecked(resolution.type, assessment)}`,
+      authorityDetails(assessment),
+    );
   }
   const due = addBusinessDelay(now, policy.approval.responseSeconds, policy);
   return {
@@ -78,6 +90,7 @@ export function proposeResolution(
       proposedAt: now.toISOString(),
       proposerLimit: assessment.limit,
       approverRole: assessment.approverRole,
+      ...(alreadyApplied > 0 ? { alreadyApplied } : {}),
     },
     awaitSeconds: secondsUntil(due, now),
   };
@@ -85,7 +98,8 @@ export function proposeResolution(
 
 /**
  * An approver decides on a proposal. Only the role the proposal waits for or a higher one may decide,
- * never the proposer; an approval is re-checked against the approver's own limit.
+ * never the proposer; an approval is re-checked against the approver's own limit, on the complaint's
+ * total as the proposal was (`alreadyApplied`: what its earlier resolutions paid).
  */
 export function decideApproval(
   c: Complaint,
@@ -93,6 +107,7 @@ export function decideApproval(
   verdict: { approve: true } | { approve: false; reason: string },
   policy: Policy,
   now: Date,
+  alreadyApplied: number,
 ): ApprovalDecision {
   const proposal = c.proposal;
   if (!proposal)
@@ -111,14 +126,12 @@ export function decideApproval(
   if (!verdict.approve) {
     return { action: 'reject', rejection: { by: approver, reason: verdict.reason, at: now.toISOString() } };
   }
-  const assessment = assessAuthority(approver.role, proposal.resolution, policy);
+  const assessment = assessAuthority(approver.role, proposal.resolution, policy, alreadyApplied);
   if (!assessment.withinAuthority) {
+    const what = valueChecked(proposal.resolution.type, assessment);
     throw new OverAuthorityError(
-      `A ${proposal.resolution.type} of ${assessment.value} exceeds the ${approver.role} limit`,
-      {
-        limit: assessment.limit,
-        value: assessment.value,
-      },
+      `${what[0]?.toUpperCase()}${what.slice(1)} exceeds the ${approver.role} limit`,
+      authorityDetails(assessment),
     );
   }
   return {

@@ -6,7 +6,7 @@ import type {
   TaskOutput,
   WorkflowState,
 } from '../../workflows/contract';
-import { assessAuthority } from './authority';
+import { appliedSoFar, assessAuthority, authorityDetails } from './authority';
 import {
   type AcceptedDecision,
   type Actor,
@@ -17,6 +17,7 @@ import {
   type Resolution,
   type StepFailure,
   systemActor,
+  type TimelineEntry,
   type TransitionResult,
   transition,
   type WaitingFor,
@@ -360,6 +361,7 @@ function decisionFacts(decision: Decision): Record<string, unknown> {
       return {
         resolution: resolutionFacts(decision.proposal.resolution),
         approverRole: decision.proposal.approverRole,
+        ...(decision.proposal.alreadyApplied ? { alreadyApplied: decision.proposal.alreadyApplied } : {}),
       };
     case 'follow_up':
       return { outcome: decision.outcome, via: decision.via };
@@ -541,11 +543,19 @@ export function escalate(
 /**
  * Applies the resolution of the pending decision (an agent's resolve or an approval). The authority
  * check runs again here, server-side, on the role of whoever applied it (the agent, or the approver):
- * no client value is trusted and no path bypasses it. Keyed by the decision: its id is recorded, and a
- * decision already applied is refused, so a replayed step never applies (or pays) a resolution twice.
- * Schedules the follow-up call after the policy delay in business time.
+ * no client value is trusted and no path bypasses it. It checks the complaint's total: the refunds and
+ * credits applied before (`appliedSoFar`: the stored total, else what `timeline` records) plus this
+ * one, which becomes the stored total. Keyed by the decision: its id is recorded with the new total in
+ * one write, and a decision already applied is refused, so a replayed step never applies (or pays, or
+ * counts) a resolution twice. Schedules the follow-up call after the policy delay in business time.
  */
-export function applyResolution(c: Complaint, policy: Policy, now: Date): TransitionResult {
+export function applyResolution(
+  c: Complaint,
+  policy: Policy,
+  now: Date,
+  /** The complaint's timeline: read only for a complaint resolved before its total was stored. */
+  timeline?: readonly TimelineEntry[],
+): TransitionResult {
   const decision = c.pendingDecision;
   const resolution =
     decision?.action === 'resolve' || decision?.action === 'approve' ? decision.resolution : undefined;
@@ -557,13 +567,18 @@ export function applyResolution(c: Complaint, policy: Policy, now: Date): Transi
       decisionId: decision.decisionId,
     });
   }
+  const alreadyApplied = appliedSoFar(c, timeline, policy.currency);
+  if (alreadyApplied === undefined) {
+    throw new InvalidTransitionError('What the complaint was paid before needs its timeline', {
+      complaintId: c.id,
+    });
+  }
   const role = resolution.appliedBy.role;
-  const check = role ? assessAuthority(role, resolution, policy) : undefined;
+  const check = role ? assessAuthority(role, resolution, policy, alreadyApplied) : undefined;
   if (!check?.withinAuthority) {
     throw new OverAuthorityError('The resolution exceeds the authority of whoever applied it', {
       role,
-      value: check?.value,
-      limit: check?.limit,
+      ...(check ? authorityDetails(check) : { alreadyApplied }),
     });
   }
   const followUpAt = addBusinessDelay(now, policy.followUp.delaySeconds, policy).toISOString();
@@ -582,6 +597,7 @@ export function applyResolution(c: Complaint, policy: Policy, now: Date): Transi
     {
       resolution: applied,
       appliedDecisions: [...(c.appliedDecisions ?? []), decision.decisionId],
+      appliedTotal: check.value,
       pendingDecision: undefined,
       decidingFrom: undefined,
       decidingSince: undefined,
@@ -601,6 +617,8 @@ export function applyResolution(c: Complaint, policy: Policy, now: Date): Transi
       currency: applied.currency,
       rootCause: applied.rootCause,
       authorityLimit: applied.authorityLimit,
+      alreadyApplied,
+      appliedTotal: check.value,
       ...(c.proposal
         ? { proposedBy: c.proposal.proposedBy.id, proposerLimit: c.proposal.proposerLimit }
         : {}),

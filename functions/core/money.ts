@@ -24,3 +24,14 @@ export function assertAmountInCurrency(amount: number, currency: string) {
     throw new ValidationError(message, { issues: [{ path: 'amount', message, code: 'invalid_precision' }] });
   }
 }
+
+/**
+ * The sum of amounts of one currency, exact to its minor unit: each amount has at most its decimals
+ * (`assertAmountInCurrency`), so adding them in minor units and dividing once gives the decimal sum,
+ * where adding the numbers themselves drifts (0.1 + 0.2 is 0.30000000000000004 in binary floats),
+ * and a total compared with an authority limit must not.
+ */
+export function sumAmounts(currency: string, amounts: readonly number[]): number {
+  const scale = 10 ** minorUnitDigits(currency);
+  return amounts.reduce((sum, a) => sum + Math.round(a * scale), 0) / scale;
+}

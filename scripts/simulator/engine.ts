@@ -1,5 +1,6 @@
 import { tzOffset } from '@date-fns/tz';
 import TinyQueue from 'tinyqueue';
+import { appliedSoFar } from '../../functions/core/authority';
 import type {
   Actor,
   Complaint,
@@ -943,7 +944,8 @@ class Simulation {
         ? { approve: false as const, reason: 'Offer less first.' }
         : { approve: true as const };
       this.count(reject ? 'approvals:rejected' : 'approvals:approved');
-      return this.deliver(sc, decideApproval(sc.c, agent, verdict, this.policy, now), agent);
+      const applied = appliedSoFar(sc.c, [], this.policy.currency) ?? 0;
+      return this.deliver(sc, decideApproval(sc.c, agent, verdict, this.policy, now, applied), agent);
     }
     if (kind === 'follow_up') {
       const { reachable, satisfied } = this.scenario.customers;
@@ -978,6 +980,8 @@ class Simulation {
       },
       this.policy,
       now,
+      // Its complaints carry their total from their first resolution on: the item tells it.
+      appliedSoFar(sc.c, [], this.policy.currency) ?? 0,
     );
     if (proposal.action === 'request_approval') this.count(`proposals:${proposal.proposal.approverRole}`);
     return this.deliver(sc, proposal, agent);

@@ -23,8 +23,9 @@ import { type ApiTestStack, type ComplaintView, openComplaints, startApiTestStac
  *   broke the property), not a shrunk counterexample.
  * Checked: no 5xx on any step, and — over each complaint's whole audit trail once its runs are done —
  * every applied resolution is within the limit of whoever applied it (tier1 100, tier2 1,000, tier3
- * 10,000, manager unlimited); one applied by someone other than its proposer was above the proposer's
- * own limit (it had to wait for an approver).
+ * 10,000, manager unlimited) on the complaint's total: the refunds applied to it so far, the recycled
+ * runs' included, plus its own; one applied by someone other than its proposer took the total above the
+ * proposer's own limit (it had to wait for an approver).
  */
 const limits: Record<AgentRole, number> = { tier1: 100, tier2: 1000, tier3: 10_000, manager: Infinity };
 const runs = 1000;
@@ -71,10 +72,16 @@ interface Audit {
   kind: string;
   action?: string;
   actor?: { id: string; role?: AgentRole };
-  details?: { amount?: number; proposedBy?: string; authorityLimit?: number | null };
+  details?: {
+    amount?: number;
+    proposedBy?: string;
+    authorityLimit?: number | null;
+    alreadyApplied?: number;
+    appliedTotal?: number;
+  };
 }
 interface Detail {
-  complaint: ComplaintView & { status: string };
+  complaint: ComplaintView & { status: string; appliedTotal?: number };
   timeline: Audit[];
 }
 
@@ -158,20 +165,29 @@ async function play(id: string, s: Step): Promise<number> {
 /** The property over a complaint's whole audit trail. */
 function assertWithinAuthority(d: Detail) {
   const applied = d.timeline.filter((e) => e.kind === 'audit' && e.action === 'applyResolution');
+  let total = 0;
   for (const e of applied) {
     const by = e.actor?.role as AgentRole;
-    const amount = e.details?.amount ?? 0;
+    // Whole euros: the running sum is exact.
+    const before = total;
+    total += e.details?.amount ?? 0;
+    expect(e.details, `${d.complaint.id} applied by ${by}`).toMatchObject({
+      alreadyApplied: before,
+      appliedTotal: total,
+    });
+    const amount = total;
     expect(amount, `${d.complaint.id} applied by ${by}`).toBeLessThanOrEqual(limits[by]);
     const proposal = d.timeline.find(
       (p) => p.kind === 'audit' && p.action === 'acceptDecision' && p.actor?.id === e.details?.proposedBy,
     );
     if (e.details?.proposedBy && e.details.proposedBy !== e.actor?.id && proposal?.actor?.role) {
-      // Someone else applied it: the proposer's own limit was too low, or they would have applied it.
+      // Someone else applied it: the proposer's own limit was below the total, or they would have.
       expect(amount, `${d.complaint.id} proposed by ${proposal.actor.role}`).toBeGreaterThan(
         limits[proposal.actor.role],
       );
     }
   }
+  expect(d.complaint.appliedTotal ?? 0, `${d.complaint.id} total`).toBe(total);
 }
 
 describe('authority through the API', () => {

@@ -7,6 +7,7 @@ import type {
   Decision,
   Resolution,
 } from '../../functions/core/complaint';
+import { proposeResolution } from '../../functions/core/decisions';
 import { ComplaintBusyError, InvalidTransitionError, OverAuthorityError } from '../../functions/core/errors';
 import { domainEventOf } from '../../functions/core/events/fromAudit';
 import type { Investigation } from '../../functions/core/investigation';
@@ -148,6 +149,94 @@ describe('complaint lifecycle', () => {
     expect(applyResolution({ ...deciding, pendingDecision: approved }, policy, t0).complaint.status).toBe(
       'resolved',
     );
+  });
+
+  it('checks the total across a reopen: a second refund of 100 from tier 1 needs tier 2, counted once', () => {
+    const first = applyResolution(
+      acceptDecision(waitingForAgent(), accepted({ action: 'resolve', resolution: refund(100) }), agent, t0)
+        .complaint,
+      policy,
+      t0,
+    );
+    expect(first.complaint.appliedTotal).toBe(100);
+    expect(first.audit.details).toMatchObject({ amount: 100, alreadyApplied: 0, appliedTotal: 100 });
+    // The customer writes again: reopened, investigated, back with an agent.
+    const reopened = reopen(first.complaint, t0, { kind: 'customer', id: 'ann@example.org' }).complaint;
+    const investigated = investigate(reopened, found(), policy, t0).complaint;
+    const again = awaitPerson(investigated, 'token-9', 'agent', 3600, policy, t0).complaint;
+    expect(again.appliedTotal).toBe(100);
+    // A resolve that reached the workflow with a tier-1 role (the API checks the same total first).
+    const second = acceptDecision(again, accepted({ action: 'resolve', resolution: refund(100) }), agent, t0);
+    expect(() => applyResolution(second.complaint, policy, t0)).toThrow(
+      expect.objectContaining({
+        name: OverAuthorityError.errorName,
+        details: expect.objectContaining({ value: 200, amount: 100, alreadyApplied: 100, limit: 100 }),
+      }),
+    );
+    // Proposed through the API's check instead, it waits for tier 2; its event says why.
+    const { appliedBy: _by, authorityLimit: _limit, ...asked } = refund(100);
+    const proposal = proposeResolution(agent, asked, policy, t0, again.appliedTotal ?? 0);
+    const proposed = acceptDecision(again, accepted(proposal), agent, t0);
+    expect(domainEventOf('c1', proposed.audit)).toMatchObject({
+      type: 'ResolutionProposed',
+      data: { approverRole: 'tier2', alreadyApplied: 100, resolution: { amount: 100 } },
+    });
+    // Approved by tier 2, it is applied, and the total counts it once.
+    const approved = accepted({ action: 'approve', resolution: refund(100, lead, 1000) });
+    const applied = applyResolution({ ...second.complaint, pendingDecision: approved }, policy, t0);
+    expect(applied.complaint).toMatchObject({ status: 'resolved', appliedTotal: 200 });
+    expect(applied.audit.details).toMatchObject({ alreadyApplied: 100, appliedTotal: 200 });
+    expect(domainEventOf('c1', applied.audit)?.data).toMatchObject({ appliedTotal: 200 });
+    // A replay of the step meets the same decision again: refused, nothing counted twice.
+    expect(() =>
+      applyResolution({ ...applied.complaint, status: 'deciding', pendingDecision: approved }, policy, t0),
+    ).toThrow(InvalidTransitionError);
+    // An apology on top spends nothing: within tier 1, the total unchanged.
+    const apology = { ...refund(0), type: 'apology' as const, amount: undefined, currency: undefined };
+    const sorry = acceptDecision(
+      awaitPerson(
+        investigate(reopen(applied.complaint, t0, agent).complaint, found(), policy, t0).complaint,
+        'token-10',
+        'agent',
+        3600,
+        policy,
+        t0,
+      ).complaint,
+      accepted({ action: 'resolve', resolution: apology }),
+      agent,
+      t0,
+    ).complaint;
+    expect(applyResolution(sorry, policy, t0).complaint.appliedTotal).toBe(200);
+  });
+
+  it('reads what a complaint resolved before the total was kept was paid from its timeline', () => {
+    const first = applyResolution(
+      acceptDecision(waitingForAgent(), accepted({ action: 'resolve', resolution: refund(80) }), agent, t0)
+        .complaint,
+      policy,
+      t0,
+    );
+    // As stored before this change: no total.
+    const { appliedTotal: _, ...legacy } = first.complaint;
+    const reopened = reopen(legacy, t0, { kind: 'customer', id: 'ann@example.org' }).complaint;
+    const again = awaitPerson(
+      investigate(reopened, found(), policy, t0).complaint,
+      'token-9',
+      'agent',
+      3600,
+      policy,
+      t0,
+    ).complaint;
+    const deciding = acceptDecision(
+      again,
+      accepted({ action: 'resolve', resolution: refund(20) }),
+      agent,
+      t0,
+    ).complaint;
+    expect(() => applyResolution(deciding, policy, t0)).toThrow(InvalidTransitionError);
+    const applied = applyResolution(deciding, policy, t0, [first.audit]);
+    expect(applied.complaint.appliedTotal).toBe(100);
+    expect(applied.audit.details).toMatchObject({ alreadyApplied: 80, appliedTotal: 100 });
   });
 
   it('refuses moves that are not allowed from the current status', () => {

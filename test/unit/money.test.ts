@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertAmountInCurrency, decimalPlaces, minorUnitDigits } from '../../functions/core/money';
+import {
+  assertAmountInCurrency,
+  decimalPlaces,
+  minorUnitDigits,
+  sumAmounts,
+} from '../../functions/core/money';
 
 describe('money', () => {
   it('knows the minor unit of ISO 4217 currencies', () => {
@@ -38,5 +43,15 @@ describe('money', () => {
         }),
       );
     }
+  });
+});
+
+describe('sumAmounts', () => {
+  it('adds in the minor unit, so totals compare exactly with a limit', () => {
+    expect(0.1 + 0.2).not.toBe(0.3);
+    expect(sumAmounts('EUR', [0.1, 0.2])).toBe(0.3);
+    expect(sumAmounts('EUR', [0.01, 64.04, 35.95])).toBe(100);
+    expect(sumAmounts('JPY', [100, 250])).toBe(350);
+    expect(sumAmounts('EUR', [])).toBe(0);
   });
 });

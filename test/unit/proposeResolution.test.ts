@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { ComplaintStore, Mailer } from '../../functions/adapters/ports';
 import { SfnWorkflowClient } from '../../functions/adapters/workflowClient';
+import { getComplaint } from '../../functions/api/complaintRoutes';
 import { closeComplaint, proposeResolution } from '../../functions/api/decisionRoutes';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
@@ -265,5 +266,152 @@ describe('POST /complaints/{id}/close as a duplicate', () => {
       },
     ]);
     sfnMock.restore();
+  });
+});
+
+describe('POST /complaints/{id}/resolution on a complaint the customer reopened', () => {
+  // Resolved once with a refund of 100 by tier 1, reopened, back with the agent.
+  const reopened: Complaint = {
+    ...waiting,
+    priority: 'high',
+    reopenCount: 1,
+    appliedDecisions: ['d1'],
+    appliedTotal: 100,
+  };
+  const resolve = (
+    complaint: Complaint,
+    amount: number,
+    timeline: TimelineEntry[] = [],
+    policy = policyProfiles.standard,
+  ) => {
+    const sfnMock = mockClient(SFNClient);
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const store = memoryStore(complaint);
+    const reads: string[] = [];
+    const event = {
+      routeKey: 'POST /complaints/{id}/resolution',
+      pathParameters: { id },
+      headers: {},
+      body: JSON.stringify({
+        type: 'refund',
+        amount,
+        summary: 'Refund',
+        rootCause: 'carrier_delay',
+        version: 3,
+      }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const result = proposeResolution({
+      event,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services: {
+        store: {
+          ...store,
+          timeline: async (complaintId: string) => {
+            reads.push(complaintId);
+            return timeline;
+          },
+        },
+        workflow: new SfnWorkflowClient(
+          'arn:aws:states:us-east-1:000000000000:stateMachine:X',
+          new SFNClient({}),
+        ),
+      } as unknown as Deps,
+      policy,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    const output = () =>
+      JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '{}');
+    return { result, store, reads, output, sfnMock };
+  };
+
+  it('sends a second refund of 100 to tier 2, saying what was applied before (202)', async () => {
+    const { result, store, reads, output, sfnMock } = resolve(reopened, 100);
+    const answer = await result;
+    expect(answer.statusCode).toBe(202);
+    expect(output()).toMatchObject({ action: 'request_approval' });
+    const proposal = { approverRole: 'tier2', proposerLimit: 100, alreadyApplied: 100 };
+    expect(store.current().pendingDecision).toMatchObject({ action: 'request_approval', proposal });
+    expect(JSON.parse(answer.body as string)).toMatchObject({
+      complaint: { appliedTotal: 100, pendingDecision: { proposal } },
+    });
+    // The total is on the complaint: no timeline read.
+    expect(reads).toEqual([]);
+    sfnMock.restore();
+  });
+
+  it('applies a refund the limit still covers with what was applied (60 + 40)', async () => {
+    const { result, output, sfnMock } = resolve({ ...reopened, appliedTotal: 60 }, 40);
+    expect((await result).statusCode).toBe(202);
+    expect(output()).toMatchObject({ action: 'resolve' });
+    sfnMock.restore();
+  });
+
+  it('reads the timeline of a complaint resolved before the total was kept', async () => {
+    const { appliedTotal: _, ...legacy } = reopened;
+    const applied: TimelineEntry = {
+      kind: 'audit',
+      id: `${id}-v2`,
+      at: '2026-11-16T10:00:00Z',
+      action: 'applyResolution',
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      toStatus: 'resolved',
+      version: 2,
+      details: { decisionId: 'd1', type: 'refund', amount: 100, currency: 'EUR' },
+    };
+    const { result, store, reads, sfnMock } = resolve(legacy, 100, [applied]);
+    expect((await result).statusCode).toBe(202);
+    expect(reads).toEqual([id]);
+    expect(store.current().pendingDecision).toMatchObject({
+      action: 'request_approval',
+      proposal: { approverRole: 'tier2', alreadyApplied: 100 },
+    });
+    sfnMock.restore();
+  });
+
+  it('refuses what no role may approve on the total (403), with the amounts in the problem', async () => {
+    const standard = policyProfiles.standard;
+    const capped = { ...standard, authority: { ...standard.authority, manager: 20_000 } };
+    const paid = { ...reopened, appliedTotal: 19_995 };
+    const { result, store, sfnMock } = resolve(paid, 10, [], capped);
+    await expect(result).rejects.toMatchObject({
+      name: 'OverAuthorityError',
+      details: { value: 20_005, amount: 10, alreadyApplied: 19_995, limit: 100 },
+    });
+    expect(store.current()).toEqual(paid);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    sfnMock.restore();
+  });
+});
+
+describe('GET /complaints/{id} shows what the complaint has cost so far', () => {
+  const get = async (complaint: Complaint, timeline: TimelineEntry[]) => {
+    const answer = await getComplaint({
+      event: { pathParameters: { id }, headers: {} } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer,
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      services: { store: { withTimeline: async () => ({ complaint, timeline }) } } as unknown as Deps,
+      policy: policyProfiles.standard,
+      now: () => new Date('2026-11-23T10:00:00Z'),
+    });
+    return JSON.parse(answer.body as string).complaint;
+  };
+
+  it('answers the stored total, 0 before any resolution, and derives it for a complaint stored before', async () => {
+    expect(await get({ ...waiting, appliedTotal: 140 }, [])).toMatchObject({ appliedTotal: 140 });
+    expect(await get(waiting, [])).toMatchObject({ appliedTotal: 0 });
+    const applied = (decisionId: string, amount: number): TimelineEntry => ({
+      kind: 'audit',
+      id: `${id}-${decisionId}`,
+      at: '2026-11-16T10:00:00Z',
+      action: 'applyResolution',
+      actor: { kind: 'agent', id: 'agent-1', role: 'tier1' },
+      toStatus: 'resolved',
+      version: 2,
+      details: { decisionId, type: 'refund', amount, currency: 'EUR' },
+    });
+    const legacy = { ...waiting, appliedDecisions: ['d1', 'd2'] };
+    expect(await get(legacy, [applied('d1', 100), applied('d2', 40.5)])).toMatchObject({
+      appliedTotal: 140.5,
+    });
   });
 });

@@ -161,6 +161,14 @@ function TextAction(props: Props & { kind: keyof typeof textActions; open?: bool
   );
 }
 
+/** A sum of amounts of one currency, exact to its minor unit (as the API adds them). */
+function sumInCurrency(currency: string, ...amounts: number[]): number {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+    .maximumFractionDigits;
+  const scale = 10 ** (digits ?? 2);
+  return amounts.reduce((sum, a) => sum + Math.round(a * scale), 0) / scale;
+}
+
 function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
   const { me } = useApp();
   const [type, setType] = useState<string>('refund');
@@ -177,7 +185,10 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
   });
   const monetary = type === 'refund' || type === 'credit';
   const value = Number(amount);
-  const overLimit = monetary && amount !== '' && me.authorityLimit !== null && value > me.authorityLimit;
+  // The limit covers what the complaint has cost: earlier resolutions (before a reopen) plus this one.
+  const applied = complaint.appliedTotal ?? 0;
+  const total = sumInCurrency(me.currency, applied, value);
+  const overLimit = monetary && amount !== '' && me.authorityLimit !== null && total > me.authorityLimit;
   const limit = me.authorityLimit === null ? 'unlimited' : `${me.authorityLimit} ${me.currency}`;
   return (
     <Section title="Resolve" open={complaint.waitingFor === 'agent'}>
@@ -203,6 +214,9 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
             hint={
               <span data-testid="authority">
                 Your authority limit: {limit}.{' '}
+                {applied > 0
+                  ? `Already applied to this complaint: ${applied} ${me.currency}; the limit covers it with this amount. `
+                  : ''}
                 {overLimit ? (
                   <strong>Above your limit: this goes to a higher tier for approval.</strong>
                 ) : (
@@ -268,6 +282,16 @@ function ApprovalForm({ complaint, onChanged, onConflict }: Props) {
           </strong>
         ) : null}
         : “{r.summary}” (root cause {r.rootCause.replaceAll('_', ' ')}).
+        {proposal.alreadyApplied ? (
+          <>
+            {' '}
+            The complaint has had{' '}
+            <strong>
+              {proposal.alreadyApplied} {r.currency}
+            </strong>{' '}
+            applied already: your limit covers both.
+          </>
+        ) : null}
       </p>
       <button
         type="button"

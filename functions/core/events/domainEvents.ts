@@ -87,6 +87,14 @@ export const eventPayloads = {
     decisionId: z.string().check(z.maxLength(128)),
     resolution: money,
     approverRole: z.enum(agentRoles),
+    alreadyApplied: z.optional(
+      z.number().check(
+        z.meta({
+          description:
+            'Refunds and credits applied to the complaint before (earlier resolutions, reopens): the approver role covers them plus this amount',
+        }),
+      ),
+    ),
   }),
   ResolutionApproved: z.object({ decisionId: z.string().check(z.maxLength(128)), resolution: money }),
   ResolutionRejected: z.object({ decisionId: z.string().check(z.maxLength(128)) }),
@@ -94,6 +102,14 @@ export const eventPayloads = {
     decisionId: z.string().check(z.maxLength(128)),
     resolution: money,
     authorityLimit: z.nullable(z.number()),
+    appliedTotal: z.optional(
+      z.number().check(
+        z.meta({
+          description:
+            'Refunds and credits applied to the complaint so far, this resolution included (the value its authority was checked on)',
+        }),
+      ),
+    ),
     sla: z.optional(sla),
     firstResponseAt: z.optional(isoTime),
   }),

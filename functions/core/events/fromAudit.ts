@@ -51,6 +51,7 @@ function classify(audit: AuditEntry): Classified | undefined {
           decisionId: d.decisionId,
           resolution: { type: d.type, amount: d.amount, currency: d.currency, rootCause: d.rootCause },
           authorityLimit: d.authorityLimit ?? null,
+          appliedTotal: d.appliedTotal,
           sla: facts?.sla,
           // Resolving at once answers the customer for the first time too.
           firstResponseAt:
@@ -96,7 +97,12 @@ function classifyDecision(d: Details, audit: AuditEntry): Classified | undefined
     case 'request_approval':
       return {
         type: 'ResolutionProposed',
-        data: { decisionId: d.decisionId, resolution: d.resolution, approverRole: d.approverRole },
+        data: {
+          decisionId: d.decisionId,
+          resolution: d.resolution,
+          approverRole: d.approverRole,
+          alreadyApplied: d.alreadyApplied,
+        },
       };
     case 'approve':
       return { type: 'ResolutionApproved', data: { decisionId: d.decisionId, resolution: d.resolution } };

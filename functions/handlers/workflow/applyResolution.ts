@@ -21,7 +21,9 @@ const resolutionMailId = (complaintId: string, decisionKey: string) =>
 
 /**
  * ApplyResolution step: applies the resolution the workflow received (from the agent, or approved by
- * a higher tier) after checking authority again, emails it and schedules the follow-up call.
+ * a higher tier) after checking authority again (on the complaint's total: its timeline, read anyway,
+ * tells it for a complaint resolved before the total was stored), emails it and schedules the
+ * follow-up call.
  * Keyed by the decision: it consumes the pending resolve/approve decision and records its id, so a
  * replay finds the resolution applied and only makes sure its mail went out.
  */
@@ -33,7 +35,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   let { complaint } = loaded;
   let leased: SendLease | undefined;
   if (pendingFor(complaint, ['resolve', 'approve'])) {
-    const { complaint: next, audit } = applyResolution(complaint, policy, now);
+    const { complaint: next, audit } = applyResolution(complaint, policy, now, loaded.timeline);
     // The resolution mail's send lease is taken in the same write (keyed by the decision applied, so
     // it was never begun): one request fewer. A replay finds the resolution applied and the lease
     // taken, and goes the usual send-once way.

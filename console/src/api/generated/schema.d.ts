@@ -278,6 +278,8 @@ export type components = {
       version?: number;
     };
     Complaint: {
+      /** @description Refunds and credits applied to the complaint so far, over all its resolutions (reopens included), in the account currency. An authority limit covers this total plus the next amount. Always in GET /complaints/{id} */
+      appliedTotal?: number;
       assignee?: string;
       category?: string;
       claimedBy?: {
@@ -341,6 +343,8 @@ export type components = {
       };
       priority: string;
       proposal?: {
+        /** @description Refunds and credits applied to the complaint before this proposal: the approver role covers them plus its amount */
+        alreadyApplied?: number;
         /** @enum {string} */
         approverRole: "tier1" | "tier2" | "tier3" | "manager";
         proposedAt: string;
