@@ -63,11 +63,16 @@ export async function planFiling(
   };
   if (!decision.thread) return { ...newComplaint, disposition: 'new' };
   const complaint = await followMerges(store, decision.complaintId);
-  // Mail on an erased customer's thread (a reply token, In-Reply-To): recorded without personal data,
-  // never a reply, a reopening or a new complaint acknowledged on its behalf. A subject tag threads only
-  // mail from the complaint's customer, whom the pseudonym names no more: the same person writing anew
-  // is a new contact.
-  if (isErased(complaint)) return { ...base, complaintId: complaint.id, disposition: 'erased' };
+  // Automated mail on an erased customer's thread (their out-of-office, a bounce that comes back by its
+  // In-Reply-To): recorded without personal data, never a reply, a reopening or a new complaint
+  // acknowledged on its behalf. The person writing on the old thread contacts us anew: the erased
+  // complaint can take nothing of theirs, so it is a new complaint, as is their mail with a subject tag
+  // (which threads only mail from the complaint's customer, whom the pseudonym names no more).
+  if (isErased(complaint)) {
+    return automated.length > 0
+      ? { ...base, complaintId: complaint.id, disposition: 'erased' }
+      : { ...newComplaint, disposition: 'new' };
+  }
   const route = routeThreadedMail(complaint, {
     automated: automated.length > 0,
     withinReopenWindow: withinReopenWindow(complaint, new Date(base.receivedAt), deps.settings.policy),
