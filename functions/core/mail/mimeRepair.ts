@@ -1,5 +1,6 @@
 import { escapeRegExp } from '../text';
 import { isTraceField } from './dedupe';
+import { unflowText } from './flowedText';
 
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
@@ -8,17 +9,24 @@ import { isTraceField } from './dedupe';
  * - Header fields with raw 8-bit bytes that are not UTF-8 (RFC 6532 allows only UTF-8 there; old
  *   Japanese and Chinese clients send Shift_JIS or GB2312 as is) are transcoded to UTF-8, in the charset
  *   the mail declares for its text or, failing that, the one a detector finds.
- * - A text part with 8-bit content and no declared charset (RFC 2045 §5.2 would make it US-ASCII) gets
- *   the charset it is valid in: UTF-8, else the detector's first candidate that decodes it without error.
+ * - Lines ended by a bare CR are ended by CRLF ({@link withLineBreaks}).
+ * - A text part with 8-bit content and no declared charset, or declared US-ASCII (RFC 2045 §5.2 makes
+ *   the one the other), gets the charset it is valid in: UTF-8, else (without charset, sent as 8-bit
+ *   bytes) the detector's first candidate that decodes it without error. Such a part in 7 bits with
+ *   ISO-2022 escape sequences gets that charset (ISO-2022-JP or -KR).
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
- * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
+ * - An inline text part in UTF-7 (RFC 2152) or ISO-2022-KR (RFC 1557), which `TextDecoder` does not
+ *   know, is transcoded to UTF-8, whatever its transfer encoding; so are encoded-words in ISO-2022-KR.
+ * - An inline `format=flowed` text part (RFC 3676) is unfolded here ({@link unflowText}), quoted
+ *   paragraphs included, and handed to the parser as fixed lines.
  * - A Subject in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
  *   clients) is transcoded to UTF-8, segment by segment.
  * - Adjacent base64 encoded-words of one charset in the Subject and the address fields are joined
  *   into one (RFC 2047 §6.2 concatenates them anyway) where a character was split between them.
  */
-export async function repairMime(raw: Buffer): Promise<Buffer> {
+export async function repairMime(original: Buffer): Promise<Buffer> {
+  const raw = withLineBreaks(original);
   // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
   // any of its parts: most mail never loads it (a chunk of its own in the intake bundle).
   // chardet is CommonJS: its exports object is the module's default export (Node's rule, and the
@@ -27,6 +35,20 @@ export async function repairMime(raw: Buffer): Promise<Buffer> {
     ? detectorOf((await import('chardet')).default.analyse)
     : () => [];
   return repairEntity(raw, declaredCharsets(raw), 0, detect);
+}
+
+/**
+ * The mail with each line ended by CRLF where it ends in a bare CR (old Mac OS mail, and mail that
+ * went through a converter that handled only some of its lines): the parser ends lines at LF only,
+ * so a mail of CR lines was one header line, without sender, subject or text. A run of CRs before an
+ * LF is one line end (CR CR LF: a CRLF converted twice), as every other CR is; Python's email package
+ * reads them so too. Not in a mail that declares the `binary` transfer encoding, the only one whose
+ * content may hold a bare CR (RFC 2045 §2.7–2.9, RFC 3030): a lone CR of its data is no line end.
+ */
+function withLineBreaks(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  if (!/\r(?!\n)/.test(text) || /^content-transfer-encoding[ \t]*:[ \t]*binary/im.test(text)) return raw;
+  return Buffer.from(text.replace(/\r+\n|\r/g, '\r\n'), 'latin1');
 }
 
 /** The charsets a sample of 8-bit bytes may be in, likeliest first. */
@@ -52,25 +74,62 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, detect: Ch
     if (boundary && hasBoundaryLine(body, boundary)) {
       return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, detect)]);
     }
-    header = replaceContentType(header, 'text/plain');
+    header = replaceField(header, 'Content-Type', 'text/plain');
     return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, detect);
   }
+  if (!mediaType.startsWith('text/')) return Buffer.concat([header, split.separator, body]);
   const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
   const raw8bit =
     encoding === undefined || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
-  const charset = contentType && parameter(contentType, 'charset')?.toLowerCase();
-  if (mediaType.startsWith('text/') && charset && utf7Labels.has(charset) && raw8bit) {
-    const type = contentType?.split(';')[0]?.trim() as string;
-    header = replaceContentType(header, `${type}; charset=utf-8`);
-    return Buffer.concat([header, split.separator, Buffer.from(decodeUtf7(body.toString('latin1')))]);
-  }
-  if (mediaType.startsWith('text/') && !charset && raw8bit) {
-    if (hasEightBit(body)) {
-      const charset = hasNonUtf8(body) ? firstDecoding(body, detect(body)) : 'utf-8';
-      const type = contentType?.split(';')[0]?.trim() || 'text/plain';
-      if (charset) header = replaceContentType(header, `${type}; charset=${charset}`);
+  const declared = contentType ? parameter(contentType, 'charset')?.toLowerCase() : undefined;
+  // The content without its transfer encoding, decoded on first use (most parts need none of this).
+  let decodedBody: Buffer | null | undefined;
+  const decoded = () => {
+    if (decodedBody === undefined) decodedBody = transferDecoded(body, encoding);
+    return decodedBody;
+  };
+  let charset = declared;
+  if (declared === undefined || asciiLabels.has(declared)) {
+    // RFC 2045 §5.2 makes a text part without charset US-ASCII, and US-ASCII has no 8-bit bytes (RFC
+    // 2045 §2.7): a part with them, declared so or not, is in another charset. Valid UTF-8 is UTF-8
+    // (other 8-bit text is almost never valid UTF-8 by chance). Else, in a part without charset sent as
+    // 8-bit bytes, the detector's first candidate that decodes it; a part declared US-ASCII stays so
+    // (read as windows-1252, as browsers read it: the detector guesses wildly on a few Latin letters).
+    // A 7-bit body with ISO-2022 escape sequences is in that ISO-2022 charset.
+    const content = decoded();
+    if (content && hasEightBit(content)) {
+      if (!hasNonUtf8(content)) charset = 'utf-8';
+      else if (declared === undefined && raw8bit) charset = firstDecoding(content, detect(content));
+    } else if (content) {
+      charset = iso2022Of(content) ?? charset;
     }
   }
+  const inline = (mediaType === 'text/plain' || mediaType === 'text/html') && !isAttachment(header);
+  const transcode = charset ? transcoders.get(charset) : undefined;
+  const flowed =
+    mediaType === 'text/plain' &&
+    /^flowed$/i.test((contentType && parameter(contentType, 'format')) ?? '') &&
+    !/^(utf-?(16|32)|ucs-?2|unicode)/.test(charset ?? '');
+  const content = inline && (transcode || flowed) ? decoded() : undefined;
+  if (content) {
+    // Decoded here, the part goes to the parser as 8-bit text: in UTF-8 when transcoded from a charset
+    // `TextDecoder` does not know, and unfolded when flowed (the parser's unfolding loses quote depth).
+    let text = transcode ? Buffer.from(transcode(content), 'utf8') : content;
+    if (transcode) charset = 'utf-8';
+    if (flowed) {
+      const delSp = /^yes$/i.test((contentType && parameter(contentType, 'delsp')) ?? '');
+      text = Buffer.from(unflowText(text.toString('latin1'), delSp), 'latin1');
+    }
+    header = replaceField(
+      header,
+      'Content-Type',
+      withCharset(contentType, mediaType, charset, ['format', 'delsp']),
+    );
+    header = replaceField(header, 'Content-Transfer-Encoding', hasEightBit(text) ? '8bit' : '7bit');
+    return Buffer.concat([header, split.separator, text]);
+  }
+  if (charset !== declared && charset)
+    header = replaceField(header, 'Content-Type', withCharset(contentType, mediaType, charset));
   return Buffer.concat([header, split.separator, body]);
 }
 
@@ -193,14 +252,61 @@ function parameter(value: string, name: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-/** Replaces (or adds) the Content-Type field, keeping every other field as it is. */
-function replaceContentType(header: Buffer, value: string): Buffer {
+/** Replaces (or adds) the header field `name` (with its folded lines), keeping every other field as it is. */
+function replaceField(header: Buffer, name: string, value: string): Buffer {
   const text = header.toString('latin1');
-  const field = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im;
+  const field = new RegExp(`^${name}[ \\t]*:.*(?:\\r?\\n[ \\t].*)*`, 'im');
   const replaced = field.test(text)
-    ? text.replace(field, `Content-Type: ${value}`)
-    : `${text}${text ? '\r\n' : ''}Content-Type: ${value}`;
+    ? text.replace(field, () => `${name}: ${value}`)
+    : `${text}${text ? '\r\n' : ''}${name}: ${value}`;
   return Buffer.from(replaced, 'latin1');
+}
+
+/**
+ * A Content-Type value with `charset` set (or left out when undefined), its other parameters (a file
+ * name, say) kept but those named in `drop`.
+ */
+function withCharset(
+  contentType: string | undefined,
+  mediaType: string,
+  charset?: string,
+  drop: string[] = [],
+) {
+  const type = contentType?.split(';')[0]?.trim() || mediaType;
+  const names = ['charset', ...drop].join('|');
+  const others = (contentType ?? '')
+    .slice((contentType ?? '').split(';')[0]?.length ?? 0)
+    .replace(new RegExp(`;\\s*(?:${names})\\s*=\\s*(?:"[^"]*"|[^;\\s]*)`, 'gi'), '')
+    .trim();
+  return `${type}${charset ? `; charset=${charset}` : ''}${others && !others.startsWith(';') ? '; ' : ''}${others}`;
+}
+
+/** Whether an entity's Content-Disposition makes it an attachment (the parser keeps its bytes as they are). */
+function isAttachment(header: Buffer): boolean {
+  return /^attachment\b/i.test(headerValue(header, 'content-disposition') ?? '');
+}
+
+/**
+ * An entity's content without its Content-Transfer-Encoding (RFC 2045 §6): base64 and quoted-printable
+ * decoded as the parser decodes them, the identity encodings as they are; null for an encoding the
+ * parser would not decode either.
+ */
+function transferDecoded(body: Buffer, encoding: string | undefined): Buffer | null {
+  if (encoding === undefined || /^(7bit|8bit|binary)$/.test(encoding)) return body;
+  if (encoding === 'base64')
+    return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (encoding !== 'quoted-printable') return null;
+  // Line by line: `=XX` is a byte, an `=` ending a line joins it to the next, an `=` that starts no
+  // valid escape is itself.
+  const lines = body.toString('latin1').split(/\r?\n/);
+  const out = lines.map((line, i) => {
+    const soft = line.endsWith('=');
+    const content = (soft ? line.slice(0, -1) : line).replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    return soft || i === lines.length - 1 ? content : `${content}\r\n`;
+  });
+  return Buffer.from(out.join(''), 'latin1');
 }
 
 function hasBoundaryLine(body: Buffer, boundary: string): boolean {
@@ -313,7 +419,7 @@ function repairHeaderFields(header: Buffer): Buffer {
           Buffer.from(decodeJisSegment(segment), 'utf8').toString('latin1'),
         );
       }
-      if (encodedWordFields.has(name)) out = joinEncodedWords(out);
+      if (encodedWordFields.has(name)) out = joinEncodedWords(iso2022KrWordsAsUtf8(out));
       return out;
     })
     .join('');
@@ -346,7 +452,32 @@ function joinEncodedWords(field: string): string {
   });
 }
 
-const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);
+/** Labels a text part is declared US-ASCII with (RFC 2046 §4.1.2, and the IANA aliases clients use). */
+const asciiLabels = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'us', 'csascii']);
+
+/**
+ * The ISO-2022 charset whose escape sequences a 7-bit text holds: ISO-2022-KR's designation (RFC 1557),
+ * ISO-2022-JP's two-byte or katakana sets (RFC 1468). Old Korean and Japanese mail sends them without
+ * declaring a charset, and no other text holds an ESC.
+ */
+function iso2022Of(content: Buffer): string | undefined {
+  const text = content.toString('latin1');
+  if (!text.includes('\x1b')) return undefined;
+  if (text.includes('\x1b$)C')) return 'iso-2022-kr';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
+  return /\x1b(\$[@B]|\(I)/.test(text) ? 'iso-2022-jp' : undefined;
+}
+
+/** Charsets `TextDecoder` does not know, decoded here (text parts are transcoded to UTF-8 first). */
+const transcoders = new Map<string, (bytes: Buffer) => string>([
+  ...['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7'].map(
+    (label) => [label, (bytes: Buffer) => decodeUtf7(bytes.toString('latin1'))] as const,
+  ),
+  // WHATWG maps ISO-2022-KR to the replacement encoding (one U+FFFD for the whole text), which Node's
+  // TextDecoder refuses: the parser fell back to windows-1252, and the text came out as its escapes
+  // and shifted ASCII letters.
+  ...['iso-2022-kr', 'csiso2022kr'].map((label) => [label, decodeIso2022Kr] as const),
+]);
 
 /** RFC 2152: `+` opens modified base64 of UTF-16BE, ended by `-` (dropped) or any other character; `+-` is `+`. */
 function decodeUtf7(text: string): string {
@@ -356,4 +487,65 @@ function decodeUtf7(text: string): string {
     // Bits left over after the last whole UTF-16 code unit are padding.
     return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
   });
+}
+
+const eucKr = new TextDecoder('euc-kr');
+
+/**
+ * RFC 1557 (ISO-2022-KR): ASCII, and KS X 1001 between SO (0x0E) and SI (0x0F) after the designation
+ * `ESC $ ) C`, each character two bytes of 0x21–0x7E, which are the same character in EUC-KR with the
+ * high bits set. A line starts in ASCII (the sender shifts back before its end). An odd byte left in a
+ * shifted run decodes to U+FFFD; an 8-bit byte, which the charset does not have, too.
+ */
+export function decodeIso2022Kr(bytes: Buffer): string {
+  let out = '';
+  let shifted = false;
+  let run: number[] = [];
+  const flush = () => {
+    if (run.length > 0) out += eucKr.decode(Buffer.from(run));
+    run = [];
+  };
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) {
+      i += 3;
+    } else if (byte === 0x0e) {
+      shifted = true;
+    } else if (byte === 0x0f || byte === 0x0a || byte === 0x0d) {
+      flush();
+      shifted = false;
+      if (byte !== 0x0f) out += String.fromCharCode(byte);
+    } else if (shifted && byte >= 0x21 && byte <= 0x7e) {
+      run.push(byte | 0x80);
+    } else {
+      flush();
+      out += byte < 0x80 ? String.fromCharCode(byte) : '\uFFFD';
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * An encoded-word (RFC 2047) in ISO-2022-KR as one in UTF-8 of the same text; the parser, which decodes
+ * the words, does not know the charset (see {@link transcoders}).
+ */
+function iso2022KrWordsAsUtf8(field: string): string {
+  return field.replace(
+    /=\?(?:iso-2022-kr|csiso2022kr)(?:\*[^?]*)?\?([BbQq])\?([^?\s]*)\?=/gi,
+    (_, kind: string, text: string) => {
+      const bytes =
+        kind.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(
+              text
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
+                  String.fromCharCode(Number.parseInt(hex, 16)),
+                ),
+              'latin1',
+            );
+      return `=?UTF-8?B?${Buffer.from(decodeIso2022Kr(bytes), 'utf8').toString('base64')}?=`;
+    },
+  );
 }
