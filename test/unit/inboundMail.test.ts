@@ -803,6 +803,24 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect((await mail('text/plain; charset=us-ascii', '7bit', body)).text).toBe(declared.text);
   });
 
+  it('decodes HZ-GB-2312 (RFC 1843) and marks ISO-2022-CN, the other charsets TextDecoder refuses', async () => {
+    const mail = (charset: string, body: string) =>
+      parseInboundMail(
+        Buffer.from(
+          crlf(['From: wang@example.cn', `Content-Type: text/plain; charset=${charset}`, '', body]),
+          'latin1',
+        ),
+      );
+    // 退款申请 ~ 订单 55120, folded with `~` before the line end.
+    expect((await mail('HZ-GB-2312', '~{MK?nIjGk~} ~~ ~{6)5%~} 55~\r\n120\r\n')).text).toBe(
+      '退款申请 ~ 订单 55120\n',
+    );
+    const cn = await mail('ISO-2022-CN', '\x1b$)A\x0eMK?n\x0f order 55120\r\n');
+    expect(cn.text).toMatch(/^\[This text is in ISO-2022-CN, which intake cannot decode/);
+    expect(cn.text).toContain('MK?n order 55120');
+    expect([...cn.text].filter((c) => c < ' ' && c !== '\n' && c !== '\r')).toEqual([]);
+  });
+
   it('decodes undeclared ISO-2022-JP text by its escape sequences', async () => {
     const body = Buffer.from('\x1b$BCmJ8HV9f\x1b(B 90311\r\n', 'latin1').toString('latin1');
     const raw = Buffer.from(crlf(['From: sato@example.jp', 'Subject: order', '', body]), 'latin1');

@@ -34,7 +34,13 @@ export async function repairMime(original: Buffer): Promise<Buffer> {
   const detect: CharsetDetector = hasNonUtf8(raw)
     ? detectorOf((await import('chardet')).default.analyse)
     : () => [];
-  return repairEntity(raw, declaredCharsets(raw), 0, detect);
+  // Rarer still: the decoders of the charsets WHATWG maps to its replacement encoding, for a mail that
+  // names one or holds ISO-2022-KR's designation (raw or quoted-printable).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
+  const replacement = /iso-?2022-?(kr|cn)|hz-gb-2312|(\x1b|=1B)\$\)C/i.test(raw.toString('latin1'))
+    ? await import('./replacementCharsets')
+    : undefined;
+  return repairEntity(raw, declaredCharsets(raw), 0, { detect, ...(replacement ? { replacement } : {}) });
 }
 
 /**
@@ -54,28 +60,35 @@ function withLineBreaks(raw: Buffer): Buffer {
 /** The charsets a sample of 8-bit bytes may be in, likeliest first. */
 type CharsetDetector = (sample: Buffer) => string[];
 
+/** What the repairs decode with, loaded for the mail that needs it. */
+interface Decoders {
+  detect: CharsetDetector;
+  replacement?: typeof import('./replacementCharsets');
+}
+
 /** Nesting beyond this is left as it is (the parser rejects more than 1000 parts anyway). */
 const maxDepth = 20;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function repairEntity(entity: Buffer, hints: string[], depth: number, detect: CharsetDetector): Buffer {
+function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: Decoders): Buffer {
+  const { detect } = decoders;
   const split = splitHeader(withHeaderEnd(entity));
   if (!split || depth > maxDepth) return entity;
   const { body } = split;
   let { header } = split;
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
-  header = repairHeaderFields(header);
+  header = repairHeaderFields(header, decoders);
 
   const contentType = headerValue(header, 'content-type');
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
   const boundary = contentType && parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/')) {
     if (boundary && hasBoundaryLine(body, boundary)) {
-      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, detect)]);
+      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, decoders)]);
     }
     header = replaceField(header, 'Content-Type', 'text/plain');
-    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, detect);
+    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, decoders);
   }
   if (!mediaType.startsWith('text/')) return Buffer.concat([header, split.separator, body]);
   const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
@@ -105,7 +118,7 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, detect: Ch
     }
   }
   const inline = (mediaType === 'text/plain' || mediaType === 'text/html') && !isAttachment(header);
-  const transcode = charset ? transcoders.get(charset) : undefined;
+  const transcode = charset ? transcoderOf(charset, decoders) : undefined;
   const flowed =
     mediaType === 'text/plain' &&
     /^flowed$/i.test((contentType && parameter(contentType, 'format')) ?? '') &&
@@ -139,7 +152,7 @@ function repairParts(
   boundary: string,
   hints: string[],
   depth: number,
-  detect: CharsetDetector,
+  decoders: Decoders,
 ): Buffer {
   const text = body.toString('latin1');
   const delimiter = new RegExp(`(^|\\r?\\n)--${escapeRegExp(boundary)}(--)?[ \\t]*(?=\\r?\\n|$)`, 'g');
@@ -148,7 +161,7 @@ function repairParts(
   let inPart = false;
   for (const match of text.matchAll(delimiter)) {
     const chunk = body.subarray(last, match.index);
-    out.push(inPart ? repairEntity(chunk, hints, depth + 1, detect) : chunk);
+    out.push(inPart ? repairEntity(chunk, hints, depth + 1, decoders) : chunk);
     out.push(Buffer.from(match[0], 'latin1'));
     last = (match.index ?? 0) + match[0].length;
     // After the closing delimiter (`--boundary--`) comes the epilogue, left as is.
@@ -159,7 +172,7 @@ function repairParts(
     last += lineBreak.length;
   }
   const rest = body.subarray(last);
-  out.push(inPart ? repairEntity(rest, hints, depth + 1, detect) : rest);
+  out.push(inPart ? repairEntity(rest, hints, depth + 1, decoders) : rest);
   return Buffer.concat(out);
 }
 
@@ -406,7 +419,7 @@ const encodedWordFields = new Set(['subject', 'from', 'sender', 'reply-to', 'to'
  * would not be the one other readers of the same bytes see; a display name is decoded after the
  * address is read (`readFrom`).
  */
-function repairHeaderFields(header: Buffer): Buffer {
+function repairHeaderFields(header: Buffer, decoders: Decoders): Buffer {
   const text = header.toString('latin1');
   if (!text.includes('=?') && !text.includes('\x1b')) return header;
   const fields = text.match(/[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?/g) ?? [];
@@ -419,7 +432,9 @@ function repairHeaderFields(header: Buffer): Buffer {
           Buffer.from(decodeJisSegment(segment), 'utf8').toString('latin1'),
         );
       }
-      if (encodedWordFields.has(name)) out = joinEncodedWords(iso2022KrWordsAsUtf8(out));
+      if (encodedWordFields.has(name)) {
+        out = joinEncodedWords(decoders.replacement ? decoders.replacement.iso2022KrWordsAsUtf8(out) : out);
+      }
       return out;
     })
     .join('');
@@ -468,16 +483,20 @@ function iso2022Of(content: Buffer): string | undefined {
   return /\x1b(\$[@B]|\(I)/.test(text) ? 'iso-2022-jp' : undefined;
 }
 
-/** Charsets `TextDecoder` does not know, decoded here (text parts are transcoded to UTF-8 first). */
-const transcoders = new Map<string, (bytes: Buffer) => string>([
-  ...['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7'].map(
-    (label) => [label, (bytes: Buffer) => decodeUtf7(bytes.toString('latin1'))] as const,
-  ),
-  // WHATWG maps ISO-2022-KR to the replacement encoding (one U+FFFD for the whole text), which Node's
-  // TextDecoder refuses: the parser fell back to windows-1252, and the text came out as its escapes
-  // and shifted ASCII letters.
-  ...['iso-2022-kr', 'csiso2022kr'].map((label) => [label, decodeIso2022Kr] as const),
-]);
+const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);
+
+/**
+ * The decoder of a charset `TextDecoder` does not know, by which a text part is transcoded to UTF-8
+ * first: UTF-7, and those WHATWG maps to its replacement encoding (one U+FFFD for the whole text),
+ * which Node's TextDecoder refuses: the parser fell back to windows-1252, and an ISO-2022-KR text came
+ * out as its escapes and shifted ASCII letters (see `replacementCharsets.ts`).
+ */
+function transcoderOf(charset: string, decoders: Decoders): ((bytes: Buffer) => string) | undefined {
+  if (utf7Labels.has(charset)) return (bytes) => decodeUtf7(bytes.toString('latin1'));
+  const { replacement } = decoders;
+  if (!replacement?.handles(charset)) return undefined;
+  return (bytes) => replacement.decodeReplacementCharset(charset, bytes);
+}
 
 /** RFC 2152: `+` opens modified base64 of UTF-16BE, ended by `-` (dropped) or any other character; `+-` is `+`. */
 function decodeUtf7(text: string): string {
@@ -487,65 +506,4 @@ function decodeUtf7(text: string): string {
     // Bits left over after the last whole UTF-16 code unit are padding.
     return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
   });
-}
-
-const eucKr = new TextDecoder('euc-kr');
-
-/**
- * RFC 1557 (ISO-2022-KR): ASCII, and KS X 1001 between SO (0x0E) and SI (0x0F) after the designation
- * `ESC $ ) C`, each character two bytes of 0x21–0x7E, which are the same character in EUC-KR with the
- * high bits set. A line starts in ASCII (the sender shifts back before its end). An odd byte left in a
- * shifted run decodes to U+FFFD; an 8-bit byte, which the charset does not have, too.
- */
-export function decodeIso2022Kr(bytes: Buffer): string {
-  let out = '';
-  let shifted = false;
-  let run: number[] = [];
-  const flush = () => {
-    if (run.length > 0) out += eucKr.decode(Buffer.from(run));
-    run = [];
-  };
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) {
-      i += 3;
-    } else if (byte === 0x0e) {
-      shifted = true;
-    } else if (byte === 0x0f || byte === 0x0a || byte === 0x0d) {
-      flush();
-      shifted = false;
-      if (byte !== 0x0f) out += String.fromCharCode(byte);
-    } else if (shifted && byte >= 0x21 && byte <= 0x7e) {
-      run.push(byte | 0x80);
-    } else {
-      flush();
-      out += byte < 0x80 ? String.fromCharCode(byte) : '\uFFFD';
-    }
-  }
-  flush();
-  return out;
-}
-
-/**
- * An encoded-word (RFC 2047) in ISO-2022-KR as one in UTF-8 of the same text; the parser, which decodes
- * the words, does not know the charset (see {@link transcoders}).
- */
-function iso2022KrWordsAsUtf8(field: string): string {
-  return field.replace(
-    /=\?(?:iso-2022-kr|csiso2022kr)(?:\*[^?]*)?\?([BbQq])\?([^?\s]*)\?=/gi,
-    (_, kind: string, text: string) => {
-      const bytes =
-        kind.toUpperCase() === 'B'
-          ? Buffer.from(text, 'base64')
-          : Buffer.from(
-              text
-                .replace(/_/g, ' ')
-                .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
-                  String.fromCharCode(Number.parseInt(hex, 16)),
-                ),
-              'latin1',
-            );
-      return `=?UTF-8?B?${Buffer.from(decodeIso2022Kr(bytes), 'utf8').toString('base64')}?=`;
-    },
-  );
 }
