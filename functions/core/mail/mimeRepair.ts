@@ -16,8 +16,10 @@ import { unflowText } from './flowedText';
  *   ISO-2022 escape sequences gets that charset (ISO-2022-JP or -KR).
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
- * - An inline text part in UTF-7 (RFC 2152) or ISO-2022-KR (RFC 1557), which `TextDecoder` does not
- *   know, is transcoded to UTF-8, whatever its transfer encoding; so are encoded-words in ISO-2022-KR.
+ * - An inline text part in UTF-7 (RFC 2152), ISO-2022-KR (RFC 1557) or HZ-GB-2312 (RFC 1843), which
+ *   `TextDecoder` does not know, is transcoded to UTF-8, whatever its transfer encoding; so are
+ *   encoded-words in ISO-2022-KR. One in ISO-2022-CN gets a note saying it could not be decoded.
+ *   Attachments keep their bytes.
  * - An inline `format=flowed` text part (RFC 3676) is unfolded here ({@link unflowText}), quoted
  *   paragraphs included, and handed to the parser as fixed lines.
  * - A Subject in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
