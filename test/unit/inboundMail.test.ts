@@ -651,6 +651,213 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect((await parseInboundMail(raw)).text).toContain('Cañón roto, pedido 7781.');
   });
 
+  it('reads mail whose lines end in a bare CR (old Mac OS), or in CR, LF and CRLF mixed', async () => {
+    const lines = [
+      'From: Claire <claire@example.org>',
+      'To: support@shop.example',
+      'Subject: Order 4411 never arrived',
+      'Message-ID: <mac-4411@example.org>',
+      'Content-Type: text/plain; charset=macintosh',
+      '',
+      'Hello,',
+      'order 4411 never arrived.',
+      '',
+    ];
+    const mac = await parseInboundMail(Buffer.from(lines.join('\r')));
+    expect(mac).toMatchObject({
+      from: { address: 'claire@example.org' },
+      subject: 'Order 4411 never arrived',
+    });
+    expect(mac.text.split('\n')).toEqual(['Hello,', 'order 4411 never arrived.', '']);
+    const ends = ['\r', '\n', '\r\n', '\r\r\n'];
+    const mixed = await parseInboundMail(Buffer.from(lines.map((l, i) => `${l}${ends[i % 4]}`).join('')));
+    expect(mixed).toMatchObject({ messageId: 'mac-4411@example.org', subject: 'Order 4411 never arrived' });
+    expect(mixed.text.split('\n').filter((l) => l)).toEqual(['Hello,', 'order 4411 never arrived.']);
+    // The digest is that of the bytes received.
+    expect(mac.contentDigest).not.toBe(mixed.contentDigest);
+  });
+
+  it('leaves a bare CR alone in a mail with binary content, whose data may hold one', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'From: ana@example.org',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See the file.',
+        '--b',
+        'Content-Type: application/octet-stream; name="data.bin"',
+        'Content-Transfer-Encoding: binary',
+        '',
+        '\x01\r\x02',
+        '--b--',
+        '',
+      ]),
+      'latin1',
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.attachments[0]?.content.subarray(0, 3)).toEqual(Buffer.from('\x01\r\x02', 'latin1'));
+  });
+
+  it('unfolds format=flowed text (RFC 3676) in any transfer encoding, quoted paragraphs included', async () => {
+    const flowed = [
+      'Yes, it is ',
+      'broken.',
+      '',
+      '> Could you send ',
+      '> a photo of the ',
+      '> damage?',
+      ' >not quoted',
+    ];
+    const mail = (encoding: string, body: string, params = 'format=flowed') =>
+      parseInboundMail(
+        Buffer.from(
+          crlf([
+            'From: lena@example.org',
+            `Content-Type: text/plain; charset=utf-8; ${params}`,
+            `Content-Transfer-Encoding: ${encoding}`,
+            '',
+            body,
+          ]),
+        ),
+      );
+    const expected = ['Yes, it is broken.', '', '> Could you send a photo of the damage?', '>not quoted'];
+    for (const [encoding, body] of [
+      ['7bit', crlf(flowed)],
+      ['quoted-printable', crlf(flowed.map((l) => l.replace(/ $/, '=20')))],
+      ['base64', Buffer.from(crlf(flowed)).toString('base64')],
+    ] as const) {
+      expect((await mail(encoding, body)).text.trim().split('\n'), encoding).toEqual(expected);
+    }
+    // Apple Mail: DelSp=yes, folded inside words and between CJK characters.
+    const delSp = await mail(
+      'quoted-printable',
+      crlf([
+        'Die Lampe ist besch=C3=A4 ',
+        'digt. =E8=8D=B7=E7=89=A9=E3=81=8C ',
+        '=E5=B1=8A=E3=81=8D=E3=81=BE=E3=81=9B=E3=82=93',
+      ]),
+      'format="Flowed"; delsp=yes',
+    );
+    expect(delSp.text.trim()).toBe('Die Lampe ist beschädigt. 荷物が届きません');
+  });
+
+  it('keeps a flowed text attachment byte for byte', async () => {
+    const raw = Buffer.from(
+      crlf([
+        'From: ana@example.org',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Notes attached.',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8; format=flowed',
+        'Content-Disposition: attachment; filename="notes.txt"',
+        '',
+        '> one ',
+        '> two',
+        '--b--',
+        '',
+      ]),
+    );
+    const mail = await parseInboundMail(raw);
+    expect(mail.attachments[0]?.content.toString()).toBe('> one \n> two\n');
+  });
+
+  it('decodes ISO-2022-KR (RFC 1557), which TextDecoder maps to the replacement encoding, in the text and in encoded-words', async () => {
+    // 주문 번호 63019 / 환불 요청 in ISO-2022-KR: KS X 1001 between SO and SI after ESC $ ) C.
+    const body = '\x1b$)C\x0eAV9.\x0f \x0e9xH#\x0f 63019\r\n\x0eH/:R\x0f \x0e?dC;\x0f\r\n';
+    const word = Buffer.from('\x1b$)C\x0eH/:R\x0f \x0e?dC;\x0f', 'latin1');
+    const mail = (contentType: string, encoding: string, content: string) =>
+      parseInboundMail(
+        Buffer.from(
+          crlf([
+            'From: =?ISO-2022-KR?B?' +
+              Buffer.from('\x1b$)C\x0e1h?5Hq\x0f', 'latin1').toString('base64') +
+              '?= <kim@example.kr>',
+            `Subject: =?iso-2022-kr?B?${word.toString('base64')}?=`,
+            `Content-Type: ${contentType}`,
+            `Content-Transfer-Encoding: ${encoding}`,
+            '',
+            content,
+          ]),
+          'latin1',
+        ),
+      );
+    const declared = await mail('text/plain; charset=ISO-2022-KR', '7bit', body);
+    expect(declared.subject).toBe('환불 요청');
+    expect(declared.text).toBe('주문 번호 63019\n환불 요청\n');
+    expect(declared.from?.name).toBe('김영희');
+    const base64 = await mail(
+      'text/plain; charset=csISO2022KR',
+      'base64',
+      Buffer.from(body, 'latin1').toString('base64'),
+    );
+    expect(base64.text).toBe(declared.text);
+    // Undeclared (old Korean mail), or declared US-ASCII: the escapes name the charset.
+    expect((await mail('text/plain', '7bit', body)).text).toBe(declared.text);
+    expect((await mail('text/plain; charset=us-ascii', '7bit', body)).text).toBe(declared.text);
+  });
+
+  it('decodes HZ-GB-2312 (RFC 1843) and marks ISO-2022-CN, the other charsets TextDecoder refuses', async () => {
+    const mail = (charset: string, body: string) =>
+      parseInboundMail(
+        Buffer.from(
+          crlf(['From: wang@example.cn', `Content-Type: text/plain; charset=${charset}`, '', body]),
+          'latin1',
+        ),
+      );
+    // 退款申请 ~ 订单 55120, folded with `~` before the line end.
+    expect((await mail('HZ-GB-2312', '~{MK?nIjGk~} ~~ ~{6)5%~} 55~\r\n120\r\n')).text).toBe(
+      '退款申请 ~ 订单 55120\n',
+    );
+    const cn = await mail('ISO-2022-CN', '\x1b$)A\x0eMK?n\x0f order 55120\r\n');
+    expect(cn.text).toMatch(/^\[This text is in ISO-2022-CN, which intake cannot decode/);
+    expect(cn.text).toContain('MK?n order 55120');
+    expect([...cn.text].filter((c) => c < ' ' && c !== '\n' && c !== '\r')).toEqual([]);
+  });
+
+  it('decodes undeclared ISO-2022-JP text by its escape sequences', async () => {
+    const body = Buffer.from('\x1b$BCmJ8HV9f\x1b(B 90311\r\n', 'latin1').toString('latin1');
+    const raw = Buffer.from(crlf(['From: sato@example.jp', 'Subject: order', '', body]), 'latin1');
+    expect((await parseInboundMail(raw)).text.trim()).toBe('注文番号 90311');
+  });
+
+  it('reads valid UTF-8 in a part declared US-ASCII as UTF-8, other 8-bit bytes as windows-1252', async () => {
+    const mail = (charset: string, encoding: string, content: Buffer) =>
+      parseInboundMail(
+        Buffer.concat([
+          Buffer.from(
+            crlf([
+              'From: jan@example.de',
+              `Content-Type: text/plain; charset=${charset}`,
+              `Content-Transfer-Encoding: ${encoding}`,
+              '',
+              '',
+            ]),
+          ),
+          content,
+        ]),
+      );
+    const utf8 = Buffer.from('Grüße – die Lampe ist beschädigt, 20 €\r\n');
+    expect((await mail('us-ascii', '7bit', utf8)).text.trim()).toBe('Grüße – die Lampe ist beschädigt, 20 €');
+    expect((await mail('"US-ASCII"', '8bit', utf8)).text.trim()).toBe(
+      'Grüße – die Lampe ist beschädigt, 20 €',
+    );
+    const qp = Buffer.from('Gr=C3=BC=C3=9Fe\r\n');
+    expect((await mail('us-ascii', 'quoted-printable', qp)).text.trim()).toBe('Grüße');
+    expect((await mail('us-ascii', '8bit', Buffer.from('Gr\xfc\xdfe\r\n', 'latin1'))).text.trim()).toBe(
+      'Grüße',
+    );
+    expect((await mail('us-ascii', 'quoted-printable', Buffer.from('Gr=FC=DFe\r\n'))).text.trim()).toBe(
+      'Grüße',
+    );
+  });
+
   it('leaves well-formed mail byte for byte as it is', async () => {
     for (const file of ['gmail-plain.eml', 'iso-2022-jp.eml', 'koi8-r.eml', 'apple-mail-photo.eml']) {
       const raw = fixture(file);

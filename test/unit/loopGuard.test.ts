@@ -11,6 +11,46 @@ import { verdictQuarantineReasons } from '../../functions/core/mail/verdicts';
 const person = { 'message-id': '<a@b>', from: 'Ann <ann@example.org>', 'content-type': 'text/plain' };
 
 describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
+  it.each([
+    'Automatic reply: Your complaint CMP-4F7K2Q',
+    'Out of Office: Re: [CMP-4F7K2Q] We need more information',
+    'Out of Office AutoReply: Order 5512',
+    'AutoReply: order 5512',
+    'Auto-Reply: order 5512',
+    '[Auto-Reply] order 5512',
+    'Auto Response: Thank you for your message',
+    'Abwesenheitsnotiz: Ihre Reklamation',
+    'Automatische Antwort: Ihre Reklamation',
+    'Réponse automatique\u00a0: Votre réclamation',
+    'Reponse automatique: Votre réclamation',
+    'Autosvar: Din reklamation',
+    'Respuesta automática: Su reclamación',
+    'RESPUESTA AUTOMATICA: Su reclamación',
+    'Risposta automatica: Il suo reclamo',
+    'Automatisch antwoord: Uw klacht',
+    'Automatyczna odpowiedź: Reklamacja',
+    'Автоматический ответ: Жалоба',
+    '自動応答: ご注文について',
+    '自动回复：您的投诉',
+    '자동 회신: 불만 접수',
+  ])('flags the subject of an auto-reply without any header marking it: %s', (subject) => {
+    const reasons = automatedMailReasons({ headers: person, from: 'ann@example.org', subject });
+    expect(reasons).toEqual([`Subject of an auto-reply: ${subject}`]);
+  });
+
+  it.each([
+    'Re: Automatic reply: Your complaint CMP-4F7K2Q',
+    'AW: Abwesenheitsnotiz: Ihre Reklamation',
+    'Fwd: Out of Office: order 5512',
+    'My automatic reply settings broke my order',
+    'Out of office chair arrived broken',
+    'Automatic replying pump: order 5512',
+    'Order 5512 - Automatic reply: none received',
+    '',
+  ])('does not flag a subject a person wrote: %s', (subject) => {
+    expect(automatedMailReasons({ headers: person, from: 'ann@example.org', subject })).toEqual([]);
+  });
+
   it('finds nothing in mail a person wrote, nor in Auto-Submitted: no or Precedence: normal', () => {
     expect(
       automatedMailReasons({ headers: person, from: 'ann@example.org', envelopeSender: 'ann@example.org' }),

@@ -51,6 +51,7 @@ export async function receiveMail(
     from: mail.from?.address,
     envelopeSender: delivery.source,
     own: ownMailOf(deps.settings),
+    subject: mail.subject,
   });
 
   const claimed = await claimMail(deps, delivery, mail, automated, options.release === true);

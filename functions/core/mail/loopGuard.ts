@@ -11,6 +11,8 @@ export interface LoopGuardInput {
   envelopeSender?: string;
   /** This system's own mail ({@link ownMailOf}): mail From it is never a customer's. */
   own?: OwnMail;
+  /** The decoded Subject. */
+  subject?: string;
 }
 
 /**
@@ -59,6 +61,55 @@ const listManagerHeaders = ['mailing-list', 'x-mailing-list', 'x-ml-name', 'x-ml
 // `post_master` too: Apache James sends its bounces from it (sisimai's email-apachejames-01.eml).
 const systemLocalPart = /^(mailer[-_.]?daemon|post[-_.]?master)$/;
 const noAutoMailLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|post[-_.]?master)$/;
+
+/** Case, accents and compatibility forms (a fullwidth colon) left out, as subjects are compared here. */
+const folded = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * The subject prefixes auto-responders put before the subject they answer, in the languages of the
+ * clients that send them: Outlook and Exchange (`Automatic reply:`, `Out of Office:`, `Out of Office
+ * AutoReply:`, `Abwesenheitsnotiz:`, `Réponse automatique :`, `Autosvar:`…), cPanel, Plesk and
+ * Zimbra (`Auto-Reply:`, `Autoreply:`, `Auto Response:`), each followed by a colon, or in brackets
+ * (`[Auto-Reply]`). Only at the very start: `Re: Automatic reply: …` is a person answering one.
+ */
+const autoReplyPhrases = [
+  'auto[- ]?reply',
+  'auto[- ]?response',
+  'auto[- ]?respond',
+  'automatic reply',
+  'automatic response',
+  'automated reply',
+  'automated response',
+  'out of (the )?office( auto[- ]?reply| reply)?',
+  'abwesenheitsnotiz',
+  'automatische antwort',
+  'reponse automatique',
+  'autosvar',
+  'automatisk svar',
+  'automatiskt svar',
+  'respuesta automatica',
+  'risposta automatica',
+  'automatisch antwoord',
+  'resposta automatica',
+  'automatyczna odpowiedz',
+  'automaattinen vastaus',
+  'automaticka odpoved',
+  'automatikus valasz',
+  'αυτοματη απαντηση',
+  'автоматический ответ',
+  'автоответ',
+  'otomatik yan[iı]t',
+  '自动回复',
+  '自动答复',
+  '自動回覆',
+  '自動応答',
+  '자동 회신',
+  '자동 응답',
+].map(folded);
+const autoReplySubject = new RegExp(
+  `^\\s*(?:(?:${autoReplyPhrases.join('|')})\\s*:|\\[(?:${autoReplyPhrases.join('|')})\\])`,
+  'u',
+);
 
 const localPart = (address: string) => {
   const at = address.lastIndexOf('@');
@@ -114,6 +165,11 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   // the system's own (a forwarding rule, a misrouted copy, a spoofed sender): answering it mails ourselves.
   if (input.from && input.own && isOwnAddress(input.from, input.own))
     reasons.push(`Sender ${input.from} is this system's own address`);
+  // Auto-responders behind gateways that strip the headers above, and older or simpler ones that never
+  // set them, still name themselves in the subject. A person's subject starts so only by mistake, and
+  // then the mail is still filed (without an answer), never dropped.
+  if (input.subject && autoReplySubject.test(folded(input.subject)))
+    reasons.push(`Subject of an auto-reply: ${quoted(input.subject)}`);
   return reasons;
 }
 

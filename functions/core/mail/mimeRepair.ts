@@ -1,5 +1,6 @@
 import { escapeRegExp } from '../text';
 import { isTraceField } from './dedupe';
+import { unflowText } from './flowedText';
 
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
@@ -8,17 +9,26 @@ import { isTraceField } from './dedupe';
  * - Header fields with raw 8-bit bytes that are not UTF-8 (RFC 6532 allows only UTF-8 there; old
  *   Japanese and Chinese clients send Shift_JIS or GB2312 as is) are transcoded to UTF-8, in the charset
  *   the mail declares for its text or, failing that, the one a detector finds.
- * - A text part with 8-bit content and no declared charset (RFC 2045 §5.2 would make it US-ASCII) gets
- *   the charset it is valid in: UTF-8, else the detector's first candidate that decodes it without error.
+ * - Lines ended by a bare CR are ended by CRLF ({@link withLineBreaks}).
+ * - A text part with 8-bit content and no declared charset, or declared US-ASCII (RFC 2045 §5.2 makes
+ *   the one the other), gets the charset it is valid in: UTF-8, else (without charset, sent as 8-bit
+ *   bytes) the detector's first candidate that decodes it without error. Such a part in 7 bits with
+ *   ISO-2022 escape sequences gets that charset (ISO-2022-JP or -KR).
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
- * - A text part in UTF-7 (RFC 2152), which `TextDecoder` does not know, is transcoded to UTF-8.
+ * - An inline text part in UTF-7 (RFC 2152), ISO-2022-KR (RFC 1557) or HZ-GB-2312 (RFC 1843), which
+ *   `TextDecoder` does not know, is transcoded to UTF-8, whatever its transfer encoding; so are
+ *   encoded-words in ISO-2022-KR. One in ISO-2022-CN gets a note saying it could not be decoded.
+ *   Attachments keep their bytes.
+ * - An inline `format=flowed` text part (RFC 3676) is unfolded here ({@link unflowText}), quoted
+ *   paragraphs included, and handed to the parser as fixed lines.
  * - A Subject in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
  *   clients) is transcoded to UTF-8, segment by segment.
  * - Adjacent base64 encoded-words of one charset in the Subject and the address fields are joined
  *   into one (RFC 2047 §6.2 concatenates them anyway) where a character was split between them.
  */
-export async function repairMime(raw: Buffer): Promise<Buffer> {
+export async function repairMime(original: Buffer): Promise<Buffer> {
+  const raw = withLineBreaks(original);
   // The detector reads only bytes that are not UTF-8, and a mail that is all ASCII or UTF-8 has none in
   // any of its parts: most mail never loads it (a chunk of its own in the intake bundle).
   // chardet is CommonJS: its exports object is the module's default export (Node's rule, and the
@@ -26,51 +36,115 @@ export async function repairMime(raw: Buffer): Promise<Buffer> {
   const detect: CharsetDetector = hasNonUtf8(raw)
     ? detectorOf((await import('chardet')).default.analyse)
     : () => [];
-  return repairEntity(raw, declaredCharsets(raw), 0, detect);
+  // Rarer still: the decoders of the charsets WHATWG maps to its replacement encoding, for a mail that
+  // names one or holds ISO-2022-KR's designation (raw or quoted-printable).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
+  const replacement = /iso-?2022-?(kr|cn)|hz-gb-2312|(\x1b|=1B)\$\)C/i.test(raw.toString('latin1'))
+    ? await import('./replacementCharsets')
+    : undefined;
+  return repairEntity(raw, declaredCharsets(raw), 0, { detect, ...(replacement ? { replacement } : {}) });
+}
+
+/**
+ * The mail with each line ended by CRLF where it ends in a bare CR (old Mac OS mail, and mail that
+ * went through a converter that handled only some of its lines): the parser ends lines at LF only,
+ * so a mail of CR lines was one header line, without sender, subject or text. A run of CRs before an
+ * LF is one line end (CR CR LF: a CRLF converted twice), as every other CR is; Python's email package
+ * reads them so too. Not in a mail that declares the `binary` transfer encoding, the only one whose
+ * content may hold a bare CR (RFC 2045 §2.7–2.9, RFC 3030): a lone CR of its data is no line end.
+ */
+function withLineBreaks(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  if (!/\r(?!\n)/.test(text) || /^content-transfer-encoding[ \t]*:[ \t]*binary/im.test(text)) return raw;
+  return Buffer.from(text.replace(/\r+\n|\r/g, '\r\n'), 'latin1');
 }
 
 /** The charsets a sample of 8-bit bytes may be in, likeliest first. */
 type CharsetDetector = (sample: Buffer) => string[];
+
+/** What the repairs decode with, loaded for the mail that needs it. */
+interface Decoders {
+  detect: CharsetDetector;
+  replacement?: typeof import('./replacementCharsets');
+}
 
 /** Nesting beyond this is left as it is (the parser rejects more than 1000 parts anyway). */
 const maxDepth = 20;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function repairEntity(entity: Buffer, hints: string[], depth: number, detect: CharsetDetector): Buffer {
+function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: Decoders): Buffer {
+  const { detect } = decoders;
   const split = splitHeader(withHeaderEnd(entity));
   if (!split || depth > maxDepth) return entity;
   const { body } = split;
   let { header } = split;
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
-  header = repairHeaderFields(header);
+  header = repairHeaderFields(header, decoders);
 
   const contentType = headerValue(header, 'content-type');
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
   const boundary = contentType && parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/')) {
     if (boundary && hasBoundaryLine(body, boundary)) {
-      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, detect)]);
+      return Buffer.concat([header, split.separator, repairParts(body, boundary, hints, depth, decoders)]);
     }
-    header = replaceContentType(header, 'text/plain');
-    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, detect);
+    header = replaceField(header, 'Content-Type', 'text/plain');
+    return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, decoders);
   }
+  if (!mediaType.startsWith('text/')) return Buffer.concat([header, split.separator, body]);
   const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
   const raw8bit =
     encoding === undefined || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
-  const charset = contentType && parameter(contentType, 'charset')?.toLowerCase();
-  if (mediaType.startsWith('text/') && charset && utf7Labels.has(charset) && raw8bit) {
-    const type = contentType?.split(';')[0]?.trim() as string;
-    header = replaceContentType(header, `${type}; charset=utf-8`);
-    return Buffer.concat([header, split.separator, Buffer.from(decodeUtf7(body.toString('latin1')))]);
-  }
-  if (mediaType.startsWith('text/') && !charset && raw8bit) {
-    if (hasEightBit(body)) {
-      const charset = hasNonUtf8(body) ? firstDecoding(body, detect(body)) : 'utf-8';
-      const type = contentType?.split(';')[0]?.trim() || 'text/plain';
-      if (charset) header = replaceContentType(header, `${type}; charset=${charset}`);
+  const declared = contentType ? parameter(contentType, 'charset')?.toLowerCase() : undefined;
+  // The content without its transfer encoding, decoded on first use (most parts need none of this).
+  let decodedBody: Buffer | null | undefined;
+  const decoded = () => {
+    if (decodedBody === undefined) decodedBody = transferDecoded(body, encoding);
+    return decodedBody;
+  };
+  let charset = declared;
+  if (declared === undefined || asciiLabels.has(declared)) {
+    // RFC 2045 §5.2 makes a text part without charset US-ASCII, and US-ASCII has no 8-bit bytes (RFC
+    // 2045 §2.7): a part with them, declared so or not, is in another charset. Valid UTF-8 is UTF-8
+    // (other 8-bit text is almost never valid UTF-8 by chance). Else, in a part without charset sent as
+    // 8-bit bytes, the detector's first candidate that decodes it; a part declared US-ASCII stays so
+    // (read as windows-1252, as browsers read it: the detector guesses wildly on a few Latin letters).
+    // A 7-bit body with ISO-2022 escape sequences is in that ISO-2022 charset.
+    const content = decoded();
+    if (content && hasEightBit(content)) {
+      if (!hasNonUtf8(content)) charset = 'utf-8';
+      else if (declared === undefined && raw8bit) charset = firstDecoding(content, detect(content));
+    } else if (content) {
+      charset = iso2022Of(content) ?? charset;
     }
   }
+  const inline = (mediaType === 'text/plain' || mediaType === 'text/html') && !isAttachment(header);
+  const transcode = charset ? transcoderOf(charset, decoders) : undefined;
+  const flowed =
+    mediaType === 'text/plain' &&
+    /^flowed$/i.test((contentType && parameter(contentType, 'format')) ?? '') &&
+    !/^(utf-?(16|32)|ucs-?2|unicode)/.test(charset ?? '');
+  const content = inline && (transcode || flowed) ? decoded() : undefined;
+  if (content) {
+    // Decoded here, the part goes to the parser as 8-bit text: in UTF-8 when transcoded from a charset
+    // `TextDecoder` does not know, and unfolded when flowed (the parser's unfolding loses quote depth).
+    let text = transcode ? Buffer.from(transcode(content), 'utf8') : content;
+    if (transcode) charset = 'utf-8';
+    if (flowed) {
+      const delSp = /^yes$/i.test((contentType && parameter(contentType, 'delsp')) ?? '');
+      text = Buffer.from(unflowText(text.toString('latin1'), delSp), 'latin1');
+    }
+    header = replaceField(
+      header,
+      'Content-Type',
+      withCharset(contentType, mediaType, charset, ['format', 'delsp']),
+    );
+    header = replaceField(header, 'Content-Transfer-Encoding', hasEightBit(text) ? '8bit' : '7bit');
+    return Buffer.concat([header, split.separator, text]);
+  }
+  if (charset !== declared && charset)
+    header = replaceField(header, 'Content-Type', withCharset(contentType, mediaType, charset));
   return Buffer.concat([header, split.separator, body]);
 }
 
@@ -80,7 +154,7 @@ function repairParts(
   boundary: string,
   hints: string[],
   depth: number,
-  detect: CharsetDetector,
+  decoders: Decoders,
 ): Buffer {
   const text = body.toString('latin1');
   const delimiter = new RegExp(`(^|\\r?\\n)--${escapeRegExp(boundary)}(--)?[ \\t]*(?=\\r?\\n|$)`, 'g');
@@ -89,7 +163,7 @@ function repairParts(
   let inPart = false;
   for (const match of text.matchAll(delimiter)) {
     const chunk = body.subarray(last, match.index);
-    out.push(inPart ? repairEntity(chunk, hints, depth + 1, detect) : chunk);
+    out.push(inPart ? repairEntity(chunk, hints, depth + 1, decoders) : chunk);
     out.push(Buffer.from(match[0], 'latin1'));
     last = (match.index ?? 0) + match[0].length;
     // After the closing delimiter (`--boundary--`) comes the epilogue, left as is.
@@ -100,7 +174,7 @@ function repairParts(
     last += lineBreak.length;
   }
   const rest = body.subarray(last);
-  out.push(inPart ? repairEntity(rest, hints, depth + 1, detect) : rest);
+  out.push(inPart ? repairEntity(rest, hints, depth + 1, decoders) : rest);
   return Buffer.concat(out);
 }
 
@@ -193,14 +267,61 @@ function parameter(value: string, name: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-/** Replaces (or adds) the Content-Type field, keeping every other field as it is. */
-function replaceContentType(header: Buffer, value: string): Buffer {
+/** Replaces (or adds) the header field `name` (with its folded lines), keeping every other field as it is. */
+function replaceField(header: Buffer, name: string, value: string): Buffer {
   const text = header.toString('latin1');
-  const field = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im;
+  const field = new RegExp(`^${name}[ \\t]*:.*(?:\\r?\\n[ \\t].*)*`, 'im');
   const replaced = field.test(text)
-    ? text.replace(field, `Content-Type: ${value}`)
-    : `${text}${text ? '\r\n' : ''}Content-Type: ${value}`;
+    ? text.replace(field, () => `${name}: ${value}`)
+    : `${text}${text ? '\r\n' : ''}${name}: ${value}`;
   return Buffer.from(replaced, 'latin1');
+}
+
+/**
+ * A Content-Type value with `charset` set (or left out when undefined), its other parameters (a file
+ * name, say) kept but those named in `drop`.
+ */
+function withCharset(
+  contentType: string | undefined,
+  mediaType: string,
+  charset?: string,
+  drop: string[] = [],
+) {
+  const type = contentType?.split(';')[0]?.trim() || mediaType;
+  const names = ['charset', ...drop].join('|');
+  const others = (contentType ?? '')
+    .slice((contentType ?? '').split(';')[0]?.length ?? 0)
+    .replace(new RegExp(`;\\s*(?:${names})\\s*=\\s*(?:"[^"]*"|[^;\\s]*)`, 'gi'), '')
+    .trim();
+  return `${type}${charset ? `; charset=${charset}` : ''}${others && !others.startsWith(';') ? '; ' : ''}${others}`;
+}
+
+/** Whether an entity's Content-Disposition makes it an attachment (the parser keeps its bytes as they are). */
+function isAttachment(header: Buffer): boolean {
+  return /^attachment\b/i.test(headerValue(header, 'content-disposition') ?? '');
+}
+
+/**
+ * An entity's content without its Content-Transfer-Encoding (RFC 2045 §6): base64 and quoted-printable
+ * decoded as the parser decodes them, the identity encodings as they are; null for an encoding the
+ * parser would not decode either.
+ */
+function transferDecoded(body: Buffer, encoding: string | undefined): Buffer | null {
+  if (encoding === undefined || /^(7bit|8bit|binary)$/.test(encoding)) return body;
+  if (encoding === 'base64')
+    return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (encoding !== 'quoted-printable') return null;
+  // Line by line: `=XX` is a byte, an `=` ending a line joins it to the next, an `=` that starts no
+  // valid escape is itself.
+  const lines = body.toString('latin1').split(/\r?\n/);
+  const out = lines.map((line, i) => {
+    const soft = line.endsWith('=');
+    const content = (soft ? line.slice(0, -1) : line).replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    return soft || i === lines.length - 1 ? content : `${content}\r\n`;
+  });
+  return Buffer.from(out.join(''), 'latin1');
 }
 
 function hasBoundaryLine(body: Buffer, boundary: string): boolean {
@@ -300,7 +421,7 @@ const encodedWordFields = new Set(['subject', 'from', 'sender', 'reply-to', 'to'
  * would not be the one other readers of the same bytes see; a display name is decoded after the
  * address is read (`readFrom`).
  */
-function repairHeaderFields(header: Buffer): Buffer {
+function repairHeaderFields(header: Buffer, decoders: Decoders): Buffer {
   const text = header.toString('latin1');
   if (!text.includes('=?') && !text.includes('\x1b')) return header;
   const fields = text.match(/[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?/g) ?? [];
@@ -313,7 +434,9 @@ function repairHeaderFields(header: Buffer): Buffer {
           Buffer.from(decodeJisSegment(segment), 'utf8').toString('latin1'),
         );
       }
-      if (encodedWordFields.has(name)) out = joinEncodedWords(out);
+      if (encodedWordFields.has(name)) {
+        out = joinEncodedWords(decoders.replacement ? decoders.replacement.iso2022KrWordsAsUtf8(out) : out);
+      }
       return out;
     })
     .join('');
@@ -346,7 +469,36 @@ function joinEncodedWords(field: string): string {
   });
 }
 
+/** Labels a text part is declared US-ASCII with (RFC 2046 §4.1.2, and the IANA aliases clients use). */
+const asciiLabels = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'us', 'csascii']);
+
+/**
+ * The ISO-2022 charset whose escape sequences a 7-bit text holds: ISO-2022-KR's designation (RFC 1557),
+ * ISO-2022-JP's two-byte or katakana sets (RFC 1468). Old Korean and Japanese mail sends them without
+ * declaring a charset, and no other text holds an ESC.
+ */
+function iso2022Of(content: Buffer): string | undefined {
+  const text = content.toString('latin1');
+  if (!text.includes('\x1b')) return undefined;
+  if (text.includes('\x1b$)C')) return 'iso-2022-kr';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the pattern looks for.
+  return /\x1b(\$[@B]|\(I)/.test(text) ? 'iso-2022-jp' : undefined;
+}
+
 const utf7Labels = new Set(['utf-7', 'utf7', 'unicode-1-1-utf-7', 'csunicode11utf7']);
+
+/**
+ * The decoder of a charset `TextDecoder` does not know, by which a text part is transcoded to UTF-8
+ * first: UTF-7, and those WHATWG maps to its replacement encoding (one U+FFFD for the whole text),
+ * which Node's TextDecoder refuses: the parser fell back to windows-1252, and an ISO-2022-KR text came
+ * out as its escapes and shifted ASCII letters (see `replacementCharsets.ts`).
+ */
+function transcoderOf(charset: string, decoders: Decoders): ((bytes: Buffer) => string) | undefined {
+  if (utf7Labels.has(charset)) return (bytes) => decodeUtf7(bytes.toString('latin1'));
+  const { replacement } = decoders;
+  if (!replacement?.handles(charset)) return undefined;
+  return (bytes) => replacement.decodeReplacementCharset(charset, bytes);
+}
 
 /** RFC 2152: `+` opens modified base64 of UTF-16BE, ended by `-` (dropped) or any other character; `+-` is `+`. */
 function decodeUtf7(text: string): string {
