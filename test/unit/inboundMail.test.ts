@@ -677,6 +677,26 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
     expect(mac.contentDigest).not.toBe(mixed.contentDigest);
   });
 
+  it('ends bare-CR lines in time linear in the mail: a megabyte of CRs is no quadratic regex scan', async () => {
+    // A run of CRs not followed by LF made `\r+\n|\r` rescan the rest of the run at each CR: 160 KB
+    // took 110 s, and intake has no size limit before the repairs.
+    const raw = Buffer.from(
+      `From: ana@example.org\r\nSubject: CRs\r\n\r\nHello${'\r'.repeat(1_000_000)}x`,
+      'latin1',
+    );
+    const started = performance.now();
+    const repaired = await repairMime(raw);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(repaired.toString('latin1').endsWith(`Hello${'\r\n'.repeat(1_000_000)}x`)).toBe(true);
+    // Runs before an LF are still one line end, other CRs one each.
+    const mixed = await repairMime(
+      Buffer.from('From: ana@example.org\r\r\nSubject: a\r\rb\r\n\r\nx\r\r\r', 'latin1'),
+    );
+    expect(mixed.toString('latin1')).toBe(
+      'From: ana@example.org\r\nSubject: a\r\n\r\nb\r\n\r\nx\r\n\r\n\r\n',
+    );
+  });
+
   it('leaves a bare CR alone in a mail with binary content, whose data may hold one', async () => {
     const raw = Buffer.from(
       crlf([
