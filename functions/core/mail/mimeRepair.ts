@@ -311,8 +311,15 @@ function isAttachment(header: Buffer): boolean {
  */
 function transferDecoded(body: Buffer, encoding: string | undefined): Buffer | null {
   if (encoding === undefined || /^(7bit|8bit|binary)$/.test(encoding)) return body;
-  if (encoding === 'base64')
-    return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (encoding === 'base64') {
+    // Padding inside the content ends a quantum (each line encoded on its own, blocks concatenated):
+    // each padded run is decoded by itself, as the parser does; dropping the `=` shifted every bit after.
+    const text = body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, '');
+    const out = Buffer.alloc(Math.ceil((text.length * 3) / 4));
+    let length = 0;
+    for (const [run] of text.matchAll(/[^=]+=*/g)) length += out.write(run, length, 'base64');
+    return out.subarray(0, length);
+  }
   if (encoding !== 'quoted-printable') return null;
   // Line by line: `=XX` is a byte, an `=` ending a line joins it to the next, an `=` that starts no
   // valid escape is itself.
