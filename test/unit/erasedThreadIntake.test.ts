@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../functions/application/deps';
+import { fileReleasedMail } from '../../functions/application/intake/fileReleasedMail';
 import { receiveMail } from '../../functions/application/intake/receiveMail';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { pseudonymFor } from '../../functions/core/erasure';
-import type { InboundClaim, InboundDelivery } from '../../functions/core/mail/filing';
+import type { InboundClaim, InboundDelivery, QuarantinedMail } from '../../functions/core/mail/filing';
 import { testSettings } from '../support/settings';
 
 /**
@@ -105,5 +106,43 @@ describe('mail on an erased complaint’s thread, delivered twice', () => {
     expect(timeline).toHaveLength(1);
     expect(JSON.stringify(timeline)).not.toContain(customer);
     expect(JSON.stringify([...claims.values()])).not.toContain(customer);
+  });
+});
+
+describe('mail on an erased complaint’s thread, held in quarantine and released', () => {
+  it('leaves no personal data on the quarantine record once filed erased', async () => {
+    const { deps, timeline } = fakeDeps();
+    const held: QuarantinedMail = {
+      id: 'q'.repeat(26),
+      status: 'released',
+      reasons: [{ code: 'spam', detail: 'SES spam verdict FAIL' }],
+      delivery: delivery(1),
+      summary: {
+        from: customer,
+        to: ['support@support.localhost'],
+        subject: 'Out of office: Broken kettle',
+        messageId: 'ooo-1@example.org',
+        sizeBytes: outOfOffice.length,
+        attachments: [],
+        preview: 'Away until Monday.',
+      },
+      quarantinedAt: now.toISOString(),
+      released: { by: { kind: 'agent', id: 'manager-1', role: 'manager' }, at: now.toISOString() },
+    } as QuarantinedMail;
+    let record = held;
+    (deps as { quarantine: unknown }).quarantine = {
+      get: async () => record,
+      recordOutcome: async (_id: string, outcome: QuarantinedMail['outcome']) => {
+        record = { ...record, outcome } as QuarantinedMail;
+      },
+      replaceErased: async (mail: QuarantinedMail) => {
+        record = mail;
+      },
+    };
+    expect(await fileReleasedMail(deps, held.id)).toMatchObject({ disposition: 'erased' });
+    expect(timeline).toHaveLength(1);
+    expect(record).toMatchObject({ status: 'erased', outcome: { disposition: 'erased' } });
+    expect(JSON.stringify(record)).not.toContain(customer);
+    expect(JSON.stringify(record)).not.toContain('Away until Monday');
   });
 });
