@@ -126,7 +126,10 @@ async function claimMail(
         claim ??= await deps.ledger.claimInbound(planned);
       }
     }
-    if (claim.contentDigest === mail.contentDigest) return { claim };
+    // Under the key it was found by: an erased sender's claim holds its key pseudonymised, and the
+    // timeline entry of the mail is named after the key (a second delivery lands on the same entry).
+    if (claim.contentDigest === mail.contentDigest)
+      return { claim: claim.dedupeKey === dedupeKey ? claim : { ...claim, dedupeKey } };
     deps.logger.warn('Message-ID reused with different content; filed separately', {
       dedupeKey,
       sesMessageId: delivery.sesMessageId,
