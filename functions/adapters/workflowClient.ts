@@ -25,6 +25,8 @@ export class SfnWorkflowClient implements WorkflowClient {
   constructor(
     private readonly stateMachineArn: string,
     private readonly sfn: SFNClient = withoutCommandLog(new SFNClient({})),
+    /** How long `received` waits before it reads a history that lacked the decision once more. */
+    private readonly historySettleMs = 1000,
   ) {}
 
   async start(executionName: string, input: Record<string, unknown>) {
@@ -67,6 +69,15 @@ export class SfnWorkflowClient implements WorkflowClient {
   }
 
   async received(executionName: string, decisionId: string, since: Date) {
+    // Step Functions documents no ordering between one callback's answer and the history event of
+    // another's: a decision not found is looked for once more, a moment later, before the caller
+    // releases it for good.
+    if (await this.inHistory(executionName, decisionId, since)) return true;
+    await new Promise((r) => setTimeout(r, this.historySettleMs));
+    return this.inHistory(executionName, decisionId, since);
+  }
+
+  private async inHistory(executionName: string, decisionId: string, since: Date) {
     // The clocks of the caller and of Step Functions may differ a little: a minute earlier is searched too.
     const earliest = since.getTime() - 60_000;
     let nextToken: string | undefined;

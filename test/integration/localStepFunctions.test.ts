@@ -285,7 +285,7 @@ describe('local Step Functions endpoint', () => {
   });
 
   it("tells a task another callback completed from one that timed out, both answered TaskTimedOut (the workflow client's received)", async () => {
-    const workflow = new SfnWorkflowClient(stateMachineArn, sfn);
+    const workflow = new SfnWorkflowClient(stateMachineArn, sfn, 10);
     const since = new Date();
     const { executionArn } = await start('twin-1', { orderId: 'o9', mode: 'callback', awaitSeconds: 60 });
     const token = await tokenFor('o9');

@@ -93,6 +93,7 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     const workflow = new SfnWorkflowClient(
       'arn:aws:states:us-east-1:000000000000:stateMachine:X',
       new SFNClient({}),
+      5,
     );
     const body = { type: 'refund', amount: 40, summary: 'Refund', rootCause: 'carrier_delay', version: 3 };
     const event = {
@@ -136,13 +137,16 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
       'acceptDecision',
       'releaseDecision',
     ]);
-    // The history was read for this execution, newest first, and no further than the acceptance.
+    // The history was read for this execution, newest first, and no further than the acceptance: once,
+    // and once more a moment later before the decision was released.
+    const read = {
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:X:${id}`,
+      reverseOrder: true,
+      maxResults: 100,
+    };
     expect(sfnMock.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        executionArn: `arn:aws:states:us-east-1:000000000000:execution:X:${id}`,
-        reverseOrder: true,
-        maxResults: 100,
-      },
+      read,
+      read,
     ]);
     sfnMock.restore();
   });
@@ -165,6 +169,28 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
       },
     ]);
     expect((await result).statusCode).toBe(202);
+    expect(store.current()).toMatchObject({ status: 'deciding', version: 4 });
+    sfnMock.restore();
+  });
+  it('answers 202 when the decision shows in the history only on the second look, a moment later', async () => {
+    const store = memoryStore(waiting);
+    let reads = 0;
+    const { result, sfnMock } = resolveRefused(store, () =>
+      ++reads === 1
+        ? []
+        : [
+            {
+              id: 12,
+              type: 'TaskSucceeded',
+              timestamp: new Date('2026-11-23T10:00:00Z'),
+              taskSucceededEventDetails: {
+                output: JSON.stringify({ decisionId: store.current().pendingDecision?.decisionId }),
+              },
+            },
+          ],
+    );
+    expect((await result).statusCode).toBe(202);
+    expect(reads).toBe(2);
     expect(store.current()).toMatchObject({ status: 'deciding', version: 4 });
     sfnMock.restore();
   });
