@@ -19,7 +19,8 @@ import { unflowText } from './flowedText';
  * - An inline text part in UTF-7 (RFC 2152), ISO-2022-KR (RFC 1557) or HZ-GB-2312 (RFC 1843), which
  *   `TextDecoder` does not know, is transcoded to UTF-8, whatever its transfer encoding; so are
  *   encoded-words in ISO-2022-KR. One in ISO-2022-CN gets a note saying it could not be decoded.
- *   Attachments keep their bytes.
+ *   Attachments keep their bytes (but for a lone CR in one sent as raw 8-bit data, which RFC 2045
+ *   forbids: it gets CRLF as any line end).
  * - An inline `format=flowed` text part (RFC 3676) is unfolded here ({@link unflowText}), quoted
  *   paragraphs included, and handed to the parser as fixed lines.
  * - A Subject in raw ISO-2022-JP (its escape sequences, 7-bit, not in encoded-words: old Japanese
