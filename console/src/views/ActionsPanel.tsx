@@ -4,7 +4,7 @@ import type { Complaint } from '../api/client';
 import { components } from '../api/generated/openapi.json';
 import { useApp } from '../context';
 import { useDraft } from '../drafts';
-import { Field } from './common';
+import { Field, Untrusted } from './common';
 import { useAction } from './useAction';
 
 interface Props {
@@ -339,8 +339,10 @@ function FollowUpCall({ complaint: c, onChanged, onConflict }: Props) {
         <h3>Call script</h3>
         <ol>
           <li>
-            “Hello{c.customerName ? ` ${c.customerName}` : ''}, I am calling about your complaint{' '}
-            {c.reference}, “{c.subject}”.”
+            “Hello{c.customerName ? ' ' : ''}
+            {c.customerName ? <Untrusted text={c.customerName} /> : null}, I am calling about your complaint{' '}
+            {c.reference}, “<Untrusted text={c.subject} />
+            ”.”
           </li>
           {resolution ? (
             <li>
