@@ -24,6 +24,7 @@ import {
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ConsoleConfig } from '../../console/src/config';
+import { consoleContentSecurityPolicy, deployedConnectSources } from '../consoleSecurityHeaders';
 
 const consoleDir = fileURLToPath(new URL('../../console/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../scripts/console/build.ts', import.meta.url));
@@ -65,9 +66,9 @@ export class AgentConsole extends Construct {
       comment: 'Agent console: CSP, HSTS, no framing, no sniffing, no referrer',
       securityHeadersBehavior: {
         // Scripts and styles only from the console itself; API and sign-in calls go to https origins.
+        // The one definition the local console server sends too (../consoleSecurityHeaders.ts).
         contentSecurityPolicy: {
-          contentSecurityPolicy:
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+          contentSecurityPolicy: consoleContentSecurityPolicy(deployedConnectSources),
           override: true,
         },
         strictTransportSecurity: {

@@ -120,7 +120,7 @@ async function onPage(name: string, journey: (page: Page) => Promise<void>) {
 }
 
 describe('the console against hostile customer data', () => {
-  it('renders a hostile mail and its quarantined twin as inert text, without spoofing or widening the page', async () => {
+  it('renders a hostile mail and its quarantined twin as inert text under the deployed CSP, without spoofing or widening the page', async () => {
     const subjectText = `<svg onload=window.__pwned='subject'> ${rlo}${tag} ${'A'.repeat(3000)}`;
     await sendRawMail(stack.endpoints, hostileMail(encoded(subjectText)), { from: sender });
     await sendRawMail(
@@ -147,7 +147,13 @@ describe('the console against hostile customer data', () => {
           apiRequests.push({ url: r.url(), referer: r.headers().referer });
       });
 
-      await page.goto(stack.endpoints.console.url);
+      const index = await page.goto(stack.endpoints.console.url);
+      const headers = index?.headers() ?? {};
+      expect(headers['content-security-policy']).toContain("script-src 'self'");
+      expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(headers['x-frame-options']).toBe('DENY');
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['referrer-policy']).toBe('no-referrer');
 
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('button', { name: /^manager/ }).click();

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corsAllowHeaders } from '../../functions/api/routes';
+import { consoleContentSecurityPolicy, deployedConnectSources } from '../../infra/consoleSecurityHeaders';
 import { buildFastStack } from './fastApp';
 
 // Verifies how the agent console is deployed: a private bucket read by CloudFront through origin
@@ -59,7 +60,8 @@ describe('agent console', () => {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
           ContentSecurityPolicy: Match.objectLike({
-            ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'.*frame-ancestors 'none'"),
+            // The policy the local console server sends too (the browser tests run under it).
+            ContentSecurityPolicy: consoleContentSecurityPolicy(deployedConnectSources),
           }),
           StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31536000 }),
           FrameOptions: { FrameOption: 'DENY', Override: true },

@@ -1,0 +1,37 @@
+/**
+ * The agent console's security headers, defined once: CloudFront's response headers policy sends them
+ * on AWS (`constructs/AgentConsole.ts`) and the local console server on every answer
+ * (`scripts/local/consoleServer.ts`), so the browser tests run the console under the policy that
+ * deploys. The two differ only where the API is: any https origin on AWS (the HTTP API and the Cognito
+ * domain are other origins, and the API's CORS names the distribution, so the policy cannot name the
+ * API without a dependency cycle), the local API's origin on the laptop (plain HTTP).
+ */
+
+/** Where the deployed console may connect besides itself: the HTTP API and Cognito's token endpoint. */
+export const deployedConnectSources: readonly string[] = ['https:'];
+
+/**
+ * Scripts and styles from the console itself only (no inline script or style, no `eval`), images from
+ * itself and `data:` (the favicon), requests to itself and `connectSources`, forms posted to itself,
+ * never framed (the decision buttons cannot be clickjacked), no `<base>`, no plugins.
+ */
+export function consoleContentSecurityPolicy(connectSources: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ["connect-src 'self'", ...connectSources].join(' '),
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+/** The other headers, as CloudFront's policy sets them (`override: true`); HSTS only over HTTPS. */
+export const consoleHeaders = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
