@@ -2,13 +2,20 @@
  * The agent console's security headers, defined once: CloudFront's response headers policy sends them
  * on AWS (`constructs/AgentConsole.ts`) and the local console server on every answer
  * (`scripts/local/consoleServer.ts`), so the browser tests run the console under the policy that
- * deploys. The two differ only where the API is: any https origin on AWS (the HTTP API and the Cognito
- * domain are other origins, and the API's CORS names the distribution, so the policy cannot name the
- * API without a dependency cycle), the local API's origin on the laptop (plain HTTP).
+ * deploys. The two differ only in where the console may connect: the region's HTTP APIs and the
+ * Cognito domain on AWS, the local API's origin on the laptop (plain HTTP; the local token endpoint is
+ * the console's own origin).
  */
 
-/** Where the deployed console may connect besides itself: the HTTP API and Cognito's token endpoint. */
-export const deployedConnectSources: readonly string[] = ['https:'];
+/**
+ * Where the deployed console may connect besides itself: the HTTP APIs of the stack's region (the
+ * API's CORS names the distribution, so a policy naming the API's own id would be a dependency cycle)
+ * and the Cognito domain (its token endpoint). Not any https origin: a script that found its way in
+ * could not send what it read to a server of its choosing with fetch.
+ */
+export function deployedConnectSources(region: string, urlSuffix: string, authDomain: string): string[] {
+  return [`https://*.execute-api.${region}.${urlSuffix}`, authDomain];
+}
 
 /**
  * Scripts and styles from the console itself only (no inline script or style, no `eval`), images from

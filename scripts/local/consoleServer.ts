@@ -82,7 +82,7 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
     },
   });
   // What CloudFront's response headers policy adds on AWS (infra/consoleSecurityHeaders.ts, one
-  // definition for both), on every answer; the CSP names the local API (plain HTTP) where AWS allows https.
+  // definition for both), on every answer; the CSP's connect-src names the local API (plain HTTP).
   const securityHeaders = () => ({
     ...consoleHeaders,
     'content-security-policy': consoleContentSecurityPolicy(

@@ -9,10 +9,16 @@ import { buildFastStack } from './fastApp';
 // config.json uploaded with an invalidation, and Cognito and the API pointing back at the console.
 let template: Template;
 let distributionId: string;
+let deployedPolicy: unknown;
 
 beforeAll(() => {
   const { stack } = buildFastStack();
   template = Template.fromStack(stack);
+  deployedPolicy = stack.resolve(
+    consoleContentSecurityPolicy(
+      deployedConnectSources(stack.region, stack.urlSuffix, stack.agentApi.domain.baseUrl()),
+    ),
+  );
   distributionId = stack.getLogicalId(
     stack.agentConsole.distribution.node.defaultChild as Parameters<typeof stack.getLogicalId>[0],
   );
@@ -61,7 +67,7 @@ describe('agent console', () => {
         SecurityHeadersConfig: Match.objectLike({
           ContentSecurityPolicy: Match.objectLike({
             // The policy the local console server sends too (the browser tests run under it).
-            ContentSecurityPolicy: consoleContentSecurityPolicy(deployedConnectSources),
+            ContentSecurityPolicy: deployedPolicy,
           }),
           StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31536000 }),
           FrameOptions: { FrameOption: 'DENY', Override: true },
@@ -70,6 +76,13 @@ describe('agent console', () => {
         }),
       }),
     });
+  });
+
+  it('lets the console connect to the region’s HTTP APIs and its Cognito domain, not to any https origin', () => {
+    const policy = JSON.stringify(deployedPolicy);
+    expect(policy).toContain("connect-src 'self' https://*.execute-api.");
+    expect(policy).toContain('.auth.');
+    expect(policy).not.toMatch(/https:[ ;]/);
   });
 
   it('uploads the build with config.json and invalidates the entry points', () => {
