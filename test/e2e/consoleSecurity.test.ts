@@ -222,6 +222,17 @@ describe('the console against hostile customer data', () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
       expect(await page.evaluate(`sessionStorage.getItem('console.session')`)).toBeNull();
+
+      // Another site cannot frame the console under a decoy (clickjacking the decision buttons).
+      await page.goto('about:blank');
+      await page.setContent(`<iframe src="${stack.endpoints.console.url}/"></iframe>`);
+      // Chromium shows its error page in place of a frame the answer's headers refuse.
+      const frameUrl = () =>
+        page
+          .frames()
+          .find((f) => f !== page.mainFrame())
+          ?.url();
+      await expect.poll(frameUrl, { timeout: 10_000 }).toMatch(/^chrome-error:/);
     });
   }, 180_000);
 });
