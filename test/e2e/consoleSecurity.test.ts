@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser } from '../../scripts/console/browser';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
-import { sendRawMail, waitForMail } from '../../scripts/local/localStackClient';
+import { api, sendRawMail, waitForMail } from '../../scripts/local/localStackClient';
 
 /**
  * The agent console against what the public controls, in a real browser (the harness of
@@ -194,6 +194,47 @@ describe('the console against hostile customer data', () => {
       expect(timeline).toContain(`invoicefdp.exe, "><svg onload=window.__pwned='file'>.svg`);
       expect(await page.locator('main').textContent()).not.toMatch(bidiControls);
       await untouched(page, 'complaint');
+
+      // A low-privilege agent's text too: tier 1 proposes above their limit with a summary whose
+      // right-to-left override would reverse what the approver reads after it (amounts included).
+      const id = /\/complaints\/([0-9a-f]{26})$/.exec(page.url())?.[1] as string;
+      const tier1 = stack.endpoints.tokens.tier1;
+      const versionOf = async () => {
+        const got = await api<{ complaint: { status: string } }>(
+          stack.endpoints,
+          'GET',
+          `/complaints/${id}`,
+          {
+            token: tier1,
+          },
+        );
+        return { status: got.body.complaint.status, etag: got.headers.get('etag') as string };
+      };
+      await expect.poll(async () => (await versionOf()).status, { timeout: 20_000 }).toBe('awaiting_agent');
+      const claim = await api(stack.endpoints, 'POST', `/complaints/${id}/claim`, {
+        token: tier1,
+        headers: { 'if-match': (await versionOf()).etag },
+        body: {},
+      });
+      expect(claim.status).toBe(200);
+      const proposal = await api(stack.endpoints, 'POST', `/complaints/${id}/resolution`, {
+        token: tier1,
+        headers: { 'if-match': (await versionOf()).etag },
+        body: {
+          type: 'refund',
+          amount: 150,
+          currency: 'EUR',
+          summary: `Refund${rlo} as agreed`,
+          rootCause: 'carrier_delay',
+        },
+      });
+      expect(proposal.status).toBeLessThan(300);
+      await page.reload();
+      const approval = page.locator('details.action', { hasText: 'proposes a' });
+      await approval.waitFor({ timeout: 20_000 });
+      expect(await approval.textContent()).toContain('“Refund as agreed” (root cause carrier delay)');
+      expect(await approval.textContent()).not.toMatch(bidiControls);
+      await untouched(page, 'approval');
 
       // The held twin: subject, sender, reason and preview.
       await page.getByRole('link', { name: 'Quarantine' }).click();

@@ -281,7 +281,7 @@ function ApprovalForm({ complaint, onChanged, onConflict }: Props) {
             of {r.amount} {r.currency}
           </strong>
         ) : null}
-        : “{r.summary}” (root cause {r.rootCause.replaceAll('_', ' ')}).
+        : “<Untrusted text={r.summary} />” (root cause {r.rootCause.replaceAll('_', ' ')}).
         {proposal.alreadyApplied ? (
           <>
             {' '}
@@ -348,7 +348,7 @@ function FollowUpCall({ complaint: c, onChanged, onConflict }: Props) {
             <li>
               “We resolved it with a {resolution.type}
               {resolution.amount !== undefined ? ` of ${resolution.amount} ${resolution.currency}` : ''}:{' '}
-              {resolution.summary}”
+              <Untrusted text={resolution.summary} />”
             </li>
           ) : null}
           <li>“Are you satisfied with how we resolved it?”</li>
