@@ -266,17 +266,20 @@ export class ComplaintsStack extends Stack {
       domainPrefix: props.authDomainPrefix,
     });
     const authDomain = this.agentApi.domain.baseUrl();
-    this.agentConsole.deploy({
-      apiUrl: this.agentApi.api.apiEndpoint,
-      auth: {
-        issuer: this.agentApi.userPool.userPoolProviderUrl,
-        authorizeUrl: `${authDomain}/oauth2/authorize`,
-        tokenUrl: `${authDomain}/oauth2/token`,
-        logoutUrl: `${authDomain}/logout`,
-        clientId: this.agentApi.client.userPoolClientId,
-        scope: apiScope,
+    this.agentConsole.deploy(
+      {
+        apiUrl: this.agentApi.api.apiEndpoint,
+        auth: {
+          issuer: this.agentApi.userPool.userPoolProviderUrl,
+          authorizeUrl: `${authDomain}/oauth2/authorize`,
+          tokenUrl: `${authDomain}/oauth2/token`,
+          logoutUrl: `${authDomain}/logout`,
+          clientId: this.agentApi.client.userPoolClientId,
+          scope: apiScope,
+        },
       },
-    });
+      authDomain,
+    );
 
     // Team notifications (escalations, approvals, manager alerts): one topic, filtered by the `role`
     // message attribute per subscriber.

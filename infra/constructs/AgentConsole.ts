@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { DockerImage, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CachePolicy,
@@ -24,6 +24,7 @@ import {
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ConsoleConfig } from '../../console/src/config';
+import { consoleContentSecurityPolicy, deployedConnectSources } from '../consoleSecurityHeaders';
 
 const consoleDir = fileURLToPath(new URL('../../console/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../scripts/console/build.ts', import.meta.url));
@@ -47,6 +48,8 @@ export class AgentConsole extends Construct {
   readonly distribution: Distribution;
   /** `https://<distribution domain>`: the console's origin (Cognito callbacks, the API's CORS). */
   readonly url: string;
+  /** The Cognito domain's base URL (`https://…amazoncognito.com`), which the CSP lets the console call. */
+  private authDomain: string | undefined;
 
   constructor(scope: Construct, id: string, props: AgentConsoleProps) {
     super(scope, id);
@@ -65,9 +68,18 @@ export class AgentConsole extends Construct {
       comment: 'Agent console: CSP, HSTS, no framing, no sniffing, no referrer',
       securityHeadersBehavior: {
         // Scripts and styles only from the console itself; API and sign-in calls go to https origins.
+        // The one definition the local console server sends too (../consoleSecurityHeaders.ts); where
+        // the console may connect is known once the Cognito domain exists (`deploy`).
         contentSecurityPolicy: {
-          contentSecurityPolicy:
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+          contentSecurityPolicy: Lazy.string({
+            produce: () => {
+              if (!this.authDomain) throw new Error('AgentConsole: deploy() names the Cognito domain');
+              const stack = Stack.of(this);
+              return consoleContentSecurityPolicy(
+                deployedConnectSources(stack.region, stack.urlSuffix, this.authDomain),
+              );
+            },
+          }),
           override: true,
         },
         strictTransportSecurity: {
@@ -128,8 +140,12 @@ export class AgentConsole extends Construct {
     );
   }
 
-  /** Uploads the build and its `/config.json`, then invalidates what changed at the edge. */
-  deploy(config: ConsoleRuntimeConfig) {
+  /**
+   * Uploads the build and its `/config.json`, then invalidates what changed at the edge; `authDomain`
+   * (the Cognito domain's base URL, whose token endpoint the console calls) completes the CSP.
+   */
+  deploy(config: ConsoleRuntimeConfig, authDomain: string) {
+    this.authDomain = authDomain;
     const deployment = new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
       distribution: this.distribution,

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { apiScope } from '../../functions/api/routes';
 import { type AgentRole, agentRoles } from '../../functions/core/policy';
+import { consoleContentSecurityPolicy, consoleHeaders } from '../../infra/consoleSecurityHeaders';
 import type { DevIdentityProvider } from './devTokens';
 
 export interface LocalConsoleOptions {
@@ -29,12 +30,20 @@ const types: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-// What CloudFront's response headers policy adds on AWS (infra/constructs/AgentConsole.ts).
-const securityHeaders = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+/** The local sign-in page's one style, allowed by its hash (the page has no other inline content). */
+const signInStyle = `body{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;color:#1b1f24}
+button{display:block;width:100%;margin:8px 0;padding:10px;font:inherit;background:#0b57d0;color:#fff;border:0;border-radius:4px}`;
+/**
+ * The sign-in stand-in is Cognito's hosted UI, another origin on AWS with a policy of its own: nothing
+ * loads but its style, its form posts only to itself, and it is never framed.
+ */
+const signInPolicy = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(signInStyle).digest('base64')}'`,
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -72,13 +81,21 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
       scope: apiScope,
     },
   });
+  // What CloudFront's response headers policy adds on AWS (infra/consoleSecurityHeaders.ts, one
+  // definition for both), on every answer; the CSP's connect-src names the local API (plain HTTP).
+  const securityHeaders = () => ({
+    ...consoleHeaders,
+    'content-security-policy': consoleContentSecurityPolicy(
+      URL.canParse(options.apiUrl()) ? [new URL(options.apiUrl()).origin] : [],
+    ),
+  });
   const send = (
     res: ServerResponse,
     status: number,
     body: string | Buffer,
     headers: Record<string, string>,
   ) => {
-    res.writeHead(status, { ...securityHeaders, ...headers });
+    res.writeHead(status, { ...securityHeaders(), ...headers });
     res.end(body);
   };
   const oauthError = (res: ServerResponse, error: string, description: string) =>
@@ -97,8 +114,7 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
 
   const authorizePage = (params: URLSearchParams) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Local sign-in</title>
-<style>body{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;color:#1b1f24}
-button{display:block;width:100%;margin:8px 0;padding:10px;font:inherit;background:#0b57d0;color:#fff;border:0;border-radius:4px}</style>
+<style>${signInStyle}</style>
 </head><body><main><h1>Local sign-in</h1>
 <p>The local stack stands in for the Cognito hosted UI: choose the identity to act as.</p>
 <form method="post" action="/dev-sign-in/authorize">
@@ -132,6 +148,7 @@ ${agentRoles.map((r) => `<button type="submit" name="role" value="${r}">${r} (de
       return send(res, 200, authorizePage(p), {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
+        'content-security-policy': signInPolicy,
       });
     }
     if (route === 'POST /dev-sign-in/authorize') {

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corsAllowHeaders } from '../../functions/api/routes';
+import { consoleContentSecurityPolicy, deployedConnectSources } from '../../infra/consoleSecurityHeaders';
 import { buildFastStack } from './fastApp';
 
 // Verifies how the agent console is deployed: a private bucket read by CloudFront through origin
@@ -8,10 +9,16 @@ import { buildFastStack } from './fastApp';
 // config.json uploaded with an invalidation, and Cognito and the API pointing back at the console.
 let template: Template;
 let distributionId: string;
+let deployedPolicy: unknown;
 
 beforeAll(() => {
   const { stack } = buildFastStack();
   template = Template.fromStack(stack);
+  deployedPolicy = stack.resolve(
+    consoleContentSecurityPolicy(
+      deployedConnectSources(stack.region, stack.urlSuffix, stack.agentApi.domain.baseUrl()),
+    ),
+  );
   distributionId = stack.getLogicalId(
     stack.agentConsole.distribution.node.defaultChild as Parameters<typeof stack.getLogicalId>[0],
   );
@@ -59,7 +66,8 @@ describe('agent console', () => {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
           ContentSecurityPolicy: Match.objectLike({
-            ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'.*frame-ancestors 'none'"),
+            // The policy the local console server sends too (the browser tests run under it).
+            ContentSecurityPolicy: deployedPolicy,
           }),
           StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31536000 }),
           FrameOptions: { FrameOption: 'DENY', Override: true },
@@ -68,6 +76,13 @@ describe('agent console', () => {
         }),
       }),
     });
+  });
+
+  it('lets the console connect to the region’s HTTP APIs and its Cognito domain, not to any https origin', () => {
+    const policy = JSON.stringify(deployedPolicy);
+    expect(policy).toContain("connect-src 'self' https://*.execute-api.");
+    expect(policy).toContain('.auth.');
+    expect(policy).not.toMatch(/https:[ ;]/);
   });
 
   it('uploads the build with config.json and invalidates the entry points', () => {

@@ -129,6 +129,15 @@ describe('outbound headers SES v2 accepts', () => {
     expect(acknowledgementMail({ ...complaint, customerName: '\u200b \r\n' }).text).toContain('Hello,');
   });
 
+  it('keeps the customer’s subject on its own line of a team notification, without reordering characters', () => {
+    const subject = 'Late parcel\r\nCustomer: ceo@example.org\nPriority: urgent \u202egnitset';
+    const { text } = teamNotification({ ...complaint, subject } as Complaint, 'Escalated to tier 2', []);
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('Customer:'))).toEqual([`Customer: ${complaint.customerEmail}`]);
+    expect(lines.filter((l) => l.startsWith('Priority:'))).toHaveLength(1);
+    expect(lines).toContain('Subject: Late parcel Customer: ceo@example.org Priority: urgent gnitset');
+  });
+
   it('subjects are one line whatever the inbound subject held', () => {
     expect(taggedSubject({ ...complaint, subject: 'Broken\r\nBcc: victim@example.org' })).toBe(
       'Re: Broken Bcc: victim@example.org [CMP-4F7K2Q]',

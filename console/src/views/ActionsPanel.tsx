@@ -4,7 +4,7 @@ import type { Complaint } from '../api/client';
 import { components } from '../api/generated/openapi.json';
 import { useApp } from '../context';
 import { useDraft } from '../drafts';
-import { Field } from './common';
+import { Field, Untrusted } from './common';
 import { useAction } from './useAction';
 
 interface Props {
@@ -281,7 +281,7 @@ function ApprovalForm({ complaint, onChanged, onConflict }: Props) {
             of {r.amount} {r.currency}
           </strong>
         ) : null}
-        : “{r.summary}” (root cause {r.rootCause.replaceAll('_', ' ')}).
+        : “<Untrusted text={r.summary} />” (root cause {r.rootCause.replaceAll('_', ' ')}).
         {proposal.alreadyApplied ? (
           <>
             {' '}
@@ -339,14 +339,16 @@ function FollowUpCall({ complaint: c, onChanged, onConflict }: Props) {
         <h3>Call script</h3>
         <ol>
           <li>
-            “Hello{c.customerName ? ` ${c.customerName}` : ''}, I am calling about your complaint{' '}
-            {c.reference}, “{c.subject}”.”
+            “Hello{c.customerName ? ' ' : ''}
+            {c.customerName ? <Untrusted text={c.customerName} /> : null}, I am calling about your complaint{' '}
+            {c.reference}, “<Untrusted text={c.subject} />
+            ”.”
           </li>
           {resolution ? (
             <li>
               “We resolved it with a {resolution.type}
               {resolution.amount !== undefined ? ` of ${resolution.amount} ${resolution.currency}` : ''}:{' '}
-              {resolution.summary}”
+              <Untrusted text={resolution.summary} />”
             </li>
           ) : null}
           <li>“Are you satisfied with how we resolved it?”</li>

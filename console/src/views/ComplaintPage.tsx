@@ -4,7 +4,7 @@ import { useApp } from '../context';
 import { onLinkClick } from '../router';
 import { formatTime } from '../time';
 import { ActionsPanel } from './ActionsPanel';
-import { SlaCountdown, statusLabel } from './common';
+import { plain, SlaCountdown, statusLabel, Untrusted } from './common';
 
 const transientStatuses: ReadonlySet<string> = new Set(['received', 'investigating', 'deciding', 'reopened']);
 
@@ -56,7 +56,7 @@ export function ComplaintPage({ id }: { id: string }) {
     <article class="complaint" aria-labelledby="complaint-title">
       <header class="complaint-head">
         <h1 id="complaint-title" tabIndex={-1} ref={heading}>
-          {c.reference} · {c.subject}
+          {c.reference} · <Untrusted text={c.subject} />
         </h1>
         <dl class="facts">
           <dt>Status</dt>
@@ -99,9 +99,9 @@ export function ComplaintPage({ id }: { id: string }) {
               <ul class="attachments">
                 {attachments.map((a) => (
                   <li key={a.key}>
-                    {a.filename ?? '(unnamed)'}{' '}
+                    {a.filename ? <Untrusted text={a.filename} /> : '(unnamed)'}{' '}
                     <span class="muted">
-                      · {a.contentType} · {Math.ceil(a.size / 1024)} KB
+                      · <Untrusted text={a.contentType} /> · {Math.ceil(a.size / 1024)} KB
                     </span>
                   </li>
                 ))}
@@ -131,8 +131,12 @@ function CustomerPanel({ complaint: c }: { complaint: Complaint }) {
     <section aria-labelledby="customer-title">
       <h2 id="customer-title">Customer</h2>
       <p>
-        {c.customerName ? <strong>{c.customerName} </strong> : null}
-        <span>{c.customerEmail}</span>
+        {c.customerName ? (
+          <strong>
+            <Untrusted text={c.customerName} />{' '}
+          </strong>
+        ) : null}
+        <Untrusted text={c.customerEmail} />
       </p>
       {inv ? (
         <>
@@ -141,7 +145,7 @@ function CustomerPanel({ complaint: c }: { complaint: Complaint }) {
               <strong>At risk</strong>
               <ul>
                 {inv.atRiskReasons.map((r) => (
-                  <li key={r}>{r}</li>
+                  <li key={r}>{plain(r)}</li>
                 ))}
               </ul>
             </div>
@@ -149,7 +153,14 @@ function CustomerPanel({ complaint: c }: { complaint: Complaint }) {
           {inv.riskSignals.length > 0 ? (
             <p>
               Risk signals:{' '}
-              {inv.riskSignals.map((s) => `${s.signal.replaceAll('_', ' ')} (“${s.evidence}”)`).join(', ')}
+              {inv.riskSignals.map((s, i) => (
+                <span key={`${s.signal}${i}`}>
+                  {i > 0 ? ', ' : ''}
+                  {s.signal.replaceAll('_', ' ')} (“
+                  <Untrusted text={s.evidence} />
+                  ”)
+                </span>
+              ))}
             </p>
           ) : null}
           <p>
@@ -171,7 +182,7 @@ function CustomerPanel({ complaint: c }: { complaint: Complaint }) {
               <a href={`/complaints/${o.id}`} onClick={onLinkClick}>
                 {o.reference}
               </a>{' '}
-              {o.subject} <span class="muted">({statusLabel(o.status)})</span>
+              <Untrusted text={o.subject} /> <span class="muted">({statusLabel(o.status)})</span>
               {inv?.possibleDuplicates.includes(o.id) ? <span class="flag"> possible duplicate</span> : null}
             </li>
           ))}
@@ -208,24 +219,38 @@ function Timeline({ entries }: { entries: TimelineEntry[] }) {
           >
             <p class="entry-meta">
               <time dateTime={e.at}>{formatTime(e.at)}</time> ·{' '}
-              {e.kind === 'message'
-                ? `${e.direction === 'inbound' ? 'From' : 'To'} ${e.direction === 'inbound' ? e.from : e.to.join(', ')}${e.purpose ? ` · ${e.purpose.replaceAll('_', ' ')}` : ''}`
-                : e.kind === 'note'
-                  ? `Internal note by ${actorName(e.author)}`
-                  : `${e.action.replaceAll('_', ' ')} by ${actorName(e.actor)}: ${e.fromStatus ? `${statusLabel(e.fromStatus)} → ` : ''}${statusLabel(e.toStatus)}`}
+              {e.kind === 'message' ? (
+                <>
+                  {e.direction === 'inbound' ? 'From ' : 'To '}
+                  <Untrusted text={e.direction === 'inbound' ? e.from : e.to.join(', ')} />
+                  {e.purpose ? ` · ${e.purpose.replaceAll('_', ' ')}` : ''}
+                </>
+              ) : e.kind === 'note' ? (
+                `Internal note by ${actorName(e.author)}`
+              ) : (
+                `${e.action.replaceAll('_', ' ')} by ${actorName(e.actor)}: ${e.fromStatus ? `${statusLabel(e.fromStatus)} → ` : ''}${statusLabel(e.toStatus)}`
+              )}
             </p>
             {e.kind === 'message' ? (
               <>
-                <p class="entry-subject">{e.subject}</p>
-                <pre class="entry-text">{e.text}</pre>
+                <p class="entry-subject">
+                  <Untrusted text={e.subject} />
+                </p>
+                <pre class="entry-text">{plain(e.text)}</pre>
                 {e.attachments?.length ? (
                   <p class="muted">
-                    Attachments: {e.attachments.map((a) => a.filename ?? '(unnamed)').join(', ')}
+                    Attachments:{' '}
+                    {e.attachments.map((a, i) => (
+                      <span key={a.key}>
+                        {i > 0 ? ', ' : ''}
+                        {a.filename ? <Untrusted text={a.filename} /> : '(unnamed)'}
+                      </span>
+                    ))}
                   </p>
                 ) : null}
               </>
             ) : e.kind === 'note' ? (
-              <pre class="entry-text">{e.text}</pre>
+              <pre class="entry-text">{plain(e.text)}</pre>
             ) : null}
           </li>
         ))}

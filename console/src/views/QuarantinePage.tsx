@@ -3,6 +3,7 @@ import { ok, type QuarantineItem } from '../api/client';
 import { useApp } from '../context';
 import { navigate } from '../router';
 import { formatTime } from '../time';
+import { plain, Untrusted } from './common';
 
 /** Held inbound mail (manager): why it was held, a preview, and release into normal intake. */
 export function QuarantinePage() {
@@ -53,14 +54,18 @@ export function QuarantinePage() {
         <ul class="quarantine">
           {items.map((q) => (
             <li key={q.id}>
-              <h2>{q.summary.subject || '(no subject)'}</h2>
+              <h2>{q.summary.subject ? <Untrusted text={q.summary.subject} /> : '(no subject)'}</h2>
               <p class="muted">
-                From {q.summary.from ?? 'unknown'} · {formatTime(q.quarantinedAt)} ·{' '}
-                {Math.ceil(q.summary.sizeBytes / 1024)} KB
+                From {q.summary.from ? <Untrusted text={q.summary.from} /> : 'unknown'} ·{' '}
+                {formatTime(q.quarantinedAt)} · {Math.ceil(q.summary.sizeBytes / 1024)} KB
               </p>
-              <p>Held because: {q.reasons.map((r) => r.detail ?? r.code).join('; ')}</p>
-              <pre class="entry-text">{q.summary.preview}</pre>
-              <button type="button" onClick={() => release(q)} aria-label={`Release “${q.summary.subject}”`}>
+              <p>Held because: {plain(q.reasons.map((r) => r.detail ?? r.code).join('; '))}</p>
+              <pre class="entry-text">{plain(q.summary.preview)}</pre>
+              <button
+                type="button"
+                onClick={() => release(q)}
+                aria-label={`Release “${plain(q.summary.subject)}”`}
+              >
                 Release
               </button>
             </li>

@@ -3,7 +3,7 @@ import { ApiProblem, type Complaint, ok } from '../api/client';
 import type { paths } from '../api/generated/schema';
 import { useApp } from '../context';
 import { navigate, onLinkClick } from '../router';
-import { SlaCountdown, statusLabel } from './common';
+import { SlaCountdown, statusLabel, Untrusted } from './common';
 
 type ListQuery = NonNullable<paths['/complaints']['get']['parameters']['query']>;
 
@@ -137,8 +137,12 @@ export function QueuePage({ title, query }: { title: string; query: ListQuery })
                   </a>
                   {c.investigation?.atRisk ? <span class="flag"> at risk</span> : null}
                 </td>
-                <td>{c.subject}</td>
-                <td>{c.customerName ?? c.customerEmail}</td>
+                <td>
+                  <Untrusted text={c.subject} />
+                </td>
+                <td>
+                  <Untrusted text={c.customerName ?? c.customerEmail} />
+                </td>
                 <td>{statusLabel(c.status)}</td>
                 <td>{c.tier}</td>
                 <td>{c.priority}</td>

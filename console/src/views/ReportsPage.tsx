@@ -15,7 +15,7 @@ import { useApp } from '../context';
 import { onLinkClick } from '../router';
 import { formatRemaining } from '../time';
 import { BarChart, Sparkline } from './charts';
-import { Field } from './common';
+import { Field, Untrusted } from './common';
 
 type GroupBy = SlaReport['groupBy'];
 interface Reports {
@@ -498,7 +498,9 @@ function ReportSections({
             {r.atRisk.rows.map((c) => (
               <tr key={`${c.week} ${c.customerId}`}>
                 <td>{c.week}</td>
-                <th scope="row">{c.customerId}</th>
+                <th scope="row">
+                  <Untrusted text={c.customerId} />
+                </th>
                 <td>{c.reasons.map((reason) => reason.replaceAll('_', ' ')).join(', ')}</td>
                 <td>
                   {c.complaints.map((id) => (

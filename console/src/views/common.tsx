@@ -57,3 +57,24 @@ export function Field(props: {
     </div>
   );
 }
+
+/**
+ * The invisible characters that reorder or hide text: the bidirectional embedding, override and
+ * isolate controls (a right-to-left override makes `invoice‮fdp.exe` read `invoiceexe.pdf`, and it
+ * reverses the console's own words after it too), the zero-width space and the byte order mark; the
+ * set the mail templates drop from customer text (`functions/core/mail/templates.ts`).
+ */
+const deceptiveInvisibles = /[\u200B\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+/** Text from the public (or any text of a record) as the console may show it: without those characters. */
+export const plain = (text: string) => text.replace(deceptiveInvisibles, '');
+
+/**
+ * A value the public wrote (subject, name, address, file name, content type), shown inline: as text
+ * (Preact escapes it), without the reordering characters, isolated (`<bdi>`) so that right-to-left
+ * script in it does not move the console's words beside it, and breakable anywhere so that a long value
+ * wraps instead of widening the page.
+ */
+export function Untrusted({ text }: { text: string }) {
+  return <bdi class="untrusted">{plain(text)}</bdi>;
+}

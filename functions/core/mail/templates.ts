@@ -184,7 +184,8 @@ export function teamNotification(
       headline,
       '',
       `Complaint ${c.reference} (${c.id})`,
-      `Subject: ${c.subject}`,
+      // The customer's subject on one line: a line break of theirs would add lines of their own.
+      `Subject: ${singleLine(c.subject)}`,
       `Customer: ${c.customerEmail}`,
       `Priority: ${c.priority}, tier ${c.tier}, status ${c.status}`,
       ...(c.slaDueAt ? [`Due: ${c.slaDueAt}`] : []),
