@@ -184,6 +184,8 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
               type: 'TaskSucceeded',
               timestamp: new Date('2026-11-23T10:00:00Z'),
               taskSucceededEventDetails: {
+                resource: 'invoke.waitForTaskToken',
+                resourceType: 'lambda',
                 output: JSON.stringify({ decisionId: store.current().pendingDecision?.decisionId }),
               },
             },
