@@ -202,8 +202,16 @@ const scenarios: Record<string, (c: Case) => Promise<void>> = {
     const survey = await waitForMail(endpoints, c.customer, /Are you satisfied/, 60_000);
     const link = /(http\S+answer=unsatisfied)/.exec(survey.body.text ?? '')?.[1] as string;
     await c.waitingFor('survey');
-    c.log('customer clicks "not satisfied" in the survey mail');
-    await fetch(link);
+    c.log('customer clicks "not satisfied" in the survey mail and confirms on the page it opens');
+    // The link opens a confirmation page and changes nothing; only the page's form post answers.
+    await (await fetch(link)).text();
+    const answered = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'answer=unsatisfied',
+    });
+    await answered.text();
+    if (!answered.ok) throw new Error(`survey answer: HTTP ${answered.status}`);
     await c.until(
       (d) => (d.complaint.reopenCount ?? 0) > 0 && d.complaint.waitingFor === 'agent',
       'reopened',
