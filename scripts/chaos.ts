@@ -157,6 +157,9 @@ const summary = {
       record.writes.filter((w) => w.action === k).length,
     ]),
   ),
+  writesRefused: Object.fromEntries(
+    Object.entries(record.refused ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+  ),
   final: totals,
   ok,
   rows,

@@ -24,6 +24,11 @@ export interface LoadRecord {
   sent: string[];
   mails: AcceptedMail[];
   writes: AnsweredWrite[];
+  /**
+   * Writes answered otherwise, by action and status (`resolve 409`): what the load's agents were refused,
+   * for reading a run (a resolution refused because its wait timed out under load is correct, not lost).
+   */
+  refused?: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -154,6 +159,8 @@ async function actOn(
       record.writes.push({ complaintId: item.id, action, status: res.status, ...(amount ? { amount } : {}) });
       return true;
     }
+    const answer = `${action} ${res.status}`;
+    record.refused = { ...record.refused, [answer]: (record.refused?.[answer] ?? 0) + 1 };
     return false;
   };
   if (item.status === 'awaiting_agent') {
