@@ -30,6 +30,9 @@ const options = {
   // unanswered complaints pass SLA warnings and breaches every minute, so a running stack always has
   // its latest changes in flight (see checkEvents).
   'in-flight-ms': { type: 'string', default: '120000' },
+  // The policy profile: `fast` (seconds-long SLAs, so waits time out, escalate and remind within a
+  // round) or `standard` (hours: agents' decisions reach waits that are still open).
+  profile: { type: 'string', default: 'fast' },
   'data-dir': { type: 'string' },
   report: { type: 'string', default: '.local/chaos-report.json' },
   help: { type: 'boolean', default: false },
@@ -56,6 +59,8 @@ function parseOptions() {
       'settle-ms',
       'in-flight-ms',
     ] as const;
+    if (values.profile !== 'fast' && values.profile !== 'standard')
+      throw new Error(`--profile is fast or standard, not ${values.profile}`);
     const bad = numeric.filter((name) => !/^\d+(\.\d+)?$/.test(values[name]));
     if (bad.length)
       throw new Error(`not a number: ${bad.map((name) => `--${name} ${values[name]}`).join(', ')}`);
@@ -73,6 +78,7 @@ const maxLoad = Number(values['max-load-ms']);
 const settleMs = Number(values['settle-ms']);
 const inFlightMs = Number(values['in-flight-ms']);
 const holds = (report: InvariantReport) => invariantsHold(report, inFlightMs);
+const profile = values.profile as 'fast' | 'standard';
 const dataDir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'complaints-chaos-')));
 const record: LoadRecord = { sent: [], mails: [], writes: [] };
 const runId = Date.now().toString(36);
@@ -92,7 +98,7 @@ const rows: RoundRow[] = [];
 console.error(`chaos: ${rounds} rounds, data in ${dataDir}, seed ${values.seed}`);
 for (let round = 1; round <= rounds + 1; round++) {
   const started = Date.now();
-  let stack = await startStackProcess({ dataDir });
+  let stack = await startStackProcess({ dataDir, profile });
   const restartMs = Date.now() - started;
   if (round > 1) {
     const settleStart = Date.now();
@@ -195,7 +201,7 @@ async function settle(
     if ((await deadLetters()).length > 0) {
       await stack.stop();
       redriven += (await redriveDeadLetters()).length;
-      stack = await startStackProcess({ dataDir });
+      stack = await startStackProcess({ dataDir, profile });
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
