@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { TimelineEntry } from '../core/complaint';
-import type { InboundClaim } from '../core/mail/filing';
+import type { InboundClaim, RawMailErasure } from '../core/mail/filing';
 import {
   cancellationCodes,
   claimKey,
@@ -33,6 +33,14 @@ import { senderIndexAttributes, ttlAttribute } from './tableSchema';
 
 const claimOf = (item: Item) =>
   withoutKeys<InboundClaim>(item, ['PK', 'SK', 'entity', ...senderIndexAttributes]);
+/**
+ * A raw mail deleted on purpose, in the inbound claims' prefix (whoever files or erases mail writes
+ * there), under a partition of its own: the hash of its object key, which names no one.
+ */
+const rawMailErasureKey = (rawMailKey: string) => ({
+  PK: `INMAIL#${hashedKey(`raw-mail:${rawMailKey}`)}`,
+  SK: 'ERASED',
+});
 const automailPartition = (recipient: string) => `AUTOMAIL#${recipient.toLowerCase()}`;
 const automailWindowKey = (recipient: string, windowStart: number) => ({
   PK: automailPartition(recipient),
@@ -43,6 +51,28 @@ const undeliverableKey = (address: string) => ({ PK: automailPartition(address),
 
 /** DynamoDB implementation of the {@link MailLedger}, on the complaints table. */
 export class DynamoMailLedger extends TableRepository implements MailLedger {
+  async markRawMailErased(rawMailKey: string, erasure: RawMailErasure) {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...rawMailErasureKey(rawMailKey), entity: 'rawMailErasure', ...erasure },
+      }),
+    );
+  }
+
+  async findRawMailErasure(rawMailKey: string) {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: rawMailErasureKey(rawMailKey), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const { erasedAt, complaintId, quarantineId } = out.Item;
+    return {
+      erasedAt: String(erasedAt),
+      ...(typeof complaintId === 'string' ? { complaintId } : {}),
+      ...(typeof quarantineId === 'string' ? { quarantineId } : {}),
+    };
+  }
+
   async findInboundClaim(key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: claimKey(key), ConsistentRead: true }),

@@ -1,6 +1,6 @@
 import type { Complaint, ComplaintStatus, TimelineEntry } from '../core/complaint';
 import type { DomainEvent } from '../core/events/domainEvents';
-import type { InboundClaim, IntakeOutcome, QuarantinedMail } from '../core/mail/filing';
+import type { InboundClaim, IntakeOutcome, QuarantinedMail, RawMailErasure } from '../core/mail/filing';
 import type { Undeliverable } from '../core/mail/sesFeedback';
 import type { AgentRole } from '../core/policy';
 import type { CounterUpdate } from '../core/reports/projection';
@@ -257,6 +257,10 @@ export type AddressMark = Undeliverable & { complaintId: string };
  */
 export interface MailLedger {
   findInboundClaim(key: Pick<InboundClaim, 'dedupeKey' | 'messageId'>): Promise<InboundClaim | undefined>;
+  /** Records that the raw mail under `rawMailKey` is deleted on purpose (before the deletion). */
+  markRawMailErased(rawMailKey: string, erasure: RawMailErasure): Promise<void>;
+  /** The record of a raw mail deleted on purpose, if it was. */
+  findRawMailErasure(rawMailKey: string): Promise<RawMailErasure | undefined>;
   /** Records the claim unless one exists for its dedupe key; returns the claim that holds (first wins). */
   claimInbound(claim: InboundClaim): Promise<InboundClaim>;
   /** The complaint a filed inbound mail belongs to, by its Message-ID (the earliest claim wins). */

@@ -8,6 +8,8 @@
  * - thread token   PK=THREAD#<token>          SK=THREAD
  * - inbound claim  PK=INMAIL#<hash of Message-ID> SK=CLAIM#<hash of dedupe key> (exactly-once intake;
  *                  the partition is the Message-ID index for threading; mailLedger.ts)
+ * - raw mail erased PK=INMAIL#<hash of its object key> SK=ERASED (a raw mail deleted on purpose, for a
+ *                  redelivery of it to find; mailLedger.ts)
  * - outbound mail  PK=OUTBOUND#<sesMessageId> SK=OUTBOUND             (complaint and mail id; written with
  *                  the send intent's `sent` in one transaction; mailLedger.ts)
  * - send intent    PK=OUTMAIL#<entryId>       SK=OUTMAIL             (send-once lease; mailLedger.ts)

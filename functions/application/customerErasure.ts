@@ -54,8 +54,14 @@ export async function eraseCustomer(
   const pseudonym = pseudonymFor(email);
   const summary: ErasureSummary = { complaints: 0, messagesErased: 0, objectsDeleted: 0, quarantinedMail: 0 };
   const bucket = required(deps.settings, 'rawMailBucket');
-  const deleteObjects = async (keys: string[]) => {
-    for (const key of keys) await deps.rawMail.delete(bucket, key);
+  const erasedAt = now.toISOString();
+  /** Deletes stored objects; a raw mail's deletion is recorded first, for a redelivery of it to find. */
+  const deleteObjects = async (keys: string[], where: { complaintId: string } | { quarantineId: string }) => {
+    for (const key of keys) {
+      if (key.startsWith(deps.settings.rawMailPrefix))
+        await deps.ledger.markRawMailErased(key, { erasedAt, ...where });
+      await deps.rawMail.delete(bucket, key);
+    }
     summary.objectsDeleted += keys.length;
   };
   /** One pass over a complaint's timeline: what names the customer is erased, its objects deleted. */
@@ -68,7 +74,7 @@ export async function eraseCustomer(
       await deps.store.pseudonymiseCategoryOccurrence(window, email, pseudonym);
     }
     const keys = storedObjectKeys(timeline);
-    await deleteObjects(keys);
+    await deleteObjects(keys, { complaintId });
     const erased = timeline
       .map((e) => eraseEntry(e, email, pseudonym))
       .filter((e): e is TimelineEntry => e !== undefined);
@@ -115,7 +121,9 @@ export async function eraseCustomer(
   }
   for (const held of await deps.quarantine.fromSender(email)) {
     // A held SES event has no raw mail.
-    await deleteObjects(held.delivery.rawMailKey ? [held.delivery.rawMailKey] : []);
+    await deleteObjects(held.delivery.rawMailKey ? [held.delivery.rawMailKey] : [], {
+      quarantineId: held.id,
+    });
     await deps.quarantine.replaceErased(eraseQuarantinedMail(held, email, actor, now));
     summary.quarantinedMail += 1;
   }

@@ -73,6 +73,26 @@ describe('DynamoMailLedger', () => {
     ).toBeUndefined();
   });
 
+  it('records a raw mail deleted on purpose, for a redelivery of it to find', async () => {
+    expect(await ledger.findRawMailErasure('inbound/ses-erased-1')).toBeUndefined();
+    await ledger.markRawMailErased('inbound/ses-erased-1', {
+      erasedAt: '2026-12-02T07:00:00.000Z',
+      complaintId: 'c-9',
+    });
+    await ledger.markRawMailErased('inbound/ses-erased-2', {
+      erasedAt: '2026-12-02T07:00:00.000Z',
+      quarantineId: 'q-9',
+    });
+    expect(await ledger.findRawMailErasure('inbound/ses-erased-1')).toEqual({
+      erasedAt: '2026-12-02T07:00:00.000Z',
+      complaintId: 'c-9',
+    });
+    expect(await ledger.findRawMailErasure('inbound/ses-erased-2')).toEqual({
+      erasedAt: '2026-12-02T07:00:00.000Z',
+      quarantineId: 'q-9',
+    });
+  });
+
   it('finds the complaint of an inbound Message-ID, the earliest claim winning over a later reuse', async () => {
     await ledger.claimInbound(
       claim({

@@ -32,6 +32,8 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
     forgetAutomaticMail: unused,
     claimsFromSender: unused,
     replaceErasedClaim: unused,
+    markRawMailErased: unused,
+    findRawMailErasure: unused,
     async beginOutbound(id, now, leaseSeconds): Promise<OutboundIntent> {
       const lease = `lease-${++leases}`;
       const leaseUntil = now.getTime() + leaseSeconds * 1000;

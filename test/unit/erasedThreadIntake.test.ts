@@ -4,7 +4,12 @@ import { fileReleasedMail } from '../../functions/application/intake/fileRelease
 import { receiveMail } from '../../functions/application/intake/receiveMail';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import { pseudonymFor } from '../../functions/core/erasure';
-import type { InboundClaim, InboundDelivery, QuarantinedMail } from '../../functions/core/mail/filing';
+import type {
+  InboundClaim,
+  InboundDelivery,
+  QuarantinedMail,
+  RawMailErasure,
+} from '../../functions/core/mail/filing';
 import { testSettings } from '../support/settings';
 
 /**
@@ -49,6 +54,7 @@ function fakeDeps() {
     ['inbound/ses-2', outOfOffice],
   ]);
   const claims = new Map<string, InboundClaim>();
+  const rawMailErased = new Map<string, RawMailErasure>();
   const timeline: TimelineEntry[] = [];
   const keyOf = (k: Pick<InboundClaim, 'dedupeKey' | 'messageId'>) => `${k.messageId}|${k.dedupeKey}`;
   const deps = {
@@ -84,9 +90,11 @@ function fakeDeps() {
         void claims.set(keyOf(original), next),
       findIdByInboundMessageId: async () => undefined,
       claimBounceFiling: async () => true,
+      markRawMailErased: async (key: string, erasure: RawMailErasure) => void rawMailErased.set(key, erasure),
+      findRawMailErasure: async (key: string) => rawMailErased.get(key),
     },
   };
-  return { deps: deps as unknown as Deps, timeline, claims };
+  return { deps: deps as unknown as Deps, timeline, claims, raw };
 }
 
 const delivery = (n: number): InboundDelivery => ({
@@ -106,6 +114,23 @@ describe('mail on an erased complaint’s thread, delivered twice', () => {
     expect(timeline).toHaveLength(1);
     expect(JSON.stringify(timeline)).not.toContain(customer);
     expect(JSON.stringify([...claims.values()])).not.toContain(customer);
+  });
+
+  it('a delivery that comes again after its raw mail was deleted finds the deletion recorded, not a missing object', async () => {
+    const { deps, timeline, raw } = fakeDeps();
+    await receiveMail(deps, delivery(1));
+    expect(raw.has('inbound/ses-1')).toBe(false);
+    // Lambda delivers the same event again (at least once): nothing to file, nothing fails.
+    expect(await receiveMail(deps, delivery(1))).toEqual({
+      disposition: 'raw_mail_erased',
+      erasedAt: now.toISOString(),
+      complaintId: erased.id,
+    });
+    expect(timeline).toHaveLength(1);
+    // A raw mail missing without such a record still fails the delivery (retried, then dead-lettered).
+    await expect(receiveMail(deps, { ...delivery(3), rawMailKey: 'inbound/ses-3' })).rejects.toThrow(
+      'no raw mail inbound/ses-3',
+    );
   });
 });
 

@@ -289,6 +289,7 @@ describe('eraseCustomer', () => {
       ledger: {
         claimsFromSender: async () => [],
         replaceErasedClaim: async () => undefined,
+        markRawMailErased: async () => undefined,
         forgetAutomaticMail: async () => undefined,
       },
       quarantine: { fromSender: async () => [], replaceErased: async () => undefined },

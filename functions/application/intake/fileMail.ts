@@ -109,7 +109,8 @@ export async function fileMail(
  * what it was; no subject, text, attachment or address: `erasedArrival`), its claim pseudonymised, its
  * raw mail deleted. Nothing is handed to the lifecycle: no resume, reopening or acknowledgement.
  * Each step lands on the same keys again on a redelivery; the raw mail goes last, so a delivery that
- * fails before is retried with it.
+ * fails before is retried with it, and one that comes after finds its deletion recorded
+ * (`markRawMailErased`: `receiveMail` answers `raw_mail_erased`).
  */
 async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
   const { claim, delivery } = filing;
@@ -126,7 +127,12 @@ async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
     await deps.ledger.replaceErasedClaim(claim, eraseInboundClaim(claim, claim.sender));
   }
   const bucket = required(deps.settings, 'rawMailBucket');
-  for (const key of new Set([delivery.rawMailKey, claim.rawMailKey])) await deps.rawMail.delete(bucket, key);
+  const erasedAt = deps.clock().toISOString();
+  for (const key of new Set([delivery.rawMailKey, claim.rawMailKey])) {
+    // Recorded first: a delivery of this mail that comes again finds the record, not a missing object.
+    await deps.ledger.markRawMailErased(key, { erasedAt, complaintId: claim.complaintId });
+    await deps.rawMail.delete(bucket, key);
+  }
   deps.logger.info('mail on an erased complaint recorded without personal data', {
     complaintId: claim.complaintId,
     sesMessageId: delivery.sesMessageId,

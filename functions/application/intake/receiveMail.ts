@@ -28,7 +28,22 @@ export async function receiveMail(
   options: { release?: boolean } = {},
 ): Promise<IntakeOutcome> {
   const bucket = required(deps.settings, 'rawMailBucket');
-  const raw = await deps.rawMail.get(bucket, delivery.rawMailKey);
+  let raw: Buffer;
+  try {
+    raw = await deps.rawMail.get(bucket, delivery.rawMailKey);
+  } catch (e) {
+    // Deleted on purpose after it was filed (an erasure): this delivery came again, nothing is left to
+    // do. Asked whatever the error: S3 answers a missing object with 403, not 404, to a role without
+    // s3:ListBucket, which intake does not have. A raw mail missing otherwise fails the delivery, which
+    // is retried and then dead-lettered.
+    const erased = await deps.ledger.findRawMailErasure(delivery.rawMailKey);
+    if (!erased) throw e;
+    deps.logger.info('delivery of an erased mail ignored', {
+      sesMessageId: delivery.sesMessageId,
+      ...erased,
+    });
+    return { disposition: 'raw_mail_erased', ...erased };
+  }
   let beyondLimits: UnparseableMailError | undefined;
   const parsed = await parseInboundMail(raw).catch((e: unknown) => {
     if (!(e instanceof UnparseableMailError)) throw e;

@@ -89,9 +89,23 @@ export interface InboundClaim {
   failedSesMessageId?: string;
 }
 
+/**
+ * A raw mail deleted on purpose (a customer's erasure, or mail filed on an erased thread): recorded before
+ * the deletion, so that a delivery of it that comes again (Lambda delivers at least once) finds this
+ * instead of failing on the missing object. Where the mail had gone: its complaint, or its quarantine
+ * record.
+ */
+export interface RawMailErasure {
+  erasedAt: string;
+  complaintId?: string;
+  quarantineId?: string;
+}
+
 /** The outcome of one delivery through intake. */
 export type IntakeOutcome =
   | { disposition: InboundDisposition; complaintId: string }
+  /** Its raw mail was deleted on purpose after it was filed: nothing left to do. */
+  | ({ disposition: 'raw_mail_erased' } & RawMailErasure)
   | { disposition: 'quarantined'; quarantineId: string; reasons: QuarantineReason[] };
 
 /** A mail held back from the complaints: kept with its reasons until a manager releases it. */
