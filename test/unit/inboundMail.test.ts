@@ -679,14 +679,14 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
 
   it('ends bare-CR lines in time linear in the mail: a megabyte of CRs is no quadratic regex scan', async () => {
     // A run of CRs not followed by LF made `\r+\n|\r` rescan the rest of the run at each CR: 160 KB
-    // took 110 s, and intake has no size limit before the repairs.
+    // took 110 s, and intake has no size limit before the repairs. At a megabyte that scan would run
+    // for hours, far past the test's timeout; the figure itself is no assertion here (timings belong
+    // to the benchmarks).
     const raw = Buffer.from(
       `From: ana@example.org\r\nSubject: CRs\r\n\r\nHello${'\r'.repeat(1_000_000)}x`,
       'latin1',
     );
-    const started = performance.now();
     const repaired = await repairMime(raw);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(repaired.toString('latin1').endsWith(`Hello${'\r\n'.repeat(1_000_000)}x`)).toBe(true);
     // Runs before an LF are still one line end, other CRs one each.
     const mixed = await repairMime(
