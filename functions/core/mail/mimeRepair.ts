@@ -1,6 +1,7 @@
 import { escapeRegExp } from '../text';
 import { isTraceField } from './dedupe';
 import { unflowText } from './flowedText';
+import { unescapeHex } from './hexEscapes';
 
 /**
  * Lenient repairs of raw MIME before it is parsed, so that every readable mail keeps its text. The raw
@@ -327,9 +328,7 @@ function transferDecoded(body: Buffer, encoding: string | undefined): Buffer | n
   const lines = body.toString('latin1').split(/\r?\n/);
   const out = lines.map((line, i) => {
     const soft = line.endsWith('=');
-    const content = (soft ? line.slice(0, -1) : line).replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) =>
-      String.fromCharCode(Number.parseInt(hex, 16)),
-    );
+    const content = unescapeHex(soft ? line.slice(0, -1) : line);
     return soft || i === lines.length - 1 ? content : `${content}\r\n`;
   });
   return Buffer.from(out.join(''), 'latin1');

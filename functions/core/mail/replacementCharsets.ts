@@ -6,6 +6,8 @@
  * mail that names one of them or holds ISO-2022-KR's designation.
  */
 
+import { unescapeHex } from './hexEscapes';
+
 const iso2022Cn = /^(iso-2022-cn(-ext)?|csiso2022cn)$/;
 
 /** Whether `charset` (a lower-cased label) is one of this module's. */
@@ -109,14 +111,7 @@ export function iso2022KrWordsAsUtf8(field: string): string {
       const bytes =
         kind.toUpperCase() === 'B'
           ? Buffer.from(text, 'base64')
-          : Buffer.from(
-              text
-                .replace(/_/g, ' ')
-                .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
-                  String.fromCharCode(Number.parseInt(hex, 16)),
-                ),
-              'latin1',
-            );
+          : Buffer.from(unescapeHex(text.replace(/_/g, ' ')), 'latin1');
       return `=?UTF-8?B?${Buffer.from(decodeIso2022Kr(bytes), 'utf8').toString('base64')}?=`;
     },
   );
