@@ -39,10 +39,10 @@ import {
 } from './schemas';
 
 /**
- * Hands the caller's decision to the waiting workflow task (see `application/decisionHandOver.ts`), once the caller
- * may decide at its wait (the manager's after a failed step: `assertMayDecide`). Its accepting write is
- * the route's first: once it committed, the route never runs again (`startingFromRecent`), and the
- * complaint it wrote is kept for the next decision.
+ * Hands the caller's decision to the waiting workflow task (see `application/decisionHandOver.ts`), once
+ * the caller may decide at its wait (the manager's after a failed step: `assertMayDecide`). Its accepting
+ * write is the route's first: once it committed, the route never runs again (`startingFromRecent`), and
+ * the complaint it wrote is kept for the next decision.
  */
 const handOver = (
   ctx: RouteContext,
@@ -86,9 +86,10 @@ export const decisionIdOf = (
 /**
  * A decision asked again after its accepting write committed, and found `deciding` with the decision
  * this request names: its hand-over is completed now (202, as the first time; a 409 if its wait timed
- * out before the decision reached the workflow), instead of the retry being refused as stale. A process that died between that write and the hand-over (or an answer lost
- * on the way, which the client retries) would otherwise leave the complaint waiting until its wait
- * timed out, hours on a business calendar. `then` is the status the workflow moves the complaint to
+ * out before the decision reached the workflow), instead of the retry being refused as stale. A process
+ * that died between that write and the hand-over (or an answer lost on the way, which the client
+ * retries) would otherwise leave the complaint waiting until its wait timed out, hours on a business
+ * calendar. `then` is the status the workflow moves the complaint to
  * at once with such a decision (an info request's: waiting for the customer's answer, its question
  * mailed by AskCustomer): there the same request is answered 202 too while the newest accepted decision
  * on the timeline is this one. Any other refusal stands.

@@ -59,6 +59,13 @@ async function acceptedThenCrashed(decisionId: string): Promise<Complaint> {
   return crashed.saved.at(-1) as Complaint;
 }
 
+/** The agent's escalation of the waiting complaint, handed over with `services`; `onAccepted` sees its acceptance. */
+const escalateFrom = (
+  { services }: ReturnType<typeof fakes>,
+  decisionId: string,
+  onAccepted: (accepted: Complaint) => void,
+) => handOver(services, agent, () => t0, waiting, 'agent', escalation, decisionId, onAccepted);
+
 /** SendTaskSuccess refused: the task is over (completed already, or timed out). */
 const over = async () => {
   throw new ConflictError('The workflow has moved on from this task');
@@ -114,18 +121,9 @@ describe('decision hand-over', () => {
     // The twin read the complaint `deciding` and completed the task first: the first request's own
     // SendTaskSuccess is refused as if the task had timed out.
     const first = fakes(over, (id) => id === deliveredId, stored);
-    const result = await handOver(
-      first.services,
-      agent,
-      () => t0,
-      waiting,
-      'agent',
-      escalation,
-      'key-5',
-      (c) => {
-        deliveredId = c.pendingDecision?.decisionId;
-      },
-    );
+    const result = await escalateFrom(first, 'key-5', (c) => {
+      deliveredId = c.pendingDecision?.decisionId;
+    });
     expect(result).toMatchObject({ status: 'deciding', pendingDecision: { decisionId: 'key-5' } });
     expect(stored.current.status).toBe('deciding');
   });
@@ -136,18 +134,9 @@ describe('decision hand-over', () => {
     const twin = fakes(over, () => false, stored);
     let deciding: Complaint | undefined;
     await expect(
-      handOver(
-        first.services,
-        agent,
-        () => t0,
-        waiting,
-        'agent',
-        escalation,
-        'key-6',
-        (c) => {
-          deciding = c;
-        },
-      ),
+      escalateFrom(first, 'key-6', (c) => {
+        deciding = c;
+      }),
     ).rejects.toThrow(ConflictError);
     // The twin read the complaint while it was deciding: its release loses to the first one's.
     await expect(

@@ -117,6 +117,18 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
     return { result, sfnMock };
   };
 
+  /** The history event of the wait completed with the decision the store's complaint is deciding with. */
+  const deliveredTo = (store: ReturnType<typeof memoryStore>) => ({
+    id: 12,
+    type: 'TaskSucceeded' as const,
+    timestamp: new Date('2026-11-23T10:00:00Z'),
+    taskSucceededEventDetails: {
+      resource: 'invoke.waitForTaskToken',
+      resourceType: 'lambda',
+      output: JSON.stringify({ action: 'resolve', decisionId: store.current().pendingDecision?.decisionId }),
+    },
+  });
+
   it('maps TaskTimedOut to 409, releases the claim and leaves no decision pending', async () => {
     const store = memoryStore(waiting);
     // The wait's timeout, and nothing since that names the decision.
@@ -153,44 +165,16 @@ describe('POST /complaints/{id}/resolution when the callback has already timed o
 
   it('answers 202 when the task was completed already by a twin of the request (TaskTimedOut, but the decision is in the history)', async () => {
     const store = memoryStore(waiting);
-    const { result, sfnMock } = resolveRefused(store, () => [
-      {
-        id: 12,
-        type: 'TaskSucceeded',
-        timestamp: new Date('2026-11-23T10:00:00Z'),
-        taskSucceededEventDetails: {
-          resource: 'invoke.waitForTaskToken',
-          resourceType: 'lambda',
-          output: JSON.stringify({
-            action: 'resolve',
-            decisionId: store.current().pendingDecision?.decisionId,
-          }),
-        },
-      },
-    ]);
+    const { result, sfnMock } = resolveRefused(store, () => [deliveredTo(store)]);
     expect((await result).statusCode).toBe(202);
     expect(store.current()).toMatchObject({ status: 'deciding', version: 4 });
     sfnMock.restore();
   });
+
   it('answers 202 when the decision shows in the history only on the second look, a moment later', async () => {
     const store = memoryStore(waiting);
     let reads = 0;
-    const { result, sfnMock } = resolveRefused(store, () =>
-      ++reads === 1
-        ? []
-        : [
-            {
-              id: 12,
-              type: 'TaskSucceeded',
-              timestamp: new Date('2026-11-23T10:00:00Z'),
-              taskSucceededEventDetails: {
-                resource: 'invoke.waitForTaskToken',
-                resourceType: 'lambda',
-                output: JSON.stringify({ decisionId: store.current().pendingDecision?.decisionId }),
-              },
-            },
-          ],
-    );
+    const { result, sfnMock } = resolveRefused(store, () => (++reads === 1 ? [] : [deliveredTo(store)]));
     expect((await result).statusCode).toBe(202);
     expect(reads).toBe(2);
     expect(store.current()).toMatchObject({ status: 'deciding', version: 4 });
