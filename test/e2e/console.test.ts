@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser } from '../../scripts/console/browser';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendMail, waitForMail } from '../../scripts/local/localStackClient';
+import { onPage } from '../support/browserJourney';
 
 /**
  * The agent console in a real browser (Debian's chromium through playwright-core) against the local
@@ -20,7 +21,6 @@ import { api, sendMail, waitForMail } from '../../scripts/local/localStackClient
 let stack: LocalStack;
 let dataDir: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-const artifacts = join(process.cwd(), '.local', 'browser-test');
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 beforeAll(async () => {
@@ -86,20 +86,6 @@ function stepLog() {
   };
 }
 
-/** Runs a journey on the file's browser page; on failure keeps a screenshot of the page. */
-async function onPage(name: string, journey: (page: Page) => Promise<void>) {
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  try {
-    await journey(page);
-  } catch (e) {
-    await mkdir(artifacts, { recursive: true });
-    await page
-      .screenshot({ path: join(artifacts, `console-failure-${name}.png`), fullPage: true })
-      .catch(() => undefined);
-    throw e;
-  }
-}
-
 async function signInAs(page: Page, role: 'tier1' | 'tier2' | 'manager') {
   if (await page.getByRole('button', { name: 'Sign out' }).isVisible()) {
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -154,7 +140,7 @@ describe('agent console in a browser', () => {
 
     const a11y: string[] = [];
     try {
-      await onPage('tier-journey', async (page) => {
+      await onPage(browser, 'console-failure-tier-journey', async (page) => {
         await page.goto(stack.endpoints.console.url);
         await signInAs(page, 'tier1');
         log.step('tier1 signed in');
@@ -255,7 +241,7 @@ describe('agent console in a browser', () => {
     );
     const [kept, duplicate] = references as [string, string];
     try {
-      await onPage('manager-journey', async (page) => {
+      await onPage(browser, 'console-failure-manager-journey', async (page) => {
         await signInAs(page, 'manager');
         await page.getByRole('link', { name: 'Reports' }).click();
         await page.getByRole('heading', { name: /^SLA compliance by tier/ }).waitFor();

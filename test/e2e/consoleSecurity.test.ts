@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser } from '../../scripts/console/browser';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, sendRawMail, waitForMail } from '../../scripts/local/localStackClient';
+import { onPage } from '../support/browserJourney';
 
 /**
  * The agent console against what the public controls, in a real browser (the harness of
@@ -19,7 +20,6 @@ import { api, sendRawMail, waitForMail } from '../../scripts/local/localStackCli
 let stack: LocalStack;
 let dataDir: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-const artifacts = join(process.cwd(), '.local', 'browser-test');
 
 beforeAll(async () => {
   if (!hasChromium())
@@ -106,19 +106,6 @@ async function untouched(page: Page, view: string) {
   expect(await violations(page), `${view}: Content-Security-Policy violations`).toEqual([]);
 }
 
-async function onPage(name: string, journey: (page: Page) => Promise<void>) {
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  try {
-    await journey(page);
-  } catch (e) {
-    await mkdir(artifacts, { recursive: true });
-    await page
-      .screenshot({ path: join(artifacts, `console-security-${name}.png`), fullPage: true })
-      .catch(() => undefined);
-    throw e;
-  }
-}
-
 describe('the console against hostile customer data', () => {
   it('renders a hostile mail and its quarantined twin as inert text under the deployed CSP, without spoofing or widening the page', async () => {
     const subjectText = `<svg onload=window.__pwned='subject'> ${rlo}${tag} ${'A'.repeat(3000)}`;
@@ -133,7 +120,7 @@ describe('the console against hostile customer data', () => {
     const ack = await waitForMail(stack.endpoints, sender, /CMP-/);
     const reference = /CMP-[0-9A-Z]{6}/.exec(ack.subject)?.[0] as string;
 
-    await onPage('hostile-mail', async (page) => {
+    await onPage(browser, 'console-security-hostile-mail', async (page) => {
       // Every Content-Security-Policy violation on every page the tab loads.
       await page.addInitScript(`
         window.__violations = [];
