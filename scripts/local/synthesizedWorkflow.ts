@@ -158,7 +158,7 @@ export function queueConsumerOf(template: CfnTemplate, logicalId: string): Queue
       ),
   );
   const [rule, ...others] = rules;
-  if (!queue || queue.Type !== 'AWS::SQS::Queue' || !rule || others.length > 0) {
+  if (queue?.Type !== 'AWS::SQS::Queue' || !rule || others.length > 0) {
     throw new Error(`Expected one queue and one rule in front of ${logicalId}`);
   }
   const { VisibilityTimeout, RedrivePolicy } = queue.Properties ?? {};
