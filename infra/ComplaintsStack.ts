@@ -251,6 +251,7 @@ export class ComplaintsStack extends Stack {
       ...Object.values(workflowFunctions),
       domainEvents.publisher,
       domainEvents.reportProjector,
+      domainEvents.owedReplyMailer,
       domainEvents.weeklyDigest,
       domainEvents.queueMetrics,
     ];
@@ -415,6 +416,7 @@ export class ComplaintsStack extends Stack {
         MailFeedbackFailures: feedbackFailures.metricApproximateNumberOfMessagesVisible(),
         EventPublishFailures: domainEvents.publishFailures.metricApproximateNumberOfMessagesVisible(),
         ReportProjectionFailures: domainEvents.projectionFailures.metricApproximateNumberOfMessagesVisible(),
+        OwedReplyFailures: domainEvents.owedReplyFailures.metricApproximateNumberOfMessagesVisible(),
       },
       businessGraphs: {
         SlaBreachRate: slaBreachRate,

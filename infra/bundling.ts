@@ -125,6 +125,7 @@ export const handlerEntries = {
   mailFeedback: 'functions/handlers/mailFeedback.ts',
   publishEvents: 'functions/handlers/publishEvents.ts',
   projectReports: 'functions/handlers/projectReports.ts',
+  mailOwedReplies: 'functions/handlers/mailOwedReplies.ts',
   weeklyDigest: 'functions/handlers/weeklyDigest.ts',
   queueMetrics: 'functions/handlers/queueMetrics.ts',
   ...(Object.fromEntries(Object.entries(workflowSteps).map(([step, { entry }]) => [step, entry])) as Record<

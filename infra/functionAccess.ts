@@ -83,10 +83,13 @@ const changeFromKnown: TableGrant = { actions: ['UpdateItem'], partitions: ['COM
 const timeline: TableGrant = { actions: ['BatchWriteItem', 'Query'], partitions: ['COMPLAINT'] };
 /**
  * mailCustomer: the send-once lease of the mail (OUTMAIL#, put then taken over or completed by update),
- * and the SES message id mapped back to the complaint (OUTBOUND#).
+ * and the SES message id mapped back to the complaint (OUTBOUND#). The mail's record (`completeOutbound`)
+ * puts its timeline entry and checks, in the same transaction, that the complaint still has the address
+ * the mail went to: IAM authorizes that ConditionCheck as `ConditionCheckItem`.
  */
 const customerMail: readonly TableGrant[] = [
   timeline,
+  { actions: ['PutItem', 'ConditionCheckItem'], partitions: ['COMPLAINT'] },
   { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
   { actions: ['PutItem'], partitions: ['OUTBOUND'] },
 ];
@@ -171,6 +174,12 @@ export const functionAccess = {
   publishEvents: { table: [] },
   // The report counters and the marker of each event counted (one transaction per event).
   projectReports: { table: [{ actions: ['PutItem', 'UpdateItem'], partitions: ['REPORT'] }] },
+  // The reply outbox: the complaint and its timeline, and the reply's mail (its send-once lease, taken
+  // over once the request's has run out; the SES id record; the timeline entry). Not automatic mail.
+  mailOwedReplies: {
+    table: [{ actions: ['GetItem'], partitions: ['COMPLAINT'] }, ...customerMail],
+    sendsMail: true,
+  },
   // Reads every role's queue (the queue index) for the queue depth and oldest-waiting metrics.
   queueMetrics: { table: [], indexes: ['queue'] },
   // Reads the report counters, mails the product and business addresses.

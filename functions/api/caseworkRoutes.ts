@@ -1,4 +1,4 @@
-import { mailCustomerOnce } from '../application/customerMail';
+import { mailCustomerOnce, sendLeaseOf } from '../application/customerMail';
 import { handOver } from '../application/decisionHandOver';
 import {
   agentEntryId,
@@ -41,9 +41,12 @@ export const claim: RouteHandler = async (ctx) => {
 
 /**
  * A public reply: recorded as an outbound message and mailed once per identical request. The first one
- * records the first response before the mail goes out; the same request again after that write (the
- * process died, or the send failed, before the mail was recorded) mails the reply and answers 201 as
- * the first time, where the version it names would otherwise be refused as stale.
+ * records the first response before the mail goes out, with the reply's text and its send lease in the
+ * same write: from then on the mail is owed, and should this request die before SES takes it, the
+ * reply outbox sends it once the lease has run out (`mailOwedReply`, from the first response's domain
+ * event). The same request again after that write (the process died, or the send failed, before the
+ * mail was recorded) mails the reply unless it went out, and answers 201 as the first time, where the
+ * version it names would otherwise be refused as stale.
  */
 export const reply: RouteHandler = async (ctx) => {
   let prepared: Awaited<ReturnType<typeof prepareWrite<{ text: string; version?: number | undefined }>>>;
@@ -58,10 +61,14 @@ export const reply: RouteHandler = async (ctx) => {
   assertMailable(complaint);
   const now = ctx.now();
   const entryId = agentEntryId(complaint, 'reply', ctx.actor, version, body.text);
-  const firstResponse = recordReply(complaint, ctx.actor, now, entryId);
+  const firstResponse = recordReply(complaint, ctx.actor, now, entryId, body.text);
+  // Taken with the first response, so the outbox meets it held while this request sends the mail.
+  const leased = firstResponse
+    ? sendLeaseOf(entryId, now, ctx.services.settings.sendLeaseSeconds)
+    : undefined;
   if (firstResponse) {
     try {
-      await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit]);
+      await ctx.services.store.save(firstResponse.complaint, [firstResponse.audit], {}, leased);
     } catch (e) {
       // Its twin (the same request at once) wrote the first response first: the reply it names is this.
       const replayed = e instanceof ConflictError ? await firstReplyOwed(ctx) : undefined;
@@ -78,6 +85,8 @@ export const reply: RouteHandler = async (ctx) => {
     entryId,
     now,
     false,
+    undefined,
+    leased,
   );
   return json(201, { complaint: view(current), entryId }, etag(current));
 };

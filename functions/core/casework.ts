@@ -65,14 +65,16 @@ export function claimComplaint(c: Complaint, agent: Agent, now: Date): Transitio
  * (`firstResponseAt`); later replies change nothing on the complaint (undefined) — the mail itself is
  * the record on the timeline. Replies are taken only while the workflow waits (see `recordReply` in
  * the transition table); a closed complaint takes none (the customer's mail reopens it). The first
- * response names its reply (`entryId`, the mail's send-once key): the change is written before the mail
- * goes out, and the same request again finds by it that its mail is still owed.
+ * response names its reply (`entryId`, the mail's send-once key) and keeps its text (`replyText`): the
+ * change is written before the mail goes out, so the mail it announces is owed from then on, and the
+ * reply outbox (`mailOwedReply`) sends it from this entry if the request that wrote it never did.
  */
 export function recordReply(
   c: Complaint,
   agent: Agent,
   now: Date,
   entryId: string,
+  text: string,
 ): TransitionResult | undefined {
   // The transition checks the status even when there is nothing to change.
   const result = transition(
@@ -82,7 +84,7 @@ export function recordReply(
     agent,
     now,
     { firstResponseAt: c.firstResponseAt ?? now.toISOString() },
-    { entryId },
+    { entryId, replyText: text },
   );
   return c.firstResponseAt ? undefined : result;
 }

@@ -43,8 +43,8 @@ export function storedObjectKeys(entries: readonly TimelineEntry[]): string[] {
 }
 
 /**
- * One timeline entry with the customer's personal data removed: message subjects and texts and note
- * texts become "[erased]", attachments and raw-mail references go (the objects are deleted), the
+ * One timeline entry with the customer's personal data removed: message subjects and texts, note texts
+ * and the reply text a first response keeps become "[erased]", attachments and raw-mail references go (the objects are deleted), the
  * address becomes its pseudonym wherever it appears (audit events stay, with customer actors and
  * details pseudonymised). Returns undefined when there is nothing left to erase.
  */
@@ -60,6 +60,9 @@ export function eraseEntry(
     next = { ...rest, subject: erasedText, text: erasedText };
   } else if (scrubbed.kind === 'note') {
     next = { ...scrubbed, text: erasedText };
+  } else if (scrubbed.kind === 'audit' && typeof scrubbed.details?.replyText === 'string') {
+    // The first response keeps the text of the reply it owes (`recordReply`).
+    next = { ...scrubbed, details: { ...scrubbed.details, replyText: erasedText } };
   }
   return JSON.stringify(next) === JSON.stringify(entry) ? undefined : next;
 }

@@ -25,6 +25,13 @@ const projectionBatch = { size: 100, windowSeconds: 2 } as const;
 /** Receives of one event by the projector before it moves to the dead-letter queue (about an hour). */
 const projectionReceives = 20;
 
+/**
+ * The reply outbox's function: its timeout (an SES call and a few table requests), and the receives of
+ * a first response's event, a visibility timeout (six times the function's timeout, longer than the
+ * send lease of the request it waits out) apart: about ten minutes, then the dead-letter queue.
+ */
+export const owedReplies = { timeoutSeconds: 10, receives: 10 } as const;
+
 export interface DomainEventsProps {
   /** The complaints table, with its stream enabled. */
   table: ITable;
@@ -49,6 +56,12 @@ export class DomainEvents extends Construct {
   readonly projectionQueue: Queue;
   /** Events the report projector failed on after its receives, or the rule could not queue: must stay empty. */
   readonly projectionFailures: Queue;
+  /** The reply outbox: mails the reply a first response announced, unless its request did. */
+  readonly owedReplyMailer: HandlerFunction;
+  /** The first responses' events the reply outbox takes. */
+  readonly owedReplyQueue: Queue;
+  /** First responses whose reply could not be made sure of after its receives: must stay empty. */
+  readonly owedReplyFailures: Queue;
   /** Mails the weekly insights digest, on a schedule. */
   readonly weeklyDigest: HandlerFunction;
   /** Measures the queues (depth, oldest waiting) every five minutes. */
@@ -148,6 +161,48 @@ export class DomainEvents extends Construct {
         // Two batches at a time at most: the batches add to the same few counters.
         maxConcurrency: 2,
       }),
+    );
+
+    // The reply outbox. An agent's first reply is recorded (the first response, with the reply's text
+    // and the mail's send lease) before it is mailed; its event brings it here, where the reply is sent
+    // once the request's lease has run out unless the request sent it. A reply still leased is a
+    // partial batch failure: it comes back a visibility timeout later, longer than the lease.
+    this.owedReplyFailures = new Queue(this, 'OwedReplyFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.owedReplyMailer = new HandlerFunction(scope, 'MailOwedRepliesFn', {
+      entry: handlerEntries.mailOwedReplies,
+      description: 'Reply outbox: mails the reply a first response announced, unless its request did',
+      access: accessOf('mailOwedReplies'),
+      environment: props.environment,
+      timeout: Duration.seconds(owedReplies.timeoutSeconds),
+    });
+    this.owedReplyQueue = new Queue(this, 'OwedReplyQueue', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(6 * owedReplies.timeoutSeconds),
+      deadLetterQueue: { queue: this.owedReplyFailures, maxReceiveCount: owedReplies.receives },
+    });
+    new Rule(this, 'ToOwedReplies', {
+      eventBus: this.bus,
+      eventPattern: {
+        source: [eventSource],
+        detailType: ['CustomerContacted'],
+        detail: { data: { via: ['reply'] } },
+      },
+      targets: [
+        new SqsQueue(this.owedReplyQueue, {
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: this.owedReplyFailures,
+        }),
+      ],
+    });
+    this.owedReplyMailer.addEventSource(
+      new SqsEventSource(this.owedReplyQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
     this.weeklyDigest = new HandlerFunction(scope, 'WeeklyDigestFn', {

@@ -6,7 +6,7 @@ import { startLocalEventBus } from './eventBus/localEventBus';
 import type { BusTarget } from './eventBus/targetDelivery';
 import type { LambdaHandler } from './localStack';
 import { startStreamPoller } from './streamPoller';
-import type { QueueBatching } from './synthesizedWorkflow';
+import { matchesEventPattern, type QueueBatching, type QueueConsumer } from './synthesizedWorkflow';
 
 export interface LocalInsightsOptions {
   dataDir: string;
@@ -21,6 +21,10 @@ export interface LocalInsightsOptions {
   projector: LambdaHandler;
   /** How the projector's event source takes that queue (from the synthesized stack). */
   projectorBatching: QueueBatching;
+  /** The reply outbox's function (its bundle), which the stack's rule reaches through a queue of its own. */
+  owedReplyMailer: LambdaHandler;
+  /** That queue, its rule and event source (from the synthesized stack). */
+  owedReplies: QueueConsumer;
   /** The stream's publisher function (its bundle), which puts the events on this bus. */
   publisher: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
   targets: BusTarget[];
@@ -35,6 +39,7 @@ export function sqsEventOf(
   events: BusEvent[],
   attempt: number,
   where: { region: string; account: string },
+  queueName = 'ProjectionQueue',
 ): SQSEvent {
   return {
     Records: events.map((event) => {
@@ -52,7 +57,7 @@ export function sqsEventOf(
         messageAttributes: {},
         md5OfBody: createHash('md5').update(body).digest('hex'),
         eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${where.region}:${where.account}:ProjectionQueue`,
+        eventSourceARN: `arn:aws:sqs:${where.region}:${where.account}:${queueName}`,
         awsRegion: where.region,
       };
     }),
@@ -72,6 +77,21 @@ export const eventBusName = 'ComplaintEvents';
  */
 export async function startLocalInsights(options: LocalInsightsOptions) {
   const logger = { error: (msg: string, extra?: object) => console.error(msg, extra ?? '') };
+  /** A function behind a queue of the bus's rule: it names the messages it failed on (partial batch failure). */
+  const queueBatch = (
+    batching: QueueBatching,
+    handler: LambdaHandler,
+    queueName: string,
+  ): NonNullable<BusTarget['batch']> => ({
+    size: batching.batchSize,
+    windowMs: batching.windowMs,
+    handler: async (events, attempt) => {
+      const response = (await handler(sqsEventOf(events, attempt, options, queueName))) as
+        | SQSBatchResponse
+        | undefined;
+      return { failed: (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier) };
+    },
+  });
   const bus = await startLocalEventBus({
     dir: join(options.dataDir, 'events'),
     busName: eventBusName,
@@ -82,16 +102,15 @@ export async function startLocalInsights(options: LocalInsightsOptions) {
     targets: [
       {
         name: 'reports',
-        batch: {
-          size: options.projectorBatching.batchSize,
-          windowMs: options.projectorBatching.windowMs,
-          handler: async (events, attempt) => {
-            const response = (await options.projector(sqsEventOf(events, attempt, options))) as
-              | SQSBatchResponse
-              | undefined;
-            return { failed: (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier) };
-          },
-        },
+        batch: queueBatch(options.projectorBatching, options.projector, 'ProjectionQueue'),
+      },
+      {
+        // The reply outbox: its rule's pattern, and a message failed on is received again a visibility
+        // timeout later (longer than the send lease it waits out), as the stack's queue does.
+        name: 'owedReplies',
+        matches: (event) => matchesEventPattern(options.owedReplies.eventPattern, event),
+        retryDelaysMs: options.owedReplies.retryDelaysMs,
+        batch: queueBatch(options.owedReplies.batching, options.owedReplyMailer, 'OwedReplyQueue'),
       },
       ...options.targets,
     ],

@@ -85,7 +85,13 @@ export interface LocalStackOptions {
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 /** The functions besides the workflow steps that the local stack invokes and a wrapper may time. */
-export type EntryHandlerName = 'intake' | 'api' | 'apiDocs' | 'projectReports' | 'publishEvents';
+export type EntryHandlerName =
+  | 'intake'
+  | 'api'
+  | 'apiDocs'
+  | 'projectReports'
+  | 'publishEvents'
+  | 'mailOwedReplies';
 
 /** Machine-readable endpoints, written to `<dataDir>/endpoints.json`. */
 export interface LocalEndpoints {
@@ -159,6 +165,7 @@ interface HandlerSet {
   mailFeedback: (event: unknown) => Promise<void>;
   projectReports: LambdaHandler;
   publishEvents: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+  mailOwedReplies: LambdaHandler;
   steps: Record<WorkflowStep, LambdaHandler>;
   /** Ends the API's worker threads, if it has any. */
   close(): Promise<void>;
@@ -216,6 +223,7 @@ async function localHandlers(
     mailFeedback: coldStarting<unknown, void>('mailFeedback'),
     projectReports: coldStarting<unknown, unknown>('projectReports'),
     publishEvents: coldStarting<DynamoDBStreamEvent, DynamoDBBatchResponse>('publishEvents'),
+    mailOwedReplies: coldStarting<unknown, unknown>('mailOwedReplies'),
     steps: Object.fromEntries(
       steps.map((step) => [step, coldStarting<unknown, unknown>(step)]),
     ) as HandlerSet['steps'],
@@ -338,9 +346,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sns.close());
     const teamTopicArn = sns.topicArns[teamTopic] as string;
 
-    const { definition, stateMachineName, functionArns, projectorBatching } = synthesizeWorkflow({
-      policyProfile: profile,
-    });
+    const { definition, stateMachineName, functionArns, projectorBatching, owedReplies } = synthesizeWorkflow(
+      {
+        policyProfile: profile,
+      },
+    );
     const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
 
     await ensureTable(new DynamoDBClient(localAwsConfig(dynamoEndpoint)), tableName);
@@ -363,6 +373,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const builtProjector: LambdaHandler = async (event) => (await built.promise).projectReports(event);
     const builtPublisher: LambdaHandler = async (event) =>
       (await built.promise).publishEvents(event as DynamoDBStreamEvent);
+    const builtOwedReplyMailer: LambdaHandler = async (event) => (await built.promise).mailOwedReplies(event);
     const { startLocalInsights } = await import('./localInsights');
     const insights = await startLocalInsights({
       dataDir,
@@ -375,6 +386,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streamEndpoint: dynamo.endpoint,
       projector: options.wrapEntryHandler?.('projectReports', builtProjector) ?? builtProjector,
       projectorBatching,
+      owedReplyMailer:
+        options.wrapEntryHandler?.('mailOwedReplies', builtOwedReplyMailer) ?? builtOwedReplyMailer,
+      owedReplies,
       publisher: (options.wrapEntryHandler?.('publishEvents', builtPublisher) ?? builtPublisher) as (
         event: DynamoDBStreamEvent,
       ) => Promise<DynamoDBBatchResponse>,

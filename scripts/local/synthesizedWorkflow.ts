@@ -128,10 +128,65 @@ export function queueBatchingOf(template: CfnTemplate, logicalId: string): Queue
 }
 
 /**
+ * A queue between a rule of the bus and a function, as the template has it: the rule's event pattern,
+ * the event source's batching, and the queue's redelivery of a message the function failed on (each
+ * receive a visibility timeout after the last, until `maxReceiveCount`, then its dead-letter queue).
+ */
+export interface QueueConsumer {
+  batching: QueueBatching;
+  eventPattern: Record<string, unknown>;
+  /** The waits between a message's receives: the visibility timeout, `maxReceiveCount - 1` times. */
+  retryDelaysMs: number[];
+}
+
+/** The queue, rule and event source mapping that hand bus events to function `logicalId`. */
+export function queueConsumerOf(template: CfnTemplate, logicalId: string): QueueConsumer {
+  const mapping = Object.values(template.Resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: logicalId }),
+  );
+  const queueId = (mapping?.Properties?.EventSourceArn as { 'Fn::GetAtt'?: string[] } | undefined)?.[
+    'Fn::GetAtt'
+  ]?.[0];
+  const queue = queueId ? template.Resources[queueId] : undefined;
+  const rules = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::Events::Rule' &&
+      (r.Properties?.Targets as { Arn?: unknown }[] | undefined)?.some(
+        (t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+      ),
+  );
+  const [rule, ...others] = rules;
+  if (queue?.Type !== 'AWS::SQS::Queue' || !rule || others.length > 0) {
+    throw new Error(`Expected one queue and one rule in front of ${logicalId}`);
+  }
+  const { VisibilityTimeout, RedrivePolicy } = queue.Properties ?? {};
+  const receives = Number((RedrivePolicy as { maxReceiveCount?: number } | undefined)?.maxReceiveCount ?? 1);
+  return {
+    batching: queueBatchingOf(template, logicalId),
+    eventPattern: rule.Properties?.EventPattern as Record<string, unknown>,
+    retryDelaysMs: Array.from({ length: receives - 1 }, () => Number(VisibilityTimeout ?? 30) * 1000),
+  };
+}
+
+/**
+ * Whether an event matches an EventBridge event pattern of exact values (what the stack's rules use):
+ * each field the pattern names holds one of the values listed, nested objects alike.
+ */
+export function matchesEventPattern(pattern: Record<string, unknown>, event: unknown): boolean {
+  return Object.entries(pattern).every(([field, wanted]) => {
+    const value = (event as Record<string, unknown> | undefined)?.[field];
+    if (Array.isArray(wanted)) return wanted.includes(value);
+    return matchesEventPattern(wanted as Record<string, unknown>, value);
+  });
+}
+
+/**
  * Synthesizes the deployable `ComplaintsStack` in-process (no asset bundling, no CloudFormation validation:
  * about a second) and returns its state machine definition for the local Step Functions endpoint, so the
  * local stack executes exactly the ASL that CDK deploys (and the report projector's queue batching, as
- * its event source mapping has it). `functionArns` gives the fake ARN each workflow step's Lambda has
+ * its event source mapping has it, and the reply outbox's queue: rule, batching and redelivery). `functionArns` gives the fake ARN each workflow step's Lambda has
  * in that definition.
  */
 export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
@@ -140,6 +195,8 @@ export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
   functionArns: Record<WorkflowStep, string>;
   /** How the report projector takes its queue's events. */
   projectorBatching: QueueBatching;
+  /** How the reply outbox's function takes the first responses' events. */
+  owedReplies: QueueConsumer;
 } {
   const outdir = mkdtempSync(join(tmpdir(), 'complaints-synth-'));
   try {
@@ -167,7 +224,12 @@ export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
       template,
       Stack.of(projector).getLogicalId(projector.node.defaultChild as CfnElement),
     );
-    return { definition, stateMachineName: logicalId, functionArns, projectorBatching };
+    const mailer = stack.domainEvents.owedReplyMailer;
+    const owedReplies = queueConsumerOf(
+      template,
+      Stack.of(mailer).getLogicalId(mailer.node.defaultChild as CfnElement),
+    );
+    return { definition, stateMachineName: logicalId, functionArns, projectorBatching, owedReplies };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -32,10 +32,12 @@ const workflow = [
 ];
 const saves = dynamo('BatchWriteItem', 'GetItem', 'PutItem');
 const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
+/** A customer's mail recorded: its timeline entry, on the condition that the complaint kept the address. */
+const customerMails = [...mails, 'dynamodb:ConditionCheckItem'];
 
 /** Function construct id -> every action its role allows. */
 const expectedActions: Record<string, string[]> = {
-  AcknowledgeFn: [...mails, ...sendMail],
+  AcknowledgeFn: [...customerMails, ...sendMail],
   InvestigateFn: [...mails],
   // UpdateItem: the wait registered from what the workflow state knows (saveChange).
   AwaitPersonFn: [...saves, ...dynamo('UpdateItem'), ...publish],
@@ -43,13 +45,13 @@ const expectedActions: Record<string, string[]> = {
   EscalateFn: [...saves, ...publish],
   WarnSlaFn: [...saves],
   RequeueFn: [...saves, ...publish],
-  ApplyResolutionFn: [...mails, ...sendMail],
-  ContactCustomerFn: [...mails, ...sendMail, ...surveyKey],
-  CloseFn: [...mails, ...sendMail],
+  ApplyResolutionFn: [...customerMails, ...sendMail],
+  ContactCustomerFn: [...customerMails, ...sendMail, ...surveyKey],
+  CloseFn: [...customerMails, ...sendMail],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations. DeleteItem: a filed release's
   // pending mark.
   IntakeFn: [
-    ...mails,
+    ...customerMails,
     ...dynamo('DeleteItem'),
     ...sendMail,
     's3:GetObject',
@@ -75,6 +77,16 @@ const expectedActions: Record<string, string[]> = {
   // The queue of domain events it takes in batches (its event source mapping).
   ProjectReportsFn: [
     ...dynamo('PutItem', 'UpdateItem'),
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ],
+  // The reply outbox: the queue of first responses it takes (its event source mapping), and their mail.
+  MailOwedRepliesFn: [
+    ...customerMails,
+    ...sendMail,
     'sqs:ChangeMessageVisibility',
     'sqs:DeleteMessage',
     'sqs:GetQueueAttributes',
@@ -116,6 +128,7 @@ const expectedPartitions: Record<string, string[]> = {
   // Reads the stream only: no item of the table.
   PublishEventsFn: [],
   ProjectReportsFn: ['REPORT'],
+  MailOwedRepliesFn: ['COMPLAINT', 'OUTBOUND', 'OUTMAIL'],
   WeeklyDigestFn: ['OUTMAIL', 'REPORT'],
   QueueMetricsFn: [],
   ApiDocsFn: [],
@@ -311,6 +324,7 @@ describe('functionAccess', () => {
         'apiDocs',
         'publishEvents',
         'projectReports',
+        'mailOwedReplies',
         'weeklyDigest',
         'queueMetrics',
       ].sort(),

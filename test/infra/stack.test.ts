@@ -173,9 +173,9 @@ describe('S3 buckets', () => {
 describe('Lambda functions', () => {
   it('run nodejs24.x on arm64 with active tracing and their own log group, for every handler', () => {
     const functions = handlerFunctions();
-    // intake, api, the API's docs, SES feedback, the event publisher, the report projector, the digest,
-    // the queue metrics and one per workflow step
-    expect(functions).toHaveLength(8 + Object.keys(workflowSteps).length);
+    // intake, api, the API's docs, SES feedback, the event publisher, the report projector, the reply
+    // outbox, the digest, the queue metrics and one per workflow step
+    expect(functions).toHaveLength(9 + Object.keys(workflowSteps).length);
     for (const [, fn] of functions as [string, { Properties: Record<string, unknown> }][]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

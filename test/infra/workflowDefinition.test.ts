@@ -11,9 +11,11 @@ import { ComplaintBusyError, ConflictError } from '../../functions/core/errors';
 import { abandonedDecisionSeconds } from '../../functions/core/lifecycle';
 import { cdkJsonContext } from '../../infra/appContext';
 import { defineComplaintsApp } from '../../infra/complaintsApp';
+import { owedReplies } from '../../infra/constructs/DomainEvents';
 import {
   type CfnReference,
   localFunctionArn,
+  matchesEventPattern,
   resolveDefinitionString,
   synthesizeWorkflow,
   workflowDefinitionOf,
@@ -202,5 +204,30 @@ describe('resolveDefinitionString', () => {
     expect(() => resolveDefinitionString({ 'Fn::ImportValue': 'SharedArn' }, resolver)).toThrow(
       /Unsupported/,
     );
+  });
+});
+
+describe("the reply outbox's queue, as the local stack reads it from the synthesized stack", () => {
+  const event = (type: string, via: string) => ({
+    source: 'complaints',
+    'detail-type': type,
+    detail: { type, data: { via } },
+  });
+
+  it("takes the rule's pattern: first responses by reply only", () => {
+    const { eventPattern } = synthesized.owedReplies;
+    expect(matchesEventPattern(eventPattern, event('CustomerContacted', 'reply'))).toBe(true);
+    expect(matchesEventPattern(eventPattern, event('CustomerContacted', 'info_request'))).toBe(false);
+    expect(matchesEventPattern(eventPattern, event('ComplaintClosed', 'reply'))).toBe(false);
+  });
+
+  it("redelivers a failed message a visibility timeout later, past the send lease, for the queue's receives", () => {
+    const { retryDelaysMs, batching } = synthesized.owedReplies;
+    expect(retryDelaysMs).toHaveLength(owedReplies.receives - 1);
+    for (const delay of retryDelaysMs) {
+      expect(delay).toBe(6 * owedReplies.timeoutSeconds * 1000);
+      expect(delay).toBeGreaterThan(sendLeaseSeconds * 1000);
+    }
+    expect(batching.batchSize).toBe(10);
   });
 });

@@ -184,4 +184,47 @@ describe('crash recovery (kill -9 at fixed points)', () => {
     );
     expect(acks).toHaveLength(1);
   }, 360_000);
+
+  it('mails a first reply whose request died after recording it, before SES took the mail: once', async () => {
+    // The acknowledgement is the first mail sent, the reply the second: the stack dies as SES gets it.
+    const { dataDir, stack } = await crashingStack('ses.midSend:2');
+    const customer = 'dana@chaos.test';
+    await sendMail(stack.endpoints, { from: customer, subject: 'Cracked lid', text: 'It broke.' });
+    const token = stack.endpoints.tokens.tier1;
+    const complaint = await waitFor(async () => {
+      const page = await api<{
+        items: { id: string; status: string; version: number; customerEmail: string }[];
+      }>(stack.endpoints, 'GET', '/complaints?queue=tier1', { token });
+      return page.body.items?.find((c) => c.status === 'awaiting_agent' && c.customerEmail === customer);
+    }, 'the complaint in the tier-1 queue');
+    await waitFor(
+      async () =>
+        (await mailbox(stack.endpoints.mailbox.url)).find((m) => m.destination.to.includes(customer)),
+      'the acknowledgement',
+    );
+    const text = 'We send you a new lid today.';
+    // The agent's request never gets an answer: the first response is committed, the mail not sent.
+    const answered = await api(stack.endpoints, 'POST', `/complaints/${complaint.id}/replies`, {
+      token,
+      body: { text, version: complaint.version },
+    }).catch(() => undefined);
+    expect(answered).toBeUndefined();
+    const again = await restart(dataDir, stack);
+    // The reply outbox sends it once the dead request's send lease has run out (a queue's visibility
+    // timeout after it first met the lease).
+    const replies = async () =>
+      (await mailbox(again.endpoints.mailbox.url)).filter(
+        (m) => m.destination.to.includes(customer) && m.body.text?.includes(text),
+      );
+    await waitFor(async () => ((await replies()).length > 0 ? true : undefined), 'the reply', 240_000);
+    const detail = await api<{ complaint: { firstResponseAt?: string }; timeline: { purpose?: string }[] }>(
+      again.endpoints,
+      'GET',
+      `/complaints/${complaint.id}`,
+      { token: again.endpoints.tokens.tier1 },
+    );
+    expect(detail.body.complaint.firstResponseAt).toBeDefined();
+    expect(detail.body.timeline.filter((e) => e.purpose === 'reply')).toHaveLength(1);
+    expect(await replies()).toHaveLength(1);
+  }, 420_000);
 });

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type {
   ComplaintStore,
@@ -6,16 +6,21 @@ import type {
   MailLedger,
   OutboundIntent,
   OutboundMail,
+  SendLease,
   WorkflowClient,
 } from '../../functions/adapters/ports';
 import { reply } from '../../functions/api/caseworkRoutes';
 import type { RouteContext } from '../../functions/api/complaintRoutes';
 import { requestInfo } from '../../functions/api/decisionRoutes';
+import { OutboundMailInFlightError } from '../../functions/application/customerMail';
 import type { Deps } from '../../functions/application/deps';
+import { mailOwedReply } from '../../functions/application/owedReplies';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
+import { eraseEntry, pseudonymFor } from '../../functions/core/erasure';
 import { ConflictError, StaleWriteError } from '../../functions/core/errors';
 import { awaitPerson } from '../../functions/core/lifecycle';
 import { policyProfiles } from '../../functions/core/policy';
+import { createMailer } from '../../functions/handlers/mailOwedReplies';
 import { createHandler as createContactCustomer } from '../../functions/handlers/workflow/contactCustomer';
 import { testSettings } from '../support/settings';
 
@@ -51,27 +56,38 @@ const waiting: Complaint = {
  * The complaint, its timeline and the mail ledger in memory, with the store's version and token
  * conditions; the workflow registers its wait for the customer as soon as it receives the decision.
  */
-function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }) {
+function harness(faults: { succeed?: number; send?: number; slowSend?: boolean; hang?: number }) {
   let current = waiting;
   const entries: TimelineEntry[] = [];
-  const intents = new Map<string, { state: string; lease: string; sesMessageId?: string }>();
+  const intents = new Map<
+    string,
+    { state: string; lease: string; leaseUntil: number; sesMessageId?: string }
+  >();
   const sent: OutboundMail[] = [];
-  const now = () => new Date('2026-11-23T10:00:00Z');
+  let clock = Date.parse('2026-11-23T10:00:00Z');
+  const now = () => new Date(clock);
   let leases = 0;
   const unused = () => {
     throw new Error('not used here');
   };
   const store = {
     get: async (wanted: string) => (wanted === id ? current : undefined),
-    save: async (next: Complaint, added: TimelineEntry[], condition?: { taskToken?: string }) => {
+    save: async (
+      next: Complaint,
+      added: TimelineEntry[],
+      condition?: { taskToken?: string },
+      sendLease?: SendLease,
+    ) => {
       // As the DynamoDB store: a failed condition returns the stored complaint.
       if (
         next.version - 1 !== current.version ||
         (condition?.taskToken !== undefined && condition.taskToken !== current.taskToken)
       )
         throw new StaleWriteError('stale', { complaintStatus: current.status }, { current });
+      if (sendLease && intents.has(sendLease.id)) throw new Error('TransactionCanceledException');
       current = next;
       entries.push(...added);
+      if (sendLease) intents.set(sendLease.id, { state: 'sending', ...sendLease });
     },
     timeline: async () => [...entries],
     withTimeline: async (wanted: string) =>
@@ -81,14 +97,15 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
     },
   } as unknown as ComplaintStore;
   const ledger = {
-    async beginOutbound(mailId: string, at: Date): Promise<OutboundIntent> {
+    async beginOutbound(mailId: string, at: Date, leaseSeconds: number): Promise<OutboundIntent> {
       const intent = intents.get(mailId);
       if (intent?.state === 'sent')
         return { state: 'sent', sesMessageId: intent.sesMessageId as string, at: at.toISOString() };
-      // A live lease (another request is sending); a failed send gives it back (abandonOutbound).
-      if (intent?.state === 'sending') return { state: 'busy' };
+      // A live lease (another request is sending; one that died keeps it until it ends); a failed send
+      // gives it back (abandonOutbound).
+      if (intent?.state === 'sending' && intent.leaseUntil > at.getTime()) return { state: 'busy' };
       const lease = `lease-${++leases}`;
-      intents.set(mailId, { state: 'sending', lease });
+      intents.set(mailId, { state: 'sending', lease, leaseUntil: at.getTime() + leaseSeconds * 1000 });
       return { state: 'acquired', lease, at: at.toISOString() };
     },
     async completeOutbound(mailId, lease, result) {
@@ -101,12 +118,16 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
     async abandonOutbound(mailId: string) {
       intents.delete(mailId);
     },
+    recordOutboundMail: async () => {},
     findUndeliverable: async () => undefined,
   } as Partial<MailLedger> as MailLedger;
   let sendFaults = faults.send ?? 0;
+  let hangs = faults.hang ?? 0;
   const mailer: Mailer = {
     send: async (mail) => {
       if (sendFaults-- > 0) throw new Error('socket hang up');
+      // The process dies while SES is called: nothing is sent, the lease stays until it ends.
+      if (hangs-- > 0) return new Promise<string>(() => {});
       // SES taking its time: a second request meets the first one's live lease.
       if (faults.slowSend) await new Promise((r) => setTimeout(r, 20));
       sent.push(mail);
@@ -167,7 +188,24 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean }
       policy,
       now,
     } as RouteContext);
-  return { request, replyWith, sent, current: () => current, askCustomer, workflowRuns };
+  return {
+    request,
+    replyWith,
+    sent,
+    current: () => current,
+    askCustomer,
+    workflowRuns,
+    services,
+    entries,
+    erase: (email: string) => {
+      const erased = entries.map((e) => eraseEntry(e, email, pseudonymFor(email)) ?? e);
+      entries.splice(0, entries.length, ...erased);
+      current = { ...current, customerEmail: pseudonymFor(email) };
+    },
+    advance: (seconds: number) => {
+      clock += seconds * 1000;
+    },
+  };
 }
 
 describe('POST /complaints/{id}/info-requests: the workflow asks, whatever becomes of the request', () => {
@@ -246,6 +284,106 @@ describe('POST /complaints/{id}/replies (the first response) retried after the f
     const h = harness({ send: 1 });
     await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
     await expect(h.replyWith('Something else.')).rejects.toBeInstanceOf(ConflictError);
+    expect(h.sent).toHaveLength(0);
+  });
+});
+
+/**
+ * The reply outbox (`mailOwedReply`, from the first response's domain event, whose id is its audit
+ * entry's): the reply a first response announced reaches the customer once, whether the request that
+ * recorded it mailed it, died while mailing it or failed, and not at all once the customer was erased.
+ */
+describe('the reply outbox mails the reply a first response owes, once', () => {
+  const text = 'We have refunded the voucher.';
+  /** The first response's audit entry (and event) id: the change from version 3 to 4. */
+  const firstResponse = `${id}-v4`;
+  const outbox = (h: ReturnType<typeof harness>) => mailOwedReply(h.services, id, firstResponse);
+
+  it('finds the reply its request mailed and sends nothing', async () => {
+    const h = harness({});
+    expect((await h.replyWith(text)).statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+    expect(await outbox(h)).toBe('mailed before');
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('waits while the request holds the lease, then sends the reply of a request that died', async () => {
+    const h = harness({ hang: 1 });
+    // The request dies while SES is called: the first response and its lease are written, no mail.
+    void h.replyWith(text);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.current().firstResponseAt).toBeDefined();
+    expect(h.sent).toHaveLength(0);
+    // Its lease is still live: the request may be sending (retryable, the queue delivers it again).
+    await expect(outbox(h)).rejects.toBeInstanceOf(OutboundMailInFlightError);
+    expect(h.sent).toHaveLength(0);
+
+    h.advance(testSettings().sendLeaseSeconds + 1);
+    expect(await outbox(h)).toBe('mailed');
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.text).toContain(text);
+    expect(h.sent[0]?.to).toEqual(['ann@example.org']);
+    // Delivered again (at least once), or the agent's retry of the same request: no second mail.
+    expect(await outbox(h)).toBe('mailed before');
+    expect((await h.replyWith(text)).statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('sends at once the reply whose send failed (its lease given back)', async () => {
+    const h = harness({ send: 1 });
+    await expect(h.replyWith(text)).rejects.toThrow('socket hang up');
+    expect(await outbox(h)).toBe('mailed');
+    expect(h.sent).toHaveLength(1);
+    // The agent retries all the same: answered as the first time, nothing sent again.
+    expect((await h.replyWith(text)).statusCode).toBe(201);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('sends nothing to a customer erased since, whose reply text is erased too', async () => {
+    const h = harness({ hang: 1 });
+    void h.replyWith(text);
+    await new Promise((r) => setTimeout(r, 10));
+    h.erase('ann@example.org');
+    const audit = h.entries.find((e) => e.id === firstResponse);
+    expect(audit).toMatchObject({ details: { replyText: '[erased]' } });
+    h.advance(testSettings().sendLeaseSeconds + 1);
+    expect(await outbox(h)).toBe('erased');
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it('answers a reply still leased, or an unreadable message, as a batch item failure of the queue', async () => {
+    const h = harness({ hang: 1 });
+    void h.replyWith(text);
+    await new Promise((r) => setTimeout(r, 10));
+    const handle = createMailer(h.services as Parameters<typeof createMailer>[0]);
+    const queued = (messageId: string, detail: object) => ({
+      messageId,
+      body: JSON.stringify({ 'detail-type': 'CustomerContacted', detail }),
+    });
+    const event = {
+      Records: [
+        queued('m1', {
+          eventId: firstResponse,
+          complaintId: id,
+          type: 'CustomerContacted',
+          data: { via: 'reply' },
+        }),
+        queued('m2', { eventId: firstResponse, complaintId: id, type: 'ComplaintClosed', data: {} }),
+      ],
+    } as SQSEvent;
+    expect(await handle(event)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
+    });
+    h.advance(testSettings().sendLeaseSeconds + 1);
+    expect(await handle({ Records: event.Records.slice(0, 1) } as SQSEvent)).toEqual({
+      batchItemFailures: [],
+    });
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('fails (to be retried, then dead-lettered) for a first response it cannot find', async () => {
+    const h = harness({});
+    await expect(mailOwedReply(h.services, id, `${id}-v9`)).rejects.toThrow(/no first response/);
     expect(h.sent).toHaveLength(0);
   });
 });

@@ -105,16 +105,17 @@ describe('assertMayWrite (the tier rule of every write)', () => {
 
 describe('recordReply', () => {
   it('sets the first response once and refuses closed complaints', () => {
-    const first = recordReply(complaint(), agent('ann', 'tier1'), now, 'c1-reply-1');
+    const first = recordReply(complaint(), agent('ann', 'tier1'), now, 'c1-reply-1', 'We are on it.');
     expect(first?.complaint.firstResponseAt).toBe(now.toISOString());
     expect(first?.audit.action).toBe('recordReply');
-    // It names the reply it records: a retry after the change finds its mail still owed.
-    expect(first?.audit.details).toEqual({ entryId: 'c1-reply-1' });
+    // It names the reply it records and keeps its text: a retry after the change, or the reply outbox,
+    // finds its mail still owed and can send it.
+    expect(first?.audit.details).toEqual({ entryId: 'c1-reply-1', replyText: 'We are on it.' });
     expect(
-      recordReply(first?.complaint as Complaint, agent('ann', 'tier1'), now, 'c1-reply-2'),
+      recordReply(first?.complaint as Complaint, agent('ann', 'tier1'), now, 'c1-reply-2', 'Again.'),
     ).toBeUndefined();
     expect(() =>
-      recordReply(complaint({ status: 'closed' }), agent('ann', 'tier1'), now, 'c1-reply-3'),
+      recordReply(complaint({ status: 'closed' }), agent('ann', 'tier1'), now, 'c1-reply-3', 'Late.'),
     ).toThrow(expect.objectContaining({ name: 'InvalidTransitionError' }));
   });
 });

@@ -7,6 +7,13 @@ import type { BusEvent, EventLog } from './eventLog';
 export interface BusTarget {
   name: string;
   detailTypes?: string[];
+  /** Further, the rest of the rule: whether an event matches it (e.g. the stack's rule's event pattern). */
+  matches?: (event: BusEvent) => boolean;
+  /**
+   * This target's waits between attempts, instead of the bus's (a queue's: its visibility timeout,
+   * as many times as it receives a message again before its dead-letter queue).
+   */
+  retryDelaysMs?: number[];
   /** An HTTP endpoint (POST, the event as JSON, any 2xx is delivered) or an in-process Lambda handler. */
   url?: string;
   handler?: (event: BusEvent) => Promise<unknown>;
@@ -106,9 +113,7 @@ export class TargetDelivery {
     let saved = this.cursor;
     while (!this.closed && this.cursor < this.log.count) {
       for (const event of await this.log.read(this.cursor, 100)) {
-        const wanted =
-          !this.target.detailTypes?.length || this.target.detailTypes.includes(event['detail-type']);
-        if (wanted) await this.deliverWithRetries(event);
+        if (this.wants(event)) await this.deliverWithRetries(event);
         if (this.closed) break;
         this.cursor += 1;
         // The cursor is saved once caught up (or every 100 events): a crash repeats at most those.
@@ -131,9 +136,7 @@ export class TargetDelivery {
         if (this.closed) return;
       }
       const events = await this.log.read(this.cursor, batch.size);
-      const wanted = events.filter(
-        (e) => !this.target.detailTypes?.length || this.target.detailTypes.includes(e['detail-type']),
-      );
+      const wanted = events.filter((e) => this.wants(e));
       if (wanted.length > 0) await this.deliverBatchWithRetries(batch, wanted);
       if (this.closed) return;
       this.cursor += events.length;
@@ -141,8 +144,18 @@ export class TargetDelivery {
     }
   }
 
+  /** Whether the target's rule matches the event. */
+  private wants(event: BusEvent) {
+    const { detailTypes, matches } = this.target;
+    return (!detailTypes?.length || detailTypes.includes(event['detail-type'])) && (matches?.(event) ?? true);
+  }
+
+  private get retryDelaysMs() {
+    return this.target.retryDelaysMs ?? this.options.retryDelaysMs;
+  }
+
   private async deliverBatchWithRetries(batch: NonNullable<BusTarget['batch']>, events: BusEvent[]) {
-    const { retryDelaysMs } = this.options;
+    const { retryDelaysMs } = this;
     let pending = events;
     let error = '';
     for (let attempt = 0; attempt <= retryDelaysMs.length && pending.length > 0; attempt++) {
@@ -160,7 +173,7 @@ export class TargetDelivery {
   }
 
   private async deadLetter(event: BusEvent, error: string) {
-    const { retryDelaysMs } = this.options;
+    const { retryDelaysMs } = this;
     await writeDurably(
       join(this.options.dir, this.target.name, 'dead-letter', `${event.id}.json`),
       `${JSON.stringify({ target: this.target.name, attempts: retryDelaysMs.length + 1, error, event }, null, 2)}\n`,
@@ -174,7 +187,7 @@ export class TargetDelivery {
   }
 
   private async deliverWithRetries(event: BusEvent) {
-    const { retryDelaysMs } = this.options;
+    const { retryDelaysMs } = this;
     let lastError: unknown;
     for (let attempt = 0; attempt <= retryDelaysMs.length; attempt++) {
       if (attempt > 0) await this.sleep(retryDelaysMs[attempt - 1] ?? 0);
