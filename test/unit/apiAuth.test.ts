@@ -10,22 +10,38 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../functions/co
 import { loadPolicy } from '../../functions/core/policy';
 
 describe('actorFromClaims', () => {
+  const access = { token_use: 'access' };
   it('reads groups as API Gateway flattens them and picks the highest role', () => {
-    expect(actorFromClaims({ sub: 'u1', 'cognito:groups': '[tier1 tier3]', email: 'a@b.c' })).toEqual({
+    expect(
+      actorFromClaims({ ...access, sub: 'u1', 'cognito:groups': '[tier1 tier3]', email: 'a@b.c' }),
+    ).toEqual({
       kind: 'agent',
       id: 'u1',
       role: 'tier3',
       email: 'a@b.c',
     });
-    expect(actorFromClaims({ sub: 'u2', 'cognito:groups': ['manager'] }).role).toBe('manager');
+    expect(actorFromClaims({ ...access, sub: 'u2', 'cognito:groups': ['manager'] }).role).toBe('manager');
   });
 
   it('rejects missing subjects (401) and tokens without an agent group (403)', () => {
     expect(() => actorFromClaims(undefined)).toThrow(UnauthorizedError);
-    expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[customers]' })).toThrow(ForbiddenError);
+    expect(() => actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[customers]' })).toThrow(
+      ForbiddenError,
+    );
     // A group name may hold a comma (never a space): `x,manager` is one group, and no agent group.
-    expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager]' })).toThrow(ForbiddenError);
-    expect(actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager tier1]' }).role).toBe('tier1');
+    expect(() => actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[x,manager]' })).toThrow(
+      ForbiddenError,
+    );
+    expect(actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[x,manager tier1]' }).role).toBe(
+      'tier1',
+    );
+  });
+
+  it('refuses an ID token, or a token that does not say it is an access token (401)', () => {
+    const claims = { sub: 'u', 'cognito:groups': '[manager]', aud: 'client' };
+    for (const token_use of ['id', undefined, '', 'Access', 'access ']) {
+      expect(() => actorFromClaims({ ...claims, token_use }), String(token_use)).toThrow(UnauthorizedError);
+    }
   });
 });
 
