@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type ZodError, z } from 'zod';
 import { actorFromClaims } from '../../functions/api/auth';
 import { reply } from '../../functions/api/caseworkRoutes';
-import { errorResponse, UnauthorizedError } from '../../functions/api/problem';
+import { errorResponse, UnauthorizedError, UnsupportedMediaTypeError } from '../../functions/api/problem';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint } from '../../functions/core/complaint';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../functions/core/errors';
@@ -57,6 +57,7 @@ describe('errorResponse', () => {
     expect(errorResponse(zod).response.statusCode).toBe(400);
     expect(JSON.parse(String(errorResponse(zod).response.body)).issues[0].path).toBe('a');
     expect(errorResponse(new NotFoundError('x')).response.statusCode).toBe(404);
+    expect(errorResponse(new UnsupportedMediaTypeError('x')).response.statusCode).toBe(415);
     expect(errorResponse(new ConflictError('x', { currentVersion: 3 })).response.body).toContain(
       '"currentVersion":3',
     );

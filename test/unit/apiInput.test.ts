@@ -137,6 +137,38 @@ describe('If-Match', () => {
     }
   });
 
+  it('reads a body as JSON only under a JSON type in UTF-8, or none: text, forms, other charsets are a 415', () => {
+    const typed = (type: string) =>
+      ({ event: { body: '{"text":"x"}', headers: { 'content-type': type } } }) as unknown as RouteContext;
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=UTF-8',
+      'application/json;charset="utf-8"',
+      'application/problem+json',
+      'application/merge-patch+json',
+    ]) {
+      expect(parseBody(typed(type)), type).toEqual({ text: 'x' });
+    }
+    for (const type of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=utf-16',
+      'application/json; charset=iso-8859-1',
+      'application/jsonp',
+      'application/json-seq',
+      'application/json,text/plain',
+      'text/plain,application/json',
+      '',
+      'json',
+    ]) {
+      expect(() => parseBody(typed(type)), type).toThrow(
+        expect.objectContaining({ name: 'UnsupportedMediaTypeError' }),
+      );
+    }
+  });
+
   it('takes the version from If-Match or the body, or from both when they name the same one', () => {
     expect(expectedVersion(writeWith('"3"'), undefined)).toBe(3);
     expect(expectedVersion(writeWith(), 3)).toBe(3);
