@@ -332,20 +332,26 @@ describe('the survey form', () => {
     threadToken: 'tok',
     taskToken: 'survey-task',
     waitingFor: 'survey',
+    followUp: {
+      agentId: 'a1',
+      scheduledFor: now.toISOString(),
+      attempts: 2,
+      surveySentAt: now.toISOString(),
+    },
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     version: 7,
   };
 
   /** Posts a form body to the complaint's survey link; `answered` holds the answers that reached the workflow. */
-  async function post(body: string) {
+  async function post(body: string, survey = waiting.followUp?.surveySentAt as string) {
     const answered: unknown[] = [];
     const services = {
       signingKey: async () => signingKey,
       store: { get: async () => structuredClone(waiting), save: async () => undefined },
       workflow: { succeed: async (_token: string, output: unknown) => void answered.push(output) },
     } as unknown as Deps;
-    const token = await signSurveyToken(signingKey, waiting.id, new Date(Date.now() + 86_400_000));
+    const token = await signSurveyToken(signingKey, waiting.id, new Date(Date.now() + 86_400_000), survey);
     const event = {
       pathParameters: { token },
       body,
@@ -360,8 +366,20 @@ describe('the survey form', () => {
     expect(answered).toHaveLength(1);
   });
 
+  it('refuses the link of an earlier survey of the complaint (410), answering nothing of the one open now', async () => {
+    const { res, answered } = await post('answer=unsatisfied', '2026-10-01T09:00:00.000Z');
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('earlier survey');
+    expect(answered).toEqual([]);
+  });
+
   it('refuses a signed link whose subject is no complaint id (400), reading nothing', async () => {
-    const token = await signSurveyToken(signingKey, 'a'.repeat(3000), new Date(Date.now() + 86_400_000));
+    const token = await signSurveyToken(
+      signingKey,
+      'a'.repeat(3000),
+      new Date(Date.now() + 86_400_000),
+      now.toISOString(),
+    );
     const event = { pathParameters: { token }, body: 'answer=satisfied', isBase64Encoded: false };
     const services = {
       signingKey: async () => signingKey,
