@@ -338,6 +338,27 @@ describe('forged and confused requests at the function', () => {
     expect((await read(complaint.id)).etag, 'nothing was written').toBe(before);
   });
 
+  it('finds no other customer’s complaints through wildcards or injections in the list filters', async () => {
+    for (const query of [
+      'customer=*',
+      'customer=%25',
+      'customer=*%40example.org',
+      `customer=${encodeURIComponent(`${complaint.customerEmail}' OR '1'='1`)}`,
+      `customer=${encodeURIComponent(complaint.customerEmail.slice(0, -1))}`,
+      'reference=CMP-*',
+      'reference=*',
+      `reference=${encodeURIComponent('{"$ne":null}')}`,
+      'assignee=*',
+      'queue=*',
+    ]) {
+      const res = await api<{ items?: ComplaintView[] }>(t.stack.endpoints, 'GET', `/complaints?${query}`, {
+        token: t.stack.endpoints.tokens.tier1,
+      });
+      expect([200, 400], query).toContain(res.status);
+      if (res.status === 200) expect(res.body.items, query).toEqual([]);
+    }
+  });
+
   it('answers forged survey links with the invalid-link page, never a complaint', async () => {
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const claims = { sub: complaint.id, aud: 'complaints-survey', exp: Math.floor(Date.now() / 1000) + 3600 };

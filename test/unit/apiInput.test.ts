@@ -74,6 +74,11 @@ describe('pagination cursors', () => {
         details: { issues: [{ path: 'cursor' }] },
       });
     }
+    // `assignee=me` pages the caller's own list: another agent's cursor of their `me` is another list.
+    const mine = (await signCursor(key, ['assignee', 'dev-tier1', undefined], storeCursor)) as string;
+    await expect(openCursor(key, ['assignee', 'dev-tier2', undefined], mine)).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
   });
 });
 
