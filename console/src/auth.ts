@@ -91,10 +91,15 @@ async function renew(config: ConsoleConfig, refreshToken: string): Promise<Sessi
       requestOptions(config),
     );
     return keep(await oauth.processRefreshTokenResponse(as, clientOf(config), response), refreshToken);
-  } catch {
-    // Refused or unreachable: the token in hand, while it lasts; after it, sign-in (the API's 401).
-    const { refreshToken: _spent, ...rest } = storedSession() ?? { accessToken: '', expiresAt: 0 };
-    if (rest.accessToken) sessionStorage.setItem(sessionKey, JSON.stringify(rest));
+  } catch (e) {
+    // Refused (expired or revoked: an OAuth error answer): the refresh token is dropped, and the agent
+    // signs in again once the access token in hand lapses. Unreachable (offline, a 5xx): it is kept, and
+    // the next call tries again.
+    const stored = storedSession();
+    if (e instanceof oauth.ResponseBodyError && stored) {
+      const { refreshToken: _refused, ...rest } = stored;
+      sessionStorage.setItem(sessionKey, JSON.stringify(rest));
+    }
     return currentSession();
   }
 }

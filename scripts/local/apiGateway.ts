@@ -143,7 +143,8 @@ export async function startLocalApiGateway(
       let scopes: string[] = [];
       if (!route.public) {
         const auth = headers.authorization ?? '';
-        const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+        // The identity source holds the token alone or after `Bearer`, as API Gateway reads it.
+        const token = /^(?:Bearer\s+)?(\S+)$/i.exec(auth)?.[1];
         try {
           if (!token) throw new Error('missing token');
           payload = await options.identity.verify(token);

@@ -126,6 +126,13 @@ describe('the local API gateway', () => {
     );
     expect(two.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
     expect(seen.length).toBe(before);
+    // One token, with or without `Bearer`, is what API Gateway takes from the identity source.
+    for (const auth of [`Bearer ${token}`, `bearer ${token}`, token]) {
+      expect((await fetch(`${gateway.url}/me`, { headers: { authorization: auth } })).status, auth).toBe(200);
+    }
+    for (const auth of ['Bearer', `Bearer ${token} ${token}`, `Basic ${token}`, '']) {
+      expect((await fetch(`${gateway.url}/me`, { headers: { authorization: auth } })).status, auth).toBe(401);
+    }
     const body = '{"text":"x"}';
     const posted = await raw(
       `POST /complaints/abc/notes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nIf-Match: "3"\r\nIf-Match: "4"\r\n` +
