@@ -274,6 +274,7 @@ export class ComplaintsStack extends Stack {
           issuer: this.agentApi.userPool.userPoolProviderUrl,
           authorizeUrl: `${authDomain}/oauth2/authorize`,
           tokenUrl: `${authDomain}/oauth2/token`,
+          revokeUrl: `${authDomain}/oauth2/revoke`,
           logoutUrl: `${authDomain}/logout`,
           clientId: this.agentApi.client.userPoolClientId,
           scope: apiScope,

@@ -10,6 +10,8 @@ export interface ConsoleConfig {
     issuer: string;
     authorizeUrl: string;
     tokenUrl: string;
+    /** Where the sign-out revokes the refresh token (Cognito's `/oauth2/revoke`). */
+    revokeUrl: string;
     logoutUrl: string;
     clientId: string;
     scope: string;

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { createApi, type Me, ok, sessionExpired } from './api/client';
-import { completeSignIn, currentSession, forgetSession, signIn, signOut } from './auth';
+import { activeSession, completeSignIn, forgetSession, signIn, signOut } from './auth';
 import { type ConsoleConfig, loadConfig } from './config';
 import { AppContext } from './context';
 import { onLinkClick, usePath } from './router';
@@ -18,7 +18,7 @@ type Phase =
   | { kind: 'failed'; message: string };
 
 function App({ config }: { config: ConsoleConfig }) {
-  const [api] = useState(() => createApi(config.apiUrl));
+  const [api] = useState(() => createApi(config));
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   const path = usePath();
 
@@ -30,7 +30,7 @@ function App({ config }: { config: ConsoleConfig }) {
         dispatchEvent(new PopStateEvent('popstate'));
       }
       if (location.pathname === '/signed-out') history.replaceState(null, '', '/');
-      if (!currentSession()) return setPhase({ kind: 'signed-out' });
+      if (!(await activeSession(config))) return setPhase({ kind: 'signed-out' });
       setPhase({ kind: 'ready', me: await ok(api.GET('/me')) });
     };
     start().catch((e: Error) =>
@@ -40,7 +40,7 @@ function App({ config }: { config: ConsoleConfig }) {
     );
     // A 401 anywhere: back to sign-in; typed text stays in the drafts, the page is where sign-in returns.
     const expired = () => {
-      forgetSession();
+      void forgetSession(config);
       setPhase({
         kind: 'signed-out',
         reason: 'Your session has ended. Sign in again to carry on where you were.',

@@ -21,11 +21,18 @@ function groupsOf(value: Claims[string]): string[] {
     .filter(Boolean);
 }
 
-/** The agent behind a request, from the claims the JWT authorizer verified. The highest group wins. */
+/**
+ * The agent behind a request, from the claims the JWT authorizer verified. The highest group wins.
+ * Only an access token is taken: the authorizer cannot tell one from the ID token Cognito issues with it
+ * (both signed by the pool for the same client, both carrying `cognito:groups`; AWS documents no
+ * standard way to), and only the routes' scope requirement keeps an ID token out: one setting of the
+ * stack. An ID token is meant for the client to read and is shown around more readily, so the API
+ * refuses it itself too (401, as the authorizer answers a token it does not take).
+ */
 export function actorFromClaims(claims: Claims | undefined): Actor & { role: AgentRole } {
   const sub = claims?.sub;
-  if (!claims || typeof sub !== 'string' || sub === '')
-    throw new UnauthorizedError('A valid bearer token is required');
+  if (!claims || typeof sub !== 'string' || sub === '' || claims.token_use !== 'access')
+    throw new UnauthorizedError('A valid bearer access token is required');
   const roles = groupsOf(claims['cognito:groups']).filter((g): g is AgentRole =>
     (agentRoles as readonly string[]).includes(g),
   );

@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '
 import type { AgentRole, Policy } from '../core/policy';
 import { complaintIdPattern } from '../core/reference';
 import { type CursorScope, openCursor, signCursor } from './cursors';
-import { json, PreconditionRequiredError } from './problem';
+import { json, PreconditionRequiredError, UnsupportedMediaTypeError } from './problem';
 import type { RecentComplaints } from './recentComplaints';
 import {
   clearUndeliverableRequestSchema,
@@ -107,9 +107,33 @@ export const startingFromRecent =
 /** How the version of a write must be written, in If-Match and in the body alike. */
 const versionFormat = 'a non-negative decimal integer without leading zeros, such as 3';
 
+/** `application/json` or a JSON-based type (`application/problem+json`), as RFC 6839 names them. */
+const jsonMediaType = /^application\/(?:[\w.-]+\+)?json$/;
+
+/**
+ * A body is read as JSON only when its `Content-Type` says so, or names no type (a bare HTTP client).
+ * One sent as `text/plain`, as a form (curl's `-d` without a type) or as anything else is refused (415)
+ * rather than read as JSON anyway: what a proxy, a log or a firewall in the chain reads by its type as
+ * text or form fields, the API must not act on as JSON. JSON is UTF-8 (RFC 8259 §8.1): a charset that
+ * says otherwise is refused too, instead of the bytes being read as UTF-8 under a label that claims
+ * another encoding. Two `Content-Type` headers come joined with a comma (as API Gateway joins repeated
+ * headers) and are no one type.
+ */
+function assertJsonContentType(headers: Record<string, string | undefined> | undefined) {
+  const value = headers?.['content-type'];
+  if (value === undefined) return;
+  const [type = '', ...parameters] = value.split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (jsonMediaType.test(type) && (charset === undefined || /^"?utf-8"?$/.test(charset))) return;
+  throw new UnsupportedMediaTypeError(
+    `The body must be JSON sent as application/json (UTF-8), not ${JSON.stringify(value.slice(0, 100))}`,
+  );
+}
+
 export function parseBody(ctx: RouteContext): unknown {
   const { body, isBase64Encoded } = ctx.event;
   if (!body) throw new ValidationError('A JSON body is required');
+  assertJsonContentType(ctx.event.headers);
   // The source text of each number named `version`, by the object holding it: JSON reads `3.0`, `3e0`
   // and `-0` as the numbers 3 and 0, which a version written as If-Match takes would not be.
   const versionSources = new Map<unknown, string>();

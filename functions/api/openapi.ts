@@ -218,6 +218,9 @@ export function openApiDocument() {
         '409': problemResponse(
           'Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given)',
         ),
+        ...(spec?.body && !route.public
+          ? { '415': problemResponse('The body is not sent as application/json (UTF-8)') }
+          : {}),
         ...(write
           ? { '428': problemResponse('The complaint version is missing (If-Match or body version)') }
           : {}),

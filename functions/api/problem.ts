@@ -23,6 +23,12 @@ export class PreconditionRequiredError extends DomainError {
   override readonly name: string = PreconditionRequiredError.errorName;
 }
 
+/** A body that is not JSON by its `Content-Type` (RFC 9110 415 Unsupported Media Type). */
+export class UnsupportedMediaTypeError extends DomainError {
+  static override readonly errorName = 'UnsupportedMediaTypeError';
+  override readonly name: string = UnsupportedMediaTypeError.errorName;
+}
+
 const statusByError: [new (...args: never[]) => DomainError, number, string][] = [
   [UnauthorizedError, 401, 'Unauthorized'],
   [ForbiddenError, 403, 'Forbidden'],
@@ -32,6 +38,7 @@ const statusByError: [new (...args: never[]) => DomainError, number, string][] =
   [InvalidTransitionError, 409, 'Not allowed in the current state'],
   [ValidationError, 400, 'Invalid request'],
   [PreconditionRequiredError, 428, 'Precondition required'],
+  [UnsupportedMediaTypeError, 415, 'Unsupported media type'],
 ];
 
 export function json(

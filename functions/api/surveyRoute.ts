@@ -32,6 +32,9 @@ const questions: Record<SurveyAnswer, string> = {
   unsatisfied: 'No, I am not satisfied: please reopen my case',
 };
 
+const earlierSurvey =
+  'This link is from an earlier survey about your case. Please use the link from our latest email, or simply reply to it.';
+
 /**
  * The complaint a survey link names, or the page to answer with (invalid, expired, unknown link).
  */
@@ -40,6 +43,7 @@ async function linkedComplaint(
   services: Deps,
 ): Promise<{ complaint: Complaint } | { response: APIGatewayProxyStructuredResultV2 }> {
   let complaintId: string;
+  let surveySentAt: string | undefined;
   try {
     const verified = await verifySurveyToken(await services.signingKey(), event.pathParameters?.token ?? '');
     if (verified === 'expired') {
@@ -51,14 +55,21 @@ async function linkedComplaint(
         ),
       };
     }
-    complaintId = verified;
+    complaintId = verified.complaintId;
+    surveySentAt = verified.surveySentAt;
   } catch (e) {
     if (e instanceof ValidationError)
       return { response: text(400, 'Invalid link', 'This link is not valid.') };
     throw e;
   }
   const complaint = await services.store.get(complaintId);
-  return complaint ? { complaint } : { response: text(404, 'Not found', 'We could not find this case.') };
+  if (!complaint) return { response: text(404, 'Not found', 'We could not find this case.') };
+  // The link of an earlier survey of the complaint (it was reopened and resolved again since): it is
+  // over, as an expired link is, and answers nothing of the survey or call open now.
+  if (surveySentAt !== undefined && surveySentAt !== complaint.followUp?.surveySentAt) {
+    return { response: text(410, 'Link expired', earlierSurvey) };
+  }
+  return { complaint };
 }
 
 /**

@@ -104,10 +104,17 @@ export class AgentApi extends Construct {
       generateSecret: false,
       authFlows: { userSrp: true },
       preventUserExistenceErrors: true,
+      // A stolen access token works at the API until it expires: the JWT authorizer checks no revocation
+      // (Cognito's revocation and global sign-out end a token for Cognito's own APIs only). So access
+      // tokens live 15 minutes, not the hour they could: Cognito's minimum is 5, and the console renews
+      // the token with the refresh token a minute before it expires, so the length costs the agent
+      // nothing; 15 keeps the token endpoint to four calls an hour per open console. The ID token (which
+      // the API refuses) alike. The refresh token lasts a working day, not more, and the console's
+      // sign-out revokes it (`/oauth2/revoke`, which `enableTokenRevocation` allows).
       enableTokenRevocation: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.days(1),
+      accessTokenValidity: Duration.minutes(15),
+      idTokenValidity: Duration.minutes(15),
+      refreshTokenValidity: Duration.hours(12),
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.resourceServer(resourceServer, agentScope)],

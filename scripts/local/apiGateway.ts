@@ -100,8 +100,24 @@ export async function startLocalApiGateway(
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // The path as sent, not as a URL parser resolves it: `new URL` would turn `/complaints/../me` into
+      // `/me` and `//complaints` into a host. API Gateway routes the request's path, and the function
+      // sees the same path its route was matched on.
+      const target = req.url ?? '/';
+      const queryAt = target.indexOf('?');
+      const url = {
+        pathname: queryAt < 0 ? target : target.slice(0, queryAt),
+        search: queryAt < 0 ? '' : target.slice(queryAt),
+        searchParams: new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1)),
+      };
       const method = req.method ?? 'GET';
+      // Repeated headers joined with commas, as API Gateway hands them on (payload format 2.0). Node keeps
+      // only the first of a repeated Authorization or Content-Type: two bearer tokens would then pass as
+      // the first alone, where API Gateway sees one value that is no token and answers 401.
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headersDistinct)) {
+        if (v !== undefined) headers[k] = v.join(',');
+      }
       const origin = req.headers.origin;
       if (origin && options.corsOrigins?.includes(origin)) {
         res.setHeader('access-control-allow-origin', origin);
@@ -126,8 +142,9 @@ export async function startLocalApiGateway(
       let payload: JWTPayload = {};
       let scopes: string[] = [];
       if (!route.public) {
-        const auth = req.headers.authorization ?? '';
-        const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+        const auth = headers.authorization ?? '';
+        // The identity source holds the token alone or after `Bearer`, as API Gateway reads it.
+        const token = /^(?:Bearer\s+)?(\S+)$/i.exec(auth)?.[1];
         try {
           if (!token) throw new Error('missing token');
           payload = await options.identity.verify(token);
@@ -140,12 +157,8 @@ export async function startLocalApiGateway(
 
       const raw = await readBody(req);
       if (raw === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
-      const contentType = String(req.headers['content-type'] ?? '');
+      const contentType = headers['content-type'] ?? '';
       const isText = raw.length === 0 || textual.test(contentType);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-      }
       // No prototype: a parameter named `__proto__` or `constructor` is a key of its own, as in the JSON
       // API Gateway hands the Lambda (an object literal drops `__proto__` and finds `constructor` set).
       const query: Record<string, string> = Object.create(null);

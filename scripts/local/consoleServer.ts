@@ -17,9 +17,15 @@ export interface LocalConsoleOptions {
   mailDomain: string;
   host?: string;
   port?: number;
-  /** Lifetime of the access tokens the sign-in hands out (Cognito's default: one hour). */
+  /** Lifetime of the access tokens the sign-in hands out (the app client's: 15 minutes). */
   sessionSeconds?: number;
+  /** Lifetime of the refresh tokens, from sign-in (the app client's: 12 hours). */
+  refreshSeconds?: number;
 }
+
+/** The app client's token lifetimes (infra/constructs/AgentApi.ts), which the stand-in gives too. */
+export const accessTokenSeconds = 15 * 60;
+export const refreshTokenSeconds = 12 * 3600;
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -68,6 +74,10 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
     string,
     { role: AgentRole; challenge: string; redirectUri: string; expires: number }
   >();
+  // Refresh tokens, as Cognito keeps them: opaque, bound to the client, valid until their expiry or
+  // their revocation (`/revoke`, the console's sign-out). Held in memory: a restarted stack forgets
+  // them, and the console signs in again, as after an expired refresh token.
+  const refreshTokens = new Map<string, { role: AgentRole; expires: number }>();
   // The origin the browser used (127.0.0.1 or localhost): redirects and endpoints stay on it.
   const originOf = (req: IncomingMessage) => `http://${req.headers.host ?? `127.0.0.1:${port}`}`;
   const config = (origin: string) => ({
@@ -76,6 +86,7 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
       issuer: options.identity.issuer,
       authorizeUrl: `${origin}/dev-sign-in/authorize`,
       tokenUrl: `${origin}/dev-sign-in/token`,
+      revokeUrl: `${origin}/dev-sign-in/revoke`,
       logoutUrl: `${origin}/dev-sign-in/logout`,
       clientId: options.identity.clientId,
       scope: apiScope,
@@ -121,6 +132,25 @@ export async function startLocalConsole(options: LocalConsoleOptions) {
 ${[...params].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('\n')}
 ${agentRoles.map((r) => `<button type="submit" name="role" value="${r}">${r} (dev-${r}@${escapeHtml(options.mailDomain)})</button>`).join('\n')}
 </form></main></body></html>`;
+
+  const tokenAnswer = async (res: ServerResponse, role: AgentRole, refreshToken?: string) => {
+    const expiresIn = options.sessionSeconds ?? accessTokenSeconds;
+    const accessToken = await options.identity.sign(
+      { sub: `dev-${role}`, role, email: `${role}@${options.mailDomain}` },
+      expiresIn,
+    );
+    return send(
+      res,
+      200,
+      JSON.stringify({
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        ...(refreshToken ? { refresh_token: refreshToken } : {}),
+      }),
+      { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    );
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -176,12 +206,24 @@ ${agentRoles.map((r) => `<button type="submit" name="role" value="${r}">${r} (de
     }
     if (route === 'POST /dev-sign-in/token') {
       const p = await formBody(req);
+      if (p.get('client_id') !== options.identity.clientId)
+        return oauthError(res, 'invalid_client', 'unknown client');
+      const grantType = p.get('grant_type');
+      if (grantType === 'refresh_token') {
+        // As Cognito without refresh-token rotation: a new access token, the refresh token unchanged
+        // (and not handed back), refused once expired or revoked.
+        const held = refreshTokens.get(p.get('refresh_token') ?? '');
+        if (!held || held.expires <= Date.now()) {
+          return oauthError(res, 'invalid_grant', 'unknown, expired or revoked refresh token');
+        }
+        return tokenAnswer(res, held.role);
+      }
       const grant = codes.get(p.get('code') ?? '');
       codes.delete(p.get('code') ?? '');
       const verifier = p.get('code_verifier') ?? '';
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       if (
-        p.get('grant_type') !== 'authorization_code' ||
+        grantType !== 'authorization_code' ||
         !grant ||
         grant.expires < Date.now() ||
         grant.redirectUri !== p.get('redirect_uri') ||
@@ -189,20 +231,24 @@ ${agentRoles.map((r) => `<button type="submit" name="role" value="${r}">${r} (de
       ) {
         return oauthError(res, 'invalid_grant', 'unknown, used or expired code, or a wrong code_verifier');
       }
-      const expiresIn = options.sessionSeconds ?? 3600;
-      const accessToken = await options.identity.sign(
-        { sub: `dev-${grant.role}`, role: grant.role, email: `${grant.role}@${options.mailDomain}` },
-        expiresIn,
-      );
-      return send(
-        res,
-        200,
-        JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn }),
-        {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        },
-      );
+      const refreshToken = randomBytes(32).toString('base64url');
+      refreshTokens.set(refreshToken, {
+        role: grant.role,
+        expires: Date.now() + (options.refreshSeconds ?? refreshTokenSeconds) * 1000,
+      });
+      return tokenAnswer(res, grant.role, refreshToken);
+    }
+    // RFC 7009 as Cognito's `/oauth2/revoke` answers it for a public client: the refresh token named
+    // (and the client's, only) is ended; an unknown or already revoked one is 200 as well, so the
+    // answer tells nobody whether a token was live. A form post, never a token in the address.
+    if (route === 'POST /dev-sign-in/revoke') {
+      const p = await formBody(req);
+      if (p.get('client_id') !== options.identity.clientId)
+        return oauthError(res, 'invalid_client', 'unknown client');
+      const token = p.get('token');
+      if (!token) return oauthError(res, 'invalid_request', 'token is required');
+      refreshTokens.delete(token);
+      return send(res, 200, '', { 'cache-control': 'no-store' });
     }
     if (route === 'GET /dev-sign-in/logout') {
       const back = url.searchParams.get('logout_uri');

@@ -79,19 +79,25 @@ export async function devIdentityProvider(
       if (known) return stillValid(known);
       const { payload, protectedHeader } = await jwtVerify(token, keySet, { issuer, algorithms: [alg] });
       if (protectedHeader.kid !== kid) throw new Error('token names no key of the issuer');
-      // API Gateway accepts a token whose `aud` or (for access tokens) `client_id` is a configured audience.
-      const audiences = [payload.aud, payload.client_id].flat().filter(Boolean);
+      // API Gateway takes a token whose `aud` is a configured audience, or whose `client_id` is when it
+      // has no `aud` (a Cognito access token): a token with both is judged by its `aud` alone.
+      const audiences = [payload.aud ?? payload.client_id].flat();
       if (!audiences.includes(clientId)) throw new Error('token audience does not match');
-      verified.set(token, payload);
+      verified.set(token, stillValid(payload));
       return payload;
     },
   };
 }
 
-/** The time checks `jwtVerify` makes (no clock tolerance), for a token whose signature was verified. */
+/**
+ * The time checks API Gateway makes (no clock tolerance), on every request: `exp` after now, `nbf` and
+ * `iat` not after it. `jwtVerify` checks the first two, and `iat` only against a maximum age; a token
+ * issued in the future is one no clock of the issuer made.
+ */
 function stillValid(payload: JWTPayload): JWTPayload {
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp !== undefined && payload.exp <= now) throw new Error('token expired');
   if (payload.nbf !== undefined && payload.nbf > now) throw new Error('token not yet valid');
+  if (payload.iat !== undefined && payload.iat > now) throw new Error('token issued in the future');
   return payload;
 }

@@ -56,7 +56,7 @@ export interface LocalStackOptions {
   inMemoryDynamoDb?: boolean;
   /** Wraps each workflow step handler (tests: run every invocation twice, or make a step fail). */
   wrapLambda?: (step: WorkflowStep, handler: LambdaHandler) => LambdaHandler;
-  /** Lifetime of the console's sign-in sessions (default one hour, as Cognito's access tokens). */
+  /** Lifetime of the console's access tokens (default 15 minutes, as the app client's; renewed by the refresh token). */
   consoleSessionSeconds?: number;
   /** More subscribers of the local event bus (HTTP endpoints or in-process handlers). */
   eventTargets?: BusTarget[];

@@ -15,7 +15,8 @@ import { onPage } from '../support/browserJourney';
  * and spoofing, and the same mail held in quarantine. The manager opens every view that shows them: no
  * script of theirs runs, no element of theirs is created, the console runs under its Content Security
  * Policy without a violation, their text cannot reorder the console's own, and a long value does not
- * widen the page. The access token stays out of localStorage, the address bar and the Referer.
+ * widen the page. The access token stays out of localStorage, the address bar and the Referer; the
+ * refresh token renews it before it expires, appears in no address, and is revoked by the sign-out.
  */
 let stack: LocalStack;
 let dataDir: string;
@@ -129,9 +130,11 @@ describe('the console against hostile customer data', () => {
       `);
       const seen = watch(page);
       const apiRequests: { url: string; referer: string | undefined }[] = [];
+      const allRequests: { url: string; referer: string | undefined; body: string }[] = [];
       page.on('request', (r) => {
         if (r.url().startsWith(stack.endpoints.api.url))
           apiRequests.push({ url: r.url(), referer: r.headers().referer });
+        allRequests.push({ url: r.url(), referer: r.headers().referer, body: r.postData() ?? '' });
       });
 
       const index = await page.goto(stack.endpoints.console.url);
@@ -145,12 +148,15 @@ describe('the console against hostile customer data', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('button', { name: /^manager/ }).click();
       await page.getByRole('heading', { name: 'My queue (manager)' }).waitFor();
-      const token = (
+      const session = async () =>
         JSON.parse((await page.evaluate(`sessionStorage.getItem('console.session')`)) as string) as {
           accessToken: string;
-        }
-      ).accessToken;
+          expiresAt: number;
+          refreshToken?: string;
+        };
+      const { accessToken: token, refreshToken } = await session();
       expect(token).toMatch(/^ey/);
+      expect(refreshToken).toMatch(/^[\w-]{20,}$/);
 
       // The queue the mail waits in: its subject and the customer's name are text.
       await page.getByRole('link', { name: 'tier1', exact: true }).click();
@@ -231,9 +237,19 @@ describe('the console against hostile customer data', () => {
       expect(await held.textContent()).toContain('Refund me');
       await untouched(page, 'quarantine');
 
+      // The access token about to expire (as 14 minutes after sign-in): the next call renews it with
+      // the refresh token first, in a form post to the token endpoint, and the agent sees no sign-in.
+      await page.evaluate(`sessionStorage.setItem('console.session', JSON.stringify({
+        ...JSON.parse(sessionStorage.getItem('console.session')), expiresAt: Date.now() + 30000 }))`);
       await page.getByRole('link', { name: 'Reports' }).click();
       await page.getByRole('heading', { name: /^SLA compliance by tier/ }).waitFor();
       await untouched(page, 'reports');
+      const renewed = await session();
+      expect(renewed.accessToken).not.toBe(token);
+      expect(renewed.refreshToken).toBe(refreshToken);
+      expect(renewed.expiresAt).toBeGreaterThan(Date.now() + 60_000);
+      const renewals = allRequests.filter((r) => r.body.includes('grant_type=refresh_token'));
+      expect(renewals.map((r) => new URL(r.url).pathname)).toEqual(['/dev-sign-in/token']);
 
       expect(seen.dialogs).toEqual([]);
       // The token: in this tab's sessionStorage only, never in localStorage, a URL, a Referer or a log line.
@@ -245,11 +261,32 @@ describe('the console against hostile customer data', () => {
         expect(request.referer ?? '').toBe('');
       }
       expect(seen.messages.filter((m) => m.includes(token))).toEqual([]);
+      // The refresh token: in no address (of any request: the API, the sign-in, the token endpoint), no
+      // Referer, no log line; only in the bodies of the form posts that renew and revoke it.
+      for (const request of allRequests) {
+        expect(request.url).not.toContain(refreshToken);
+        expect(request.referer ?? '').not.toContain(refreshToken);
+      }
+      expect(seen.messages.filter((m) => m.includes(refreshToken as string))).toEqual([]);
 
-      // Signing out leaves no session in the tab.
+      // Signing out revokes the refresh token and leaves no session in the tab.
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
       expect(await page.evaluate(`sessionStorage.getItem('console.session')`)).toBeNull();
+      const revocations = allRequests.filter((r) => new URL(r.url).pathname === '/dev-sign-in/revoke');
+      expect(revocations.map((r) => new URLSearchParams(r.body).get('token'))).toEqual([refreshToken]);
+      const config = (await (await fetch(`${stack.endpoints.console.url}/config.json`)).json()) as {
+        auth: { tokenUrl: string; clientId: string };
+      };
+      const reuse = await fetch(config.auth.tokenUrl, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken as string,
+          client_id: config.auth.clientId,
+        }),
+      });
+      expect(reuse.status, 'the refresh token works no more after the sign-out').toBe(400);
 
       // Another site cannot frame the console under a decoy (clickjacking the decision buttons).
       await page.goto('about:blank');

@@ -96,6 +96,17 @@ describe('agent console', () => {
     expect(markers).toContain('"ApiEndpoint"');
     expect(markers).toContain('AgentClient');
     expect(markers).toContain('/oauth2/token');
+    expect(markers).toContain('/oauth2/revoke');
+  });
+
+  it('gives the console 15-minute access tokens and a refresh token of a working day that it may revoke', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      EnableTokenRevocation: true,
+      AccessTokenValidity: 15,
+      IdTokenValidity: 15,
+      RefreshTokenValidity: 720,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
+    });
   });
 
   it('is where Cognito sends agents back to, and the origin the API allows', () => {

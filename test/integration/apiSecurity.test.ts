@@ -249,3 +249,140 @@ describe('tier rule on every complaint write', () => {
     expect((await write('closeComplaint', complaint.id, 'tier1', duplicate)).status).toBe(403);
   }, 120_000);
 });
+
+/**
+ * Forged and confused requests that get past the authorizer, or that it cannot judge: each is refused
+ * by the function with the right 4xx, leaks no internals, and changes nothing.
+ */
+describe('forged and confused requests at the function', () => {
+  it('refuses an ID token: 403 at the authorizer without the scope, 401 at the function with it', async () => {
+    const route = apiRoutes.getMe as RouteSpec;
+    // What Cognito issues: `aud` names the client, no `scope`, `token_use: id`, the groups alike.
+    const idToken = await sign(devKey, {
+      token_use: 'id',
+      aud: clientId,
+      client_id: undefined,
+      scope: undefined,
+    });
+    expect((await call(route, idToken)).status).toBe(403);
+    const scoped = await sign(devKey, { token_use: 'id' });
+    const res = await call(route, scoped);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect((await call(route, await sign(devKey, { token_use: undefined }))).status).toBe(401);
+  });
+
+  it('never lets an agent approve their own proposal, even with a higher role since', async () => {
+    const [c] = (await openComplaints(t.stack, 1)) as [ComplaintView];
+    const agent = (role: AgentRole) => sign(devKey, { 'cognito:groups': [role], sub: 'promoted-agent' });
+    const post = async (route: RouteName, token: string, body: unknown) =>
+      api<{ detail?: string }>(t.stack.endpoints, 'POST', apiRoutes[route].path.replace('{id}', c.id), {
+        token,
+        headers: { 'if-match': (await read(c.id)).etag },
+        body,
+      });
+    const refund = { type: 'refund', amount: 150, summary: 'Refunded.', rootCause: 'carrier_delay' };
+    expect((await post('proposeResolution', await agent('tier1'), refund)).status).toBe(202);
+    await until(c.id, 'approval');
+    const { etag: before } = await read(c.id);
+    const own = await post('decideApproval', await agent('tier2'), { decision: 'approve' });
+    expect(own.status).toBe(403);
+    expect(own.body.detail).toMatch(/own proposal/);
+    expect((await read(c.id)).etag).toBe(before);
+    const other = await post('decideApproval', t.stack.endpoints.tokens.tier2, { decision: 'approve' });
+    expect(other.status).toBe(202);
+  });
+
+  it('answers bodies of the wrong type, prototype keys and deep nesting with a 4xx problem, changing nothing', async () => {
+    const { etag: before } = await read(complaint.id);
+    const post = (body: string, contentType?: string) =>
+      fetch(`${t.stack.endpoints.api.url}/complaints/${complaint.id}/notes`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.stack.endpoints.tokens.manager}`,
+          'if-match': before,
+          ...(contentType ? { 'content-type': contentType } : {}),
+        },
+        body,
+      });
+    const note = JSON.stringify({ text: 'A note.' });
+    const cases: [string, string, string | undefined, number][] = [
+      ['JSON as text/plain', note, 'text/plain', 415],
+      ['JSON as a form', note, 'application/x-www-form-urlencoded', 415],
+      ['a form', 'text=A+note.', 'application/x-www-form-urlencoded', 415],
+      [
+        'UTF-16 JSON',
+        Buffer.from(note, 'utf16le').toString('latin1'),
+        'application/json; charset=utf-16',
+        415,
+      ],
+      ['__proto__ key', '{"text":"A note.","__proto__":{"role":"manager"}}', 'application/json', 400],
+      ['constructor key', '{"text":"A note.","constructor":{"prototype":{"x":1}}}', 'application/json', 400],
+      ['__proto__ only', '{"__proto__":{"text":"A note."}}', 'application/json', 400],
+      [
+        '100,000 levels deep',
+        `{"text":"A note.","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+        'application/json',
+        400,
+      ],
+      ['a text nested deep', `${'{"text":'.repeat(10_000)}"x"${'}'.repeat(10_000)}`, 'application/json', 400],
+      ['BOM before the JSON', `\uFEFF${note}`, 'application/json', 400],
+    ];
+    for (const [name, body, type, expected] of cases) {
+      const res = await post(body, type);
+      const text = await res.text();
+      expect(res.status, `${name}: ${text.slice(0, 200)}`).toBe(expected);
+      expect(res.headers.get('content-type'), name).toBe('application/problem+json');
+      expect(text, name).not.toMatch(/at .*\.(ts|js|mjs):\d+|Error:|node_modules/);
+    }
+    expect((await read(complaint.id)).etag, 'nothing was written').toBe(before);
+  });
+
+  it('finds no other customer’s complaints through wildcards or injections in the list filters', async () => {
+    for (const query of [
+      'customer=*',
+      'customer=%25',
+      'customer=*%40example.org',
+      `customer=${encodeURIComponent(`${complaint.customerEmail}' OR '1'='1`)}`,
+      `customer=${encodeURIComponent(complaint.customerEmail.slice(0, -1))}`,
+      'reference=CMP-*',
+      'reference=*',
+      `reference=${encodeURIComponent('{"$ne":null}')}`,
+      'assignee=*',
+      'queue=*',
+    ]) {
+      const res = await api<{ items?: ComplaintView[] }>(t.stack.endpoints, 'GET', `/complaints?${query}`, {
+        token: t.stack.endpoints.tokens.tier1,
+      });
+      expect([200, 400], query).toContain(res.status);
+      if (res.status === 200) expect(res.body.items, query).toEqual([]);
+    }
+  });
+
+  it('answers forged survey links with the invalid-link page, never a complaint', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const claims = { sub: complaint.id, aud: 'complaints-survey', exp: Math.floor(Date.now() / 1000) + 3600 };
+    const forged = {
+      'alg none': `${b64({ alg: 'none' })}.${b64(claims)}.`,
+      'HS256 with another key': await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('not-the-signing-key-of-the-stack')),
+      // Signed by the identity's key: a valid agent token is no survey link.
+      'an agent token': t.stack.endpoints.tokens.manager,
+      'a page cursor': 'eyJQSyI6IkNPTVBMQUlOVCN4In0.AAAAAAAAAAAAAAAAAAAAAA',
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      for (const method of ['GET', 'POST']) {
+        const res = await fetch(`${t.stack.endpoints.api.url}/survey/${token}?answer=unsatisfied`, {
+          method,
+          ...(method === 'POST'
+            ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'answer=unsatisfied' }
+            : {}),
+        });
+        const page = await res.text();
+        expect(res.status, `${method} ${name}`).toBe(400);
+        expect(page, name).not.toContain(complaint.id);
+      }
+    }
+  });
+});

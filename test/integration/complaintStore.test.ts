@@ -684,6 +684,7 @@ function api() {
           jwt: {
             claims: {
               sub: 'agent-1',
+              token_use: 'access',
               'cognito:groups': options.role ?? 'tier1',
               email: 'a1@corp.example',
             },

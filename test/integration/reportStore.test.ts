@@ -161,7 +161,11 @@ describe('GET /reports/at-risk', () => {
       headers: { accept },
       isBase64Encoded: false,
       requestContext: {
-        authorizer: { jwt: { claims: { sub: 'm-1', 'cognito:groups': 'manager', email: 'm@corp.example' } } },
+        authorizer: {
+          jwt: {
+            claims: { sub: 'm-1', token_use: 'access', 'cognito:groups': 'manager', email: 'm@corp.example' },
+          },
+        },
       },
     } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
     return { ...response, text: String(response.body) };

@@ -3,29 +3,45 @@ import { describe, expect, it } from 'vitest';
 import { type ZodError, z } from 'zod';
 import { actorFromClaims } from '../../functions/api/auth';
 import { reply } from '../../functions/api/caseworkRoutes';
-import { errorResponse, UnauthorizedError } from '../../functions/api/problem';
+import { errorResponse, UnauthorizedError, UnsupportedMediaTypeError } from '../../functions/api/problem';
 import type { Deps } from '../../functions/application/deps';
 import type { Complaint } from '../../functions/core/complaint';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../functions/core/errors';
 import { loadPolicy } from '../../functions/core/policy';
 
 describe('actorFromClaims', () => {
+  const access = { token_use: 'access' };
   it('reads groups as API Gateway flattens them and picks the highest role', () => {
-    expect(actorFromClaims({ sub: 'u1', 'cognito:groups': '[tier1 tier3]', email: 'a@b.c' })).toEqual({
+    expect(
+      actorFromClaims({ ...access, sub: 'u1', 'cognito:groups': '[tier1 tier3]', email: 'a@b.c' }),
+    ).toEqual({
       kind: 'agent',
       id: 'u1',
       role: 'tier3',
       email: 'a@b.c',
     });
-    expect(actorFromClaims({ sub: 'u2', 'cognito:groups': ['manager'] }).role).toBe('manager');
+    expect(actorFromClaims({ ...access, sub: 'u2', 'cognito:groups': ['manager'] }).role).toBe('manager');
   });
 
   it('rejects missing subjects (401) and tokens without an agent group (403)', () => {
     expect(() => actorFromClaims(undefined)).toThrow(UnauthorizedError);
-    expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[customers]' })).toThrow(ForbiddenError);
+    expect(() => actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[customers]' })).toThrow(
+      ForbiddenError,
+    );
     // A group name may hold a comma (never a space): `x,manager` is one group, and no agent group.
-    expect(() => actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager]' })).toThrow(ForbiddenError);
-    expect(actorFromClaims({ sub: 'u', 'cognito:groups': '[x,manager tier1]' }).role).toBe('tier1');
+    expect(() => actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[x,manager]' })).toThrow(
+      ForbiddenError,
+    );
+    expect(actorFromClaims({ ...access, sub: 'u', 'cognito:groups': '[x,manager tier1]' }).role).toBe(
+      'tier1',
+    );
+  });
+
+  it('refuses an ID token, or a token that does not say it is an access token (401)', () => {
+    const claims = { sub: 'u', 'cognito:groups': '[manager]', aud: 'client' };
+    for (const token_use of ['id', undefined, '', 'Access', 'access ']) {
+      expect(() => actorFromClaims({ ...claims, token_use }), String(token_use)).toThrow(UnauthorizedError);
+    }
   });
 });
 
@@ -41,6 +57,7 @@ describe('errorResponse', () => {
     expect(errorResponse(zod).response.statusCode).toBe(400);
     expect(JSON.parse(String(errorResponse(zod).response.body)).issues[0].path).toBe('a');
     expect(errorResponse(new NotFoundError('x')).response.statusCode).toBe(404);
+    expect(errorResponse(new UnsupportedMediaTypeError('x')).response.statusCode).toBe(415);
     expect(errorResponse(new ConflictError('x', { currentVersion: 3 })).response.body).toContain(
       '"currentVersion":3',
     );

@@ -74,6 +74,11 @@ describe('pagination cursors', () => {
         details: { issues: [{ path: 'cursor' }] },
       });
     }
+    // `assignee=me` pages the caller's own list: another agent's cursor of their `me` is another list.
+    const mine = (await signCursor(key, ['assignee', 'dev-tier1', undefined], storeCursor)) as string;
+    await expect(openCursor(key, ['assignee', 'dev-tier2', undefined], mine)).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
   });
 });
 
@@ -133,6 +138,38 @@ describe('If-Match', () => {
           name: 'ValidationError',
           details: { issues: [expect.objectContaining({ path: 'version', code: 'invalid_version' })] },
         }),
+      );
+    }
+  });
+
+  it('reads a body as JSON only under a JSON type in UTF-8, or none: text, forms, other charsets are a 415', () => {
+    const typed = (type: string) =>
+      ({ event: { body: '{"text":"x"}', headers: { 'content-type': type } } }) as unknown as RouteContext;
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=UTF-8',
+      'application/json;charset="utf-8"',
+      'application/problem+json',
+      'application/merge-patch+json',
+    ]) {
+      expect(parseBody(typed(type)), type).toEqual({ text: 'x' });
+    }
+    for (const type of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=utf-16',
+      'application/json; charset=iso-8859-1',
+      'application/jsonp',
+      'application/json-seq',
+      'application/json,text/plain',
+      'text/plain,application/json',
+      '',
+      'json',
+    ]) {
+      expect(() => parseBody(typed(type)), type).toThrow(
+        expect.objectContaining({ name: 'UnsupportedMediaTypeError' }),
       );
     }
   });
@@ -300,20 +337,26 @@ describe('the survey form', () => {
     threadToken: 'tok',
     taskToken: 'survey-task',
     waitingFor: 'survey',
+    followUp: {
+      agentId: 'a1',
+      scheduledFor: now.toISOString(),
+      attempts: 2,
+      surveySentAt: now.toISOString(),
+    },
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     version: 7,
   };
 
   /** Posts a form body to the complaint's survey link; `answered` holds the answers that reached the workflow. */
-  async function post(body: string) {
+  async function post(body: string, survey = waiting.followUp?.surveySentAt as string) {
     const answered: unknown[] = [];
     const services = {
       signingKey: async () => signingKey,
       store: { get: async () => structuredClone(waiting), save: async () => undefined },
       workflow: { succeed: async (_token: string, output: unknown) => void answered.push(output) },
     } as unknown as Deps;
-    const token = await signSurveyToken(signingKey, waiting.id, new Date(Date.now() + 86_400_000));
+    const token = await signSurveyToken(signingKey, waiting.id, new Date(Date.now() + 86_400_000), survey);
     const event = {
       pathParameters: { token },
       body,
@@ -328,8 +371,20 @@ describe('the survey form', () => {
     expect(answered).toHaveLength(1);
   });
 
+  it('refuses the link of an earlier survey of the complaint (410), answering nothing of the one open now', async () => {
+    const { res, answered } = await post('answer=unsatisfied', '2026-10-01T09:00:00.000Z');
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('earlier survey');
+    expect(answered).toEqual([]);
+  });
+
   it('refuses a signed link whose subject is no complaint id (400), reading nothing', async () => {
-    const token = await signSurveyToken(signingKey, 'a'.repeat(3000), new Date(Date.now() + 86_400_000));
+    const token = await signSurveyToken(
+      signingKey,
+      'a'.repeat(3000),
+      new Date(Date.now() + 86_400_000),
+      now.toISOString(),
+    );
     const event = { pathParameters: { token }, body: 'answer=satisfied', isBase64Encoded: false };
     const services = {
       signingKey: async () => signingKey,

@@ -32,7 +32,12 @@ const surveyed: Complaint = {
   waitingFor: 'survey',
   waitingSince: sentAt.toISOString(),
   slaDueAt: '2026-11-23T10:00:00.000Z',
-  followUp: { agentId: 'agent-1', scheduledFor: '2026-11-05T10:00:00Z', attempts: 3 },
+  followUp: {
+    agentId: 'agent-1',
+    scheduledFor: '2026-11-05T10:00:00Z',
+    attempts: 3,
+    surveySentAt: sentAt.toISOString(),
+  },
   createdAt: '2026-11-02T09:00:00Z',
   updatedAt: sentAt.toISOString(),
   version: 12,
@@ -173,7 +178,7 @@ describe('POST /survey/{token} again after the first post died before the hand-o
       },
     } as unknown as WorkflowClient;
     const key = new TextEncoder().encode('k'.repeat(32));
-    const token = await signSurveyToken(key, id, new Date(Date.now() + 86_400_000));
+    const token = await signSurveyToken(key, id, new Date(Date.now() + 86_400_000), sentAt.toISOString());
     const services = { store, workflow, signingKey: async () => key } as unknown as Deps;
     const post = () =>
       answerSurvey(

@@ -1,5 +1,6 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import { currentSession } from '../auth';
+import { activeSession } from '../auth';
+import type { ConsoleConfig } from '../config';
 import type { components, paths } from './generated/schema';
 
 export type Complaint = components['schemas']['Complaint'];
@@ -43,12 +44,13 @@ export const sessionExpired = new EventTarget();
 
 export type Api = ReturnType<typeof createApi>;
 
-export function createApi(baseUrl: string) {
+export function createApi(config: ConsoleConfig) {
   // Answers are typed as their JSON; the CSV of a report is asked for with `parseAs: 'text'`.
-  const client = createClient<paths, `${string}/json`>({ baseUrl });
+  const client = createClient<paths, `${string}/json`>({ baseUrl: config.apiUrl });
   const auth: Middleware = {
-    onRequest({ request }) {
-      const session = currentSession();
+    // The access token, renewed first when it is about to expire (the agent never sees it lapse).
+    async onRequest({ request }) {
+      const session = await activeSession(config);
       if (session) request.headers.set('authorization', `Bearer ${session.accessToken}`);
       return request;
     },

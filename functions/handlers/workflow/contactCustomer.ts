@@ -176,7 +176,7 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
   const expiresAt = surveyExpiry(sentAt, policy);
   // The survey's signing code (jose) only in the kind that signs: a chunk of its own, on first use.
   const { signSurveyToken, surveyLinks } = await import('../../application/surveyLinks');
-  const token = await signSurveyToken(await deps.signingKey(), complaintId, new Date(expiresAt));
+  const token = await signSurveyToken(await deps.signingKey(), complaintId, new Date(expiresAt), sentAt);
   const links = surveyLinks(required(cfg, 'surveyBaseUrl'), token);
   await mailCustomerOnce(
     deps,

@@ -880,6 +880,12 @@ export type operations = {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The complaint version is missing (If-Match or body version) */
       428: {
         content: {
@@ -940,6 +946,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1008,6 +1020,12 @@ export type operations = {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The complaint version is missing (If-Match or body version) */
       428: {
         content: {
@@ -1068,6 +1086,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1136,6 +1160,12 @@ export type operations = {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The complaint version is missing (If-Match or body version) */
       428: {
         content: {
@@ -1196,6 +1226,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1264,6 +1300,12 @@ export type operations = {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The complaint version is missing (If-Match or body version) */
       428: {
         content: {
@@ -1324,6 +1366,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1392,6 +1440,12 @@ export type operations = {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The complaint version is missing (If-Match or body version) */
       428: {
         content: {
@@ -1452,6 +1506,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1566,6 +1626,12 @@ export type operations = {
       };
       /** @description Conflict: stale version or the complaint moved on (currentVersion and complaintStatus given) */
       409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is not sent as application/json (UTF-8) */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
