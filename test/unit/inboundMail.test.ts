@@ -447,6 +447,45 @@ describe('parseInboundMail', () => {
 
 describe('parseInboundMail keeps the text of every readable mail', () => {
   const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it('reads a text part labelled base64 that holds plain words as the text it is', async () => {
+    // enmime's mime-bad-content-transfer-encoding.raw (a part relayed by Exchange): decoded as base64,
+    // the words came out as noise.
+    const raw = Buffer.from(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'Content-Type: multipart/alternative; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'The kettle  arrived broken',
+        'and the lid is missing',
+        '--b',
+        'Content-Type: text/html; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('<p>The kettle arrived broken</p>').toString('base64'),
+        '--b--',
+      ]),
+    );
+    expect((await parseInboundMail(raw)).text.trim()).toBe(
+      'The kettle  arrived broken\nand the lid is missing',
+    );
+    // Real base64, a list footer appended after it included, is decoded as ever.
+    const encoded = Buffer.from(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'Content-Type: text/plain; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('Der Wasserkocher ist kaputt.').toString('base64'),
+        '_______________________________________________',
+        'Users mailing list',
+      ]),
+    );
+    expect((await parseInboundMail(encoded)).text).toContain('Der Wasserkocher ist kaputt.');
+  });
   it('folds a boundary parameter the sender left unfolded on the line after the Content-Type', async () => {
     // Apache James (sisimai's email-apachejames-01.eml): the nested part's boundary lost, the text
     // came out as its delimiter lines.
