@@ -447,6 +447,49 @@ describe('parseInboundMail', () => {
 
 describe('parseInboundMail keeps the text of every readable mail', () => {
   const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it('gives a mail that only forwards a message the forwarded text, the message kept as an attachment', async () => {
+    const original = crlf([
+      'From: Shop Orders <orders@shop.example>',
+      'Subject: Your order 30088',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Expected delivery: 15 November.',
+    ]);
+    // The whole mail is the forward (Content-Type: message/rfc822, as VM and Python's email send it)…
+    const whole = await parseInboundMail(
+      Buffer.from(
+        crlf(['From: Ann <ann@example.org>', 'Subject: Fwd', 'Content-Type: message/rfc822', '', original]),
+      ),
+    );
+    expect(whole.text).toBe(
+      '---------- Forwarded message ----------\nFrom: Shop Orders <orders@shop.example>\nSubject: Your order 30088\n\nExpected delivery: 15 November.',
+    );
+    expect(whole.attachments.map((a) => a.contentType)).toEqual(['message/rfc822']);
+    // … or Outlook's "Forward as attachment" sent without a word.
+    const attached = (text: string) =>
+      Buffer.from(
+        crlf([
+          'From: Ann <ann@example.org>',
+          'Subject: FW: Your order 30088',
+          'Content-Type: multipart/mixed; boundary="m"',
+          '',
+          '--m',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          text,
+          '--m',
+          'Content-Type: message/rfc822',
+          'Content-Disposition: attachment; filename="Your order 30088.eml"',
+          '',
+          original,
+          '--m--',
+        ]),
+      );
+    expect((await parseInboundMail(attached(''))).text).toContain('Expected delivery: 15 November.');
+    // A mail with words of its own keeps them alone.
+    expect((await parseInboundMail(attached('It did not come.'))).text.trim()).toBe('It did not come.');
+  });
+
   it('reads a text part labelled base64 that holds plain words as the text it is', async () => {
     // enmime's mime-bad-content-transfer-encoding.raw (a part relayed by Exchange): decoded as base64,
     // the words came out as noise.
