@@ -486,8 +486,12 @@ describe('parseInboundMail keeps the text of every readable mail', () => {
         ]),
       );
     expect((await parseInboundMail(attached(''))).text).toContain('Expected delivery: 15 November.');
-    // A mail with words of its own keeps them alone.
+    // A mail with words of its own keeps them alone, and a report's returned message is none of its text.
     expect((await parseInboundMail(attached('It did not come.'))).text.trim()).toBe('It did not come.');
+    const report = attached('')
+      .toString()
+      .replace('multipart/mixed', 'multipart/report; report-type=delivery-status');
+    expect((await parseInboundMail(Buffer.from(report))).text.trim()).toBe('');
   });
 
   it('reads a text part labelled base64 that holds plain words as the text it is', async () => {

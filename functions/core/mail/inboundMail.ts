@@ -139,7 +139,11 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: ownText.trim() ? ownText : await forwardedText(attachments),
+    // A report's returned message (a bounce's, a read receipt's) is our own mail, not a forward.
+    text:
+      ownText.trim() || /^\s*multipart\/report\b/i.test(headers['content-type'] ?? '')
+        ? ownText
+        : await forwardedText(attachments),
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
