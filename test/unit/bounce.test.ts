@@ -84,6 +84,37 @@ describe('bounces in the corpus', () => {
     });
   });
 
+  it('takes a bounce from a MAILER-DAEMON without a domain for a bounce, its broken Content-Type read', async () => {
+    // sisimai's x1-02.eml (OpenMail): `<MAILER-DAEMON>` is no address, so the mail has no sender, and
+    // the report part's parameters follow its media type without the `;` between.
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: "Mail Deliver System" <MAILER-DAEMON>',
+          'Subject: Returned Mail: User unknown',
+          'In-Reply-To: <0100018c2f3e4d5a-orig@email.amazonses.com>',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain',
+          '   charset="iso-2022-jp"',
+          '',
+          '---The following addresses had delivery errors---',
+          'kijitora@example.org [User unknown]',
+          '--b--',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(mail.from).toBeUndefined();
+    expect(mail.text).toContain('kijitora@example.org [User unknown]');
+    expect(mail.attachments).toEqual([]);
+    expect(isBounce(mail)).toBe(true);
+    expect(readBounce(mail)).toMatchObject({
+      originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
+    });
+  });
+
   it('reads a delay warning as not failed', async () => {
     const report = readBounce(await parseInboundMail(render('postfix-delayed-dsn.eml')));
     expect(report).toMatchObject({ action: 'delayed', status: '4.4.1', failed: false });

@@ -111,6 +111,10 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
       /System sender/,
     );
     expect(automatedMailReasons({ headers: person, from: 'postmaster.jones@example.org' })).toEqual([]);
+    // A MAILER-DAEMON without a domain is no address (no `from`), but still the system's (OpenMail).
+    for (const raw of ['"Mail Deliver System" <MAILER-DAEMON>', 'MAILER-DAEMON (Mail Delivery System)'])
+      expect(automatedMailReasons({ headers: { ...person, from: raw } })).toEqual([`System sender ${raw}`]);
+    expect(automatedMailReasons({ headers: { ...person, from: 'Ann <ann>' } })).toEqual([]);
   });
 
   it("flags a mailing list's robot senders and a bounce relayed with its MAILER-DAEMON envelope", () => {

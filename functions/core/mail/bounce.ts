@@ -1,5 +1,6 @@
 import { boundedValue, headerValueBounds } from './headerBounds';
 import type { InboundMail } from './inboundMail';
+import { isSystemSender } from './loopGuard';
 
 /** What a delivery status notification says about the mail it returns. */
 export interface BounceReport {
@@ -30,8 +31,6 @@ const reportPartTypes = new Set([
   'message/global-delivery-status',
 ]);
 
-const systemSender = /^(mailer[-_.]?daemon|post[-_.]?master)@/i;
-
 /**
  * A delivery status notification: `multipart/report` with `report-type=delivery-status` (RFC 6522 /
  * RFC 3464), or mail from MAILER-DAEMON/postmaster, whose non-standard bounces (older Exim, qmail) quote
@@ -44,7 +43,7 @@ export function isBounce(mail: Pick<InboundMail, 'headers' | 'from'>): boolean {
     const reportType = /report-type\s*=\s*"?([\w-]+)/.exec(contentType)?.[1];
     return reportType === undefined || reportType === 'delivery-status';
   }
-  return systemSender.test(mail.from?.address ?? '');
+  return isSystemSender(mail.from?.address, mail.headers.from);
 }
 
 /**

@@ -73,6 +73,19 @@ const robotHeaders = [
 const listManagerHeaders = ['mailing-list', 'x-mailing-list', 'x-ml-name', 'x-mlserver'];
 // `post_master` too: Apache James sends its bounces from it (sisimai's email-apachejames-01.eml).
 const systemLocalPart = /^(mailer[-_.]?daemon|post[-_.]?master)$/;
+/**
+ * Whether a mail comes from MAILER-DAEMON or postmaster: its From address (`from`, normalised), or,
+ * where the From names one without a domain (`"Mail Deliver System" <MAILER-DAEMON>`, as OpenMail
+ * writes its bounces: no address, so no `from`), the raw From header field value.
+ */
+export function isSystemSender(from: string | undefined, rawFrom: string | undefined): boolean {
+  if (from) return systemLocalPart.test(localPart(from));
+  const bare =
+    /<\s*([^<>@\s]+)\s*>\s*$/.exec(rawFrom ?? '')?.[1] ??
+    /^\s*([^\s@<>()]+)\s*(?:\(.*\))?\s*$/.exec(rawFrom ?? '')?.[1];
+  return bare !== undefined && systemLocalPart.test(bare.toLowerCase());
+}
+
 // The command, bounce and owner addresses of mailing lists (Mailman's `list-request`, `list-bounces`,
 // Majordomo's and LISTSERV's `owner-list`): their digests and notices come from there, and an answer
 // to `-request` is a command to the list manager.
@@ -187,7 +200,8 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
   const returnPath = headers['return-path']?.trim();
   if (returnPath === '<>' || returnPath === '' || input.envelopeSender === '')
     reasons.push('Null Return-Path (<>)');
-  if (input.from && systemLocalPart.test(localPart(input.from))) reasons.push(`System sender ${input.from}`);
+  if (isSystemSender(input.from, headers.from))
+    reasons.push(`System sender ${input.from ?? quoted(headers.from ?? '')}`);
   else if (input.from && listRobotLocalPart.test(localPart(input.from)))
     reasons.push(`Mailing-list robot sender ${input.from}`);
   // A bounce relayed with its envelope kept (`MAIL FROM:<MAILER-DAEMON@…>`, as IIS and some gateways

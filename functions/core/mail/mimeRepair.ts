@@ -17,6 +17,7 @@ import { unescapeHex } from './hexEscapes';
  *   ISO-2022 escape sequences gets that charset (ISO-2022-JP or -KR).
  * - An inline text part labelled base64 whose content is no base64 ({@link looksBase64}: words and
  *   spaces) is read as the unencoded text it is.
+ * - A Content-Type whose parameters follow the media type without the `;` between gets it.
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
  * - An inline text part in UTF-7 (RFC 2152), ISO-2022-KR (RFC 1557) or HZ-GB-2312 (RFC 1843), which
@@ -89,7 +90,16 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: 
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
   header = repairHeaderFields(header, decoders);
 
-  const contentType = headerValue(header, 'content-type');
+  let contentType = headerValue(header, 'content-type');
+  // `text/plain` and its parameters on the next line without the `;` between (an OpenMail bounce in
+  // sisimai's set): read as the media type `text/plain charset="…"`, the part was no text but an
+  // attachment, and a multipart's boundary was lost with it.
+  const unseparated =
+    contentType && /^([^\s;/]+\/[^\s;]+)\s+(?=[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=)/.exec(contentType);
+  if (contentType && unseparated) {
+    contentType = `${unseparated[1]}; ${contentType.slice(unseparated[0].length)}`;
+    header = replaceField(header, 'Content-Type', contentType);
+  }
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
   const boundary = contentType && parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/')) {
