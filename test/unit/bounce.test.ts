@@ -115,6 +115,41 @@ describe('bounces in the corpus', () => {
     });
   });
 
+  it("reads the original's Message-ID from a message/partial part, and a bracketed Final-Recipient", async () => {
+    // sisimai's email-bigfoot-01.eml (LiteMail): the original's header returned as message/partial.
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: Mail Delivery Subsystem <MAILER-DAEMON@bigfoot.example>',
+          'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+          '',
+          '--r',
+          'Content-Type: message/delivery-status',
+          '',
+          'Reporting-MTA: dns; litemail57.bigfoot.example',
+          '',
+          'Final-Recipient: RFC822; <Gone@Example.net>',
+          'Action: failed',
+          'Status: 5.7.1',
+          '',
+          '--r',
+          'Content-Type: message/partial',
+          '',
+          'Message-ID: <0100018c2f3e4d5a-orig@email.amazonses.com>',
+          'From: support@shop.example',
+          '',
+          '--r--',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(readBounce(mail)).toMatchObject({
+      originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
+      recipient: 'gone@example.net',
+      status: '5.7.1',
+    });
+  });
+
   it('reads a delay warning as not failed', async () => {
     const report = readBounce(await parseInboundMail(render('postfix-delayed-dsn.eml')));
     expect(report).toMatchObject({ action: 'delayed', status: '4.4.1', failed: false });

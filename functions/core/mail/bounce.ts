@@ -21,9 +21,11 @@ export interface BounceReport {
 }
 
 // Parts of a report that carry the returned original or its delivery status (RFC 3464, RFC 6522,
-// RFC 6533 for the internationalised `message/global-*` forms).
+// RFC 6533 for the internationalised `message/global-*` forms; Bigfoot's LiteMail returns the
+// original's header as `message/partial`).
 const reportPartTypes = new Set([
   'message/rfc822',
+  'message/partial',
   'message/global',
   'text/rfc822-headers',
   'message/global-headers',
@@ -78,11 +80,13 @@ export function readBounce(
     return value === undefined ? undefined : boundedValue(value, headerValueBounds.reportField);
   };
   const finalRecipient = field('Final-Recipient') ?? field('Original-Recipient');
-  // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`.
+  // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`; some MTAs bracket the address
+  // (`RFC822; <ann@example.org>`, Bigfoot's LiteMail).
   const named = (
     finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0]
   )
     ?.trim()
+    .replace(/^<(.*)>$/, '$1')
     .toLowerCase();
   const recipient = named && named.length <= headerValueBounds.address ? named : undefined;
   const action = field('Action')?.toLowerCase();
