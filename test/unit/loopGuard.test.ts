@@ -33,6 +33,14 @@ describe('automatedMailReasons (RFC 3834 and the helpdesk checks)', () => {
     '自動応答: ご注文について',
     '自动回复：您的投诉',
     '자동 회신: 불만 접수',
+    'Răspuns automat: Reclamația dvs.',
+    'Automatski odgovor: Vaša reklamacija',
+    'Automatická odpoveď: Reklamácia',
+    'Автоматична відповідь: Скарга',
+    'תשובה אוטומטית: התלונה שלך',
+    'رد تلقائي: شكواك',
+    'Trả lời Tự động: Khiếu nại',
+    'ตอบกลับอัตโนมัติ: คำร้องเรียน',
   ])('flags the subject of an auto-reply without any header marking it: %s', (subject) => {
     const reasons = automatedMailReasons({ headers: person, from: 'ann@example.org', subject });
     expect(reasons).toEqual([`Subject of an auto-reply: ${subject}`]);
