@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBounce, readBounce } from '../../functions/core/mail/bounce';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { repairMime } from '../../functions/core/mail/mimeRepair';
 import { sesMessageIdOf } from '../../functions/core/mail/threading';
 import { corpusManifest, renderCorpusMessage } from '../support/mailCorpus';
 
@@ -108,6 +109,12 @@ describe('bounces in the corpus', () => {
     );
     expect(mail.from).toBeUndefined();
     expect(mail.text).toContain('kijitora@example.org [User unknown]');
+    // Only a media type of MIME tokens gets the `;`: a hostile type's markup stays the parser's to read.
+    expect(
+      (
+        await repairMime(Buffer.from('Content-Type: image/svg+xml"><img src=x onerror=a()>\r\n\r\nx'))
+      ).toString(),
+    ).toContain('Content-Type: image/svg+xml"><img src=x onerror=a()>');
     expect(mail.attachments).toEqual([]);
     expect(isBounce(mail)).toBe(true);
     expect(readBounce(mail)).toMatchObject({

@@ -94,8 +94,7 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: 
   // `text/plain` and its parameters on the next line without the `;` between (an OpenMail bounce in
   // sisimai's set): read as the media type `text/plain charset="…"`, the part was no text but an
   // attachment, and a multipart's boundary was lost with it.
-  const unseparated =
-    contentType && /^([^\s;/]+\/[^\s;]+)\s+(?=[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=)/.exec(contentType);
+  const unseparated = contentType && unseparatedParameters.exec(contentType);
   if (contentType && unseparated) {
     contentType = `${unseparated[1]}; ${contentType.slice(unseparated[0].length)}`;
     header = replaceField(header, 'Content-Type', contentType);
@@ -200,6 +199,11 @@ function repairParts(
   out.push(inPart ? repairEntity(rest, hints, depth + 1, decoders) : rest);
   return Buffer.concat(out);
 }
+
+/** A token of a MIME field (RFC 2045 §5.1): no white space, control or tspecial. */
+const mimeToken = "[!#$%&'*+.^_`{|}~0-9A-Za-z-]+";
+/** A media type and a parameter after it without the `;` between (type and subtype tokens only). */
+const unseparatedParameters = new RegExp(`^(${mimeToken}/${mimeToken})\\s+(?=${mimeToken}\\s*=)`);
 
 /** A header field's first line (RFC 5322 §2.2: a name of printable ASCII but the colon, then the colon). */
 const fieldLine = /^([!-9;-~]+)[ \t]*:/;
