@@ -74,6 +74,18 @@ describe('readFrom', () => {
     expect(readFrom([value])).toMatchObject({ kind: 'mailbox', address });
   });
 
+  it('reads a local part without the white space of the comments and folding beside it', () => {
+    // RFC 5322 appendix A.5 (stalwartlabs/mail-parser's address corpus): read as `"pete "@silly.test`.
+    expect(readFrom(['Pete(A nice \\) chap) <pete(his account)@silly .test(his host)>'])).toMatchObject({
+      kind: 'mailbox',
+      address: 'pete@silly.test',
+    });
+    // A quoted local part keeps its spaces (and so stays a mailbox of its own).
+    expect(readFrom(['Pete <"pete smith"@silly.test>'])).toMatchObject({
+      address: '"pete smith"@silly.test',
+    });
+  });
+
   it.each([
     ['spaces in the local part', '"x" <power quadrant system@example.com>'],
     ['spaces in the local part, a bare name', 'Doe, Jo <power quadrant system@example.com>'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBounce, readBounce } from '../../functions/core/mail/bounce';
 import { parseInboundMail } from '../../functions/core/mail/inboundMail';
+import { repairMime } from '../../functions/core/mail/mimeRepair';
 import { sesMessageIdOf } from '../../functions/core/mail/threading';
 import { corpusManifest, renderCorpusMessage } from '../support/mailCorpus';
 
@@ -81,6 +82,78 @@ describe('bounces in the corpus', () => {
     expect(readBounce(mail)).toMatchObject({
       originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
       failed: true,
+    });
+  });
+
+  it('takes a bounce from a MAILER-DAEMON without a domain for a bounce, its broken Content-Type read', async () => {
+    // sisimai's x1-02.eml (OpenMail): `<MAILER-DAEMON>` is no address, so the mail has no sender, and
+    // the report part's parameters follow its media type without the `;` between.
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: "Mail Deliver System" <MAILER-DAEMON>',
+          'Subject: Returned Mail: User unknown',
+          'In-Reply-To: <0100018c2f3e4d5a-orig@email.amazonses.com>',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain',
+          '   charset="iso-2022-jp"',
+          '',
+          '---The following addresses had delivery errors---',
+          'kijitora@example.org [User unknown]',
+          '--b--',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(mail.from).toBeUndefined();
+    expect(mail.text).toContain('kijitora@example.org [User unknown]');
+    // Only a media type of MIME tokens gets the `;`: a hostile type's markup stays the parser's to read.
+    expect(
+      (
+        await repairMime(Buffer.from('Content-Type: image/svg+xml"><img src=x onerror=a()>\r\n\r\nx'))
+      ).toString(),
+    ).toContain('Content-Type: image/svg+xml"><img src=x onerror=a()>');
+    expect(mail.attachments).toEqual([]);
+    expect(isBounce(mail)).toBe(true);
+    expect(readBounce(mail)).toMatchObject({
+      originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
+    });
+  });
+
+  it("reads the original's Message-ID from a message/partial part, and a bracketed Final-Recipient", async () => {
+    // sisimai's email-bigfoot-01.eml (LiteMail): the original's header returned as message/partial.
+    const mail = await parseInboundMail(
+      Buffer.from(
+        [
+          'From: Mail Delivery Subsystem <MAILER-DAEMON@bigfoot.example>',
+          'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+          '',
+          '--r',
+          'Content-Type: message/delivery-status',
+          '',
+          'Reporting-MTA: dns; litemail57.bigfoot.example',
+          '',
+          'Final-Recipient: RFC822; <Gone@Example.net>',
+          'Action: failed',
+          'Status: 5.7.1',
+          '',
+          '--r',
+          'Content-Type: message/partial',
+          '',
+          'Message-ID: <0100018c2f3e4d5a-orig@email.amazonses.com>',
+          'From: support@shop.example',
+          '',
+          '--r--',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    expect(readBounce(mail)).toMatchObject({
+      originalMessageIds: ['0100018c2f3e4d5a-orig@email.amazonses.com'],
+      recipient: 'gone@example.net',
+      status: '5.7.1',
     });
   });
 

@@ -447,6 +447,92 @@ describe('parseInboundMail', () => {
 
 describe('parseInboundMail keeps the text of every readable mail', () => {
   const fixture = (file: string) => readFileSync(join(corpusDir, file));
+  it('gives a mail that only forwards a message the forwarded text, the message kept as an attachment', async () => {
+    const original = crlf([
+      'From: Shop Orders <orders@shop.example>',
+      'Subject: Your order 30088',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Expected delivery: 15 November.',
+    ]);
+    // The whole mail is the forward (Content-Type: message/rfc822, as VM and Python's email send it)…
+    const whole = await parseInboundMail(
+      Buffer.from(
+        crlf(['From: Ann <ann@example.org>', 'Subject: Fwd', 'Content-Type: message/rfc822', '', original]),
+      ),
+    );
+    expect(whole.text).toBe(
+      '---------- Forwarded message ----------\nFrom: Shop Orders <orders@shop.example>\nSubject: Your order 30088\n\nExpected delivery: 15 November.',
+    );
+    expect(whole.attachments.map((a) => a.contentType)).toEqual(['message/rfc822']);
+    // … or Outlook's "Forward as attachment" sent without a word.
+    const attached = (text: string) =>
+      Buffer.from(
+        crlf([
+          'From: Ann <ann@example.org>',
+          'Subject: FW: Your order 30088',
+          'Content-Type: multipart/mixed; boundary="m"',
+          '',
+          '--m',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          text,
+          '--m',
+          'Content-Type: message/rfc822',
+          'Content-Disposition: attachment; filename="Your order 30088.eml"',
+          '',
+          original,
+          '--m--',
+        ]),
+      );
+    expect((await parseInboundMail(attached(''))).text).toContain('Expected delivery: 15 November.');
+    // A mail with words of its own keeps them alone, and a report's returned message is none of its text.
+    expect((await parseInboundMail(attached('It did not come.'))).text.trim()).toBe('It did not come.');
+    const report = attached('')
+      .toString()
+      .replace('multipart/mixed', 'multipart/report; report-type=delivery-status');
+    expect((await parseInboundMail(Buffer.from(report))).text.trim()).toBe('');
+  });
+
+  it('reads a text part labelled base64 that holds plain words as the text it is', async () => {
+    // enmime's mime-bad-content-transfer-encoding.raw (a part relayed by Exchange): decoded as base64,
+    // the words came out as noise.
+    const raw = Buffer.from(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'Content-Type: multipart/alternative; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'The kettle  arrived broken',
+        'and the lid is missing',
+        '--b',
+        'Content-Type: text/html; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('<p>The kettle arrived broken</p>').toString('base64'),
+        '--b--',
+      ]),
+    );
+    expect((await parseInboundMail(raw)).text.trim()).toBe(
+      'The kettle  arrived broken\nand the lid is missing',
+    );
+    // Real base64, a list footer appended after it included, is decoded as ever.
+    const encoded = Buffer.from(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'Content-Type: text/plain; charset="UTF-8"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('Der Wasserkocher ist kaputt.').toString('base64'),
+        '_______________________________________________',
+        'Users mailing list',
+      ]),
+    );
+    expect((await parseInboundMail(encoded)).text).toContain('Der Wasserkocher ist kaputt.');
+  });
   it('folds a boundary parameter the sender left unfolded on the line after the Content-Type', async () => {
     // Apache James (sisimai's email-apachejames-01.eml): the nested part's boundary lost, the text
     // came out as its delimiter lines.

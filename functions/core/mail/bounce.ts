@@ -1,5 +1,6 @@
 import { boundedValue, headerValueBounds } from './headerBounds';
 import type { InboundMail } from './inboundMail';
+import { isSystemSender } from './loopGuard';
 
 /** What a delivery status notification says about the mail it returns. */
 export interface BounceReport {
@@ -20,17 +21,17 @@ export interface BounceReport {
 }
 
 // Parts of a report that carry the returned original or its delivery status (RFC 3464, RFC 6522,
-// RFC 6533 for the internationalised `message/global-*` forms).
+// RFC 6533 for the internationalised `message/global-*` forms; Bigfoot's LiteMail returns the
+// original's header as `message/partial`).
 const reportPartTypes = new Set([
   'message/rfc822',
+  'message/partial',
   'message/global',
   'text/rfc822-headers',
   'message/global-headers',
   'message/delivery-status',
   'message/global-delivery-status',
 ]);
-
-const systemSender = /^(mailer[-_.]?daemon|post[-_.]?master)@/i;
 
 /**
  * A delivery status notification: `multipart/report` with `report-type=delivery-status` (RFC 6522 /
@@ -44,7 +45,7 @@ export function isBounce(mail: Pick<InboundMail, 'headers' | 'from'>): boolean {
     const reportType = /report-type\s*=\s*"?([\w-]+)/.exec(contentType)?.[1];
     return reportType === undefined || reportType === 'delivery-status';
   }
-  return systemSender.test(mail.from?.address ?? '');
+  return isSystemSender(mail.from?.address, mail.headers.from);
 }
 
 /**
@@ -79,11 +80,13 @@ export function readBounce(
     return value === undefined ? undefined : boundedValue(value, headerValueBounds.reportField);
   };
   const finalRecipient = field('Final-Recipient') ?? field('Original-Recipient');
-  // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`.
+  // Address types (RFC 3464 §2.3.2): `rfc822; ann@example.org`; some MTAs bracket the address
+  // (`RFC822; <ann@example.org>`, Bigfoot's LiteMail).
   const named = (
     finalRecipient?.split(';').pop()?.trim() ?? mail.headers['x-failed-recipients']?.split(',')[0]
   )
     ?.trim()
+    .replace(/^<(.*)>$/, '$1')
     .toLowerCase();
   const recipient = named && named.length <= headerValueBounds.address ? named : undefined;
   const action = field('Action')?.toLowerCase();

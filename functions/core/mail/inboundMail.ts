@@ -127,6 +127,8 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
   const text = parsed.text?.replace(/\r\n/g, '\n');
   const replyTo = addressesOf(parsed.replyTo)[0]?.address;
   const inReplyTo = firstMessageId(headers['in-reply-to']);
+  const attachments = parsed.attachments.map(inboundAttachment);
+  const ownText = text?.trim() ? text : html ? await textOfHtml(html) : '';
   return {
     ...(messageId ? { messageId } : {}),
     dedupeKey: dedupeKeyFor(messageId, from?.address ?? '', digest),
@@ -137,15 +139,52 @@ export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
     cc: addressesOf(parsed.cc).map((a) => a.address),
     ...(replyTo ? { replyTo } : {}),
     subject: parsed.subject ?? '',
-    text: text?.trim() ? text : html ? await textOfHtml(html) : '',
+    // A report's returned message (a bounce's, a read receipt's) is our own mail, not a forward.
+    text:
+      ownText.trim() || /^\s*multipart\/report\b/i.test(headers['content-type'] ?? '')
+        ? ownText
+        : await forwardedText(attachments),
     ...(html ? { html } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     references: messageIds(headers.references),
     ...(Number.isNaN(dateMs) ? {} : { date: new Date(dateMs).toISOString() }),
     headers,
-    attachments: parsed.attachments.map(inboundAttachment),
+    attachments,
     sizeBytes: raw.length,
   };
+}
+
+/**
+ * The text of a mail that says nothing itself but forwards a message (Outlook's "Forward as
+ * attachment" sent without a word, a client that sends the forward as the whole mail: `Content-Type:
+ * message/rfc822`): the first forwarded message's text, under the lines that say whose it is, as mail
+ * clients quote a forward inline. The message itself stays an attachment as sent; without this the
+ * complaint had no text at all. '' when there is none.
+ */
+async function forwardedText(attachments: InboundAttachment[]): Promise<string> {
+  const forwarded = attachments.find((a) => /^message\/(rfc822|global)$/i.test(a.contentType));
+  if (!forwarded) return '';
+  // Within the limits the mail itself is held to (a base64 forward hides its parts from the count).
+  const repaired = await repairMime(forwarded.content);
+  if (mimePartCount(repaired) > maxParts) return '';
+  const inner = await PostalMime.parse(repaired, {
+    forceRfc822Attachments: true,
+    maxHeadersSize: maxHeaderBytes,
+  }).catch(() => undefined);
+  if (!inner) return '';
+  const text = inner.text?.trim()
+    ? inner.text.replace(/\r\n/g, '\n')
+    : inner.html
+      ? await textOfHtml(inner.html)
+      : '';
+  if (!text.trim()) return '';
+  const from = mailboxesOf(inner.from)[0];
+  const lines = [
+    '---------- Forwarded message ----------',
+    ...(from ? [`From: ${singleLine(from.name ? `${from.name} <${from.address}>` : from.address)}`] : []),
+    ...(inner.subject ? [`Subject: ${singleLine(inner.subject)}`] : []),
+  ];
+  return `${lines.join('\n')}\n\n${text.trim()}`;
 }
 
 // Internet messages and their headers (RFC 5322 §2.1) and iCalendar (RFC 5545 §3.1) have CRLF line

@@ -15,6 +15,9 @@ import { unescapeHex } from './hexEscapes';
  *   the one the other), gets the charset it is valid in: UTF-8, else (without charset, sent as 8-bit
  *   bytes) the detector's first candidate that decodes it without error. Such a part in 7 bits with
  *   ISO-2022 escape sequences gets that charset (ISO-2022-JP or -KR).
+ * - An inline text part labelled base64 whose content is no base64 ({@link looksBase64}: words and
+ *   spaces) is read as the unencoded text it is.
+ * - A Content-Type whose parameters follow the media type without the `;` between gets it.
  * - A multipart entity whose body has none of its boundary lines is read as a text/plain body
  *   (RFC 2046 §5.1.1 requires at least one body part, so the sender's text is the whole body).
  * - An inline text part in UTF-7 (RFC 2152), ISO-2022-KR (RFC 1557) or HZ-GB-2312 (RFC 1843), which
@@ -87,7 +90,15 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: 
   if (hasNonUtf8(header)) header = transcodeHeader(header, [...hints, ...detect(eightBitSample(entity))]);
   header = repairHeaderFields(header, decoders);
 
-  const contentType = headerValue(header, 'content-type');
+  let contentType = headerValue(header, 'content-type');
+  // `text/plain` and its parameters on the next line without the `;` between (an OpenMail bounce in
+  // sisimai's set): read as the media type `text/plain charset="…"`, the part was no text but an
+  // attachment, and a multipart's boundary was lost with it.
+  const unseparated = contentType && unseparatedParameters.exec(contentType);
+  if (contentType && unseparated) {
+    contentType = `${unseparated[1]}; ${contentType.slice(unseparated[0].length)}`;
+    header = replaceField(header, 'Content-Type', contentType);
+  }
   const mediaType = (contentType?.split(';')[0] ?? 'text/plain').trim().toLowerCase();
   const boundary = contentType && parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/')) {
@@ -98,7 +109,13 @@ function repairEntity(entity: Buffer, hints: string[], depth: number, decoders: 
     return repairEntity(Buffer.concat([header, split.separator, body]), hints, depth + 1, decoders);
   }
   if (!mediaType.startsWith('text/')) return Buffer.concat([header, split.separator, body]);
-  const encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
+  let encoding = headerValue(header, 'content-transfer-encoding')?.trim().toLowerCase();
+  if (encoding === 'base64' && !isAttachment(header) && !looksBase64(body)) {
+    // Text under a base64 label it never had (an Exchange relay was seen to keep the label of a part it
+    // passed on as plain text): decoded, its words came out as bytes of noise in the complaint.
+    header = replaceField(header, 'Content-Transfer-Encoding', hasEightBit(body) ? '8bit' : '7bit');
+    encoding = undefined;
+  }
   const raw8bit =
     encoding === undefined || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
   const declared = contentType ? parameter(contentType, 'charset')?.toLowerCase() : undefined;
@@ -182,6 +199,11 @@ function repairParts(
   out.push(inPart ? repairEntity(rest, hints, depth + 1, decoders) : rest);
   return Buffer.concat(out);
 }
+
+/** A token of a MIME field (RFC 2045 §5.1): no white space, control or tspecial. */
+const mimeToken = "[!#$%&'*+.^_`{|}~0-9A-Za-z-]+";
+/** A media type and a parameter after it without the `;` between (type and subtype tokens only). */
+const unseparatedParameters = new RegExp(`^(${mimeToken}/${mimeToken})\\s+(?=${mimeToken}\\s*=)`);
 
 /** A header field's first line (RFC 5322 §2.2: a name of printable ASCII but the colon, then the colon). */
 const fieldLine = /^([!-9;-~]+)[ \t]*:/;
@@ -304,6 +326,17 @@ function withCharset(
 /** Whether an entity's Content-Disposition makes it an attachment (the parser keeps its bytes as they are). */
 function isAttachment(header: Buffer): boolean {
   return /^attachment\b/i.test(headerValue(header, 'content-disposition') ?? '');
+}
+
+/**
+ * Whether a body can be base64 (RFC 2045 §6.8): its first line of content is of the base64 alphabet,
+ * with no space inside it (encoders write none; decoders skip what is not of the alphabet, so a text
+ * sent under the label decodes to noise instead of failing). Only the first line is read: a list
+ * footer appended to a base64 body does not make the body text.
+ */
+function looksBase64(body: Buffer): boolean {
+  const first = /^[ \t]*(\S[^\r\n]*)/m.exec(body.toString('latin1'))?.[1]?.trimEnd();
+  return first === undefined || /^[A-Za-z0-9+/]+=*$/.test(first);
 }
 
 /**

@@ -48,10 +48,21 @@ export function readFrom(values: string[]): FromReading {
     return { kind: 'invalid', reason: `From header field with comments nested ${nesting} deep` };
   const first = firstMailbox(value) ?? firstMailbox(withQuotedName(value));
   if (!first) return { kind: 'invalid', reason: `From is not an RFC 5322 address: ${value.slice(0, 200)}` };
-  const address = normalizeAddress(`${quotedIfNeeded(first.local)}@${first.domain}`);
+  const address = normalizeAddress(`${quotedIfNeeded(unquotedLocal(first.local, value))}@${first.domain}`);
   return address
     ? { kind: 'mailbox', address, ...(first.name ? { name: first.name } : {}) }
     : { kind: 'invalid', reason: `From address is not deliverable: ${first.address.slice(0, 200)}` };
+}
+
+/**
+ * The parser keeps the white space of the comment or folding beside a local part in it when the
+ * domain has folding white space too (RFC 5322 §4.4: `<pete(his account)@silly .test>` gave `pete `,
+ * and the sender would have been `"pete "@silly.test`, a mailbox of its own). White space is part of
+ * a local part only inside a quoted string; one the value does not quote has it trimmed.
+ */
+function unquotedLocal(local: string, value: string): string {
+  const trimmed = local.trim();
+  return trimmed !== local && !value.includes(`"${local}"`) ? trimmed : local;
 }
 
 /**
