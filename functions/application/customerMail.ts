@@ -262,7 +262,12 @@ async function recordSuppressed(
     version: complaint.version,
     details: { purpose: options.purpose, recipient: complaint.customerEmail, reason },
   };
-  await store.append(complaint.id, [entry]);
+  // It names the customer: written only while the complaint still does, else as the erasure that
+  // came meanwhile (whose last pass over the timeline may be over) leaves entries.
+  if (await store.append(complaint.id, [entry], complaint.customerEmail)) return;
+  // (The erasure's code only here, out of the workflow steps' cold start.)
+  const { erasedFor } = await import('../core/erasure');
+  await store.append(complaint.id, [erasedFor(entry, complaint.customerEmail)]);
 }
 
 const firstInbound = (timeline: TimelineEntry[]) =>

@@ -31,7 +31,9 @@ const workflow = [
   'states:StopExecution',
 ];
 const saves = dynamo('BatchWriteItem', 'GetItem', 'PutItem');
-const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
+// ConditionCheckItem: timeline entries that name the customer are written only while the complaint
+// still names them (an erasure replaces the address), in one transaction with that check.
+const mails = dynamo('BatchWriteItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
 
 /** Function construct id -> every action its role allows. */
 const expectedActions: Record<string, string[]> = {
@@ -54,14 +56,14 @@ const expectedActions: Record<string, string[]> = {
     ...sendMail,
     's3:GetObject',
     's3:PutObject',
-    // The raw mail of mail threaded into an erased customer's complaint (inbound/ only).
+    // The raw mail and attachments of mail threaded into an erased customer's complaint.
     's3:DeleteObject',
     'sqs:SendMessage',
     ...workflow,
   ],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
   MailFeedbackFn: [
-    ...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
+    ...dynamo('BatchWriteItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
     'sqs:SendMessage',
   ],
   // The table's stream (through its event source mapping), the bus, and the queue of failed batches.
@@ -88,8 +90,6 @@ const expectedActions: Record<string, string[]> = {
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
-    // A merge's condition on its target.
-    'dynamodb:ConditionCheckItem',
     ...sendMail,
     ...surveyKey,
     // GDPR erasure; the mail it releases from quarantine is read and filed by the intake function.
@@ -257,14 +257,14 @@ describe('function roles', () => {
     expect(partitionsAllowing('DeleteItem')).toEqual(['QUARANTINE#*']);
   });
 
-  it('let intake read raw mail and delete it (mail on an erased complaint) under inbound/ only, and write attachments only', () => {
+  it('let intake read raw mail under inbound/ only, write attachments only, and delete both (mail on an erased complaint)', () => {
     const prefixesAllowing = (id: string, action: string) =>
       (statementsByFunction.get(id) ?? [])
         .filter((s) => actionsOf([s]).includes(action))
         .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
         .map((resource) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource));
     expect(prefixesAllowing('IntakeFn', 's3:GetObject')).toEqual(['inbound/']);
-    expect(prefixesAllowing('IntakeFn', 's3:DeleteObject')).toEqual(['inbound/']);
+    expect(prefixesAllowing('IntakeFn', 's3:DeleteObject').sort()).toEqual(['attachments/', 'inbound/']);
     expect(prefixesAllowing('IntakeFn', 's3:PutObject')).toEqual(['attachments/']);
     // The erasure deletes a customer's raw mail and attachments.
     expect(prefixesAllowing('ApiFn', 's3:DeleteObject').sort()).toEqual(['attachments/', 'inbound/']);

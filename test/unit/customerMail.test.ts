@@ -78,6 +78,7 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
     claimBounceFiling: unused,
     async markUndeliverable(address, mark) {
       undeliverable.set(address, mark);
+      return true;
     },
     async findUndeliverable(address) {
       return undeliverable.get(address);
@@ -100,6 +101,7 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
   const store = {
     append: async (_id: string, added: TimelineEntry[]) => {
       for (const e of added) if (!entries.some((x) => x.id === e.id && x.at === e.at)) entries.push(e);
+      return true;
     },
   } as unknown as ComplaintStore;
   const mailer: Mailer = {
@@ -211,6 +213,7 @@ describe('mailCustomer', () => {
             1,
             e,
           );
+        return true;
       },
     } as unknown as ComplaintStore;
     // A caller that read the complaint (and a timeline without the entry) before the mail was recorded

@@ -59,6 +59,10 @@ export async function fileMail(
     await fileErased(deps, filing, message);
     return 'filed';
   }
+  // The complaint was read before its customer's erasure saved it, maybe: the mail is written only
+  // while the complaint still names the customer it was read with (a check in the same write), and
+  // once it does not, the erasure's last pass may be over, so the mail is filed the erased way.
+  const customer = threaded?.customerEmail;
   switch (claim.disposition) {
     case 'new':
     case 'linked': {
@@ -74,7 +78,8 @@ export async function fileMail(
       if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
         const receivedAt = new Date(claim.receivedAt);
         const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
-        deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
+        if (outcome === 'erased') await fileErased(deps, filing, message);
+        else deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
       return 'filed';
     }
@@ -91,11 +96,13 @@ export async function fileMail(
         });
         return 'filed';
       }
-      await store.append(claim.complaintId, [message]);
+      if (!(await store.append(claim.complaintId, [message], customer)))
+        await fileErased(deps, filing, message);
       return 'filed';
     case 'automated':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
-      await store.append(claim.complaintId, [message]);
+      if (!(await store.append(claim.complaintId, [message], customer)))
+        await fileErased(deps, filing, message);
       return 'filed';
     case 'erased':
       // Filed above.
@@ -127,6 +134,9 @@ async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
     await deps.ledger.replaceErasedClaim(claim, eraseInboundClaim(claim, claim.sender));
   }
   const bucket = required(deps.settings, 'rawMailBucket');
+  // Stored when the complaint was read before its erasure (or by a delivery that did, and died): every
+  // key this mail's attachments are stored under, whether there or not.
+  for (const key of attachmentKeys(deps.settings, claim, filing.mail)) await deps.rawMail.delete(bucket, key);
   const erasedAt = deps.clock().toISOString();
   for (const key of new Set([delivery.rawMailKey, claim.rawMailKey])) {
     // Recorded first: a delivery of this mail that comes again finds the record, not a missing object.
@@ -159,10 +169,10 @@ async function storeAttachments(
   mail: InboundMail,
 ): Promise<MessageAttachment[]> {
   const bucket = required(deps.settings, 'rawMailBucket');
-  const prefix = `${deps.settings.attachmentPrefix}${claim.sesMessageId}/`;
+  const keys = attachmentKeys(deps.settings, claim, mail);
   return Promise.all(
     mail.attachments.map(async (a, index) => {
-      const key = `${prefix}${index + 1}-${objectName(a.filename)}`;
+      const key = keys[index] as string;
       await deps.rawMail.put(bucket, key, a.content, a.contentType);
       return {
         ...(a.filename ? { filename: a.filename } : {}),
@@ -173,6 +183,12 @@ async function storeAttachments(
       };
     }),
   );
+}
+
+/** Where a mail's attachments are stored, in their order: under the first delivery's SES id. */
+function attachmentKeys(settings: Deps['settings'], claim: InboundClaim, mail: InboundMail): string[] {
+  const prefix = `${settings.attachmentPrefix}${claim.sesMessageId}/`;
+  return mail.attachments.map((a, index) => `${prefix}${index + 1}-${objectName(a.filename)}`);
 }
 
 /** A file name safe in an S3 key and on disk; the original name stays in the timeline entry. */
