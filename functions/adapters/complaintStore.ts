@@ -609,9 +609,9 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return this.queryIndex(tableIndexes.byAssignee.name, 'GSI3PK', `AGENT#${agentId}`, true, options);
   }
 
-  async recordCategoryOccurrence(windowKey: string, customerEmail: string) {
+  async recordCategoryOccurrence(windowKey: string, customer: string) {
     const Key = recurringKey(windowKey);
-    const address = customerEmail.toLowerCase();
+    const address = customer.toLowerCase();
     try {
       const out = await this.db.send(
         new UpdateCommand({

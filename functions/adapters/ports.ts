@@ -135,12 +135,14 @@ export interface ComplaintStore {
   /**
    * Counts a customer under a category's recurring-issue window (an atomic set add on one item; beyond
    * the set's first 100, a marker of the customer's with the window's count in one transaction) and
-   * returns how many distinct customers the window holds. Idempotent per customer.
+   * returns how many distinct customers the window holds. Idempotent per customer. The investigation
+   * counts customer ids (`customerIdOf`); windows written before it did hold addresses.
    */
-  recordCategoryOccurrence(windowKey: string, customerEmail: string): Promise<number>;
+  recordCategoryOccurrence(windowKey: string, customer: string): Promise<number>;
   /**
-   * Replaces a customer's address by its pseudonym in a recurring-issue window (GDPR erasure): the count
-   * stays; a window that does not hold the address is left alone. True when it held it.
+   * Replaces a customer's address by its pseudonym in a recurring-issue window (GDPR erasure of a
+   * window that counted addresses, as windows did before they counted customer ids): the count stays;
+   * a window that does not hold the address is left alone. True when it held it.
    */
   pseudonymiseCategoryOccurrence(
     windowKey: string,

@@ -11,6 +11,7 @@ import { fileMailFeedback } from '../../functions/application/mailFeedback';
 import { buildDeps } from '../../functions/composition/buildDeps';
 import type { Complaint, MessageEntry } from '../../functions/core/complaint';
 import { erasedText, pseudonymFor } from '../../functions/core/erasure';
+import { ConflictError } from '../../functions/core/errors';
 import type { InboundDelivery } from '../../functions/core/mail/filing';
 import { createHandler as createApi } from '../../functions/handlers/api';
 import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
@@ -106,9 +107,18 @@ async function customerWithComplaint(status: Complaint['status'] = 'awaiting_age
 
 /**
  * The dependencies of a writer whose store runs the erasure of `email` to its end right before the
- * first write to the complaint `complaintId`'s partition (after the writer's reads).
+ * first write to the complaint `complaintId`'s partition (after the writer's reads), or before the first
+ * store call `before` picks.
  */
-function racingDeps(email: string, complaintId: string, raw: RawMailStore) {
+function racingDeps(
+  email: string,
+  complaintId: string,
+  raw: RawMailStore,
+  before: (method: string, args: unknown[]) => boolean = (method, args) => {
+    const id = typeof args[0] === 'string' ? args[0] : (args[0] as Complaint | undefined)?.id;
+    return writes.includes(method) && id === complaintId;
+  },
+) {
   const plain = buildDeps(settings, {
     dynamodb: table.client,
     rawMail: raw,
@@ -123,14 +133,12 @@ function racingDeps(email: string, complaintId: string, raw: RawMailStore) {
   });
   const deps: Deps = { ...plain, clock: () => now };
   const erasure = { ran: false };
-  const writes = ['append', 'appendOnce', 'save', 'saveChange', 'saveWithSentMail', 'create'];
   const racing = new Proxy(store, {
     get: (target, name, receiver) => {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
-        const id = typeof args[0] === 'string' ? args[0] : (args[0] as Complaint | undefined)?.id;
-        if (writes.includes(String(name)) && id === complaintId && !erasure.ran) {
+        if (!erasure.ran && before(String(name), args)) {
           erasure.ran = true;
           await eraseCustomer(deps, email, manager, now);
         }
@@ -139,6 +147,25 @@ function racingDeps(email: string, complaintId: string, raw: RawMailStore) {
     },
   }) as ComplaintStore;
   return { deps: { ...deps, store: racing }, erasure };
+}
+const writes = ['append', 'appendOnce', 'save', 'saveChange', 'saveWithSentMail', 'create'];
+
+/** An agent's request to the API handler over `deps`. */
+async function agentRequest(deps: Deps, route: string, id: string, body: unknown) {
+  const response = await createApi(deps)({
+    routeKey: `POST ${route}`,
+    rawPath: route.replace('{id}', id),
+    pathParameters: { id },
+    headers: {},
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: {
+      authorizer: {
+        jwt: { claims: { sub: 'agent-1', 'cognito:groups': 'tier1', email: 'a1@corp.example' } },
+      },
+    },
+  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
+  return { status: response.statusCode, body: JSON.parse(String(response.body)) };
 }
 
 /** Every item of the table and every stored object that still holds the address (any case). */
@@ -300,23 +327,67 @@ describe('an agent’s note written while the erasure runs', () => {
   it('is refused with 409 (the complaint moved on), not stored with the address', async () => {
     const { email, complaint, raw } = await customerWithComplaint();
     const { deps, erasure } = racingDeps(email, complaint.id, raw);
-    const handle = createApi(deps);
-    const response = await handle({
-      routeKey: 'POST /complaints/{id}/notes',
-      rawPath: `/complaints/${complaint.id}/notes`,
-      pathParameters: { id: complaint.id },
-      headers: {},
-      body: JSON.stringify({ text: `Called Ann on ${email}`, version: complaint.version }),
-      isBase64Encoded: false,
-      requestContext: {
-        authorizer: {
-          jwt: { claims: { sub: 'agent-1', 'cognito:groups': 'tier1', email: 'a1@corp.example' } },
-        },
-      },
-    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
+    const response = await agentRequest(deps, '/complaints/{id}/notes', complaint.id, {
+      text: `Called Ann on ${email}`,
+      version: complaint.version,
+    });
     expect(erasure.ran).toBe(true);
-    expect(response.statusCode).toBe(409);
-    expect(JSON.parse(String(response.body))).toMatchObject({ currentVersion: complaint.version + 1 });
+    expect(response).toMatchObject({ status: 409, body: { currentVersion: complaint.version + 1 } });
+    expect(await traces(email, raw)).toEqual([]);
+  });
+
+  it('a merge’s note on its target, written after the erasure saved the target, is written erased', async () => {
+    const { email, complaint: target, raw, n } = await customerWithComplaint();
+    const duplicate: Complaint = {
+      ...target,
+      id: `d${target.id.slice(1)}`,
+      reference: `CMP-DUPL0${n}`,
+      threadToken: `duplicate${n}`,
+      taskToken: `token-${n}`,
+      waitingFor: 'agent',
+    };
+    await store.create(duplicate, []);
+    // The duplicate closes before the erasure; the note on the target comes after the erasure.
+    const { deps, erasure } = racingDeps(
+      email,
+      target.id,
+      raw,
+      (method, args) => method === 'appendOnce' && args[0] === target.id,
+    );
+    const response = await agentRequest(deps, '/complaints/{id}/merge', duplicate.id, {
+      into: target.id,
+      version: duplicate.version,
+    });
+    expect(erasure.ran).toBe(true);
+    expect(response).toMatchObject({ status: 202, body: { mergedInto: target.id } });
+    expect(await traces(email, raw)).toEqual([]);
+    const notes = (await store.timeline(target.id)).filter((e) => e.kind === 'note');
+    expect(notes).toEqual([
+      expect.objectContaining({ id: `${target.id}-merged-${duplicate.id}`, text: erasedText }),
+    ]);
+  });
+});
+
+describe('the investigation while the erasure runs', () => {
+  it('counts the customer in the recurring-issue window by customer id: the window never holds the address', async () => {
+    const { email, complaint, raw } = await customerWithComplaint('received');
+    const { deps, erasure } = racingDeps(
+      email,
+      complaint.id,
+      raw,
+      (method) => method === 'recordCategoryOccurrence',
+    );
+    const { investigateOnce } = await import('../../functions/application/investigation');
+    // Its save is conditional on the version the erasure moved: the step fails, and is retried.
+    await expect(
+      investigateOnce(deps, complaint, await store.timeline(complaint.id), now),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(erasure.ran).toBe(true);
+    expect(await traces(email, raw)).toEqual([]);
+    // The retry investigates the erased complaint: the same customer, counted once.
+    const erased = await store.withTimeline(complaint.id);
+    if (!erased) throw new Error('complaint gone');
+    await investigateOnce(deps, erased.complaint, erased.timeline, now);
     expect(await traces(email, raw)).toEqual([]);
   });
 });
