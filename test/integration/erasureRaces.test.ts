@@ -323,6 +323,37 @@ describe('an SES event filed while the erasure runs', () => {
   });
 });
 
+describe('a workflow step mailing the customer while the erasure runs', () => {
+  it('records an automatic mail it holds back (the address marked undeliverable) as the erasure leaves entries', async () => {
+    const { email, complaint, raw } = await customerWithComplaint();
+    const bounced: Complaint = {
+      ...complaint,
+      undeliverable: {
+        reason: 'Permanent bounce',
+        eventType: 'Bounce',
+        sesMessageId: 'ses-0',
+        at: now.toISOString(),
+      },
+    };
+    const { deps, erasure } = racingDeps(email, complaint.id, raw);
+    const { mailCustomerOnce } = await import('../../functions/application/customerMail');
+    await mailCustomerOnce(
+      deps,
+      bounced,
+      { subject: `Reminder for ${email}`, text: 'Still there?', html: '<p>Still there?</p>' },
+      'reminder',
+      `${complaint.id}-reminder-1`,
+      now,
+    );
+    expect(erasure.ran).toBe(true);
+    expect(await traces(email, raw)).toEqual([]);
+    const held = (await store.timeline(complaint.id)).find(
+      (e) => e.id === `${complaint.id}-reminder-1-suppressed`,
+    );
+    expect(held).toMatchObject({ details: { recipient: pseudonymFor(email) } });
+  });
+});
+
 describe('an agent’s note written while the erasure runs', () => {
   it('is refused with 409 (the complaint moved on), not stored with the address', async () => {
     const { email, complaint, raw } = await customerWithComplaint();

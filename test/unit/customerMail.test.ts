@@ -103,6 +103,7 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
       for (const e of added) if (!entries.some((x) => x.id === e.id && x.at === e.at)) entries.push(e);
       return true;
     },
+    timeline: async () => entries,
   } as unknown as ComplaintStore;
   const mailer: Mailer = {
     send: async (mail) => {
@@ -299,6 +300,31 @@ describe('mailCustomer', () => {
       status: 'suppressed',
     });
     expect(h.sent).toHaveLength(0);
+    // The timeline keeps why, with the details; the retry left the entry as it was.
+    expect(h.entries.filter((e) => e.id === 'ack-auto-suppressed')).toEqual([
+      expect.objectContaining({
+        details: expect.objectContaining({ reason: expect.stringContaining('Auto-Submitted: auto-replied') }),
+      }),
+    ]);
+  });
+
+  it('keeps on the send-once record only the kind of reason, which names no recipient and quotes no mail', async () => {
+    const h = harness();
+    const mark = {
+      reason: 'Permanent bounce (General): 5.1.1 smtp; 550 <gone@example.org> unknown',
+      eventType: 'Bounce' as const,
+      sesMessageId: 'ses-0',
+      at: '2026-11-24T09:00:00.000Z',
+    };
+    const flagged = { ...complaint('gone@example.org'), undeliverable: mark };
+    await mailCustomer(h.deps, flagged, rendered, options('reminder-gone'));
+    // Asked again (a retried step), the mail is found suppressed by its record alone.
+    expect(await mailCustomer(h.deps, flagged, rendered, options('reminder-gone'))).toEqual({
+      status: 'suppressed',
+      reason: 'undeliverable address',
+    });
+    const [entry] = h.entries.filter((e) => e.id === 'reminder-gone-suppressed');
+    expect(entry).toMatchObject({ details: { reason: expect.stringContaining('<gone@example.org>') } });
   });
 
   it('sends no automatic mail to an address SES reported undeliverable; mail an agent wrote still goes', async () => {
