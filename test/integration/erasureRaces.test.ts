@@ -229,7 +229,7 @@ describe('mail intake files while the erasure runs', () => {
     const { deps, erasure } = racingDeps(email, complaint.id, raw);
     const outcome = await receiveMail(deps, mail);
     expect(erasure.ran).toBe(true);
-    expect(outcome).toMatchObject({ complaintId: complaint.id });
+    expect(outcome).toEqual({ disposition: 'erased', complaintId: complaint.id });
     expect(await traces(email, raw)).toEqual([]);
     const timeline = await store.timeline(complaint.id);
     const filed = timeline.find((e) => e.kind === 'message' && e.messageId?.startsWith(`reply-${n}`));
@@ -261,7 +261,7 @@ describe('mail intake files while the erasure runs', () => {
       ),
     );
     const { deps, erasure } = racingDeps(email, complaint.id, raw);
-    expect(await receiveMail(deps, mail)).toMatchObject({ complaintId: complaint.id });
+    expect(await receiveMail(deps, mail)).toEqual({ disposition: 'erased', complaintId: complaint.id });
     expect(erasure.ran).toBe(true);
     expect(await traces(email, raw)).toEqual([]);
     expect(await traces(email.split('@')[0] as string, raw)).toEqual([]);

@@ -24,13 +24,14 @@ export interface Filing {
  *
  * `unclaimed` (a first-seen new mail whose claim is not written yet): the complaint is opened together
  * with the claim in one transaction; `claimed` or `refused` when that was refused (see
- * `ComplaintStore.openFromMail`), and the caller files the usual way. Otherwise `filed`.
+ * `ComplaintStore.openFromMail`), and the caller files the usual way. Otherwise `filed`, or `erased`
+ * when it was filed the erased way (`fileErased`), whatever its claim's disposition says.
  */
 export async function fileMail(
   deps: Deps,
   filing: Filing,
   unclaimed = false,
-): Promise<'filed' | Exclude<OpenedFromMail, 'opened'>> {
+): Promise<'filed' | 'erased' | Exclude<OpenedFromMail, 'opened'>> {
   const { claim, mail, automated } = filing;
   const { store } = deps;
   const isNew = claim.disposition === 'new' || claim.disposition === 'linked';
@@ -55,10 +56,7 @@ export async function fileMail(
       ? { deliveryFailure: deliveryFailureOf(mail, claim.failedSesMessageId) }
       : {}),
   });
-  if (erased) {
-    await fileErased(deps, filing, message);
-    return 'filed';
-  }
+  if (erased) return fileErased(deps, filing, message);
   // The complaint was read before its customer's erasure saved it, maybe: the mail is written only
   // while the complaint still names the customer it was read with (a check in the same write), and
   // once it does not, the erasure's last pass may be over, so the mail is filed the erased way.
@@ -78,8 +76,8 @@ export async function fileMail(
       if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
         const receivedAt = new Date(claim.receivedAt);
         const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
-        if (outcome === 'erased') await fileErased(deps, filing, message);
-        else deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
+        if (outcome === 'erased') return fileErased(deps, filing, message);
+        deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
       return 'filed';
     }
@@ -97,16 +95,16 @@ export async function fileMail(
         return 'filed';
       }
       if (!(await store.append(claim.complaintId, [message], customer)))
-        await fileErased(deps, filing, message);
+        return fileErased(deps, filing, message);
       return 'filed';
     case 'automated':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
       if (!(await store.append(claim.complaintId, [message], customer)))
-        await fileErased(deps, filing, message);
+        return fileErased(deps, filing, message);
       return 'filed';
     case 'erased':
       // Filed above.
-      return 'filed';
+      return 'erased';
   }
 }
 
@@ -119,7 +117,7 @@ export async function fileMail(
  * fails before is retried with it, and one that comes after finds its deletion recorded
  * (`markRawMailErased`: `receiveMail` answers `raw_mail_erased`).
  */
-async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
+async function fileErased(deps: Deps, filing: Filing, message: MessageEntry): Promise<'erased'> {
   const { claim, delivery } = filing;
   const own = ownMailOf(deps.settings);
   // The system's own addresses and robots' (MAILER-DAEMON, postmaster, noreply) name no person.
@@ -147,6 +145,7 @@ async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
     complaintId: claim.complaintId,
     sesMessageId: delivery.sesMessageId,
   });
+  return 'erased';
 }
 
 function deliveryFailureOf(mail: InboundMail, sesMessageId: string) {
