@@ -132,21 +132,26 @@ function racingDeps(
     } as unknown as Deps['workflow'],
   });
   const deps: Deps = { ...plain, clock: () => now };
-  const erasure = { ran: false };
-  const racing = new Proxy(store, {
-    get: (target, name, receiver) => {
-      const value = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (!erasure.ran && before(String(name), args)) {
-          erasure.ran = true;
-          await eraseCustomer(deps, email, manager, now);
-        }
-        return value.apply(target, args);
-      };
+  const erasure = {
+    ran: false,
+    /** `target` whose method calls run the erasure once, first, before the first call `pick` picks. */
+    before<T extends object>(target: T, pick: (method: string, args: unknown[]) => boolean): T {
+      return new Proxy(target, {
+        get: (object, name, receiver) => {
+          const value = Reflect.get(object, name, receiver);
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            if (!erasure.ran && pick(String(name), args)) {
+              erasure.ran = true;
+              await eraseCustomer(deps, email, manager, now);
+            }
+            return value.apply(object, args);
+          };
+        },
+      });
     },
-  }) as ComplaintStore;
-  return { deps: { ...deps, store: racing }, erasure };
+  };
+  return { deps: { ...deps, store: erasure.before<ComplaintStore>(store, before) }, erasure };
 }
 const writes = ['append', 'appendOnce', 'save', 'saveChange', 'saveWithSentMail', 'create'];
 
@@ -274,19 +279,7 @@ describe('an SES event filed while the erasure runs', () => {
     const { email, complaint, raw, n } = await customerWithComplaint();
     const { deps, erasure } = racingDeps(email, complaint.id, raw);
     // The mark on the address comes before the record on the complaint: the erasure runs before both.
-    const ledger = new Proxy(deps.ledger, {
-      get: (target, name, receiver) => {
-        const value = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          if (name === 'markUndeliverable' && !erasure.ran) {
-            erasure.ran = true;
-            await eraseCustomer(deps, email, manager, now);
-          }
-          return value.apply(target, args);
-        };
-      },
-    });
+    const ledger = erasure.before(deps.ledger, (method) => method === 'markUndeliverable');
     const event = {
       eventType: 'Bounce',
       bounce: {

@@ -94,6 +94,14 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
   };
 }
 
+/** The undeliverable mark a permanent bounce left. */
+const bounceMark = (reason: string) => ({
+  reason,
+  eventType: 'Bounce' as const,
+  sesMessageId: 'ses-0',
+  at: '2026-11-24T09:00:00.000Z',
+});
+
 function harness(send: (mail: OutboundMail) => Promise<string> = async () => `ses-${Math.random()}`) {
   const entries: TimelineEntry[] = [];
   const outbound = new Map<string, string>();
@@ -310,12 +318,7 @@ describe('mailCustomer', () => {
 
   it('keeps on the send-once record only the kind of reason, which names no recipient and quotes no mail', async () => {
     const h = harness();
-    const mark = {
-      reason: 'Permanent bounce (General): 5.1.1 smtp; 550 <gone@example.org> unknown',
-      eventType: 'Bounce' as const,
-      sesMessageId: 'ses-0',
-      at: '2026-11-24T09:00:00.000Z',
-    };
+    const mark = bounceMark('Permanent bounce (General): 5.1.1 smtp; 550 <gone@example.org> unknown');
     const flagged = { ...complaint('gone@example.org'), undeliverable: mark };
     await mailCustomer(h.deps, flagged, rendered, options('reminder-gone'));
     // Asked again (a retried step), the mail is found suppressed by its record alone.
@@ -329,12 +332,7 @@ describe('mailCustomer', () => {
 
   it('sends no automatic mail to an address SES reported undeliverable; mail an agent wrote still goes', async () => {
     const h = harness();
-    const mark = {
-      reason: 'Permanent bounce (General): 5.1.1',
-      eventType: 'Bounce' as const,
-      sesMessageId: 'ses-0',
-      at: '2026-11-24T09:00:00.000Z',
-    };
+    const mark = bounceMark('Permanent bounce (General): 5.1.1');
     await h.ledger.markUndeliverable('gone@example.org', { ...mark, complaintId: 'c0' });
     expect(await mailCustomer(h.deps, complaint('gone@example.org'), rendered, options('ack-gone'))).toEqual({
       status: 'suppressed',
