@@ -79,17 +79,23 @@ const loadAndSave: TableGrant = {
  * the complaint item (in the transaction with its audit entry), the only Update of it.
  */
 const changeFromKnown: TableGrant = { actions: ['UpdateItem'], partitions: ['COMPLAINT'] };
-/** DynamoComplaintStore append (timeline entries outside a state change) and timeline. */
-const timeline: TableGrant = { actions: ['BatchWriteItem', 'Query'], partitions: ['COMPLAINT'] };
+/**
+ * DynamoComplaintStore append (timeline entries outside a state change) and timeline. Entries that name
+ * the customer go in one transaction with the check that the complaint still names them (an erasure
+ * replaces the address), as does the record of a mail SES took (`MailLedger.completeOutbound`).
+ */
+const timeline: TableGrant = {
+  actions: ['BatchWriteItem', 'PutItem', 'ConditionCheckItem', 'Query'],
+  partitions: ['COMPLAINT'],
+};
 /**
  * mailCustomer: the send-once lease of the mail (OUTMAIL#, put then taken over or completed by update),
  * and the SES message id mapped back to the complaint (OUTBOUND#). The mail's record (`completeOutbound`)
  * puts its timeline entry and checks, in the same transaction, that the complaint still has the address
- * the mail went to: IAM authorizes that ConditionCheck as `ConditionCheckItem`.
+ * the mail went to: IAM authorizes that ConditionCheck as `ConditionCheckItem` (in `timeline`).
  */
 const customerMail: readonly TableGrant[] = [
   timeline,
-  { actions: ['PutItem', 'ConditionCheckItem'], partitions: ['COMPLAINT'] },
   { actions: ['PutItem', 'GetItem', 'UpdateItem'], partitions: ['OUTMAIL'] },
   { actions: ['PutItem'], partitions: ['OUTBOUND'] },
 ];
@@ -154,8 +160,9 @@ export const functionAccess = {
     // release's pending mark; the scheduled sweep reads the pending marks (and drops an erased mail's).
     table: [...mailIntake, { actions: ['UpdateItem', 'DeleteItem', 'Query'], partitions: ['QUARANTINE'] }],
     sendsMail: true,
-    // Mail threaded into an erased customer's complaint is recorded without it: its raw mail is deleted.
-    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound'] },
+    // Mail threaded into an erased customer's complaint is recorded without it: its raw mail is deleted,
+    // and so are its attachments when the erasure came between intake's read and its write.
+    rawMail: { read: ['inbound'], write: ['attachments'], delete: ['inbound', 'attachments'] },
     drivesWorkflow: true,
   },
   // SES events: the mail by its SES message id, the complaint's timeline and flag, the address's
@@ -166,6 +173,7 @@ export const functionAccess = {
       timeline,
       // The mail by its SES id; a bounce claims its filing there (once with a bounce mail).
       { actions: ['GetItem', 'UpdateItem'], partitions: ['OUTBOUND'] },
+      // The customer's mark is put in one transaction with the check that the complaint still names them.
       { actions: ['PutItem'], partitions: ['AUTOMAIL'] },
       { actions: ['GetItem', 'PutItem'], partitions: ['QUARANTINE'] },
     ],
@@ -204,8 +212,6 @@ export const functionAccess = {
       { actions: ['Query', 'DeleteItem'], partitions: ['AUTOMAIL'] },
       // The manager reports read their counters.
       { actions: ['Query'], partitions: ['REPORT'] },
-      // A merge closes the duplicate on the condition that its target is still as the merge read it.
-      { actions: ['ConditionCheckItem'], partitions: ['COMPLAINT'] },
     ],
     // Agent queues (queue), assignee lists and a sender's mail records (byAssignee), a customer's
     // complaints and the quarantine lists (byCustomer).

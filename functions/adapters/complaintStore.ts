@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   GetCommand,
@@ -24,6 +24,7 @@ import {
   isConditionFailure,
   isTransactionCancelled,
   markSentUpdate,
+  namesCustomerCheck,
   outboundIntentItem,
   outboundMailItem,
   TableRepository,
@@ -370,13 +371,18 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
         });
       }
       if (!lostOnFirstItem(e)) throw e;
-      const current = currentOnFirstItem(e) ?? (await this.get(next.id));
-      throw new StaleWriteError(
-        'The complaint was changed by someone else',
-        { currentVersion: current?.version, complaintStatus: current?.status },
-        { current },
-      );
+      throw await this.staleWrite(e, next.id);
     }
+  }
+
+  /** The conflict of a write that lost on the complaint's condition, with the complaint as it stands. */
+  private async staleWrite(e: unknown, id: string) {
+    const current = currentOnFirstItem(e) ?? (await this.get(id));
+    return new StaleWriteError(
+      'The complaint was changed by someone else',
+      { currentVersion: current?.version, complaintStatus: current?.status },
+      { current },
+    );
   }
 
   async saveWithSentMail(next: Complaint, entries: TimelineEntry[], sent: SentMail) {
@@ -440,8 +446,20 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     }
   }
 
-  async append(complaintId: string, entries: TimelineEntry[]) {
-    await this.putItems(entries.map((e) => timelineItem(complaintId, e)));
+  async append(complaintId: string, entries: TimelineEntry[], customer?: string) {
+    if (customer === undefined) {
+      await this.putItems(entries.map((e) => timelineItem(complaintId, e)));
+      return true;
+    }
+    // The check first: its failure is the one `writeUnlessFirstConditionFails` answers (false); a
+    // conflict with the erasure's own transaction on the complaint is waited out and tried again.
+    assertFitsOneTransaction(complaintId, entries.length + 1);
+    return writeUnlessFirstConditionFails(this.db, {
+      TransactItems: [
+        namesCustomerCheck(this.tableName, complaintId, customer),
+        ...this.timelinePuts(complaintId, entries),
+      ],
+    });
   }
 
   /** Puts items 25 to a BatchWriteItem, resending what DynamoDB leaves unprocessed (with backoff). */
@@ -458,23 +476,44 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     }
   }
 
-  async appendOnce(complaintId: string, entry: TimelineEntry) {
+  async appendOnce(complaintId: string, entry: TimelineEntry, customer?: string) {
     // One conditional put on a key without the time: a second call finds the first one's item, which
     // the failed condition returns, and writes nothing.
+    const put = {
+      TableName: this.tableName,
+      Item: { ...timelineItem(complaintId, entry), SK: onceSortKey(entry.id) },
+      ConditionExpression: 'attribute_not_exists(PK)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    const found = (old: Record<string, AttributeValue> | undefined) => ({
+      entry: old ? entryOf(unmarshall(old)) : entry,
+      added: false,
+    });
+    if (customer === undefined) {
+      try {
+        await this.db.send(new PutCommand(put));
+        return { entry, added: true };
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+        return found((e as ConditionalCheckFailedException).Item);
+      }
+    }
+    // The same put in one transaction with the check that the complaint still names the customer (one
+    // request either way). The check comes first, as in `save`, so that `lostOnFirstItem` reads it.
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...timelineItem(complaintId, entry), SK: onceSortKey(entry.id) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        new TransactWriteCommand({
+          TransactItems: [namesCustomerCheck(this.tableName, complaintId, customer), { Put: put }],
         }),
       );
       return { entry, added: true };
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const old = (e as ConditionalCheckFailedException).Item;
-      return { entry: old ? entryOf(unmarshall(old)) : entry, added: false };
+      const codes = cancellationCodes(e);
+      if (codes?.[1] === 'ConditionalCheckFailed' && codes[0] !== 'ConditionalCheckFailed') {
+        return found(isTransactionCancelled(e) ? e.CancellationReasons?.[1]?.Item : undefined);
+      }
+      if (!lostOnFirstItem(e)) throw e;
+      throw await this.staleWrite(e, complaintId);
     }
   }
 
@@ -570,9 +609,9 @@ export class DynamoComplaintStore extends TableRepository implements ComplaintSt
     return this.queryIndex(tableIndexes.byAssignee.name, 'GSI3PK', `AGENT#${agentId}`, true, options);
   }
 
-  async recordCategoryOccurrence(windowKey: string, customerEmail: string) {
+  async recordCategoryOccurrence(windowKey: string, customer: string) {
     const Key = recurringKey(windowKey);
-    const address = customerEmail.toLowerCase();
+    const address = customer.toLowerCase();
     try {
       const out = await this.db.send(
         new UpdateCommand({

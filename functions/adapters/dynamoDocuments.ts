@@ -23,6 +23,22 @@ export type Item = Record<string, unknown>;
 /** The key of a complaint's item. */
 export const complaintKey = (id: string) => ({ PK: `COMPLAINT#${id}`, SK: 'META' });
 
+/**
+ * The check, in a write's transaction, that a complaint still names the customer `address`: an erasure
+ * replaces it by its pseudonym, and a write that adds what names the customer to the complaint's
+ * partition must not commit after the erasure saved the complaint (its last pass over the timeline may
+ * be over). The complaint as it stands comes back when it fails.
+ */
+export const namesCustomerCheck = (tableName: string, complaintId: string, address: string) => ({
+  ConditionCheck: {
+    TableName: tableName,
+    Key: complaintKey(complaintId),
+    ConditionExpression: 'customerEmail = :address',
+    ExpressionAttributeValues: { ':address': address },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  },
+});
+
 export function timelineItem(complaintId: string, entry: TimelineEntry): Item {
   return { PK: `COMPLAINT#${complaintId}`, SK: `TL#${entry.at}#${entry.id}`, entity: 'timeline', ...entry };
 }

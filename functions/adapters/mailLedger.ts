@@ -13,12 +13,12 @@ import type { InboundClaim, RawMailErasure } from '../core/mail/filing';
 import {
   cancellationCodes,
   claimKey,
-  complaintKey,
   hashedKey,
   type Item,
   inboundClaimItem,
   isConditionFailure,
   markSentUpdate,
+  namesCustomerCheck,
   outboundIntentItem,
   outboundIntentKey,
   outboundMailItem,
@@ -261,18 +261,7 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
             },
             { Put: { TableName: this.tableName, Item: timelineItem(complaintId, recorded) } },
             // The complaint still has the address the mail was made for (the last item: see below).
-            ...(unerased
-              ? [
-                  {
-                    ConditionCheck: {
-                      TableName: this.tableName,
-                      Key: complaintKey(complaintId),
-                      ConditionExpression: 'customerEmail = :address',
-                      ExpressionAttributeValues: { ':address': unerased.address },
-                    },
-                  },
-                ]
-              : []),
+            ...(unerased ? [namesCustomerCheck(this.tableName, complaintId, unerased.address)] : []),
           ],
         },
         // SES has taken the mail: a record given up on is a lease taken over later, and a second copy.
@@ -285,8 +274,8 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
       // The customer was erased while SES took the mail: the erasure's last pass over the timeline may
       // be over, so the entry is written as the erasure would have left it. (Its code only here.)
       if (cancellationCodes(e)?.[3] !== 'ConditionalCheckFailed') throw e;
-      const { eraseEntry, pseudonymFor } = await import('../core/erasure');
-      return record(eraseEntry(entry, customerEmail, pseudonymFor(customerEmail)) ?? entry);
+      const { erasedFor } = await import('../core/erasure');
+      return record(erasedFor(entry, customerEmail));
     }
   }
 
@@ -329,19 +318,30 @@ export class DynamoMailLedger extends TableRepository implements MailLedger {
     return out.Item === undefined;
   }
 
-  async markUndeliverable(address: string, mark: AddressMark) {
-    await this.db
-      .send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...undeliverableKey(address), entity: 'undeliverable', ...mark },
-          // The first report stands (a redelivered or later event would only restate it).
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      )
-      .catch((e: unknown) => {
+  async markUndeliverable(address: string, mark: AddressMark, customerOf?: string) {
+    const put = {
+      TableName: this.tableName,
+      Item: { ...undeliverableKey(address), entity: 'undeliverable', ...mark },
+      // The first report stands (a redelivered or later event would only restate it).
+      ConditionExpression: 'attribute_not_exists(PK)',
+    };
+    if (customerOf === undefined) {
+      await this.db.send(new PutCommand(put)).catch((e: unknown) => {
         if (!isConditionFailure(e)) throw e;
       });
+      return true;
+    }
+    // Only while the complaint still names the address: an erasure forgets the marks after it saved
+    // the complaint, so a mark written after that save would keep the address. Checked first, so that
+    // its failure is the one `writeUnlessFirstConditionFails` answers.
+    try {
+      return await writeUnlessFirstConditionFails(this.db, {
+        TransactItems: [namesCustomerCheck(this.tableName, customerOf, address), { Put: put }],
+      });
+    } catch (e) {
+      if (cancellationCodes(e)?.[1] === 'ConditionalCheckFailed') return true;
+      throw e;
+    }
   }
 
   async findUndeliverable(address: string) {

@@ -95,14 +95,25 @@ export interface ComplaintStore {
    * Adds entries that change nothing on the complaint (messages, links): re-adding one is harmless as
    * long as the caller derives its time as well as its id from what it records (a timeline item's key is
    * its time and id).
+   *
+   * `customer`: the address the entries were made for (they name the customer the complaint had when
+   * the caller read it). Written only while the complaint still has it, checked in the same
+   * transaction: false, with nothing written, once an erasure replaced it by its pseudonym (the
+   * caller writes them as the erasure leaves entries). Without it one BatchWriteItem, with it one
+   * TransactWriteItems (at most 99 entries): one request either way.
    */
-  append(complaintId: string, entries: TimelineEntry[]): Promise<void>;
+  append(complaintId: string, entries: TimelineEntry[], customer?: string): Promise<boolean>;
   /**
    * Adds an entry whose id names what it records but whose time is when it was first asked for (an
    * agent's note: a retried request comes later). Once per id: stored under its id alone, so a second
-   * call writes nothing and answers the entry as first stored.
+   * call writes nothing and answers the entry as first stored. `customer`: as for `append`; once an
+   * erasure replaced it, StaleWriteError (the erasure moved the complaint's version), nothing written.
    */
-  appendOnce(complaintId: string, entry: TimelineEntry): Promise<{ entry: TimelineEntry; added: boolean }>;
+  appendOnce(
+    complaintId: string,
+    entry: TimelineEntry,
+    customer?: string,
+  ): Promise<{ entry: TimelineEntry; added: boolean }>;
   /**
    * Overwrites existing timeline entries in place (under the keys their ids are stored under). The
    * timeline is otherwise immutable: only a GDPR erasure rewrites it, replacing personal data and
@@ -124,12 +135,14 @@ export interface ComplaintStore {
   /**
    * Counts a customer under a category's recurring-issue window (an atomic set add on one item; beyond
    * the set's first 100, a marker of the customer's with the window's count in one transaction) and
-   * returns how many distinct customers the window holds. Idempotent per customer.
+   * returns how many distinct customers the window holds. Idempotent per customer. The investigation
+   * counts customer ids (`customerIdOf`); windows written before it did hold addresses.
    */
-  recordCategoryOccurrence(windowKey: string, customerEmail: string): Promise<number>;
+  recordCategoryOccurrence(windowKey: string, customer: string): Promise<number>;
   /**
-   * Replaces a customer's address by its pseudonym in a recurring-issue window (GDPR erasure): the count
-   * stays; a window that does not hold the address is left alone. True when it held it.
+   * Replaces a customer's address by its pseudonym in a recurring-issue window (GDPR erasure of a
+   * window that counted addresses, as windows did before they counted customer ids): the count stays;
+   * a window that does not hold the address is left alone. True when it held it.
    */
   pseudonymiseCategoryOccurrence(
     windowKey: string,
@@ -309,8 +322,12 @@ export interface MailLedger {
    * holds the claim (taken now, or by an earlier delivery of the same entry); false when another did.
    */
   claimBounceFiling(sesMessageId: string, entryId: string): Promise<boolean>;
-  /** Records that an address is undeliverable; the first mark stands. */
-  markUndeliverable(address: string, mark: AddressMark): Promise<void>;
+  /**
+   * Records that an address is undeliverable; the first mark stands. `customerOf`: the complaint whose
+   * customer the address is; marked only while that complaint still names them (checked in the same
+   * write), false with nothing written once an erasure replaced it.
+   */
+  markUndeliverable(address: string, mark: AddressMark, customerOf?: string): Promise<boolean>;
   findUndeliverable(address: string): Promise<AddressMark | undefined>;
   /** Removes an address's undeliverable mark (a manager cleared it); a missing mark is a no-op. */
   clearUndeliverable(address: string): Promise<void>;

@@ -13,7 +13,8 @@ import {
 } from '../core/casework';
 import type { Complaint } from '../core/complaint';
 import { closeByAgent } from '../core/decisions';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { erasedFor, isErased } from '../core/erasure';
+import { ConflictError, NotFoundError, StaleWriteError } from '../core/errors';
 import { agentReplyMail } from '../core/mail/templates';
 import {
   etag,
@@ -131,7 +132,9 @@ export const addNote: RouteHandler = async (ctx) => {
     ctx.now(),
   );
   // A retried request (the same text on the same version by the same agent) answers the note it added.
-  const added = await ctx.services.store.appendOnce(complaint.id, note);
+  // Its text may name the customer: written only while the complaint still does (an erasure saved
+  // meanwhile moved its version: 409, as any write on the version read).
+  const added = await ctx.services.store.appendOnce(complaint.id, note, complaint.customerEmail);
   return json(201, { note: added.entry }, etag(complaint));
 };
 
@@ -185,9 +188,25 @@ export const merge: RouteHandler = async (ctx) => {
     undefined,
     { id: target.id, version: target.version },
   );
-  await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+  await addMergeNote(ctx, complaint, target);
   return json(202, { complaint: view(closing), mergedInto: target.id }, etag(closing));
 };
+
+/**
+ * The target's note of the duplicate merged into it (once: its id names both). It names their customer:
+ * written only while the target still does; once an erasure saved it meanwhile, as the erasure leaves
+ * notes, since its last pass over the timeline may be over.
+ */
+export async function addMergeNote(ctx: RouteContext, duplicate: Complaint, target: Complaint) {
+  const note = mergeNote(duplicate, target, ctx.actor, ctx.now());
+  const { store } = ctx.services;
+  try {
+    await store.appendOnce(target.id, note, target.customerEmail);
+  } catch (e) {
+    if (!(e instanceof StaleWriteError && e.current && isErased(e.current))) throw e;
+    await store.appendOnce(target.id, erasedFor(note, target.customerEmail));
+  }
+}
 
 /** The answer to a merge asked again after it went through (see `merge`), else undefined. */
 async function mergedAlready(ctx: RouteContext) {
@@ -205,6 +224,6 @@ async function mergedAlready(ctx: RouteContext) {
   }
   // The merge was checked when it was made: its target may have closed since.
   const target = await loadWritableTarget(ctx, complaint, into);
-  await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+  await addMergeNote(ctx, complaint, target);
   return json(202, { complaint: view(complaint), mergedInto: target.id }, etag(complaint));
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SaveCondition } from '../adapters/ports';
 import { deliverAgain, handOver as handOverDecision } from '../application/decisionHandOver';
 import { appliedSoFar, appliedTotalFrom } from '../core/authority';
-import { assertMailable, mergeNote } from '../core/casework';
+import { assertMailable } from '../core/casework';
 import type { Complaint, Decision, WaitingFor } from '../core/complaint';
 import {
   requestInfo as askCustomer,
@@ -16,7 +16,7 @@ import {
 } from '../core/decisions';
 import { ConflictError, StaleWriteError, ValidationError } from '../core/errors';
 import { assertAmountInCurrency } from '../core/money';
-import { loadMergeTarget } from './caseworkRoutes';
+import { addMergeNote, loadMergeTarget } from './caseworkRoutes';
 import {
   etag,
   expectedVersion,
@@ -235,8 +235,7 @@ export const closeComplaint: RouteHandler = orDeliveredAgain(
     );
     // As a merge does: the target's timeline says which duplicate went into it (once: the note's id
     // names both).
-    if (target)
-      await ctx.services.store.appendOnce(target.id, mergeNote(complaint, target, ctx.actor, ctx.now()));
+    if (target) await addMergeNote(ctx, complaint, target);
     return accepted(closing);
   }),
 );

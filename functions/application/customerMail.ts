@@ -108,7 +108,10 @@ export async function mailCustomer(
     case 'busy':
       throw new OutboundMailInFlightError(`Mail ${options.entryId} is being sent by another invocation`);
     case 'suppressed':
-      await recordSuppressed(deps.store, complaint, options, intent.reason, intent.at);
+      // A retry: the first run recorded why on the timeline, with the details the send-once record does
+      // not keep, unless it died before. Written again, the entry would lose them (the same key).
+      if (!(await deps.store.timeline(complaint.id)).some((e) => e.id === suppressedEntryId(options)))
+        await recordSuppressed(deps.store, complaint, options, intent.reason, intent.at);
       return { status: 'suppressed', reason: intent.reason };
     case 'sent':
       // A retry after the mail was recorded sent: its entry was written with the mark, in one
@@ -126,7 +129,7 @@ export async function mailCustomer(
         ? await automaticMailSuppression(ledger, settings, complaint, options)
         : undefined;
   if (suppressed) {
-    await ledger.completeOutbound(options.entryId, intent.lease, { suppressed });
+    await ledger.completeOutbound(options.entryId, intent.lease, { suppressed: suppressionKind(suppressed) });
     await recordSuppressed(deps.store, complaint, options, suppressed, intent.at);
     return { status: 'suppressed', reason: suppressed };
   }
@@ -217,8 +220,10 @@ async function automaticMailSuppression(
     return `undeliverable address: ${undeliverable.reason} (SES ${undeliverable.eventType} at ${undeliverable.at})`;
   const window = automaticMailWindow(options.now, settings.autoMailWindowSeconds);
   const count = await ledger.countAutomaticMail(recipient, window, settings.autoMailWindowSeconds);
+  // Without the address: the reason is kept on the mail's send-once record too, which an erasure does
+  // not rewrite (the timeline entry that records it names the recipient, and is erased).
   return count > settings.autoMailCap
-    ? `cap: more than ${settings.autoMailCap} automatic mails to ${recipient} within ${settings.autoMailWindowSeconds} s`
+    ? `cap: more than ${settings.autoMailCap} automatic mails to the recipient within ${settings.autoMailWindowSeconds} s`
     : undefined;
 }
 
@@ -244,6 +249,16 @@ function sentEntry(
   };
 }
 
+const suppressedEntryId = (options: Pick<CustomerMailOptions, 'entryId'>) => `${options.entryId}-suppressed`;
+
+/**
+ * What the mail's send-once record keeps of why it was not sent: the kind of reason alone (`loop
+ * guard`, `undeliverable address`, `cap`, `invalid recipient`). The details name the recipient or quote
+ * their mail (a bounce's diagnostic, an auto-reply's subject), and no erasure finds that record: they
+ * stay on the timeline entry, which an erasure rewrites.
+ */
+const suppressionKind = (reason: string) => reason.split(':')[0] ?? reason;
+
 /** The timeline says why a mail the customer might expect was not sent (no state change). */
 async function recordSuppressed(
   store: ComplaintStore,
@@ -254,7 +269,7 @@ async function recordSuppressed(
 ) {
   const entry: AuditEntry = {
     kind: 'audit',
-    id: `${options.entryId}-suppressed`,
+    id: suppressedEntryId(options),
     at,
     action: 'automaticMailSuppressed',
     actor: { kind: 'system', id: 'mail' },
@@ -262,7 +277,12 @@ async function recordSuppressed(
     version: complaint.version,
     details: { purpose: options.purpose, recipient: complaint.customerEmail, reason },
   };
-  await store.append(complaint.id, [entry]);
+  // It names the customer: written only while the complaint still does, else as the erasure that
+  // came meanwhile (whose last pass over the timeline may be over) leaves entries.
+  if (await store.append(complaint.id, [entry], complaint.customerEmail)) return;
+  // (The erasure's code only here, out of the workflow steps' cold start.)
+  const { erasedFor } = await import('../core/erasure');
+  await store.append(complaint.id, [erasedFor(entry, complaint.customerEmail)]);
 }
 
 const firstInbound = (timeline: TimelineEntry[]) =>

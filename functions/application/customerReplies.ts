@@ -1,4 +1,5 @@
 import type { Actor, Complaint, MessageEntry } from '../core/complaint';
+import { isErased } from '../core/erasure';
 import { ComplaintBusyError, ConflictError } from '../core/errors';
 import { executionNameOf, reopen } from '../core/lifecycle';
 import type { Policy } from '../core/policy';
@@ -6,7 +7,7 @@ import { handOver } from './decisionHandOver';
 import type { Deps } from './deps';
 
 /** What a customer's threaded mail did to its complaint. */
-export type ReplyOutcome = 'attached' | 'resumed' | 'reopened';
+export type ReplyOutcome = 'attached' | 'resumed' | 'reopened' | 'erased';
 
 /** Whether a reply to a closed complaint still reopens it (otherwise intake opens a linked complaint). */
 export function withinReopenWindow(c: Complaint, now: Date, policy: Policy): boolean {
@@ -24,7 +25,9 @@ export function withinReopenWindow(c: Complaint, now: Date, policy: Policy): boo
  *   not registered the wait for its answer yet): ComplaintBusyError, so that intake retries and the
  *   reply resumes the wait once it is registered (attached now, the answer would be left for a
  *   reminder, then the close as abandoned);
- * - otherwise the mail is attached for the agent.
+ * - otherwise the mail is attached for the agent;
+ * - the customer erased since the complaint was read: nothing written, `erased` (intake files the mail
+ *   as on an erased complaint).
  * Called by intake once threading has identified the complaint.
  */
 export async function handleCustomerReply(
@@ -34,7 +37,9 @@ export async function handleCustomerReply(
   now: Date,
   policy: Policy,
 ): Promise<ReplyOutcome> {
-  await deps.store.append(complaint.id, [message]);
+  // Only while the complaint still names its customer (an erasure may have saved it since our read):
+  // otherwise nothing is written and the caller files the mail the erased way.
+  if (!(await deps.store.append(complaint.id, [message], complaint.customerEmail))) return 'erased';
   const customer: Actor = { kind: 'customer', id: complaint.customerEmail, email: complaint.customerEmail };
   let current = complaint;
   // A workflow step may write between our read and our write (version conflict): decide again.
@@ -45,6 +50,9 @@ export async function handleCustomerReply(
       if (!(e instanceof ConflictError)) throw e;
       const fresh = await deps.store.get(complaint.id);
       if (!fresh) throw e;
+      // Erased since the mail was written: the erasure's last pass erased it, and the lifecycle takes
+      // nothing from an erased customer (their actor would name the address again).
+      if (isErased(fresh)) return 'attached';
       current = fresh;
     }
   }

@@ -1,5 +1,6 @@
 import type { WorkflowState } from '../../workflows/contract';
 import type { Complaint, MessageEntry, TimelineEntry } from '../core/complaint';
+import { customerIdOf } from '../core/customerId';
 import {
   investigateComplaint,
   isRecurring,
@@ -74,7 +75,10 @@ export async function investigationOf(
     policy,
   });
   const window = recurringWindow(found.category, new Date(complaint.createdAt), policy);
-  const customers = await store.recordCategoryOccurrence(window.key, complaint.customerEmail);
+  // Counted by customer id, not address: the window then holds nothing an erasure has to find, also
+  // when the erasure runs between this step's read and this write (the step's save then fails on the
+  // version, and its retry counts the erased complaint under the same id: once).
+  const customers = await store.recordCategoryOccurrence(window.key, customerIdOf(complaint.customerEmail));
   const recurring = isRecurring(customers, policy);
   const { complaint: next, audit } = investigate(complaint, found, policy, now);
   const flagged = recurring

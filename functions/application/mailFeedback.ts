@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ComplaintStore } from '../adapters/ports';
 import { type Actor, type AuditEntry, type Complaint, transition } from '../core/complaint';
-import { eraseEntry, pseudonymFor } from '../core/erasure';
+import { erasedFor, pseudonymFor } from '../core/erasure';
 import { ConflictError } from '../core/errors';
 import type { QuarantinedMail } from '../core/mail/filing';
 import {
@@ -66,49 +66,42 @@ export async function fileMailFeedback(
       event: parsed.data,
     });
   }
-  // The customer may have been erased since the mail went out (SES reports within seconds, a delayed
-  // bounce days later): the event is recorded as the erasure leaves entries, with the address's
-  // pseudonym, and leaves no mark on the address (the erasure forgot its marks; nothing is mailed to
-  // the pseudonym).
-  const erased = feedback.recipients.filter((a) => pseudonymFor(a) === complaint.customerEmail);
-  const asErased = (entry: AuditEntry) =>
-    erased.reduce((e, a) => (eraseEntry(e, a, pseudonymFor(a)) as AuditEntry | undefined) ?? e, entry);
   const mark = undeliverableOf(feedback);
   if (mark) {
     for (const address of feedback.recipients) {
-      if (erased.includes(address)) continue;
-      await deps.ledger.markUndeliverable(address, { ...mark, complaintId: complaint.id });
+      // An erased customer's address is marked no more (the erasure forgot its marks; nothing is mailed
+      // to the pseudonym); the customer's only while the complaint still names them, checked in the
+      // same write, since an erasure that saves it now forgets the marks before it ends.
+      if (pseudonymFor(address) === complaint.customerEmail) continue;
+      const customerOf = address === complaint.customerEmail ? complaint.id : undefined;
+      await deps.ledger.markUndeliverable(address, { ...mark, complaintId: complaint.id }, customerOf);
     }
   }
-  const flag = Boolean(mark) && feedback.recipients.includes(complaint.customerEmail);
   const mailId = record?.mailId ?? feedback.taggedMail;
   // A bounce may also come back as a bounce mail to the inbound address: whichever arrives first is
   // filed, the other only leaves its mark (the bounce mail's raw mail and claim are kept).
   const file =
     feedback.eventType !== 'Bounce' ||
     (await deps.ledger.claimBounceFiling(feedback.sesMessageId, feedbackEntryId(feedback)));
-  await recordOnComplaint(
-    deps.store,
-    complaint,
-    feedback,
-    mailId,
-    flag ? mark : undefined,
-    now,
-    file,
-    asErased,
-  );
+  const flagged = await recordOnComplaint(deps.store, complaint, feedback, mailId, mark, now, file);
   return {
     filed: 'complaint',
     complaintId: complaint.id,
     eventType: feedback.eventType,
-    undeliverable: flag,
+    undeliverable: flagged,
   };
 }
 
 /**
  * Appends the event's entry unless the timeline has it (or `file` is false: a bounce mail filed the
- * bounce already); a mark flags the complaint in the same write
- * (conditional on its version, retried on a concurrent change) unless it is flagged already.
+ * bounce already); a mark flags the complaint in the same write (conditional on its version, retried on
+ * a concurrent change) unless it is flagged already, or its customer is no recipient. Whether it flagged.
+ *
+ * The customer may have been erased since the mail went out (SES reports within seconds, a delayed
+ * bounce days later), or be erased between the read and the write: the entry is written only while the
+ * complaint still names the customer it was made for (the version, or a check in the same write), and
+ * else made again from the complaint read anew, as the erasure leaves entries: with the address's
+ * pseudonym, flagging nothing.
  */
 async function recordOnComplaint(
   store: ComplaintStore,
@@ -118,29 +111,32 @@ async function recordOnComplaint(
   mark: Complaint['undeliverable'],
   now: Date,
   file: boolean,
-  asErased: (entry: AuditEntry) => AuditEntry,
-) {
+): Promise<boolean> {
   let complaint = first;
   for (let attempt = 1; ; attempt++) {
+    const erased = feedback.recipients.filter((a) => pseudonymFor(a) === complaint.customerEmail);
+    const asErased = (entry: AuditEntry) => erased.reduce(erasedFor, entry);
+    const flag = Boolean(mark) && feedback.recipients.includes(complaint.customerEmail);
     const filed =
       !file || (await store.timeline(complaint.id)).some((e) => e.id === feedbackEntryId(feedback));
     const entries = filed ? [] : [asErased(feedbackEntry(complaint, feedback, mailId))];
-    if (!mark || complaint.undeliverable) {
-      if (entries.length > 0) await store.append(complaint.id, entries);
-      return;
-    }
-    const { complaint: next, audit } = transition(
-      complaint,
-      'recordUndeliverable',
-      complaint.status,
-      ses,
-      now,
-      { undeliverable: mark },
-      { sesMessageId: feedback.sesMessageId, reason: mark.reason },
-    );
     try {
+      if (!flag || complaint.undeliverable) {
+        if (entries.length === 0 || (await store.append(complaint.id, entries, complaint.customerEmail)))
+          return flag;
+        throw new ConflictError('The complaint’s customer was erased meanwhile');
+      }
+      const { complaint: next, audit } = transition(
+        complaint,
+        'recordUndeliverable',
+        complaint.status,
+        ses,
+        now,
+        { undeliverable: mark },
+        { sesMessageId: feedback.sesMessageId, reason: mark?.reason },
+      );
       await store.save(next, [...entries, audit]);
-      return;
+      return true;
     } catch (e) {
       const current = e instanceof ConflictError && attempt < 5 ? await store.get(complaint.id) : undefined;
       if (!current) throw e;

@@ -67,6 +67,10 @@ export function eraseEntry(
   return JSON.stringify(next) === JSON.stringify(entry) ? undefined : next;
 }
 
+/** An entry as the erasure of `email` leaves it (itself when it does not name them). */
+export const erasedFor = <T extends TimelineEntry>(entry: T, email: string): T =>
+  (eraseEntry(entry, email, pseudonymFor(email)) as T | undefined) ?? entry;
+
 /**
  * The complaint with the customer's personal data removed (address pseudonymised, name and subject
  * erased), recorded by an `erase` audit event. Status and lifecycle data are kept.

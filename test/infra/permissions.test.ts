@@ -31,13 +31,13 @@ const workflow = [
   'states:StopExecution',
 ];
 const saves = dynamo('BatchWriteItem', 'GetItem', 'PutItem');
-const mails = dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
-/** A customer's mail recorded: its timeline entry, on the condition that the complaint kept the address. */
-const customerMails = [...mails, 'dynamodb:ConditionCheckItem'];
+// ConditionCheckItem: timeline entries that name the customer are written only while the complaint
+// still names them (an erasure replaces the address), in one transaction with that check.
+const mails = dynamo('BatchWriteItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem');
 
 /** Function construct id -> every action its role allows. */
 const expectedActions: Record<string, string[]> = {
-  AcknowledgeFn: [...customerMails, ...sendMail],
+  AcknowledgeFn: [...mails, ...sendMail],
   InvestigateFn: [...mails],
   // UpdateItem: the wait registered from what the workflow state knows (saveChange).
   AwaitPersonFn: [...saves, ...dynamo('UpdateItem'), ...publish],
@@ -45,25 +45,25 @@ const expectedActions: Record<string, string[]> = {
   EscalateFn: [...saves, ...publish],
   WarnSlaFn: [...saves],
   RequeueFn: [...saves, ...publish],
-  ApplyResolutionFn: [...customerMails, ...sendMail],
-  ContactCustomerFn: [...customerMails, ...sendMail, ...surveyKey],
-  CloseFn: [...customerMails, ...sendMail],
+  ApplyResolutionFn: [...mails, ...sendMail],
+  ContactCustomerFn: [...mails, ...sendMail, ...surveyKey],
+  CloseFn: [...mails, ...sendMail],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations. DeleteItem: a filed release's
   // pending mark.
   IntakeFn: [
-    ...customerMails,
+    ...mails,
     ...dynamo('DeleteItem'),
     ...sendMail,
     's3:GetObject',
     's3:PutObject',
-    // The raw mail of mail threaded into an erased customer's complaint (inbound/ only).
+    // The raw mail and attachments of mail threaded into an erased customer's complaint.
     's3:DeleteObject',
     'sqs:SendMessage',
     ...workflow,
   ],
   // sqs:SendMessage: the dead-letter queue of its asynchronous invocations (from SNS).
   MailFeedbackFn: [
-    ...dynamo('BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
+    ...dynamo('BatchWriteItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
     'sqs:SendMessage',
   ],
   // The table's stream (through its event source mapping), the bus, and the queue of failed batches.
@@ -85,7 +85,7 @@ const expectedActions: Record<string, string[]> = {
   ],
   // The reply outbox: the queue of first responses it takes (its event source mapping), and their mail.
   MailOwedRepliesFn: [
-    ...customerMails,
+    ...mails,
     ...sendMail,
     'sqs:ChangeMessageVisibility',
     'sqs:DeleteMessage',
@@ -100,8 +100,6 @@ const expectedActions: Record<string, string[]> = {
   ApiFn: [
     ...mails,
     'dynamodb:DeleteItem',
-    // A merge's condition on its target.
-    'dynamodb:ConditionCheckItem',
     ...sendMail,
     ...surveyKey,
     // GDPR erasure; the mail it releases from quarantine is read and filed by the intake function.
@@ -270,14 +268,14 @@ describe('function roles', () => {
     expect(partitionsAllowing('DeleteItem')).toEqual(['QUARANTINE#*']);
   });
 
-  it('let intake read raw mail and delete it (mail on an erased complaint) under inbound/ only, and write attachments only', () => {
+  it('let intake read raw mail under inbound/ only, write attachments only, and delete both (mail on an erased complaint)', () => {
     const prefixesAllowing = (id: string, action: string) =>
       (statementsByFunction.get(id) ?? [])
         .filter((s) => actionsOf([s]).includes(action))
         .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
         .map((resource) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource));
     expect(prefixesAllowing('IntakeFn', 's3:GetObject')).toEqual(['inbound/']);
-    expect(prefixesAllowing('IntakeFn', 's3:DeleteObject')).toEqual(['inbound/']);
+    expect(prefixesAllowing('IntakeFn', 's3:DeleteObject').sort()).toEqual(['attachments/', 'inbound/']);
     expect(prefixesAllowing('IntakeFn', 's3:PutObject')).toEqual(['attachments/']);
     // The erasure deletes a customer's raw mail and attachments.
     expect(prefixesAllowing('ApiFn', 's3:DeleteObject').sort()).toEqual(['attachments/', 'inbound/']);

@@ -46,6 +46,7 @@ function harness(
       append: async (_id: string, entries: TimelineEntry[]) => {
         calls.push('append');
         timeline.push(...entries);
+        return true;
       },
       byCustomer: async () => {
         calls.push('history');

@@ -94,6 +94,7 @@ function harness(faults: { succeed?: number; send?: number; slowSend?: boolean; 
       wanted === id ? { complaint: current, timeline: [...entries] } : undefined,
     append: async (_id: string, added: TimelineEntry[]) => {
       for (const e of added) if (!entries.some((x) => x.id === e.id)) entries.push(e);
+      return true;
     },
   } as unknown as ComplaintStore;
   const ledger = {

@@ -78,6 +78,7 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
     claimBounceFiling: unused,
     async markUndeliverable(address, mark) {
       undeliverable.set(address, mark);
+      return true;
     },
     async findUndeliverable(address) {
       return undeliverable.get(address);
@@ -93,6 +94,14 @@ function memoryLedger(outbound = new Map<string, string>(), entries: TimelineEnt
   };
 }
 
+/** The undeliverable mark a permanent bounce left. */
+const bounceMark = (reason: string) => ({
+  reason,
+  eventType: 'Bounce' as const,
+  sesMessageId: 'ses-0',
+  at: '2026-11-24T09:00:00.000Z',
+});
+
 function harness(send: (mail: OutboundMail) => Promise<string> = async () => `ses-${Math.random()}`) {
   const entries: TimelineEntry[] = [];
   const outbound = new Map<string, string>();
@@ -100,7 +109,9 @@ function harness(send: (mail: OutboundMail) => Promise<string> = async () => `se
   const store = {
     append: async (_id: string, added: TimelineEntry[]) => {
       for (const e of added) if (!entries.some((x) => x.id === e.id && x.at === e.at)) entries.push(e);
+      return true;
     },
+    timeline: async () => entries,
   } as unknown as ComplaintStore;
   const mailer: Mailer = {
     send: async (mail) => {
@@ -211,6 +222,7 @@ describe('mailCustomer', () => {
             1,
             e,
           );
+        return true;
       },
     } as unknown as ComplaintStore;
     // A caller that read the complaint (and a timeline without the entry) before the mail was recorded
@@ -296,16 +308,31 @@ describe('mailCustomer', () => {
       status: 'suppressed',
     });
     expect(h.sent).toHaveLength(0);
+    // The timeline keeps why, with the details; the retry left the entry as it was.
+    expect(h.entries.filter((e) => e.id === 'ack-auto-suppressed')).toEqual([
+      expect.objectContaining({
+        details: expect.objectContaining({ reason: expect.stringContaining('Auto-Submitted: auto-replied') }),
+      }),
+    ]);
+  });
+
+  it('keeps on the send-once record only the kind of reason, which names no recipient and quotes no mail', async () => {
+    const h = harness();
+    const mark = bounceMark('Permanent bounce (General): 5.1.1 smtp; 550 <gone@example.org> unknown');
+    const flagged = { ...complaint('gone@example.org'), undeliverable: mark };
+    await mailCustomer(h.deps, flagged, rendered, options('reminder-gone'));
+    // Asked again (a retried step), the mail is found suppressed by its record alone.
+    expect(await mailCustomer(h.deps, flagged, rendered, options('reminder-gone'))).toEqual({
+      status: 'suppressed',
+      reason: 'undeliverable address',
+    });
+    const [entry] = h.entries.filter((e) => e.id === 'reminder-gone-suppressed');
+    expect(entry).toMatchObject({ details: { reason: expect.stringContaining('<gone@example.org>') } });
   });
 
   it('sends no automatic mail to an address SES reported undeliverable; mail an agent wrote still goes', async () => {
     const h = harness();
-    const mark = {
-      reason: 'Permanent bounce (General): 5.1.1',
-      eventType: 'Bounce' as const,
-      sesMessageId: 'ses-0',
-      at: '2026-11-24T09:00:00.000Z',
-    };
+    const mark = bounceMark('Permanent bounce (General): 5.1.1');
     await h.ledger.markUndeliverable('gone@example.org', { ...mark, complaintId: 'c0' });
     expect(await mailCustomer(h.deps, complaint('gone@example.org'), rendered, options('ack-gone'))).toEqual({
       status: 'suppressed',

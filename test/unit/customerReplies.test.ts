@@ -52,7 +52,7 @@ describe('handleCustomerReply while the question is on its way', () => {
     const succeeded: string[] = [];
     const deps = {
       store: {
-        append: async (_id: string, entries: TimelineEntry[]) => void appended.push(...entries),
+        append: async (_id: string, entries: TimelineEntry[]) => appended.push(...entries) > 0,
       } as unknown as ComplaintStore,
       workflow: { succeed: async (token: string) => void succeeded.push(token) } as unknown as WorkflowClient,
       logger: { info: () => {}, warn: () => {}, error: () => {} },

@@ -47,6 +47,7 @@ function reminderStep(initial: Complaint, entries: TimelineEntry[] = []) {
     },
     append: async (_id: string, added: TimelineEntry[]) => {
       entries.push(...added);
+      return true;
     },
   } as unknown as ComplaintStore;
   const mailer: Mailer = {

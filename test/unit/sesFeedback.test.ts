@@ -153,7 +153,7 @@ describe('fileMailFeedback', () => {
       store: {
         get: async () => erased,
         timeline: async () => [],
-        append: async (_id: string, entries: TimelineEntry[]) => void appended.push(...entries),
+        append: async (_id: string, entries: TimelineEntry[]) => appended.push(...entries) > 0,
         save: async (_next: Complaint, entries: TimelineEntry[]) => void saved.push(...entries),
       },
       ledger: {

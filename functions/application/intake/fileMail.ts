@@ -24,13 +24,14 @@ export interface Filing {
  *
  * `unclaimed` (a first-seen new mail whose claim is not written yet): the complaint is opened together
  * with the claim in one transaction; `claimed` or `refused` when that was refused (see
- * `ComplaintStore.openFromMail`), and the caller files the usual way. Otherwise `filed`.
+ * `ComplaintStore.openFromMail`), and the caller files the usual way. Otherwise `filed`, or `erased`
+ * when it was filed the erased way (`fileErased`), whatever its claim's disposition says.
  */
 export async function fileMail(
   deps: Deps,
   filing: Filing,
   unclaimed = false,
-): Promise<'filed' | Exclude<OpenedFromMail, 'opened'>> {
+): Promise<'filed' | 'erased' | Exclude<OpenedFromMail, 'opened'>> {
   const { claim, mail, automated } = filing;
   const { store } = deps;
   const isNew = claim.disposition === 'new' || claim.disposition === 'linked';
@@ -55,10 +56,11 @@ export async function fileMail(
       ? { deliveryFailure: deliveryFailureOf(mail, claim.failedSesMessageId) }
       : {}),
   });
-  if (erased) {
-    await fileErased(deps, filing, message);
-    return 'filed';
-  }
+  if (erased) return fileErased(deps, filing, message);
+  // The complaint was read before its customer's erasure saved it, maybe: the mail is written only
+  // while the complaint still names the customer it was read with (a check in the same write), and
+  // once it does not, the erasure's last pass may be over, so the mail is filed the erased way.
+  const customer = threaded?.customerEmail;
   switch (claim.disposition) {
     case 'new':
     case 'linked': {
@@ -74,6 +76,7 @@ export async function fileMail(
       if (firstDelivery || !(await store.timeline(complaint.id)).some((e) => e.id === message.id)) {
         const receivedAt = new Date(claim.receivedAt);
         const outcome = await handleCustomerReply(deps, complaint, message, receivedAt, deps.settings.policy);
+        if (outcome === 'erased') return fileErased(deps, filing, message);
         deps.logger.info('customer reply filed', { complaintId: complaint.id, outcome });
       }
       return 'filed';
@@ -91,15 +94,17 @@ export async function fileMail(
         });
         return 'filed';
       }
-      await store.append(claim.complaintId, [message]);
+      if (!(await store.append(claim.complaintId, [message], customer)))
+        return fileErased(deps, filing, message);
       return 'filed';
     case 'automated':
       // Stored only: automated mail must not resume or reopen anything, nor be answered.
-      await store.append(claim.complaintId, [message]);
+      if (!(await store.append(claim.complaintId, [message], customer)))
+        return fileErased(deps, filing, message);
       return 'filed';
     case 'erased':
       // Filed above.
-      return 'filed';
+      return 'erased';
   }
 }
 
@@ -112,7 +117,7 @@ export async function fileMail(
  * fails before is retried with it, and one that comes after finds its deletion recorded
  * (`markRawMailErased`: `receiveMail` answers `raw_mail_erased`).
  */
-async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
+async function fileErased(deps: Deps, filing: Filing, message: MessageEntry): Promise<'erased'> {
   const { claim, delivery } = filing;
   const own = ownMailOf(deps.settings);
   // The system's own addresses and robots' (MAILER-DAEMON, postmaster, noreply) name no person.
@@ -127,6 +132,9 @@ async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
     await deps.ledger.replaceErasedClaim(claim, eraseInboundClaim(claim, claim.sender));
   }
   const bucket = required(deps.settings, 'rawMailBucket');
+  // Stored when the complaint was read before its erasure (or by a delivery that did, and died): every
+  // key this mail's attachments are stored under, whether there or not.
+  for (const key of attachmentKeys(deps.settings, claim, filing.mail)) await deps.rawMail.delete(bucket, key);
   const erasedAt = deps.clock().toISOString();
   for (const key of new Set([delivery.rawMailKey, claim.rawMailKey])) {
     // Recorded first: a delivery of this mail that comes again finds the record, not a missing object.
@@ -137,6 +145,7 @@ async function fileErased(deps: Deps, filing: Filing, message: MessageEntry) {
     complaintId: claim.complaintId,
     sesMessageId: delivery.sesMessageId,
   });
+  return 'erased';
 }
 
 function deliveryFailureOf(mail: InboundMail, sesMessageId: string) {
@@ -159,10 +168,10 @@ async function storeAttachments(
   mail: InboundMail,
 ): Promise<MessageAttachment[]> {
   const bucket = required(deps.settings, 'rawMailBucket');
-  const prefix = `${deps.settings.attachmentPrefix}${claim.sesMessageId}/`;
+  const keys = attachmentKeys(deps.settings, claim, mail);
   return Promise.all(
     mail.attachments.map(async (a, index) => {
-      const key = `${prefix}${index + 1}-${objectName(a.filename)}`;
+      const key = keys[index] as string;
       await deps.rawMail.put(bucket, key, a.content, a.contentType);
       return {
         ...(a.filename ? { filename: a.filename } : {}),
@@ -173,6 +182,12 @@ async function storeAttachments(
       };
     }),
   );
+}
+
+/** Where a mail's attachments are stored, in their order: under the first delivery's SES id. */
+function attachmentKeys(settings: Deps['settings'], claim: InboundClaim, mail: InboundMail): string[] {
+  const prefix = `${settings.attachmentPrefix}${claim.sesMessageId}/`;
+  return mail.attachments.map((a, index) => `${prefix}${index + 1}-${objectName(a.filename)}`);
 }
 
 /** A file name safe in an S3 key and on disk; the original name stays in the timeline entry. */

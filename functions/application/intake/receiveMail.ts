@@ -71,8 +71,13 @@ export async function receiveMail(
 
   const claimed = await claimMail(deps, delivery, mail, automated, options.release === true);
   if ('held' in claimed) return claimed.held;
-  if (!claimed.filed) await fileMail(deps, { mail, claim: claimed.claim, delivery, automated });
-  return { disposition: claimed.claim.disposition, complaintId: claimed.claim.complaintId };
+  const filed = claimed.filed
+    ? 'filed'
+    : await fileMail(deps, { mail, claim: claimed.claim, delivery, automated });
+  // Filed the erased way (the complaint's customer erased since the claim was decided, or while it was
+  // filed): said so, for a released mail's quarantine record to be erased as well (fileReleasedMail).
+  const disposition = filed === 'erased' ? 'erased' : claimed.claim.disposition;
+  return { disposition, complaintId: claimed.claim.complaintId };
 }
 
 /**
