@@ -166,7 +166,14 @@ async function agentRequest(deps: Deps, route: string, id: string, body: unknown
     isBase64Encoded: false,
     requestContext: {
       authorizer: {
-        jwt: { claims: { sub: 'agent-1', 'cognito:groups': 'tier1', email: 'a1@corp.example' } },
+        jwt: {
+          claims: {
+            sub: 'agent-1',
+            token_use: 'access',
+            'cognito:groups': 'tier1',
+            email: 'a1@corp.example',
+          },
+        },
       },
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
