@@ -6,7 +6,7 @@ import { receiveMail } from '../../functions/application/intake/receiveMail';
 import type { Complaint, TimelineEntry } from '../../functions/core/complaint';
 import type { InboundDelivery } from '../../functions/core/mail/filing';
 import { bounceMail } from '../support/bounceMail';
-import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
+import { countedRequests, startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 import { testSettings } from '../support/settings';
 
 /**
@@ -19,7 +19,7 @@ let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let store: DynamoComplaintStore;
 let ledger: DynamoMailLedger;
 /** The DynamoDB requests made, by command name (the document client shares the client's middleware). */
-const requests: string[] = [];
+let requests: string[];
 const raw = new Map<string, Buffer>();
 let deps: Deps;
 
@@ -28,13 +28,7 @@ const settings = testSettings({ rawMailBucket: 'raw', logLevel: 'ERROR' });
 
 beforeAll(async () => {
   table = await startDynamoDbLocalTable();
-  table.client.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.push(String(context.commandName).replace(/Command$/, ''));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
+  requests = countedRequests(table.client);
   store = new DynamoComplaintStore('Complaints', table.client);
   ledger = new DynamoMailLedger('Complaints', table.client);
   const rawMail = {
