@@ -24,6 +24,7 @@ import {
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ConsoleConfig } from '../../console/src/config';
+import { consoleSourceHash } from '../../scripts/console/sourceHash';
 import { consoleContentSecurityPolicy, deployedConnectSources } from '../consoleSecurityHeaders';
 
 const consoleDir = fileURLToPath(new URL('../../console/', import.meta.url));
@@ -153,6 +154,10 @@ export class AgentConsole extends Construct {
       sources: [
         Source.asset(consoleDir, {
           exclude: ['dist'],
+          // The build's own source hash, not the folder's fingerprint: it covers the modules the console
+          // shares with the functions (outside its folder), the build scripts and the locked
+          // dependencies, so that a change to any of them deploys the console again.
+          assetHash: consoleSourceHash(),
           bundling: {
             // Built with the project's esbuild on the synthesizing machine (no Docker image is used).
             image: DockerImage.fromRegistry('unused'),

@@ -1,12 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { consoleSourceHash, sharedSources } from './sourceHash';
 
 const consoleDir = fileURLToPath(new URL('../../console/', import.meta.url));
 const defaultDist = join(consoleDir, 'dist');
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ConsoleBuild {
   dir: string;
@@ -14,24 +16,6 @@ export interface ConsoleBuild {
   built: boolean;
   /** index.html plus the script and style it loads, gzipped (what a first visit downloads). */
   firstLoadGzipBytes: number;
-}
-
-/** Content hash of everything the build reads: the sources, this script and the locked dependencies. */
-async function sourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const files = (await readdir(consoleDir, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile() && !relative(consoleDir, join(e.parentPath, e.name)).startsWith('dist'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  const repo = fileURLToPath(new URL('../../', import.meta.url));
-  for (const file of [...files, fileURLToPath(import.meta.url), join(repo, 'package-lock.json')]) {
-    hash
-      .update(relative(repo, file))
-      .update('\0')
-      .update(await readFile(file))
-      .update('\0');
-  }
-  return hash.digest('hex');
 }
 
 const gzipSize = async (file: string) => gzipSync(await readFile(file), { level: 9 }).length;
@@ -46,7 +30,7 @@ const gzipSize = async (file: string) => gzipSync(await readFile(file), { level:
 export async function buildConsole(
   options: { force?: boolean; outDir?: string } = {},
 ): Promise<ConsoleBuild> {
-  const hash = await sourceHash();
+  const hash = consoleSourceHash();
   const target = options.outDir ?? join(defaultDist, hash.slice(0, 16));
   const sizeFile = join(target, '.first-load-gzip-bytes');
   const known = await readFile(sizeFile, 'utf8').catch(() => '');
@@ -69,6 +53,17 @@ export async function buildConsole(
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // Packages aside (wherever node_modules resolves to), only the console's own files and the shared ones.
+  const outside = Object.keys(result.metafile.inputs)
+    .map((i) => relative(repo, resolve(i)))
+    .filter((i) => !/(^|\/)node_modules\//.test(i))
+    .filter((i) => !i.startsWith('console/') && !sharedSources.includes(i));
+  if (outside.length > 0) {
+    await rm(work, { recursive: true, force: true });
+    throw new Error(
+      `The console bundles ${outside.join(', ')} from outside console/: a module shared with the functions is listed in sharedSources (scripts/console/sourceHash.ts) and imports nothing, so that the build's hash covers it and no server code reaches the browser`,
+    );
+  }
   const outputs = Object.keys(result.metafile.outputs).map((o) => relative(work, resolve(o)));
   const script = outputs.find((o) => o.endsWith('.js')) as string;
   const style = outputs.find((o) => o.endsWith('.css')) as string;

@@ -9,7 +9,7 @@ import type { Deps } from '../../functions/application/deps';
 import { investigateOnce } from '../../functions/application/investigation';
 import { loadWithTimeline } from '../../functions/application/workflowSupport';
 import type { AuditEntry, Complaint, MessageEntry, TimelineEntry } from '../../functions/core/complaint';
-import { startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
+import { countedRequests, startDynamoDbLocalTable } from '../support/dynamoDbLocalTable';
 import { testSettings } from '../support/settings';
 
 /**
@@ -21,17 +21,11 @@ let table: Awaited<ReturnType<typeof startDynamoDbLocalTable>>;
 let store: DynamoComplaintStore;
 let ledger: DynamoMailLedger;
 /** The DynamoDB requests made, by command name (the document client shares the client's middleware). */
-const requests: string[] = [];
+let requests: string[];
 
 beforeAll(async () => {
   table = await startDynamoDbLocalTable();
-  table.client.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.push(String(context.commandName).replace(/Command$/, ''));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
+  requests = countedRequests(table.client);
   store = new DynamoComplaintStore('Complaints', table.client);
   ledger = new DynamoMailLedger('Complaints', table.client);
 });

@@ -22,6 +22,7 @@ import {
   waitFor,
   waitForMail,
 } from '../../scripts/local/localStackClient';
+import { bounceMail } from '../support/bounceMail';
 
 /**
  * The agent's case-work routes through the local stack (issue 5): the version every write carries
@@ -426,40 +427,14 @@ describe('agent case-work routes', () => {
       (await mailbox(stack.endpoints.mailbox.url)).filter((m) => m.destination.to.includes(customer)).length;
     const sentBefore = await mailsToCustomer();
     const tag = Date.now().toString(36);
-    const bounce = [
-      'From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>',
-      `To: ${stack.endpoints.supportAddress}`,
-      'Subject: Delivery Status Notification (Failure)',
-      `Message-ID: <dsn-${tag}@mx.receiver.example>`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      `Your message to ${customer} could not be delivered.`,
-      '',
-      '--b1',
-      'Content-Type: message/delivery-status',
-      '',
-      'Reporting-MTA: dns; mx.receiver.example',
-      '',
-      `Final-Recipient: rfc822; ${customer}`,
-      'Action: failed',
-      'Status: 5.1.1',
-      `Diagnostic-Code: smtp; 550 5.1.1 <${customer}>: user unknown`,
-      '',
-      '--b1',
-      'Content-Type: text/rfc822-headers',
-      '',
-      `From: ${stack.endpoints.supportAddress}`,
-      `To: ${customer}`,
-      `Message-ID: <${firstAck}@email.amazonses.com>`,
-      '',
-      '--b1--',
-      '',
-    ].join('\r\n');
-    await sendRawMail(stack.endpoints, Buffer.from(bounce), { from: '' });
+    const bounce = bounceMail({
+      to: stack.endpoints.supportAddress,
+      sesMessageId: firstAck,
+      recipient: customer,
+      tag,
+      diagnostic: `smtp; 550 5.1.1 <${customer}>: user unknown`,
+    });
+    await sendRawMail(stack.endpoints, bounce, { from: '' });
     // Their out-of-office answering the duplicate's acknowledgement (merged into the first), with an
     // attachment.
     await sendMail(stack.endpoints, {

@@ -14,6 +14,7 @@ import { localAwsConfig } from '../../scripts/local/localAws';
 import { type LocalStack, startLocalStack } from '../../scripts/local/localStack';
 import { api, mailbox, sendRawMail, waitFor } from '../../scripts/local/localStackClient';
 import { mailboxSimulatorEvents, snsNotificationEvent } from '../../scripts/local/mailboxSimulator';
+import { bounceMail } from '../support/bounceMail';
 import { testSettings } from '../support/settings';
 
 /**
@@ -105,44 +106,15 @@ const entry = (id: string, entryId: string) =>
   );
 
 /** A receiver's bounce mail (RFC 3464) for one of our mails, sent to the inbound address. */
-const bounceMail = (sesMessageId: string, recipient: string, tag: string) =>
-  Buffer.from(
-    [
-      'From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>',
-      'To: support@shop.example',
-      'Auto-Submitted: auto-replied',
-      'Subject: Delivery Status Notification (Failure)',
-      `Message-ID: <dsn-${tag}@mx.receiver.example>`,
-      'Date: Tue, 24 Nov 2026 10:05:00 +0000',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      `Your message to ${recipient} could not be delivered.`,
-      '',
-      '--b1',
-      'Content-Type: message/delivery-status',
-      '',
-      'Reporting-MTA: dns; mx.receiver.example',
-      '',
-      `Final-Recipient: rfc822; ${recipient}`,
-      'Action: failed',
-      'Status: 5.1.1',
-      'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-      '',
-      '--b1',
-      'Content-Type: text/rfc822-headers',
-      '',
-      'From: support@shop.example',
-      `To: ${recipient}`,
-      `Message-ID: <${sesMessageId}@email.amazonses.com>`,
-      '',
-      '--b1--',
-      '',
-    ].join('\r\n'),
-  );
+const bounceMailOf = (sesMessageId: string, recipient: string, tag: string) =>
+  bounceMail({
+    to: 'support@shop.example',
+    sesMessageId,
+    recipient,
+    tag,
+    autoSubmitted: true,
+    date: 'Tue, 24 Nov 2026 10:05:00 +0000',
+  });
 
 /** Delivers a bounce mail and waits until intake has claimed it (filed or, as a duplicate, not). */
 async function deliverBounceMail(raw: Buffer) {
@@ -294,13 +266,13 @@ describe('SES feedback', () => {
 
   it('files a bounce once when it comes back both as an SES event and as a bounce mail, in either order', async () => {
     // The SES event first (the first test filed it), then the receiver's bounce mail: claimed, not filed.
-    const late = await deliverBounceMail(bounceMail(ackId, 'bounce@simulator.amazonses.com', 'late'));
+    const late = await deliverBounceMail(bounceMailOf(ackId, 'bounce@simulator.amazonses.com', 'late'));
     expect(late).toMatchObject({ disposition: 'bounce', complaintId: bounced.id, failedSesMessageId: ackId });
     expect((await bounceFilings(bounced.id, ackId)).map((e) => e.id)).toEqual([`ses-bounce-${ackId}`]);
 
     // The bounce mail first, then the SES event: the event leaves its mark but no second entry.
     const { id, sesMessageId } = deliveredAck;
-    await deliverBounceMail(bounceMail(sesMessageId, 'success@simulator.amazonses.com', 'early'));
+    await deliverBounceMail(bounceMailOf(sesMessageId, 'success@simulator.amazonses.com', 'early'));
     const [filed] = await waitFor(
       async () => {
         const found = await bounceFilings(id, sesMessageId);

@@ -20,3 +20,19 @@ export async function startDynamoDbLocalTable(): Promise<{ client: DynamoDBClien
     },
   };
 }
+
+/**
+ * The DynamoDB requests `client` makes from now on, by command name (`GetItem`, `TransactWriteItems`;
+ * the document client shares the client's middleware): empty it before what a test counts.
+ */
+export function countedRequests(client: DynamoDBClient): string[] {
+  const requests: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return requests;
+}

@@ -1,7 +1,8 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import type { Complaint } from '../api/client';
+import { useEffect, useState } from 'preact/hooks';
+import { type Complaint, ok } from '../api/client';
 import { components } from '../api/generated/openapi.json';
+import { authorityHint } from '../authority';
 import { useApp } from '../context';
 import { useDraft } from '../drafts';
 import { Field, Untrusted } from './common';
@@ -161,12 +162,28 @@ function TextAction(props: Props & { kind: keyof typeof textActions; open?: bool
   );
 }
 
-/** A sum of amounts of one currency, exact to its minor unit (as the API adds them). */
-function sumInCurrency(currency: string, ...amounts: number[]): number {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits;
-  const scale = 10 ** (digits ?? 2);
-  return amounts.reduce((sum, a) => sum + Math.round(a * scale), 0) / scale;
+/**
+ * What the complaint has cost so far (`appliedTotal`), which the authority limit covers with the next
+ * amount: the complaint detail's. A view of the complaint without it (a list or queue item) has the
+ * detail read once for it; undefined until that answers.
+ */
+function useAppliedTotal(complaint: Complaint): number | undefined {
+  const { api } = useApp();
+  const [read, setRead] = useState<{ key: string; appliedTotal: number | undefined }>();
+  const key = `${complaint.id}@${complaint.version}`;
+  const known = complaint.appliedTotal;
+  useEffect(() => {
+    if (known !== undefined) return;
+    let current = true;
+    ok(api.GET('/complaints/{id}', { params: { path: { id: complaint.id } } }))
+      .then((detail) => current && setRead({ key, appliedTotal: detail.complaint.appliedTotal }))
+      // The hint stays unknown; the API checks the limit when the resolution is proposed.
+      .catch(() => undefined);
+    return () => {
+      current = false;
+    };
+  }, [api, complaint.id, key, known]);
+  return known ?? (read?.key === key ? read.appliedTotal : undefined);
 }
 
 function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
@@ -186,9 +203,14 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
   const monetary = type === 'refund' || type === 'credit';
   const value = Number(amount);
   // The limit covers what the complaint has cost: earlier resolutions (before a reopen) plus this one.
-  const applied = complaint.appliedTotal ?? 0;
-  const total = sumInCurrency(me.currency, applied, value);
-  const overLimit = monetary && amount !== '' && me.authorityLimit !== null && total > me.authorityLimit;
+  const appliedTotal = useAppliedTotal(complaint);
+  const { applied, overLimit } = authorityHint({
+    appliedTotal,
+    type,
+    amount,
+    limit: me.authorityLimit,
+    currency: me.currency,
+  });
   const limit = me.authorityLimit === null ? 'unlimited' : `${me.authorityLimit} ${me.currency}`;
   return (
     <Section title="Resolve" open={complaint.waitingFor === 'agent'}>
@@ -214,10 +236,12 @@ function ResolutionForm({ complaint, onChanged, onConflict }: Props) {
             hint={
               <span data-testid="authority">
                 Your authority limit: {limit}.{' '}
-                {applied > 0
+                {applied !== undefined && applied > 0
                   ? `Already applied to this complaint: ${applied} ${me.currency}; the limit covers it with this amount. `
                   : ''}
-                {overLimit ? (
+                {overLimit === undefined ? (
+                  'Reading what was already applied to this complaint…'
+                ) : overLimit ? (
                   <strong>Above your limit: this goes to a higher tier for approval.</strong>
                 ) : (
                   'Within it, the resolution is applied at once.'

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { deceptiveInvisibles } from '../../../functions/core/text';
 import type { Complaint } from '../api/client';
 import { formatRemaining, type SlaState, slaState, useNow } from '../time';
 
@@ -59,14 +60,11 @@ export function Field(props: {
 }
 
 /**
- * The invisible characters that reorder or hide text: the bidirectional embedding, override and
- * isolate controls (a right-to-left override makes `invoice‮fdp.exe` read `invoiceexe.pdf`, and it
- * reverses the console's own words after it too), the zero-width space and the byte order mark; the
- * set the mail templates drop from customer text (`functions/core/mail/templates.ts`).
+ * Text from the public (or any text of a record) as the console may show it: without the invisible
+ * characters that reorder or hide text (`deceptiveInvisibles`, the set the mail templates drop from
+ * customer text: a right-to-left override makes `invoice‮fdp.exe` read `invoiceexe.pdf`, and it
+ * reverses the console's own words after it too).
  */
-const deceptiveInvisibles = /[\u200B\u202A-\u202E\u2066-\u2069\uFEFF]/g;
-
-/** Text from the public (or any text of a record) as the console may show it: without those characters. */
 export const plain = (text: string) => text.replace(deceptiveInvisibles, '');
 
 /**

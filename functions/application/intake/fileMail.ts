@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OpenedFromMail } from '../../adapters/ports';
-import type { MessageAttachment, MessageEntry } from '../../core/complaint';
+import type { Complaint, MessageAttachment, MessageEntry } from '../../core/complaint';
 import { erasedArrival, eraseInboundClaim, isErased, isPseudonym } from '../../core/erasure';
 import { inboundMessage } from '../../core/intake';
 import { readBounce } from '../../core/mail/bounce';
@@ -17,6 +17,13 @@ export interface Filing {
   claim: InboundClaim;
   delivery: InboundDelivery;
   automated: string[];
+  /**
+   * The complaint as this delivery's filing decision read it (`planFiling`), when it did: automated and
+   * bounce mail is filed on it instead of a second read. Their write, an append, relies on no version,
+   * only on the complaint still naming the customer it was read with (which the append checks); a reply is filed on a read of its own, since the lifecycle's change is conditional on the
+   * version it reads (a read before the claim's write would more often be one behind).
+   */
+  read?: Complaint;
 }
 
 /**
@@ -35,9 +42,13 @@ export async function fileMail(
   const { claim, mail, automated } = filing;
   const { store } = deps;
   const isNew = claim.disposition === 'new' || claim.disposition === 'linked';
-  // Mail threaded into a complaint reads it: its customer may have been erased since the mail was claimed
-  // (a redelivery of a mail filed before the erasure), and then it is filed the erased way too.
-  const threaded = isNew || claim.disposition === 'erased' ? undefined : await store.get(claim.complaintId);
+  // Mail threaded into a complaint reads it (or takes the read its filing decision just made): its
+  // customer may have been erased since the mail was claimed (a redelivery of a mail filed before the
+  // erasure), and then it is filed the erased way too.
+  const threaded =
+    isNew || claim.disposition === 'erased'
+      ? undefined
+      : (reusableRead(filing) ?? (await store.get(claim.complaintId)));
   const erased = claim.disposition === 'erased' || (threaded !== undefined && isErased(threaded));
   // An erased complaint keeps no attachments of its mail: they are not stored.
   const attachments = erased ? [] : await storeAttachments(deps, claim, mail);
@@ -106,6 +117,15 @@ export async function fileMail(
       // Filed above.
       return 'erased';
   }
+}
+
+/**
+ * The decision's read of the complaint, for automated and bounce mail filed on the complaint it read
+ * (the claim that stands may be another delivery's, on another complaint since a merge).
+ */
+function reusableRead({ claim, read }: Filing): Complaint | undefined {
+  const storedOnly = claim.disposition === 'automated' || claim.disposition === 'bounce';
+  return storedOnly && read?.id === claim.complaintId ? read : undefined;
 }
 
 /**

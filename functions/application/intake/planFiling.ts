@@ -27,6 +27,15 @@ const maxMergeHops = 5;
 export type ClaimBase = Omit<InboundClaim, 'complaintId' | 'disposition'>;
 
 /**
+ * Where a first-seen mail goes, and the complaint it goes into as the decision read it (`read`), which
+ * the filing uses instead of reading it again (`Filing.read`).
+ */
+export interface PlannedFiling {
+  claim: InboundClaim;
+  read?: Complaint;
+}
+
+/**
  * Decides where a first-seen mail goes. Undefined for a failure report that matches none of our mails
  * (backscatter of forged mail), unless a manager released it.
  */
@@ -34,7 +43,7 @@ export async function planFiling(
   deps: Deps,
   input: { mail: InboundMail; base: ClaimBase; automated: string[]; recipients: string[] },
   released: boolean,
-): Promise<InboundClaim | undefined> {
+): Promise<PlannedFiling | undefined> {
   const { mail, base, automated } = input;
   const { store } = deps;
   if (isBounce(mail)) {
@@ -46,11 +55,12 @@ export async function planFiling(
       const failed = report.failed ? { failedSesMessageId: sesMessageId } : {};
       // The mail went to a customer who has since been erased: the bounce names them.
       const complaint = await store.get(complaintId);
-      if (complaint && isErased(complaint)) return { ...base, complaintId, disposition: 'erased', ...failed };
+      if (complaint && isErased(complaint))
+        return { claim: { ...base, complaintId, disposition: 'erased', ...failed } };
       // A delay warning is stored like any automated mail; only a failure marks the delivery failed.
       return report.failed
-        ? { ...base, complaintId, disposition: 'bounce', ...failed }
-        : { ...base, complaintId, disposition: 'automated' };
+        ? { claim: { ...base, complaintId, disposition: 'bounce', ...failed }, read: complaint }
+        : { claim: { ...base, complaintId, disposition: 'automated' }, read: complaint };
     }
     if (!released && !isDelayWarning(report)) return undefined;
   }
@@ -61,7 +71,7 @@ export async function planFiling(
     complaintId: complaintIdFor(base.dedupeKey),
     threadToken: newThreadToken(),
   };
-  if (!decision.thread) return { ...newComplaint, disposition: 'new' };
+  if (!decision.thread) return { claim: { ...newComplaint, disposition: 'new' } };
   const complaint = await followMerges(store, decision.complaintId);
   // Automated mail on an erased customer's thread (their out-of-office, a bounce that comes back by its
   // In-Reply-To): recorded without personal data, never a reply, a reopening or a new complaint
@@ -69,17 +79,20 @@ export async function planFiling(
   // complaint can take nothing of theirs, so it is a new complaint, as is their mail with a subject tag
   // (which threads only mail from the complaint's customer, whom the pseudonym names no more).
   if (isErased(complaint)) {
-    return automated.length > 0
-      ? { ...base, complaintId: complaint.id, disposition: 'erased' }
-      : { ...newComplaint, disposition: 'new' };
+    return {
+      claim:
+        automated.length > 0
+          ? { ...base, complaintId: complaint.id, disposition: 'erased' }
+          : { ...newComplaint, disposition: 'new' },
+    };
   }
   const route = routeThreadedMail(complaint, {
     automated: automated.length > 0,
     withinReopenWindow: withinReopenWindow(complaint, new Date(base.receivedAt), deps.settings.policy),
   });
   return route === 'linked'
-    ? { ...newComplaint, disposition: 'linked', linkedTo: complaint.id }
-    : { ...base, complaintId: complaint.id, disposition: route };
+    ? { claim: { ...newComplaint, disposition: 'linked', linkedTo: complaint.id } }
+    : { claim: { ...base, complaintId: complaint.id, disposition: route }, read: complaint };
 }
 
 /** Unguessable token of the reply-to address `support+<token>@domain` (96 bits). */

@@ -1,3 +1,4 @@
+import type { Complaint } from '../../core/complaint';
 import { normalizeAddress } from '../../core/mail/addresses';
 import { contentDigest, divergentDedupeKey } from '../../core/mail/dedupe';
 import type { InboundClaim, InboundDelivery, IntakeOutcome } from '../../core/mail/filing';
@@ -73,7 +74,7 @@ export async function receiveMail(
   if ('held' in claimed) return claimed.held;
   const filed = claimed.filed
     ? 'filed'
-    : await fileMail(deps, { mail, claim: claimed.claim, delivery, automated });
+    : await fileMail(deps, { mail, claim: claimed.claim, delivery, automated, read: claimed.read });
   // Filed the erased way (the complaint's customer erased since the claim was decided, or while it was
   // filed): said so, for a released mail's quarantine record to be erased as well (fileReleasedMail).
   const disposition = filed === 'erased' ? 'erased' : claimed.claim.disposition;
@@ -85,7 +86,8 @@ export async function receiveMail(
  * the filing decision. The dedupe key is tried as is, then with the content digest appended: the same
  * sender reusing a Message-ID for other content (a broken client) is filed as a mail of its own, also
  * when both arrive at once and the other one's claim won the first key. `filed`: the claim was
- * written together with the complaint it opens (fileMail), nothing is left to file.
+ * written together with the complaint it opens (fileMail), nothing is left to file. `read`: the
+ * complaint as the filing decision read it, for the filing to use (`Filing.read`).
  *
  * A first-seen new mail (the common case) does not read its claim first: the transaction that opens
  * its complaint writes the claim on the condition that none exists, and a refusal on that condition
@@ -99,7 +101,7 @@ async function claimMail(
   mail: InboundMail,
   automated: string[],
   release: boolean,
-): Promise<{ claim: InboundClaim; filed?: true } | { held: IntakeOutcome }> {
+): Promise<{ claim: InboundClaim; filed?: true; read?: Complaint } | { held: IntakeOutcome }> {
   const keys = [mail.dedupeKey, divergentDedupeKey(mail.dedupeKey, mail.contentDigest)];
   const reasons = release
     ? []
@@ -111,6 +113,7 @@ async function claimMail(
   for (const dedupeKey of keys) {
     const key = { dedupeKey, messageId: mail.messageId };
     let claim = readFirst ? await deps.ledger.findInboundClaim(key) : undefined;
+    let read: Complaint | undefined;
     if (!claim) {
       if (reasons.length > 0) return { held: await quarantineMail(deps, delivery, mail, reasons) };
       const base = {
@@ -122,11 +125,13 @@ async function claimMail(
         sesMessageId: delivery.sesMessageId,
         contentDigest: mail.contentDigest,
       };
-      const planned = await planFiling(
+      const plan = await planFiling(
         deps,
         { mail, base, automated, recipients: delivery.recipients },
         release,
       );
+      const planned = plan?.claim;
+      read = plan?.read;
       if (!planned) {
         // Not read yet: a mail filed before is never quarantined after the fact.
         claim = readFirst ? undefined : await deps.ledger.findInboundClaim(key);
@@ -149,7 +154,7 @@ async function claimMail(
     // Under the key it was found by: an erased sender's claim holds its key pseudonymised, and the
     // timeline entry of the mail is named after the key (a second delivery lands on the same entry).
     if (claim.contentDigest === mail.contentDigest)
-      return { claim: claim.dedupeKey === dedupeKey ? claim : { ...claim, dedupeKey } };
+      return { claim: claim.dedupeKey === dedupeKey ? claim : { ...claim, dedupeKey }, read };
     deps.logger.warn('Message-ID reused with different content; filed separately', {
       dedupeKey,
       sesMessageId: delivery.sesMessageId,

@@ -1,4 +1,5 @@
 import type { Complaint, Resolution } from '../complaint';
+import { deceptiveInvisibles } from '../text';
 
 export interface RenderedMail {
   subject: string;
@@ -14,13 +15,6 @@ const escapeHtml = (s: string) =>
 
 /** Longest customer subject repeated in ours; the reference tag always follows it. */
 const maxSubjectBase = 200;
-
-/**
- * Invisible characters that change what a reader sees: the bidirectional embedding, override and
- * isolate controls (a right-to-left override makes `exe.pdf` read `fdp.exe`), the zero-width space and
- * the byte order mark. The joiners (U+200C, U+200D) stay: emoji sequences and several scripts need them.
- */
-const deceptiveInvisibles = /[\u200B\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 
 /**
  * One line of customer text for a subject or a greeting: control characters (CR/LF from an

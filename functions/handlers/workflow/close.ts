@@ -1,20 +1,16 @@
 import { stepInputs, taskOutputSchema } from '../../../workflows/contract';
 import type { Deps } from '../../application/deps';
-import { loadComplaint } from '../../application/workflowSupport';
+import {
+  loadComplaint,
+  refuseAnswerAsWaitTimedOut,
+  type TimedOutWait,
+} from '../../application/workflowSupport';
 import { complaintStore } from '../../composition/factories/complaintStore';
 import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
-import type { Complaint } from '../../core/complaint';
-import { ComplaintBusyError, InvalidTransitionError } from '../../core/errors';
-import {
-  type CloseReason,
-  close,
-  closesFromKnown,
-  decisionAbandoned,
-  pendingFor,
-  waitTimedOut,
-} from '../../core/lifecycle';
+import type { AcceptedDecision, Complaint } from '../../core/complaint';
+import { type CloseReason, close, closesFromKnown, pendingFor, waitTimedOut } from '../../core/lifecycle';
 import { abandonedMail } from '../../core/mail/templates';
 
 const eventSchema = stepInputs.close;
@@ -36,45 +32,15 @@ function due(c: Complaint, reason: CloseReason, now: Date): boolean {
   }
 }
 
-/** The status the wait a timeout close follows keeps the complaint in. */
-const timedOutWaitStatus: Partial<Record<CloseReason, Complaint['status']>> = {
+/** The wait a timeout close follows (see `refuseAnswerAsWaitTimedOut`). */
+const timedOutWait: Partial<Record<CloseReason, TimedOutWait>> = {
   abandoned: 'awaiting_customer',
   no_response: 'awaiting_follow_up',
 };
 
-/**
- * What a timeout close does when an answer came in on the wait that timed out: the customer's reply
- * (CloseAbandoned) or survey answer (CloseNoResponse) was accepted, but its hand-over died before
- * SendTaskSuccess (the complaint is still `deciding` with it) or came too late (TaskTimedOut: it was
- * released, and the complaint waits with no live token). This close is the execution's last step: were
- * it to do nothing, no execution would ever move the complaint again. An answer still being handed
- * over is waited out (the step retries ComplaintBusyError); an abandoned satisfied survey answer closes
- * as satisfied, what it leads to anyway; any other answer fails the step, so that RecordFailure puts the
- * complaint, with the answer, in the manager's queue (it would have resumed or reopened the complaint,
- * which a close cannot do). Undefined when no answer came in: the close is due, or a replay.
- */
-function answeredAsItTimedOut(c: Complaint, reason: CloseReason, now: Date): CloseReason | undefined {
-  const waiting = timedOutWaitStatus[reason];
-  if (!waiting) return undefined;
-  const answer = c.status === 'deciding' && c.decidingFrom === waiting ? c.pendingDecision : undefined;
-  if (answer) {
-    if (!decisionAbandoned(c, now)) {
-      throw new ComplaintBusyError('An answer is being handed over', { complaintId: c.id });
-    }
-    if (answer.action === 'follow_up' && answer.outcome === 'satisfied') return 'satisfied';
-    throw new InvalidTransitionError('An answer accepted as the wait timed out never reached the workflow', {
-      complaintId: c.id,
-      decision: answer.action,
-      decisionId: answer.decisionId,
-    });
-  }
-  if (c.status === waiting && !c.taskToken) {
-    throw new InvalidTransitionError('An answer that came in as the wait timed out was released', {
-      complaintId: c.id,
-    });
-  }
-  return undefined;
-}
+/** An abandoned satisfied survey answer closes as satisfied, what it leads to anyway. */
+const satisfiedSurvey = (answer: AcceptedDecision) =>
+  answer.action === 'follow_up' && answer.outcome === 'satisfied';
 
 /**
  * Closes on what the decision's task output says of the complaint, without reading it: written only if
@@ -115,9 +81,13 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
     return { complaintId, status: fromKnown.closed.status, reason: fromKnown.closed.closure?.reason };
   }
   let complaint = fromKnown.current ?? (await loadComplaint(deps, complaintId));
-  const stranded = answeredAsItTimedOut(complaint, reason, now);
+  // This close is the execution's last step: an answer that came in on the wait it ends is never left
+  // behind with the complaint waiting for no execution.
+  const wait = timedOutWait[reason];
+  const stranded =
+    wait && (await refuseAnswerAsWaitTimedOut(complaint, wait, now, { settles: satisfiedSurvey }));
   if (stranded) {
-    const { complaint: next, audit } = close(complaint, stranded, now);
+    const { complaint: next, audit } = close(complaint, 'satisfied', now);
     await deps.store.save(next, [audit]);
     complaint = next;
   } else if (due(complaint, reason, now)) {

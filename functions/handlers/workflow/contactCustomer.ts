@@ -2,7 +2,11 @@ import { stepInputs } from '../../../workflows/contract';
 import { mailCustomerOnce } from '../../application/customerMail';
 import type { Deps } from '../../application/deps';
 import { required } from '../../application/settings';
-import { loadComplaint, loadWithTimeline } from '../../application/workflowSupport';
+import {
+  loadComplaint,
+  loadWithTimeline,
+  refuseAnswerAsWaitTimedOut,
+} from '../../application/workflowSupport';
 import { complaintStore } from '../../composition/factories/complaintStore';
 import { mailLedger } from '../../composition/factories/mailLedger';
 import { secretSigningKey } from '../../composition/factories/secretSigningKey';
@@ -10,9 +14,7 @@ import { sesMailer } from '../../composition/factories/sesMailer';
 import { teamNotifier } from '../../composition/factories/teamNotifier';
 import { lambdaEntry } from '../../composition/lambda';
 import type { Complaint } from '../../core/complaint';
-import { ComplaintBusyError, InvalidTransitionError } from '../../core/errors';
 import {
-  decisionAbandoned,
   knownOf,
   pendingFor,
   recordUnreachable,
@@ -43,35 +45,15 @@ async function versionOfLast(deps: Deps, c: Complaint, action: string): Promise<
 }
 
 /**
- * The customer's reply came in on the wait that timed out into this reminder: intake accepted it, but its
- * hand-over is unfinished (the complaint is still `deciding` with it) or came too late (TaskTimedOut:
- * it was released: the change at the complaint's version). A reminder would ask for an answer the customer
- * gave, and the wait after it would close the complaint as abandoned. A reply being handed over is
- * waited out (the step retries ComplaintBusyError); a stranded or released one fails the step, so that
- * RecordFailure puts the complaint, with the reply, in the manager's queue. A replay of this step after
- * its own change (the token spent by `remindCustomer`, no release at the current version) passes.
+ * Whether the complaint waits with no live token because the customer's reply was released (TaskTimedOut),
+ * not after this step's own change (a replay: the token spent by `remindCustomer`, no release at the
+ * current version): the change that left the complaint as it is (its version) was the release.
  */
-async function refuseIfAnswered(deps: Deps, c: Complaint, now: Date): Promise<void> {
-  if (c.status === 'deciding' && c.decidingFrom === 'awaiting_customer') {
-    if (!decisionAbandoned(c, now)) {
-      throw new ComplaintBusyError('A customer reply is being handed over', { complaintId: c.id });
-    }
-    throw new InvalidTransitionError(
-      'A customer reply accepted as the wait timed out never reached the workflow',
-      {
-        complaintId: c.id,
-        decisionId: c.pendingDecision?.decisionId,
-      },
-    );
-  }
-  if (c.status !== 'awaiting_customer' || c.taskToken) return;
-  // The change that left the complaint as it is (its version) was the release of the reply.
+async function releasedAtVersion(deps: Deps, c: Complaint): Promise<boolean> {
   const timeline = await deps.store.timeline(c.id);
-  if (timeline.some((e) => e.kind === 'audit' && e.action === 'releaseDecision' && e.version === c.version)) {
-    throw new InvalidTransitionError('A customer reply that came in as the wait timed out was released', {
-      complaintId: c.id,
-    });
-  }
+  return timeline.some(
+    (e) => e.kind === 'audit' && e.action === 'releaseDecision' && e.version === c.version,
+  );
 }
 
 /**
@@ -131,7 +113,12 @@ export const createHandler = (deps: Deps) => async (event: unknown) => {
       await deps.store.save(next, [audit]);
       complaint = next;
     } else {
-      await refuseIfAnswered(deps, complaint, now);
+      // A reply that came in on the wait that timed out into this reminder is not asked for again (and
+      // the wait after the reminder would close the complaint as abandoned).
+      const answered = complaint;
+      await refuseAnswerAsWaitTimedOut(answered, 'awaiting_customer', now, {
+        released: () => releasedAtVersion(deps, answered),
+      });
     }
     const question = await openQuestion(deps, complaint);
     const version = await versionOfLast(deps, complaint, 'remindCustomer');
