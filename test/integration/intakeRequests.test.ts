@@ -108,13 +108,14 @@ describe('intake’s requests for automated and bounce mail threaded into a comp
     const first = await requestsOf(delivered('ses-ooo-1', outOfOffice, `${id}@example.org`));
     expect(first.outcome).toEqual({ disposition: 'automated', complaintId: id });
     // The In-Reply-To's outbound record, the complaint (for the decision, and the filing uses it: the
-    // filing's own read made 5), the claim, the entry.
-    expect(first.requests).toEqual(['GetItem', 'GetItem', 'PutItem', 'BatchWriteItem']);
+    // filing's own read made 5), the claim, the entry (with its check that the complaint still names the
+    // customer: one transaction).
+    expect(first.requests).toEqual(['GetItem', 'GetItem', 'PutItem', 'TransactWriteItems']);
     // Again (SES's second copy): decided again, the claim refused and read (the first delivery's
     // stands, on the same complaint), the same entry written again.
     const again = await requestsOf(delivered('ses-ooo-2', outOfOffice, `${id}@example.org`));
     expect(again.outcome).toEqual({ disposition: 'automated', complaintId: id });
-    expect(again.requests).toEqual(['GetItem', 'GetItem', 'PutItem', 'GetItem', 'BatchWriteItem']);
+    expect(again.requests).toEqual(['GetItem', 'GetItem', 'PutItem', 'GetItem', 'TransactWriteItems']);
     expect(await inbound(id)).toHaveLength(1);
   });
 
@@ -130,20 +131,20 @@ describe('intake’s requests for automated and bounce mail threaded into a comp
     expect(first.outcome).toEqual({ disposition: 'bounce', complaintId: id });
     // The claim (read first: the report's parts are attachments, stored before the claim is written),
     // the outbound record, the complaint (the filing's own read made 7), the claim written, the
-    // bounce's filing claimed, the entry.
+    // bounce's filing claimed, the entry (in one transaction with its check of the customer).
     expect(first.requests).toEqual([
       'GetItem',
       'GetItem',
       'GetItem',
       'PutItem',
       'UpdateItem',
-      'BatchWriteItem',
+      'TransactWriteItems',
     ]);
     // Again: the claim found, so no decision; the filing reads the complaint (its customer may have
     // been erased since), finds the bounce's filing claimed by this same entry, and writes it again.
     const again = await requestsOf(delivered('ses-dsn-2', dsn, ''));
     expect(again.outcome).toEqual({ disposition: 'bounce', complaintId: id });
-    expect(again.requests).toEqual(['GetItem', 'GetItem', 'UpdateItem', 'BatchWriteItem']);
+    expect(again.requests).toEqual(['GetItem', 'GetItem', 'UpdateItem', 'TransactWriteItems']);
     expect(await inbound(id)).toMatchObject([{ deliveryFailure: { sesMessageId: `ack-${id}` } }]);
   });
 });
