@@ -174,8 +174,12 @@ await mkdir(dirname(values.report as string), { recursive: true });
 await writeFile(values.report as string, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(
   `\n${ok ? 'OK' : 'BROKEN'}: ${record.mails.length} mails accepted, ${record.writes.length} writes answered 2xx ` +
-    `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost + totals.questionsUnasked}, doubled ${
-      totals.mailsDoubled + totals.writesDoubled + totals.refundsDoubled + totals.questionsDoubled
+    `over ${rounds} kills; lost ${totals.mailsLost + totals.writesLost + totals.questionsUnasked + totals.repliesUnsent}, doubled ${
+      totals.mailsDoubled +
+      totals.writesDoubled +
+      totals.refundsDoubled +
+      totals.questionsDoubled +
+      totals.repliesDoubled
     }, stuck ${totals.stuck}, failed executions ${totals.failedExecutions}, dead-lettered and redriven ${
       summary.redriven
     }; events: ${totals.eventsExpected} committed changes, ${totals.eventsMissing} missing, ` +
@@ -248,6 +252,7 @@ function printRow(r: RoundRow) {
         'writes doubled',
         'refunds doubled',
         'questions unasked / doubled',
+        'replies unsent / doubled',
         'stuck',
         'failed exec',
         'redriven',
@@ -272,6 +277,7 @@ function printRow(r: RoundRow) {
       r.writesDoubled,
       r.refundsDoubled,
       `${r.questionsUnasked} / ${r.questionsDoubled}`,
+      `${r.repliesUnsent} / ${r.repliesDoubled}`,
       r.stuck,
       r.failedExecutions,
       r.redriven,

@@ -34,6 +34,14 @@ export interface InvariantReport {
   questionsUnasked: number;
   /** Accepted questions mailed more than once. */
   questionsDoubled: number;
+  /**
+   * First responses recorded (answered 2xx or not: the API may have died after the write), made well
+   * before the scan (see {@link replySlackMs}), whose reply no mail on the timeline carries: the reply
+   * outbox did not send it.
+   */
+  repliesUnsent: number;
+  /** Replies mailed more than once (two timeline mails with one send-once key). */
+  repliesDoubled: number;
   /** Complaints not closed, in no queue and with no running execution. */
   stuck: number;
   failedExecutions: number;
@@ -110,6 +118,8 @@ export async function checkInvariants(
   };
   const audits = new Map<string, Entry[]>();
   const questions = new Map<string, number>();
+  /** Per complaint, the send-once key of every reply mail on its timeline (once per mail). */
+  const replies = new Map<string, string[]>();
   const complaints: Entry[] = [];
   for (const item of items) {
     if (item.PK.startsWith('COMPLAINT#') && item.SK === 'META') complaints.push(item);
@@ -122,6 +132,14 @@ export async function checkInvariants(
     ) {
       const id = item.PK.slice('COMPLAINT#'.length);
       questions.set(id, (questions.get(id) ?? 0) + 1);
+    } else if (
+      item.PK.startsWith('COMPLAINT#') &&
+      item.kind === 'message' &&
+      item.direction === 'outbound' &&
+      item.purpose === 'reply'
+    ) {
+      const id = item.PK.slice('COMPLAINT#'.length);
+      replies.set(id, [...(replies.get(id) ?? []), String(item.id)]);
     } else if (item.PK.startsWith('COMPLAINT#') && item.kind === 'audit') {
       const id = item.PK.slice('COMPLAINT#'.length);
       audits.set(id, [...(audits.get(id) ?? []), item]);
@@ -173,6 +191,7 @@ export async function checkInvariants(
       ).length,
       follow_up: actions(id, 'close').filter((a) => a.toStatus === 'closed').length,
       request_info: questions.get(id) ?? 0,
+      reply: new Set(replies.get(id)).size,
     };
     for (const kind of Object.keys(effects) as AnsweredWrite['action'][]) {
       // Resolving and approving both end in one applied resolution: a complaint reopened by its customer
@@ -186,7 +205,7 @@ export async function checkInvariants(
       if (effect === 0) {
         writesLost += answered;
         note('writesLost', `${id} ${kind}`);
-      } else if (kind !== 'claim' && kind !== 'request_approval' && effect > answered) {
+      } else if (kind !== 'claim' && kind !== 'request_approval' && kind !== 'reply' && effect > answered) {
         writesDoubled += effect - answered;
         note('writesDoubled', `${id} ${kind}`);
       } else writesApplied += answered;
@@ -231,6 +250,28 @@ export async function checkInvariants(
     }
   }
 
+  // Every first response recorded is mailed, once, whatever became of the request that recorded it: by
+  // that request, its retry, or the reply outbox once the request's send lease has ended.
+  let repliesUnsent = 0;
+  let repliesDoubled = 0;
+  for (const [id, entries] of audits) {
+    const mailed = replies.get(id) ?? [];
+    for (const first of entries.filter((a) => a.action === 'recordReply')) {
+      const key = String(first.details?.entryId);
+      if (!mailed.includes(key) && scannedFrom - Date.parse(first.at ?? '') > replySlackMs) {
+        repliesUnsent++;
+        note('repliesUnsent', `${id} ${key}`);
+      }
+    }
+  }
+  for (const [id, keys] of replies) {
+    const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
+    if (twice.length > 0) {
+      repliesDoubled += twice.length;
+      note('repliesDoubled', `${id} ${twice[0]}`);
+    }
+  }
+
   const sfn = new SFNClient({ endpoint: endpoints.stepfunctions.endpoint, region, credentials });
   const running = new Set(await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'RUNNING'));
   const failed = await executionNamesWith(sfn, endpoints.stepfunctions.stateMachineArn, 'FAILED');
@@ -258,6 +299,8 @@ export async function checkInvariants(
     refundsDoubled,
     questionsUnasked,
     questionsDoubled,
+    repliesUnsent,
+    repliesDoubled,
     stuck,
     failedExecutions: failed.length,
     examples,
@@ -277,6 +320,8 @@ export const invariantsHold = (r: InvariantReport, inFlightMs = 0) =>
     r.refundsDoubled +
     r.questionsUnasked +
     r.questionsDoubled +
+    r.repliesUnsent +
+    r.repliesDoubled +
     r.stuck +
     r.failedExecutions +
     r.eventsMissing +
@@ -291,6 +336,12 @@ export const invariantsHold = (r: InvariantReport, inFlightMs = 0) =>
  * publishes in commit order.
  */
 const publishSlackMs = 30_000;
+
+/**
+ * How long a first response may wait for its reply: a request that died holds the mail's send lease
+ * (45 s), and the reply outbox looks again a visibility timeout (60 s) after it found the lease live.
+ */
+const replySlackMs = 150_000;
 
 /**
  * Exactly one event in the bus's log per committed change: every audit item of the table that records a

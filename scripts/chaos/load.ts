@@ -13,7 +13,7 @@ export interface AcceptedMail {
 /** A complaint write the API answered 2xx: it must take effect exactly once. */
 export interface AnsweredWrite {
   complaintId: string;
-  action: 'claim' | 'resolve' | 'request_approval' | 'request_info' | 'approve' | 'follow_up';
+  action: 'claim' | 'reply' | 'resolve' | 'request_approval' | 'request_info' | 'approve' | 'follow_up';
   status: number;
   amount?: number;
 }
@@ -165,6 +165,13 @@ async function actOn(
   };
   if (item.status === 'awaiting_agent') {
     if (!(await write('/claim', 'claim', {}))) return;
+    // Some agents answer the customer first: the first reply records the first response, then mails it
+    // (a kill between the two leaves it to the reply outbox).
+    if (random() < 0.3) {
+      await write('/replies', 'reply', {
+        text: 'We are looking into your order and will come back to you today.',
+      });
+    }
     // Some complaints need the customer first: the workflow mails the question (nobody answers it here,
     // so the complaint is reminded, then closed as abandoned).
     if (random() < 0.15) {
