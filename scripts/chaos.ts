@@ -158,7 +158,7 @@ const summary = {
   writesAnswered: record.writes.length,
   redriven: rows.reduce((n, r) => n + r.redriven, 0),
   writesByKind: Object.fromEntries(
-    ['claim', 'resolve', 'request_approval', 'request_info', 'approve', 'follow_up'].map((k) => [
+    ['claim', 'reply', 'resolve', 'request_approval', 'request_info', 'approve', 'follow_up'].map((k) => [
       k,
       record.writes.filter((w) => w.action === k).length,
     ]),
