@@ -3,6 +3,7 @@ import { erasedText, isErased } from '../core/erasure';
 import { agentReplyMail } from '../core/mail/templates';
 import { mailCustomerOnce } from './customerMail';
 import type { Deps } from './deps';
+import { loadWithTimeline } from './workflowSupport';
 
 /** What became of the reply a first response owes. */
 export type OwedReplyOutcome =
@@ -41,9 +42,8 @@ export async function mailOwedReply(
   complaintId: string,
   auditId: string,
 ): Promise<OwedReplyOutcome> {
-  const complaint = await deps.store.get(complaintId);
-  if (!complaint) throw new Error(`No complaint ${complaintId} for the first response ${auditId}`);
-  const timeline = await deps.store.timeline(complaintId);
+  // The complaint and its timeline in one read.
+  const { complaint, timeline } = await loadWithTimeline(deps, complaintId);
   const owed = owedReplyOf(timeline, auditId);
   // The event exists only because its audit entry committed: not finding it is a fault, not a no-op.
   if (!owed) throw new Error(`Complaint ${complaintId} has no first response ${auditId} naming its reply`);
