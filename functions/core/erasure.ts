@@ -44,9 +44,9 @@ export function storedObjectKeys(entries: readonly TimelineEntry[]): string[] {
 
 /**
  * One timeline entry with the customer's personal data removed: message subjects and texts, note texts
- * and the reply text a first response keeps become "[erased]", attachments and raw-mail references go (the objects are deleted), the
- * address becomes its pseudonym wherever it appears (audit events stay, with customer actors and
- * details pseudonymised). Returns undefined when there is nothing left to erase.
+ * and the reply text a first response keeps become "[erased]", attachments and raw-mail references go
+ * (the objects are deleted), the address becomes its pseudonym wherever it appears (audit events stay,
+ * with customer actors and details pseudonymised). Returns undefined when there is nothing left to erase.
  */
 export function eraseEntry(
   entry: TimelineEntry,

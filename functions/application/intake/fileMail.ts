@@ -20,8 +20,9 @@ export interface Filing {
   /**
    * The complaint as this delivery's filing decision read it (`planFiling`), when it did: automated and
    * bounce mail is filed on it instead of a second read. Their write, an append, relies on no version,
-   * only on the complaint still naming the customer it was read with (which the append checks); a reply is filed on a read of its own, since the lifecycle's change is conditional on the
-   * version it reads (a read before the claim's write would more often be one behind).
+   * only on the complaint still naming the customer it was read with (which the append checks); a
+   * reply is filed on a read of its own, since the lifecycle's change is conditional on the version it
+   * reads (a read before the claim's write would more often be one behind).
    */
   read?: Complaint;
 }
