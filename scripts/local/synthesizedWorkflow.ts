@@ -186,8 +186,8 @@ export function matchesEventPattern(pattern: Record<string, unknown>, event: unk
  * Synthesizes the deployable `ComplaintsStack` in-process (no asset bundling, no CloudFormation validation:
  * about a second) and returns its state machine definition for the local Step Functions endpoint, so the
  * local stack executes exactly the ASL that CDK deploys (and the report projector's queue batching, as
- * its event source mapping has it, and the reply outbox's queue: rule, batching and redelivery). `functionArns` gives the fake ARN each workflow step's Lambda has
- * in that definition.
+ * its event source mapping has it, and the reply outbox's queue: rule, batching and redelivery).
+ * `functionArns` gives the fake ARN each workflow step's Lambda has in that definition.
  */
 export function synthesizeWorkflow(options: { policyProfile?: string } = {}): {
   definition: Record<string, unknown>;
