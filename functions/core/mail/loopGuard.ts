@@ -90,8 +90,10 @@ export function isSystemSender(from: string | undefined, rawFrom: string | undef
 // Majordomo's and LISTSERV's `owner-list`): their digests and notices come from there, and an answer
 // to `-request` is a command to the list manager.
 const listRobotLocalPart = /^(.+-(request|bounces)|owner-.+)$/;
-const noAutoMailLocalPart =
-  /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|post[-_.]?master|.+-(request|bounces)|owner-.+)$/;
+const noReplyLocalPart = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply)$/;
+/** The local parts no automatic mail goes to: no-reply addresses, the system's and lists' robots. */
+const isNoAutoMailLocalPart = (local: string) =>
+  noReplyLocalPart.test(local) || systemLocalPart.test(local) || listRobotLocalPart.test(local);
 
 /** Case, accents and compatibility forms (a fullwidth colon) left out, as subjects are compared here. */
 const folded = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
@@ -251,7 +253,7 @@ export function automatedMailReasons(input: LoopGuardInput): string[] {
  */
 export function automaticMailBlockedFor(address: string, own?: OwnMail): string | undefined {
   if (!address.includes('@')) return 'no recipient address';
-  if (noAutoMailLocalPart.test(localPart(address))) return `${address} is a robot address`;
+  if (isNoAutoMailLocalPart(localPart(address))) return `${address} is a robot address`;
   return own && isOwnAddress(address, own) ? `${address} is this system's own address` : undefined;
 }
 
